@@ -1,2 +1,10 @@
 //! pkce-harness: a conformance harness for the OAuth 2.0 authorization code grant with PKCE.
+pub mod callback;
+pub mod fuzzing;
+pub mod html;
+pub mod params;
 pub mod pkce;
+pub mod redact;
+
+#[cfg(feature = "runtime")]
+pub mod cli;

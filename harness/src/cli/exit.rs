@@ -1,0 +1,20 @@
+use std::process::ExitCode;
+
+/// The exit codes, one meaning each, asserted by the integration tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Success: no `must` failed (for `pkce verify`: the verifier matches).
+    Ok = 0,
+    /// A `must` requirement failed (for `pkce verify`: mismatch).
+    Failed = 1,
+    /// Bad usage, or a scenario, target or input file that does not load.
+    Usage = 2,
+    /// The target could not be reached, or the harness could not run.
+    Unreachable = 3,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
