@@ -138,14 +138,19 @@ pub fn resolve_location(request_url: &Url, location: &str) -> Result<Url, Callba
     if location.len() > MAX_LOCATION {
         return Err(CallbackError::TooLong(location.len()));
     }
-    request_url.join(location).map_err(|e| CallbackError::BadUrl {
-        location: location.chars().take(200).collect(),
-        reason: e.to_string(),
-    })
+    request_url
+        .join(location)
+        .map_err(|e| CallbackError::BadUrl {
+            location: location.chars().take(200).collect(),
+            reason: e.to_string(),
+        })
 }
 
 /// Parses the `Location` of a redirect from the authorization endpoint.
-pub fn parse_location(request_url: &Url, location: &str) -> Result<AuthorizationResponse, CallbackError> {
+pub fn parse_location(
+    request_url: &Url,
+    location: &str,
+) -> Result<AuthorizationResponse, CallbackError> {
     let url = resolve_location(request_url, location)?;
     let query = url.query().map(Params::parse).unwrap_or_default();
     let fragment = url.fragment().map(Params::parse).unwrap_or_default();
@@ -165,8 +170,11 @@ pub fn parse_location(request_url: &Url, location: &str) -> Result<Authorization
         _ => {
             // Keep the client's own query parameters, drop the response's, so that the target
             // can be compared with the registered redirect URI and never carries the code.
-            let own: Params = params.iter().filter(|(n, _)| !RESPONSE_PARAMS.contains(n))
-                .map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
+            let own: Params = params
+                .iter()
+                .filter(|(n, _)| !RESPONSE_PARAMS.contains(n))
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .collect();
             target.set_query((!own.is_empty()).then(|| own.encode()).as_deref());
         }
     }
@@ -175,7 +183,10 @@ pub fn parse_location(request_url: &Url, location: &str) -> Result<Authorization
 
 /// Parses a `form_post` response page served at `page_url`.
 pub fn parse_form_post(page_url: &Url, body: &str) -> Result<AuthorizationResponse, CallbackError> {
-    let form = html::forms(body).into_iter().find(|f| f.method == "post").ok_or(CallbackError::NoForm)?;
+    let form = html::forms(body)
+        .into_iter()
+        .find(|f| f.method == "post")
+        .ok_or(CallbackError::NoForm)?;
     let target = resolve_location(page_url, form.action.as_deref().unwrap_or(""))?;
     let params = form.inputs.into_iter().map(|i| (i.name, i.value)).collect();
     build(ResponseMode::FormPost, target, params, Vec::new())
@@ -190,7 +201,12 @@ fn build(
     if params.len() > MAX_PARAMS {
         return Err(CallbackError::TooManyParams(params.len()));
     }
-    findings.extend(params.repeated().into_iter().map(|n| Finding::RepeatedParameter(n.to_owned())));
+    findings.extend(
+        params
+            .repeated()
+            .into_iter()
+            .map(|n| Finding::RepeatedParameter(n.to_owned())),
+    );
     let get = |n: &str| params.get(n).map(str::to_owned);
     let outcome = match (params.get("code"), params.get("error")) {
         (_, Some(error)) => {
@@ -200,7 +216,11 @@ fn build(
             if !REGISTERED_ERRORS.contains(&error) {
                 findings.push(Finding::UnregisteredErrorCode(error.to_owned()));
             }
-            for (param, allow_space) in [("error", true), ("error_description", true), ("error_uri", false)] {
+            for (param, allow_space) in [
+                ("error", true),
+                ("error_description", true),
+                ("error_uri", false),
+            ] {
                 if let Some(index) = params.get(param).and_then(|v| bad_charset(v, allow_space)) {
                     findings.push(Finding::BadCharset { param, index });
                 }
@@ -213,14 +233,31 @@ fn build(
                 iss: get("iss"),
             }
         }
-        (Some(code), None) => Outcome::Success { code: Secret::new(code), state: get("state"), iss: get("iss") },
+        (Some(code), None) => Outcome::Success {
+            code: Secret::new(code),
+            state: get("state"),
+            iss: get("iss"),
+        },
         (None, None) => return Err(CallbackError::NoCodeOrError),
     };
-    Ok(AuthorizationResponse { mode, target, params, outcome, findings })
+    Ok(AuthorizationResponse {
+        mode,
+        target,
+        params,
+        outcome,
+        findings,
+    })
 }
 
 /// The parameters an authorization response adds to the redirect URI.
-const RESPONSE_PARAMS: &[&str] = &["code", "state", "iss", "error", "error_description", "error_uri"];
+const RESPONSE_PARAMS: &[&str] = &[
+    "code",
+    "state",
+    "iss",
+    "error",
+    "error_description",
+    "error_uri",
+];
 
 /// RFC 6749 §4.1.2.1, plus the codes OpenID Connect Core §3.1.2.6 registers for the same
 /// endpoint (flagging those would be a false alarm on every OpenID provider).
@@ -258,7 +295,9 @@ impl AuthorizationResponse {
     pub fn to_location(&self) -> String {
         let mut url = self.target.clone();
         match self.mode {
-            ResponseMode::Query | ResponseMode::FormPost => url.set_query(Some(&self.params.encode())),
+            ResponseMode::Query | ResponseMode::FormPost => {
+                url.set_query(Some(&self.params.encode()))
+            }
             ResponseMode::Fragment => url.set_fragment(Some(&self.params.encode())),
         }
         url.to_string()
@@ -280,10 +319,15 @@ mod tests {
         assert_eq!(r.mode, ResponseMode::Query);
         assert_eq!(r.outcome.state(), Some("xyz"));
         assert_eq!(r.outcome.iss(), Some("https://as.example"));
-        let Outcome::Success { code, .. } = &r.outcome else { panic!("expected success") };
+        let Outcome::Success { code, .. } = &r.outcome else {
+            panic!("expected success")
+        };
         assert_eq!(code.expose(), "SplxlOBeZQQYbYS6WxSbIA");
         assert!(r.findings.is_empty());
-        assert!(!format!("{r:?}").contains("SplxlOBeZQQYbYS6WxSbIA"), "Debug leaks the code");
+        assert!(
+            !format!("{r:?}").contains("SplxlOBeZQQYbYS6WxSbIA"),
+            "Debug leaks the code"
+        );
     }
 
     #[test]
@@ -301,9 +345,18 @@ mod tests {
             "https://c.example/cb?error=made_up&error_description=line%0Abreak%22&state=a&state=b&code=x",
         )
         .expect("parses");
-        assert!(r.findings.contains(&Finding::RepeatedParameter("state".into())));
-        assert!(r.findings.contains(&Finding::UnregisteredErrorCode("made_up".into())));
-        assert!(r.findings.contains(&Finding::BadCharset { param: "error_description", index: 4 }));
+        assert!(
+            r.findings
+                .contains(&Finding::RepeatedParameter("state".into()))
+        );
+        assert!(
+            r.findings
+                .contains(&Finding::UnregisteredErrorCode("made_up".into()))
+        );
+        assert!(r.findings.contains(&Finding::BadCharset {
+            param: "error_description",
+            index: 4
+        }));
         assert!(r.findings.contains(&Finding::BothCodeAndError));
     }
 
@@ -319,10 +372,19 @@ mod tests {
 
     #[test]
     fn rejects_what_it_cannot_read() {
-        assert_eq!(parse_location(&authorize(), "https://c.example/cb?x=1").err(), Some(CallbackError::NoCodeOrError));
-        assert!(matches!(parse_location(&authorize(), "http://[::1").err(), Some(CallbackError::BadUrl { .. })));
+        assert_eq!(
+            parse_location(&authorize(), "https://c.example/cb?x=1").err(),
+            Some(CallbackError::NoCodeOrError)
+        );
+        assert!(matches!(
+            parse_location(&authorize(), "http://[::1").err(),
+            Some(CallbackError::BadUrl { .. })
+        ));
         let long = format!("https://c/?code={}", "a".repeat(MAX_LOCATION));
-        assert!(matches!(parse_location(&authorize(), &long).err(), Some(CallbackError::TooLong(_))));
+        assert!(matches!(
+            parse_location(&authorize(), &long).err(),
+            Some(CallbackError::TooLong(_))
+        ));
     }
 
     proptest::proptest! {

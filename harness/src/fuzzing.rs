@@ -12,26 +12,47 @@ use crate::pkce::{CodeChallenge, CodeVerifier, Method, verify};
 /// Differential check of the reference PKCE against a straight-line statement of RFC 7636:
 /// the first byte picks the method, the rest is `verifier \n challenge`.
 pub fn challenge_verify(data: &[u8]) {
-    let Some((&selector, rest)) = data.split_first() else { return };
-    let method = if selector & 1 == 0 { Method::S256 } else { Method::Plain };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let method = if selector & 1 == 0 {
+        Method::S256
+    } else {
+        Method::Plain
+    };
     let text = String::from_utf8_lossy(rest);
     let (v, c) = text.split_once('\n').unwrap_or((&text, ""));
 
     let parsed_v = CodeVerifier::parse(v);
     let parsed_c = CodeChallenge::parse(c);
-    assert_eq!(parsed_v.is_ok(), in_grammar(v), "verifier grammar disagrees for {v:?}");
-    assert_eq!(parsed_c.is_ok(), in_grammar(c), "challenge grammar disagrees for {c:?}");
+    assert_eq!(
+        parsed_v.is_ok(),
+        in_grammar(v),
+        "verifier grammar disagrees for {v:?}"
+    );
+    assert_eq!(
+        parsed_c.is_ok(),
+        in_grammar(c),
+        "challenge grammar disagrees for {c:?}"
+    );
     let Ok(verifier) = parsed_v else { return };
 
     let expected = straight_line_challenge(v, method);
     let derived = CodeChallenge::derive(&verifier, method);
     assert_eq!(derived.as_str(), expected, "derivation disagrees");
-    assert!(verify(&derived, method, &verifier), "derive then verify must hold");
+    assert!(
+        verify(&derived, method, &verifier),
+        "derive then verify must hold"
+    );
     if method == Method::S256 {
         assert_eq!(derived.as_str().len(), 43);
     }
     if let Ok(challenge) = parsed_c {
-        assert_eq!(verify(&challenge, method, &verifier), c == expected, "verify disagrees");
+        assert_eq!(
+            verify(&challenge, method, &verifier),
+            c == expected,
+            "verify disagrees"
+        );
     }
 }
 
@@ -39,7 +60,9 @@ pub fn challenge_verify(data: &[u8]) {
 fn in_grammar(s: &str) -> bool {
     let n = s.len();
     (43..=128).contains(&n)
-        && s.bytes().all(|b| matches!(b, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~'))
+        && s.bytes().all(
+            |b| matches!(b, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~'),
+        )
 }
 
 /// RFC 7636 §4.2 with a hand-written base64url encoder (RFC 4648 §5, no padding).
@@ -51,7 +74,11 @@ fn straight_line_challenge(v: &str, method: Method) -> String {
     let digest = Sha256::digest(v.as_bytes());
     let mut out = String::new();
     for chunk in digest.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..=chunk.len() {
             out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
@@ -63,7 +90,9 @@ fn straight_line_challenge(v: &str, method: Method) -> String {
 /// The callback parser never panics, and what it accepts round-trips.
 pub fn callback_parse(data: &[u8]) {
     // Static, valid URLs: parsing them cannot fail.
-    let Ok(base) = Url::parse("https://as.example/oauth/authorize?client_id=c") else { return };
+    let Ok(base) = Url::parse("https://as.example/oauth/authorize?client_id=c") else {
+        return;
+    };
     let text = String::from_utf8_lossy(data);
     if let Ok(r) = parse_location(&base, &text) {
         let again = parse_location(&base, &r.to_location()).expect("a re-encoded response parses");

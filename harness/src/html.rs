@@ -64,7 +64,9 @@ pub fn forms(html: &str) -> Vec<Form> {
                 .find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
                 .unwrap_or(rest.len() - closing);
         let tag = rest[..name_len].to_ascii_lowercase();
-        let Some(gt) = tag_end(&rest[name_len..]) else { break };
+        let Some(gt) = tag_end(&rest[name_len..]) else {
+            break;
+        };
         let attrs = parse_attrs(&rest[name_len..name_len + gt]);
         rest = &rest[name_len + gt..];
         match tag.as_str() {
@@ -80,8 +82,12 @@ pub fn forms(html: &str) -> Vec<Form> {
             }
             "/form" => open = false,
             "input" | "button" if open => {
-                let Some(form) = forms.last_mut() else { continue };
-                let Some(name) = attr(&attrs, "name") else { continue };
+                let Some(form) = forms.last_mut() else {
+                    continue;
+                };
+                let Some(name) = attr(&attrs, "name") else {
+                    continue;
+                };
                 if form.inputs.len() >= MAX_INPUTS {
                     continue;
                 }
@@ -89,7 +95,8 @@ pub fn forms(html: &str) -> Vec<Form> {
                 form.inputs.push(Input {
                     name,
                     value: attr(&attrs, "value").unwrap_or_default(),
-                    kind: attr(&attrs, "type").map_or(default_kind.into(), |t| t.to_ascii_lowercase()),
+                    kind: attr(&attrs, "type")
+                        .map_or(default_kind.into(), |t| t.to_ascii_lowercase()),
                 });
             }
             _ => {}
@@ -141,7 +148,10 @@ fn parse_attrs(s: &str) -> Vec<(String, String)> {
             if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
                 let q = b[i];
                 let vstart = i + 1;
-                let vend = b[vstart..].iter().position(|&c| c == q).map_or(b.len(), |p| vstart + p);
+                let vend = b[vstart..]
+                    .iter()
+                    .position(|&c| c == q)
+                    .map_or(b.len(), |p| vstart + p);
                 value = decode_entities(&s[vstart..vend]);
                 i = (vend + 1).min(b.len());
             } else {
@@ -158,7 +168,10 @@ fn parse_attrs(s: &str) -> Vec<(String, String)> {
 }
 
 fn attr(attrs: &[(String, String)], name: &str) -> Option<String> {
-    attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+    attrs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
 }
 
 /// Decodes the character references a server is likely to emit in attribute values.
@@ -168,24 +181,27 @@ pub fn decode_entities(s: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         rest = &rest[amp..];
-        let decoded = rest[1..].find(';').filter(|&semi| semi <= 10).and_then(|semi| {
-            let entity = &rest[1..=semi];
-            let ch = match entity {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" => Some('\''),
-                _ => entity.strip_prefix('#').and_then(|num| {
-                    let code = match num.strip_prefix(['x', 'X']) {
-                        Some(hex) => u32::from_str_radix(hex, 16).ok(),
-                        None => num.parse().ok(),
-                    };
-                    code.and_then(char::from_u32)
-                }),
-            };
-            ch.map(|c| (c, semi + 2))
-        });
+        let decoded = rest[1..]
+            .find(';')
+            .filter(|&semi| semi <= 10)
+            .and_then(|semi| {
+                let entity = &rest[1..=semi];
+                let ch = match entity {
+                    "amp" => Some('&'),
+                    "lt" => Some('<'),
+                    "gt" => Some('>'),
+                    "quot" => Some('"'),
+                    "apos" => Some('\''),
+                    _ => entity.strip_prefix('#').and_then(|num| {
+                        let code = match num.strip_prefix(['x', 'X']) {
+                            Some(hex) => u32::from_str_radix(hex, 16).ok(),
+                            None => num.parse().ok(),
+                        };
+                        code.and_then(char::from_u32)
+                    }),
+                };
+                ch.map(|c| (c, semi + 2))
+            });
         match decoded {
             Some((c, used)) => {
                 out.push(c);
@@ -206,7 +222,10 @@ fn floor_char_boundary(s: &str, max: usize) -> usize {
     if max >= s.len() {
         return s.len();
     }
-    (0..=max).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0)
+    (0..=max)
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -227,17 +246,32 @@ mod tests {
         assert_eq!(f.action.as_deref(), Some("/login?x=1&y=2"));
         assert_eq!(f.method, "post");
         assert_eq!(f.id.as_deref(), Some("login"));
-        let names: Vec<_> = f.inputs.iter().map(|i| (i.name.as_str(), i.value.as_str(), i.kind.as_str())).collect();
+        let names: Vec<_> = f
+            .inputs
+            .iter()
+            .map(|i| (i.name.as_str(), i.value.as_str(), i.kind.as_str()))
+            .collect();
         assert_eq!(
             names,
-            vec![("csrf", "t=k", "hidden"), ("username", "", "text"), ("password", "", "password"), ("submit", "yes", "submit")]
+            vec![
+                ("csrf", "t=k", "hidden"),
+                ("username", "", "text"),
+                ("password", "", "password"),
+                ("submit", "yes", "submit")
+            ]
         );
         assert_eq!(title(html).as_deref(), Some("Sign in & go"));
     }
 
     #[test]
     fn truncated_markup_does_not_panic() {
-        for html in ["<form", "<form action=\"", "<input name=a value='", "&#xFFFFFFFF;", "<\u{e9}"] {
+        for html in [
+            "<form",
+            "<form action=\"",
+            "<input name=a value='",
+            "&#xFFFFFFFF;",
+            "<\u{e9}",
+        ] {
             let _ = forms(html);
             let _ = title(html);
         }

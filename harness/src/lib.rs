@@ -1,10 +1,14 @@
 //! pkce-harness: a conformance harness for the OAuth 2.0 authorization code grant with PKCE.
 pub mod callback;
+pub mod defect;
 pub mod fuzzing;
 pub mod html;
 pub mod params;
 pub mod pkce;
 pub mod redact;
+pub mod requirements;
+pub mod scenario;
+pub mod target;
 
 #[cfg(feature = "runtime")]
 pub mod cli;

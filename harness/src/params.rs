@@ -15,7 +15,11 @@ impl Params {
     }
     /// Decodes `application/x-www-form-urlencoded` text (a query, a fragment or a form body).
     pub fn parse(encoded: &str) -> Self {
-        Self(url::form_urlencoded::parse(encoded.as_bytes()).into_owned().collect())
+        Self(
+            url::form_urlencoded::parse(encoded.as_bytes())
+                .into_owned()
+                .collect(),
+        )
     }
     /// Appends a parameter, keeping any earlier one of the same name.
     pub fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
@@ -28,7 +32,12 @@ impl Params {
             Some(i) => {
                 self.0[i].1 = value;
                 let mut seen = 0;
-                self.0.retain(|(n, _)| n != name || { seen += 1; seen == 1 });
+                self.0.retain(|(n, _)| {
+                    n != name || {
+                        seen += 1;
+                        seen == 1
+                    }
+                });
             }
             None => self.0.push((name.to_owned(), value)),
         }
@@ -39,7 +48,10 @@ impl Params {
     }
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
     /// How many times `name` occurs.
     pub fn count(&self, name: &str) -> usize {

@@ -59,7 +59,10 @@ fn execute(command: PkceCommand) -> Result<Exit, crate::pkce::PkceError> {
             let method = Method::parse(&method)?;
             let verifier = CodeVerifier::generate_len(length)?;
             println!("code_verifier={}", verifier.expose_secret());
-            println!("code_challenge={}", CodeChallenge::derive(&verifier, method));
+            println!(
+                "code_challenge={}",
+                CodeChallenge::derive(&verifier, method)
+            );
             println!("code_challenge_method={method}");
             Ok(Exit::Ok)
         }
@@ -69,14 +72,20 @@ fn execute(command: PkceCommand) -> Result<Exit, crate::pkce::PkceError> {
             println!("{}", CodeChallenge::derive(&verifier, method));
             Ok(Exit::Ok)
         }
-        PkceCommand::Verify { verifier, challenge, method } => {
+        PkceCommand::Verify {
+            verifier,
+            challenge,
+            method,
+        } => {
             let method = Method::parse(&method)?;
             let verifier = CodeVerifier::parse(&verifier)?;
             let challenge = CodeChallenge::parse(&challenge)?;
             if verify(&challenge, method, &verifier) {
                 Ok(Exit::Ok)
             } else {
-                eprintln!("mismatch: the {method} challenge of this verifier differs from the one given");
+                eprintln!(
+                    "mismatch: the {method} challenge of this verifier differs from the one given"
+                );
                 Ok(Exit::Failed)
             }
         }

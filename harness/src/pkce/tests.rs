@@ -15,7 +15,10 @@ const APPB_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 fn appendix_b_octets_give_the_verifier_and_challenge() {
     let v = CodeVerifier::from_octets(&APPB_OCTETS).expect("32 octets encode to 43 characters");
     assert_eq!(v.expose_secret(), APPB_VERIFIER);
-    assert_eq!(CodeChallenge::derive(&v, Method::S256).as_str(), APPB_CHALLENGE);
+    assert_eq!(
+        CodeChallenge::derive(&v, Method::S256).as_str(),
+        APPB_CHALLENGE
+    );
 }
 
 #[test]
@@ -27,11 +30,23 @@ fn secrets_are_redacted() {
 
 #[test]
 fn errors_name_the_cause() {
-    assert_eq!(CodeVerifier::parse(&"a".repeat(42)), Err(PkceError::VerifierTooShort { len: 42 }));
-    assert_eq!(CodeVerifier::parse(&"a".repeat(129)), Err(PkceError::VerifierTooLong { len: 129 }));
+    assert_eq!(
+        CodeVerifier::parse(&"a".repeat(42)),
+        Err(PkceError::VerifierTooShort { len: 42 })
+    );
+    assert_eq!(
+        CodeVerifier::parse(&"a".repeat(129)),
+        Err(PkceError::VerifierTooLong { len: 129 })
+    );
     let bad = format!("{}+{}", "a".repeat(5), "a".repeat(40));
-    assert_eq!(CodeVerifier::parse(&bad), Err(PkceError::VerifierBadChar { index: 5, ch: '+' }));
-    assert_eq!(Method::parse("s256"), Err(PkceError::UnknownMethod("s256".into())));
+    assert_eq!(
+        CodeVerifier::parse(&bad),
+        Err(PkceError::VerifierBadChar { index: 5, ch: '+' })
+    );
+    assert_eq!(
+        Method::parse("s256"),
+        Err(PkceError::UnknownMethod("s256".into()))
+    );
     assert_eq!(
         PkceError::VerifierBadChar { index: 5, ch: '+' }.to_string(),
         "code verifier has a character outside [A-Za-z0-9-._~] at index 5: '+'"
@@ -44,7 +59,10 @@ fn generated_verifiers_have_the_asked_length() {
     for len in [43, 44, 45, 46, 100, 127, 128] {
         assert_eq!(CodeVerifier::generate_len(len).expect("os rng").len(), len);
     }
-    assert_eq!(CodeVerifier::generate_len(42).err(), Some(PkceError::LengthOutOfRange(42)));
+    assert_eq!(
+        CodeVerifier::generate_len(42).err(),
+        Some(PkceError::LengthOutOfRange(42))
+    );
     assert_ne!(
         CodeVerifier::generate().expect("os rng").expose_secret(),
         CodeVerifier::generate().expect("os rng").expose_secret()
@@ -87,9 +105,15 @@ enum Expected {
 }
 
 fn reference_accepts(v: &Vector) -> bool {
-    let Ok(method) = Method::from_param(v.method.as_deref()) else { return false };
-    let Ok(verifier) = CodeVerifier::parse(&v.verifier) else { return false };
-    let Ok(challenge) = CodeChallenge::parse(&v.challenge) else { return false };
+    let Ok(method) = Method::from_param(v.method.as_deref()) else {
+        return false;
+    };
+    let Ok(verifier) = CodeVerifier::parse(&v.verifier) else {
+        return false;
+    };
+    let Ok(challenge) = CodeChallenge::parse(&v.challenge) else {
+        return false;
+    };
     verify(&challenge, method, &verifier)
 }
 
@@ -98,8 +122,15 @@ fn wycheproof_vectors() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/vectors/pkce.json");
     let text = std::fs::read_to_string(path).expect("fixtures/vectors/pkce.json is readable");
     let file: VectorFile = serde_json::from_str(&text).expect("vector file matches its shape");
-    assert_eq!(file.tests.len(), file.number_of_tests, "numberOfTests disagrees with the file");
-    assert!(file.tests.len() >= 40, "the issue asks for at least 40 vectors");
+    assert_eq!(
+        file.tests.len(),
+        file.number_of_tests,
+        "numberOfTests disagrees with the file"
+    );
+    assert!(
+        file.tests.len() >= 40,
+        "the issue asks for at least 40 vectors"
+    );
     let mut failures = Vec::new();
     for (i, v) in file.tests.iter().enumerate() {
         assert_eq!(v.tc_id as usize, i + 1, "tcId must count up from 1");
@@ -110,14 +141,21 @@ fn wycheproof_vectors() {
             Expected::Acceptable => accepted && v.method.is_none(),
         };
         if !ok {
-            failures.push(format!("tcId {} ({}): {:?}, reference accepted={accepted}", v.tc_id, v.comment, v.result));
+            failures.push(format!(
+                "tcId {} ({}): {:?}, reference accepted={accepted}",
+                v.tc_id, v.comment, v.result
+            ));
         }
         for flag in &v.flags {
             assert!(!flag.is_empty(), "tcId {}: empty flag", v.tc_id);
         }
     }
     assert!(file.notes.contains_key("PlainSubstitution"));
-    assert!(failures.is_empty(), "vectors failed:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "vectors failed:\n{}",
+        failures.join("\n")
+    );
 }
 
 /// Any string of the RFC 7636 §4.1 grammar.

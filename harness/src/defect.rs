@@ -1,0 +1,173 @@
+//! The reference server's defect switches: one variant per deliberate bug.
+//!
+//! Each variant re-creates the violation of a requirement (`REQ-n`) or a catalogued real-world
+//! bug (`BUG-n`). Scenarios name the defects they catch in `catches:`; the self-test runs every
+//! scenario against every defect and proves each check can fail. The enum lives in the core (no
+//! I/O) so the scenario loader can check `catches:` names without the server.
+
+use serde::Deserialize;
+
+macro_rules! defects {
+    ($( $(#[doc = $doc:literal])* $variant:ident = $name:literal, [$($cites:literal),*]; )*) => {
+        /// A deliberate bug of the reference server.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+        pub enum Defect {
+            $( $(#[doc = $doc])* #[serde(rename = $name)] $variant, )*
+        }
+
+        impl Defect {
+            /// Every defect, in declaration order.
+            pub const ALL: &'static [Defect] = &[$(Defect::$variant),*];
+
+            /// The kebab-case name used on the command line and in `catches:`.
+            pub fn name(self) -> &'static str {
+                match self { $(Defect::$variant => $name,)* }
+            }
+
+            /// The requirement and bug ids it re-creates.
+            pub fn cites(self) -> &'static [&'static str] {
+                match self { $(Defect::$variant => &[$($cites),*],)* }
+            }
+
+            /// One line saying what the server does wrong.
+            pub fn description(self) -> &'static str {
+                match self { $(Defect::$variant => concat!($($doc),*).trim_ascii(),)* }
+            }
+        }
+    };
+}
+
+defects! {
+    /// Accepts any code_verifier, matching or not.
+    AcceptsWrongVerifier = "accepts-wrong-verifier", ["REQ-50", "BUG-21"];
+    /// Skips the PKCE check when code_verifier is missing or empty.
+    VerifierOptional = "verifier-optional", ["REQ-51", "REQ-41", "BUG-3", "BUG-4", "BUG-8"];
+    /// Accepts a code_verifier for a code issued without a challenge (PKCE downgrade).
+    PkceDowngrade = "pkce-downgrade", ["REQ-52", "BUG-1", "BUG-2", "BUG-6", "BUG-7"];
+    /// Also accepts the S256 challenge itself as the verifier (plain substitution).
+    PlainSubstitution = "plain-substitution", ["REQ-53"];
+    /// Does not enforce the verifier grammar (length 43..128, unreserved characters).
+    NoVerifierAbnf = "no-verifier-abnf", ["REQ-54", "BUG-5"];
+    /// A failed PKCE attempt leaves the code redeemable.
+    FailedAttemptKeepsCode = "failed-attempt-keeps-code", ["REQ-55", "BUG-5"];
+    /// Issues codes to public clients without a code_challenge.
+    PkceOptionalForPublic = "pkce-optional-for-public", ["REQ-18", "BUG-18"];
+    /// Treats a missing code_challenge_method as S256 instead of plain and accepts it.
+    MethodAbsentAccepted = "method-absent-accepted", ["REQ-19", "BUG-23"];
+    /// Accepts unknown or wrongly cased code_challenge_method values.
+    AcceptsUnknownMethod = "accepts-unknown-method", ["REQ-20"];
+    /// Accepts plain although it declares plain unsupported.
+    AcceptsPlain = "accepts-plain", ["REQ-56", "REQ-20"];
+    /// Accepts challenges outside 43*128unreserved.
+    NoChallengeAbnf = "no-challenge-abnf", ["REQ-22"];
+    /// Codes can be redeemed more than once.
+    ReusableCode = "reusable-code", ["REQ-57", "BUG-10", "BUG-11"];
+    /// A replayed code does not revoke the tokens issued from it.
+    NoRevokeOnReplay = "no-revoke-on-replay", ["REQ-59", "BUG-22"];
+    /// A replay with a wrong verifier revokes the legitimate client's tokens.
+    RevokeOnInvalidReplay = "revoke-on-invalid-replay", ["REQ-60"];
+    /// A code can be redeemed by a client other than the one it was issued to.
+    CodeNotBoundToClient = "code-not-bound-to-client", ["REQ-46", "REQ-45", "REQ-36"];
+    /// Redirect URIs match by prefix instead of exact string comparison.
+    PrefixRedirectMatch = "prefix-redirect-match", ["REQ-25", "REQ-26", "BUG-15", "BUG-19"];
+    /// Redirect URIs are compared case-insensitively.
+    CaseInsensitiveRedirect = "case-insensitive-redirect", ["REQ-25", "BUG-14"];
+    /// Redirect URI host parsing is fooled by userinfo (`http://127.0.0.1:80@evil`).
+    UserinfoRedirect = "userinfo-redirect", ["REQ-25", "BUG-17"];
+    /// Loopback redirect URIs must match the registered port exactly.
+    LoopbackPortStrict = "loopback-port-strict", ["REQ-30"];
+    /// Redirects to an unregistered redirect URI with an error instead of showing an error page.
+    RedirectsToUnregistered = "redirects-to-unregistered", ["REQ-26", "BUG-19"];
+    /// The token endpoint does not check redirect_uri against the authorization request.
+    TokenRedirectUriUnchecked = "token-redirect-uri-unchecked", ["REQ-49"];
+    /// Confidential clients may redeem codes without authenticating.
+    ClientAuthOptional = "client-auth-optional", ["REQ-44"];
+    /// Failed Basic authentication answers 400 without WWW-Authenticate.
+    InvalidClient400 = "invalid-client-400", ["REQ-44"];
+    /// Accepts two client authentication methods in one request.
+    MultipleAuthAccepted = "multiple-auth-accepted", ["REQ-47"];
+    /// Accepts client_secret in the token request's query string.
+    SecretInQuery = "secret-in-query", ["REQ-47"];
+    /// Accepts repeated parameters instead of rejecting them.
+    RepeatedParamsAccepted = "repeated-params-accepted", ["REQ-10", "REQ-40"];
+    /// Rejects requests that carry an unknown parameter.
+    RejectsUnknownParams = "rejects-unknown-params", ["REQ-8", "REQ-39"];
+    /// The token endpoint answers GET requests.
+    TokenGetAllowed = "token-get-allowed", ["REQ-38"];
+    /// Token responses lack Cache-Control: no-store and Pragma: no-cache.
+    NoCacheHeaders = "no-cache-headers", ["REQ-42"];
+    /// Token errors use an unregistered error code and a control character in the description.
+    BadErrorFormat = "bad-error-format", ["REQ-43"];
+    /// Does not echo state exactly (truncates it to 32 characters).
+    StateTruncated = "state-truncated", ["REQ-12"];
+    /// Leaves iss out of authorization responses although the metadata announces it.
+    NoIss = "no-iss", ["REQ-28", "REQ-4"];
+    /// Publishes metadata without code_challenge_methods_supported.
+    MetadataWithoutPkce = "metadata-without-pkce", ["REQ-1"];
+    /// Publishes an issuer that differs from the one the metadata URL was built from.
+    MetadataWrongIssuer = "metadata-wrong-issuer", ["REQ-2"];
+    /// Codes never expire.
+    CodeNeverExpires = "code-never-expires", ["REQ-34"];
+    /// Codes are short and sequential.
+    WeakCodes = "weak-codes", ["REQ-35"];
+    /// Refresh tokens of public clients are not rotated, and reuse is not detected.
+    NoRefreshRotation = "no-refresh-rotation", ["REQ-61"];
+    /// Answers CORS requests at the authorization endpoint.
+    CorsOnAuthorize = "cors-on-authorize", ["REQ-13"];
+    /// Redirects the login POST with 307, re-posting credentials.
+    Login307 = "login-307", ["REQ-14"];
+    /// Login and consent pages may be framed (no X-Frame-Options or frame-ancestors).
+    Frameable = "frameable", ["REQ-15"];
+    /// Skips consent for a public client that was approved before.
+    AutoApprovePublic = "auto-approve-public", ["REQ-65", "BUG-20"];
+    /// Missing or unknown response_type is answered with a code or the wrong error.
+    ResponseTypeUnchecked = "response-type-unchecked", ["REQ-11"];
+    /// Accepts a redirect_uri that carries a fragment.
+    FragmentRedirectAccepted = "fragment-redirect-accepted", ["REQ-32"];
+    /// The S256 method is broken: every S256 flow fails at the token endpoint.
+    BrokenS256 = "broken-s256", ["REQ-21"];
+    /// Token responses omit token_type and are served as text/plain.
+    BadTokenResponse = "bad-token-response", ["REQ-42"];
+    /// Missing or unknown code, grant_type answered with the wrong error.
+    WrongGrantErrors = "wrong-grant-errors", ["REQ-48"];
+    /// Public clients may omit client_id at the token endpoint.
+    PublicClientIdOptional = "public-client-id-optional", ["REQ-45"];
+}
+
+impl std::fmt::Display for Defect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Defect {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Defect::ALL
+            .iter()
+            .copied()
+            .find(|d| d.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Defect::ALL.iter().map(|d| d.name()).collect();
+                format!("unknown defect {s:?}; known: {}", names.join(", "))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_defect_cites_catalogued_ids_and_round_trips_its_name() {
+        for d in Defect::ALL {
+            assert_eq!(d.name().parse::<Defect>(), Ok(*d));
+            assert!(!d.description().is_empty());
+            for id in d.cites() {
+                let known = crate::requirements::requirement(id).is_some()
+                    || crate::requirements::bug_by_id(id).is_some();
+                assert!(known, "{d}: {id} is not in the catalogue");
+            }
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Scenarios: the YAML model ([`model`]) and the loader that finds and checks the files
+//! ([`load`]). A scenario's id is its path under the scenario folder, without `.yaml`.
+
+pub mod load;
+pub mod model;
+
+pub use load::{LoadError, Scenario, load_dir, parse_scenario};
+pub use model::*;

@@ -1,0 +1,918 @@
+//! The scenario format, version 1 (documented in `scenarios/README.md`).
+//!
+//! Every struct denies unknown fields and no enum is untagged, so a typo is an error at its line
+//! and column rather than a check that silently passes. Values that refer to something (a
+//! requirement id, a defect, a template variable) are checked while they are read.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer};
+
+use crate::defect::Defect;
+
+/// One scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// The format version; only `1` exists.
+    pub format: FormatVersion,
+    /// What is sent, in one sentence.
+    pub title: String,
+    /// The requirement ids it checks (`REQ-n`, `BUG-n`).
+    pub requirements: Vec<RequirementId>,
+    /// How binding the requirement is.
+    #[serde(default)]
+    pub level: Level,
+    /// The client kinds it runs with; one result each. Default: the public client.
+    #[serde(default = "default_clients")]
+    pub clients: Vec<ClientKind>,
+    /// What the target must have for the scenario to apply; it is skipped, with the reason,
+    /// otherwise.
+    #[serde(default)]
+    pub requires: Vec<Capability>,
+    /// Where the specifications disagree: the level, or a skip, under a profile.
+    #[serde(default)]
+    pub profiles: BTreeMap<Profile, ProfileOverride>,
+    /// Why the scenario exists.
+    #[serde(default)]
+    pub notes: Notes,
+    /// The reference-server defects this scenario must fail against.
+    #[serde(default)]
+    pub catches: Vec<Defect>,
+    /// The exchanges, in order.
+    pub steps: Vec<Step>,
+}
+
+fn default_clients() -> Vec<ClientKind> {
+    vec![ClientKind::Public]
+}
+
+/// The only format version, checked while reading so a future file fails at its `format:` line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormatVersion;
+
+impl<'de> Deserialize<'de> for FormatVersion {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match u32::deserialize(d)? {
+            1 => Ok(Self),
+            v => Err(de::Error::custom(format!(
+                "unsupported scenario format {v}: this harness reads format 1"
+            ))),
+        }
+    }
+}
+
+/// A `REQ-n` or `BUG-n` id present in the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequirementId(String);
+
+impl RequirementId {
+    /// The id as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Checks `id` against the catalogue.
+    pub fn parse(id: &str) -> Result<Self, String> {
+        let known = crate::requirements::requirement(id).is_some()
+            || crate::requirements::bug_by_id(id).is_some();
+        if known {
+            Ok(Self(id.to_owned()))
+        } else {
+            Err(format!(
+                "unknown requirement id {id:?}: expected REQ-1..REQ-65 or BUG-1..BUG-23"
+            ))
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RequirementId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::parse(&String::deserialize(d)?).map_err(de::Error::custom)
+    }
+}
+
+impl std::fmt::Display for RequirementId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// RFC 2119 strength: an unmet `must` fails, an unmet `should` warns, an unmet `may` informs.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// MUST, SHALL, REQUIRED.
+    #[default]
+    Must,
+    /// SHOULD, RECOMMENDED.
+    Should,
+    /// MAY, OPTIONAL.
+    May,
+}
+
+impl Level {
+    /// The lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Must => "must",
+            Self::Should => "should",
+            Self::May => "may",
+        }
+    }
+}
+
+/// Which of the target's clients a flow uses.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientKind {
+    /// A public client (no secret; `token_endpoint_auth_method: none`).
+    Public,
+    /// A confidential client.
+    Confidential,
+    /// A second confidential client, for cross-client checks.
+    Confidential2,
+}
+
+impl ClientKind {
+    /// The lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Confidential => "confidential",
+            Self::Confidential2 => "confidential2",
+        }
+    }
+}
+
+/// The set of rules a verdict is judged by, where the specifications disagree.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+)]
+pub enum Profile {
+    /// RFC 6749 + RFC 7636 as published.
+    #[serde(rename = "rfc6749")]
+    Rfc6749,
+    /// The OAuth 2.0 Security Best Current Practice (RFC 9700). The default.
+    #[default]
+    #[serde(rename = "rfc9700")]
+    Rfc9700,
+    /// The OAuth 2.1 draft.
+    #[serde(rename = "oauth2.1")]
+    Oauth21,
+    /// A FAPI 2.0-like strict profile: PKCE S256 for every client, plain rejected.
+    #[serde(rename = "fapi2")]
+    Fapi2,
+}
+
+impl Profile {
+    /// Every profile.
+    pub const ALL: [Profile; 4] = [Self::Rfc6749, Self::Rfc9700, Self::Oauth21, Self::Fapi2];
+    /// The name used on the command line and in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rfc6749 => "rfc6749",
+            Self::Rfc9700 => "rfc9700",
+            Self::Oauth21 => "oauth2.1",
+            Self::Fapi2 => "fapi2",
+        }
+    }
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown profile {s:?}: expected rfc6749, rfc9700, oauth2.1 or fapi2")
+            })
+    }
+}
+
+/// A scenario's rule under one profile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileOverride {
+    /// The level under this profile.
+    pub level: Option<Level>,
+    /// Skip under this profile, for this reason.
+    pub skip: Option<String>,
+}
+
+/// What a target must have for a scenario to apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capability {
+    /// A second confidential client is configured.
+    SecondConfidentialClient,
+    /// The public client's redirect URI is a loopback IP literal (RFC 8252 §7.3).
+    LoopbackRedirect,
+    /// Refresh tokens are issued to the public client.
+    RefreshTokensPublic,
+    /// A userinfo or protected resource endpoint is configured.
+    Userinfo,
+    /// An RFC 7662 introspection endpoint is configured.
+    Introspection,
+    /// The server declares that it does not allow plain.
+    PlainUnsupported,
+    /// The server declares that it allows plain.
+    PlainSupported,
+    /// The server declares PKCE required for confidential clients.
+    PkceRequiredConfidential,
+    /// The server declares PKCE optional for confidential clients.
+    PkceOptionalConfidential,
+    /// The login is driven by the form driver (the scenario inspects pages).
+    FormLogin,
+    /// The server declares RFC 9207 support in its metadata.
+    IssParameter,
+}
+
+/// Why a scenario exists (wycheproof's notes).
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notes {
+    /// The kind of bug: `missing-step`, `downgrade`, `replay`, `binding`, `format`, ...
+    pub bug_type: Option<String>,
+    /// What an attacker gains if the check fails.
+    pub effect: Option<String>,
+    /// CVE ids of real products that had this bug.
+    #[serde(default)]
+    pub cves: Vec<String>,
+    /// Further reading.
+    #[serde(default)]
+    pub links: Vec<String>,
+}
+
+/// One exchange with the target.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Fetch the RFC 8414 / OpenID metadata.
+    Discovery(DiscoveryStep),
+    /// Run an authorization request through login and consent to the redirect.
+    Authorize(AuthorizeStep),
+    /// Redeem a code at the token endpoint.
+    Token(TokenStep),
+    /// Use a refresh token.
+    Refresh(RefreshStep),
+    /// Call the userinfo or protected resource endpoint with an access token.
+    Userinfo(ResourceStep),
+    /// Ask the RFC 7662 introspection endpoint about a token.
+    Introspect(IntrospectStep),
+    /// Wait.
+    Sleep(SleepStep),
+    /// Send one raw request to an endpoint (CORS preflight, odd methods).
+    Probe(ProbeStep),
+    /// Run several full authorizations and judge the codes as a sample.
+    Codes(CodesStep),
+}
+
+/// `discovery:`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoveryStep {
+    /// What the metadata response must show.
+    #[serde(default)]
+    pub expect: HttpExpect,
+}
+
+/// `authorize:`: an authorization request and everything up to the redirect back.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizeStep {
+    /// The flow name later steps refer to; `main` by default.
+    #[serde(default = "main_flow")]
+    pub flow: String,
+    /// The client; the scenario's client by default.
+    pub client: Option<ClientKind>,
+    /// The PKCE parameters.
+    #[serde(default)]
+    pub pkce: PkceSpec,
+    /// The redirect_uri parameter.
+    #[serde(default)]
+    pub redirect_uri: RedirectSpec,
+    /// The state parameter.
+    #[serde(default)]
+    pub state: StateSpec,
+    /// The response_type parameter.
+    #[serde(default = "code_response_type")]
+    pub response_type: ValueSpec,
+    /// Further changes to the request's parameters.
+    #[serde(default)]
+    pub params: Mutations,
+    /// Reuse the previous flow's login session (same cookie jar); default true.
+    #[serde(default = "yes")]
+    pub same_session: bool,
+    /// What must happen.
+    #[serde(default)]
+    pub expect: AuthorizeExpect,
+}
+
+fn main_flow() -> String {
+    "main".into()
+}
+fn code_response_type() -> ValueSpec {
+    ValueSpec::Literal(Template::literal("code"))
+}
+fn yes() -> bool {
+    true
+}
+
+/// `pkce:` of an authorization request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PkceSpec {
+    /// `code_challenge_method`: `S256` by default.
+    #[serde(default = "s256")]
+    pub method: ValueSpec,
+    /// How the challenge is made: derived from a fresh verifier by default.
+    #[serde(default)]
+    pub challenge: ChallengeSpec,
+    /// Length of the generated verifier, 43..=128.
+    #[serde(default = "verifier_len")]
+    pub verifier_length: usize,
+    /// The method used to derive the challenge when `method` is not a real method (omitted or
+    /// misspelt); `S256` by default, `plain` to follow RFC 7636 §4.3's default.
+    #[serde(default)]
+    pub derive_with: Option<crate::pkce::Method>,
+}
+
+impl Default for PkceSpec {
+    fn default() -> Self {
+        Self {
+            method: s256(),
+            challenge: ChallengeSpec::Derived,
+            verifier_length: 43,
+            derive_with: None,
+        }
+    }
+}
+
+fn s256() -> ValueSpec {
+    ValueSpec::Literal(Template::literal("S256"))
+}
+fn verifier_len() -> usize {
+    43
+}
+
+impl<'de> Deserialize<'de> for crate::pkce::Method {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::pkce::Method::parse(&String::deserialize(d)?).map_err(de::Error::custom)
+    }
+}
+
+/// How a `code_challenge` is made.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChallengeSpec {
+    /// Derived from the flow's fresh verifier with the method.
+    #[default]
+    Derived,
+    /// Not sent at all.
+    Omit,
+    /// Sent with an empty value.
+    Empty,
+    /// The derived challenge with base64 `=` padding appended.
+    Padded,
+    /// The derived challenge cut or extended to this many characters.
+    Length(usize),
+    /// The derived challenge with `+` and `/` in place of `-` and `_` (forced in).
+    StandardAlphabet,
+    /// A fixed value (templates allowed).
+    Literal(Template),
+    /// Sent twice: the derived challenge, then another.
+    Duplicated,
+}
+
+/// A parameter value that may be left out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ValueSpec {
+    /// Not sent.
+    Omit,
+    /// Sent with an empty value.
+    Empty,
+    /// This value (templates allowed).
+    Literal(Template),
+}
+
+/// `redirect_uri:` of a request.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RedirectSpec {
+    /// The client's registered redirect URI (at the token endpoint: the one the flow used).
+    #[default]
+    Registered,
+    /// Not sent.
+    Omit,
+    /// The registered URI, changed.
+    Mutate(RedirectMutation),
+    /// A fixed value (templates allowed).
+    Literal(Template),
+}
+
+/// The redirect URI mutation corpus (RFC 9700 §4.1.3; BUG-13..BUG-19).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RedirectMutation {
+    /// `?extra=1` appended.
+    ExtraQuery,
+    /// `/x` appended to the path.
+    PathSuffix,
+    /// A `/` appended (or removed, when the path ends with one).
+    TrailingSlash,
+    /// The path upper-cased.
+    PathCase,
+    /// The host upper-cased (hosts are case-insensitive: must still work).
+    HostCase,
+    /// `/..%2Fevil` appended to the path.
+    EncodedTraversal,
+    /// `%252F` double-encoded slash in the path.
+    DoubleEncoded,
+    /// `scheme://registered-host:port@evil.example/path` (userinfo confusion).
+    Userinfo,
+    /// `#frag` appended.
+    Fragment,
+    /// `evil.` prepended to the host.
+    Subdomain,
+    /// Another port on the same host.
+    OtherPort,
+    /// Another host entirely (`evil.example`), same path.
+    OtherHost,
+    /// `https` turned into `http` (or `http` into `https`).
+    SchemeSwap,
+}
+
+/// `state:` of an authorization request.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StateSpec {
+    /// A fresh random value.
+    #[default]
+    Random,
+    /// Not sent.
+    Omit,
+    /// A fixed value (templates allowed).
+    Literal(Template),
+    /// A random value of this many characters.
+    Length(usize),
+}
+
+/// Changes to a request's parameters, applied after everything else.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mutations {
+    /// Set these (replacing any present).
+    #[serde(default)]
+    pub set: BTreeMap<String, Template>,
+    /// Remove these.
+    #[serde(default)]
+    pub omit: Vec<String>,
+    /// Send these a second time with the same value.
+    #[serde(default)]
+    pub repeat: Vec<String>,
+}
+
+/// What an authorization request must lead to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizeExpect {
+    /// How the request ends; a code by default.
+    #[serde(default)]
+    pub outcome: AuthOutcome,
+    /// For an error redirect: acceptable `error` values.
+    pub error: Option<OneOrMany<String>>,
+    /// `state` is echoed byte for byte.
+    #[serde(default)]
+    pub state_echoed: bool,
+    /// RFC 9207 `iss` is present and equals the metadata issuer.
+    #[serde(default)]
+    pub iss: bool,
+    /// The error response follows RFC 6749 §4.1.2.1 (registered code, charset, no repeats).
+    #[serde(default)]
+    pub error_format: bool,
+    /// The flow's code_challenge appears nowhere in the authorization response.
+    #[serde(default)]
+    pub challenge_not_reflected: bool,
+    /// Every HTML page shown on the way (login, consent) carries these headers.
+    #[serde(default)]
+    pub page_headers: BTreeMap<String, HeaderMatch>,
+    /// No redirect on the way answers a POST with one of these statuses.
+    #[serde(default)]
+    pub post_redirect_not: Vec<u16>,
+    /// A consent page is shown on the way (RFC 8252 §8.6).
+    #[serde(default)]
+    pub consent_shown: bool,
+    /// If the server refuses the request (error redirect or error page), the scenario passes
+    /// here, for this reason: the attack the later steps try is stopped earlier.
+    pub refusal_passes: Option<String>,
+}
+
+impl Default for AuthorizeExpect {
+    fn default() -> Self {
+        Self {
+            outcome: AuthOutcome::Code,
+            error: None,
+            state_echoed: false,
+            iss: false,
+            error_format: false,
+            challenge_not_reflected: false,
+            page_headers: BTreeMap::new(),
+            post_redirect_not: Vec::new(),
+            consent_shown: false,
+            refusal_passes: None,
+        }
+    }
+}
+
+/// How an authorization request ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthOutcome {
+    /// Redirected to the client with a code.
+    #[default]
+    Code,
+    /// Redirected to the client with an error (AE-redirect).
+    ErrorRedirect,
+    /// An error page, and no redirect to the client (AE-page; RFC 6749 §3.1.2.4).
+    ErrorPage,
+    /// Either kind of refusal; never a code.
+    Refused,
+}
+
+/// `token:`: a token request for a flow's code.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenStep {
+    /// The flow whose code is redeemed; `main` by default.
+    #[serde(default = "main_flow")]
+    pub flow: String,
+    /// The client that redeems it; the flow's client by default.
+    pub client: Option<ClientKind>,
+    /// How the client authenticates; its configured method by default.
+    #[serde(default)]
+    pub auth: AuthSpec,
+    /// The `code`.
+    #[serde(default)]
+    pub code: CodeSpec,
+    /// The `code_verifier`.
+    #[serde(default)]
+    pub verifier: VerifierSpec,
+    /// The `redirect_uri`.
+    #[serde(default)]
+    pub redirect_uri: RedirectSpec,
+    /// The `grant_type`.
+    #[serde(default = "authorization_code")]
+    pub grant_type: ValueSpec,
+    /// Further changes to the body's parameters.
+    #[serde(default)]
+    pub params: Mutations,
+    /// The HTTP method; POST by default.
+    #[serde(default = "post")]
+    pub http_method: String,
+    /// The name under which the tokens are kept; the flow's name by default.
+    pub save_as: Option<String>,
+    /// What the response must show; 200 with tokens by default.
+    #[serde(default = "HttpExpect::token_success")]
+    pub expect: HttpExpect,
+}
+
+fn authorization_code() -> ValueSpec {
+    ValueSpec::Literal(Template::literal("authorization_code"))
+}
+fn post() -> String {
+    "POST".into()
+}
+
+/// Client authentication at the token endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthSpec {
+    /// The client's configured method (`none` for a public client).
+    #[default]
+    Default,
+    /// `client_secret_basic`.
+    Basic,
+    /// `client_secret_post`.
+    Post,
+    /// `client_id` in the body, no secret.
+    ClientIdOnly,
+    /// Nothing: no `client_id`, no secret.
+    Omit,
+    /// Both Basic and `client_secret` in the body.
+    Both,
+    /// The configured method with a wrong secret.
+    WrongSecret,
+    /// `client_id` and `client_secret` in the query string of the token URL.
+    Query,
+}
+
+/// The `code` of a token request.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CodeSpec {
+    /// The flow's code.
+    #[default]
+    Flow,
+    /// Not sent.
+    Omit,
+    /// The flow's code with its last character changed.
+    Garbled,
+}
+
+/// The `code_verifier` of a token request.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerifierSpec {
+    /// The flow's verifier.
+    #[default]
+    Flow,
+    /// Not sent.
+    Omit,
+    /// Sent with an empty value.
+    Empty,
+    /// A fresh, valid verifier that does not match.
+    Wrong,
+    /// The flow's verifier reversed (still in the grammar).
+    Reversed,
+    /// The flow's code_challenge (plain substitution, REQ-53).
+    Challenge,
+    /// A fresh verifier when the flow had none (downgrade, REQ-52).
+    Fresh,
+    /// A fixed value (templates allowed).
+    Literal(Template),
+}
+
+/// `refresh:`: a refresh token grant.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshStep {
+    /// The saved tokens whose refresh token is used; `main` by default.
+    #[serde(default = "main_flow")]
+    pub tokens: String,
+    /// The client; the client the tokens were issued to by default.
+    pub client: Option<ClientKind>,
+    /// Client authentication.
+    #[serde(default)]
+    pub auth: AuthSpec,
+    /// The name to keep the new tokens under; not kept by default.
+    pub save_as: Option<String>,
+    /// What the response must show; 200 with tokens by default.
+    #[serde(default = "HttpExpect::token_success")]
+    pub expect: HttpExpect,
+}
+
+/// `userinfo:`: a resource request with an access token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceStep {
+    /// The saved tokens; `main` by default.
+    #[serde(default = "main_flow")]
+    pub tokens: String,
+    /// What the response must show.
+    #[serde(default)]
+    pub expect: HttpExpect,
+}
+
+/// `introspect:`: RFC 7662.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntrospectStep {
+    /// The saved tokens; `main` by default.
+    #[serde(default = "main_flow")]
+    pub tokens: String,
+    /// Which token of them.
+    #[serde(default)]
+    pub token: TokenKind,
+    /// What the response must show.
+    #[serde(default)]
+    pub expect: HttpExpect,
+}
+
+/// Access or refresh token.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// The access token.
+    #[default]
+    AccessToken,
+    /// The refresh token.
+    RefreshToken,
+}
+
+/// `sleep:`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SleepStep {
+    /// Seconds to wait.
+    #[serde(default)]
+    pub seconds: f64,
+    /// Also wait for the target's declared code lifetime.
+    #[serde(default)]
+    pub past_code_lifetime: bool,
+}
+
+/// `probe:`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeStep {
+    /// Which endpoint.
+    pub endpoint: Endpoint,
+    /// The HTTP method.
+    #[serde(default = "get")]
+    pub method: String,
+    /// Request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Template>,
+    /// What the response must show.
+    #[serde(default)]
+    pub expect: HttpExpect,
+}
+
+fn get() -> String {
+    "GET".into()
+}
+
+/// A target endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Endpoint {
+    /// The authorization endpoint.
+    Authorization,
+    /// The token endpoint.
+    Token,
+}
+
+/// `codes:`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodesStep {
+    /// How many codes to collect (2..=20).
+    pub count: usize,
+    /// The least length in characters every code must have.
+    pub min_length: usize,
+    /// The least estimated entropy of the sample, in bits per code.
+    pub min_entropy_bits: f64,
+}
+
+/// What an HTTP response must show. Checks run strongest first: status, then error, then the
+/// rest, and the first that fails is reported alone.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpExpect {
+    /// Acceptable status codes.
+    pub status: Option<OneOrMany<u16>>,
+    /// Acceptable OAuth `error` values of a JSON error body.
+    pub error: Option<OneOrMany<String>>,
+    /// The error body follows RFC 6749 §5.2 (JSON, registered code, charset).
+    #[serde(default)]
+    pub error_format: bool,
+    /// Response headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, HeaderMatch>,
+    /// Fields of a JSON body.
+    #[serde(default)]
+    pub json: BTreeMap<String, JsonMatch>,
+}
+
+impl HttpExpect {
+    /// 200 with `access_token` and `token_type`: a successful token response.
+    pub fn token_success() -> Self {
+        let mut json = BTreeMap::new();
+        json.insert("access_token".to_owned(), JsonMatch::Present);
+        Self {
+            status: Some(OneOrMany(vec![200])),
+            json,
+            ..Self::default()
+        }
+    }
+}
+
+/// A header check.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeaderMatch {
+    /// The header is present.
+    Present,
+    /// The header is absent.
+    Absent,
+    /// The value contains this, case-insensitively.
+    Contains(String),
+    /// Some value of the header contains one of these, case-insensitively.
+    ContainsAny(Vec<String>),
+}
+
+/// A JSON field check.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JsonMatch {
+    /// The field is present and not null.
+    Present,
+    /// The field is absent or null.
+    Absent,
+    /// The field equals this value (templates allowed in strings).
+    Equals(serde_json::Value),
+    /// The field is an array that contains this value.
+    Contains(serde_json::Value),
+    /// The field is an array that does not contain this value.
+    NotContains(serde_json::Value),
+}
+
+/// A value or a list of values; a scalar reads as a one-element list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneOrMany<T>(pub Vec<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> de::Visitor<'de> for V<T> {
+            type Value = OneOrMany<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a value or a list of values")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = seq.next_element()? {
+                    out.push(v);
+                }
+                Ok(OneOrMany(out))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                T::deserialize(de::value::U64Deserializer::new(v)).map(|t| OneOrMany(vec![t]))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                T::deserialize(de::value::I64Deserializer::new(v)).map(|t| OneOrMany(vec![t]))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                T::deserialize(de::value::StrDeserializer::new(v)).map(|t| OneOrMany(vec![t]))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// A string with `{{name}}` placeholders, checked against the known names while it is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template(String);
+
+/// The placeholders a template may use.
+pub const TEMPLATE_NAMES: &[&str] = &[
+    "issuer",
+    "redirect_uri",
+    "client_id",
+    "state",
+    "code_challenge",
+    "authorization_endpoint",
+];
+
+impl Template {
+    /// A template without placeholders.
+    pub fn literal(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+    /// Checks every placeholder of `s`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let mut rest = s;
+        while let Some(open) = rest.find("{{") {
+            let after = &rest[open + 2..];
+            let close = after
+                .find("}}")
+                .ok_or_else(|| format!("unclosed {{{{ in template {s:?}"))?;
+            let name = after[..close].trim();
+            if !TEMPLATE_NAMES.contains(&name) {
+                return Err(format!(
+                    "unknown template variable {name:?}; known: {}",
+                    TEMPLATE_NAMES.join(", ")
+                ));
+            }
+            rest = &after[close + 2..];
+        }
+        Ok(Self(s.to_owned()))
+    }
+    /// Fills the placeholders with `lookup`; every name was checked at load time.
+    pub fn render(&self, lookup: impl Fn(&str) -> String) -> String {
+        let mut out = String::new();
+        let mut rest = self.0.as_str();
+        while let Some(open) = rest.find("{{") {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 2..];
+            let Some(close) = after.find("}}") else { break };
+            out.push_str(&lookup(after[..close].trim()));
+            rest = &after[close + 2..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+impl<'de> Deserialize<'de> for Template {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::parse(&String::deserialize(d)?).map_err(de::Error::custom)
+    }
+}

@@ -1,0 +1,339 @@
+//! Target files: where the authorization server is, which clients to use, what it claims about
+//! its own policy, and how to get past its login and consent pages.
+//!
+//! Secrets are written as `${env:NAME}` and read from the environment while the file loads, so a
+//! target file can be committed. Unknown keys are errors, as in scenario files.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer};
+use url::Url;
+
+use crate::redact::Secret;
+use crate::scenario::load::{LoadError, parse_yaml};
+use crate::scenario::model::{ClientKind, FormatVersion};
+
+/// A target file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetFile {
+    /// The format version; only `1` exists.
+    pub format: FormatVersion,
+    /// A name for reports.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The issuer: metadata is fetched from its RFC 8414 / OpenID well-known URLs.
+    pub issuer: Option<ConfigUrl>,
+    /// Endpoints given explicitly; each wins over discovery.
+    #[serde(default)]
+    pub endpoints: Endpoints,
+    /// The clients.
+    pub clients: Clients,
+    /// What the server claims about itself; checked on top of the specification minimums.
+    #[serde(default)]
+    pub policy: Policy,
+    /// How to get past login and consent.
+    pub login: LoginConfig,
+    /// The `scope` to request; none by default.
+    #[serde(default)]
+    pub scope: Option<ConfigString>,
+}
+
+/// Explicit endpoints.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoints {
+    /// The authorization endpoint.
+    pub authorization: Option<ConfigUrl>,
+    /// The token endpoint.
+    pub token: Option<ConfigUrl>,
+    /// The userinfo or protected resource endpoint.
+    pub userinfo: Option<ConfigUrl>,
+    /// The RFC 7662 introspection endpoint.
+    pub introspection: Option<ConfigUrl>,
+}
+
+/// The clients the scenarios use.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Clients {
+    /// A public client (no secret).
+    pub public: ClientConfig,
+    /// A confidential client.
+    pub confidential: ClientConfig,
+    /// A second confidential client, for cross-client checks.
+    pub confidential2: Option<ClientConfig>,
+}
+
+impl Clients {
+    /// The client of a kind, if configured.
+    pub fn get(&self, kind: ClientKind) -> Option<&ClientConfig> {
+        match kind {
+            ClientKind::Public => Some(&self.public),
+            ClientKind::Confidential => Some(&self.confidential),
+            ClientKind::Confidential2 => self.confidential2.as_ref(),
+        }
+    }
+}
+
+/// One client.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    /// `client_id`.
+    pub client_id: ConfigString,
+    /// `client_secret`, for confidential clients; write `${env:NAME}`.
+    pub client_secret: Option<ConfigSecret>,
+    /// How it authenticates at the token endpoint.
+    #[serde(default)]
+    pub auth_method: AuthMethod,
+    /// Its registered redirect URI.
+    pub redirect_uri: ConfigUrl,
+}
+
+/// RFC 7591 `token_endpoint_auth_method` values the harness speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// Public client: `client_id` in the body, no secret.
+    #[default]
+    None,
+    /// HTTP Basic (RFC 6749 §2.3.1).
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the body.
+    ClientSecretPost,
+}
+
+/// What the server claims. Defaults are the RFC 9700 position.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Policy {
+    /// PKCE is required for confidential clients too.
+    pub pkce_required_confidential: bool,
+    /// The `plain` method is accepted.
+    pub plain_allowed: bool,
+    /// Codes expire after this many seconds (RFC 6749 §4.1.2 recommends at most 600).
+    pub code_lifetime_seconds: f64,
+    /// Refresh tokens are issued to the public client.
+    pub refresh_tokens_public: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            pkce_required_confidential: false,
+            plain_allowed: false,
+            code_lifetime_seconds: 600.0,
+            refresh_tokens_public: false,
+        }
+    }
+}
+
+/// How the harness gets past login and consent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum LoginConfig {
+    /// The server redirects straight back to the client.
+    Auto {},
+    /// Fill and submit the HTML forms on the way.
+    Form(FormLogin),
+}
+
+/// The HTML form driver's settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormLogin {
+    /// Values to fill in by input name (hidden inputs keep their own values).
+    pub fields: BTreeMap<String, ConfigSecret>,
+    /// Which form to submit when a page has several; the first POST form by default.
+    #[serde(default)]
+    pub select: Option<FormSelector>,
+    /// The most requests one login may take.
+    #[serde(default = "max_steps")]
+    pub max_steps: usize,
+}
+
+fn max_steps() -> usize {
+    12
+}
+
+/// Picks a form on a page.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormSelector {
+    /// The form's `id`.
+    pub id: Option<String>,
+    /// A substring of the form's `action`.
+    pub action_contains: Option<String>,
+}
+
+/// A string in which `${env:NAME}` is replaced from the environment while loading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigString(pub String);
+
+/// A [`ConfigString`] kept as a [`Secret`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigSecret(pub Secret);
+
+/// A [`ConfigString`] that must be an absolute URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigUrl(pub Url);
+
+/// Replaces each `${env:NAME}` in `s` with the variable's value.
+pub fn interpolate(s: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| format!("unclosed ${{ in {s:?}"))?;
+        let var = &after[..end];
+        let name = var
+            .strip_prefix("env:")
+            .ok_or_else(|| format!("unknown substitution ${{{var}}}: only ${{env:NAME}} exists"))?;
+        let value = std::env::var(name).map_err(|_| {
+            format!("environment variable {name} is not set (used as ${{env:{name}}})")
+        })?;
+        out.push_str(&value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+impl<'de> Deserialize<'de> for ConfigString {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        interpolate(&String::deserialize(d)?)
+            .map(Self)
+            .map_err(de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for ConfigSecret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // The error names the variable, never the value.
+        interpolate(&String::deserialize(d)?)
+            .map(|s| Self(Secret::new(s)))
+            .map_err(de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for ConfigUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = interpolate(&String::deserialize(d)?).map_err(de::Error::custom)?;
+        Url::parse(&s)
+            .map(Self)
+            .map_err(|e| de::Error::custom(format!("{s:?} is not an absolute URL: {e}")))
+    }
+}
+
+/// Parses a target file and checks what the types cannot.
+pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
+    let t: TargetFile = parse_yaml(file, text)?;
+    let fail = |needle: &str, message: &str| {
+        let (line, col) = text
+            .lines()
+            .enumerate()
+            .find_map(|(i, l)| l.find(needle).map(|c| (i as u64 + 1, c as u64 + 1)))
+            .unwrap_or((1, 1));
+        Err(crate::scenario::load::located(
+            file,
+            text,
+            line,
+            col,
+            message.to_owned(),
+        ))
+    };
+    if t.issuer.is_none() && (t.endpoints.authorization.is_none() || t.endpoints.token.is_none()) {
+        return fail(
+            "endpoints",
+            "give an issuer (for discovery) or both endpoints.authorization and endpoints.token",
+        );
+    }
+    for (kind, c) in [
+        ("confidential", Some(&t.clients.confidential)),
+        ("confidential2", t.clients.confidential2.as_ref()),
+    ] {
+        if let Some(c) = c {
+            if c.client_secret.is_none() || c.auth_method == AuthMethod::None {
+                return fail(
+                    kind,
+                    &format!(
+                        "clients.{kind} needs client_secret and auth_method client_secret_basic or client_secret_post"
+                    ),
+                );
+            }
+        }
+    }
+    if t.clients.public.auth_method != AuthMethod::None || t.clients.public.client_secret.is_some()
+    {
+        return fail(
+            "public",
+            "clients.public is a public client: no client_secret, auth_method none",
+        );
+    }
+    Ok(t)
+}
+
+/// Reads and parses a target file.
+pub fn load_target(path: &std::path::Path) -> Result<TargetFile, LoadError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+        file: shown.clone(),
+        message: e.to_string(),
+    })?;
+    parse_target(&shown, &text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"format: 1
+issuer: https://as.example
+clients:
+  public: {client_id: spa, redirect_uri: "http://127.0.0.1:8765/callback"}
+  confidential:
+    client_id: web
+    client_secret: "${env:PKCE_HARNESS_TEST_SECRET}"
+    auth_method: client_secret_basic
+    redirect_uri: "http://127.0.0.1:8765/callback"
+login:
+  form:
+    fields: {username: alice, password: wonderland}
+"#;
+
+    #[test]
+    fn env_secrets_and_errors() {
+        // PATH is set in every environment the tests run in; setting a variable would need
+        // `unsafe` (edition 2024), which the crate forbids.
+        let path = std::env::var("PATH").expect("PATH is set");
+        let t = parse_target("t.yaml", &GOOD.replace("PKCE_HARNESS_TEST_SECRET", "PATH"))
+            .expect("valid target");
+        let secret = t.clients.confidential.client_secret.as_ref().expect("set");
+        assert_eq!(secret.0.expose(), path);
+        assert!(!format!("{t:?}").contains(&path));
+
+        let e = parse_target(
+            "t.yaml",
+            &GOOD.replace("PKCE_HARNESS_TEST_SECRET", "PKCE_HARNESS_UNSET_VAR"),
+        )
+        .expect_err("unset");
+        assert!(
+            e.to_string().contains("t.yaml:7:")
+                && e.to_string().contains("PKCE_HARNESS_UNSET_VAR is not set"),
+            "{e}"
+        );
+        let e = parse_target(
+            "t.yaml",
+            &GOOD
+                .replace("PKCE_HARNESS_TEST_SECRET", "PATH")
+                .replace("auth_method:", "auth_metod:"),
+        )
+        .expect_err("typo");
+        assert!(e.to_string().contains("t.yaml:8:"), "{e}");
+    }
+}
