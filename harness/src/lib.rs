@@ -12,3 +12,5 @@ pub mod target;
 
 #[cfg(feature = "runtime")]
 pub mod cli;
+#[cfg(feature = "runtime")]
+pub mod server;

@@ -1,0 +1,188 @@
+//! The embedded reference authorization server: a correct implementation of the authorization
+//! code grant with PKCE (RFC 6749, RFC 7636, RFC 9700, RFC 9207), with defect switches
+//! ([`Defect`]) that each re-create one violation or real-world bug.
+//!
+//! It exists so that every scenario can be shown to pass against a correct server and to fail
+//! against a broken one, and so that `pkce-harness run` works with nothing installed. It listens
+//! on 127.0.0.1 only and keeps its state in memory.
+
+mod authorize;
+mod pages;
+mod resource;
+mod state;
+mod token;
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use url::Url;
+
+pub use crate::defect::Defect;
+use crate::redact::Secret;
+use crate::target::{AuthMethod, Policy};
+use state::App;
+
+/// The test user's name and password on the login page.
+pub const USERNAME: &str = "alice";
+/// The test user's password.
+pub const PASSWORD: &str = "wonderland";
+/// The public client's redirect URI: a loopback literal (RFC 8252 §7.3); nothing listens there.
+pub const PUBLIC_REDIRECT: &str = "http://127.0.0.1:8765/callback";
+/// The confidential clients' redirect URI.
+pub const CONFIDENTIAL_REDIRECT: &str = "https://client.example/cb";
+
+/// How to run the reference server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// The defects switched on.
+    pub defects: BTreeSet<Defect>,
+    /// How long a code lives.
+    pub code_lifetime: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            defects: BTreeSet::new(),
+            code_lifetime: Duration::from_millis(1500),
+        }
+    }
+}
+
+/// A registered client, as the server knows it.
+#[derive(Debug, Clone)]
+pub struct RegisteredClient {
+    /// `client_id`.
+    pub client_id: String,
+    /// The secret, for confidential clients.
+    pub secret: Option<Secret>,
+    /// How it authenticates.
+    pub auth_method: AuthMethod,
+    /// The one registered redirect URI.
+    pub redirect_uri: String,
+}
+
+/// A running reference server; dropping the handle does not stop it, [`ReferenceServer::stop`]
+/// does.
+pub struct ReferenceServer {
+    addr: SocketAddr,
+    clients: Vec<RegisteredClient>,
+    policy: Policy,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ReferenceServer {
+    /// Binds 127.0.0.1 and starts serving.
+    pub async fn start(config: ServerConfig) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let addr = listener.local_addr()?;
+        let issuer = format!("http://{addr}");
+        let clients = vec![
+            RegisteredClient {
+                client_id: "public-client".into(),
+                secret: None,
+                auth_method: AuthMethod::None,
+                redirect_uri: PUBLIC_REDIRECT.into(),
+            },
+            RegisteredClient {
+                client_id: "confidential-client".into(),
+                secret: Some(Secret::new(state::random_token()?)),
+                auth_method: AuthMethod::ClientSecretBasic,
+                redirect_uri: CONFIDENTIAL_REDIRECT.into(),
+            },
+            RegisteredClient {
+                client_id: "confidential-client-2".into(),
+                secret: Some(Secret::new(state::random_token()?)),
+                auth_method: AuthMethod::ClientSecretPost,
+                redirect_uri: CONFIDENTIAL_REDIRECT.into(),
+            },
+        ];
+        let policy = Policy {
+            pkce_required_confidential: false,
+            plain_allowed: false,
+            code_lifetime_seconds: config.code_lifetime.as_secs_f64(),
+            refresh_tokens_public: true,
+        };
+        let app = Arc::new(App::new(
+            issuer,
+            clients.clone(),
+            config.defects,
+            config.code_lifetime,
+        ));
+        let router = Router::new()
+            .route(
+                "/.well-known/oauth-authorization-server",
+                get(resource::metadata),
+            )
+            .route("/.well-known/openid-configuration", get(resource::metadata))
+            .route(
+                "/authorize",
+                get(authorize::authorize).options(authorize::preflight),
+            )
+            .route(
+                "/login",
+                get(authorize::login_page).post(authorize::login_submit),
+            )
+            .route(
+                "/consent",
+                get(authorize::consent_page).post(authorize::consent_submit),
+            )
+            .route(
+                "/token",
+                post(token::token)
+                    .get(token::token_get)
+                    .options(token::preflight),
+            )
+            .route("/userinfo", get(resource::userinfo))
+            .route("/introspect", post(resource::introspect))
+            .with_state(app);
+        let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, router).with_graceful_shutdown(async {
+                let _ = rx.await;
+            });
+            if let Err(e) = served.await {
+                eprintln!("reference server stopped: {e}");
+            }
+        });
+        Ok(Self {
+            addr,
+            clients,
+            policy,
+            shutdown,
+            task,
+        })
+    }
+
+    /// The issuer URL, `http://127.0.0.1:PORT`.
+    pub fn issuer(&self) -> Url {
+        // A socket address always forms a valid URL authority.
+        Url::parse(&format!("http://{}", self.addr))
+            .expect("socket address is a valid URL authority")
+    }
+
+    /// The registered clients: public, confidential (Basic), confidential (post).
+    pub fn clients(&self) -> &[RegisteredClient] {
+        &self.clients
+    }
+
+    /// The policy the server implements, as a target file would declare it.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Stops serving and waits for the task.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(());
+        let _ = self.task.await;
+    }
+}

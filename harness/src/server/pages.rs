@@ -1,0 +1,159 @@
+//! Response builders shared by the handlers: HTML pages with the anti-framing headers of
+//! RFC 9700 §4.16, redirects, and RFC 6749 §5.2 JSON errors.
+
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+
+use super::Defect;
+use super::state::App;
+
+/// Every handler's result: the error side is a finished response too.
+pub(super) type Reply = Result<Response, Response>;
+
+/// Collapses a [`Reply`].
+pub(super) fn done(r: Reply) -> Response {
+    r.unwrap_or_else(|e| e)
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub(super) fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn build(status: StatusCode, headers: &[(header::HeaderName, String)], body: Body) -> Response {
+    let mut r = Response::new(body);
+    *r.status_mut() = status;
+    for (name, value) in headers {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            r.headers_mut().append(name.clone(), v);
+        }
+    }
+    r
+}
+
+/// An HTML page of the authorization flow (login, consent, error).
+pub(super) fn page(
+    app: &App,
+    status: StatusCode,
+    title: &str,
+    body: &str,
+    extra: &[(header::HeaderName, String)],
+) -> Response {
+    let html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t}</title></head><body><h1>{t}</h1>{body}</body></html>",
+        t = esc(title)
+    );
+    let mut headers = vec![
+        (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
+        (header::CACHE_CONTROL, "no-store".to_owned()),
+        (header::REFERRER_POLICY, "no-referrer".to_owned()),
+    ];
+    if !app.has(Defect::Frameable) {
+        headers.push((header::X_FRAME_OPTIONS, "DENY".to_owned()));
+        headers.push((
+            header::CONTENT_SECURITY_POLICY,
+            "frame-ancestors 'none'".to_owned(),
+        ));
+    }
+    headers.extend(extra.iter().cloned());
+    build(status, &headers, Body::from(html))
+}
+
+/// An error page: the user is told, nobody is redirected (RFC 6749 §3.1.2.4, §4.1.2.1).
+pub(super) fn error_page(app: &App, message: &str) -> Response {
+    page(
+        app,
+        StatusCode::BAD_REQUEST,
+        "Authorization error",
+        &format!("<p>{}</p>", esc(message)),
+        &[],
+    )
+}
+
+/// A redirect with `Location`.
+pub(super) fn redirect(
+    status: StatusCode,
+    location: &str,
+    extra: &[(header::HeaderName, String)],
+) -> Response {
+    let mut headers = vec![
+        (header::LOCATION, location.to_owned()),
+        (header::CACHE_CONTROL, "no-store".to_owned()),
+    ];
+    headers.extend(extra.iter().cloned());
+    build(status, &headers, Body::empty())
+}
+
+/// A JSON response with the token endpoint's cache headers (RFC 6749 §5.1).
+pub(super) fn json(
+    app: &App,
+    status: StatusCode,
+    value: &serde_json::Value,
+    extra: &[(header::HeaderName, String)],
+) -> Response {
+    let mut headers = vec![(header::CONTENT_TYPE, "application/json".to_owned())];
+    if !app.has(Defect::NoCacheHeaders) {
+        headers.push((header::CACHE_CONTROL, "no-store".to_owned()));
+        headers.push((header::PRAGMA, "no-cache".to_owned()));
+    }
+    headers.extend(extra.iter().cloned());
+    build(status, &headers, Body::from(value.to_string()))
+}
+
+/// An RFC 6749 §5.2 error: 400, or 401 with `WWW-Authenticate` for a failed Basic login.
+pub(super) fn oauth_error(app: &App, error: &str, description: &str) -> Response {
+    let (error, description) = if app.has(Defect::BadErrorFormat) {
+        (
+            if error == "invalid_grant" {
+                "invalid_code"
+            } else {
+                error
+            },
+            format!("{description}\n\tsee logs"),
+        )
+    } else {
+        (error, description.to_owned())
+    };
+    json(
+        app,
+        StatusCode::BAD_REQUEST,
+        &serde_json::json!({"error": error, "error_description": description}),
+        &[],
+    )
+}
+
+/// `invalid_client` after failed authentication (RFC 6749 §5.2): 401, and `WWW-Authenticate`
+/// matching the scheme the client tried when it used Basic.
+pub(super) fn invalid_client(app: &App, used_basic: bool, description: &str) -> Response {
+    if app.has(Defect::InvalidClient400) {
+        return oauth_error(app, "invalid_client", description);
+    }
+    let extra: Vec<(header::HeaderName, String)> = if used_basic {
+        vec![(
+            header::WWW_AUTHENTICATE,
+            "Basic realm=\"pkce-harness reference\"".to_owned(),
+        )]
+    } else {
+        Vec::new()
+    };
+    json(
+        app,
+        StatusCode::UNAUTHORIZED,
+        &serde_json::json!({"error": "invalid_client", "error_description": description}),
+        &extra,
+    )
+}
+
+/// A 500 page for faults of the server itself.
+pub(super) fn server_error(message: &str) -> Response {
+    build(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &[(header::CONTENT_TYPE, "text/plain".to_owned())],
+        Body::from(message.to_owned()),
+    )
+}

@@ -1,0 +1,108 @@
+//! Metadata (RFC 8414), userinfo (a protected resource) and introspection (RFC 7662).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+
+use super::Defect;
+use super::pages::{done, invalid_client, json};
+use super::state::App;
+use super::token::{authenticate_client, is_confidential};
+use crate::params::Params;
+
+/// `GET /.well-known/oauth-authorization-server` and `/.well-known/openid-configuration`.
+pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
+    let issuer = if app.has(Defect::MetadataWrongIssuer) {
+        format!("{}/", app.issuer)
+    } else {
+        app.issuer.clone()
+    };
+    let mut m = serde_json::json!({
+        "issuer": issuer,
+        "authorization_endpoint": app.url("/authorize"),
+        "token_endpoint": app.url("/token"),
+        "userinfo_endpoint": app.url("/userinfo"),
+        "introspection_endpoint": app.url("/introspect"),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true,
+    });
+    if app.has(Defect::MetadataWithoutPkce) {
+        if let Some(o) = m.as_object_mut() {
+            o.remove("code_challenge_methods_supported");
+        }
+    }
+    let mut r = json(&app, StatusCode::OK, &m, &[]);
+    r.headers_mut().remove(header::PRAGMA);
+    r.headers_mut().remove(header::CACHE_CONTROL);
+    r
+}
+
+/// `GET /userinfo` with a Bearer token (RFC 6750).
+pub(super) async fn userinfo(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let active = token.is_some_and(|t| app.store().access_tokens.get(t).is_some_and(|r| r.active));
+    if active {
+        return json(
+            &app,
+            StatusCode::OK,
+            &serde_json::json!({"sub": super::USERNAME}),
+            &[],
+        );
+    }
+    let challenge = (
+        header::WWW_AUTHENTICATE,
+        "Bearer error=\"invalid_token\"".to_owned(),
+    );
+    json(
+        &app,
+        StatusCode::UNAUTHORIZED,
+        &serde_json::json!({"error": "invalid_token"}),
+        &[challenge],
+    )
+}
+
+/// `POST /introspect` (RFC 7662), for confidential clients.
+pub(super) async fn introspect(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let p = Params::parse(&String::from_utf8_lossy(&body));
+    done((|| {
+        let client = authenticate_client(&app, &headers, &p)?;
+        if !is_confidential(client) {
+            return Err(invalid_client(
+                &app,
+                false,
+                "introspection requires a confidential client",
+            ));
+        }
+        let token = p.get("token").unwrap_or("");
+        let store = app.store();
+        let (active, client_id) = match (
+            store.access_tokens.get(token),
+            store.refresh_tokens.get(token),
+        ) {
+            (Some(a), _) => (a.active, a.client_id.clone()),
+            (_, Some(r)) => (r.active && !r.rotated, r.client_id.clone()),
+            _ => (false, String::new()),
+        };
+        drop(store);
+        let body = if active {
+            serde_json::json!({"active": true, "client_id": client_id})
+        } else {
+            serde_json::json!({"active": false})
+        };
+        Ok(json(&app, StatusCode::OK, &body, &[]))
+    })())
+}

@@ -1,0 +1,506 @@
+//! The token endpoint (RFC 6749 §3.2, §4.1.3, §5, §6; RFC 7636 §4.5-§4.6; RFC 9700 §2.1.1,
+//! §2.2.2, §4.8.2; OAuth 2.1 code reuse rules).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use base64::Engine as _;
+
+use super::pages::{Reply, done, invalid_client, json, oauth_error};
+use super::state::{App, RefreshRecord, TokenRecord, fresh};
+use super::{Defect, RegisteredClient};
+use crate::params::Params;
+use crate::pkce::{CodeChallenge, CodeVerifier, Method, verify};
+use crate::target::AuthMethod;
+
+const KNOWN_PARAMS: &[&str] = &[
+    "grant_type",
+    "code",
+    "redirect_uri",
+    "client_id",
+    "client_secret",
+    "code_verifier",
+    "refresh_token",
+    "scope",
+];
+
+/// `OPTIONS /token`.
+pub(super) async fn preflight() -> Response {
+    let mut r = Response::new(axum::body::Body::empty());
+    *r.status_mut() = StatusCode::NO_CONTENT;
+    r
+}
+
+/// `GET /token`: RFC 6749 §3.2 requires POST.
+pub(super) async fn token_get(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    if app.has(Defect::TokenGetAllowed) {
+        return done(handle(
+            &app,
+            &headers,
+            &Params::parse(q.as_deref().unwrap_or("")),
+            &Params::new(),
+        ));
+    }
+    let mut r = oauth_error(
+        &app,
+        "invalid_request",
+        "the token endpoint accepts POST only",
+    );
+    *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    r.headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+    r
+}
+
+/// `POST /token`.
+pub(super) async fn token(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let query = Params::parse(q.as_deref().unwrap_or(""));
+    done(handle(
+        &app,
+        &headers,
+        &Params::parse(&String::from_utf8_lossy(&body)),
+        &query,
+    ))
+}
+
+fn handle(app: &App, headers: &HeaderMap, body: &Params, query: &Params) -> Reply {
+    let mut p = body.clone();
+    if query.get("client_secret").is_some() {
+        // RFC 6749 §2.3.1: credentials MUST NOT be in the request URI.
+        if !app.has(Defect::SecretInQuery) {
+            return Err(oauth_error(
+                app,
+                "invalid_request",
+                "client credentials must not be sent in the query string",
+            ));
+        }
+        for (k, v) in query.iter() {
+            p.push(k, v);
+        }
+    }
+    if !app.has(Defect::RepeatedParamsAccepted) {
+        if let Some(name) = p.repeated().first() {
+            return Err(oauth_error(
+                app,
+                "invalid_request",
+                &format!("{name} is repeated"),
+            ));
+        }
+    }
+    if app.has(Defect::RejectsUnknownParams) {
+        if let Some((name, _)) = p.iter().find(|(n, _)| !KNOWN_PARAMS.contains(n)) {
+            return Err(oauth_error(
+                app,
+                "invalid_request",
+                &format!("unknown parameter {name}"),
+            ));
+        }
+    }
+    let grant_type = nonempty(&p, "grant_type");
+    let client = authenticate(app, headers, &p)?;
+    match grant_type {
+        Some("authorization_code") => authorization_code(app, client, &p),
+        Some("refresh_token") => refresh(app, client, &p),
+        None => Err(oauth_error(app, "invalid_request", "grant_type is missing")),
+        Some(_) if app.has(Defect::WrongGrantErrors) => {
+            Err(oauth_error(app, "invalid_request", "bad grant_type"))
+        }
+        Some(_) => Err(oauth_error(
+            app,
+            "unsupported_grant_type",
+            "grant_type not supported",
+        )),
+    }
+}
+
+fn nonempty<'a>(p: &'a Params, name: &str) -> Option<&'a str> {
+    p.get(name).filter(|v| !v.is_empty())
+}
+
+/// Who is calling: RFC 6749 §2.3. `Ok(None)` means "no client_id at all", allowed only with the
+/// `public-client-id-optional` defect (the code then names the client).
+fn authenticate<'a>(
+    app: &'a App,
+    headers: &HeaderMap,
+    p: &Params,
+) -> Result<Option<&'a RegisteredClient>, Response> {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "));
+    let basic = match basic {
+        Some(b) => Some(
+            decode_basic(b)
+                .ok_or_else(|| invalid_client(app, true, "malformed Basic credentials"))?,
+        ),
+        None => None,
+    };
+    let body_secret = nonempty(p, "client_secret");
+    if basic.is_some() && body_secret.is_some() && !app.has(Defect::MultipleAuthAccepted) {
+        return Err(oauth_error(
+            app,
+            "invalid_request",
+            "more than one client authentication method",
+        ));
+    }
+    let (client_id, secret, used_basic) = match &basic {
+        Some((id, secret)) => (Some(id.as_str()), Some(secret.as_str()), true),
+        None => (nonempty(p, "client_id"), body_secret, false),
+    };
+    let Some(client_id) = client_id else {
+        if app.has(Defect::PublicClientIdOptional) {
+            return Ok(None);
+        }
+        return Err(oauth_error(app, "invalid_request", "client_id is missing"));
+    };
+    if used_basic && nonempty(p, "client_id").is_some_and(|id| id != client_id) {
+        return Err(oauth_error(
+            app,
+            "invalid_request",
+            "client_id differs from the authenticated client",
+        ));
+    }
+    let client = app
+        .client(client_id)
+        .ok_or_else(|| invalid_client(app, used_basic, "unknown client"))?;
+    match (&client.secret, secret) {
+        (Some(expected), Some(given)) => {
+            if !bool::from(subtle::ConstantTimeEq::ct_eq(
+                expected.expose().as_bytes(),
+                given.as_bytes(),
+            )) {
+                return Err(invalid_client(
+                    app,
+                    used_basic,
+                    "client authentication failed",
+                ));
+            }
+        }
+        (Some(_), None) if !app.has(Defect::ClientAuthOptional) => {
+            return Err(invalid_client(
+                app,
+                used_basic,
+                "client authentication required",
+            ));
+        }
+        _ => {}
+    }
+    Ok(Some(client))
+}
+
+/// RFC 6749 §2.3.1: `client_id:client_secret`, each form-urlencoded, then base64.
+fn decode_basic(b64: &str) -> Option<(String, String)> {
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let dec = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
+    Some((dec(id)?, dec(secret)?))
+}
+
+fn authorization_code(app: &App, client: Option<&RegisteredClient>, p: &Params) -> Reply {
+    let Some(code) = nonempty(p, "code") else {
+        let error = if app.has(Defect::WrongGrantErrors) {
+            "invalid_grant"
+        } else {
+            "invalid_request"
+        };
+        return Err(oauth_error(app, error, "code is missing"));
+    };
+    let mut store = app.store();
+    let Some(record) = store.codes.get_mut(code) else {
+        let error = if app.has(Defect::WrongGrantErrors) {
+            "invalid_request"
+        } else {
+            "invalid_grant"
+        };
+        return Err(oauth_error(app, error, "unknown code"));
+    };
+    let client_id = client.map_or_else(|| record.client_id.clone(), |c| c.client_id.clone());
+    // Every check that judges the request itself comes first: a replay with invalid parameters
+    // must not revoke the legitimate client's tokens (OAuth 2.1, "Reuse of Authorization Codes").
+    if record.client_id != client_id && !app.has(Defect::CodeNotBoundToClient) {
+        return Err(oauth_error(
+            app,
+            "invalid_grant",
+            "code was issued to another client",
+        ));
+    }
+    if !app.has(Defect::TokenRedirectUriUnchecked) {
+        if let Some(expected) = &record.redirect_uri {
+            match nonempty(p, "redirect_uri") {
+                None => {
+                    return Err(oauth_error(
+                        app,
+                        "invalid_request",
+                        "redirect_uri is required: the authorization request had one",
+                    ));
+                }
+                Some(given) if given != expected => {
+                    return Err(oauth_error(
+                        app,
+                        "invalid_grant",
+                        "redirect_uri differs from the authorization request",
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    if let Err(description) =
+        check_pkce(app, record.challenge.as_ref(), nonempty(p, "code_verifier"))
+    {
+        // RFC 7636 leaves it open; BUG-5's fix: a failed attempt burns the code.
+        if !app.has(Defect::FailedAttemptKeepsCode) && !record.used {
+            record.used = true;
+        }
+        if app.has(Defect::RevokeOnInvalidReplay) {
+            let issued = std::mem::take(&mut record.issued);
+            revoke(&mut store, &issued);
+        }
+        let error = if record_downgrade(&description) {
+            "invalid_request"
+        } else {
+            "invalid_grant"
+        };
+        return Err(oauth_error(app, error, &description));
+    }
+    if record.used && !app.has(Defect::ReusableCode) {
+        let issued = if app.has(Defect::NoRevokeOnReplay) {
+            Vec::new()
+        } else {
+            std::mem::take(&mut record.issued)
+        };
+        revoke(&mut store, &issued);
+        return Err(oauth_error(app, "invalid_grant", "code was already used"));
+    }
+    if Instant::now() > record.expires && !app.has(Defect::CodeNeverExpires) {
+        return Err(oauth_error(app, "invalid_grant", "code expired"));
+    }
+    record.used = true;
+    let (access, refresh) = (fresh()?, fresh()?);
+    record.issued.extend([access.clone(), refresh.clone()]);
+    let family = store.counter;
+    store.counter += 1;
+    store.access_tokens.insert(
+        access.clone(),
+        TokenRecord {
+            client_id: client_id.clone(),
+            active: true,
+        },
+    );
+    store.refresh_tokens.insert(
+        refresh.clone(),
+        RefreshRecord {
+            client_id,
+            active: true,
+            rotated: false,
+            family,
+        },
+    );
+    drop(store);
+    Ok(token_response(app, &access, &refresh))
+}
+
+const DOWNGRADE: &str = "code_verifier sent, but the authorization request had no code_challenge";
+
+fn record_downgrade(description: &str) -> bool {
+    description == DOWNGRADE
+}
+
+/// RFC 7636 §4.6 with the stored method, RFC 9700 §4.8.2 downgrade protection, and the verifier
+/// grammar (§4.1) enforced as RFC 9700 and OAuth 2.1 servers do.
+fn check_pkce(
+    app: &App,
+    stored: Option<&(CodeChallenge, Method)>,
+    verifier: Option<&str>,
+) -> Result<(), String> {
+    let Some((challenge, method)) = stored else {
+        return match verifier {
+            Some(_) if !app.has(Defect::PkceDowngrade) => Err(DOWNGRADE.into()),
+            _ => Ok(()),
+        };
+    };
+    let Some(verifier) = verifier else {
+        return if app.has(Defect::VerifierOptional) {
+            Ok(())
+        } else {
+            Err("code_verifier is missing".into())
+        };
+    };
+    if app.has(Defect::AcceptsWrongVerifier) {
+        return Ok(());
+    }
+    if app.has(Defect::PlainSubstitution) && verifier == challenge.as_str() {
+        return Ok(());
+    }
+    let ok = match CodeVerifier::parse(verifier) {
+        Ok(v) if app.has(Defect::BrokenS256) && *method == Method::S256 => {
+            // Hashes with standard base64 and padding: never equal to a valid challenge.
+            let wrong = base64::engine::general_purpose::STANDARD.encode(sha2::Digest::finalize(
+                <sha2::Sha256 as sha2::Digest>::new_with_prefix(v.expose_secret().as_bytes()),
+            ));
+            wrong == challenge.as_str()
+        }
+        Ok(v) => verify(challenge, *method, &v),
+        Err(_) if app.has(Defect::NoVerifierAbnf) => {
+            let derived = match method {
+                Method::S256 => {
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Digest::finalize(
+                        <sha2::Sha256 as sha2::Digest>::new_with_prefix(verifier.as_bytes()),
+                    ))
+                }
+                Method::Plain => verifier.to_owned(),
+            };
+            derived == challenge.as_str()
+        }
+        Err(e) => return Err(e.to_string()),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err("code_verifier does not match the code_challenge".into())
+    }
+}
+
+fn revoke(store: &mut super::state::Store, tokens: &[String]) {
+    for t in tokens {
+        if let Some(a) = store.access_tokens.get_mut(t) {
+            a.active = false;
+        }
+        if let Some(r) = store.refresh_tokens.get_mut(t) {
+            r.active = false;
+        }
+    }
+}
+
+fn token_response(app: &App, access: &str, refresh: &str) -> Response {
+    let mut body = serde_json::json!({
+        "access_token": access, "token_type": "Bearer", "expires_in": 3600, "refresh_token": refresh,
+    });
+    if app.has(Defect::BadTokenResponse) {
+        if let Some(o) = body.as_object_mut() {
+            o.remove("token_type");
+        }
+        let mut r = json(app, StatusCode::OK, &body, &[]);
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("text/plain"),
+        );
+        return r;
+    }
+    json(app, StatusCode::OK, &body, &[])
+}
+
+/// RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2).
+fn refresh(app: &App, client: Option<&RegisteredClient>, p: &Params) -> Reply {
+    let Some(client) = client else {
+        return Err(oauth_error(app, "invalid_request", "client_id is missing"));
+    };
+    let Some(rt) = nonempty(p, "refresh_token") else {
+        return Err(oauth_error(
+            app,
+            "invalid_request",
+            "refresh_token is missing",
+        ));
+    };
+    let mut store = app.store();
+    let Some(record) = store.refresh_tokens.get(rt) else {
+        return Err(oauth_error(app, "invalid_grant", "unknown refresh token"));
+    };
+    if record.client_id != client.client_id {
+        return Err(oauth_error(
+            app,
+            "invalid_grant",
+            "refresh token was issued to another client",
+        ));
+    }
+    if !record.active {
+        return Err(oauth_error(
+            app,
+            "invalid_grant",
+            "refresh token is revoked",
+        ));
+    }
+    let rotate = !app.has(Defect::NoRefreshRotation);
+    if record.rotated && rotate {
+        // Reuse of a rotated token: revoke the whole lineage.
+        let family = record.family;
+        for r in store
+            .refresh_tokens
+            .values_mut()
+            .filter(|r| r.family == family)
+        {
+            r.active = false;
+        }
+        return Err(oauth_error(
+            app,
+            "invalid_grant",
+            "refresh token reuse detected; lineage revoked",
+        ));
+    }
+    let family = record.family;
+    let access = fresh()?;
+    store.access_tokens.insert(
+        access.clone(),
+        TokenRecord {
+            client_id: client.client_id.clone(),
+            active: true,
+        },
+    );
+    let new_rt = if rotate {
+        let new_rt = fresh()?;
+        if let Some(r) = store.refresh_tokens.get_mut(rt) {
+            r.rotated = true;
+        }
+        store.refresh_tokens.insert(
+            new_rt.clone(),
+            RefreshRecord {
+                client_id: client.client_id.clone(),
+                active: true,
+                rotated: false,
+                family,
+            },
+        );
+        new_rt
+    } else {
+        rt.to_owned()
+    };
+    drop(store);
+    Ok(token_response(app, &access, &new_rt))
+}
+
+/// Whether `client` authenticates with a secret (used by introspection).
+pub(super) fn is_confidential(client: &RegisteredClient) -> bool {
+    client.auth_method != AuthMethod::None
+}
+
+/// Client authentication for other endpoints (introspection): same rules as the token endpoint.
+pub(super) fn authenticate_client<'a>(
+    app: &'a App,
+    headers: &HeaderMap,
+    p: &Params,
+) -> Result<&'a RegisteredClient, Response> {
+    match authenticate(app, headers, p)? {
+        Some(c) => Ok(c),
+        None => Err(oauth_error(app, "invalid_request", "client_id is missing")),
+    }
+}
