@@ -9,8 +9,15 @@ pub mod redact;
 pub mod requirements;
 pub mod scenario;
 pub mod target;
+pub mod verdict;
 
 #[cfg(feature = "runtime")]
 pub mod cli;
 #[cfg(feature = "runtime")]
 pub mod server;
+#[cfg(feature = "runtime")]
+pub mod checks;
+#[cfg(feature = "runtime")]
+pub mod engine;
+#[cfg(feature = "runtime")]
+pub mod login;

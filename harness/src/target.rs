@@ -23,8 +23,9 @@ pub struct TargetFile {
     /// A name for reports.
     #[serde(default)]
     pub name: Option<String>,
-    /// The issuer: metadata is fetched from its RFC 8414 / OpenID well-known URLs.
-    pub issuer: Option<ConfigUrl>,
+    /// The issuer, exactly as the server spells it: metadata is fetched from its RFC 8414 /
+    /// OpenID well-known URLs, and `issuer` and `iss` must equal it byte for byte.
+    pub issuer: Option<ConfigString>,
     /// Endpoints given explicitly; each wins over discovery.
     #[serde(default)]
     pub endpoints: Endpoints,
@@ -247,6 +248,11 @@ pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
             message.to_owned(),
         ))
     };
+    if let Some(issuer) = &t.issuer {
+        if let Err(e) = Url::parse(&issuer.0) {
+            return fail("issuer", &format!("issuer {:?} is not an absolute URL: {e}", issuer.0));
+        }
+    }
     if t.issuer.is_none() && (t.endpoints.authorization.is_none() || t.endpoints.token.is_none()) {
         return fail(
             "endpoints",

@@ -429,8 +429,7 @@ pub enum RedirectMutation {
     TrailingSlash,
     /// The path upper-cased.
     PathCase,
-    /// The host upper-cased (hosts are case-insensitive: must still work).
-    HostCase,
+
     /// `/..%2Fevil` appended to the path.
     EncodedTraversal,
     /// `%252F` double-encoded slash in the path.

@@ -1,0 +1,333 @@
+//! What one scenario run holds: the resolved target, its own HTTP client and cookie jar, a
+//! seeded random stream, the flows and tokens its steps pass along, and the evidence.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rand_chacha::ChaCha20Rng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+use super::http::{HttpClient, HttpError, Request, Response};
+use crate::pkce::{CodeVerifier, PkceError};
+use crate::redact::{Secret, fingerprint, is_secret_name, mask_all};
+use crate::scenario::model::ClientKind;
+use crate::target::{ClientConfig, Clients, Endpoints, LoginConfig, Policy, TargetFile};
+use crate::verdict::Exchange;
+
+/// A target with its endpoints known (explicit, or discovered).
+#[derive(Debug, Clone)]
+pub struct ResolvedTarget {
+    /// A name for reports.
+    pub name: String,
+    /// The issuer as configured, byte for byte.
+    pub issuer: Option<String>,
+    /// Where the metadata was found.
+    pub metadata_url: Option<Url>,
+    /// The metadata document, if discovery succeeded.
+    pub metadata: Option<serde_json::Value>,
+    /// The authorization endpoint.
+    pub authorization: Url,
+    /// The token endpoint.
+    pub token: Url,
+    /// Userinfo or protected resource.
+    pub userinfo: Option<Url>,
+    /// RFC 7662 introspection.
+    pub introspection: Option<Url>,
+    /// The clients.
+    pub clients: Clients,
+    /// The declared policy.
+    pub policy: Policy,
+    /// The login driver.
+    pub login: LoginConfig,
+    /// Scope to request.
+    pub scope: Option<String>,
+}
+
+impl ResolvedTarget {
+    /// Builds from a target file and, if fetched, its metadata. Explicit endpoints win.
+    pub fn new(file: TargetFile, metadata_url: Option<Url>, metadata: Option<serde_json::Value>) -> Result<Self, String> {
+        let from_meta = |field: &str| -> Option<Url> {
+            metadata.as_ref().and_then(|m| m.get(field)).and_then(|v| v.as_str()).and_then(|s| Url::parse(s).ok())
+        };
+        let Endpoints { authorization, token, userinfo, introspection } = file.endpoints;
+        let pick = |explicit: Option<crate::target::ConfigUrl>, field: &str| explicit.map(|u| u.0).or_else(|| from_meta(field));
+        let authorization = pick(authorization, "authorization_endpoint")
+            .ok_or("no authorization endpoint: set endpoints.authorization or an issuer whose metadata has authorization_endpoint")?;
+        let token = pick(token, "token_endpoint")
+            .ok_or("no token endpoint: set endpoints.token or an issuer whose metadata has token_endpoint")?;
+        let issuer = file.issuer.map(|i| i.0);
+        Ok(Self {
+            name: file.name.or_else(|| issuer.clone()).unwrap_or_else(|| authorization.to_string()),
+            issuer,
+            metadata_url,
+            userinfo: pick(userinfo, "userinfo_endpoint"),
+            introspection: pick(introspection, "introspection_endpoint"),
+            metadata,
+            authorization,
+            token,
+            clients: file.clients,
+            policy: file.policy,
+            login: file.login,
+            scope: file.scope.map(|s| s.0),
+        })
+    }
+
+    /// The configured client of a kind.
+    pub fn client(&self, kind: ClientKind) -> Option<&ClientConfig> {
+        self.clients.get(kind)
+    }
+
+    /// Whether the metadata announces RFC 9207 `iss`.
+    pub fn announces_iss(&self) -> bool {
+        self.metadata.as_ref().and_then(|m| m.get("authorization_response_iss_parameter_supported")).and_then(|v| v.as_bool()) == Some(true)
+    }
+}
+
+/// A flow started by an `authorize` step.
+#[derive(Debug, Default)]
+pub struct Flow {
+    /// The client.
+    pub client: Option<ClientKind>,
+    /// The verifier generated for it.
+    pub verifier: Option<CodeVerifier>,
+    /// The challenge sent, if any.
+    pub challenge: Option<String>,
+    /// `state` sent.
+    pub state: Option<String>,
+    /// `redirect_uri` sent, if any.
+    pub redirect_uri: Option<String>,
+    /// The code received.
+    pub code: Option<Secret>,
+}
+
+/// Tokens saved by a `token` or `refresh` step.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// The client they were issued to.
+    pub client: ClientKind,
+    /// The access token.
+    pub access: Option<Secret>,
+    /// The refresh token.
+    pub refresh: Option<Secret>,
+}
+
+/// One scenario run's state.
+pub struct Ctx {
+    /// The target.
+    pub target: Arc<ResolvedTarget>,
+    /// HTTP with this run's cookie jar.
+    pub http: HttpClient,
+    /// The scenario's client kind.
+    pub client: ClientKind,
+    /// Flows by name.
+    pub flows: HashMap<String, Flow>,
+    /// Tokens by name.
+    pub tokens: HashMap<String, Tokens>,
+    /// The label of the step being run, for evidence.
+    pub step: String,
+    /// Exchanges so far, redacted.
+    pub evidence: Vec<Exchange>,
+    rng: ChaCha20Rng,
+    secrets: Vec<String>,
+}
+
+impl Ctx {
+    /// A fresh context whose random stream depends only on the run seed and `stream_id`, so a
+    /// scenario draws the same values whatever else runs beside it.
+    pub fn new(target: Arc<ResolvedTarget>, http: HttpClient, client: ClientKind, seed: u64, stream_id: &str) -> Self {
+        let mut h = Sha256::new();
+        h.update(seed.to_be_bytes());
+        h.update(stream_id.as_bytes());
+        let rng = ChaCha20Rng::from_seed(h.finalize().into());
+        let secrets = [&target.clients.confidential, &target.clients.public]
+            .into_iter()
+            .chain(target.clients.confidential2.as_ref())
+            .filter_map(|c| c.client_secret.as_ref().map(|s| s.0.expose().to_owned()))
+            .chain(match &target.login {
+                LoginConfig::Form(f) => f.fields.iter().filter(|(k, _)| k.contains("pass")).map(|(_, v)| v.0.expose().to_owned()).collect(),
+                LoginConfig::Auto {} => Vec::new(),
+            })
+            .collect();
+        Self { target, http, client, flows: HashMap::new(), tokens: HashMap::new(), step: String::new(), evidence: Vec::new(), rng, secrets }
+    }
+
+    /// A verifier of `len` characters from the seeded ChaCha20 stream.
+    pub fn verifier(&mut self, len: usize) -> Result<CodeVerifier, PkceError> {
+        let rng = &mut self.rng;
+        let v = CodeVerifier::from_random(len, |buf| {
+            rng.fill_bytes(buf);
+            Ok(())
+        })?;
+        self.secrets.push(v.expose_secret().to_owned());
+        Ok(v)
+    }
+
+    /// A random URL-safe string of `len` characters (state values).
+    pub fn random_string(&mut self, len: usize) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        (0..len).map(|_| char::from(ALPHABET[(self.rng.next_u32() % 64) as usize])).collect()
+    }
+
+    /// Remembers a value to mask wherever it appears in evidence.
+    pub fn secret(&mut self, value: &str) {
+        if !value.is_empty() {
+            self.secrets.push(value.to_owned());
+        }
+    }
+
+    /// Sends `req` and records the exchange, redacted. Secrets in the response (tokens, codes)
+    /// are learned before it is recorded.
+    pub async fn send(&mut self, req: Request) -> Result<Response, HttpError> {
+        let result = self.http.send(&req).await;
+        if let Ok(resp) = &result {
+            self.learn(resp);
+        }
+        let exchange = self.record(&req, &result);
+        self.evidence.push(exchange);
+        result
+    }
+
+    fn learn(&mut self, resp: &Response) {
+        if let Some(serde_json::Value::Object(o)) = resp.json() {
+            for (k, v) in o {
+                if let (true, Some(s)) = (is_secret_name(&k), v.as_str()) {
+                    self.secret(s);
+                }
+            }
+        }
+        if let Some(loc) = resp.header("location") {
+            let params = loc.split(['?', '#']).skip(1).flat_map(|p| url::form_urlencoded::parse(p.as_bytes()).into_owned().collect::<Vec<_>>());
+            for (k, v) in params {
+                if is_secret_name(&k) {
+                    self.secret(&v);
+                }
+            }
+        }
+        for cookie in resp.header_all("set-cookie") {
+            if let Some((_, v)) = cookie.split(';').next().and_then(|c| c.split_once('=')) {
+                self.secret(v);
+            }
+        }
+    }
+
+    /// Masks every known secret and every secret-named parameter in `text`.
+    pub fn redact(&self, text: &str) -> String {
+        mask_all(text, self.secrets.iter().map(String::as_str))
+    }
+
+    fn redact_url(&self, url: &Url) -> String {
+        let mut u = url.clone();
+        if let Some(q) = url.query() {
+            u.set_query(Some(&crate::params::Params::parse(q).encode_redacted()));
+        }
+        if let Some(f) = url.fragment() {
+            u.set_fragment(Some(&crate::params::Params::parse(f).encode_redacted()));
+        }
+        self.redact(u.as_str())
+    }
+
+    fn redact_header(&self, name: &str, value: &str) -> String {
+        match name.to_ascii_lowercase().as_str() {
+            "authorization" => match value.split_once(' ') {
+                Some((scheme, cred)) => format!("{scheme} {}", fingerprint(cred)),
+                None => fingerprint(value),
+            },
+            "cookie" | "set-cookie" => value
+                .split(';')
+                .map(|part| match part.split_once('=') {
+                    Some((k, v)) if !k.trim().eq_ignore_ascii_case("path") && !k.trim().eq_ignore_ascii_case("samesite") => {
+                        format!("{k}={}", fingerprint(v))
+                    }
+                    _ => part.to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join(";"),
+            "location" => Url::parse(value).map_or_else(|_| self.redact(value), |u| self.redact_url(&u)),
+            _ => self.redact(value),
+        }
+    }
+
+    fn record(&self, req: &Request, result: &Result<Response, HttpError>) -> Exchange {
+        const SHOWN_BODY: usize = 4096;
+        let request_headers = req.headers.iter().map(|(k, v)| (k.clone(), self.redact_header(k, v))).collect();
+        let request_body = req.form.as_deref().map(|f| self.redact(&crate::params::Params::parse(f).encode_redacted()));
+        let mut ex = Exchange {
+            step: self.step.clone(),
+            method: req.method.clone(),
+            url: self.redact_url(&req.url),
+            request_headers,
+            request_body,
+            status: None,
+            response_headers: Vec::new(),
+            response_body: None,
+            error: None,
+        };
+        match result {
+            Ok(resp) => {
+                ex.status = Some(resp.status);
+                ex.response_headers = resp.headers.iter().map(|(k, v)| (k.clone(), self.redact_header(k, v))).collect();
+                let body = match resp.json() {
+                    Some(mut v) => {
+                        redact_json(&mut v);
+                        v.to_string()
+                    }
+                    None => resp.body.clone(),
+                };
+                let mut body = self.redact(&body);
+                if body.len() > SHOWN_BODY {
+                    let cut = (0..=SHOWN_BODY).rev().find(|&i| body.is_char_boundary(i)).unwrap_or(0);
+                    body.truncate(cut);
+                    body.push_str("…[cut]");
+                }
+                ex.response_body = (!body.is_empty()).then_some(body);
+            }
+            Err(e) => ex.error = Some(self.redact(&e.to_string())),
+        }
+        ex
+    }
+}
+
+fn redact_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(o) => {
+            for (k, val) in o.iter_mut() {
+                match val {
+                    serde_json::Value::String(s) if is_secret_name(k) => *s = fingerprint(s),
+                    other => redact_json(other),
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(redact_json),
+        _ => {}
+    }
+}
+
+/// Fetches RFC 8414 metadata for `issuer`: `/.well-known/oauth-authorization-server` first (with
+/// the issuer's path after it, RFC 8414 §3.1), then `/.well-known/openid-configuration`.
+pub fn metadata_urls(issuer: &str) -> Vec<Url> {
+    let Ok(u) = Url::parse(issuer) else { return Vec::new() };
+    let path = u.path().trim_end_matches('/');
+    let origin = u.origin().ascii_serialization();
+    [format!("{origin}/.well-known/oauth-authorization-server{path}"), format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'))]
+        .iter()
+        .filter_map(|s| Url::parse(s).ok())
+        .collect()
+}
+
+/// Makes `req` a GET of `url` in a context, for discovery.
+pub async fn fetch_metadata(http: &HttpClient, issuer: &str) -> Result<(Url, serde_json::Value), String> {
+    let mut tried = Vec::new();
+    for url in metadata_urls(issuer) {
+        match http.send(&Request::get(url.clone())).await {
+            Ok(r) if r.status == 200 => match r.json() {
+                Some(v @ serde_json::Value::Object(_)) => return Ok((url, v)),
+                _ => tried.push(format!("{url}: 200 but not a JSON object")),
+            },
+            Ok(r) => tried.push(format!("{url}: HTTP {}", r.status)),
+            Err(e) => tried.push(e.to_string()),
+        }
+    }
+    Err(format!("no metadata for issuer {issuer}: {}", tried.join("; ")))
+}

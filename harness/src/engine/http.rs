@@ -1,0 +1,186 @@
+//! The engine's HTTP client: no automatic redirects (the harness reads every `Location`), a
+//! cookie jar per scenario, a time limit per request and a cap on body size.
+
+use std::time::Duration;
+
+use thiserror::Error;
+use url::Url;
+
+/// Limits applied to every request.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Time for one request, connection to last body byte.
+    pub request_timeout: Duration,
+    /// The most body bytes read; the rest is dropped and the body marked truncated.
+    pub max_body: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { request_timeout: Duration::from_secs(10), max_body: 1 << 20 }
+    }
+}
+
+/// A request to send.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// GET, POST, ...
+    pub method: String,
+    /// Where.
+    pub url: Url,
+    /// Headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// An `application/x-www-form-urlencoded` body.
+    pub form: Option<String>,
+}
+
+impl Request {
+    /// A GET of `url`.
+    pub fn get(url: Url) -> Self {
+        Self { method: "GET".into(), url, headers: Vec::new(), form: None }
+    }
+    /// A POST of a form body.
+    pub fn post_form(url: Url, form: String) -> Self {
+        Self { method: "POST".into(), url, headers: Vec::new(), form: Some(form) }
+    }
+}
+
+/// A response as received (body decoded lossily as UTF-8).
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// Headers with lower-case names, in order, repeats kept.
+    pub headers: Vec<(String, String)>,
+    /// The body, up to [`Limits::max_body`].
+    pub body: String,
+    /// Whether the body was cut.
+    pub truncated: bool,
+}
+
+impl Response {
+    /// The first value of a header (name case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    /// Every value of a header.
+    pub fn header_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    /// The body as JSON, if it is JSON.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_str(&self.body).ok()
+    }
+    /// Whether this is a redirect.
+    pub fn is_redirect(&self) -> bool {
+        (300..400).contains(&self.status)
+    }
+}
+
+/// A request that got no usable response.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum HttpError {
+    /// Could not connect or send.
+    #[error("{method} {url}: {reason}")]
+    Send {
+        /// Method.
+        method: String,
+        /// URL without query.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// No complete response within the limit.
+    #[error("{method} {url}: no response within {seconds:.1} s")]
+    Timeout {
+        /// Method.
+        method: String,
+        /// URL without query.
+        url: String,
+        /// The limit.
+        seconds: f64,
+    },
+}
+
+/// One scenario's HTTP client (its own cookie jar).
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    limits: Limits,
+}
+
+impl HttpClient {
+    /// A client with a fresh cookie jar.
+    pub fn new(limits: Limits) -> Result<Self, HttpError> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .timeout(limits.request_timeout)
+            .user_agent(concat!("pkce-harness/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| HttpError::Send { method: "-".into(), url: "-".into(), reason: e.to_string() })?;
+        Ok(Self { client, limits })
+    }
+
+    /// Sends `req` and reads the body up to the cap.
+    pub async fn send(&self, req: &Request) -> Result<Response, HttpError> {
+        let shown = without_query(&req.url);
+        let send_err = |e: reqwest::Error| {
+            if e.is_timeout() {
+                HttpError::Timeout { method: req.method.clone(), url: shown.clone(), seconds: self.limits.request_timeout.as_secs_f64() }
+            } else {
+                HttpError::Send { method: req.method.clone(), url: shown.clone(), reason: error_chain(&e) }
+            }
+        };
+        let method = reqwest::Method::from_bytes(req.method.as_bytes())
+            .map_err(|e| HttpError::Send { method: req.method.clone(), url: shown.clone(), reason: e.to_string() })?;
+        let mut builder = self.client.request(method, req.url.clone());
+        for (k, v) in &req.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        if let Some(form) = &req.form {
+            builder = builder.header("content-type", "application/x-www-form-urlencoded").body(form.clone());
+        }
+        let mut resp = builder.send().await.map_err(send_err)?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let mut body = Vec::new();
+        let mut truncated = false;
+        while let Some(chunk) = resp.chunk().await.map_err(send_err)? {
+            let room = self.limits.max_body.saturating_sub(body.len());
+            if chunk.len() > room {
+                body.extend_from_slice(&chunk[..room]);
+                truncated = true;
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response { status, headers, body: String::from_utf8_lossy(&body).into_owned(), truncated })
+    }
+}
+
+/// The URL without query or fragment, for messages (the query may hold secrets).
+pub fn without_query(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    u.to_string()
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
