@@ -11,18 +11,35 @@ use crate::engine::http::Response;
 use crate::scenario::model::{HeaderMatch, HttpExpect, JsonMatch};
 
 /// RFC 6749 §5.2's error codes for the token endpoint.
-pub const TOKEN_ERRORS: &[&str] =
-    &["invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "invalid_scope"];
+pub const TOKEN_ERRORS: &[&str] = &[
+    "invalid_request",
+    "invalid_client",
+    "invalid_grant",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+];
 
 /// Checks a response against an [`HttpExpect`]. `render` fills templates in expected values.
-pub fn http(expect: &HttpExpect, resp: &Response, render: &dyn Fn(&str) -> String) -> Result<(), String> {
+pub fn http(
+    expect: &HttpExpect,
+    resp: &Response,
+    render: &dyn Fn(&str) -> String,
+) -> Result<(), String> {
     if let Some(statuses) = &expect.status {
         if !statuses.0.contains(&resp.status) {
-            return Err(format!("expected HTTP {}, got {}{}", list(&statuses.0), resp.status, error_hint(resp)));
+            return Err(format!(
+                "expected HTTP {}, got {}{}",
+                list(&statuses.0),
+                resp.status,
+                error_hint(resp)
+            ));
         }
     }
     if let Some(errors) = &expect.error {
-        let got = resp.json().and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned));
+        let got = resp
+            .json()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned));
         match got {
             Some(e) if errors.0.contains(&e) => {}
             Some(e) => return Err(format!("expected error {}, got error {e}", list(&errors.0))),
@@ -41,7 +58,9 @@ pub fn http(expect: &HttpExpect, resp: &Response, render: &dyn Fn(&str) -> Strin
     }
     headers(&expect.headers, resp)?;
     if !expect.json.is_empty() {
-        let body = resp.json().ok_or_else(|| format!("expected a JSON body, got {:?}", preview(&resp.body)))?;
+        let body = resp
+            .json()
+            .ok_or_else(|| format!("expected a JSON body, got {:?}", preview(&resp.body)))?;
         for (field, m) in &expect.json {
             json_field(&body, field, m, render)?;
         }
@@ -54,21 +73,42 @@ pub fn http(expect: &HttpExpect, resp: &Response, render: &dyn Fn(&str) -> Strin
 pub fn token_error_format(resp: &Response) -> Result<(), String> {
     let ct = resp.header("content-type").unwrap_or("");
     if !ct.to_ascii_lowercase().starts_with("application/json") {
-        return Err(format!("error response has Content-Type {ct:?}, RFC 6749 §5.2 requires application/json"));
+        return Err(format!(
+            "error response has Content-Type {ct:?}, RFC 6749 §5.2 requires application/json"
+        ));
     }
-    let body = resp.json().ok_or_else(|| format!("error body is not JSON: {:?}", preview(&resp.body)))?;
-    let error = body.get("error").and_then(|e| e.as_str()).ok_or("error body has no string \"error\" member")?;
+    let body = resp
+        .json()
+        .ok_or_else(|| format!("error body is not JSON: {:?}", preview(&resp.body)))?;
+    let error = body
+        .get("error")
+        .and_then(|e| e.as_str())
+        .ok_or("error body has no string \"error\" member")?;
     if !TOKEN_ERRORS.contains(&error) {
-        return Err(format!("error code {error:?} is not one of RFC 6749 §5.2's: {}", TOKEN_ERRORS.join(", ")));
+        return Err(format!(
+            "error code {error:?} is not one of RFC 6749 §5.2's: {}",
+            TOKEN_ERRORS.join(", ")
+        ));
     }
-    let allowed_status: &[u16] = if error == "invalid_client" { &[400, 401] } else { &[400] };
+    let allowed_status: &[u16] = if error == "invalid_client" {
+        &[400, 401]
+    } else {
+        &[400]
+    };
     if !allowed_status.contains(&resp.status) {
-        return Err(format!("error {error} came with HTTP {}, RFC 6749 §5.2 says {}", resp.status, list(allowed_status)));
+        return Err(format!(
+            "error {error} came with HTTP {}, RFC 6749 §5.2 says {}",
+            resp.status,
+            list(allowed_status)
+        ));
     }
     for (field, space) in [("error_description", true), ("error_uri", false)] {
         if let Some(v) = body.get(field).and_then(|v| v.as_str()) {
             if let Some(i) = bad_charset(v, space) {
-                return Err(format!("{field} has a character outside RFC 6749 §5.2's set at byte {i}: {:?}", v.as_bytes()[i] as char));
+                return Err(format!(
+                    "{field} has a character outside RFC 6749 §5.2's set at byte {i}: {:?}",
+                    v.as_bytes()[i] as char
+                ));
             }
         }
     }
@@ -82,12 +122,24 @@ pub fn headers(expected: &BTreeMap<String, HeaderMatch>, resp: &Response) -> Res
         let ok = match m {
             HeaderMatch::Present => !values.is_empty(),
             HeaderMatch::Absent => values.is_empty(),
-            HeaderMatch::Contains(s) => values.iter().any(|v| v.to_ascii_lowercase().contains(&s.to_ascii_lowercase())),
-            HeaderMatch::ContainsAny(list) => values.iter().any(|v| list.iter().any(|s| v.to_ascii_lowercase().contains(&s.to_ascii_lowercase()))),
+            HeaderMatch::Contains(s) => values
+                .iter()
+                .any(|v| v.to_ascii_lowercase().contains(&s.to_ascii_lowercase())),
+            HeaderMatch::ContainsAny(list) => values.iter().any(|v| {
+                list.iter()
+                    .any(|s| v.to_ascii_lowercase().contains(&s.to_ascii_lowercase()))
+            }),
         };
         if !ok {
-            let got = if values.is_empty() { "it is absent".to_owned() } else { format!("got {:?}", values.join(", ")) };
-            return Err(format!("expected header {name} {}, {got}", describe_header(m)));
+            let got = if values.is_empty() {
+                "it is absent".to_owned()
+            } else {
+                format!("got {:?}", values.join(", "))
+            };
+            return Err(format!(
+                "expected header {name} {}, {got}",
+                describe_header(m)
+            ));
         }
     }
     Ok(())
@@ -102,7 +154,12 @@ fn describe_header(m: &HeaderMatch) -> String {
     }
 }
 
-fn json_field(body: &serde_json::Value, field: &str, m: &JsonMatch, render: &dyn Fn(&str) -> String) -> Result<(), String> {
+fn json_field(
+    body: &serde_json::Value,
+    field: &str,
+    m: &JsonMatch,
+    render: &dyn Fn(&str) -> String,
+) -> Result<(), String> {
     let value = body.get(field).filter(|v| !v.is_null());
     let rendered = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) => serde_json::Value::String(render(s)),
@@ -112,8 +169,12 @@ fn json_field(body: &serde_json::Value, field: &str, m: &JsonMatch, render: &dyn
         JsonMatch::Present => value.is_some(),
         JsonMatch::Absent => value.is_none(),
         JsonMatch::Equals(want) => value == Some(&rendered(want)),
-        JsonMatch::Contains(want) => value.and_then(|v| v.as_array()).is_some_and(|a| a.contains(&rendered(want))),
-        JsonMatch::NotContains(want) => !value.and_then(|v| v.as_array()).is_some_and(|a| a.contains(&rendered(want))),
+        JsonMatch::Contains(want) => value
+            .and_then(|v| v.as_array())
+            .is_some_and(|a| a.contains(&rendered(want))),
+        JsonMatch::NotContains(want) => !value
+            .and_then(|v| v.as_array())
+            .is_some_and(|a| a.contains(&rendered(want))),
     };
     if ok {
         return Ok(());
@@ -133,20 +194,35 @@ fn json_field(body: &serde_json::Value, field: &str, m: &JsonMatch, render: &dyn
 pub fn authorization_error_format(findings: &[Finding]) -> Result<(), String> {
     match findings.first() {
         None => Ok(()),
-        Some(Finding::RepeatedParameter(n)) => Err(format!("the response repeats parameter {n} (RFC 6749 §3.1)")),
-        Some(Finding::UnregisteredErrorCode(e)) => Err(format!("error code {e:?} is not registered for the authorization endpoint (RFC 6749 §4.1.2.1)")),
-        Some(Finding::BadCharset { param, index }) => Err(format!("{param} has a character outside RFC 6749 §4.1.2.1's set at byte {index}")),
+        Some(Finding::RepeatedParameter(n)) => Err(format!(
+            "the response repeats parameter {n} (RFC 6749 §3.1)"
+        )),
+        Some(Finding::UnregisteredErrorCode(e)) => Err(format!(
+            "error code {e:?} is not registered for the authorization endpoint (RFC 6749 §4.1.2.1)"
+        )),
+        Some(Finding::BadCharset { param, index }) => Err(format!(
+            "{param} has a character outside RFC 6749 §4.1.2.1's set at byte {index}"
+        )),
         Some(Finding::BothCodeAndError) => Err("the response carries both code and error".into()),
-        Some(Finding::QueryAndFragment) => Err("response parameters appear in both query and fragment".into()),
+        Some(Finding::QueryAndFragment) => {
+            Err("response parameters appear in both query and fragment".into())
+        }
     }
 }
 
 fn list<T: std::fmt::Display>(items: &[T]) -> String {
-    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or ")
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" or ")
 }
 
 fn error_hint(resp: &Response) -> String {
-    match resp.json().and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned)) {
+    match resp
+        .json()
+        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+    {
         Some(e) => format!(" (error {e})"),
         None => String::new(),
     }

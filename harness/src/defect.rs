@@ -56,8 +56,10 @@ defects! {
     MethodAbsentAccepted = "method-absent-accepted", ["REQ-19", "BUG-23"];
     /// Accepts unknown or wrongly cased code_challenge_method values.
     AcceptsUnknownMethod = "accepts-unknown-method", ["REQ-20"];
-    /// Accepts plain although it declares plain unsupported.
-    AcceptsPlain = "accepts-plain", ["REQ-56", "REQ-20"];
+    /// Accepts plain although it declares plain unsupported, and lists it in its metadata.
+    AcceptsPlain = "accepts-plain", ["REQ-56", "REQ-20", "REQ-1"];
+    /// Echoes the code_challenge in the authorization response.
+    ReflectsChallenge = "reflects-challenge", ["REQ-24"];
     /// Accepts challenges outside 43*128unreserved.
     NoChallengeAbnf = "no-challenge-abnf", ["REQ-22"];
     /// Codes can be redeemed more than once.
@@ -76,7 +78,8 @@ defects! {
     UserinfoRedirect = "userinfo-redirect", ["REQ-25", "BUG-17"];
     /// Loopback redirect URIs must match the registered port exactly.
     LoopbackPortStrict = "loopback-port-strict", ["REQ-30"];
-    /// Redirects to an unregistered redirect URI with an error instead of showing an error page.
+    /// Redirects to an unregistered redirect URI (or, for an unknown client, to whatever
+    /// redirect_uri was sent) with an error instead of showing an error page.
     RedirectsToUnregistered = "redirects-to-unregistered", ["REQ-26", "BUG-19"];
     /// The token endpoint does not check redirect_uri against the authorization request.
     TokenRedirectUriUnchecked = "token-redirect-uri-unchecked", ["REQ-49"];
@@ -102,8 +105,8 @@ defects! {
     StateTruncated = "state-truncated", ["REQ-12"];
     /// Leaves iss out of authorization responses although the metadata announces it.
     NoIss = "no-iss", ["REQ-28", "REQ-4"];
-    /// Publishes metadata without code_challenge_methods_supported.
-    MetadataWithoutPkce = "metadata-without-pkce", ["REQ-1"];
+    /// Publishes metadata without code_challenge_methods_supported and response_types_supported.
+    MetadataIncomplete = "metadata-incomplete", ["REQ-1", "REQ-3"];
     /// Publishes an issuer that differs from the one the metadata URL was built from.
     MetadataWrongIssuer = "metadata-wrong-issuer", ["REQ-2"];
     /// Codes never expire.

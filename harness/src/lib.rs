@@ -12,12 +12,16 @@ pub mod target;
 pub mod verdict;
 
 #[cfg(feature = "runtime")]
-pub mod cli;
-#[cfg(feature = "runtime")]
-pub mod server;
-#[cfg(feature = "runtime")]
 pub mod checks;
+#[cfg(feature = "runtime")]
+pub mod cli;
 #[cfg(feature = "runtime")]
 pub mod engine;
 #[cfg(feature = "runtime")]
 pub mod login;
+#[cfg(feature = "runtime")]
+pub mod report;
+#[cfg(feature = "runtime")]
+pub mod selftest;
+#[cfg(feature = "runtime")]
+pub mod server;

@@ -62,12 +62,23 @@ pub async fn drive(ctx: &mut Ctx, url: Url, client_targets: &[Url]) -> Result<Dr
                 post_redirects.push(resp.status);
             }
             let loc = resp.header("location").ok_or_else(|| {
-                format!("{} {} answered {} without a Location header", req.method, without_query(&req.url), resp.status)
+                format!(
+                    "{} {} answered {} without a Location header",
+                    req.method,
+                    without_query(&req.url),
+                    resp.status
+                )
             })?;
-            let next = crate::callback::resolve_location(&req.url, loc).map_err(|e| e.to_string())?;
+            let next =
+                crate::callback::resolve_location(&req.url, loc).map_err(|e| e.to_string())?;
             if leaves(&next) {
-                let response = parse_location(&req.url, loc).map_err(|e| format!("redirect to the client could not be read: {e}"))?;
-                return Ok(Drive { ending: Ending::Callback(Box::new(response)), pages, post_redirects });
+                let response = parse_location(&req.url, loc)
+                    .map_err(|e| format!("redirect to the client could not be read: {e}"))?;
+                return Ok(Drive {
+                    ending: Ending::Callback(Box::new(response)),
+                    pages,
+                    post_redirects,
+                });
             }
             req = if matches!(resp.status, 307 | 308) && req.method == "POST" {
                 Request { url: next, ..req }
@@ -78,35 +89,72 @@ pub async fn drive(ctx: &mut Ctx, url: Url, client_targets: &[Url]) -> Result<Dr
         }
         let forms = html::forms(&resp.body);
         // form_post response mode: an auto-submitting form whose action is the client.
-        if let Some(f) = forms.iter().find(|f| f.method == "post" && action_of(&req.url, f).is_some_and(|a| leaves(&a))) {
+        if let Some(f) = forms
+            .iter()
+            .find(|f| f.method == "post" && action_of(&req.url, f).is_some_and(|a| leaves(&a)))
+        {
             let _ = f;
             let response = parse_form_post(&req.url, &resp.body).map_err(|e| e.to_string())?;
-            return Ok(Drive { ending: Ending::Callback(Box::new(response)), pages, post_redirects });
+            return Ok(Drive {
+                ending: Ending::Callback(Box::new(response)),
+                pages,
+                post_redirects,
+            });
         }
         let LoginConfig::Form(config) = &ctx.target.login else {
-            return Ok(Drive { ending: Ending::Page { status: resp.status, title: html::title(&resp.body) }, pages, post_redirects });
+            return Ok(Drive {
+                ending: Ending::Page {
+                    status: resp.status,
+                    title: html::title(&resp.body),
+                },
+                pages,
+                post_redirects,
+            });
         };
         let Some(form) = pick(config, &forms) else {
-            return Ok(Drive { ending: Ending::Page { status: resp.status, title: html::title(&resp.body) }, pages, post_redirects });
+            return Ok(Drive {
+                ending: Ending::Page {
+                    status: resp.status,
+                    title: html::title(&resp.body),
+                },
+                pages,
+                post_redirects,
+            });
         };
         let Some(action) = action_of(&req.url, form) else {
-            return Err(format!("form on {} has an unusable action {:?}", without_query(&req.url), form.action));
+            return Err(format!(
+                "form on {} has an unusable action {:?}",
+                without_query(&req.url),
+                form.action
+            ));
         };
         let key = format!("{}|{}", without_query(&req.url), action);
         if submitted.iter().filter(|k| **k == key).count() >= 2 {
-            return Err(stuck(&req.url, &resp, &forms, "the same form came back after submitting it twice: check the configured fields"));
+            return Err(stuck(
+                &req.url,
+                &resp,
+                &forms,
+                "the same form came back after submitting it twice: check the configured fields",
+            ));
         }
         submitted.push(key);
         let body = fill(config, form);
         pages.push(resp);
         req = Request::post_form(action, body);
     }
-    Err(format!("login did not reach the client within {max_steps} requests; last request {} {}", req.method, without_query(&req.url)))
+    Err(format!(
+        "login did not reach the client within {max_steps} requests; last request {} {}",
+        req.method,
+        without_query(&req.url)
+    ))
 }
 
 /// Same scheme, host, port and path: a redirect to this URL reaches that redirect URI.
 fn same_endpoint(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme() && a.host() == b.host() && a.port_or_known_default() == b.port_or_known_default() && a.path() == b.path()
+    a.scheme() == b.scheme()
+        && a.host() == b.host()
+        && a.port_or_known_default() == b.port_or_known_default()
+        && a.path() == b.path()
 }
 
 fn action_of(page: &Url, form: &Form) -> Option<Url> {
@@ -116,10 +164,15 @@ fn action_of(page: &Url, form: &Form) -> Option<Url> {
 fn pick<'a>(config: &FormLogin, forms: &'a [Form]) -> Option<&'a Form> {
     let post = || forms.iter().filter(|f| f.method == "post");
     match &config.select {
-        Some(sel) => post().find(|f| {
-            sel.id.as_ref().is_none_or(|id| f.id.as_ref() == Some(id))
-                && sel.action_contains.as_ref().is_none_or(|a| f.action.as_deref().is_some_and(|x| x.contains(a.as_str())))
-        }).or_else(|| post().next()),
+        Some(sel) => post()
+            .find(|f| {
+                sel.id.as_ref().is_none_or(|id| f.id.as_ref() == Some(id))
+                    && sel
+                        .action_contains
+                        .as_ref()
+                        .is_none_or(|a| f.action.as_deref().is_some_and(|x| x.contains(a.as_str())))
+            })
+            .or_else(|| post().next()),
         None => post().next(),
     }
 }
@@ -139,7 +192,10 @@ fn fill(config: &FormLogin, form: &Form) -> String {
             }
             "checkbox" | "radio" if !config.fields.contains_key(&input.name) => {}
             _ => {
-                let value = config.fields.get(&input.name).map_or(input.value.as_str(), |v| v.0.expose());
+                let value = config
+                    .fields
+                    .get(&input.name)
+                    .map_or(input.value.as_str(), |v| v.0.expose());
                 ser.append_pair(&input.name, value);
             }
         }
@@ -152,7 +208,12 @@ fn stuck(url: &Url, resp: &Response, forms: &[Form], why: &str) -> String {
         .iter()
         .map(|f| {
             let names: Vec<&str> = f.inputs.iter().map(|i| i.name.as_str()).collect();
-            format!("<form method={} action={:?} inputs=[{}]>", f.method, f.action.as_deref().unwrap_or(""), names.join(","))
+            format!(
+                "<form method={} action={:?} inputs=[{}]>",
+                f.method,
+                f.action.as_deref().unwrap_or(""),
+                names.join(",")
+            )
         })
         .collect();
     format!(
@@ -160,6 +221,10 @@ fn stuck(url: &Url, resp: &Response, forms: &[Form], why: &str) -> String {
         without_query(url),
         resp.status,
         html::title(&resp.body).unwrap_or_default(),
-        if seen.is_empty() { "none".into() } else { seen.join(" ") }
+        if seen.is_empty() {
+            "none".into()
+        } else {
+            seen.join(" ")
+        }
     )
 }

@@ -1,6 +1,7 @@
 //! The single place secrets are masked. Every report and log line goes through it.
 //!
-//! A secret is shown as a short fingerprint (`…#3f9a12c0`): the first 8 hex digits of its SHA-256.
+//! A secret is shown as a short fingerprint (`redacted.3f9a12c0`): the first 8 hex digits of its
+//! SHA-256, in characters that survive URL encoding unchanged.
 //! Two occurrences of one code share a fingerprint, so a reader can follow a replay in the
 //! evidence without ever seeing the code.
 
@@ -28,7 +29,7 @@ pub fn is_secret_name(name: &str) -> bool {
 pub fn fingerprint(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());
     let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    format!("…#{hex}")
+    format!("redacted.{hex}")
 }
 
 /// A secret value (a code, a token, a client secret). `Debug` and `Display` print its

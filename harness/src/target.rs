@@ -250,7 +250,10 @@ pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
     };
     if let Some(issuer) = &t.issuer {
         if let Err(e) = Url::parse(&issuer.0) {
-            return fail("issuer", &format!("issuer {:?} is not an absolute URL: {e}", issuer.0));
+            return fail(
+                "issuer",
+                &format!("issuer {:?} is not an absolute URL: {e}", issuer.0),
+            );
         }
     }
     if t.issuer.is_none() && (t.endpoints.authorization.is_none() || t.endpoints.token.is_none()) {

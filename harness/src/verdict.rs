@@ -122,7 +122,10 @@ pub struct Summary {
 impl Summary {
     /// Counts `results`.
     pub fn of(results: &[ScenarioResult]) -> Self {
-        let mut s = Self { total: results.len(), ..Self::default() };
+        let mut s = Self {
+            total: results.len(),
+            ..Self::default()
+        };
         for r in results {
             match r.verdict {
                 Verdict::Pass => s.passed += 1,

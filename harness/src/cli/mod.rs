@@ -1,14 +1,22 @@
-//! The command line: clap types and one function per subcommand. Only this module knows about
+//! The command line: clap types and one file per subcommand. Only this module knows about
 //! terminals, exit codes and argument syntax; it turns options into library calls.
 
 mod exit;
+mod list_cmd;
 mod pkce_cmd;
+mod run_cmd;
+mod selftest_cmd;
+mod serve_cmd;
+mod validate_cmd;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 pub use exit::Exit;
+
+use crate::scenario::{Scenario, load_dir};
 
 /// Conformance harness for the OAuth 2.0 authorization code grant with PKCE (RFC 7636).
 #[derive(Debug, Parser)]
@@ -20,6 +28,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the scenario library against a target (the embedded reference server by default).
+    Run(run_cmd::RunArgs),
+    /// List the scenarios.
+    List(list_cmd::ListArgs),
+    /// Check scenario and target files without running anything.
+    Validate(validate_cmd::ValidateArgs),
+    /// Run the embedded reference authorization server.
+    ServeReference(serve_cmd::ServeArgs),
+    /// Prove the library: pass against the clean reference server, catch every defect.
+    Selftest(selftest_cmd::SelftestArgs),
     /// The reference PKCE implementation: generate, derive and verify.
     Pkce(pkce_cmd::PkceArgs),
 }
@@ -39,6 +57,54 @@ pub fn main() -> ExitCode {
     };
     let exit = match cli.command {
         Command::Pkce(args) => pkce_cmd::run(args),
+        Command::List(args) => list_cmd::run(args),
+        Command::Validate(args) => validate_cmd::run(args),
+        Command::Run(args) => {
+            runtime().map_or(Exit::Unreachable, |rt| rt.block_on(run_cmd::run(args)))
+        }
+        Command::ServeReference(args) => {
+            runtime().map_or(Exit::Unreachable, |rt| rt.block_on(serve_cmd::run(args)))
+        }
+        Command::Selftest(args) => {
+            runtime().map_or(Exit::Unreachable, |rt| rt.block_on(selftest_cmd::run(args)))
+        }
     };
     exit.into()
+}
+
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| eprintln!("error: cannot start the async runtime: {e}"))
+        .ok()
+}
+
+/// The scenario folder: the one given, else `./scenarios`, else the one this binary was built
+/// from (so `cargo run` works from any directory of the checkout).
+fn scenario_dir(given: Option<PathBuf>) -> PathBuf {
+    given.unwrap_or_else(|| {
+        let local = PathBuf::from("scenarios");
+        if local.is_dir() {
+            local
+        } else {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"))
+        }
+    })
+}
+
+/// Loads the library or prints every broken file.
+fn load(dir: Option<PathBuf>) -> Result<Vec<Scenario>, Exit> {
+    let dir = scenario_dir(dir);
+    load_dir(&dir).map_err(|errors| {
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        eprintln!(
+            "{} scenario file(s) in {} do not load; nothing was run",
+            errors.len(),
+            dir.display()
+        );
+        Exit::Usage
+    })
 }

@@ -47,19 +47,38 @@ pub struct ResolvedTarget {
 
 impl ResolvedTarget {
     /// Builds from a target file and, if fetched, its metadata. Explicit endpoints win.
-    pub fn new(file: TargetFile, metadata_url: Option<Url>, metadata: Option<serde_json::Value>) -> Result<Self, String> {
+    pub fn new(
+        file: TargetFile,
+        metadata_url: Option<Url>,
+        metadata: Option<serde_json::Value>,
+    ) -> Result<Self, String> {
         let from_meta = |field: &str| -> Option<Url> {
-            metadata.as_ref().and_then(|m| m.get(field)).and_then(|v| v.as_str()).and_then(|s| Url::parse(s).ok())
+            metadata
+                .as_ref()
+                .and_then(|m| m.get(field))
+                .and_then(|v| v.as_str())
+                .and_then(|s| Url::parse(s).ok())
         };
-        let Endpoints { authorization, token, userinfo, introspection } = file.endpoints;
-        let pick = |explicit: Option<crate::target::ConfigUrl>, field: &str| explicit.map(|u| u.0).or_else(|| from_meta(field));
+        let Endpoints {
+            authorization,
+            token,
+            userinfo,
+            introspection,
+        } = file.endpoints;
+        let pick = |explicit: Option<crate::target::ConfigUrl>, field: &str| {
+            explicit.map(|u| u.0).or_else(|| from_meta(field))
+        };
         let authorization = pick(authorization, "authorization_endpoint")
             .ok_or("no authorization endpoint: set endpoints.authorization or an issuer whose metadata has authorization_endpoint")?;
-        let token = pick(token, "token_endpoint")
-            .ok_or("no token endpoint: set endpoints.token or an issuer whose metadata has token_endpoint")?;
+        let token = pick(token, "token_endpoint").ok_or(
+            "no token endpoint: set endpoints.token or an issuer whose metadata has token_endpoint",
+        )?;
         let issuer = file.issuer.map(|i| i.0);
         Ok(Self {
-            name: file.name.or_else(|| issuer.clone()).unwrap_or_else(|| authorization.to_string()),
+            name: file
+                .name
+                .or_else(|| issuer.clone())
+                .unwrap_or_else(|| authorization.to_string()),
             issuer,
             metadata_url,
             userinfo: pick(userinfo, "userinfo_endpoint"),
@@ -81,7 +100,11 @@ impl ResolvedTarget {
 
     /// Whether the metadata announces RFC 9207 `iss`.
     pub fn announces_iss(&self) -> bool {
-        self.metadata.as_ref().and_then(|m| m.get("authorization_response_iss_parameter_supported")).and_then(|v| v.as_bool()) == Some(true)
+        self.metadata
+            .as_ref()
+            .and_then(|m| m.get("authorization_response_iss_parameter_supported"))
+            .and_then(|v| v.as_bool())
+            == Some(true)
     }
 }
 
@@ -90,8 +113,8 @@ impl ResolvedTarget {
 pub struct Flow {
     /// The client.
     pub client: Option<ClientKind>,
-    /// The verifier generated for it.
-    pub verifier: Option<CodeVerifier>,
+    /// The verifier text (generated, or given by the scenario).
+    pub verifier: Option<String>,
     /// The challenge sent, if any.
     pub challenge: Option<String>,
     /// `state` sent.
@@ -136,7 +159,13 @@ pub struct Ctx {
 impl Ctx {
     /// A fresh context whose random stream depends only on the run seed and `stream_id`, so a
     /// scenario draws the same values whatever else runs beside it.
-    pub fn new(target: Arc<ResolvedTarget>, http: HttpClient, client: ClientKind, seed: u64, stream_id: &str) -> Self {
+    pub fn new(
+        target: Arc<ResolvedTarget>,
+        http: HttpClient,
+        client: ClientKind,
+        seed: u64,
+        stream_id: &str,
+    ) -> Self {
         let mut h = Sha256::new();
         h.update(seed.to_be_bytes());
         h.update(stream_id.as_bytes());
@@ -146,11 +175,26 @@ impl Ctx {
             .chain(target.clients.confidential2.as_ref())
             .filter_map(|c| c.client_secret.as_ref().map(|s| s.0.expose().to_owned()))
             .chain(match &target.login {
-                LoginConfig::Form(f) => f.fields.iter().filter(|(k, _)| k.contains("pass")).map(|(_, v)| v.0.expose().to_owned()).collect(),
+                LoginConfig::Form(f) => f
+                    .fields
+                    .iter()
+                    .filter(|(k, _)| k.contains("pass"))
+                    .map(|(_, v)| v.0.expose().to_owned())
+                    .collect(),
                 LoginConfig::Auto {} => Vec::new(),
             })
             .collect();
-        Self { target, http, client, flows: HashMap::new(), tokens: HashMap::new(), step: String::new(), evidence: Vec::new(), rng, secrets }
+        Self {
+            target,
+            http,
+            client,
+            flows: HashMap::new(),
+            tokens: HashMap::new(),
+            step: String::new(),
+            evidence: Vec::new(),
+            rng,
+            secrets,
+        }
     }
 
     /// A verifier of `len` characters from the seeded ChaCha20 stream.
@@ -167,7 +211,9 @@ impl Ctx {
     /// A random URL-safe string of `len` characters (state values).
     pub fn random_string(&mut self, len: usize) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        (0..len).map(|_| char::from(ALPHABET[(self.rng.next_u32() % 64) as usize])).collect()
+        (0..len)
+            .map(|_| char::from(ALPHABET[(self.rng.next_u32() % 64) as usize]))
+            .collect()
     }
 
     /// Remembers a value to mask wherever it appears in evidence.
@@ -198,7 +244,11 @@ impl Ctx {
             }
         }
         if let Some(loc) = resp.header("location") {
-            let params = loc.split(['?', '#']).skip(1).flat_map(|p| url::form_urlencoded::parse(p.as_bytes()).into_owned().collect::<Vec<_>>());
+            let params = loc.split(['?', '#']).skip(1).flat_map(|p| {
+                url::form_urlencoded::parse(p.as_bytes())
+                    .into_owned()
+                    .collect::<Vec<_>>()
+            });
             for (k, v) in params {
                 if is_secret_name(&k) {
                     self.secret(&v);
@@ -237,22 +287,34 @@ impl Ctx {
             "cookie" | "set-cookie" => value
                 .split(';')
                 .map(|part| match part.split_once('=') {
-                    Some((k, v)) if !k.trim().eq_ignore_ascii_case("path") && !k.trim().eq_ignore_ascii_case("samesite") => {
+                    Some((k, v))
+                        if !k.trim().eq_ignore_ascii_case("path")
+                            && !k.trim().eq_ignore_ascii_case("samesite") =>
+                    {
                         format!("{k}={}", fingerprint(v))
                     }
                     _ => part.to_owned(),
                 })
                 .collect::<Vec<_>>()
                 .join(";"),
-            "location" => Url::parse(value).map_or_else(|_| self.redact(value), |u| self.redact_url(&u)),
+            "location" => {
+                Url::parse(value).map_or_else(|_| self.redact(value), |u| self.redact_url(&u))
+            }
             _ => self.redact(value),
         }
     }
 
     fn record(&self, req: &Request, result: &Result<Response, HttpError>) -> Exchange {
         const SHOWN_BODY: usize = 4096;
-        let request_headers = req.headers.iter().map(|(k, v)| (k.clone(), self.redact_header(k, v))).collect();
-        let request_body = req.form.as_deref().map(|f| self.redact(&crate::params::Params::parse(f).encode_redacted()));
+        let request_headers = req
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), self.redact_header(k, v)))
+            .collect();
+        let request_body = req
+            .form
+            .as_deref()
+            .map(|f| self.redact(&crate::params::Params::parse(f).encode_redacted()));
         let mut ex = Exchange {
             step: self.step.clone(),
             method: req.method.clone(),
@@ -267,7 +329,11 @@ impl Ctx {
         match result {
             Ok(resp) => {
                 ex.status = Some(resp.status);
-                ex.response_headers = resp.headers.iter().map(|(k, v)| (k.clone(), self.redact_header(k, v))).collect();
+                ex.response_headers = resp
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), self.redact_header(k, v)))
+                    .collect();
                 let body = match resp.json() {
                     Some(mut v) => {
                         redact_json(&mut v);
@@ -277,7 +343,10 @@ impl Ctx {
                 };
                 let mut body = self.redact(&body);
                 if body.len() > SHOWN_BODY {
-                    let cut = (0..=SHOWN_BODY).rev().find(|&i| body.is_char_boundary(i)).unwrap_or(0);
+                    let cut = (0..=SHOWN_BODY)
+                        .rev()
+                        .find(|&i| body.is_char_boundary(i))
+                        .unwrap_or(0);
                     body.truncate(cut);
                     body.push_str("…[cut]");
                 }
@@ -307,17 +376,28 @@ fn redact_json(v: &mut serde_json::Value) {
 /// Fetches RFC 8414 metadata for `issuer`: `/.well-known/oauth-authorization-server` first (with
 /// the issuer's path after it, RFC 8414 §3.1), then `/.well-known/openid-configuration`.
 pub fn metadata_urls(issuer: &str) -> Vec<Url> {
-    let Ok(u) = Url::parse(issuer) else { return Vec::new() };
+    let Ok(u) = Url::parse(issuer) else {
+        return Vec::new();
+    };
     let path = u.path().trim_end_matches('/');
     let origin = u.origin().ascii_serialization();
-    [format!("{origin}/.well-known/oauth-authorization-server{path}"), format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/'))]
-        .iter()
-        .filter_map(|s| Url::parse(s).ok())
-        .collect()
+    [
+        format!("{origin}/.well-known/oauth-authorization-server{path}"),
+        format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        ),
+    ]
+    .iter()
+    .filter_map(|s| Url::parse(s).ok())
+    .collect()
 }
 
 /// Makes `req` a GET of `url` in a context, for discovery.
-pub async fn fetch_metadata(http: &HttpClient, issuer: &str) -> Result<(Url, serde_json::Value), String> {
+pub async fn fetch_metadata(
+    http: &HttpClient,
+    issuer: &str,
+) -> Result<(Url, serde_json::Value), String> {
     let mut tried = Vec::new();
     for url in metadata_urls(issuer) {
         match http.send(&Request::get(url.clone())).await {
@@ -329,5 +409,8 @@ pub async fn fetch_metadata(http: &HttpClient, issuer: &str) -> Result<(Url, ser
             Err(e) => tried.push(e.to_string()),
         }
     }
-    Err(format!("no metadata for issuer {issuer}: {}", tried.join("; ")))
+    Err(format!(
+        "no metadata for issuer {issuer}: {}",
+        tried.join("; ")
+    ))
 }

@@ -17,7 +17,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { request_timeout: Duration::from_secs(10), max_body: 1 << 20 }
+        Self {
+            request_timeout: Duration::from_secs(10),
+            max_body: 1 << 20,
+        }
     }
 }
 
@@ -37,11 +40,21 @@ pub struct Request {
 impl Request {
     /// A GET of `url`.
     pub fn get(url: Url) -> Self {
-        Self { method: "GET".into(), url, headers: Vec::new(), form: None }
+        Self {
+            method: "GET".into(),
+            url,
+            headers: Vec::new(),
+            form: None,
+        }
     }
     /// A POST of a form body.
     pub fn post_form(url: Url, form: String) -> Self {
-        Self { method: "POST".into(), url, headers: Vec::new(), form: Some(form) }
+        Self {
+            method: "POST".into(),
+            url,
+            headers: Vec::new(),
+            form: Some(form),
+        }
     }
 }
 
@@ -61,11 +74,17 @@ pub struct Response {
 impl Response {
     /// The first value of a header (name case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     /// Every value of a header.
     pub fn header_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     /// The body as JSON, if it is JSON.
     pub fn json(&self) -> Option<serde_json::Value> {
@@ -118,7 +137,11 @@ impl HttpClient {
             .timeout(limits.request_timeout)
             .user_agent(concat!("pkce-harness/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| HttpError::Send { method: "-".into(), url: "-".into(), reason: e.to_string() })?;
+            .map_err(|e| HttpError::Send {
+                method: "-".into(),
+                url: "-".into(),
+                reason: e.to_string(),
+            })?;
         Ok(Self { client, limits })
     }
 
@@ -127,26 +150,45 @@ impl HttpClient {
         let shown = without_query(&req.url);
         let send_err = |e: reqwest::Error| {
             if e.is_timeout() {
-                HttpError::Timeout { method: req.method.clone(), url: shown.clone(), seconds: self.limits.request_timeout.as_secs_f64() }
+                HttpError::Timeout {
+                    method: req.method.clone(),
+                    url: shown.clone(),
+                    seconds: self.limits.request_timeout.as_secs_f64(),
+                }
             } else {
-                HttpError::Send { method: req.method.clone(), url: shown.clone(), reason: error_chain(&e) }
+                HttpError::Send {
+                    method: req.method.clone(),
+                    url: shown.clone(),
+                    reason: error_chain(&e),
+                }
             }
         };
-        let method = reqwest::Method::from_bytes(req.method.as_bytes())
-            .map_err(|e| HttpError::Send { method: req.method.clone(), url: shown.clone(), reason: e.to_string() })?;
+        let method =
+            reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|e| HttpError::Send {
+                method: req.method.clone(),
+                url: shown.clone(),
+                reason: e.to_string(),
+            })?;
         let mut builder = self.client.request(method, req.url.clone());
         for (k, v) in &req.headers {
             builder = builder.header(k.as_str(), v.as_str());
         }
         if let Some(form) = &req.form {
-            builder = builder.header("content-type", "application/x-www-form-urlencoded").body(form.clone());
+            builder = builder
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form.clone());
         }
         let mut resp = builder.send().await.map_err(send_err)?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let mut body = Vec::new();
         let mut truncated = false;
@@ -159,7 +201,12 @@ impl HttpClient {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Response { status, headers, body: String::from_utf8_lossy(&body).into_owned(), truncated })
+        Ok(Response {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+            truncated,
+        })
     }
 }
 

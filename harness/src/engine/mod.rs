@@ -13,8 +13,8 @@ use context::{Ctx, fetch_metadata};
 use http::{HttpClient, Limits};
 use steps::{Halt, Next};
 
-use crate::scenario::model::{Capability, ClientKind, Level, Profile, Step};
 use crate::scenario::Scenario;
+use crate::scenario::model::{Capability, ClientKind, Level, Profile, Step};
 use crate::target::{LoginConfig, TargetFile};
 use crate::verdict::{REPORT_VERSION, RunReport, ScenarioResult, Summary, Verdict};
 
@@ -37,7 +37,14 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        Self { profile: Profile::default(), seed: 0, jobs: 8, only: Vec::new(), limits: Limits::default(), scenario_timeout: Duration::from_secs(60) }
+        Self {
+            profile: Profile::default(),
+            seed: 0,
+            jobs: 8,
+            only: Vec::new(),
+            limits: Limits::default(),
+            scenario_timeout: Duration::from_secs(60),
+        }
     }
 }
 
@@ -67,7 +74,9 @@ pub async fn resolve(file: TargetFile, limits: Limits) -> Result<ResolvedTarget,
     let (url, meta) = match &file.issuer {
         Some(issuer) => match fetch_metadata(&http, &issuer.0).await {
             Ok((u, m)) => (Some(u), Some(m)),
-            Err(e) if file.endpoints.authorization.is_none() || file.endpoints.token.is_none() => return Err(e),
+            Err(e) if file.endpoints.authorization.is_none() || file.endpoints.token.is_none() => {
+                return Err(e);
+            }
             Err(_) => (None, None),
         },
         None => (None, None),
@@ -84,12 +93,16 @@ pub fn glob(pattern: &str, id: &str) -> bool {
     let mut rest = id;
     for (i, part) in parts.iter().enumerate() {
         if i == 0 {
-            let Some(r) = rest.strip_prefix(part) else { return false };
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
             rest = r;
         } else if i == parts.len() - 1 {
             return rest.ends_with(part);
         } else {
-            let Some(pos) = rest.find(part) else { return false };
+            let Some(pos) = rest.find(part) else {
+                return false;
+            };
             rest = &rest[pos + part.len()..];
         }
     }
@@ -112,23 +125,48 @@ fn jobs(scenarios: &[Scenario], only: &[String]) -> Vec<Job> {
         }
         let s = Arc::new(s.clone());
         for &client in &s.file.clients {
-            let id = if s.file.clients.len() > 1 { format!("{}[{}]", s.id, client.as_str()) } else { s.id.clone() };
-            out.push(Job { scenario: Arc::clone(&s), client, id });
+            let id = if s.file.clients.len() > 1 {
+                format!("{}[{}]", s.id, client.as_str())
+            } else {
+                s.id.clone()
+            };
+            out.push(Job {
+                scenario: Arc::clone(&s),
+                client,
+                id,
+            });
         }
     }
     out
 }
 
 /// Runs every scenario (filtered by `opts.only`) and calls `sink` with each event.
-pub async fn run(scenarios: &[Scenario], target: Arc<ResolvedTarget>, opts: &RunOptions, sink: &mut dyn FnMut(&Event)) -> RunReport {
+pub async fn run(
+    scenarios: &[Scenario],
+    target: Arc<ResolvedTarget>,
+    opts: &RunOptions,
+    sink: &mut (dyn FnMut(&Event) + Send),
+) -> RunReport {
     let jobs = jobs(scenarios, &opts.only);
-    sink(&Event::Started { total: jobs.len(), target: target.name.clone(), seed: opts.seed, profile: opts.profile });
+    sink(&Event::Started {
+        total: jobs.len(),
+        target: target.name.clone(),
+        seed: opts.seed,
+        profile: opts.profile,
+    });
     let semaphore = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for job in jobs {
-        let (tx, target, opts, semaphore) = (tx.clone(), Arc::clone(&target), opts.clone(), Arc::clone(&semaphore));
+        let (tx, target, opts, semaphore) = (
+            tx.clone(),
+            Arc::clone(&target),
+            opts.clone(),
+            Arc::clone(&semaphore),
+        );
         tokio::spawn(async move {
-            let Ok(_permit) = semaphore.acquire_owned().await else { return };
+            let Ok(_permit) = semaphore.acquire_owned().await else {
+                return;
+            };
             let result = run_job(&job, target, &opts).await;
             let _ = tx.send(result);
         });
@@ -154,9 +192,16 @@ pub async fn run(scenarios: &[Scenario], target: Arc<ResolvedTarget>, opts: &Run
 }
 
 /// Why a scenario does not apply to this target, if it does not.
-fn inapplicable(target: &ResolvedTarget, caps: &[Capability], client: ClientKind) -> Option<String> {
+fn inapplicable(
+    target: &ResolvedTarget,
+    caps: &[Capability],
+    client: ClientKind,
+) -> Option<String> {
     if target.client(client).is_none() {
-        return Some(format!("the target configures no {} client", client.as_str()));
+        return Some(format!(
+            "the target configures no {} client",
+            client.as_str()
+        ));
     }
     caps.iter().find_map(|cap| {
         let (ok, why) = match cap {
@@ -174,6 +219,10 @@ fn inapplicable(target: &ResolvedTarget, caps: &[Capability], client: ClientKind
             Capability::PkceRequiredConfidential => (target.policy.pkce_required_confidential, "the target declares PKCE optional for confidential clients"),
             Capability::PkceOptionalConfidential => (!target.policy.pkce_required_confidential, "the target declares PKCE required for confidential clients"),
             Capability::FormLogin => (matches!(target.login, LoginConfig::Form(_)), "needs the form login driver, to see the login pages"),
+            Capability::ShortCodeLifetime => (
+                target.policy.code_lifetime_seconds <= 60.0,
+                "the declared code lifetime (policy.code_lifetime_seconds) is over 60 s; declare the real lifetime, or run this check alone with a longer scenario timeout",
+            ),
             Capability::IssParameter => (target.announces_iss(), "the metadata does not announce authorization_response_iss_parameter_supported"),
         };
         (!ok).then(|| why.to_owned())
@@ -195,11 +244,19 @@ async fn run_job(job: &Job, target: Arc<ResolvedTarget>, opts: &RunOptions) -> S
         profile: opts.profile,
         verdict: Verdict::Pass,
         reason: String::new(),
-        guards: file.requirements.iter().filter(|r| r.as_str().starts_with("BUG-")).map(ToString::to_string).chain(file.notes.cves.iter().cloned()).collect(),
+        guards: file
+            .requirements
+            .iter()
+            .filter(|r| r.as_str().starts_with("BUG-"))
+            .map(ToString::to_string)
+            .chain(file.notes.cves.iter().cloned())
+            .collect(),
         evidence: Vec::new(),
         duration_ms: 0,
     };
-    let skip = over.and_then(|o| o.skip.clone()).map(|why| format!("not under profile {}: {why}", opts.profile.as_str()))
+    let skip = over
+        .and_then(|o| o.skip.clone())
+        .map(|why| format!("not under profile {}: {why}", opts.profile.as_str()))
         .or_else(|| inapplicable(&target, &file.requires, job.client));
     if let Some(why) = skip {
         result.verdict = Verdict::Skip;
@@ -215,9 +272,16 @@ async fn run_job(job: &Job, target: Arc<ResolvedTarget>, opts: &RunOptions) -> S
         }
     };
     let mut ctx = Ctx::new(target, http, job.client, opts.seed, &job.id);
-    let outcome = tokio::time::timeout(opts.scenario_timeout, run_steps(&mut ctx, &file.steps)).await;
+    let outcome =
+        tokio::time::timeout(opts.scenario_timeout, run_steps(&mut ctx, &file.steps)).await;
     let (verdict, reason) = match outcome {
-        Err(_) => (Verdict::Error, format!("scenario did not finish within {} s", opts.scenario_timeout.as_secs())),
+        Err(_) => (
+            Verdict::Error,
+            format!(
+                "scenario did not finish within {} s",
+                opts.scenario_timeout.as_secs()
+            ),
+        ),
         Ok(Ok(reason)) => (Verdict::Pass, reason),
         Ok(Err((step, Halt::Unmet(m)))) => (Verdict::unmet(level), format!("step {step}: {m}")),
         Ok(Err((step, Halt::Error(m)))) => (Verdict::Error, format!("step {step}: {m}")),

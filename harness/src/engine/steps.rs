@@ -13,7 +13,7 @@ use crate::callback::Outcome;
 use crate::checks;
 use crate::login::{Ending, drive};
 use crate::params::Params;
-use crate::pkce::{CodeChallenge, Method};
+use crate::pkce::{Method, s256_of_text};
 use crate::redact::Secret;
 use crate::scenario::model::*;
 use crate::target::{AuthMethod, ClientConfig};
@@ -61,14 +61,24 @@ pub async fn run(ctx: &mut Ctx, step: &Step) -> StepResult {
 }
 
 fn client_config(ctx: &Ctx, kind: ClientKind) -> Result<ClientConfig, Halt> {
-    ctx.target.client(kind).cloned().ok_or_else(|| Halt::Error(format!("the target configures no {} client", kind.as_str())))
+    ctx.target
+        .client(kind)
+        .cloned()
+        .ok_or_else(|| Halt::Error(format!("the target configures no {} client", kind.as_str())))
 }
 
 /// Template variables for the current scenario state.
-fn vars(ctx: &Ctx, flow: Option<&Flow>, client: Option<&ClientConfig>) -> HashMap<&'static str, String> {
+fn vars(
+    ctx: &Ctx,
+    flow: Option<&Flow>,
+    client: Option<&ClientConfig>,
+) -> HashMap<&'static str, String> {
     let mut v = HashMap::new();
     v.insert("issuer", ctx.target.issuer.clone().unwrap_or_default());
-    v.insert("authorization_endpoint", ctx.target.authorization.to_string());
+    v.insert(
+        "authorization_endpoint",
+        ctx.target.authorization.to_string(),
+    );
     if let Some(c) = client {
         v.insert("redirect_uri", c.redirect_uri.0.to_string());
         v.insert("client_id", c.client_id.0.clone());
@@ -106,14 +116,18 @@ fn mutate(params: &mut Params, m: &Mutations, vars: &HashMap<&'static str, Strin
 }
 
 async fn discovery(ctx: &mut Ctx, d: &DiscoveryStep) -> StepResult {
-    let url = ctx
-        .target
-        .metadata_url
-        .clone()
-        .ok_or_else(|| Halt::Error("no metadata URL: the target has no issuer, or discovery failed".into()))?;
-    let resp = ctx.send(Request::get(url)).await.map_err(|e| Halt::Error(e.to_string()))?;
+    let url = ctx.target.metadata_url.clone().ok_or_else(|| {
+        Halt::Error("no metadata URL: the target has no issuer, or discovery failed".into())
+    })?;
+    let resp = ctx
+        .send(Request::get(url))
+        .await
+        .map_err(|e| Halt::Error(e.to_string()))?;
     let v = vars(ctx, None, None);
-    checks::http(&d.expect, &resp, &|s| Template::parse(s).map_or_else(|_| s.to_owned(), |t| render(&v, &t))).map_err(Halt::Unmet)?;
+    checks::http(&d.expect, &resp, &|s| {
+        Template::parse(s).map_or_else(|_| s.to_owned(), |t| render(&v, &t))
+    })
+    .map_err(Halt::Unmet)?;
     Ok(Next::Continue)
 }
 
@@ -123,24 +137,35 @@ pub fn mutate_redirect(registered: &Url, m: RedirectMutation) -> String {
     let (base, query) = s.split_once('?').map_or((s, None), |(b, q)| (b, Some(q)));
     let q = query.map(|q| format!("?{q}")).unwrap_or_default();
     let host = registered.host_str().unwrap_or("");
-    let port = registered.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let port = registered
+        .port()
+        .map(|p| format!(":{p}"))
+        .unwrap_or_default();
     let path = registered.path();
     let scheme = registered.scheme();
     match m {
-        RedirectMutation::ExtraQuery => format!("{s}{}extra=1", if query.is_some() { "&" } else { "?" }),
+        RedirectMutation::ExtraQuery => {
+            format!("{s}{}extra=1", if query.is_some() { "&" } else { "?" })
+        }
         RedirectMutation::PathSuffix => format!("{}/x{q}", base.trim_end_matches('/')),
         RedirectMutation::TrailingSlash => match base.strip_suffix('/') {
             Some(b) => format!("{b}{q}"),
             None => format!("{base}/{q}"),
         },
         RedirectMutation::PathCase => format!("{scheme}://{host}{port}{}{q}", path.to_uppercase()),
-        RedirectMutation::EncodedTraversal => format!("{}/..%2Fevil{q}", base.trim_end_matches('/')),
-        RedirectMutation::DoubleEncoded => format!("{}%252F..%252Fevil{q}", base.trim_end_matches('/')),
+        RedirectMutation::EncodedTraversal => {
+            format!("{}/..%2Fevil{q}", base.trim_end_matches('/'))
+        }
+        RedirectMutation::DoubleEncoded => {
+            format!("{}%252F..%252Fevil{q}", base.trim_end_matches('/'))
+        }
         RedirectMutation::Userinfo => format!("{scheme}://{host}{port}@evil.example{path}{q}"),
         RedirectMutation::Fragment => format!("{s}#frag"),
         RedirectMutation::Subdomain => format!("{scheme}://{host}.evil.example{port}{path}{q}"),
         RedirectMutation::OtherPort => {
-            let other = registered.port_or_known_default().map_or(8443, |p| if p == 65535 { 1025 } else { p + 1 });
+            let other = registered
+                .port_or_known_default()
+                .map_or(8443, |p| if p == 65535 { 1025 } else { p + 1 });
             format!("{scheme}://{host}:{other}{path}{q}")
         }
         RedirectMutation::OtherHost => format!("{scheme}://evil.example{port}{path}{q}"),
@@ -156,17 +181,36 @@ async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Sec
     let kind = a.client.unwrap_or(ctx.client);
     let client = client_config(ctx, kind)?;
     if !a.same_session {
-        ctx.http = HttpClient::new(super::http::Limits::default()).map_err(|e| Halt::Error(e.to_string()))?;
+        ctx.http = HttpClient::new(super::http::Limits::default())
+            .map_err(|e| Halt::Error(e.to_string()))?;
     }
-    let mut flow = Flow { client: Some(kind), ..Flow::default() };
+    let mut flow = Flow {
+        client: Some(kind),
+        ..Flow::default()
+    };
     let v0 = vars(ctx, None, Some(&client));
 
     // PKCE.
     let method_sent = value(&v0, &a.pkce.method);
     if !matches!(a.pkce.challenge, ChallengeSpec::Omit) {
-        let verifier = ctx.verifier(a.pkce.verifier_length).map_err(|e| Halt::Error(format!("pkce.verifier_length: {e}")))?;
-        let derive_with = method_sent.as_deref().and_then(|m| Method::parse(m).ok()).or(a.pkce.derive_with).unwrap_or(Method::S256);
-        let derived = CodeChallenge::derive(&verifier, derive_with).as_str().to_owned();
+        let verifier = match &a.pkce.verifier {
+            Some(t) => render(&v0, t),
+            None => ctx
+                .verifier(a.pkce.verifier_length)
+                .map_err(|e| Halt::Error(format!("pkce.verifier_length: {e}")))?
+                .expose_secret()
+                .to_owned(),
+        };
+        ctx.secret(&verifier);
+        let derive_with = method_sent
+            .as_deref()
+            .and_then(|m| Method::parse(m).ok())
+            .or(a.pkce.derive_with)
+            .unwrap_or(Method::S256);
+        let derived = match derive_with {
+            Method::S256 => s256_of_text(&verifier),
+            Method::Plain => verifier.clone(),
+        };
         flow.challenge = match &a.pkce.challenge {
             ChallengeSpec::Derived | ChallengeSpec::Duplicated => Some(derived),
             ChallengeSpec::Omit => None,
@@ -208,7 +252,10 @@ async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Sec
     if let Some(c) = &flow.challenge {
         params.push("code_challenge", c.clone());
         if matches!(a.pkce.challenge, ChallengeSpec::Duplicated) {
-            params.push("code_challenge", format!("{}x", &c[..c.len().saturating_sub(1)]));
+            params.push(
+                "code_challenge",
+                format!("{}x", &c[..c.len().saturating_sub(1)]),
+            );
         }
     }
     if let Some(m) = &method_sent {
@@ -226,12 +273,20 @@ async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Sec
     }
     url.set_query(Some(&all.encode()));
 
-    let mut targets: Vec<Url> = [Some(&ctx.target.clients.public), Some(&ctx.target.clients.confidential), ctx.target.clients.confidential2.as_ref()]
-        .into_iter()
-        .flatten()
-        .map(|c| c.redirect_uri.0.clone())
-        .collect();
-    if let Some(sent) = flow.redirect_uri.as_deref().and_then(|r| Url::parse(r).ok()) {
+    let mut targets: Vec<Url> = [
+        Some(&ctx.target.clients.public),
+        Some(&ctx.target.clients.confidential),
+        ctx.target.clients.confidential2.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|c| c.redirect_uri.0.clone())
+    .collect();
+    if let Some(sent) = flow
+        .redirect_uri
+        .as_deref()
+        .and_then(|r| Url::parse(r).ok())
+    {
         targets.push(sent);
     }
     let d = drive(ctx, url, &targets).await.map_err(Halt::Error)?;
@@ -243,14 +298,23 @@ async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Sec
     };
     if refused {
         if let Some(reason) = &e.refusal_passes {
-            return Ok((Next::Pass(format!("{reason} (the server refused the authorization request: {})", describe(&d.ending))), None));
+            return Ok((
+                Next::Pass(format!(
+                    "{reason} (the server refused the authorization request: {})",
+                    describe(&d.ending)
+                )),
+                None,
+            ));
         }
     }
     let unmet = |msg: String| Err(Halt::Unmet(msg));
     match (e.outcome, &d.ending) {
-        (AuthOutcome::Code, Ending::Callback(r)) if matches!(r.outcome, Outcome::Success { .. }) => {}
-        (AuthOutcome::ErrorRedirect, Ending::Callback(r)) if matches!(r.outcome, Outcome::Error { .. }) => {}
-        (AuthOutcome::Refused, Ending::Callback(r)) if matches!(r.outcome, Outcome::Error { .. }) => {}
+        (AuthOutcome::Code, Ending::Callback(r))
+            if matches!(r.outcome, Outcome::Success { .. }) => {}
+        (AuthOutcome::ErrorRedirect, Ending::Callback(r))
+            if matches!(r.outcome, Outcome::Error { .. }) => {}
+        (AuthOutcome::Refused, Ending::Callback(r))
+            if matches!(r.outcome, Outcome::Error { .. }) => {}
         (AuthOutcome::Refused | AuthOutcome::ErrorPage, Ending::Page { .. }) => {}
         (expected, ending) => {
             let want = match expected {
@@ -265,14 +329,25 @@ async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Sec
     if let Ending::Callback(r) = &d.ending {
         if let (Some(errors), Outcome::Error { error, .. }) = (&e.error, &r.outcome) {
             if !errors.0.contains(error) {
-                return unmet(format!("expected error {}, got error {error}", errors.0.join(" or ")));
+                return unmet(format!(
+                    "expected error {}, got error {error}",
+                    errors.0.join(" or ")
+                ));
             }
         }
         if e.state_echoed && r.outcome.state() != flow.state.as_deref() {
-            return unmet(format!("state was not echoed exactly: sent {:?}, got {:?}", flow.state, r.outcome.state()));
+            return unmet(format!(
+                "state was not echoed exactly: sent {:?}, got {:?}",
+                flow.state,
+                r.outcome.state()
+            ));
         }
         if e.iss {
-            let issuer = ctx.target.issuer.clone().ok_or_else(|| Halt::Error("iss check needs the target's issuer".into()))?;
+            let issuer = ctx
+                .target
+                .issuer
+                .clone()
+                .ok_or_else(|| Halt::Error("iss check needs the target's issuer".into()))?;
             match r.outcome.iss() {
                 Some(iss) if iss == issuer => {}
                 Some(iss) => return unmet(format!("iss {iss:?} differs from the issuer {issuer:?} (RFC 9207 §2.4)")),
@@ -285,24 +360,49 @@ async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Sec
         if e.challenge_not_reflected {
             if let Some(c) = flow.challenge.as_deref().filter(|c| !c.is_empty()) {
                 if let Some((name, _)) = r.params.iter().find(|(_, v)| v.contains(c)) {
-                    return unmet(format!("the code_challenge is reflected in response parameter {name}"));
+                    return unmet(format!(
+                        "the code_challenge is reflected in response parameter {name}"
+                    ));
                 }
             }
         }
     }
     if !e.page_headers.is_empty() {
         if d.pages.is_empty() {
-            return Err(Halt::Error("no login or consent page was shown, so page headers could not be checked".into()));
+            return Err(Halt::Error(
+                "no login or consent page was shown, so page headers could not be checked".into(),
+            ));
         }
         for page in &d.pages {
-            checks::headers(&e.page_headers, page).map_err(|m| Halt::Unmet(format!("on a login/consent page: {m}")))?;
+            checks::headers(&e.page_headers, page)
+                .map_err(|m| Halt::Unmet(format!("on a login/consent page: {m}")))?;
         }
     }
-    if let Some(s) = d.post_redirects.iter().find(|s| e.post_redirect_not.contains(s)) {
-        return unmet(format!("a form POST was answered with a {s} redirect (RFC 9700 §4.12: 303, never 307)"));
+    if e.pages_not_frameable {
+        if d.pages.is_empty() {
+            return Err(Halt::Error("no login or consent page was shown, so framing protection could not be checked".into()));
+        }
+        for page in &d.pages {
+            let xfo = page.header("x-frame-options").is_some_and(|v| ["deny", "sameorigin"].contains(&v.trim().to_ascii_lowercase().as_str()));
+            let csp = page.header_all("content-security-policy").any(|v| v.to_ascii_lowercase().contains("frame-ancestors"));
+            if !xfo && !csp {
+                return unmet("a login/consent page has neither X-Frame-Options nor a CSP frame-ancestors directive (RFC 9700 §4.16)".into());
+            }
+        }
+    }
+    if let Some(s) = d
+        .post_redirects
+        .iter()
+        .find(|s| e.post_redirect_not.contains(s))
+    {
+        return unmet(format!(
+            "a form POST was answered with a {s} redirect (RFC 9700 §4.12: 303, never 307)"
+        ));
     }
     if e.consent_shown && d.pages.is_empty() {
-        return unmet("no consent page was shown: the server approved the public client automatically".into());
+        return unmet(
+            "no consent page was shown: the server approved the public client automatically".into(),
+        );
     }
     let code = match &d.ending {
         Ending::Callback(r) => match &r.outcome {
@@ -319,25 +419,62 @@ async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Sec
 fn describe(ending: &Ending) -> String {
     match ending {
         Ending::Callback(r) => match &r.outcome {
-            Outcome::Success { .. } => format!("a redirect to {} with a code", crate::engine::http::without_query(&r.target)),
-            Outcome::Error { error, error_description, .. } => format!(
+            Outcome::Success { .. } => format!(
+                "a redirect to {} with a code",
+                crate::engine::http::without_query(&r.target)
+            ),
+            Outcome::Error {
+                error,
+                error_description,
+                ..
+            } => format!(
                 "a redirect to {} with error={error}{}",
                 crate::engine::http::without_query(&r.target),
-                error_description.as_deref().map(|d| format!(" ({})", checks::preview(d))).unwrap_or_default()
+                error_description
+                    .as_deref()
+                    .map(|d| format!(" ({})", checks::preview(d)))
+                    .unwrap_or_default()
             ),
         },
-        Ending::Page { status, title } => format!("a page (HTTP {status}{})", title.as_deref().map(|t| format!(", {t:?}")).unwrap_or_default()),
+        Ending::Page { status, title } => format!(
+            "a page (HTTP {status}{})",
+            title
+                .as_deref()
+                .map(|t| format!(", {t:?}"))
+                .unwrap_or_default()
+        ),
     }
 }
 
 /// Adds client authentication to a token-endpoint request.
-fn authenticate(req: &mut Request, params: &mut Params, client: &ClientConfig, auth: AuthSpec) -> Result<(), Halt> {
+fn authenticate(
+    req: &mut Request,
+    params: &mut Params,
+    client: &ClientConfig,
+    auth: AuthSpec,
+) -> Result<(), Halt> {
     let secret = || {
-        client.client_secret.as_ref().map(|s| s.0.expose().to_owned()).ok_or_else(|| Halt::Error(format!("auth {auth:?} needs a client secret, and client {} has none", client.client_id.0)))
+        client
+            .client_secret
+            .as_ref()
+            .map(|s| s.0.expose().to_owned())
+            .ok_or_else(|| {
+                Halt::Error(format!(
+                    "auth {auth:?} needs a client secret, and client {} has none",
+                    client.client_id.0
+                ))
+            })
     };
     let basic = |id: &str, secret: &str| {
         let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", enc(id), enc(secret))))
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                enc(id),
+                enc(secret)
+            ))
+        )
     };
     let id = client.client_id.0.clone();
     let configured = match client.auth_method {
@@ -345,10 +482,16 @@ fn authenticate(req: &mut Request, params: &mut Params, client: &ClientConfig, a
         AuthMethod::ClientSecretBasic => AuthSpec::Basic,
         AuthMethod::ClientSecretPost => AuthSpec::Post,
     };
-    let effective = if auth == AuthSpec::Default { configured } else { auth };
+    let effective = if auth == AuthSpec::Default {
+        configured
+    } else {
+        auth
+    };
     match effective {
         AuthSpec::Default | AuthSpec::ClientIdOnly => params.push("client_id", id),
-        AuthSpec::Basic => req.headers.push(("Authorization".into(), basic(&id, &secret()?))),
+        AuthSpec::Basic => req
+            .headers
+            .push(("Authorization".into(), basic(&id, &secret()?))),
         AuthSpec::Post => {
             params.push("client_id", id);
             params.push("client_secret", secret()?);
@@ -366,19 +509,27 @@ fn authenticate(req: &mut Request, params: &mut Params, client: &ClientConfig, a
                     params.push("client_id", id);
                     params.push("client_secret", wrong);
                 }
-                _ => req.headers.push(("Authorization".into(), basic(&id, &wrong))),
+                _ => req
+                    .headers
+                    .push(("Authorization".into(), basic(&id, &wrong))),
             }
         }
         AuthSpec::Query => {
             let s = secret()?;
-            req.url.query_pairs_mut().append_pair("client_id", &id).append_pair("client_secret", &s);
+            req.url
+                .query_pairs_mut()
+                .append_pair("client_id", &id)
+                .append_pair("client_secret", &s);
         }
     }
     Ok(())
 }
 
 async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
-    let flow = ctx.flows.get(&t.flow).ok_or_else(|| Halt::Error(format!("flow {} did not start", t.flow)))?;
+    let flow = ctx
+        .flows
+        .get(&t.flow)
+        .ok_or_else(|| Halt::Error(format!("flow {} did not start", t.flow)))?;
     let kind = t.client.or(flow.client).unwrap_or(ctx.client);
     let client = client_config(ctx, kind)?;
     let v = vars(ctx, Some(flow), Some(&client));
@@ -388,7 +539,10 @@ async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
     }
     match &t.code {
         CodeSpec::Flow => {
-            let code = flow.code.as_ref().ok_or_else(|| Halt::Error(format!("flow {} got no code to redeem", t.flow)))?;
+            let code = flow
+                .code
+                .as_ref()
+                .ok_or_else(|| Halt::Error(format!("flow {} got no code to redeem", t.flow)))?;
             params.push("code", code.expose());
         }
         CodeSpec::Omit => {}
@@ -406,16 +560,23 @@ async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
             }
         }
         RedirectSpec::Omit => {}
-        RedirectSpec::Mutate(m) => params.push("redirect_uri", mutate_redirect(&client.redirect_uri.0, *m)),
+        RedirectSpec::Mutate(m) => {
+            params.push("redirect_uri", mutate_redirect(&client.redirect_uri.0, *m))
+        }
         RedirectSpec::Literal(tpl) => params.push("redirect_uri", render(&v, tpl)),
     }
-    let flow_verifier = flow.verifier.as_ref().map(|v| v.expose_secret().to_owned());
+    let flow_verifier = flow.verifier.clone();
     let flow_challenge = flow.challenge.clone();
     let verifier = match &t.verifier {
         VerifierSpec::Flow => flow_verifier,
         VerifierSpec::Omit => None,
         VerifierSpec::Empty => Some(String::new()),
-        VerifierSpec::Wrong | VerifierSpec::Fresh => Some(ctx.verifier(43).map_err(|e| Halt::Error(e.to_string()))?.expose_secret().to_owned()),
+        VerifierSpec::Wrong | VerifierSpec::Fresh => Some(
+            ctx.verifier(43)
+                .map_err(|e| Halt::Error(e.to_string()))?
+                .expose_secret()
+                .to_owned(),
+        ),
         VerifierSpec::Reversed => flow_verifier.map(|s| s.chars().rev().collect()),
         VerifierSpec::Challenge => flow_challenge,
         VerifierSpec::Literal(tpl) => Some(render(&v, tpl)),
@@ -424,13 +585,33 @@ async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
         ctx.secret(&ver);
         params.push("code_verifier", ver);
     }
-    let mut req = Request { method: t.http_method.clone(), url: ctx.target.token.clone(), headers: Vec::new(), form: None };
+    let mut req = Request {
+        method: t.http_method.clone(),
+        url: ctx.target.token.clone(),
+        headers: Vec::new(),
+        form: None,
+    };
     authenticate(&mut req, &mut params, &client, t.auth)?;
     mutate(&mut params, &t.params, &v);
-    finish_token_request(ctx, req, params, &t.expect, t.save_as.as_deref().unwrap_or(&t.flow), kind).await
+    finish_token_request(
+        ctx,
+        req,
+        params,
+        &t.expect,
+        t.save_as.as_deref().unwrap_or(&t.flow),
+        kind,
+    )
+    .await
 }
 
-async fn finish_token_request(ctx: &mut Ctx, mut req: Request, params: Params, expect: &HttpExpect, save_as: &str, kind: ClientKind) -> StepResult {
+async fn finish_token_request(
+    ctx: &mut Ctx,
+    mut req: Request,
+    params: Params,
+    expect: &HttpExpect,
+    save_as: &str,
+    kind: ClientKind,
+) -> StepResult {
     if req.method == "GET" {
         let mut all = req.url.query().map(Params::parse).unwrap_or_default();
         for (k, val) in params.iter() {
@@ -440,14 +621,20 @@ async fn finish_token_request(ctx: &mut Ctx, mut req: Request, params: Params, e
     } else {
         req.form = Some(params.encode());
     }
-    let resp = ctx.send(req).await.map_err(|e| Halt::Error(e.to_string()))?;
+    let resp = ctx
+        .send(req)
+        .await
+        .map_err(|e| Halt::Error(e.to_string()))?;
     save_tokens(ctx, &resp, save_as, kind);
     check(ctx, expect, &resp)
 }
 
 fn check(ctx: &Ctx, expect: &HttpExpect, resp: &Response) -> StepResult {
     let v = vars(ctx, None, None);
-    checks::http(expect, resp, &|s| Template::parse(s).map_or_else(|_| s.to_owned(), |t| render(&v, &t))).map_err(Halt::Unmet)?;
+    checks::http(expect, resp, &|s| {
+        Template::parse(s).map_or_else(|_| s.to_owned(), |t| render(&v, &t))
+    })
+    .map_err(Halt::Unmet)?;
     Ok(Next::Continue)
 }
 
@@ -458,37 +645,83 @@ fn save_tokens(ctx: &mut Ctx, resp: &Response, name: &str, kind: ClientKind) {
     let Some(body) = resp.json() else { return };
     let get = |k: &str| body.get(k).and_then(|v| v.as_str()).map(Secret::new);
     if let Some(access) = get("access_token") {
-        ctx.tokens.insert(name.to_owned(), Tokens { client: kind, access: Some(access), refresh: get("refresh_token") });
+        ctx.tokens.insert(
+            name.to_owned(),
+            Tokens {
+                client: kind,
+                access: Some(access),
+                refresh: get("refresh_token"),
+            },
+        );
     }
 }
 
 async fn refresh(ctx: &mut Ctx, r: &RefreshStep) -> StepResult {
-    let tokens = ctx.tokens.get(&r.tokens).cloned().ok_or_else(|| Halt::Error(format!("no tokens saved as {}", r.tokens)))?;
-    let rt = tokens.refresh.ok_or_else(|| Halt::Error(format!("the token response saved as {} had no refresh_token", r.tokens)))?;
+    let tokens = ctx
+        .tokens
+        .get(&r.tokens)
+        .cloned()
+        .ok_or_else(|| Halt::Error(format!("no tokens saved as {}", r.tokens)))?;
+    let rt = tokens.refresh.ok_or_else(|| {
+        Halt::Error(format!(
+            "the token response saved as {} had no refresh_token",
+            r.tokens
+        ))
+    })?;
     let kind = r.client.unwrap_or(tokens.client);
     let client = client_config(ctx, kind)?;
     let mut params = Params::new();
     params.push("grant_type", "refresh_token");
     params.push("refresh_token", rt.expose());
-    let mut req = Request { method: "POST".into(), url: ctx.target.token.clone(), headers: Vec::new(), form: None };
+    let mut req = Request {
+        method: "POST".into(),
+        url: ctx.target.token.clone(),
+        headers: Vec::new(),
+        form: None,
+    };
     authenticate(&mut req, &mut params, &client, r.auth)?;
-    let save_as = r.save_as.clone().unwrap_or_else(|| format!("{}-refreshed", r.tokens));
+    let save_as = r
+        .save_as
+        .clone()
+        .unwrap_or_else(|| format!("{}-refreshed", r.tokens));
     finish_token_request(ctx, req, params, &r.expect, &save_as, kind).await
 }
 
 async fn userinfo(ctx: &mut Ctx, r: &ResourceStep) -> StepResult {
-    let url = ctx.target.userinfo.clone().ok_or_else(|| Halt::Error("the target has no userinfo endpoint".into()))?;
-    let tokens = ctx.tokens.get(&r.tokens).cloned().ok_or_else(|| Halt::Error(format!("no tokens saved as {}", r.tokens)))?;
-    let at = tokens.access.ok_or_else(|| Halt::Error("no access token".into()))?;
+    let url = ctx
+        .target
+        .userinfo
+        .clone()
+        .ok_or_else(|| Halt::Error("the target has no userinfo endpoint".into()))?;
+    let tokens = ctx
+        .tokens
+        .get(&r.tokens)
+        .cloned()
+        .ok_or_else(|| Halt::Error(format!("no tokens saved as {}", r.tokens)))?;
+    let at = tokens
+        .access
+        .ok_or_else(|| Halt::Error("no access token".into()))?;
     let mut req = Request::get(url);
-    req.headers.push(("Authorization".into(), format!("Bearer {}", at.expose())));
-    let resp = ctx.send(req).await.map_err(|e| Halt::Error(e.to_string()))?;
+    req.headers
+        .push(("Authorization".into(), format!("Bearer {}", at.expose())));
+    let resp = ctx
+        .send(req)
+        .await
+        .map_err(|e| Halt::Error(e.to_string()))?;
     check(ctx, &r.expect, &resp)
 }
 
 async fn introspect(ctx: &mut Ctx, i: &IntrospectStep) -> StepResult {
-    let url = ctx.target.introspection.clone().ok_or_else(|| Halt::Error("the target has no introspection endpoint".into()))?;
-    let tokens = ctx.tokens.get(&i.tokens).cloned().ok_or_else(|| Halt::Error(format!("no tokens saved as {}", i.tokens)))?;
+    let url = ctx
+        .target
+        .introspection
+        .clone()
+        .ok_or_else(|| Halt::Error("the target has no introspection endpoint".into()))?;
+    let tokens = ctx
+        .tokens
+        .get(&i.tokens)
+        .cloned()
+        .ok_or_else(|| Halt::Error(format!("no tokens saved as {}", i.tokens)))?;
     let token = match i.token {
         TokenKind::AccessToken => tokens.access,
         TokenKind::RefreshToken => tokens.refresh,
@@ -497,10 +730,18 @@ async fn introspect(ctx: &mut Ctx, i: &IntrospectStep) -> StepResult {
     let client = client_config(ctx, ClientKind::Confidential)?;
     let mut params = Params::new();
     params.push("token", token.expose());
-    let mut req = Request { method: "POST".into(), url, headers: Vec::new(), form: None };
+    let mut req = Request {
+        method: "POST".into(),
+        url,
+        headers: Vec::new(),
+        form: None,
+    };
     authenticate(&mut req, &mut params, &client, AuthSpec::Default)?;
     req.form = Some(params.encode());
-    let resp = ctx.send(req).await.map_err(|e| Halt::Error(e.to_string()))?;
+    let resp = ctx
+        .send(req)
+        .await
+        .map_err(|e| Halt::Error(e.to_string()))?;
     check(ctx, &i.expect, &resp)
 }
 
@@ -510,8 +751,20 @@ async fn probe(ctx: &mut Ctx, p: &ProbeStep) -> StepResult {
         Endpoint::Token => ctx.target.token.clone(),
     };
     let v = vars(ctx, None, None);
-    let headers = p.headers.iter().map(|(k, t)| (k.clone(), render(&v, t))).collect();
-    let resp = ctx.send(Request { method: p.method.clone(), url, headers, form: None }).await.map_err(|e| Halt::Error(e.to_string()))?;
+    let headers = p
+        .headers
+        .iter()
+        .map(|(k, t)| (k.clone(), render(&v, t)))
+        .collect();
+    let resp = ctx
+        .send(Request {
+            method: p.method.clone(),
+            url,
+            headers,
+            form: None,
+        })
+        .await
+        .map_err(|e| Halt::Error(e.to_string()))?;
     check(ctx, &p.expect, &resp)
 }
 
@@ -533,9 +786,16 @@ async fn codes(ctx: &mut Ctx, c: &CodesStep) -> StepResult {
         let (_, code) = authorize(ctx, &step).await?;
         codes.push(code.ok_or_else(|| Halt::Error("an authorization gave no code".into()))?);
     }
-    let shortest = codes.iter().map(|c| c.expose().chars().count()).min().unwrap_or(0);
+    let shortest = codes
+        .iter()
+        .map(|c| c.expose().chars().count())
+        .min()
+        .unwrap_or(0);
     if shortest < c.min_length {
-        return Err(Halt::Unmet(format!("a code of {shortest} characters is shorter than {} (RFC 6749 §10.10)", c.min_length)));
+        return Err(Halt::Unmet(format!(
+            "a code of {shortest} characters is shorter than {} (RFC 6749 §10.10)",
+            c.min_length
+        )));
     }
     let mut alphabet: Vec<char> = codes.iter().flat_map(|c| c.expose().chars()).collect();
     alphabet.sort_unstable();
@@ -545,7 +805,10 @@ async fn codes(ctx: &mut Ctx, c: &CodesStep) -> StepResult {
     if bits < c.min_entropy_bits {
         return Err(Halt::Unmet(format!(
             "estimated {bits:.0} bits per code ({} varying characters over an alphabet of {} seen in {} codes, shared prefix {prefix}), below {} (RFC 6749 §10.10)",
-            shortest - prefix, alphabet.len(), codes.len(), c.min_entropy_bits
+            shortest - prefix,
+            alphabet.len(),
+            codes.len(),
+            c.min_entropy_bits
         )));
     }
     Ok(Next::Continue)
@@ -554,5 +817,16 @@ async fn codes(ctx: &mut Ctx, c: &CodesStep) -> StepResult {
 fn common_prefix(codes: &[Secret]) -> usize {
     let Some(first) = codes.first() else { return 0 };
     let first: Vec<char> = first.expose().chars().collect();
-    codes.iter().skip(1).map(|c| c.expose().chars().zip(&first).take_while(|(a, b)| a == *b).count()).min().unwrap_or(0)
+    codes
+        .iter()
+        .skip(1)
+        .map(|c| {
+            c.expose()
+                .chars()
+                .zip(&first)
+                .take_while(|(a, b)| a == *b)
+                .count()
+        })
+        .min()
+        .unwrap_or(0)
 }

@@ -61,7 +61,7 @@ impl CodeChallenge {
     /// Derives the challenge of `verifier` with `method` (RFC 7636 §4.2).
     pub fn derive(verifier: &CodeVerifier, method: Method) -> Self {
         match method {
-            Method::S256 => Self(s256(verifier.expose_secret())),
+            Method::S256 => Self(s256_of_text(verifier.expose_secret())),
             Method::Plain => Self(verifier.expose_secret().to_owned()),
         }
     }
@@ -99,7 +99,9 @@ pub fn verify(challenge: &CodeChallenge, method: Method, verifier: &CodeVerifier
     bool::from(derived.0.as_bytes().ct_eq(challenge.0.as_bytes()))
 }
 
-/// `BASE64URL-ENCODE(SHA256(ASCII(value)))`, always 43 characters.
-fn s256(value: &str) -> String {
+/// `BASE64URL-ENCODE(SHA256(value))` of any text, always 43 characters. For building test inputs
+/// outside the verifier grammar (a challenge for a 1-character verifier); everything else
+/// should use [`CodeChallenge::derive`].
+pub fn s256_of_text(value: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(value.as_bytes()))
 }

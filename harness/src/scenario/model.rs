@@ -231,6 +231,8 @@ pub enum Capability {
     FormLogin,
     /// The server declares RFC 9207 support in its metadata.
     IssParameter,
+    /// The declared code lifetime is short enough to wait for (at most 60 s).
+    ShortCodeLifetime,
 }
 
 /// Why a scenario exists (wycheproof's notes).
@@ -337,6 +339,10 @@ pub struct PkceSpec {
     /// Length of the generated verifier, 43..=128.
     #[serde(default = "verifier_len")]
     pub verifier_length: usize,
+    /// Use this text as the verifier instead of a generated one, even outside the grammar
+    /// (to test that the server enforces it, REQ-54).
+    #[serde(default)]
+    pub verifier: Option<Template>,
     /// The method used to derive the challenge when `method` is not a real method (omitted or
     /// misspelt); `S256` by default, `plain` to follow RFC 7636 §4.3's default.
     #[serde(default)]
@@ -348,8 +354,7 @@ impl Default for PkceSpec {
         Self {
             method: s256(),
             challenge: ChallengeSpec::Derived,
-            verifier_length: 43,
-            derive_with: None,
+            verifier_length: 43, verifier: None, derive_with: None,
         }
     }
 }
@@ -390,9 +395,9 @@ pub enum ChallengeSpec {
     Duplicated,
 }
 
-/// A parameter value that may be left out.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+/// A parameter value that may be left out: a string is sent as written (templates allowed), `~`
+/// (null) leaves the parameter out, `""` sends it with an empty value.
+#[derive(Debug, Clone)]
 pub enum ValueSpec {
     /// Not sent.
     Omit,
@@ -400,6 +405,36 @@ pub enum ValueSpec {
     Empty,
     /// This value (templates allowed).
     Literal(Template),
+}
+
+impl<'de> Deserialize<'de> for ValueSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = ValueSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string, \"\" for an empty value, or ~ to leave the parameter out")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<ValueSpec, E> {
+                Ok(ValueSpec::Omit)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<ValueSpec, E> {
+                Ok(ValueSpec::Omit)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ValueSpec, E> {
+                if v.is_empty() {
+                    return Ok(ValueSpec::Empty);
+                }
+                Template::parse(v)
+                    .map(ValueSpec::Literal)
+                    .map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ValueSpec, E> {
+                Ok(ValueSpec::Literal(Template::literal(&v.to_string())))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// `redirect_uri:` of a request.
@@ -502,6 +537,10 @@ pub struct AuthorizeExpect {
     /// Every HTML page shown on the way (login, consent) carries these headers.
     #[serde(default)]
     pub page_headers: BTreeMap<String, HeaderMatch>,
+    /// Every HTML page shown on the way forbids framing: `X-Frame-Options` or a
+    /// `Content-Security-Policy` with `frame-ancestors` (RFC 9700 §4.16).
+    #[serde(default)]
+    pub pages_not_frameable: bool,
     /// No redirect on the way answers a POST with one of these statuses.
     #[serde(default)]
     pub post_redirect_not: Vec<u16>,
@@ -523,6 +562,7 @@ impl Default for AuthorizeExpect {
             error_format: false,
             challenge_not_reflected: false,
             page_headers: BTreeMap::new(),
+            pages_not_frameable: false,
             post_redirect_not: Vec::new(),
             consent_shown: false,
             refusal_passes: None,

@@ -78,9 +78,12 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params) -> Reply {
     }
     let client_id =
         nonempty(p, "client_id").ok_or_else(|| error_page(app, "client_id is missing"))?;
-    let client = app
-        .client(client_id)
-        .ok_or_else(|| error_page(app, "unknown client_id"))?;
+    let Some(client) = app.client(client_id) else {
+        if let (true, Some(given)) = (app.has(Defect::RedirectsToUnregistered), nonempty(p, "redirect_uri")) {
+            return Err(to_client(app, StatusCode::FOUND, given, error_params(app, "unauthorized_client", "unknown client", p.get("state"))));
+        }
+        return Err(error_page(app, "unknown client_id"));
+    };
     let redirect_uri = match nonempty(p, "redirect_uri") {
         None => client.redirect_uri.clone(),
         Some(given) if redirect_matches(app, &client.redirect_uri, given) => given.to_owned(),
@@ -559,7 +562,7 @@ fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
             redirect_uri: pending
                 .redirect_uri_sent
                 .then(|| pending.redirect_uri.clone()),
-            challenge: pending.challenge,
+            challenge: pending.challenge.clone(),
             expires: std::time::Instant::now() + app.code_lifetime,
             used: false,
             issued: Vec::new(),
@@ -567,6 +570,9 @@ fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
     );
     drop(store);
     let mut params = vec![("code".to_owned(), code)];
+    if let (true, Some((challenge, _))) = (app.has(Defect::ReflectsChallenge), pending.challenge.as_ref()) {
+        params.push(("code_challenge".into(), challenge.as_str().to_owned()));
+    }
     if let Some(s) = pending.state {
         params.push(("state".into(), s));
     }

@@ -186,3 +186,74 @@ impl ReferenceServer {
         let _ = self.task.await;
     }
 }
+
+impl ReferenceServer {
+    /// The target file a user would write for this server: discovery from the issuer, the
+    /// three clients, its policy, and the form driver with the test user.
+    pub fn target_file(&self) -> crate::target::TargetFile {
+        use crate::target::{
+            ClientConfig, Clients, ConfigSecret, ConfigString, ConfigUrl, FormLogin, LoginConfig,
+            TargetFile,
+        };
+        let client = |c: &RegisteredClient| ClientConfig {
+            client_id: ConfigString(c.client_id.clone()),
+            client_secret: c.secret.clone().map(ConfigSecret),
+            auth_method: c.auth_method,
+            redirect_uri: ConfigUrl(
+                Url::parse(&c.redirect_uri)
+                    .expect("registered redirect URIs are constants that parse"),
+            ),
+        };
+        let fields = [("username", USERNAME), ("password", PASSWORD)]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), ConfigSecret(Secret::new(v))))
+            .collect();
+        TargetFile {
+            format: crate::scenario::model::FormatVersion,
+            name: Some(format!(
+                "reference server {}",
+                self.issuer().as_str().trim_end_matches('/')
+            )),
+            issuer: Some(ConfigString(
+                self.issuer().as_str().trim_end_matches('/').to_owned(),
+            )),
+            endpoints: crate::target::Endpoints::default(),
+            clients: Clients {
+                public: client(&self.clients[0]),
+                confidential: client(&self.clients[1]),
+                confidential2: Some(client(&self.clients[2])),
+            },
+            policy: self.policy.clone(),
+            login: LoginConfig::Form(FormLogin {
+                fields,
+                select: None,
+                max_steps: 12,
+            }),
+            scope: None,
+        }
+    }
+
+    /// The same as YAML, secrets inline (they are this process's own, made at start).
+    pub fn target_yaml(&self) -> String {
+        let c = &self.clients;
+        let secret = |i: usize| {
+            c[i].secret
+                .as_ref()
+                .map(|s| s.expose().to_owned())
+                .unwrap_or_default()
+        };
+        format!(
+            "format: 1\nname: reference server\nissuer: \"{issuer}\"\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_basic\n    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_post\n    redirect_uri: \"{}\"\npolicy:\n  pkce_required_confidential: false\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\nlogin:\n  form:\n    fields: {{username: {USERNAME}, password: {PASSWORD}}}\n",
+            c[0].client_id,
+            c[0].redirect_uri,
+            c[1].client_id,
+            secret(1),
+            c[1].redirect_uri,
+            c[2].client_id,
+            secret(2),
+            c[2].redirect_uri,
+            self.policy.code_lifetime_seconds,
+            issuer = self.issuer().as_str().trim_end_matches('/'),
+        )
+    }
+}

@@ -33,9 +33,13 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,
     });
-    if app.has(Defect::MetadataWithoutPkce) {
-        if let Some(o) = m.as_object_mut() {
+    if let Some(o) = m.as_object_mut() {
+        if app.has(Defect::MetadataIncomplete) {
             o.remove("code_challenge_methods_supported");
+            o.remove("response_types_supported");
+        }
+        if app.has(Defect::AcceptsPlain) {
+            o.insert("code_challenge_methods_supported".into(), serde_json::json!(["S256", "plain"]));
         }
     }
     let mut r = json(&app, StatusCode::OK, &m, &[]);

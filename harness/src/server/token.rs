@@ -14,7 +14,7 @@ use super::pages::{Reply, done, invalid_client, json, oauth_error};
 use super::state::{App, RefreshRecord, TokenRecord, fresh};
 use super::{Defect, RegisteredClient};
 use crate::params::Params;
-use crate::pkce::{CodeChallenge, CodeVerifier, Method, verify};
+use crate::pkce::{CodeChallenge, CodeVerifier, Method, s256_of_text, verify};
 use crate::target::AuthMethod;
 
 const KNOWN_PARAMS: &[&str] = &[
@@ -363,11 +363,7 @@ fn check_pkce(
         Ok(v) => verify(challenge, *method, &v),
         Err(_) if app.has(Defect::NoVerifierAbnf) => {
             let derived = match method {
-                Method::S256 => {
-                    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Digest::finalize(
-                        <sha2::Sha256 as sha2::Digest>::new_with_prefix(verifier.as_bytes()),
-                    ))
-                }
+                Method::S256 => s256_of_text(verifier),
                 Method::Plain => verifier.to_owned(),
             };
             derived == challenge.as_str()

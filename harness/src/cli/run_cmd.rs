@@ -1,0 +1,139 @@
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::Args;
+
+use super::{Exit, load};
+use crate::defect::Defect;
+use crate::engine::{self, RunOptions};
+use crate::report::{ReportFormat, Sink, TerminalSink, file_sink};
+use crate::scenario::model::{Level, Profile};
+use crate::server::{ReferenceServer, ServerConfig};
+use crate::target::load_target;
+use crate::verdict::Verdict;
+
+#[derive(Debug, Args)]
+pub(super) struct RunArgs {
+    /// Target file; without it, the embedded reference server is started and used.
+    #[arg(long)]
+    target: Option<PathBuf>,
+    /// Scenario folder (default: ./scenarios).
+    #[arg(long)]
+    scenarios: Option<PathBuf>,
+    /// rfc6749, rfc9700, oauth2.1 or fapi2.
+    #[arg(long, default_value = "rfc9700")]
+    profile: Profile,
+    /// Only scenario ids matching this glob (`*` wildcard); repeatable.
+    #[arg(long)]
+    only: Vec<String>,
+    /// Scenarios run at once.
+    #[arg(long, default_value_t = 8)]
+    jobs: usize,
+    /// Seed of every random value (printed in every report); random by default.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// FORMAT=PATH, FORMAT one of json, junit; repeatable.
+    #[arg(long = "report", value_parser = parse_report)]
+    reports: Vec<(ReportFormat, PathBuf)>,
+    /// With the embedded server only: switch on a defect (repeatable), to see checks fail.
+    #[arg(long)]
+    defect: Vec<Defect>,
+    /// Print only the summary.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+fn parse_report(s: &str) -> Result<(ReportFormat, PathBuf), String> {
+    let (f, p) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=PATH, got {s:?}"))?;
+    Ok((f.parse()?, PathBuf::from(p)))
+}
+
+pub(super) async fn run(args: RunArgs) -> Exit {
+    let scenarios = match load(args.scenarios) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let seed = args.seed.unwrap_or_else(|| {
+        let mut b = [0u8; 8];
+        getrandom::fill(&mut b).map_or(0, |()| u64::from_be_bytes(b))
+    });
+    let opts = RunOptions {
+        profile: args.profile,
+        seed,
+        jobs: args.jobs,
+        only: args.only,
+        ..RunOptions::default()
+    };
+    let (file, server) = match (&args.target, args.defect.is_empty()) {
+        (Some(path), true) => match load_target(path) {
+            Ok(f) => (f, None),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Exit::Usage;
+            }
+        },
+        (Some(_), false) => {
+            eprintln!(
+                "error: --defect applies to the embedded reference server only; drop --target or --defect"
+            );
+            return Exit::Usage;
+        }
+        (None, _) => match ReferenceServer::start(ServerConfig {
+            defects: args.defect.into_iter().collect(),
+            ..ServerConfig::default()
+        })
+        .await
+        {
+            Ok(s) => (s.target_file(), Some(s)),
+            Err(e) => {
+                eprintln!("error: cannot start the reference server: {e}");
+                return Exit::Unreachable;
+            }
+        },
+    };
+    let target = match engine::resolve(file, opts.limits).await {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: target unreachable: {e}");
+            return Exit::Unreachable;
+        }
+    };
+    let mut sinks: Vec<Box<dyn Sink + Send>> =
+        vec![Box::new(TerminalSink::new(std::io::stdout(), args.quiet))];
+    for (format, path) in args.reports {
+        sinks.push(file_sink(format, path));
+    }
+    let mut sink_error = None;
+    let report = engine::run(&scenarios, Arc::new(target), &opts, &mut |event| {
+        for s in &mut sinks {
+            if let Err(e) = s.event(event) {
+                sink_error.get_or_insert(e.to_string());
+            }
+        }
+    })
+    .await;
+    if let Some(server) = server {
+        server.stop().await;
+    }
+    if let Some(e) = sink_error {
+        eprintln!("error: writing a report failed: {e}");
+        return Exit::Unreachable;
+    }
+    if report.results.is_empty() {
+        eprintln!("error: no scenario matched; nothing was checked");
+        return Exit::Usage;
+    }
+    if report
+        .results
+        .iter()
+        .any(|r| r.verdict == Verdict::Fail && r.level == Level::Must)
+    {
+        Exit::Failed
+    } else if report.results.iter().any(|r| r.verdict == Verdict::Error) {
+        Exit::Unreachable
+    } else {
+        Exit::Ok
+    }
+}

@@ -1,0 +1,77 @@
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::Exit;
+use crate::defect::Defect;
+use crate::server::{ReferenceServer, ServerConfig};
+
+#[derive(Debug, Args)]
+pub(super) struct ServeArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Switch on a defect; repeatable. `--defect list` prints them all.
+    #[arg(long)]
+    defect: Vec<String>,
+    /// Also write a target file for this server (with its generated secrets) here.
+    #[arg(long)]
+    write_target: Option<PathBuf>,
+}
+
+pub(super) async fn run(args: ServeArgs) -> Exit {
+    if args.defect.iter().any(|d| d == "list") {
+        for d in Defect::ALL {
+            println!(
+                "{:<30} [{}] {}",
+                d.name(),
+                d.cites().join(", "),
+                d.description()
+            );
+        }
+        return Exit::Ok;
+    }
+    let mut defects = std::collections::BTreeSet::new();
+    for d in &args.defect {
+        match d.parse::<Defect>() {
+            Ok(d) => {
+                defects.insert(d);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Exit::Usage;
+            }
+        }
+    }
+    let server = match ReferenceServer::start(ServerConfig {
+        port: args.port,
+        defects: defects.clone(),
+        ..ServerConfig::default()
+    })
+    .await
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!(
+                "error: cannot start the reference server on 127.0.0.1:{}: {e}",
+                args.port
+            );
+            return Exit::Unreachable;
+        }
+    };
+    if let Some(path) = &args.write_target {
+        if let Err(e) = std::fs::write(path, server.target_yaml()) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return Exit::Unreachable;
+        }
+    }
+    let names: Vec<&str> = defects.iter().map(|d| d.name()).collect();
+    println!(
+        "ready: issuer={} defects=[{}]",
+        server.issuer().as_str().trim_end_matches('/'),
+        names.join(",")
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    server.stop().await;
+    Exit::Ok
+}

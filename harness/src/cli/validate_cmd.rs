@@ -1,0 +1,53 @@
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{Exit, load};
+use crate::scenario::parse_scenario;
+use crate::target::parse_target;
+
+#[derive(Debug, Args)]
+pub(super) struct ValidateArgs {
+    /// Scenario or target files; without any, the whole scenario library.
+    files: Vec<PathBuf>,
+    /// Read the files as target files.
+    #[arg(long)]
+    target: bool,
+}
+
+pub(super) fn run(args: ValidateArgs) -> Exit {
+    if args.files.is_empty() {
+        return match load(None) {
+            Ok(s) => {
+                println!("{} scenarios load", s.len());
+                Exit::Ok
+            }
+            Err(e) => e,
+        };
+    }
+    let mut bad = 0;
+    for path in &args.files {
+        let shown = path.display().to_string();
+        let result = std::fs::read_to_string(path)
+            .map_err(|e| format!("{shown}: {e}"))
+            .and_then(|text| {
+                if args.target {
+                    parse_target(&shown, &text)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                } else {
+                    parse_scenario(&shown, &text)
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                }
+            });
+        match result {
+            Ok(()) => println!("ok    {shown}"),
+            Err(e) => {
+                bad += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if bad == 0 { Exit::Ok } else { Exit::Usage }
+}

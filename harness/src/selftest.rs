@@ -1,0 +1,142 @@
+//! The kill matrix: every scenario against the clean reference server (it must pass) and against
+//! each defect (each defect must be caught, and each scenario must fail against the defects it
+//! lists in `catches`). A scenario that no defect can make fail is a check that cannot fail.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use crate::defect::Defect;
+use crate::engine::{self, ResolvedTarget, RunOptions};
+use crate::scenario::Scenario;
+use crate::server::{ReferenceServer, ServerConfig};
+use crate::verdict::{RunReport, Verdict};
+
+/// The outcome of a self-test.
+#[derive(Debug)]
+pub struct KillMatrix {
+    /// The run against the clean server.
+    pub clean: RunReport,
+    /// Per defect, the result ids that did not pass (fail, warn or info), and those in error.
+    pub caught: BTreeMap<Defect, (BTreeSet<String>, BTreeSet<String>)>,
+    /// Everything wrong, one line each; empty means the library is proven.
+    pub gaps: Vec<String>,
+}
+
+async fn run_against(
+    defects: BTreeSet<Defect>,
+    scenarios: &[Scenario],
+    opts: &RunOptions,
+) -> Result<RunReport, String> {
+    let server = ReferenceServer::start(ServerConfig {
+        defects,
+        ..ServerConfig::default()
+    })
+    .await
+    .map_err(|e| format!("reference server: {e}"))?;
+    let target = engine::resolve(server.target_file(), opts.limits).await?;
+    let report = engine::run(scenarios, Arc::new(target), opts, &mut |_| {}).await;
+    server.stop().await;
+    Ok(report)
+}
+
+/// Runs the matrix; `parallel` defect servers run at once.
+pub async fn selftest(
+    scenarios: &[Scenario],
+    opts: &RunOptions,
+    parallel: usize,
+) -> Result<KillMatrix, String> {
+    let clean = run_against(BTreeSet::new(), scenarios, opts).await?;
+    let mut gaps = Vec::new();
+    for r in &clean.results {
+        if !matches!(r.verdict, Verdict::Pass | Verdict::Skip) {
+            gaps.push(format!(
+                "clean server: {} is {}: {}",
+                r.id,
+                r.verdict.as_str(),
+                r.reason
+            ));
+        }
+    }
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(parallel.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    let shared: Arc<Vec<Scenario>> = Arc::new(scenarios.to_vec());
+    for &d in Defect::ALL {
+        let (sem, scen, opts) = (Arc::clone(&semaphore), Arc::clone(&shared), opts.clone());
+        tasks.spawn(async move {
+            let _permit = sem.acquire_owned().await;
+            (d, run_against(BTreeSet::from([d]), &scen, &opts).await)
+        });
+    }
+    let mut caught = BTreeMap::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (d, report) = joined.map_err(|e| e.to_string())?;
+        let report = report?;
+        let hits: BTreeSet<String> = report
+            .results
+            .iter()
+            .filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Warn | Verdict::Info))
+            .map(|r| r.id.clone())
+            .collect();
+        let errors: BTreeSet<String> = report
+            .results
+            .iter()
+            .filter(|r| r.verdict == Verdict::Error)
+            .map(|r| format!("{}: {}", r.id, r.reason))
+            .collect();
+        caught.insert(d, (hits, errors));
+    }
+    for (d, (hits, _)) in &caught {
+        if hits.is_empty() {
+            gaps.push(format!("defect {d} is caught by no scenario"));
+        }
+    }
+    for s in scenarios {
+        if s.file.catches.is_empty() {
+            gaps.push(format!(
+                "{}: lists no defect in catches (a check that cannot fail)",
+                s.id
+            ));
+        }
+        for d in &s.file.catches {
+            let (hits, errors) = &caught[d];
+            let ids = result_ids(s);
+            for id in ids {
+                if !hits.contains(&id) {
+                    let why = errors
+                        .iter()
+                        .find(|e| e.starts_with(&format!("{id}: ")))
+                        .map_or("it passed".to_owned(), |e| format!("error: {e}"));
+                    gaps.push(format!(
+                        "{id}: lists {d} in catches but does not fail against it ({why})"
+                    ));
+                }
+            }
+        }
+    }
+    Ok(KillMatrix {
+        clean,
+        caught,
+        gaps,
+    })
+}
+
+/// The result ids a scenario produces (one per client kind).
+fn result_ids(s: &Scenario) -> Vec<String> {
+    if s.file.clients.len() > 1 {
+        s.file
+            .clients
+            .iter()
+            .map(|c| format!("{}[{}]", s.id, c.as_str()))
+            .collect()
+    } else {
+        vec![s.id.clone()]
+    }
+}
+
+/// Resolves the reference server's own target, for callers that want to run against it.
+pub async fn reference_target(
+    server: &ReferenceServer,
+    opts: &RunOptions,
+) -> Result<ResolvedTarget, String> {
+    engine::resolve(server.target_file(), opts.limits).await
+}
