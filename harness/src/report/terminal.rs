@@ -98,3 +98,10 @@ fn summary(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
         report.seed
     )
 }
+
+impl<W: Write> TerminalSink<W> {
+    /// The writer back, for callers that print into memory.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}

@@ -1,0 +1,100 @@
+//! Report formats over one fixed run (snapshots, with ports, durations and the server's random
+//! values filtered), and the secret canary: no client secret or password in any output.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use pkce_harness::defect::Defect;
+use pkce_harness::engine::{self, Event, RunOptions};
+use pkce_harness::report::{Sink, TerminalSink, junit_xml};
+use pkce_harness::server::{ReferenceServer, ServerConfig};
+use pkce_harness::verdict::RunReport;
+
+struct Run {
+    report: RunReport,
+    terminal: String,
+    secrets: Vec<String>,
+}
+
+async fn fixed_run() -> Run {
+    let library = super::library();
+    let server = ReferenceServer::start(ServerConfig { defects: BTreeSet::from([Defect::AcceptsWrongVerifier]), ..ServerConfig::default() })
+        .await
+        .expect("server starts");
+    let mut file = server.target_file();
+    // Without a second confidential client, the cross-client check is skipped, with its reason.
+    file.clients.confidential2 = None;
+    let target = engine::resolve(file, Default::default()).await.expect("resolves");
+    let only = ["rfc7636/4.6-wrong-verifier", "rfc6749/10.5-code-replay", "rfc8414/3.3-issuer-matches", "rfc6749/4.1.3-code-bound-to-client"];
+    let opts = RunOptions { seed: 42, jobs: 1, only: only.iter().map(ToString::to_string).collect(), ..RunOptions::default() };
+    let mut terminal = TerminalSink::new(Vec::new(), false);
+    let mut finished = Vec::new();
+    let report = engine::run(&library, Arc::new(target), &opts, &mut |e| {
+        // Results arrive in completion order; the snapshot wants a stable order.
+        match e {
+            Event::Finished(r) => finished.push(r.clone()),
+            Event::Done(_) => {
+                finished.sort_by(|a, b| a.id.cmp(&b.id));
+                for r in finished.drain(..) {
+                    terminal.event(&Event::Finished(r)).expect("in-memory write");
+                }
+                terminal.event(e).expect("in-memory write");
+            }
+            Event::Started { .. } => terminal.event(e).expect("in-memory write"),
+        }
+    })
+    .await;
+    let mut secrets: Vec<String> = server.clients().iter().filter_map(|c| c.secret.as_ref().map(|s| s.expose().to_owned())).collect();
+    secrets.push(pkce_harness::server::PASSWORD.to_owned());
+    server.stop().await;
+    let terminal = String::from_utf8(terminal_into_inner(terminal)).expect("utf-8");
+    Run { report, terminal, secrets }
+}
+
+fn terminal_into_inner(t: TerminalSink<Vec<u8>>) -> Vec<u8> {
+    t.into_inner()
+}
+
+fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path("snapshots");
+    s.add_filter(r"127\.0\.0\.1:\d{4,5}", "127.0.0.1:[port]");
+    s.add_filter(r"redacted\.[0-9a-f]{8}", "redacted.[fp]");
+    s.add_filter(r#"time="[0-9.]+""#, r#"time="[t]""#);
+    s.add_filter(r"(tx|csrf)=[A-Za-z0-9_-]{43}", "$1=[random]");
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminal_json_and_junit_of_a_fixed_run() {
+    let run = fixed_run().await;
+    let s = settings();
+    s.bind(|| {
+        insta::assert_snapshot!("terminal", run.terminal);
+        insta::assert_snapshot!("junit", junit_xml(&run.report));
+        // The JSON report, its evidence cut to method, URL and status.
+        let mut brief = run.report.clone();
+        for r in &mut brief.results {
+            r.duration_ms = 0;
+            for e in &mut r.evidence {
+                e.request_headers.clear();
+                e.request_body = None;
+                e.response_headers.clear();
+                e.response_body = None;
+            }
+        }
+        insta::assert_snapshot!("json", serde_json::to_string_pretty(&brief).expect("serialises"));
+    });
+
+    // The JSON report reads back into the strict types it was written from.
+    let text = serde_json::to_string(&run.report).expect("serialises");
+    let back: RunReport = serde_json::from_str(&text).expect("the report matches its own schema");
+    assert_eq!(back, run.report);
+
+    // No secret in any output, evidence included.
+    let all = format!("{}{}{}", run.terminal, junit_xml(&run.report), text);
+    for secret in &run.secrets {
+        assert!(!all.contains(secret.as_str()), "a secret leaked into a report");
+    }
+    assert!(all.contains("redacted."), "evidence shows fingerprints");
+}

@@ -1,0 +1,43 @@
+//! The kill matrix: every scenario passes against the clean reference server and fails against
+//! the defects it lists; every defect is caught. A check that cannot fail is a defect.
+
+use std::sync::Arc;
+
+use pkce_harness::defect::Defect;
+use pkce_harness::engine::{self, RunOptions};
+use pkce_harness::scenario::model::Profile;
+use pkce_harness::server::{ReferenceServer, ServerConfig};
+use pkce_harness::verdict::Verdict;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_scenario_can_fail_and_every_defect_is_caught() {
+    let library = super::library();
+    assert!(library.len() >= 60, "the library has {} scenarios", library.len());
+    assert!(Defect::ALL.len() >= 20);
+    let opts = RunOptions { seed: 7636, ..RunOptions::default() };
+    let m = pkce_harness::selftest::selftest(&library, &opts, 4).await.expect("self-test runs");
+    assert!(m.gaps.is_empty(), "kill matrix gaps:\n{}", m.gaps.join("\n"));
+    assert_eq!(m.caught.len(), Defect::ALL.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clean_server_passes_under_every_profile() {
+    let library = super::library();
+    let server = ReferenceServer::start(ServerConfig::default()).await.expect("server starts");
+    let target = Arc::new(engine::resolve(server.target_file(), Default::default()).await.expect("resolves"));
+    for profile in Profile::ALL {
+        let opts = RunOptions { profile, seed: 1, ..RunOptions::default() };
+        let report = engine::run(&library, Arc::clone(&target), &opts, &mut |_| {}).await;
+        let bad: Vec<String> = report
+            .results
+            .iter()
+            .filter(|r| !matches!(r.verdict, Verdict::Pass | Verdict::Skip))
+            .map(|r| format!("{} {}: {}", r.verdict.as_str(), r.id, r.reason))
+            .collect();
+        assert!(bad.is_empty(), "under {}:\n{}", profile.as_str(), bad.join("\n"));
+        for r in report.results.iter().filter(|r| r.verdict == Verdict::Skip) {
+            assert!(r.reason.starts_with("not under profile"), "unjustified skip {}: {}", r.id, r.reason);
+        }
+    }
+    server.stop().await;
+}
