@@ -76,6 +76,13 @@ defects! {
     CaseInsensitiveRedirect = "case-insensitive-redirect", ["REQ-25", "BUG-14"];
     /// Redirect URI host parsing is fooled by userinfo (`http://127.0.0.1:80@evil`).
     UserinfoRedirect = "userinfo-redirect", ["REQ-25", "BUG-17"];
+    /// Any loopback redirect URI with the registered path is accepted, whatever host was
+    /// registered (fosite's loopback handling).
+    LoopbackHostConfusion = "loopback-host-confusion", ["REQ-25", "BUG-13"];
+    /// With several redirect URIs registered, an omitted redirect_uri picks the first.
+    DefaultRedirectUri = "default-redirect-uri", ["REQ-27"];
+    /// Login and consent pages carry no Referrer-Policy.
+    NoReferrerPolicy = "no-referrer-policy", ["REQ-16"];
     /// Loopback redirect URIs must match the registered port exactly.
     LoopbackPortStrict = "loopback-port-strict", ["REQ-30"];
     /// Redirects to an unregistered redirect URI (or, for an unknown client, to whatever

@@ -1,5 +1,6 @@
 //! pkce-harness: a conformance harness for the OAuth 2.0 authorization code grant with PKCE.
 pub mod callback;
+pub mod coverage;
 pub mod defect;
 pub mod fuzzing;
 pub mod html;

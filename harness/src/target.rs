@@ -89,8 +89,12 @@ pub struct ClientConfig {
     /// How it authenticates at the token endpoint.
     #[serde(default)]
     pub auth_method: AuthMethod,
-    /// Its registered redirect URI.
+    /// Its registered redirect URI (the one the scenarios use).
     pub redirect_uri: ConfigUrl,
+    /// More redirect URIs are registered for it besides `redirect_uri` (RFC 6749 §3.1.2.3: the
+    /// request must then name one).
+    #[serde(default)]
+    pub several_redirect_uris: bool,
 }
 
 /// RFC 7591 `token_endpoint_auth_method` values the harness speaks.

@@ -9,6 +9,12 @@ pub(super) struct ListArgs {
     /// Scenario folder (default: ./scenarios).
     #[arg(long)]
     scenarios: Option<PathBuf>,
+    /// Print the coverage table (requirement -> scenarios, bug -> defects -> scenarios).
+    #[arg(long)]
+    coverage: bool,
+    /// With --coverage: rewrite the generated part of this Markdown file in place.
+    #[arg(long, requires = "coverage")]
+    write: Option<PathBuf>,
 }
 
 pub(super) fn run(args: ListArgs) -> Exit {
@@ -16,6 +22,22 @@ pub(super) fn run(args: ListArgs) -> Exit {
         Ok(s) => s,
         Err(e) => return e,
     };
+    if args.coverage {
+        let Some(path) = args.write else {
+            println!("{}", crate::coverage::markdown(&scenarios));
+            return Exit::Ok;
+        };
+        let refreshed = std::fs::read_to_string(&path).map_err(|e| e.to_string()).and_then(|text| {
+            crate::coverage::refresh(&text, &scenarios).ok_or_else(|| format!("no coverage markers in {}", path.display()))
+        });
+        return match refreshed.and_then(|t| std::fs::write(&path, t).map_err(|e| e.to_string())) {
+            Ok(()) => Exit::Ok,
+            Err(e) => {
+                eprintln!("error: {e}");
+                Exit::Usage
+            }
+        };
+    }
     for s in &scenarios {
         let reqs: Vec<String> = s
             .file

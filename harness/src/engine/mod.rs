@@ -208,8 +208,7 @@ fn inapplicable(
             Capability::SecondConfidentialClient => (target.clients.confidential2.is_some(), "needs clients.confidential2"),
             Capability::LoopbackRedirect => {
                 let u = &target.clients.public.redirect_uri.0;
-                let lo = matches!(u.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback()) || matches!(u.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
-                (lo && u.scheme() == "http", "needs a public client whose redirect URI is an http loopback IP literal (RFC 8252 §7.3)")
+                (is_loopback(u) && u.scheme() == "http", "needs a public client whose redirect URI is an http loopback IP literal (RFC 8252 §7.3)")
             }
             Capability::RefreshTokensPublic => (target.policy.refresh_tokens_public, "the target declares no refresh tokens for public clients (policy.refresh_tokens_public)"),
             Capability::Userinfo => (target.userinfo.is_some(), "the target has no userinfo endpoint"),
@@ -219,6 +218,14 @@ fn inapplicable(
             Capability::PkceRequiredConfidential => (target.policy.pkce_required_confidential, "the target declares PKCE optional for confidential clients"),
             Capability::PkceOptionalConfidential => (!target.policy.pkce_required_confidential, "the target declares PKCE required for confidential clients"),
             Capability::FormLogin => (matches!(target.login, LoginConfig::Form(_)), "needs the form login driver, to see the login pages"),
+            Capability::SeveralRedirectUris => (
+                target.client(client).is_some_and(|c| c.several_redirect_uris),
+                "the client does not declare several_redirect_uris",
+            ),
+            Capability::NonLoopbackRedirect => (
+                target.client(client).is_some_and(|c| !is_loopback(&c.redirect_uri.0)),
+                "the client's redirect URI is a loopback address",
+            ),
             Capability::ShortCodeLifetime => (
                 target.policy.code_lifetime_seconds <= 60.0,
                 "the declared code lifetime (policy.code_lifetime_seconds) is over 60 s; declare the real lifetime, or run this check alone with a longer scenario timeout",
@@ -227,6 +234,11 @@ fn inapplicable(
         };
         (!ok).then(|| why.to_owned())
     })
+}
+
+fn is_loopback(u: &url::Url) -> bool {
+    matches!(u.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+        || matches!(u.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
 }
 
 async fn run_job(job: &Job, target: Arc<ResolvedTarget>, opts: &RunOptions) -> ScenarioResult {

@@ -169,6 +169,7 @@ pub fn mutate_redirect(registered: &Url, m: RedirectMutation) -> String {
             format!("{scheme}://{host}:{other}{path}{q}")
         }
         RedirectMutation::OtherHost => format!("{scheme}://evil.example{port}{path}{q}"),
+        RedirectMutation::LoopbackHost => format!("http://127.0.0.1{port}{path}{q}"),
         RedirectMutation::SchemeSwap => {
             let other = if scheme == "https" { "http" } else { "https" };
             format!("{other}://{host}{port}{path}{q}")

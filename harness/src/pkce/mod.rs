@@ -8,7 +8,7 @@ mod challenge;
 mod error;
 mod verifier;
 
-pub use challenge::{CodeChallenge, Method, s256_of_text, verify};
+pub use challenge::{CodeChallenge, Method, ct_eq, s256_of_text, verify};
 pub use error::PkceError;
 pub use verifier::CodeVerifier;
 

@@ -233,6 +233,10 @@ pub enum Capability {
     IssParameter,
     /// The declared code lifetime is short enough to wait for (at most 60 s).
     ShortCodeLifetime,
+    /// The scenario's client has more than one registered redirect URI.
+    SeveralRedirectUris,
+    /// The scenario's client has a redirect URI that is not a loopback address.
+    NonLoopbackRedirect,
 }
 
 /// Why a scenario exists (wycheproof's notes).
@@ -481,6 +485,8 @@ pub enum RedirectMutation {
     OtherHost,
     /// `https` turned into `http` (or `http` into `https`).
     SchemeSwap,
+    /// `http://127.0.0.1` with the registered port and path (BUG-13).
+    LoopbackHost,
 }
 
 /// `state:` of an authorization request.

@@ -85,8 +85,12 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params) -> Reply {
         return Err(error_page(app, "unknown client_id"));
     };
     let redirect_uri = match nonempty(p, "redirect_uri") {
+        // RFC 6749 §3.1.2.3: with several registered, the request must say which.
+        None if !client.more_redirect_uris.is_empty() && !app.has(Defect::DefaultRedirectUri) => {
+            return Err(error_page(app, "redirect_uri is required: this client has several"));
+        }
         None => client.redirect_uri.clone(),
-        Some(given) if redirect_matches(app, &client.redirect_uri, given) => given.to_owned(),
+        Some(given) if std::iter::once(&client.redirect_uri).chain(&client.more_redirect_uris).any(|r| redirect_matches(app, r, given)) => given.to_owned(),
         Some(given) => {
             if app.has(Defect::RedirectsToUnregistered) {
                 let state = p.get("state").map(str::to_owned);
@@ -276,6 +280,12 @@ fn redirect_matches(app: &App, registered: &str, given: &str) -> bool {
         || (app.has(Defect::CaseInsensitiveRedirect) && given.eq_ignore_ascii_case(registered))
     {
         return true;
+    }
+    if app.has(Defect::LoopbackHostConfusion) {
+        let is_loopback_given = given.starts_with("http://127.0.0.1") || given.starts_with("http://[::1]") || given.starts_with("http://localhost");
+        if is_loopback_given && raw_after_authority(&given) == raw_after_authority(registered) {
+            return true;
+        }
     }
     if app.has(Defect::LoopbackPortStrict) || given.contains('#') {
         return false;

@@ -66,8 +66,10 @@ pub struct RegisteredClient {
     pub secret: Option<Secret>,
     /// How it authenticates.
     pub auth_method: AuthMethod,
-    /// The one registered redirect URI.
+    /// The registered redirect URI the harness uses.
     pub redirect_uri: String,
+    /// Further registered redirect URIs.
+    pub more_redirect_uris: Vec<String>,
 }
 
 /// A running reference server; dropping the handle does not stop it, [`ReferenceServer::stop`]
@@ -92,18 +94,21 @@ impl ReferenceServer {
                 secret: None,
                 auth_method: AuthMethod::None,
                 redirect_uri: PUBLIC_REDIRECT.into(),
+                more_redirect_uris: Vec::new(),
             },
             RegisteredClient {
                 client_id: "confidential-client".into(),
                 secret: Some(Secret::new(state::random_token()?)),
                 auth_method: AuthMethod::ClientSecretBasic,
                 redirect_uri: CONFIDENTIAL_REDIRECT.into(),
+                more_redirect_uris: Vec::new(),
             },
             RegisteredClient {
                 client_id: "confidential-client-2".into(),
                 secret: Some(Secret::new(state::random_token()?)),
                 auth_method: AuthMethod::ClientSecretPost,
                 redirect_uri: CONFIDENTIAL_REDIRECT.into(),
+                more_redirect_uris: vec!["https://client.example/other-cb".into()],
             },
         ];
         let policy = Policy {
@@ -203,6 +208,7 @@ impl ReferenceServer {
                 Url::parse(&c.redirect_uri)
                     .expect("registered redirect URIs are constants that parse"),
             ),
+            several_redirect_uris: !c.more_redirect_uris.is_empty(),
         };
         let fields = [("username", USERNAME), ("password", PASSWORD)]
             .into_iter()
@@ -243,7 +249,7 @@ impl ReferenceServer {
                 .unwrap_or_default()
         };
         format!(
-            "format: 1\nname: reference server\nissuer: \"{issuer}\"\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_basic\n    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_post\n    redirect_uri: \"{}\"\npolicy:\n  pkce_required_confidential: false\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\nlogin:\n  form:\n    fields: {{username: {USERNAME}, password: {PASSWORD}}}\n",
+            "format: 1\nname: reference server\nissuer: \"{issuer}\"\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_basic\n    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_post\n    redirect_uri: \"{}\"\n    several_redirect_uris: true\npolicy:\n  pkce_required_confidential: false\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\nlogin:\n  form:\n    fields: {{username: {USERNAME}, password: {PASSWORD}}}\n",
             c[0].client_id,
             c[0].redirect_uri,
             c[1].client_id,

@@ -51,8 +51,10 @@ pub(super) fn page(
     let mut headers = vec![
         (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
         (header::CACHE_CONTROL, "no-store".to_owned()),
-        (header::REFERRER_POLICY, "no-referrer".to_owned()),
     ];
+    if !app.has(Defect::NoReferrerPolicy) {
+        headers.push((header::REFERRER_POLICY, "no-referrer".to_owned()));
+    }
     if !app.has(Defect::Frameable) {
         headers.push((header::X_FRAME_OPTIONS, "DENY".to_owned()));
         headers.push((

@@ -178,10 +178,7 @@ fn authenticate<'a>(
         .ok_or_else(|| invalid_client(app, used_basic, "unknown client"))?;
     match (&client.secret, secret) {
         (Some(expected), Some(given)) => {
-            if !bool::from(subtle::ConstantTimeEq::ct_eq(
-                expected.expose().as_bytes(),
-                given.as_bytes(),
-            )) {
+            if !crate::pkce::ct_eq(expected.expose().as_bytes(), given.as_bytes()) {
                 return Err(invalid_client(
                     app,
                     used_basic,

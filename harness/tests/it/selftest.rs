@@ -41,3 +41,11 @@ async fn the_clean_server_passes_under_every_profile() {
     }
     server.stop().await;
 }
+
+#[test]
+fn the_coverage_table_in_scenarios_readme_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/README.md");
+    let text = std::fs::read_to_string(&path).expect("scenarios/README.md");
+    let fresh = pkce_harness::coverage::refresh(&text, &super::library()).expect("coverage markers present");
+    assert!(fresh == text, "scenarios/README.md is stale: run `cargo run -- list --coverage --write scenarios/README.md`");
+}
