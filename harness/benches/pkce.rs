@@ -15,7 +15,8 @@ fn main() {
 const LENGTHS: &[usize] = &[43, 128];
 
 fn pair(len: usize) -> (CodeVerifier, CodeChallenge) {
-    let v = CodeVerifier::parse(&"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".repeat(3)[..len]).expect("valid verifier");
+    let v = CodeVerifier::parse(&"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".repeat(3)[..len])
+        .expect("valid verifier");
     let c = CodeChallenge::derive(&v, Method::S256);
     (v, c)
 }
@@ -33,7 +34,9 @@ fn floor_inline(bencher: divan::Bencher, len: usize) {
     bencher.bench_local(|| {
         let mut out = [0u8; 43];
         let digest = Sha256::digest(black_box(v.as_bytes()));
-        let n = URL_SAFE_NO_PAD.encode_slice(digest, &mut out).expect("43 bytes hold a SHA-256 in base64url");
+        let n = URL_SAFE_NO_PAD
+            .encode_slice(digest, &mut out)
+            .expect("43 bytes hold a SHA-256 in base64url");
         out[..n] == *black_box(c.as_bytes())
     });
 }
@@ -44,6 +47,7 @@ fn oauth2_crate(bencher: divan::Bencher, len: usize) {
     let (v, c) = (v.expose_secret().to_owned(), c.as_str().to_owned());
     bencher.bench_local(|| {
         let verifier = oauth2::PkceCodeVerifier::new(black_box(v.clone()));
-        oauth2::PkceCodeChallenge::from_code_verifier_sha256(&verifier).as_str() == black_box(c.as_str())
+        oauth2::PkceCodeChallenge::from_code_verifier_sha256(&verifier).as_str()
+            == black_box(c.as_str())
     });
 }

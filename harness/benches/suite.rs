@@ -19,21 +19,46 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let (server, target) = rt.block_on(async {
-        let server = ReferenceServer::start(ServerConfig::default()).await.expect("server starts");
-        let target = engine::resolve(server.target_file(), Default::default()).await.expect("resolves");
+        let server = ReferenceServer::start(ServerConfig::default())
+            .await
+            .expect("server starts");
+        let target = engine::resolve(server.target_file(), Default::default())
+            .await
+            .expect("resolves");
         (server, target)
     });
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
     let library = load_dir(&dir).expect("library loads");
-    Fixture { rt, target: Arc::new(target), library, _server: server }
+    Fixture {
+        rt,
+        target: Arc::new(target),
+        library,
+        _server: server,
+    }
 }
 
 fn run(f: &Fixture, only: Vec<String>) -> usize {
-    let opts = RunOptions { seed: 1, only, ..RunOptions::default() };
-    let report = f.rt.block_on(engine::run(&f.library, Arc::clone(&f.target), &opts, &mut |_| {}));
-    assert_eq!(report.summary.failed + report.summary.errors, 0, "the clean server must pass");
+    let opts = RunOptions {
+        seed: 1,
+        only,
+        ..RunOptions::default()
+    };
+    let report = f.rt.block_on(engine::run(
+        &f.library,
+        Arc::clone(&f.target),
+        &opts,
+        &mut |_| {},
+    ));
+    assert_eq!(
+        report.summary.failed + report.summary.errors,
+        0,
+        "the clean server must pass"
+    );
     report.summary.total
 }
 
@@ -46,7 +71,12 @@ fn whole_library(bencher: divan::Bencher) {
 #[divan::bench(sample_count = 10, sample_size = 1)]
 fn whole_library_but_code_expiry(bencher: divan::Bencher) {
     let f = fixture();
-    let all: Vec<String> = f.library.iter().map(|s| s.id.clone()).filter(|id| !id.ends_with("code-expires")).collect();
+    let all: Vec<String> = f
+        .library
+        .iter()
+        .map(|s| s.id.clone())
+        .filter(|id| !id.ends_with("code-expires"))
+        .collect();
     bencher.bench_local(|| run(&f, all.clone()));
 }
 

@@ -26,15 +26,15 @@ pub fn http(
     resp: &Response,
     render: &dyn Fn(&str) -> String,
 ) -> Result<(), String> {
-    if let Some(statuses) = &expect.status {
-        if !statuses.0.contains(&resp.status) {
-            return Err(format!(
-                "expected HTTP {}, got {}{}",
-                list(&statuses.0),
-                resp.status,
-                error_hint(resp)
-            ));
-        }
+    if let Some(statuses) = &expect.status
+        && !statuses.0.contains(&resp.status)
+    {
+        return Err(format!(
+            "expected HTTP {}, got {}{}",
+            list(&statuses.0),
+            resp.status,
+            error_hint(resp)
+        ));
     }
     if let Some(errors) = &expect.error {
         let got = resp
@@ -103,13 +103,13 @@ pub fn token_error_format(resp: &Response) -> Result<(), String> {
         ));
     }
     for (field, space) in [("error_description", true), ("error_uri", false)] {
-        if let Some(v) = body.get(field).and_then(|v| v.as_str()) {
-            if let Some(i) = bad_charset(v, space) {
-                return Err(format!(
-                    "{field} has a character outside RFC 6749 §5.2's set at byte {i}: {:?}",
-                    v.as_bytes()[i] as char
-                ));
-            }
+        if let Some(v) = body.get(field).and_then(|v| v.as_str())
+            && let Some(i) = bad_charset(v, space)
+        {
+            return Err(format!(
+                "{field} has a character outside RFC 6749 §5.2's set at byte {i}: {:?}",
+                v.as_bytes()[i] as char
+            ));
         }
     }
     Ok(())

@@ -252,13 +252,13 @@ pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
             message.to_owned(),
         ))
     };
-    if let Some(issuer) = &t.issuer {
-        if let Err(e) = Url::parse(&issuer.0) {
-            return fail(
-                "issuer",
-                &format!("issuer {:?} is not an absolute URL: {e}", issuer.0),
-            );
-        }
+    if let Some(issuer) = &t.issuer
+        && let Err(e) = Url::parse(&issuer.0)
+    {
+        return fail(
+            "issuer",
+            &format!("issuer {:?} is not an absolute URL: {e}", issuer.0),
+        );
     }
     if t.issuer.is_none() && (t.endpoints.authorization.is_none() || t.endpoints.token.is_none()) {
         return fail(
@@ -270,15 +270,15 @@ pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
         ("confidential", Some(&t.clients.confidential)),
         ("confidential2", t.clients.confidential2.as_ref()),
     ] {
-        if let Some(c) = c {
-            if c.client_secret.is_none() || c.auth_method == AuthMethod::None {
-                return fail(
-                    kind,
-                    &format!(
-                        "clients.{kind} needs client_secret and auth_method client_secret_basic or client_secret_post"
-                    ),
-                );
-            }
+        if let Some(c) = c
+            && (c.client_secret.is_none() || c.auth_method == AuthMethod::None)
+        {
+            return fail(
+                kind,
+                &format!(
+                    "clients.{kind} needs client_secret and auth_method client_secret_basic or client_secret_post"
+                ),
+            );
         }
     }
     if t.clients.public.auth_method != AuthMethod::None || t.clients.public.client_secret.is_some()

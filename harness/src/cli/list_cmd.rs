@@ -27,9 +27,12 @@ pub(super) fn run(args: ListArgs) -> Exit {
             println!("{}", crate::coverage::markdown(&scenarios));
             return Exit::Ok;
         };
-        let refreshed = std::fs::read_to_string(&path).map_err(|e| e.to_string()).and_then(|text| {
-            crate::coverage::refresh(&text, &scenarios).ok_or_else(|| format!("no coverage markers in {}", path.display()))
-        });
+        let refreshed = std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                crate::coverage::refresh(&text, &scenarios)
+                    .ok_or_else(|| format!("no coverage markers in {}", path.display()))
+            });
         return match refreshed.and_then(|t| std::fs::write(&path, t).map_err(|e| e.to_string())) {
             Ok(()) => Exit::Ok,
             Err(e) => {

@@ -59,11 +59,11 @@ pub(super) async fn run(args: ServeArgs) -> Exit {
             return Exit::Unreachable;
         }
     };
-    if let Some(path) = &args.write_target {
-        if let Err(e) = std::fs::write(path, server.target_yaml()) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return Exit::Unreachable;
-        }
+    if let Some(path) = &args.write_target
+        && let Err(e) = std::fs::write(path, server.target_yaml())
+    {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        return Exit::Unreachable;
     }
     let names: Vec<&str> = defects.iter().map(|d| d.name()).collect();
     println!(

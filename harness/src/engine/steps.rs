@@ -259,10 +259,10 @@ async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Sec
             );
         }
     }
-    if let Some(m) = &method_sent {
-        if flow.challenge.is_some() || !matches!(a.pkce.method, ValueSpec::Literal(_)) {
-            params.push("code_challenge_method", m.clone());
-        }
+    if let Some(m) = &method_sent
+        && (flow.challenge.is_some() || !matches!(a.pkce.method, ValueSpec::Literal(_)))
+    {
+        params.push("code_challenge_method", m.clone());
     }
     let v = vars(ctx, Some(&flow), Some(&client));
     mutate(&mut params, &a.params, &v);
@@ -297,16 +297,14 @@ async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Sec
         Ending::Callback(r) => matches!(r.outcome, Outcome::Error { .. }),
         Ending::Page { .. } => true,
     };
-    if refused {
-        if let Some(reason) = &e.refusal_passes {
-            return Ok((
-                Next::Pass(format!(
-                    "{reason} (the server refused the authorization request: {})",
-                    describe(&d.ending)
-                )),
-                None,
-            ));
-        }
+    if refused && let Some(reason) = &e.refusal_passes {
+        return Ok((
+            Next::Pass(format!(
+                "{reason} (the server refused the authorization request: {})",
+                describe(&d.ending)
+            )),
+            None,
+        ));
     }
     let unmet = |msg: String| Err(Halt::Unmet(msg));
     match (e.outcome, &d.ending) {
@@ -328,13 +326,13 @@ async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Sec
         }
     }
     if let Ending::Callback(r) = &d.ending {
-        if let (Some(errors), Outcome::Error { error, .. }) = (&e.error, &r.outcome) {
-            if !errors.0.contains(error) {
-                return unmet(format!(
-                    "expected error {}, got error {error}",
-                    errors.0.join(" or ")
-                ));
-            }
+        if let (Some(errors), Outcome::Error { error, .. }) = (&e.error, &r.outcome)
+            && !errors.0.contains(error)
+        {
+            return unmet(format!(
+                "expected error {}, got error {error}",
+                errors.0.join(" or ")
+            ));
         }
         if e.state_echoed && r.outcome.state() != flow.state.as_deref() {
             return unmet(format!(
@@ -358,14 +356,13 @@ async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Sec
         if e.error_format {
             checks::authorization_error_format(&r.findings).map_err(Halt::Unmet)?;
         }
-        if e.challenge_not_reflected {
-            if let Some(c) = flow.challenge.as_deref().filter(|c| !c.is_empty()) {
-                if let Some((name, _)) = r.params.iter().find(|(_, v)| v.contains(c)) {
-                    return unmet(format!(
-                        "the code_challenge is reflected in response parameter {name}"
-                    ));
-                }
-            }
+        if e.challenge_not_reflected
+            && let Some(c) = flow.challenge.as_deref().filter(|c| !c.is_empty())
+            && let Some((name, _)) = r.params.iter().find(|(_, v)| v.contains(c))
+        {
+            return unmet(format!(
+                "the code_challenge is reflected in response parameter {name}"
+            ));
         }
     }
     if !e.page_headers.is_empty() {
@@ -381,11 +378,18 @@ async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Sec
     }
     if e.pages_not_frameable {
         if d.pages.is_empty() {
-            return Err(Halt::Error("no login or consent page was shown, so framing protection could not be checked".into()));
+            return Err(Halt::Error(
+                "no login or consent page was shown, so framing protection could not be checked"
+                    .into(),
+            ));
         }
         for page in &d.pages {
-            let xfo = page.header("x-frame-options").is_some_and(|v| ["deny", "sameorigin"].contains(&v.trim().to_ascii_lowercase().as_str()));
-            let csp = page.header_all("content-security-policy").any(|v| v.to_ascii_lowercase().contains("frame-ancestors"));
+            let xfo = page.header("x-frame-options").is_some_and(|v| {
+                ["deny", "sameorigin"].contains(&v.trim().to_ascii_lowercase().as_str())
+            });
+            let csp = page
+                .header_all("content-security-policy")
+                .any(|v| v.to_ascii_lowercase().contains("frame-ancestors"));
             if !xfo && !csp {
                 return unmet("a login/consent page has neither X-Frame-Options nor a CSP frame-ancestors directive (RFC 9700 §4.16)".into());
             }

@@ -358,7 +358,9 @@ impl Default for PkceSpec {
         Self {
             method: s256(),
             challenge: ChallengeSpec::Derived,
-            verifier_length: 43, verifier: None, derive_with: None,
+            verifier_length: 43,
+            verifier: None,
+            derive_with: None,
         }
     }
 }

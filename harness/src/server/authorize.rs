@@ -79,18 +79,35 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params) -> Reply {
     let client_id =
         nonempty(p, "client_id").ok_or_else(|| error_page(app, "client_id is missing"))?;
     let Some(client) = app.client(client_id) else {
-        if let (true, Some(given)) = (app.has(Defect::RedirectsToUnregistered), nonempty(p, "redirect_uri")) {
-            return Err(to_client(app, StatusCode::FOUND, given, error_params(app, "unauthorized_client", "unknown client", p.get("state"))));
+        if let (true, Some(given)) = (
+            app.has(Defect::RedirectsToUnregistered),
+            nonempty(p, "redirect_uri"),
+        ) {
+            return Err(to_client(
+                app,
+                StatusCode::FOUND,
+                given,
+                error_params(app, "unauthorized_client", "unknown client", p.get("state")),
+            ));
         }
         return Err(error_page(app, "unknown client_id"));
     };
     let redirect_uri = match nonempty(p, "redirect_uri") {
         // RFC 6749 §3.1.2.3: with several registered, the request must say which.
         None if !client.more_redirect_uris.is_empty() && !app.has(Defect::DefaultRedirectUri) => {
-            return Err(error_page(app, "redirect_uri is required: this client has several"));
+            return Err(error_page(
+                app,
+                "redirect_uri is required: this client has several",
+            ));
         }
         None => client.redirect_uri.clone(),
-        Some(given) if std::iter::once(&client.redirect_uri).chain(&client.more_redirect_uris).any(|r| redirect_matches(app, r, given)) => given.to_owned(),
+        Some(given)
+            if std::iter::once(&client.redirect_uri)
+                .chain(&client.more_redirect_uris)
+                .any(|r| redirect_matches(app, r, given)) =>
+        {
+            given.to_owned()
+        }
         Some(given) => {
             if app.has(Defect::RedirectsToUnregistered) {
                 let state = p.get("state").map(str::to_owned);
@@ -127,15 +144,15 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params) -> Reply {
             error_params(app, error, description, state.as_deref()),
         ))
     };
-    if !app.has(Defect::RepeatedParamsAccepted) {
-        if let Some(name) = p.repeated().first() {
-            return fail("invalid_request", &format!("{name} is repeated"));
-        }
+    if !app.has(Defect::RepeatedParamsAccepted)
+        && let Some(name) = p.repeated().first()
+    {
+        return fail("invalid_request", &format!("{name} is repeated"));
     }
-    if app.has(Defect::RejectsUnknownParams) {
-        if let Some((name, _)) = p.iter().find(|(n, _)| !KNOWN_PARAMS.contains(n)) {
-            return fail("invalid_request", &format!("unknown parameter {name}"));
-        }
+    if app.has(Defect::RejectsUnknownParams)
+        && let Some((name, _)) = p.iter().find(|(n, _)| !KNOWN_PARAMS.contains(n))
+    {
+        return fail("invalid_request", &format!("unknown parameter {name}"));
     }
     match nonempty(p, "response_type") {
         Some("code") => {}
@@ -267,10 +284,10 @@ fn pad_to_grammar(s: &str) -> String {
 /// §7.3. The defects re-create the comparison bugs of BUG-13..BUG-19.
 fn redirect_matches(app: &App, registered: &str, given: &str) -> bool {
     let mut given = given.to_owned();
-    if app.has(Defect::FragmentRedirectAccepted) {
-        if let Some(i) = given.find('#') {
-            given.truncate(i);
-        }
+    if app.has(Defect::FragmentRedirectAccepted)
+        && let Some(i) = given.find('#')
+    {
+        given.truncate(i);
     }
     if app.has(Defect::UserinfoRedirect) {
         given = strip_userinfo_naively(&given);
@@ -282,7 +299,9 @@ fn redirect_matches(app: &App, registered: &str, given: &str) -> bool {
         return true;
     }
     if app.has(Defect::LoopbackHostConfusion) {
-        let is_loopback_given = given.starts_with("http://127.0.0.1") || given.starts_with("http://[::1]") || given.starts_with("http://localhost");
+        let is_loopback_given = given.starts_with("http://127.0.0.1")
+            || given.starts_with("http://[::1]")
+            || given.starts_with("http://localhost");
         if is_loopback_given && raw_after_authority(&given) == raw_after_authority(registered) {
             return true;
         }
@@ -580,7 +599,10 @@ fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
     );
     drop(store);
     let mut params = vec![("code".to_owned(), code)];
-    if let (true, Some((challenge, _))) = (app.has(Defect::ReflectsChallenge), pending.challenge.as_ref()) {
+    if let (true, Some((challenge, _))) = (
+        app.has(Defect::ReflectsChallenge),
+        pending.challenge.as_ref(),
+    ) {
         params.push(("code_challenge".into(), challenge.as_str().to_owned()));
     }
     if let Some(s) = pending.state {

@@ -39,7 +39,10 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
             o.remove("response_types_supported");
         }
         if app.has(Defect::AcceptsPlain) {
-            o.insert("code_challenge_methods_supported".into(), serde_json::json!(["S256", "plain"]));
+            o.insert(
+                "code_challenge_methods_supported".into(),
+                serde_json::json!(["S256", "plain"]),
+            );
         }
     }
     let mut r = json(&app, StatusCode::OK, &m, &[]);

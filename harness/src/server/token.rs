@@ -91,23 +91,23 @@ fn handle(app: &App, headers: &HeaderMap, body: &Params, query: &Params) -> Repl
             p.push(k, v);
         }
     }
-    if !app.has(Defect::RepeatedParamsAccepted) {
-        if let Some(name) = p.repeated().first() {
-            return Err(oauth_error(
-                app,
-                "invalid_request",
-                &format!("{name} is repeated"),
-            ));
-        }
+    if !app.has(Defect::RepeatedParamsAccepted)
+        && let Some(name) = p.repeated().first()
+    {
+        return Err(oauth_error(
+            app,
+            "invalid_request",
+            &format!("{name} is repeated"),
+        ));
     }
-    if app.has(Defect::RejectsUnknownParams) {
-        if let Some((name, _)) = p.iter().find(|(n, _)| !KNOWN_PARAMS.contains(n)) {
-            return Err(oauth_error(
-                app,
-                "invalid_request",
-                &format!("unknown parameter {name}"),
-            ));
-        }
+    if app.has(Defect::RejectsUnknownParams)
+        && let Some((name, _)) = p.iter().find(|(n, _)| !KNOWN_PARAMS.contains(n))
+    {
+        return Err(oauth_error(
+            app,
+            "invalid_request",
+            &format!("unknown parameter {name}"),
+        ));
     }
     let grant_type = nonempty(&p, "grant_type");
     let client = authenticate(app, headers, &p)?;
@@ -177,14 +177,14 @@ fn authenticate<'a>(
         .client(client_id)
         .ok_or_else(|| invalid_client(app, used_basic, "unknown client"))?;
     match (&client.secret, secret) {
-        (Some(expected), Some(given)) => {
-            if !crate::pkce::ct_eq(expected.expose().as_bytes(), given.as_bytes()) {
-                return Err(invalid_client(
-                    app,
-                    used_basic,
-                    "client authentication failed",
-                ));
-            }
+        (Some(expected), Some(given))
+            if !crate::pkce::ct_eq(expected.expose().as_bytes(), given.as_bytes()) =>
+        {
+            return Err(invalid_client(
+                app,
+                used_basic,
+                "client authentication failed",
+            ));
         }
         (Some(_), None) if !app.has(Defect::ClientAuthOptional) => {
             return Err(invalid_client(
@@ -241,25 +241,25 @@ fn authorization_code(app: &App, client: Option<&RegisteredClient>, p: &Params) 
             "code was issued to another client",
         ));
     }
-    if !app.has(Defect::TokenRedirectUriUnchecked) {
-        if let Some(expected) = &record.redirect_uri {
-            match nonempty(p, "redirect_uri") {
-                None => {
-                    return Err(oauth_error(
-                        app,
-                        "invalid_request",
-                        "redirect_uri is required: the authorization request had one",
-                    ));
-                }
-                Some(given) if given != expected => {
-                    return Err(oauth_error(
-                        app,
-                        "invalid_grant",
-                        "redirect_uri differs from the authorization request",
-                    ));
-                }
-                Some(_) => {}
+    if !app.has(Defect::TokenRedirectUriUnchecked)
+        && let Some(expected) = &record.redirect_uri
+    {
+        match nonempty(p, "redirect_uri") {
+            None => {
+                return Err(oauth_error(
+                    app,
+                    "invalid_request",
+                    "redirect_uri is required: the authorization request had one",
+                ));
             }
+            Some(given) if given != expected => {
+                return Err(oauth_error(
+                    app,
+                    "invalid_grant",
+                    "redirect_uri differs from the authorization request",
+                ));
+            }
+            Some(_) => {}
         }
     }
     if let Err(description) =

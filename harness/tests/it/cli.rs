@@ -16,22 +16,62 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn pkce_challenge_prints_the_rfc_7636_appendix_b_challenge() {
-    let out = harness(&["pkce", "challenge", "--verifier", "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"]);
+    let out = harness(&[
+        "pkce",
+        "challenge",
+        "--verifier",
+        "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+    ]);
     assert_eq!(out.status.code(), Some(0));
-    assert_eq!(text(&out.stdout), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\n");
+    assert_eq!(
+        text(&out.stdout),
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM\n"
+    );
 }
 
 #[test]
 fn pkce_verify_exit_codes() {
     let v = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-    let ok = harness(&["pkce", "verify", "--verifier", v, "--challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"]);
+    let ok = harness(&[
+        "pkce",
+        "verify",
+        "--verifier",
+        v,
+        "--challenge",
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+    ]);
     assert_eq!(ok.status.code(), Some(0));
-    let mismatch = harness(&["pkce", "verify", "--verifier", v, "--challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN"]);
+    let mismatch = harness(&[
+        "pkce",
+        "verify",
+        "--verifier",
+        v,
+        "--challenge",
+        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN",
+    ]);
     assert_eq!(mismatch.status.code(), Some(1));
-    assert!(text(&mismatch.stderr).starts_with("mismatch:"), "{}", text(&mismatch.stderr));
-    let invalid = harness(&["pkce", "verify", "--verifier", "short", "--challenge", "x", "--method", "s256"]);
+    assert!(
+        text(&mismatch.stderr).starts_with("mismatch:"),
+        "{}",
+        text(&mismatch.stderr)
+    );
+    let invalid = harness(&[
+        "pkce",
+        "verify",
+        "--verifier",
+        "short",
+        "--challenge",
+        "x",
+        "--method",
+        "s256",
+    ]);
     assert_eq!(invalid.status.code(), Some(2));
-    assert_eq!(text(&invalid.stderr).lines().count(), 1, "one-line reason: {}", text(&invalid.stderr));
+    assert_eq!(
+        text(&invalid.stderr).lines().count(),
+        1,
+        "one-line reason: {}",
+        text(&invalid.stderr)
+    );
     assert!(text(&invalid.stderr).contains("unknown code challenge method \"s256\""));
 }
 
@@ -39,9 +79,22 @@ fn pkce_verify_exit_codes() {
 fn pkce_generate_gives_a_matching_pair() {
     let out = harness(&["pkce", "generate", "--length", "64"]);
     let stdout = text(&out.stdout);
-    let field = |name: &str| stdout.lines().find_map(|l| l.strip_prefix(&format!("{name}="))).expect("field printed").to_owned();
+    let field = |name: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}=")))
+            .expect("field printed")
+            .to_owned()
+    };
     assert_eq!(field("code_verifier").len(), 64);
-    let check = harness(&["pkce", "verify", "--verifier", &field("code_verifier"), "--challenge", &field("code_challenge")]);
+    let check = harness(&[
+        "pkce",
+        "verify",
+        "--verifier",
+        &field("code_verifier"),
+        "--challenge",
+        &field("code_challenge"),
+    ]);
     assert_eq!(check.status.code(), Some(0));
 }
 
@@ -54,7 +107,10 @@ fn validate_points_at_the_broken_line_and_exits_2() {
     let out = harness(&["validate", file.to_str().expect("utf-8 path")]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("broken.yaml:7:17: unknown variant `wrnog`"), "{err}");
+    assert!(
+        err.contains("broken.yaml:7:17: unknown variant `wrnog`"),
+        "{err}"
+    );
     assert!(err.contains("^"), "{err}");
 }
 
@@ -63,7 +119,15 @@ fn run_exits_0_on_the_clean_server_and_1_when_a_must_fails() {
     let clean = harness(&["run", "--seed", "5", "--only", "rfc7636/4.6-*"]);
     assert_eq!(clean.status.code(), Some(0), "{}", text(&clean.stdout));
     assert!(text(&clean.stdout).contains("seed 5"));
-    let broken = harness(&["run", "--seed", "5", "--only", "rfc7636/4.6-wrong-verifier", "--defect", "accepts-wrong-verifier"]);
+    let broken = harness(&[
+        "run",
+        "--seed",
+        "5",
+        "--only",
+        "rfc7636/4.6-wrong-verifier",
+        "--defect",
+        "accepts-wrong-verifier",
+    ]);
     assert_eq!(broken.status.code(), Some(1), "{}", text(&broken.stdout));
     assert!(text(&broken.stdout).contains("failed MUST requirements:"));
 }
@@ -76,12 +140,21 @@ fn run_with_a_bad_target_file_exits_2_and_an_unreachable_target_exits_3() {
     std::fs::write(&bad, "format: 1\nissuer: http://127.0.0.1:9\nclientz: {}\n").expect("write");
     let out = harness(&["run", "--target", bad.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("bad.yaml:3:1"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("bad.yaml:3:1"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let unreachable = dir.join("unreachable.yaml");
     // Port 9 (discard) on loopback: nothing listens there on a test machine.
     std::fs::write(&unreachable, "format: 1\nissuer: \"http://127.0.0.1:9\"\nclients:\n  public: {client_id: p, redirect_uri: \"http://127.0.0.1:8765/cb\"}\n  confidential: {client_id: c, client_secret: s, auth_method: client_secret_basic, redirect_uri: \"http://127.0.0.1:8765/cb\"}\nlogin: {auto: {}}\n").expect("write");
     let out = harness(&["run", "--target", unreachable.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("target unreachable") && text(&out.stderr).contains("127.0.0.1:9"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("target unreachable")
+            && text(&out.stderr).contains("127.0.0.1:9"),
+        "{}",
+        text(&out.stderr)
+    );
 }

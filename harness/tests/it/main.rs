@@ -9,5 +9,6 @@ mod selftest;
 /// The scenario library of this checkout.
 pub fn library() -> Vec<pkce_harness::scenario::Scenario> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
-    pkce_harness::scenario::load_dir(&dir).unwrap_or_else(|e| panic!("library does not load: {e:?}"))
+    pkce_harness::scenario::load_dir(&dir)
+        .unwrap_or_else(|e| panic!("library does not load: {e:?}"))
 }

@@ -18,25 +18,49 @@ async fn run_one(server: &MockServer, token: &str, scenario: &str) -> ScenarioRe
         uri = server.uri()
     );
     let file = parse_target("odd.yaml", &target).expect("target parses");
-    let resolved = engine::resolve(file, Default::default()).await.expect("explicit endpoints resolve");
-    let scenario = Scenario { id: "odd/case".into(), path: "odd.yaml".into(), file: parse_scenario("odd.yaml", scenario).expect("scenario parses") };
-    let report = engine::run(&[scenario], Arc::new(resolved), &RunOptions { seed: 1, ..RunOptions::default() }, &mut |_| {}).await;
+    let resolved = engine::resolve(file, Default::default())
+        .await
+        .expect("explicit endpoints resolve");
+    let scenario = Scenario {
+        id: "odd/case".into(),
+        path: "odd.yaml".into(),
+        file: parse_scenario("odd.yaml", scenario).expect("scenario parses"),
+    };
+    let report = engine::run(
+        &[scenario],
+        Arc::new(resolved),
+        &RunOptions {
+            seed: 1,
+            ..RunOptions::default()
+        },
+        &mut |_| {},
+    )
+    .await;
     report.results.into_iter().next().expect("one result")
 }
 
 async fn authorize_returns(server: &MockServer, response: ResponseTemplate) {
-    Mock::given(method("GET")).and(path("/authorize")).respond_with(response).mount(server).await;
+    Mock::given(method("GET"))
+        .and(path("/authorize"))
+        .respond_with(response)
+        .mount(server)
+        .await;
 }
 
 fn code_redirect() -> ResponseTemplate {
-    ResponseTemplate::new(302).insert_header("Location", "http://127.0.0.1:8765/cb?code=odd-code-value")
+    ResponseTemplate::new(302)
+        .insert_header("Location", "http://127.0.0.1:8765/cb?code=odd-code-value")
 }
 
 #[tokio::test]
 async fn html_500_at_the_token_endpoint_fails_with_the_status() {
     let server = MockServer::start().await;
     authorize_returns(&server, code_redirect()).await;
-    Mock::given(method("POST")).and(path("/token")).respond_with(ResponseTemplate::new(500).set_body_string("<html>oops</html>")).mount(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("<html>oops</html>"))
+        .mount(&server)
+        .await;
     let r = run_one(&server, &format!("{}/token", server.uri()), FLOW).await;
     assert_eq!(r.verdict, Verdict::Fail);
     assert_eq!(r.reason, "step 2 (token): expected HTTP 200, got 500");
@@ -46,8 +70,15 @@ async fn html_500_at_the_token_endpoint_fails_with_the_status() {
 async fn an_html_error_page_where_json_is_due_fails_naming_the_content_type() {
     let server = MockServer::start().await;
     authorize_returns(&server, code_redirect()).await;
-    Mock::given(method("POST")).and(path("/token")).respond_with(ResponseTemplate::new(400).set_body_raw("<h1>Bad</h1>", "text/html")).mount(&server).await;
-    let scenario = FLOW.replace("  - token: {}", "  - token:\n      verifier: wrong\n      expect: {status: 400, error: invalid_grant}");
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(400).set_body_raw("<h1>Bad</h1>", "text/html"))
+        .mount(&server)
+        .await;
+    let scenario = FLOW.replace(
+        "  - token: {}",
+        "  - token:\n      verifier: wrong\n      expect: {status: 400, error: invalid_grant}",
+    );
     let r = run_one(&server, &format!("{}/token", server.uri()), &scenario).await;
     assert_eq!(r.verdict, Verdict::Fail);
     assert!(r.reason.contains("expected a JSON error body with error invalid_grant, got text/html body \"<h1>Bad</h1>\""), "{}", r.reason);
@@ -59,26 +90,47 @@ async fn a_redirect_without_location_is_a_harness_error() {
     authorize_returns(&server, ResponseTemplate::new(302)).await;
     let r = run_one(&server, &format!("{}/token", server.uri()), FLOW).await;
     assert_eq!(r.verdict, Verdict::Error);
-    assert!(r.reason.contains("answered 302 without a Location header"), "{}", r.reason);
+    assert!(
+        r.reason.contains("answered 302 without a Location header"),
+        "{}",
+        r.reason
+    );
 }
 
 #[tokio::test]
 async fn a_redirect_loop_is_cut_and_reported() {
     let server = MockServer::start().await;
     let loop_to = format!("{}/authorize?again=1", server.uri());
-    authorize_returns(&server, ResponseTemplate::new(302).insert_header("Location", loop_to.as_str())).await;
+    authorize_returns(
+        &server,
+        ResponseTemplate::new(302).insert_header("Location", loop_to.as_str()),
+    )
+    .await;
     let r = run_one(&server, &format!("{}/token", server.uri()), FLOW).await;
     assert_eq!(r.verdict, Verdict::Error);
-    assert!(r.reason.contains("did not reach the client within 8 requests"), "{}", r.reason);
+    assert!(
+        r.reason
+            .contains("did not reach the client within 8 requests"),
+        "{}",
+        r.reason
+    );
 }
 
 #[tokio::test]
 async fn a_page_instead_of_a_redirect_fails_with_its_title() {
     let server = MockServer::start().await;
-    authorize_returns(&server, ResponseTemplate::new(200).set_body_string("<html><title>Oops</title>nothing here</html>")).await;
+    authorize_returns(
+        &server,
+        ResponseTemplate::new(200).set_body_string("<html><title>Oops</title>nothing here</html>"),
+    )
+    .await;
     let r = run_one(&server, &format!("{}/token", server.uri()), FLOW).await;
     assert_eq!(r.verdict, Verdict::Fail);
-    assert!(r.reason.contains("got a page (HTTP 200, \"Oops\")"), "{}", r.reason);
+    assert!(
+        r.reason.contains("got a page (HTTP 200, \"Oops\")"),
+        "{}",
+        r.reason
+    );
 }
 
 #[tokio::test]
@@ -88,6 +140,10 @@ async fn a_refused_connection_is_an_error_naming_the_request() {
     // Port 9 (discard) on loopback: nothing listens there on a test machine.
     let r = run_one(&server, "http://127.0.0.1:9/token", FLOW).await;
     assert_eq!(r.verdict, Verdict::Error);
-    assert!(r.reason.contains("POST http://127.0.0.1:9/token"), "{}", r.reason);
+    assert!(
+        r.reason.contains("POST http://127.0.0.1:9/token"),
+        "{}",
+        r.reason
+    );
     assert!(!r.reason.contains("s3cr3t"));
 }

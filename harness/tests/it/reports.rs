@@ -18,15 +18,30 @@ struct Run {
 
 async fn fixed_run() -> Run {
     let library = super::library();
-    let server = ReferenceServer::start(ServerConfig { defects: BTreeSet::from([Defect::AcceptsWrongVerifier]), ..ServerConfig::default() })
-        .await
-        .expect("server starts");
+    let server = ReferenceServer::start(ServerConfig {
+        defects: BTreeSet::from([Defect::AcceptsWrongVerifier]),
+        ..ServerConfig::default()
+    })
+    .await
+    .expect("server starts");
     let mut file = server.target_file();
     // Without a second confidential client, the cross-client check is skipped, with its reason.
     file.clients.confidential2 = None;
-    let target = engine::resolve(file, Default::default()).await.expect("resolves");
-    let only = ["rfc7636/4.6-wrong-verifier", "rfc6749/10.5-code-replay", "rfc8414/3.3-issuer-matches", "rfc6749/4.1.3-code-bound-to-client"];
-    let opts = RunOptions { seed: 42, jobs: 1, only: only.iter().map(ToString::to_string).collect(), ..RunOptions::default() };
+    let target = engine::resolve(file, Default::default())
+        .await
+        .expect("resolves");
+    let only = [
+        "rfc7636/4.6-wrong-verifier",
+        "rfc6749/10.5-code-replay",
+        "rfc8414/3.3-issuer-matches",
+        "rfc6749/4.1.3-code-bound-to-client",
+    ];
+    let opts = RunOptions {
+        seed: 42,
+        jobs: 1,
+        only: only.iter().map(ToString::to_string).collect(),
+        ..RunOptions::default()
+    };
     let mut terminal = TerminalSink::new(Vec::new(), false);
     let mut finished = Vec::new();
     let report = engine::run(&library, Arc::new(target), &opts, &mut |e| {
@@ -36,7 +51,9 @@ async fn fixed_run() -> Run {
             Event::Done(_) => {
                 finished.sort_by(|a, b| a.id.cmp(&b.id));
                 for r in finished.drain(..) {
-                    terminal.event(&Event::Finished(r)).expect("in-memory write");
+                    terminal
+                        .event(&Event::Finished(r))
+                        .expect("in-memory write");
                 }
                 terminal.event(e).expect("in-memory write");
             }
@@ -44,11 +61,19 @@ async fn fixed_run() -> Run {
         }
     })
     .await;
-    let mut secrets: Vec<String> = server.clients().iter().filter_map(|c| c.secret.as_ref().map(|s| s.expose().to_owned())).collect();
+    let mut secrets: Vec<String> = server
+        .clients()
+        .iter()
+        .filter_map(|c| c.secret.as_ref().map(|s| s.expose().to_owned()))
+        .collect();
     secrets.push(pkce_harness::server::PASSWORD.to_owned());
     server.stop().await;
     let terminal = String::from_utf8(terminal_into_inner(terminal)).expect("utf-8");
-    Run { report, terminal, secrets }
+    Run {
+        report,
+        terminal,
+        secrets,
+    }
 }
 
 fn terminal_into_inner(t: TerminalSink<Vec<u8>>) -> Vec<u8> {
@@ -83,7 +108,10 @@ async fn terminal_json_and_junit_of_a_fixed_run() {
                 e.response_body = None;
             }
         }
-        insta::assert_snapshot!("json", serde_json::to_string_pretty(&brief).expect("serialises"));
+        insta::assert_snapshot!(
+            "json",
+            serde_json::to_string_pretty(&brief).expect("serialises")
+        );
     });
 
     // The JSON report reads back into the strict types it was written from.
@@ -94,7 +122,10 @@ async fn terminal_json_and_junit_of_a_fixed_run() {
     // No secret in any output, evidence included.
     let all = format!("{}{}{}", run.terminal, junit_xml(&run.report), text);
     for secret in &run.secrets {
-        assert!(!all.contains(secret.as_str()), "a secret leaked into a report");
+        assert!(
+            !all.contains(secret.as_str()),
+            "a secret leaked into a report"
+        );
     }
     assert!(all.contains("redacted."), "evidence shows fingerprints");
 }

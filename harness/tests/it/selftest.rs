@@ -12,21 +12,44 @@ use pkce_harness::verdict::Verdict;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_can_fail_and_every_defect_is_caught() {
     let library = super::library();
-    assert!(library.len() >= 60, "the library has {} scenarios", library.len());
+    assert!(
+        library.len() >= 60,
+        "the library has {} scenarios",
+        library.len()
+    );
     assert!(Defect::ALL.len() >= 20);
-    let opts = RunOptions { seed: 7636, ..RunOptions::default() };
-    let m = pkce_harness::selftest::selftest(&library, &opts, 4).await.expect("self-test runs");
-    assert!(m.gaps.is_empty(), "kill matrix gaps:\n{}", m.gaps.join("\n"));
+    let opts = RunOptions {
+        seed: 7636,
+        ..RunOptions::default()
+    };
+    let m = pkce_harness::selftest::selftest(&library, &opts, 4)
+        .await
+        .expect("self-test runs");
+    assert!(
+        m.gaps.is_empty(),
+        "kill matrix gaps:\n{}",
+        m.gaps.join("\n")
+    );
     assert_eq!(m.caught.len(), Defect::ALL.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_clean_server_passes_under_every_profile() {
     let library = super::library();
-    let server = ReferenceServer::start(ServerConfig::default()).await.expect("server starts");
-    let target = Arc::new(engine::resolve(server.target_file(), Default::default()).await.expect("resolves"));
+    let server = ReferenceServer::start(ServerConfig::default())
+        .await
+        .expect("server starts");
+    let target = Arc::new(
+        engine::resolve(server.target_file(), Default::default())
+            .await
+            .expect("resolves"),
+    );
     for profile in Profile::ALL {
-        let opts = RunOptions { profile, seed: 1, ..RunOptions::default() };
+        let opts = RunOptions {
+            profile,
+            seed: 1,
+            ..RunOptions::default()
+        };
         let report = engine::run(&library, Arc::clone(&target), &opts, &mut |_| {}).await;
         let bad: Vec<String> = report
             .results
@@ -34,9 +57,19 @@ async fn the_clean_server_passes_under_every_profile() {
             .filter(|r| !matches!(r.verdict, Verdict::Pass | Verdict::Skip))
             .map(|r| format!("{} {}: {}", r.verdict.as_str(), r.id, r.reason))
             .collect();
-        assert!(bad.is_empty(), "under {}:\n{}", profile.as_str(), bad.join("\n"));
+        assert!(
+            bad.is_empty(),
+            "under {}:\n{}",
+            profile.as_str(),
+            bad.join("\n")
+        );
         for r in report.results.iter().filter(|r| r.verdict == Verdict::Skip) {
-            assert!(r.reason.starts_with("not under profile"), "unjustified skip {}: {}", r.id, r.reason);
+            assert!(
+                r.reason.starts_with("not under profile"),
+                "unjustified skip {}: {}",
+                r.id,
+                r.reason
+            );
         }
     }
     server.stop().await;
@@ -46,6 +79,10 @@ async fn the_clean_server_passes_under_every_profile() {
 fn the_coverage_table_in_scenarios_readme_is_current() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/README.md");
     let text = std::fs::read_to_string(&path).expect("scenarios/README.md");
-    let fresh = pkce_harness::coverage::refresh(&text, &super::library()).expect("coverage markers present");
-    assert!(fresh == text, "scenarios/README.md is stale: run `cargo run -- list --coverage --write scenarios/README.md`");
+    let fresh = pkce_harness::coverage::refresh(&text, &super::library())
+        .expect("coverage markers present");
+    assert!(
+        fresh == text,
+        "scenarios/README.md is stale: run `cargo run -- list --coverage --write scenarios/README.md`"
+    );
 }
