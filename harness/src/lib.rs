@@ -1,4 +1,5 @@
 //! pkce-harness: a conformance harness for the OAuth 2.0 authorization code grant with PKCE.
+pub mod baseline;
 pub mod callback;
 pub mod coverage;
 pub mod defect;

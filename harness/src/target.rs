@@ -122,6 +122,8 @@ pub struct Policy {
     pub code_lifetime_seconds: f64,
     /// Refresh tokens are issued to the public client.
     pub refresh_tokens_public: bool,
+    /// Refresh tokens are issued to the confidential clients.
+    pub refresh_tokens_confidential: bool,
 }
 
 impl Default for Policy {
@@ -131,6 +133,7 @@ impl Default for Policy {
             plain_allowed: false,
             code_lifetime_seconds: 600.0,
             refresh_tokens_public: false,
+            refresh_tokens_confidential: false,
         }
     }
 }

@@ -38,6 +38,10 @@ pub(super) struct RunArgs {
     /// With the embedded server only: switch on a defect (repeatable), to see checks fail.
     #[arg(long)]
     defect: Vec<Defect>,
+    /// Known deviations of the target (fixtures/expectations format): listed ones do not fail
+    /// the gate, unlisted and stale ones do.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
     /// Print only the summary.
     #[arg(short, long)]
     quiet: bool,
@@ -54,6 +58,18 @@ pub(super) async fn run(args: RunArgs) -> Exit {
     let scenarios = match load(args.scenarios) {
         Ok(s) => s,
         Err(e) => return e,
+    };
+    let baseline = match args
+        .baseline
+        .as_deref()
+        .map(crate::baseline::load_baseline)
+        .transpose()
+    {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Usage;
+        }
     };
     let seed = args.seed.unwrap_or_else(|| {
         let mut b = [0u8; 8];
@@ -125,6 +141,9 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         eprintln!("error: no scenario matched; nothing was checked");
         return Exit::Usage;
     }
+    if let Some(b) = baseline {
+        return gate_on_baseline(&b, &report);
+    }
     if report
         .results
         .iter()
@@ -136,4 +155,36 @@ pub(super) async fn run(args: RunArgs) -> Exit {
     } else {
         Exit::Ok
     }
+}
+
+/// The exit code under a baseline: 0 when every non-pass verdict is listed with the same verdict
+/// and every listed deviation happened; 1 otherwise.
+fn gate_on_baseline(b: &crate::baseline::Baseline, report: &crate::verdict::RunReport) -> Exit {
+    if b.profile != report.profile {
+        eprintln!(
+            "error: the baseline was made under profile {}, this run is {}",
+            b.profile.as_str(),
+            report.profile.as_str()
+        );
+        return Exit::Usage;
+    }
+    let c = crate::baseline::compare(b, report);
+    println!(
+        "baseline {}: {} known deviations seen, {} new, {} stale",
+        b.server,
+        c.accepted.len(),
+        c.new.len(),
+        c.stale.len()
+    );
+    for (id, verdict, reason) in &c.new {
+        println!("  new   {} {id}: {reason}", verdict.as_str());
+    }
+    for (id, expected, actual) in &c.stale {
+        println!(
+            "  stale {id}: listed as {}, now {}",
+            expected.as_str(),
+            actual.map_or("not run", |v| v.as_str())
+        );
+    }
+    if c.holds() { Exit::Ok } else { Exit::Failed }
 }

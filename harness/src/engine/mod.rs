@@ -211,6 +211,10 @@ fn inapplicable(
                 (is_loopback(u) && u.scheme() == "http", "needs a public client whose redirect URI is an http loopback IP literal (RFC 8252 §7.3)")
             }
             Capability::RefreshTokensPublic => (target.policy.refresh_tokens_public, "the target declares no refresh tokens for public clients (policy.refresh_tokens_public)"),
+            Capability::RefreshTokensConfidential => (
+                target.policy.refresh_tokens_confidential,
+                "the target declares no refresh tokens for confidential clients (policy.refresh_tokens_confidential)",
+            ),
             Capability::Userinfo => (target.userinfo.is_some(), "the target has no userinfo endpoint"),
             Capability::Introspection => (target.introspection.is_some(), "the target has no introspection endpoint"),
             Capability::PlainUnsupported => (!target.policy.plain_allowed, "the target declares plain allowed (policy.plain_allowed)"),

@@ -215,6 +215,8 @@ pub enum Capability {
     LoopbackRedirect,
     /// Refresh tokens are issued to the public client.
     RefreshTokensPublic,
+    /// Refresh tokens are issued to the confidential clients.
+    RefreshTokensConfidential,
     /// A userinfo or protected resource endpoint is configured.
     Userinfo,
     /// An RFC 7662 introspection endpoint is configured.

@@ -120,6 +120,7 @@ impl ReferenceServer {
             plain_allowed: false,
             code_lifetime_seconds: config.code_lifetime.as_secs_f64(),
             refresh_tokens_public: true,
+            refresh_tokens_confidential: true,
         };
         let app = Arc::new(App::new(
             issuer,
@@ -253,7 +254,7 @@ impl ReferenceServer {
                 .unwrap_or_default()
         };
         format!(
-            "format: 1\nname: reference server\nissuer: \"{issuer}\"\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_basic\n    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_post\n    redirect_uri: \"{}\"\n    several_redirect_uris: true\npolicy:\n  pkce_required_confidential: false\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\nlogin:\n  form:\n    fields: {{username: {USERNAME}, password: {PASSWORD}}}\n",
+            "format: 1\nname: reference server\nissuer: \"{issuer}\"\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_basic\n    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_post\n    redirect_uri: \"{}\"\n    several_redirect_uris: true\npolicy:\n  pkce_required_confidential: false\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\n  refresh_tokens_confidential: true\nlogin:\n  form:\n    fields: {{username: {USERNAME}, password: {PASSWORD}}}\n",
             c[0].client_id,
             c[0].redirect_uri,
             c[1].client_id,

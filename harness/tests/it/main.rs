@@ -3,6 +3,7 @@
 
 mod cli;
 mod odd_targets;
+mod real_servers;
 mod reports;
 mod selftest;
 

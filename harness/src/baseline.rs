@@ -1,0 +1,192 @@
+//! Baselines: a server's known deviations, as data with a reason each (rustls' bogo
+//! `DisabledTests` with its stale check). A listed deviation does not fail the gate, an unlisted
+//! one does, and a listed one that no longer happens is reported as stale and fails too, so a
+//! baseline cannot silently outlive the bug it excused.
+
+use serde::Deserialize;
+
+use crate::scenario::load::{LoadError, parse_yaml};
+use crate::scenario::model::{FormatVersion, Profile};
+use crate::verdict::{RunReport, Verdict};
+
+/// A baseline file (`fixtures/expectations/<server>.yaml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Baseline {
+    /// The format version; only `1` exists.
+    pub format: FormatVersion,
+    /// The server and version the deviations were confirmed on.
+    pub server: String,
+    /// The profile the verdicts were judged under.
+    pub profile: Profile,
+    /// The deviations.
+    #[serde(default)]
+    pub deviations: Vec<Deviation>,
+}
+
+/// One known deviation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Deviation {
+    /// The result id (`rfc6749/4.1.3-redirect-uri-omitted`, or `...[public]`).
+    pub id: String,
+    /// The verdict expected: fail, warn, info or error.
+    pub verdict: Verdict,
+    /// What the server does, as confirmed from its behaviour or code.
+    pub reason: String,
+}
+
+/// How a run compares with a baseline.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Comparison {
+    /// Non-pass verdicts the baseline lists: `(id, verdict)`.
+    pub accepted: Vec<(String, Verdict)>,
+    /// Non-pass verdicts it does not list: `(id, verdict, reason)`.
+    pub new: Vec<(String, Verdict, String)>,
+    /// Listed deviations that did not happen: `(id, expected, actual or None if not run)`.
+    pub stale: Vec<(String, Verdict, Option<Verdict>)>,
+}
+
+impl Comparison {
+    /// Whether the gate holds: nothing new, nothing stale.
+    pub fn holds(&self) -> bool {
+        self.new.is_empty() && self.stale.is_empty()
+    }
+}
+
+/// Parses a baseline, checking that no id is listed twice and that every verdict is a
+/// deviation (listing `pass` or `skip` would excuse nothing).
+pub fn parse_baseline(file: &str, text: &str) -> Result<Baseline, LoadError> {
+    let b: Baseline = parse_yaml(file, text)?;
+    let at = |needle: &str, message: String| {
+        let (line, col) = text
+            .lines()
+            .enumerate()
+            .find_map(|(i, l)| l.find(needle).map(|c| (i as u64 + 1, c as u64 + 1)))
+            .unwrap_or((1, 1));
+        crate::scenario::load::located(file, text, line, col, message)
+    };
+    for (i, d) in b.deviations.iter().enumerate() {
+        if matches!(d.verdict, Verdict::Pass | Verdict::Skip) {
+            return Err(at(
+                &d.id,
+                format!(
+                    "deviation {} lists verdict {}: only fail, warn, info or error are deviations",
+                    d.id,
+                    d.verdict.as_str()
+                ),
+            ));
+        }
+        if d.reason.trim().is_empty() || d.reason.contains("TODO") {
+            return Err(at(
+                &d.id,
+                format!("deviation {} has no reason: say what the server does", d.id),
+            ));
+        }
+        if b.deviations[..i].iter().any(|e| e.id == d.id) {
+            return Err(at(&d.id, format!("deviation {} is listed twice", d.id)));
+        }
+    }
+    Ok(b)
+}
+
+/// Reads and parses a baseline file.
+pub fn load_baseline(path: &std::path::Path) -> Result<Baseline, LoadError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+        file: shown.clone(),
+        message: e.to_string(),
+    })?;
+    parse_baseline(&shown, &text)
+}
+
+/// Compares a run with a baseline. Skips are not deviations: they carry their own reason.
+pub fn compare(baseline: &Baseline, report: &RunReport) -> Comparison {
+    let mut c = Comparison::default();
+    for r in &report.results {
+        if matches!(r.verdict, Verdict::Pass | Verdict::Skip) {
+            continue;
+        }
+        match baseline.deviations.iter().find(|d| d.id == r.id) {
+            Some(d) if d.verdict == r.verdict => c.accepted.push((r.id.clone(), r.verdict)),
+            _ => c.new.push((r.id.clone(), r.verdict, r.reason.clone())),
+        }
+    }
+    for d in &baseline.deviations {
+        let actual = report
+            .results
+            .iter()
+            .find(|r| r.id == d.id)
+            .map(|r| r.verdict);
+        if actual != Some(d.verdict) {
+            c.stale.push((d.id.clone(), d.verdict, actual));
+        }
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::model::{ClientKind, Level};
+    use crate::verdict::{ScenarioResult, Summary};
+
+    fn result(id: &str, verdict: Verdict) -> ScenarioResult {
+        ScenarioResult {
+            id: id.into(),
+            title: String::new(),
+            spec: String::new(),
+            requirements: Vec::new(),
+            level: Level::Must,
+            client: ClientKind::Public,
+            profile: Profile::Rfc9700,
+            verdict,
+            reason: "r".into(),
+            guards: Vec::new(),
+            evidence: Vec::new(),
+            duration_ms: 0,
+        }
+    }
+
+    #[test]
+    fn listed_new_and_stale() {
+        let b = parse_baseline("b.yaml", "format: 1\nserver: s\nprofile: rfc9700\ndeviations:\n  - {id: a, verdict: fail, reason: does x}\n  - {id: gone, verdict: warn, reason: did y}\n").expect("valid");
+        let results = vec![
+            result("a", Verdict::Fail),
+            result("b", Verdict::Warn),
+            result("c", Verdict::Pass),
+            result("gone", Verdict::Pass),
+        ];
+        let report = RunReport {
+            version: 1,
+            harness: "t".into(),
+            target: "t".into(),
+            profile: Profile::Rfc9700,
+            seed: 0,
+            summary: Summary::of(&results),
+            results,
+        };
+        let c = compare(&b, &report);
+        assert_eq!(c.accepted, vec![("a".to_owned(), Verdict::Fail)]);
+        assert_eq!(c.new.len(), 1);
+        assert_eq!(
+            c.stale,
+            vec![("gone".to_owned(), Verdict::Warn, Some(Verdict::Pass))]
+        );
+        assert!(!c.holds());
+    }
+
+    #[test]
+    fn reasons_are_required_and_pass_is_no_deviation() {
+        let e = parse_baseline("b.yaml", "format: 1\nserver: s\nprofile: rfc9700\ndeviations:\n  - {id: a, verdict: fail, reason: \"TODO\"}\n").expect_err("TODO reason");
+        assert!(
+            e.to_string().contains("b.yaml:5:") && e.to_string().contains("has no reason"),
+            "{e}"
+        );
+        let e = parse_baseline("b.yaml", "format: 1\nserver: s\nprofile: rfc9700\ndeviations:\n  - {id: a, verdict: pass, reason: x}\n").expect_err("pass");
+        assert!(
+            e.to_string().contains("only fail, warn, info or error"),
+            "{e}"
+        );
+    }
+}

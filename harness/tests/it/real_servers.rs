@@ -1,0 +1,131 @@
+//! Real authorization servers in the loop: each fixture server is installed from its packages
+//! (npm, or pip in a virtualenv inside its folder), started on a free loopback port with fresh
+//! secrets, driven through the whole library by the CLI with its baseline, and stopped. The
+//! gate must hold (no new, no stale deviation), and the secrets must appear in no output.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Kills the server when the test ends, however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn run(cmd: &mut Command, what: &str) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free loopback port");
+    l.local_addr().expect("local address").port()
+}
+
+fn random_secret() -> String {
+    let mut b = [0u8; 18];
+    getrandom::fill(&mut b).expect("OS entropy");
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Starts `cmd` and waits for its `ready:` line.
+fn start(mut cmd: Command, name: &str) -> Server {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{name}: cannot start: {e}"));
+    let stdout = child.stdout.take().expect("piped stdout");
+    let server = Server(child);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.starts_with("ready:") {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("{name} printed no ready line within 60 s"));
+    server
+}
+
+fn check(name: &str, server_cmd: Command, port: u16, secrets: &[(&str, String)]) {
+    let server = start(server_cmd, name);
+    let report =
+        std::env::temp_dir().join(format!("pkce-harness-{name}-{}.json", std::process::id()));
+    let mut harness = Command::new(env!("CARGO_BIN_EXE_pkce-harness"));
+    harness
+        .current_dir(root())
+        .args(["run", "--seed", "11", "-q", "--target"])
+        .arg(format!("fixtures/targets/{name}.yaml"))
+        .arg("--baseline")
+        .arg(format!("fixtures/expectations/{name}.yaml"))
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
+        .env("PORT", port.to_string());
+    for (k, v) in secrets {
+        harness.env(k, v);
+    }
+    let out = harness.output().expect("the harness runs");
+    drop(server);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{name}: the baseline gate does not hold:\n{stdout}\n{stderr}"
+    );
+    let json = std::fs::read_to_string(&report).expect("JSON report written");
+    for (_, secret) in secrets {
+        assert!(
+            !json.contains(secret.as_str()) && !stdout.contains(secret.as_str()),
+            "{name}: a client secret leaked into the output"
+        );
+    }
+    let _ = std::fs::remove_file(report);
+}
+
+#[test]
+fn node_oidc_provider_passes_with_its_baseline() {
+    let dir = root().join("fixtures/servers/node-oidc-provider");
+    if !dir.join("node_modules/oidc-provider").is_dir() {
+        run(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&dir),
+            "npm ci (node-oidc-provider)",
+        );
+    }
+    let port = free_port();
+    let secrets = [
+        ("CONFIDENTIAL_SECRET", random_secret()),
+        ("CONFIDENTIAL2_SECRET", random_secret()),
+    ];
+    let mut cmd = Command::new("node");
+    cmd.arg("server.mjs")
+        .current_dir(&dir)
+        .env("PORT", port.to_string());
+    for (k, v) in &secrets {
+        cmd.env(k, v);
+    }
+    check("node-oidc-provider", cmd, port, &secrets);
+}
