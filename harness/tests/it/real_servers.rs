@@ -129,3 +129,36 @@ fn node_oidc_provider_passes_with_its_baseline() {
     }
     check("node-oidc-provider", cmd, port, &secrets);
 }
+
+#[test]
+fn authlib_passes_with_its_baseline() {
+    let dir = root().join("fixtures/servers/authlib");
+    let python = dir.join(".venv/bin/python");
+    if !python.is_file() {
+        run(
+            Command::new("python3")
+                .args(["-m", "venv", ".venv"])
+                .current_dir(&dir),
+            "python3 -m venv (authlib)",
+        );
+        run(
+            Command::new(".venv/bin/pip")
+                .args(["install", "--quiet", "-r", "requirements.txt"])
+                .current_dir(&dir),
+            "pip install (authlib)",
+        );
+    }
+    let port = free_port();
+    let secrets = [
+        ("CONFIDENTIAL_SECRET", random_secret()),
+        ("CONFIDENTIAL2_SECRET", random_secret()),
+    ];
+    let mut cmd = Command::new(python);
+    cmd.arg("server.py")
+        .current_dir(&dir)
+        .env("PORT", port.to_string());
+    for (k, v) in &secrets {
+        cmd.env(k, v);
+    }
+    check("authlib", cmd, port, &secrets);
+}
