@@ -64,6 +64,9 @@ defects! {
     NoChallengeAbnf = "no-challenge-abnf", ["REQ-22"];
     /// Codes can be redeemed more than once.
     ReusableCode = "reusable-code", ["REQ-57", "BUG-10", "BUG-11"];
+    /// Checks that a code is unused, yields for a window, then marks it used: concurrent
+    /// redemptions inside the window all succeed (django-oidc-provider #411, fosite #778).
+    CodeRaceWindow = "code-race-window", ["REQ-58", "BUG-12"];
     /// A replayed code does not revoke the tokens issued from it.
     NoRevokeOnReplay = "no-revoke-on-replay", ["REQ-59", "BUG-22"];
     /// A replay with a wrong verifier revokes the legitimate client's tokens.

@@ -152,6 +152,8 @@ pub struct Ctx {
     pub step: String,
     /// Exchanges so far, redacted.
     pub evidence: Vec<Exchange>,
+    /// Measurements worth keeping in the verdict's reason even when it passes.
+    pub notes: Vec<String>,
     rng: ChaCha20Rng,
     secrets: Vec<String>,
 }
@@ -192,6 +194,7 @@ impl Ctx {
             tokens: HashMap::new(),
             step: String::new(),
             evidence: Vec::new(),
+            notes: Vec::new(),
             rng,
             secrets,
         }
@@ -233,6 +236,23 @@ impl Ctx {
         let exchange = self.record(&req, &result);
         self.evidence.push(exchange);
         result
+    }
+
+    /// Records an exchange the context did not send itself (a raw burst), as a summary.
+    pub fn push_summary(&mut self, req: &Request, status: Option<u16>, summary: String) {
+        let mut ex = self.record(
+            req,
+            &Err(HttpError::Send {
+                method: String::new(),
+                url: String::new(),
+                reason: String::new(),
+            }),
+        );
+        ex.method = format!("{} (burst)", req.method);
+        ex.error = None;
+        ex.status = status;
+        ex.response_body = Some(self.redact(&summary));
+        self.evidence.push(ex);
     }
 
     fn learn(&mut self, resp: &Response) {

@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod http;
+pub mod race;
 pub mod steps;
 
 use std::sync::Arc;
@@ -298,7 +299,14 @@ async fn run_job(job: &Job, target: Arc<ResolvedTarget>, opts: &RunOptions) -> S
                 opts.scenario_timeout.as_secs()
             ),
         ),
-        Ok(Ok(reason)) => (Verdict::Pass, reason),
+        Ok(Ok(reason)) => (
+            Verdict::Pass,
+            if reason.is_empty() {
+                ctx.notes.join("; ")
+            } else {
+                reason
+            },
+        ),
         Ok(Err((step, Halt::Unmet(m)))) => (Verdict::unmet(level), format!("step {step}: {m}")),
         Ok(Err((step, Halt::Error(m)))) => (Verdict::Error, format!("step {step}: {m}")),
     };
@@ -336,6 +344,7 @@ fn step_name(step: &Step) -> &'static str {
         Step::Sleep(_) => "sleep",
         Step::Probe(_) => "probe",
         Step::Codes(_) => "codes",
+        Step::Race(_) => "race",
     }
 }
 

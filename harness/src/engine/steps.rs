@@ -57,6 +57,7 @@ pub async fn run(ctx: &mut Ctx, step: &Step) -> StepResult {
         }
         Step::Probe(p) => probe(ctx, p).await,
         Step::Codes(c) => codes(ctx, c).await,
+        Step::Race(r) => race(ctx, r).await,
     }
 }
 
@@ -777,17 +778,7 @@ async fn probe(ctx: &mut Ctx, p: &ProbeStep) -> StepResult {
 async fn codes(ctx: &mut Ctx, c: &CodesStep) -> StepResult {
     let mut codes = Vec::new();
     for i in 0..c.count {
-        let step = AuthorizeStep {
-            flow: format!("codes-{i}"),
-            client: None,
-            pkce: PkceSpec::default(),
-            redirect_uri: RedirectSpec::Registered,
-            state: StateSpec::Random,
-            response_type: ValueSpec::Literal(Template::literal("code")),
-            params: Mutations::default(),
-            same_session: true,
-            expect: AuthorizeExpect::default(),
-        };
+        let step = default_authorize(format!("codes-{i}"));
         let (_, code) = authorize(ctx, &step).await?;
         codes.push(code.ok_or_else(|| Halt::Error("an authorization gave no code".into()))?);
     }
@@ -834,4 +825,131 @@ fn common_prefix(codes: &[Secret]) -> usize {
         })
         .min()
         .unwrap_or(0)
+}
+
+/// An authorization with every default, for steps that need a fresh code.
+fn default_authorize(flow: String) -> AuthorizeStep {
+    AuthorizeStep {
+        flow,
+        client: None,
+        pkce: PkceSpec::default(),
+        redirect_uri: RedirectSpec::Registered,
+        state: StateSpec::Random,
+        response_type: ValueSpec::Literal(Template::literal("code")),
+        params: Mutations::default(),
+        same_session: true,
+        expect: AuthorizeExpect::default(),
+    }
+}
+
+/// REQ-58: concurrent redemption. Each trial authorizes afresh and bursts `count` identical
+/// token requests for the code; more than `at_most` successes in any burst is unmet.
+async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
+    let client = client_config(ctx, ctx.client)?;
+    let mut per_trial = Vec::with_capacity(r.trials);
+    let mut spreads = Vec::with_capacity(r.trials);
+    for trial in 0..r.trials {
+        let name = format!("race-{trial}");
+        let (_, code) = authorize(ctx, &default_authorize(name.clone())).await?;
+        let code =
+            code.ok_or_else(|| Halt::Error("the authorization gave no code to race for".into()))?;
+        let flow = ctx
+            .flows
+            .get(&name)
+            .ok_or_else(|| Halt::Error("race flow vanished".into()))?;
+        let mut params = Params::new();
+        params.push("grant_type", "authorization_code");
+        params.push("code", code.expose());
+        if let Some(uri) = &flow.redirect_uri {
+            params.push("redirect_uri", uri.clone());
+        }
+        if let Some(v) = &flow.verifier {
+            params.push("code_verifier", v.clone());
+        }
+        let mut req = Request {
+            method: "POST".into(),
+            url: ctx.target.token.clone(),
+            headers: Vec::new(),
+            form: None,
+        };
+        authenticate(&mut req, &mut params, &client, AuthSpec::Default)?;
+        req.form = Some(params.encode());
+        let form = req.form.clone().unwrap_or_default();
+        let burst = super::race::last_byte_burst(
+            &req.url,
+            &req.headers,
+            &form,
+            r.count,
+            Duration::from_secs(10),
+        )
+        .await
+        .map_err(Halt::Error)?;
+        for body in &burst.successes {
+            let resp = Response {
+                status: 200,
+                headers: Vec::new(),
+                body: body.clone(),
+                truncated: false,
+            };
+            if let Some(v) = resp.json() {
+                for key in ["access_token", "refresh_token", "id_token"] {
+                    if let Some(t) = v.get(key).and_then(|t| t.as_str()) {
+                        ctx.secret(t);
+                    }
+                }
+            }
+            if let Some(name) = &r.save_as {
+                save_tokens(ctx, &resp, name, ctx.client);
+            }
+        }
+        let distinct: std::collections::BTreeSet<String> = burst
+            .successes
+            .iter()
+            .filter_map(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+            .filter_map(|v| {
+                v.get("access_token")
+                    .and_then(|t| t.as_str())
+                    .map(str::to_owned)
+            })
+            .collect();
+        let spread_us = burst.spread.as_micros();
+        let summary = format!(
+            "trial {}: {} requests released by last-byte sync within {spread_us} µs: {} ({} distinct access tokens)",
+            trial + 1,
+            r.count,
+            super::race::tally(&burst.statuses),
+            distinct.len()
+        );
+        let status = if burst.successes.is_empty() {
+            burst.statuses.iter().flatten().copied().min()
+        } else {
+            Some(200)
+        };
+        ctx.push_summary(&req, status, summary);
+        per_trial.push(burst.successes.len());
+        spreads.push(spread_us);
+        if burst.successes.len() > r.at_most {
+            // Proven: further bursts would only repeat it.
+            break;
+        }
+    }
+    spreads.sort_unstable();
+    let note = format!(
+        "race: {} of up to {} trial(s) x {} requests, technique last-byte-sync, successes per trial {:?}, send spread median {} µs, max {} µs",
+        per_trial.len(),
+        r.trials,
+        r.count,
+        per_trial,
+        spreads[spreads.len() / 2],
+        spreads.last().copied().unwrap_or(0)
+    );
+    let worst = per_trial.iter().copied().max().unwrap_or(0);
+    if worst > r.at_most {
+        return Err(Halt::Unmet(format!(
+            "one code was redeemed {worst} times in a burst of {} concurrent requests (at most {} allowed); {note}",
+            r.count, r.at_most
+        )));
+    }
+    ctx.notes.push(note);
+    Ok(Next::Continue)
 }

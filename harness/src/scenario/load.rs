@@ -160,6 +160,23 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<ScenarioFile, LoadError>
                     ),
                 ));
             }
+            Step::Race(r) => {
+                if !(2..=200).contains(&r.count)
+                    || !(1..=100).contains(&r.trials)
+                    || r.at_most >= r.count
+                {
+                    return Err(at(
+                        "race",
+                        format!(
+                            "race needs count 2..=200, trials 1..=100 and at_most below count (got {}, {}, {})",
+                            r.count, r.trials, r.at_most
+                        ),
+                    ));
+                }
+                if let Some(name) = &r.save_as {
+                    saved.push(name);
+                }
+            }
             Step::Codes(c) if !(2..=20).contains(&c.count) => {
                 return Err(at(
                     "count",

@@ -279,6 +279,34 @@ pub enum Step {
     Probe(ProbeStep),
     /// Run several full authorizations and judge the codes as a sample.
     Codes(CodesStep),
+    /// Redeem one code many times at the same instant (REQ-58).
+    Race(RaceStep),
+}
+
+/// `race:`: each trial runs a fresh authorization, then sends `count` identical token requests
+/// for its code, released together by last-byte synchronisation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RaceStep {
+    /// Requests per burst (2..=200).
+    #[serde(default = "race_count")]
+    pub count: usize,
+    /// Bursts, each with its own code (1..=100); the step stops at the first burst with more
+    /// than `at_most` successes.
+    #[serde(default = "one")]
+    pub trials: usize,
+    /// The most successes one burst may have.
+    #[serde(default = "one")]
+    pub at_most: usize,
+    /// Keep the tokens of the last trial's winner under this name.
+    pub save_as: Option<String>,
+}
+
+fn race_count() -> usize {
+    20
+}
+fn one() -> usize {
+    1
 }
 
 /// `discovery:`.

@@ -49,6 +49,8 @@ pub struct ServerConfig {
     pub defects: BTreeSet<Defect>,
     /// How long a code lives.
     pub code_lifetime: Duration,
+    /// With the `code-race-window` defect: the time between checking a code and consuming it.
+    pub race_window: Duration,
 }
 
 impl Default for ServerConfig {
@@ -57,6 +59,7 @@ impl Default for ServerConfig {
             port: 0,
             defects: BTreeSet::new(),
             code_lifetime: Duration::from_millis(1500),
+            race_window: Duration::from_millis(1),
         }
     }
 }
@@ -127,6 +130,7 @@ impl ReferenceServer {
             clients.clone(),
             config.defects,
             config.code_lifetime,
+            config.race_window,
         ));
         let router = Router::new()
             .route(

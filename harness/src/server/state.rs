@@ -14,6 +14,7 @@ pub(super) struct App {
     pub clients: Vec<RegisteredClient>,
     pub defects: BTreeSet<Defect>,
     pub code_lifetime: Duration,
+    pub race_window: Duration,
     store: Mutex<Store>,
 }
 
@@ -78,12 +79,14 @@ impl App {
         clients: Vec<RegisteredClient>,
         defects: BTreeSet<Defect>,
         code_lifetime: Duration,
+        race_window: Duration,
     ) -> Self {
         Self {
             issuer,
             clients,
             defects,
             code_lifetime,
+            race_window,
             store: Mutex::new(Store::default()),
         }
     }

@@ -47,6 +47,7 @@ pub(super) async fn token_get(
             &headers,
             &Params::parse(q.as_deref().unwrap_or("")),
             &Params::new(),
+            Redeem::Normal,
         ));
     }
     let mut r = oauth_error(
@@ -68,15 +69,33 @@ pub(super) async fn token(
     body: Bytes,
 ) -> Response {
     let query = Params::parse(q.as_deref().unwrap_or(""));
-    done(handle(
-        &app,
-        &headers,
-        &Params::parse(&String::from_utf8_lossy(&body)),
-        &query,
-    ))
+    let body = Params::parse(&String::from_utf8_lossy(&body));
+    if app.has(Defect::CodeRaceWindow) && body.get("grant_type") == Some("authorization_code") {
+        // BUG-12: check, yield while other requests run, then consume without checking again.
+        if let Err(refused) = handle(&app, &headers, &body, &query, Redeem::CheckOnly) {
+            return refused;
+        }
+        let until = Instant::now() + app.race_window;
+        while Instant::now() < until {
+            tokio::task::yield_now().await;
+        }
+        return done(handle(&app, &headers, &body, &query, Redeem::SkipSingleUse));
+    }
+    done(handle(&app, &headers, &body, &query, Redeem::Normal))
 }
 
-fn handle(app: &App, headers: &HeaderMap, body: &Params, query: &Params) -> Reply {
+/// How a code redemption treats single use: normally checked and consumed in one critical
+/// section; the `code-race-window` defect splits that in two.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Redeem {
+    Normal,
+    /// Every check, no consumption (the response is discarded).
+    CheckOnly,
+    /// Consume without checking that the code is unused.
+    SkipSingleUse,
+}
+
+fn handle(app: &App, headers: &HeaderMap, body: &Params, query: &Params, redeem: Redeem) -> Reply {
     let mut p = body.clone();
     if query.get("client_secret").is_some() {
         // RFC 6749 §2.3.1: credentials MUST NOT be in the request URI.
@@ -112,7 +131,7 @@ fn handle(app: &App, headers: &HeaderMap, body: &Params, query: &Params) -> Repl
     let grant_type = nonempty(&p, "grant_type");
     let client = authenticate(app, headers, &p)?;
     match grant_type {
-        Some("authorization_code") => authorization_code(app, client, &p),
+        Some("authorization_code") => authorization_code(app, client, &p, redeem),
         Some("refresh_token") => refresh(app, client, &p),
         None => Err(oauth_error(app, "invalid_request", "grant_type is missing")),
         Some(_) if app.has(Defect::WrongGrantErrors) => {
@@ -213,7 +232,12 @@ fn decode_basic(b64: &str) -> Option<(String, String)> {
     Some((dec(id)?, dec(secret)?))
 }
 
-fn authorization_code(app: &App, client: Option<&RegisteredClient>, p: &Params) -> Reply {
+fn authorization_code(
+    app: &App,
+    client: Option<&RegisteredClient>,
+    p: &Params,
+    redeem: Redeem,
+) -> Reply {
     let Some(code) = nonempty(p, "code") else {
         let error = if app.has(Defect::WrongGrantErrors) {
             "invalid_grant"
@@ -280,7 +304,7 @@ fn authorization_code(app: &App, client: Option<&RegisteredClient>, p: &Params) 
         };
         return Err(oauth_error(app, error, &description));
     }
-    if record.used && !app.has(Defect::ReusableCode) {
+    if record.used && !app.has(Defect::ReusableCode) && redeem != Redeem::SkipSingleUse {
         let issued = if app.has(Defect::NoRevokeOnReplay) {
             Vec::new()
         } else {
@@ -291,6 +315,9 @@ fn authorization_code(app: &App, client: Option<&RegisteredClient>, p: &Params) 
     }
     if Instant::now() > record.expires && !app.has(Defect::CodeNeverExpires) {
         return Err(oauth_error(app, "invalid_grant", "code expired"));
+    }
+    if redeem == Redeem::CheckOnly {
+        return Ok(Response::default());
     }
     record.used = true;
     let (access, refresh) = (fresh()?, fresh()?);
