@@ -32,9 +32,13 @@ async fn trials(
     })
     .await
     .expect("server");
-    let target = engine::resolve(server.target_file(), Default::default())
-        .await
-        .expect("target");
+    let target = engine::resolve(
+        server.target_file(),
+        Default::default(),
+        &Default::default(),
+    )
+    .await
+    .expect("target");
     let text = format!(
         "format: 1\ntitle: bench\nrequirements: [REQ-58]\nsteps:\n  - race: {{count: {count}, trials: {trials}, at_most: {}}}\n",
         count - 1

@@ -69,7 +69,7 @@ pub fn parse_baseline(file: &str, text: &str) -> Result<Baseline, LoadError> {
     for (i, d) in b.deviations.iter().enumerate() {
         if matches!(d.verdict, Verdict::Pass | Verdict::Skip) {
             return Err(at(
-                &d.id,
+                &format!("id: {}", d.id),
                 format!(
                     "deviation {} lists verdict {}: only fail, warn, info or error are deviations",
                     d.id,
@@ -79,12 +79,15 @@ pub fn parse_baseline(file: &str, text: &str) -> Result<Baseline, LoadError> {
         }
         if d.reason.trim().is_empty() || d.reason.contains("TODO") {
             return Err(at(
-                &d.id,
+                &format!("id: {}", d.id),
                 format!("deviation {} has no reason: say what the server does", d.id),
             ));
         }
         if b.deviations[..i].iter().any(|e| e.id == d.id) {
-            return Err(at(&d.id, format!("deviation {} is listed twice", d.id)));
+            return Err(at(
+                &format!("id: {}", d.id),
+                format!("deviation {} is listed twice", d.id),
+            ));
         }
     }
     Ok(b)
@@ -163,6 +166,7 @@ mod tests {
             target: "t".into(),
             profile: Profile::Rfc9700,
             seed: 0,
+            insecure: false,
             summary: Summary::of(&results),
             results,
         };

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::defect::Defect;
-use crate::engine::{self, ResolvedTarget, RunOptions};
+use crate::engine::{self, RunOptions};
 use crate::scenario::Scenario;
 use crate::server::{ReferenceServer, ServerConfig};
 use crate::verdict::{RunReport, Verdict};
@@ -33,7 +33,7 @@ async fn run_against(
     })
     .await
     .map_err(|e| format!("reference server: {e}"))?;
-    let target = engine::resolve(server.target_file(), opts.limits).await?;
+    let target = engine::resolve(server.target_file(), opts.limits, &opts.tls).await?;
     let report = engine::run(scenarios, Arc::new(target), opts, &mut |_| {}).await;
     server.stop().await;
     Ok(report)
@@ -131,12 +131,4 @@ fn result_ids(s: &Scenario) -> Vec<String> {
     } else {
         vec![s.id.clone()]
     }
-}
-
-/// Resolves the reference server's own target, for callers that want to run against it.
-pub async fn reference_target(
-    server: &ReferenceServer,
-    opts: &RunOptions,
-) -> Result<ResolvedTarget, String> {
-    engine::resolve(server.target_file(), opts.limits).await
 }

@@ -157,6 +157,8 @@ pub struct RunReport {
     pub profile: Profile,
     /// The seed that replays this run (`--seed`).
     pub seed: u64,
+    /// TLS certificates were not verified (`--insecure`).
+    pub insecure: bool,
     /// Counts.
     pub summary: Summary,
     /// Every result, sorted by id.

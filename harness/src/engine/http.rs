@@ -6,6 +6,15 @@ use std::time::Duration;
 use thiserror::Error;
 use url::Url;
 
+/// How TLS is verified.
+#[derive(Debug, Clone, Default)]
+pub struct Tls {
+    /// Extra trusted CA certificates (PEM), besides the bundled Mozilla roots and the system's.
+    pub ca_certs: Vec<Vec<u8>>,
+    /// Accept any certificate. Only when asked (`--insecure`); every report says so.
+    pub insecure: bool,
+}
+
 /// Limits applied to every request.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -126,23 +135,42 @@ pub enum HttpError {
 pub struct HttpClient {
     client: reqwest::Client,
     limits: Limits,
+    tls: Tls,
 }
 
 impl HttpClient {
     /// A client with a fresh cookie jar.
-    pub fn new(limits: Limits) -> Result<Self, HttpError> {
-        let client = reqwest::Client::builder()
+    pub fn new(limits: Limits, tls: &Tls) -> Result<Self, HttpError> {
+        let fail = |reason: String| HttpError::Send {
+            method: "-".into(),
+            url: "-".into(),
+            reason,
+        };
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .danger_accept_invalid_certs(tls.insecure);
+        for pem in &tls.ca_certs {
+            let cert = reqwest::Certificate::from_pem(pem)
+                .map_err(|e| fail(format!("CA certificate: {e}")))?;
+            builder = builder.add_root_certificate(cert);
+        }
+        let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .cookie_store(true)
             .timeout(limits.request_timeout)
             .user_agent(concat!("pkce-harness/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| HttpError::Send {
-                method: "-".into(),
-                url: "-".into(),
-                reason: e.to_string(),
-            })?;
-        Ok(Self { client, limits })
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(Self {
+            client,
+            limits,
+            tls: tls.clone(),
+        })
+    }
+
+    /// A client with the same settings and an empty cookie jar (a new browser session).
+    pub fn fresh_session(&self) -> Result<Self, HttpError> {
+        Self::new(self.limits, &self.tls)
     }
 
     /// Sends `req` and reads the body up to the cap.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 pub use context::ResolvedTarget;
 use context::{Ctx, fetch_metadata};
-use http::{HttpClient, Limits};
+use http::{HttpClient, Limits, Tls};
 use steps::{Halt, Next};
 
 use crate::scenario::Scenario;
@@ -34,6 +34,8 @@ pub struct RunOptions {
     pub limits: Limits,
     /// The longest one scenario may take.
     pub scenario_timeout: Duration,
+    /// TLS verification.
+    pub tls: Tls,
 }
 
 impl Default for RunOptions {
@@ -45,6 +47,7 @@ impl Default for RunOptions {
             only: Vec::new(),
             limits: Limits::default(),
             scenario_timeout: Duration::from_secs(60),
+            tls: Tls::default(),
         }
     }
 }
@@ -62,6 +65,8 @@ pub enum Event {
         seed: u64,
         /// The profile.
         profile: Profile,
+        /// TLS certificates are not verified.
+        insecure: bool,
     },
     /// One result is in.
     Finished(Box<ScenarioResult>),
@@ -70,8 +75,12 @@ pub enum Event {
 }
 
 /// Fetches metadata (if there is an issuer) and resolves the endpoints.
-pub async fn resolve(file: TargetFile, limits: Limits) -> Result<ResolvedTarget, String> {
-    let http = HttpClient::new(limits).map_err(|e| e.to_string())?;
+pub async fn resolve(
+    file: TargetFile,
+    limits: Limits,
+    tls: &Tls,
+) -> Result<ResolvedTarget, String> {
+    let http = HttpClient::new(limits, tls).map_err(|e| e.to_string())?;
     let (url, meta) = match &file.issuer {
         Some(issuer) => match fetch_metadata(&http, &issuer.0).await {
             Ok((u, m)) => (Some(u), Some(m)),
@@ -149,11 +158,13 @@ pub async fn run(
     sink: &mut (dyn FnMut(&Event) + Send),
 ) -> RunReport {
     let jobs = jobs(scenarios, &opts.only);
+    let transport = transport_finding(&target, opts);
     sink(&Event::Started {
-        total: jobs.len(),
+        total: jobs.len() + usize::from(transport.is_some()),
         target: target.name.clone(),
         seed: opts.seed,
         profile: opts.profile,
+        insecure: opts.tls.insecure,
     });
     let semaphore = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -174,6 +185,10 @@ pub async fn run(
     }
     drop(tx);
     let mut results = Vec::new();
+    if let Some(t) = transport {
+        sink(&Event::Finished(Box::new(t.clone())));
+        results.push(t);
+    }
     while let Some(r) = rx.recv().await {
         sink(&Event::Finished(Box::new(r.clone())));
         results.push(r);
@@ -185,11 +200,47 @@ pub async fn run(
         target: target.name.clone(),
         profile: opts.profile,
         seed: opts.seed,
+        insecure: opts.tls.insecure,
         summary: Summary::of(&results),
         results,
     };
     sink(&Event::Done(Box::new(report.clone())));
     report
+}
+
+/// RFC 6749 §3.1 and §3.2 (REQ-6, REQ-37): TLS is required at the authorization and token
+/// endpoints. Plain HTTP is accepted on loopback addresses only (test set-ups such as this
+/// project's own); anywhere else it is a finding, never silently accepted.
+fn transport_finding(target: &ResolvedTarget, opts: &RunOptions) -> Option<ScenarioResult> {
+    let plain: Vec<String> = [
+        ("authorization endpoint", &target.authorization),
+        ("token endpoint", &target.token),
+    ]
+    .into_iter()
+    .filter(|(_, u)| u.scheme() == "http" && !is_loopback_or_localhost(u))
+    .map(|(what, u)| format!("{what} {}", http::without_query(u)))
+    .collect();
+    if plain.is_empty() {
+        return None;
+    }
+    Some(ScenarioResult {
+        id: "transport/tls-required".into(),
+        title: "The authorization and token endpoints are served over TLS".into(),
+        spec: "transport".into(),
+        requirements: vec!["REQ-6".into(), "REQ-37".into()],
+        level: Level::Must,
+        client: ClientKind::Public,
+        profile: opts.profile,
+        verdict: Verdict::Fail,
+        reason: format!("plain HTTP on a non-loopback host: {}", plain.join(", ")),
+        guards: Vec::new(),
+        evidence: Vec::new(),
+        duration_ms: 0,
+    })
+}
+
+fn is_loopback_or_localhost(u: &url::Url) -> bool {
+    is_loopback(u) || u.host_str() == Some("localhost")
 }
 
 /// Why a scenario does not apply to this target, if it does not.
@@ -280,7 +331,7 @@ async fn run_job(job: &Job, target: Arc<ResolvedTarget>, opts: &RunOptions) -> S
         result.reason = why;
         return result;
     }
-    let http = match HttpClient::new(opts.limits) {
+    let http = match HttpClient::new(opts.limits, &opts.tls) {
         Ok(h) => h,
         Err(e) => {
             result.verdict = Verdict::Error;
@@ -358,5 +409,38 @@ mod tests {
         assert!(glob("*replay*", "rfc6749/10.5-code-replay"));
         assert!(!glob("rfc7636/*", "rfc6749/x"));
         assert!(glob("a", "a") && !glob("a", "ab"));
+    }
+}
+
+#[cfg(test)]
+mod transport_tests {
+    use super::*;
+    use crate::target::parse_target;
+
+    fn target(authorization: &str) -> ResolvedTarget {
+        let text = format!(
+            "format: 1\nendpoints: {{authorization: \"{authorization}\", token: \"https://as.example/token\"}}\nclients:\n  public: {{client_id: p, redirect_uri: \"http://127.0.0.1:1/cb\"}}\n  confidential: {{client_id: c, client_secret: s, auth_method: client_secret_basic, redirect_uri: \"http://127.0.0.1:1/cb\"}}\nlogin: {{auto: {{}}}}\n"
+        );
+        ResolvedTarget::new(parse_target("t.yaml", &text).expect("valid"), None, None)
+            .expect("resolves")
+    }
+
+    #[test]
+    fn plain_http_is_a_finding_except_on_loopback() {
+        let opts = RunOptions::default();
+        let finding =
+            transport_finding(&target("http://as.example/authorize"), &opts).expect("a finding");
+        assert_eq!(finding.verdict, Verdict::Fail);
+        assert_eq!(finding.requirements, vec!["REQ-6", "REQ-37"]);
+        assert!(
+            finding
+                .reason
+                .contains("authorization endpoint http://as.example/authorize"),
+            "{}",
+            finding.reason
+        );
+        assert!(transport_finding(&target("https://as.example/authorize"), &opts).is_none());
+        assert!(transport_finding(&target("http://127.0.0.1:8080/authorize"), &opts).is_none());
+        assert!(transport_finding(&target("http://localhost:8080/authorize"), &opts).is_none());
     }
 }

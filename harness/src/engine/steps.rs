@@ -8,7 +8,7 @@ use base64::Engine as _;
 use url::Url;
 
 use super::context::{Ctx, Flow, Tokens};
-use super::http::{HttpClient, Request, Response};
+use super::http::{Request, Response};
 use crate::callback::Outcome;
 use crate::checks;
 use crate::login::{Ending, drive};
@@ -183,7 +183,9 @@ async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Sec
     let kind = a.client.unwrap_or(ctx.client);
     let client = client_config(ctx, kind)?;
     if !a.same_session {
-        ctx.http = HttpClient::new(super::http::Limits::default())
+        ctx.http = ctx
+            .http
+            .fresh_session()
             .map_err(|e| Halt::Error(e.to_string()))?;
     }
     let mut flow = Flow {
@@ -944,6 +946,11 @@ async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
         spreads.last().copied().unwrap_or(0)
     );
     let worst = per_trial.iter().copied().max().unwrap_or(0);
+    if r.save_as.is_some() && per_trial.last() == Some(&0) {
+        return Err(Halt::Error(format!(
+            "no request of the last burst succeeded, so there are no tokens to check afterwards; {note}"
+        )));
+    }
     if worst > r.at_most {
         return Err(Halt::Unmet(format!(
             "one code was redeemed {worst} times in a burst of {} concurrent requests (at most {} allowed); {note}",

@@ -28,12 +28,20 @@ impl<W: Write> Sink for TerminalSink<W> {
                 target,
                 seed,
                 profile,
+                insecure,
             } => {
                 writeln!(
                     self.out,
                     "pkce-harness: {total} checks against {target} (profile {}, seed {seed})",
                     profile.as_str()
-                )
+                )?;
+                if *insecure {
+                    writeln!(
+                        self.out,
+                        "WARNING: TLS certificates are NOT verified (--insecure)"
+                    )?;
+                }
+                Ok(())
             }
             Event::Finished(r) if !self.quiet => {
                 let tag = r.verdict.as_str().to_uppercase();

@@ -116,6 +116,7 @@ fn validate_points_at_the_broken_line_and_exits_2() {
 
 #[test]
 fn run_exits_0_on_the_clean_server_and_1_when_a_must_fails() {
+    let _heavy = super::heavy();
     let clean = harness(&["run", "--seed", "5", "--only", "rfc7636/4.6-*"]);
     assert_eq!(clean.status.code(), Some(0), "{}", text(&clean.stdout));
     assert!(text(&clean.stdout).contains("seed 5"));

@@ -6,10 +6,21 @@ mod odd_targets;
 mod real_servers;
 mod reports;
 mod selftest;
+mod tls;
 
 /// The scenario library of this checkout.
 pub fn library() -> Vec<pkce_harness::scenario::Scenario> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
     pkce_harness::scenario::load_dir(&dir)
         .unwrap_or_else(|e| panic!("library does not load: {e:?}"))
+}
+
+/// Tests that each load both cores (whole-library runs, real servers) take this lock, so they
+/// run one at a time: run together, they slow each flow past the reference server's 1.5 s code
+/// lifetime and produce verdicts that say more about the test machine than the server.
+pub static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The blocking form of [`HEAVY`], for tests that are not async.
+pub fn heavy() -> tokio::sync::MutexGuard<'static, ()> {
+    HEAVY.blocking_lock()
 }

@@ -18,7 +18,7 @@ async fn run_one(server: &MockServer, token: &str, scenario: &str) -> ScenarioRe
         uri = server.uri()
     );
     let file = parse_target("odd.yaml", &target).expect("target parses");
-    let resolved = engine::resolve(file, Default::default())
+    let resolved = engine::resolve(file, Default::default(), &Default::default())
         .await
         .expect("explicit endpoints resolve");
     let scenario = Scenario {

@@ -69,6 +69,7 @@ fn start(mut cmd: Command, name: &str) -> Server {
 }
 
 fn check(name: &str, server_cmd: Command, port: u16, secrets: &[(&str, String)]) {
+    let _heavy = super::heavy();
     let server = start(server_cmd, name);
     let report =
         std::env::temp_dir().join(format!("pkce-harness-{name}-{}.json", std::process::id()));

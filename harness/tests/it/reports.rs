@@ -27,7 +27,7 @@ async fn fixed_run() -> Run {
     let mut file = server.target_file();
     // Without a second confidential client, the cross-client check is skipped, with its reason.
     file.clients.confidential2 = None;
-    let target = engine::resolve(file, Default::default())
+    let target = engine::resolve(file, Default::default(), &Default::default())
         .await
         .expect("resolves");
     let only = [
@@ -92,6 +92,7 @@ fn settings() -> insta::Settings {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn terminal_json_and_junit_of_a_fixed_run() {
+    let _heavy = super::HEAVY.lock().await;
     let run = fixed_run().await;
     let s = settings();
     s.bind(|| {

@@ -11,6 +11,7 @@ use pkce_harness::verdict::Verdict;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_can_fail_and_every_defect_is_caught() {
+    let _heavy = super::HEAVY.lock().await;
     let library = super::library();
     assert!(
         library.len() >= 60,
@@ -35,14 +36,19 @@ async fn every_scenario_can_fail_and_every_defect_is_caught() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_clean_server_passes_under_every_profile() {
+    let _heavy = super::HEAVY.lock().await;
     let library = super::library();
     let server = ReferenceServer::start(ServerConfig::default())
         .await
         .expect("server starts");
     let target = Arc::new(
-        engine::resolve(server.target_file(), Default::default())
-            .await
-            .expect("resolves"),
+        engine::resolve(
+            server.target_file(),
+            Default::default(),
+            &Default::default(),
+        )
+        .await
+        .expect("resolves"),
     );
     for profile in Profile::ALL {
         let opts = RunOptions {
@@ -85,4 +91,63 @@ fn the_coverage_table_in_scenarios_readme_is_current() {
         fresh == text,
         "scenarios/README.md is stale: run `cargo run -- list --coverage --write scenarios/README.md`"
     );
+}
+
+/// The same seed gives the same verdicts, run after run: a flaky scenario is a bug. The two
+/// scenarios that only sleep are left out to keep the test fast; they have no randomness.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_runs_with_one_seed_give_identical_verdicts() {
+    let _heavy = super::HEAVY.lock().await;
+    let library: Vec<_> = super::library()
+        .into_iter()
+        .filter(|s| !s.id.ends_with("code-expires") && !s.id.ends_with("after-delay"))
+        .collect();
+    let server = ReferenceServer::start(ServerConfig::default())
+        .await
+        .expect("server starts");
+    let target = Arc::new(
+        engine::resolve(
+            server.target_file(),
+            Default::default(),
+            &Default::default(),
+        )
+        .await
+        .expect("resolves"),
+    );
+    let opts = RunOptions {
+        seed: 20_260_125,
+        ..RunOptions::default()
+    };
+    let mut first: Option<Vec<(String, Verdict, Vec<String>)>> = None;
+    for _ in 0..21 {
+        let report = engine::run(&library, Arc::clone(&target), &opts, &mut |_| {}).await;
+        // Verdicts, and the requests the harness sent (its seeded values: verifiers, states).
+        let seen: Vec<(String, Verdict, Vec<String>)> = report
+            .results
+            .iter()
+            .map(|r| {
+                (
+                    r.id.clone(),
+                    r.verdict,
+                    r.evidence
+                        .iter()
+                        .filter(|e| e.url.contains("/authorize?"))
+                        .map(|e| {
+                            e.url
+                                .split("127.0.0.1:")
+                                .nth(1)
+                                .unwrap_or("")
+                                .split_once('/')
+                                .map_or(String::new(), |(_, p)| p.to_owned())
+                        })
+                        .collect(),
+                )
+            })
+            .collect();
+        match &first {
+            None => first = Some(seen),
+            Some(f) => assert_eq!(f, &seen, "a run with the same seed differs"),
+        }
+    }
+    server.stop().await;
 }
