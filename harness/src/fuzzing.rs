@@ -102,6 +102,37 @@ pub fn callback_parse(data: &[u8]) {
     let _ = parse_form_post(&base, &text);
 }
 
+/// The scenario, target and baseline loaders never panic, and every error they give names the
+/// file with a line and column inside the input.
+pub fn file_loaders(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let lines = crate::scenario::load::yaml_lines(&text).count().max(1) as u64;
+    let check = |e: crate::scenario::load::LoadError| {
+        if let crate::scenario::load::LoadError::Syntax {
+            file, line, column, ..
+        } = &e
+        {
+            assert_eq!(file, "fuzz.yaml");
+            assert!(
+                *line >= 1 && *line <= lines + 1,
+                "line {line} outside 1..={} for {text:?}",
+                lines + 1
+            );
+            assert!(*column >= 1);
+        }
+        let _ = e.to_string();
+    };
+    if let Err(e) = crate::scenario::parse_scenario("fuzz.yaml", &text) {
+        check(e);
+    }
+    if let Err(e) = crate::target::parse_target("fuzz.yaml", &text) {
+        check(e);
+    }
+    if let Err(e) = crate::baseline::parse_baseline("fuzz.yaml", &text) {
+        check(e);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +145,9 @@ mod tests {
         callback_parse(b"https://c.example/cb?code=a&state=b&iss=https%3A%2F%2Fas.example");
         callback_parse(b"/cb#error=access_denied&error_description=no%0A");
         callback_parse(b"<form method=post action=/cb><input name=code value=x></form>");
+        file_loaders(b"format: 1\ntitle: t\nrequirements: [REQ-50]\nsteps:\n  - authorize: {}\n");
+        file_loaders(b"format: 1\ntitle: [\n");
+        file_loaders(b"\t- a: {b: [c, {d: e}]}\n");
     }
 
     proptest::proptest! {
@@ -121,6 +155,7 @@ mod tests {
         fn challenge_verify_holds_on_arbitrary_bytes(data in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
             challenge_verify(&data);
             callback_parse(&data);
+            file_loaders(&data);
         }
     }
 }

@@ -58,8 +58,7 @@ pub fn parse_yaml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Res
 
 /// A [`LoadError::Syntax`] with the snippet made from `text`.
 pub fn located(file: &str, text: &str, line: u64, column: u64, message: String) -> LoadError {
-    let src = text
-        .lines()
+    let src = yaml_lines(text)
         .nth(usize::try_from(line.saturating_sub(1)).unwrap_or(usize::MAX))
         .unwrap_or("");
     let gutter = line.to_string().len();
@@ -77,6 +76,26 @@ pub fn located(file: &str, text: &str, line: u64, column: u64, message: String) 
         message,
         snippet,
     }
+}
+
+/// The lines of `text` as YAML counts them: `\r\n`, `\r` and `\n` each end one (YAML 1.2
+/// §5.4), so a file with old Mac line ends is shown at the line the parser names.
+pub fn yaml_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let s = rest?;
+        match s.find(['\r', '\n']) {
+            Some(i) => {
+                let skip = if s[i..].starts_with("\r\n") { 2 } else { 1 };
+                rest = Some(&s[i + skip..]);
+                Some(&s[..i])
+            }
+            None => {
+                rest = None;
+                Some(s)
+            }
+        }
+    })
 }
 
 /// The message without the location suffix serde-saphyr appends (we print our own).
@@ -191,7 +210,7 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<ScenarioFile, LoadError>
 
 /// The 1-based line and column of the first occurrence of `needle`, or 1:1.
 fn find(text: &str, needle: &str) -> (u64, u64) {
-    for (i, line) in text.lines().enumerate() {
+    for (i, line) in yaml_lines(text).enumerate() {
         if let Some(col) = line.find(needle) {
             return (i as u64 + 1, col as u64 + 1);
         }
@@ -269,6 +288,21 @@ mod tests {
         parse_scenario("bad.yaml", text)
             .expect_err("must fail")
             .to_string()
+    }
+
+    /// Found by the `file_loaders` fuzz target: YAML ends a line at a lone `\r` too, so the
+    /// snippet must count lines the way the parser does.
+    #[test]
+    fn lone_carriage_returns_end_lines_in_snippets() {
+        assert_eq!(
+            yaml_lines("a\r\nb\rc\nd").collect::<Vec<_>>(),
+            ["a", "b", "c", "d"]
+        );
+        let e = err(&GOOD
+            .replace('\n', "\r")
+            .replace("verifier: wrong", "verifier: wrnog"));
+        assert!(e.starts_with("bad.yaml:8:"), "{e}");
+        assert!(e.contains("8 |       verifier: wrnog"), "{e}");
     }
 
     #[test]

@@ -159,3 +159,51 @@ fn run_with_a_bad_target_file_exits_2_and_an_unreachable_target_exits_3() {
         text(&out.stderr)
     );
 }
+
+/// Every file of the broken-input corpus is refused with exit code 2, a message that names the
+/// file and line (and what is wrong, where the corpus says), and no panic.
+#[test]
+fn the_broken_file_corpus_is_refused_with_located_messages() {
+    let mut checked = 0;
+    for (kind, flag) in [("scenarios", None), ("targets", Some("--target"))] {
+        let dir = format!("fixtures/broken/{kind}");
+        let expected = std::fs::read_to_string(format!(
+            "{}/../{dir}/EXPECTED.tsv",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("EXPECTED.tsv");
+        for row in expected
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
+            let mut cols = row.splitn(3, '\t');
+            let (file, line, fragment) = (
+                cols.next().unwrap_or(""),
+                cols.next().unwrap_or(""),
+                cols.next().unwrap_or(""),
+            );
+            let path = format!("{dir}/{file}");
+            let mut args = vec!["validate"];
+            args.extend(flag);
+            args.push(&path);
+            let out = harness(&args);
+            let err = text(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{path}: exit code; stderr: {err}"
+            );
+            assert!(!err.contains("panicked"), "{path}: panicked: {err}");
+            assert!(
+                err.contains(&format!("{path}:{line}:")),
+                "{path}: expected line {line} in: {err}"
+            );
+            assert!(
+                err.contains(fragment),
+                "{path}: expected {fragment:?} in: {err}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "the corpus has {checked} files");
+}
