@@ -141,9 +141,20 @@ pub fn resolve_location(request_url: &Url, location: &str) -> Result<Url, Callba
     request_url
         .join(location)
         .map_err(|e| CallbackError::BadUrl {
-            location: location.chars().take(200).collect(),
+            location: without_parameters(location),
             reason: e.to_string(),
         })
+}
+
+/// The start of a `Location` for a message: up to its query or fragment (which may carry a
+/// code or a token), at most 200 characters.
+fn without_parameters(location: &str) -> String {
+    let end = location.find(['?', '#']).unwrap_or(location.len());
+    let mut shown: String = location[..end].chars().take(200).collect();
+    if end < location.len() {
+        shown.push_str("?…");
+    }
+    shown
 }
 
 /// Parses the `Location` of a redirect from the authorization endpoint.

@@ -45,10 +45,10 @@ pub fn http(
             Some(e) => return Err(format!("expected error {}, got error {e}", list(&errors.0))),
             None => {
                 return Err(format!(
-                    "expected a JSON error body with error {}, got {} body {:?}",
+                    "expected a JSON error body with error {}, got {} body {}",
                     list(&errors.0),
                     resp.header("content-type").unwrap_or("no content-type"),
-                    preview(&resp.body)
+                    body_shown(resp)
                 ));
             }
         }
@@ -60,12 +60,30 @@ pub fn http(
     if !expect.json.is_empty() {
         let body = resp
             .json()
-            .ok_or_else(|| format!("expected a JSON body, got {:?}", preview(&resp.body)))?;
+            .ok_or_else(|| format!("expected a JSON body, got {}", body_shown(resp)))?;
         for (field, m) in &expect.json {
             json_field(&body, field, m, render)?;
         }
     }
     Ok(())
+}
+
+/// A body for a message: its start, and its size when the size cap cut it.
+fn body_shown(resp: &Response) -> String {
+    if resp.invalid_utf8 {
+        format!(
+            "a body that is not UTF-8 (RFC 8259 §8.1), starting {:?}",
+            preview(&resp.body)
+        )
+    } else if resp.truncated {
+        format!(
+            "a body cut at the {}-byte cap (--max-body), starting {:?}",
+            resp.body.len(),
+            preview(&resp.body)
+        )
+    } else {
+        format!("{:?}", preview(&resp.body))
+    }
 }
 
 /// RFC 6749 §5.2: JSON, 400 (or 401 for `invalid_client`), a registered `error`, and the
@@ -79,7 +97,7 @@ pub fn token_error_format(resp: &Response) -> Result<(), String> {
     }
     let body = resp
         .json()
-        .ok_or_else(|| format!("error body is not JSON: {:?}", preview(&resp.body)))?;
+        .ok_or_else(|| format!("error body is not JSON: {}", body_shown(resp)))?;
     let error = body
         .get("error")
         .and_then(|e| e.as_str())
@@ -168,6 +186,9 @@ fn json_field(
     let ok = match m {
         JsonMatch::Present => value.is_some(),
         JsonMatch::Absent => value.is_none(),
+        JsonMatch::String => value
+            .and_then(|v| v.as_str())
+            .is_some_and(|s| !s.is_empty()),
         JsonMatch::Equals(want) => value == Some(&rendered(want)),
         JsonMatch::Contains(want) => value
             .and_then(|v| v.as_array())
@@ -183,6 +204,7 @@ fn json_field(
     let what = match m {
         JsonMatch::Present => "present".to_owned(),
         JsonMatch::Absent => "absent".to_owned(),
+        JsonMatch::String => "a non-empty string".to_owned(),
         JsonMatch::Equals(w) => format!("= {}", rendered(w)),
         JsonMatch::Contains(w) => format!("an array containing {}", rendered(w)),
         JsonMatch::NotContains(w) => format!("not to contain {}", rendered(w)),

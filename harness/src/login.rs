@@ -72,8 +72,12 @@ pub async fn drive(ctx: &mut Ctx, url: Url, client_targets: &[Url]) -> Result<Dr
             let next =
                 crate::callback::resolve_location(&req.url, loc).map_err(|e| e.to_string())?;
             if leaves(&next) {
-                let response = parse_location(&req.url, loc)
-                    .map_err(|e| format!("redirect to the client could not be read: {e}"))?;
+                let response = parse_location(&req.url, loc).map_err(|e| {
+                    format!(
+                        "redirect to {} could not be read: {e}",
+                        without_query(&next)
+                    )
+                })?;
                 return Ok(Drive {
                     ending: Ending::Callback(Box::new(response)),
                     pages,

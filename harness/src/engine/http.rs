@@ -78,6 +78,8 @@ pub struct Response {
     pub body: String,
     /// Whether the body was cut.
     pub truncated: bool,
+    /// Whether the body was not valid UTF-8 (and `body` holds replacement characters).
+    pub invalid_utf8: bool,
 }
 
 impl Response {
@@ -95,8 +97,12 @@ impl Response {
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
-    /// The body as JSON, if it is JSON.
+    /// The body as JSON, if it is JSON. Bytes that are not UTF-8 are not JSON (RFC 8259 §8.1),
+    /// so a lossily decoded body never yields a value.
     pub fn json(&self) -> Option<serde_json::Value> {
+        if self.invalid_utf8 {
+            return None;
+        }
         serde_json::from_str(&self.body).ok()
     }
     /// Whether this is a redirect.
@@ -119,7 +125,7 @@ pub enum HttpError {
         reason: String,
     },
     /// No complete response within the limit.
-    #[error("{method} {url}: no response within {seconds:.1} s")]
+    #[error("{method} {url}: no complete response within {seconds:.1} s")]
     Timeout {
         /// Method.
         method: String,
@@ -187,7 +193,8 @@ impl HttpClient {
                 HttpError::Send {
                     method: req.method.clone(),
                     url: shown.clone(),
-                    reason: error_chain(&e),
+                    // Without the URL: reqwest prints it whole, query (state, secrets) included.
+                    reason: error_chain(&e.without_url()),
                 }
             }
         };
@@ -229,11 +236,16 @@ impl HttpClient {
             }
             body.extend_from_slice(&chunk);
         }
+        let (body, invalid_utf8) = match String::from_utf8(body) {
+            Ok(text) => (text, false),
+            Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
+        };
         Ok(Response {
             status,
             headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
+            body,
             truncated,
+            invalid_utf8,
         })
     }
 }

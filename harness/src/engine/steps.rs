@@ -892,6 +892,7 @@ async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
                 headers: Vec::new(),
                 body: body.clone(),
                 truncated: false,
+                invalid_utf8: false,
             };
             if let Some(v) = resp.json() {
                 for key in ["access_token", "refresh_token", "id_token"] {

@@ -87,6 +87,7 @@ pub struct ReferenceServer {
     policy: Policy,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
+    app: Arc<App>,
 }
 
 impl ReferenceServer {
@@ -158,7 +159,7 @@ impl ReferenceServer {
             )
             .route("/userinfo", get(resource::userinfo))
             .route("/introspect", post(resource::introspect))
-            .with_state(app);
+            .with_state(Arc::clone(&app));
         let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, router).with_graceful_shutdown(async {
@@ -174,7 +175,34 @@ impl ReferenceServer {
             policy,
             shutdown,
             task,
+            app,
         })
+    }
+
+    /// Every code and token this server issued and every `code_verifier` it received: the
+    /// values no report may show in clear. A verifier equal to a challenge is left out: the
+    /// challenge travelled in the authorization URL, public by design (a `plain` challenge, or
+    /// the plain-substitution attack that replays an S256 challenge as the verifier).
+    pub fn handed_out(&self) -> Vec<String> {
+        let store = self.app.store();
+        let challenges: std::collections::HashSet<&str> = store
+            .codes
+            .values()
+            .filter_map(|c| c.challenge.as_ref().map(|(ch, _)| ch.as_str()))
+            .collect();
+        store
+            .codes
+            .keys()
+            .chain(store.access_tokens.keys())
+            .chain(store.refresh_tokens.keys())
+            .chain(
+                store
+                    .verifiers
+                    .iter()
+                    .filter(|v| !challenges.contains(v.as_str())),
+            )
+            .cloned()
+            .collect()
     }
 
     /// The issuer URL, `http://127.0.0.1:PORT`.

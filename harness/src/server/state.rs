@@ -29,6 +29,8 @@ pub(super) struct Store {
     pub refresh_tokens: HashMap<String, RefreshRecord>,
     /// For the `weak-codes` defect.
     pub counter: u64,
+    /// Every `code_verifier` received, so tests can search reports for them.
+    pub verifiers: Vec<String>,
 }
 
 pub(super) struct Pending {

@@ -247,6 +247,9 @@ fn authorization_code(
         return Err(oauth_error(app, error, "code is missing"));
     };
     let mut store = app.store();
+    if let Some(v) = nonempty(p, "code_verifier") {
+        store.verifiers.push(v.to_owned());
+    }
     let Some(record) = store.codes.get_mut(code) else {
         let error = if app.has(Defect::WrongGrantErrors) {
             "invalid_request"

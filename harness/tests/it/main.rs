@@ -2,6 +2,7 @@
 //! report formats, and the engine against odd target behaviour.
 
 mod cli;
+mod hostile;
 mod odd_targets;
 mod real_servers;
 mod reports;

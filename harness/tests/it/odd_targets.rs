@@ -2,7 +2,9 @@
 //! what came back, never a panic, a hang or a silent pass.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use pkce_harness::engine::http::Limits;
 use pkce_harness::engine::{self, RunOptions};
 use pkce_harness::scenario::{Scenario, parse_scenario};
 use pkce_harness::target::parse_target;
@@ -10,9 +12,18 @@ use pkce_harness::verdict::{ScenarioResult, Verdict};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const FLOW: &str = "format: 1\ntitle: t\nrequirements: [REQ-21]\ncatches: [broken-s256]\nsteps:\n  - authorize: {}\n  - token: {}\n";
+pub(crate) const FLOW: &str = "format: 1\ntitle: t\nrequirements: [REQ-21]\ncatches: [broken-s256]\nsteps:\n  - authorize: {}\n  - token: {}\n";
 
-async fn run_one(server: &MockServer, token: &str, scenario: &str) -> ScenarioResult {
+pub(crate) async fn run_one(server: &MockServer, token: &str, scenario: &str) -> ScenarioResult {
+    run_with(server, token, scenario, Limits::default()).await
+}
+
+pub(crate) async fn run_with(
+    server: &MockServer,
+    token: &str,
+    scenario: &str,
+    limits: Limits,
+) -> ScenarioResult {
     let target = format!(
         "format: 1\nendpoints:\n  authorization: \"{uri}/authorize\"\n  token: \"{token}\"\nclients:\n  public: {{client_id: p, redirect_uri: \"http://127.0.0.1:8765/cb\"}}\n  confidential: {{client_id: c, client_secret: s3cr3t, auth_method: client_secret_basic, redirect_uri: \"http://127.0.0.1:8765/cb\"}}\nlogin: {{auto: {{}}}}\n",
         uri = server.uri()
@@ -31,6 +42,8 @@ async fn run_one(server: &MockServer, token: &str, scenario: &str) -> ScenarioRe
         Arc::new(resolved),
         &RunOptions {
             seed: 1,
+            limits,
+            scenario_timeout: Duration::from_secs(20),
             ..RunOptions::default()
         },
         &mut |_| {},
@@ -39,7 +52,7 @@ async fn run_one(server: &MockServer, token: &str, scenario: &str) -> ScenarioRe
     report.results.into_iter().next().expect("one result")
 }
 
-async fn authorize_returns(server: &MockServer, response: ResponseTemplate) {
+pub(crate) async fn authorize_returns(server: &MockServer, response: ResponseTemplate) {
     Mock::given(method("GET"))
         .and(path("/authorize"))
         .respond_with(response)
@@ -47,7 +60,7 @@ async fn authorize_returns(server: &MockServer, response: ResponseTemplate) {
         .await;
 }
 
-fn code_redirect() -> ResponseTemplate {
+pub(crate) fn code_redirect() -> ResponseTemplate {
     ResponseTemplate::new(302)
         .insert_header("Location", "http://127.0.0.1:8765/cb?code=odd-code-value")
 }

@@ -130,3 +130,64 @@ async fn terminal_json_and_junit_of_a_fixed_run() {
     }
     assert!(all.contains("redacted."), "evidence shows fingerprints");
 }
+
+/// The secret canary over the whole library: against the clean server and against one that
+/// leaks by design (it reflects values back), no client secret, password, code, token or
+/// verifier the server saw appears in clear in the terminal, JSON or JUnit output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_of_a_whole_library_run_appears_in_any_report() {
+    let _heavy = super::HEAVY.lock().await;
+    let library = super::library();
+    for defects in [BTreeSet::new(), BTreeSet::from([Defect::ReflectsChallenge])] {
+        let server = ReferenceServer::start(ServerConfig {
+            defects,
+            ..ServerConfig::default()
+        })
+        .await
+        .expect("server starts");
+        let target = engine::resolve(
+            server.target_file(),
+            Default::default(),
+            &Default::default(),
+        )
+        .await
+        .expect("resolves");
+        let mut terminal = TerminalSink::new(Vec::new(), false);
+        let report = engine::run(
+            &library,
+            Arc::new(target),
+            &RunOptions {
+                seed: 7,
+                ..RunOptions::default()
+            },
+            &mut |e| terminal.event(e).expect("in-memory write"),
+        )
+        .await;
+        let mut canaries: Vec<String> = server
+            .clients()
+            .iter()
+            .filter_map(|c| c.secret.as_ref().map(|s| s.expose().to_owned()))
+            .collect();
+        canaries.push(pkce_harness::server::PASSWORD.to_owned());
+        let handed_out = server.handed_out();
+        assert!(
+            handed_out.len() > 100,
+            "the run exchanged codes, tokens and verifiers"
+        );
+        canaries.extend(handed_out);
+        server.stop().await;
+        let all = format!(
+            "{}{}{}",
+            String::from_utf8_lossy(&terminal.into_inner()),
+            junit_xml(&report),
+            serde_json::to_string(&report).expect("serialises")
+        );
+        for canary in canaries.iter().filter(|c| c.len() >= 16) {
+            assert!(
+                !all.contains(canary.as_str()),
+                "a value the server saw appears in clear: {}…",
+                &canary[..6]
+            );
+        }
+    }
+}

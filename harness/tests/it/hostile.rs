@@ -1,0 +1,333 @@
+//! The engine against hostile targets: servers that never answer, drip, reset, flood or lie.
+//! Where wiremock cannot misbehave at the socket level, a raw loopback TCP server does. Every
+//! case ends in bounded time with a verdict whose reason names the request, and never a pass.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use pkce_harness::engine::http::Limits;
+use pkce_harness::verdict::Verdict;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::odd_targets::{FLOW, authorize_returns, code_redirect, run_one, run_with};
+
+/// Tight limits so each case ends in well under a second.
+const TIGHT: Limits = Limits {
+    request_timeout: Duration::from_millis(400),
+    max_body: 64 * 1024,
+};
+
+/// A loopback server that hands every connection, after the request head has arrived, to
+/// `behave`. Returns the token endpoint URL on it.
+async fn raw_token_endpoint<F, Fut>(behave: F) -> String
+where
+    F: Fn(TcpStream) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let behave = behave.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16 * 1024];
+                let mut seen = Vec::new();
+                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                behave(stream).await;
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}/token")
+}
+
+async fn authorize_server() -> MockServer {
+    let server = MockServer::start().await;
+    authorize_returns(&server, code_redirect()).await;
+    server
+}
+
+const JSON_HEAD: &str = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n";
+
+#[tokio::test]
+async fn a_server_that_never_answers_is_cut_at_the_request_timeout() {
+    let server = authorize_server().await;
+    let token = raw_token_endpoint(|stream| async move {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        drop(stream);
+    })
+    .await;
+    let started = Instant::now();
+    let r = run_with(&server, &token, FLOW, TIGHT).await;
+    assert_eq!(r.verdict, Verdict::Error);
+    assert_eq!(
+        r.reason,
+        format!("step 2 (token): POST {token}: no complete response within 0.4 s")
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_body_dripping_one_byte_at_a_time_is_cut_at_the_request_timeout() {
+    let server = authorize_server().await;
+    let token = raw_token_endpoint(|mut stream| async move {
+        let body = br#"{"access_token":"dripped","token_type":"Bearer"}"#;
+        let head = format!("{JSON_HEAD}content-length: {}\r\n\r\n", body.len());
+        let _ = stream.write_all(head.as_bytes()).await;
+        for b in body {
+            if stream.write_all(&[*b]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await;
+    let r = run_with(&server, &token, FLOW, TIGHT).await;
+    assert_eq!(r.verdict, Verdict::Error);
+    assert_eq!(
+        r.reason,
+        format!("step 2 (token): POST {token}: no complete response within 0.4 s")
+    );
+}
+
+#[tokio::test]
+async fn a_connection_reset_mid_body_is_an_error_naming_the_request() {
+    let server = authorize_server().await;
+    let token = raw_token_endpoint(|mut stream| async move {
+        let _ = stream
+            .write_all(format!("{JSON_HEAD}content-length: 1000\r\n\r\n{{\"access_").as_bytes())
+            .await;
+        let _ = stream.flush().await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // SO_LINGER 0: closing sends RST instead of FIN.
+        let _ = stream.set_zero_linger();
+        drop(stream);
+    })
+    .await;
+    let r = run_with(&server, &token, FLOW, TIGHT).await;
+    assert_eq!(r.verdict, Verdict::Error);
+    assert!(
+        r.reason
+            .starts_with(&format!("step 2 (token): POST {token}: ")),
+        "{}",
+        r.reason
+    );
+}
+
+#[tokio::test]
+async fn an_endless_body_is_read_up_to_the_cap_and_judged_as_cut() {
+    let server = authorize_server().await;
+    let token = raw_token_endpoint(|mut stream| async move {
+        // Announces 10 GiB and keeps sending until the harness hangs up.
+        let head = format!("{JSON_HEAD}content-length: 10737418240\r\n\r\n");
+        let _ = stream.write_all(head.as_bytes()).await;
+        let chunk = vec![b'0'; 64 * 1024];
+        while stream.write_all(&chunk).await.is_ok() {}
+    })
+    .await;
+    let started = Instant::now();
+    let r = run_with(&server, &token, FLOW, TIGHT).await;
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert!(
+        r.reason.starts_with(
+            "step 2 (token): expected a JSON body, got a body cut at the 65536-byte cap (--max-body)"
+        ),
+        "{}",
+        r.reason
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn enormous_headers_are_refused_by_the_client_and_reported() {
+    let server = authorize_server().await;
+    let token = raw_token_endpoint(|mut stream| async move {
+        let _ = stream.write_all(JSON_HEAD.as_bytes()).await;
+        let line = format!("x-filler: {}\r\n", "a".repeat(8 * 1024));
+        for _ in 0..256 {
+            if stream.write_all(line.as_bytes()).await.is_err() {
+                return;
+            }
+        }
+        let _ = stream.write_all(b"content-length: 2\r\n\r\n{}").await;
+    })
+    .await;
+    let r = run_with(&server, &token, FLOW, TIGHT).await;
+    assert_eq!(r.verdict, Verdict::Error);
+    assert_eq!(
+        r.reason,
+        format!(
+            "step 2 (token): POST {token}: error sending request: client error (SendRequest): message head is too large"
+        )
+    );
+}
+
+/// The harness sends no `Accept-Encoding` and never inflates: a compressed body is read as the
+/// bytes it is, under the cap, so a bomb stays 10 KiB.
+#[tokio::test]
+async fn a_gzip_bomb_is_not_inflated() {
+    let bomb = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/hostile/zeros-10MiB.gz"
+    ))
+    .expect("bomb fixture");
+    let server = authorize_server().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-encoding", "gzip")
+                .set_body_raw(bomb, "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let r = run_one(&server, &format!("{}/token", server.uri()), FLOW).await;
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert!(
+        r.reason
+            .starts_with("step 2 (token): expected a JSON body, got a body that is not UTF-8 (RFC 8259 §8.1), starting \"\\u{1f}"),
+        "{}",
+        r.reason
+    );
+}
+
+async fn token_answers(body: ResponseTemplate) -> pkce_harness::verdict::ScenarioResult {
+    let server = authorize_server().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(body)
+        .mount(&server)
+        .await;
+    run_one(&server, &format!("{}/token", server.uri()), FLOW).await
+}
+
+#[tokio::test]
+async fn broken_json_at_the_token_endpoint_fails_with_what_came() {
+    let cases: [(&[u8], &str); 5] = [
+        (
+            b"not json at all",
+            "expected a JSON body, got \"not json at all\"",
+        ),
+        (
+            br#"{"access_token":"tru"#,
+            "expected a JSON body, got \"{\\\"access_token\\\":\\\"tru\"",
+        ),
+        (
+            br#"{"access_token":5,"token_type":"Bearer"}"#,
+            "expected JSON field access_token a non-empty string, got 5",
+        ),
+        (
+            br#"["access_token","x"]"#,
+            "expected JSON field access_token a non-empty string, it is absent",
+        ),
+        (
+            b"{\"access_token\":\"\xff\xfe\"}",
+            "expected a JSON body, got a body that is not UTF-8 (RFC 8259 §8.1)",
+        ),
+    ];
+    for (body, want) in cases {
+        let r =
+            token_answers(ResponseTemplate::new(200).set_body_raw(body, "application/json")).await;
+        let text = String::from_utf8_lossy(body);
+        assert_eq!(r.verdict, Verdict::Fail, "{text}: {}", r.reason);
+        assert!(
+            r.reason.starts_with(&format!("step 2 (token): {want}")),
+            "{text}: {}",
+            r.reason
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_5xx_at_the_token_endpoint_fails_with_the_status() {
+    let r = token_answers(ResponseTemplate::new(503).set_body_string("busy")).await;
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!(r.reason, "step 2 (token): expected HTTP 200, got 503");
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_host_is_not_followed() {
+    let server = MockServer::start().await;
+    authorize_returns(
+        &server,
+        ResponseTemplate::new(302).insert_header("Location", "http://elsewhere.invalid/landing"),
+    )
+    .await;
+    let r = run_one(&server, &format!("{}/token", server.uri()), FLOW).await;
+    assert_eq!(r.verdict, Verdict::Error);
+    assert_eq!(
+        r.reason,
+        "step 1 (authorize): redirect to http://elsewhere.invalid/landing could not be read: the response has neither a code nor an error parameter"
+    );
+}
+
+#[tokio::test]
+async fn an_unparsable_location_is_an_error_quoting_it() {
+    let server = MockServer::start().await;
+    authorize_returns(
+        &server,
+        ResponseTemplate::new(302).insert_header("Location", "http://[::1/cb?code=x"),
+    )
+    .await;
+    let r = run_one(&server, &format!("{}/token", server.uri()), FLOW).await;
+    assert_eq!(r.verdict, Verdict::Error);
+    // The query (which may carry a code) is not repeated.
+    assert_eq!(
+        r.reason,
+        "step 1 (authorize): Location \"http://[::1/cb?…\" is not a URL: invalid IPv6 address"
+    );
+}
+
+#[tokio::test]
+async fn a_set_cookie_storm_neither_hangs_nor_passes_silently() {
+    let server = MockServer::start().await;
+    let mut storm = code_redirect();
+    for i in 0..2000 {
+        storm = storm.append_header("set-cookie", format!("c{i}={}; Path=/", "v".repeat(100)));
+    }
+    authorize_returns(&server, storm).await;
+    let r = run_one(&server, &format!("{}/token", server.uri()), FLOW).await;
+    assert_eq!(r.verdict, Verdict::Error);
+    assert_eq!(
+        r.reason,
+        format!(
+            "step 1 (authorize): GET {}/authorize: error sending request: client error (SendRequest): message head is too large",
+            server.uri()
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_failed_tls_handshake_is_an_error_naming_the_request() {
+    let server = authorize_server().await;
+    // Answers the ClientHello with plain HTTP, as a server on the wrong port would.
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf).await;
+            let _ = stream
+                .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    let token = format!("https://127.0.0.1:{port}/token");
+    let r = run_with(&server, &token, FLOW, TIGHT).await;
+    assert_eq!(r.verdict, Verdict::Error);
+    assert!(
+        r.reason.starts_with(&format!(
+            "step 2 (token): POST {token}: error sending request: client error (Connect)"
+        )),
+        "{}",
+        r.reason
+    );
+    assert!(r.reason.contains("InvalidContentType"), "{}", r.reason);
+}
