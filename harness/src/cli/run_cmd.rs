@@ -8,7 +8,7 @@ use super::{Exit, load};
 use crate::defect::Defect;
 use crate::engine::{self, RunOptions};
 use crate::report::{ReportFormat, Sink, TerminalSink, file_sink};
-use crate::scenario::model::{Level, Profile};
+use crate::scenario::model::{Level, Profile, Technique};
 use crate::server::{ReferenceServer, ServerConfig};
 use crate::target::load_target;
 use crate::verdict::Verdict;
@@ -33,7 +33,7 @@ pub(super) struct RunArgs {
     /// Seed of every random value (printed in every report); random by default.
     #[arg(long)]
     seed: Option<u64>,
-    /// FORMAT=PATH, FORMAT one of json, junit; repeatable.
+    /// FORMAT=PATH, FORMAT one of json, junit, markdown; repeatable.
     #[arg(long = "report", value_parser = parse_report)]
     reports: Vec<(ReportFormat, PathBuf)>,
     /// With the embedded server only: switch on a defect (repeatable), to see checks fail.
@@ -58,9 +58,20 @@ pub(super) struct RunArgs {
     /// The most bytes of a response body read; the rest is dropped.
     #[arg(long, default_value_t = 1 << 20)]
     max_body: usize,
+    /// How race steps send their bursts: last-byte or h2-single-packet (default: HTTP/2 where
+    /// the target speaks it, else last-byte).
+    #[arg(long, value_parser = parse_technique)]
+    race_technique: Option<Technique>,
     /// Print only the summary.
     #[arg(short, long)]
     quiet: bool,
+}
+
+fn parse_technique(s: &str) -> Result<Technique, String> {
+    [Technique::LastByte, Technique::H2SinglePacket]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+        .ok_or_else(|| format!("expected last-byte or h2-single-packet, got {s:?}"))
 }
 
 fn parse_report(s: &str) -> Result<(ReportFormat, PathBuf), String> {
@@ -124,6 +135,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
             ca_certs,
             insecure: args.insecure,
         },
+        race_technique: args.race_technique,
     };
     let (file, server) = match (&args.target, args.defect.is_empty()) {
         (Some(path), true) => match load_target(path) {

@@ -12,7 +12,7 @@ use url::Url;
 use super::http::{HttpClient, HttpError, Request, Response};
 use crate::pkce::{CodeVerifier, PkceError};
 use crate::redact::{Secret, fingerprint, is_secret_name, mask_all};
-use crate::scenario::model::ClientKind;
+use crate::scenario::model::{ClientKind, Technique};
 use crate::target::{ClientConfig, Clients, Endpoints, LoginConfig, Policy, TargetFile};
 use crate::verdict::Exchange;
 
@@ -154,6 +154,9 @@ pub struct Ctx {
     pub evidence: Vec<Exchange>,
     /// Measurements worth keeping in the verdict's reason even when it passes.
     pub notes: Vec<String>,
+    /// The burst technique every race step uses (`run --race-technique`); `None`: each step's
+    /// own choice.
+    pub race_technique: Option<Technique>,
     rng: ChaCha20Rng,
     secrets: Vec<String>,
 }
@@ -195,6 +198,7 @@ impl Ctx {
             step: String::new(),
             evidence: Vec::new(),
             notes: Vec::new(),
+            race_technique: None,
             rng,
             secrets,
         }

@@ -15,7 +15,7 @@ use http::{HttpClient, Limits, Tls};
 use steps::{Halt, Next};
 
 use crate::scenario::Scenario;
-use crate::scenario::model::{Capability, ClientKind, Level, Profile, Step};
+use crate::scenario::model::{Capability, ClientKind, Level, Profile, Step, Technique};
 use crate::target::{LoginConfig, TargetFile};
 use crate::verdict::{REPORT_VERSION, RunReport, ScenarioResult, Summary, Verdict};
 
@@ -36,6 +36,8 @@ pub struct RunOptions {
     pub scenario_timeout: Duration,
     /// TLS verification.
     pub tls: Tls,
+    /// Forces one burst technique on every race step.
+    pub race_technique: Option<Technique>,
 }
 
 impl Default for RunOptions {
@@ -48,6 +50,7 @@ impl Default for RunOptions {
             limits: Limits::default(),
             scenario_timeout: Duration::from_secs(60),
             tls: Tls::default(),
+            race_technique: None,
         }
     }
 }
@@ -340,6 +343,7 @@ async fn run_job(job: &Job, target: Arc<ResolvedTarget>, opts: &RunOptions) -> S
         }
     };
     let mut ctx = Ctx::new(target, http, job.client, opts.seed, &job.id);
+    ctx.race_technique = opts.race_technique;
     let outcome =
         tokio::time::timeout(opts.scenario_timeout, run_steps(&mut ctx, &file.steps)).await;
     let (verdict, reason) = match outcome {

@@ -850,6 +850,7 @@ async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
     let client = client_config(ctx, ctx.client)?;
     let mut per_trial = Vec::with_capacity(r.trials);
     let mut spreads = Vec::with_capacity(r.trials);
+    let mut technique = None;
     for trial in 0..r.trials {
         let name = format!("race-{trial}");
         let (_, code) = authorize(ctx, &default_authorize(name.clone())).await?;
@@ -877,7 +878,8 @@ async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
         authenticate(&mut req, &mut params, &client, AuthSpec::Default)?;
         req.form = Some(params.encode());
         let form = req.form.clone().unwrap_or_default();
-        let burst = super::race::last_byte_burst(
+        let burst = super::race::burst(
+            ctx.race_technique.or(r.technique),
             &req.url,
             &req.headers,
             &form,
@@ -917,9 +919,10 @@ async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
             .collect();
         let spread_us = burst.spread.as_micros();
         let summary = format!(
-            "trial {}: {} requests released by last-byte sync within {spread_us} µs: {} ({} distinct access tokens)",
+            "trial {}: {} requests released by {} within {spread_us} µs: {} ({} distinct access tokens)",
             trial + 1,
             r.count,
+            burst.technique.as_str(),
             super::race::tally(&burst.statuses),
             distinct.len()
         );
@@ -930,6 +933,7 @@ async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
         };
         ctx.push_summary(&req, status, summary);
         per_trial.push(burst.successes.len());
+        technique = Some(burst.technique);
         spreads.push(spread_us);
         if burst.successes.len() > r.at_most {
             // Proven: further bursts would only repeat it.
@@ -938,10 +942,11 @@ async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
     }
     spreads.sort_unstable();
     let note = format!(
-        "race: {} of up to {} trial(s) x {} requests, technique last-byte-sync, successes per trial {:?}, send spread median {} µs, max {} µs",
+        "race: {} of up to {} trial(s) x {} requests, technique {}, successes per trial {:?}, send spread median {} µs, max {} µs",
         per_trial.len(),
         r.trials,
         r.count,
+        technique.map_or("none", Technique::as_str),
         per_trial,
         spreads[spreads.len() / 2],
         spreads.last().copied().unwrap_or(0)

@@ -284,7 +284,7 @@ pub enum Step {
 }
 
 /// `race:`: each trial runs a fresh authorization, then sends `count` identical token requests
-/// for its code, released together by last-byte synchronisation.
+/// for its code, released together (see [`Technique`]).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RaceStep {
@@ -300,6 +300,29 @@ pub struct RaceStep {
     pub at_most: usize,
     /// Keep the tokens of the last trial's winner under this name.
     pub save_as: Option<String>,
+    /// How the burst is sent; by default HTTP/2 single-packet where the target speaks HTTP/2,
+    /// else HTTP/1.1 last-byte synchronisation. `run --race-technique` overrides it.
+    pub technique: Option<Technique>,
+}
+
+/// How a burst of concurrent requests is released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Technique {
+    /// HTTP/1.1: one connection per request, the final bytes released in a tight loop.
+    LastByte,
+    /// HTTP/2: one connection, every stream's final DATA frame in one write.
+    H2SinglePacket,
+}
+
+impl Technique {
+    /// The name used in files, flags and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LastByte => "last-byte",
+            Self::H2SinglePacket => "h2-single-packet",
+        }
+    }
 }
 
 fn race_count() -> usize {

@@ -179,6 +179,12 @@ impl ReferenceServer {
         })
     }
 
+    /// When each token request arrived since the last call (its handler started, the request
+    /// read whole): the arrival spread of a burst is the span of its last N entries.
+    pub fn take_token_arrivals(&self) -> Vec<std::time::Instant> {
+        std::mem::take(&mut self.app.store().arrivals)
+    }
+
     /// Every code and token this server issued and every `code_verifier` it received: the
     /// values no report may show in clear. A verifier equal to a challenge is left out: the
     /// challenge travelled in the authorization URL, public by design (a `plain` challenge, or

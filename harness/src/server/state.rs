@@ -31,6 +31,9 @@ pub(super) struct Store {
     pub counter: u64,
     /// Every `code_verifier` received, so tests can search reports for them.
     pub verifiers: Vec<String>,
+    /// When each POST to the token endpoint reached its handler (the whole request read), so
+    /// the race benchmark can measure how close together a burst arrives.
+    pub arrivals: Vec<Instant>,
 }
 
 pub(super) struct Pending {

@@ -68,6 +68,7 @@ pub(super) async fn token(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
+    app.store().arrivals.push(std::time::Instant::now());
     let query = Params::parse(q.as_deref().unwrap_or(""));
     let body = Params::parse(&String::from_utf8_lossy(&body));
     if app.has(Defect::CodeRaceWindow) && body.get("grant_type") == Some("authorization_code") {

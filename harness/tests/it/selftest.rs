@@ -151,3 +151,57 @@ async fn twenty_runs_with_one_seed_give_identical_verdicts() {
     }
     server.stop().await;
 }
+
+/// Both burst techniques catch the race window and stay quiet on the clean server; with no
+/// technique forced, the reference server (which speaks HTTP/2 with prior knowledge) gets the
+/// single-packet burst.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_burst_techniques_catch_the_race_and_auto_picks_http2() {
+    use pkce_harness::scenario::model::Technique;
+    let _heavy = super::HEAVY.lock().await;
+    let race: Vec<_> = super::library()
+        .into_iter()
+        .filter(|s| s.id == "rfc6749/10.5-concurrent-code-replay")
+        .collect();
+    assert_eq!(race.len(), 1);
+    for (technique, shown) in [
+        (Some(Technique::LastByte), "technique last-byte"),
+        (
+            Some(Technique::H2SinglePacket),
+            "technique h2-single-packet",
+        ),
+        (None, "technique h2-single-packet"),
+    ] {
+        for defects in [
+            std::collections::BTreeSet::new(),
+            std::collections::BTreeSet::from([Defect::CodeRaceWindow]),
+        ] {
+            let racy = !defects.is_empty();
+            let server = ReferenceServer::start(ServerConfig {
+                defects,
+                ..ServerConfig::default()
+            })
+            .await
+            .expect("server starts");
+            let target = engine::resolve(
+                server.target_file(),
+                Default::default(),
+                &Default::default(),
+            )
+            .await
+            .expect("resolves");
+            let opts = RunOptions {
+                seed: 58,
+                race_technique: technique,
+                ..RunOptions::default()
+            };
+            let report = engine::run(&race, Arc::new(target), &opts, &mut |_| {}).await;
+            server.stop().await;
+            for r in &report.results {
+                let want = if racy { Verdict::Fail } else { Verdict::Pass };
+                assert_eq!(r.verdict, want, "{technique:?} racy={racy}: {}", r.reason);
+                assert!(r.reason.contains(shown), "{technique:?}: {}", r.reason);
+            }
+        }
+    }
+}

@@ -1,47 +1,24 @@
-//! Concurrent redemption of one authorization code (REQ-58, BUG-12): N requests released at
-//! the same instant, so a server with a check-then-consume window issues tokens more than once.
-//!
-//! Technique: HTTP/1.1 last-byte synchronisation. All N connections are opened first (cold
-//! connections would put handshakes inside the window), each request is sent but for its final
-//! byte, and after a settle pause the final bytes are released in one tight loop. The spread is
-//! the time from the first to the last released byte.
+//! HTTP/1.1 last-byte synchronisation. All N connections are opened first (cold connections
+//! would put handshakes inside the window), each request is sent but for its final byte, and
+//! after a settle pause the final bytes are released in one tight loop. The spread is the time
+//! from the first to the last released byte.
 
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use url::Url;
 
-/// The outcome of one burst.
-#[derive(Debug, Clone)]
-pub struct Burst {
-    /// Status of each response (`None`: no response within the time limit).
-    pub statuses: Vec<Option<u16>>,
-    /// Bodies of the 200 responses (for the tokens they carry).
-    pub successes: Vec<String>,
-    /// First to last released byte.
-    pub spread: Duration,
-}
+use super::{Burst, Technique};
 
 /// Sends `count` copies of a form POST to `url`, released together by last-byte sync.
-pub async fn last_byte_burst(
+pub async fn burst(
     url: &Url,
     headers: &[(String, String)],
     form: &str,
     count: usize,
     timeout: Duration,
 ) -> Result<Burst, String> {
-    if url.scheme() != "http" {
-        return Err(format!(
-            "the race step speaks plain HTTP/1.1 only; {} is {}",
-            crate::engine::http::without_query(url),
-            url.scheme()
-        ));
-    }
-    let host = url.host_str().ok_or("token endpoint URL has no host")?;
-    let port = url
-        .port_or_known_default()
-        .ok_or("token endpoint URL has no port")?;
+    let (host, port) = super::host_port(url)?;
     let mut target = url.path().to_owned();
     if let Some(q) = url.query() {
         target.push('?');
@@ -68,12 +45,7 @@ pub async fn last_byte_burst(
 
     let mut streams = Vec::with_capacity(count);
     for _ in 0..count {
-        let s = tokio::time::timeout(timeout, TcpStream::connect((host, port)))
-            .await
-            .map_err(|_| format!("connecting to {host}:{port} timed out"))?
-            .map_err(|e| format!("connecting to {host}:{port}: {e}"))?;
-        s.set_nodelay(true).map_err(|e| e.to_string())?;
-        streams.push(s);
+        streams.push(super::connect(host, port, timeout).await?);
     }
     for s in &mut streams {
         s.write_all(head)
@@ -82,7 +54,7 @@ pub async fn last_byte_burst(
         s.flush().await.map_err(|e| e.to_string())?;
     }
     // Let every partial request reach the server and be parsed up to the missing byte.
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    tokio::time::sleep(super::SETTLE).await;
     let start = Instant::now();
     let mut end = start;
     for s in &mut streams {
@@ -131,23 +103,9 @@ pub async fn last_byte_burst(
         statuses[i] = status;
     }
     Ok(Burst {
+        technique: Technique::LastByte,
         statuses,
         successes,
         spread,
     })
-}
-
-/// "200×1, 400×19" for a burst.
-pub fn tally(statuses: &[Option<u16>]) -> String {
-    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-    for s in statuses {
-        *counts
-            .entry(s.map_or("none".to_owned(), |s| s.to_string()))
-            .or_default() += 1;
-    }
-    counts
-        .iter()
-        .map(|(k, v)| format!("{k}×{v}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }

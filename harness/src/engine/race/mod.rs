@@ -1,0 +1,123 @@
+//! Concurrent redemption of one authorization code (REQ-58, BUG-12): N requests released at
+//! the same instant, so a server with a check-then-consume window issues tokens more than once.
+//!
+//! Two techniques. [`single_packet`] (HTTP/2): N streams on one connection, their final DATA
+//! frames held and written in one `write`, so they arrive in one TCP segment and the server
+//! reads them together; chosen automatically when the target speaks HTTP/2 (probed with the
+//! prior-knowledge preface on cleartext). [`last_byte`] (HTTP/1.1): N connections, each
+//! request's final byte released in a tight loop; the fallback for HTTP/1.1-only servers.
+
+mod gate;
+mod last_byte;
+mod single_packet;
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use url::Url;
+
+pub use crate::scenario::model::Technique;
+
+/// The outcome of one burst.
+#[derive(Debug, Clone)]
+pub struct Burst {
+    /// How it was sent.
+    pub technique: Technique,
+    /// Status of each response (`None`: no response within the time limit).
+    pub statuses: Vec<Option<u16>>,
+    /// Bodies of the 200 responses (for the tokens they carry).
+    pub successes: Vec<String>,
+    /// First to last released final byte (for a single packet: the one `write` call).
+    pub spread: Duration,
+}
+
+/// Pause between sending all but the final bytes and releasing them, so every partial request
+/// has reached the server and been parsed up to what is missing.
+const SETTLE: Duration = Duration::from_millis(50);
+
+/// Sends `count` copies of a form POST to `url` with `technique`, or the best one the target
+/// speaks when `None`.
+pub async fn burst(
+    technique: Option<Technique>,
+    url: &Url,
+    headers: &[(String, String)],
+    form: &str,
+    count: usize,
+    timeout: Duration,
+) -> Result<Burst, String> {
+    if url.scheme() != "http" {
+        return Err(format!(
+            "the race step speaks cleartext HTTP only (TLS is not implemented for bursts); {} is {}",
+            crate::engine::http::without_query(url),
+            url.scheme()
+        ));
+    }
+    let technique = match technique {
+        Some(t) => t,
+        None => {
+            let (host, port) = host_port(url)?;
+            if speaks_h2c(host, port, timeout).await {
+                Technique::H2SinglePacket
+            } else {
+                Technique::LastByte
+            }
+        }
+    };
+    match technique {
+        Technique::LastByte => last_byte::burst(url, headers, form, count, timeout).await,
+        Technique::H2SinglePacket => single_packet::burst(url, headers, form, count, timeout).await,
+    }
+}
+
+/// Whether the server answers the HTTP/2 prior-knowledge preface with a SETTINGS frame (RFC
+/// 9113 §3.3). An HTTP/1.1-only server answers 400 or hangs up; either way, no.
+async fn speaks_h2c(host: &str, port: u16, timeout: Duration) -> bool {
+    let probe = async {
+        let mut s = connect(host, port, timeout).await.ok()?;
+        s.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+            .await
+            .ok()?;
+        let mut head = [0u8; 9];
+        s.read_exact(&mut head).await.ok()?;
+        Some(head[3] == 0x4 && head[5..9] == [0, 0, 0, 0])
+    };
+    tokio::time::timeout(timeout.min(Duration::from_secs(2)), probe)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(false)
+}
+
+fn host_port(url: &Url) -> Result<(&str, u16), String> {
+    let host = url.host_str().ok_or("token endpoint URL has no host")?;
+    let port = url
+        .port_or_known_default()
+        .ok_or("token endpoint URL has no port")?;
+    Ok((host, port))
+}
+
+/// A warm connection with Nagle off, so a small write leaves at once.
+async fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, String> {
+    let s = tokio::time::timeout(timeout, TcpStream::connect((host, port)))
+        .await
+        .map_err(|_| format!("connecting to {host}:{port} timed out"))?
+        .map_err(|e| format!("connecting to {host}:{port}: {e}"))?;
+    s.set_nodelay(true).map_err(|e| e.to_string())?;
+    Ok(s)
+}
+
+/// "200×1, 400×19" for a burst.
+pub fn tally(statuses: &[Option<u16>]) -> String {
+    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for s in statuses {
+        *counts
+            .entry(s.map_or("none".to_owned(), |s| s.to_string()))
+            .or_default() += 1;
+    }
+    counts
+        .iter()
+        .map(|(k, v)| format!("{k}×{v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
