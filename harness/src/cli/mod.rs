@@ -1,6 +1,7 @@
 //! The command line: clap types and one file per subcommand. Only this module knows about
 //! terminals, exit codes and argument syntax; it turns options into library calls.
 
+mod baseline_cmd;
 mod exit;
 mod list_cmd;
 mod pkce_cmd;
@@ -38,6 +39,8 @@ enum Command {
     ServeReference(serve_cmd::ServeArgs),
     /// Prove the library: pass against the clean reference server, catch every defect.
     Selftest(selftest_cmd::SelftestArgs),
+    /// Draft a baseline of known deviations from a JSON report.
+    Baseline(baseline_cmd::BaselineArgs),
     /// The reference PKCE implementation: generate, derive and verify.
     Pkce(pkce_cmd::PkceArgs),
 }
@@ -59,6 +62,7 @@ pub fn main() -> ExitCode {
         Command::Pkce(args) => pkce_cmd::run(args),
         Command::List(args) => list_cmd::run(args),
         Command::Validate(args) => validate_cmd::run(args),
+        Command::Baseline(args) => baseline_cmd::run(args),
         Command::Run(args) => {
             runtime().map_or(Exit::Unreachable, |rt| rt.block_on(run_cmd::run(args)))
         }

@@ -3,6 +3,7 @@
 
 mod json;
 mod junit;
+mod markdown;
 mod terminal;
 
 use std::io::Write;
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 
 pub use json::JsonSink;
 pub use junit::{JunitSink, junit_xml};
+pub use markdown::{MarkdownSink, markdown_summary};
 pub use terminal::TerminalSink;
 
 use crate::engine::Event;
@@ -27,6 +29,8 @@ pub enum ReportFormat {
     Json,
     /// JUnit XML for CI systems.
     Junit,
+    /// A Markdown summary for a CI job page.
+    Markdown,
 }
 
 impl std::str::FromStr for ReportFormat {
@@ -35,8 +39,9 @@ impl std::str::FromStr for ReportFormat {
         match s {
             "json" => Ok(Self::Json),
             "junit" => Ok(Self::Junit),
+            "markdown" => Ok(Self::Markdown),
             other => Err(format!(
-                "unknown report format {other:?}: expected json or junit"
+                "unknown report format {other:?}: expected json, junit or markdown"
             )),
         }
     }
@@ -47,6 +52,7 @@ pub fn file_sink(format: ReportFormat, path: PathBuf) -> Box<dyn Sink + Send> {
     match format {
         ReportFormat::Json => Box::new(JsonSink::new(path)),
         ReportFormat::Junit => Box::new(JunitSink::new(path)),
+        ReportFormat::Markdown => Box::new(MarkdownSink::new(path)),
     }
 }
 

@@ -207,3 +207,84 @@ fn the_broken_file_corpus_is_refused_with_located_messages() {
     }
     assert!(checked >= 30, "the corpus has {checked} files");
 }
+
+/// A report drafts a baseline; the draft is refused until its TODOs are replaced; filled in, it
+/// holds the gate for the same deviations, and turns stale (exit 1) when they are fixed.
+#[test]
+fn a_baseline_drafted_from_a_report_gates_once_filled_in() {
+    let _heavy = super::heavy();
+    let dir = std::env::temp_dir().join(format!("pkce-harness-baseline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let report = dir.join("r.json");
+    let baseline = dir.join("b.yaml");
+    let (report_s, baseline_s) = (report.display().to_string(), baseline.display().to_string());
+    let only = ["--only", "rfc7636/4.6-wrong-verifier", "--seed", "1"];
+    let json_arg = format!("json={report_s}");
+    let mut args = vec![
+        "run",
+        "--defect",
+        "accepts-wrong-verifier",
+        "--report",
+        &json_arg,
+        "-q",
+    ];
+    args.extend(only);
+    assert_eq!(harness(&args).status.code(), Some(1));
+
+    let out = harness(&[
+        "baseline",
+        "--from",
+        &report_s,
+        "--server",
+        "reference (accepts-wrong-verifier)",
+        "-o",
+        &baseline_s,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).starts_with("wrote 2 deviation(s)"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let gated = |defect: bool| {
+        let mut args = vec!["run", "--baseline", &baseline_s, "-q"];
+        if defect {
+            args.extend(["--defect", "accepts-wrong-verifier"]);
+        }
+        args.extend(only);
+        harness(&args)
+    };
+    let refused = gated(true);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused.stderr).contains("still says TODO"),
+        "{}",
+        text(&refused.stderr)
+    );
+
+    let filled = std::fs::read_to_string(&baseline).expect("draft").replace(
+        "TODO: confirm and say why.",
+        "Accepts any verifier (defect switch).",
+    );
+    std::fs::write(&baseline, filled).expect("write");
+    let held = gated(true);
+    assert_eq!(held.status.code(), Some(0), "{}", text(&held.stdout));
+    let stale = gated(false);
+    assert_eq!(stale.status.code(), Some(1), "{}", text(&stale.stdout));
+    assert!(
+        text(&stale.stdout).contains("stale"),
+        "{}",
+        text(&stale.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let out = harness(&["baseline", "--from", "Cargo.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr)
+            .starts_with("error: Cargo.toml:1:2: not a pkce-harness JSON report: expected value"),
+        "{}",
+        text(&out.stderr)
+    );
+}

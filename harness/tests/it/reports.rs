@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use pkce_harness::defect::Defect;
 use pkce_harness::engine::{self, Event, RunOptions};
-use pkce_harness::report::{Sink, TerminalSink, junit_xml};
+use pkce_harness::report::{Sink, TerminalSink, junit_xml, markdown_summary};
 use pkce_harness::server::{ReferenceServer, ServerConfig};
 use pkce_harness::verdict::RunReport;
 
@@ -98,6 +98,7 @@ async fn terminal_json_and_junit_of_a_fixed_run() {
     s.bind(|| {
         insta::assert_snapshot!("terminal", run.terminal);
         insta::assert_snapshot!("junit", junit_xml(&run.report));
+        insta::assert_snapshot!("markdown", markdown_summary(&run.report));
         // The JSON report, its evidence cut to method, URL and status.
         let mut brief = run.report.clone();
         for r in &mut brief.results {
@@ -121,7 +122,13 @@ async fn terminal_json_and_junit_of_a_fixed_run() {
     assert_eq!(back, run.report);
 
     // No secret in any output, evidence included.
-    let all = format!("{}{}{}", run.terminal, junit_xml(&run.report), text);
+    let all = format!(
+        "{}{}{}{}",
+        run.terminal,
+        junit_xml(&run.report),
+        markdown_summary(&run.report),
+        text
+    );
     for secret in &run.secrets {
         assert!(
             !all.contains(secret.as_str()),
@@ -177,9 +184,10 @@ async fn no_secret_of_a_whole_library_run_appears_in_any_report() {
         canaries.extend(handed_out);
         server.stop().await;
         let all = format!(
-            "{}{}{}",
+            "{}{}{}{}",
             String::from_utf8_lossy(&terminal.into_inner()),
             junit_xml(&report),
+            markdown_summary(&report),
             serde_json::to_string(&report).expect("serialises")
         );
         for canary in canaries.iter().filter(|c| c.len() >= 16) {

@@ -1,0 +1,142 @@
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use super::{Sink, write_file};
+use crate::engine::Event;
+use crate::requirements::requirement;
+use crate::verdict::{RunReport, ScenarioResult, Verdict};
+
+/// Writes a Markdown summary when the run is done, sized for a CI job summary (GitHub's
+/// `$GITHUB_STEP_SUMMARY`, a merge-request note): the counts by specification, then each
+/// finding in one line with its requirements, then what could not be judged. Evidence stays in
+/// the JSON report.
+pub struct MarkdownSink {
+    path: PathBuf,
+}
+
+impl MarkdownSink {
+    /// A sink writing to `path`.
+    pub fn new(path: PathBuf) -> Self {
+        Self { path }
+    }
+}
+
+impl Sink for MarkdownSink {
+    fn event(&mut self, event: &Event) -> std::io::Result<()> {
+        if let Event::Done(report) = event {
+            write_file(&self.path, markdown_summary(report).as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+/// Table cells hold no pipes or line breaks.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+/// The Markdown summary of a run.
+pub fn markdown_summary(report: &RunReport) -> String {
+    let s = &report.summary;
+    let mut md = String::new();
+    let status = if s.failed > 0 {
+        "❌ a MUST failed"
+    } else if s.errors > 0 {
+        "⚠️ some checks could not be judged"
+    } else {
+        "✅ no MUST failed"
+    };
+    let _ = writeln!(md, "## pkce-harness: {status}\n");
+    let _ = writeln!(
+        md,
+        "Target `{}`, profile `{}`, seed `{}` (replay with `--seed {}`), pkce-harness {}.{}\n",
+        cell(&report.target),
+        report.profile.as_str(),
+        report.seed,
+        report.seed,
+        report.harness,
+        if report.insecure {
+            " **TLS certificates were not verified (`--insecure`).**"
+        } else {
+            ""
+        }
+    );
+    let mut by_spec: BTreeMap<&str, [usize; 6]> = BTreeMap::new();
+    for r in &report.results {
+        by_spec.entry(r.spec.as_str()).or_default()[column(r.verdict)] += 1;
+    }
+    md.push_str("| spec | pass | fail | warn | info | skip | error |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    for (spec, n) in &by_spec {
+        let _ = writeln!(
+            md,
+            "| {spec} | {} | {} | {} | {} | {} | {} |",
+            n[0], n[1], n[2], n[3], n[4], n[5]
+        );
+    }
+    let _ = writeln!(
+        md,
+        "| **all** | {} | {} | {} | {} | {} | {} |",
+        s.passed, s.failed, s.warned, s.info, s.skipped, s.errors
+    );
+    for (verdict, heading) in [
+        (Verdict::Fail, "Failed MUST requirements"),
+        (Verdict::Error, "Could not be judged"),
+        (Verdict::Warn, "Unmet SHOULD recommendations"),
+        (Verdict::Info, "Unmet MAY options"),
+    ] {
+        let of: Vec<&ScenarioResult> = report
+            .results
+            .iter()
+            .filter(|r| r.verdict == verdict)
+            .collect();
+        if of.is_empty() {
+            continue;
+        }
+        let _ = writeln!(md, "\n### {heading} ({})\n", of.len());
+        for r in of {
+            let _ = writeln!(
+                md,
+                "- **{}** [{}]: {}",
+                cell(&r.id),
+                r.requirements
+                    .iter()
+                    .map(|id| match requirement(id) {
+                        Some(req) => format!("{id} {}", req.source),
+                        None => id.clone(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                cell(&r.reason)
+            );
+        }
+    }
+    let skipped: Vec<&ScenarioResult> = report
+        .results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Skip)
+        .collect();
+    if !skipped.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n<details><summary>Skipped ({}), with the reason</summary>\n",
+            skipped.len()
+        );
+        for r in skipped {
+            let _ = writeln!(md, "- {}: {}", cell(&r.id), cell(&r.reason));
+        }
+        md.push_str("\n</details>\n");
+    }
+    md
+}
+
+fn column(v: Verdict) -> usize {
+    match v {
+        Verdict::Pass => 0,
+        Verdict::Fail => 1,
+        Verdict::Warn => 2,
+        Verdict::Info => 3,
+        Verdict::Skip => 4,
+        Verdict::Error => 5,
+    }
+}
