@@ -2,6 +2,7 @@
 //! terminals, exit codes and argument syntax; it turns options into library calls.
 
 mod baseline_cmd;
+mod check_cmd;
 mod exit;
 mod list_cmd;
 mod pkce_cmd;
@@ -33,6 +34,8 @@ enum Command {
     Run(run_cmd::RunArgs),
     /// List the scenarios.
     List(list_cmd::ListArgs),
+    /// Preflight a target: its file, discovery, and one normal flow per configured client.
+    Check(check_cmd::CheckArgs),
     /// Check scenario and target files without running anything.
     Validate(validate_cmd::ValidateArgs),
     /// Run the embedded reference authorization server.
@@ -65,6 +68,9 @@ pub fn main() -> ExitCode {
         Command::Baseline(args) => baseline_cmd::run(args),
         Command::Run(args) => {
             runtime().map_or(Exit::Unreachable, |rt| rt.block_on(run_cmd::run(args)))
+        }
+        Command::Check(args) => {
+            runtime().map_or(Exit::Unreachable, |rt| rt.block_on(check_cmd::run(args)))
         }
         Command::ServeReference(args) => {
             runtime().map_or(Exit::Unreachable, |rt| rt.block_on(serve_cmd::run(args)))

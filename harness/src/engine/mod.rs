@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod http;
+pub mod preflight;
 pub mod race;
 pub mod steps;
 

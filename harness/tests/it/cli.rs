@@ -288,3 +288,42 @@ fn a_baseline_drafted_from_a_report_gates_once_filled_in() {
         text(&out.stderr)
     );
 }
+
+/// `check` refuses a broken target file naming the key (exit 2) and an unreachable server
+/// (exit 3) before anything runs.
+#[test]
+fn check_names_the_bad_key_and_the_unreachable_server() {
+    let out = harness(&[
+        "check",
+        "--target",
+        "fixtures/broken/targets/unknown-key.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr)
+            .contains("fixtures/broken/targets/unknown-key.yaml:7:1: unknown field `scopes`"),
+        "{}",
+        text(&out.stderr)
+    );
+    let dir = std::env::temp_dir().join(format!("pkce-harness-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("t.yaml");
+    std::fs::write(
+        &file,
+        "format: 1\nissuer: \"http://127.0.0.1:9\"\nclients:\n  public: {client_id: p, redirect_uri: \"http://127.0.0.1:8765/cb\"}\n  confidential: {client_id: c, client_secret: s3cret, auth_method: client_secret_basic, redirect_uri: \"http://127.0.0.1:8765/cb\"}\nlogin: {auto: {}}\n",
+    )
+    .expect("write");
+    let out = harness(&["check", "--target", &file.display().to_string()]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("error: target unreachable: "),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("check issuer (or endpoints)"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

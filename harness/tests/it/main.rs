@@ -4,6 +4,7 @@
 mod cli;
 mod hostile;
 mod odd_targets;
+mod preflight;
 mod real_servers;
 mod reports;
 mod selftest;

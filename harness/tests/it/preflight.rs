@@ -1,0 +1,73 @@
+//! Preflight against the reference server: a good target passes for every client; a wrong
+//! secret and a wrong password are each reported on the clients they break, with what to change.
+
+use std::sync::Arc;
+
+use pkce_harness::engine::preflight::preflight;
+use pkce_harness::engine::{self, RunOptions};
+use pkce_harness::redact::Secret;
+use pkce_harness::scenario::model::ClientKind;
+use pkce_harness::server::{ReferenceServer, ServerConfig};
+use pkce_harness::target::{ConfigSecret, LoginConfig, TargetFile};
+
+async fn check(
+    server: &ReferenceServer,
+    edit: impl Fn(&mut TargetFile),
+) -> Vec<(ClientKind, Option<String>)> {
+    let mut file = server.target_file();
+    edit(&mut file);
+    let target = engine::resolve(file, Default::default(), &Default::default())
+        .await
+        .expect("resolves");
+    preflight(Arc::new(target), &RunOptions::default())
+        .await
+        .into_iter()
+        .map(|c| {
+            (
+                c.client,
+                c.problem.map(|p| format!("{} → {}", p.reason, p.hint)),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_names_the_broken_setting() {
+    let server = ReferenceServer::start(ServerConfig::default())
+        .await
+        .expect("server starts");
+    let all = [
+        ClientKind::Public,
+        ClientKind::Confidential,
+        ClientKind::Confidential2,
+    ];
+
+    let good = check(&server, |_| {}).await;
+    assert_eq!(good, all.map(|c| (c, None)).to_vec());
+
+    let bad_secret = check(&server, |f| {
+        f.clients.confidential.client_secret = Some(ConfigSecret(Secret::new("not-the-secret")));
+    })
+    .await;
+    assert_eq!(bad_secret[0], (ClientKind::Public, None));
+    let problem = bad_secret[1].1.as_deref().expect("confidential fails");
+    assert!(
+        problem.contains("got 401")
+            && problem.contains("check client_id, client_secret and auth_method"),
+        "{problem}"
+    );
+    assert_eq!(bad_secret[2], (ClientKind::Confidential2, None));
+
+    let bad_password = check(&server, |f| {
+        if let LoginConfig::Form(form) = &mut f.login {
+            form.fields
+                .insert("password".into(), ConfigSecret(Secret::new("wrong")));
+        }
+    })
+    .await;
+    for (client, problem) in bad_password {
+        let problem = problem.unwrap_or_else(|| panic!("{client:?} cannot log in"));
+        assert!(problem.contains("check login.form.fields"), "{problem}");
+    }
+    server.stop().await;
+}
