@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::Exit;
 use crate::engine::http::{Limits, Tls};
-use crate::engine::preflight::preflight;
+use crate::engine::preflight::{ClientCheck, ProblemKind, preflight};
 use crate::engine::{self, RunOptions};
 use crate::target::load_target;
 
@@ -77,20 +77,45 @@ pub(super) async fn run(args: CheckArgs) -> Exit {
         "ok    endpoints: authorization {}, token {}",
         target.authorization, target.token
     );
-    let mut exit = Exit::Ok;
-    for check in preflight(Arc::new(target), &opts).await {
+    let checks = preflight(Arc::new(target), &opts).await;
+    match show(&checks, &mut std::io::stdout(), true) {
+        None => Exit::Ok,
+        Some(ProblemKind::Unreachable) => Exit::Unreachable,
+        Some(_) => Exit::Usage,
+    }
+}
+
+/// Prints each client's outcome (the passes only when `all`) and returns the worst problem.
+pub(super) fn show(
+    checks: &[ClientCheck],
+    out: &mut dyn std::io::Write,
+    all: bool,
+) -> Option<ProblemKind> {
+    let mut worst = None;
+    for check in checks {
         let client = check.client.as_str();
-        match check.problem {
-            None => println!("ok    {client} client: one normal flow with S256 completed"),
-            Some(p) => {
-                println!("FAIL  {client} client: {}\n      → {}", p.reason, p.hint);
-                if p.unreachable {
-                    exit = Exit::Unreachable;
-                } else if exit == Exit::Ok {
-                    exit = Exit::Usage;
-                }
-            }
+        let _ = match &check.problem {
+            None if all => writeln!(
+                out,
+                "ok    {client} client: one normal flow with S256 completed"
+            ),
+            None => Ok(()),
+            Some(p) => writeln!(
+                out,
+                "FAIL  {client} client: {}\n      → {}",
+                p.reason, p.hint
+            ),
+        };
+        let rank = |k: Option<ProblemKind>| match k {
+            None => 0,
+            Some(ProblemKind::MaybeDeviation) => 1,
+            Some(ProblemKind::Settings) => 2,
+            Some(ProblemKind::Unreachable) => 3,
+        };
+        let kind = check.problem.as_ref().map(|p| p.kind);
+        if rank(kind) > rank(worst) {
+            worst = kind;
         }
     }
-    exit
+    worst
 }

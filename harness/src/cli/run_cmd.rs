@@ -6,6 +6,7 @@ use clap::Args;
 
 use super::{Exit, load};
 use crate::defect::Defect;
+use crate::engine::preflight::ProblemKind;
 use crate::engine::{self, RunOptions};
 use crate::report::{ReportFormat, Sink, TerminalSink, file_sink};
 use crate::scenario::model::{Level, Profile, Technique};
@@ -33,7 +34,7 @@ pub(super) struct RunArgs {
     /// Seed of every random value (printed in every report); random by default.
     #[arg(long)]
     seed: Option<u64>,
-    /// FORMAT=PATH, FORMAT one of json, junit, markdown; repeatable.
+    /// FORMAT=PATH, FORMAT one of json, junit, markdown, html; repeatable.
     #[arg(long = "report", value_parser = parse_report)]
     reports: Vec<(ReportFormat, PathBuf)>,
     /// With the embedded server only: switch on a defect (repeatable), to see checks fail.
@@ -171,13 +172,35 @@ pub(super) async fn run(args: RunArgs) -> Exit {
             return Exit::Unreachable;
         }
     };
+    let target = Arc::new(target);
+    if server.is_none() {
+        // Preflight: a setting that breaks every flow stops here, as one line per client,
+        // instead of as a wall of scenario errors.
+        let checks = crate::engine::preflight::preflight(Arc::clone(&target), &opts).await;
+        match super::check_cmd::show(&checks, &mut std::io::stderr(), false) {
+            None => {}
+            Some(ProblemKind::MaybeDeviation) => eprintln!(
+                "note: the normal flow above failed at the token endpoint with the settings looking right; running the scenarios, which judge it"
+            ),
+            Some(ProblemKind::Settings) => {
+                eprintln!(
+                    "error: preflight failed: fix the target file (see `pkce-harness check --target`)"
+                );
+                return Exit::Usage;
+            }
+            Some(ProblemKind::Unreachable) => {
+                eprintln!("error: preflight failed: the target does not answer");
+                return Exit::Unreachable;
+            }
+        }
+    }
     let mut sinks: Vec<Box<dyn Sink + Send>> =
         vec![Box::new(TerminalSink::new(std::io::stdout(), args.quiet))];
     for (format, path) in args.reports {
         sinks.push(file_sink(format, path));
     }
     let mut sink_error = None;
-    let report = engine::run(&scenarios, Arc::new(target), &opts, &mut |event| {
+    let report = engine::run(&scenarios, target, &opts, &mut |event| {
         for s in &mut sinks {
             if let Err(e) = s.event(event) {
                 sink_error.get_or_insert(e.to_string());

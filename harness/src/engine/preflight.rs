@@ -27,8 +27,20 @@ pub struct Problem {
     pub reason: String,
     /// What to change in the target file, as far as the reason tells.
     pub hint: &'static str,
-    /// The server did not answer (rather than answered no).
-    pub unreachable: bool,
+    /// Whose the problem likely is.
+    pub kind: ProblemKind,
+}
+
+/// Whose a preflight problem likely is, which decides whether a run may go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// No answer: nothing can be judged.
+    Unreachable,
+    /// The target file's settings (login fields, secret, redirect URI): nothing can be judged.
+    Settings,
+    /// The settings look right and the server refused the token request: possibly the
+    /// server's own deviation, which the scenarios will judge.
+    MaybeDeviation,
 }
 
 /// Runs one normal flow per configured client.
@@ -53,7 +65,7 @@ pub async fn preflight(target: Arc<ResolvedTarget>, opts: &RunOptions) -> Vec<Cl
             client: r.client,
             problem: matches!(r.verdict, Verdict::Fail | Verdict::Error).then(|| Problem {
                 hint: hint(&r.reason),
-                unreachable: unreachable(&r.reason),
+                kind: kind(&r.reason),
                 reason: r.reason,
             }),
         })
@@ -63,6 +75,16 @@ pub async fn preflight(target: Arc<ResolvedTarget>, opts: &RunOptions) -> Vec<Cl
 /// Whether the reason is a request that got no answer.
 fn unreachable(reason: &str) -> bool {
     reason.contains("no complete response") || reason.contains("error sending request")
+}
+
+fn kind(reason: &str) -> ProblemKind {
+    if unreachable(reason) {
+        ProblemKind::Unreachable
+    } else if reason.starts_with("step 2 (token)") && !reason.contains("invalid_client") {
+        ProblemKind::MaybeDeviation
+    } else {
+        ProblemKind::Settings
+    }
 }
 
 /// The likeliest fix for a failed normal flow, read from its reason.
@@ -85,6 +107,27 @@ fn hint(reason: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_a_refused_token_request_with_good_settings_may_be_the_servers() {
+        use super::{ProblemKind::*, kind};
+        assert_eq!(
+            kind("step 2 (token): expected HTTP 200, got 400 (error invalid_grant)"),
+            MaybeDeviation
+        );
+        assert_eq!(
+            kind("step 2 (token): expected HTTP 200, got 401 (error invalid_client)"),
+            Settings
+        );
+        assert_eq!(
+            kind("step 1 (authorize): login did not reach the client within 12 requests"),
+            Settings
+        );
+        assert_eq!(
+            kind("step 1 (authorize): GET http://h/authorize: error sending request: x"),
+            Unreachable
+        );
+    }
+
     #[test]
     fn hints_follow_the_reason() {
         assert!(

@@ -327,3 +327,68 @@ fn check_names_the_bad_key_and_the_unreachable_server() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Against a served reference server: `check` passes every client; with a wrong secret in the
+/// target file, `run` stops at preflight with exit 2 and one line per broken client.
+#[test]
+fn run_stops_at_preflight_when_a_setting_breaks_every_flow() {
+    use std::io::BufRead;
+    let dir = std::env::temp_dir().join(format!("pkce-harness-pre-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let good = dir.join("good.yaml");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_pkce-harness"))
+        .args([
+            "serve-reference",
+            "--write-target",
+            &good.display().to_string(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("server starts");
+    let mut first = String::new();
+    let stdout = server.stdout.take().expect("stdout");
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("ready line");
+    assert!(first.starts_with("ready: "), "{first}");
+
+    let ok = harness(&["check", "--target", &good.display().to_string()]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stdout));
+    assert_eq!(
+        text(&ok.stdout).matches("\nok    ").count(),
+        4,
+        "{}",
+        text(&ok.stdout)
+    );
+
+    let text_of_good = std::fs::read_to_string(&good).expect("target written");
+    let bad = dir.join("bad.yaml");
+    let broken: String = text_of_good
+        .lines()
+        .map(|l| match l.find("client_secret: ") {
+            Some(i) => format!("{}client_secret: not-the-secret", &l[..i]),
+            None => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&bad, broken).expect("write");
+    let out = harness(&["run", "--target", &bad.display().to_string(), "-q"]);
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("FAIL  confidential client: step 2 (token): expected HTTP 200, got 401"),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: preflight failed: fix the target file"),
+        "{err}"
+    );
+    assert!(
+        text(&out.stdout).is_empty(),
+        "no scenario ran: {}",
+        text(&out.stdout)
+    );
+}
