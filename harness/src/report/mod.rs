@@ -1,6 +1,7 @@
 //! Report sinks: each turns the engine's [`Event`] stream into one output format. Adding a format
 //! is one file here and one [`ReportFormat`] variant.
 
+mod html;
 mod json;
 mod junit;
 mod markdown;
@@ -9,6 +10,7 @@ mod terminal;
 use std::io::Write;
 use std::path::PathBuf;
 
+pub use html::{HtmlSink, html_report};
 pub use json::JsonSink;
 pub use junit::{JunitSink, junit_xml};
 pub use markdown::{MarkdownSink, markdown_summary};
@@ -31,6 +33,8 @@ pub enum ReportFormat {
     Junit,
     /// A Markdown summary for a CI job page.
     Markdown,
+    /// A single-file HTML report with the evidence.
+    Html,
 }
 
 impl std::str::FromStr for ReportFormat {
@@ -40,8 +44,9 @@ impl std::str::FromStr for ReportFormat {
             "json" => Ok(Self::Json),
             "junit" => Ok(Self::Junit),
             "markdown" => Ok(Self::Markdown),
+            "html" => Ok(Self::Html),
             other => Err(format!(
-                "unknown report format {other:?}: expected json, junit or markdown"
+                "unknown report format {other:?}: expected json, junit, markdown or html"
             )),
         }
     }
@@ -53,6 +58,7 @@ pub fn file_sink(format: ReportFormat, path: PathBuf) -> Box<dyn Sink + Send> {
         ReportFormat::Json => Box::new(JsonSink::new(path)),
         ReportFormat::Junit => Box::new(JunitSink::new(path)),
         ReportFormat::Markdown => Box::new(MarkdownSink::new(path)),
+        ReportFormat::Html => Box::new(HtmlSink::new(path)),
     }
 }
 

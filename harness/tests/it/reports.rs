@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use pkce_harness::defect::Defect;
 use pkce_harness::engine::{self, Event, RunOptions};
-use pkce_harness::report::{Sink, TerminalSink, junit_xml, markdown_summary};
+use pkce_harness::report::{Sink, TerminalSink, html_report, junit_xml, markdown_summary};
 use pkce_harness::server::{ReferenceServer, ServerConfig};
 use pkce_harness::verdict::RunReport;
 
@@ -86,6 +86,7 @@ fn settings() -> insta::Settings {
     s.add_filter(r"127\.0\.0\.1:\d{4,5}", "127.0.0.1:[port]");
     s.add_filter(r"redacted\.[0-9a-f]{8}", "redacted.[fp]");
     s.add_filter(r#"time="[0-9.]+""#, r#"time="[t]""#);
+    s.add_filter(r"· \d+ ms<", "· [t] ms<");
     s.add_filter(r"(tx|csrf)=[A-Za-z0-9_-]{43}", "$1=[random]");
     s
 }
@@ -99,7 +100,7 @@ async fn terminal_json_and_junit_of_a_fixed_run() {
         insta::assert_snapshot!("terminal", run.terminal);
         insta::assert_snapshot!("junit", junit_xml(&run.report));
         insta::assert_snapshot!("markdown", markdown_summary(&run.report));
-        // The JSON report, its evidence cut to method, URL and status.
+        // The JSON and HTML reports, their evidence cut to method, URL and status.
         let mut brief = run.report.clone();
         for r in &mut brief.results {
             r.duration_ms = 0;
@@ -114,6 +115,7 @@ async fn terminal_json_and_junit_of_a_fixed_run() {
             "json",
             serde_json::to_string_pretty(&brief).expect("serialises")
         );
+        insta::assert_snapshot!("html", html_report(&brief));
     });
 
     // The JSON report reads back into the strict types it was written from.
@@ -123,10 +125,11 @@ async fn terminal_json_and_junit_of_a_fixed_run() {
 
     // No secret in any output, evidence included.
     let all = format!(
-        "{}{}{}{}",
+        "{}{}{}{}{}",
         run.terminal,
         junit_xml(&run.report),
         markdown_summary(&run.report),
+        html_report(&run.report),
         text
     );
     for secret in &run.secrets {
@@ -184,10 +187,11 @@ async fn no_secret_of_a_whole_library_run_appears_in_any_report() {
         canaries.extend(handed_out);
         server.stop().await;
         let all = format!(
-            "{}{}{}{}",
+            "{}{}{}{}{}",
             String::from_utf8_lossy(&terminal.into_inner()),
             junit_xml(&report),
             markdown_summary(&report),
+            html_report(&report),
             serde_json::to_string(&report).expect("serialises")
         );
         for canary in canaries.iter().filter(|c| c.len() >= 16) {
@@ -198,4 +202,85 @@ async fn no_secret_of_a_whole_library_run_appears_in_any_report() {
             );
         }
     }
+}
+
+/// The HTML report of a whole-library run with failures, loaded in headless Chromium: it renders
+/// (the filters' markup is in the DOM) and logs no console error. Chromium is found as
+/// `$PKCE_HARNESS_BROWSER` or `chromium` on the PATH; `.ci/run` installs it. Without one the
+/// check says so on stderr, and under `CI` it fails rather than pass unseen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_html_report_renders_in_chromium_without_console_errors() {
+    let browser = std::env::var("PKCE_HARNESS_BROWSER").unwrap_or_else(|_| "chromium".into());
+    let present = std::process::Command::new(&browser)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !present {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the browser check: install Debian's chromium or set PKCE_HARNESS_BROWSER"
+        );
+        eprintln!(
+            "browser check NOT run: no {browser} (install Debian's chromium or set PKCE_HARNESS_BROWSER)"
+        );
+        return;
+    }
+    let _heavy = super::HEAVY.lock().await;
+    let server = ReferenceServer::start(ServerConfig {
+        defects: BTreeSet::from([Defect::AcceptsWrongVerifier, Defect::NoCacheHeaders]),
+        ..ServerConfig::default()
+    })
+    .await
+    .expect("server starts");
+    let target = engine::resolve(
+        server.target_file(),
+        Default::default(),
+        &Default::default(),
+    )
+    .await
+    .expect("resolves");
+    let report = engine::run(
+        &super::library(),
+        Arc::new(target),
+        &RunOptions {
+            seed: 5,
+            ..RunOptions::default()
+        },
+        &mut |_| {},
+    )
+    .await;
+    server.stop().await;
+    assert!(report.summary.failed > 0);
+    let dir = std::env::temp_dir().join(format!("pkce-harness-html-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let page = dir.join("report.html");
+    std::fs::write(&page, html_report(&report)).expect("write");
+    let out = std::process::Command::new(&browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--enable-logging=stderr",
+            "--log-level=0",
+            &format!("--user-data-dir={}", dir.join("profile").display()),
+            "--dump-dom",
+            &format!("file://{}", page.display()),
+        ])
+        .output()
+        .expect("chromium runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        dom.contains("class=\"filters\""),
+        "the report rendered: {log}"
+    );
+    assert_eq!(
+        dom.matches("<details class=\"s\"").count(),
+        report.results.len(),
+        "one block per result"
+    );
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:#?}");
 }

@@ -1,0 +1,222 @@
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use super::{Sink, write_file};
+use crate::engine::Event;
+use crate::requirements::{bug_by_id, requirement};
+use crate::verdict::{Exchange, RunReport, ScenarioResult, Verdict};
+
+/// Writes a single-file HTML report when the run is done: no external assets, so it can be
+/// attached to an audit or a CI artifact and opened anywhere. Overview by specification,
+/// filters by verdict, and per scenario its requirements' text, reason and redacted exchanges.
+pub struct HtmlSink {
+    path: PathBuf,
+}
+
+impl HtmlSink {
+    /// A sink writing to `path`.
+    pub fn new(path: PathBuf) -> Self {
+        Self { path }
+    }
+}
+
+impl Sink for HtmlSink {
+    fn event(&mut self, event: &Event) -> std::io::Result<()> {
+        if let Event::Done(report) = event {
+            write_file(&self.path, html_report(report).as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const VERDICTS: [Verdict; 6] = [
+    Verdict::Fail,
+    Verdict::Error,
+    Verdict::Warn,
+    Verdict::Info,
+    Verdict::Skip,
+    Verdict::Pass,
+];
+
+const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1b1f24;background:#f6f8fa}
+header{background:#24292f;color:#fff;padding:16px 24px}header h1{margin:0 0 4px;font-size:20px}
+main{padding:16px 24px;max-width:1200px}.warn-banner{background:#fff3cd;border:1px solid #e0c060;padding:8px 12px;margin:12px 0}
+table{border-collapse:collapse;background:#fff;margin:8px 0 16px}td,th{border:1px solid #d0d7de;padding:4px 10px;text-align:right}
+td:first-child,th:first-child{text-align:left}.v{display:inline-block;min-width:44px;text-align:center;border-radius:4px;padding:0 6px;font-weight:600;font-size:12px;color:#fff}
+.v-pass{background:#1a7f37}.v-fail{background:#cf222e}.v-error{background:#8250df}.v-warn{background:#bf8700}.v-info{background:#0969da}.v-skip{background:#6e7781}
+.filters label{margin-right:14px;cursor:pointer}details.s{background:#fff;border:1px solid #d0d7de;border-radius:6px;margin:6px 0;padding:6px 10px}
+details.s>summary{cursor:pointer}details.s .id{font-family:ui-monospace,monospace;margin:0 6px}.reason{margin:6px 0;font-weight:600}
+.req{margin:2px 0;color:#424a53}pre{background:#f6f8fa;border:1px solid #d0d7de;padding:6px;overflow-x:auto;white-space:pre-wrap;word-break:break-all;margin:4px 0}
+.ex{border-top:1px dashed #d0d7de;padding-top:4px;margin-top:6px}.muted{color:#6e7781}";
+
+const SCRIPT: &str = "document.querySelectorAll('.filters input').forEach(function(box){box.addEventListener('change',function(){document.querySelectorAll('details.s[data-verdict=\"'+box.value+'\"]').forEach(function(d){d.hidden=!box.checked;});});});";
+
+/// The HTML document for a run.
+pub fn html_report(report: &RunReport) -> String {
+    let s = &report.summary;
+    let mut h = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    let _ = write!(
+        h,
+        "<meta name=\"viewport\" content=\"width=device-width\"><title>pkce-harness: {}</title>\n<style>{STYLE}</style></head><body>\n",
+        esc(&report.target)
+    );
+    let _ = write!(
+        h,
+        "<header><h1>pkce-harness report</h1><div>Target <b>{}</b> · profile <b>{}</b> · seed <b>{}</b> · pkce-harness {}</div></header>\n<main>",
+        esc(&report.target),
+        report.profile.as_str(),
+        report.seed,
+        esc(&report.harness)
+    );
+    if report.insecure {
+        h.push_str("<div class=\"warn-banner\">TLS certificates were <b>not verified</b> (<code>--insecure</code>).</div>");
+    }
+    let _ = write!(
+        h,
+        "<p>{} scenarios: {} passed, <b>{} failed</b>, {} warned, {} info, {} skipped, {} errors. Replay with <code>--seed {}</code>.</p>",
+        s.total, s.passed, s.failed, s.warned, s.info, s.skipped, s.errors, report.seed
+    );
+    overview(&mut h, report);
+    h.push_str("<div class=\"filters\">Show: ");
+    for v in VERDICTS {
+        let count = report.results.iter().filter(|r| r.verdict == v).count();
+        let _ = write!(
+            h,
+            "<label><input type=\"checkbox\" value=\"{0}\" checked> <span class=\"v v-{0}\">{0}</span> {count}</label>",
+            v.as_str()
+        );
+    }
+    h.push_str("</div>\n");
+    let mut ordered: Vec<&ScenarioResult> = report.results.iter().collect();
+    ordered.sort_by_key(|r| (VERDICTS.iter().position(|v| *v == r.verdict), r.id.clone()));
+    for r in ordered {
+        scenario(&mut h, r);
+    }
+    let _ = write!(h, "</main><script>{SCRIPT}</script></body></html>\n");
+    h
+}
+
+fn overview(h: &mut String, report: &RunReport) {
+    let mut by_spec: BTreeMap<&str, [usize; 6]> = BTreeMap::new();
+    for r in &report.results {
+        if let Some(i) = VERDICTS.iter().position(|v| *v == r.verdict) {
+            by_spec.entry(r.spec.as_str()).or_default()[i] += 1;
+        }
+    }
+    h.push_str("<table><tr><th>specification</th>");
+    for v in VERDICTS {
+        let _ = write!(h, "<th><span class=\"v v-{0}\">{0}</span></th>", v.as_str());
+    }
+    h.push_str("</tr>");
+    for (spec, counts) in by_spec {
+        let _ = write!(h, "<tr><td>{}</td>", esc(spec));
+        for n in counts {
+            let _ = write!(
+                h,
+                "<td>{}</td>",
+                if n == 0 { String::new() } else { n.to_string() }
+            );
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+}
+
+fn scenario(h: &mut String, r: &ScenarioResult) {
+    let v = r.verdict.as_str();
+    // Failures and errors open: they are what a reader came for.
+    let open = if matches!(r.verdict, Verdict::Fail | Verdict::Error) {
+        " open"
+    } else {
+        ""
+    };
+    let _ = write!(
+        h,
+        "<details class=\"s\" data-verdict=\"{v}\"{open}><summary><span class=\"v v-{v}\">{v}</span><span class=\"id\">{}</span>{}</summary>",
+        esc(&r.id),
+        esc(&r.title)
+    );
+    if !r.reason.is_empty() {
+        let _ = write!(h, "<div class=\"reason\">{}</div>", esc(&r.reason));
+    }
+    let _ = write!(
+        h,
+        "<div class=\"muted\">level {} · client {} · profile {} · {} ms</div>",
+        r.level.as_str(),
+        r.client.as_str(),
+        r.profile.as_str(),
+        r.duration_ms
+    );
+    for id in &r.requirements {
+        let text = match (requirement(id), bug_by_id(id)) {
+            (Some(req), _) => format!("{}: {}", req.source, req.summary),
+            (_, Some(bug)) => format!("{} ({}): {}", bug.ident, bug.product, bug.summary),
+            _ => String::new(),
+        };
+        let _ = write!(
+            h,
+            "<div class=\"req\"><b>{}</b> {}</div>",
+            esc(id),
+            esc(&text)
+        );
+    }
+    for g in &r.guards {
+        let _ = write!(h, "<div class=\"muted\">guard: {}</div>", esc(g));
+    }
+    for e in &r.evidence {
+        exchange(h, e);
+    }
+    h.push_str("</details>\n");
+}
+
+fn exchange(h: &mut String, e: &Exchange) {
+    let status = e
+        .status
+        .map_or_else(|| "no response".to_owned(), |s| s.to_string());
+    let _ = write!(
+        h,
+        "<div class=\"ex\"><b>{}</b> {} <code>{}</code> → <b>{}</b>",
+        esc(&e.step),
+        esc(&e.method),
+        esc(&e.url),
+        esc(&status)
+    );
+    if let Some(err) = &e.error {
+        let _ = write!(h, " <span class=\"muted\">{}</span>", esc(err));
+    }
+    let block = |h: &mut String, headers: &[(String, String)], body: &Option<String>| {
+        if headers.is_empty() && body.is_none() {
+            return;
+        }
+        let mut text = String::new();
+        for (k, v) in headers {
+            let _ = writeln!(text, "{k}: {v}");
+        }
+        if let Some(b) = body {
+            if !headers.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(b);
+        }
+        let _ = write!(h, "<pre>{}</pre>", esc(&text));
+    };
+    block(h, &e.request_headers, &e.request_body);
+    block(h, &e.response_headers, &e.response_body);
+    h.push_str("</div>\n");
+}
