@@ -108,7 +108,7 @@ pub fn html_report(report: &RunReport) -> String {
     for r in ordered {
         scenario(&mut h, r);
     }
-    let _ = write!(h, "</main><script>{SCRIPT}</script></body></html>\n");
+    let _ = writeln!(h, "</main><script>{SCRIPT}</script></body></html>");
     h
 }
 
