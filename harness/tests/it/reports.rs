@@ -284,3 +284,71 @@ async fn the_html_report_renders_in_chromium_without_console_errors() {
     let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:#?}");
 }
+
+/// An external checker: `$env_var`, or `default` on the PATH. Without it the check says so on
+/// stderr and is not run, except under `CI`, where it fails rather than pass unseen.
+fn external_tool(env_var: &str, default: &str, package: &str) -> Option<String> {
+    let tool = std::env::var(env_var).unwrap_or_else(|_| default.into());
+    let present = std::process::Command::new(&tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if present {
+        return Some(tool);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must run this check: install {package} or set {env_var}"
+    );
+    eprintln!("check NOT run: no {tool} (install {package} or set {env_var})");
+    None
+}
+
+/// The JUnit XML of a run with every verdict validates against the schema CI systems read
+/// (`fixtures/schemas/junit.xsd`, after Jenkins' junit-10), with xmllint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_junit_report_validates_against_the_ci_schema() {
+    let Some(xmllint) = external_tool("PKCE_HARNESS_XMLLINT", "xmllint", "Debian's libxml2-utils")
+    else {
+        return;
+    };
+    let _heavy = super::HEAVY.lock().await;
+    let run = fixed_run().await;
+    let kinds: BTreeSet<&str> = run
+        .report
+        .results
+        .iter()
+        .map(|r| r.verdict.as_str())
+        .collect();
+    assert!(
+        kinds.contains("fail") && kinds.contains("skip") && kinds.contains("pass"),
+        "{kinds:?}"
+    );
+    let dir = std::env::temp_dir().join(format!("pkce-harness-junit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("junit.xml");
+    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/schemas/junit.xsd");
+    let validate = |text: &str| {
+        std::fs::write(&file, text).expect("write");
+        std::process::Command::new(&xmllint)
+            .args(["--noout", "--schema", schema])
+            .arg(&file)
+            .output()
+            .expect("xmllint runs")
+    };
+    let xml = junit_xml(&run.report);
+    let out = validate(&xml);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The schema can fail: a count that is not a number, an outcome outside a testcase.
+    for broken in [
+        xml.replacen("tests=\"6\"", "tests=\"six\"", 1),
+        xml.replacen("<testsuite ", "<failure/><testsuite ", 1),
+    ] {
+        assert!(!validate(&broken).status.success(), "accepted: {broken}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
