@@ -8,7 +8,7 @@ use super::{Exit, load};
 use crate::defect::Defect;
 use crate::engine::preflight::ProblemKind;
 use crate::engine::{self, RunOptions};
-use crate::report::{ReportFormat, Sink, TerminalSink, file_sink};
+use crate::report::{ReportFormat, Sink, Style, TerminalSink, Verbosity, file_sink};
 use crate::scenario::model::{Level, Profile, Technique};
 use crate::server::{ReferenceServer, ServerConfig};
 use crate::target::load_target;
@@ -64,8 +64,30 @@ pub(super) struct RunArgs {
     #[arg(long, value_parser = parse_technique)]
     race_technique: Option<Technique>,
     /// Print only the summary.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "verbose")]
     quiet: bool,
+    /// Print every result with the exchanges it made.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+/// The terminal style for this process: colours on a terminal unless `NO_COLOR` is set, a live
+/// progress line on a terminal unless under `CI`, plain lines otherwise.
+fn terminal_style(quiet: bool, verbose: bool) -> Style {
+    use std::io::IsTerminal;
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let tty = std::io::stdout().is_terminal();
+    Style {
+        color: tty && !set("NO_COLOR"),
+        progress: tty && !set("CI"),
+        verbosity: if quiet {
+            Verbosity::Quiet
+        } else if verbose {
+            Verbosity::Verbose
+        } else {
+            Verbosity::Normal
+        },
+    }
 }
 
 fn parse_technique(s: &str) -> Result<Technique, String> {
@@ -194,8 +216,10 @@ pub(super) async fn run(args: RunArgs) -> Exit {
             }
         }
     }
-    let mut sinks: Vec<Box<dyn Sink + Send>> =
-        vec![Box::new(TerminalSink::new(std::io::stdout(), args.quiet))];
+    let mut sinks: Vec<Box<dyn Sink + Send>> = vec![Box::new(TerminalSink::with_style(
+        std::io::stdout(),
+        terminal_style(args.quiet, args.verbose),
+    ))];
     for (format, path) in args.reports {
         sinks.push(file_sink(format, path));
     }

@@ -14,7 +14,7 @@ pub use html::{HtmlSink, html_report};
 pub use json::JsonSink;
 pub use junit::{JunitSink, junit_xml};
 pub use markdown::{MarkdownSink, markdown_summary};
-pub use terminal::TerminalSink;
+pub use terminal::{Style, TerminalSink, Verbosity};
 
 use crate::engine::Event;
 

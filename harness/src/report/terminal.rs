@@ -6,17 +6,144 @@ use crate::engine::Event;
 use crate::scenario::model::Level;
 use crate::verdict::{RunReport, Verdict};
 
-/// Plain line output: a header, one line per result as it arrives (unless quiet), and a summary
-/// grouped by specification that names each failed `must` with its requirements.
+/// How much the terminal shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verbosity {
+    /// The summary only.
+    Quiet,
+    /// A line per result (on a live terminal: per result that is not a pass, under a progress
+    /// bar).
+    #[default]
+    Normal,
+    /// Every result, and under each the exchanges it made.
+    Verbose,
+}
+
+/// How the terminal output looks. The command line decides (is stdout a terminal, `CI`,
+/// `NO_COLOR`, `-q`/`-v`); the sink only follows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Style {
+    /// ANSI colours on the verdict tags.
+    pub color: bool,
+    /// A live progress line (done / total, failures so far), redrawn in place.
+    pub progress: bool,
+    /// How much to show.
+    pub verbosity: Verbosity,
+}
+
+/// Line output: a header, the results as they arrive, and a summary grouped by specification
+/// that names each failed `must` with its requirements.
 pub struct TerminalSink<W: Write> {
     out: W,
-    quiet: bool,
+    style: Style,
+    total: usize,
+    done: usize,
+    failed: usize,
 }
 
 impl<W: Write> TerminalSink<W> {
-    /// Writes to `out`; `quiet` prints only the summary.
+    /// Plain lines to `out`; `quiet` prints only the summary.
     pub fn new(out: W, quiet: bool) -> Self {
-        Self { out, quiet }
+        let verbosity = if quiet {
+            Verbosity::Quiet
+        } else {
+            Verbosity::Normal
+        };
+        Self::with_style(
+            out,
+            Style {
+                verbosity,
+                ..Style::default()
+            },
+        )
+    }
+
+    /// Output to `out` in `style`.
+    pub fn with_style(out: W, style: Style) -> Self {
+        Self {
+            out,
+            style,
+            total: 0,
+            done: 0,
+            failed: 0,
+        }
+    }
+
+    fn tag(&self, v: Verdict) -> String {
+        let tag = format!("{:<5}", v.as_str().to_uppercase());
+        if !self.style.color {
+            return tag;
+        }
+        let code = match v {
+            Verdict::Pass => "32",
+            Verdict::Fail => "1;31",
+            Verdict::Warn => "33",
+            Verdict::Info => "34",
+            Verdict::Skip => "2",
+            Verdict::Error => "1;35",
+        };
+        format!("\x1b[{code}m{tag}\x1b[0m")
+    }
+
+    fn clear_progress(&mut self) -> std::io::Result<()> {
+        if self.style.progress {
+            write!(self.out, "\r\x1b[2K")?;
+        }
+        Ok(())
+    }
+
+    fn draw_progress(&mut self) -> std::io::Result<()> {
+        if !self.style.progress || self.style.verbosity == Verbosity::Quiet {
+            return Ok(());
+        }
+        const WIDTH: usize = 30;
+        let filled = (self.done * WIDTH).checked_div(self.total).unwrap_or(0);
+        write!(
+            self.out,
+            "[{}{}] {}/{} done, {} failed",
+            "#".repeat(filled),
+            "-".repeat(WIDTH - filled),
+            self.done,
+            self.total,
+            self.failed
+        )?;
+        self.out.flush()
+    }
+
+    fn result(&mut self, r: &crate::verdict::ScenarioResult) -> std::io::Result<()> {
+        self.done += 1;
+        if r.verdict == Verdict::Fail {
+            self.failed += 1;
+        }
+        let shown = match self.style.verbosity {
+            Verbosity::Quiet => false,
+            Verbosity::Verbose => true,
+            // Under a progress bar, passes are counted, not listed.
+            Verbosity::Normal => !(self.style.progress && r.verdict == Verdict::Pass),
+        };
+        self.clear_progress()?;
+        if shown {
+            let tag = self.tag(r.verdict);
+            if r.reason.is_empty() {
+                writeln!(self.out, "{tag} {}", r.id)?;
+            } else {
+                writeln!(self.out, "{tag} {}: {}", r.id, r.reason)?;
+            }
+            if self.style.verbosity == Verbosity::Verbose {
+                for e in &r.evidence {
+                    let status = e.status.map_or_else(
+                        || e.error.clone().unwrap_or_else(|| "no response".into()),
+                        |s| s.to_string(),
+                    );
+                    writeln!(
+                        self.out,
+                        "      [{}] {} {} -> {status}",
+                        e.step, e.method, e.url
+                    )?;
+                }
+            }
+        }
+        self.draw_progress()
     }
 }
 
@@ -30,6 +157,7 @@ impl<W: Write> Sink for TerminalSink<W> {
                 profile,
                 insecure,
             } => {
+                self.total = *total;
                 writeln!(
                     self.out,
                     "pkce-harness: {total} checks against {target} (profile {}, seed {seed})",
@@ -41,18 +169,13 @@ impl<W: Write> Sink for TerminalSink<W> {
                         "WARNING: TLS certificates are NOT verified (--insecure)"
                     )?;
                 }
-                Ok(())
+                self.draw_progress()
             }
-            Event::Finished(r) if !self.quiet => {
-                let tag = r.verdict.as_str().to_uppercase();
-                if r.reason.is_empty() {
-                    writeln!(self.out, "{tag:<5} {}", r.id)
-                } else {
-                    writeln!(self.out, "{tag:<5} {}: {}", r.id, r.reason)
-                }
+            Event::Finished(r) => self.result(r),
+            Event::Done(report) => {
+                self.clear_progress()?;
+                summary(&mut self.out, report)
             }
-            Event::Finished(_) => Ok(()),
-            Event::Done(report) => summary(&mut self.out, report),
         }
     }
 }

@@ -392,3 +392,36 @@ fn run_stops_at_preflight_when_a_setting_breaks_every_flow() {
         text(&out.stdout)
     );
 }
+
+/// Piped output is plain (no escape codes, no progress line), `-v` lists each exchange, and
+/// `-q` with `-v` is a usage error.
+#[test]
+fn piped_output_is_plain_and_verbose_shows_the_exchanges() {
+    let out = harness(&[
+        "run",
+        "-v",
+        "--only",
+        "rfc8414/3.3-issuer-matches",
+        "--seed",
+        "1",
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        !stdout.contains('\x1b') && !stdout.contains('\r'),
+        "{stdout:?}"
+    );
+    assert!(
+        stdout.contains(
+            "PASS  rfc8414/3.3-issuer-matches\n      [1 (discovery)] GET http://127.0.0.1:"
+        ),
+        "{stdout}"
+    );
+    let both = harness(&["run", "-q", "-v"]);
+    assert_eq!(both.status.code(), Some(2));
+    assert!(
+        text(&both.stderr).contains("cannot be used with"),
+        "{}",
+        text(&both.stderr)
+    );
+}

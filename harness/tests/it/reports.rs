@@ -6,14 +6,27 @@ use std::sync::Arc;
 
 use pkce_harness::defect::Defect;
 use pkce_harness::engine::{self, Event, RunOptions};
-use pkce_harness::report::{Sink, TerminalSink, html_report, junit_xml, markdown_summary};
+use pkce_harness::report::{
+    Sink, Style, TerminalSink, Verbosity, html_report, junit_xml, markdown_summary,
+};
 use pkce_harness::server::{ReferenceServer, ServerConfig};
 use pkce_harness::verdict::RunReport;
 
 struct Run {
     report: RunReport,
+    /// The events in a stable order (results sorted by id), to render in any style.
+    events: Vec<Event>,
     terminal: String,
     secrets: Vec<String>,
+}
+
+/// The events rendered by a terminal sink in `style`.
+fn render(events: &[Event], style: Style) -> String {
+    let mut sink = TerminalSink::with_style(Vec::new(), style);
+    for e in events {
+        sink.event(e).expect("in-memory write");
+    }
+    String::from_utf8(sink.into_inner()).expect("utf-8")
 }
 
 async fn fixed_run() -> Run {
@@ -42,7 +55,7 @@ async fn fixed_run() -> Run {
         only: only.iter().map(ToString::to_string).collect(),
         ..RunOptions::default()
     };
-    let mut terminal = TerminalSink::new(Vec::new(), false);
+    let mut events = Vec::new();
     let mut finished = Vec::new();
     let report = engine::run(&library, Arc::new(target), &opts, &mut |e| {
         // Results arrive in completion order; the snapshot wants a stable order.
@@ -50,14 +63,10 @@ async fn fixed_run() -> Run {
             Event::Finished(r) => finished.push(r.clone()),
             Event::Done(_) => {
                 finished.sort_by(|a, b| a.id.cmp(&b.id));
-                for r in finished.drain(..) {
-                    terminal
-                        .event(&Event::Finished(r))
-                        .expect("in-memory write");
-                }
-                terminal.event(e).expect("in-memory write");
+                events.extend(finished.drain(..).map(Event::Finished));
+                events.push(e.clone());
             }
-            Event::Started { .. } => terminal.event(e).expect("in-memory write"),
+            Event::Started { .. } => events.push(e.clone()),
         }
     })
     .await;
@@ -68,16 +77,13 @@ async fn fixed_run() -> Run {
         .collect();
     secrets.push(pkce_harness::server::PASSWORD.to_owned());
     server.stop().await;
-    let terminal = String::from_utf8(terminal_into_inner(terminal)).expect("utf-8");
+    let terminal = render(&events, Style::default());
     Run {
         report,
+        events,
         terminal,
         secrets,
     }
-}
-
-fn terminal_into_inner(t: TerminalSink<Vec<u8>>) -> Vec<u8> {
-    t.into_inner()
 }
 
 fn settings() -> insta::Settings {
@@ -98,6 +104,25 @@ async fn terminal_json_and_junit_of_a_fixed_run() {
     let s = settings();
     s.bind(|| {
         insta::assert_snapshot!("terminal", run.terminal);
+        // On a live terminal: colours, a progress line redrawn in place (\r, erase line),
+        // passes counted rather than listed.
+        let live = Style {
+            color: true,
+            progress: true,
+            verbosity: Verbosity::Normal,
+        };
+        insta::assert_snapshot!(
+            "terminal_live",
+            render(&run.events, live)
+                .escape_debug()
+                .to_string()
+                .replace("\\n", "\n")
+        );
+        let verbose = Style {
+            verbosity: Verbosity::Verbose,
+            ..Style::default()
+        };
+        insta::assert_snapshot!("terminal_verbose", render(&run.events, verbose));
         insta::assert_snapshot!("junit", junit_xml(&run.report));
         insta::assert_snapshot!("markdown", markdown_summary(&run.report));
         // The JSON and HTML reports, their evidence cut to method, URL and status.
@@ -162,7 +187,15 @@ async fn no_secret_of_a_whole_library_run_appears_in_any_report() {
         )
         .await
         .expect("resolves");
-        let mut terminal = TerminalSink::new(Vec::new(), false);
+        // The most verbose terminal output: every result with its exchanges.
+        let mut terminal = TerminalSink::with_style(
+            Vec::new(),
+            Style {
+                color: true,
+                progress: true,
+                verbosity: Verbosity::Verbose,
+            },
+        );
         let report = engine::run(
             &library,
             Arc::new(target),
