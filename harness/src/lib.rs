@@ -10,6 +10,7 @@ pub mod pkce;
 pub mod redact;
 pub mod requirements;
 pub mod scenario;
+pub mod schema;
 pub mod target;
 pub mod verdict;
 

@@ -15,7 +15,7 @@ use crate::scenario::load::{LoadError, parse_yaml};
 use crate::scenario::model::{ClientKind, FormatVersion};
 
 /// A target file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TargetFile {
     /// The format version; only `1` exists.
@@ -42,7 +42,7 @@ pub struct TargetFile {
 }
 
 /// Explicit endpoints.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Endpoints {
     /// The authorization endpoint.
@@ -56,7 +56,7 @@ pub struct Endpoints {
 }
 
 /// The clients the scenarios use.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Clients {
     /// A public client (no secret).
@@ -79,7 +79,7 @@ impl Clients {
 }
 
 /// One client.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
     /// `client_id`.
@@ -98,7 +98,7 @@ pub struct ClientConfig {
 }
 
 /// RFC 7591 `token_endpoint_auth_method` values the harness speaks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthMethod {
     /// Public client: `client_id` in the body, no secret.
@@ -111,7 +111,7 @@ pub enum AuthMethod {
 }
 
 /// What the server claims. Defaults are the RFC 9700 position.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Policy {
     /// PKCE is required for confidential clients too.
@@ -139,7 +139,7 @@ impl Default for Policy {
 }
 
 /// How the harness gets past login and consent.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum LoginConfig {
     /// The server redirects straight back to the client.
@@ -149,7 +149,7 @@ pub enum LoginConfig {
 }
 
 /// The HTML form driver's settings.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FormLogin {
     /// Values to fill in by input name (hidden inputs keep their own values).
@@ -167,7 +167,7 @@ fn max_steps() -> usize {
 }
 
 /// Picks a form on a page.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FormSelector {
     /// The form's `id`.

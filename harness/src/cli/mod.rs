@@ -7,6 +7,7 @@ mod exit;
 mod list_cmd;
 mod pkce_cmd;
 mod run_cmd;
+mod schema_cmd;
 mod selftest_cmd;
 mod serve_cmd;
 mod validate_cmd;
@@ -44,6 +45,8 @@ enum Command {
     Selftest(selftest_cmd::SelftestArgs),
     /// Draft a baseline of known deviations from a JSON report.
     Baseline(baseline_cmd::BaselineArgs),
+    /// Print (or write) the JSON Schemas of the scenario and target file formats.
+    Schema(schema_cmd::SchemaArgs),
     /// The reference PKCE implementation: generate, derive and verify.
     Pkce(pkce_cmd::PkceArgs),
 }
@@ -66,6 +69,7 @@ pub fn main() -> ExitCode {
         Command::List(args) => list_cmd::run(args),
         Command::Validate(args) => validate_cmd::run(args),
         Command::Baseline(args) => baseline_cmd::run(args),
+        Command::Schema(args) => schema_cmd::run(args),
         Command::Run(args) => {
             runtime().map_or(Exit::Unreachable, |rt| rt.block_on(run_cmd::run(args)))
         }

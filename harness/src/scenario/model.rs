@@ -12,7 +12,7 @@ use serde::de::{self, Deserializer};
 use crate::defect::Defect;
 
 /// One scenario file.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     /// The format version; only `1` exists.
@@ -100,7 +100,18 @@ impl std::fmt::Display for RequirementId {
 
 /// RFC 2119 strength: an unmet `must` fails, an unmet `should` warns, an unmet `may` informs.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Deserialize,
+    serde::Serialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
@@ -126,7 +137,17 @@ impl Level {
 
 /// Which of the target's clients a flow uses.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Deserialize,
+    serde::Serialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum ClientKind {
@@ -151,7 +172,18 @@ impl ClientKind {
 
 /// The set of rules a verdict is judged by, where the specifications disagree.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, serde::Serialize,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Deserialize,
+    serde::Serialize,
+    schemars::JsonSchema,
 )]
 pub enum Profile {
     /// RFC 6749 + RFC 7636 as published.
@@ -196,7 +228,7 @@ impl std::str::FromStr for Profile {
 }
 
 /// A scenario's rule under one profile.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileOverride {
     /// The level under this profile.
@@ -206,7 +238,9 @@ pub struct ProfileOverride {
 }
 
 /// What a target must have for a scenario to apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Capability {
     /// A second confidential client is configured.
@@ -242,7 +276,7 @@ pub enum Capability {
 }
 
 /// Why a scenario exists (wycheproof's notes).
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Notes {
     /// The kind of bug: `missing-step`, `downgrade`, `replay`, `binding`, `format`, ...
@@ -258,7 +292,7 @@ pub struct Notes {
 }
 
 /// One exchange with the target.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     /// Fetch the RFC 8414 / OpenID metadata.
@@ -285,7 +319,7 @@ pub enum Step {
 
 /// `race:`: each trial runs a fresh authorization, then sends `count` identical token requests
 /// for its code, released together (see [`Technique`]).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RaceStep {
     /// Requests per burst (2..=200).
@@ -306,7 +340,7 @@ pub struct RaceStep {
 }
 
 /// How a burst of concurrent requests is released.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Technique {
     /// HTTP/1.1: one connection per request, the final bytes released in a tight loop.
@@ -333,7 +367,7 @@ fn one() -> usize {
 }
 
 /// `discovery:`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiscoveryStep {
     /// What the metadata response must show.
@@ -342,7 +376,7 @@ pub struct DiscoveryStep {
 }
 
 /// `authorize:`: an authorization request and everything up to the redirect back.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthorizeStep {
     /// The flow name later steps refer to; `main` by default.
@@ -384,7 +418,7 @@ fn yes() -> bool {
 }
 
 /// `pkce:` of an authorization request.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PkceSpec {
     /// `code_challenge_method`: `S256` by default.
@@ -432,7 +466,7 @@ impl<'de> Deserialize<'de> for crate::pkce::Method {
 }
 
 /// How a `code_challenge` is made.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChallengeSpec {
     /// Derived from the flow's fresh verifier with the method.
@@ -497,7 +531,7 @@ impl<'de> Deserialize<'de> for ValueSpec {
 }
 
 /// `redirect_uri:` of a request.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum RedirectSpec {
     /// The client's registered redirect URI (at the token endpoint: the one the flow used).
@@ -512,7 +546,9 @@ pub enum RedirectSpec {
 }
 
 /// The redirect URI mutation corpus (RFC 9700 §4.1.3; BUG-13..BUG-19).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum RedirectMutation {
     /// `?extra=1` appended.
@@ -545,7 +581,7 @@ pub enum RedirectMutation {
 }
 
 /// `state:` of an authorization request.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum StateSpec {
     /// A fresh random value.
@@ -560,7 +596,7 @@ pub enum StateSpec {
 }
 
 /// Changes to a request's parameters, applied after everything else.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Mutations {
     /// Set these (replacing any present).
@@ -575,7 +611,7 @@ pub struct Mutations {
 }
 
 /// What an authorization request must lead to.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthorizeExpect {
     /// How the request ends; a code by default.
@@ -632,7 +668,9 @@ impl Default for AuthorizeExpect {
 }
 
 /// How an authorization request ends.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum AuthOutcome {
     /// Redirected to the client with a code.
@@ -647,7 +685,7 @@ pub enum AuthOutcome {
 }
 
 /// `token:`: a token request for a flow's code.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenStep {
     /// The flow whose code is redeemed; `main` by default.
@@ -691,7 +729,7 @@ fn post() -> String {
 }
 
 /// Client authentication at the token endpoint.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum AuthSpec {
     /// The client's configured method (`none` for a public client).
@@ -714,7 +752,7 @@ pub enum AuthSpec {
 }
 
 /// The `code` of a token request.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum CodeSpec {
     /// The flow's code.
@@ -727,7 +765,7 @@ pub enum CodeSpec {
 }
 
 /// The `code_verifier` of a token request.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum VerifierSpec {
     /// The flow's verifier.
@@ -750,7 +788,7 @@ pub enum VerifierSpec {
 }
 
 /// `refresh:`: a refresh token grant.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshStep {
     /// The saved tokens whose refresh token is used; `main` by default.
@@ -769,7 +807,7 @@ pub struct RefreshStep {
 }
 
 /// `userinfo:`: a resource request with an access token.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceStep {
     /// The saved tokens; `main` by default.
@@ -781,7 +819,7 @@ pub struct ResourceStep {
 }
 
 /// `introspect:`: RFC 7662.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntrospectStep {
     /// The saved tokens; `main` by default.
@@ -796,7 +834,7 @@ pub struct IntrospectStep {
 }
 
 /// Access or refresh token.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenKind {
     /// The access token.
@@ -807,7 +845,7 @@ pub enum TokenKind {
 }
 
 /// `sleep:`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SleepStep {
     /// Seconds to wait.
@@ -819,7 +857,7 @@ pub struct SleepStep {
 }
 
 /// `probe:`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProbeStep {
     /// Which endpoint.
@@ -840,7 +878,7 @@ fn get() -> String {
 }
 
 /// A target endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Endpoint {
     /// The authorization endpoint.
@@ -850,7 +888,7 @@ pub enum Endpoint {
 }
 
 /// `codes:`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodesStep {
     /// How many codes to collect (2..=20).
@@ -863,7 +901,7 @@ pub struct CodesStep {
 
 /// What an HTTP response must show. Checks run strongest first: status, then error, then the
 /// rest, and the first that fails is reported alone.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpExpect {
     /// Acceptable status codes.
@@ -896,7 +934,7 @@ impl HttpExpect {
 }
 
 /// A header check.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HeaderMatch {
     /// The header is present.
@@ -910,7 +948,7 @@ pub enum HeaderMatch {
 }
 
 /// A JSON field check.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JsonMatch {
     /// The field is present and not null.

@@ -425,3 +425,68 @@ fn piped_output_is_plain_and_verbose_shows_the_exchanges() {
         text(&both.stderr)
     );
 }
+
+/// The committed JSON Schemas are the ones the types generate (regenerate with
+/// `pkce-harness schema --write fixtures/schemas`), every scenario of the library and every
+/// fixture target file validates against its schema and names it for editors, and the schemas
+/// reject what the loaders reject (an unknown key).
+#[test]
+fn schemas_are_current_and_accept_every_shipped_file() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let read = |p: &str| std::fs::read_to_string(format!("{root}/{p}")).expect(p);
+    assert_eq!(
+        read("fixtures/schemas/scenario.schema.json"),
+        pkce_harness::schema::scenario_schema(),
+        "scenario schema stale"
+    );
+    assert_eq!(
+        read("fixtures/schemas/target.schema.json"),
+        pkce_harness::schema::target_schema(),
+        "target schema stale"
+    );
+    let validator = |name: &str| {
+        let schema: serde_json::Value =
+            serde_json::from_str(&read(&format!("fixtures/schemas/{name}")))
+                .expect("schema is JSON");
+        jsonschema::validator_for(&schema).expect("schema compiles")
+    };
+    let (scenario, target) = (
+        validator("scenario.schema.json"),
+        validator("target.schema.json"),
+    );
+    let mut files = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from(format!("{root}/scenarios"))];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("scenario dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                files.push((path, &scenario, "scenario.schema.json"));
+            }
+        }
+    }
+    for entry in std::fs::read_dir(format!("{root}/fixtures/targets")).expect("targets") {
+        files.push((entry.expect("entry").path(), &target, "target.schema.json"));
+    }
+    assert!(files.len() > 80);
+    for (path, validator, name) in files {
+        let text = std::fs::read_to_string(&path).expect("file");
+        assert!(
+            text.starts_with("# yaml-language-server: $schema=")
+                && text.lines().next().is_some_and(|l| l.ends_with(name)),
+            "{} does not name its schema on its first line",
+            path.display()
+        );
+        let value: serde_json::Value = serde_saphyr::from_str(&text).expect("YAML");
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
+    }
+    let mut wrong: serde_json::Value =
+        serde_saphyr::from_str(&read("scenarios/rfc7636/4.6-wrong-verifier.yaml")).expect("YAML");
+    wrong["titel"] = "typo".into();
+    assert!(!scenario.is_valid(&wrong), "an unknown key is refused");
+}

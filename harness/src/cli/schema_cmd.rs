@@ -1,0 +1,46 @@
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::Exit;
+use crate::schema::{scenario_schema, target_schema};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Kind {
+    Scenario,
+    Target,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct SchemaArgs {
+    /// Which file format to print.
+    #[arg(value_enum, required_unless_present = "write")]
+    kind: Option<Kind>,
+    /// Write both schemas into this folder (scenario.schema.json, target.schema.json).
+    #[arg(long)]
+    write: Option<PathBuf>,
+}
+
+/// Prints or writes the JSON Schemas of the scenario and target file formats.
+pub(super) fn run(args: SchemaArgs) -> Exit {
+    if let Some(dir) = &args.write {
+        for (name, text) in [
+            ("scenario.schema.json", scenario_schema()),
+            ("target.schema.json", target_schema()),
+        ] {
+            let path = dir.join(name);
+            if let Err(e) = std::fs::write(&path, text) {
+                eprintln!("error: {}: {e}", path.display());
+                return Exit::Usage;
+            }
+            eprintln!("wrote {}", path.display());
+        }
+        return Exit::Ok;
+    }
+    match args.kind {
+        Some(Kind::Scenario) => print!("{}", scenario_schema()),
+        Some(Kind::Target) => print!("{}", target_schema()),
+        None => {}
+    }
+    Exit::Ok
+}
