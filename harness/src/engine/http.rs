@@ -174,6 +174,11 @@ impl HttpClient {
         })
     }
 
+    /// How this client verifies TLS (the race step opens its own connections the same way).
+    pub fn tls(&self) -> &Tls {
+        &self.tls
+    }
+
     /// A client with the same settings and an empty cookie jar (a new browser session).
     pub fn fresh_session(&self) -> Result<Self, HttpError> {
         Self::new(self.limits, &self.tls)

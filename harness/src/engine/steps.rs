@@ -880,11 +880,14 @@ async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
         let form = req.form.clone().unwrap_or_default();
         let burst = super::race::burst(
             ctx.race_technique.or(r.technique),
-            &req.url,
-            &req.headers,
-            &form,
-            r.count,
-            Duration::from_secs(10),
+            super::race::BurstRequest {
+                url: &req.url,
+                headers: &req.headers,
+                form: &form,
+                count: r.count,
+                timeout: Duration::from_secs(10),
+                tls: ctx.http.tls(),
+            },
         )
         .await
         .map_err(Halt::Error)?;

@@ -26,11 +26,6 @@ impl Gate {
         *self.lock() = Some(Vec::new());
     }
 
-    /// The bytes kept so far (a copy), to see whether everything expected is there.
-    pub fn held(&self) -> Vec<u8> {
-        self.lock().clone().unwrap_or_default()
-    }
-
     /// Sends everything kept in one `write` and opens the gate; returns how long the call took.
     /// The socket is idle by then (the rest of each request went out well before), so the
     /// kernel takes the whole buffer at once; if it does not, the burst is not one packet and

@@ -3,21 +3,22 @@
 //! after a settle pause the final bytes are released in one tight loop. The spread is the time
 //! from the first to the last released byte.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use url::Url;
 
-use super::{Burst, Technique};
+use super::{Burst, BurstRequest, Technique, conn};
 
-/// Sends `count` copies of a form POST to `url`, released together by last-byte sync.
-pub async fn burst(
-    url: &Url,
-    headers: &[(String, String)],
-    form: &str,
-    count: usize,
-    timeout: Duration,
-) -> Result<Burst, String> {
+/// Sends `req.count` copies of the form POST, released together by last-byte sync.
+pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
+    let BurstRequest {
+        url,
+        headers,
+        form,
+        count,
+        timeout,
+        tls,
+    } = req;
     let (host, port) = super::host_port(url)?;
     let mut target = url.path().to_owned();
     if let Some(q) = url.query() {
@@ -45,7 +46,7 @@ pub async fn burst(
 
     let mut streams = Vec::with_capacity(count);
     for _ in 0..count {
-        streams.push(super::connect(host, port, timeout).await?);
+        streams.push(conn::open(url, tls, &[conn::HTTP11], timeout).await?);
     }
     for s in &mut streams {
         s.write_all(head)
@@ -58,11 +59,9 @@ pub async fn burst(
     let start = Instant::now();
     let mut end = start;
     for s in &mut streams {
-        // One byte into an empty socket buffer: try_write does not wait.
-        match s.try_write(last) {
-            Ok(1) => {}
-            _ => s.write_all(last).await.map_err(|e| e.to_string())?,
-        }
+        // One byte (one TLS record) into an empty socket buffer: ready at the first poll.
+        s.write_all(last).await.map_err(|e| e.to_string())?;
+        s.flush().await.map_err(|e| e.to_string())?;
         end = Instant::now();
     }
     let spread = end - start;

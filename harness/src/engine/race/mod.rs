@@ -3,10 +3,12 @@
 //!
 //! Two techniques. [`single_packet`] (HTTP/2): N streams on one connection, their final DATA
 //! frames held and written in one `write`, so they arrive in one TCP segment and the server
-//! reads them together; chosen automatically when the target speaks HTTP/2 (probed with the
-//! prior-knowledge preface on cleartext). [`last_byte`] (HTTP/1.1): N connections, each
-//! request's final byte released in a tight loop; the fallback for HTTP/1.1-only servers.
+//! reads them together; chosen automatically when the target speaks HTTP/2 (ALPN `h2` over TLS,
+//! the prior-knowledge preface on cleartext). [`last_byte`] (HTTP/1.1): N connections, each
+//! request's final byte released in a tight loop; the fallback for HTTP/1.1-only servers. Both
+//! work over TLS, verified as every other request is.
 
+mod conn;
 mod gate;
 mod last_byte;
 mod single_packet;
@@ -17,6 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use url::Url;
 
+use crate::engine::http::Tls;
 pub use crate::scenario::model::Technique;
 
 /// The outcome of one burst.
@@ -36,37 +39,49 @@ pub struct Burst {
 /// has reached the server and been parsed up to what is missing.
 const SETTLE: Duration = Duration::from_millis(50);
 
-/// Sends `count` copies of a form POST to `url` with `technique`, or the best one the target
+/// One burst: what to send, where, and how TLS is verified.
+#[derive(Debug, Clone, Copy)]
+pub struct BurstRequest<'a> {
+    /// The token endpoint.
+    pub url: &'a Url,
+    /// Extra headers (client authentication).
+    pub headers: &'a [(String, String)],
+    /// The form body.
+    pub form: &'a str,
+    /// Requests in the burst.
+    pub count: usize,
+    /// Per connection and per response.
+    pub timeout: Duration,
+    /// TLS verification, as for every other request.
+    pub tls: &'a Tls,
+}
+
+/// Sends `req.count` copies of the form POST with `technique`, or the best one the target
 /// speaks when `None`.
-pub async fn burst(
-    technique: Option<Technique>,
-    url: &Url,
-    headers: &[(String, String)],
-    form: &str,
-    count: usize,
-    timeout: Duration,
-) -> Result<Burst, String> {
-    if url.scheme() != "http" {
-        return Err(format!(
-            "the race step speaks cleartext HTTP only (TLS is not implemented for bursts); {} is {}",
-            crate::engine::http::without_query(url),
-            url.scheme()
-        ));
+pub async fn burst(technique: Option<Technique>, req: BurstRequest<'_>) -> Result<Burst, String> {
+    if !matches!(req.url.scheme(), "http" | "https") {
+        return Err(format!("the race step speaks HTTP; {} is not", req.url));
     }
     let technique = match technique {
         Some(t) => t,
-        None => {
-            let (host, port) = host_port(url)?;
-            if speaks_h2c(host, port, timeout).await {
-                Technique::H2SinglePacket
-            } else {
-                Technique::LastByte
-            }
-        }
+        None if speaks_h2(&req).await => Technique::H2SinglePacket,
+        None => Technique::LastByte,
     };
     match technique {
-        Technique::LastByte => last_byte::burst(url, headers, form, count, timeout).await,
-        Technique::H2SinglePacket => single_packet::burst(url, headers, form, count, timeout).await,
+        Technique::LastByte => last_byte::burst(req).await,
+        Technique::H2SinglePacket => single_packet::burst(req).await,
+    }
+}
+
+/// Whether the target speaks HTTP/2: ALPN over TLS, the prior-knowledge preface on cleartext.
+async fn speaks_h2(req: &BurstRequest<'_>) -> bool {
+    if req.url.scheme() == "https" {
+        let probe = conn::open(req.url, req.tls, &[conn::H2, conn::HTTP11], req.timeout);
+        return probe.await.is_ok_and(|c| c.alpn_h2);
+    }
+    match host_port(req.url) {
+        Ok((host, port)) => speaks_h2c(host, port, req.timeout).await,
+        Err(_) => false,
     }
 }
 

@@ -1,40 +1,48 @@
 //! HTTP/2 single-packet: N streams on one connection, each sent but for the last byte of its
 //! body; after a settle pause the N final DATA frames are encoded with the gate held and leave
 //! in one `write`, so they share one TCP segment (loopback MTU 64 KiB; a few hundred bytes even
-//! for N = 200). The spread is the duration of that one call.
+//! for N = 200; over TLS, as records of the same write). The spread is the duration of that one
+//! call.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use url::Url;
 
-use super::gate::{Gate, GatedIo};
-use super::{Burst, Technique};
+use super::{Burst, BurstRequest, Technique, conn};
 
 /// The longest the h2 client may take to encode the final frames once they are queued.
 const ENCODE_LIMIT: Duration = Duration::from_secs(1);
 
-/// Sends `count` copies of a form POST to `url` over one HTTP/2 (prior knowledge) connection,
-/// their final DATA frames released in one write.
-pub async fn burst(
-    url: &Url,
-    headers: &[(String, String)],
-    form: &str,
-    count: usize,
-    timeout: Duration,
-) -> Result<Burst, String> {
+/// Sends `req.count` copies of the form POST over one HTTP/2 connection (ALPN `h2` over TLS,
+/// prior knowledge on cleartext), their final DATA frames released in one write.
+pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
+    let BurstRequest {
+        url,
+        headers,
+        form,
+        count,
+        timeout,
+        tls,
+    } = req;
     let (host, port) = super::host_port(url)?;
     let Some(split) = form.len().checked_sub(1) else {
         return Err("the race needs a request body to hold back".into());
     };
     let (head, last) = form.as_bytes().split_at(split);
-    let socket = Arc::new(super::connect(host, port, timeout).await?);
-    let gate = Arc::new(Gate::default());
-    let io = GatedIo {
-        socket: Arc::clone(&socket),
-        gate: Arc::clone(&gate),
-    };
+    let mut io = conn::open(url, tls, &[conn::H2], timeout).await?;
+    if url.scheme() == "https" && !io.alpn_h2 {
+        return Err(format!(
+            "{host}:{port} did not choose HTTP/2 (ALPN h2); use the last-byte technique"
+        ));
+    }
+    io.scan_h2();
+    let (socket, gate, ends) = (
+        Arc::clone(&io.socket),
+        Arc::clone(&io.gate),
+        Arc::clone(&io.stream_ends),
+    );
     let h2_err = |what: &str, e: h2::Error| format!("HTTP/2 {what} with {host}:{port}: {e}");
     let (client, connection) = tokio::time::timeout(
         timeout,
@@ -82,16 +90,19 @@ pub async fn burst(
         }
         tokio::time::sleep(super::SETTLE).await;
         gate.hold();
+        let before = ends.load(Ordering::SeqCst);
         for (_, send) in &mut streams {
             send.send_data(Bytes::copy_from_slice(last), true)
                 .map_err(|e| h2_err("final frame", e))?;
         }
         let deadline = Instant::now() + ENCODE_LIMIT;
-        while final_frames(&gate.held()) < count {
+        // The h2 client encodes the queued frames on its connection task; once it has written
+        // them all, the gate below any TLS holds every byte of them.
+        while ends.load(Ordering::SeqCst) - before < count {
             if Instant::now() > deadline {
                 return Err(format!(
                     "the HTTP/2 client encoded {} of {count} final frames within {ENCODE_LIMIT:?}",
-                    final_frames(&gate.held())
+                    ends.load(Ordering::SeqCst) - before
                 ));
             }
             tokio::task::yield_now().await;
@@ -143,32 +154,4 @@ pub async fn burst(
     .await;
     driver.abort();
     result
-}
-
-/// How many DATA frames with END_STREAM `bytes` holds (RFC 9113 §4.1: 24-bit length, type,
-/// flags, stream id). The gate is shut between frames, so `bytes` starts at a frame header.
-fn final_frames(bytes: &[u8]) -> usize {
-    let mut count = 0;
-    let mut rest = bytes;
-    while rest.len() >= 9 {
-        let len = usize::from(rest[0]) << 16 | usize::from(rest[1]) << 8 | usize::from(rest[2]);
-        if rest[3] == 0x0 && rest[4] & 0x1 != 0 {
-            count += 1;
-        }
-        rest = rest.get(9 + len..).unwrap_or_default();
-    }
-    count
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn counts_only_data_frames_that_end_a_stream() {
-        let data_end = [0, 0, 1, 0x0, 0x1, 0, 0, 0, 1, b'x'];
-        let data_more = [0, 0, 1, 0x0, 0x0, 0, 0, 0, 3, b'x'];
-        let window_update = [0, 0, 4, 0x8, 0x0, 0, 0, 0, 0, 0, 0, 1, 0];
-        let bytes = [&data_end[..], &window_update, &data_more, &data_end].concat();
-        assert_eq!(super::final_frames(&bytes), 2);
-        assert_eq!(super::final_frames(&bytes[..5]), 0);
-    }
 }
