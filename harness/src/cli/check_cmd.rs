@@ -1,11 +1,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Args;
 
 use super::Exit;
-use crate::engine::http::{Limits, Tls};
+use super::http_args::HttpArgs;
 use crate::engine::preflight::{ClientCheck, ProblemKind, preflight};
 use crate::engine::{self, RunOptions};
 use crate::target::load_target;
@@ -15,15 +14,8 @@ pub(super) struct CheckArgs {
     /// The target file to check.
     #[arg(long)]
     target: PathBuf,
-    /// Trust this CA certificate (PEM) besides the system's and the bundled roots; repeatable.
-    #[arg(long = "ca-cert")]
-    ca_certs: Vec<PathBuf>,
-    /// Do not verify TLS certificates.
-    #[arg(long)]
-    insecure: bool,
-    /// Seconds one HTTP request may take.
-    #[arg(long, default_value_t = 10.0)]
-    request_timeout: f64,
+    #[command(flatten)]
+    http: HttpArgs,
 }
 
 /// Loads the target file, fetches discovery and runs one normal flow per configured client,
@@ -38,30 +30,14 @@ pub(super) async fn run(args: CheckArgs) -> Exit {
         }
     };
     println!("ok    target file {}", args.target.display());
-    let mut ca_certs = Vec::new();
-    for path in &args.ca_certs {
-        match std::fs::read(path) {
-            Ok(pem) => ca_certs.push(pem),
-            Err(e) => {
-                eprintln!("error: --ca-cert {}: {e}", path.display());
-                return Exit::Usage;
-            }
-        }
-    }
-    if !(args.request_timeout.is_finite() && args.request_timeout > 0.0) {
-        eprintln!("error: --request-timeout must be a positive number of seconds");
-        return Exit::Usage;
-    }
+    let (limits, tls) = match args.http.load() {
+        Ok(l) => l,
+        Err(e) => return e,
+    };
     let opts = RunOptions {
         seed: 0,
-        limits: Limits {
-            request_timeout: Duration::from_secs_f64(args.request_timeout),
-            ..Limits::default()
-        },
-        tls: Tls {
-            ca_certs,
-            insecure: args.insecure,
-        },
+        limits,
+        tls,
         ..RunOptions::default()
     };
     let target = match engine::resolve(file, opts.limits, &opts.tls).await {

@@ -4,6 +4,7 @@
 mod baseline_cmd;
 mod check_cmd;
 mod exit;
+mod http_args;
 mod list_cmd;
 mod pkce_cmd;
 mod run_cmd;

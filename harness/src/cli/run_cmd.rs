@@ -1,9 +1,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Args;
 
+use super::http_args::{HttpArgs, positive_seconds};
 use super::{Exit, load};
 use crate::defect::Defect;
 use crate::engine::preflight::ProblemKind;
@@ -44,21 +44,11 @@ pub(super) struct RunArgs {
     /// the gate, unlisted and stale ones do.
     #[arg(long)]
     baseline: Option<PathBuf>,
-    /// Trust this CA certificate (PEM) besides the system's and the bundled roots; repeatable.
-    #[arg(long = "ca-cert")]
-    ca_certs: Vec<PathBuf>,
-    /// Do not verify TLS certificates. Every report records it.
-    #[arg(long)]
-    insecure: bool,
-    /// Seconds one HTTP request may take, connection to last byte.
-    #[arg(long, default_value_t = 10.0)]
-    request_timeout: f64,
+    #[command(flatten)]
+    http: HttpArgs,
     /// Seconds one scenario may take.
     #[arg(long, default_value_t = 60.0)]
     scenario_timeout: f64,
-    /// The most bytes of a response body read; the rest is dropped.
-    #[arg(long, default_value_t = 1 << 20)]
-    max_body: usize,
     /// How race steps send their bursts: last-byte or h2-single-packet (default: HTTP/2 where
     /// the target speaks it, else last-byte).
     #[arg(long, value_parser = parse_technique)]
@@ -125,39 +115,22 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         let mut b = [0u8; 8];
         getrandom::fill(&mut b).map_or(0, |()| u64::from_be_bytes(b))
     });
-    let mut ca_certs = Vec::new();
-    for path in &args.ca_certs {
-        match std::fs::read(path) {
-            Ok(pem) => ca_certs.push(pem),
-            Err(e) => {
-                eprintln!("error: --ca-cert {}: {e}", path.display());
-                return Exit::Usage;
-            }
-        }
-    }
-    for (name, v) in [
-        ("--request-timeout", args.request_timeout),
-        ("--scenario-timeout", args.scenario_timeout),
-    ] {
-        if !(v.is_finite() && v > 0.0) {
-            eprintln!("error: {name} must be a positive number of seconds, got {v}");
-            return Exit::Usage;
-        }
-    }
+    let loaded = args.http.load().and_then(|(limits, tls)| {
+        let scenario_timeout = positive_seconds("--scenario-timeout", args.scenario_timeout)?;
+        Ok((limits, tls, scenario_timeout))
+    });
+    let (limits, tls, scenario_timeout) = match loaded {
+        Ok(l) => l,
+        Err(e) => return e,
+    };
     let opts = RunOptions {
         profile: args.profile,
         seed,
         jobs: args.jobs,
         only: args.only,
-        limits: crate::engine::http::Limits {
-            request_timeout: Duration::from_secs_f64(args.request_timeout),
-            max_body: args.max_body,
-        },
-        scenario_timeout: Duration::from_secs_f64(args.scenario_timeout),
-        tls: crate::engine::http::Tls {
-            ca_certs,
-            insecure: args.insecure,
-        },
+        limits,
+        scenario_timeout,
+        tls,
         race_technique: args.race_technique,
     };
     let (file, server) = match (&args.target, args.defect.is_empty()) {

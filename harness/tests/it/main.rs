@@ -17,6 +17,29 @@ pub fn library() -> Vec<pkce_harness::scenario::Scenario> {
         .unwrap_or_else(|e| panic!("library does not load: {e:?}"))
 }
 
+/// The reference server with `defects` switched on, and its target resolved.
+pub async fn reference(
+    defects: std::collections::BTreeSet<pkce_harness::defect::Defect>,
+) -> (
+    pkce_harness::server::ReferenceServer,
+    pkce_harness::engine::ResolvedTarget,
+) {
+    let server = pkce_harness::server::ReferenceServer::start(pkce_harness::server::ServerConfig {
+        defects,
+        ..Default::default()
+    })
+    .await
+    .expect("server starts");
+    let target = pkce_harness::engine::resolve(
+        server.target_file(),
+        Default::default(),
+        &Default::default(),
+    )
+    .await
+    .expect("resolves");
+    (server, target)
+}
+
 /// Tests that each load both cores (whole-library runs, real servers) take this lock, so they
 /// run one at a time: run together, they slow each flow past the reference server's 1.5 s code
 /// lifetime and produce verdicts that say more about the test machine than the server.

@@ -174,19 +174,7 @@ async fn no_secret_of_a_whole_library_run_appears_in_any_report() {
     let _heavy = super::HEAVY.lock().await;
     let library = super::library();
     for defects in [BTreeSet::new(), BTreeSet::from([Defect::ReflectsChallenge])] {
-        let server = ReferenceServer::start(ServerConfig {
-            defects,
-            ..ServerConfig::default()
-        })
-        .await
-        .expect("server starts");
-        let target = engine::resolve(
-            server.target_file(),
-            Default::default(),
-            &Default::default(),
-        )
-        .await
-        .expect("resolves");
+        let (server, target) = super::reference(defects).await;
         // The most verbose terminal output: every result with its exchanges.
         let mut terminal = TerminalSink::with_style(
             Vec::new(),
@@ -259,19 +247,11 @@ async fn the_html_report_renders_in_chromium_without_console_errors() {
         return;
     }
     let _heavy = super::HEAVY.lock().await;
-    let server = ReferenceServer::start(ServerConfig {
-        defects: BTreeSet::from([Defect::AcceptsWrongVerifier, Defect::NoCacheHeaders]),
-        ..ServerConfig::default()
-    })
-    .await
-    .expect("server starts");
-    let target = engine::resolve(
-        server.target_file(),
-        Default::default(),
-        &Default::default(),
-    )
-    .await
-    .expect("resolves");
+    let (server, target) = super::reference(BTreeSet::from([
+        Defect::AcceptsWrongVerifier,
+        Defect::NoCacheHeaders,
+    ]))
+    .await;
     let report = engine::run(
         &super::library(),
         Arc::new(target),

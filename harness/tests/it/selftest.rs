@@ -6,7 +6,6 @@ use std::sync::Arc;
 use pkce_harness::defect::Defect;
 use pkce_harness::engine::{self, RunOptions};
 use pkce_harness::scenario::model::Profile;
-use pkce_harness::server::{ReferenceServer, ServerConfig};
 use pkce_harness::verdict::Verdict;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -38,18 +37,8 @@ async fn every_scenario_can_fail_and_every_defect_is_caught() {
 async fn the_clean_server_passes_under_every_profile() {
     let _heavy = super::HEAVY.lock().await;
     let library = super::library();
-    let server = ReferenceServer::start(ServerConfig::default())
-        .await
-        .expect("server starts");
-    let target = Arc::new(
-        engine::resolve(
-            server.target_file(),
-            Default::default(),
-            &Default::default(),
-        )
-        .await
-        .expect("resolves"),
-    );
+    let (server, target) = super::reference(Default::default()).await;
+    let target = Arc::new(target);
     for profile in Profile::ALL {
         let opts = RunOptions {
             profile,
@@ -102,18 +91,8 @@ async fn twenty_runs_with_one_seed_give_identical_verdicts() {
         .into_iter()
         .filter(|s| !s.id.ends_with("code-expires") && !s.id.ends_with("after-delay"))
         .collect();
-    let server = ReferenceServer::start(ServerConfig::default())
-        .await
-        .expect("server starts");
-    let target = Arc::new(
-        engine::resolve(
-            server.target_file(),
-            Default::default(),
-            &Default::default(),
-        )
-        .await
-        .expect("resolves"),
-    );
+    let (server, target) = super::reference(Default::default()).await;
+    let target = Arc::new(target);
     let opts = RunOptions {
         seed: 20_260_125,
         ..RunOptions::default()
@@ -177,19 +156,7 @@ async fn both_burst_techniques_catch_the_race_and_auto_picks_http2() {
             std::collections::BTreeSet::from([Defect::CodeRaceWindow]),
         ] {
             let racy = !defects.is_empty();
-            let server = ReferenceServer::start(ServerConfig {
-                defects,
-                ..ServerConfig::default()
-            })
-            .await
-            .expect("server starts");
-            let target = engine::resolve(
-                server.target_file(),
-                Default::default(),
-                &Default::default(),
-            )
-            .await
-            .expect("resolves");
+            let (server, target) = super::reference(defects).await;
             let opts = RunOptions {
                 seed: 58,
                 race_technique: technique,
