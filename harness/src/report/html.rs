@@ -1,34 +1,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
-use super::{Sink, write_file};
-use crate::engine::Event;
 use crate::requirements::{bug_by_id, requirement};
 use crate::verdict::{Exchange, RunReport, ScenarioResult, Verdict};
-
-/// Writes a single-file HTML report when the run is done: no external assets, so it can be
-/// attached to an audit or a CI artifact and opened anywhere. Overview by specification,
-/// filters by verdict, and per scenario its requirements' text, reason and redacted exchanges.
-pub struct HtmlSink {
-    path: PathBuf,
-}
-
-impl HtmlSink {
-    /// A sink writing to `path`.
-    pub fn new(path: PathBuf) -> Self {
-        Self { path }
-    }
-}
-
-impl Sink for HtmlSink {
-    fn event(&mut self, event: &Event) -> std::io::Result<()> {
-        if let Event::Done(report) = event {
-            write_file(&self.path, html_report(report).as_bytes())?;
-        }
-        Ok(())
-    }
-}
 
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -67,7 +41,9 @@ details.s>summary{cursor:pointer}details.s .id{font-family:ui-monospace,monospac
 
 const SCRIPT: &str = "document.querySelectorAll('.filters input').forEach(function(box){box.addEventListener('change',function(){document.querySelectorAll('details.s[data-verdict=\"'+box.value+'\"]').forEach(function(d){d.hidden=!box.checked;});});});";
 
-/// The HTML document for a run.
+/// The single-file HTML report of a run: no external assets, so it can be attached to an audit
+/// or a CI artifact and opened anywhere. Overview by specification, filters by verdict, and per
+/// scenario its requirements' text, reason and redacted exchanges (failures open).
 pub fn html_report(report: &RunReport) -> String {
     let s = &report.summary;
     let mut h = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");

@@ -1,33 +1,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
-use super::{Sink, write_file};
-use crate::engine::Event;
 use crate::verdict::{RunReport, Verdict};
-
-/// Writes JUnit XML when the run is done: one `<testsuite>` per specification folder; a failed
-/// `must` is a `<failure>`, a harness problem an `<error>`, a skip `<skipped>` with its reason;
-/// unmet `should`/`may` pass with the finding in `<system-out>`.
-pub struct JunitSink {
-    path: PathBuf,
-}
-
-impl JunitSink {
-    /// A sink writing to `path`.
-    pub fn new(path: PathBuf) -> Self {
-        Self { path }
-    }
-}
-
-impl Sink for JunitSink {
-    fn event(&mut self, event: &Event) -> std::io::Result<()> {
-        if let Event::Done(report) = event {
-            write_file(&self.path, junit_xml(report).as_bytes())?;
-        }
-        Ok(())
-    }
-}
 
 fn esc(s: &str) -> String {
     s.chars()
@@ -41,7 +15,9 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The JUnit document for a run.
+/// The JUnit document for a run: one `<testsuite>` per specification folder; a failed `must` is
+/// a `<failure>`, a harness problem an `<error>`, a skip `<skipped>` with its reason; unmet
+/// `should`/`may` pass with the finding in `<system-out>`.
 pub fn junit_xml(report: &RunReport) -> String {
     let mut suites: BTreeMap<&str, Vec<&crate::verdict::ScenarioResult>> = BTreeMap::new();
     for r in &report.results {

@@ -1,42 +1,17 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
-use super::{Sink, write_file};
-use crate::engine::Event;
 use crate::requirements::requirement;
 use crate::verdict::{RunReport, ScenarioResult, Verdict};
-
-/// Writes a Markdown summary when the run is done, sized for a CI job summary (GitHub's
-/// `$GITHUB_STEP_SUMMARY`, a merge-request note): the counts by specification, then each
-/// finding in one line with its requirements, then what could not be judged. Evidence stays in
-/// the JSON report.
-pub struct MarkdownSink {
-    path: PathBuf,
-}
-
-impl MarkdownSink {
-    /// A sink writing to `path`.
-    pub fn new(path: PathBuf) -> Self {
-        Self { path }
-    }
-}
-
-impl Sink for MarkdownSink {
-    fn event(&mut self, event: &Event) -> std::io::Result<()> {
-        if let Event::Done(report) = event {
-            write_file(&self.path, markdown_summary(report).as_bytes())?;
-        }
-        Ok(())
-    }
-}
 
 /// Table cells hold no pipes or line breaks.
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
-/// The Markdown summary of a run.
+/// The Markdown summary of a run, sized for a CI job summary (GitHub's `$GITHUB_STEP_SUMMARY`,
+/// a merge-request note): the counts by specification, then each finding in one line with its
+/// requirements, then what could not be judged. Evidence stays in the JSON report.
 pub fn markdown_summary(report: &RunReport) -> String {
     let s = &report.summary;
     let mut md = String::new();

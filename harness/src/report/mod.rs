@@ -1,5 +1,6 @@
-//! Report sinks: each turns the engine's [`Event`] stream into one output format. Adding a format
-//! is one file here and one [`ReportFormat`] variant.
+//! Reports: the terminal sink follows the engine's [`Event`] stream live; every file format is a
+//! function of the finished [`RunReport`], written by one [`file_sink`]. Adding a format is one
+//! file here (its render function) and one [`ReportFormat`] variant.
 
 mod html;
 mod json;
@@ -10,13 +11,14 @@ mod terminal;
 use std::io::Write;
 use std::path::PathBuf;
 
-pub use html::{HtmlSink, html_report};
-pub use json::JsonSink;
-pub use junit::{JunitSink, junit_xml};
-pub use markdown::{MarkdownSink, markdown_summary};
+pub use html::html_report;
+pub use json::json_report;
+pub use junit::junit_xml;
+pub use markdown::markdown_summary;
 pub use terminal::{Style, TerminalSink, Verbosity};
 
 use crate::engine::Event;
+use crate::verdict::RunReport;
 
 /// A consumer of engine events.
 pub trait Sink {
@@ -52,13 +54,29 @@ impl std::str::FromStr for ReportFormat {
     }
 }
 
-/// A sink that writes a file when the run is done.
+/// A sink that writes one file in `format` when the run is done.
 pub fn file_sink(format: ReportFormat, path: PathBuf) -> Box<dyn Sink + Send> {
-    match format {
-        ReportFormat::Json => Box::new(JsonSink::new(path)),
-        ReportFormat::Junit => Box::new(JunitSink::new(path)),
-        ReportFormat::Markdown => Box::new(MarkdownSink::new(path)),
-        ReportFormat::Html => Box::new(HtmlSink::new(path)),
+    let render = match format {
+        ReportFormat::Json => json_report,
+        ReportFormat::Junit => junit_xml,
+        ReportFormat::Markdown => markdown_summary,
+        ReportFormat::Html => html_report,
+    };
+    Box::new(FileSink { path, render })
+}
+
+/// Every file format is a function of the finished run; only the terminal follows the run live.
+struct FileSink {
+    path: PathBuf,
+    render: fn(&RunReport) -> String,
+}
+
+impl Sink for FileSink {
+    fn event(&mut self, event: &Event) -> std::io::Result<()> {
+        if let Event::Done(report) = event {
+            write_file(&self.path, (self.render)(report).as_bytes())?;
+        }
+        Ok(())
     }
 }
 
