@@ -14,8 +14,9 @@ use pkce_harness::scenario::{Scenario, parse_scenario};
 use pkce_harness::server::{ReferenceServer, ServerConfig};
 
 struct Trials {
-    /// Client side: first to last released final byte (one write for single-packet).
-    spreads_us: Vec<u64>,
+    /// Client side, the time the release took: last-byte, first to last of its N writes;
+    /// single-packet, its one write call (no spread between the frames in it).
+    release_us: Vec<u64>,
     /// Server side: first to last of the burst's requests reaching the token handler.
     arrivals_us: Vec<u64>,
     successes: Vec<u64>,
@@ -56,7 +57,7 @@ async fn trials(
     };
     let target = Arc::new(target);
     let mut out = Trials {
-        spreads_us: Vec::new(),
+        release_us: Vec::new(),
         arrivals_us: Vec::new(),
         successes: Vec::new(),
     };
@@ -85,19 +86,20 @@ async fn trials(
                     report.results.first().map(|r| &r.reason)
                 )
             });
-        let spread = body
-            .split("within ")
-            .nth(1)
+        // "within X µs" (last-byte) or "(the call took X µs)" (single-packet).
+        let release = ["within ", "took "]
+            .iter()
+            .find_map(|marker| body.split(marker).nth(1))
             .and_then(|s| s.split(' ').next())
             .and_then(|s| s.parse().ok())
-            .expect("spread in evidence");
+            .expect("release time in evidence");
         let ok = body
             .split("200×")
             .nth(1)
             .and_then(|s| s.split(|c: char| !c.is_ascii_digit()).next())
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
-        out.spreads_us.push(spread);
+        out.release_us.push(release);
         let arrivals = server.take_token_arrivals();
         let burst = &arrivals[arrivals.len().saturating_sub(count)..];
         let span = burst
@@ -130,7 +132,7 @@ fn main() {
             let name = technique.as_str();
             for n in [20, 100] {
                 let t = trials(technique, BTreeSet::new(), Duration::ZERO, n, 20).await;
-                println!("| {name} | N = {n}: client send spread / server arrival spread | 20 | median {} / {} µs, max {} / {} µs |", median(&t.spreads_us), median(&t.arrivals_us), t.spreads_us.iter().max().unwrap_or(&0), t.arrivals_us.iter().max().unwrap_or(&0));
+                println!("| {name} | N = {n}: client release time / server arrival spread | 20 | median {} / {} µs, max {} / {} µs |", median(&t.release_us), median(&t.arrivals_us), t.release_us.iter().max().unwrap_or(&0), t.arrivals_us.iter().max().unwrap_or(&0));
             }
             for (label, window) in [("1 ms", Duration::from_millis(1)), ("200 µs", Duration::from_micros(200))] {
                 let t = trials(technique, BTreeSet::from([Defect::CodeRaceWindow]), window, 20, 50).await;

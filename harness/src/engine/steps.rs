@@ -920,12 +920,13 @@ async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
                     .map(str::to_owned)
             })
             .collect();
-        let spread_us = burst.spread.as_micros();
+        let spread_us = burst.release.spread().as_micros();
         let summary = format!(
-            "trial {}: {} requests released by {} within {spread_us} µs: {} ({} distinct access tokens)",
+            "trial {}: {} requests released by {} {}: {} ({} distinct access tokens)",
             trial + 1,
             r.count,
             burst.technique.as_str(),
+            burst.release.describe(),
             super::race::tally(&burst.statuses),
             distinct.len()
         );
@@ -944,15 +945,21 @@ async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
         }
     }
     spreads.sort_unstable();
+    let release = match technique {
+        Some(Technique::H2SinglePacket) => "each burst in one write, no send spread".to_owned(),
+        _ => format!(
+            "send spread median {} µs, max {} µs",
+            spreads[spreads.len() / 2],
+            spreads.last().copied().unwrap_or(0)
+        ),
+    };
     let note = format!(
-        "race: {} of up to {} trial(s) x {} requests, technique {}, successes per trial {:?}, send spread median {} µs, max {} µs",
+        "race: {} of up to {} trial(s) x {} requests, technique {}, successes per trial {:?}, {release}",
         per_trial.len(),
         r.trials,
         r.count,
         technique.map_or("none", Technique::as_str),
         per_trial,
-        spreads[spreads.len() / 2],
-        spreads.last().copied().unwrap_or(0)
     );
     let worst = per_trial.iter().copied().max().unwrap_or(0);
     if r.save_as.is_some() && per_trial.last() == Some(&0) {

@@ -26,18 +26,19 @@ impl Gate {
         *self.lock() = Some(Vec::new());
     }
 
-    /// Sends everything kept in one `write` and opens the gate; returns how long the call took.
+    /// Sends everything kept in one `write` and opens the gate; returns the bytes sent and how
+    /// long the call took.
     /// The socket is idle by then (the rest of each request went out well before), so the
     /// kernel takes the whole buffer at once; if it does not, the burst is not one packet and
     /// that is an error rather than a quietly wider window.
-    pub fn release(&self, socket: &TcpStream) -> Result<Duration, String> {
+    pub fn release(&self, socket: &TcpStream) -> Result<(usize, Duration), String> {
         let mut held = self.lock();
         let bytes = held.take().unwrap_or_default();
         let start = Instant::now();
         let written = socket.try_write(&bytes);
         let took = start.elapsed();
         match written {
-            Ok(n) if n == bytes.len() => Ok(took),
+            Ok(n) if n == bytes.len() => Ok((n, took)),
             Ok(n) => Err(format!(
                 "the socket took {n} of the burst's {} bytes in one write",
                 bytes.len()

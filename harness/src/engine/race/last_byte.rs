@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{Burst, BurstRequest, Technique, conn};
+use super::{Burst, BurstRequest, Release, Technique, conn};
 
 /// Sends `req.count` copies of the form POST, released together by last-byte sync.
 pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
@@ -64,7 +64,9 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
         s.flush().await.map_err(|e| e.to_string())?;
         end = Instant::now();
     }
-    let spread = end - start;
+    let release = Release::Loop {
+        spread: end - start,
+    };
     let mut tasks = tokio::task::JoinSet::new();
     for (i, mut s) in streams.into_iter().enumerate() {
         tasks.spawn(async move {
@@ -105,6 +107,6 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
         technique: Technique::LastByte,
         statuses,
         successes,
-        spread,
+        release,
     })
 }

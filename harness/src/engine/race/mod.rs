@@ -31,8 +31,47 @@ pub struct Burst {
     pub statuses: Vec<Option<u16>>,
     /// Bodies of the 200 responses (for the tokens they carry).
     pub successes: Vec<String>,
-    /// First to last released final byte (for a single packet: the one `write` call).
-    pub spread: Duration,
+    /// How the final bytes left.
+    pub release: Release,
+}
+
+/// How a burst's final bytes left the harness.
+#[derive(Debug, Clone, Copy)]
+pub enum Release {
+    /// One write per connection in a tight loop; `spread` is first to last write.
+    Loop {
+        /// First to last released final byte.
+        spread: Duration,
+    },
+    /// Every final frame in one write: no spread between them by construction.
+    OneWrite {
+        /// Bytes in the write.
+        bytes: usize,
+        /// How long the call took (on loopback it includes the kernel delivering the segment,
+        /// and waking an idle receiver).
+        call: Duration,
+    },
+}
+
+impl Release {
+    /// First to last released final byte.
+    pub fn spread(self) -> Duration {
+        match self {
+            Self::Loop { spread } => spread,
+            Self::OneWrite { .. } => Duration::ZERO,
+        }
+    }
+
+    /// "within 104 µs", "in one write of 230 bytes (the call took 12 µs)".
+    pub fn describe(self) -> String {
+        match self {
+            Self::Loop { spread } => format!("within {} µs", spread.as_micros()),
+            Self::OneWrite { bytes, call } => format!(
+                "in one write of {bytes} bytes (the call took {} µs)",
+                call.as_micros()
+            ),
+        }
+    }
 }
 
 /// Pause between sending all but the final bytes and releasing them, so every partial request

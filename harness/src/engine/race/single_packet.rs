@@ -1,8 +1,8 @@
 //! HTTP/2 single-packet: N streams on one connection, each sent but for the last byte of its
 //! body; after a settle pause the N final DATA frames are encoded with the gate held and leave
 //! in one `write`, so they share one TCP segment (loopback MTU 64 KiB; a few hundred bytes even
-//! for N = 200; over TLS, as records of the same write). The spread is the duration of that one
-//! call.
+//! for N = 200; over TLS, as records of the same write). There is no spread between them; the
+//! burst records the size of the write and how long the call took.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::{Burst, BurstRequest, Technique, conn};
+use super::{Burst, BurstRequest, Release, Technique, conn};
 
 /// The longest the h2 client may take to encode the final frames once they are queued.
 const ENCODE_LIMIT: Duration = Duration::from_secs(1);
@@ -107,7 +107,7 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
             }
             tokio::task::yield_now().await;
         }
-        let spread = gate.release(&socket)?;
+        let (bytes, call) = gate.release(&socket)?;
         let mut tasks = tokio::task::JoinSet::new();
         for (i, (response, send)) in streams.into_iter().enumerate() {
             tasks.spawn(async move {
@@ -148,7 +148,7 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
             technique: Technique::H2SinglePacket,
             statuses,
             successes,
-            spread,
+            release: Release::OneWrite { bytes, call },
         })
     }
     .await;
