@@ -1,10 +1,10 @@
 //! Concurrent redemption of one authorization code (REQ-58, BUG-12): N requests released at
 //! the same instant, so a server with a check-then-consume window issues tokens more than once.
 //!
-//! Two techniques. [`single_packet`] (HTTP/2): N streams on one connection, their final DATA
+//! Two techniques. `single_packet` (HTTP/2): N streams on one connection, their final DATA
 //! frames held and written in one `write`, so they arrive in one TCP segment and the server
 //! reads them together; chosen automatically when the target speaks HTTP/2 (ALPN `h2` over TLS,
-//! the prior-knowledge preface on cleartext). [`last_byte`] (HTTP/1.1): N connections, each
+//! the prior-knowledge preface on cleartext). `last_byte` (HTTP/1.1): N connections, each
 //! request's final byte released in a tight loop; the fallback for HTTP/1.1-only servers. Both
 //! work over TLS, verified as every other request is.
 
