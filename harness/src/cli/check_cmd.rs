@@ -67,7 +67,6 @@ pub(super) fn show(
     out: &mut dyn std::io::Write,
     all: bool,
 ) -> Option<ProblemKind> {
-    let mut worst = None;
     for check in checks {
         let client = check.client.as_str();
         let _ = match &check.problem {
@@ -82,16 +81,9 @@ pub(super) fn show(
                 p.reason, p.hint
             ),
         };
-        let rank = |k: Option<ProblemKind>| match k {
-            None => 0,
-            Some(ProblemKind::MaybeDeviation) => 1,
-            Some(ProblemKind::Settings) => 2,
-            Some(ProblemKind::Unreachable) => 3,
-        };
-        let kind = check.problem.as_ref().map(|p| p.kind);
-        if rank(kind) > rank(worst) {
-            worst = kind;
-        }
     }
-    worst
+    checks
+        .iter()
+        .filter_map(|c| c.problem.as_ref().map(|p| p.kind))
+        .max()
 }

@@ -31,16 +31,17 @@ pub struct Problem {
     pub kind: ProblemKind,
 }
 
-/// Whose a preflight problem likely is, which decides whether a run may go on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whose a preflight problem likely is, which decides whether a run may go on. Ordered from
+/// least to most blocking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ProblemKind {
-    /// No answer: nothing can be judged.
-    Unreachable,
-    /// The target file's settings (login fields, secret, redirect URI): nothing can be judged.
-    Settings,
     /// The settings look right and the server refused the token request: possibly the
     /// server's own deviation, which the scenarios will judge.
     MaybeDeviation,
+    /// The target file's settings (login fields, secret, redirect URI): nothing can be judged.
+    Settings,
+    /// No answer: nothing can be judged.
+    Unreachable,
 }
 
 /// Runs one normal flow per configured client.
@@ -126,6 +127,16 @@ mod tests {
             kind("step 1 (authorize): GET http://h/authorize: error sending request: x"),
             Unreachable
         );
+    }
+
+    #[test]
+    fn no_answer_outweighs_bad_settings_outweighs_a_possible_deviation() {
+        use super::ProblemKind::*;
+        assert_eq!(
+            [Settings, Unreachable, MaybeDeviation].into_iter().max(),
+            Some(Unreachable)
+        );
+        assert_eq!([MaybeDeviation, Settings].into_iter().max(), Some(Settings));
     }
 
     #[test]
