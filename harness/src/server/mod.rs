@@ -236,6 +236,12 @@ impl ReferenceServer {
 }
 
 impl ReferenceServer {
+    /// This server as a target, discovered and ready to run against (default limits and TLS:
+    /// it serves plain HTTP on loopback).
+    pub async fn resolved_target(&self) -> Result<crate::engine::ResolvedTarget, String> {
+        crate::engine::resolve(self.target_file(), Default::default(), &Default::default()).await
+    }
+
     /// The target file a user would write for this server: discovery from the issuer, the
     /// three clients, its policy, and the form driver with the test user.
     pub fn target_file(&self) -> crate::target::TargetFile {

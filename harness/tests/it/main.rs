@@ -30,13 +30,7 @@ pub async fn reference(
     })
     .await
     .expect("server starts");
-    let target = pkce_harness::engine::resolve(
-        server.target_file(),
-        Default::default(),
-        &Default::default(),
-    )
-    .await
-    .expect("resolves");
+    let target = server.resolved_target().await.expect("resolves");
     (server, target)
 }
 

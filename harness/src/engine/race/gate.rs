@@ -28,6 +28,7 @@ impl Gate {
 
     /// Sends everything kept in one `write` and opens the gate; returns the bytes sent and how
     /// long the call took.
+    ///
     /// The socket is idle by then (the rest of each request went out well before), so the
     /// kernel takes the whole buffer at once; if it does not, the burst is not one packet and
     /// that is an error rather than a quietly wider window.
