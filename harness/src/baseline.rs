@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use crate::scenario::load::{LoadError, parse_yaml};
+use crate::diagnostics::{LoadError, find_where, located, parse_yaml};
 use crate::scenario::model::{FormatVersion, Profile};
 use crate::verdict::{RunReport, Verdict};
 
@@ -59,16 +59,8 @@ impl Comparison {
 pub fn parse_baseline(file: &str, text: &str) -> Result<Baseline, LoadError> {
     let b: Baseline = parse_yaml(file, text)?;
     let at = |needle: &str, message: String| {
-        let (line, col) = text
-            .lines()
-            .enumerate()
-            .find_map(|(i, l)| {
-                l.find(needle)
-                    .filter(|_| l.contains("id:"))
-                    .map(|c| (i as u64 + 1, c as u64 + 1))
-            })
-            .unwrap_or((1, 1));
-        crate::scenario::load::located(file, text, line, col, message)
+        let (line, col) = find_where(text, needle, |l| l.contains("id:"));
+        located(file, text, line, col, message)
     };
     for (i, d) in b.deviations.iter().enumerate() {
         if matches!(d.verdict, Verdict::Pass | Verdict::Skip) {
@@ -193,6 +185,7 @@ mod tests {
             profile: Profile::Rfc9700,
             verdict,
             reason: "r".into(),
+            cause: None,
             guards: Vec::new(),
             evidence: Vec::new(),
             duration_ms: 0,

@@ -9,7 +9,7 @@
 use thiserror::Error;
 use url::Url;
 
-use crate::html;
+use crate::forms;
 use crate::params::Params;
 use crate::redact::Secret;
 
@@ -87,8 +87,24 @@ impl Outcome {
     }
 }
 
+/// How an authorization request ended, once the login driver is done with it.
+#[derive(Debug)]
+pub enum Ending {
+    /// Back at a client, with an authorization response.
+    Callback(Box<AuthorizationResponse>),
+    /// The server showed a page that is not a login form (an error page), and sent nobody
+    /// anywhere.
+    Page {
+        /// Its status.
+        status: u16,
+        /// Its title, if any.
+        title: Option<String>,
+    },
+}
+
 /// Something about a response that a check must judge.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Finding {
     /// RFC 6749 §3.1: a parameter sent more than once.
     RepeatedParameter(String),
@@ -98,7 +114,7 @@ pub enum Finding {
     /// or `error_uri`.
     BadCharset {
         /// The parameter.
-        param: &'static str,
+        param: String,
         /// Byte index of the first bad character.
         index: usize,
     },
@@ -194,7 +210,7 @@ pub fn parse_location(
 
 /// Parses a `form_post` response page served at `page_url`.
 pub fn parse_form_post(page_url: &Url, body: &str) -> Result<AuthorizationResponse, CallbackError> {
-    let form = html::forms(body)
+    let form = forms::forms(body)
         .into_iter()
         .find(|f| f.method == "post")
         .ok_or(CallbackError::NoForm)?;
@@ -233,7 +249,10 @@ fn build(
                 ("error_uri", false),
             ] {
                 if let Some(index) = params.get(param).and_then(|v| bad_charset(v, allow_space)) {
-                    findings.push(Finding::BadCharset { param, index });
+                    findings.push(Finding::BadCharset {
+                        param: param.to_owned(),
+                        index,
+                    });
                 }
             }
             Outcome::Error {
@@ -365,7 +384,7 @@ mod tests {
                 .contains(&Finding::UnregisteredErrorCode("made_up".into()))
         );
         assert!(r.findings.contains(&Finding::BadCharset {
-            param: "error_description",
+            param: "error_description".into(),
             index: 4
         }));
         assert!(r.findings.contains(&Finding::BothCodeAndError));

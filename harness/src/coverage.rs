@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::defect::Defect;
-use crate::requirements::{BUGS, REQUIREMENTS};
+use crate::requirements::{bugs, requirements};
 use crate::scenario::Scenario;
 
 /// Marks the generated part of `scenarios/README.md`.
@@ -29,18 +29,18 @@ pub fn markdown(library: &[Scenario]) -> String {
             by_defect.entry(*d).or_default().push(&s.id);
         }
     }
-    let covered = REQUIREMENTS
+    let covered = requirements()
         .iter()
         .filter(|r| by_req.contains_key(&format!("REQ-{}", r.number)))
         .count();
     let mut out = format!(
         "{BEGIN}\n\n{} scenarios; {covered} of {} requirements covered; {} defects.\n\n",
         library.len(),
-        REQUIREMENTS.len(),
+        requirements().len(),
         Defect::ALL.len()
     );
     out.push_str("| requirement | source | scenarios |\n|---|---|---|\n");
-    for r in REQUIREMENTS {
+    for r in requirements() {
         let id = format!("REQ-{}", r.number);
         let list = by_req
             .get(&id)
@@ -55,7 +55,7 @@ pub fn markdown(library: &[Scenario]) -> String {
     out.push_str(
         "\n| bug | identifier | defect switches | scenarios that catch them |\n|---|---|---|---|\n",
     );
-    for b in BUGS {
+    for b in bugs() {
         let id = format!("BUG-{}", b.number);
         let defects: Vec<Defect> = Defect::ALL
             .iter()

@@ -106,9 +106,9 @@ pub fn callback_parse(data: &[u8]) {
 /// file with a line and column inside the input.
 pub fn file_loaders(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let lines = crate::scenario::load::yaml_lines(&text).count().max(1) as u64;
-    let check = |e: crate::scenario::load::LoadError| {
-        if let crate::scenario::load::LoadError::Syntax {
+    let lines = crate::diagnostics::yaml_lines(&text).count().max(1) as u64;
+    let check = |e: crate::diagnostics::LoadError| {
+        if let crate::diagnostics::LoadError::Syntax {
             file, line, column, ..
         } = &e
         {

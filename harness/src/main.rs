@@ -1,5 +1,8 @@
-//! The `pkce-harness` command; everything lives in the library's `cli` module.
+//! The `pkce-harness` command. The command line lives here, in the binary, and only here: the
+//! library knows nothing of arguments, terminals or exit codes.
+
+mod cli;
 
 fn main() -> std::process::ExitCode {
-    pkce_harness::cli::main()
+    cli::main()
 }

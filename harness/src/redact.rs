@@ -1,4 +1,6 @@
-//! The single place secrets are masked. Every report and log line goes through it.
+//! The single place secrets are masked. Every report and log line goes through it: the engine
+//! keeps one [`Redactor`] per scenario, teaches it every secret it sends or receives, and records
+//! only what the redactor gives back.
 //!
 //! A secret is shown as a short fingerprint (`redacted.3f9a12c0`): the first 8 hex digits of its
 //! SHA-256, in characters that survive URL encoding unchanged.
@@ -75,6 +77,132 @@ pub fn mask_all<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) -> S
     out
 }
 
+/// The secrets one scenario has seen, and the ways to mask them in what it records.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    secrets: Vec<String>,
+}
+
+impl Redactor {
+    /// A redactor that knows `secrets` already (client secrets, passwords).
+    pub fn new(secrets: impl IntoIterator<Item = String>) -> Self {
+        let mut r = Self::default();
+        for s in secrets {
+            r.learn(&s);
+        }
+        r
+    }
+
+    /// Remembers a value to mask wherever it appears.
+    pub fn learn(&mut self, value: &str) {
+        if !value.is_empty() && !self.secrets.iter().any(|s| s == value) {
+            self.secrets.push(value.to_owned());
+        }
+    }
+
+    /// Learns the secrets a response hands out: secret-named JSON members, secret-named
+    /// parameters of a `Location`, and cookie values.
+    pub fn learn_from_response(
+        &mut self,
+        json: Option<&serde_json::Value>,
+        location: Option<&str>,
+        set_cookies: &[&str],
+    ) {
+        if let Some(serde_json::Value::Object(o)) = json {
+            for (k, v) in o {
+                if let (true, Some(s)) = (is_secret_name(k), v.as_str()) {
+                    self.learn(s);
+                }
+            }
+        }
+        if let Some(loc) = location {
+            let params = loc.split(['?', '#']).skip(1).flat_map(|p| {
+                url::form_urlencoded::parse(p.as_bytes())
+                    .into_owned()
+                    .collect::<Vec<_>>()
+            });
+            for (k, v) in params {
+                if is_secret_name(&k) {
+                    self.learn(&v);
+                }
+            }
+        }
+        for cookie in set_cookies {
+            if let Some((_, v)) = cookie.split(';').next().and_then(|c| c.split_once('=')) {
+                self.learn(v);
+            }
+        }
+    }
+
+    /// Masks every known secret in `text`.
+    pub fn text(&self, text: &str) -> String {
+        mask_all(text, self.secrets.iter().map(String::as_str))
+    }
+
+    /// A URL with secret-named query and fragment parameters fingerprinted and every known
+    /// secret masked.
+    pub fn url(&self, url: &url::Url) -> String {
+        let mut u = url.clone();
+        if let Some(q) = url.query() {
+            u.set_query(Some(&crate::params::Params::parse(q).encode_redacted()));
+        }
+        if let Some(f) = url.fragment() {
+            u.set_fragment(Some(&crate::params::Params::parse(f).encode_redacted()));
+        }
+        self.text(u.as_str())
+    }
+
+    /// A form body with secret-named fields fingerprinted and every known secret masked.
+    pub fn form(&self, body: &str) -> String {
+        self.text(&crate::params::Params::parse(body).encode_redacted())
+    }
+
+    /// A header value: credentials of `Authorization` and cookie values fingerprinted, a
+    /// `Location` treated as a URL, anything else masked as text.
+    pub fn header(&self, name: &str, value: &str) -> String {
+        match name.to_ascii_lowercase().as_str() {
+            "authorization" => match value.split_once(' ') {
+                Some((scheme, cred)) => format!("{scheme} {}", fingerprint(cred)),
+                None => fingerprint(value),
+            },
+            "cookie" | "set-cookie" => value
+                .split(';')
+                .map(|part| match part.split_once('=') {
+                    Some((k, v))
+                        if !k.trim().eq_ignore_ascii_case("path")
+                            && !k.trim().eq_ignore_ascii_case("samesite") =>
+                    {
+                        format!("{k}={}", fingerprint(v))
+                    }
+                    _ => part.to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join(";"),
+            "location" => {
+                url::Url::parse(value).map_or_else(|_| self.text(value), |u| self.url(&u))
+            }
+            _ => self.text(value),
+        }
+    }
+
+    /// A JSON document with secret-named members fingerprinted and every string masked.
+    pub fn json(&self, v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(o) => {
+                for (k, val) in o.iter_mut() {
+                    match val {
+                        serde_json::Value::String(s) if is_secret_name(k) => *s = fingerprint(s),
+                        other => self.json(other),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|v| self.json(v)),
+            serde_json::Value::String(s) => *s = self.text(s),
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +212,66 @@ mod tests {
         let s = Secret::new("SplxlOBeZQQYbYS6WxSbIA");
         assert!(!format!("{s:?}{s}").contains("SplxlOBeZQQYbYS6WxSbIA"));
         assert_eq!(format!("{s}"), fingerprint("SplxlOBeZQQYbYS6WxSbIA"));
+    }
+
+    #[test]
+    fn headers_show_fingerprints_of_credentials_and_cookies() {
+        let r = Redactor::new(["s3cret-value".to_owned()]);
+        let basic = r.header("Authorization", "Basic Y2xpZW50OnMzY3JldA==");
+        assert_eq!(
+            basic,
+            format!("Basic {}", fingerprint("Y2xpZW50OnMzY3JldA=="))
+        );
+        let cookie = r.header("set-cookie", "sid=abc123; Path=/; SameSite=Lax");
+        assert_eq!(
+            cookie,
+            format!("sid={}; Path=/; SameSite=Lax", fingerprint("abc123"))
+        );
+        let loc = r.header(
+            "location",
+            "https://c.example/cb?code=xyz&state=s&x=s3cret-value",
+        );
+        assert!(
+            !loc.contains("xyz") && !loc.contains("s3cret-value") && loc.contains("state=s"),
+            "{loc}"
+        );
+        assert_eq!(
+            r.header("x-echo", "got s3cret-value"),
+            format!("got {}", fingerprint("s3cret-value"))
+        );
+    }
+
+    #[test]
+    fn json_members_and_strings_are_masked() {
+        let r = Redactor::new(["s3cret-value".to_owned()]);
+        let mut v = serde_json::json!({"access_token": "at", "nested": [{"error_description": "bad s3cret-value"}]});
+        r.json(&mut v);
+        assert_eq!(v["access_token"], fingerprint("at"));
+        assert_eq!(
+            v["nested"][0]["error_description"],
+            format!("bad {}", fingerprint("s3cret-value"))
+        );
+    }
+
+    #[test]
+    fn responses_teach_their_secrets() {
+        let mut r = Redactor::default();
+        let body = serde_json::json!({"access_token": "tok-1", "token_type": "Bearer"});
+        r.learn_from_response(
+            Some(&body),
+            Some("https://c/cb?code=c0de&state=s"),
+            &["sid=cookie1; Path=/"],
+        );
+        let out = r.text("tok-1 c0de cookie1 Bearer s");
+        assert!(
+            !out.contains("tok-1") && !out.contains("c0de") && !out.contains("cookie1"),
+            "{out}"
+        );
+        assert!(out.contains("Bearer"), "{out}");
+        assert_eq!(
+            r.form("code_verifier=v&x=1"),
+            format!("code_verifier={}&x=1", fingerprint("v"))
+        );
     }
 
     #[test]

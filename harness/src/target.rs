@@ -10,8 +10,8 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use url::Url;
 
+use crate::diagnostics::{LoadError, find, located, parse_yaml};
 use crate::redact::Secret;
-use crate::scenario::load::{LoadError, parse_yaml};
 use crate::scenario::model::{ClientKind, FormatVersion};
 
 /// A target file.
@@ -242,18 +242,8 @@ impl<'de> Deserialize<'de> for ConfigUrl {
 pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
     let t: TargetFile = parse_yaml(file, text)?;
     let fail = |needle: &str, message: &str| {
-        let (line, col) = text
-            .lines()
-            .enumerate()
-            .find_map(|(i, l)| l.find(needle).map(|c| (i as u64 + 1, c as u64 + 1)))
-            .unwrap_or((1, 1));
-        Err(crate::scenario::load::located(
-            file,
-            text,
-            line,
-            col,
-            message.to_owned(),
-        ))
+        let (line, col) = find(text, needle);
+        Err(located(file, text, line, col, message.to_owned()))
     };
     if let Some(issuer) = &t.issuer
         && let Err(e) = Url::parse(&issuer.0)

@@ -92,6 +92,10 @@ pub struct ScenarioResult {
     pub verdict: Verdict,
     /// One line: why.
     pub reason: String,
+    /// Why, as data: the step and the unmet expectation (expected and observed) or the fault.
+    /// Absent for a pass or a skip. Redacted like everything here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<crate::outcome::Cause>,
     /// Real-world bugs and CVEs this scenario guards against.
     pub guards: Vec<String>,
     /// The exchanges the verdict rests on.

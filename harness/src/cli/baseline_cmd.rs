@@ -3,8 +3,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Exit;
-use crate::baseline::draft;
-use crate::verdict::RunReport;
+use pkce_harness::baseline::draft;
+use pkce_harness::verdict::RunReport;
 
 #[derive(Debug, Args)]
 pub(super) struct BaselineArgs {

@@ -5,9 +5,9 @@ use clap::Args;
 
 use super::Exit;
 use super::http_args::HttpArgs;
-use crate::engine::preflight::{ClientCheck, ProblemKind, preflight};
-use crate::engine::{self, RunOptions};
-use crate::target::load_target;
+use pkce_harness::engine::preflight::{ClientCheck, ProblemKind, preflight};
+use pkce_harness::engine::{self, RunOptions};
+use pkce_harness::target::load_target;
 
 #[derive(Debug, Args)]
 pub(super) struct CheckArgs {

@@ -4,7 +4,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::Exit;
-use crate::engine::http::{Limits, Tls};
+use pkce_harness::engine::http::{Limits, Tls};
 
 /// How the harness talks to a target: TLS trust and per-request limits (`run` and `check`).
 #[derive(Debug, Args)]

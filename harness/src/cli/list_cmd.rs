@@ -24,13 +24,13 @@ pub(super) fn run(args: ListArgs) -> Exit {
     };
     if args.coverage {
         let Some(path) = args.write else {
-            println!("{}", crate::coverage::markdown(&scenarios));
+            println!("{}", pkce_harness::coverage::markdown(&scenarios));
             return Exit::Ok;
         };
         let refreshed = std::fs::read_to_string(&path)
             .map_err(|e| e.to_string())
             .and_then(|text| {
-                crate::coverage::refresh(&text, &scenarios)
+                pkce_harness::coverage::refresh(&text, &scenarios)
                     .ok_or_else(|| format!("no coverage markers in {}", path.display()))
             });
         return match refreshed.and_then(|t| std::fs::write(&path, t).map_err(|e| e.to_string())) {

@@ -20,7 +20,7 @@ use clap::{Parser, Subcommand};
 
 pub use exit::Exit;
 
-use crate::scenario::{Scenario, load_dir};
+use pkce_harness::scenario::{Scenario, load_dir};
 
 /// Conformance harness for the OAuth 2.0 authorization code grant with PKCE (RFC 7636).
 #[derive(Debug, Parser)]

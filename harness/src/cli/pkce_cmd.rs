@@ -1,7 +1,7 @@
 use clap::{Args, Subcommand};
 
 use super::Exit;
-use crate::pkce::{CodeChallenge, CodeVerifier, Method, verify};
+use pkce_harness::pkce::{CodeChallenge, CodeVerifier, Method, verify};
 
 #[derive(Debug, Args)]
 pub(super) struct PkceArgs {
@@ -53,7 +53,7 @@ pub(super) fn run(args: PkceArgs) -> Exit {
     }
 }
 
-fn execute(command: PkceCommand) -> Result<Exit, crate::pkce::PkceError> {
+fn execute(command: PkceCommand) -> Result<Exit, pkce_harness::pkce::PkceError> {
     match command {
         PkceCommand::Generate { length, method } => {
             let method = Method::parse(&method)?;

@@ -5,14 +5,14 @@ use clap::Args;
 
 use super::http_args::{HttpArgs, positive_seconds};
 use super::{Exit, load};
-use crate::defect::Defect;
-use crate::engine::preflight::ProblemKind;
-use crate::engine::{self, RunOptions};
-use crate::report::{ReportFormat, Sink, Style, TerminalSink, Verbosity, file_sink};
-use crate::scenario::model::{Level, Profile, Technique};
-use crate::server::{ReferenceServer, ServerConfig};
-use crate::target::load_target;
-use crate::verdict::Verdict;
+use pkce_harness::defect::Defect;
+use pkce_harness::engine::preflight::ProblemKind;
+use pkce_harness::engine::{self, RunOptions};
+use pkce_harness::report::{ReportFormat, Sink, Style, TerminalSink, Verbosity, file_sink};
+use pkce_harness::scenario::model::{Level, Profile, Technique};
+use pkce_harness::server::{ReferenceServer, ServerConfig};
+use pkce_harness::target::load_target;
+use pkce_harness::verdict::Verdict;
 
 #[derive(Debug, Args)]
 pub(super) struct RunArgs {
@@ -102,7 +102,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
     let baseline = match args
         .baseline
         .as_deref()
-        .map(crate::baseline::load_baseline)
+        .map(pkce_harness::baseline::load_baseline)
         .transpose()
     {
         Ok(b) => b,
@@ -171,7 +171,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
     if server.is_none() {
         // Preflight: a setting that breaks every flow stops here, as one line per client,
         // instead of as a wall of scenario errors.
-        let checks = crate::engine::preflight::preflight(Arc::clone(&target), &opts).await;
+        let checks = pkce_harness::engine::preflight::preflight(Arc::clone(&target), &opts).await;
         match super::check_cmd::show(&checks, &mut std::io::stderr(), false) {
             None => {}
             Some(ProblemKind::MaybeDeviation) => eprintln!(
@@ -234,7 +234,10 @@ pub(super) async fn run(args: RunArgs) -> Exit {
 
 /// The exit code under a baseline: 0 when every non-pass verdict is listed with the same verdict
 /// and every listed deviation happened; 1 otherwise.
-fn gate_on_baseline(b: &crate::baseline::Baseline, report: &crate::verdict::RunReport) -> Exit {
+fn gate_on_baseline(
+    b: &pkce_harness::baseline::Baseline,
+    report: &pkce_harness::verdict::RunReport,
+) -> Exit {
     if b.profile != report.profile {
         eprintln!(
             "error: the baseline was made under profile {}, this run is {}",
@@ -243,7 +246,7 @@ fn gate_on_baseline(b: &crate::baseline::Baseline, report: &crate::verdict::RunR
         );
         return Exit::Usage;
     }
-    let c = crate::baseline::compare(b, report);
+    let c = pkce_harness::baseline::compare(b, report);
     println!(
         "baseline {}: {} known deviations seen, {} new, {} stale",
         b.server,

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::Exit;
-use crate::schema::{scenario_schema, target_schema};
+use pkce_harness::schema::{scenario_schema, target_schema};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Kind {

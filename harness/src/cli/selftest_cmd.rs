@@ -3,10 +3,10 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{Exit, load};
-use crate::defect::Defect;
-use crate::engine::RunOptions;
-use crate::scenario::model::Profile;
-use crate::selftest::selftest;
+use pkce_harness::defect::Defect;
+use pkce_harness::engine::RunOptions;
+use pkce_harness::scenario::model::Profile;
+use pkce_harness::selftest::selftest;
 
 #[derive(Debug, Args)]
 pub(super) struct SelftestArgs {

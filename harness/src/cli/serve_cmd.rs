@@ -3,8 +3,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Exit;
-use crate::defect::Defect;
-use crate::server::{ReferenceServer, ServerConfig};
+use pkce_harness::defect::Defect;
+use pkce_harness::server::{ReferenceServer, ServerConfig};
 
 #[derive(Debug, Args)]
 pub(super) struct ServeArgs {

@@ -3,8 +3,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{Exit, load};
-use crate::scenario::parse_scenario;
-use crate::target::parse_target;
+use pkce_harness::scenario::parse_scenario;
+use pkce_harness::target::parse_target;
 
 #[derive(Debug, Args)]
 pub(super) struct ValidateArgs {

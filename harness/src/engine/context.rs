@@ -11,7 +11,7 @@ use url::Url;
 
 use super::http::{HttpClient, HttpError, Request, Response};
 use crate::pkce::{CodeVerifier, PkceError};
-use crate::redact::{Secret, fingerprint, is_secret_name, mask_all};
+use crate::redact::{Redactor, Secret};
 use crate::scenario::model::{ClientKind, Technique};
 use crate::target::{ClientConfig, Clients, Endpoints, LoginConfig, Policy, TargetFile};
 use crate::verdict::Exchange;
@@ -158,7 +158,7 @@ pub struct Ctx {
     /// own choice.
     pub race_technique: Option<Technique>,
     rng: ChaCha20Rng,
-    secrets: Vec<String>,
+    redactor: Redactor,
 }
 
 impl Ctx {
@@ -175,7 +175,7 @@ impl Ctx {
         h.update(seed.to_be_bytes());
         h.update(stream_id.as_bytes());
         let rng = ChaCha20Rng::from_seed(h.finalize().into());
-        let secrets = [&target.clients.confidential, &target.clients.public]
+        let known: Vec<String> = [&target.clients.confidential, &target.clients.public]
             .into_iter()
             .chain(target.clients.confidential2.as_ref())
             .filter_map(|c| c.client_secret.as_ref().map(|s| s.0.expose().to_owned()))
@@ -200,7 +200,7 @@ impl Ctx {
             notes: Vec::new(),
             race_technique: None,
             rng,
-            secrets,
+            redactor: Redactor::new(known),
         }
     }
 
@@ -211,7 +211,7 @@ impl Ctx {
             rng.fill_bytes(buf);
             Ok(())
         })?;
-        self.secrets.push(v.expose_secret().to_owned());
+        self.redactor.learn(v.expose_secret());
         Ok(v)
     }
 
@@ -225,147 +225,80 @@ impl Ctx {
 
     /// Remembers a value to mask wherever it appears in evidence.
     pub fn secret(&mut self, value: &str) {
-        if !value.is_empty() {
-            self.secrets.push(value.to_owned());
-        }
+        self.redactor.learn(value);
+    }
+
+    /// Masks every known secret in `text`.
+    pub fn redact(&self, text: &str) -> String {
+        self.redactor.text(text)
+    }
+
+    /// The redactor, for structured values (a verdict's cause).
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
     }
 
     /// Sends `req` and records the exchange, redacted. Secrets in the response (tokens, codes)
     /// are learned before it is recorded.
     pub async fn send(&mut self, req: Request) -> Result<Response, HttpError> {
         let result = self.http.send(&req).await;
-        if let Ok(resp) = &result {
-            self.learn(resp);
-        }
-        let exchange = self.record(&req, &result);
+        let observed = match &result {
+            Ok(resp) => {
+                let cookies: Vec<&str> = resp.header_all("set-cookie").collect();
+                self.redactor.learn_from_response(
+                    resp.json().as_ref(),
+                    resp.header("location"),
+                    &cookies,
+                );
+                Observed::Response(resp)
+            }
+            Err(e) => Observed::Error(e),
+        };
+        let exchange = self.record(&req, observed);
         self.evidence.push(exchange);
         result
     }
 
-    /// Records an exchange the context did not send itself (a raw burst), as a summary.
-    pub fn push_summary(&mut self, req: &Request, status: Option<u16>, summary: String) {
-        let mut ex = self.record(
-            req,
-            &Err(HttpError::Send {
-                method: String::new(),
-                url: String::new(),
-                reason: String::new(),
-            }),
-        );
-        ex.method = format!("{} (burst)", req.method);
-        ex.error = None;
-        ex.status = status;
-        ex.response_body = Some(self.redact(&summary));
-        self.evidence.push(ex);
+    /// Records a burst of identical requests the race sent on its own connections: the request
+    /// once, the lowest status seen and a summary in place of a body.
+    pub fn record_burst(&mut self, req: &Request, status: Option<u16>, summary: &str) {
+        let exchange = self.record(req, Observed::Burst { status, summary });
+        self.evidence.push(exchange);
     }
 
-    fn learn(&mut self, resp: &Response) {
-        if let Some(serde_json::Value::Object(o)) = resp.json() {
-            for (k, v) in o {
-                if let (true, Some(s)) = (is_secret_name(&k), v.as_str()) {
-                    self.secret(s);
-                }
-            }
-        }
-        if let Some(loc) = resp.header("location") {
-            let params = loc.split(['?', '#']).skip(1).flat_map(|p| {
-                url::form_urlencoded::parse(p.as_bytes())
-                    .into_owned()
-                    .collect::<Vec<_>>()
-            });
-            for (k, v) in params {
-                if is_secret_name(&k) {
-                    self.secret(&v);
-                }
-            }
-        }
-        for cookie in resp.header_all("set-cookie") {
-            if let Some((_, v)) = cookie.split(';').next().and_then(|c| c.split_once('=')) {
-                self.secret(v);
-            }
-        }
-    }
-
-    /// Masks every known secret and every secret-named parameter in `text`.
-    pub fn redact(&self, text: &str) -> String {
-        mask_all(text, self.secrets.iter().map(String::as_str))
-    }
-
-    fn redact_url(&self, url: &Url) -> String {
-        let mut u = url.clone();
-        if let Some(q) = url.query() {
-            u.set_query(Some(&crate::params::Params::parse(q).encode_redacted()));
-        }
-        if let Some(f) = url.fragment() {
-            u.set_fragment(Some(&crate::params::Params::parse(f).encode_redacted()));
-        }
-        self.redact(u.as_str())
-    }
-
-    fn redact_header(&self, name: &str, value: &str) -> String {
-        match name.to_ascii_lowercase().as_str() {
-            "authorization" => match value.split_once(' ') {
-                Some((scheme, cred)) => format!("{scheme} {}", fingerprint(cred)),
-                None => fingerprint(value),
-            },
-            "cookie" | "set-cookie" => value
-                .split(';')
-                .map(|part| match part.split_once('=') {
-                    Some((k, v))
-                        if !k.trim().eq_ignore_ascii_case("path")
-                            && !k.trim().eq_ignore_ascii_case("samesite") =>
-                    {
-                        format!("{k}={}", fingerprint(v))
-                    }
-                    _ => part.to_owned(),
-                })
-                .collect::<Vec<_>>()
-                .join(";"),
-            "location" => {
-                Url::parse(value).map_or_else(|_| self.redact(value), |u| self.redact_url(&u))
-            }
-            _ => self.redact(value),
-        }
-    }
-
-    fn record(&self, req: &Request, result: &Result<Response, HttpError>) -> Exchange {
+    fn record(&self, req: &Request, observed: Observed<'_>) -> Exchange {
         const SHOWN_BODY: usize = 4096;
-        let request_headers = req
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), self.redact_header(k, v)))
-            .collect();
-        let request_body = req
-            .form
-            .as_deref()
-            .map(|f| self.redact(&crate::params::Params::parse(f).encode_redacted()));
+        let r = &self.redactor;
         let mut ex = Exchange {
             step: self.step.clone(),
-            method: req.method.clone(),
-            url: self.redact_url(&req.url),
-            request_headers,
-            request_body,
+            method: req.method.to_string(),
+            url: r.url(&req.url),
+            request_headers: req
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), r.header(k, v)))
+                .collect(),
+            request_body: req.form.as_deref().map(|f| r.form(f)),
             status: None,
             response_headers: Vec::new(),
             response_body: None,
             error: None,
         };
-        match result {
-            Ok(resp) => {
+        match observed {
+            Observed::Response(resp) => {
                 ex.status = Some(resp.status);
                 ex.response_headers = resp
                     .headers
                     .iter()
-                    .map(|(k, v)| (k.clone(), self.redact_header(k, v)))
+                    .map(|(k, v)| (k.clone(), r.header(k, v)))
                     .collect();
-                let body = match resp.json() {
+                let mut body = match resp.json() {
                     Some(mut v) => {
-                        redact_json(&mut v);
+                        r.json(&mut v);
                         v.to_string()
                     }
-                    None => resp.body.clone(),
+                    None => r.text(&resp.body),
                 };
-                let mut body = self.redact(&body);
                 if body.len() > SHOWN_BODY {
                     let cut = (0..=SHOWN_BODY)
                         .rev()
@@ -376,25 +309,28 @@ impl Ctx {
                 }
                 ex.response_body = (!body.is_empty()).then_some(body);
             }
-            Err(e) => ex.error = Some(self.redact(&e.to_string())),
+            Observed::Error(e) => ex.error = Some(r.text(&e.to_string())),
+            Observed::Burst { status, summary } => {
+                ex.method = format!("{} (burst)", req.method);
+                ex.status = status;
+                ex.response_body = Some(r.text(summary));
+            }
         }
         ex
     }
 }
 
-fn redact_json(v: &mut serde_json::Value) {
-    match v {
-        serde_json::Value::Object(o) => {
-            for (k, val) in o.iter_mut() {
-                match val {
-                    serde_json::Value::String(s) if is_secret_name(k) => *s = fingerprint(s),
-                    other => redact_json(other),
-                }
-            }
-        }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(redact_json),
-        _ => {}
-    }
+/// What came back for a recorded request.
+enum Observed<'a> {
+    /// A response.
+    Response(&'a Response),
+    /// No usable response.
+    Error(&'a HttpError),
+    /// A burst, summarised.
+    Burst {
+        status: Option<u16>,
+        summary: &'a str,
+    },
 }
 
 /// Fetches RFC 8414 metadata for `issuer`: `/.well-known/oauth-authorization-server` first (with

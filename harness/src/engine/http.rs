@@ -3,9 +3,6 @@
 
 use std::time::Duration;
 
-use thiserror::Error;
-use url::Url;
-
 /// How TLS is verified.
 #[derive(Debug, Clone, Default)]
 pub struct Tls {
@@ -33,108 +30,7 @@ impl Default for Limits {
     }
 }
 
-/// A request to send.
-#[derive(Debug, Clone)]
-pub struct Request {
-    /// GET, POST, ...
-    pub method: String,
-    /// Where.
-    pub url: Url,
-    /// Headers, in order.
-    pub headers: Vec<(String, String)>,
-    /// An `application/x-www-form-urlencoded` body.
-    pub form: Option<String>,
-}
-
-impl Request {
-    /// A GET of `url`.
-    pub fn get(url: Url) -> Self {
-        Self {
-            method: "GET".into(),
-            url,
-            headers: Vec::new(),
-            form: None,
-        }
-    }
-    /// A POST of a form body.
-    pub fn post_form(url: Url, form: String) -> Self {
-        Self {
-            method: "POST".into(),
-            url,
-            headers: Vec::new(),
-            form: Some(form),
-        }
-    }
-}
-
-/// A response as received (body decoded lossily as UTF-8).
-#[derive(Debug, Clone)]
-pub struct Response {
-    /// Status code.
-    pub status: u16,
-    /// Headers with lower-case names, in order, repeats kept.
-    pub headers: Vec<(String, String)>,
-    /// The body, up to [`Limits::max_body`].
-    pub body: String,
-    /// Whether the body was cut.
-    pub truncated: bool,
-    /// Whether the body was not valid UTF-8 (and `body` holds replacement characters).
-    pub invalid_utf8: bool,
-}
-
-impl Response {
-    /// The first value of a header (name case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    /// Every value of a header.
-    pub fn header_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    /// The body as JSON, if it is JSON. Bytes that are not UTF-8 are not JSON (RFC 8259 §8.1),
-    /// so a lossily decoded body never yields a value.
-    pub fn json(&self) -> Option<serde_json::Value> {
-        if self.invalid_utf8 {
-            return None;
-        }
-        serde_json::from_str(&self.body).ok()
-    }
-    /// Whether this is a redirect.
-    pub fn is_redirect(&self) -> bool {
-        (300..400).contains(&self.status)
-    }
-}
-
-/// A request that got no usable response.
-#[derive(Debug, Clone, PartialEq, Error)]
-pub enum HttpError {
-    /// Could not connect or send.
-    #[error("{method} {url}: {reason}")]
-    Send {
-        /// Method.
-        method: String,
-        /// URL without query.
-        url: String,
-        /// Why.
-        reason: String,
-    },
-    /// No complete response within the limit.
-    #[error("{method} {url}: no complete response within {seconds:.1} s")]
-    Timeout {
-        /// Method.
-        method: String,
-        /// URL without query.
-        url: String,
-        /// The limit.
-        seconds: f64,
-    },
-}
+pub use crate::wire::{HttpError, Request, Response, without_query};
 
 /// One scenario's HTTP client (its own cookie jar).
 #[derive(Clone)]
@@ -147,11 +43,7 @@ pub struct HttpClient {
 impl HttpClient {
     /// A client with a fresh cookie jar.
     pub fn new(limits: Limits, tls: &Tls) -> Result<Self, HttpError> {
-        let fail = |reason: String| HttpError::Send {
-            method: "-".into(),
-            url: "-".into(),
-            reason,
-        };
+        let fail = |reason: String| HttpError::Setup { reason };
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
             .danger_accept_invalid_certs(tls.insecure);
@@ -190,25 +82,24 @@ impl HttpClient {
         let send_err = |e: reqwest::Error| {
             if e.is_timeout() {
                 HttpError::Timeout {
-                    method: req.method.clone(),
+                    method: req.method.to_string(),
                     url: shown.clone(),
                     seconds: self.limits.request_timeout.as_secs_f64(),
                 }
             } else {
                 HttpError::Send {
-                    method: req.method.clone(),
+                    method: req.method.to_string(),
                     url: shown.clone(),
                     // Without the URL: reqwest prints it whole, query (state, secrets) included.
                     reason: error_chain(&e.without_url()),
                 }
             }
         };
-        let method =
-            reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|e| HttpError::Send {
-                method: req.method.clone(),
-                url: shown.clone(),
+        let method = reqwest::Method::from_bytes(req.method.as_str().as_bytes()).map_err(|e| {
+            HttpError::Setup {
                 reason: e.to_string(),
-            })?;
+            }
+        })?;
         let mut builder = self.client.request(method, req.url.clone());
         for (k, v) in &req.headers {
             builder = builder.header(k.as_str(), v.as_str());
@@ -253,14 +144,6 @@ impl HttpClient {
             invalid_utf8,
         })
     }
-}
-
-/// The URL without query or fragment, for messages (the query may hold secrets).
-pub fn without_query(url: &Url) -> String {
-    let mut u = url.clone();
-    u.set_query(None);
-    u.set_fragment(None);
-    u.to_string()
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

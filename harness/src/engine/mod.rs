@@ -3,9 +3,11 @@
 
 pub mod context;
 pub mod http;
+mod login;
 pub mod preflight;
 pub mod race;
-pub mod steps;
+mod request;
+mod steps;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,8 +15,9 @@ use std::time::{Duration, Instant};
 pub use context::ResolvedTarget;
 use context::{Ctx, fetch_metadata};
 use http::{HttpClient, Limits, Tls};
-use steps::{Halt, Next};
+use steps::Next;
 
+use crate::outcome::{Cause, Fault, Halt, StepRef};
 use crate::scenario::Scenario;
 use crate::scenario::model::{Capability, ClientKind, Level, Profile, Step, Technique};
 use crate::target::{LoginConfig, TargetFile};
@@ -170,33 +173,67 @@ pub async fn run(
         profile: opts.profile,
         insecure: opts.tls.insecure,
     });
+    let scheduled = jobs.len();
     let semaphore = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut pending = std::collections::HashMap::new();
     for job in jobs {
-        let (tx, target, opts, semaphore) = (
-            tx.clone(),
-            Arc::clone(&target),
-            opts.clone(),
-            Arc::clone(&semaphore),
-        );
-        tokio::spawn(async move {
-            let Ok(_permit) = semaphore.acquire_owned().await else {
-                return;
-            };
-            let result = run_job(&job, target, &opts).await;
-            let _ = tx.send(result);
+        let skeleton = skeleton(&job, opts);
+        let (target, opts, semaphore) = (Arc::clone(&target), opts.clone(), Arc::clone(&semaphore));
+        let step = Arc::new(std::sync::Mutex::new(None));
+        let running = Arc::clone(&step);
+        let task = tasks.spawn(async move {
+            // The semaphore is never closed, so a permit always comes.
+            let _permit = semaphore.acquire_owned().await;
+            run_job(&job, target, &opts, &running).await
         });
+        pending.insert(task.id(), (skeleton, step));
     }
-    drop(tx);
     let mut results = Vec::new();
     if let Some(t) = transport {
         sink(&Event::Finished(Box::new(t.clone())));
         results.push(t);
     }
-    while let Some(r) = rx.recv().await {
+    while let Some(joined) = tasks.join_next_with_id().await {
+        let r = match joined {
+            Ok((id, r)) => {
+                pending.remove(&id);
+                r
+            }
+            Err(e) => {
+                // A job that panicked or was cancelled is a result too: error, naming the step.
+                let Some((mut r, step)) = pending.remove(&e.id()) else {
+                    continue;
+                };
+                let step = step.lock().map_or(None, |s| s.clone());
+                let why = if e.is_panic() {
+                    panic_message(e.into_panic())
+                } else {
+                    "the job was cancelled".to_owned()
+                };
+                set_cause(
+                    &mut r,
+                    Cause {
+                        step,
+                        halt: Fault::harness(why).into(),
+                    },
+                    |s| s.to_owned(),
+                );
+                r
+            }
+        };
         sink(&Event::Finished(Box::new(r.clone())));
         results.push(r);
     }
+    debug_assert_eq!(
+        results.len(),
+        scheduled
+            + results
+                .iter()
+                .filter(|r| r.id == "transport/tls-required")
+                .count(),
+        "every scheduled check yields one result"
+    );
     results.sort_by(|a, b| a.id.cmp(&b.id));
     let report = RunReport {
         version: REPORT_VERSION,
@@ -237,6 +274,7 @@ fn transport_finding(target: &ResolvedTarget, opts: &RunOptions) -> Option<Scena
         profile: opts.profile,
         verdict: Verdict::Fail,
         reason: format!("plain HTTP on a non-loopback host: {}", plain.join(", ")),
+        cause: None,
         guards: Vec::new(),
         evidence: Vec::new(),
         duration_ms: 0,
@@ -301,12 +339,18 @@ fn is_loopback(u: &url::Url) -> bool {
         || matches!(u.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
 }
 
-async fn run_job(job: &Job, target: Arc<ResolvedTarget>, opts: &RunOptions) -> ScenarioResult {
-    let started = Instant::now();
+/// The step a job is in, shared with the loop that joins it so a panic can name the step.
+type Running = Arc<std::sync::Mutex<Option<StepRef>>>;
+
+/// A job's result before it runs: a pass with no reason, the scenario's metadata filled in.
+fn skeleton(job: &Job, opts: &RunOptions) -> ScenarioResult {
     let file = &job.scenario.file;
-    let over = file.profiles.get(&opts.profile);
-    let level = over.and_then(|o| o.level).unwrap_or(file.level);
-    let mut result = ScenarioResult {
+    let level = file
+        .profiles
+        .get(&opts.profile)
+        .and_then(|o| o.level)
+        .unwrap_or(file.level);
+    ScenarioResult {
         id: job.id.clone(),
         title: file.title.clone(),
         spec: job.scenario.id.split('/').next().unwrap_or("").to_owned(),
@@ -316,17 +360,62 @@ async fn run_job(job: &Job, target: Arc<ResolvedTarget>, opts: &RunOptions) -> S
         profile: opts.profile,
         verdict: Verdict::Pass,
         reason: String::new(),
+        cause: None,
         guards: file
             .requirements
             .iter()
-            .filter(|r| r.as_str().starts_with("BUG-"))
+            .filter(|r| r.is_bug())
             .map(ToString::to_string)
             .chain(file.notes.cves.iter().cloned())
             .collect(),
         evidence: Vec::new(),
         duration_ms: 0,
+    }
+}
+
+/// Records `cause` on `result`: the verdict its kind gives at the result's level, the line
+/// users read and the structure beside it, both through `redact`.
+fn set_cause(result: &mut ScenarioResult, cause: Cause, redact: impl Fn(&str) -> String) {
+    result.verdict = match &cause.halt {
+        Halt::Unmet { .. } => Verdict::unmet(result.level),
+        Halt::Fault { .. } => Verdict::Error,
     };
-    let skip = over
+    result.reason = redact(&cause.to_string());
+    result.cause = serde_json::to_value(&cause).ok().and_then(|mut v| {
+        redact_strings(&mut v, &redact);
+        serde_json::from_value(v).ok()
+    });
+}
+
+fn redact_strings(v: &mut serde_json::Value, redact: &impl Fn(&str) -> String) {
+    match v {
+        serde_json::Value::String(s) => *s = redact(s),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|v| redact_strings(v, redact)),
+        serde_json::Value::Object(o) => o.values_mut().for_each(|v| redact_strings(v, redact)),
+        _ => {}
+    }
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+async fn run_job(
+    job: &Job,
+    target: Arc<ResolvedTarget>,
+    opts: &RunOptions,
+    running: &Running,
+) -> ScenarioResult {
+    let started = Instant::now();
+    let file = &job.scenario.file;
+    let mut result = skeleton(job, opts);
+    let skip = file
+        .profiles
+        .get(&opts.profile)
         .and_then(|o| o.skip.clone())
         .map(|why| format!("not under profile {}: {why}", opts.profile.as_str()))
         .or_else(|| inapplicable(&target, &file.requires, job.client));
@@ -337,53 +426,70 @@ async fn run_job(job: &Job, target: Arc<ResolvedTarget>, opts: &RunOptions) -> S
     }
     let http = match HttpClient::new(opts.limits, &opts.tls) {
         Ok(h) => h,
-        Err(e) => {
-            result.verdict = Verdict::Error;
-            result.reason = e.to_string();
+        Err(error) => {
+            let cause = Cause {
+                step: None,
+                halt: Fault::Http { error }.into(),
+            };
+            set_cause(&mut result, cause, str::to_owned);
             return result;
         }
     };
     let mut ctx = Ctx::new(target, http, job.client, opts.seed, &job.id);
     ctx.race_technique = opts.race_technique;
-    let outcome =
-        tokio::time::timeout(opts.scenario_timeout, run_steps(&mut ctx, &file.steps)).await;
-    let (verdict, reason) = match outcome {
-        Err(_) => (
-            Verdict::Error,
-            format!(
-                "scenario did not finish within {} s",
-                opts.scenario_timeout.as_secs()
-            ),
-        ),
-        Ok(Ok(reason)) => (
-            Verdict::Pass,
-            if reason.is_empty() {
+    let outcome = tokio::time::timeout(
+        opts.scenario_timeout,
+        run_steps(&mut ctx, &file.steps, running),
+    )
+    .await;
+    let cause = match outcome {
+        Err(_) => Some(Cause {
+            step: None,
+            halt: Fault::Timeout {
+                seconds: opts.scenario_timeout.as_secs(),
+            }
+            .into(),
+        }),
+        Ok(Ok(reason)) => {
+            result.reason = ctx.redact(&if reason.is_empty() {
                 ctx.notes.join("; ")
             } else {
                 reason
-            },
-        ),
-        Ok(Err((step, Halt::Unmet(m)))) => (Verdict::unmet(level), format!("step {step}: {m}")),
-        Ok(Err((step, Halt::Error(m)))) => (Verdict::Error, format!("step {step}: {m}")),
+            });
+            None
+        }
+        Ok(Err(cause)) => Some(cause),
     };
-    result.verdict = verdict;
-    result.reason = ctx.redact(&reason);
+    if let Some(cause) = cause {
+        set_cause(&mut result, cause, |s| ctx.redact(s));
+    }
     result.evidence = std::mem::take(&mut ctx.evidence);
     result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    if level == Level::May && verdict == Verdict::Pass && result.reason.is_empty() {
+    if result.level == Level::May && result.verdict == Verdict::Pass && result.reason.is_empty() {
         result.reason = "optional behaviour present".into();
     }
     result
 }
 
-async fn run_steps(ctx: &mut Ctx, steps: &[Step]) -> Result<String, (String, Halt)> {
+async fn run_steps(ctx: &mut Ctx, steps: &[Step], running: &Running) -> Result<String, Cause> {
     for (i, step) in steps.iter().enumerate() {
-        let label = format!("{} ({})", i + 1, step_name(step));
-        ctx.step = label.clone();
+        let at = StepRef {
+            index: i + 1,
+            kind: step_name(step).to_owned(),
+        };
+        ctx.step = at.to_string();
+        if let Ok(mut r) = running.lock() {
+            *r = Some(at.clone());
+        }
         match steps::run(ctx, step).await {
             Ok(Next::Continue) => {}
             Ok(Next::Pass(reason)) => return Ok(reason),
-            Err(h) => return Err((label, h)),
+            Err(halt) => {
+                return Err(Cause {
+                    step: Some(at),
+                    halt,
+                });
+            }
         }
     }
     Ok(String::new())

@@ -2,9 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use thiserror::Error;
-
 use super::model::{ScenarioFile, Step};
+#[cfg(test)]
+use crate::diagnostics::yaml_lines;
+use crate::diagnostics::{LoadError, find, located, parse_yaml};
 
 /// A loaded scenario.
 #[derive(Debug, Clone)]
@@ -15,96 +16,6 @@ pub struct Scenario {
     pub path: PathBuf,
     /// Its content.
     pub file: ScenarioFile,
-}
-
-/// A file that could not be loaded, pointing at the cause.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum LoadError {
-    /// Malformed YAML or a value the format does not allow.
-    #[error("{file}:{line}:{column}: {message}\n{snippet}")]
-    Syntax {
-        /// The file.
-        file: String,
-        /// 1-based line.
-        line: u64,
-        /// 1-based column.
-        column: u64,
-        /// What is wrong.
-        message: String,
-        /// The line with a caret under the column.
-        snippet: String,
-    },
-    /// The file or folder could not be read.
-    #[error("{file}: {message}")]
-    Io {
-        /// The path.
-        file: String,
-        /// The operating system's reason.
-        message: String,
-    },
-}
-
-/// Reads a YAML document into `T` with the strict options every input file of the harness uses:
-/// YAML 1.2 booleans only (`no` stays a string), duplicate keys rejected, bounded size.
-pub fn parse_yaml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, LoadError> {
-    let options = serde_saphyr::options! { strict_booleans: true, with_snippet: false };
-    serde_saphyr::from_str_with_options(text, options).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map_or((1, 1), |l| (l.line().max(1), l.column().max(1)));
-        located(file, text, line, column, first_line(&e.to_string()))
-    })
-}
-
-/// A [`LoadError::Syntax`] with the snippet made from `text`.
-pub fn located(file: &str, text: &str, line: u64, column: u64, message: String) -> LoadError {
-    let src = yaml_lines(text)
-        .nth(usize::try_from(line.saturating_sub(1)).unwrap_or(usize::MAX))
-        .unwrap_or("");
-    let gutter = line.to_string().len();
-    let pad = " ".repeat(gutter);
-    let caret = " ".repeat(
-        usize::try_from(column.saturating_sub(1))
-            .unwrap_or(0)
-            .min(src.len()),
-    );
-    let snippet = format!("{pad} |\n{line} | {src}\n{pad} | {caret}^");
-    LoadError::Syntax {
-        file: file.to_owned(),
-        line,
-        column,
-        message,
-        snippet,
-    }
-}
-
-/// The lines of `text` as YAML counts them: `\r\n`, `\r` and `\n` each end one (YAML 1.2
-/// §5.4), so a file with old Mac line ends is shown at the line the parser names.
-pub fn yaml_lines(text: &str) -> impl Iterator<Item = &str> {
-    let mut rest = Some(text);
-    std::iter::from_fn(move || {
-        let s = rest?;
-        match s.find(['\r', '\n']) {
-            Some(i) => {
-                let skip = if s[i..].starts_with("\r\n") { 2 } else { 1 };
-                rest = Some(&s[i + skip..]);
-                Some(&s[..i])
-            }
-            None => {
-                rest = None;
-                Some(s)
-            }
-        }
-    })
-}
-
-/// The message without the location suffix serde-saphyr appends (we print our own).
-fn first_line(message: &str) -> String {
-    let line = message.lines().next().unwrap_or(message);
-    match line.rfind(" at line ") {
-        Some(i) => line[..i].to_owned(),
-        None => line.to_owned(),
-    }
 }
 
 /// Parses one scenario and checks what the types alone cannot: at least one requirement and
@@ -206,16 +117,6 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<ScenarioFile, LoadError>
         }
     }
     Ok(s)
-}
-
-/// The 1-based line and column of the first occurrence of `needle`, or 1:1.
-fn find(text: &str, needle: &str) -> (u64, u64) {
-    for (i, line) in yaml_lines(text).enumerate() {
-        if let Some(col) = line.find(needle) {
-            return (i as u64 + 1, col as u64 + 1);
-        }
-    }
-    (1, 1)
 }
 
 /// Loads every `*.yaml` under `dir`, sorted by id. Returns every broken file, not just the first,

@@ -4,5 +4,6 @@
 pub mod load;
 pub mod model;
 
-pub use load::{LoadError, Scenario, load_dir, parse_scenario};
+pub use crate::diagnostics::LoadError;
+pub use load::{Scenario, load_dir, parse_scenario};
 pub use model::*;

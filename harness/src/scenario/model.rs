@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer};
 
 use crate::defect::Defect;
+pub use crate::wire::HttpMethod;
 
 /// One scenario file.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -63,40 +64,7 @@ impl<'de> Deserialize<'de> for FormatVersion {
     }
 }
 
-/// A `REQ-n` or `BUG-n` id present in the catalogue.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RequirementId(String);
-
-impl RequirementId {
-    /// The id as written.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// Checks `id` against the catalogue.
-    pub fn parse(id: &str) -> Result<Self, String> {
-        let known = crate::requirements::requirement(id).is_some()
-            || crate::requirements::bug_by_id(id).is_some();
-        if known {
-            Ok(Self(id.to_owned()))
-        } else {
-            Err(format!(
-                "unknown requirement id {id:?}: expected REQ-1..REQ-65 or BUG-1..BUG-23"
-            ))
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for RequirementId {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Self::parse(&String::deserialize(d)?).map_err(de::Error::custom)
-    }
-}
-
-impl std::fmt::Display for RequirementId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::requirements::RequirementId;
 
 /// RFC 2119 strength: an unmet `must` fails, an unmet `should` warns, an unmet `may` informs.
 #[derive(
@@ -279,8 +247,8 @@ pub enum Capability {
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Notes {
-    /// The kind of bug: `missing-step`, `downgrade`, `replay`, `binding`, `format`, ...
-    pub bug_type: Option<String>,
+    /// The kind of bug the scenario looks for.
+    pub bug_type: Option<BugType>,
     /// What an attacker gains if the check fails.
     pub effect: Option<String>,
     /// CVE ids of real products that had this bug.
@@ -289,6 +257,64 @@ pub struct Notes {
     /// Further reading.
     #[serde(default)]
     pub links: Vec<String>,
+}
+
+/// The kinds of bug scenarios look for (wycheproof's `bugType`), so a report can group them.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Deserialize,
+    serde::Serialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum BugType {
+    /// A code bound to one client is redeemed by another.
+    Binding,
+    /// A secret can be guessed online.
+    BruteForce,
+    /// A page can be framed.
+    Clickjacking,
+    /// Consent is skipped.
+    ConsentBypass,
+    /// A credential travels where it should not.
+    CredentialLeak,
+    /// A default is applied inconsistently.
+    DefaultConfusion,
+    /// Anyone can break a user's session.
+    DenialOfService,
+    /// Metadata misleads clients.
+    Discovery,
+    /// A protection can be stripped.
+    Downgrade,
+    /// The response format differs from the specification.
+    Format,
+    /// A secret has too little entropy.
+    GuessableSecret,
+    /// A check is not performed at all.
+    MissingStep,
+    /// A value is accepted without validation.
+    MissingValidation,
+    /// A client cannot tell servers apart.
+    MixUp,
+    /// Values are normalised where they must match exactly.
+    Normalisation,
+    /// The server redirects anywhere.
+    OpenRedirect,
+    /// Repeated or conflicting parameters are read differently.
+    ParameterConfusion,
+    /// Concurrent requests get around a single-use rule.
+    Race,
+    /// A redirect URI is not bound exactly.
+    RedirectUriBinding,
+    /// A single-use value is used again.
+    Replay,
 }
 
 /// One exchange with the target.
@@ -580,6 +606,25 @@ pub enum RedirectMutation {
     LoopbackHost,
 }
 
+impl RedirectMutation {
+    /// Every mutation.
+    pub const ALL: &'static [Self] = &[
+        Self::ExtraQuery,
+        Self::PathSuffix,
+        Self::TrailingSlash,
+        Self::PathCase,
+        Self::EncodedTraversal,
+        Self::DoubleEncoded,
+        Self::Userinfo,
+        Self::Fragment,
+        Self::Subdomain,
+        Self::OtherPort,
+        Self::OtherHost,
+        Self::SchemeSwap,
+        Self::LoopbackHost,
+    ];
+}
+
 /// `state:` of an authorization request.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -713,7 +758,7 @@ pub struct TokenStep {
     pub params: Mutations,
     /// The HTTP method; POST by default.
     #[serde(default = "post")]
-    pub http_method: String,
+    pub http_method: HttpMethod,
     /// The name under which the tokens are kept; the flow's name by default.
     pub save_as: Option<String>,
     /// What the response must show; 200 with tokens by default.
@@ -724,8 +769,8 @@ pub struct TokenStep {
 fn authorization_code() -> ValueSpec {
     ValueSpec::Literal(Template::literal("authorization_code"))
 }
-fn post() -> String {
-    "POST".into()
+fn post() -> HttpMethod {
+    HttpMethod::Post
 }
 
 /// Client authentication at the token endpoint.
@@ -864,7 +909,7 @@ pub struct ProbeStep {
     pub endpoint: Endpoint,
     /// The HTTP method.
     #[serde(default = "get")]
-    pub method: String,
+    pub method: HttpMethod,
     /// Request headers.
     #[serde(default)]
     pub headers: BTreeMap<String, Template>,
@@ -873,8 +918,8 @@ pub struct ProbeStep {
     pub expect: HttpExpect,
 }
 
-fn get() -> String {
-    "GET".into()
+fn get() -> HttpMethod {
+    HttpMethod::Get
 }
 
 /// A target endpoint.
@@ -934,7 +979,7 @@ impl HttpExpect {
 }
 
 /// A header check.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HeaderMatch {
     /// The header is present.

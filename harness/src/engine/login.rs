@@ -9,26 +9,12 @@
 
 use url::Url;
 
-use crate::callback::{AuthorizationResponse, parse_form_post, parse_location};
-use crate::engine::context::Ctx;
-use crate::engine::http::{Request, Response, without_query};
-use crate::html::{self, Form};
+use super::context::Ctx;
+use crate::callback::{Ending, parse_form_post, parse_location, resolve_location};
+use crate::forms::{self, Form};
+use crate::outcome::{Fault, Halt, LoginFault};
 use crate::target::{FormLogin, LoginConfig};
-
-/// How an authorization request ended.
-#[derive(Debug)]
-pub enum Ending {
-    /// Back at a client, with an authorization response.
-    Callback(Box<AuthorizationResponse>),
-    /// The server showed a page that is not a login form (an error page), and sent nobody
-    /// anywhere.
-    Page {
-        /// Its status.
-        status: u16,
-        /// Its title, if any.
-        title: Option<String>,
-    },
-}
+use crate::wire::{HttpMethod, Request, Response, without_query};
 
 /// What happened on the way.
 #[derive(Debug)]
@@ -42,7 +28,7 @@ pub struct Drive {
 }
 
 /// Runs the authorization request at `url` to its end.
-pub async fn drive(ctx: &mut Ctx, url: Url, client_targets: &[Url]) -> Result<Drive, String> {
+pub async fn drive(ctx: &mut Ctx, url: Url, client_targets: &[Url]) -> Result<Drive, Halt> {
     let max_steps = match &ctx.target.login {
         LoginConfig::Form(f) => f.max_steps,
         LoginConfig::Auto {} => 8,
@@ -56,49 +42,54 @@ pub async fn drive(ctx: &mut Ctx, url: Url, client_targets: &[Url]) -> Result<Dr
     let mut post_redirects = Vec::new();
     let mut submitted: Vec<String> = Vec::new();
     for _ in 0..max_steps {
-        let resp = ctx.send(req.clone()).await.map_err(|e| e.to_string())?;
+        let resp = ctx
+            .send(req.clone())
+            .await
+            .map_err(|error| Fault::Http { error })?;
         if resp.is_redirect() {
-            if req.method == "POST" {
+            if req.method == HttpMethod::Post {
                 post_redirects.push(resp.status);
             }
-            let loc = resp.header("location").ok_or_else(|| {
-                format!(
-                    "{} {} answered {} without a Location header",
-                    req.method,
-                    without_query(&req.url),
-                    resp.status
-                )
-            })?;
-            let next =
-                crate::callback::resolve_location(&req.url, loc).map_err(|e| e.to_string())?;
-            if leaves(&next) {
-                let response = parse_location(&req.url, loc).map_err(|e| {
-                    format!(
-                        "redirect to {} could not be read: {e}",
-                        without_query(&next)
-                    )
+            let loc = resp
+                .header("location")
+                .ok_or_else(|| LoginFault::NoLocation {
+                    method: req.method.to_string(),
+                    url: without_query(&req.url),
+                    status: resp.status,
                 })?;
+            let next = resolve_location(&req.url, loc).map_err(|e| LoginFault::BadLocation {
+                reason: e.to_string(),
+            })?;
+            if leaves(&next) {
+                let response =
+                    parse_location(&req.url, loc).map_err(|e| LoginFault::UnreadableCallback {
+                        target: without_query(&next),
+                        reason: e.to_string(),
+                    })?;
                 return Ok(Drive {
                     ending: Ending::Callback(Box::new(response)),
                     pages,
                     post_redirects,
                 });
             }
-            req = if matches!(resp.status, 307 | 308) && req.method == "POST" {
+            req = if matches!(resp.status, 307 | 308) && req.method == HttpMethod::Post {
                 Request { url: next, ..req }
             } else {
                 Request::get(next)
             };
             continue;
         }
-        let forms = html::forms(&resp.body);
+        let forms = forms::forms(&resp.body);
         // form_post response mode: an auto-submitting form whose action is the client.
-        if let Some(f) = forms
+        if forms
             .iter()
-            .find(|f| f.method == "post" && action_of(&req.url, f).is_some_and(|a| leaves(&a)))
+            .any(|f| f.method == "post" && action_of(&req.url, f).is_some_and(|a| leaves(&a)))
         {
-            let _ = f;
-            let response = parse_form_post(&req.url, &resp.body).map_err(|e| e.to_string())?;
+            let response = parse_form_post(&req.url, &resp.body).map_err(|e| {
+                LoginFault::UnreadableFormPost {
+                    reason: e.to_string(),
+                }
+            })?;
             return Ok(Drive {
                 ending: Ending::Callback(Box::new(response)),
                 pages,
@@ -109,7 +100,7 @@ pub async fn drive(ctx: &mut Ctx, url: Url, client_targets: &[Url]) -> Result<Dr
             return Ok(Drive {
                 ending: Ending::Page {
                     status: resp.status,
-                    title: html::title(&resp.body),
+                    title: forms::title(&resp.body),
                 },
                 pages,
                 post_redirects,
@@ -119,38 +110,34 @@ pub async fn drive(ctx: &mut Ctx, url: Url, client_targets: &[Url]) -> Result<Dr
             return Ok(Drive {
                 ending: Ending::Page {
                     status: resp.status,
-                    title: html::title(&resp.body),
+                    title: forms::title(&resp.body),
                 },
                 pages,
                 post_redirects,
             });
         };
         let Some(action) = action_of(&req.url, form) else {
-            return Err(format!(
-                "form on {} has an unusable action {:?}",
-                without_query(&req.url),
-                form.action
-            ));
+            return Err(LoginFault::UnusableAction {
+                page: without_query(&req.url),
+                action: form.action.clone(),
+            }
+            .into());
         };
         let key = format!("{}|{}", without_query(&req.url), action);
         if submitted.iter().filter(|k| **k == key).count() >= 2 {
-            return Err(stuck(
-                &req.url,
-                &resp,
-                &forms,
-                "the same form came back after submitting it twice: check the configured fields",
-            ));
+            return Err(stuck(&req.url, &resp, &forms).into());
         }
         submitted.push(key);
         let body = fill(config, form);
         pages.push(resp);
         req = Request::post_form(action, body);
     }
-    Err(format!(
-        "login did not reach the client within {max_steps} requests; last request {} {}",
-        req.method,
-        without_query(&req.url)
-    ))
+    Err(LoginFault::NotReached {
+        max_steps,
+        method: req.method.to_string(),
+        url: without_query(&req.url),
+    }
+    .into())
 }
 
 /// Same scheme, host, port and path: a redirect to this URL reaches that redirect URI.
@@ -207,7 +194,7 @@ fn fill(config: &FormLogin, form: &Form) -> String {
     ser.finish()
 }
 
-fn stuck(url: &Url, resp: &Response, forms: &[Form], why: &str) -> String {
+fn stuck(url: &Url, resp: &Response, forms: &[Form]) -> LoginFault {
     let seen: Vec<String> = forms
         .iter()
         .map(|f| {
@@ -220,15 +207,14 @@ fn stuck(url: &Url, resp: &Response, forms: &[Form], why: &str) -> String {
             )
         })
         .collect();
-    format!(
-        "login stuck at {} (HTTP {}, title {:?}): {why}; forms seen: {}",
-        without_query(url),
-        resp.status,
-        html::title(&resp.body).unwrap_or_default(),
-        if seen.is_empty() {
+    LoginFault::Stuck {
+        page: without_query(url),
+        status: resp.status,
+        title: forms::title(&resp.body).unwrap_or_default(),
+        forms: if seen.is_empty() {
             "none".into()
         } else {
             seen.join(" ")
-        }
-    )
+        },
+    }
 }

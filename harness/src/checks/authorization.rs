@@ -1,0 +1,261 @@
+//! The authorization response: how the request ended, and what the redirect to the client
+//! carries (RFC 6749 §4.1.2, RFC 9207, RFC 7636 §4.4).
+
+use super::preview;
+use crate::callback::{AuthorizationResponse, Ending, Finding, Outcome};
+use crate::outcome::{AuthEnding, Unmet};
+use crate::scenario::model::AuthOutcome;
+use crate::wire::without_query;
+
+/// The ending in words a message can carry (no query, so no code or state).
+pub fn describe_ending(ending: &Ending) -> AuthEnding {
+    match ending {
+        Ending::Callback(r) => match &r.outcome {
+            Outcome::Success { .. } => AuthEnding::Code {
+                target: without_query(&r.target),
+            },
+            Outcome::Error {
+                error,
+                error_description,
+                ..
+            } => AuthEnding::Error {
+                target: without_query(&r.target),
+                error: error.clone(),
+                description: error_description.as_deref().map(preview),
+            },
+        },
+        Ending::Page { status, title } => AuthEnding::Page {
+            status: *status,
+            title: title.clone(),
+        },
+    }
+}
+
+/// The request ended as `expected` says: a code, an error redirect, an error page, or either
+/// kind of refusal.
+pub fn authorization_outcome(expected: AuthOutcome, ending: &Ending) -> Result<(), Unmet> {
+    let ok = match (expected, ending) {
+        (AuthOutcome::Code, Ending::Callback(r)) => matches!(r.outcome, Outcome::Success { .. }),
+        (AuthOutcome::ErrorRedirect | AuthOutcome::Refused, Ending::Callback(r)) => {
+            matches!(r.outcome, Outcome::Error { .. })
+        }
+        (AuthOutcome::Refused | AuthOutcome::ErrorPage, Ending::Page { .. }) => true,
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Unmet::Authorization {
+            expected,
+            got: describe_ending(ending),
+        })
+    }
+}
+
+/// An error redirect carries one of the `expected` error codes (a code response has none to
+/// judge).
+pub fn authorization_error(expected: &[String], r: &AuthorizationResponse) -> Result<(), Unmet> {
+    match &r.outcome {
+        Outcome::Error { error, .. } if !expected.contains(error) => Err(Unmet::OAuthError {
+            expected: expected.to_vec(),
+            got: error.clone(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// RFC 6749 §4.1.2: `state` comes back exactly as sent (and absent when none was sent).
+pub fn state_echoed(sent: Option<&str>, r: &AuthorizationResponse) -> Result<(), Unmet> {
+    if r.outcome.state() == sent {
+        return Ok(());
+    }
+    Err(Unmet::State {
+        sent: sent.map(str::to_owned),
+        got: r.outcome.state().map(str::to_owned),
+    })
+}
+
+/// RFC 9207 §2: `iss` is present and equal to the issuer.
+pub fn iss(issuer: &str, r: &AuthorizationResponse) -> Result<(), Unmet> {
+    match r.outcome.iss() {
+        Some(i) if i == issuer => Ok(()),
+        got => Err(Unmet::Iss {
+            issuer: issuer.to_owned(),
+            got: got.map(str::to_owned),
+        }),
+    }
+}
+
+/// RFC 7636 §4.4: the challenge is not sent back in any response parameter.
+pub fn challenge_not_reflected(
+    challenge: Option<&str>,
+    r: &AuthorizationResponse,
+) -> Result<(), Unmet> {
+    let Some(c) = challenge.filter(|c| !c.is_empty()) else {
+        return Ok(());
+    };
+    match r.params.iter().find(|(_, v)| v.contains(c)) {
+        Some((name, _)) => Err(Unmet::ChallengeReflected {
+            param: name.to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// RFC 6749 §4.1.2.1 and §3.1: the first format finding of the response, if any.
+pub fn callback_format(findings: &[Finding]) -> Result<(), Unmet> {
+    match findings.first() {
+        None => Ok(()),
+        Some(finding) => Err(Unmet::CallbackFormat {
+            finding: finding.clone(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::callback::parse_location;
+
+    fn callback(location: &str) -> AuthorizationResponse {
+        let request = url::Url::parse("https://as.example/authorize").expect("url");
+        parse_location(&request, location).expect("parses")
+    }
+
+    fn ending(location: &str) -> Ending {
+        Ending::Callback(Box::new(callback(location)))
+    }
+
+    fn page() -> Ending {
+        Ending::Page {
+            status: 400,
+            title: Some("Bad request".into()),
+        }
+    }
+
+    #[test]
+    fn outcomes_that_match_pass() {
+        let code = ending("https://c.example/cb?code=abc&state=s");
+        let error = ending("https://c.example/cb?error=invalid_request&state=s");
+        assert_eq!(authorization_outcome(AuthOutcome::Code, &code), Ok(()));
+        assert_eq!(
+            authorization_outcome(AuthOutcome::ErrorRedirect, &error),
+            Ok(())
+        );
+        assert_eq!(authorization_outcome(AuthOutcome::Refused, &error), Ok(()));
+        assert_eq!(authorization_outcome(AuthOutcome::Refused, &page()), Ok(()));
+        assert_eq!(
+            authorization_outcome(AuthOutcome::ErrorPage, &page()),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn outcomes_that_differ_are_unmet_with_what_came() {
+        let code = ending("https://c.example/cb?code=abc&state=s");
+        let error = ending("https://c.example/cb?error=access_denied&error_description=no+way");
+        let unmet = |o, e: &Ending| authorization_outcome(o, e).expect_err("unmet").to_string();
+        assert_eq!(
+            unmet(AuthOutcome::Refused, &code),
+            "expected a refusal (error redirect or error page), got a redirect to https://c.example/cb with a code"
+        );
+        assert_eq!(
+            unmet(AuthOutcome::Code, &error),
+            "expected a redirect to the client with a code, got a redirect to https://c.example/cb with error=access_denied (no way)"
+        );
+        assert_eq!(
+            unmet(AuthOutcome::ErrorRedirect, &page()),
+            "expected a redirect to the client with an error, got a page (HTTP 400, \"Bad request\")"
+        );
+        assert!(
+            unmet(AuthOutcome::ErrorPage, &error)
+                .starts_with("expected an error page and no redirect")
+        );
+    }
+
+    #[test]
+    fn error_codes() {
+        let r = callback("https://c.example/cb?error=invalid_request");
+        assert_eq!(authorization_error(&["invalid_request".into()], &r), Ok(()));
+        assert_eq!(
+            authorization_error(&["invalid_scope".into()], &r).map_err(|e| e.to_string()),
+            Err("expected error invalid_scope, got error invalid_request".into())
+        );
+        assert_eq!(
+            authorization_error(&["x".into()], &callback("https://c.example/cb?code=1")),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn state_must_come_back_byte_for_byte() {
+        let r = callback("https://c.example/cb?code=1&state=a%2Bb");
+        assert_eq!(state_echoed(Some("a+b"), &r), Ok(()));
+        assert_eq!(
+            state_echoed(Some("a b"), &r).map_err(|e| e.to_string()),
+            Err("state was not echoed exactly: sent Some(\"a b\"), got Some(\"a+b\")".into())
+        );
+        assert!(state_echoed(None, &r).is_err());
+    }
+
+    #[test]
+    fn iss_present_and_equal() {
+        let r = callback("https://c.example/cb?code=1&iss=https%3A%2F%2Fas.example");
+        assert_eq!(iss("https://as.example", &r), Ok(()));
+        assert!(
+            iss("https://as.example/", &r)
+                .expect_err("unmet")
+                .to_string()
+                .contains("differs from the issuer")
+        );
+        let r = callback("https://c.example/cb?code=1");
+        assert!(
+            iss("https://as.example", &r)
+                .expect_err("unmet")
+                .to_string()
+                .starts_with("no iss parameter")
+        );
+    }
+
+    #[test]
+    fn reflected_challenge() {
+        let r = callback("https://c.example/cb?code=1&echo=E9Melhoa");
+        assert_eq!(challenge_not_reflected(Some("zzz"), &r), Ok(()));
+        assert_eq!(challenge_not_reflected(None, &r), Ok(()));
+        assert_eq!(challenge_not_reflected(Some(""), &r), Ok(()));
+        assert_eq!(
+            challenge_not_reflected(Some("E9Melhoa"), &r),
+            Err(Unmet::ChallengeReflected {
+                param: "echo".into()
+            })
+        );
+    }
+
+    #[test]
+    fn format_findings() {
+        assert_eq!(callback_format(&[]), Ok(()));
+        let r = callback("https://c.example/cb?error=invalid_request&error=x");
+        assert_eq!(
+            callback_format(&r.findings).map_err(|e| e.to_string()),
+            Err("the response repeats parameter error (RFC 6749 §3.1)".into())
+        );
+        for (finding, text) in [
+            (
+                Finding::UnregisteredErrorCode("made_up".into()),
+                "error code \"made_up\" is not registered",
+            ),
+            (
+                Finding::BadCharset {
+                    param: "error_uri".into(),
+                    index: 3,
+                },
+                "error_uri has a character outside",
+            ),
+            (Finding::BothCodeAndError, "both code and error"),
+            (Finding::QueryAndFragment, "both query and fragment"),
+        ] {
+            let e = callback_format(&[finding]).expect_err("unmet").to_string();
+            assert!(e.contains(text), "{e}");
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! The judges: pure functions from what the server answered to `Ok(())` or the [`Unmet`]
+//! expectation, one file per kind of expectation. They do no I/O and know nothing of the engine
+//! that sends requests or of the reports that show verdicts, so each is unit-tested on its own.
+//!
+//! Order inside [`http`] is strongest first (status, then the OAuth error, then the rest): when
+//! the status is wrong, the body's details are noise.
+
+mod authorization;
+mod codes;
+mod error_format;
+mod headers;
+mod json;
+mod pages;
+mod race;
+mod status;
+
+pub use authorization::{
+    authorization_error, authorization_outcome, callback_format, challenge_not_reflected,
+    describe_ending, iss, state_echoed,
+};
+pub use codes::entropy;
+pub use error_format::{TOKEN_ERRORS, token_error_format};
+pub use headers::headers;
+pub use json::json_field;
+pub use pages::{consent_shown, no_reposting_redirect, page_headers, pages_not_frameable};
+pub use race::race;
+pub use status::{oauth_error, status};
+
+use crate::outcome::{BodyShown, Unmet};
+use crate::scenario::model::HttpExpect;
+use crate::wire::Response;
+
+/// Checks a response against an [`HttpExpect`]. `render` fills templates in expected values.
+pub fn http(
+    expect: &HttpExpect,
+    resp: &Response,
+    render: &dyn Fn(&str) -> String,
+) -> Result<(), Unmet> {
+    if let Some(statuses) = &expect.status {
+        status(&statuses.0, resp)?;
+    }
+    if let Some(errors) = &expect.error {
+        oauth_error(&errors.0, resp)?;
+    }
+    if expect.error_format {
+        token_error_format(resp)?;
+    }
+    headers(&expect.headers, resp)?;
+    if !expect.json.is_empty() {
+        let body = resp.json().ok_or_else(|| Unmet::NotJson {
+            body: body_shown(resp),
+        })?;
+        for (field, m) in &expect.json {
+            json_field(&body, field, m, render)?;
+        }
+    }
+    Ok(())
+}
+
+/// A body for a message: its start, and its size when the size cap cut it.
+pub fn body_shown(resp: &Response) -> BodyShown {
+    BodyShown {
+        start: preview(&resp.body),
+        invalid_utf8: resp.invalid_utf8,
+        cut_at: resp.truncated.then_some(resp.body.len()),
+    }
+}
+
+/// The `error` member of a JSON body, if it has a string one.
+fn error_member(resp: &Response) -> Option<String> {
+    resp.json()
+        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+}
+
+/// The first 120 characters of a body, for messages.
+pub fn preview(body: &str) -> String {
+    let mut s: String = body.chars().take(120).collect();
+    if body.chars().count() > 120 {
+        s.push('…');
+    }
+    s
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::wire::Response;
+
+    /// A response with a status, headers and body, as a judge sees it.
+    pub fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
+        Response {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: body.to_owned(),
+            truncated: false,
+            invalid_utf8: false,
+        }
+    }
+
+    /// A JSON response.
+    pub fn json(status: u16, body: &str) -> Response {
+        response(status, &[("content-type", "application/json")], body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{json, response};
+    use super::*;
+    use crate::scenario::model::{HttpExpect, JsonMatch};
+
+    fn expect(yaml: &str) -> HttpExpect {
+        crate::diagnostics::parse_yaml("t.yaml", yaml).expect("valid expectation")
+    }
+
+    #[test]
+    fn strongest_expectation_first() {
+        let e = expect("{status: 400, error: invalid_grant}");
+        let r = json(200, r#"{"access_token":"x"}"#);
+        assert!(matches!(
+            http(&e, &r, &|s| s.to_owned()),
+            Err(Unmet::Status { got: 200, .. })
+        ));
+        let r = json(400, r#"{"error":"invalid_request"}"#);
+        assert_eq!(
+            http(&e, &r, &|s| s.to_owned()),
+            Err(Unmet::OAuthError {
+                expected: vec!["invalid_grant".into()],
+                got: "invalid_request".into()
+            })
+        );
+        assert_eq!(
+            http(&e, &json(400, r#"{"error":"invalid_grant"}"#), &|s| s
+                .to_owned()),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn json_expectations_need_a_json_body() {
+        let mut e = HttpExpect::default();
+        e.json.insert("access_token".into(), JsonMatch::String);
+        let r = response(200, &[], "<html>");
+        assert_eq!(
+            http(&e, &r, &|s| s.to_owned()).map_err(|u| u.to_string()),
+            Err("expected a JSON body, got \"<html>\"".to_owned())
+        );
+    }
+
+    #[test]
+    fn bodies_are_shown_for_what_they_are() {
+        let mut r = response(200, &[], &"x".repeat(130));
+        assert!(body_shown(&r).to_string().ends_with("…\""));
+        r.truncated = true;
+        assert!(body_shown(&r).to_string().contains("130-byte cap"));
+        r.invalid_utf8 = true;
+        assert!(body_shown(&r).to_string().contains("not UTF-8"));
+    }
+}

@@ -1,0 +1,175 @@
+//! What goes over the wire, as data: a request to send and the response that came back. No
+//! I/O here: the engine sends requests, the judges in [`crate::checks`] read responses, and
+//! neither needs the other to do so.
+
+use url::Url;
+
+/// An HTTP method a scenario may use. A closed set: a typo in a scenario file is a load error,
+/// not a request the server answers with 405.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Deserialize,
+    serde::Serialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// PATCH
+    Patch,
+    /// DELETE
+    Delete,
+    /// HEAD
+    Head,
+    /// OPTIONS
+    Options,
+}
+
+impl HttpMethod {
+    /// The method's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+            Self::Head => "HEAD",
+            Self::Options => "OPTIONS",
+        }
+    }
+}
+
+impl std::fmt::Display for HttpMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The URL without query or fragment, for messages (the query may hold secrets).
+pub fn without_query(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    u.to_string()
+}
+
+/// A request to send.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// GET, POST, ...
+    pub method: HttpMethod,
+    /// Where.
+    pub url: Url,
+    /// Headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// An `application/x-www-form-urlencoded` body.
+    pub form: Option<String>,
+}
+
+impl Request {
+    /// A GET of `url`.
+    pub fn get(url: Url) -> Self {
+        Self {
+            method: HttpMethod::Get,
+            url,
+            headers: Vec::new(),
+            form: None,
+        }
+    }
+    /// A POST of a form body.
+    pub fn post_form(url: Url, form: String) -> Self {
+        Self {
+            method: HttpMethod::Post,
+            url,
+            headers: Vec::new(),
+            form: Some(form),
+        }
+    }
+}
+
+/// A response as received (body decoded lossily as UTF-8).
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// Headers with lower-case names, in order, repeats kept.
+    pub headers: Vec<(String, String)>,
+    /// The body, up to [`Limits::max_body`].
+    pub body: String,
+    /// Whether the body was cut.
+    pub truncated: bool,
+    /// Whether the body was not valid UTF-8 (and `body` holds replacement characters).
+    pub invalid_utf8: bool,
+}
+
+impl Response {
+    /// The first value of a header (name case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    /// Every value of a header.
+    pub fn header_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    /// The body as JSON, if it is JSON. Bytes that are not UTF-8 are not JSON (RFC 8259 §8.1),
+    /// so a lossily decoded body never yields a value.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        if self.invalid_utf8 {
+            return None;
+        }
+        serde_json::from_str(&self.body).ok()
+    }
+    /// Whether this is a redirect.
+    pub fn is_redirect(&self) -> bool {
+        (300..400).contains(&self.status)
+    }
+}
+
+/// A request that got no usable response.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HttpError {
+    /// The client could not be set up (a CA certificate that does not parse, a TLS setting).
+    #[error("{reason}")]
+    Setup {
+        /// Why.
+        reason: String,
+    },
+    /// Could not connect or send.
+    #[error("{method} {url}: {reason}")]
+    Send {
+        /// Method.
+        method: String,
+        /// URL without query.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// No complete response within the limit.
+    #[error("{method} {url}: no complete response within {seconds:.1} s")]
+    Timeout {
+        /// Method.
+        method: String,
+        /// URL without query.
+        url: String,
+        /// The limit.
+        seconds: f64,
+    },
+}
