@@ -77,6 +77,19 @@ pub fn mask_all<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) -> S
     out
 }
 
+/// Form-encodes `params` with the values of secret names replaced by fingerprints.
+pub fn params(params: &crate::params::Params) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (n, v) in params.iter() {
+        if is_secret_name(n) && !v.is_empty() {
+            s.append_pair(n, &fingerprint(v));
+        } else {
+            s.append_pair(n, v);
+        }
+    }
+    s.finish()
+}
+
 /// The secrets one scenario has seen, and the ways to mask them in what it records.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
@@ -144,17 +157,17 @@ impl Redactor {
     pub fn url(&self, url: &url::Url) -> String {
         let mut u = url.clone();
         if let Some(q) = url.query() {
-            u.set_query(Some(&crate::params::Params::parse(q).encode_redacted()));
+            u.set_query(Some(&params(&crate::params::Params::parse(q))));
         }
         if let Some(f) = url.fragment() {
-            u.set_fragment(Some(&crate::params::Params::parse(f).encode_redacted()));
+            u.set_fragment(Some(&params(&crate::params::Params::parse(f))));
         }
         self.text(u.as_str())
     }
 
     /// A form body with secret-named fields fingerprinted and every known secret masked.
     pub fn form(&self, body: &str) -> String {
-        self.text(&crate::params::Params::parse(body).encode_redacted())
+        self.text(&params(&crate::params::Params::parse(body)))
     }
 
     /// A header value: credentials of `Authorization` and cookie values fingerprinted, a

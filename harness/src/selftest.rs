@@ -16,8 +16,9 @@ use crate::verdict::{RunReport, Verdict};
 pub struct KillMatrix {
     /// The run against the clean server.
     pub clean: RunReport,
-    /// Per defect, the result ids that did not pass (fail, warn or info), and those in error.
-    pub caught: BTreeMap<Defect, (BTreeSet<String>, BTreeSet<String>)>,
+    /// Per defect, the result ids that did not pass (fail, warn or info), and those in error
+    /// with their reason.
+    pub caught: BTreeMap<Defect, (BTreeSet<String>, BTreeMap<String, String>)>,
     /// Everything wrong, one line each; empty means the library is proven.
     pub gaps: Vec<String>,
 }
@@ -77,11 +78,11 @@ pub async fn selftest(
             .filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Warn | Verdict::Info))
             .map(|r| r.id.clone())
             .collect();
-        let errors: BTreeSet<String> = report
+        let errors: BTreeMap<String, String> = report
             .results
             .iter()
             .filter(|r| r.verdict == Verdict::Error)
-            .map(|r| format!("{}: {}", r.id, r.reason))
+            .map(|r| (r.id.clone(), r.reason.clone()))
             .collect();
         caught.insert(d, (hits, errors));
     }
@@ -103,9 +104,8 @@ pub async fn selftest(
             for id in ids {
                 if !hits.contains(&id) {
                     let why = errors
-                        .iter()
-                        .find(|e| e.starts_with(&format!("{id}: ")))
-                        .map_or("it passed".to_owned(), |e| format!("error: {e}"));
+                        .get(&id)
+                        .map_or("it passed".to_owned(), |e| format!("error: {id}: {e}"));
                     gaps.push(format!(
                         "{id}: lists {d} in catches but does not fail against it ({why})"
                     ));

@@ -109,7 +109,7 @@ impl ResolvedTarget {
 }
 
 /// A flow started by an `authorize` step.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Flow {
     /// The client.
     pub client: Option<ClientKind>,

@@ -5,9 +5,10 @@
 use std::sync::Arc;
 
 use super::{ResolvedTarget, RunOptions, run};
+use crate::outcome::{Cause, Fault, Halt, Unmet};
 use crate::scenario::model::ClientKind;
 use crate::scenario::{Scenario, parse_scenario};
-use crate::verdict::Verdict;
+use crate::wire::HttpError;
 
 const NORMAL_FLOW: &str = "format: 1\ntitle: one normal authorization code flow with S256\nrequirements: [REQ-21]\nclients: [public, confidential, confidential2]\ncatches: [broken-s256]\nsteps:\n  - authorize: {}\n  - token: {}\n";
 
@@ -64,74 +65,135 @@ pub async fn preflight(target: Arc<ResolvedTarget>, opts: &RunOptions) -> Vec<Cl
         .into_iter()
         .map(|r| ClientCheck {
             client: r.client,
-            problem: matches!(r.verdict, Verdict::Fail | Verdict::Error).then(|| Problem {
-                hint: hint(&r.reason),
-                kind: kind(&r.reason),
+            problem: r.cause.map(|cause| Problem {
+                hint: hint(&cause),
+                kind: kind(&cause),
                 reason: r.reason,
             }),
         })
         .collect()
 }
 
-/// Whether the reason is a request that got no answer.
-fn unreachable(reason: &str) -> bool {
-    reason.contains("no complete response") || reason.contains("error sending request")
-}
+/// The token step of the normal flow.
+const TOKEN_STEP: usize = 2;
 
-fn kind(reason: &str) -> ProblemKind {
-    if unreachable(reason) {
-        ProblemKind::Unreachable
-    } else if reason.starts_with("step 2 (token)") && !reason.contains("invalid_client") {
-        ProblemKind::MaybeDeviation
-    } else {
-        ProblemKind::Settings
+/// Whether the server refused the client's credentials.
+fn client_auth_refused(unmet: &Unmet) -> bool {
+    match unmet {
+        Unmet::Status { got, error, .. } => {
+            *got == 401 || error.as_deref() == Some("invalid_client")
+        }
+        Unmet::OAuthError { got, .. } => got == "invalid_client",
+        _ => false,
     }
 }
 
-/// The likeliest fix for a failed normal flow, read from its reason.
-fn hint(reason: &str) -> &'static str {
-    let r = reason.to_ascii_lowercase();
-    if unreachable(reason) {
-        "the endpoint did not answer: check issuer / endpoints and that the server is up"
-    } else if r.contains("login did not reach") || r.contains("form") {
-        "the login driver is stuck: check login.form.fields (input names and values) and login.form.select"
-    } else if r.contains("redirect_uri") || r.contains("got a page") {
-        "the server did not send the browser back: check that this client's redirect_uri is registered exactly as written"
-    } else if r.contains("invalid_client") || r.contains("got 401") {
-        "client authentication failed: check client_id, client_secret and auth_method (client_secret_basic or client_secret_post)"
-    } else if r.starts_with("step 2 (token)") {
-        "the token request was refused: if the settings are right, this is the server's deviation (see the reason)"
-    } else {
-        "see the reason; the same flow runs in every scenario, so fix this first"
+fn in_token_step(cause: &Cause) -> bool {
+    cause.step.as_ref().is_some_and(|s| s.index == TOKEN_STEP)
+}
+
+/// Whether a request got no answer (as opposed to a client that could not be set up).
+fn no_answer(cause: &Cause) -> bool {
+    matches!(&cause.halt, Halt::Fault { fault: Fault::Http { error } } if !matches!(error, HttpError::Setup { .. }))
+}
+
+fn kind(cause: &Cause) -> ProblemKind {
+    match &cause.halt {
+        _ if no_answer(cause) => ProblemKind::Unreachable,
+        Halt::Unmet { unmet } if in_token_step(cause) && !client_auth_refused(unmet) => {
+            ProblemKind::MaybeDeviation
+        }
+        _ => ProblemKind::Settings,
+    }
+}
+
+/// The likeliest fix for a failed normal flow, read from its cause.
+fn hint(cause: &Cause) -> &'static str {
+    match &cause.halt {
+        _ if no_answer(cause) => {
+            "the endpoint did not answer: check issuer / endpoints and that the server is up"
+        }
+        Halt::Fault {
+            fault: Fault::Login { .. },
+        } => {
+            "the login driver is stuck: check login.form.fields (input names and values) and login.form.select"
+        }
+        Halt::Unmet {
+            unmet: Unmet::Authorization { .. },
+        } => {
+            "the server did not send the browser back: check that this client's redirect_uri is registered exactly as written"
+        }
+        Halt::Unmet { unmet } if client_auth_refused(unmet) => {
+            "client authentication failed: check client_id, client_secret and auth_method (client_secret_basic or client_secret_post)"
+        }
+        _ if in_token_step(cause) => {
+            "the token request was refused: if the settings are right, this is the server's deviation (see the reason)"
+        }
+        _ => "see the reason; the same flow runs in every scenario, so fix this first",
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::outcome::{AuthEnding, LoginFault, StepRef};
+    use crate::scenario::model::AuthOutcome;
+
+    fn at(index: usize, halt: impl Into<Halt>) -> Cause {
+        let kind = if index == 1 { "authorize" } else { "token" };
+        Cause {
+            step: Some(StepRef {
+                index,
+                kind: kind.into(),
+            }),
+            halt: halt.into(),
+        }
+    }
+
+    fn status(got: u16, error: &str) -> Unmet {
+        Unmet::Status {
+            expected: vec![200],
+            got,
+            error: Some(error.into()),
+        }
+    }
+
+    fn unreachable() -> Cause {
+        at(
+            1,
+            Fault::Http {
+                error: HttpError::Timeout {
+                    method: "GET".into(),
+                    url: "http://h/authorize".into(),
+                    seconds: 10.0,
+                },
+            },
+        )
+    }
+
+    fn stuck() -> Cause {
+        at(
+            1,
+            LoginFault::NotReached {
+                max_steps: 12,
+                method: "POST".into(),
+                url: "http://h/login".into(),
+            },
+        )
+    }
+
     #[test]
     fn only_a_refused_token_request_with_good_settings_may_be_the_servers() {
-        use super::{ProblemKind::*, kind};
-        assert_eq!(
-            kind("step 2 (token): expected HTTP 200, got 400 (error invalid_grant)"),
-            MaybeDeviation
-        );
-        assert_eq!(
-            kind("step 2 (token): expected HTTP 200, got 401 (error invalid_client)"),
-            Settings
-        );
-        assert_eq!(
-            kind("step 1 (authorize): login did not reach the client within 12 requests"),
-            Settings
-        );
-        assert_eq!(
-            kind("step 1 (authorize): GET http://h/authorize: error sending request: x"),
-            Unreachable
-        );
+        use ProblemKind::*;
+        assert_eq!(kind(&at(2, status(400, "invalid_grant"))), MaybeDeviation);
+        assert_eq!(kind(&at(2, status(401, "invalid_client"))), Settings);
+        assert_eq!(kind(&stuck()), Settings);
+        assert_eq!(kind(&unreachable()), Unreachable);
     }
 
     #[test]
     fn no_answer_outweighs_bad_settings_outweighs_a_possible_deviation() {
-        use super::ProblemKind::*;
+        use ProblemKind::*;
         assert_eq!(
             [Settings, Unreachable, MaybeDeviation].into_iter().max(),
             Some(Unreachable)
@@ -140,18 +202,18 @@ mod tests {
     }
 
     #[test]
-    fn hints_follow_the_reason() {
-        assert!(
-            super::hint("step 2 (token): expected HTTP 200, got 401 (invalid_client)")
-                .contains("client_secret")
-        );
-        assert!(
-            super::hint("step 1 (authorize): login did not reach the client within 12 requests")
-                .contains("login.form.fields")
-        );
-        assert!(
-            super::hint("step 2 (token): POST http://h/token: no complete response within 10.0 s")
-                .contains("server is up")
-        );
+    fn hints_follow_the_cause() {
+        assert!(hint(&at(2, status(401, "invalid_client"))).contains("client_secret"));
+        assert!(hint(&stuck()).contains("login.form.fields"));
+        assert!(hint(&unreachable()).contains("server is up"));
+        let page = Unmet::Authorization {
+            expected: AuthOutcome::Code,
+            got: AuthEnding::Page {
+                status: 400,
+                title: None,
+            },
+        };
+        assert!(hint(&at(1, page)).contains("redirect_uri"));
+        assert!(hint(&at(2, status(400, "invalid_grant"))).contains("server's deviation"));
     }
 }

@@ -13,8 +13,8 @@ use crate::outcome::Fault;
 use crate::params::Params;
 use crate::pkce::{Method, s256_of_text};
 use crate::scenario::model::{
-    AuthSpec, AuthorizeExpect, AuthorizeStep, ChallengeSpec, Mutations, PkceSpec, RedirectMutation,
-    RedirectSpec, StateSpec, Template, ValueSpec,
+    AuthSpec, AuthorizeExpect, AuthorizeStep, ChallengeSpec, CodeSpec, Mutations, PkceSpec,
+    RedirectMutation, RedirectSpec, StateSpec, Template, TokenStep, ValueSpec, VerifierSpec,
 };
 use crate::target::{AuthMethod, ClientConfig};
 use crate::wire::{HttpMethod, Request};
@@ -348,6 +348,55 @@ pub fn with_params(mut req: Request, params: &Params) -> Request {
     req
 }
 
+/// The body of a token request for `flow` as the step describes it (client authentication
+/// apart): grant type, code, redirect URI and verifier, each as given or malformed on purpose.
+/// `fresh` draws a new verifier when the step asks for one.
+pub fn token_params(
+    t: &TokenStep,
+    flow: &Flow,
+    client: &ClientConfig,
+    vars: &Vars,
+    fresh: impl FnOnce() -> Result<String, Fault>,
+) -> Result<Params, Fault> {
+    let mut params = Params::new();
+    if let Some(g) = value(vars, &t.grant_type) {
+        params.push("grant_type", g);
+    }
+    match &t.code {
+        CodeSpec::Flow => {
+            let code = flow.code.as_ref().ok_or_else(|| {
+                Fault::precondition(format!("flow {} got no code to redeem", t.flow))
+            })?;
+            params.push("code", code.expose());
+        }
+        CodeSpec::Omit => {}
+        CodeSpec::Garbled => params.push(
+            "code",
+            garble(flow.code.as_ref().map_or("garbled-code", |c| c.expose())),
+        ),
+    }
+    let redirect = match &t.redirect_uri {
+        RedirectSpec::Registered => flow.redirect_uri.clone(),
+        other => redirect_uri(other, client, vars),
+    };
+    if let Some(r) = redirect {
+        params.push("redirect_uri", r);
+    }
+    let verifier = match &t.verifier {
+        VerifierSpec::Flow => flow.verifier.clone(),
+        VerifierSpec::Omit => None,
+        VerifierSpec::Empty => Some(String::new()),
+        VerifierSpec::Wrong | VerifierSpec::Fresh => Some(fresh()?),
+        VerifierSpec::Reversed => flow.verifier.as_ref().map(|s| s.chars().rev().collect()),
+        VerifierSpec::Challenge => flow.challenge.clone(),
+        VerifierSpec::Literal(tpl) => Some(render(vars, tpl)),
+    };
+    if let Some(ver) = verifier {
+        params.push("code_verifier", ver);
+    }
+    Ok(params)
+}
+
 /// A code that is not the one issued: reversed, one character longer.
 pub fn garble(code: &str) -> String {
     let mut g: String = code.chars().rev().collect();
@@ -475,6 +524,66 @@ mod tests {
         assert_eq!(get.url.query(), Some("tenant=1&a=1"));
         let post = with_params(bare(HttpMethod::Post, target().token.clone()), &p);
         assert_eq!(post.form.as_deref(), Some("a=1"));
+    }
+
+    #[test]
+    fn token_bodies_as_the_step_asks() {
+        let t = target();
+        let flow = Flow {
+            verifier: Some("verifier-abc".into()),
+            challenge: Some("challenge-xyz".into()),
+            redirect_uri: Some("http://127.0.0.1:9/cb".into()),
+            code: Some(crate::redact::Secret::new("c0de")),
+            ..Flow::default()
+        };
+        let body = |yaml: &str| {
+            let step: TokenStep = crate::diagnostics::parse_yaml("t.yaml", yaml).expect("valid");
+            let v = vars(&t, Some(&flow), Some(&t.clients.public));
+            token_params(&step, &flow, &t.clients.public, &v, || {
+                Ok("fresh-one".into())
+            })
+            .map(|p| p.encode())
+        };
+        assert_eq!(
+            body("{}").expect("ok"),
+            "grant_type=authorization_code&code=c0de&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&code_verifier=verifier-abc"
+        );
+        assert!(
+            body("{verifier: reversed}")
+                .expect("ok")
+                .ends_with("code_verifier=cba-reifirev")
+        );
+        assert!(
+            body("{verifier: challenge}")
+                .expect("ok")
+                .ends_with("code_verifier=challenge-xyz")
+        );
+        assert!(
+            body("{verifier: wrong}")
+                .expect("ok")
+                .ends_with("code_verifier=fresh-one")
+        );
+        assert!(
+            !body("{verifier: omit}")
+                .expect("ok")
+                .contains("code_verifier")
+        );
+        assert!(body("{code: garbled}").expect("ok").contains("code=ed0cx&"));
+        assert!(
+            body("{redirect_uri: omit, grant_type: ~}")
+                .expect("ok")
+                .starts_with("code=c0de&code_verifier")
+        );
+        let no_code = Flow {
+            code: None,
+            ..flow.clone()
+        };
+        let step: TokenStep = crate::diagnostics::parse_yaml("t.yaml", "{}").expect("valid");
+        let e = token_params(&step, &no_code, &t.clients.public, &Vars::new(), || {
+            Ok(String::new())
+        })
+        .expect_err("no code");
+        assert!(matches!(e, Fault::Precondition { .. }), "{e:?}");
     }
 
     proptest! {

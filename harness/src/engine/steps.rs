@@ -187,54 +187,15 @@ async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
     let kind = t.client.or(flow.client).unwrap_or(ctx.client);
     let client = client_config(ctx, kind)?;
     let v = build::vars(&ctx.target, Some(flow), Some(&client));
-    let mut params = Params::new();
-    if let Some(g) = build::value(&v, &t.grant_type) {
-        params.push("grant_type", g);
-    }
-    match &t.code {
-        CodeSpec::Flow => {
-            let code = flow
-                .code
-                .as_ref()
-                .ok_or_else(|| fault(format!("flow {} got no code to redeem", t.flow)))?;
-            params.push("code", code.expose());
-        }
-        CodeSpec::Omit => {}
-        CodeSpec::Garbled => params.push(
-            "code",
-            build::garble(flow.code.as_ref().map_or("garbled-code", |c| c.expose())),
-        ),
-    }
-    match &t.redirect_uri {
-        RedirectSpec::Registered => {
-            if let Some(r) = &flow.redirect_uri {
-                params.push("redirect_uri", r.clone());
-            }
-        }
-        other => {
-            if let Some(r) = build::redirect_uri(other, &client, &v) {
-                params.push("redirect_uri", r);
-            }
-        }
-    }
-    let (flow_verifier, flow_challenge) = (flow.verifier.clone(), flow.challenge.clone());
-    let verifier = match &t.verifier {
-        VerifierSpec::Flow => flow_verifier,
-        VerifierSpec::Omit => None,
-        VerifierSpec::Empty => Some(String::new()),
-        VerifierSpec::Wrong | VerifierSpec::Fresh => Some(
-            ctx.verifier(43)
-                .map_err(|e| Fault::harness(e.to_string()))?
-                .expose_secret()
-                .to_owned(),
-        ),
-        VerifierSpec::Reversed => flow_verifier.map(|s| s.chars().rev().collect()),
-        VerifierSpec::Challenge => flow_challenge,
-        VerifierSpec::Literal(tpl) => Some(build::render(&v, tpl)),
-    };
-    if let Some(ver) = verifier {
+    let flow = flow.clone();
+    let mut params = build::token_params(t, &flow, &client, &v, || {
+        ctx.verifier(43)
+            .map(|v| v.expose_secret().to_owned())
+            .map_err(|e| Fault::harness(e.to_string()))
+    })?;
+    if let Some(ver) = params.get("code_verifier") {
+        let ver = ver.to_owned();
         ctx.secret(&ver);
-        params.push("code_verifier", ver);
     }
     let mut req = build::bare(t.http_method, ctx.target.token.clone());
     build::authenticate(&mut req, &mut params, &client, t.auth)?;
@@ -422,12 +383,7 @@ async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
         )
         .await
         .map_err(|message| Fault::Burst { message })?;
-        let bodies: Vec<serde_json::Value> = burst
-            .successes
-            .iter()
-            .filter_map(|b| serde_json::from_str(b).ok())
-            .collect();
-        for body in &bodies {
+        for body in &burst.json_bodies() {
             for key in ["access_token", "refresh_token", "id_token"] {
                 if let Some(t) = body.get(key).and_then(|t| t.as_str()) {
                     ctx.secret(t);
@@ -437,25 +393,11 @@ async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
                 ctx.tokens.insert(name.clone(), tokens);
             }
         }
-        let distinct: std::collections::BTreeSet<&str> = bodies
-            .iter()
-            .filter_map(|v| v.get("access_token").and_then(|t| t.as_str()))
-            .collect();
-        let summary = format!(
-            "trial {}: {} requests released by {} {}: {} ({} distinct access tokens)",
-            trial + 1,
-            r.count,
-            burst.technique.as_str(),
-            burst.release.describe(),
-            super::race::tally(&burst.statuses),
-            distinct.len()
+        ctx.record_burst(
+            &req,
+            burst.shown_status(),
+            &burst.summary(trial + 1, r.count),
         );
-        let status = if burst.successes.is_empty() {
-            burst.statuses.iter().flatten().copied().min()
-        } else {
-            Some(200)
-        };
-        ctx.record_burst(&req, status, &summary);
         per_trial.push(burst.successes.len());
         technique = Some(burst.technique);
         spreads.push(burst.release.spread().as_micros());
@@ -464,23 +406,7 @@ async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
             break;
         }
     }
-    spreads.sort_unstable();
-    let release = match technique {
-        Some(Technique::H2SinglePacket) => "each burst in one write, no send spread".to_owned(),
-        _ => format!(
-            "send spread median {} µs, max {} µs",
-            spreads.get(spreads.len() / 2).copied().unwrap_or(0),
-            spreads.last().copied().unwrap_or(0)
-        ),
-    };
-    let note = format!(
-        "race: {} of up to {} trial(s) x {} requests, technique {}, successes per trial {:?}, {release}",
-        per_trial.len(),
-        r.trials,
-        r.count,
-        technique.map_or("none", Technique::as_str),
-        per_trial,
-    );
+    let note = super::race::note(&per_trial, r.trials, r.count, technique, &mut spreads);
     if r.save_as.is_some() && per_trial.last() == Some(&0) {
         return Err(fault(format!(
             "no request of the last burst succeeded, so there are no tokens to check afterwards; {note}"

@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use url::Url;
 
-use super::pages::{Reply, done, error_page, esc, page, redirect};
-use super::state::{App, Pending, fresh};
+use super::pages::{Reply, done, error_page, esc, fresh, page, redirect};
+use super::state::{App, Pending};
 use super::{Defect, RegisteredClient};
 use crate::params::Params;
 use crate::pkce::{CodeChallenge, Method};

@@ -233,14 +233,6 @@ impl ReferenceServer {
         let _ = self.shutdown.send(());
         let _ = self.task.await;
     }
-}
-
-impl ReferenceServer {
-    /// This server as a target, discovered and ready to run against (default limits and TLS:
-    /// it serves plain HTTP on loopback).
-    pub async fn resolved_target(&self) -> Result<crate::engine::ResolvedTarget, String> {
-        crate::engine::resolve(self.target_file(), Default::default(), &Default::default()).await
-    }
 
     /// The target file a user would write for this server: discovery from the issuer, the
     /// three clients, its policy, and the form driver with the test user.

@@ -152,6 +152,11 @@ pub(super) fn invalid_client(app: &App, used_basic: bool, description: &str) -> 
 }
 
 /// A 500 page for faults of the server itself.
+/// A fresh random value, or a 500 response if the OS cannot supply entropy.
+pub(super) fn fresh() -> Result<String, Response> {
+    super::state::random_token().map_err(|e| server_error(&format!("no entropy: {e}")))
+}
+
 pub(super) fn server_error(message: &str) -> Response {
     build(
         StatusCode::INTERNAL_SERVER_ERROR,

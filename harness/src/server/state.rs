@@ -122,8 +122,3 @@ pub(super) fn random_token() -> std::io::Result<String> {
     getrandom::fill(&mut buf).map_err(|e| std::io::Error::other(e.to_string()))?;
     Ok(URL_SAFE_NO_PAD.encode(buf))
 }
-
-/// A fresh random value, or a 500 response if the OS cannot supply entropy.
-pub(super) fn fresh() -> Result<String, axum::response::Response> {
-    random_token().map_err(|e| super::pages::server_error(&format!("no entropy: {e}")))
-}

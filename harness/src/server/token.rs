@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use base64::Engine as _;
 
-use super::pages::{Reply, done, invalid_client, json, oauth_error};
-use super::state::{App, RefreshRecord, TokenRecord, fresh};
+use super::pages::{Reply, done, fresh, invalid_client, json, oauth_error};
+use super::state::{App, RefreshRecord, TokenRecord};
 use super::{Defect, RegisteredClient};
 use crate::params::Params;
 use crate::pkce::{CodeChallenge, CodeVerifier, Method, s256_of_text, verify};

@@ -1,6 +1,7 @@
 //! One integration-test binary (one link step on a 2-core CI): CLI behaviour, the kill matrix,
 //! report formats, and the engine against odd target behaviour.
 
+mod architecture;
 mod cli;
 mod hostile;
 mod odd_targets;
@@ -30,7 +31,13 @@ pub async fn reference(
     })
     .await
     .expect("server starts");
-    let target = server.resolved_target().await.expect("resolves");
+    let target = pkce_harness::engine::resolve(
+        server.target_file(),
+        Default::default(),
+        &Default::default(),
+    )
+    .await
+    .expect("resolves");
     (server, target)
 }
 

@@ -35,6 +35,65 @@ pub struct Burst {
     pub release: Release,
 }
 
+impl Burst {
+    /// The successful responses' bodies that are JSON.
+    pub fn json_bodies(&self) -> Vec<serde_json::Value> {
+        self.successes
+            .iter()
+            .filter_map(|b| serde_json::from_str(b).ok())
+            .collect()
+    }
+
+    /// The status the burst's evidence shows: 200 when any request succeeded, else the lowest.
+    pub fn shown_status(&self) -> Option<u16> {
+        if self.successes.is_empty() {
+            self.statuses.iter().flatten().copied().min()
+        } else {
+            Some(200)
+        }
+    }
+
+    /// One line for the evidence: how the burst left and what came back.
+    pub fn summary(&self, trial: usize, count: usize) -> String {
+        let bodies = self.json_bodies();
+        let distinct: std::collections::BTreeSet<&str> = bodies
+            .iter()
+            .filter_map(|v| v.get("access_token").and_then(|t| t.as_str()))
+            .collect();
+        format!(
+            "trial {trial}: {count} requests released by {} {}: {} ({} distinct access tokens)",
+            self.technique.as_str(),
+            self.release.describe(),
+            tally(&self.statuses),
+            distinct.len()
+        )
+    }
+}
+
+/// The measurements of a race step, kept in the verdict's reason whatever it is.
+pub fn note(
+    per_trial: &[usize],
+    trials: usize,
+    count: usize,
+    technique: Option<Technique>,
+    spreads_us: &mut [u128],
+) -> String {
+    spreads_us.sort_unstable();
+    let release = match technique {
+        Some(Technique::H2SinglePacket) => "each burst in one write, no send spread".to_owned(),
+        _ => format!(
+            "send spread median {} µs, max {} µs",
+            spreads_us.get(spreads_us.len() / 2).copied().unwrap_or(0),
+            spreads_us.last().copied().unwrap_or(0)
+        ),
+    };
+    format!(
+        "race: {} of up to {trials} trial(s) x {count} requests, technique {}, successes per trial {per_trial:?}, {release}",
+        per_trial.len(),
+        technique.map_or("none", Technique::as_str),
+    )
+}
+
 /// How a burst's final bytes left the harness.
 #[derive(Debug, Clone, Copy)]
 pub enum Release {
