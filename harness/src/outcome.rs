@@ -727,6 +727,16 @@ pub struct Cause {
     pub halt: Halt,
 }
 
+impl Cause {
+    /// What was expected and what came, when the cause is an unmet expectation that has both.
+    pub fn expected_actual(&self) -> Option<(String, String)> {
+        match &self.halt {
+            Halt::Unmet { unmet } => unmet.expected_actual(),
+            Halt::Fault { .. } => None,
+        }
+    }
+}
+
 impl std::fmt::Display for Cause {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.step {

@@ -34,7 +34,9 @@ async fn run_against(
     })
     .await
     .map_err(|e| format!("reference server: {e}"))?;
-    let target = engine::resolve(server.target_file(), opts.limits, &opts.tls).await?;
+    let target = engine::resolve(server.target_file(), opts.limits, &opts.tls)
+        .await
+        .map_err(|e| format!("reference server: {e}"))?;
     let report = engine::run(scenarios, Arc::new(target), opts, &mut |_| {}).await;
     server.stop().await;
     Ok(report)

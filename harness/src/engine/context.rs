@@ -16,6 +16,30 @@ use crate::scenario::model::{ClientKind, Technique};
 use crate::target::{ClientConfig, Clients, Endpoints, LoginConfig, Policy, TargetFile};
 use crate::verdict::Exchange;
 
+/// Why a target's endpoints could not be known.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ResolveError {
+    /// No HTTP client could be built (a CA certificate that does not parse).
+    #[error(transparent)]
+    Client(#[from] HttpError),
+    /// Discovery found no usable metadata document at any well-known URL.
+    #[error("no metadata for issuer {issuer}: {}", tried.join("; "))]
+    NoMetadata {
+        /// The issuer.
+        issuer: String,
+        /// What each well-known URL gave.
+        tried: Vec<String>,
+    },
+    /// Neither the target file nor the metadata names an endpoint the harness needs.
+    #[error("no {endpoint} endpoint: set endpoints.{field} or an issuer whose metadata has {field}_endpoint")]
+    MissingEndpoint {
+        /// "authorization" or "token", in words.
+        endpoint: &'static str,
+        /// The target file's field.
+        field: &'static str,
+    },
+}
+
 /// A target with its endpoints known (explicit, or discovered).
 #[derive(Debug, Clone)]
 pub struct ResolvedTarget {
@@ -51,7 +75,7 @@ impl ResolvedTarget {
         file: TargetFile,
         metadata_url: Option<Url>,
         metadata: Option<serde_json::Value>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ResolveError> {
         let from_meta = |field: &str| -> Option<Url> {
             metadata
                 .as_ref()
@@ -68,11 +92,16 @@ impl ResolvedTarget {
         let pick = |explicit: Option<crate::target::ConfigUrl>, field: &str| {
             explicit.map(|u| u.0).or_else(|| from_meta(field))
         };
-        let authorization = pick(authorization, "authorization_endpoint")
-            .ok_or("no authorization endpoint: set endpoints.authorization or an issuer whose metadata has authorization_endpoint")?;
-        let token = pick(token, "token_endpoint").ok_or(
-            "no token endpoint: set endpoints.token or an issuer whose metadata has token_endpoint",
+        let authorization = pick(authorization, "authorization_endpoint").ok_or(
+            ResolveError::MissingEndpoint {
+                endpoint: "authorization",
+                field: "authorization",
+            },
         )?;
+        let token = pick(token, "token_endpoint").ok_or(ResolveError::MissingEndpoint {
+            endpoint: "token",
+            field: "token",
+        })?;
         let issuer = file.issuer.map(|i| i.0);
         Ok(Self {
             name: file
@@ -357,7 +386,7 @@ pub fn metadata_urls(issuer: &str) -> Vec<Url> {
 pub async fn fetch_metadata(
     http: &HttpClient,
     issuer: &str,
-) -> Result<(Url, serde_json::Value), String> {
+) -> Result<(Url, serde_json::Value), ResolveError> {
     let mut tried = Vec::new();
     for url in metadata_urls(issuer) {
         match http.send(&Request::get(url.clone())).await {
@@ -369,8 +398,8 @@ pub async fn fetch_metadata(
             Err(e) => tried.push(e.to_string()),
         }
     }
-    Err(format!(
-        "no metadata for issuer {issuer}: {}",
-        tried.join("; ")
-    ))
+    Err(ResolveError::NoMetadata {
+        issuer: issuer.to_owned(),
+        tried,
+    })
 }

@@ -12,7 +12,7 @@ mod steps;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use context::ResolvedTarget;
+pub use context::{ResolveError, ResolvedTarget};
 use context::{Ctx, fetch_metadata};
 use http::{HttpClient, Limits, Tls};
 use steps::Next;
@@ -86,8 +86,8 @@ pub async fn resolve(
     file: TargetFile,
     limits: Limits,
     tls: &Tls,
-) -> Result<ResolvedTarget, String> {
-    let http = HttpClient::new(limits, tls).map_err(|e| e.to_string())?;
+) -> Result<ResolvedTarget, ResolveError> {
+    let http = HttpClient::new(limits, tls)?;
     let (url, meta) = match &file.issuer {
         Some(issuer) => match fetch_metadata(&http, &issuer.0).await {
             Ok((u, m)) => (Some(u), Some(m)),
