@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use crate::diagnostics::{LoadError, find_where, located, parse_yaml};
+use crate::diagnostics::{LoadError, Node, at_node, parse_yaml, spans};
 use crate::scenario::model::{FormatVersion, Profile};
 use crate::verdict::{RunReport, Verdict};
 
@@ -54,18 +54,34 @@ impl Comparison {
     }
 }
 
+/// Each deviation's nodes, for errors.
+#[derive(Default, Deserialize)]
+struct BaselineSpans {
+    #[serde(default)]
+    deviations: Vec<DeviationSpans>,
+}
+
+#[derive(Default, Clone, Deserialize)]
+struct DeviationSpans {
+    id: Node,
+    verdict: Node,
+    reason: Node,
+}
+
 /// Parses a baseline, checking that no id is listed twice and that every verdict is a
 /// deviation (listing `pass` or `skip` would excuse nothing).
 pub fn parse_baseline(file: &str, text: &str) -> Result<Baseline, LoadError> {
     let b: Baseline = parse_yaml(file, text)?;
-    let at = |needle: &str, message: String| {
-        let (line, col) = find_where(text, needle, |l| l.contains("id:"));
-        located(file, text, line, col, message)
+    let nodes: BaselineSpans = spans(text);
+    let at = |i: usize, field: fn(&DeviationSpans) -> &Node, message: String| {
+        let spans = nodes.deviations.get(i).cloned().unwrap_or_default();
+        at_node(file, text, field(&spans), message)
     };
     for (i, d) in b.deviations.iter().enumerate() {
         if matches!(d.verdict, Verdict::Pass | Verdict::Skip) {
             return Err(at(
-                &d.id,
+                i,
+                |n| &n.verdict,
                 format!(
                     "deviation {} lists verdict {}: only fail, warn, info or error are deviations",
                     d.id,
@@ -75,13 +91,15 @@ pub fn parse_baseline(file: &str, text: &str) -> Result<Baseline, LoadError> {
         }
         if d.reason.trim().is_empty() {
             return Err(at(
-                &d.id,
+                i,
+                |n| &n.reason,
                 format!("deviation {} has no reason: say what the server does", d.id),
             ));
         }
         if d.reason.contains("TODO") {
             return Err(at(
-                &d.id,
+                i,
+                |n| &n.reason,
                 format!(
                     "deviation {} still says TODO: confirm it from the server's behaviour and say what the server does",
                     d.id
@@ -89,7 +107,11 @@ pub fn parse_baseline(file: &str, text: &str) -> Result<Baseline, LoadError> {
             ));
         }
         if b.deviations[..i].iter().any(|e| e.id == d.id) {
-            return Err(at(&d.id, format!("deviation {} is listed twice", d.id)));
+            return Err(at(
+                i,
+                |n| &n.id,
+                format!("deviation {} is listed twice", d.id),
+            ));
         }
     }
     Ok(b)
@@ -246,7 +268,7 @@ mod tests {
         let e = parse_baseline("d.yaml", &text).expect_err("TODO refused");
         assert!(
             e.to_string()
-                .starts_with("d.yaml:8:10: deviation a/x[public] still says TODO"),
+                .starts_with("d.yaml:10:13: deviation a/x[public] still says TODO"),
             "{e}"
         );
         let filled = text.replace("TODO: confirm and say why.", "Confirmed in its logs.");

@@ -94,35 +94,58 @@ fn first_line(message: &str) -> String {
     }
 }
 
-/// The 1-based line and column of the first line holding `needle` that `on_line` accepts, or 1:1.
-/// A fallback for what the parser cannot locate (a value that is valid YAML but breaks a rule
-/// across fields); lines are counted as the parser counts them.
-pub fn find(text: &str, needle: &str) -> (u64, u64) {
-    find_where(text, needle, |_| true)
+/// Where a node of a document is, as the parser saw it. Loaders read a document a second time
+/// into a small struct of these for the nodes their cross-field rules may point at (a rule that
+/// the types alone cannot state), so such an error lands on the node, not on a text search.
+pub type Node = Option<serde_saphyr::Spanned<serde::de::IgnoredAny>>;
+
+/// Reads the node positions `S` describes; a document that parsed once parses again, and if it
+/// somehow does not, errors point at the start of the file.
+pub fn spans<S: serde::de::DeserializeOwned + Default>(text: &str) -> S {
+    let options = serde_saphyr::options! { strict_booleans: true, with_snippet: false };
+    serde_saphyr::from_str_with_options(text, options).unwrap_or_default()
 }
 
-/// [`find`], on lines that `on_line` accepts.
-pub fn find_where(text: &str, needle: &str, on_line: impl Fn(&str) -> bool) -> (u64, u64) {
-    for (i, line) in yaml_lines(text).enumerate() {
-        if let Some(col) = line.find(needle).filter(|_| on_line(line)) {
-            return (i as u64 + 1, col as u64 + 1);
-        }
+/// A [`LoadError::Syntax`] at `node` (1:1 when the node is absent).
+pub fn at_node(file: &str, text: &str, node: &Node, message: String) -> LoadError {
+    let (line, column) = node.as_ref().map_or((1, 1), |n| {
+        (n.referenced.line().max(1), n.referenced.column().max(1))
+    });
+    located(file, text, line, column, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_counted_as_yaml_counts_them() {
+        assert_eq!(
+            yaml_lines("a\r\nb\rc\nd").collect::<Vec<_>>(),
+            ["a", "b", "c", "d"]
+        );
     }
-    (1, 1)
-}
 
-/// A [`LoadError::Syntax`] at a node the parser located (a [`serde_saphyr::Spanned`] value).
-pub fn at_node(
-    file: &str,
-    text: &str,
-    location: &serde_saphyr::Location,
-    message: String,
-) -> LoadError {
-    located(
-        file,
-        text,
-        location.line().max(1),
-        location.column().max(1),
-        message,
-    )
+    #[derive(serde::Deserialize, Default)]
+    struct Spans {
+        b: Node,
+        list: Vec<Node>,
+    }
+
+    #[test]
+    fn nodes_are_located_by_the_parser() {
+        let text = "a: 1\rb:\r  c: 2\rlist:\r  - x\r  - {y: 1}\r";
+        let s: Spans = spans(text);
+        let e = at_node("f.yaml", text, &s.list[1], "bad".into());
+        assert!(e.to_string().starts_with("f.yaml:6:5: bad"), "{e}");
+        assert!(e.to_string().contains("6 |   - {y: 1}"), "{e}");
+        let e = at_node("f.yaml", text, &s.b, "b".into());
+        assert!(e.to_string().starts_with("f.yaml:3:"), "{e}");
+        let none: Spans = spans("[not, a, map]");
+        assert!(
+            at_node("f.yaml", "", &none.b, "x".into())
+                .to_string()
+                .starts_with("f.yaml:1:1: x")
+        );
+    }
 }

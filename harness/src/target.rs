@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use url::Url;
 
-use crate::diagnostics::{LoadError, find, located, parse_yaml};
+use crate::diagnostics::{LoadError, Node, at_node, parse_yaml, spans};
 use crate::redact::Secret;
 use crate::scenario::model::{ClientKind, FormatVersion};
 
@@ -238,36 +238,58 @@ impl<'de> Deserialize<'de> for ConfigUrl {
     }
 }
 
+/// The nodes a target file's cross-field rules point at.
+#[derive(Default, Deserialize)]
+struct TargetSpans {
+    issuer: Node,
+    endpoints: Node,
+    #[serde(default)]
+    clients: ClientSpans,
+}
+
+#[derive(Default, Deserialize)]
+struct ClientSpans {
+    public: Node,
+    confidential: Node,
+    confidential2: Node,
+}
+
 /// Parses a target file and checks what the types cannot.
 pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
     let t: TargetFile = parse_yaml(file, text)?;
-    let fail = |needle: &str, message: &str| {
-        let (line, col) = find(text, needle);
-        Err(located(file, text, line, col, message.to_owned()))
-    };
+    let nodes: TargetSpans = spans(text);
+    let fail = |node: &Node, message: &str| Err(at_node(file, text, node, message.to_owned()));
     if let Some(issuer) = &t.issuer
         && let Err(e) = Url::parse(&issuer.0)
     {
         return fail(
-            "issuer",
+            &nodes.issuer,
             &format!("issuer {:?} is not an absolute URL: {e}", issuer.0),
         );
     }
     if t.issuer.is_none() && (t.endpoints.authorization.is_none() || t.endpoints.token.is_none()) {
         return fail(
-            "endpoints",
+            &nodes.endpoints,
             "give an issuer (for discovery) or both endpoints.authorization and endpoints.token",
         );
     }
-    for (kind, c) in [
-        ("confidential", Some(&t.clients.confidential)),
-        ("confidential2", t.clients.confidential2.as_ref()),
+    for (kind, c, node) in [
+        (
+            "confidential",
+            Some(&t.clients.confidential),
+            &nodes.clients.confidential,
+        ),
+        (
+            "confidential2",
+            t.clients.confidential2.as_ref(),
+            &nodes.clients.confidential2,
+        ),
     ] {
         if let Some(c) = c
             && (c.client_secret.is_none() || c.auth_method == AuthMethod::None)
         {
             return fail(
-                kind,
+                node,
                 &format!(
                     "clients.{kind} needs client_secret and auth_method client_secret_basic or client_secret_post"
                 ),
@@ -277,7 +299,7 @@ pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
     if t.clients.public.auth_method != AuthMethod::None || t.clients.public.client_secret.is_some()
     {
         return fail(
-            "public",
+            &nodes.clients.public,
             "clients.public is a public client: no client_secret, auth_method none",
         );
     }
@@ -341,5 +363,36 @@ login:
         )
         .expect_err("typo");
         assert!(e.to_string().contains("t.yaml:8:"), "{e}");
+    }
+
+    /// A rule the types cannot state lands on the node it is about, with lines counted as the
+    /// parser counts them: here a file with old Mac line ends (CR only), whose public client has a
+    /// secret, is refused at line 4 column 11, where the client's mapping starts (a text search
+    /// over `lines()` put it at line 1).
+    #[test]
+    fn cross_field_errors_point_at_their_node_whatever_the_line_ends() {
+        let text = GOOD
+            .replace("PKCE_HARNESS_TEST_SECRET", "PATH")
+            .replace("{client_id: spa,", "{client_id: spa, client_secret: x,")
+            .replace('\n', "\r");
+        let e = parse_target("t.yaml", &text).expect_err("public client with a secret");
+        let shown = e.to_string();
+        assert!(
+            shown.starts_with("t.yaml:4:11: clients.public is a public client"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("4 |   public: {client_id: spa, client_secret: x,"),
+            "{shown}"
+        );
+        let text = GOOD
+            .replace("PKCE_HARNESS_TEST_SECRET", "PATH")
+            .replace("issuer: https://as.example", "issuer: \"not a url\"");
+        let e = parse_target("t.yaml", &text).expect_err("bad issuer");
+        assert!(
+            e.to_string()
+                .starts_with("t.yaml:2:9: issuer \"not a url\""),
+            "{e}"
+        );
     }
 }

@@ -31,7 +31,9 @@ pub enum ResolveError {
         tried: Vec<String>,
     },
     /// Neither the target file nor the metadata names an endpoint the harness needs.
-    #[error("no {endpoint} endpoint: set endpoints.{field} or an issuer whose metadata has {field}_endpoint")]
+    #[error(
+        "no {endpoint} endpoint: set endpoints.{field} or an issuer whose metadata has {field}_endpoint"
+    )]
     MissingEndpoint {
         /// "authorization" or "token", in words.
         endpoint: &'static str,
@@ -92,12 +94,11 @@ impl ResolvedTarget {
         let pick = |explicit: Option<crate::target::ConfigUrl>, field: &str| {
             explicit.map(|u| u.0).or_else(|| from_meta(field))
         };
-        let authorization = pick(authorization, "authorization_endpoint").ok_or(
-            ResolveError::MissingEndpoint {
+        let authorization =
+            pick(authorization, "authorization_endpoint").ok_or(ResolveError::MissingEndpoint {
                 endpoint: "authorization",
                 field: "authorization",
-            },
-        )?;
+            })?;
         let token = pick(token, "token_endpoint").ok_or(ResolveError::MissingEndpoint {
             endpoint: "token",
             field: "token",

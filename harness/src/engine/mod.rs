@@ -12,8 +12,8 @@ mod steps;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use context::{ResolveError, ResolvedTarget};
 use context::{Ctx, fetch_metadata};
+pub use context::{ResolveError, ResolvedTarget};
 use http::{HttpClient, Limits, Tls};
 use steps::Next;
 

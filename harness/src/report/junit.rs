@@ -72,8 +72,7 @@ pub fn junit_xml(report: &RunReport) -> String {
                     r.level.as_str(),
                     r.client.as_str()
                 );
-                if let Some((expected, actual)) =
-                    r.cause.as_ref().and_then(|c| c.expected_actual())
+                if let Some((expected, actual)) = r.cause.as_ref().and_then(|c| c.expected_actual())
                 {
                     let _ = writeln!(d, "expected: {expected}\nactual: {actual}");
                 }

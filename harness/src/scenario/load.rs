@@ -3,9 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::model::{ScenarioFile, Step};
-#[cfg(test)]
-use crate::diagnostics::yaml_lines;
-use crate::diagnostics::{LoadError, find, located, parse_yaml};
+use crate::diagnostics::{LoadError, Node, at_node, parse_yaml, spans};
 
 /// A loaded scenario.
 #[derive(Debug, Clone)]
@@ -18,38 +16,83 @@ pub struct Scenario {
     pub file: ScenarioFile,
 }
 
+/// The nodes a scenario's cross-field rules point at.
+#[derive(Default, serde::Deserialize)]
+struct Spans {
+    requirements: Node,
+    clients: Node,
+    steps: Node,
+}
+
+/// Each step's node, read separately because `steps` is both a node and a list.
+#[derive(Default, serde::Deserialize)]
+struct StepSpans {
+    #[serde(default)]
+    steps: Vec<Node>,
+}
+
+/// The fields of each step a rule may point at (`- token: {flow: x}` gives the node of `x`).
+#[derive(Default, serde::Deserialize)]
+struct StepFieldSpans {
+    #[serde(default)]
+    steps: Vec<std::collections::BTreeMap<String, FieldSpans>>,
+}
+
+#[derive(Default, Clone, serde::Deserialize)]
+struct FieldSpans {
+    flow: Node,
+    tokens: Node,
+    count: Node,
+}
+
 /// Parses one scenario and checks what the types alone cannot: at least one requirement and
-/// step, and flows referred to before they are defined.
+/// step, and flows and tokens referred to before an earlier step made them. Errors point at the
+/// node the parser located.
 pub fn parse_scenario(file: &str, text: &str) -> Result<ScenarioFile, LoadError> {
     let s: ScenarioFile = parse_yaml(file, text)?;
-    let at = |needle: &str, message: String| {
-        let (line, column) = find(text, needle);
-        located(file, text, line, column, message)
-    };
+    let nodes: Spans = spans(text);
+    let at = |node: &Node, message: String| at_node(file, text, node, message);
     if s.requirements.is_empty() {
         return Err(at(
-            "requirements",
+            &nodes.requirements,
             "a scenario must cite at least one requirement id".into(),
         ));
     }
     if s.steps.is_empty() {
-        return Err(at("steps", "a scenario needs at least one step".into()));
+        return Err(at(
+            &nodes.steps,
+            "a scenario needs at least one step".into(),
+        ));
     }
     if s.clients.is_empty() {
         return Err(at(
-            "clients",
+            &nodes.clients,
             "clients must list at least one client kind".into(),
         ));
     }
+    let steps: StepSpans = spans(text);
+    let fields: StepFieldSpans = spans(text);
     let mut flows: Vec<&str> = Vec::new();
     let mut saved: Vec<&str> = Vec::new();
-    for step in &s.steps {
+    for (i, step) in s.steps.iter().enumerate() {
+        // The field the rule is about, else the step, else the file's start.
+        let step_node = steps.steps.get(i).cloned().flatten();
+        let field = fields
+            .steps
+            .get(i)
+            .and_then(|m| m.values().next())
+            .cloned()
+            .unwrap_or_default();
+        let at_field = |node: Node, message: String| {
+            at_node(file, text, &node.or_else(|| step_node.clone()), message)
+        };
+        let at = |message: String| at_node(file, text, &step_node, message);
         match step {
             Step::Authorize(a) => flows.push(&a.flow),
             Step::Token(t) => {
                 if !flows.contains(&t.flow.as_str()) {
-                    return Err(at(
-                        &format!("flow: {}", t.flow),
+                    return Err(at_field(
+                        field.flow,
                         format!(
                             "token step refers to flow {:?}, which no earlier authorize step starts",
                             t.flow
@@ -60,8 +103,8 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<ScenarioFile, LoadError>
             }
             Step::Refresh(r) => {
                 if !saved.contains(&r.tokens.as_str()) {
-                    return Err(at(
-                        &format!("tokens: {}", r.tokens),
+                    return Err(at_field(
+                        field.tokens,
                         format!(
                             "refresh step uses tokens {:?}, which no earlier step saved",
                             r.tokens
@@ -73,8 +116,8 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<ScenarioFile, LoadError>
                 }
             }
             Step::Userinfo(r) if !saved.contains(&r.tokens.as_str()) => {
-                return Err(at(
-                    "userinfo",
+                return Err(at_field(
+                    field.tokens,
                     format!(
                         "userinfo step uses tokens {:?}, which no earlier step saved",
                         r.tokens
@@ -82,8 +125,8 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<ScenarioFile, LoadError>
                 ));
             }
             Step::Introspect(r) if !saved.contains(&r.tokens.as_str()) => {
-                return Err(at(
-                    "introspect",
+                return Err(at_field(
+                    field.tokens,
                     format!(
                         "introspect step uses tokens {:?}, which no earlier step saved",
                         r.tokens
@@ -95,21 +138,18 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<ScenarioFile, LoadError>
                     || !(1..=100).contains(&r.trials)
                     || r.at_most >= r.count
                 {
-                    return Err(at(
-                        "race",
-                        format!(
-                            "race needs count 2..=200, trials 1..=100 and at_most below count (got {}, {}, {})",
-                            r.count, r.trials, r.at_most
-                        ),
-                    ));
+                    return Err(at(format!(
+                        "race needs count 2..=200, trials 1..=100 and at_most below count (got {}, {}, {})",
+                        r.count, r.trials, r.at_most
+                    )));
                 }
                 if let Some(name) = &r.save_as {
                     saved.push(name);
                 }
             }
             Step::Codes(c) if !(2..=20).contains(&c.count) => {
-                return Err(at(
-                    "count",
+                return Err(at_field(
+                    field.count,
                     format!("codes.count is {}, must be 2..=20", c.count),
                 ));
             }
@@ -195,10 +235,6 @@ mod tests {
     /// snippet must count lines the way the parser does.
     #[test]
     fn lone_carriage_returns_end_lines_in_snippets() {
-        assert_eq!(
-            yaml_lines("a\r\nb\rc\nd").collect::<Vec<_>>(),
-            ["a", "b", "c", "d"]
-        );
         let e = err(&GOOD
             .replace('\n', "\r")
             .replace("verifier: wrong", "verifier: wrnog"));
