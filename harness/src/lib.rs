@@ -39,8 +39,9 @@ pub mod target;
 pub mod verdict;
 pub mod wire;
 
-/// Entry points for the fuzz targets in `fuzz/`; built only with the `fuzzing` feature.
-#[cfg(feature = "fuzzing")]
+/// Entry points for the fuzz targets in `fuzz/`; built with the `fuzzing` feature (and for its
+/// own unit tests).
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 
 #[cfg(feature = "runtime")]
