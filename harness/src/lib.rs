@@ -22,6 +22,7 @@
 //! `ARCHITECTURE.md` beside the crate names the arrows between these parts that must never exist.
 
 pub mod baseline;
+pub mod bounds;
 pub mod callback;
 pub mod checks;
 pub mod coverage;

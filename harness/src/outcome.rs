@@ -621,8 +621,8 @@ pub enum Fault {
     /// The scenario ran out of time.
     #[error("scenario did not finish within {seconds} s")]
     Timeout {
-        /// The limit, whole seconds.
-        seconds: u64,
+        /// The limit in seconds.
+        seconds: f64,
     },
     /// The harness itself failed (a bug: please report it).
     #[error("harness fault: {message}")]
@@ -800,7 +800,7 @@ mod tests {
         assert_eq!(back, cause);
         let fault = Cause {
             step: None,
-            halt: Fault::Timeout { seconds: 60 }.into(),
+            halt: Fault::Timeout { seconds: 60.0 }.into(),
         };
         let back: Cause =
             serde_json::from_value(serde_json::to_value(&fault).expect("ser")).expect("de");

@@ -11,7 +11,7 @@ use crate::defect::Defect;
 use crate::scenario::model::{
     FormatVersion, OneOrMany, RequirementId, ScenarioFile, TEMPLATE_NAMES, Template, ValueSpec,
 };
-use crate::target::{ConfigSecret, ConfigString, ConfigUrl, TargetFile};
+use crate::target::{ConfigSecret, ConfigString, ConfigUrl, RedirectUri, TargetFile};
 
 /// The scenario file schema, pretty JSON with a final newline.
 pub fn scenario_schema() -> String {
@@ -150,6 +150,15 @@ impl JsonSchema for ConfigUrl {
         "ConfigUrl".into()
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        config_string("An absolute URL.")
+        config_string("An absolute http or https URL without fragment.")
+    }
+}
+
+impl JsonSchema for RedirectUri {
+    fn schema_name() -> Cow<'static, str> {
+        "RedirectUri".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        config_string("An absolute URL without fragment (RFC 6749 §3.1.2); any scheme.")
     }
 }

@@ -90,7 +90,7 @@ pub struct ClientConfig {
     #[serde(default)]
     pub auth_method: AuthMethod,
     /// Its registered redirect URI (the one the scenarios use).
-    pub redirect_uri: ConfigUrl,
+    pub redirect_uri: RedirectUri,
     /// More redirect URIs are registered for it besides `redirect_uri` (RFC 6749 §3.1.2.3: the
     /// request must then name one).
     #[serde(default)]
@@ -118,7 +118,10 @@ pub struct Policy {
     pub pkce_required_confidential: bool,
     /// The `plain` method is accepted.
     pub plain_allowed: bool,
-    /// Codes expire after this many seconds (RFC 6749 §4.1.2 recommends at most 600).
+    /// Codes expire after this many seconds (RFC 6749 §4.1.2 recommends at most 600); above 0,
+    /// at most 3600.
+    #[serde(deserialize_with = "crate::bounds::code_lifetime")]
+    #[schemars(range(max = 3600))]
     pub code_lifetime_seconds: f64,
     /// Refresh tokens are issued to the public client.
     pub refresh_tokens_public: bool,
@@ -157,8 +160,9 @@ pub struct FormLogin {
     /// Which form to submit when a page has several; the first POST form by default.
     #[serde(default)]
     pub select: Option<FormSelector>,
-    /// The most requests one login may take.
-    #[serde(default = "max_steps")]
+    /// The most requests one login may take (1 to 100).
+    #[serde(default = "max_steps", deserialize_with = "crate::bounds::login_steps")]
+    #[schemars(range(min = 1, max = 100))]
     pub max_steps: usize,
 }
 
@@ -184,9 +188,38 @@ pub struct ConfigString(pub String);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigSecret(pub Secret);
 
-/// A [`ConfigString`] that must be an absolute URL.
+/// A [`ConfigString`] that must be an absolute `http` or `https` URL without fragment: an
+/// endpoint (RFC 6749 §3.1, §3.2).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigUrl(pub Url);
+
+/// A [`ConfigString`] that must be an absolute URL without fragment (RFC 6749 §3.1.2). Any
+/// scheme: native apps register their own (RFC 8252 §7.1), and the harness never listens there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedirectUri(pub Url);
+
+fn absolute_url(s: &str) -> Result<Url, String> {
+    let url = Url::parse(s).map_err(|e| format!("{:?} is not an absolute URL: {e}", shown(s)))?;
+    if url.fragment().is_some() {
+        return Err(format!(
+            "{:?} has a fragment; RFC 6749 §3.1.2 forbids one",
+            shown(s)
+        ));
+    }
+    Ok(url)
+}
+
+/// A URL for a message: without its userinfo, which may hold a password.
+fn shown(s: &str) -> String {
+    match Url::parse(s) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => s.to_owned(),
+    }
+}
 
 /// Replaces each `${env:NAME}` in `s` with the variable's value.
 pub fn interpolate(s: &str) -> Result<String, String> {
@@ -232,9 +265,21 @@ impl<'de> Deserialize<'de> for ConfigSecret {
 impl<'de> Deserialize<'de> for ConfigUrl {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = interpolate(&String::deserialize(d)?).map_err(de::Error::custom)?;
-        Url::parse(&s)
-            .map(Self)
-            .map_err(|e| de::Error::custom(format!("{s:?} is not an absolute URL: {e}")))
+        let url = absolute_url(&s).map_err(de::Error::custom)?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(de::Error::custom(format!(
+                "{:?} is not an http or https URL; endpoints are reached over HTTP",
+                shown(&s)
+            )));
+        }
+        Ok(Self(url))
+    }
+}
+
+impl<'de> Deserialize<'de> for RedirectUri {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = interpolate(&String::deserialize(d)?).map_err(de::Error::custom)?;
+        absolute_url(&s).map(Self).map_err(de::Error::custom)
     }
 }
 
@@ -259,13 +304,22 @@ pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
     let t: TargetFile = parse_yaml(file, text)?;
     let nodes: TargetSpans = spans(text);
     let fail = |node: &Node, message: &str| Err(at_node(file, text, node, message.to_owned()));
-    if let Some(issuer) = &t.issuer
-        && let Err(e) = Url::parse(&issuer.0)
-    {
-        return fail(
-            &nodes.issuer,
-            &format!("issuer {:?} is not an absolute URL: {e}", issuer.0),
-        );
+    if let Some(issuer) = &t.issuer {
+        match Url::parse(&issuer.0) {
+            Err(e) => {
+                return fail(
+                    &nodes.issuer,
+                    &format!("issuer {:?} is not an absolute URL: {e}", shown(&issuer.0)),
+                );
+            }
+            Ok(u) if !matches!(u.scheme(), "http" | "https") => {
+                return fail(
+                    &nodes.issuer,
+                    &format!("issuer {:?} is not an http or https URL", shown(&issuer.0)),
+                );
+            }
+            Ok(_) => {}
+        }
     }
     if t.issuer.is_none() && (t.endpoints.authorization.is_none() || t.endpoints.token.is_none()) {
         return fail(

@@ -18,9 +18,9 @@ pub(super) struct HttpArgs {
     /// Seconds one HTTP request may take, connection to last byte.
     #[arg(long, default_value_t = 10.0)]
     request_timeout: f64,
-    /// The most bytes of a response body read; the rest is dropped.
-    #[arg(long, default_value_t = 1 << 20)]
-    max_body: usize,
+    /// The most bytes of a response body read; the rest is dropped (1 byte to 1 GiB).
+    #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1..=1 << 30))]
+    max_body: u64,
 }
 
 impl HttpArgs {
@@ -39,7 +39,7 @@ impl HttpArgs {
         let request_timeout = positive_seconds("--request-timeout", self.request_timeout)?;
         let limits = Limits {
             request_timeout,
-            max_body: self.max_body,
+            max_body: usize::try_from(self.max_body).unwrap_or(usize::MAX),
         };
         let tls = Tls {
             ca_certs,
@@ -49,12 +49,19 @@ impl HttpArgs {
     }
 }
 
-/// A duration flag that must be a positive number of seconds.
+/// The longest time limit a flag may set: a day. Longer is a typo, and `1e20` would not fit in a
+/// `Duration` at all.
+const MAX_SECONDS: f64 = 86_400.0;
+
+/// A duration flag that must be a positive number of seconds, at most a day.
 pub(super) fn positive_seconds(name: &str, v: f64) -> Result<Duration, Exit> {
-    if v.is_finite() && v > 0.0 {
-        Ok(Duration::from_secs_f64(v))
-    } else {
-        eprintln!("error: {name} must be a positive number of seconds, got {v}");
-        Err(Exit::Usage)
+    match Duration::try_from_secs_f64(v) {
+        Ok(d) if v > 0.0 && v <= MAX_SECONDS => Ok(d),
+        _ => {
+            eprintln!(
+                "error: {name} must be a number of seconds above 0 and at most {MAX_SECONDS}, got {v}"
+            );
+            Err(Exit::Usage)
+        }
     }
 }

@@ -28,9 +28,9 @@ pub(super) struct RunArgs {
     /// Only scenario ids matching this glob (`*` wildcard); repeatable.
     #[arg(long)]
     only: Vec<String>,
-    /// Scenarios run at once.
-    #[arg(long, default_value_t = 8)]
-    jobs: usize,
+    /// Scenarios run at once (1 to 256).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    jobs: u16,
     /// Seed of every random value (printed in every report); random by default.
     #[arg(long)]
     seed: Option<u64>,
@@ -126,7 +126,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
     let opts = RunOptions {
         profile: args.profile,
         seed,
-        jobs: args.jobs,
+        jobs: usize::from(args.jobs),
         only: args.only,
         limits,
         scenario_timeout,

@@ -9,8 +9,11 @@ pub mod race;
 mod request;
 mod steps;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
 
 use context::{Ctx, fetch_metadata};
 pub use context::{ResolveError, ResolvedTarget};
@@ -175,8 +178,8 @@ pub async fn run(
     });
     let scheduled = jobs.len();
     let semaphore = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut pending = std::collections::HashMap::new();
+    let mut tasks = JoinSet::new();
+    let mut pending = Pending::new();
     for job in jobs {
         let skeleton = skeleton(&job, opts);
         let (target, opts, semaphore) = (Arc::clone(&target), opts.clone(), Arc::clone(&semaphore));
@@ -190,49 +193,20 @@ pub async fn run(
         pending.insert(task.id(), (skeleton, step));
     }
     let mut results = Vec::new();
+    let had_transport = transport.is_some();
     if let Some(t) = transport {
         sink(&Event::Finished(Box::new(t.clone())));
         results.push(t);
     }
-    while let Some(joined) = tasks.join_next_with_id().await {
-        let r = match joined {
-            Ok((id, r)) => {
-                pending.remove(&id);
-                r
-            }
-            Err(e) => {
-                // A job that panicked or was cancelled is a result too: error, naming the step.
-                let Some((mut r, step)) = pending.remove(&e.id()) else {
-                    continue;
-                };
-                let step = step.lock().map_or(None, |s| s.clone());
-                let why = if e.is_panic() {
-                    panic_message(e.into_panic())
-                } else {
-                    "the job was cancelled".to_owned()
-                };
-                set_cause(
-                    &mut r,
-                    Cause {
-                        step,
-                        halt: Fault::harness(why).into(),
-                    },
-                    |s| s.to_owned(),
-                );
-                r
-            }
-        };
+    join_all(tasks, pending, |r| {
         sink(&Event::Finished(Box::new(r.clone())));
         results.push(r);
-    }
-    debug_assert_eq!(
+    })
+    .await;
+    assert_eq!(
         results.len(),
-        scheduled
-            + results
-                .iter()
-                .filter(|r| r.id == "transport/tls-required")
-                .count(),
-        "every scheduled check yields one result"
+        scheduled + usize::from(had_transport),
+        "every scheduled check yields exactly one result"
     );
     results.sort_by(|a, b| a.id.cmp(&b.id));
     let report = RunReport {
@@ -342,6 +316,49 @@ fn is_loopback(u: &url::Url) -> bool {
 /// The step a job is in, shared with the loop that joins it so a panic can name the step.
 type Running = Arc<std::sync::Mutex<Option<StepRef>>>;
 
+/// Each job's result before it runs, and the step it is in, by task.
+type Pending = HashMap<tokio::task::Id, (ScenarioResult, Running)>;
+
+/// Joins every job and hands each result to `each`: a job that panicked, was cancelled or ended
+/// without a result yields an `error` naming the step it was in. Never a hole.
+async fn join_all(
+    mut tasks: JoinSet<ScenarioResult>,
+    mut pending: Pending,
+    mut each: impl FnMut(ScenarioResult),
+) {
+    let fault = |(mut r, step): (ScenarioResult, Running), why: String| {
+        let step = step.lock().map_or(None, |s| s.clone());
+        let cause = Cause {
+            step,
+            halt: Fault::harness(why).into(),
+        };
+        set_cause(&mut r, cause, str::to_owned);
+        r
+    };
+    while let Some(joined) = tasks.join_next_with_id().await {
+        match joined {
+            Ok((id, r)) => {
+                pending.remove(&id);
+                each(r);
+            }
+            Err(e) => {
+                let Some(job) = pending.remove(&e.id()) else {
+                    continue;
+                };
+                let why = if e.is_panic() {
+                    panic_message(e.into_panic())
+                } else {
+                    "the job was cancelled".to_owned()
+                };
+                each(fault(job, why));
+            }
+        }
+    }
+    for (_, job) in pending.drain() {
+        each(fault(job, "the job ended without a result".to_owned()));
+    }
+}
+
 /// A job's result before it runs: a pass with no reason, the scenario's metadata filled in.
 fn skeleton(job: &Job, opts: &RunOptions) -> ScenarioResult {
     let file = &job.scenario.file;
@@ -396,12 +413,23 @@ fn redact_strings(v: &mut serde_json::Value, redact: &impl Fn(&str) -> String) {
     }
 }
 
+/// A panic's message without what it quotes: Rust's own panics quote the value they choke on in
+/// backticks (a string sliced at a bad index, say), and that value may be a verifier or a token.
 fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    payload
+    let text = payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned())
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    let mut out = String::new();
+    for (i, part) in text.split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push_str("`…`");
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
 }
 
 async fn run_job(
@@ -446,7 +474,7 @@ async fn run_job(
         Err(_) => Some(Cause {
             step: None,
             halt: Fault::Timeout {
-                seconds: opts.scenario_timeout.as_secs(),
+                seconds: opts.scenario_timeout.as_secs_f64(),
             }
             .into(),
         }),
@@ -512,7 +540,55 @@ fn step_name(step: &Step) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::glob;
+    use super::*;
+
+    /// A job that panics is an `error` naming the step it was in, and its secret-looking quote is
+    /// dropped; a job that never reports is an `error` too.
+    #[tokio::test]
+    async fn every_job_yields_one_result_even_when_it_panics() {
+        let scenario = crate::scenario::Scenario {
+            id: "x/panics".into(),
+            path: "x.yaml".into(),
+            file: crate::scenario::parse_scenario(
+                "x.yaml",
+                "format: 1\ntitle: t\nrequirements: [REQ-50]\nsteps:\n  - authorize: {}\n",
+            )
+            .expect("valid"),
+        };
+        let jobs = jobs(&[scenario], &[]);
+        let job = jobs.into_iter().next().expect("one job");
+        let opts = RunOptions::default();
+        let mut tasks = JoinSet::new();
+        let mut pending = Pending::new();
+        let running: Running = Arc::new(std::sync::Mutex::new(Some(StepRef {
+            index: 1,
+            kind: "authorize".into(),
+        })));
+        let handle = tasks.spawn(async {
+            let s: &str = "verifier-é";
+            let cut = s.len() - 1;
+            let _ = &s[..cut];
+            unreachable!("the slice panics")
+        });
+        pending.insert(handle.id(), (skeleton(&job, &opts), Arc::clone(&running)));
+        let mut never = JoinSet::new();
+        let done = skeleton(&job, &opts);
+        let orphan = never.spawn(async move { done });
+        pending.insert(orphan.id(), (skeleton(&job, &opts), running));
+        let mut results = Vec::new();
+        join_all(tasks, pending, |r| results.push(r)).await;
+        never.shutdown().await;
+        assert_eq!(results.len(), 2);
+        for r in &results {
+            assert_eq!(r.verdict, Verdict::Error);
+            assert!(
+                r.reason.starts_with("step 1 (authorize): harness fault: "),
+                "{}",
+                r.reason
+            );
+            assert!(!r.reason.contains("verifier-"), "{}", r.reason);
+        }
+    }
 
     #[test]
     fn globs() {

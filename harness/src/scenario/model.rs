@@ -454,7 +454,11 @@ pub struct PkceSpec {
     #[serde(default)]
     pub challenge: ChallengeSpec,
     /// Length of the generated verifier, 43..=128.
-    #[serde(default = "verifier_len")]
+    #[serde(
+        default = "verifier_len",
+        deserialize_with = "crate::bounds::verifier_length"
+    )]
+    #[schemars(range(min = 43, max = 128))]
     pub verifier_length: usize,
     /// Use this text as the verifier instead of a generated one, even outside the grammar
     /// (to test that the server enforces it, REQ-54).
@@ -504,8 +508,12 @@ pub enum ChallengeSpec {
     Empty,
     /// The derived challenge with base64 `=` padding appended.
     Padded,
-    /// The derived challenge cut or extended to this many characters.
-    Length(usize),
+    /// The derived challenge cut or extended to this many characters (at most 4096).
+    Length(
+        #[serde(deserialize_with = "crate::bounds::value_length")]
+        #[schemars(range(max = 4096))]
+        usize,
+    ),
     /// The derived challenge with `+` and `/` in place of `-` and `_` (forced in).
     StandardAlphabet,
     /// A fixed value (templates allowed).
@@ -636,8 +644,12 @@ pub enum StateSpec {
     Omit,
     /// A fixed value (templates allowed).
     Literal(Template),
-    /// A random value of this many characters.
-    Length(usize),
+    /// A random value of this many characters (at most 4096).
+    Length(
+        #[serde(deserialize_with = "crate::bounds::value_length")]
+        #[schemars(range(max = 4096))]
+        usize,
+    ),
 }
 
 /// Changes to a request's parameters, applied after everything else.
@@ -893,8 +905,9 @@ pub enum TokenKind {
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SleepStep {
-    /// Seconds to wait.
-    #[serde(default)]
+    /// Seconds to wait, 0 to 600.
+    #[serde(default, deserialize_with = "crate::bounds::sleep_seconds")]
+    #[schemars(range(min = 0, max = 600))]
     pub seconds: f64,
     /// Also wait for the target's declared code lifetime.
     #[serde(default)]
@@ -939,8 +952,12 @@ pub struct CodesStep {
     /// How many codes to collect (2..=20).
     pub count: usize,
     /// The least length in characters every code must have.
+    #[serde(deserialize_with = "crate::bounds::code_length")]
+    #[schemars(range(max = 4096))]
     pub min_length: usize,
-    /// The least estimated entropy of the sample, in bits per code.
+    /// The least estimated entropy of the sample, in bits per code (0 to 4096).
+    #[serde(deserialize_with = "crate::bounds::entropy_bits")]
+    #[schemars(range(min = 0, max = 4096))]
     pub min_entropy_bits: f64,
 }
 

@@ -238,14 +238,14 @@ impl ReferenceServer {
     /// three clients, its policy, and the form driver with the test user.
     pub fn target_file(&self) -> crate::target::TargetFile {
         use crate::target::{
-            ClientConfig, Clients, ConfigSecret, ConfigString, ConfigUrl, FormLogin, LoginConfig,
+            ClientConfig, Clients, ConfigSecret, ConfigString, FormLogin, LoginConfig, RedirectUri,
             TargetFile,
         };
         let client = |c: &RegisteredClient| ClientConfig {
             client_id: ConfigString(c.client_id.clone()),
             client_secret: c.secret.clone().map(ConfigSecret),
             auth_method: c.auth_method,
-            redirect_uri: ConfigUrl(
+            redirect_uri: RedirectUri(
                 Url::parse(&c.redirect_uri)
                     .expect("registered redirect URIs are constants that parse"),
             ),

@@ -172,6 +172,18 @@ fn the_broken_file_corpus_is_refused_with_located_messages() {
             env!("CARGO_MANIFEST_DIR")
         ))
         .expect("EXPECTED.tsv");
+        let files = std::fs::read_dir(format!("{}/../{dir}", env!("CARGO_MANIFEST_DIR")))
+            .expect("corpus folder")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".yaml"));
+        for name in files {
+            assert!(
+                expected
+                    .lines()
+                    .any(|l| l.starts_with(&format!("{name}\t"))),
+                "{dir}/{name} is not listed in EXPECTED.tsv"
+            );
+        }
         for row in expected
             .lines()
             .filter(|l| !l.starts_with('#') && !l.is_empty())

@@ -4,6 +4,7 @@
 mod architecture;
 mod cli;
 mod hostile;
+mod never_silent;
 mod odd_targets;
 mod preflight;
 mod real_servers;
