@@ -157,12 +157,8 @@ pub fn draft(report: &RunReport, server: &str) -> String {
 
 /// Reads and parses a baseline file.
 pub fn load_baseline(path: &std::path::Path) -> Result<Baseline, LoadError> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
-        file: shown.clone(),
-        message: e.to_string(),
-    })?;
-    parse_baseline(&shown, &text)
+    let text = crate::diagnostics::read_text(path, crate::diagnostics::MAX_FILE_BYTES)?;
+    parse_baseline(&path.display().to_string(), &text)
 }
 
 /// Compares a run with a baseline. Skips are not deviations: they carry their own reason.

@@ -62,18 +62,40 @@ impl std::fmt::Display for Secret {
     }
 }
 
-/// Masks every occurrence of each of `secrets` in `text` (longest first, so a secret that
-/// contains another is masked whole). Used on bodies and headers that are not structured.
+/// Masks every occurrence of each of `secrets` in `text`, in every encoding a server may echo
+/// it in ([`encodings`]), whatever its ASCII case. Used on bodies and headers that are not
+/// structured.
 pub fn mask_all<'a>(text: &str, secrets: impl IntoIterator<Item = &'a str>) -> String {
-    let mut secrets: Vec<&str> = secrets.into_iter().filter(|s| s.len() >= 4).collect();
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    secrets.dedup();
-    let mut out = text.to_owned();
+    let mut r = Redactor::default();
     for s in secrets {
-        if out.contains(s) {
-            out = out.replace(s, &fingerprint(s));
-        }
+        r.learn(s);
     }
+    r.text(text)
+}
+
+/// The forms a secret can come back in: as sent, form- and percent-encoded (as a server that
+/// echoes a request body or query shows it), JSON-escaped, and base64 (standard and URL-safe,
+/// padded or not, as an echoed `Authorization: Basic` or a token that embeds it shows it).
+pub fn encodings(secret: &str) -> Vec<String> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let mut out = vec![
+        secret.to_owned(),
+        form.replace('+', "%20"),
+        form,
+        serde_json::to_string(secret)
+            .map(|j| j.trim_matches('"').to_owned())
+            .unwrap_or_default(),
+    ];
+    // Only whole base64 quanta are sure to appear verbatim inside a longer encoded text; a
+    // short secret is matched as its own encoding.
+    for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
+        out.push(engine.encode(secret));
+    }
+    out.retain(|v| !v.is_empty());
+    out.sort();
+    out.dedup();
     out
 }
 
@@ -93,7 +115,11 @@ pub fn params(params: &crate::params::Params) -> String {
 /// The secrets one scenario has seen, and the ways to mask them in what it records.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    secrets: Vec<String>,
+    /// Each pattern, ASCII-lower-cased, with the fingerprint that replaces it: every encoding of
+    /// every secret, longest first so a secret that contains another is masked whole.
+    patterns: Vec<(Vec<u8>, String)>,
+    /// For each first byte, the patterns that start with it, in the order above.
+    by_first: Vec<Vec<usize>>,
 }
 
 impl Redactor {
@@ -106,11 +132,86 @@ impl Redactor {
         r
     }
 
-    /// Remembers a value to mask wherever it appears.
+    /// Remembers a value to mask wherever it appears, in every encoding ([`encodings`]), however
+    /// short: a three-character secret is still a secret (the target loader warns about it).
     pub fn learn(&mut self, value: &str) {
-        if !value.is_empty() && !self.secrets.iter().any(|s| s == value) {
-            self.secrets.push(value.to_owned());
+        if value.is_empty() {
+            return;
         }
+        let shown = fingerprint(value);
+        for form in encodings(value) {
+            self.add(form.to_ascii_lowercase().into_bytes(), &shown);
+        }
+    }
+
+    /// Remembers a client's credentials as HTTP Basic carries them: `id:secret` in base64, with
+    /// both parts form-encoded first (RFC 6749 §2.3.1) or not (what many clients send).
+    pub fn learn_credentials(&mut self, id: &str, secret: &str) {
+        self.learn(secret);
+        let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        for pair in [
+            format!("{id}:{secret}"),
+            format!("{}:{}", enc(id), enc(secret)),
+        ] {
+            let shown = fingerprint(&pair);
+            for form in encodings(&pair) {
+                self.add(form.to_ascii_lowercase().into_bytes(), &shown);
+            }
+        }
+    }
+
+    /// The longest pattern, in bytes.
+    pub fn longest(&self) -> usize {
+        self.patterns.first().map_or(0, |(p, _)| p.len())
+    }
+
+    fn add(&mut self, pattern: Vec<u8>, shown: &str) {
+        if self.patterns.iter().any(|(p, _)| *p == pattern) {
+            return;
+        }
+        let at = self
+            .patterns
+            .iter()
+            .position(|(p, _)| p.len() < pattern.len())
+            .unwrap_or(self.patterns.len());
+        self.patterns.insert(at, (pattern, shown.to_owned()));
+        self.by_first = vec![Vec::new(); 256];
+        for (i, (p, _)) in self.patterns.iter().enumerate() {
+            if let Some(&b) = p.first() {
+                self.by_first[usize::from(b)].push(i);
+            }
+        }
+    }
+
+    /// Masks every known secret in `text`, in one pass: a fingerprint is never masked again.
+    pub fn text(&self, text: &str) -> String {
+        if self.patterns.is_empty() {
+            return text.to_owned();
+        }
+        let lower = text.to_ascii_lowercase();
+        let (bytes, lower) = (text.as_bytes(), lower.as_bytes());
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            // ASCII lower-casing keeps byte offsets, and a pattern starts with a lead byte, so a
+            // match always starts and ends on character boundaries of `text`.
+            let found = self.by_first[usize::from(lower[i])]
+                .iter()
+                .map(|&k| &self.patterns[k])
+                .find(|(p, _)| lower[i..].starts_with(p));
+            match found {
+                Some((p, shown)) => {
+                    out.extend_from_slice(shown.as_bytes());
+                    i += p.len();
+                }
+                None => {
+                    out.push(bytes[i]);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// Learns the secrets a response hands out: secret-named JSON members, secret-named
@@ -147,15 +248,13 @@ impl Redactor {
         }
     }
 
-    /// Masks every known secret in `text`.
-    pub fn text(&self, text: &str) -> String {
-        mask_all(text, self.secrets.iter().map(String::as_str))
-    }
-
     /// A URL with secret-named query and fragment parameters fingerprinted and every known
     /// secret masked.
     pub fn url(&self, url: &url::Url) -> String {
         let mut u = url.clone();
+        if let Some(p) = url.password() {
+            let _ = u.set_password(Some(&fingerprint(p)));
+        }
         if let Some(q) = url.query() {
             u.set_query(Some(&params(&crate::params::Params::parse(q))));
         }

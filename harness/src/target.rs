@@ -39,6 +39,60 @@ pub struct TargetFile {
     /// The `scope` to request; none by default.
     #[serde(default)]
     pub scope: Option<ConfigString>,
+    /// The value of every `${env:NAME}` the file uses, wherever it is used: a value the user
+    /// keeps out of the file is a secret, whatever the field is called.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub env_secrets: Vec<Secret>,
+}
+
+impl TargetFile {
+    /// Every secret the file holds: client secrets, every login field value (a password field
+    /// need not be called `password`), and every value that came from the environment.
+    pub fn secrets(&self) -> Vec<&str> {
+        let clients = [Some(&self.clients.public), Some(&self.clients.confidential)]
+            .into_iter()
+            .chain([self.clients.confidential2.as_ref()])
+            .flatten()
+            .filter_map(|c| c.client_secret.as_ref().map(|s| s.0.expose()));
+        let fields = match &self.login {
+            LoginConfig::Form(f) => f.fields.values().map(|v| v.0.expose()).collect(),
+            LoginConfig::Auto {} => Vec::new(),
+        };
+        clients
+            .chain(fields)
+            .chain(self.env_secrets.iter().map(Secret::expose))
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    /// Warnings about the file that do not stop a run: secrets so short that masking them in
+    /// evidence also masks ordinary text, and that a server should not have accepted.
+    pub fn warnings(&self) -> Vec<String> {
+        self.secrets()
+            .into_iter()
+            .filter(|s| s.chars().count() < 8)
+            .map(|s| {
+                format!(
+                    "a secret of {} characters ({}) is weak, and every occurrence of it in evidence is masked",
+                    s.chars().count(),
+                    crate::redact::fingerprint(s)
+                )
+            })
+            .collect()
+    }
+}
+
+/// The values of the environment variables `text` names as `${env:NAME}` (unset ones are
+/// refused by the loader before this matters).
+fn env_values(text: &str) -> Vec<Secret> {
+    text.split("${env:")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}'))
+        .filter_map(|(name, _)| std::env::var(name).ok())
+        .filter(|v| !v.is_empty())
+        .map(Secret::new)
+        .collect()
 }
 
 /// Explicit endpoints.
@@ -301,7 +355,8 @@ struct ClientSpans {
 
 /// Parses a target file and checks what the types cannot.
 pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
-    let t: TargetFile = parse_yaml(file, text)?;
+    let mut t: TargetFile = parse_yaml(file, text)?;
+    t.env_secrets = env_values(text);
     let nodes: TargetSpans = spans(text);
     let fail = |node: &Node, message: &str| Err(at_node(file, text, node, message.to_owned()));
     if let Some(issuer) = &t.issuer {
@@ -362,12 +417,8 @@ pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
 
 /// Reads and parses a target file.
 pub fn load_target(path: &std::path::Path) -> Result<TargetFile, LoadError> {
-    let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
-        file: shown.clone(),
-        message: e.to_string(),
-    })?;
-    parse_target(&shown, &text)
+    let text = crate::diagnostics::read_text(path, crate::diagnostics::MAX_FILE_BYTES)?;
+    parse_target(&path.display().to_string(), &text)
 }
 
 #[cfg(test)]

@@ -61,6 +61,16 @@ pub fn without_query(url: &Url) -> String {
     let mut u = url.clone();
     u.set_query(None);
     u.set_fragment(None);
+    without_userinfo(&u)
+}
+
+/// The URL without user name and password: a target URL may carry credentials in its userinfo,
+/// and no message or report ever shows them.
+pub fn without_userinfo(url: &Url) -> String {
+    let mut u = url.clone();
+    // Fails only for URLs that cannot have userinfo, which then have none to remove.
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
     u.to_string()
 }
 

@@ -4,6 +4,7 @@ use clap::Args;
 
 use super::Exit;
 use pkce_harness::baseline::draft;
+use pkce_harness::diagnostics::{MAX_REPORT_BYTES, read_text};
 use pkce_harness::verdict::RunReport;
 
 #[derive(Debug, Args)]
@@ -23,8 +24,8 @@ pub(super) struct BaselineArgs {
 /// file gates nothing until each deviation is confirmed.
 pub(super) fn run(args: BaselineArgs) -> Exit {
     let shown = args.from.display().to_string();
-    let report: RunReport = match std::fs::read_to_string(&args.from)
-        .map_err(|e| format!("{shown}: {e}"))
+    let report: RunReport = match read_text(&args.from, MAX_REPORT_BYTES)
+        .map_err(|e| e.to_string())
         .and_then(|text| {
             serde_json::from_str(&text).map_err(|e| {
                 let message = e.to_string();

@@ -7,7 +7,6 @@ use super::Exit;
 use super::http_args::HttpArgs;
 use pkce_harness::engine::preflight::{ClientCheck, ProblemKind, preflight};
 use pkce_harness::engine::{self, RunOptions};
-use pkce_harness::target::load_target;
 
 #[derive(Debug, Args)]
 pub(super) struct CheckArgs {
@@ -22,12 +21,9 @@ pub(super) struct CheckArgs {
 /// printing each problem with what to change. Exit 0: ready to run; 2: the file or a client's
 /// settings need a change; 3: the server is not reachable.
 pub(super) async fn run(args: CheckArgs) -> Exit {
-    let file = match load_target(&args.target) {
+    let file = match super::load_target_file(&args.target) {
         Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Exit::Usage;
-        }
+        Err(exit) => return exit,
     };
     println!("ok    target file {}", args.target.display());
     let (limits, tls) = match args.http.load() {

@@ -4,6 +4,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::Exit;
+use pkce_harness::diagnostics::{MAX_FILE_BYTES, read_bounded};
 use pkce_harness::engine::http::{Limits, Tls};
 
 /// How the harness talks to a target: TLS trust and per-request limits (`run` and `check`).
@@ -28,10 +29,10 @@ impl HttpArgs {
     pub(super) fn load(&self) -> Result<(Limits, Tls), Exit> {
         let mut ca_certs = Vec::new();
         for path in &self.ca_certs {
-            match std::fs::read(path) {
+            match read_bounded(path, MAX_FILE_BYTES) {
                 Ok(pem) => ca_certs.push(pem),
                 Err(e) => {
-                    eprintln!("error: --ca-cert {}: {e}", path.display());
+                    eprintln!("error: --ca-cert {e}");
                     return Err(Exit::Usage);
                 }
             }

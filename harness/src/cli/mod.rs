@@ -123,3 +123,20 @@ fn load(dir: Option<PathBuf>) -> Result<Vec<Scenario>, Exit> {
         Exit::Usage
     })
 }
+
+/// Loads a target file and prints its warnings (weak secrets) on stderr; a file that does not
+/// load is a usage error, printed.
+fn load_target_file(path: &std::path::Path) -> Result<pkce_harness::target::TargetFile, Exit> {
+    match pkce_harness::target::load_target(path) {
+        Ok(file) => {
+            for w in file.warnings() {
+                eprintln!("warning: {}: {w}", path.display());
+            }
+            Ok(file)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(Exit::Usage)
+        }
+    }
+}

@@ -11,7 +11,6 @@ use pkce_harness::engine::{self, RunOptions};
 use pkce_harness::report::{ReportFormat, Sink, Style, TerminalSink, Verbosity, file_sink};
 use pkce_harness::scenario::model::{Level, Profile, Technique};
 use pkce_harness::server::{ReferenceServer, ServerConfig};
-use pkce_harness::target::load_target;
 use pkce_harness::verdict::Verdict;
 
 #[derive(Debug, Args)]
@@ -134,12 +133,9 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         race_technique: args.race_technique,
     };
     let (file, server) = match (&args.target, args.defect.is_empty()) {
-        (Some(path), true) => match load_target(path) {
+        (Some(path), true) => match super::load_target_file(path) {
             Ok(f) => (f, None),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Exit::Usage;
-            }
+            Err(exit) => return exit,
         },
         (Some(_), false) => {
             eprintln!(

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{Exit, load};
+use pkce_harness::diagnostics::{MAX_FILE_BYTES, read_text};
 use pkce_harness::scenario::parse_scenario;
 use pkce_harness::target::parse_target;
 
@@ -28,12 +29,16 @@ pub(super) fn run(args: ValidateArgs) -> Exit {
     let mut bad = 0;
     for path in &args.files {
         let shown = path.display().to_string();
-        let result = std::fs::read_to_string(path)
-            .map_err(|e| format!("{shown}: {e}"))
+        let result = read_text(path, MAX_FILE_BYTES)
+            .map_err(|e| e.to_string())
             .and_then(|text| {
                 if args.target {
                     parse_target(&shown, &text)
-                        .map(|_| ())
+                        .map(|t| {
+                            for w in t.warnings() {
+                                eprintln!("warning: {shown}: {w}");
+                            }
+                        })
                         .map_err(|e| e.to_string())
                 } else {
                     parse_scenario(&shown, &text)

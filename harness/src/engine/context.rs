@@ -15,6 +15,7 @@ use crate::redact::{Redactor, Secret};
 use crate::scenario::model::{ClientKind, Technique};
 use crate::target::{ClientConfig, Clients, Endpoints, LoginConfig, Policy, TargetFile};
 use crate::verdict::Exchange;
+use crate::wire::{without_query, without_userinfo};
 
 /// Why a target's endpoints could not be known.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -69,6 +70,8 @@ pub struct ResolvedTarget {
     pub login: LoginConfig,
     /// Scope to request.
     pub scope: Option<String>,
+    /// Every secret of the target file ([`TargetFile::secrets`]).
+    pub secrets: Vec<Secret>,
 }
 
 impl ResolvedTarget {
@@ -78,6 +81,7 @@ impl ResolvedTarget {
         metadata_url: Option<Url>,
         metadata: Option<serde_json::Value>,
     ) -> Result<Self, ResolveError> {
+        let secrets = file.secrets().into_iter().map(Secret::new).collect();
         let from_meta = |field: &str| -> Option<Url> {
             metadata
                 .as_ref()
@@ -107,8 +111,11 @@ impl ResolvedTarget {
         Ok(Self {
             name: file
                 .name
-                .or_else(|| issuer.clone())
-                .unwrap_or_else(|| authorization.to_string()),
+                .or_else(|| {
+                    let i = issuer.as_deref()?;
+                    Some(Url::parse(i).map_or_else(|_| i.to_owned(), |u| without_userinfo(&u)))
+                })
+                .unwrap_or_else(|| without_userinfo(&authorization)),
             issuer,
             metadata_url,
             userinfo: pick(userinfo, "userinfo_endpoint"),
@@ -120,6 +127,7 @@ impl ResolvedTarget {
             policy: file.policy,
             login: file.login,
             scope: file.scope.map(|s| s.0),
+            secrets,
         })
     }
 
@@ -205,20 +213,15 @@ impl Ctx {
         h.update(seed.to_be_bytes());
         h.update(stream_id.as_bytes());
         let rng = ChaCha20Rng::from_seed(h.finalize().into());
-        let known: Vec<String> = [&target.clients.confidential, &target.clients.public]
+        let mut redactor = Redactor::new(target.secrets.iter().map(|s| s.expose().to_owned()));
+        for c in [&target.clients.public, &target.clients.confidential]
             .into_iter()
             .chain(target.clients.confidential2.as_ref())
-            .filter_map(|c| c.client_secret.as_ref().map(|s| s.0.expose().to_owned()))
-            .chain(match &target.login {
-                LoginConfig::Form(f) => f
-                    .fields
-                    .iter()
-                    .filter(|(k, _)| k.contains("pass"))
-                    .map(|(_, v)| v.0.expose().to_owned())
-                    .collect(),
-                LoginConfig::Auto {} => Vec::new(),
-            })
-            .collect();
+        {
+            if let Some(secret) = &c.client_secret {
+                redactor.learn_credentials(&c.client_id.0, secret.0.expose());
+            }
+        }
         Self {
             target,
             http,
@@ -230,7 +233,7 @@ impl Ctx {
             notes: Vec::new(),
             race_technique: None,
             rng,
-            redactor: Redactor::new(known),
+            redactor,
         }
     }
 
@@ -322,20 +325,18 @@ impl Ctx {
                     .iter()
                     .map(|(k, v)| (k.clone(), r.header(k, v)))
                     .collect();
+                // Only what can be shown is masked: the shown part and enough beyond it that a
+                // secret straddling the cut is masked whole before the cut.
+                let window = SHOWN_BODY + r.longest();
                 let mut body = match resp.json() {
                     Some(mut v) => {
                         r.json(&mut v);
                         v.to_string()
                     }
-                    None => r.text(&resp.body),
+                    None => r.text(prefix(&resp.body, window)),
                 };
-                if body.len() > SHOWN_BODY {
-                    let cut = (0..=SHOWN_BODY)
-                        .rev()
-                        .find(|&i| body.is_char_boundary(i))
-                        .unwrap_or(0);
-                    body.truncate(cut);
-                    body.push_str("…[cut]");
+                if body.len() > SHOWN_BODY || resp.body.len() > window {
+                    body = format!("{}…[cut]", prefix(&body, SHOWN_BODY));
                 }
                 ex.response_body = (!body.is_empty()).then_some(body);
             }
@@ -348,6 +349,15 @@ impl Ctx {
         }
         ex
     }
+}
+
+/// The first `max` bytes of `s`, on a character boundary.
+fn prefix(s: &str, max: usize) -> &str {
+    let cut = (0..=max.min(s.len()))
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0);
+    &s[..cut]
 }
 
 /// What came back for a recorded request.
@@ -393,14 +403,17 @@ pub async fn fetch_metadata(
         match http.send(&Request::get(url.clone())).await {
             Ok(r) if r.status == 200 => match r.json() {
                 Some(v @ serde_json::Value::Object(_)) => return Ok((url, v)),
-                _ => tried.push(format!("{url}: 200 but not a JSON object")),
+                _ => tried.push(format!(
+                    "{}: 200 but not a JSON object",
+                    without_query(&url)
+                )),
             },
-            Ok(r) => tried.push(format!("{url}: HTTP {}", r.status)),
+            Ok(r) => tried.push(format!("{}: HTTP {}", without_query(&url), r.status)),
             Err(e) => tried.push(e.to_string()),
         }
     }
     Err(ResolveError::NoMetadata {
-        issuer: issuer.to_owned(),
+        issuer: Url::parse(issuer).map_or_else(|_| issuer.to_owned(), |u| without_userinfo(&u)),
         tried,
     })
 }

@@ -13,6 +13,11 @@ fn esc(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            // Control characters are never text a reader needs; shown as their code, they cannot
+            // reach a terminal that prints the file.
+            c if c.is_control() && !matches!(c, '\n' | '\t') => {
+                out.push_str(&c.escape_unicode().to_string());
+            }
             c => out.push(c),
         }
     }

@@ -5,8 +5,36 @@ use crate::requirements::requirement;
 use crate::verdict::{RunReport, ScenarioResult, Verdict};
 
 /// Table cells hold no pipes or line breaks.
+/// A scenario id (the harness's own text) for a list item: one line.
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace(['\n', '\r'], " ")
+    s.replace(['\n', '\r'], " ")
+}
+
+/// Text that may come from the server (a reason quotes what it answered) or the user (a target
+/// name) as an inline code span: inside one, Markdown renders no HTML, no link and no emphasis,
+/// so a server cannot put an image, a script or a link into a CI job summary. The fence is
+/// longer than any run of backticks in the text, so the text cannot close it.
+fn code(s: &str) -> String {
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if flat.trim().is_empty() {
+        return String::new();
+    }
+    let mut longest = 0;
+    let mut run = 0;
+    for c in flat.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if flat.starts_with('`') || flat.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{flat}{pad}{fence}")
 }
 
 /// The Markdown summary of a run, sized for a CI job summary (GitHub's `$GITHUB_STEP_SUMMARY`,
@@ -25,8 +53,8 @@ pub fn markdown_summary(report: &RunReport) -> String {
     let _ = writeln!(md, "## pkce-harness: {status}\n");
     let _ = writeln!(
         md,
-        "Target `{}`, profile `{}`, seed `{}` (replay with `--seed {}`), pkce-harness {}.{}\n",
-        cell(&report.target),
+        "Target {}, profile `{}`, seed `{}` (replay with `--seed {}`), pkce-harness {}.{}\n",
+        code(&report.target),
         report.profile.as_str(),
         report.seed,
         report.seed,
@@ -82,7 +110,7 @@ pub fn markdown_summary(report: &RunReport) -> String {
                     })
                     .collect::<Vec<_>>()
                     .join(", "),
-                cell(&r.reason)
+                code(&r.reason)
             );
         }
     }
@@ -98,7 +126,7 @@ pub fn markdown_summary(report: &RunReport) -> String {
             skipped.len()
         );
         for r in skipped {
-            let _ = writeln!(md, "- {}: {}", cell(&r.id), cell(&r.reason));
+            let _ = writeln!(md, "- {}: {}", cell(&r.id), code(&r.reason));
         }
         md.push_str("\n</details>\n");
     }
@@ -113,5 +141,26 @@ fn column(v: Verdict) -> usize {
         Verdict::Info => 3,
         Verdict::Skip => 4,
         Verdict::Error => 5,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::code;
+
+    #[test]
+    fn server_text_renders_as_code_only() {
+        assert_eq!(
+            code("expected HTTP 400, got 200"),
+            "`expected HTTP 400, got 200`"
+        );
+        assert_eq!(
+            code("<img src=x onerror=alert(1)> [a](https://evil.example)"),
+            "`<img src=x onerror=alert(1)> [a](https://evil.example)`"
+        );
+        assert_eq!(code("a `` b"), "```a `` b```");
+        assert_eq!(code("`x"), "`` `x ``");
+        assert_eq!(code("line\nbreak\r"), "`line break `");
+        assert_eq!(code(""), "");
     }
 }

@@ -89,3 +89,75 @@ fn write_file(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
     f.write_all(contents)?;
     f.flush()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::model::{ClientKind, Level, Profile};
+    use crate::verdict::{Exchange, ScenarioResult, Summary, Verdict};
+
+    /// What a hostile server can put into a reason and the evidence: a forged result line, an
+    /// escape sequence, HTML and a link. Every sink neutralises it for what it writes into.
+    #[test]
+    fn server_text_is_neutralised_in_every_format() {
+        let hostile = "x\r\nPASS forged\u{1b}[2J <img src=x onerror=alert(1)> [click](https://evil.example)";
+        let result = ScenarioResult {
+            id: "rfc7636/x".into(),
+            title: "t".into(),
+            spec: "rfc7636".into(),
+            requirements: vec!["REQ-50".into()],
+            level: Level::Must,
+            client: ClientKind::Public,
+            profile: Profile::Oauth21,
+            verdict: Verdict::Fail,
+            reason: hostile.into(),
+            cause: None,
+            guards: Vec::new(),
+            evidence: vec![Exchange {
+                step: "1 (token)".into(),
+                method: "POST".into(),
+                url: "https://as.example/token".into(),
+                request_headers: Vec::new(),
+                request_body: None,
+                status: Some(400),
+                response_headers: vec![("x-echo".into(), hostile.into())],
+                response_body: Some(hostile.into()),
+                error: None,
+            }],
+            duration_ms: 1,
+        };
+        let report = RunReport {
+            version: crate::verdict::REPORT_VERSION,
+            harness: "t".into(),
+            target: "https://as.example".into(),
+            profile: Profile::Oauth21,
+            seed: 1,
+            insecure: false,
+            summary: Summary::of(std::slice::from_ref(&result)),
+            results: vec![result],
+        };
+        let mut terminal = TerminalSink::with_style(
+            Vec::new(),
+            Style {
+                color: false,
+                progress: false,
+                verbosity: Verbosity::Verbose,
+            },
+        );
+        terminal
+            .event(&Event::Finished(Box::new(report.results[0].clone())))
+            .expect("writes");
+        terminal.event(&Event::Done(Box::new(report.clone()))).expect("writes");
+        let shown = String::from_utf8(terminal.into_inner()).expect("utf-8");
+        assert!(!shown.contains('\u{1b}'), "{shown}");
+        assert!(!shown.lines().any(|l| l.starts_with("PASS")), "{shown}");
+        let md = markdown_summary(&report);
+        assert!(md.contains("`x  PASS forged [2J <img"), "{md}");
+        assert!(!md.lines().any(|l| l.starts_with("PASS")), "{md}");
+        let html = html_report(&report);
+        assert!(!html.contains("<img src=x") && html.contains("&lt;img src=x"), "html escapes");
+        assert!(!html.contains('\u{1b}'));
+        let junit = junit_xml(&report);
+        assert!(!junit.contains("<img") && !junit.contains('\u{1b}'), "{junit}");
+    }
+}

@@ -125,9 +125,9 @@ impl<W: Write> TerminalSink<W> {
         if shown {
             let tag = self.tag(r.verdict);
             if r.reason.is_empty() {
-                writeln!(self.out, "{tag} {}", r.id)?;
+                writeln!(self.out, "{tag} {}", line(&r.id))?;
             } else {
-                writeln!(self.out, "{tag} {}: {}", r.id, r.reason)?;
+                writeln!(self.out, "{tag} {}: {}", line(&r.id), line(&r.reason))?;
             }
             if self.style.verbosity == Verbosity::Verbose {
                 for e in &r.evidence {
@@ -137,8 +137,11 @@ impl<W: Write> TerminalSink<W> {
                     );
                     writeln!(
                         self.out,
-                        "      [{}] {} {} -> {status}",
-                        e.step, e.method, e.url
+                        "      [{}] {} {} -> {}",
+                        line(&e.step),
+                        line(&e.method),
+                        line(&e.url),
+                        line(&status)
                     )?;
                 }
             }
@@ -160,7 +163,8 @@ impl<W: Write> Sink for TerminalSink<W> {
                 self.total = *total;
                 writeln!(
                     self.out,
-                    "pkce-harness: {total} checks against {target} (profile {}, seed {seed})",
+                    "pkce-harness: {total} checks against {} (profile {}, seed {seed})",
+                    line(target),
                     profile.as_str()
                 )?;
                 if *insecure {
@@ -178,6 +182,29 @@ impl<W: Write> Sink for TerminalSink<W> {
             }
         }
     }
+}
+
+/// Text that may come from the server, made safe for a terminal: one result is one line, and no
+/// escape sequence reaches the terminal. Control characters (C0, DEL, C1) and the Unicode
+/// controls that reorder text are shown escaped (`\n`, `\u{1b}`), so a page title or an
+/// `error_description` can neither forge a `PASS` line nor recolour the screen.
+pub(crate) fn line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control()
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c) =>
+            {
+                out.push_str(&c.escape_unicode().to_string());
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn summary(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
@@ -209,9 +236,9 @@ fn summary(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
             writeln!(
                 out,
                 "  {} [{}]: {}",
-                r.id,
+                line(&r.id),
                 r.requirements.join(", "),
-                r.reason
+                line(&r.reason)
             )?;
         }
     }
@@ -234,5 +261,21 @@ impl<W: Write> TerminalSink<W> {
     /// The writer back, for callers that print into memory.
     pub fn into_inner(self) -> W {
         self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line;
+
+    #[test]
+    fn server_text_stays_on_one_line_without_escapes() {
+        assert_eq!(line("ok"), "ok");
+        assert_eq!(
+            line("x\r\nPASS rfc7636/forged\u{1b}[32m"),
+            "x\\r\\nPASS rfc7636/forged\\u{1b}[32m"
+        );
+        assert_eq!(line("a\u{9b}b\u{202e}c"), "a\\u{9b}b\\u{202e}c");
+        assert!(!line("é日本").contains('\\'));
     }
 }

@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use super::model::{ScenarioFile, Step};
-use crate::diagnostics::{LoadError, Node, at_node, parse_yaml, spans};
+use std::collections::BTreeSet;
+
+use crate::diagnostics::{LoadError, MAX_FILE_BYTES, Node, at_node, parse_yaml, read_text, spans};
 
 /// A loaded scenario.
 #[derive(Debug, Clone)]
@@ -163,22 +165,19 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<ScenarioFile, LoadError>
 /// so one run shows them all.
 pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, Vec<LoadError>> {
     let mut paths = Vec::new();
-    walk(dir, &mut paths).map_err(|e| vec![e])?;
+    walk(dir, &mut paths, &mut BTreeSet::new()).map_err(|e| vec![e])?;
     paths.sort();
+    // One file reached through two paths (a symlink) is one scenario.
+    let mut seen = BTreeSet::new();
+    paths.retain(|p| seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())));
     let mut scenarios = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
         let shown = path.display().to_string();
         let id = scenario_id(dir, &path);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => match parse_scenario(&shown, &text) {
-                Ok(file) => scenarios.push(Scenario { id, path, file }),
-                Err(e) => errors.push(e),
-            },
-            Err(e) => errors.push(LoadError::Io {
-                file: shown,
-                message: e.to_string(),
-            }),
+        match read_text(&path, MAX_FILE_BYTES).and_then(|text| parse_scenario(&shown, &text)) {
+            Ok(file) => scenarios.push(Scenario { id, path, file }),
+            Err(e) => errors.push(e),
         }
     }
     if errors.is_empty() {
@@ -188,15 +187,25 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, Vec<LoadError>> {
     }
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadError> {
+/// Collects `*.yaml` paths under `dir`, entering each real folder once (a symlink loop ends).
+/// Anything named `.yaml` is collected, so a FIFO or device is refused by the reader with its
+/// name rather than skipped or read.
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    entered: &mut BTreeSet<PathBuf>,
+) -> Result<(), LoadError> {
     let io = |e: std::io::Error| LoadError::Io {
         file: dir.display().to_string(),
         message: e.to_string(),
     };
+    if !entered.insert(std::fs::canonicalize(dir).map_err(io)?) {
+        return Ok(());
+    }
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let path = entry.map_err(io)?.path();
         if path.is_dir() {
-            walk(&path, out)?;
+            walk(&path, out, entered)?;
         } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
             out.push(path);
         }
