@@ -100,7 +100,8 @@ mod tests {
     /// escape sequence, HTML and a link. Every sink neutralises it for what it writes into.
     #[test]
     fn server_text_is_neutralised_in_every_format() {
-        let hostile = "x\r\nPASS forged\u{1b}[2J <img src=x onerror=alert(1)> [click](https://evil.example)";
+        let hostile =
+            "x\r\nPASS forged\u{1b}[2J <img src=x onerror=alert(1)> [click](https://evil.example)";
         let result = ScenarioResult {
             id: "rfc7636/x".into(),
             title: "t".into(),
@@ -147,7 +148,9 @@ mod tests {
         terminal
             .event(&Event::Finished(Box::new(report.results[0].clone())))
             .expect("writes");
-        terminal.event(&Event::Done(Box::new(report.clone()))).expect("writes");
+        terminal
+            .event(&Event::Done(Box::new(report.clone())))
+            .expect("writes");
         let shown = String::from_utf8(terminal.into_inner()).expect("utf-8");
         assert!(!shown.contains('\u{1b}'), "{shown}");
         assert!(!shown.lines().any(|l| l.starts_with("PASS")), "{shown}");
@@ -155,9 +158,15 @@ mod tests {
         assert!(md.contains("`x  PASS forged [2J <img"), "{md}");
         assert!(!md.lines().any(|l| l.starts_with("PASS")), "{md}");
         let html = html_report(&report);
-        assert!(!html.contains("<img src=x") && html.contains("&lt;img src=x"), "html escapes");
+        assert!(
+            !html.contains("<img src=x") && html.contains("&lt;img src=x"),
+            "html escapes"
+        );
         assert!(!html.contains('\u{1b}'));
         let junit = junit_xml(&report);
-        assert!(!junit.contains("<img") && !junit.contains('\u{1b}'), "{junit}");
+        assert!(
+            !junit.contains("<img") && !junit.contains('\u{1b}'),
+            "{junit}"
+        );
     }
 }

@@ -4,6 +4,7 @@
 mod architecture;
 mod cli;
 mod hostile;
+mod leaks;
 mod never_silent;
 mod odd_targets;
 mod preflight;

@@ -99,3 +99,42 @@ fn flags_out_of_range_are_usage_errors_not_panics() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+/// A FIFO named like a scenario is refused by name instead of hanging the run, a symlink loop is
+/// entered once, and a file reached through two paths is one scenario.
+#[test]
+fn the_scenario_folder_is_read_bounded() {
+    let dir = std::env::temp_dir().join(format!("pkce-harness-folder-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("spec")).expect("temp folder");
+    std::fs::write(
+        dir.join("spec/one.yaml"),
+        "format: 1\ntitle: t\nrequirements: [REQ-50]\nsteps:\n  - authorize: {}\n",
+    )
+    .expect("write");
+    std::os::unix::fs::symlink(&dir, dir.join("spec/loop")).expect("symlink");
+    std::os::unix::fs::symlink(dir.join("spec/one.yaml"), dir.join("alias.yaml")).expect("symlink");
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.join("spec/pipe.yaml"))
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let errors = pkce_harness::scenario::load_dir(&dir).expect_err("the FIFO is refused");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0]
+            .to_string()
+            .contains("pipe.yaml: not a regular file"),
+        "{}",
+        errors[0]
+    );
+    std::fs::remove_file(dir.join("spec/pipe.yaml")).expect("rm fifo");
+    let loaded = pkce_harness::scenario::load_dir(&dir).expect("loads");
+    assert_eq!(
+        loaded.len(),
+        1,
+        "{:?}",
+        loaded.iter().map(|s| &s.id).collect::<Vec<_>>()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
