@@ -226,6 +226,7 @@ mod tests {
             profile: Profile::Rfc9700,
             seed: 0,
             insecure: false,
+            interrupted: false,
             summary: Summary::of(&results),
             results,
         };
@@ -257,6 +258,7 @@ mod tests {
             profile: Profile::Oauth21,
             seed: 9,
             insecure: false,
+            interrupted: false,
             summary: Summary::of(&results),
             results,
         };

@@ -163,6 +163,10 @@ pub struct RunReport {
     pub seed: u64,
     /// TLS certificates were not verified (`--insecure`).
     pub insecure: bool,
+    /// The run was stopped (Ctrl-C) before every check finished: the results are those that
+    /// did, and the report is not a verdict on the target.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
     /// Counts.
     pub summary: Summary,
     /// Every result, sorted by id.

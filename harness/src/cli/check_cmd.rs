@@ -49,11 +49,11 @@ pub(super) async fn run(args: CheckArgs) -> Exit {
         "ok    endpoints: authorization {}, token {}",
         target.authorization, target.token
     );
-    let checks = preflight(Arc::new(target), &opts).await;
-    match show(&checks, &mut std::io::stdout(), true) {
+    let found = preflight(Arc::new(target), &opts).await;
+    match show(&found.checks, &mut std::io::stdout(), true) {
         None => Exit::Ok,
-        Some(ProblemKind::Unreachable) => Exit::Unreachable,
-        Some(_) => Exit::Usage,
+        Some(ProblemKind::Unreachable | ProblemKind::ServerFault) => Exit::Unreachable,
+        Some(ProblemKind::Settings | ProblemKind::MaybeDeviation) => Exit::Usage,
     }
 }
 

@@ -9,8 +9,10 @@ pub enum Exit {
     Failed = 1,
     /// Bad usage, or a scenario, target or input file that does not load.
     Usage = 2,
-    /// The target could not be reached, or the harness could not run.
+    /// The target could not be reached or misbehaved, or a check could not be judged.
     Unreachable = 3,
+    /// Stopped by Ctrl-C; the reports hold what finished, marked interrupted.
+    Interrupted = 130,
 }
 
 impl From<Exit> for ExitCode {

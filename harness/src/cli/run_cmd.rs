@@ -6,9 +6,12 @@ use clap::Args;
 use super::http_args::{HttpArgs, positive_seconds};
 use super::{Exit, load};
 use pkce_harness::defect::Defect;
+use pkce_harness::engine::Event;
 use pkce_harness::engine::preflight::ProblemKind;
 use pkce_harness::engine::{self, RunOptions};
-use pkce_harness::report::{ReportFormat, Sink, Style, TerminalSink, Verbosity, file_sink};
+use pkce_harness::report::{
+    Destination, ReportFormat, Sink, Style, TerminalSink, Verbosity, check_destinations, file_sink,
+};
 use pkce_harness::scenario::model::{Level, Profile, Technique};
 use pkce_harness::server::{ReferenceServer, ServerConfig};
 use pkce_harness::verdict::Verdict;
@@ -33,9 +36,10 @@ pub(super) struct RunArgs {
     /// Seed of every random value (printed in every report); random by default.
     #[arg(long)]
     seed: Option<u64>,
-    /// FORMAT=PATH, FORMAT one of json, junit, markdown, html; repeatable.
+    /// FORMAT=PATH, FORMAT one of json, junit, markdown, html; repeatable. PATH `-` is
+    /// standard output (the terminal lines then go to standard error).
     #[arg(long = "report", value_parser = parse_report)]
-    reports: Vec<(ReportFormat, PathBuf)>,
+    reports: Vec<(ReportFormat, Destination)>,
     /// With the embedded server only: switch on a defect (repeatable), to see checks fail.
     #[arg(long)]
     defect: Vec<Defect>,
@@ -62,10 +66,14 @@ pub(super) struct RunArgs {
 
 /// The terminal style for this process: colours on a terminal unless `NO_COLOR` is set, a live
 /// progress line on a terminal unless under `CI`, plain lines otherwise.
-fn terminal_style(quiet: bool, verbose: bool) -> Style {
+fn terminal_style(quiet: bool, verbose: bool, on_stderr: bool) -> Style {
     use std::io::IsTerminal;
     let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-    let tty = std::io::stdout().is_terminal();
+    let tty = if on_stderr {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
     Style {
         color: tty && !set("NO_COLOR"),
         progress: tty && !set("CI"),
@@ -86,14 +94,23 @@ fn parse_technique(s: &str) -> Result<Technique, String> {
         .ok_or_else(|| format!("expected last-byte or h2-single-packet, got {s:?}"))
 }
 
-fn parse_report(s: &str) -> Result<(ReportFormat, PathBuf), String> {
+fn parse_report(s: &str) -> Result<(ReportFormat, Destination), String> {
     let (f, p) = s
         .split_once('=')
         .ok_or_else(|| format!("expected FORMAT=PATH, got {s:?}"))?;
-    Ok((f.parse()?, PathBuf::from(p)))
+    if p.is_empty() {
+        return Err(format!(
+            "no path in {s:?}: give a file, or - for standard output"
+        ));
+    }
+    Ok((f.parse()?, Destination::parse(p)))
 }
 
 pub(super) async fn run(args: RunArgs) -> Exit {
+    if let Err(e) = check_destinations(&args.reports) {
+        eprintln!("error: {e}");
+        return Exit::Usage;
+    }
     let scenarios = match load(args.scenarios) {
         Ok(s) => s,
         Err(e) => return e,
@@ -164,43 +181,91 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         }
     };
     let target = Arc::new(target);
+    let to_stdout = args.reports.iter().any(|(_, d)| *d == Destination::Stdout);
+    let terminal: Box<dyn std::io::Write + Send> = if to_stdout {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    };
+    let mut sinks: Vec<Box<dyn Sink + Send>> = vec![Box::new(TerminalSink::with_style(
+        terminal,
+        terminal_style(args.quiet, args.verbose, to_stdout),
+    ))];
+    for (format, dest) in args.reports {
+        sinks.push(file_sink(format, dest));
+    }
     if server.is_none() {
         // Preflight: a setting that breaks every flow stops here, as one line per client,
-        // instead of as a wall of scenario errors.
-        let checks = pkce_harness::engine::preflight::preflight(Arc::clone(&target), &opts).await;
-        match super::check_cmd::show(&checks, &mut std::io::stderr(), false) {
-            None => {}
-            Some(ProblemKind::MaybeDeviation) => eprintln!(
-                "note: the normal flow above failed at the token endpoint with the settings looking right; running the scenarios, which judge it"
-            ),
-            Some(ProblemKind::Settings) => {
+        // instead of as a wall of scenario errors; the reports then hold the normal flows.
+        let found = pkce_harness::engine::preflight::preflight(Arc::clone(&target), &opts).await;
+        let stop = match super::check_cmd::show(&found.checks, &mut std::io::stderr(), false) {
+            None => None,
+            Some(ProblemKind::MaybeDeviation) => {
                 eprintln!(
-                    "error: preflight failed: fix the target file (see `pkce-harness check --target`)"
+                    "note: the normal flow above failed at the token endpoint with the settings looking right; running the scenarios, which judge it"
                 );
-                return Exit::Usage;
+                None
             }
+            Some(ProblemKind::Settings) => Some((
+                "fix the target file (see `pkce-harness check --target`)",
+                Exit::Usage,
+            )),
+            Some(ProblemKind::ServerFault) => Some((
+                "the server failed during a normal flow, so no check could be judged",
+                Exit::Unreachable,
+            )),
             Some(ProblemKind::Unreachable) => {
-                eprintln!("error: preflight failed: the target does not answer");
-                return Exit::Unreachable;
+                Some(("the target does not answer", Exit::Unreachable))
             }
+        };
+        if let Some((why, exit)) = stop {
+            eprintln!("error: preflight failed: {why}");
+            let done = Event::Done(Box::new(found.report));
+            for s in sinks.iter_mut().skip(1) {
+                if let Err(e) = s.event(&done) {
+                    eprintln!("error: writing a report failed: {e}");
+                }
+            }
+            return exit;
         }
     }
-    let mut sinks: Vec<Box<dyn Sink + Send>> = vec![Box::new(TerminalSink::with_style(
-        std::io::stdout(),
-        terminal_style(args.quiet, args.verbose),
-    ))];
-    for (format, path) in args.reports {
-        sinks.push(file_sink(format, path));
-    }
+    let collected = std::sync::Mutex::new(Vec::new());
     let mut sink_error = None;
-    let report = engine::run(&scenarios, target, &opts, &mut |event| {
-        for s in &mut sinks {
+    let mut forward = |sinks: &mut Vec<Box<dyn Sink + Send>>, event: &Event| {
+        for s in sinks.iter_mut() {
             if let Err(e) = s.event(event) {
                 sink_error.get_or_insert(e.to_string());
             }
         }
-    })
-    .await;
+    };
+    let mut on_event = |event: &Event| {
+        if let (Event::Finished(r), Ok(mut c)) = (event, collected.lock()) {
+            c.push((**r).clone());
+        }
+        forward(&mut sinks, event);
+    };
+    let run = engine::run(&scenarios, Arc::clone(&target), &opts, &mut on_event);
+    // Ctrl-C: stop the checks still running and write what finished, marked interrupted.
+    let interrupted = tokio::select! {
+        report = run => Err(report),
+        _ = tokio::signal::ctrl_c() => Ok(()),
+    };
+    let report = match interrupted {
+        Err(report) => report,
+        Ok(()) => {
+            let results = collected.into_inner().unwrap_or_default();
+            let partial = engine::report(&target, &opts, results, true);
+            eprintln!(
+                "\ninterrupted: {} of the checks finished; the reports say so",
+                partial.results.len()
+            );
+            forward(&mut sinks, &Event::Done(Box::new(partial)));
+            if let Some(server) = server {
+                server.stop().await;
+            }
+            return Exit::Interrupted;
+        }
+    };
     if let Some(server) = server {
         server.stop().await;
     }

@@ -208,19 +208,31 @@ pub async fn run(
         scheduled + usize::from(had_transport),
         "every scheduled check yields exactly one result"
     );
+    let report = report(&target, opts, results, false);
+    sink(&Event::Done(Box::new(report.clone())));
+    report
+}
+
+/// The report of a run against `target` with `results` (sorted here); `interrupted` when the run
+/// was stopped before every check finished.
+pub fn report(
+    target: &ResolvedTarget,
+    opts: &RunOptions,
+    mut results: Vec<ScenarioResult>,
+    interrupted: bool,
+) -> RunReport {
     results.sort_by(|a, b| a.id.cmp(&b.id));
-    let report = RunReport {
+    RunReport {
         version: REPORT_VERSION,
         harness: env!("CARGO_PKG_VERSION").to_owned(),
         target: target.name.clone(),
         profile: opts.profile,
         seed: opts.seed,
         insecure: opts.tls.insecure,
+        interrupted,
         summary: Summary::of(&results),
         results,
-    };
-    sink(&Event::Done(Box::new(report.clone())));
-    report
+    }
 }
 
 /// RFC 6749 §3.1 and §3.2 (REQ-6, REQ-37): TLS is required at the authorization and token

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::{ResolvedTarget, RunOptions, run};
-use crate::outcome::{Cause, Fault, Halt, Unmet};
+use crate::outcome::{AuthEnding, Cause, Fault, Halt, LoginFault, Unmet};
 use crate::scenario::model::ClientKind;
 use crate::scenario::{Scenario, parse_scenario};
 use crate::wire::HttpError;
@@ -41,12 +41,25 @@ pub enum ProblemKind {
     MaybeDeviation,
     /// The target file's settings (login fields, secret, redirect URI): nothing can be judged.
     Settings,
+    /// The server misbehaved during a normal flow (a 5xx, a redirect without `Location`, a
+    /// response that cannot be read): not the user's files, and nothing can be judged.
+    ServerFault,
     /// No answer: nothing can be judged.
     Unreachable,
 }
 
+/// What preflight found: one check per configured client, and the run that found it, so a run
+/// that stops here still writes its reports.
+#[derive(Debug, Clone)]
+pub struct Preflight {
+    /// Per client.
+    pub checks: Vec<ClientCheck>,
+    /// The normal flows as results.
+    pub report: crate::verdict::RunReport,
+}
+
 /// Runs one normal flow per configured client.
-pub async fn preflight(target: Arc<ResolvedTarget>, opts: &RunOptions) -> Vec<ClientCheck> {
+pub async fn preflight(target: Arc<ResolvedTarget>, opts: &RunOptions) -> Preflight {
     let scenario = Scenario {
         id: "preflight/normal-flow".into(),
         path: "(built in)".into(),
@@ -59,19 +72,48 @@ pub async fn preflight(target: Arc<ResolvedTarget>, opts: &RunOptions) -> Vec<Cl
         only: Vec::new(),
         ..opts.clone()
     };
-    let mut results = run(&[scenario], target, &opts, &mut |_| {}).await.results;
-    results.sort_by_key(|r| r.client);
-    results
-        .into_iter()
+    let report = run(&[scenario], target, &opts, &mut |_| {}).await;
+    let mut checks: Vec<ClientCheck> = report
+        .results
+        .iter()
         .map(|r| ClientCheck {
             client: r.client,
-            problem: r.cause.map(|cause| Problem {
-                hint: hint(&cause),
-                kind: kind(&cause),
-                reason: r.reason,
+            problem: r.cause.as_ref().map(|cause| Problem {
+                hint: hint(cause),
+                kind: kind(cause),
+                reason: r.reason.clone(),
             }),
         })
-        .collect()
+        .collect();
+    checks.sort_by_key(|c| c.client);
+    Preflight { checks, report }
+}
+
+/// Whether the server, not the settings, broke the flow: a 5xx, or a redirect or response the
+/// login driver cannot read.
+fn server_fault(cause: &Cause) -> bool {
+    match &cause.halt {
+        Halt::Fault {
+            fault: Fault::Login { fault },
+        } => matches!(
+            fault,
+            LoginFault::NoLocation { .. }
+                | LoginFault::BadLocation { .. }
+                | LoginFault::UnreadableCallback { .. }
+                | LoginFault::UnreadableFormPost { .. }
+        ),
+        Halt::Unmet {
+            unmet:
+                Unmet::Authorization {
+                    got: AuthEnding::Page { status, .. },
+                    ..
+                },
+        } => *status >= 500,
+        Halt::Unmet {
+            unmet: Unmet::Status { got, .. },
+        } => *got >= 500 && !in_token_step(cause),
+        _ => false,
+    }
 }
 
 /// The token step of the normal flow.
@@ -100,6 +142,7 @@ fn no_answer(cause: &Cause) -> bool {
 fn kind(cause: &Cause) -> ProblemKind {
     match &cause.halt {
         _ if no_answer(cause) => ProblemKind::Unreachable,
+        _ if server_fault(cause) => ProblemKind::ServerFault,
         Halt::Unmet { unmet } if in_token_step(cause) && !client_auth_refused(unmet) => {
             ProblemKind::MaybeDeviation
         }
@@ -110,6 +153,9 @@ fn kind(cause: &Cause) -> ProblemKind {
 /// The likeliest fix for a failed normal flow, read from its cause.
 fn hint(cause: &Cause) -> &'static str {
     match &cause.halt {
+        _ if server_fault(cause) => {
+            "the server failed during a normal flow (see the reason): this is the server's fault, not the target file's"
+        }
         _ if no_answer(cause) => {
             "the endpoint did not answer: check issuer / endpoints and that the server is up"
         }
@@ -136,7 +182,7 @@ fn hint(cause: &Cause) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::{AuthEnding, LoginFault, StepRef};
+    use crate::outcome::StepRef;
     use crate::scenario::model::AuthOutcome;
 
     fn at(index: usize, halt: impl Into<Halt>) -> Cause {
@@ -189,6 +235,32 @@ mod tests {
         assert_eq!(kind(&at(2, status(401, "invalid_client"))), Settings);
         assert_eq!(kind(&stuck()), Settings);
         assert_eq!(kind(&unreachable()), Unreachable);
+    }
+
+    #[test]
+    fn a_misbehaving_server_is_not_the_users_mistake() {
+        use ProblemKind::*;
+        let no_location = at(
+            1,
+            LoginFault::NoLocation {
+                method: "GET".into(),
+                url: "http://h/authorize".into(),
+                status: 302,
+            },
+        );
+        assert_eq!(kind(&no_location), ServerFault);
+        let page_500 = Unmet::Authorization {
+            expected: AuthOutcome::Code,
+            got: AuthEnding::Page {
+                status: 502,
+                title: None,
+            },
+        };
+        assert_eq!(kind(&at(1, page_500)), ServerFault);
+        assert!(hint(&no_location).contains("server's fault"));
+        // A 5xx to the token request may be the server's answer to the flow: the scenarios judge.
+        assert_eq!(kind(&at(2, status(500, "server_error"))), MaybeDeviation);
+        assert!(ServerFault > Settings && Unreachable > ServerFault);
     }
 
     #[test]

@@ -65,6 +65,9 @@ pub fn html_report(report: &RunReport) -> String {
         report.seed,
         esc(&report.harness)
     );
+    if report.interrupted {
+        h.push_str("<div class=\"warn-banner\">The run was <b>interrupted</b>: only the checks that finished are shown.</div>");
+    }
     if report.insecure {
         h.push_str("<div class=\"warn-banner\">TLS certificates were <b>not verified</b> (<code>--insecure</code>).</div>");
     }

@@ -50,11 +50,16 @@ pub fn junit_xml(report: &RunReport) -> String {
         );
         let _ = writeln!(
             x,
-            "    <properties><property name=\"profile\" value=\"{}\"/><property name=\"seed\" value=\"{}\"/><property name=\"target\" value=\"{}\"/><property name=\"tls_verified\" value=\"{}\"/></properties>",
+            "    <properties><property name=\"profile\" value=\"{}\"/><property name=\"seed\" value=\"{}\"/><property name=\"target\" value=\"{}\"/><property name=\"tls_verified\" value=\"{}\"/>{}</properties>",
             report.profile.as_str(),
             report.seed,
             esc(&report.target),
-            !report.insecure
+            !report.insecure,
+            if report.interrupted {
+                "<property name=\"interrupted\" value=\"true\"/>"
+            } else {
+                ""
+            }
         );
         for r in results {
             let _ = write!(

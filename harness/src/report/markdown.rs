@@ -43,7 +43,9 @@ fn code(s: &str) -> String {
 pub fn markdown_summary(report: &RunReport) -> String {
     let s = &report.summary;
     let mut md = String::new();
-    let status = if s.failed > 0 {
+    let status = if report.interrupted {
+        "⏹️ interrupted: only the checks that finished are listed"
+    } else if s.failed > 0 {
         "❌ a MUST failed"
     } else if s.errors > 0 {
         "⚠️ some checks could not be judged"

@@ -54,40 +54,130 @@ impl std::str::FromStr for ReportFormat {
     }
 }
 
-/// A sink that writes one file in `format` when the run is done.
-pub fn file_sink(format: ReportFormat, path: PathBuf) -> Box<dyn Sink + Send> {
+/// Where a file format goes: a path, or standard output (`-`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// Standard output; the terminal sink then writes to standard error.
+    Stdout,
+    /// A file, written whole when the run ends (a temporary file renamed into place).
+    File(PathBuf),
+}
+
+impl Destination {
+    /// `-` is standard output, anything else a path.
+    pub fn parse(s: &str) -> Self {
+        if s == "-" {
+            Self::Stdout
+        } else {
+            Self::File(PathBuf::from(s))
+        }
+    }
+}
+
+/// Checks report destinations before a run, so a bad one fails in a second rather than after
+/// the whole run: no path twice, standard output at most once, and every folder writable (its
+/// folder is created and a probe file written and removed).
+pub fn check_destinations(reports: &[(ReportFormat, Destination)]) -> Result<(), String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut stdout = 0;
+    for (_, dest) in reports {
+        match dest {
+            Destination::Stdout => {
+                stdout += 1;
+                if stdout > 1 {
+                    return Err("only one report can go to standard output (-)".into());
+                }
+            }
+            Destination::File(path) => {
+                let dir = folder(path);
+                std::fs::create_dir_all(&dir).map_err(|e| {
+                    format!("report {}: cannot create its folder: {e}", path.display())
+                })?;
+                let real = std::fs::canonicalize(&dir)
+                    .unwrap_or(dir.clone())
+                    .join(path.file_name().unwrap_or_default());
+                if !seen.insert(real) {
+                    return Err(format!(
+                        "report {} is named twice; each format needs its own file",
+                        path.display()
+                    ));
+                }
+                if path.is_dir() {
+                    return Err(format!("report {} is a folder", path.display()));
+                }
+                let probe = temporary(path);
+                std::fs::write(&probe, b"")
+                    .and_then(|()| std::fs::remove_file(&probe))
+                    .map_err(|e| format!("report {}: cannot write there: {e}", path.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn folder(path: &std::path::Path) -> PathBuf {
+    path.parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), PathBuf::from)
+}
+
+/// The temporary file a report is written to before it is renamed into place.
+fn temporary(path: &std::path::Path) -> PathBuf {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    folder(path).join(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// A sink that writes `format` to `dest` when the run is done.
+pub fn file_sink(format: ReportFormat, dest: Destination) -> Box<dyn Sink + Send> {
     let render = match format {
         ReportFormat::Json => json_report,
         ReportFormat::Junit => junit_xml,
         ReportFormat::Markdown => markdown_summary,
         ReportFormat::Html => html_report,
     };
-    Box::new(FileSink { path, render })
+    Box::new(FileSink { dest, render })
 }
 
 /// Every file format is a function of the finished run; only the terminal follows the run live.
 struct FileSink {
-    path: PathBuf,
+    dest: Destination,
     render: fn(&RunReport) -> String,
 }
 
 impl Sink for FileSink {
     fn event(&mut self, event: &Event) -> std::io::Result<()> {
         if let Event::Done(report) = event {
-            write_file(&self.path, (self.render)(report).as_bytes())?;
+            let text = (self.render)(report);
+            match &self.dest {
+                Destination::Stdout => {
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(text.as_bytes())?;
+                    out.flush()?;
+                }
+                Destination::File(path) => write_file(path, text.as_bytes())?,
+            }
         }
         Ok(())
     }
 }
 
-/// Writes `contents` to `path`, creating its folder.
+/// Writes `contents` to `path` whole or not at all: into a temporary file in the same folder,
+/// renamed over `path`, so a reader (or an interrupted run) never sees half a report. The error
+/// names the path.
 fn write_file(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+    let named =
+        |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+    std::fs::create_dir_all(folder(path)).map_err(named)?;
+    let tmp = temporary(path);
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(contents)?;
+        f.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(named(e));
     }
-    let mut f = std::fs::File::create(path)?;
-    f.write_all(contents)?;
-    f.flush()
+    Ok(())
 }
 
 #[cfg(test)]
@@ -98,6 +188,42 @@ mod tests {
 
     /// What a hostile server can put into a reason and the evidence: a forged result line, an
     /// escape sequence, HTML and a link. Every sink neutralises it for what it writes into.
+    #[test]
+    fn destinations_are_checked_before_the_run() {
+        let dir = std::env::temp_dir().join(format!("pkce-harness-dest-{}", std::process::id()));
+        let a = Destination::File(dir.join("r.json"));
+        assert_eq!(
+            check_destinations(&[(ReportFormat::Json, a.clone())]),
+            Ok(())
+        );
+        let twice = check_destinations(&[(ReportFormat::Json, a.clone()), (ReportFormat::Html, a)]);
+        assert!(twice.is_err_and(|e| e.contains("named twice")));
+        let two_stdout = check_destinations(&[
+            (ReportFormat::Json, Destination::Stdout),
+            (ReportFormat::Junit, Destination::Stdout),
+        ]);
+        assert!(two_stdout.is_err_and(|e| e.contains("standard output")));
+        let bad = Destination::File(PathBuf::from("/proc/no-such/r.json"));
+        let e = check_destinations(&[(ReportFormat::Json, bad)]).expect_err("unwritable");
+        assert!(e.contains("/proc/no-such/r.json"), "{e}");
+        assert_eq!(Destination::parse("-"), Destination::Stdout);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn reports_are_written_whole_or_not_at_all() {
+        let dir = std::env::temp_dir().join(format!("pkce-harness-atomic-{}", std::process::id()));
+        let path = dir.join("r.txt");
+        write_file(&path, b"first").expect("writes");
+        write_file(&path, b"second").expect("replaces");
+        assert_eq!(std::fs::read(&path).expect("reads"), b"second");
+        let left: Vec<_> = std::fs::read_dir(&dir).expect("dir").collect();
+        assert_eq!(left.len(), 1, "no temporary file is left behind");
+        let e = write_file(&PathBuf::from("/proc/no-such/r.txt"), b"x").expect_err("fails");
+        assert!(e.to_string().contains("/proc/no-such/r.txt"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn server_text_is_neutralised_in_every_format() {
         let hostile =
@@ -134,6 +260,7 @@ mod tests {
             profile: Profile::Oauth21,
             seed: 1,
             insecure: false,
+            interrupted: false,
             summary: Summary::of(std::slice::from_ref(&result)),
             results: vec![result],
         };

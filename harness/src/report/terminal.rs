@@ -208,6 +208,12 @@ pub(crate) fn line(s: &str) -> String {
 }
 
 fn summary(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
+    if report.interrupted {
+        writeln!(
+            out,
+            "\nINTERRUPTED: only the checks that finished are counted; this is not a verdict"
+        )?;
+    }
     let mut by_spec: BTreeMap<&str, [usize; 6]> = BTreeMap::new();
     for r in &report.results {
         let row = by_spec.entry(r.spec.as_str()).or_default();

@@ -384,9 +384,30 @@ fn run_stops_at_preflight_when_a_setting_breaks_every_flow() {
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(&bad, broken).expect("write");
-    let out = harness(&["run", "--target", &bad.display().to_string(), "-q"]);
+    let json = dir.join("stopped.json");
+    let out = harness(&[
+        "run",
+        "--target",
+        &bad.display().to_string(),
+        "-q",
+        "--report",
+        &format!("json={}", json.display()),
+    ]);
     let _ = server.kill();
     let _ = server.wait();
+    // A run that preflight stops still writes its reports: the normal flows, with the cause.
+    let written = std::fs::read_to_string(&json).expect("the report is written");
+    let report: pkce_harness::verdict::RunReport =
+        serde_json::from_str(&written).expect("a JSON report");
+    assert!(
+        report
+            .results
+            .iter()
+            .any(|r| r.id == "preflight/normal-flow[confidential]"
+                && r.cause.is_some()
+                && r.reason.contains("got 401")),
+        "{written}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
@@ -501,4 +522,114 @@ fn schemas_are_current_and_accept_every_shipped_file() {
         serde_saphyr::from_str(&read("scenarios/rfc7636/4.6-wrong-verifier.yaml")).expect("YAML");
     wrong["titel"] = "typo".into();
     assert!(!scenario.is_valid(&wrong), "an unknown key is refused");
+}
+
+/// Report destinations are checked before the run: a path that cannot be written and a path
+/// named twice are usage errors naming the path, at once; `-` is standard output.
+#[test]
+fn report_destinations_are_checked_first_and_dash_is_stdout() {
+    let out = harness(&["run", "--report", "json=/proc/nope/r.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("/proc/nope/r.json"),
+        "{}",
+        text(&out.stderr)
+    );
+    let dir = std::env::temp_dir().join(format!("pkce-harness-twice-{}", std::process::id()));
+    let same = format!("{}/r.out", dir.display());
+    let out = harness(&[
+        "run",
+        "--report",
+        &format!("json={same}"),
+        "--report",
+        &format!("html={same}"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("named twice"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let out = harness(&[
+        "run",
+        "--only",
+        "rfc7636/4.1-verifier-42-characters-refused",
+        "--report",
+        "json=-",
+        "--seed",
+        "5",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: pkce_harness::verdict::RunReport =
+        serde_json::from_slice(&out.stdout).expect("standard output is the JSON report alone");
+    assert!(!report.results.is_empty());
+    assert!(
+        text(&out.stderr).contains("pkce-harness: "),
+        "the terminal lines went to stderr"
+    );
+    assert!(!std::path::Path::new("-").exists(), "no file named -");
+}
+
+/// Ctrl-C stops the run, writes the reports with what finished, marked interrupted, and exits
+/// 130; a previous report at the same path is replaced, not left looking current.
+#[test]
+fn ctrl_c_writes_an_interrupted_report_and_exits_130() {
+    let dir = std::env::temp_dir().join(format!("pkce-harness-int-{}", std::process::id()));
+    let scenarios = dir.join("scenarios/slow");
+    std::fs::create_dir_all(&scenarios).expect("dir");
+    std::fs::write(
+        scenarios.join("quick.yaml"),
+        "format: 1\ntitle: quick\nrequirements: [REQ-21]\ncatches: [broken-s256]\nsteps:\n  - authorize: {}\n  - token: {}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        scenarios.join("sleepy.yaml"),
+        "format: 1\ntitle: sleepy\nrequirements: [REQ-21]\ncatches: [broken-s256]\nsteps:\n  - authorize: {}\n  - sleep: {seconds: 60}\n  - token: {}\n",
+    )
+    .expect("write");
+    let json = dir.join("r.json");
+    std::fs::write(&json, "{\"stale\": true}").expect("a previous report");
+    let child = Command::new(env!("CARGO_BIN_EXE_pkce-harness"))
+        .args([
+            "run",
+            "--scenarios",
+            &dir.join("scenarios").display().to_string(),
+            "--report",
+            &format!("json={}", json.display()),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    // Once the quick check's line is out, interrupt.
+    use std::io::BufRead;
+    let mut child = child;
+    let mut stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut seen = String::new();
+    while !seen.contains("slow/quick") {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).expect("reads") == 0 {
+            break;
+        }
+        seen.push_str(&line);
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).expect("reads");
+    seen.push_str(&rest);
+    let out = child.wait_with_output().expect("ends");
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert!(seen.contains("INTERRUPTED"), "{seen}");
+    let report: pkce_harness::verdict::RunReport =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("written")).expect("JSON");
+    assert!(report.interrupted);
+    assert_eq!(report.results.len(), 1, "only the quick check finished");
+    assert_eq!(report.results[0].id, "slow/quick");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -81,7 +81,7 @@ struct Token(AtomicUsize);
 impl Respond for Token {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let text = echo(req);
-        if self.0.fetch_add(1, Ordering::Relaxed) % 2 == 0 {
+        if self.0.fetch_add(1, Ordering::Relaxed).is_multiple_of(2) {
             ResponseTemplate::new(400).set_body_json(serde_json::json!({
                 "error": "invalid_request",
                 "error_description": text,

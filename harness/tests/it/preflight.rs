@@ -21,6 +21,7 @@ async fn check(
         .expect("resolves");
     preflight(Arc::new(target), &RunOptions::default())
         .await
+        .checks
         .into_iter()
         .map(|c| {
             (
