@@ -39,6 +39,11 @@ pub struct TargetFile {
     /// The `scope` to request; none by default.
     #[serde(default)]
     pub scope: Option<ConfigString>,
+    /// Origins besides the issuer's that may receive credentials when discovery puts an
+    /// endpoint there (`https://login.example.com`); none by default, so a metadata document
+    /// cannot send client secrets elsewhere.
+    #[serde(default)]
+    pub trusted_origins: Vec<ConfigUrl>,
     /// The value of every `${env:NAME}` the file uses, wherever it is used: a value the user
     /// keeps out of the file is a secret, whatever the field is called.
     #[serde(skip)]

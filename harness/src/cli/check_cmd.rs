@@ -38,12 +38,7 @@ pub(super) async fn run(args: CheckArgs) -> Exit {
     };
     let target = match engine::resolve(file, opts.limits, &opts.tls).await {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!(
-                "error: target unreachable: {e}\n      → check issuer (or endpoints) and that the server is up"
-            );
-            return Exit::Unreachable;
-        }
+        Err(e) => return super::resolve_failed(&e),
     };
     println!(
         "ok    endpoints: authorization {}, token {}",

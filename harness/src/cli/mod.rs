@@ -140,3 +140,25 @@ fn load_target_file(path: &std::path::Path) -> Result<pkce_harness::target::Targ
         }
     }
 }
+
+/// Says why the target's endpoints could not be resolved, and the exit code: a setting the user
+/// must change is a usage error, no usable answer from the server is exit 3.
+fn resolve_failed(e: &pkce_harness::engine::ResolveError) -> Exit {
+    use pkce_harness::engine::ResolveError;
+    match e {
+        ResolveError::ForeignOrigin { .. } => {
+            eprintln!("error: {e}");
+            Exit::Usage
+        }
+        ResolveError::Client(_) => {
+            eprintln!("error: {e}");
+            Exit::Usage
+        }
+        ResolveError::NoMetadata { .. } | ResolveError::MissingEndpoint { .. } => {
+            eprintln!(
+                "error: target unreachable: {e}\n      → check issuer (or endpoints) and that the server is up"
+            );
+            Exit::Unreachable
+        }
+    }
+}

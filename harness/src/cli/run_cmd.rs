@@ -175,10 +175,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
     };
     let target = match engine::resolve(file, opts.limits, &opts.tls).await {
         Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: target unreachable: {e}");
-            return Exit::Unreachable;
-        }
+        Err(e) => return super::resolve_failed(&e),
     };
     let target = Arc::new(target);
     let to_stdout = args.reports.iter().any(|(_, d)| *d == Destination::Stdout);

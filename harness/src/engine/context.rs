@@ -31,6 +31,19 @@ pub enum ResolveError {
         /// What each well-known URL gave.
         tried: Vec<String>,
     },
+    /// The metadata puts an endpoint that receives credentials on another origin than the
+    /// issuer's, and the target file neither names it nor trusts that origin.
+    #[error(
+        "the metadata moves the {field} endpoint to {endpoint}, another origin than the issuer's ({issuer}); no credential is sent there unless the target file names it (endpoints.{field}) or trusts its origin (trusted_origins)"
+    )]
+    ForeignOrigin {
+        /// `token`, `introspection` or `userinfo`.
+        field: &'static str,
+        /// Where the metadata puts it.
+        endpoint: String,
+        /// The issuer's origin.
+        issuer: String,
+    },
     /// Neither the target file nor the metadata names an endpoint the harness needs.
     #[error(
         "no {endpoint} endpoint: set endpoints.{field} or an issuer whose metadata has {field}_endpoint"
@@ -98,6 +111,39 @@ impl ResolvedTarget {
         let pick = |explicit: Option<crate::target::ConfigUrl>, field: &str| {
             explicit.map(|u| u.0).or_else(|| from_meta(field))
         };
+        // Credentials (client secrets, codes, tokens) go only where the user sent them: the
+        // issuer's origin, an endpoint the file names, or an origin it trusts by name. A
+        // metadata document cannot move them elsewhere.
+        let home = file
+            .issuer
+            .as_ref()
+            .and_then(|i| Url::parse(&i.0).ok())
+            .map(|u| u.origin());
+        let trusted: Vec<url::Origin> = file.trusted_origins.iter().map(|u| u.0.origin()).collect();
+        for (field, explicit) in [
+            ("token", token.is_some()),
+            ("introspection", introspection.is_some()),
+            ("userinfo", userinfo.is_some()),
+        ] {
+            let Some(url) = from_meta(&format!("{field}_endpoint")).filter(|_| !explicit) else {
+                continue;
+            };
+            if home.as_ref().is_some_and(|h| *h != url.origin()) && !trusted.contains(&url.origin())
+            {
+                return Err(ResolveError::ForeignOrigin {
+                    field,
+                    endpoint: without_query(&url),
+                    issuer: url::Url::parse(
+                        &file
+                            .issuer
+                            .as_ref()
+                            .map(|i| i.0.clone())
+                            .unwrap_or_default(),
+                    )
+                    .map_or_else(|_| String::new(), |u| u.origin().ascii_serialization()),
+                });
+            }
+        }
         let authorization =
             pick(authorization, "authorization_endpoint").ok_or(ResolveError::MissingEndpoint {
                 endpoint: "authorization",

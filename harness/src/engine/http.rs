@@ -1,6 +1,7 @@
 //! The engine's HTTP client: no automatic redirects (the harness reads every `Location`), a
 //! cookie jar per scenario, a time limit per request and a cap on body size.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How TLS is verified.
@@ -30,12 +31,22 @@ impl Default for Limits {
     }
 }
 
-pub use crate::wire::{HttpError, Request, Response, without_query};
+pub use crate::wire::{HttpError, HttpMethod, Request, Response, without_query};
 
 /// One scenario's HTTP client (its own cookie jar).
+///
+/// A server may close an idle connection without saying so (`Connection: close`); a request
+/// sent on it then fails with "connection closed before message completed", and a verdict
+/// would flip with timing. So idempotent requests use pooled connections and are retried once,
+/// on a new connection, when the pooled one turns out closed; every other request (a token
+/// request above all: resending a code redemption would be a replay, and change what is tested)
+/// opens a connection of its own and is never retried.
 #[derive(Clone)]
 pub struct HttpClient {
-    client: reqwest::Client,
+    /// GET, HEAD, OPTIONS.
+    pooled: reqwest::Client,
+    /// Everything else: no idle connection is kept, so none can be stale.
+    fresh: reqwest::Client,
     limits: Limits,
     tls: Tls,
 }
@@ -44,23 +55,30 @@ impl HttpClient {
     /// A client with a fresh cookie jar.
     pub fn new(limits: Limits, tls: &Tls) -> Result<Self, HttpError> {
         let fail = |reason: String| HttpError::Setup { reason };
-        let mut builder = reqwest::Client::builder()
-            .use_rustls_tls()
-            .danger_accept_invalid_certs(tls.insecure);
-        for pem in &tls.ca_certs {
-            let cert = reqwest::Certificate::from_pem(pem)
-                .map_err(|e| fail(format!("CA certificate: {e}")))?;
-            builder = builder.add_root_certificate(cert);
-        }
-        let client = builder
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .timeout(limits.request_timeout)
-            .user_agent(concat!("pkce-harness/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| fail(e.to_string()))?;
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let build = |keep_idle: bool| {
+            let mut builder = reqwest::Client::builder()
+                .use_rustls_tls()
+                .danger_accept_invalid_certs(tls.insecure);
+            for pem in &tls.ca_certs {
+                let cert = reqwest::Certificate::from_pem(pem)
+                    .map_err(|e| fail(format!("CA certificate: {e}")))?;
+                builder = builder.add_root_certificate(cert);
+            }
+            if !keep_idle {
+                builder = builder.pool_max_idle_per_host(0);
+            }
+            builder
+                .redirect(reqwest::redirect::Policy::none())
+                .cookie_provider(Arc::clone(&jar))
+                .timeout(limits.request_timeout)
+                .user_agent(concat!("pkce-harness/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| fail(e.to_string()))
+        };
         Ok(Self {
-            client,
+            pooled: build(true)?,
+            fresh: build(false)?,
             limits,
             tls: tls.clone(),
         })
@@ -100,16 +118,33 @@ impl HttpClient {
                 reason: e.to_string(),
             }
         })?;
-        let mut builder = self.client.request(method, req.url.clone());
-        for (k, v) in &req.headers {
-            builder = builder.header(k.as_str(), v.as_str());
-        }
-        if let Some(form) = &req.form {
-            builder = builder
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(form.clone());
-        }
-        let mut resp = builder.send().await.map_err(send_err)?;
+        let idempotent = matches!(
+            req.method,
+            HttpMethod::Get | HttpMethod::Head | HttpMethod::Options
+        );
+        let client = if idempotent {
+            &self.pooled
+        } else {
+            &self.fresh
+        };
+        let send = || {
+            let mut builder = client.request(method.clone(), req.url.clone());
+            for (k, v) in &req.headers {
+                builder = builder.header(k.as_str(), v.as_str());
+            }
+            if let Some(form) = &req.form {
+                builder = builder
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(form.clone());
+            }
+            builder.send()
+        };
+        let mut resp = match send().await {
+            // The pooled connection was closed under us; the request never reached the server
+            // whole, and it is safe to repeat: once, on a new connection.
+            Err(e) if idempotent && stale_connection(&e) => send().await.map_err(send_err)?,
+            other => other.map_err(send_err)?,
+        };
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -144,6 +179,31 @@ impl HttpClient {
             invalid_utf8,
         })
     }
+}
+
+/// Whether a request failed because the connection it went out on was already closed: hyper's
+/// "connection closed before message completed", or a reset or broken pipe while sending.
+fn stale_connection(e: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_incomplete_message)
+        {
+            return true;
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::ConnectionAborted
+            )
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -277,6 +277,7 @@ impl ReferenceServer {
                 max_steps: 12,
             }),
             scope: None,
+            trusted_origins: Vec::new(),
             env_secrets: Vec::new(),
         }
     }

@@ -331,3 +331,86 @@ async fn a_failed_tls_handshake_is_an_error_naming_the_request() {
     );
     assert!(r.reason.contains("InvalidContentType"), "{}", r.reason);
 }
+
+/// A server that answers one request per connection and then drops the connection when the
+/// next request arrives on it, without `Connection: close` (so clients pool it). Returns its
+/// base URL and a counter of connections accepted.
+async fn one_request_per_connection() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let accepted = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&accepted);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16 * 1024];
+                let mut seen = Vec::new();
+                // Read one whole request: the head, and the body its Content-Length announces.
+                loop {
+                    let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => seen.extend_from_slice(&buf[..n]),
+                        }
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&seen[..end]).to_ascii_lowercase();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    if seen.len() >= end + 4 + len {
+                        break;
+                    }
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let body = "{\"ok\":true}";
+                let _ = stream
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                            body.len()
+                        )
+                        .as_bytes(),
+                    )
+                    .await;
+                // The next request on this connection finds it closed.
+                let _ = stream.read(&mut buf).await;
+            });
+        }
+    });
+    (format!("http://127.0.0.1:{port}"), accepted)
+}
+
+/// Against that server, every request succeeds, every time: GETs retried once on a new
+/// connection when the pooled one turns out closed, POSTs (token requests: a resent code
+/// redemption would be a replay) each on a connection of their own and never resent.
+#[tokio::test]
+async fn a_server_closing_idle_connections_never_changes_an_answer() {
+    use pkce_harness::engine::http::{HttpClient, Request};
+    use std::sync::atomic::Ordering;
+    let (base, accepted) = one_request_per_connection().await;
+    let http = HttpClient::new(Limits::default(), &Default::default()).expect("client");
+    let url = url::Url::parse(&format!("{base}/x")).expect("url");
+    for i in 0..10 {
+        let got = http.send(&Request::get(url.clone())).await;
+        assert!(
+            got.as_ref().is_ok_and(|r| r.status == 200),
+            "GET {i}: {got:?}"
+        );
+        let post = Request::post_form(url.clone(), "grant_type=authorization_code&code=c".into());
+        let got = http.send(&post).await;
+        assert!(
+            got.as_ref().is_ok_and(|r| r.status == 200),
+            "POST {i}: {got:?}"
+        );
+    }
+    // Each POST had a connection of its own; no request was sent twice.
+    assert!(accepted.load(Ordering::SeqCst) >= 10);
+}

@@ -160,3 +160,75 @@ async fn a_refused_connection_is_an_error_naming_the_request() {
     );
     assert!(!r.reason.contains("s3cr3t"));
 }
+
+/// A discovery document that moves the token endpoint to another origin gets no credential:
+/// resolving the target stops with what to change (exit 2 from `check`), and nothing is sent
+/// there; naming the origin in `trusted_origins` (or the endpoint itself) allows it.
+#[tokio::test]
+async fn metadata_cannot_send_credentials_to_another_origin() {
+    let issuer = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "issuer": issuer.uri(),
+            "authorization_endpoint": format!("{}/authorize", issuer.uri()),
+            "token_endpoint": format!("{}/token", elsewhere.uri()),
+            "response_types_supported": ["code"],
+        })))
+        .mount(&issuer)
+        .await;
+    let target = |extra: &str| {
+        format!(
+            "format: 1\nissuer: \"{}\"\nclients:\n  public: {{client_id: p, redirect_uri: \"http://127.0.0.1:8765/cb\"}}\n  confidential: {{client_id: c, client_secret: s3cr3t, auth_method: client_secret_basic, redirect_uri: \"http://127.0.0.1:8765/cb\"}}\nlogin: {{auto: {{}}}}\n{extra}",
+            issuer.uri()
+        )
+    };
+    let refused = engine::resolve(
+        parse_target("t.yaml", &target("")).expect("parses"),
+        Default::default(),
+        &Default::default(),
+    )
+    .await
+    .expect_err("another origin is refused");
+    let shown = refused.to_string();
+    assert!(
+        shown.contains("moves the token endpoint to") && shown.contains("trusted_origins"),
+        "{shown}"
+    );
+    let dir = std::env::temp_dir().join(format!("pkce-harness-origin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("t.yaml");
+    std::fs::write(&file, target("")).expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pkce-harness"))
+        .args(["check", "--target", &file.display().to_string()])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        elsewhere
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty(),
+        "no request, so no credential, went to the other origin"
+    );
+    let allowed = engine::resolve(
+        parse_target(
+            "t.yaml",
+            &target(&format!("trusted_origins: [\"{}\"]\n", elsewhere.uri())),
+        )
+        .expect("parses"),
+        Default::default(),
+        &Default::default(),
+    )
+    .await
+    .expect("a trusted origin is allowed");
+    assert_eq!(allowed.token.as_str(), format!("{}/token", elsewhere.uri()));
+    let _ = std::fs::remove_dir_all(&dir);
+}
