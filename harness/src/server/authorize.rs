@@ -176,7 +176,7 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params) -> Reply {
     let csrf = fresh()?;
     let (logged_in, approved) = {
         let mut store = app.store();
-        let session = store.sessions.entry(sid.clone()).or_default();
+        let session = store.sessions.entry_or_default(sid.clone());
         let logged_in = session.user.is_some();
         let approved = session.approved.contains(&client.client_id);
         store.pending.insert(
@@ -461,7 +461,7 @@ pub(super) async fn login_submit(
         {
             return Ok(login_form(&app, &tx, &csrf, "Wrong user name or password."));
         }
-        app.store().sessions.entry(sid).or_default().user = Some(super::USERNAME.to_owned());
+        app.store().sessions.entry_or_default(sid).user = Some(super::USERNAME.to_owned());
         // RFC 9700 §4.12: never 307 after a POST that carried credentials.
         let status = if app.has(Defect::Login307) {
             StatusCode::TEMPORARY_REDIRECT
@@ -560,12 +560,7 @@ pub(super) async fn consent_submit(
                 .get(&tx)
                 .map(|p| p.client_id.clone())
                 .unwrap_or_default();
-            store
-                .sessions
-                .entry(sid)
-                .or_default()
-                .approved
-                .insert(client);
+            store.sessions.entry_or_default(sid).approved.insert(client);
         }
         issue_code(&app, &tx, StatusCode::SEE_OTHER)
     })())

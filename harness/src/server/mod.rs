@@ -30,6 +30,7 @@ pub use crate::defect::Defect;
 use crate::redact::Secret;
 use crate::target::{AuthMethod, Policy};
 use state::App;
+pub use state::Retention;
 
 /// The test user's name and password on the login page.
 pub const USERNAME: &str = "alice";
@@ -51,6 +52,8 @@ pub struct ServerConfig {
     pub code_lifetime: Duration,
     /// With the `code-race-window` defect: the time between checking a code and consuming it.
     pub race_window: Duration,
+    /// How long and how many records the server keeps.
+    pub retention: Retention,
 }
 
 impl Default for ServerConfig {
@@ -60,6 +63,7 @@ impl Default for ServerConfig {
             defects: BTreeSet::new(),
             code_lifetime: Duration::from_millis(1500),
             race_window: Duration::from_millis(1),
+            retention: Retention::default(),
         }
     }
 }
@@ -132,6 +136,7 @@ impl ReferenceServer {
             config.defects,
             config.code_lifetime,
             config.race_window,
+            config.retention,
         ));
         let router = Router::new()
             .route(
@@ -182,7 +187,12 @@ impl ReferenceServer {
     /// When each token request arrived since the last call (its handler started, the request
     /// read whole): the arrival spread of a burst is the span of its last N entries.
     pub fn take_token_arrivals(&self) -> Vec<std::time::Instant> {
-        std::mem::take(&mut self.app.store().arrivals)
+        self.app.store().arrivals.take()
+    }
+
+    /// Records the server holds over all its tables: bounded by [`ServerConfig::retention`].
+    pub fn records(&self) -> usize {
+        self.app.store().records()
     }
 
     /// Every code and token this server issued and every `code_verifier` it received: the

@@ -1,4 +1,4 @@
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -18,22 +18,191 @@ pub(super) struct App {
     store: Mutex<Store>,
 }
 
-#[derive(Default)]
+/// How much the server remembers: every record expires `retention` after it was made, and no
+/// table holds more than `capacity` (the oldest go first), so a long-running `serve-reference`
+/// stays within bounded memory however many runs it serves.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// How long a record is kept.
+    pub retention: Duration,
+    /// The most records per table.
+    pub capacity: usize,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            retention: Duration::from_secs(600),
+            capacity: 10_000,
+        }
+    }
+}
+
+/// A table whose entries expire: by age, and by count (oldest first).
+pub(super) struct Expiring<V> {
+    map: HashMap<String, (Instant, V)>,
+    order: VecDeque<(Instant, String)>,
+    limits: Retention,
+}
+
+impl<V> Expiring<V> {
+    fn new(limits: Retention) -> Self {
+        Self {
+            map: HashMap::new(),
+            order: VecDeque::new(),
+            limits,
+        }
+    }
+
+    fn prune(&mut self, now: Instant) {
+        while let Some((made, key)) = self.order.front() {
+            let old = now.saturating_duration_since(*made) > self.limits.retention;
+            if !old
+                && self.map.len() <= self.limits.capacity
+                && self.order.len() <= 2 * self.limits.capacity
+            {
+                break;
+            }
+            // The queue may name a key that was removed or made again; only the entry made at
+            // this instant goes.
+            if self.map.get(key).is_some_and(|(t, _)| t == made) {
+                self.map.remove(key);
+            }
+            self.order.pop_front();
+        }
+    }
+
+    pub fn insert(&mut self, key: String, value: V) {
+        let now = Instant::now();
+        self.order.push_back((now, key.clone()));
+        self.map.insert(key, (now, value));
+        self.prune(now);
+    }
+
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.map.get(key).map(|(_, v)| v)
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut V> {
+        self.map.get_mut(key).map(|(_, v)| v)
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<V> {
+        self.map.remove(key).map(|(_, v)| v)
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.map.keys()
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.map.values().map(|(_, v)| v)
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.map.values_mut().map(|(_, v)| v)
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+}
+
+impl<V: Default> Expiring<V> {
+    /// The entry for `key`, made (and timed) now if absent.
+    pub fn entry_or_default(&mut self, key: String) -> &mut V {
+        if !self.map.contains_key(&key) {
+            self.insert(key.clone(), V::default());
+        }
+        let (_, v) = self
+            .map
+            .entry(key)
+            .or_insert_with(|| (Instant::now(), V::default()));
+        v
+    }
+}
+
+/// A list that keeps its recent items: none older than the retention, at most `capacity`.
+pub(super) struct Recent<T> {
+    items: VecDeque<(Instant, T)>,
+    limits: Retention,
+}
+
+impl<T> Recent<T> {
+    fn new(limits: Retention) -> Self {
+        Self {
+            items: VecDeque::new(),
+            limits,
+        }
+    }
+
+    pub fn push(&mut self, item: T) {
+        let now = Instant::now();
+        while self
+            .items
+            .front()
+            .is_some_and(|(t, _)| now.saturating_duration_since(*t) > self.limits.retention)
+            || self.items.len() >= self.limits.capacity.max(1)
+        {
+            self.items.pop_front();
+        }
+        self.items.push_back((now, item));
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.items.iter().map(|(_, v)| v)
+    }
+
+    pub fn take(&mut self) -> Vec<T> {
+        self.items.drain(..).map(|(_, v)| v).collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+}
+
 pub(super) struct Store {
     /// Authorization requests waiting for login and consent, by transaction id.
-    pub pending: HashMap<String, Pending>,
+    pub pending: Expiring<Pending>,
     /// Browser sessions, by cookie value.
-    pub sessions: HashMap<String, Session>,
-    pub codes: HashMap<String, CodeRecord>,
-    pub access_tokens: HashMap<String, TokenRecord>,
-    pub refresh_tokens: HashMap<String, RefreshRecord>,
+    pub sessions: Expiring<Session>,
+    pub codes: Expiring<CodeRecord>,
+    pub access_tokens: Expiring<TokenRecord>,
+    pub refresh_tokens: Expiring<RefreshRecord>,
     /// For the `weak-codes` defect.
     pub counter: u64,
-    /// Every `code_verifier` received, so tests can search reports for them.
-    pub verifiers: Vec<String>,
+    /// The `code_verifier`s received lately, so tests can search reports for them.
+    pub verifiers: Recent<String>,
     /// When each POST to the token endpoint reached its handler (the whole request read), so
     /// the race benchmark can measure how close together a burst arrives.
-    pub arrivals: Vec<Instant>,
+    pub arrivals: Recent<Instant>,
+}
+
+impl Store {
+    fn new(limits: Retention) -> Self {
+        Self {
+            pending: Expiring::new(limits),
+            sessions: Expiring::new(limits),
+            codes: Expiring::new(limits),
+            access_tokens: Expiring::new(limits),
+            refresh_tokens: Expiring::new(limits),
+            counter: 0,
+            verifiers: Recent::new(limits),
+            arrivals: Recent::new(limits),
+        }
+    }
+
+    /// Records held, over every table: what a long run must not grow.
+    pub fn records(&self) -> usize {
+        self.pending.len()
+            + self.sessions.len()
+            + self.codes.len()
+            + self.access_tokens.len()
+            + self.refresh_tokens.len()
+            + self.verifiers.len()
+            + self.arrivals.len()
+    }
 }
 
 pub(super) struct Pending {
@@ -85,14 +254,21 @@ impl App {
         defects: BTreeSet<Defect>,
         code_lifetime: Duration,
         race_window: Duration,
+        limits: Retention,
     ) -> Self {
+        // A code must outlive its own lifetime in the table, or a replay after expiry would
+        // look like an unknown code rather than a used one.
+        let limits = Retention {
+            retention: limits.retention.max(code_lifetime * 2),
+            ..limits
+        };
         Self {
             issuer,
             clients,
             defects,
             code_lifetime,
             race_window,
-            store: Mutex::new(Store::default()),
+            store: Mutex::new(Store::new(limits)),
         }
     }
 
@@ -121,4 +297,45 @@ pub(super) fn random_token() -> std::io::Result<String> {
     let mut buf = [0u8; 32];
     getrandom::fill(&mut buf).map_err(|e| std::io::Error::other(e.to_string()))?;
     Ok(URL_SAFE_NO_PAD.encode(buf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_forget_by_age_and_by_count() {
+        let limits = Retention {
+            retention: Duration::from_millis(30),
+            capacity: 3,
+        };
+        let mut t: Expiring<u32> = Expiring::new(limits);
+        for i in 0..10 {
+            t.insert(format!("k{i}"), i);
+        }
+        assert_eq!(t.len(), 3, "by count, the oldest go first");
+        assert!(t.get("k9").is_some() && t.get("k0").is_none());
+        std::thread::sleep(Duration::from_millis(40));
+        t.insert("fresh".into(), 0);
+        assert_eq!(
+            t.len(),
+            1,
+            "by age, the old ones are gone at the next insert"
+        );
+        // Removing and re-making a key keeps the newer entry.
+        t.remove("fresh");
+        t.insert("fresh".into(), 1);
+        assert_eq!(t.get("fresh"), Some(&1));
+        *t.entry_or_default("new".into()) += 5;
+        assert_eq!(t.get("new"), Some(&5));
+
+        let mut r: Recent<u32> = Recent::new(limits);
+        for i in 0..10 {
+            r.push(i);
+        }
+        assert_eq!(r.iter().copied().collect::<Vec<_>>(), [7, 8, 9]);
+        std::thread::sleep(Duration::from_millis(40));
+        r.push(10);
+        assert_eq!(r.take(), [10]);
+    }
 }

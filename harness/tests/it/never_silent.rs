@@ -138,3 +138,157 @@ fn the_scenario_folder_is_read_bounded() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The reference server forgets: records expire with age and no table outgrows its capacity, so
+/// a long-running `serve-reference` does not grow with every run it serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_server_keeps_bounded_state() {
+    use pkce_harness::server::{ReferenceServer, Retention, ServerConfig};
+    let _heavy = super::HEAVY.lock().await;
+    let library = super::library();
+    let run = |server: &ReferenceServer| {
+        let file = server.target_file();
+        let library = library.clone();
+        async move {
+            let target = engine::resolve(file, Default::default(), &Default::default())
+                .await
+                .expect("resolves");
+            engine::run(
+                &library,
+                Arc::new(target),
+                &RunOptions::default(),
+                &mut |_| {},
+            )
+            .await
+        }
+    };
+    // By count: seven tables of at most 40 records each, however many runs.
+    let small = ReferenceServer::start(ServerConfig {
+        retention: Retention {
+            retention: std::time::Duration::from_secs(600),
+            capacity: 40,
+        },
+        ..ServerConfig::default()
+    })
+    .await
+    .expect("starts");
+    for _ in 0..2 {
+        run(&small).await;
+        assert!(small.records() <= 7 * 40, "{} records", small.records());
+    }
+    small.stop().await;
+    // By age: see the unit tests of the server's tables (`server::state`).
+}
+
+mod arbitrary_steps {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A YAML string for any text (JSON strings are YAML 1.2 double-quoted scalars).
+    fn q(s: &str) -> String {
+        serde_json::to_string(s).expect("json")
+    }
+
+    fn challenge() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("derived".to_owned()),
+            Just("omit".to_owned()),
+            Just("empty".to_owned()),
+            Just("padded".to_owned()),
+            Just("standard-alphabet".to_owned()),
+            Just("duplicated".to_owned()),
+            (0usize..=4096).prop_map(|n| format!("{{length: {n}}}")),
+            any::<String>().prop_map(|s| format!("{{literal: {}}}", q(&s.replace('{', "")))),
+        ]
+    }
+
+    fn authorize() -> impl Strategy<Value = String> {
+        (
+            challenge(),
+            proptest::option::of(any::<String>()),
+            prop_oneof![Just("~".to_owned()), Just("S256".to_owned()), Just("plain".to_owned()), "[a-zA-Z0-9]{0,6}"],
+            prop_oneof![Just("random".to_owned()), Just("omit".to_owned()), (0usize..=4096).prop_map(|n| format!("{{length: {n}}}"))],
+            prop_oneof![Just("registered".to_owned()), Just("omit".to_owned()), Just("{mutate: path-case}".to_owned()), Just("{mutate: fragment}".to_owned())],
+            proptest::collection::btree_map("[a-z_]{1,12}", any::<String>(), 0..3),
+        )
+            .prop_map(|(challenge, verifier, method, state, redirect, set)| {
+                let verifier = verifier
+                    .map(|v| format!(", verifier: {}", q(&v.replace('{', ""))))
+                    .unwrap_or_default();
+                let set: Vec<String> = set
+                    .into_iter()
+                    .map(|(k, v)| format!("{k}: {}", q(&v.replace('{', ""))))
+                    .collect();
+                format!(
+                    "  - authorize:\n      pkce: {{challenge: {challenge}, method: {method}{verifier}}}\n      state: {state}\n      redirect_uri: {redirect}\n      params: {{set: {{{}}}, repeat: [state]}}\n      expect: {{outcome: refused, refusal_passes: refused}}\n",
+                    set.join(", ")
+                )
+            })
+    }
+
+    fn token() -> impl Strategy<Value = String> {
+        (
+            prop_oneof![Just("flow"), Just("omit"), Just("garbled")],
+            prop_oneof![Just("flow".to_owned()), Just("omit".to_owned()), Just("empty".to_owned()), Just("wrong".to_owned()), Just("reversed".to_owned()), Just("challenge".to_owned()), any::<String>().prop_map(|s| format!("{{literal: {}}}", q(&s.replace('{', ""))))],
+            prop_oneof![Just("default"), Just("basic"), Just("post"), Just("omit"), Just("both"), Just("wrong-secret"), Just("query"), Just("client-id-only")],
+            prop_oneof![Just("POST"), Just("GET"), Just("PUT")],
+        )
+            .prop_map(|(code, verifier, auth, method)| {
+                format!(
+                    "  - token:\n      code: {code}\n      verifier: {verifier}\n      auth: {auth}\n      http_method: {method}\n      expect: {{}}\n"
+                )
+            })
+    }
+
+    /// Any step specification that loads runs through the engine's request building against
+    /// the reference server to exactly one result per client, never a harness fault.
+    #[test]
+    fn any_step_that_loads_runs_to_a_result() {
+        use proptest::test_runner::{Config, TestRunner};
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("rt");
+        let (server, target) = rt.block_on(crate::reference(BTreeSet::new()));
+        let target = Arc::new(target);
+        let loaded = std::cell::Cell::new(0);
+        let mut runner = TestRunner::new(Config {
+            cases: 40,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let outcome = runner.run(&(authorize(), token()), |(a, t)| {
+            let text = format!(
+                "format: 1\ntitle: arbitrary\nrequirements: [REQ-21]\nclients: [public, confidential]\nsteps:\n{a}{t}"
+            );
+            let Ok(file) = parse_scenario("arbitrary.yaml", &text) else {
+                return Ok(());
+            };
+            loaded.set(loaded.get() + 1);
+            let scenario = Scenario {
+                id: "arbitrary/case".into(),
+                path: "arbitrary.yaml".into(),
+                file,
+            };
+            let report = rt.block_on(engine::run(
+                &[scenario],
+                Arc::clone(&target),
+                &RunOptions::default(),
+                &mut |_| {},
+            ));
+            prop_assert_eq!(report.results.len(), 2);
+            for r in &report.results {
+                prop_assert!(!r.reason.contains("harness fault"), "{}", r.reason);
+            }
+            Ok(())
+        });
+        rt.block_on(server.stop());
+        outcome.expect("every loaded case yields one result per client");
+        assert!(
+            loaded.get() >= 20,
+            "only {} of 40 generated cases loaded",
+            loaded.get()
+        );
+    }
+}
