@@ -805,6 +805,8 @@ mod tests {
         let back: Cause =
             serde_json::from_value(serde_json::to_value(&fault).expect("ser")).expect("de");
         assert_eq!(back.to_string(), "scenario did not finish within 60 s");
+        let half = Fault::Timeout { seconds: 0.5 };
+        assert_eq!(half.to_string(), "scenario did not finish within 0.5 s");
     }
 
     #[test]

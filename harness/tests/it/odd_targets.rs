@@ -232,3 +232,59 @@ async fn metadata_cannot_send_credentials_to_another_origin() {
     assert_eq!(allowed.token.as_str(), format!("{}/token", elsewhere.uri()));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What the CLI says about target files that reach an odd server: a redirect without
+/// `Location` during preflight is the server's fault (exit 3, not "fix the target file"), and a
+/// password in the issuer's userinfo never appears in any message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_blames_the_server_for_its_faults_and_hides_userinfo() {
+    let server = MockServer::start().await;
+    authorize_returns(&server, ResponseTemplate::new(302)).await;
+    let dir = std::env::temp_dir().join(format!("pkce-harness-blame-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("t.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "format: 1\nendpoints: {{authorization: \"{uri}/authorize\", token: \"{uri}/token\"}}\nclients:\n  public: {{client_id: p, redirect_uri: \"http://127.0.0.1:8765/cb\"}}\n  confidential: {{client_id: c, client_secret: s3cr3t-value, auth_method: client_secret_basic, redirect_uri: \"http://127.0.0.1:8765/cb\"}}\nlogin: {{auto: {{}}}}\n",
+            uri = server.uri()
+        ),
+    )
+    .expect("write");
+    let harness = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pkce-harness"))
+            .args(args)
+            .output()
+            .expect("runs")
+    };
+    let path = file.display().to_string();
+    let out = harness(&["check", "--target", &path]);
+    let said =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{said}");
+    assert!(
+        said.contains("without a Location header") && said.contains("server's fault"),
+        "{said}"
+    );
+
+    std::fs::write(
+        &file,
+        "format: 1\nissuer: \"http://user:Us3rinfo-Pa55@127.0.0.1:9/\"\nclients:\n  public: {client_id: p, redirect_uri: \"http://127.0.0.1:8765/cb\"}\n  confidential: {client_id: c, client_secret: s3cr3t-value, auth_method: client_secret_basic, redirect_uri: \"http://127.0.0.1:8765/cb\"}\nlogin: {auto: {}}\n",
+    )
+    .expect("write");
+    for args in [
+        vec!["check", "--target", &path],
+        vec!["run", "--target", &path],
+    ] {
+        let out = harness(&args);
+        let said = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {said}");
+        assert!(!said.contains("Us3rinfo-Pa55"), "{args:?}: {said}");
+        assert!(said.contains("unreachable"), "{args:?}: {said}");
+    }
+    let out = harness(&["validate", "--target", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/dev/zero: not a regular file"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
