@@ -74,9 +74,24 @@ pub fn without_userinfo(url: &Url) -> String {
     u.to_string()
 }
 
+/// Who sends a request: the user agent (the browser, with its cookies) or the client's own
+/// back end, whose requests to the token, userinfo and introspection endpoints never carry the
+/// browser's cookies. A server may refuse a back-channel call that carries a browser session;
+/// sending one would make refusals prove nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Channel {
+    /// The browser: the authorization request, login and consent pages.
+    Front,
+    /// The client's back end: discovery, token, userinfo, introspection.
+    #[default]
+    Back,
+}
+
 /// A request to send.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// Front or back channel; back by default.
+    pub channel: Channel,
     /// GET, POST, ...
     pub method: HttpMethod,
     /// Where.
@@ -91,6 +106,7 @@ impl Request {
     /// A GET of `url`.
     pub fn get(url: Url) -> Self {
         Self {
+            channel: Channel::Back,
             method: HttpMethod::Get,
             url,
             headers: Vec::new(),
@@ -100,10 +116,18 @@ impl Request {
     /// A POST of a form body.
     pub fn post_form(url: Url, form: String) -> Self {
         Self {
+            channel: Channel::Back,
             method: HttpMethod::Post,
             url,
             headers: Vec::new(),
             form: Some(form),
+        }
+    }
+    /// The same request, sent by the browser (with its cookies).
+    pub fn in_browser(self) -> Self {
+        Self {
+            channel: Channel::Front,
+            ..self
         }
     }
 }

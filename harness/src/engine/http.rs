@@ -31,9 +31,10 @@ impl Default for Limits {
     }
 }
 
-pub use crate::wire::{HttpError, HttpMethod, Request, Response, without_query};
+pub use crate::wire::{Channel, HttpError, HttpMethod, Request, Response, without_query};
 
-/// One scenario's HTTP client (its own cookie jar).
+/// One scenario's HTTP client: the browser's side with its own cookie jar, and the client back
+/// end's side with none.
 ///
 /// A server may close an idle connection without saying so (`Connection: close`); a request
 /// sent on it then fails with "connection closed before message completed", and a verdict
@@ -43,10 +44,10 @@ pub use crate::wire::{HttpError, HttpMethod, Request, Response, without_query};
 /// opens a connection of its own and is never retried.
 #[derive(Clone)]
 pub struct HttpClient {
-    /// GET, HEAD, OPTIONS.
-    pooled: reqwest::Client,
-    /// Everything else: no idle connection is kept, so none can be stale.
-    fresh: reqwest::Client,
+    /// The user agent: with the cookie jar.
+    front: Pair,
+    /// The client's back end: no cookies.
+    back: Pair,
     limits: Limits,
     tls: Tls,
 }
@@ -54,31 +55,15 @@ pub struct HttpClient {
 impl HttpClient {
     /// A client with a fresh cookie jar.
     pub fn new(limits: Limits, tls: &Tls) -> Result<Self, HttpError> {
-        let fail = |reason: String| HttpError::Setup { reason };
+        let back = Pair::new(limits, tls, None)?;
+        Self::with_back(limits, tls, back)
+    }
+
+    fn with_back(limits: Limits, tls: &Tls, back: Pair) -> Result<Self, HttpError> {
         let jar = Arc::new(reqwest::cookie::Jar::default());
-        let build = |keep_idle: bool| {
-            let mut builder = reqwest::Client::builder()
-                .use_rustls_tls()
-                .danger_accept_invalid_certs(tls.insecure);
-            for pem in &tls.ca_certs {
-                let cert = reqwest::Certificate::from_pem(pem)
-                    .map_err(|e| fail(format!("CA certificate: {e}")))?;
-                builder = builder.add_root_certificate(cert);
-            }
-            if !keep_idle {
-                builder = builder.pool_max_idle_per_host(0);
-            }
-            builder
-                .redirect(reqwest::redirect::Policy::none())
-                .cookie_provider(Arc::clone(&jar))
-                .timeout(limits.request_timeout)
-                .user_agent(concat!("pkce-harness/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| fail(e.to_string()))
-        };
         Ok(Self {
-            pooled: build(true)?,
-            fresh: build(false)?,
+            front: Pair::new(limits, tls, Some(jar))?,
+            back,
             limits,
             tls: tls.clone(),
         })
@@ -89,9 +74,10 @@ impl HttpClient {
         &self.tls
     }
 
-    /// A client with the same settings and an empty cookie jar (a new browser session).
+    /// A client with the same settings and an empty cookie jar (a new browser session). The
+    /// back channel, which keeps no cookies, is shared.
     pub fn fresh_session(&self) -> Result<Self, HttpError> {
-        Self::new(self.limits, &self.tls)
+        Self::with_back(self.limits, &self.tls, self.back.clone())
     }
 
     /// Sends `req` and reads the body up to the cap.
@@ -122,10 +108,14 @@ impl HttpClient {
             req.method,
             HttpMethod::Get | HttpMethod::Head | HttpMethod::Options
         );
+        let pair = match req.channel {
+            Channel::Front => &self.front,
+            Channel::Back => &self.back,
+        };
         let client = if idempotent {
-            &self.pooled
+            &pair.pooled
         } else {
-            &self.fresh
+            &pair.fresh
         };
         let send = || {
             let mut builder = client.request(method.clone(), req.url.clone());
@@ -177,6 +167,51 @@ impl HttpClient {
             body,
             truncated,
             invalid_utf8,
+        })
+    }
+}
+
+/// Two clients with the same settings (and the same cookie jar, if any).
+#[derive(Clone)]
+struct Pair {
+    /// GET, HEAD, OPTIONS.
+    pooled: reqwest::Client,
+    /// Everything else: no idle connection is kept, so none can be stale.
+    fresh: reqwest::Client,
+}
+
+impl Pair {
+    fn new(
+        limits: Limits,
+        tls: &Tls,
+        jar: Option<Arc<reqwest::cookie::Jar>>,
+    ) -> Result<Self, HttpError> {
+        let fail = |reason: String| HttpError::Setup { reason };
+        let build = |keep_idle: bool| {
+            let mut builder = reqwest::Client::builder()
+                .use_rustls_tls()
+                .danger_accept_invalid_certs(tls.insecure);
+            for pem in &tls.ca_certs {
+                let cert = reqwest::Certificate::from_pem(pem)
+                    .map_err(|e| fail(format!("CA certificate: {e}")))?;
+                builder = builder.add_root_certificate(cert);
+            }
+            if !keep_idle {
+                builder = builder.pool_max_idle_per_host(0);
+            }
+            if let Some(jar) = &jar {
+                builder = builder.cookie_provider(Arc::clone(jar));
+            }
+            builder
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(limits.request_timeout)
+                .user_agent(concat!("pkce-harness/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| fail(e.to_string()))
+        };
+        Ok(Self {
+            pooled: build(true)?,
+            fresh: build(false)?,
         })
     }
 }

@@ -37,7 +37,7 @@ pub async fn drive(ctx: &mut Ctx, url: Url, client_targets: &[Url]) -> Result<Dr
     let leaves = |u: &Url| {
         client_targets.iter().any(|t| same_endpoint(t, u)) || !as_origins.contains(&u.origin())
     };
-    let mut req = Request::get(url);
+    let mut req = Request::get(url).in_browser();
     let mut pages = Vec::new();
     let mut post_redirects = Vec::new();
     let mut submitted: Vec<String> = Vec::new();
@@ -75,7 +75,7 @@ pub async fn drive(ctx: &mut Ctx, url: Url, client_targets: &[Url]) -> Result<Dr
             req = if matches!(resp.status, 307 | 308) && req.method == HttpMethod::Post {
                 Request { url: next, ..req }
             } else {
-                Request::get(next)
+                Request::get(next).in_browser()
             };
             continue;
         }
@@ -130,7 +130,7 @@ pub async fn drive(ctx: &mut Ctx, url: Url, client_targets: &[Url]) -> Result<Dr
         submitted.push(key);
         let body = fill(config, form);
         pages.push(resp);
-        req = Request::post_form(action, body);
+        req = Request::post_form(action, body).in_browser();
     }
     Err(LoginFault::NotReached {
         max_steps,

@@ -180,17 +180,31 @@ pub async fn run(
     let semaphore = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
     let mut tasks = JoinSet::new();
     let mut pending = Pending::new();
+    // One back channel for the whole run (it keeps no cookies); each job gets its own browser.
+    let template = HttpClient::new(opts.limits, &opts.tls);
     for job in jobs {
-        let skeleton = skeleton(&job, opts);
+        let before = skeleton(&job, opts);
+        let template = template.clone();
         let (target, opts, semaphore) = (Arc::clone(&target), opts.clone(), Arc::clone(&semaphore));
         let step = Arc::new(std::sync::Mutex::new(None));
         let running = Arc::clone(&step);
         let task = tasks.spawn(async move {
             // The semaphore is never closed, so a permit always comes.
             let _permit = semaphore.acquire_owned().await;
-            run_job(&job, target, &opts, &running).await
+            match template {
+                Ok(http) => run_job(&job, target, &opts, &http, &running).await,
+                Err(error) => {
+                    let mut result = self::skeleton(&job, &opts);
+                    let cause = Cause {
+                        step: None,
+                        halt: Fault::Http { error }.into(),
+                    };
+                    set_cause(&mut result, cause, str::to_owned);
+                    result
+                }
+            }
         });
-        pending.insert(task.id(), (skeleton, step));
+        pending.insert(task.id(), (before, step));
     }
     let mut results = Vec::new();
     let had_transport = transport.is_some();
@@ -448,6 +462,7 @@ async fn run_job(
     job: &Job,
     target: Arc<ResolvedTarget>,
     opts: &RunOptions,
+    http: &HttpClient,
     running: &Running,
 ) -> ScenarioResult {
     let started = Instant::now();
@@ -464,7 +479,7 @@ async fn run_job(
         result.reason = why;
         return result;
     }
-    let http = match HttpClient::new(opts.limits, &opts.tls) {
+    let http = match http.fresh_session() {
         Ok(h) => h,
         Err(error) => {
             let cause = Cause {

@@ -327,6 +327,7 @@ pub fn authenticate(
 /// A request to `url` with no body yet.
 pub fn bare(method: HttpMethod, url: Url) -> Request {
     Request {
+        channel: crate::wire::Channel::Back,
         method,
         url,
         headers: Vec::new(),

@@ -126,6 +126,7 @@ async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Sec
         Ending::Page { .. } => true,
     };
     if refused && let Some(reason) = &e.refusal_passes {
+        control(ctx, kind, Control::Authorization).await?;
         return Ok((
             Next::Pass(format!(
                 "{reason} (the server refused the authorization request: {})",
@@ -135,6 +136,9 @@ async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Sec
         ));
     }
     checks::authorization_outcome(e.outcome, &d.ending)?;
+    if e.outcome != AuthOutcome::Code {
+        control(ctx, kind, Control::Authorization).await?;
+    }
     if let Ending::Callback(r) = &d.ending {
         if let Some(errors) = &e.error {
             checks::authorization_error(&errors.0, r)?;
@@ -201,14 +205,70 @@ async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
     build::authenticate(&mut req, &mut params, &client, t.auth)?;
     build::mutate(&mut params, &t.params, &v);
     let save_as = t.save_as.as_deref().unwrap_or(&t.flow);
-    token_request(
+    let next = token_request(
         ctx,
         build::with_params(req, &params),
         &t.expect,
         save_as,
         kind,
     )
-    .await
+    .await?;
+    if expects_refusal(&t.expect) {
+        control(ctx, kind, Control::Token).await?;
+    }
+    Ok(next)
+}
+
+/// Whether every status the expectation accepts is an error.
+fn expects_refusal(expect: &HttpExpect) -> bool {
+    expect
+        .status
+        .as_ref()
+        .is_some_and(|s| !s.0.is_empty() && s.0.iter().all(|&c| c >= 400))
+}
+
+/// How far a control flow goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Control {
+    /// A correct authorization request must give a code.
+    Authorization,
+    /// A correct authorization and token request must give tokens.
+    Token,
+}
+
+/// A refusal proves something only if the correct request succeeds under the same conditions
+/// (this client, this browser session, this run): after a step saw the refusal it expected, a
+/// fresh flow with correct values runs, and if the server refuses that too, the check is
+/// `error`, never `pass` ("the server refuses even the correct request").
+async fn control(ctx: &mut Ctx, kind: ClientKind, how: Control) -> Result<(), Halt> {
+    let label = ctx.step.clone();
+    ctx.step = format!("{label}, control");
+    let outcome = Box::pin(control_flow(ctx, kind, how)).await;
+    ctx.step = label;
+    outcome.map_err(|halt| {
+        Fault::precondition(format!(
+            "the server refuses even the correct request (a fresh flow with this client), so the refusal proves nothing: {halt}"
+        ))
+        .into()
+    })
+}
+
+async fn control_flow(ctx: &mut Ctx, kind: ClientKind, how: Control) -> Result<(), Halt> {
+    let mut step = build::default_authorize("control".into());
+    step.client = Some(kind);
+    let (_, code) = authorize(ctx, &step).await?;
+    if code.is_none() {
+        return Err(fault("the authorization gave no code".into()));
+    }
+    if how == Control::Token {
+        let mut token_step: TokenStep =
+            crate::diagnostics::parse_yaml("(control)", "{flow: control}")
+                .map_err(|e| Fault::harness(e.to_string()))?;
+        token_step.client = Some(kind);
+        token_step.save_as = Some("control".into());
+        Box::pin(token(ctx, &token_step)).await?;
+    }
+    Ok(())
 }
 
 async fn token_request(
@@ -316,12 +376,13 @@ async fn introspect(ctx: &mut Ctx, i: &IntrospectStep) -> StepResult {
 }
 
 async fn probe(ctx: &mut Ctx, p: &ProbeStep) -> StepResult {
-    let url = match p.endpoint {
-        Endpoint::Authorization => ctx.target.authorization.clone(),
-        Endpoint::Token => ctx.target.token.clone(),
-    };
     let v = build::vars(&ctx.target, None, None);
-    let mut req = build::bare(p.method, url);
+    let mut req = match p.endpoint {
+        Endpoint::Authorization => {
+            build::bare(p.method, ctx.target.authorization.clone()).in_browser()
+        }
+        Endpoint::Token => build::bare(p.method, ctx.target.token.clone()),
+    };
     req.headers = p
         .headers
         .iter()

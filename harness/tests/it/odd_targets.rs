@@ -288,3 +288,44 @@ async fn preflight_blames_the_server_for_its_faults_and_hides_userinfo() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/dev/zero: not a regular file"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The browser's cookies stay in the browser: a server that refuses back-channel calls carrying
+/// a session cookie ("not supposed to be called by authenticated users") completes the normal
+/// flow, because the token request, like a real client's, carries none.
+#[tokio::test]
+async fn the_token_request_never_carries_the_browsers_cookies() {
+    let server = MockServer::start().await;
+    authorize_returns(
+        &server,
+        code_redirect().insert_header("set-cookie", "sid=browser-session; Path=/; HttpOnly"),
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(wiremock::matchers::header_exists("cookie"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+            "error": "invalid_request",
+            "error_description": "this endpoint is not supposed to be called by authenticated users"
+        })))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"access_token": "at-1", "token_type": "Bearer"})),
+        )
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    let result = run_one(&server, &format!("{}/token", server.uri()), FLOW).await;
+    assert_eq!(result.verdict, Verdict::Pass, "{}", result.reason);
+    let cookie_sent = server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .any(|r| r.url.path() == "/token" && r.headers.contains_key("cookie"));
+    assert!(!cookie_sent, "a token request carried the browser's cookie");
+}
