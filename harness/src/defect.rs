@@ -97,6 +97,9 @@ defects! {
     ClientAuthOptional = "client-auth-optional", ["REQ-44"];
     /// Failed Basic authentication answers 400 without WWW-Authenticate.
     InvalidClient400 = "invalid-client-400", ["REQ-44"];
+    /// Failed Basic authentication answers 401 with a `Bearer` challenge, not one for the
+    /// scheme the client used.
+    ChallengeSchemeBearer = "challenge-scheme-bearer", ["REQ-44"];
     /// Accepts two client authentication methods in one request.
     MultipleAuthAccepted = "multiple-auth-accepted", ["REQ-47"];
     /// Accepts client_secret in the token request's query string.

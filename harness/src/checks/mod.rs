@@ -20,7 +20,7 @@ pub use authorization::{
 };
 pub use codes::entropy;
 pub use error_format::{TOKEN_ERRORS, token_error_format};
-pub use headers::headers;
+pub use headers::{auth_challenge, challenge_schemes, headers};
 pub use json::json_field;
 pub use pages::{consent_shown, no_reposting_redirect, page_headers, pages_not_frameable};
 pub use race::race;

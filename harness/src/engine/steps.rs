@@ -278,9 +278,19 @@ async fn token_request(
     save_as: &str,
     kind: ClientKind,
 ) -> StepResult {
+    let scheme = req
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        .and_then(|(_, v)| v.split(' ').next())
+        .map(str::to_owned);
     let resp = send(ctx, req).await?;
     save_tokens(ctx, &resp, save_as, kind);
-    check(ctx, expect, &resp)
+    let next = check(ctx, expect, &resp)?;
+    if expect.auth_challenge {
+        checks::auth_challenge(scheme.as_deref(), &resp)?;
+    }
+    Ok(next)
 }
 
 /// Keeps the tokens of a successful token response under `name`.

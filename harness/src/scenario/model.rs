@@ -973,6 +973,11 @@ pub struct HttpExpect {
     /// The error body follows RFC 6749 §5.2 (JSON, registered code, charset).
     #[serde(default)]
     pub error_format: bool,
+    /// RFC 6749 §5.2: when the request authenticated the client with the `Authorization`
+    /// header, the answer is 401 with a `WWW-Authenticate` challenge for the same scheme; when
+    /// it did not, nothing more is required.
+    #[serde(default)]
+    pub auth_challenge: bool,
     /// Response headers.
     #[serde(default)]
     pub headers: BTreeMap<String, HeaderMatch>,

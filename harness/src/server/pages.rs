@@ -136,9 +136,14 @@ pub(super) fn invalid_client(app: &App, used_basic: bool, description: &str) -> 
         return oauth_error(app, "invalid_client", description);
     }
     let extra: Vec<(header::HeaderName, String)> = if used_basic {
+        let scheme = if app.has(Defect::ChallengeSchemeBearer) {
+            "Bearer"
+        } else {
+            "Basic"
+        };
         vec![(
             header::WWW_AUTHENTICATE,
-            "Basic realm=\"pkce-harness reference\"".to_owned(),
+            format!("{scheme} realm=\"pkce-harness reference\""),
         )]
     } else {
         Vec::new()
@@ -151,12 +156,12 @@ pub(super) fn invalid_client(app: &App, used_basic: bool, description: &str) -> 
     )
 }
 
-/// A 500 page for faults of the server itself.
 /// A fresh random value, or a 500 response if the OS cannot supply entropy.
 pub(super) fn fresh() -> Result<String, Response> {
     super::state::random_token().map_err(|e| server_error(&format!("no entropy: {e}")))
 }
 
+/// A 500 page for faults of the server itself.
 pub(super) fn server_error(message: &str) -> Response {
     build(
         StatusCode::INTERNAL_SERVER_ERROR,

@@ -30,10 +30,13 @@ pub struct Retention {
 }
 
 impl Default for Retention {
+    /// A minute and 2,000 records per table: a whole-library run makes a few hundred per table
+    /// and uses each within seconds, so several runs fit, and a server that serves runs for
+    /// days levels off (`cargo bench --bench memory`).
     fn default() -> Self {
         Self {
-            retention: Duration::from_secs(600),
-            capacity: 10_000,
+            retention: Duration::from_secs(60),
+            capacity: 2_000,
         }
     }
 }
