@@ -285,6 +285,41 @@ fn is_loopback_or_localhost(u: &url::Url) -> bool {
     is_loopback(u) || u.host_str() == Some("localhost")
 }
 
+/// How long a scenario's `sleep` steps wait in all (each at most ten minutes, the code lifetime
+/// at most an hour: both checked at load).
+fn declared_wait(steps: &[Step], target: &ResolvedTarget) -> Duration {
+    let seconds: f64 = steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Sleep(s) => Some(
+                s.seconds
+                    + if s.past_code_lifetime {
+                        target.policy.code_lifetime_seconds + 0.3
+                    } else {
+                        0.0
+                    },
+            ),
+            _ => None,
+        })
+        .sum();
+    Duration::try_from_secs_f64(seconds).unwrap_or(Duration::ZERO)
+}
+
+/// The policy the target declares against what a scenario checks, if it does: the check still
+/// runs, and an unmet expectation is reported as `info` with this reason. A declared policy may
+/// document a deviation; it never hides one.
+fn declared(target: &ResolvedTarget, caps: &[Capability]) -> Option<&'static str> {
+    caps.iter().find_map(|cap| match cap {
+        Capability::PlainUnsupported if target.policy.plain_allowed => Some(
+            "the target declares plain allowed (policy.plain_allowed); RFC 9700 §2.1.1 and OAuth 2.1 §4.1.1 say a server should not accept it",
+        ),
+        Capability::PkceRequiredConfidential if !target.policy.pkce_required_confidential => Some(
+            "the target declares PKCE optional for confidential clients (policy.pkce_required_confidential); RFC 9700 §2.1.1 and OAuth 2.1 require it",
+        ),
+        _ => None,
+    })
+}
+
 /// Why a scenario does not apply to this target, if it does not.
 fn inapplicable(
     target: &ResolvedTarget,
@@ -311,9 +346,10 @@ fn inapplicable(
             ),
             Capability::Userinfo => (target.userinfo.is_some(), "the target has no userinfo endpoint"),
             Capability::Introspection => (target.introspection.is_some(), "the target has no introspection endpoint"),
-            Capability::PlainUnsupported => (!target.policy.plain_allowed, "the target declares plain allowed (policy.plain_allowed)"),
+            // A declared policy lowers these to `info` (see `declared`); it never silences them.
+            Capability::PlainUnsupported | Capability::PkceRequiredConfidential => (true, ""),
             Capability::PlainSupported => (target.policy.plain_allowed, "the target declares plain not allowed (policy.plain_allowed)"),
-            Capability::PkceRequiredConfidential => (target.policy.pkce_required_confidential, "the target declares PKCE optional for confidential clients"),
+
             Capability::PkceOptionalConfidential => (!target.policy.pkce_required_confidential, "the target declares PKCE required for confidential clients"),
             Capability::FormLogin => (matches!(target.login, LoginConfig::Form(_)), "needs the form login driver, to see the login pages"),
             Capability::SeveralRedirectUris => (
@@ -326,7 +362,7 @@ fn inapplicable(
             ),
             Capability::ShortCodeLifetime => (
                 target.policy.code_lifetime_seconds <= 60.0,
-                "the declared code lifetime (policy.code_lifetime_seconds) is over 60 s; declare the real lifetime, or run this check alone with a longer scenario timeout",
+                "the declared code lifetime (policy.code_lifetime_seconds) is over 60 s: waiting it out would hold the run that long",
             ),
             Capability::IssParameter => (target.announces_iss(), "the metadata does not announce authorization_response_iss_parameter_supported"),
         };
@@ -479,6 +515,10 @@ async fn run_job(
         result.reason = why;
         return result;
     }
+    let policy = declared(&target, &file.requires);
+    if policy.is_some() {
+        result.level = Level::May;
+    }
     let http = match http.fresh_session() {
         Ok(h) => h,
         Err(error) => {
@@ -492,16 +532,14 @@ async fn run_job(
     };
     let mut ctx = Ctx::new(target, http, job.client, opts.seed, &job.id);
     ctx.race_technique = opts.race_technique;
-    let outcome = tokio::time::timeout(
-        opts.scenario_timeout,
-        run_steps(&mut ctx, &file.steps, running),
-    )
-    .await;
+    // The time limit is for the exchanges; the waits a scenario declares come on top of it.
+    let limit = opts.scenario_timeout + declared_wait(&file.steps, &ctx.target);
+    let outcome = tokio::time::timeout(limit, run_steps(&mut ctx, &file.steps, running)).await;
     let cause = match outcome {
         Err(_) => Some(Cause {
             step: None,
             halt: Fault::Timeout {
-                seconds: opts.scenario_timeout.as_secs_f64(),
+                seconds: limit.as_secs_f64(),
             }
             .into(),
         }),
@@ -517,10 +555,17 @@ async fn run_job(
     };
     if let Some(cause) = cause {
         set_cause(&mut result, cause, |s| ctx.redact(s));
+        if let (Some(why), Verdict::Info) = (policy, result.verdict) {
+            result.reason = format!("{} (info, not fail: {why})", result.reason);
+        }
     }
     result.evidence = std::mem::take(&mut ctx.evidence);
     result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    if result.level == Level::May && result.verdict == Verdict::Pass && result.reason.is_empty() {
+    if policy.is_none()
+        && result.level == Level::May
+        && result.verdict == Verdict::Pass
+        && result.reason.is_empty()
+    {
         result.reason = "optional behaviour present".into();
     }
     result

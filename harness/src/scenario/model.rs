@@ -223,11 +223,13 @@ pub enum Capability {
     Userinfo,
     /// An RFC 7662 introspection endpoint is configured.
     Introspection,
-    /// The server declares that it does not allow plain.
+    /// The scenario checks that plain is refused. It always runs: where the target declares
+    /// plain allowed (`policy.plain_allowed`), an unmet result is `info` that says so.
     PlainUnsupported,
     /// The server declares that it allows plain.
     PlainSupported,
-    /// The server declares PKCE required for confidential clients.
+    /// The scenario checks that confidential clients must use PKCE. It always runs: where the
+    /// target declares PKCE optional for them, an unmet result is `info` that says so.
     PkceRequiredConfidential,
     /// The server declares PKCE optional for confidential clients.
     PkceOptionalConfidential,

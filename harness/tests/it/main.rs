@@ -3,6 +3,7 @@
 
 mod architecture;
 mod cli;
+mod false_alarms;
 mod hostile;
 mod leaks;
 mod never_silent;
