@@ -26,6 +26,10 @@ pub struct TargetFile {
     /// The issuer, exactly as the server spells it: metadata is fetched from its RFC 8414 /
     /// OpenID well-known URLs, and `issuer` and `iss` must equal it byte for byte.
     pub issuer: Option<ConfigString>,
+    /// Where the metadata document is, when not at the RFC 8414 or OpenID well-known URL
+    /// derived from the issuer.
+    #[serde(default)]
+    pub metadata_url: Option<ConfigUrl>,
     /// Endpoints given explicitly; each wins over discovery.
     #[serde(default)]
     pub endpoints: Endpoints,
@@ -381,10 +385,13 @@ pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
             Ok(_) => {}
         }
     }
-    if t.issuer.is_none() && (t.endpoints.authorization.is_none() || t.endpoints.token.is_none()) {
+    if t.issuer.is_none()
+        && t.metadata_url.is_none()
+        && (t.endpoints.authorization.is_none() || t.endpoints.token.is_none())
+    {
         return fail(
             &nodes.endpoints,
-            "give an issuer (for discovery) or both endpoints.authorization and endpoints.token",
+            "give an issuer (for discovery), a metadata_url, or both endpoints.authorization and endpoints.token",
         );
     }
     for (kind, c, node) in [

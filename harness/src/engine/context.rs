@@ -118,6 +118,7 @@ impl ResolvedTarget {
             .issuer
             .as_ref()
             .and_then(|i| Url::parse(&i.0).ok())
+            .or_else(|| file.metadata_url.as_ref().map(|u| u.0.clone()))
             .map(|u| u.origin());
         let trusted: Vec<url::Origin> = file.trusted_origins.iter().map(|u| u.0.origin()).collect();
         for (field, explicit) in [
@@ -443,9 +444,10 @@ pub fn metadata_urls(issuer: &str) -> Vec<Url> {
 pub async fn fetch_metadata(
     http: &HttpClient,
     issuer: &str,
+    urls: Vec<Url>,
 ) -> Result<(Url, serde_json::Value), ResolveError> {
     let mut tried = Vec::new();
-    for url in metadata_urls(issuer) {
+    for url in urls {
         match http.send(&Request::get(url.clone())).await {
             Ok(r) if r.status == 200 => match r.json() {
                 Some(v @ serde_json::Value::Object(_)) => return Ok((url, v)),

@@ -91,15 +91,34 @@ pub async fn resolve(
     tls: &Tls,
 ) -> Result<ResolvedTarget, ResolveError> {
     let http = HttpClient::new(limits, tls)?;
-    let (url, meta) = match &file.issuer {
-        Some(issuer) => match fetch_metadata(&http, &issuer.0).await {
+    // Where the metadata is: where the file says, else the well-known URLs of the issuer.
+    let urls = match (&file.metadata_url, &file.issuer) {
+        (Some(u), _) => vec![u.0.clone()],
+        (None, Some(issuer)) => context::metadata_urls(&issuer.0),
+        (None, None) => Vec::new(),
+    };
+    let named = file
+        .issuer
+        .as_ref()
+        .map(|i| i.0.clone())
+        .or_else(|| file.metadata_url.as_ref().map(|u| u.0.to_string()))
+        .unwrap_or_default();
+    let (url, meta) = if urls.is_empty() {
+        (None, None)
+    } else {
+        match fetch_metadata(&http, &named, urls).await {
             Ok((u, m)) => (Some(u), Some(m)),
-            Err(e) if file.endpoints.authorization.is_none() || file.endpoints.token.is_none() => {
+            // RFC 8414 is optional: with both endpoints given, a server without metadata is
+            // run, and its metadata checks skip.
+            Err(e)
+                if file.metadata_url.is_some()
+                    || file.endpoints.authorization.is_none()
+                    || file.endpoints.token.is_none() =>
+            {
                 return Err(e);
             }
             Err(_) => (None, None),
-        },
-        None => (None, None),
+        }
     };
     ResolvedTarget::new(file, url, meta)
 }
@@ -513,6 +532,11 @@ async fn run_job(
     if let Some(why) = skip {
         result.verdict = Verdict::Skip;
         result.reason = why;
+        return result;
+    }
+    if target.metadata.is_none() && file.steps.iter().any(|s| matches!(s, Step::Discovery(_))) {
+        result.verdict = Verdict::Skip;
+        result.reason = "the server publishes no metadata at its issuer's well-known URLs and the target names no metadata_url (RFC 8414 is optional; RFC 9700 §2.6 recommends it)".into();
         return result;
     }
     let policy = declared(&target, &file.requires);

@@ -288,6 +288,7 @@ impl ReferenceServer {
             }),
             scope: None,
             trusted_origins: Vec::new(),
+            metadata_url: None,
             env_secrets: Vec::new(),
         }
     }

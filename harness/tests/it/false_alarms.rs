@@ -88,3 +88,62 @@ fn a_failure_outranks_an_error_in_the_exit_code() {
     assert!(!shown.contains("did not finish"), "{shown}");
     assert_eq!(out.status.code(), Some(1), "{shown}");
 }
+
+/// Metadata at a place of the server's choosing is found through `metadata_url`; a server that
+/// publishes none (RFC 8414 is optional) gets its metadata checks skipped with the reason, not
+/// `error`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_where_the_server_puts_it_or_nowhere() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let metadata_checks: Vec<_> = super::library()
+        .into_iter()
+        .filter(|s| s.id.starts_with("rfc8414/"))
+        .collect();
+    assert!(metadata_checks.len() >= 4);
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    Mock::given(method("GET"))
+        .and(path("/config/oauth.json"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "issuer": uri,
+            "authorization_endpoint": format!("{uri}/authorize"),
+            "token_endpoint": format!("{uri}/token"),
+            "response_types_supported": ["code"],
+            "code_challenge_methods_supported": ["S256"],
+        })))
+        .mount(&server)
+        .await;
+    let clients = "clients:\n  public: {client_id: p, redirect_uri: \"http://127.0.0.1:8765/cb\"}\n  confidential: {client_id: c, client_secret: s3cr3t-value, auth_method: client_secret_basic, redirect_uri: \"http://127.0.0.1:8765/cb\"}\nlogin: {auto: {}}\n";
+    let run = |text: String| {
+        let checks = metadata_checks.clone();
+        async move {
+            let file = pkce_harness::target::parse_target("t.yaml", &text).expect("parses");
+            let target = engine::resolve(file, Default::default(), &Default::default())
+                .await
+                .expect("resolves");
+            engine::run(
+                &checks,
+                Arc::new(target),
+                &RunOptions::default(),
+                &mut |_| {},
+            )
+            .await
+        }
+    };
+    let found = run(format!(
+        "format: 1\nissuer: \"{uri}\"\nmetadata_url: \"{uri}/config/oauth.json\"\n{clients}"
+    ))
+    .await;
+    for r in &found.results {
+        assert_eq!(r.verdict, Verdict::Pass, "{}: {}", r.id, r.reason);
+    }
+    let none = run(format!(
+        "format: 1\nissuer: \"{uri}\"\nendpoints: {{authorization: \"{uri}/authorize\", token: \"{uri}/token\"}}\n{clients}"
+    ))
+    .await;
+    for r in &none.results {
+        assert_eq!(r.verdict, Verdict::Skip, "{}: {}", r.id, r.reason);
+        assert!(r.reason.contains("publishes no metadata"), "{}", r.reason);
+    }
+}
