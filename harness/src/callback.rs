@@ -99,6 +99,10 @@ pub enum Ending {
         status: u16,
         /// Its title, if any.
         title: Option<String>,
+        /// Its first heading, if any: what an error page says.
+        heading: Option<String>,
+        /// It holds a login form (a password field) the driver did not fill.
+        login_form: bool,
     },
 }
 

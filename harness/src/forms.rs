@@ -46,6 +46,42 @@ pub fn title(html: &str) -> Option<String> {
     Some(decode_entities(html[open_end..close].trim()))
 }
 
+/// The first `<h1>`..`<h3>` text, tags stripped: what an error page says, for messages.
+pub fn heading(html: &str) -> Option<String> {
+    let html = &html[..floor_char_boundary(html, MAX_BODY)];
+    let lower = html.to_ascii_lowercase();
+    let start = ["<h1", "<h2", "<h3"]
+        .iter()
+        .filter_map(|t| lower.find(t))
+        .min()?;
+    let open_end = start + lower[start..].find('>')? + 1;
+    let close = open_end + lower[open_end..].find("</h")?;
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html[open_end..close].chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = decode_entities(
+        text.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .as_str(),
+    );
+    (!text.is_empty()).then(|| text.chars().take(160).collect())
+}
+
+/// Whether the page holds a form with a password field: a login form.
+pub fn has_login_form(html: &str) -> bool {
+    forms(html)
+        .iter()
+        .any(|f| f.inputs.iter().any(|i| i.kind == "password"))
+}
+
 /// Every form of the page, in document order.
 pub fn forms(html: &str) -> Vec<Form> {
     let html = &html[..floor_char_boundary(html, MAX_BODY)];

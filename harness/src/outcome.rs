@@ -65,6 +65,12 @@ pub enum AuthEnding {
         status: u16,
         /// Its title.
         title: Option<String>,
+        /// Its first heading, when it differs from the title.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        heading: Option<String>,
+        /// It holds a login form the driver did not fill.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        login_form: bool,
     },
 }
 
@@ -83,10 +89,21 @@ impl std::fmt::Display for AuthEnding {
                     None => Ok(()),
                 }
             }
-            Self::Page { status, title } => {
+            Self::Page {
+                status,
+                title,
+                heading,
+                login_form,
+            } => {
                 write!(f, "a page (HTTP {status}")?;
                 if let Some(t) = title {
                     write!(f, ", {t:?}")?;
+                }
+                if let Some(h) = heading {
+                    write!(f, ", saying {h:?}")?;
+                }
+                if *login_form {
+                    f.write_str(", with a login form")?;
                 }
                 f.write_str(")")
             }

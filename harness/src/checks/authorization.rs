@@ -24,9 +24,16 @@ pub fn describe_ending(ending: &Ending) -> AuthEnding {
                 description: error_description.as_deref().map(preview),
             },
         },
-        Ending::Page { status, title } => AuthEnding::Page {
+        Ending::Page {
+            status,
+            title,
+            heading,
+            login_form,
+        } => AuthEnding::Page {
             status: *status,
             title: title.clone(),
+            heading: heading.clone().filter(|h| Some(h) != title.as_ref()),
+            login_form: *login_form,
         },
     }
 }
@@ -130,6 +137,8 @@ mod tests {
         Ending::Page {
             status: 400,
             title: Some("Bad request".into()),
+            heading: None,
+            login_form: false,
         }
     }
 

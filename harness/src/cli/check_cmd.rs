@@ -5,8 +5,9 @@ use clap::Args;
 
 use super::Exit;
 use super::http_args::HttpArgs;
-use pkce_harness::engine::preflight::{ClientCheck, ProblemKind, preflight};
+use pkce_harness::engine::preflight::{Preflight, Problem, ProblemKind, preflight};
 use pkce_harness::engine::{self, RunOptions};
+use pkce_harness::report::terminal_line as line;
 
 #[derive(Debug, Args)]
 pub(super) struct CheckArgs {
@@ -45,7 +46,7 @@ pub(super) async fn run(args: CheckArgs) -> Exit {
         target.authorization, target.token
     );
     let found = preflight(Arc::new(target), &opts).await;
-    match show(&found.checks, &mut std::io::stdout(), true) {
+    match show(&found, &mut std::io::stdout(), true) {
         None => Exit::Ok,
         Some(ProblemKind::Unreachable | ProblemKind::ServerFault) => Exit::Unreachable,
         Some(ProblemKind::Settings | ProblemKind::MaybeDeviation) => Exit::Usage,
@@ -54,27 +55,40 @@ pub(super) async fn run(args: CheckArgs) -> Exit {
 
 /// Prints each client's outcome (the passes only when `all`) and returns the worst problem.
 pub(super) fn show(
-    checks: &[ClientCheck],
+    found: &Preflight,
     out: &mut dyn std::io::Write,
     all: bool,
 ) -> Option<ProblemKind> {
-    for check in checks {
-        let client = check.client.as_str();
-        let _ = match &check.problem {
-            None if all => writeln!(
-                out,
-                "ok    {client} client: one normal flow with S256 completed"
-            ),
-            None => Ok(()),
-            Some(p) => writeln!(
-                out,
-                "FAIL  {client} client: {}\n      → {}",
-                p.reason, p.hint
-            ),
-        };
+    let problem = |out: &mut dyn std::io::Write, what: &str, p: &Problem| {
+        let _ = writeln!(out, "FAIL  {what}: {}", line(&p.reason));
+        if let Some(a) = &p.answer {
+            let _ = writeln!(out, "      the server answered {}", line(a));
+        }
+        let _ = writeln!(out, "      → {}", p.hint);
+    };
+    for p in &found.target {
+        problem(out, "target", p);
     }
-    checks
+    for check in &found.checks {
+        let client = check.client.as_str();
+        match (&check.problem, &check.skipped) {
+            (Some(p), _) => problem(out, &format!("{client} client"), p),
+            (None, Some(why)) if all => {
+                let _ = writeln!(out, "skip  {client} client: {why}");
+            }
+            (None, None) if all => {
+                let _ = writeln!(
+                    out,
+                    "ok    {client} client: one normal flow with S256 completed"
+                );
+            }
+            _ => {}
+        }
+    }
+    found
+        .target
         .iter()
-        .filter_map(|c| c.problem.as_ref().map(|p| p.kind))
+        .chain(found.checks.iter().filter_map(|c| c.problem.as_ref()))
+        .map(|p| p.kind)
         .max()
 }

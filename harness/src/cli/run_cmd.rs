@@ -195,7 +195,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         // Preflight: a setting that breaks every flow stops here, as one line per client,
         // instead of as a wall of scenario errors; the reports then hold the normal flows.
         let found = pkce_harness::engine::preflight::preflight(Arc::clone(&target), &opts).await;
-        let stop = match super::check_cmd::show(&found.checks, &mut std::io::stderr(), false) {
+        let stop = match super::check_cmd::show(&found, &mut std::io::stderr(), false) {
             None => None,
             Some(ProblemKind::MaybeDeviation) => {
                 eprintln!(

@@ -98,20 +98,14 @@ pub async fn drive(ctx: &mut Ctx, url: Url, client_targets: &[Url]) -> Result<Dr
         }
         let LoginConfig::Form(config) = &ctx.target.login else {
             return Ok(Drive {
-                ending: Ending::Page {
-                    status: resp.status,
-                    title: forms::title(&resp.body),
-                },
+                ending: page(&resp),
                 pages,
                 post_redirects,
             });
         };
         let Some(form) = pick(config, &forms) else {
             return Ok(Drive {
-                ending: Ending::Page {
-                    status: resp.status,
-                    title: forms::title(&resp.body),
-                },
+                ending: page(&resp),
                 pages,
                 post_redirects,
             });
@@ -138,6 +132,15 @@ pub async fn drive(ctx: &mut Ctx, url: Url, client_targets: &[Url]) -> Result<Dr
         url: without_query(&req.url),
     }
     .into())
+}
+
+fn page(resp: &Response) -> Ending {
+    Ending::Page {
+        status: resp.status,
+        title: forms::title(&resp.body),
+        heading: forms::heading(&resp.body),
+        login_form: forms::has_login_form(&resp.body),
+    }
 }
 
 /// Same scheme, host, port and path: a redirect to this URL reaches that redirect URI.

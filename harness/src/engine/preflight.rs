@@ -17,7 +17,9 @@ const NORMAL_FLOW: &str = "format: 1\ntitle: one normal authorization code flow 
 pub struct ClientCheck {
     /// The client.
     pub client: ClientKind,
-    /// `None`: its normal flow completed (or it is not configured).
+    /// Why its flow did not run (the client is not configured).
+    pub skipped: Option<String>,
+    /// `None`: its normal flow completed (or it did not run).
     pub problem: Option<Problem>,
 }
 
@@ -28,6 +30,9 @@ pub struct Problem {
     pub reason: String,
     /// What to change in the target file, as far as the reason tells.
     pub hint: &'static str,
+    /// What the server answered to the request that broke the flow (status and the start of
+    /// the body, redacted), when the reason alone does not say.
+    pub answer: Option<String>,
     /// Whose the problem likely is.
     pub kind: ProblemKind,
 }
@@ -52,6 +57,8 @@ pub enum ProblemKind {
 /// that stops here still writes its reports.
 #[derive(Debug, Clone)]
 pub struct Preflight {
+    /// About the target as a whole (an issuer the metadata spells otherwise).
+    pub target: Vec<Problem>,
     /// Per client.
     pub checks: Vec<ClientCheck>,
     /// The normal flows as results.
@@ -72,21 +79,55 @@ pub async fn preflight(target: Arc<ResolvedTarget>, opts: &RunOptions) -> Prefli
         only: Vec::new(),
         ..opts.clone()
     };
+    let issuer = issuer_problem(&target);
     let report = run(&[scenario], target, &opts, &mut |_| {}).await;
     let mut checks: Vec<ClientCheck> = report
         .results
         .iter()
         .map(|r| ClientCheck {
             client: r.client,
+            skipped: (r.verdict == crate::verdict::Verdict::Skip).then(|| r.reason.clone()),
             problem: r.cause.as_ref().map(|cause| Problem {
                 hint: hint(cause),
                 kind: kind(cause),
                 reason: r.reason.clone(),
+                answer: in_token_step(cause)
+                    .then(|| r.evidence.iter().rev().find(|e| e.status.is_some()))
+                    .flatten()
+                    .map(|e| {
+                        let body: String = e
+                            .response_body
+                            .as_deref()
+                            .unwrap_or("")
+                            .chars()
+                            .take(200)
+                            .collect();
+                        format!("HTTP {}: {body}", e.status.unwrap_or(0))
+                    }),
             }),
         })
         .collect();
     checks.sort_by_key(|c| c.client);
-    Preflight { checks, report }
+    Preflight {
+        target: issuer.into_iter().collect(),
+        checks,
+        report,
+    }
+}
+
+/// RFC 8414 §3.3: the metadata's `issuer` must be the issuer the target file names, byte for
+/// byte; when they differ (a trailing slash, `localhost` for `127.0.0.1`), say which value the
+/// server uses. It may be the server's deviation instead, which the scenarios judge, so a run
+/// goes on.
+fn issuer_problem(target: &ResolvedTarget) -> Option<Problem> {
+    let written = target.issuer.as_deref()?;
+    let said = target.metadata.as_ref()?.get("issuer")?.as_str()?;
+    (written != said).then(|| Problem {
+        reason: format!("the metadata says issuer {said:?}, the target file {written:?}"),
+        hint: "write the issuer exactly as the metadata spells it (RFC 8414 §3.3, RFC 9207 compare it byte for byte); if the metadata is wrong, that is the server's deviation",
+        kind: ProblemKind::MaybeDeviation,
+        answer: None,
+    })
 }
 
 /// Whether the server, not the settings, broke the flow: a 5xx, or a redirect or response the
@@ -165,9 +206,21 @@ fn hint(cause: &Cause) -> &'static str {
             "the login driver is stuck: check login.form.fields (input names and values) and login.form.select"
         }
         Halt::Unmet {
+            unmet:
+                Unmet::Authorization {
+                    got:
+                        AuthEnding::Page {
+                            login_form: true, ..
+                        },
+                    ..
+                },
+        } => {
+            "a login form appeared and was not filled: configure login.form with its fields (by input name)"
+        }
+        Halt::Unmet {
             unmet: Unmet::Authorization { .. },
         } => {
-            "the server did not send the browser back: check that this client's redirect_uri is registered exactly as written"
+            "the server did not send the browser back (its page is quoted above): check this client's client_id, and that its redirect_uri is registered exactly as written"
         }
         Halt::Unmet { unmet } if client_auth_refused(unmet) => {
             "client authentication failed: check client_id, client_secret and auth_method (client_secret_basic or client_secret_post)"
@@ -254,6 +307,8 @@ mod tests {
             got: AuthEnding::Page {
                 status: 502,
                 title: None,
+                heading: None,
+                login_form: false,
             },
         };
         assert_eq!(kind(&at(1, page_500)), ServerFault);
@@ -283,9 +338,21 @@ mod tests {
             got: AuthEnding::Page {
                 status: 400,
                 title: None,
+                heading: None,
+                login_form: false,
             },
         };
         assert!(hint(&at(1, page)).contains("redirect_uri"));
+        let login = Unmet::Authorization {
+            expected: AuthOutcome::Code,
+            got: AuthEnding::Page {
+                status: 200,
+                title: Some("Sign in".into()),
+                heading: None,
+                login_form: true,
+            },
+        };
+        assert!(hint(&at(1, login)).contains("configure login.form"));
         assert!(hint(&at(2, status(400, "invalid_grant"))).contains("server's deviation"));
     }
 }

@@ -15,7 +15,7 @@ pub use html::html_report;
 pub use json::json_report;
 pub use junit::junit_xml;
 pub use markdown::markdown_summary;
-pub use terminal::{Style, TerminalSink, Verbosity};
+pub use terminal::{Style, TerminalSink, Verbosity, line as terminal_line};
 
 use crate::engine::Event;
 use crate::verdict::RunReport;

@@ -188,7 +188,7 @@ impl<W: Write> Sink for TerminalSink<W> {
 /// escape sequence reaches the terminal. Control characters (C0, DEL, C1) and the Unicode
 /// controls that reorder text are shown escaped (`\n`, `\u{1b}`), so a page title or an
 /// `error_description` can neither forge a `PASS` line nor recolour the screen.
-pub(crate) fn line(s: &str) -> String {
+pub fn line(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

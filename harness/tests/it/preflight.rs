@@ -72,3 +72,74 @@ async fn preflight_names_the_broken_setting() {
     }
     server.stop().await;
 }
+
+/// Preflight says what the server says: an issuer written otherwise than the metadata spells it
+/// is named with the value to write, a client that is not configured is a skip (not "ok"), a
+/// refused token request quotes the server's answer, and a login form the `auto` driver cannot
+/// fill is named as such.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_quotes_the_server() {
+    let server = ReferenceServer::start(ServerConfig::default())
+        .await
+        .expect("server starts");
+    let run = |edit: &dyn Fn(&mut TargetFile)| {
+        let mut file = server.target_file();
+        edit(&mut file);
+        async move {
+            let target = engine::resolve(file, Default::default(), &Default::default())
+                .await
+                .expect("resolves");
+            preflight(Arc::new(target), &RunOptions::default()).await
+        }
+    };
+    let slash = run(&|f| {
+        let issuer = f.issuer.as_ref().expect("issuer").0.clone();
+        f.issuer = Some(pkce_harness::target::ConfigString(format!("{issuer}/")));
+        f.clients.confidential2 = None;
+    })
+    .await;
+    let issuer = &slash.target[0];
+    assert!(
+        issuer
+            .reason
+            .contains("the metadata says issuer \"http://127.0.0.1:")
+            && issuer.hint.contains("write the issuer exactly"),
+        "{issuer:?}"
+    );
+    let c2 = slash
+        .checks
+        .iter()
+        .find(|c| c.client == ClientKind::Confidential2)
+        .expect("listed");
+    assert!(c2.problem.is_none());
+    assert!(
+        c2.skipped
+            .as_deref()
+            .is_some_and(|s| s.contains("configures no confidential2")),
+        "{c2:?}"
+    );
+
+    let refused = run(&|f| {
+        f.clients.confidential.client_secret = Some(ConfigSecret(Secret::new("not-the-secret")));
+    })
+    .await;
+    let problem = refused.checks[1].problem.as_ref().expect("refused");
+    let answer = problem.answer.as_deref().expect("the answer is quoted");
+    assert!(
+        answer.starts_with("HTTP 401") && answer.contains("invalid_client"),
+        "{answer}"
+    );
+
+    let auto = run(&|f| f.login = LoginConfig::Auto {}).await;
+    let problem = auto.checks[0]
+        .problem
+        .as_ref()
+        .expect("the login form stops it");
+    assert!(problem.hint.contains("configure login.form"), "{problem:?}");
+    assert!(
+        problem.reason.contains("with a login form"),
+        "{}",
+        problem.reason
+    );
+    server.stop().await;
+}
