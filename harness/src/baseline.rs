@@ -227,6 +227,7 @@ mod tests {
             seed: 0,
             insecure: false,
             interrupted: false,
+            server_failures: 0,
             summary: Summary::of(&results),
             results,
         };
@@ -259,6 +260,7 @@ mod tests {
             seed: 9,
             insecure: false,
             interrupted: false,
+            server_failures: 0,
             summary: Summary::of(&results),
             results,
         };

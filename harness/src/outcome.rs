@@ -629,6 +629,16 @@ pub enum Fault {
         /// How.
         fault: LoginFault,
     },
+    /// The server answered a request with a 5xx it was not expected to give: its own failure
+    /// (overload, a locked database), not an answer to what the check asks. The engine runs the
+    /// scenario again at lower concurrency; only a 5xx that persists is judged.
+    #[error("the server failed: HTTP {status} to {request}")]
+    ServerError {
+        /// The status.
+        status: u16,
+        /// Method and URL, without query.
+        request: String,
+    },
     /// A concurrent burst could not be sent.
     #[error("{message}")]
     Burst {
@@ -667,6 +677,19 @@ impl Fault {
         Self::Harness {
             message: message.into(),
         }
+    }
+}
+
+impl Cause {
+    /// Whether the scenario may be run again for this cause: the server failed (5xx), which
+    /// may be load and not the behaviour under test.
+    pub fn is_server_error(&self) -> bool {
+        matches!(
+            self.halt,
+            Halt::Fault {
+                fault: Fault::ServerError { .. }
+            }
+        )
     }
 }
 

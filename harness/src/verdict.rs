@@ -144,6 +144,10 @@ impl Summary {
     }
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// The version of the JSON report's shape.
 pub const REPORT_VERSION: u32 = 1;
 
@@ -167,6 +171,10 @@ pub struct RunReport {
     /// did, and the report is not a verdict on the target.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
+    /// Unexpected 5xx answers that made the engine run a scenario again at lower concurrency:
+    /// the server's own failures, counted so a flaky server shows as one.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub server_failures: usize,
     /// Counts.
     pub summary: Summary,
     /// Every result, sorted by id.

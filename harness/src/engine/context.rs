@@ -242,6 +242,9 @@ pub struct Ctx {
     /// The burst technique every race step uses (`run --race-technique`); `None`: each step's
     /// own choice.
     pub race_technique: Option<Technique>,
+    /// Judge an unexpected 5xx as the server's answer (the last try of a scenario) instead of
+    /// reporting it as a server failure to be retried.
+    pub judge_server_errors: bool,
     rng: ChaCha20Rng,
     redactor: Redactor,
 }
@@ -279,6 +282,7 @@ impl Ctx {
             evidence: Vec::new(),
             notes: Vec::new(),
             race_technique: None,
+            judge_server_errors: false,
             rng,
             redactor,
         }

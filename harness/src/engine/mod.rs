@@ -196,7 +196,7 @@ pub async fn run(
         insecure: opts.tls.insecure,
     });
     let scheduled = jobs.len();
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(opts.jobs.max(1)));
+    let load = Load::new(opts.jobs);
     let mut tasks = JoinSet::new();
     let mut pending = Pending::new();
     // One back channel for the whole run (it keeps no cookies); each job gets its own browser.
@@ -204,14 +204,14 @@ pub async fn run(
     for job in jobs {
         let before = skeleton(&job, opts);
         let template = template.clone();
-        let (target, opts, semaphore) = (Arc::clone(&target), opts.clone(), Arc::clone(&semaphore));
+        let (target, opts, load) = (Arc::clone(&target), opts.clone(), Arc::clone(&load));
         let step = Arc::new(std::sync::Mutex::new(None));
         let running = Arc::clone(&step);
         let task = tasks.spawn(async move {
             // The semaphore is never closed, so a permit always comes.
-            let _permit = semaphore.acquire_owned().await;
+            let _permit = Arc::clone(&load.semaphore).acquire_owned().await;
             match template {
-                Ok(http) => run_job(&job, target, &opts, &http, &running).await,
+                Ok(http) => run_job(&job, target, &opts, &http, &running, &load).await,
                 Err(error) => {
                     let mut result = self::skeleton(&job, &opts);
                     let cause = Cause {
@@ -241,7 +241,8 @@ pub async fn run(
         scheduled + usize::from(had_transport),
         "every scheduled check yields exactly one result"
     );
-    let report = report(&target, opts, results, false);
+    let mut report = report(&target, opts, results, false);
+    report.server_failures = load.failures();
     sink(&Event::Done(Box::new(report.clone())));
     report
 }
@@ -263,6 +264,7 @@ pub fn report(
         seed: opts.seed,
         insecure: opts.tls.insecure,
         interrupted,
+        server_failures: 0,
         summary: Summary::of(&results),
         results,
     }
@@ -513,12 +515,98 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
     out
 }
 
+/// How often a scenario whose server answered an unexpected 5xx is run again (alone, after a
+/// back-off of 1 s, then 4 s) before that 5xx is judged.
+const SERVER_ERROR_RETRIES: usize = 2;
+
+/// One try of a scenario's steps within its time limit: the cause it stopped for, if any (a pass
+/// leaves its reason on `result`).
+async fn attempt_steps(
+    ctx: &mut Ctx,
+    steps: &[Step],
+    opts: &RunOptions,
+    running: &Running,
+    result: &mut ScenarioResult,
+) -> Option<Cause> {
+    // The time limit is for the exchanges; the waits a scenario declares come on top of it.
+    let limit = opts.scenario_timeout + declared_wait(steps, &ctx.target);
+    match tokio::time::timeout(limit, run_steps(ctx, steps, running)).await {
+        Err(_) => Some(Cause {
+            step: None,
+            halt: Fault::Timeout {
+                seconds: limit.as_secs_f64(),
+            }
+            .into(),
+        }),
+        Ok(Ok(reason)) => {
+            result.reason = ctx.redact(&if reason.is_empty() {
+                ctx.notes.join("; ")
+            } else {
+                reason
+            });
+            None
+        }
+        Ok(Err(cause)) => Some(cause),
+    }
+}
+
+/// How many scenarios run at once, lowered when the server starts failing, and a scenario the
+/// server failed runs again alone: a server that answers 5xx under the default concurrency (an
+/// embedded database that locks) gets the same verdicts as with `--jobs 1`, and the report
+/// counts the failures.
+pub struct Load {
+    semaphore: Arc<tokio::sync::Semaphore>,
+    /// First tries hold it shared; a retry holds it alone.
+    alone: tokio::sync::RwLock<()>,
+    limit: std::sync::atomic::AtomicUsize,
+    failures: std::sync::atomic::AtomicUsize,
+}
+
+impl Load {
+    fn new(jobs: usize) -> Arc<Self> {
+        let jobs = jobs.max(1);
+        Arc::new(Self {
+            semaphore: Arc::new(tokio::sync::Semaphore::new(jobs)),
+            alone: tokio::sync::RwLock::new(()),
+            limit: std::sync::atomic::AtomicUsize::new(jobs),
+            failures: std::sync::atomic::AtomicUsize::new(0),
+        })
+    }
+
+    /// Counts a server failure and halves the concurrency (never below one): permits are taken
+    /// out of circulation as running jobs give them back.
+    fn server_failed(self: &Arc<Self>) {
+        use std::sync::atomic::Ordering;
+        self.failures.fetch_add(1, Ordering::Relaxed);
+        let now = self.limit.load(Ordering::Relaxed);
+        let drop = now / 2;
+        if drop > 0
+            && self
+                .limit
+                .compare_exchange(now, now - drop, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let semaphore = Arc::clone(&self.semaphore);
+            tokio::spawn(async move {
+                if let Ok(permits) = semaphore.acquire_many_owned(drop as u32).await {
+                    permits.forget();
+                }
+            });
+        }
+    }
+
+    fn failures(&self) -> usize {
+        self.failures.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 async fn run_job(
     job: &Job,
     target: Arc<ResolvedTarget>,
     opts: &RunOptions,
     http: &HttpClient,
     running: &Running,
+    load: &Arc<Load>,
 ) -> ScenarioResult {
     let started = Instant::now();
     let file = &job.scenario.file;
@@ -543,39 +631,40 @@ async fn run_job(
     if policy.is_some() {
         result.level = Level::May;
     }
-    let http = match http.fresh_session() {
-        Ok(h) => h,
-        Err(error) => {
-            let cause = Cause {
-                step: None,
-                halt: Fault::Http { error }.into(),
-            };
-            set_cause(&mut result, cause, str::to_owned);
-            return result;
-        }
-    };
-    let mut ctx = Ctx::new(target, http, job.client, opts.seed, &job.id);
-    ctx.race_technique = opts.race_technique;
-    // The time limit is for the exchanges; the waits a scenario declares come on top of it.
-    let limit = opts.scenario_timeout + declared_wait(&file.steps, &ctx.target);
-    let outcome = tokio::time::timeout(limit, run_steps(&mut ctx, &file.steps, running)).await;
-    let cause = match outcome {
-        Err(_) => Some(Cause {
-            step: None,
-            halt: Fault::Timeout {
-                seconds: limit.as_secs_f64(),
+    // A 5xx the scenario did not expect may be load: run it again, fresh, at lower
+    // concurrency; on the last try a 5xx is judged as the server's answer.
+    let mut attempt = 0;
+    let (mut ctx, cause) = loop {
+        let http = match http.fresh_session() {
+            Ok(h) => h,
+            Err(error) => {
+                let cause = Cause {
+                    step: None,
+                    halt: Fault::Http { error }.into(),
+                };
+                set_cause(&mut result, cause, str::to_owned);
+                return result;
             }
-            .into(),
-        }),
-        Ok(Ok(reason)) => {
-            result.reason = ctx.redact(&if reason.is_empty() {
-                ctx.notes.join("; ")
-            } else {
-                reason
-            });
-            None
+        };
+        let mut ctx = Ctx::new(Arc::clone(&target), http, job.client, opts.seed, &job.id);
+        ctx.race_technique = opts.race_technique;
+        ctx.judge_server_errors = attempt == SERVER_ERROR_RETRIES;
+        // A first try runs beside the others; a try after a server failure runs alone, so it
+        // sees the server as `--jobs 1` would.
+        let cause = if attempt == 0 {
+            let _beside = load.alone.read().await;
+            attempt_steps(&mut ctx, &file.steps, opts, running, &mut result).await
+        } else {
+            let _alone = load.alone.write().await;
+            attempt_steps(&mut ctx, &file.steps, opts, running, &mut result).await
+        };
+        if cause.as_ref().is_some_and(Cause::is_server_error) && attempt < SERVER_ERROR_RETRIES {
+            attempt += 1;
+            load.server_failed();
+            tokio::time::sleep(Duration::from_millis(250 << (2 * attempt))).await;
+            continue;
         }
-        Ok(Err(cause)) => Some(cause),
+        break (ctx, cause);
     };
     if let Some(cause) = cause {
         set_cause(&mut result, cause, |s| ctx.redact(s));

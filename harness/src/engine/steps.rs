@@ -72,8 +72,23 @@ async fn send(ctx: &mut Ctx, req: Request) -> Result<Response, Halt> {
 /// Judges a response against an HTTP expectation, templates filled from the target.
 fn check(ctx: &Ctx, expect: &HttpExpect, resp: &Response) -> StepResult {
     let v = build::vars(&ctx.target, None, None);
-    checks::http(expect, resp, &|s| build::render_str(&v, s))?;
+    let judged = checks::http(expect, resp, &|s| build::render_str(&v, s));
+    if judged.is_err() && resp.status >= 500 && !ctx.judge_server_errors {
+        return Err(server_error(ctx, resp.status));
+    }
+    judged?;
     Ok(Next::Continue)
+}
+
+/// A 5xx the step did not expect, as the server's failure (see [`Fault::ServerError`]): the
+/// request is the last one the context sent.
+fn server_error(ctx: &Ctx, status: u16) -> Halt {
+    let request = ctx
+        .evidence
+        .last()
+        .map(|e| format!("{} {}", e.method, e.url.split('?').next().unwrap_or("")))
+        .unwrap_or_default();
+    Fault::ServerError { status, request }.into()
 }
 
 async fn discovery(ctx: &mut Ctx, d: &DiscoveryStep) -> StepResult {
@@ -134,6 +149,13 @@ async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Sec
             )),
             None,
         ));
+    }
+    if let Ending::Page { status, .. } = &d.ending
+        && *status >= 500
+        && e.outcome == AuthOutcome::Code
+        && !ctx.judge_server_errors
+    {
+        return Err(server_error(ctx, *status));
     }
     checks::authorization_outcome(e.outcome, &d.ending)?;
     if e.outcome != AuthOutcome::Code {
@@ -245,11 +267,15 @@ async fn control(ctx: &mut Ctx, kind: ClientKind, how: Control) -> Result<(), Ha
     ctx.step = format!("{label}, control");
     let outcome = Box::pin(control_flow(ctx, kind, how)).await;
     ctx.step = label;
-    outcome.map_err(|halt| {
-        Fault::precondition(format!(
+    outcome.map_err(|halt| match halt {
+        // The server failing is not a refusal: the scenario runs again (see the engine).
+        Halt::Fault {
+            fault: Fault::ServerError { .. },
+        } => halt,
+        _ => Fault::precondition(format!(
             "the server refuses even the correct request (a fresh flow with this client), so the refusal proves nothing: {halt}"
         ))
-        .into()
+        .into(),
     })
 }
 

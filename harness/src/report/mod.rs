@@ -261,6 +261,7 @@ mod tests {
             seed: 1,
             insecure: false,
             interrupted: false,
+            server_failures: 0,
             summary: Summary::of(std::slice::from_ref(&result)),
             results: vec![result],
         };

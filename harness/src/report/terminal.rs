@@ -214,6 +214,13 @@ fn summary(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
             "\nINTERRUPTED: only the checks that finished are counted; this is not a verdict"
         )?;
     }
+    if report.server_failures > 0 {
+        writeln!(
+            out,
+            "\nthe server failed {} time(s) with an unexpected 5xx; those scenarios ran again at lower concurrency",
+            report.server_failures
+        )?;
+    }
     let mut by_spec: BTreeMap<&str, [usize; 6]> = BTreeMap::new();
     for r in &report.results {
         let row = by_spec.entry(r.spec.as_str()).or_default();

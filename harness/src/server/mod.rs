@@ -54,6 +54,10 @@ pub struct ServerConfig {
     pub race_window: Duration,
     /// How long and how many records the server keeps.
     pub retention: Retention,
+    /// Not a defect but a fixture: the token endpoint answers 500 ("database is locked") to a
+    /// request that arrives while another is being served (each takes 20 ms), as small servers
+    /// on an embedded database do under a harness's default concurrency.
+    pub busy_under_load: bool,
 }
 
 impl Default for ServerConfig {
@@ -64,6 +68,7 @@ impl Default for ServerConfig {
             code_lifetime: Duration::from_millis(1500),
             race_window: Duration::from_millis(1),
             retention: Retention::default(),
+            busy_under_load: false,
         }
     }
 }
@@ -137,6 +142,7 @@ impl ReferenceServer {
             config.code_lifetime,
             config.race_window,
             config.retention,
+            config.busy_under_load,
         ));
         let router = Router::new()
             .route(

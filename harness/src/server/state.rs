@@ -15,6 +15,9 @@ pub(super) struct App {
     pub defects: BTreeSet<Defect>,
     pub code_lifetime: Duration,
     pub race_window: Duration,
+    /// With `busy_under_load`: token requests being served now; a second one at the same time
+    /// is answered 500, as a server on an embedded database that locks would.
+    pub busy: Option<std::sync::atomic::AtomicUsize>,
     store: Mutex<Store>,
 }
 
@@ -258,6 +261,7 @@ impl App {
         code_lifetime: Duration,
         race_window: Duration,
         limits: Retention,
+        busy_under_load: bool,
     ) -> Self {
         // A code must outlive its own lifetime in the table, or a replay after expiry would
         // look like an unknown code rather than a used one.
@@ -271,6 +275,7 @@ impl App {
             defects,
             code_lifetime,
             race_window,
+            busy: busy_under_load.then(|| std::sync::atomic::AtomicUsize::new(0)),
             store: Mutex::new(Store::new(limits)),
         }
     }

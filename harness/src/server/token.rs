@@ -69,6 +69,13 @@ pub(super) async fn token(
     body: Bytes,
 ) -> Response {
     app.store().arrivals.push(std::time::Instant::now());
+    let _serving = match Serving::enter(&app) {
+        Ok(s) => s,
+        Err(locked) => return locked,
+    };
+    if app.busy.is_some() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let query = Params::parse(q.as_deref().unwrap_or(""));
     let body = Params::parse(&String::from_utf8_lossy(&body));
     if app.has(Defect::CodeRaceWindow) && body.get("grant_type") == Some("authorization_code") {
@@ -83,6 +90,34 @@ pub(super) async fn token(
         return done(handle(&app, &headers, &body, &query, Redeem::SkipSingleUse));
     }
     done(handle(&app, &headers, &body, &query, Redeem::Normal))
+}
+
+/// A token request being served, for the `busy_under_load` fixture: the second at a time is
+/// refused with 500; leaving frees the slot.
+struct Serving<'a>(Option<&'a std::sync::atomic::AtomicUsize>);
+
+impl<'a> Serving<'a> {
+    fn enter(app: &'a App) -> Result<Self, Response> {
+        use std::sync::atomic::Ordering;
+        let Some(busy) = &app.busy else {
+            return Ok(Self(None));
+        };
+        if busy.fetch_add(1, Ordering::SeqCst) > 0 {
+            busy.fetch_sub(1, Ordering::SeqCst);
+            let mut r = super::pages::server_error("database is locked");
+            *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            return Err(r);
+        }
+        Ok(Self(Some(busy)))
+    }
+}
+
+impl Drop for Serving<'_> {
+    fn drop(&mut self) {
+        if let Some(busy) = self.0 {
+            busy.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
 }
 
 /// How a code redemption treats single use: normally checked and consumed in one critical

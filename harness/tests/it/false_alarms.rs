@@ -147,3 +147,68 @@ async fn metadata_where_the_server_puts_it_or_nowhere() {
         assert!(r.reason.contains("publishes no metadata"), "{}", r.reason);
     }
 }
+
+/// A server that fails under concurrency (500 "database is locked" when two token requests
+/// overlap) gets the same verdicts with the default `--jobs` as with one job: a scenario whose
+/// server answered an unexpected 5xx runs again at lower concurrency, and the report counts
+/// the failures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verdicts_do_not_depend_on_concurrency_against_a_server_that_locks() {
+    let _heavy = super::HEAVY.lock().await;
+    let library: Vec<_> = super::library()
+        .into_iter()
+        .filter(|s| s.id.starts_with("rfc7636/"))
+        .collect();
+    let server = pkce_harness::server::ReferenceServer::start(pkce_harness::server::ServerConfig {
+        busy_under_load: true,
+        ..Default::default()
+    })
+    .await
+    .expect("starts");
+    let mut verdicts = Vec::new();
+    let mut failures = Vec::new();
+    for jobs in [8, 1] {
+        let target = engine::resolve(
+            server.target_file(),
+            Default::default(),
+            &Default::default(),
+        )
+        .await
+        .expect("resolves");
+        let report = engine::run(
+            &library,
+            Arc::new(target),
+            &RunOptions {
+                jobs,
+                seed: 11,
+                ..RunOptions::default()
+            },
+            &mut |_| {},
+        )
+        .await;
+        verdicts.push(
+            report
+                .results
+                .iter()
+                .map(|r| (r.id.clone(), r.verdict, r.reason.clone()))
+                .collect::<Vec<_>>(),
+        );
+        failures.push(report.server_failures);
+    }
+    server.stop().await;
+    let strip = |v: &Vec<(String, Verdict, String)>| {
+        v.iter()
+            .map(|(id, verdict, _)| (id.clone(), *verdict))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&verdicts[0]), strip(&verdicts[1]), "{verdicts:#?}");
+    assert!(
+        verdicts[1]
+            .iter()
+            .all(|(_, v, _)| *v == Verdict::Pass || *v == Verdict::Skip),
+        "{:#?}",
+        verdicts[1]
+    );
+    assert!(failures[0] > 0, "the default concurrency met the lock");
+    assert_eq!(failures[1], 0, "one job at a time never does");
+}
