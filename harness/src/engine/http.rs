@@ -2,7 +2,9 @@
 //! cookie jar per scenario, a time limit per request and a cap on body size.
 
 use std::sync::Arc;
+
 use std::time::Duration;
+use tokio_rustls::rustls;
 
 /// How TLS is verified.
 #[derive(Debug, Clone, Default)]
@@ -48,6 +50,8 @@ pub struct HttpClient {
     front: Pair,
     /// The client's back end: no cookies.
     back: Pair,
+    /// The TLS configuration every client here uses.
+    rustls: Arc<rustls::ClientConfig>,
     limits: Limits,
     tls: Tls,
 }
@@ -55,15 +59,25 @@ pub struct HttpClient {
 impl HttpClient {
     /// A client with a fresh cookie jar.
     pub fn new(limits: Limits, tls: &Tls) -> Result<Self, HttpError> {
-        let back = Pair::new(limits, tls, None)?;
-        Self::with_back(limits, tls, back)
+        // The trust store is read once (the system's roots take milliseconds to load) and
+        // shared by every client of this run and each new browser session.
+        let rustls = super::race::conn::client_config(tls, &[b"http/1.1"])
+            .map_err(|reason| HttpError::Setup { reason })?;
+        let back = Pair::new(limits, &rustls, None)?;
+        Self::with_back(limits, tls, rustls, back)
     }
 
-    fn with_back(limits: Limits, tls: &Tls, back: Pair) -> Result<Self, HttpError> {
+    fn with_back(
+        limits: Limits,
+        tls: &Tls,
+        rustls: Arc<rustls::ClientConfig>,
+        back: Pair,
+    ) -> Result<Self, HttpError> {
         let jar = Arc::new(reqwest::cookie::Jar::default());
         Ok(Self {
-            front: Pair::new(limits, tls, Some(jar))?,
+            front: Pair::new(limits, &rustls, Some(jar))?,
             back,
+            rustls,
             limits,
             tls: tls.clone(),
         })
@@ -77,7 +91,12 @@ impl HttpClient {
     /// A client with the same settings and an empty cookie jar (a new browser session). The
     /// back channel, which keeps no cookies, is shared.
     pub fn fresh_session(&self) -> Result<Self, HttpError> {
-        Self::with_back(self.limits, &self.tls, self.back.clone())
+        Self::with_back(
+            self.limits,
+            &self.tls,
+            Arc::clone(&self.rustls),
+            self.back.clone(),
+        )
     }
 
     /// Sends `req` and reads the body up to the cap.
@@ -183,19 +202,13 @@ struct Pair {
 impl Pair {
     fn new(
         limits: Limits,
-        tls: &Tls,
+        rustls: &Arc<rustls::ClientConfig>,
         jar: Option<Arc<reqwest::cookie::Jar>>,
     ) -> Result<Self, HttpError> {
         let fail = |reason: String| HttpError::Setup { reason };
         let build = |keep_idle: bool| {
             let mut builder = reqwest::Client::builder()
-                .use_rustls_tls()
-                .danger_accept_invalid_certs(tls.insecure);
-            for pem in &tls.ca_certs {
-                let cert = reqwest::Certificate::from_pem(pem)
-                    .map_err(|e| fail(format!("CA certificate: {e}")))?;
-                builder = builder.add_root_certificate(cert);
-            }
+                .use_preconfigured_tls(rustls::ClientConfig::clone(rustls));
             if !keep_idle {
                 builder = builder.pool_max_idle_per_host(0);
             }

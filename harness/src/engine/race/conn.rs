@@ -89,7 +89,10 @@ impl Conn {
 
 /// The same trust as the engine's HTTP client: bundled Mozilla roots, the system's, `--ca-cert`;
 /// or none at all under `--insecure`.
-fn client_config(tls: &Tls, alpn: &[&[u8]]) -> Result<Arc<rustls::ClientConfig>, String> {
+pub(crate) fn client_config(
+    tls: &Tls,
+    alpn: &[&[u8]],
+) -> Result<Arc<rustls::ClientConfig>, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()

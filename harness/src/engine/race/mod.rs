@@ -8,7 +8,7 @@
 //! request's final byte released in a tight loop; the fallback for HTTP/1.1-only servers. Both
 //! work over TLS, verified as every other request is.
 
-mod conn;
+pub(crate) mod conn;
 mod gate;
 mod last_byte;
 mod single_packet;
