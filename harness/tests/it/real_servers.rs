@@ -68,41 +68,47 @@ fn start(mut cmd: Command, name: &str) -> Server {
     server
 }
 
+/// Runs the library against the server twice, with the default concurrency and with one job at
+/// a time: the baseline must hold both times (the same verdicts, whatever the load).
 fn check(name: &str, server_cmd: Command, port: u16, secrets: &[(&str, String)]) {
     let _heavy = super::heavy();
     let server = start(server_cmd, name);
-    let report =
-        std::env::temp_dir().join(format!("pkce-harness-{name}-{}.json", std::process::id()));
-    let mut harness = Command::new(env!("CARGO_BIN_EXE_pkce-harness"));
-    harness
-        .current_dir(root())
-        .args(["run", "--seed", "11", "-q", "--target"])
-        .arg(format!("fixtures/targets/{name}.yaml"))
-        .arg("--baseline")
-        .arg(format!("fixtures/expectations/{name}.yaml"))
-        .arg("--report")
-        .arg(format!("json={}", report.display()))
-        .env("PORT", port.to_string());
-    for (k, v) in secrets {
-        harness.env(k, v);
-    }
-    let out = harness.output().expect("the harness runs");
-    drop(server);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{name}: the baseline gate does not hold:\n{stdout}\n{stderr}"
-    );
-    let json = std::fs::read_to_string(&report).expect("JSON report written");
-    for (_, secret) in secrets {
-        assert!(
-            !json.contains(secret.as_str()) && !stdout.contains(secret.as_str()),
-            "{name}: a client secret leaked into the output"
+    for jobs in ["8", "1"] {
+        let report = std::env::temp_dir().join(format!(
+            "pkce-harness-{name}-{jobs}-{}.json",
+            std::process::id()
+        ));
+        let mut harness = Command::new(env!("CARGO_BIN_EXE_pkce-harness"));
+        harness
+            .current_dir(root())
+            .args(["run", "--seed", "11", "-q", "--jobs", jobs, "--target"])
+            .arg(format!("fixtures/targets/{name}.yaml"))
+            .arg("--baseline")
+            .arg(format!("fixtures/expectations/{name}.yaml"))
+            .arg("--report")
+            .arg(format!("json={}", report.display()))
+            .env("PORT", port.to_string());
+        for (k, v) in secrets {
+            harness.env(k, v);
+        }
+        let out = harness.output().expect("the harness runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name} with --jobs {jobs}: the baseline gate does not hold:\n{stdout}\n{stderr}"
         );
+        let json = std::fs::read_to_string(&report).expect("JSON report written");
+        for (_, secret) in secrets {
+            assert!(
+                !json.contains(secret.as_str()) && !stdout.contains(secret.as_str()),
+                "{name}: a client secret leaked into the output"
+            );
+        }
+        let _ = std::fs::remove_file(report);
     }
-    let _ = std::fs::remove_file(report);
+    drop(server);
 }
 
 #[test]
