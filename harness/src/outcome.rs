@@ -639,6 +639,13 @@ pub enum Fault {
         /// Method and URL, without query.
         request: String,
     },
+    /// The check needs a completed login, and preflight showed the login driver cannot do one
+    /// on this server; the checks that need none still run.
+    #[error("needs a completed login, which the login driver cannot do on this server: {why}")]
+    NeedsLogin {
+        /// What preflight saw.
+        why: String,
+    },
     /// A concurrent burst could not be sent.
     #[error("{message}")]
     Burst {

@@ -49,7 +49,9 @@ pub(super) async fn run(args: CheckArgs) -> Exit {
     match show(&found, &mut std::io::stdout(), true) {
         None => Exit::Ok,
         Some(ProblemKind::Unreachable | ProblemKind::ServerFault) => Exit::Unreachable,
-        Some(ProblemKind::Settings | ProblemKind::MaybeDeviation) => Exit::Usage,
+        Some(ProblemKind::Settings | ProblemKind::Login | ProblemKind::MaybeDeviation) => {
+            Exit::Usage
+        }
     }
 }
 

@@ -139,7 +139,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         Ok(l) => l,
         Err(e) => return e,
     };
-    let opts = RunOptions {
+    let mut opts = RunOptions {
         profile: args.profile,
         seed,
         jobs: usize::from(args.jobs),
@@ -148,6 +148,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         scenario_timeout,
         tls,
         race_technique: args.race_technique,
+        login_blocked: None,
     };
     let (file, server) = match (&args.target, args.defect.is_empty()) {
         (Some(path), true) => match super::load_target_file(path) {
@@ -201,6 +202,18 @@ pub(super) async fn run(args: RunArgs) -> Exit {
                 eprintln!(
                     "note: the normal flow above failed at the token endpoint with the settings looking right; running the scenarios, which judge it"
                 );
+                None
+            }
+            Some(ProblemKind::Login) => {
+                let why = found
+                    .checks
+                    .iter()
+                    .find_map(|c| c.problem.as_ref().map(|p| p.reason.clone()))
+                    .unwrap_or_default();
+                eprintln!(
+                    "note: the login cannot be automated with these settings; running the checks that need no completed login, the others are errors (see `pkce-harness check --target`)"
+                );
+                opts.login_blocked = Some(why);
                 None
             }
             Some(ProblemKind::Settings) => Some((

@@ -245,6 +245,8 @@ pub struct Ctx {
     /// Judge an unexpected 5xx as the server's answer (the last try of a scenario) instead of
     /// reporting it as a server failure to be retried.
     pub judge_server_errors: bool,
+    /// Preflight showed the login cannot be automated; why.
+    pub login_blocked: Option<String>,
     rng: ChaCha20Rng,
     redactor: Redactor,
 }
@@ -283,6 +285,7 @@ impl Ctx {
             notes: Vec::new(),
             race_technique: None,
             judge_server_errors: false,
+            login_blocked: None,
             rng,
             redactor,
         }
@@ -310,6 +313,16 @@ impl Ctx {
     /// Remembers a value to mask wherever it appears in evidence.
     pub fn secret(&mut self, value: &str) {
         self.redactor.learn(value);
+    }
+
+    /// Remembers a verifier a scenario sends. A generated one is already a secret; one the
+    /// scenario file spells out (`verifier: "a"`, to test the grammar) is public, and is masked
+    /// only from 8 characters on: a value the evidence reader cannot tell from a real verifier
+    /// is masked like one, while masking a one-letter test value would garble every message.
+    pub fn test_value(&mut self, value: &str) {
+        if value.chars().count() >= 8 {
+            self.redactor.learn(value);
+        }
     }
 
     /// Masks every known secret in `text`.

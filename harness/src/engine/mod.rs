@@ -45,6 +45,9 @@ pub struct RunOptions {
     pub tls: Tls,
     /// Forces one burst technique on every race step.
     pub race_technique: Option<Technique>,
+    /// Preflight showed the login cannot be automated (this says why): checks that need a
+    /// completed login are `error` with this reason, the others run.
+    pub login_blocked: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -58,6 +61,7 @@ impl Default for RunOptions {
             scenario_timeout: Duration::from_secs(60),
             tls: Tls::default(),
             race_technique: None,
+            login_blocked: None,
         }
     }
 }
@@ -648,6 +652,7 @@ async fn run_job(
         };
         let mut ctx = Ctx::new(Arc::clone(&target), http, job.client, opts.seed, &job.id);
         ctx.race_technique = opts.race_technique;
+        ctx.login_blocked.clone_from(&opts.login_blocked);
         ctx.judge_server_errors = attempt == SERVER_ERROR_RETRIES;
         // A first try runs beside the others; a try after a server failure runs alone, so it
         // sees the server as `--jobs 1` would.

@@ -44,7 +44,10 @@ pub enum ProblemKind {
     /// The settings look right and the server refused the token request: possibly the
     /// server's own deviation, which the scenarios will judge.
     MaybeDeviation,
-    /// The target file's settings (login fields, secret, redirect URI): nothing can be judged.
+    /// The login cannot be automated (the form driver is stuck, or `auto` meets a login form):
+    /// the checks that need no completed login can still run.
+    Login,
+    /// The target file's settings (secret, redirect URI): nothing can be judged.
     Settings,
     /// The server misbehaved during a normal flow (a 5xx, a redirect without `Location`, a
     /// response that cannot be read): not the user's files, and nothing can be judged.
@@ -180,10 +183,36 @@ fn no_answer(cause: &Cause) -> bool {
     matches!(&cause.halt, Halt::Fault { fault: Fault::Http { error } } if !matches!(error, HttpError::Setup { .. }))
 }
 
+/// Whether the login driver could not get through (as opposed to a server fault on the way).
+fn login_blocked(cause: &Cause) -> bool {
+    match &cause.halt {
+        Halt::Fault {
+            fault: Fault::Login { fault },
+        } => matches!(
+            fault,
+            LoginFault::Stuck { .. }
+                | LoginFault::NotReached { .. }
+                | LoginFault::UnusableAction { .. }
+        ),
+        Halt::Unmet {
+            unmet:
+                Unmet::Authorization {
+                    got:
+                        AuthEnding::Page {
+                            login_form: true, ..
+                        },
+                    ..
+                },
+        } => true,
+        _ => false,
+    }
+}
+
 fn kind(cause: &Cause) -> ProblemKind {
     match &cause.halt {
         _ if no_answer(cause) => ProblemKind::Unreachable,
         _ if server_fault(cause) => ProblemKind::ServerFault,
+        _ if login_blocked(cause) => ProblemKind::Login,
         Halt::Unmet { unmet } if in_token_step(cause) && !client_auth_refused(unmet) => {
             ProblemKind::MaybeDeviation
         }
@@ -286,7 +315,7 @@ mod tests {
         use ProblemKind::*;
         assert_eq!(kind(&at(2, status(400, "invalid_grant"))), MaybeDeviation);
         assert_eq!(kind(&at(2, status(401, "invalid_client"))), Settings);
-        assert_eq!(kind(&stuck()), Settings);
+        assert_eq!(kind(&stuck()), Login);
         assert_eq!(kind(&unreachable()), Unreachable);
     }
 
@@ -326,6 +355,8 @@ mod tests {
             Some(Unreachable)
         );
         assert_eq!([MaybeDeviation, Settings].into_iter().max(), Some(Settings));
+        assert_eq!([Login, Settings].into_iter().max(), Some(Settings));
+        assert_eq!([MaybeDeviation, Login].into_iter().max(), Some(Login));
     }
 
     #[test]

@@ -124,7 +124,7 @@ async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Sec
                 .expose_secret()
                 .to_owned(),
         };
-        ctx.secret(&verifier);
+        ctx.test_value(&verifier);
         let method = build::derive_with(method_sent.as_deref(), &a.pkce);
         flow.challenge = build::challenge(&a.pkce.challenge, &verifier, method, &v0);
         flow.verifier = Some(verifier);
@@ -133,7 +133,24 @@ async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Sec
     flow.redirect_uri = build::redirect_uri(&a.redirect_uri, &client, &v0);
     let url = build::authorize_url(&ctx.target, a, &client, &flow, method_sent.as_deref());
     let targets = build::client_targets(&ctx.target, flow.redirect_uri.as_deref());
-    let d = drive(ctx, url, &targets).await?;
+    let d = match (drive(ctx, url, &targets).await, &ctx.login_blocked) {
+        (
+            Err(Halt::Fault {
+                fault: Fault::Login { .. },
+            }),
+            Some(why),
+        ) => return Err(Fault::NeedsLogin { why: why.clone() }.into()),
+        (d, _) => d?,
+    };
+    if let (
+        Ending::Page {
+            login_form: true, ..
+        },
+        Some(why),
+    ) = (&d.ending, &ctx.login_blocked)
+    {
+        return Err(Fault::NeedsLogin { why: why.clone() }.into());
+    }
     let e = &a.expect;
 
     let refused = match &d.ending {
@@ -221,7 +238,7 @@ async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
     })?;
     if let Some(ver) = params.get("code_verifier") {
         let ver = ver.to_owned();
-        ctx.secret(&ver);
+        ctx.test_value(&ver);
     }
     let mut req = build::bare(t.http_method, ctx.target.token.clone());
     build::authenticate(&mut req, &mut params, &client, t.auth)?;
@@ -268,9 +285,10 @@ async fn control(ctx: &mut Ctx, kind: ClientKind, how: Control) -> Result<(), Ha
     let outcome = Box::pin(control_flow(ctx, kind, how)).await;
     ctx.step = label;
     outcome.map_err(|halt| match halt {
-        // The server failing is not a refusal: the scenario runs again (see the engine).
+        // The server failing is not a refusal: the scenario runs again (see the engine); a
+        // login that cannot be done is said as such.
         Halt::Fault {
-            fault: Fault::ServerError { .. },
+            fault: Fault::ServerError { .. } | Fault::NeedsLogin { .. },
         } => halt,
         _ => Fault::precondition(format!(
             "the server refuses even the correct request (a fresh flow with this client), so the refusal proves nothing: {halt}"
@@ -282,7 +300,14 @@ async fn control(ctx: &mut Ctx, kind: ClientKind, how: Control) -> Result<(), Ha
 async fn control_flow(ctx: &mut Ctx, kind: ClientKind, how: Control) -> Result<(), Halt> {
     let mut step = build::default_authorize("control".into());
     step.client = Some(kind);
-    let (_, code) = authorize(ctx, &step).await?;
+    let code = match authorize(ctx, &step).await {
+        // The correct request got as far as the login page the driver cannot pass: the server
+        // did not refuse it, which is what an authorization control asks.
+        Err(Halt::Fault {
+            fault: Fault::NeedsLogin { .. },
+        }) if how == Control::Authorization => return Ok(()),
+        other => other?.1,
+    };
     if code.is_none() {
         return Err(fault("the authorization gave no code".into()));
     }

@@ -212,3 +212,74 @@ async fn verdicts_do_not_depend_on_concurrency_against_a_server_that_locks() {
     assert!(failures[0] > 0, "the default concurrency met the lock");
     assert_eq!(failures[1], 0, "one job at a time never does");
 }
+
+/// A login the driver cannot do (here: the wrong password) does not stop the checks that need
+/// none: refusals at the authorization endpoint are still judged, the checks that need a code are
+/// `error` saying why, and nothing is a false `fail`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_that_cannot_be_done_leaves_the_other_checks_running() {
+    use pkce_harness::engine::preflight::{ProblemKind, preflight};
+    use pkce_harness::redact::Secret;
+    use pkce_harness::target::{ConfigSecret, LoginConfig};
+    let _heavy = super::HEAVY.lock().await;
+    let server = pkce_harness::server::ReferenceServer::start(Default::default())
+        .await
+        .expect("starts");
+    let mut file = server.target_file();
+    if let LoginConfig::Form(form) = &mut file.login {
+        form.fields.insert(
+            "password".into(),
+            ConfigSecret(Secret::new("not-the-password")),
+        );
+    }
+    let target = Arc::new(
+        engine::resolve(file, Default::default(), &Default::default())
+            .await
+            .expect("resolves"),
+    );
+    let found = preflight(Arc::clone(&target), &RunOptions::default()).await;
+    let worst = found
+        .checks
+        .iter()
+        .filter_map(|c| c.problem.as_ref().map(|p| p.kind))
+        .max();
+    assert_eq!(worst, Some(ProblemKind::Login));
+    let report = engine::run(
+        &super::library(),
+        target,
+        &RunOptions {
+            login_blocked: Some("the password is refused".into()),
+            ..RunOptions::default()
+        },
+        &mut |_| {},
+    )
+    .await;
+    server.stop().await;
+    let count = |v: Verdict| report.results.iter().filter(|r| r.verdict == v).count();
+    assert_eq!(
+        count(Verdict::Fail),
+        0,
+        "no false failure: {:#?}",
+        report
+            .results
+            .iter()
+            .filter(|r| r.verdict == Verdict::Fail)
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        count(Verdict::Pass) >= 10,
+        "the checks that need no login ran: {}",
+        count(Verdict::Pass)
+    );
+    let missing = report
+        .results
+        .iter()
+        .find(|r| r.id == "rfc7636/4.4.1-missing-challenge-public")
+        .expect("listed");
+    assert_eq!(missing.verdict, Verdict::Pass, "{}", missing.reason);
+    assert!(report
+        .results
+        .iter()
+        .filter(|r| r.verdict == Verdict::Error)
+        .all(|r| r.reason.contains("needs a completed login")), "{:#?}", report.results.iter().filter(|r| r.verdict == Verdict::Error && !r.reason.contains("needs a completed login")).map(|r| (&r.id, &r.reason)).collect::<Vec<_>>());
+}
