@@ -600,6 +600,20 @@ pub enum LoginFault {
     },
 }
 
+impl LoginFault {
+    /// Whether the server broke the flow (a redirect or a response that cannot be read), as
+    /// opposed to a driver that could not get through the pages it was shown.
+    pub fn is_server_side(&self) -> bool {
+        match self {
+            Self::NoLocation { .. }
+            | Self::BadLocation { .. }
+            | Self::UnreadableCallback { .. }
+            | Self::UnreadableFormPost { .. } => true,
+            Self::UnusableAction { .. } | Self::Stuck { .. } | Self::NotReached { .. } => false,
+        }
+    }
+}
+
 /// Something that kept the harness from judging: the verdict is `error`, never a pass.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::{ResolvedTarget, RunOptions, run};
-use crate::outcome::{AuthEnding, Cause, Fault, Halt, LoginFault, Unmet};
+use crate::outcome::{AuthEnding, Cause, Fault, Halt, Unmet};
 use crate::scenario::model::ClientKind;
 use crate::scenario::{Scenario, parse_scenario};
 use crate::wire::HttpError;
@@ -139,13 +139,7 @@ fn server_fault(cause: &Cause) -> bool {
     match &cause.halt {
         Halt::Fault {
             fault: Fault::Login { fault },
-        } => matches!(
-            fault,
-            LoginFault::NoLocation { .. }
-                | LoginFault::BadLocation { .. }
-                | LoginFault::UnreadableCallback { .. }
-                | LoginFault::UnreadableFormPost { .. }
-        ),
+        } => fault.is_server_side(),
         Halt::Unmet {
             unmet:
                 Unmet::Authorization {
@@ -188,12 +182,7 @@ fn login_blocked(cause: &Cause) -> bool {
     match &cause.halt {
         Halt::Fault {
             fault: Fault::Login { fault },
-        } => matches!(
-            fault,
-            LoginFault::Stuck { .. }
-                | LoginFault::NotReached { .. }
-                | LoginFault::UnusableAction { .. }
-        ),
+        } => !fault.is_server_side(),
         Halt::Unmet {
             unmet:
                 Unmet::Authorization {
@@ -264,7 +253,7 @@ fn hint(cause: &Cause) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::StepRef;
+    use crate::outcome::{LoginFault, StepRef};
     use crate::scenario::model::AuthOutcome;
 
     fn at(index: usize, halt: impl Into<Halt>) -> Cause {
