@@ -2,28 +2,30 @@
 //! of terminals or report formats; sinks turn events into output.
 
 pub mod context;
+mod control;
 pub mod http;
+mod job;
 mod login;
 pub mod preflight;
 pub mod race;
+mod race_step;
 mod request;
 mod steps;
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::task::JoinSet;
 
-use context::{Ctx, fetch_metadata};
+use context::fetch_metadata;
 pub use context::{ResolveError, ResolvedTarget};
 use http::{HttpClient, Limits, Tls};
-use steps::Next;
+use job::{Load, Pending, is_loopback, join_all, run_job, set_cause, skeleton};
 
-use crate::outcome::{Cause, Fault, Halt, StepRef};
+use crate::outcome::{Cause, Fault};
 use crate::scenario::Scenario;
-use crate::scenario::model::{Capability, ClientKind, Level, Profile, Step, Technique};
-use crate::target::{LoginConfig, TargetFile};
+use crate::scenario::model::{ClientKind, Level, Profile, Technique};
+use crate::target::TargetFile;
 use crate::verdict::{REPORT_VERSION, RunReport, ScenarioResult, Summary, Verdict};
 
 /// How to run.
@@ -217,7 +219,7 @@ pub async fn run(
             match template {
                 Ok(http) => run_job(&job, target, &opts, &http, &running, &load).await,
                 Err(error) => {
-                    let mut result = self::skeleton(&job, &opts);
+                    let mut result = job::skeleton(&job, &opts);
                     let cause = Cause {
                         step: None,
                         halt: Fault::Http { error }.into(),
@@ -310,427 +312,11 @@ fn is_loopback_or_localhost(u: &url::Url) -> bool {
     is_loopback(u) || u.host_str() == Some("localhost")
 }
 
-/// How long a scenario's `sleep` steps wait in all (each at most ten minutes, the code lifetime
-/// at most an hour: both checked at load).
-fn declared_wait(steps: &[Step], target: &ResolvedTarget) -> Duration {
-    let seconds: f64 = steps
-        .iter()
-        .filter_map(|s| match s {
-            Step::Sleep(s) => Some(
-                s.seconds
-                    + if s.past_code_lifetime {
-                        target.policy.code_lifetime_seconds + 0.3
-                    } else {
-                        0.0
-                    },
-            ),
-            _ => None,
-        })
-        .sum();
-    Duration::try_from_secs_f64(seconds).unwrap_or(Duration::ZERO)
-}
-
-/// The policy the target declares against what a scenario checks, if it does: the check still
-/// runs, and an unmet expectation is reported as `info` with this reason. A declared policy may
-/// document a deviation; it never hides one.
-fn declared(target: &ResolvedTarget, caps: &[Capability]) -> Option<&'static str> {
-    caps.iter().find_map(|cap| match cap {
-        Capability::PlainUnsupported if target.policy.plain_allowed => Some(
-            "the target declares plain allowed (policy.plain_allowed); RFC 9700 §2.1.1 and OAuth 2.1 §4.1.1 say a server should not accept it",
-        ),
-        Capability::PkceRequiredConfidential if !target.policy.pkce_required_confidential => Some(
-            "the target declares PKCE optional for confidential clients (policy.pkce_required_confidential); RFC 9700 §2.1.1 and OAuth 2.1 require it",
-        ),
-        _ => None,
-    })
-}
-
-/// Why a scenario does not apply to this target, if it does not.
-fn inapplicable(
-    target: &ResolvedTarget,
-    caps: &[Capability],
-    client: ClientKind,
-) -> Option<String> {
-    if target.client(client).is_none() {
-        return Some(format!(
-            "the target configures no {} client",
-            client.as_str()
-        ));
-    }
-    caps.iter().find_map(|cap| {
-        let (ok, why) = match cap {
-            Capability::SecondConfidentialClient => (target.clients.confidential2.is_some(), "needs clients.confidential2"),
-            Capability::LoopbackRedirect => {
-                let u = &target.clients.public.redirect_uri.0;
-                (is_loopback(u) && u.scheme() == "http", "needs a public client whose redirect URI is an http loopback IP literal (RFC 8252 §7.3)")
-            }
-            Capability::RefreshTokensPublic => (target.policy.refresh_tokens_public, "the target declares no refresh tokens for public clients (policy.refresh_tokens_public)"),
-            Capability::RefreshTokensConfidential => (
-                target.policy.refresh_tokens_confidential,
-                "the target declares no refresh tokens for confidential clients (policy.refresh_tokens_confidential)",
-            ),
-            Capability::Userinfo => (target.userinfo.is_some(), "the target has no userinfo endpoint"),
-            Capability::Introspection => (target.introspection.is_some(), "the target has no introspection endpoint"),
-            // A declared policy lowers these to `info` (see `declared`); it never silences them.
-            Capability::PlainUnsupported | Capability::PkceRequiredConfidential => (true, ""),
-            Capability::PlainSupported => (target.policy.plain_allowed, "the target declares plain not allowed (policy.plain_allowed)"),
-
-            Capability::PkceOptionalConfidential => (!target.policy.pkce_required_confidential, "the target declares PKCE required for confidential clients"),
-            Capability::FormLogin => (matches!(target.login, LoginConfig::Form(_)), "needs the form login driver, to see the login pages"),
-            Capability::SeveralRedirectUris => (
-                target.client(client).is_some_and(|c| c.several_redirect_uris),
-                "the client does not declare several_redirect_uris",
-            ),
-            Capability::NonLoopbackRedirect => (
-                target.client(client).is_some_and(|c| !is_loopback(&c.redirect_uri.0)),
-                "the client's redirect URI is a loopback address",
-            ),
-            Capability::ShortCodeLifetime => (
-                target.policy.code_lifetime_seconds <= 60.0,
-                "the declared code lifetime (policy.code_lifetime_seconds) is over 60 s: waiting it out would hold the run that long",
-            ),
-            Capability::IssParameter => (target.announces_iss(), "the metadata does not announce authorization_response_iss_parameter_supported"),
-        };
-        (!ok).then(|| why.to_owned())
-    })
-}
-
-fn is_loopback(u: &url::Url) -> bool {
-    matches!(u.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
-        || matches!(u.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
-}
-
-/// The step a job is in, shared with the loop that joins it so a panic can name the step.
-type Running = Arc<std::sync::Mutex<Option<StepRef>>>;
-
-/// Each job's result before it runs, and the step it is in, by task.
-type Pending = HashMap<tokio::task::Id, (ScenarioResult, Running)>;
-
-/// Joins every job and hands each result to `each`: a job that panicked, was cancelled or ended
-/// without a result yields an `error` naming the step it was in. Never a hole.
-async fn join_all(
-    mut tasks: JoinSet<ScenarioResult>,
-    mut pending: Pending,
-    mut each: impl FnMut(ScenarioResult),
-) {
-    let fault = |(mut r, step): (ScenarioResult, Running), why: String| {
-        let step = step.lock().map_or(None, |s| s.clone());
-        let cause = Cause {
-            step,
-            halt: Fault::harness(why).into(),
-        };
-        set_cause(&mut r, cause, str::to_owned);
-        r
-    };
-    while let Some(joined) = tasks.join_next_with_id().await {
-        match joined {
-            Ok((id, r)) => {
-                pending.remove(&id);
-                each(r);
-            }
-            Err(e) => {
-                let Some(job) = pending.remove(&e.id()) else {
-                    continue;
-                };
-                let why = if e.is_panic() {
-                    panic_message(e.into_panic())
-                } else {
-                    "the job was cancelled".to_owned()
-                };
-                each(fault(job, why));
-            }
-        }
-    }
-    for (_, job) in pending.drain() {
-        each(fault(job, "the job ended without a result".to_owned()));
-    }
-}
-
-/// A job's result before it runs: a pass with no reason, the scenario's metadata filled in.
-fn skeleton(job: &Job, opts: &RunOptions) -> ScenarioResult {
-    let file = &job.scenario.file;
-    let level = file
-        .profiles
-        .get(&opts.profile)
-        .and_then(|o| o.level)
-        .unwrap_or(file.level);
-    ScenarioResult {
-        id: job.id.clone(),
-        title: file.title.clone(),
-        spec: job.scenario.id.split('/').next().unwrap_or("").to_owned(),
-        requirements: file.requirements.iter().map(ToString::to_string).collect(),
-        level,
-        client: job.client,
-        profile: opts.profile,
-        verdict: Verdict::Pass,
-        reason: String::new(),
-        cause: None,
-        guards: file
-            .requirements
-            .iter()
-            .filter(|r| r.is_bug())
-            .map(ToString::to_string)
-            .chain(file.notes.cves.iter().cloned())
-            .collect(),
-        evidence: Vec::new(),
-        duration_ms: 0,
-    }
-}
-
-/// Records `cause` on `result`: the verdict its kind gives at the result's level, the line
-/// users read and the structure beside it, both through `redact`.
-fn set_cause(result: &mut ScenarioResult, cause: Cause, redact: impl Fn(&str) -> String) {
-    result.verdict = match &cause.halt {
-        Halt::Unmet { .. } => Verdict::unmet(result.level),
-        Halt::Fault { .. } => Verdict::Error,
-    };
-    result.reason = redact(&cause.to_string());
-    result.cause = serde_json::to_value(&cause).ok().and_then(|mut v| {
-        redact_strings(&mut v, &redact);
-        serde_json::from_value(v).ok()
-    });
-}
-
-fn redact_strings(v: &mut serde_json::Value, redact: &impl Fn(&str) -> String) {
-    match v {
-        serde_json::Value::String(s) => *s = redact(s),
-        serde_json::Value::Array(a) => a.iter_mut().for_each(|v| redact_strings(v, redact)),
-        serde_json::Value::Object(o) => o.values_mut().for_each(|v| redact_strings(v, redact)),
-        _ => {}
-    }
-}
-
-/// A panic's message without what it quotes: Rust's own panics quote the value they choke on in
-/// backticks (a string sliced at a bad index, say), and that value may be a verifier or a token.
-fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
-    let text = payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned());
-    let mut out = String::new();
-    for (i, part) in text.split('`').enumerate() {
-        if i % 2 == 1 {
-            out.push_str("`…`");
-        } else {
-            out.push_str(part);
-        }
-    }
-    out
-}
-
-/// How often a scenario whose server answered an unexpected 5xx is run again (alone, after a
-/// back-off of 1 s, then 4 s) before that 5xx is judged.
-const SERVER_ERROR_RETRIES: usize = 2;
-
-/// One try of a scenario's steps within its time limit: the cause it stopped for, if any (a pass
-/// leaves its reason on `result`).
-async fn attempt_steps(
-    ctx: &mut Ctx,
-    steps: &[Step],
-    opts: &RunOptions,
-    running: &Running,
-    result: &mut ScenarioResult,
-) -> Option<Cause> {
-    // The time limit is for the exchanges; the waits a scenario declares come on top of it.
-    let limit = opts.scenario_timeout + declared_wait(steps, &ctx.target);
-    match tokio::time::timeout(limit, run_steps(ctx, steps, running)).await {
-        Err(_) => Some(Cause {
-            step: None,
-            halt: Fault::Timeout {
-                seconds: limit.as_secs_f64(),
-            }
-            .into(),
-        }),
-        Ok(Ok(reason)) => {
-            result.reason = ctx.redact(&if reason.is_empty() {
-                ctx.notes.join("; ")
-            } else {
-                reason
-            });
-            None
-        }
-        Ok(Err(cause)) => Some(cause),
-    }
-}
-
-/// How many scenarios run at once, lowered when the server starts failing, and a scenario the
-/// server failed runs again alone: a server that answers 5xx under the default concurrency (an
-/// embedded database that locks) gets the same verdicts as with `--jobs 1`, and the report
-/// counts the failures.
-pub struct Load {
-    semaphore: Arc<tokio::sync::Semaphore>,
-    /// First tries hold it shared; a retry holds it alone.
-    alone: tokio::sync::RwLock<()>,
-    limit: std::sync::atomic::AtomicUsize,
-    failures: std::sync::atomic::AtomicUsize,
-}
-
-impl Load {
-    fn new(jobs: usize) -> Arc<Self> {
-        let jobs = jobs.max(1);
-        Arc::new(Self {
-            semaphore: Arc::new(tokio::sync::Semaphore::new(jobs)),
-            alone: tokio::sync::RwLock::new(()),
-            limit: std::sync::atomic::AtomicUsize::new(jobs),
-            failures: std::sync::atomic::AtomicUsize::new(0),
-        })
-    }
-
-    /// Counts a server failure and halves the concurrency (never below one): permits are taken
-    /// out of circulation as running jobs give them back.
-    fn server_failed(self: &Arc<Self>) {
-        use std::sync::atomic::Ordering;
-        self.failures.fetch_add(1, Ordering::Relaxed);
-        let now = self.limit.load(Ordering::Relaxed);
-        let drop = now / 2;
-        if drop > 0
-            && self
-                .limit
-                .compare_exchange(now, now - drop, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
-            let semaphore = Arc::clone(&self.semaphore);
-            tokio::spawn(async move {
-                if let Ok(permits) = semaphore.acquire_many_owned(drop as u32).await {
-                    permits.forget();
-                }
-            });
-        }
-    }
-
-    fn failures(&self) -> usize {
-        self.failures.load(std::sync::atomic::Ordering::Relaxed)
-    }
-}
-
-async fn run_job(
-    job: &Job,
-    target: Arc<ResolvedTarget>,
-    opts: &RunOptions,
-    http: &HttpClient,
-    running: &Running,
-    load: &Arc<Load>,
-) -> ScenarioResult {
-    let started = Instant::now();
-    let file = &job.scenario.file;
-    let mut result = skeleton(job, opts);
-    let skip = file
-        .profiles
-        .get(&opts.profile)
-        .and_then(|o| o.skip.clone())
-        .map(|why| format!("not under profile {}: {why}", opts.profile.as_str()))
-        .or_else(|| inapplicable(&target, &file.requires, job.client));
-    if let Some(why) = skip {
-        result.verdict = Verdict::Skip;
-        result.reason = why;
-        return result;
-    }
-    if target.metadata.is_none() && file.steps.iter().any(|s| matches!(s, Step::Discovery(_))) {
-        result.verdict = Verdict::Skip;
-        result.reason = "the server publishes no metadata at its issuer's well-known URLs and the target names no metadata_url (RFC 8414 is optional; RFC 9700 §2.6 recommends it)".into();
-        return result;
-    }
-    let policy = declared(&target, &file.requires);
-    if policy.is_some() {
-        result.level = Level::May;
-    }
-    // A 5xx the scenario did not expect may be load: run it again, fresh, at lower
-    // concurrency; on the last try a 5xx is judged as the server's answer.
-    let mut attempt = 0;
-    let (mut ctx, cause) = loop {
-        let http = match http.fresh_session() {
-            Ok(h) => h,
-            Err(error) => {
-                let cause = Cause {
-                    step: None,
-                    halt: Fault::Http { error }.into(),
-                };
-                set_cause(&mut result, cause, str::to_owned);
-                return result;
-            }
-        };
-        let mut ctx = Ctx::new(Arc::clone(&target), http, job.client, opts.seed, &job.id);
-        ctx.race_technique = opts.race_technique;
-        ctx.login_blocked.clone_from(&opts.login_blocked);
-        ctx.judge_server_errors = attempt == SERVER_ERROR_RETRIES;
-        // A first try runs beside the others; a try after a server failure runs alone, so it
-        // sees the server as `--jobs 1` would.
-        let cause = if attempt == 0 {
-            let _beside = load.alone.read().await;
-            attempt_steps(&mut ctx, &file.steps, opts, running, &mut result).await
-        } else {
-            let _alone = load.alone.write().await;
-            attempt_steps(&mut ctx, &file.steps, opts, running, &mut result).await
-        };
-        if cause.as_ref().is_some_and(Cause::is_server_error) && attempt < SERVER_ERROR_RETRIES {
-            attempt += 1;
-            load.server_failed();
-            tokio::time::sleep(Duration::from_millis(250 << (2 * attempt))).await;
-            continue;
-        }
-        break (ctx, cause);
-    };
-    if let Some(cause) = cause {
-        set_cause(&mut result, cause, |s| ctx.redact(s));
-        if let (Some(why), Verdict::Info) = (policy, result.verdict) {
-            result.reason = format!("{} (info, not fail: {why})", result.reason);
-        }
-    }
-    result.evidence = std::mem::take(&mut ctx.evidence);
-    result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    if policy.is_none()
-        && result.level == Level::May
-        && result.verdict == Verdict::Pass
-        && result.reason.is_empty()
-    {
-        result.reason = "optional behaviour present".into();
-    }
-    result
-}
-
-async fn run_steps(ctx: &mut Ctx, steps: &[Step], running: &Running) -> Result<String, Cause> {
-    for (i, step) in steps.iter().enumerate() {
-        let at = StepRef {
-            index: i + 1,
-            kind: step_name(step).to_owned(),
-        };
-        ctx.step = at.to_string();
-        if let Ok(mut r) = running.lock() {
-            *r = Some(at.clone());
-        }
-        match steps::run(ctx, step).await {
-            Ok(Next::Continue) => {}
-            Ok(Next::Pass(reason)) => return Ok(reason),
-            Err(halt) => {
-                return Err(Cause {
-                    step: Some(at),
-                    halt,
-                });
-            }
-        }
-    }
-    Ok(String::new())
-}
-
-fn step_name(step: &Step) -> &'static str {
-    match step {
-        Step::Discovery(_) => "discovery",
-        Step::Authorize(_) => "authorize",
-        Step::Token(_) => "token",
-        Step::Refresh(_) => "refresh",
-        Step::Userinfo(_) => "userinfo",
-        Step::Introspect(_) => "introspect",
-        Step::Sleep(_) => "sleep",
-        Step::Probe(_) => "probe",
-        Step::Codes(_) => "codes",
-        Step::Race(_) => "race",
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::job::Running;
     use super::*;
+    use crate::outcome::StepRef;
 
     /// A job that panics is an `error` naming the step it was in, and its secret-looking quote is
     /// dropped; a job that never reports is an `error` too.

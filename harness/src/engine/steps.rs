@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::context::{Ctx, Flow, Tokens};
+use super::control::{Control, control, expects_refusal};
 use super::login::drive;
 use super::request::{self as build, Vars};
 use crate::callback::{Ending, Outcome};
@@ -25,7 +26,7 @@ pub enum Next {
     Pass(String),
 }
 
-type StepResult = Result<Next, Halt>;
+pub(super) type StepResult = Result<Next, Halt>;
 
 /// Runs `step`.
 pub async fn run(ctx: &mut Ctx, step: &Step) -> StepResult {
@@ -48,15 +49,15 @@ pub async fn run(ctx: &mut Ctx, step: &Step) -> StepResult {
         }
         Step::Probe(p) => probe(ctx, p).await,
         Step::Codes(c) => codes(ctx, c).await,
-        Step::Race(r) => race(ctx, r).await,
+        Step::Race(r) => super::race_step::race(ctx, r).await,
     }
 }
 
-fn fault(message: String) -> Halt {
+pub(super) fn fault(message: String) -> Halt {
     Fault::precondition(message).into()
 }
 
-fn client_config(ctx: &Ctx, kind: ClientKind) -> Result<ClientConfig, Halt> {
+pub(super) fn client_config(ctx: &Ctx, kind: ClientKind) -> Result<ClientConfig, Halt> {
     ctx.target.client(kind).cloned().ok_or_else(|| {
         Fault::config(format!("the target configures no {} client", kind.as_str())).into()
     })
@@ -100,7 +101,10 @@ async fn discovery(ctx: &mut Ctx, d: &DiscoveryStep) -> StepResult {
 }
 
 /// The authorization step; also returns the code, for `codes` and `race`.
-async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Secret>), Halt> {
+pub(super) async fn authorize(
+    ctx: &mut Ctx,
+    a: &AuthorizeStep,
+) -> Result<(Next, Option<Secret>), Halt> {
     let kind = a.client.unwrap_or(ctx.client);
     let client = client_config(ctx, kind)?;
     if !a.same_session {
@@ -222,7 +226,7 @@ async fn authorize(ctx: &mut Ctx, a: &AuthorizeStep) -> Result<(Next, Option<Sec
     Ok((Next::Continue, code))
 }
 
-async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
+pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
     let flow = ctx
         .flows
         .get(&t.flow)
@@ -258,70 +262,6 @@ async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
     Ok(next)
 }
 
-/// Whether every status the expectation accepts is an error.
-fn expects_refusal(expect: &HttpExpect) -> bool {
-    expect
-        .status
-        .as_ref()
-        .is_some_and(|s| !s.0.is_empty() && s.0.iter().all(|&c| c >= 400))
-}
-
-/// How far a control flow goes.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Control {
-    /// A correct authorization request must give a code.
-    Authorization,
-    /// A correct authorization and token request must give tokens.
-    Token,
-}
-
-/// A refusal proves something only if the correct request succeeds under the same conditions
-/// (this client, this browser session, this run): after a step saw the refusal it expected, a
-/// fresh flow with correct values runs, and if the server refuses that too, the check is
-/// `error`, never `pass` ("the server refuses even the correct request").
-async fn control(ctx: &mut Ctx, kind: ClientKind, how: Control) -> Result<(), Halt> {
-    let label = ctx.step.clone();
-    ctx.step = format!("{label}, control");
-    let outcome = Box::pin(control_flow(ctx, kind, how)).await;
-    ctx.step = label;
-    outcome.map_err(|halt| match halt {
-        // The server failing is not a refusal: the scenario runs again (see the engine); a
-        // login that cannot be done is said as such.
-        Halt::Fault {
-            fault: Fault::ServerError { .. } | Fault::NeedsLogin { .. },
-        } => halt,
-        _ => Fault::precondition(format!(
-            "the server refuses even the correct request (a fresh flow with this client), so the refusal proves nothing: {halt}"
-        ))
-        .into(),
-    })
-}
-
-async fn control_flow(ctx: &mut Ctx, kind: ClientKind, how: Control) -> Result<(), Halt> {
-    let mut step = build::default_authorize("control".into());
-    step.client = Some(kind);
-    let code = match authorize(ctx, &step).await {
-        // The correct request got as far as the login page the driver cannot pass: the server
-        // did not refuse it, which is what an authorization control asks.
-        Err(Halt::Fault {
-            fault: Fault::NeedsLogin { .. },
-        }) if how == Control::Authorization => return Ok(()),
-        other => other?.1,
-    };
-    if code.is_none() {
-        return Err(fault("the authorization gave no code".into()));
-    }
-    if how == Control::Token {
-        let mut token_step: TokenStep =
-            crate::diagnostics::parse_yaml("(control)", "{flow: control}")
-                .map_err(|e| Fault::harness(e.to_string()))?;
-        token_step.client = Some(kind);
-        token_step.save_as = Some("control".into());
-        Box::pin(token(ctx, &token_step)).await?;
-    }
-    Ok(())
-}
-
 async fn token_request(
     ctx: &mut Ctx,
     req: Request,
@@ -354,7 +294,7 @@ fn save_tokens(ctx: &mut Ctx, resp: &Response, name: &str, kind: ClientKind) {
     }
 }
 
-fn tokens_of(body: &serde_json::Value, kind: ClientKind) -> Option<Tokens> {
+pub(super) fn tokens_of(body: &serde_json::Value, kind: ClientKind) -> Option<Tokens> {
     let get = |k: &str| body.get(k).and_then(|v| v.as_str()).map(Secret::new);
     Some(Tokens {
         client: kind,
@@ -461,80 +401,5 @@ async fn codes(ctx: &mut Ctx, c: &CodesStep) -> StepResult {
         codes.push(code.ok_or_else(|| fault("an authorization gave no code".into()))?);
     }
     checks::entropy(&codes, c.min_length, c.min_entropy_bits)?;
-    Ok(Next::Continue)
-}
-
-/// REQ-58: concurrent redemption. Each trial authorizes afresh and bursts `count` identical
-/// token requests for the code; more than `at_most` successes in any burst is unmet.
-async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
-    let client = client_config(ctx, ctx.client)?;
-    let mut per_trial = Vec::with_capacity(r.trials);
-    let mut spreads = Vec::with_capacity(r.trials);
-    let mut technique = None;
-    for trial in 0..r.trials {
-        let name = format!("race-{trial}");
-        let (_, code) = authorize(ctx, &build::default_authorize(name.clone())).await?;
-        let code =
-            code.ok_or_else(|| fault("the authorization gave no code to race for".into()))?;
-        let flow = ctx
-            .flows
-            .get(&name)
-            .ok_or_else(|| Fault::harness("race flow vanished"))?;
-        let mut params = Params::new();
-        params.push("grant_type", "authorization_code");
-        params.push("code", code.expose());
-        if let Some(uri) = &flow.redirect_uri {
-            params.push("redirect_uri", uri.clone());
-        }
-        if let Some(v) = &flow.verifier {
-            params.push("code_verifier", v.clone());
-        }
-        let mut req = build::bare(HttpMethod::Post, ctx.target.token.clone());
-        build::authenticate(&mut req, &mut params, &client, AuthSpec::Default)?;
-        let req = build::with_params(req, &params);
-        let burst = super::race::burst(
-            ctx.race_technique.or(r.technique),
-            super::race::BurstRequest {
-                url: &req.url,
-                headers: &req.headers,
-                form: req.form.as_deref().unwrap_or_default(),
-                count: r.count,
-                timeout: Duration::from_secs(10),
-                tls: ctx.http.tls(),
-            },
-        )
-        .await
-        .map_err(|message| Fault::Burst { message })?;
-        for body in &burst.json_bodies() {
-            for key in ["access_token", "refresh_token", "id_token"] {
-                if let Some(t) = body.get(key).and_then(|t| t.as_str()) {
-                    ctx.secret(t);
-                }
-            }
-            if let (Some(name), Some(tokens)) = (&r.save_as, tokens_of(body, ctx.client)) {
-                ctx.tokens.insert(name.clone(), tokens);
-            }
-        }
-        ctx.record_burst(
-            &req,
-            burst.shown_status(),
-            &burst.summary(trial + 1, r.count),
-        );
-        per_trial.push(burst.successes.len());
-        technique = Some(burst.technique);
-        spreads.push(burst.release.spread().as_micros());
-        if burst.successes.len() > r.at_most {
-            // Proven: further bursts would only repeat it.
-            break;
-        }
-    }
-    let note = super::race::note(&per_trial, r.trials, r.count, technique, &mut spreads);
-    if r.save_as.is_some() && per_trial.last() == Some(&0) {
-        return Err(fault(format!(
-            "no request of the last burst succeeded, so there are no tokens to check afterwards; {note}"
-        )));
-    }
-    checks::race(&per_trial, r.count, r.at_most, &note)?;
-    ctx.notes.push(note);
     Ok(Next::Continue)
 }

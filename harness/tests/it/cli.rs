@@ -87,15 +87,14 @@ fn pkce_generate_gives_a_matching_pair() {
             .to_owned()
     };
     assert_eq!(field("code_verifier").len(), 64);
+    // `=` form: a verifier or challenge may start with `-` (1 in 66), which would read as a flag.
     let check = harness(&[
         "pkce",
         "verify",
-        "--verifier",
-        &field("code_verifier"),
-        "--challenge",
-        &field("code_challenge"),
+        &format!("--verifier={}", field("code_verifier")),
+        &format!("--challenge={}", field("code_challenge")),
     ]);
-    assert_eq!(check.status.code(), Some(0));
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
 }
 
 #[test]

@@ -1,0 +1,88 @@
+//! The `race` step (REQ-58): authorize afresh, burst identical token requests for the code, and
+//! judge how many succeeded. The bursts themselves are in [`super::race`].
+
+use std::time::Duration;
+
+use super::context::Ctx;
+use super::request as build;
+use super::steps::{Next, StepResult, authorize, client_config, fault, tokens_of};
+use crate::checks;
+use crate::outcome::Fault;
+use crate::params::Params;
+use crate::scenario::model::{AuthSpec, RaceStep};
+use crate::wire::HttpMethod;
+
+/// REQ-58: concurrent redemption. Each trial authorizes afresh and bursts `count` identical
+/// token requests for the code; more than `at_most` successes in any burst is unmet.
+pub(super) async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
+    let client = client_config(ctx, ctx.client)?;
+    let mut per_trial = Vec::with_capacity(r.trials);
+    let mut spreads = Vec::with_capacity(r.trials);
+    let mut technique = None;
+    for trial in 0..r.trials {
+        let name = format!("race-{trial}");
+        let (_, code) = authorize(ctx, &build::default_authorize(name.clone())).await?;
+        let code =
+            code.ok_or_else(|| fault("the authorization gave no code to race for".into()))?;
+        let flow = ctx
+            .flows
+            .get(&name)
+            .ok_or_else(|| Fault::harness("race flow vanished"))?;
+        let mut params = Params::new();
+        params.push("grant_type", "authorization_code");
+        params.push("code", code.expose());
+        if let Some(uri) = &flow.redirect_uri {
+            params.push("redirect_uri", uri.clone());
+        }
+        if let Some(v) = &flow.verifier {
+            params.push("code_verifier", v.clone());
+        }
+        let mut req = build::bare(HttpMethod::Post, ctx.target.token.clone());
+        build::authenticate(&mut req, &mut params, &client, AuthSpec::Default)?;
+        let req = build::with_params(req, &params);
+        let burst = super::race::burst(
+            ctx.race_technique.or(r.technique),
+            super::race::BurstRequest {
+                url: &req.url,
+                headers: &req.headers,
+                form: req.form.as_deref().unwrap_or_default(),
+                count: r.count,
+                timeout: Duration::from_secs(10),
+                tls: ctx.http.tls(),
+            },
+        )
+        .await
+        .map_err(|message| Fault::Burst { message })?;
+        for body in &burst.json_bodies() {
+            for key in ["access_token", "refresh_token", "id_token"] {
+                if let Some(t) = body.get(key).and_then(|t| t.as_str()) {
+                    ctx.secret(t);
+                }
+            }
+            if let (Some(name), Some(tokens)) = (&r.save_as, tokens_of(body, ctx.client)) {
+                ctx.tokens.insert(name.clone(), tokens);
+            }
+        }
+        ctx.record_burst(
+            &req,
+            burst.shown_status(),
+            &burst.summary(trial + 1, r.count),
+        );
+        per_trial.push(burst.successes.len());
+        technique = Some(burst.technique);
+        spreads.push(burst.release.spread().as_micros());
+        if burst.successes.len() > r.at_most {
+            // Proven: further bursts would only repeat it.
+            break;
+        }
+    }
+    let note = super::race::note(&per_trial, r.trials, r.count, technique, &mut spreads);
+    if r.save_as.is_some() && per_trial.last() == Some(&0) {
+        return Err(fault(format!(
+            "no request of the last burst succeeded, so there are no tokens to check afterwards; {note}"
+        )));
+    }
+    checks::race(&per_trial, r.count, r.at_most, &note)?;
+    ctx.notes.push(note);
+    Ok(Next::Continue)
+}
