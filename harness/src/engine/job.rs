@@ -53,6 +53,27 @@ pub(super) fn declared(target: &ResolvedTarget, caps: &[Capability]) -> Option<&
 }
 
 /// Why a scenario does not apply to this target, if it does not.
+/// A redirect URI mutation that leaves this target's registered URI as it is (path-case on a
+/// path without letters) would send the registered URI and fail a correct server for accepting
+/// it: such a scenario does not apply, and says why.
+fn idle_mutation(target: &ResolvedTarget, steps: &[Step], client: ClientKind) -> Option<String> {
+    use crate::scenario::model::RedirectSpec;
+    steps.iter().find_map(|step| {
+        let (spec, kind) = match step {
+            Step::Authorize(a) => (&a.redirect_uri, a.client.unwrap_or(client)),
+            Step::Token(t) => (&t.redirect_uri, t.client.unwrap_or(client)),
+            _ => return None,
+        };
+        let RedirectSpec::Mutate(m) = spec else {
+            return None;
+        };
+        let registered = &target.client(kind)?.redirect_uri.0;
+        (super::request::mutate_redirect(registered, *m) == registered.as_str()).then(|| {
+            format!("the redirect URI mutation {m:?} leaves this client's redirect URI {registered} unchanged, so it tests nothing here")
+        })
+    })
+}
+
 pub(super) fn inapplicable(
     target: &ResolvedTarget,
     caps: &[Capability],
@@ -331,7 +352,8 @@ pub(super) async fn run_job(
         .get(&opts.profile)
         .and_then(|o| o.skip.clone())
         .map(|why| format!("not under profile {}: {why}", opts.profile.as_str()))
-        .or_else(|| inapplicable(&target, &file.requires, job.client));
+        .or_else(|| inapplicable(&target, &file.requires, job.client))
+        .or_else(|| idle_mutation(&target, &file.steps, job.client));
     if let Some(why) = skip {
         result.verdict = Verdict::Skip;
         result.reason = why;
@@ -440,5 +462,49 @@ pub(super) fn step_name(step: &Step) -> &'static str {
         Step::Probe(_) => "probe",
         Step::Codes(_) => "codes",
         Step::Race(_) => "race",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mutation_that_changes_nothing_makes_the_scenario_skip() {
+        let target = |redirect: &str| {
+            let text = format!(
+                "format: 1\nendpoints: {{authorization: \"https://as.example/a\", token: \"https://as.example/t\"}}\nclients:\n  public: {{client_id: p, redirect_uri: \"{redirect}\"}}\n  confidential: {{client_id: c, client_secret: s3cr3t-value, auth_method: client_secret_basic, redirect_uri: \"https://c.example/cb\"}}\nlogin: {{auto: {{}}}}\n"
+            );
+            ResolvedTarget::new(
+                crate::target::parse_target("t.yaml", &text).expect("valid"),
+                None,
+                None,
+            )
+            .expect("resolves")
+        };
+        let steps = crate::scenario::parse_scenario(
+            "s.yaml",
+            "format: 1\ntitle: t\nrequirements: [REQ-26]\nsteps:\n  - authorize:\n      redirect_uri: {mutate: path-case}\n      expect: {outcome: refused}\n",
+        )
+        .expect("valid")
+        .steps;
+        let why = idle_mutation(
+            &target("http://127.0.0.1:8765/"),
+            &steps,
+            ClientKind::Public,
+        )
+        .expect("skipped");
+        assert!(
+            why.contains("PathCase") && why.contains("unchanged"),
+            "{why}"
+        );
+        assert_eq!(
+            idle_mutation(
+                &target("http://127.0.0.1:8765/callback"),
+                &steps,
+                ClientKind::Public
+            ),
+            None
+        );
     }
 }

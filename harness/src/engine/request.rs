@@ -527,6 +527,14 @@ mod tests {
         assert_eq!(post.form.as_deref(), Some("a=1"));
     }
 
+    /// Found by the property test below: path-case cannot change a path without letters, and the
+    /// engine then skips the scenario rather than send the registered URI as a "mutation".
+    #[test]
+    fn path_case_without_letters_changes_nothing() {
+        let u = Url::parse("http://127.0.0.1:8765/").expect("url");
+        assert_eq!(mutate_redirect(&u, RedirectMutation::PathCase), u.as_str());
+    }
+
     #[test]
     fn token_bodies_as_the_step_asks() {
         let t = target();
