@@ -410,6 +410,17 @@ pub(super) async fn run_job(
             result.reason = format!("{} (info, not fail: {why})", result.reason);
         }
     }
+    if attempt > 0 {
+        let note = format!(
+            "run {} times: the server failed (unexpected 5xx) the earlier {attempt}; this is the last run, alone",
+            attempt + 1
+        );
+        result.reason = if result.reason.is_empty() {
+            note
+        } else {
+            format!("{}; {note}", result.reason)
+        };
+    }
     result.evidence = std::mem::take(&mut ctx.evidence);
     result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if policy.is_none()

@@ -210,6 +210,13 @@ async fn verdicts_do_not_depend_on_concurrency_against_a_server_that_locks() {
         verdicts[1]
     );
     assert!(failures[0] > 0, "the default concurrency met the lock");
+    assert!(
+        verdicts[0]
+            .iter()
+            .any(|(_, _, reason)| reason.contains("the server failed (unexpected 5xx)")),
+        "a re-run says so: {:#?}",
+        verdicts[0]
+    );
     assert_eq!(failures[1], 0, "one job at a time never does");
 }
 
