@@ -249,7 +249,11 @@ async fn broken_json_at_the_token_endpoint_fails_with_what_came() {
 async fn a_5xx_at_the_token_endpoint_fails_with_the_status() {
     let r = token_answers(ResponseTemplate::new(503).set_body_string("busy")).await;
     assert_eq!(r.verdict, Verdict::Fail);
-    assert_eq!(r.reason, "step 2 (token): expected HTTP 200, got 503");
+    // A 5xx that persists through the re-runs (alone, after back-off) is judged, and says so.
+    assert_eq!(
+        r.reason,
+        "step 2 (token): expected HTTP 200, got 503; run 3 times: the server failed (unexpected 5xx) the earlier 2; this is the last run, alone"
+    );
 }
 
 #[tokio::test]

@@ -76,7 +76,11 @@ async fn html_500_at_the_token_endpoint_fails_with_the_status() {
         .await;
     let r = run_one(&server, &format!("{}/token", server.uri()), FLOW).await;
     assert_eq!(r.verdict, Verdict::Fail);
-    assert_eq!(r.reason, "step 2 (token): expected HTTP 200, got 500");
+    // A 5xx that persists through the re-runs (alone, after back-off) is judged, and says so.
+    assert_eq!(
+        r.reason,
+        "step 2 (token): expected HTTP 200, got 500; run 3 times: the server failed (unexpected 5xx) the earlier 2; this is the last run, alone"
+    );
 }
 
 #[tokio::test]
