@@ -162,3 +162,34 @@ fn resolve_failed(e: &pkce_harness::engine::ResolveError) -> Exit {
         }
     }
 }
+
+/// The defects `--defect` names, or `None` after printing them all for `--defect list`.
+fn defects(
+    named: &[String],
+) -> Result<Option<std::collections::BTreeSet<pkce_harness::defect::Defect>>, Exit> {
+    use pkce_harness::defect::Defect;
+    if named.iter().any(|d| d == "list") {
+        for d in Defect::ALL {
+            println!(
+                "{:<30} [{}] {}",
+                d.name(),
+                d.cites().join(", "),
+                d.description()
+            );
+        }
+        return Ok(None);
+    }
+    let mut defects = std::collections::BTreeSet::new();
+    for d in named {
+        match d.parse::<Defect>() {
+            Ok(d) => {
+                defects.insert(d);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Err(Exit::Usage);
+            }
+        }
+    }
+    Ok(Some(defects))
+}

@@ -5,7 +5,6 @@ use clap::Args;
 
 use super::http_args::{HttpArgs, positive_seconds};
 use super::{Exit, load};
-use pkce_harness::defect::Defect;
 use pkce_harness::engine::Event;
 use pkce_harness::engine::preflight::ProblemKind;
 use pkce_harness::engine::{self, RunOptions};
@@ -40,9 +39,10 @@ pub(super) struct RunArgs {
     /// standard output (the terminal lines then go to standard error).
     #[arg(long = "report", value_parser = parse_report)]
     reports: Vec<(ReportFormat, Destination)>,
-    /// With the embedded server only: switch on a defect (repeatable), to see checks fail.
+    /// With the embedded server only: switch on a defect (repeatable), to see checks fail;
+    /// `--defect list` prints them all.
     #[arg(long)]
-    defect: Vec<Defect>,
+    defect: Vec<String>,
     /// Known deviations of the target (fixtures/expectations format): listed ones do not fail
     /// the gate, unlisted and stale ones do.
     #[arg(long)]
@@ -107,6 +107,11 @@ fn parse_report(s: &str) -> Result<(ReportFormat, Destination), String> {
 }
 
 pub(super) async fn run(args: RunArgs) -> Exit {
+    let defects = match super::defects(&args.defect) {
+        Ok(Some(d)) => d,
+        Ok(None) => return Exit::Ok,
+        Err(exit) => return exit,
+    };
     if let Err(e) = check_destinations(&args.reports) {
         eprintln!("error: {e}");
         return Exit::Usage;
@@ -162,7 +167,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
             return Exit::Usage;
         }
         (None, _) => match ReferenceServer::start(ServerConfig {
-            defects: args.defect.into_iter().collect(),
+            defects,
             ..ServerConfig::default()
         })
         .await

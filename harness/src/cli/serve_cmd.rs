@@ -3,7 +3,6 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Exit;
-use pkce_harness::defect::Defect;
 use pkce_harness::server::{ReferenceServer, ServerConfig};
 
 #[derive(Debug, Args)]
@@ -20,29 +19,11 @@ pub(super) struct ServeArgs {
 }
 
 pub(super) async fn run(args: ServeArgs) -> Exit {
-    if args.defect.iter().any(|d| d == "list") {
-        for d in Defect::ALL {
-            println!(
-                "{:<30} [{}] {}",
-                d.name(),
-                d.cites().join(", "),
-                d.description()
-            );
-        }
-        return Exit::Ok;
-    }
-    let mut defects = std::collections::BTreeSet::new();
-    for d in &args.defect {
-        match d.parse::<Defect>() {
-            Ok(d) => {
-                defects.insert(d);
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Exit::Usage;
-            }
-        }
-    }
+    let defects = match super::defects(&args.defect) {
+        Ok(Some(d)) => d,
+        Ok(None) => return Exit::Ok,
+        Err(exit) => return exit,
+    };
     let server = match ReferenceServer::start(ServerConfig {
         port: args.port,
         defects: defects.clone(),

@@ -163,7 +163,8 @@ impl<W: Write> Sink for TerminalSink<W> {
                 self.total = *total;
                 writeln!(
                     self.out,
-                    "pkce-harness: {total} checks against {} (profile {}, seed {seed})",
+                    "pkce-harness: {} against {} (profile {}, seed {seed})",
+                    counted(*total, "check"),
                     line(target),
                     profile.as_str()
                 )?;
@@ -181,6 +182,15 @@ impl<W: Write> Sink for TerminalSink<W> {
                 summary(&mut self.out, report)
             }
         }
+    }
+}
+
+/// "1 check", "2 checks".
+fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -238,14 +248,23 @@ fn summary(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
             c[0], c[1], c[2], c[3], c[4], c[5]
         )?;
     }
-    let failed: Vec<_> = report
-        .results
-        .iter()
-        .filter(|r| r.verdict == Verdict::Fail && r.level == Level::Must)
-        .collect();
-    if !failed.is_empty() {
-        writeln!(out, "\nfailed MUST requirements:")?;
-        for r in failed {
+    // Named in the summary, so `-q` still says what failed and what was only warned about.
+    for (heading, verdict) in [
+        ("failed MUST requirements", Verdict::Fail),
+        ("unmet SHOULD recommendations", Verdict::Warn),
+    ] {
+        let of: Vec<_> = report
+            .results
+            .iter()
+            .filter(|r| {
+                r.verdict == verdict && (verdict != Verdict::Fail || r.level == Level::Must)
+            })
+            .collect();
+        if of.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n{heading}:")?;
+        for r in of {
             writeln!(
                 out,
                 "  {} [{}]: {}",
@@ -258,13 +277,13 @@ fn summary(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
     let s = &report.summary;
     writeln!(
         out,
-        "\n{} passed, {} failed, {} warned, {} info, {} skipped, {} errors (profile {}, seed {})",
+        "\n{} passed, {} failed, {} warned, {} info, {} skipped, {} (profile {}, seed {})",
         s.passed,
         s.failed,
         s.warned,
         s.info,
         s.skipped,
-        s.errors,
+        counted(s.errors, "error"),
         report.profile.as_str(),
         report.seed
     )

@@ -632,3 +632,37 @@ fn ctrl_c_writes_an_interrupted_report_and_exits_130() {
     assert_eq!(report.results[0].id, "slow/quick");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--defect list` works on `run` as on `serve-reference`, an unknown defect is exit 2 with the
+/// known ones, and one check is "1 check".
+#[test]
+fn run_lists_defects_and_counts_in_words() {
+    let out = harness(&["run", "--defect", "list"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stdout).contains("accepts-wrong-verifier"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = harness(&["run", "--defect", "no-such-defect"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("known: accepts-wrong-verifier"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = harness(&[
+        "run",
+        "-q",
+        "--only",
+        "rfc7636/4.1-verifier-42-characters-refused",
+        "--seed",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("pkce-harness: 1 check against"),
+        "{}",
+        text(&out.stdout)
+    );
+}
