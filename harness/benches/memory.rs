@@ -37,13 +37,9 @@ fn main() {
             .await
             .expect("server starts");
         let target = Arc::new(
-            engine::resolve(
-                server.target_file(),
-                Default::default(),
-                &Default::default(),
-            )
-            .await
-            .expect("resolves"),
+            pkce_harness::selftest::reference_target(&server, &Default::default())
+                .await
+                .expect("resolves"),
         );
         println!("run  rss_kib  records");
         let mut first = 0;

@@ -38,13 +38,9 @@ async fn trials(
     })
     .await
     .expect("server");
-    let target = pkce_harness::engine::resolve(
-        server.target_file(),
-        Default::default(),
-        &Default::default(),
-    )
-    .await
-    .expect("target");
+    let target = pkce_harness::selftest::reference_target(&server, &Default::default())
+        .await
+        .expect("target");
     // One trial per run: a run stops at the first burst over `at_most`, a benchmark must not.
     let text = format!(
         "format: 1\ntitle: bench\nrequirements: [REQ-58]\nsteps:\n  - race: {{count: {count}, trials: 1, at_most: {}}}\n",

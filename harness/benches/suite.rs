@@ -27,13 +27,9 @@ fn fixture() -> Fixture {
         let server = ReferenceServer::start(ServerConfig::default())
             .await
             .expect("server starts");
-        let target = pkce_harness::engine::resolve(
-            server.target_file(),
-            Default::default(),
-            &Default::default(),
-        )
-        .await
-        .expect("resolves");
+        let target = pkce_harness::selftest::reference_target(&server, &Default::default())
+            .await
+            .expect("resolves");
         (server, target)
     });
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");

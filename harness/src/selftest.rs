@@ -34,12 +34,22 @@ async fn run_against(
     })
     .await
     .map_err(|e| format!("reference server: {e}"))?;
-    let target = engine::resolve(server.target_file(), opts.limits, &opts.tls)
+    let target = reference_target(&server, opts)
         .await
         .map_err(|e| format!("reference server: {e}"))?;
     let report = engine::run(scenarios, Arc::new(target), opts, &mut |_| {}).await;
     server.stop().await;
     Ok(report)
+}
+
+/// The running reference server as a target, resolved with `opts`' limits and TLS: what the
+/// kill matrix, the benches and the tests run against. (Here, not in `server`: the server never
+/// imports the engine.)
+pub async fn reference_target(
+    server: &ReferenceServer,
+    opts: &RunOptions,
+) -> Result<engine::ResolvedTarget, engine::ResolveError> {
+    engine::resolve(server.target_file(), opts.limits, &opts.tls).await
 }
 
 /// Runs the matrix; `parallel` defect servers run at once.

@@ -177,23 +177,29 @@ fn no_answer(cause: &Cause) -> bool {
     matches!(&cause.halt, Halt::Fault { fault: Fault::Http { error } } if !matches!(error, HttpError::Setup { .. }))
 }
 
+/// Whether the flow stopped at a login form the driver did not fill (`login: auto`).
+fn unfilled_login_form(cause: &Cause) -> bool {
+    matches!(
+        &cause.halt,
+        Halt::Unmet {
+            unmet: Unmet::Authorization {
+                got: AuthEnding::Page {
+                    login_form: true,
+                    ..
+                },
+                ..
+            },
+        }
+    )
+}
+
 /// Whether the login driver could not get through (as opposed to a server fault on the way).
 fn login_blocked(cause: &Cause) -> bool {
     match &cause.halt {
         Halt::Fault {
             fault: Fault::Login { fault },
         } => !fault.is_server_side(),
-        Halt::Unmet {
-            unmet:
-                Unmet::Authorization {
-                    got:
-                        AuthEnding::Page {
-                            login_form: true, ..
-                        },
-                    ..
-                },
-        } => true,
-        _ => false,
+        _ => unfilled_login_form(cause),
     }
 }
 
@@ -218,22 +224,11 @@ fn hint(cause: &Cause) -> &'static str {
         _ if no_answer(cause) => {
             "the endpoint did not answer: check issuer / endpoints and that the server is up"
         }
-        Halt::Fault {
-            fault: Fault::Login { .. },
-        } => {
-            "the login driver is stuck: check login.form.fields (input names and values) and login.form.select"
-        }
-        Halt::Unmet {
-            unmet:
-                Unmet::Authorization {
-                    got:
-                        AuthEnding::Page {
-                            login_form: true, ..
-                        },
-                    ..
-                },
-        } => {
+        _ if unfilled_login_form(cause) => {
             "a login form appeared and was not filled: configure login.form with its fields (by input name)"
+        }
+        _ if login_blocked(cause) => {
+            "the login driver is stuck: check login.form.fields (input names and values) and login.form.select"
         }
         Halt::Unmet {
             unmet: Unmet::Authorization { .. },

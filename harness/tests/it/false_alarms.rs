@@ -168,13 +168,9 @@ async fn verdicts_do_not_depend_on_concurrency_against_a_server_that_locks() {
     let mut verdicts = Vec::new();
     let mut failures = Vec::new();
     for jobs in [8, 1] {
-        let target = engine::resolve(
-            server.target_file(),
-            Default::default(),
-            &Default::default(),
-        )
-        .await
-        .expect("resolves");
+        let target = pkce_harness::selftest::reference_target(&server, &Default::default())
+            .await
+            .expect("resolves");
         let report = engine::run(
             &library,
             Arc::new(target),

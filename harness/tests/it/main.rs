@@ -34,13 +34,9 @@ pub async fn reference(
     })
     .await
     .expect("server starts");
-    let target = pkce_harness::engine::resolve(
-        server.target_file(),
-        Default::default(),
-        &Default::default(),
-    )
-    .await
-    .expect("resolves");
+    let target = pkce_harness::selftest::reference_target(&server, &Default::default())
+        .await
+        .expect("resolves");
     (server, target)
 }
 
