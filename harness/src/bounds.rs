@@ -90,6 +90,11 @@ pub fn login_steps<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
     count(d, "max_steps", 1, 100)
 }
 
+/// How long one browser login may take: 1 to 120 seconds.
+pub fn browser_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    count(d, "timeout_seconds", 1, 120).map(|n| n as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -101,8 +101,8 @@ pub enum Ending {
         title: Option<String>,
         /// Its first heading, if any: what an error page says.
         heading: Option<String>,
-        /// It holds a login form (a password field) the driver did not fill.
-        login_form: bool,
+        /// What it holds that the driver did not get past.
+        holds: forms::PageKind,
     },
 }
 
@@ -214,13 +214,29 @@ pub fn parse_location(
 
 /// Parses a `form_post` response page served at `page_url`.
 pub fn parse_form_post(page_url: &Url, body: &str) -> Result<AuthorizationResponse, CallbackError> {
-    let form = forms::forms(body)
+    let page = forms::Page::parse(body, None);
+    let form = page
+        .forms
         .into_iter()
         .find(|f| f.method == "post")
         .ok_or(CallbackError::NoForm)?;
     let target = resolve_location(page_url, form.action.as_deref().unwrap_or(""))?;
-    let params = form.inputs.into_iter().map(|i| (i.name, i.value)).collect();
+    // Every control as the page holds it: a response parameter travels in a hidden input, and
+    // whatever else the form carries is the server's to answer for (repeated, unknown).
+    let params = form
+        .controls
+        .into_iter()
+        .flat_map(|c| c.values.into_iter().map(move |v| (c.name.clone(), v)))
+        .collect();
     build(ResponseMode::FormPost, target, params, Vec::new())
+}
+
+/// Parses a `form_post` response as the browser posted it: `body` is the form body sent to
+/// `target`.
+pub fn parse_posted(target: &Url, body: &str) -> Result<AuthorizationResponse, CallbackError> {
+    let mut target = target.clone();
+    target.set_fragment(None);
+    build(ResponseMode::FormPost, target, Params::parse(body), Vec::new())
 }
 
 fn build(

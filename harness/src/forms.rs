@@ -1,16 +1,38 @@
-//! Just enough HTML to find forms: the `form_post` response mode (OAuth 2.0 Form Post Response
-//! Mode) and the login and consent pages the form driver fills in.
+//! HTML as a browser reads it, for the pages between the authorization request and the
+//! client: the `form_post` response mode (OAuth 2.0 Form Post Response Mode) and the login and
+//! consent pages the form driver fills in.
 //!
-//! A tolerant scanner, not a parser: it reads `<form>`, `<input>` and named `<button>` tags with
-//! their attributes, decodes character references, and ignores everything else. It is bounded
-//! (body size, forms, inputs) and never panics; the fuzz target `callback_parse` runs it.
+//! The page is parsed by html5ever (through `scraper`), the WHATWG parser browsers implement, so
+//! what the harness submits is what a browser would: every named character reference decoded,
+//! misnested and unclosed tags repaired, `<select>`, checkboxes, radios, `<textarea>`, disabled
+//! controls, `form=` owners and the pressed button's `formaction` handled as the HTML standard's
+//! "constructing the entry list" says. It is bounded (body size, forms, controls) and never
+//! panics; the fuzz target `callback_parse` runs it.
 
-/// The largest body scanned; the rest is ignored.
+use std::collections::BTreeMap;
+
+use scraper::{ElementRef, Html, Selector};
+
+/// The largest body read; the rest is ignored.
 pub const MAX_BODY: usize = 1 << 20;
 const MAX_FORMS: usize = 64;
-const MAX_INPUTS: usize = 256;
+const MAX_CONTROLS: usize = 256;
 
-/// A `<form>` and the controls inside it.
+/// A page, parsed once: what the login drivers and the error messages need of it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Page {
+    /// The `<title>` text.
+    pub title: Option<String>,
+    /// The first `<h1>`..`<h3>` text: what an error page says.
+    pub heading: Option<String>,
+    /// Every form, in document order.
+    pub forms: Vec<Form>,
+    /// Whether the page runs script (`<script>` elements): a page without a form that runs
+    /// script logs in through JavaScript, which only the browser or scripted driver can follow.
+    pub has_script: bool,
+}
+
+/// A `<form>` and the controls it owns.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Form {
     /// The `action` attribute, undecoded as a URL (resolve it against the page URL).
@@ -19,238 +41,289 @@ pub struct Form {
     pub method: String,
     /// The `id` attribute.
     pub id: Option<String>,
-    /// The `name` attribute.
-    pub name: Option<String>,
-    /// Named controls in document order.
-    pub inputs: Vec<Input>,
+    /// Whether the form matched the configured CSS selector (always `false` without one).
+    pub selected: bool,
+    /// Named controls in tree order.
+    pub controls: Vec<Control>,
 }
 
-/// A named `<input>` or `<button>`.
+/// A named, enabled form control and what it would submit.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Input {
+pub struct Control {
     /// The `name` attribute.
     pub name: String,
-    /// The `value` attribute, `""` when absent.
-    pub value: String,
-    /// The `type`, lower-cased (`text` when absent; `submit` for buttons without one).
-    pub kind: String,
+    /// What it submits: the value of an input, the selected options of a select (several when
+    /// `multiple`), a textarea's text. Empty for an unchecked checkbox or radio.
+    pub values: Vec<String>,
+    /// What kind of control it is.
+    pub kind: ControlKind,
 }
 
-/// The `<title>` text, if any: used in "stuck on a page" errors.
-pub fn title(html: &str) -> Option<String> {
-    let html = &html[..floor_char_boundary(html, MAX_BODY)];
-    let lower = html.to_ascii_lowercase();
-    let start = lower.find("<title")?;
-    let open_end = start + lower[start..].find('>')? + 1;
-    let close = open_end + lower[open_end..].find("</title")?;
-    Some(decode_entities(html[open_end..close].trim()))
+/// Kinds of control, as far as submission is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ControlKind {
+    /// A text-like input (text, email, hidden, ...), with its `type`, lower-cased.
+    Input(String),
+    /// `type=password`.
+    Password,
+    /// A checkbox or radio: submitted only when checked (`values` is then its value).
+    Checkable {
+        /// Whether it is checked.
+        checked: bool,
+    },
+    /// A `<select>`.
+    Select,
+    /// A `<textarea>`.
+    TextArea,
+    /// A submit button (`<button>`, `type=submit` or `type=image`): submitted only when pressed.
+    Submit {
+        /// The button's `formaction`, which wins over the form's `action`.
+        formaction: Option<String>,
+        /// An image button submits `name.x` and `name.y`.
+        image: bool,
+    },
 }
 
-/// The first `<h1>`..`<h3>` text, tags stripped: what an error page says, for messages.
-pub fn heading(html: &str) -> Option<String> {
-    let html = &html[..floor_char_boundary(html, MAX_BODY)];
-    let lower = html.to_ascii_lowercase();
-    let start = ["<h1", "<h2", "<h3"]
-        .iter()
-        .filter_map(|t| lower.find(t))
-        .min()?;
-    let open_end = start + lower[start..].find('>')? + 1;
-    let close = open_end + lower[open_end..].find("</h")?;
-    let mut text = String::new();
-    let mut in_tag = false;
-    for c in html[open_end..close].chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            c if !in_tag => text.push(c),
-            _ => {}
+impl Form {
+    /// Whether the form has a password field: a login form.
+    pub fn is_login(&self) -> bool {
+        self.controls.iter().any(|c| c.kind == ControlKind::Password)
+    }
+
+    /// The first submit button: the one a user presses.
+    pub fn submitter(&self) -> Option<&Control> {
+        self.controls
+            .iter()
+            .find(|c| matches!(c.kind, ControlKind::Submit { .. }))
+    }
+
+    /// The action the first submit button posts to: its `formaction`, else the form's.
+    pub fn action_with_submitter(&self) -> Option<&str> {
+        match self.submitter().map(|c| &c.kind) {
+            Some(ControlKind::Submit {
+                formaction: Some(a),
+                ..
+            }) => Some(a),
+            _ => self.action.as_deref(),
         }
     }
-    let text = decode_entities(
-        text.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .as_str(),
-    );
-    (!text.is_empty()).then(|| text.chars().take(160).collect())
-}
 
-/// Whether the page holds a form with a password field: a login form.
-pub fn has_login_form(html: &str) -> bool {
-    forms(html)
-        .iter()
-        .any(|f| f.inputs.iter().any(|i| i.kind == "password"))
-}
-
-/// Every form of the page, in document order.
-pub fn forms(html: &str) -> Vec<Form> {
-    let html = &html[..floor_char_boundary(html, MAX_BODY)];
-    let mut forms: Vec<Form> = Vec::new();
-    let mut open = false;
-    let mut rest = html;
-    while let Some(lt) = rest.find('<') {
-        rest = &rest[lt + 1..];
-        if let Some(after) = rest.strip_prefix("!--") {
-            rest = after.find("-->").map_or("", |end| &after[end + 3..]);
-            continue;
-        }
-        let closing = usize::from(rest.starts_with('/'));
-        let name_len = closing
-            + rest[closing..]
-                .find(|c: char| c.is_ascii_whitespace() || c == '>' || c == '/')
-                .unwrap_or(rest.len() - closing);
-        let tag = rest[..name_len].to_ascii_lowercase();
-        let Some(gt) = tag_end(&rest[name_len..]) else {
-            break;
-        };
-        let attrs = parse_attrs(&rest[name_len..name_len + gt]);
-        rest = &rest[name_len + gt..];
-        match tag.as_str() {
-            "form" if forms.len() < MAX_FORMS => {
-                forms.push(Form {
-                    action: attr(&attrs, "action"),
-                    method: attr(&attrs, "method").map_or("get".into(), |m| m.to_ascii_lowercase()),
-                    id: attr(&attrs, "id"),
-                    name: attr(&attrs, "name"),
-                    inputs: Vec::new(),
-                });
-                open = true;
-            }
-            "/form" => open = false,
-            "input" | "button" if open => {
-                let Some(form) = forms.last_mut() else {
-                    continue;
-                };
-                let Some(name) = attr(&attrs, "name") else {
-                    continue;
-                };
-                if form.inputs.len() >= MAX_INPUTS {
-                    continue;
+    /// The entry list a browser builds when the first submit button is pressed: controls in
+    /// tree order, `fill` replacing values by name (a filled checkbox is submitted checked),
+    /// unchecked boxes and the other buttons left out.
+    pub fn entries(&self, fill: &BTreeMap<&str, &str>) -> Vec<(String, String)> {
+        let pressed = self
+            .controls
+            .iter()
+            .position(|c| matches!(c.kind, ControlKind::Submit { .. }));
+        let mut out = Vec::new();
+        for (i, c) in self.controls.iter().enumerate() {
+            let filled = fill.get(c.name.as_str()).copied();
+            match &c.kind {
+                ControlKind::Submit { image, .. } => {
+                    if Some(i) != pressed {
+                        continue;
+                    }
+                    if *image {
+                        out.push((format!("{}.x", c.name), "0".into()));
+                        out.push((format!("{}.y", c.name), "0".into()));
+                    } else {
+                        out.push((c.name.clone(), c.values.concat()));
+                    }
                 }
-                let default_kind = if tag == "button" { "submit" } else { "text" };
-                form.inputs.push(Input {
-                    name,
-                    value: attr(&attrs, "value").unwrap_or_default(),
-                    kind: attr(&attrs, "type")
-                        .map_or(default_kind.into(), |t| t.to_ascii_lowercase()),
-                });
-            }
-            _ => {}
-        }
-    }
-    forms
-}
-
-/// The offset of the `>` that ends a tag, skipping quoted attribute values.
-fn tag_end(s: &str) -> Option<usize> {
-    let mut quote: Option<char> = None;
-    for (i, c) in s.char_indices() {
-        match (quote, c) {
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (None, '>') => return Some(i),
-            _ => {}
-        }
-    }
-    None
-}
-
-fn parse_attrs(s: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
-            i += 1;
-        }
-        let start = i;
-        while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'=' && b[i] != b'/' {
-            i += 1;
-        }
-        if start == i {
-            i += 1;
-            continue;
-        }
-        let name = s[start..i].to_ascii_lowercase();
-        while i < b.len() && b[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let mut value = String::new();
-        if i < b.len() && b[i] == b'=' {
-            i += 1;
-            while i < b.len() && b[i].is_ascii_whitespace() {
-                i += 1;
-            }
-            if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
-                let q = b[i];
-                let vstart = i + 1;
-                let vend = b[vstart..]
-                    .iter()
-                    .position(|&c| c == q)
-                    .map_or(b.len(), |p| vstart + p);
-                value = decode_entities(&s[vstart..vend]);
-                i = (vend + 1).min(b.len());
-            } else {
-                let vstart = i;
-                while i < b.len() && !b[i].is_ascii_whitespace() {
-                    i += 1;
-                }
-                value = decode_entities(&s[vstart..i]);
+                ControlKind::Checkable { checked } => match filled {
+                    Some(v) => out.push((c.name.clone(), v.to_owned())),
+                    None if *checked => out.push((c.name.clone(), c.values.concat())),
+                    None => {}
+                },
+                _ => match filled {
+                    Some(v) => out.push((c.name.clone(), v.to_owned())),
+                    None => out.extend(c.values.iter().map(|v| (c.name.clone(), v.clone()))),
+                },
             }
         }
-        out.push((name, value));
+        // A filled radio group submits once, with the filled value.
+        let mut seen_filled = std::collections::BTreeSet::new();
+        out.retain(|(n, _)| {
+            !fill.contains_key(n.as_str()) || seen_filled.insert(n.clone())
+        });
+        out
     }
-    out
 }
 
-fn attr(attrs: &[(String, String)], name: &str) -> Option<String> {
-    attrs
+impl Page {
+    /// Parses `html` (its first [`MAX_BODY`] bytes); `form_css` marks the forms it matches
+    /// (an invalid selector marks none: target files validate theirs when they load).
+    pub fn parse(html: &str, form_css: Option<&str>) -> Self {
+        let html = &html[..floor_char_boundary(html, MAX_BODY)];
+        let doc = Html::parse_document(html);
+        let wanted: Vec<ElementRef> = form_css
+            .and_then(|css| Selector::parse(css).ok())
+            .map(|s| doc.select(&s).collect())
+            .unwrap_or_default();
+        let forms = doc
+            .select(&sel("form"))
+            .take(MAX_FORMS)
+            .map(|f| read_form(&doc, f, wanted.contains(&f)))
+            .collect();
+        Self {
+            title: doc.select(&sel("title")).next().map(|t| text(t, 160)),
+            heading: doc
+                .select(&sel("h1, h2, h3"))
+                .map(|h| text(h, 160))
+                .find(|t| !t.is_empty()),
+            forms,
+            has_script: doc.select(&sel("script")).next().is_some(),
+        }
+    }
+
+    /// What the page holds, for a login drive that ended on it.
+    pub fn kind(&self) -> PageKind {
+        if self.forms.iter().any(Form::is_login) {
+            PageKind::LoginForm
+        } else if self.forms.iter().any(|f| f.method == "post") {
+            PageKind::Form
+        } else if self.has_script {
+            PageKind::Script
+        } else {
+            PageKind::Plain
+        }
+    }
+}
+
+/// What a page that ended a login drive holds: it tells which login driver would get past it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageKind {
+    /// Text only: an error page, or a page the harness cannot act on.
+    #[default]
+    Plain,
+    /// A form with a password field: the form driver fills it.
+    LoginForm,
+    /// A POST form without a password field (consent, account choice): the form driver
+    /// submits it.
+    Form,
+    /// No POST form, but script: the page logs in through JavaScript, which the browser
+    /// driver runs and the scripted driver replays.
+    Script,
+}
+
+impl PageKind {
+    /// Whether this is the `Plain` kind (for serde's `skip_serializing_if`).
+    pub fn is_plain(&self) -> bool {
+        *self == Self::Plain
+    }
+}
+
+/// A selector the code spells as a constant.
+fn sel(css: &str) -> Selector {
+    Selector::parse(css).unwrap_or_else(|_| unreachable!("constant selector {css} parses"))
+}
+
+/// An element's text, whitespace collapsed, at most `max` characters.
+fn text(e: ElementRef, max: usize) -> String {
+    let joined: String = e.text().collect();
+    joined
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(max)
+        .collect()
+}
+
+fn read_form(doc: &Html, form: ElementRef, selected: bool) -> Form {
+    let a = |n: &str| form.value().attr(n).map(str::to_owned);
+    let id = a("id");
+    // The controls the form owns: its descendants without a `form=` pointing elsewhere, and
+    // any control elsewhere whose `form=` names it (HTML §4.10.17.3), in tree order.
+    let owned = doc
+        .select(&sel("input, button, select, textarea"))
+        .filter(|c| match c.value().attr("form") {
+            Some(owner) => id.as_deref() == Some(owner),
+            None => c.ancestors().any(|n| n.id() == form.id()),
+        })
+        .filter(|c| !disabled(*c))
+        .filter_map(control)
+        .take(MAX_CONTROLS)
+        .collect();
+    Form {
+        action: a("action"),
+        method: a("method").map_or("get".into(), |m| m.to_ascii_lowercase()),
+        id,
+        selected,
+        controls: owned,
+    }
+}
+
+/// A control is disabled by its own attribute or by a disabled `<fieldset>` around it.
+fn disabled(c: ElementRef) -> bool {
+    c.value().attr("disabled").is_some()
+        || c.ancestors().filter_map(ElementRef::wrap).any(|a| {
+            a.value().name() == "fieldset" && a.value().attr("disabled").is_some()
+        })
+}
+
+fn control(c: ElementRef) -> Option<Control> {
+    let e = c.value();
+    let name = e.attr("name").filter(|n| !n.is_empty())?.to_owned();
+    let value = || e.attr("value").unwrap_or_default().to_owned();
+    let kind_attr = e.attr("type").map(str::to_ascii_lowercase);
+    let (kind, values) = match e.name() {
+        "button" => match kind_attr.as_deref().unwrap_or("submit") {
+            "submit" => (submit(c, false), vec![value()]),
+            _ => return None,
+        },
+        "select" => (ControlKind::Select, selected_options(c)),
+        "textarea" => (ControlKind::TextArea, vec![c.text().collect()]),
+        _ => match kind_attr.as_deref().unwrap_or("text") {
+            "submit" => (submit(c, false), vec![value()]),
+            "image" => (submit(c, true), Vec::new()),
+            "checkbox" | "radio" => (
+                ControlKind::Checkable {
+                    checked: e.attr("checked").is_some(),
+                },
+                vec![e.attr("value").unwrap_or("on").to_owned()],
+            ),
+            "password" => (ControlKind::Password, vec![value()]),
+            "button" | "reset" | "file" => return None,
+            other => (ControlKind::Input(other.to_owned()), vec![value()]),
+        },
+    };
+    Some(Control { name, values, kind })
+}
+
+fn submit(c: ElementRef, image: bool) -> ControlKind {
+    ControlKind::Submit {
+        formaction: c.value().attr("formaction").map(str::to_owned),
+        image,
+    }
+}
+
+/// The options a `<select>` submits: the selected ones; none selected, the first enabled one
+/// of a single-choice list (what a browser displays and posts).
+fn selected_options(select: ElementRef) -> Vec<String> {
+    let options: Vec<ElementRef> = select
+        .select(&sel("option"))
+        .filter(|o| !disabled(*o))
+        .collect();
+    let value = |o: &ElementRef| {
+        o.value()
+            .attr("value")
+            .map_or_else(|| text(*o, usize::MAX), str::to_owned)
+    };
+    let chosen: Vec<String> = options
         .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.clone())
-}
-
-/// Decodes the character references a server is likely to emit in attribute values.
-pub fn decode_entities(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        let decoded = rest[1..]
-            .find(';')
-            .filter(|&semi| semi <= 10)
-            .and_then(|semi| {
-                let entity = &rest[1..=semi];
-                let ch = match entity {
-                    "amp" => Some('&'),
-                    "lt" => Some('<'),
-                    "gt" => Some('>'),
-                    "quot" => Some('"'),
-                    "apos" => Some('\''),
-                    _ => entity.strip_prefix('#').and_then(|num| {
-                        let code = match num.strip_prefix(['x', 'X']) {
-                            Some(hex) => u32::from_str_radix(hex, 16).ok(),
-                            None => num.parse().ok(),
-                        };
-                        code.and_then(char::from_u32)
-                    }),
-                };
-                ch.map(|c| (c, semi + 2))
-            });
-        match decoded {
-            Some((c, used)) => {
-                out.push(c);
-                rest = &rest[used..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
+        .filter(|o| o.value().attr("selected").is_some())
+        .map(value)
+        .collect();
+    let multiple = select.value().attr("multiple").is_some();
+    match (chosen.is_empty(), multiple) {
+        (true, false) => options.first().map(value).into_iter().collect(),
+        (true, true) => Vec::new(),
+        (false, false) => chosen.into_iter().last().into_iter().collect(),
+        (false, true) => chosen,
     }
-    out.push_str(rest);
-    out
 }
 
 /// The largest index ≤ `max` that is a char boundary of `s`.
@@ -268,6 +341,17 @@ fn floor_char_boundary(s: &str, max: usize) -> usize {
 mod tests {
     use super::*;
 
+    fn entries(html: &str, fill: &[(&str, &str)]) -> Vec<(String, String)> {
+        let page = Page::parse(html, None);
+        page.forms[0].entries(&fill.iter().copied().collect())
+    }
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
+    }
+
     #[test]
     fn finds_forms_hidden_inputs_and_buttons() {
         let html = r#"<html><title>Sign in &amp; go</title><!-- <form action="/no"> -->
@@ -276,27 +360,94 @@ mod tests {
             <input name=username><input type="password" name="password" />
             <button type="submit" name="submit" value="yes">OK</button>
           </form><input name="outside">"#;
-        let forms = forms(html);
-        assert_eq!(forms.len(), 1);
-        let f = &forms[0];
+        let page = Page::parse(html, None);
+        assert_eq!(page.forms.len(), 1);
+        let f = &page.forms[0];
         assert_eq!(f.action.as_deref(), Some("/login?x=1&y=2"));
         assert_eq!(f.method, "post");
         assert_eq!(f.id.as_deref(), Some("login"));
-        let names: Vec<_> = f
-            .inputs
-            .iter()
-            .map(|i| (i.name.as_str(), i.value.as_str(), i.kind.as_str()))
-            .collect();
+        assert!(f.is_login());
         assert_eq!(
-            names,
-            vec![
-                ("csrf", "t=k", "hidden"),
-                ("username", "", "text"),
-                ("password", "", "password"),
-                ("submit", "yes", "submit")
-            ]
+            f.entries(&[("username", "alice"), ("password", "pw")].into()),
+            pairs(&[
+                ("csrf", "t=k"),
+                ("username", "alice"),
+                ("password", "pw"),
+                ("submit", "yes")
+            ])
         );
-        assert_eq!(title(html).as_deref(), Some("Sign in & go"));
+        assert_eq!(page.title.as_deref(), Some("Sign in & go"));
+    }
+
+    #[test]
+    fn select_checkbox_radio_and_textarea_submit_as_a_browser_does() {
+        let html = r#"<form method=post>
+            <select name=account><option value=a>A<option selected>  Work
+              account </option></select>
+            <select name=first><option disabled>x<option value=y>Y</select>
+            <select name=many multiple><option selected value=1><option value=2><option selected value=3></select>
+            <input type=checkbox name=remember checked>
+            <input type=checkbox name=marketing value=yes>
+            <input type=radio name=r value=one><input type=radio name=r value=two checked>
+            <textarea name=note>line &hellip; two</textarea>
+            <input name=off value=x disabled>
+            <fieldset disabled><input name=off2 value=y></fieldset>
+            <input type=button name=js value=no><input type=reset name=rst>
+            <button name=decision value=approve>Allow</button><button name=decision value=deny>Deny</button>
+          </form>"#;
+        assert_eq!(
+            entries(html, &[]),
+            pairs(&[
+                ("account", "Work account"),
+                ("first", "y"),
+                ("many", "1"),
+                ("many", "3"),
+                ("remember", "on"),
+                ("r", "two"),
+                ("note", "line \u{2026} two"),
+                ("decision", "approve"),
+            ])
+        );
+    }
+
+    #[test]
+    fn every_named_entity_is_decoded() {
+        let html = "<form><input name=a value='caf&eacute; &ndash; &euro;&nbsp;&copy &NotEqualTilde;'></form>";
+        assert_eq!(
+            entries(html, &[]),
+            pairs(&[("a", "café – €\u{a0}© \u{2242}\u{338}")])
+        );
+    }
+
+    #[test]
+    fn formaction_of_the_pressed_button_and_form_owners() {
+        let html = r#"<form id=f action=/a method=post><button formaction=/b name=go>Go</button></form>
+            <input form=f name=outside value=1>"#;
+        let page = Page::parse(html, None);
+        let f = &page.forms[0];
+        assert_eq!(f.action_with_submitter(), Some("/b"));
+        assert_eq!(
+            f.entries(&BTreeMap::new()),
+            pairs(&[("go", ""), ("outside", "1")])
+        );
+    }
+
+    #[test]
+    fn a_css_selector_marks_the_form_to_submit() {
+        let html = "<form id=search></form><div class=box><form method=post id=consent></form></div>";
+        let page = Page::parse(html, Some("div.box > form"));
+        let marked: Vec<_> = page.forms.iter().map(|f| f.selected).collect();
+        assert_eq!(marked, [false, true]);
+    }
+
+    #[test]
+    fn script_pages_and_headings() {
+        let page = Page::parse(
+            "<title>App</title><h2> Could  not <b>sign</b> in</h2><div id=root></div><script src=/app.js></script>",
+            None,
+        );
+        assert!(page.has_script && page.forms.is_empty());
+        assert_eq!(page.heading.as_deref(), Some("Could not sign in"));
     }
 
     #[test]
@@ -307,9 +458,10 @@ mod tests {
             "<input name=a value='",
             "&#xFFFFFFFF;",
             "<\u{e9}",
+            "<form><form><input name=a></form></form>",
         ] {
-            let _ = forms(html);
-            let _ = title(html);
+            let _ = Page::parse(html, Some("form"));
+            let _ = Page::parse(html, Some("::bad"));
         }
     }
 }

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::callback::Finding;
+use crate::forms::PageKind;
 use crate::scenario::model::{AuthOutcome, HeaderMatch};
 
 /// A body as a message shows it: its start, and why it is not what it seems when it is not.
@@ -68,9 +69,10 @@ pub enum AuthEnding {
         /// Its first heading, when it differs from the title.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         heading: Option<String>,
-        /// It holds a login form the driver did not fill.
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        login_form: bool,
+        /// What it holds (a login form, another form, a script) that the driver did not get
+        /// past.
+        #[serde(default, skip_serializing_if = "PageKind::is_plain")]
+        holds: PageKind,
     },
 }
 
@@ -93,7 +95,7 @@ impl std::fmt::Display for AuthEnding {
                 status,
                 title,
                 heading,
-                login_form,
+                holds,
             } => {
                 write!(f, "a page (HTTP {status}")?;
                 if let Some(t) = title {
@@ -102,8 +104,11 @@ impl std::fmt::Display for AuthEnding {
                 if let Some(h) = heading {
                     write!(f, ", saying {h:?}")?;
                 }
-                if *login_form {
-                    f.write_str(", with a login form")?;
+                match holds {
+                    PageKind::LoginForm => f.write_str(", with a login form")?,
+                    PageKind::Form => f.write_str(", with a form")?,
+                    PageKind::Script => f.write_str(", with script and no form")?,
+                    PageKind::Plain => {}
                 }
                 f.write_str(")")
             }
@@ -586,6 +591,58 @@ pub enum LoginFault {
         /// The forms on it.
         forms: String,
     },
+    /// A scripted login's API call answered with a status it was not expected to.
+    #[error("{step}: {method} {url} answered {status}, expected {expected}; it said {answer}")]
+    StepStatus {
+        /// Which step.
+        step: String,
+        /// Its method.
+        method: String,
+        /// Its URL, without query.
+        url: String,
+        /// The status.
+        status: u16,
+        /// What was expected.
+        expected: String,
+        /// The start of the body.
+        answer: String,
+    },
+    /// A scripted login's template had no value, or its extractor found none.
+    #[error("{step}: {reason}")]
+    StepValue {
+        /// Which step.
+        step: String,
+        /// Why.
+        reason: String,
+    },
+    /// The scripted login's `resume` led to a page, not to the client.
+    #[error(
+        "the scripted login resumed the authorization, but {url} showed a page (HTTP {status}, title {title:?}) instead of sending the browser to the client: check the steps before resume"
+    )]
+    ResumedToPage {
+        /// The page, without query.
+        url: String,
+        /// Its status.
+        status: u16,
+        /// Its title.
+        title: String,
+    },
+    /// The browser could not be started or driven.
+    #[error("the browser login failed: {reason}")]
+    Browser {
+        /// Why.
+        reason: String,
+    },
+    /// The browser login got stuck on a page.
+    #[error("the browser login is stuck at {url} (title {title:?}): {reason}")]
+    BrowserStuck {
+        /// The page, without query.
+        url: String,
+        /// Its title.
+        title: String,
+        /// What it was waiting for or could not do.
+        reason: String,
+    },
     /// No redirect to the client within the step limit.
     #[error(
         "login did not reach the client within {max_steps} requests; last request {method} {url}"
@@ -609,7 +666,14 @@ impl LoginFault {
             | Self::BadLocation { .. }
             | Self::UnreadableCallback { .. }
             | Self::UnreadableFormPost { .. } => true,
-            Self::UnusableAction { .. } | Self::Stuck { .. } | Self::NotReached { .. } => false,
+            Self::StepStatus { status, .. } => *status >= 500,
+            Self::UnusableAction { .. }
+            | Self::Stuck { .. }
+            | Self::NotReached { .. }
+            | Self::StepValue { .. }
+            | Self::ResumedToPage { .. }
+            | Self::Browser { .. }
+            | Self::BrowserStuck { .. } => false,
         }
     }
 }

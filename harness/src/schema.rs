@@ -11,7 +11,10 @@ use crate::defect::Defect;
 use crate::scenario::model::{
     FormatVersion, OneOrMany, RequirementId, ScenarioFile, TEMPLATE_NAMES, Template, ValueSpec,
 };
-use crate::target::{ConfigSecret, ConfigString, ConfigUrl, RedirectUri, TargetFile};
+use crate::target::{
+    ConfigSecret, ConfigString, ConfigUrl, CssSelector, RedirectUri, TargetFile,
+    Template as LoginTemplate,
+};
 
 /// The scenario file schema, pretty JSON with a final newline.
 pub fn scenario_schema() -> String {
@@ -160,5 +163,30 @@ impl JsonSchema for RedirectUri {
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         config_string("An absolute URL without fragment (RFC 6749 §3.1.2); any scheme.")
+    }
+}
+
+impl JsonSchema for CssSelector {
+    fn schema_name() -> Cow<'static, str> {
+        "CssSelector".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A CSS selector (`#consent`, `form[action*=login]`), checked while the file loads.",
+            "type": "string"
+        })
+    }
+}
+
+impl JsonSchema for LoginTemplate {
+    fn schema_name() -> Cow<'static, str> {
+        "LoginTemplate".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let names = crate::target::Source::NAMES.join(", ");
+        json_schema!({
+            "description": format!("A string; `${{env:NAME}}` is replaced while loading, {{{{name}}}} while the login runs, name one of: {names}, or a value an earlier step extracted."),
+            "type": "string"
+        })
     }
 }

@@ -100,6 +100,9 @@ pub struct ScenarioResult {
     pub guards: Vec<String>,
     /// The exchanges the verdict rests on.
     pub evidence: Vec<Exchange>,
+    /// The pages and steps the login driver went through, and where it stopped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub login: Vec<String>,
     /// Wall time in milliseconds.
     pub duration_ms: u64,
 }

@@ -98,8 +98,17 @@ pub struct Request {
     pub url: Url,
     /// Headers, in order.
     pub headers: Vec<(String, String)>,
-    /// An `application/x-www-form-urlencoded` body.
-    pub form: Option<String>,
+    /// The body, if any.
+    pub body: Option<Body>,
+}
+
+/// A request body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// `application/x-www-form-urlencoded`.
+    Form(String),
+    /// `application/json` (scripted logins talk to JSON APIs).
+    Json(serde_json::Value),
 }
 
 impl Request {
@@ -110,7 +119,7 @@ impl Request {
             method: HttpMethod::Get,
             url,
             headers: Vec::new(),
-            form: None,
+            body: None,
         }
     }
     /// A POST of a form body.
@@ -120,7 +129,14 @@ impl Request {
             method: HttpMethod::Post,
             url,
             headers: Vec::new(),
-            form: Some(form),
+            body: Some(Body::Form(form)),
+        }
+    }
+    /// The form body, if the body is a form.
+    pub fn form(&self) -> Option<&str> {
+        match &self.body {
+            Some(Body::Form(f)) => Some(f),
+            _ => None,
         }
     }
     /// The same request, sent by the browser (with its cookies).

@@ -28,12 +28,12 @@ pub fn describe_ending(ending: &Ending) -> AuthEnding {
             status,
             title,
             heading,
-            login_form,
+            holds,
         } => AuthEnding::Page {
             status: *status,
             title: title.clone(),
             heading: heading.clone().filter(|h| Some(h) != title.as_ref()),
-            login_form: *login_form,
+            holds: *holds,
         },
     }
 }
@@ -138,7 +138,7 @@ mod tests {
             status: 400,
             title: Some("Bad request".into()),
             heading: None,
-            login_form: false,
+            holds: crate::forms::PageKind::Plain,
         }
     }
 

@@ -15,7 +15,7 @@ use crate::redact::{Redactor, Secret};
 use crate::scenario::model::{ClientKind, Technique};
 use crate::target::{ClientConfig, Clients, Endpoints, LoginConfig, Policy, TargetFile};
 use crate::verdict::Exchange;
-use crate::wire::{without_query, without_userinfo};
+use crate::wire::{Body, without_query, without_userinfo};
 
 /// Why a target's endpoints could not be known.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -247,6 +247,12 @@ pub struct Ctx {
     pub judge_server_errors: bool,
     /// Preflight showed the login cannot be automated; why.
     pub login_blocked: Option<String>,
+    /// The pages and steps the login driver went through, in order.
+    pub login_trail: Vec<String>,
+    /// The run's browser, for `login: browser`.
+    pub browser: super::login::browser::Shared,
+    /// A screenshot (PNG, base64) of the page a browser login got stuck on.
+    pub screenshot: Option<String>,
     rng: ChaCha20Rng,
     redactor: Redactor,
 }
@@ -286,6 +292,9 @@ impl Ctx {
             race_technique: None,
             judge_server_errors: false,
             login_blocked: None,
+            login_trail: Vec::new(),
+            browser: super::login::browser::Shared::default(),
+            screenshot: None,
             rng,
             redactor,
         }
@@ -375,7 +384,14 @@ impl Ctx {
                 .iter()
                 .map(|(k, v)| (k.clone(), r.header(k, v)))
                 .collect(),
-            request_body: req.form.as_deref().map(|f| r.form(f)),
+            request_body: req.body.as_ref().map(|b| match b {
+                Body::Form(f) => r.form(f),
+                Body::Json(v) => {
+                    let mut v = v.clone();
+                    r.json(&mut v);
+                    v.to_string()
+                }
+            }),
             status: None,
             response_headers: Vec::new(),
             response_body: None,

@@ -33,7 +33,7 @@ impl Default for Limits {
     }
 }
 
-pub use crate::wire::{Channel, HttpError, HttpMethod, Request, Response, without_query};
+pub use crate::wire::{Body, Channel, HttpError, HttpMethod, Request, Response, without_query};
 
 /// One scenario's HTTP client: the browser's side with its own cookie jar, and the client back
 /// end's side with none.
@@ -141,11 +141,15 @@ impl HttpClient {
             for (k, v) in &req.headers {
                 builder = builder.header(k.as_str(), v.as_str());
             }
-            if let Some(form) = &req.form {
-                builder = builder
+            builder = match &req.body {
+                Some(Body::Form(form)) => builder
                     .header("content-type", "application/x-www-form-urlencoded")
-                    .body(form.clone());
-            }
+                    .body(form.clone()),
+                Some(Body::Json(json)) => builder
+                    .header("content-type", "application/json")
+                    .body(json.to_string()),
+                None => builder,
+            };
             builder.send()
         };
         let mut resp = match send().await {

@@ -201,6 +201,7 @@ pub(super) fn skeleton(job: &Job, opts: &RunOptions) -> ScenarioResult {
             .chain(file.notes.cves.iter().cloned())
             .collect(),
         evidence: Vec::new(),
+        login: Vec::new(),
         duration_ms: 0,
     }
 }
@@ -343,6 +344,7 @@ pub(super) async fn run_job(
     http: &HttpClient,
     running: &Running,
     load: &Arc<Load>,
+    browser: &super::login::browser::Shared,
 ) -> ScenarioResult {
     let started = Instant::now();
     let file = &job.scenario.file;
@@ -384,6 +386,7 @@ pub(super) async fn run_job(
             }
         };
         let mut ctx = Ctx::new(Arc::clone(&target), http, job.client, opts.seed, &job.id);
+        ctx.browser = browser.clone();
         ctx.race_technique = opts.race_technique;
         ctx.login_blocked.clone_from(&opts.login_blocked);
         ctx.judge_server_errors = attempt == SERVER_ERROR_RETRIES;
@@ -422,6 +425,10 @@ pub(super) async fn run_job(
         };
     }
     result.evidence = std::mem::take(&mut ctx.evidence);
+    result.login = std::mem::take(&mut ctx.login_trail)
+        .iter()
+        .map(|l| ctx.redact(l))
+        .collect();
     result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if policy.is_none()
         && result.level == Level::May

@@ -207,17 +207,20 @@ pub async fn run(
     let mut pending = Pending::new();
     // One back channel for the whole run (it keeps no cookies); each job gets its own browser.
     let template = HttpClient::new(opts.limits, &opts.tls);
+    // `login: browser` starts Chromium on the first login and every job shares it.
+    let browser = login::browser::Shared::default();
     for job in jobs {
         let before = skeleton(&job, opts);
         let template = template.clone();
         let (target, opts, load) = (Arc::clone(&target), opts.clone(), Arc::clone(&load));
+        let browser = browser.clone();
         let step = Arc::new(std::sync::Mutex::new(None));
         let running = Arc::clone(&step);
         let task = tasks.spawn(async move {
             // The semaphore is never closed, so a permit always comes.
             let _permit = Arc::clone(&load.semaphore).acquire_owned().await;
             match template {
-                Ok(http) => run_job(&job, target, &opts, &http, &running, &load).await,
+                Ok(http) => run_job(&job, target, &opts, &http, &running, &load, &browser).await,
                 Err(error) => {
                     let mut result = job::skeleton(&job, &opts);
                     let cause = Cause {
@@ -242,6 +245,7 @@ pub async fn run(
         results.push(r);
     })
     .await;
+    browser.close().await;
     assert_eq!(
         results.len(),
         scheduled + usize::from(had_transport),
@@ -304,6 +308,7 @@ fn transport_finding(target: &ResolvedTarget, opts: &RunOptions) -> Option<Scena
         cause: None,
         guards: Vec::new(),
         evidence: Vec::new(),
+        login: Vec::new(),
         duration_ms: 0,
     })
 }

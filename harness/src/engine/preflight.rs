@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::{ResolvedTarget, RunOptions, run};
+use crate::forms::PageKind;
 use crate::outcome::{AuthEnding, Cause, Fault, Halt, Unmet};
 use crate::scenario::model::ClientKind;
 use crate::scenario::{Scenario, parse_scenario};
@@ -184,7 +185,7 @@ fn unfilled_login_form(cause: &Cause) -> bool {
         Halt::Unmet {
             unmet: Unmet::Authorization {
                 got: AuthEnding::Page {
-                    login_form: true,
+                    holds: PageKind::LoginForm,
                     ..
                 },
                 ..
@@ -321,7 +322,7 @@ mod tests {
                 status: 502,
                 title: None,
                 heading: None,
-                login_form: false,
+                holds: PageKind::Plain,
             },
         };
         assert_eq!(kind(&at(1, page_500)), ServerFault);
@@ -354,7 +355,7 @@ mod tests {
                 status: 400,
                 title: None,
                 heading: None,
-                login_form: false,
+                holds: PageKind::Plain,
             },
         };
         assert!(hint(&at(1, page)).contains("redirect_uri"));
@@ -364,7 +365,7 @@ mod tests {
                 status: 200,
                 title: Some("Sign in".into()),
                 heading: None,
-                login_form: true,
+                holds: PageKind::LoginForm,
             },
         };
         assert!(hint(&at(1, login)).contains("configure login.form"));

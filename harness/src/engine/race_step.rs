@@ -45,7 +45,7 @@ pub(super) async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
             super::race::BurstRequest {
                 url: &req.url,
                 headers: &req.headers,
-                form: req.form.as_deref().unwrap_or_default(),
+                form: req.form().unwrap_or_default(),
                 count: r.count,
                 timeout: Duration::from_secs(10),
                 tls: ctx.http.tls(),

@@ -331,7 +331,7 @@ pub fn bare(method: HttpMethod, url: Url) -> Request {
         method,
         url,
         headers: Vec::new(),
-        form: None,
+        body: None,
     }
 }
 
@@ -344,7 +344,7 @@ pub fn with_params(mut req: Request, params: &Params) -> Request {
         }
         req.url.set_query(Some(&all.encode()));
     } else {
-        req.form = Some(params.encode());
+        req.body = Some(crate::wire::Body::Form(params.encode()));
     }
     req
 }
@@ -524,7 +524,7 @@ mod tests {
         let get = with_params(bare(HttpMethod::Get, target().authorization.clone()), &p);
         assert_eq!(get.url.query(), Some("tenant=1&a=1"));
         let post = with_params(bare(HttpMethod::Post, target().token.clone()), &p);
-        assert_eq!(post.form.as_deref(), Some("a=1"));
+        assert_eq!(post.form(), Some("a=1"));
     }
 
     /// Found by the property test below: path-case cannot change a path without letters, and the

@@ -10,6 +10,7 @@ use super::login::drive;
 use super::request::{self as build, Vars};
 use crate::callback::{Ending, Outcome};
 use crate::checks;
+use crate::forms::PageKind;
 use crate::outcome::{Fault, Halt};
 use crate::params::Params;
 use crate::redact::Secret;
@@ -148,7 +149,8 @@ pub(super) async fn authorize(
     };
     if let (
         Ending::Page {
-            login_form: true, ..
+            holds: PageKind::LoginForm,
+            ..
         },
         Some(why),
     ) = (&d.ending, &ctx.login_blocked)

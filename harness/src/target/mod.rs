@@ -4,8 +4,6 @@
 //! Secrets are written as `${env:NAME}` and read from the environment while the file loads, so a
 //! target file can be committed. Unknown keys are errors, as in scenario files.
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use url::Url;
@@ -13,6 +11,9 @@ use url::Url;
 use crate::diagnostics::{LoadError, Node, at_node, parse_yaml, spans};
 use crate::redact::Secret;
 use crate::scenario::model::{ClientKind, FormatVersion};
+
+mod login;
+pub use login::*;
 
 /// A target file.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -64,12 +65,8 @@ impl TargetFile {
             .chain([self.clients.confidential2.as_ref()])
             .flatten()
             .filter_map(|c| c.client_secret.as_ref().map(|s| s.0.expose()));
-        let fields = match &self.login {
-            LoginConfig::Form(f) => f.fields.values().map(|v| v.0.expose()).collect(),
-            LoginConfig::Auto {} => Vec::new(),
-        };
         clients
-            .chain(fields)
+            .chain(self.login.values())
             .chain(self.env_secrets.iter().map(Secret::expose))
             .filter(|s| !s.is_empty())
             .collect()
@@ -202,45 +199,6 @@ impl Default for Policy {
             refresh_tokens_confidential: false,
         }
     }
-}
-
-/// How the harness gets past login and consent.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum LoginConfig {
-    /// The server redirects straight back to the client.
-    Auto {},
-    /// Fill and submit the HTML forms on the way.
-    Form(FormLogin),
-}
-
-/// The HTML form driver's settings.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FormLogin {
-    /// Values to fill in by input name (hidden inputs keep their own values).
-    pub fields: BTreeMap<String, ConfigSecret>,
-    /// Which form to submit when a page has several; the first POST form by default.
-    #[serde(default)]
-    pub select: Option<FormSelector>,
-    /// The most requests one login may take (1 to 100).
-    #[serde(default = "max_steps", deserialize_with = "crate::bounds::login_steps")]
-    #[schemars(range(min = 1, max = 100))]
-    pub max_steps: usize,
-}
-
-fn max_steps() -> usize {
-    12
-}
-
-/// Picks a form on a page.
-#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FormSelector {
-    /// The form's `id`.
-    pub id: Option<String>,
-    /// A substring of the form's `action`.
-    pub action_contains: Option<String>,
 }
 
 /// A string in which `${env:NAME}` is replaced from the environment while loading.

@@ -1,0 +1,684 @@
+//! The `browser` driver: headless Chromium runs the login and consent pages, script and all.
+//!
+//! Chromium is driven over the DevTools protocol by `chromiumoxide` (typed commands and events
+//! generated from the protocol, on tokio, maintained; it launches the system's Chromium, so
+//! nothing is downloaded). One browser starts per run, on the first login that needs it; each
+//! flow gets a fresh browser context (its own cookies and storage) and one tab.
+//!
+//! Every request the tab makes is paused at the request stage (`Fetch.requestPaused`): one to
+//! a client (a registered redirect URI, the one the request named, any origin other than the
+//! server's) is the authorization response. Its URL is read and the request is failed, so the
+//! redirect URI is never loaded; everything else continues. On each page the driver runs the
+//! target file's tasks for pages whose URL matches, else the default: fill the user name and
+//! password fields it finds by type and name and submit, or press the approving button of a
+//! consent form. Every document the tab loads is kept for the trail and the page checks
+//! (status and headers as Chromium received them).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use chromiumoxide::cdp::browser_protocol::browser::CloseParams;
+use chromiumoxide::cdp::browser_protocol::fetch::{
+    ContinueRequestParams, EnableParams, EventRequestPaused, FailRequestParams, RequestPattern,
+    RequestStage,
+};
+use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
+use chromiumoxide::cdp::browser_protocol::network::{
+    ErrorReason, EventRequestWillBeSent, EventResponseReceived, ResourceType,
+};
+use chromiumoxide::cdp::browser_protocol::page::{CaptureScreenshotFormat, NavigateParams};
+use chromiumoxide::cdp::browser_protocol::target::{
+    CreateBrowserContextParams, CreateTargetParams, DisposeBrowserContextParams,
+};
+use chromiumoxide::page::ScreenshotParams;
+use futures_util::StreamExt;
+use tokio::sync::OnceCell;
+use url::Url;
+
+use super::{Drive, same_endpoint};
+use crate::callback::{Ending, parse_location};
+use crate::engine::context::Ctx;
+use crate::forms::Page as HtmlPage;
+use crate::outcome::{Halt, LoginFault};
+use crate::target::{BrowserLogin, BrowserPage, Task, WaitFor};
+use crate::wire::{Response, without_query};
+
+/// How often the driver looks at the page again while it waits.
+const POLL: Duration = Duration::from_millis(20);
+/// How long after an action the driver waits for the page to move on before acting again.
+const SETTLE: Duration = Duration::from_millis(1500);
+
+/// The run's browser, started on first use and shared by every flow.
+#[derive(Clone, Default)]
+pub struct Shared(Arc<OnceCell<Result<Arc<Chromium>, String>>>);
+
+impl Shared {
+    async fn get(&self, config: &BrowserLogin) -> Result<Arc<Chromium>, String> {
+        self.0
+            .get_or_init(|| async { Chromium::launch(config).await.map(Arc::new) })
+            .await
+            .clone()
+    }
+
+    /// Closes the browser if it was started.
+    pub async fn close(&self) {
+        if let Some(Ok(c)) = self.0.get() {
+            let _ = c.browser.execute(CloseParams::default()).await;
+            c.handler.abort();
+            let _ = std::fs::remove_dir_all(&c.profile);
+        }
+    }
+}
+
+/// A running Chromium.
+pub struct Chromium {
+    browser: chromiumoxide::Browser,
+    handler: tokio::task::JoinHandle<()>,
+    profile: std::path::PathBuf,
+}
+
+impl Chromium {
+    async fn launch(config: &BrowserLogin) -> Result<Self, String> {
+        let executable = executable(config)?;
+        static STARTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let profile = std::env::temp_dir().join(format!(
+            "pkce-harness-chromium-{}-{}",
+            std::process::id(),
+            STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let built = chromiumoxide::BrowserConfig::builder()
+            .chrome_executable(&executable)
+            .no_sandbox()
+            .user_data_dir(&profile)
+            .launch_timeout(Duration::from_secs(30))
+            .request_timeout(Duration::from_secs(config.timeout_seconds))
+            // Headless, no background traffic: the browser talks to the target and nothing else.
+            .args([
+                "--headless=new",
+                "--disable-gpu",
+                "--disable-quic",
+                "--disable-component-update",
+                "--disable-domain-reliability",
+                "--dns-prefetch-disable",
+                "--no-default-browser-check",
+            ])
+            .build()
+            .map_err(|e| format!("cannot configure Chromium: {e}"))?;
+        let (browser, mut events) = chromiumoxide::Browser::launch(built)
+            .await
+            .map_err(|e| format!("cannot start {}: {e}", executable.display()))?;
+        let handler = tokio::spawn(async move { while events.next().await.is_some() {} });
+        Ok(Self {
+            browser,
+            handler,
+            profile,
+        })
+    }
+}
+
+/// Chromium's executable: configured, `$CHROMIUM`, or the first of the usual names on PATH.
+fn executable(config: &BrowserLogin) -> Result<std::path::PathBuf, String> {
+    if let Some(path) = &config.executable {
+        return Ok(path.0.clone().into());
+    }
+    if let Ok(path) = std::env::var("CHROMIUM") {
+        return Ok(path.into());
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    ["chromium", "chromium-browser", "google-chrome", "chrome"]
+        .iter()
+        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            "Chromium not found: install it (Debian: apt-get install chromium), set $CHROMIUM, or set login.browser.executable".to_owned()
+        })
+}
+
+/// What the request listener saw.
+#[derive(Default)]
+struct Seen {
+    /// The first request that left for a client: its URL (fragment included) and form body.
+    callback: Option<(Url, Option<String>)>,
+    /// Documents loaded from the server, in order: URL and the response as Chromium got it.
+    documents: Vec<(Url, Response)>,
+    /// Statuses of redirects that answered a POST.
+    post_redirects: Vec<u16>,
+    /// Methods of requests by id, to tell which redirect answered a POST.
+    methods: HashMap<String, String>,
+}
+
+type Shared2 = Arc<Mutex<Seen>>;
+
+fn lock(s: &Shared2) -> std::sync::MutexGuard<'_, Seen> {
+    s.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Runs the authorization request at `url` in a fresh browser context.
+pub(super) async fn drive(
+    ctx: &mut Ctx,
+    url: Url,
+    client_targets: &[Url],
+    config: &BrowserLogin,
+) -> Result<Drive, Halt> {
+    let shared = ctx.browser.clone();
+    let chromium = shared
+        .get(config)
+        .await
+        .map_err(|reason| LoginFault::Browser { reason })?;
+    let browser = &chromium.browser;
+    let context = browser
+        .create_browser_context(CreateBrowserContextParams::default())
+        .await
+        .map_err(cdp)?;
+    let result = in_context(ctx, browser, &context, url, client_targets, config).await;
+    let _ = browser
+        .execute(DisposeBrowserContextParams::new(context))
+        .await;
+    result
+}
+
+async fn in_context(
+    ctx: &mut Ctx,
+    browser: &chromiumoxide::Browser,
+    context: &chromiumoxide::cdp::browser_protocol::browser::BrowserContextId,
+    url: Url,
+    client_targets: &[Url],
+    config: &BrowserLogin,
+) -> Result<Drive, Halt> {
+    let tab = browser
+        .new_page(
+            CreateTargetParams::builder()
+                .url("about:blank")
+                .browser_context_id(context.clone())
+                .build()
+                .map_err(|e| LoginFault::Browser { reason: e })?,
+        )
+        .await
+        .map_err(cdp)?;
+    let as_origins = [ctx.target.authorization.origin(), ctx.target.token.origin()];
+    let clients: Vec<Url> = client_targets.to_vec();
+    let leaves = move |u: &Url| {
+        clients.iter().any(|t| same_endpoint(t, u)) || !as_origins.contains(&u.origin())
+    };
+    let seen: Shared2 = Arc::default();
+    let mut paused = tab
+        .event_listener::<EventRequestPaused>()
+        .await
+        .map_err(cdp)?;
+    let mut responses = tab
+        .event_listener::<EventResponseReceived>()
+        .await
+        .map_err(cdp)?;
+    let mut sent = tab
+        .event_listener::<EventRequestWillBeSent>()
+        .await
+        .map_err(cdp)?;
+    tab.execute(
+        EnableParams::builder()
+            .pattern(
+                RequestPattern::builder()
+                    .url_pattern("*")
+                    .request_stage(RequestStage::Request)
+                    .build(),
+            )
+            .build(),
+    )
+    .await
+    .map_err(cdp)?;
+    let listener = {
+        let (tab, seen) = (tab.clone(), Arc::clone(&seen));
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    Some(ev) = paused.next() => {
+                        let mut target = ev.request.url.clone();
+                        if let Some(f) = &ev.request.url_fragment {
+                            target.push_str(f);
+                        }
+                        let parsed = Url::parse(&target).ok();
+                        if let Some(u) = parsed.filter(|u| leaves(u)) {
+                            let body = ev.request.post_data_entries.as_ref().map(|entries| {
+                                entries
+                                    .iter()
+                                    .filter_map(|e| e.bytes.as_ref())
+                                    .filter_map(|b| base64_decode(b.as_ref()))
+                                    .collect::<String>()
+                            });
+                            {
+                                let mut s = lock(&seen);
+                                if s.callback.is_none() {
+                                    s.callback = Some((u, body));
+                                }
+                            }
+                            let _ = tab
+                                .execute(FailRequestParams::new(ev.request_id.clone(), ErrorReason::Aborted))
+                                .await;
+                        } else {
+                            let _ = tab.execute(ContinueRequestParams::new(ev.request_id.clone())).await;
+                        }
+                    }
+                    Some(ev) = sent.next() => {
+                        let mut s = lock(&seen);
+                        let id = ev.request_id.inner().clone();
+                        if let Some(r) = &ev.redirect_response
+                            && s.methods.get(&id).is_some_and(|m| m == "POST")
+                        {
+                            s.post_redirects.push(u16::try_from(r.status).unwrap_or(0));
+                        }
+                        s.methods.insert(id, ev.request.method.clone());
+                    }
+                    Some(ev) = responses.next() => {
+                        if ev.r#type == ResourceType::Document
+                            && let Ok(u) = Url::parse(&ev.response.url)
+                        {
+                            lock(&seen).documents.push((u, recorded(&ev.response)));
+                        }
+                    }
+                    else => break,
+                }
+            }
+        })
+    };
+    let outcome = run_pages(ctx, &tab, &seen, url, config).await;
+    let shot = match &outcome {
+        Err(_) => screenshot(&tab).await,
+        Ok(_) => None,
+    };
+    listener.abort();
+    let _ = tab.close().await;
+    let seen = std::mem::take(&mut *lock(&seen));
+    for (u, r) in &seen.documents {
+        ctx.login_trail.push(format!(
+            "browser: {} → {}",
+            without_query(u),
+            r.status
+        ));
+    }
+    if let Some(png) = shot {
+        ctx.screenshot = Some(png);
+    }
+    Ok(Drive {
+        ending: outcome?,
+        pages: seen.documents.into_iter().map(|(_, r)| r).collect(),
+        post_redirects: seen.post_redirects,
+    })
+}
+
+/// What the default driver finds on a page (the probe marks the elements it means).
+#[derive(serde::Deserialize)]
+struct Probe {
+    /// `login`, `consent` or `none`.
+    kind: String,
+    /// Whether the document has finished loading.
+    ready: bool,
+    /// Whether a user name field was found beside the password field.
+    user: bool,
+    /// Whether a submit button was found.
+    submit: bool,
+}
+
+/// Marks the password field, the user name field beside it and their submit button, or the
+/// approving button of a consent form, with `data-pkce-harness`.
+const PROBE: &str = r#"(() => {
+  const visible = e => !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length);
+  document.querySelectorAll('[data-pkce-harness]').forEach(e => e.removeAttribute('data-pkce-harness'));
+  const mark = (e, v) => { if (e) { e.setAttribute('data-pkce-harness', v); } return !!e; };
+  const submits = root => [...root.querySelectorAll('button:not([type]), button[type=submit], input[type=submit], input[type=image]')].filter(visible);
+  const ready = document.readyState === 'complete';
+  const pw = [...document.querySelectorAll('input[type=password]')].find(visible);
+  if (pw) {
+    const root = pw.form || document;
+    const user = [...root.querySelectorAll('input[type=email], input[autocomplete=username], input[name*=user i], input[id*=user i], input[name*=login i], input[name*=mail i], input[type=text]')].find(visible);
+    mark(pw, 'password');
+    const buttons = submits(root);
+    return {kind: 'login', ready, user: mark(user, 'username'), submit: mark(buttons[0], 'submit')};
+  }
+  const buttons = [...document.forms].flatMap(submits);
+  const label = b => (b.textContent || '') + ' ' + (b.value || '') + ' ' + (b.name || '');
+  const approve = buttons.find(b => /allow|approve|accept|consent|continue|authori[sz]e|grant|confirm|yes/i.test(label(b)))
+    || buttons.find(b => !/deny|cancel|reject|decline|no\b/i.test(label(b)));
+  if (approve) { mark(approve, 'submit'); return {kind: 'consent', ready, user: false, submit: true}; }
+  return {kind: 'none', ready, user: false, submit: false};
+})()"#;
+
+/// Clears what was typed, so a screenshot shows no secret.
+const CLEAR_INPUTS: &str = "document.querySelectorAll('input:not([type=hidden]):not([type=submit]):not([type=button]), textarea').forEach(e => { e.value = ''; })";
+
+async fn run_pages(
+    ctx: &mut Ctx,
+    tab: &chromiumoxide::Page,
+    seen: &Shared2,
+    url: Url,
+    config: &BrowserLogin,
+) -> Result<Ending, Halt> {
+    let deadline = Instant::now() + Duration::from_secs(config.timeout_seconds);
+    tab.execute(NavigateParams::new(url.as_str()))
+        .await
+        .map_err(cdp)?;
+    let mut acted: HashMap<String, usize> = HashMap::new();
+    let mut last = "opened the authorization request".to_owned();
+    loop {
+        if let Some((target, body)) = lock(seen).callback.clone() {
+            return callback(&target, body.as_deref());
+        }
+        let here = tab.url().await.ok().flatten().unwrap_or_default();
+        if Instant::now() >= deadline {
+            return Err(stuck(
+                tab,
+                &here,
+                format!(
+                    "no redirect to the client within {} s (login.browser.timeout_seconds); last: {last}",
+                    config.timeout_seconds
+                ),
+            )
+            .await
+            .into());
+        }
+        if let Some((i, entry)) = config
+            .pages
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.url.matches(&here))
+        {
+            let key = format!("pages[{i}] {}", shown(&here));
+            let count = acted.entry(key.clone()).or_default();
+            if *count >= 2 {
+                let why = format!(
+                    "the tasks of pages[{i}] (match {:?}) ran twice and the page is still there",
+                    entry.url.0
+                );
+                return Err(stuck(tab, &here, why).await.into());
+            }
+            *count += 1;
+            run_tasks(tab, entry, deadline)
+                .await
+                .map_err(|why| LoginFault::BrowserStuck {
+                    url: shown(&here),
+                    title: String::new(),
+                    reason: format!("pages[{i}]: {why}"),
+                })?;
+            last = format!("ran the tasks of pages[{i}] at {}", shown(&here));
+            ctx.login_trail.push(format!("browser: {last}"));
+            settle(tab, seen, &here).await;
+            continue;
+        }
+        let Some(probe) = tab
+            .evaluate(PROBE)
+            .await
+            .ok()
+            .and_then(|r| r.into_value::<Probe>().ok())
+        else {
+            // Between two documents: nothing to evaluate in yet.
+            tokio::time::sleep(POLL).await;
+            continue;
+        };
+        match probe.kind.as_str() {
+            "login" | "consent" => {
+                let key = format!("{} {}", probe.kind, shown(&here));
+                let count = acted.entry(key).or_default();
+                if *count >= 2 {
+                    let why = if probe.kind == "login" {
+                        "the login form came back after submitting it twice: check login.browser.username and password, or give pages with tasks for it"
+                    } else {
+                        "the consent form came back after approving it twice: give pages with tasks for it"
+                    };
+                    return Err(stuck(tab, &here, why.to_owned()).await.into());
+                }
+                *count += 1;
+                if probe.kind == "login" {
+                    fill_login(tab, &probe, config)
+                        .await
+                        .map_err(|why| LoginFault::BrowserStuck {
+                            url: shown(&here),
+                            title: String::new(),
+                            reason: why,
+                        })?;
+                    last = format!("filled and submitted the login form at {}", shown(&here));
+                } else {
+                    click(tab, "[data-pkce-harness=submit]").await.map_err(|why| {
+                        LoginFault::BrowserStuck {
+                            url: shown(&here),
+                            title: String::new(),
+                            reason: why,
+                        }
+                    })?;
+                    last = format!("approved the consent form at {}", shown(&here));
+                }
+                ctx.login_trail.push(format!("browser: {last}"));
+                settle(tab, seen, &here).await;
+            }
+            _ => {
+                let status = lock(seen).documents.last().map(|(_, r)| r.status);
+                if probe.ready && status.is_some_and(|s| !(200..300).contains(&s)) {
+                    // The server's answer to the authorization request: an error page.
+                    let html = tab.content().await.unwrap_or_default();
+                    let page = HtmlPage::parse(&html, None);
+                    return Ok(Ending::Page {
+                        status: status.unwrap_or_default(),
+                        title: page.title.clone(),
+                        heading: page.heading.clone(),
+                        holds: page.kind(),
+                    });
+                }
+                tokio::time::sleep(POLL).await;
+            }
+        }
+    }
+}
+
+/// The default login: user name (when the page has a field for it and the file a value),
+/// password, submit.
+async fn fill_login(
+    tab: &chromiumoxide::Page,
+    probe: &Probe,
+    config: &BrowserLogin,
+) -> Result<(), String> {
+    let Some(password) = &config.password else {
+        return Err(
+            "a login form appeared, but login.browser has no password (and no pages entry matches this page)".into(),
+        );
+    };
+    if probe.user
+        && let Some(user) = &config.username
+    {
+        type_into(tab, "[data-pkce-harness=username]", user.0.expose()).await?;
+    }
+    type_into(tab, "[data-pkce-harness=password]", password.0.expose()).await?;
+    if probe.submit {
+        click(tab, "[data-pkce-harness=submit]").await
+    } else {
+        tab.evaluate(
+            "(f => f ? f.requestSubmit() : null)(document.querySelector('[data-pkce-harness=password]').form)",
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("cannot submit the login form: {e}"))
+    }
+}
+
+/// Replaces the text of the element `css` finds with `value`, as typed input (input events
+/// fire, so script-driven forms see it).
+async fn type_into(tab: &chromiumoxide::Page, css: &str, value: &str) -> Result<(), String> {
+    let quoted = serde_json::to_string(css).unwrap_or_default();
+    let found = tab
+        .evaluate(format!(
+            "(e => {{ if (!e) return false; e.focus(); if (e.select) e.select(); return true; }})(document.querySelector({quoted}))"
+        ))
+        .await
+        .ok()
+        .and_then(|r| r.into_value::<bool>().ok())
+        .unwrap_or(false);
+    if !found {
+        return Err(format!("no element matches {css}"));
+    }
+    tab.execute(InsertTextParams::new(value))
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("cannot type into {css}: {e}"))
+}
+
+/// Clicks the element `css` finds, as a user would (scrolled into view, mouse events).
+async fn click(tab: &chromiumoxide::Page, css: &str) -> Result<(), String> {
+    let element = tab
+        .find_element(css)
+        .await
+        .map_err(|_| format!("no element matches {css}"))?;
+    element
+        .click()
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("cannot click {css}: {e}"))
+}
+
+/// Runs a `pages` entry's tasks in order, each waiting for what it needs until `deadline`.
+async fn run_tasks(
+    tab: &chromiumoxide::Page,
+    entry: &BrowserPage,
+    deadline: Instant,
+) -> Result<(), String> {
+    for (i, task) in entry.tasks.iter().enumerate() {
+        let what = match task {
+            Task::Text { selector, .. } | Task::Click(selector) => {
+                wait_for(tab, &WaitFor::Selector(selector.clone()), deadline).await
+            }
+            Task::Wait(w) => wait_for(tab, w, deadline).await,
+        };
+        what.map_err(|why| format!("task {}: {why}", i + 1))?;
+        let done = match task {
+            Task::Text { selector, value } => type_into(tab, &selector.0, value.0.expose()).await,
+            Task::Click(selector) => click(tab, &selector.0).await,
+            Task::Wait(_) => Ok(()),
+        };
+        done.map_err(|why| format!("task {}: {why}", i + 1))?;
+    }
+    Ok(())
+}
+
+async fn wait_for(tab: &chromiumoxide::Page, what: &WaitFor, deadline: Instant) -> Result<(), String> {
+    loop {
+        let there = match what {
+            WaitFor::Selector(css) => tab.find_element(css.0.as_str()).await.is_ok(),
+            WaitFor::Url(pattern) => tab
+                .url()
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|u| pattern.matches(&u)),
+        };
+        if there {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(match what {
+                WaitFor::Selector(css) => format!("no element matched {} in time", css.0),
+                WaitFor::Url(p) => format!("the URL did not match {} in time", p.0),
+            });
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Waits until the page moves on after an action: a client was reached, another document
+/// loaded, or the URL changed; at most [`SETTLE`].
+async fn settle(tab: &chromiumoxide::Page, seen: &Shared2, here: &str) {
+    let documents = lock(seen).documents.len();
+    let until = Instant::now() + SETTLE;
+    while Instant::now() < until {
+        {
+            let s = lock(seen);
+            if s.callback.is_some() || s.documents.len() != documents {
+                return;
+            }
+        }
+        if tab.url().await.ok().flatten().is_some_and(|u| u != here) {
+            return;
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// The authorization response the tab was sent to.
+fn callback(target: &Url, posted: Option<&str>) -> Result<Ending, Halt> {
+    let response = match posted {
+        Some(body) => crate::callback::parse_posted(target, body),
+        None => parse_location(target, target.as_str()),
+    }
+    .map_err(|e| LoginFault::UnreadableCallback {
+        target: without_query(target),
+        reason: e.to_string(),
+    })?;
+    Ok(Ending::Callback(Box::new(response)))
+}
+
+/// A stuck login, with the page's title and a screenshot for the report.
+async fn stuck(tab: &chromiumoxide::Page, here: &str, reason: String) -> LoginFault {
+    LoginFault::BrowserStuck {
+        url: shown(here),
+        title: tab.get_title().await.ok().flatten().unwrap_or_default(),
+        reason,
+    }
+}
+
+/// A PNG of the tab, every typed value cleared first, base64.
+async fn screenshot(tab: &chromiumoxide::Page) -> Option<String> {
+    use base64::Engine as _;
+    let _ = tab.evaluate(CLEAR_INPUTS).await;
+    let png = tab
+        .screenshot(
+            ScreenshotParams::builder()
+                .format(CaptureScreenshotFormat::Png)
+                .build(),
+        )
+        .await
+        .ok()?;
+    Some(base64::engine::general_purpose::STANDARD.encode(png))
+}
+
+/// A response as Chromium received it: status and headers (names lower-cased, repeats, which
+/// the protocol joins with newlines, split again). The body is not kept.
+fn recorded(r: &chromiumoxide::cdp::browser_protocol::network::Response) -> Response {
+    let headers = r
+        .headers
+        .inner()
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .flat_map(|(k, v)| {
+                    let name = k.to_ascii_lowercase();
+                    v.as_str()
+                        .unwrap_or_default()
+                        .split('\n')
+                        .map(move |v| (name.clone(), v.to_owned()))
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Response {
+        status: u16::try_from(r.status).unwrap_or(0),
+        headers,
+        body: String::new(),
+        truncated: false,
+        invalid_utf8: false,
+    }
+}
+
+fn base64_decode(b: &str) -> Option<String> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(b)
+        .ok()
+        .and_then(|v| String::from_utf8(v).ok())
+}
+
+fn shown(url: &str) -> String {
+    Url::parse(url).map_or_else(|_| url.to_owned(), |u| without_query(&u))
+}
+
+fn cdp(e: chromiumoxide::error::CdpError) -> Halt {
+    LoginFault::Browser {
+        reason: format!("DevTools protocol: {e}"),
+    }
+    .into()
+}

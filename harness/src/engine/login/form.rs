@@ -1,0 +1,119 @@
+//! The `form` driver (and `auto`, which is the form driver that fills nothing): on each page,
+//! pick the form (the configured one, else the first POST form), submit what a browser would
+//! submit with the configured fields filled in, and follow where it leads.
+
+use std::collections::BTreeMap;
+
+use url::Url;
+
+use super::{Stop, Walk, page_ending};
+use crate::callback::Ending;
+use crate::engine::context::Ctx;
+use crate::forms::{Form, Page};
+use crate::outcome::{Halt, LoginFault};
+use crate::target::FormLogin;
+use crate::wire::{Request, Response, without_query};
+
+/// Drives `url` to its end; `config` is `None` for `login: auto`.
+pub(super) async fn drive(
+    ctx: &mut Ctx,
+    walk: &mut Walk<'_>,
+    url: Url,
+    config: Option<&FormLogin>,
+) -> Result<Ending, Halt> {
+    let css = config
+        .and_then(|c| c.select.as_ref())
+        .and_then(|s| s.css.as_ref())
+        .map(|c| c.0.clone());
+    let mut req = Request::get(url).in_browser();
+    let mut submitted: Vec<String> = Vec::new();
+    loop {
+        let (url, resp, page) = match walk.follow(ctx, req, css.as_deref()).await? {
+            Stop::Callback(r) => return Ok(Ending::Callback(r)),
+            Stop::Page { url, resp, page } => (url, resp, page),
+        };
+        let Some(config) = config else {
+            return Ok(page_ending(&resp, &page));
+        };
+        let Some(form) = pick(config, &page.forms) else {
+            return Ok(page_ending(&resp, &page));
+        };
+        let Some(action) = url.join(form.action_with_submitter().unwrap_or("")).ok() else {
+            return Err(LoginFault::UnusableAction {
+                page: without_query(&url),
+                action: form.action.clone(),
+            }
+            .into());
+        };
+        let key = format!("{}|{}", without_query(&url), action);
+        if submitted.iter().filter(|k| **k == key).count() >= 2 {
+            return Err(stuck(&url, &resp, &page).into());
+        }
+        submitted.push(key);
+        let fill: BTreeMap<&str, &str> = config
+            .fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.0.expose()))
+            .collect();
+        let mut body = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in form.entries(&fill) {
+            body.append_pair(&name, &value);
+        }
+        let names: Vec<String> = form.entries(&fill).into_iter().map(|(n, _)| n).collect();
+        ctx.login_trail.push(format!(
+            "submit form{} with {}",
+            form.id
+                .as_deref()
+                .map(|i| format!(" #{i}"))
+                .unwrap_or_default(),
+            names.join(", ")
+        ));
+        walk.pages.push(resp);
+        req = Request::post_form(action, body.finish()).in_browser();
+    }
+}
+
+/// The form to submit: the first POST form every given criterion of `select` holds for, else
+/// the first POST form.
+fn pick<'a>(config: &FormLogin, forms: &'a [Form]) -> Option<&'a Form> {
+    let post = || forms.iter().filter(|f| f.method == "post");
+    match &config.select {
+        Some(sel) => post()
+            .find(|f| {
+                sel.id.as_ref().is_none_or(|id| f.id.as_ref() == Some(id))
+                    && sel
+                        .action_contains
+                        .as_ref()
+                        .is_none_or(|a| f.action.as_deref().is_some_and(|x| x.contains(a.as_str())))
+                    && (sel.css.is_none() || f.selected)
+            })
+            .or_else(|| post().next()),
+        None => post().next(),
+    }
+}
+
+fn stuck(url: &Url, resp: &Response, page: &Page) -> LoginFault {
+    let seen: Vec<String> = page
+        .forms
+        .iter()
+        .map(|f| {
+            let names: Vec<&str> = f.controls.iter().map(|c| c.name.as_str()).collect();
+            format!(
+                "<form method={} action={:?} controls=[{}]>",
+                f.method,
+                f.action.as_deref().unwrap_or(""),
+                names.join(",")
+            )
+        })
+        .collect();
+    LoginFault::Stuck {
+        page: without_query(url),
+        status: resp.status,
+        title: page.title.clone().unwrap_or_default(),
+        forms: if seen.is_empty() {
+            "none".into()
+        } else {
+            seen.join(" ")
+        },
+    }
+}

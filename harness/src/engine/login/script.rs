@@ -1,0 +1,282 @@
+//! The `steps` driver: for a login page that is a JavaScript application. The authorization
+//! request is followed to the page it lands on; then the target file's API calls run in the
+//! user agent's cookie jar, each rendered from the authorization request, that page's URL and
+//! what earlier calls returned; then `resume` continues the authorization to the client.
+//!
+//! A landing page that is not 2xx is the server's answer to the authorization request (an error
+//! page a scenario may expect), not a login to script: the drive ends there.
+
+use std::collections::BTreeMap;
+
+use url::Url;
+
+use super::{Stop, Walk, page_ending};
+use crate::callback::Ending;
+use crate::engine::context::Ctx;
+use crate::outcome::{Fault, Halt, LoginFault};
+use crate::target::{ApiBody, ApiMethod, ApiRequest, Extractor, ScriptLogin, Source, Template};
+use crate::wire::{Body, HttpMethod, Request, Response, without_query};
+
+/// What templates are rendered from.
+struct Known<'a> {
+    authorize: &'a Url,
+    landing: &'a Url,
+    extracted: BTreeMap<String, String>,
+}
+
+impl Known<'_> {
+    fn value(&self, s: &Source) -> Result<String, String> {
+        let param = |u: &Url, name: &str| {
+            u.query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+        };
+        let authorize = |name: &str| {
+            param(self.authorize, name).ok_or_else(|| {
+                format!("the authorization request has no {name} parameter")
+            })
+        };
+        match s {
+            Source::ClientId => authorize("client_id"),
+            Source::Scope => Ok(param(self.authorize, "scope").unwrap_or_default()),
+            Source::RedirectUri => authorize("redirect_uri"),
+            Source::State => authorize("state"),
+            Source::Url => Ok(self.landing.to_string()),
+            Source::Authorize(name) => authorize(name),
+            Source::Query(name) => param(self.landing, name).ok_or_else(|| {
+                format!(
+                    "{{{{query:{name}}}}}: the login page {} has no query parameter {name}",
+                    without_query(self.landing)
+                )
+            }),
+            Source::Extracted(name) => self
+                .extracted
+                .get(name)
+                .cloned()
+                .ok_or_else(|| format!("{{{{{name}}}}} was not extracted")),
+        }
+    }
+
+    fn render(&self, t: &Template) -> Result<String, String> {
+        t.render(&mut |s| self.value(s))
+    }
+}
+
+pub(super) async fn drive(
+    ctx: &mut Ctx,
+    walk: &mut Walk<'_>,
+    url: Url,
+    script: &ScriptLogin,
+) -> Result<Ending, Halt> {
+    let authorize = url.clone();
+    let (landing, resp, page) = match walk.follow(ctx, Request::get(url).in_browser(), None).await? {
+        Stop::Callback(r) => return Ok(Ending::Callback(r)),
+        Stop::Page { url, resp, page } => (url, resp, page),
+    };
+    if !(200..300).contains(&resp.status) {
+        return Ok(page_ending(&resp, &page));
+    }
+    walk.pages.push(resp);
+    let base = base_url(ctx);
+    let mut known = Known {
+        authorize: &authorize,
+        landing: &landing,
+        extracted: BTreeMap::new(),
+    };
+    for (i, step) in script.requests.iter().enumerate() {
+        let label = match &step.name {
+            Some(n) => format!("login step {} ({n})", i + 1),
+            None => format!("login step {}", i + 1),
+        };
+        let value_fault = |reason: String| LoginFault::StepValue {
+            step: label.clone(),
+            reason,
+        };
+        let req = request(&known, &base, step).map_err(value_fault)?;
+        walk.used += 1;
+        let (method, shown) = (req.method.to_string(), without_query(&req.url));
+        let req_url = req.url.clone();
+        let resp = ctx
+            .send(req)
+            .await
+            .map_err(|error| Fault::Http { error })?;
+        let ok = if step.expect_status.is_empty() {
+            (200..400).contains(&resp.status)
+        } else {
+            step.expect_status.contains(&resp.status)
+        };
+        if !ok {
+            return Err(LoginFault::StepStatus {
+                step: label,
+                method,
+                url: shown,
+                status: resp.status,
+                expected: expected(&step.expect_status),
+                answer: preview(&resp.body),
+            }
+            .into());
+        }
+        let mut names = Vec::new();
+        for (name, how) in &step.extract {
+            let value = extract(how, &resp, &req_url).map_err(&value_fault)?;
+            ctx.test_value(&value);
+            known.extracted.insert(name.clone(), value);
+            names.push(name.as_str());
+        }
+        ctx.login_trail.push(format!(
+            "{label}: {method} {shown} → {}{}",
+            resp.status,
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!(", took {}", names.join(", "))
+            }
+        ));
+    }
+    let resume_fault = |reason: String| LoginFault::StepValue {
+        step: "login resume".into(),
+        reason,
+    };
+    let mut next = join(&base, &known.render(&script.resume.url).map_err(resume_fault)?)
+        .map_err(resume_fault)?;
+    if !script.resume.params.is_empty() {
+        let mut params: Vec<(String, String)> = next
+            .query_pairs()
+            .filter(|(k, _)| !script.resume.params.contains_key(k.as_ref()))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        for (k, t) in &script.resume.params {
+            params.push((k.clone(), known.render(t).map_err(resume_fault)?));
+        }
+        next.query_pairs_mut().clear().extend_pairs(params);
+    }
+    ctx.login_trail
+        .push(format!("login resume: GET {}", without_query(&next)));
+    match walk.follow(ctx, Request::get(next.clone()).in_browser(), None).await? {
+        Stop::Callback(r) => Ok(Ending::Callback(r)),
+        Stop::Page { resp, page, .. } if !(200..300).contains(&resp.status) => {
+            Ok(page_ending(&resp, &page))
+        }
+        Stop::Page { url, resp, page } => Err(LoginFault::ResumedToPage {
+            url: without_query(&url),
+            status: resp.status,
+            title: page.title.unwrap_or_default(),
+        }
+        .into()),
+    }
+}
+
+/// What relative step URLs resolve against: the issuer as a directory, else the authorization
+/// endpoint.
+fn base_url(ctx: &Ctx) -> Url {
+    ctx.target
+        .issuer
+        .as_deref()
+        .and_then(|i| Url::parse(&format!("{}/", i.trim_end_matches('/'))).ok())
+        .unwrap_or_else(|| ctx.target.authorization.clone())
+}
+
+fn join(base: &Url, s: &str) -> Result<Url, String> {
+    base.join(s)
+        .map_err(|e| format!("{s:?} is not a URL: {e}"))
+}
+
+fn request(known: &Known, base: &Url, step: &ApiRequest) -> Result<Request, String> {
+    let url = join(base, &known.render(&step.url)?)?;
+    let headers = step
+        .headers
+        .iter()
+        .map(|(k, t)| Ok((k.clone(), known.render(t)?)))
+        .collect::<Result<Vec<_>, String>>()?;
+    let body = match &step.body {
+        Some(ApiBody::Form(fields)) => {
+            let mut ser = url::form_urlencoded::Serializer::new(String::new());
+            for (k, t) in fields {
+                ser.append_pair(k, &known.render(t)?);
+            }
+            Some(Body::Form(ser.finish()))
+        }
+        Some(ApiBody::Json(doc)) => Some(Body::Json(doc.render(&mut |t| known.render(t))?)),
+        None => None,
+    };
+    Ok(Request {
+        channel: crate::wire::Channel::Front,
+        method: match step.method {
+            ApiMethod::Get => HttpMethod::Get,
+            ApiMethod::Post => HttpMethod::Post,
+            ApiMethod::Put => HttpMethod::Put,
+            ApiMethod::Patch => HttpMethod::Patch,
+            ApiMethod::Delete => HttpMethod::Delete,
+        },
+        url,
+        headers,
+        body,
+    })
+}
+
+/// A value from a step's response.
+fn extract(how: &Extractor, resp: &Response, url: &Url) -> Result<String, String> {
+    let answered = || format!("it answered {}", preview(&resp.body));
+    match how {
+        Extractor::Json(pointer) => {
+            let doc = resp
+                .json()
+                .ok_or_else(|| format!("the response is not JSON; {}", answered()))?;
+            match doc.pointer(pointer) {
+                Some(serde_json::Value::String(s)) => Ok(s.clone()),
+                Some(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => {
+                    Ok(v.to_string())
+                }
+                Some(_) => Err(format!("{pointer} is not a string or number; {}", answered())),
+                None => Err(format!("no {pointer} in the response; {}", answered())),
+            }
+        }
+        Extractor::Header(name) => resp
+            .header(name)
+            .map(str::to_owned)
+            .ok_or_else(|| format!("no {name} header in the response (HTTP {})", resp.status)),
+        Extractor::Query(name) => {
+            let from = match resp.header("location") {
+                Some(loc) => url
+                    .join(loc)
+                    .map_err(|e| format!("Location {loc:?} is not a URL: {e}"))?,
+                None => url.clone(),
+            };
+            from.query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+                .ok_or_else(|| format!("{} has no query parameter {name}", without_query(&from)))
+        }
+        Extractor::Regex(p) => p
+            .0
+            .captures(&resp.body)
+            .and_then(|c| c.get(1).or_else(|| c.get(0)))
+            .map(|m| m.as_str().to_owned())
+            .ok_or_else(|| format!("/{}/ does not match the body; {}", p.0.as_str(), answered())),
+    }
+}
+
+fn expected(statuses: &[u16]) -> String {
+    if statuses.is_empty() {
+        "2xx or 3xx".into()
+    } else {
+        statuses
+            .iter()
+            .map(u16::to_string)
+            .collect::<Vec<_>>()
+            .join(" or ")
+    }
+}
+
+/// The start of a body, one line, for a message.
+fn preview(body: &str) -> String {
+    let one_line: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let cut: String = one_line.chars().take(160).collect();
+    if cut.is_empty() {
+        "nothing".into()
+    } else if cut.len() < one_line.len() {
+        format!("{cut:?}…")
+    } else {
+        format!("{cut:?}")
+    }
+}
