@@ -236,7 +236,12 @@ pub fn parse_form_post(page_url: &Url, body: &str) -> Result<AuthorizationRespon
 pub fn parse_posted(target: &Url, body: &str) -> Result<AuthorizationResponse, CallbackError> {
     let mut target = target.clone();
     target.set_fragment(None);
-    build(ResponseMode::FormPost, target, Params::parse(body), Vec::new())
+    build(
+        ResponseMode::FormPost,
+        target,
+        Params::parse(body),
+        Vec::new(),
+    )
 }
 
 fn build(

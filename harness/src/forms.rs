@@ -87,7 +87,9 @@ pub enum ControlKind {
 impl Form {
     /// Whether the form has a password field: a login form.
     pub fn is_login(&self) -> bool {
-        self.controls.iter().any(|c| c.kind == ControlKind::Password)
+        self.controls
+            .iter()
+            .any(|c| c.kind == ControlKind::Password)
     }
 
     /// The first submit button: the one a user presses.
@@ -144,9 +146,7 @@ impl Form {
         }
         // A filled radio group submits once, with the filled value.
         let mut seen_filled = std::collections::BTreeSet::new();
-        out.retain(|(n, _)| {
-            !fill.contains_key(n.as_str()) || seen_filled.insert(n.clone())
-        });
+        out.retain(|(n, _)| !fill.contains_key(n.as_str()) || seen_filled.insert(n.clone()));
         out
     }
 }
@@ -259,9 +259,9 @@ fn read_form(doc: &Html, form: ElementRef, selected: bool) -> Form {
 /// A control is disabled by its own attribute or by a disabled `<fieldset>` around it.
 fn disabled(c: ElementRef) -> bool {
     c.value().attr("disabled").is_some()
-        || c.ancestors().filter_map(ElementRef::wrap).any(|a| {
-            a.value().name() == "fieldset" && a.value().attr("disabled").is_some()
-        })
+        || c.ancestors()
+            .filter_map(ElementRef::wrap)
+            .any(|a| a.value().name() == "fieldset" && a.value().attr("disabled").is_some())
 }
 
 fn control(c: ElementRef) -> Option<Control> {
@@ -434,7 +434,8 @@ mod tests {
 
     #[test]
     fn a_css_selector_marks_the_form_to_submit() {
-        let html = "<form id=search></form><div class=box><form method=post id=consent></form></div>";
+        let html =
+            "<form id=search></form><div class=box><form method=post id=consent></form></div>";
         let page = Page::parse(html, Some("div.box > form"));
         let marked: Vec<_> = page.forms.iter().map(|f| f.selected).collect();
         assert_eq!(marked, [false, true]);

@@ -71,10 +71,21 @@ pub(super) fn show(
     for p in &found.target {
         problem(out, "target", p);
     }
+    let trail = |out: &mut dyn std::io::Write, steps: &[String]| {
+        if !steps.is_empty() {
+            let _ = writeln!(out, "      login ({} driver):", found.driver);
+        }
+        for step in steps {
+            let _ = writeln!(out, "        {}", line(step));
+        }
+    };
     for check in &found.checks {
         let client = check.client.as_str();
         match (&check.problem, &check.skipped) {
-            (Some(p), _) => problem(out, &format!("{client} client"), p),
+            (Some(p), _) => {
+                problem(out, &format!("{client} client"), p);
+                trail(out, &check.login);
+            }
             (None, Some(why)) if all => {
                 let _ = writeln!(out, "skip  {client} client: {why}");
             }
@@ -83,6 +94,7 @@ pub(super) fn show(
                     out,
                     "ok    {client} client: one normal flow with S256 completed"
                 );
+                trail(out, &check.login);
             }
             _ => {}
         }

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Exit;
-use pkce_harness::server::{ReferenceServer, ServerConfig};
+use pkce_harness::server::{LoginPage, ReferenceServer, ServerConfig};
 
 #[derive(Debug, Args)]
 pub(super) struct ServeArgs {
@@ -13,6 +13,11 @@ pub(super) struct ServeArgs {
     /// Switch on a defect; repeatable. `--defect list` prints them all.
     #[arg(long)]
     defect: Vec<String>,
+    /// The login page to show: form (an HTML form), script (a form rendered and posted by
+    /// JavaScript), api (a JavaScript application over a JSON API), chooser (a consent form
+    /// with a select and a pre-checked box). Each needs its own login driver.
+    #[arg(long, default_value = "form", value_parser = login_page)]
+    login_page: LoginPage,
     /// Also write a target file for this server (with its generated secrets) here.
     #[arg(long)]
     write_target: Option<PathBuf>,
@@ -27,6 +32,7 @@ pub(super) async fn run(args: ServeArgs) -> Exit {
     let server = match ReferenceServer::start(ServerConfig {
         port: args.port,
         defects: defects.clone(),
+        login_page: args.login_page,
         ..ServerConfig::default()
     })
     .await
@@ -55,4 +61,15 @@ pub(super) async fn run(args: ServeArgs) -> Exit {
     let _ = tokio::signal::ctrl_c().await;
     server.stop().await;
     Exit::Ok
+}
+
+fn login_page(s: &str) -> Result<LoginPage, String> {
+    LoginPage::ALL
+        .iter()
+        .find(|(name, _)| *name == s)
+        .map(|(_, page)| *page)
+        .ok_or_else(|| {
+            let names: Vec<&str> = LoginPage::ALL.iter().map(|(n, _)| *n).collect();
+            format!("one of {}", names.join(", "))
+        })
 }

@@ -104,7 +104,10 @@ pub(super) fn inapplicable(
             Capability::PlainSupported => (target.policy.plain_allowed, "the target declares plain not allowed (policy.plain_allowed)"),
 
             Capability::PkceOptionalConfidential => (!target.policy.pkce_required_confidential, "the target declares PKCE required for confidential clients"),
-            Capability::FormLogin => (matches!(target.login, LoginConfig::Form(_)), "needs the form login driver, to see the login pages"),
+            Capability::FormLogin => (
+                matches!(target.login, LoginConfig::Form(_) | LoginConfig::Browser(_)),
+                "needs a login driver that goes through the login pages (form or browser), to see them",
+            ),
             Capability::SeveralRedirectUris => (
                 target.client(client).is_some_and(|c| c.several_redirect_uris),
                 "the client does not declare several_redirect_uris",

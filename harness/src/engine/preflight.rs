@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::{ResolvedTarget, RunOptions, run};
 use crate::forms::PageKind;
-use crate::outcome::{AuthEnding, Cause, Fault, Halt, Unmet};
+use crate::outcome::{AuthEnding, Cause, Fault, Halt, LoginFault, Unmet};
 use crate::scenario::model::ClientKind;
 use crate::scenario::{Scenario, parse_scenario};
 use crate::wire::HttpError;
@@ -22,6 +22,8 @@ pub struct ClientCheck {
     pub skipped: Option<String>,
     /// `None`: its normal flow completed (or it did not run).
     pub problem: Option<Problem>,
+    /// The pages and steps the login driver went through, ending where it stopped.
+    pub login: Vec<String>,
 }
 
 /// A normal flow that did not complete.
@@ -67,6 +69,8 @@ pub struct Preflight {
     pub checks: Vec<ClientCheck>,
     /// The normal flows as results.
     pub report: crate::verdict::RunReport,
+    /// The login driver the target file configures (`auto`, `form`, `steps`, `browser`).
+    pub driver: &'static str,
 }
 
 /// Runs one normal flow per configured client.
@@ -84,6 +88,7 @@ pub async fn preflight(target: Arc<ResolvedTarget>, opts: &RunOptions) -> Prefli
         ..opts.clone()
     };
     let issuer = issuer_problem(&target);
+    let driver = target.login.driver();
     let report = run(&[scenario], target, &opts, &mut |_| {}).await;
     let mut checks: Vec<ClientCheck> = report
         .results
@@ -109,6 +114,7 @@ pub async fn preflight(target: Arc<ResolvedTarget>, opts: &RunOptions) -> Prefli
                         format!("HTTP {}: {body}", e.status.unwrap_or(0))
                     }),
             }),
+            login: r.login.clone(),
         })
         .collect();
     checks.sort_by_key(|c| c.client);
@@ -116,6 +122,7 @@ pub async fn preflight(target: Arc<ResolvedTarget>, opts: &RunOptions) -> Prefli
         target: issuer.into_iter().collect(),
         checks,
         report,
+        driver,
     }
 }
 
@@ -178,20 +185,24 @@ fn no_answer(cause: &Cause) -> bool {
     matches!(&cause.halt, Halt::Fault { fault: Fault::Http { error } } if !matches!(error, HttpError::Setup { .. }))
 }
 
-/// Whether the flow stopped at a login form the driver did not fill (`login: auto`).
-fn unfilled_login_form(cause: &Cause) -> bool {
-    matches!(
-        &cause.halt,
+/// The page the flow stopped at, when the login driver did not get past it (a login form
+/// `login: auto` does not fill, a form page, a page that logs in by script).
+fn unpassed_page(cause: &Cause) -> Option<PageKind> {
+    match &cause.halt {
         Halt::Unmet {
-            unmet: Unmet::Authorization {
-                got: AuthEnding::Page {
-                    holds: PageKind::LoginForm,
+            unmet:
+                Unmet::Authorization {
+                    got: AuthEnding::Page { holds, status, .. },
                     ..
                 },
-                ..
-            },
-        }
-    )
+        } => match holds {
+            PageKind::Plain => None,
+            // An error page may run script too; only a page shown as a success is a login.
+            PageKind::Script if !(200..300).contains(status) => None,
+            _ => Some(*holds),
+        },
+        _ => None,
+    }
 }
 
 /// Whether the login driver could not get through (as opposed to a server fault on the way).
@@ -200,8 +211,50 @@ fn login_blocked(cause: &Cause) -> bool {
         Halt::Fault {
             fault: Fault::Login { fault },
         } => !fault.is_server_side(),
-        _ => unfilled_login_form(cause),
+        _ => unpassed_page(cause).is_some(),
     }
+}
+
+/// What to change when the login driver did not get through, by what stopped it: each names
+/// the driver that gets past such a page.
+fn login_hint(cause: &Cause) -> Option<&'static str> {
+    if let Some(holds) = unpassed_page(cause) {
+        return Some(match holds {
+            PageKind::LoginForm => {
+                "a login form appeared and was not filled: configure login.form with its fields (by input name)"
+            }
+            PageKind::Form => {
+                "a form (consent, account choice) appeared and was not submitted: configure login.form (hidden inputs, selects and checked boxes are sent as a browser sends them)"
+            }
+            PageKind::Plain => return None,
+            PageKind::Script => {
+                "the page has no form in its HTML and runs script: its login is JavaScript. Use login.browser (headless Chromium runs the page), or replay its API calls with login.steps"
+            }
+        });
+    }
+    let Halt::Fault {
+        fault: Fault::Login { fault },
+    } = &cause.halt
+    else {
+        return None;
+    };
+    Some(match fault {
+        LoginFault::StepStatus { .. }
+        | LoginFault::StepValue { .. }
+        | LoginFault::ResumedToPage { .. } => {
+            "the scripted login failed at the step the reason names: compare login.steps with the requests the login page's script makes (a browser's developer tools show them), or use login.browser"
+        }
+        LoginFault::Browser { .. } => {
+            "the browser could not be used: install Chromium (Debian: apt-get install chromium), or set $PKCE_HARNESS_BROWSER or login.browser.executable"
+        }
+        LoginFault::BrowserStuck { .. } => {
+            "the browser login is stuck (the HTML report shows a screenshot): check login.browser.username and password, or give login.browser.pages tasks (text, click, wait) for this page"
+        }
+        _ if fault.is_server_side() => return None,
+        _ => {
+            "the login driver is stuck: check login.form.fields (input names and values) and login.form.select"
+        }
+    })
 }
 
 fn kind(cause: &Cause) -> ProblemKind {
@@ -218,18 +271,18 @@ fn kind(cause: &Cause) -> ProblemKind {
 
 /// The likeliest fix for a failed normal flow, read from its cause.
 fn hint(cause: &Cause) -> &'static str {
+    if !server_fault(cause)
+        && !no_answer(cause)
+        && let Some(h) = login_hint(cause)
+    {
+        return h;
+    }
     match &cause.halt {
         _ if server_fault(cause) => {
             "the server failed during a normal flow (see the reason): this is the server's fault, not the target file's"
         }
         _ if no_answer(cause) => {
             "the endpoint did not answer: check issuer / endpoints and that the server is up"
-        }
-        _ if unfilled_login_form(cause) => {
-            "a login form appeared and was not filled: configure login.form with its fields (by input name)"
-        }
-        _ if login_blocked(cause) => {
-            "the login driver is stuck: check login.form.fields (input names and values) and login.form.select"
         }
         Halt::Unmet {
             unmet: Unmet::Authorization { .. },

@@ -233,7 +233,8 @@ pub enum Capability {
     PkceRequiredConfidential,
     /// The server declares PKCE optional for confidential clients.
     PkceOptionalConfidential,
-    /// The login is driven by the form driver (the scenario inspects pages).
+    /// The login driver goes through the login and consent pages (`form` or `browser`), so the
+    /// scenario can inspect them; `steps` calls APIs beside them.
     FormLogin,
     /// The server declares RFC 9207 support in its metadata.
     IssParameter,

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use url::Url;
 
+use super::login_pages::{self, LoginPage};
 use super::pages::{Reply, done, error_page, esc, fresh, page, redirect};
 use super::state::{App, Pending};
 use super::{Defect, RegisteredClient};
@@ -189,6 +190,7 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params) -> Reply {
                 challenge,
                 csrf,
                 session: sid.clone(),
+                ticket: None,
             },
         );
         (logged_in, approved)
@@ -209,12 +211,14 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params) -> Reply {
     {
         return issue_code(app, &tx, StatusCode::FOUND);
     }
-    let next = if logged_in { "/consent" } else { "/login" };
-    Ok(redirect(
-        StatusCode::SEE_OTHER,
-        &format!("{next}?tx={tx}"),
-        &cookie,
-    ))
+    if logged_in && app.login_page != LoginPage::Api {
+        return Ok(redirect(
+            StatusCode::SEE_OTHER,
+            &format!("/consent?tx={tx}"),
+            &cookie,
+        ));
+    }
+    Ok(login_pages::login_redirect(app.login_page, &tx, &cookie))
 }
 
 /// RFC 7636 §4.3/§4.4.1 at the authorization endpoint. An empty value counts as absent
@@ -402,7 +406,11 @@ fn session_id(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Looks up the pending request of `tx` and checks it belongs to this browser session.
-fn pending_for(app: &App, headers: &HeaderMap, tx: &str) -> Result<(String, String), Response> {
+pub(super) fn pending_for(
+    app: &App,
+    headers: &HeaderMap,
+    tx: &str,
+) -> Result<(String, String), Response> {
     let sid = session_id(headers).ok_or_else(|| error_page(app, "no session cookie"))?;
     let store = app.store();
     let pending = store
@@ -428,7 +436,12 @@ pub(super) async fn login_page(
         .get("tx")
         .unwrap_or("")
         .to_owned();
-    done(pending_for(&app, &headers, &tx).map(|(_, csrf)| login_form(&app, &tx, &csrf, "")))
+    done(
+        pending_for(&app, &headers, &tx).map(|(_, csrf)| match app.login_page {
+            LoginPage::Script => login_pages::script_login(&app, &tx, &csrf),
+            _ => login_form(&app, &tx, &csrf, ""),
+        }),
+    )
 }
 
 fn login_form(app: &App, tx: &str, csrf: &str, message: &str) -> Response {
@@ -452,6 +465,9 @@ pub(super) async fn login_submit(
 ) -> Response {
     let p = Params::parse(&String::from_utf8_lossy(&body));
     let tx = p.get("tx").unwrap_or("").to_owned();
+    if app.login_page == LoginPage::Script {
+        return done(login_pages::script_login_submit(&app, &headers, &p));
+    }
     done((|| {
         let (sid, csrf) = pending_for(&app, &headers, &tx)?;
         if p.get("csrf") != Some(csrf.as_str()) {
@@ -505,16 +521,27 @@ fn consent_form(app: &App, headers: &HeaderMap, tx: &str) -> Reply {
         .get(tx)
         .map(|p| p.client_id.clone())
         .unwrap_or_default();
+    Ok(login_pages::consent(
+        app,
+        app.login_page,
+        &client,
+        tx,
+        &csrf,
+    ))
+}
+
+/// The plain consent form.
+pub(super) fn consent_form_for(app: &App, client: &str, tx: &str, csrf: &str) -> Response {
     let body = format!(
         "<p>Allow {} to access your account?</p><form method=\"post\" action=\"/consent\" id=\"consent\">\
          <input type=\"hidden\" name=\"tx\" value=\"{}\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
          <button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>\
          <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
-        esc(&client),
+        esc(client),
         esc(tx),
-        esc(&csrf)
+        esc(csrf)
     );
-    Ok(page(app, StatusCode::OK, "Consent", &body, &[]))
+    page(app, StatusCode::OK, "Consent", &body, &[])
 }
 
 /// `POST /consent`.
@@ -531,6 +558,23 @@ pub(super) async fn consent_submit(
             return Err(error_page(&app, "CSRF token missing or wrong"));
         }
         match p.get("decision") {
+            Some("approve")
+                if app.login_page == LoginPage::Chooser && !login_pages::chooser_complete(&p) =>
+            {
+                let client = app
+                    .store()
+                    .pending
+                    .get(&tx)
+                    .map(|r| r.client_id.clone())
+                    .unwrap_or_default();
+                return Ok(login_pages::chooser_consent(
+                    &app,
+                    &client,
+                    &tx,
+                    &csrf,
+                    "Choose an account and keep your profile shared.",
+                ));
+            }
             Some("approve") => {}
             Some(_) => {
                 let pending = app.store().pending.remove(&tx);
@@ -567,7 +611,7 @@ pub(super) async fn consent_submit(
 }
 
 /// Ends a pending request with a code (RFC 6749 §4.1.2, RFC 9207 `iss`).
-fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
+pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
     let mut store = app.store();
     let pending = store
         .pending

@@ -11,6 +11,7 @@
 )]
 
 mod authorize;
+mod login_pages;
 mod pages;
 mod resource;
 mod state;
@@ -29,6 +30,7 @@ use url::Url;
 pub use crate::defect::Defect;
 use crate::redact::Secret;
 use crate::target::{AuthMethod, Policy};
+pub use login_pages::LoginPage;
 use state::App;
 pub use state::Retention;
 
@@ -58,6 +60,8 @@ pub struct ServerConfig {
     /// request that arrives while another is being served (each takes 20 ms), as small servers
     /// on an embedded database do under a harness's default concurrency.
     pub busy_under_load: bool,
+    /// The kind of login page: a fixture for each login driver.
+    pub login_page: LoginPage,
 }
 
 impl Default for ServerConfig {
@@ -69,6 +73,7 @@ impl Default for ServerConfig {
             race_window: Duration::from_millis(1),
             retention: Retention::default(),
             busy_under_load: false,
+            login_page: LoginPage::Form,
         }
     }
 }
@@ -143,6 +148,7 @@ impl ReferenceServer {
             config.race_window,
             config.retention,
             config.busy_under_load,
+            config.login_page,
         ));
         let router = Router::new()
             .route(
@@ -162,6 +168,14 @@ impl ReferenceServer {
                 "/consent",
                 get(authorize::consent_page).post(authorize::consent_submit),
             )
+            .route("/app/login", get(login_pages::app_shell))
+            .route("/app/app.js", get(login_pages::app_script))
+            .route("/app/api/session", post(login_pages::api_session))
+            .route(
+                "/app/api/clients/{client_id}/consent",
+                axum::routing::put(login_pages::api_consent),
+            )
+            .route("/app/continue", get(login_pages::api_continue))
             .route(
                 "/token",
                 post(token::token)
@@ -251,51 +265,11 @@ impl ReferenceServer {
     }
 
     /// The target file a user would write for this server: discovery from the issuer, the
-    /// three clients, its policy, and the form driver with the test user.
+    /// three clients, its policy, and the login driver its login page needs.
     pub fn target_file(&self) -> crate::target::TargetFile {
-        use crate::target::{
-            ClientConfig, Clients, ConfigSecret, ConfigString, FormLogin, LoginConfig, RedirectUri,
-            TargetFile,
-        };
-        let client = |c: &RegisteredClient| ClientConfig {
-            client_id: ConfigString(c.client_id.clone()),
-            client_secret: c.secret.clone().map(ConfigSecret),
-            auth_method: c.auth_method,
-            redirect_uri: RedirectUri(
-                Url::parse(&c.redirect_uri)
-                    .expect("registered redirect URIs are constants that parse"),
-            ),
-            several_redirect_uris: !c.more_redirect_uris.is_empty(),
-        };
-        let fields = [("username", USERNAME), ("password", PASSWORD)]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), ConfigSecret(Secret::new(v))))
-            .collect();
-        TargetFile {
-            format: crate::scenario::model::FormatVersion,
-            name: Some(format!(
-                "reference server {}",
-                self.issuer().as_str().trim_end_matches('/')
-            )),
-            issuer: Some(ConfigString(
-                self.issuer().as_str().trim_end_matches('/').to_owned(),
-            )),
-            endpoints: crate::target::Endpoints::default(),
-            clients: Clients {
-                public: client(&self.clients[0]),
-                confidential: client(&self.clients[1]),
-                confidential2: Some(client(&self.clients[2])),
-            },
-            policy: self.policy.clone(),
-            login: LoginConfig::Form(FormLogin {
-                fields,
-                select: None,
-                max_steps: 12,
-            }),
-            scope: None,
-            trusted_origins: Vec::new(),
-            metadata_url: None,
-            env_secrets: Vec::new(),
+        match crate::target::parse_target("(reference server)", &self.target_yaml()) {
+            Ok(t) => t,
+            Err(e) => unreachable!("the reference server's own target file loads: {e}"),
         }
     }
 
@@ -309,7 +283,7 @@ impl ReferenceServer {
                 .unwrap_or_default()
         };
         format!(
-            "format: 1\nname: reference server\nissuer: \"{issuer}\"\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_basic\n    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_post\n    redirect_uri: \"{}\"\n    several_redirect_uris: true\npolicy:\n  pkce_required_confidential: false\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\n  refresh_tokens_confidential: true\nlogin:\n  form:\n    fields: {{username: {USERNAME}, password: {PASSWORD}}}\n",
+            "format: 1\nname: reference server\nissuer: \"{issuer}\"\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_basic\n    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_post\n    redirect_uri: \"{}\"\n    several_redirect_uris: true\npolicy:\n  pkce_required_confidential: false\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\n  refresh_tokens_confidential: true\n{}",
             c[0].client_id,
             c[0].redirect_uri,
             c[1].client_id,
@@ -319,6 +293,7 @@ impl ReferenceServer {
             secret(2),
             c[2].redirect_uri,
             self.policy.code_lifetime_seconds,
+            self.app.login_page.target_login(),
             issuer = self.issuer().as_str().trim_end_matches('/'),
         )
     }

@@ -18,6 +18,8 @@ pub(super) struct App {
     /// With `busy_under_load`: token requests being served now; a second one at the same time
     /// is answered 500, as a server on an embedded database that locks would.
     pub busy: Option<std::sync::atomic::AtomicUsize>,
+    /// The kind of login page shown.
+    pub login_page: super::LoginPage,
     store: Mutex<Store>,
 }
 
@@ -219,6 +221,8 @@ pub(super) struct Pending {
     pub challenge: Option<(CodeChallenge, Method)>,
     pub csrf: String,
     pub session: String,
+    /// With the `api` login page: the ticket the consent call answered.
+    pub ticket: Option<String>,
 }
 
 #[derive(Default)]
@@ -262,6 +266,7 @@ impl App {
         race_window: Duration,
         limits: Retention,
         busy_under_load: bool,
+        login_page: super::LoginPage,
     ) -> Self {
         // A code must outlive its own lifetime in the table, or a replay after expiry would
         // look like an unknown code rather than a used one.
@@ -276,6 +281,7 @@ impl App {
             code_lifetime,
             race_window,
             busy: busy_under_load.then(|| std::sync::atomic::AtomicUsize::new(0)),
+            login_page,
             store: Mutex::new(Store::new(limits)),
         }
     }

@@ -553,7 +553,7 @@ pub struct BrowserLogin {
     /// Typed into the password field it finds.
     #[serde(default)]
     pub password: Option<ConfigSecret>,
-    /// Chromium's executable; `$CHROMIUM`, else `chromium` or `chromium-browser` on PATH, by
+    /// Chromium's executable; `$PKCE_HARNESS_BROWSER`, else `chromium` or `chromium-browser` on PATH, by
     /// default.
     #[serde(default)]
     pub executable: Option<ConfigString>,

@@ -6,6 +6,7 @@ mod cli;
 mod false_alarms;
 mod hostile;
 mod leaks;
+mod logins;
 mod never_silent;
 mod odd_targets;
 mod preflight;

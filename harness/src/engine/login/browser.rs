@@ -27,7 +27,7 @@ use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
 use chromiumoxide::cdp::browser_protocol::network::{
     ErrorReason, EventRequestWillBeSent, EventResponseReceived, ResourceType,
 };
-use chromiumoxide::cdp::browser_protocol::page::{CaptureScreenshotFormat, NavigateParams};
+use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
 use chromiumoxide::cdp::browser_protocol::target::{
     CreateBrowserContextParams, CreateTargetParams, DisposeBrowserContextParams,
 };
@@ -117,12 +117,12 @@ impl Chromium {
     }
 }
 
-/// Chromium's executable: configured, `$CHROMIUM`, or the first of the usual names on PATH.
+/// Chromium's executable: configured, `$PKCE_HARNESS_BROWSER`, or the first of the usual names on PATH.
 fn executable(config: &BrowserLogin) -> Result<std::path::PathBuf, String> {
     if let Some(path) = &config.executable {
         return Ok(path.0.clone().into());
     }
-    if let Ok(path) = std::env::var("CHROMIUM") {
+    if let Ok(path) = std::env::var("PKCE_HARNESS_BROWSER") {
         return Ok(path.into());
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -131,7 +131,7 @@ fn executable(config: &BrowserLogin) -> Result<std::path::PathBuf, String> {
         .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
         .find(|p| p.is_file())
         .ok_or_else(|| {
-            "Chromium not found: install it (Debian: apt-get install chromium), set $CHROMIUM, or set login.browser.executable".to_owned()
+            "Chromium not found: install it (Debian: apt-get install chromium), or set $PKCE_HARNESS_BROWSER or login.browser.executable".to_owned()
         })
 }
 
@@ -146,6 +146,12 @@ struct Seen {
     post_redirects: Vec<u16>,
     /// Methods of requests by id, to tell which redirect answered a POST.
     methods: HashMap<String, String>,
+    /// What happened, in order: documents loaded, actions taken, the client reached.
+    trail: Vec<String>,
+}
+
+fn note(seen: &Shared2, what: String) {
+    lock(seen).trail.push(format!("browser: {what}"));
 }
 
 type Shared2 = Arc<Mutex<Seen>>;
@@ -248,6 +254,7 @@ async fn in_context(
                             {
                                 let mut s = lock(&seen);
                                 if s.callback.is_none() {
+                                    s.trail.push(format!("browser: sent to the client {} (not loaded)", without_query(&u)));
                                     s.callback = Some((u, body));
                                 }
                             }
@@ -272,7 +279,9 @@ async fn in_context(
                         if ev.r#type == ResourceType::Document
                             && let Ok(u) = Url::parse(&ev.response.url)
                         {
-                            lock(&seen).documents.push((u, recorded(&ev.response)));
+                            let mut s = lock(&seen);
+                            s.trail.push(format!("browser: page {} → {}", without_query(&u), ev.response.status));
+                            s.documents.push((u, recorded(&ev.response)));
                         }
                     }
                     else => break,
@@ -280,7 +289,7 @@ async fn in_context(
             }
         })
     };
-    let outcome = run_pages(ctx, &tab, &seen, url, config).await;
+    let outcome = run_pages(&tab, &seen, url, config).await;
     let shot = match &outcome {
         Err(_) => screenshot(&tab).await,
         Ok(_) => None,
@@ -288,13 +297,7 @@ async fn in_context(
     listener.abort();
     let _ = tab.close().await;
     let seen = std::mem::take(&mut *lock(&seen));
-    for (u, r) in &seen.documents {
-        ctx.login_trail.push(format!(
-            "browser: {} → {}",
-            without_query(u),
-            r.status
-        ));
-    }
+    ctx.login_trail.extend(seen.trail);
     if let Some(png) = shot {
         ctx.screenshot = Some(png);
     }
@@ -316,6 +319,8 @@ struct Probe {
     user: bool,
     /// Whether a submit button was found.
     submit: bool,
+    /// The URL of the document probed.
+    url: String,
 }
 
 /// Marks the password field, the user name field beside it and their submit button, or the
@@ -332,28 +337,34 @@ const PROBE: &str = r#"(() => {
     const user = [...root.querySelectorAll('input[type=email], input[autocomplete=username], input[name*=user i], input[id*=user i], input[name*=login i], input[name*=mail i], input[type=text]')].find(visible);
     mark(pw, 'password');
     const buttons = submits(root);
-    return {kind: 'login', ready, user: mark(user, 'username'), submit: mark(buttons[0], 'submit')};
+    return {kind: 'login', ready, user: mark(user, 'username'), submit: mark(buttons[0], 'submit'), url: location.href};
   }
-  const buttons = [...document.forms].flatMap(submits);
   const label = b => (b.textContent || '') + ' ' + (b.value || '') + ' ' + (b.name || '');
-  const approve = buttons.find(b => /allow|approve|accept|consent|continue|authori[sz]e|grant|confirm|yes/i.test(label(b)))
-    || buttons.find(b => !/deny|cancel|reject|decline|no\b/i.test(label(b)));
-  if (approve) { mark(approve, 'submit'); return {kind: 'consent', ready, user: false, submit: true}; }
-  return {kind: 'none', ready, user: false, submit: false};
+  const approving = b => /allow|approve|accept|consent|continue|authori[sz]e|grant|confirm|yes/i.test(label(b));
+  const refusing = b => /deny|cancel|reject|decline|\bno\b/i.test(label(b));
+  // A form's submit buttons; in a script application, any button that says it approves.
+  const buttons = [...document.forms].flatMap(submits);
+  const loose = [...document.querySelectorAll('button, [role=button]')].filter(visible);
+  const approve = buttons.find(approving) || loose.find(b => approving(b) && !refusing(b))
+    || buttons.find(b => !refusing(b));
+  if (approve) { mark(approve, 'submit'); return {kind: 'consent', ready, user: false, submit: true, url: location.href}; }
+  return {kind: 'none', ready, user: false, submit: false, url: location.href};
 })()"#;
 
 /// Clears what was typed, so a screenshot shows no secret.
 const CLEAR_INPUTS: &str = "document.querySelectorAll('input:not([type=hidden]):not([type=submit]):not([type=button]), textarea').forEach(e => { e.value = ''; })";
 
 async fn run_pages(
-    ctx: &mut Ctx,
     tab: &chromiumoxide::Page,
     seen: &Shared2,
     url: Url,
     config: &BrowserLogin,
 ) -> Result<Ending, Halt> {
     let deadline = Instant::now() + Duration::from_secs(config.timeout_seconds);
-    tab.execute(NavigateParams::new(url.as_str()))
+    // Navigation by script returns at once: `Page.navigate` would wait for a navigation that
+    // the interception may end by failing its request (an error redirect to the client).
+    let to = serde_json::to_string(url.as_str()).unwrap_or_default();
+    tab.evaluate(format!("location.href = {to}"))
         .await
         .map_err(cdp)?;
     let mut acted: HashMap<String, usize> = HashMap::new();
@@ -399,7 +410,7 @@ async fn run_pages(
                     reason: format!("pages[{i}]: {why}"),
                 })?;
             last = format!("ran the tasks of pages[{i}] at {}", shown(&here));
-            ctx.login_trail.push(format!("browser: {last}"));
+            note(seen, last.clone());
             settle(tab, seen, &here).await;
             continue;
         }
@@ -413,6 +424,7 @@ async fn run_pages(
             tokio::time::sleep(POLL).await;
             continue;
         };
+        let here = probe.url.clone();
         match probe.kind.as_str() {
             "login" | "consent" => {
                 let key = format!("{} {}", probe.kind, shown(&here));
@@ -427,25 +439,25 @@ async fn run_pages(
                 }
                 *count += 1;
                 if probe.kind == "login" {
-                    fill_login(tab, &probe, config)
-                        .await
-                        .map_err(|why| LoginFault::BrowserStuck {
-                            url: shown(&here),
-                            title: String::new(),
-                            reason: why,
-                        })?;
-                    last = format!("filled and submitted the login form at {}", shown(&here));
-                } else {
-                    click(tab, "[data-pkce-harness=submit]").await.map_err(|why| {
+                    fill_login(tab, &probe, config).await.map_err(|why| {
                         LoginFault::BrowserStuck {
                             url: shown(&here),
                             title: String::new(),
                             reason: why,
                         }
                     })?;
+                    last = format!("filled and submitted the login form at {}", shown(&here));
+                } else {
+                    click(tab, "[data-pkce-harness=submit]")
+                        .await
+                        .map_err(|why| LoginFault::BrowserStuck {
+                            url: shown(&here),
+                            title: String::new(),
+                            reason: why,
+                        })?;
                     last = format!("approved the consent form at {}", shown(&here));
                 }
-                ctx.login_trail.push(format!("browser: {last}"));
+                note(seen, last.clone());
                 settle(tab, seen, &here).await;
             }
             _ => {
@@ -555,7 +567,11 @@ async fn run_tasks(
     Ok(())
 }
 
-async fn wait_for(tab: &chromiumoxide::Page, what: &WaitFor, deadline: Instant) -> Result<(), String> {
+async fn wait_for(
+    tab: &chromiumoxide::Page,
+    what: &WaitFor,
+    deadline: Instant,
+) -> Result<(), String> {
     loop {
         let there = match what {
             WaitFor::Selector(css) => tab.find_element(css.0.as_str()).await.is_ok(),

@@ -15,7 +15,9 @@ mod script;
 use url::Url;
 
 use super::context::Ctx;
-use crate::callback::{AuthorizationResponse, Ending, parse_form_post, parse_location, resolve_location};
+use crate::callback::{
+    AuthorizationResponse, Ending, parse_form_post, parse_location, resolve_location,
+};
 use crate::forms::{Page, PageKind};
 use crate::outcome::{Fault, Halt, LoginFault};
 use crate::target::LoginConfig;

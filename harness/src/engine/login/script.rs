@@ -32,9 +32,8 @@ impl Known<'_> {
                 .map(|(_, v)| v.into_owned())
         };
         let authorize = |name: &str| {
-            param(self.authorize, name).ok_or_else(|| {
-                format!("the authorization request has no {name} parameter")
-            })
+            param(self.authorize, name)
+                .ok_or_else(|| format!("the authorization request has no {name} parameter"))
         };
         match s {
             Source::ClientId => authorize("client_id"),
@@ -69,7 +68,10 @@ pub(super) async fn drive(
     script: &ScriptLogin,
 ) -> Result<Ending, Halt> {
     let authorize = url.clone();
-    let (landing, resp, page) = match walk.follow(ctx, Request::get(url).in_browser(), None).await? {
+    let (landing, resp, page) = match walk
+        .follow(ctx, Request::get(url).in_browser(), None)
+        .await?
+    {
         Stop::Callback(r) => return Ok(Ending::Callback(r)),
         Stop::Page { url, resp, page } => (url, resp, page),
     };
@@ -96,10 +98,7 @@ pub(super) async fn drive(
         walk.used += 1;
         let (method, shown) = (req.method.to_string(), without_query(&req.url));
         let req_url = req.url.clone();
-        let resp = ctx
-            .send(req)
-            .await
-            .map_err(|error| Fault::Http { error })?;
+        let resp = ctx.send(req).await.map_err(|error| Fault::Http { error })?;
         let ok = if step.expect_status.is_empty() {
             (200..400).contains(&resp.status)
         } else {
@@ -137,8 +136,11 @@ pub(super) async fn drive(
         step: "login resume".into(),
         reason,
     };
-    let mut next = join(&base, &known.render(&script.resume.url).map_err(resume_fault)?)
-        .map_err(resume_fault)?;
+    let mut next = join(
+        &base,
+        &known.render(&script.resume.url).map_err(resume_fault)?,
+    )
+    .map_err(resume_fault)?;
     if !script.resume.params.is_empty() {
         let mut params: Vec<(String, String)> = next
             .query_pairs()
@@ -152,7 +154,10 @@ pub(super) async fn drive(
     }
     ctx.login_trail
         .push(format!("login resume: GET {}", without_query(&next)));
-    match walk.follow(ctx, Request::get(next.clone()).in_browser(), None).await? {
+    match walk
+        .follow(ctx, Request::get(next.clone()).in_browser(), None)
+        .await?
+    {
         Stop::Callback(r) => Ok(Ending::Callback(r)),
         Stop::Page { resp, page, .. } if !(200..300).contains(&resp.status) => {
             Ok(page_ending(&resp, &page))
@@ -177,8 +182,7 @@ fn base_url(ctx: &Ctx) -> Url {
 }
 
 fn join(base: &Url, s: &str) -> Result<Url, String> {
-    base.join(s)
-        .map_err(|e| format!("{s:?} is not a URL: {e}"))
+    base.join(s).map_err(|e| format!("{s:?} is not a URL: {e}"))
 }
 
 fn request(known: &Known, base: &Url, step: &ApiRequest) -> Result<Request, String> {
@@ -227,7 +231,10 @@ fn extract(how: &Extractor, resp: &Response, url: &Url) -> Result<String, String
                 Some(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => {
                     Ok(v.to_string())
                 }
-                Some(_) => Err(format!("{pointer} is not a string or number; {}", answered())),
+                Some(_) => Err(format!(
+                    "{pointer} is not a string or number; {}",
+                    answered()
+                )),
                 None => Err(format!("no {pointer} in the response; {}", answered())),
             }
         }
