@@ -206,6 +206,8 @@ mod tests {
             cause: None,
             guards: Vec::new(),
             evidence: Vec::new(),
+            login: Vec::new(),
+            screenshot: None,
             duration_ms: 0,
         }
     }

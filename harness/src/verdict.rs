@@ -103,6 +103,10 @@ pub struct ScenarioResult {
     /// The pages and steps the login driver went through, and where it stopped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub login: Vec<String>,
+    /// A screenshot (PNG, base64) of the page a browser login got stuck on, typed values
+    /// cleared first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screenshot: Option<String>,
     /// Wall time in milliseconds.
     pub duration_ms: u64,
 }

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Exit;
+use pkce_harness::redact::Secret;
 use pkce_harness::server::{LoginPage, ReferenceServer, ServerConfig};
 
 #[derive(Debug, Args)]
@@ -18,9 +19,20 @@ pub(super) struct ServeArgs {
     /// with a select and a pre-checked box). Each needs its own login driver.
     #[arg(long, default_value = "form", value_parser = login_page)]
     login_page: LoginPage,
-    /// Also write a target file for this server (with its generated secrets) here.
+    /// Also write a target file for this server (with its secrets) here. The confidential
+    /// clients' secrets are random, or `$CONFIDENTIAL_SECRET` and `$CONFIDENTIAL2_SECRET` when
+    /// both are set.
     #[arg(long)]
     write_target: Option<PathBuf>,
+}
+
+/// The confidential clients' secrets from `CONFIDENTIAL_SECRET` and `CONFIDENTIAL2_SECRET`
+/// when both are set, as the fixture servers take theirs, so a committed target file can name
+/// them as `${env:...}`.
+fn secrets_from_env() -> Option<[Secret; 2]> {
+    let one = std::env::var("CONFIDENTIAL_SECRET").ok()?;
+    let two = std::env::var("CONFIDENTIAL2_SECRET").ok()?;
+    Some([Secret::new(one), Secret::new(two)])
 }
 
 pub(super) async fn run(args: ServeArgs) -> Exit {
@@ -33,6 +45,7 @@ pub(super) async fn run(args: ServeArgs) -> Exit {
         port: args.port,
         defects: defects.clone(),
         login_page: args.login_page,
+        secrets: secrets_from_env(),
         ..ServerConfig::default()
     })
     .await

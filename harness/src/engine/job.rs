@@ -205,6 +205,7 @@ pub(super) fn skeleton(job: &Job, opts: &RunOptions) -> ScenarioResult {
             .collect(),
         evidence: Vec::new(),
         login: Vec::new(),
+        screenshot: None,
         duration_ms: 0,
     }
 }
@@ -432,6 +433,7 @@ pub(super) async fn run_job(
         .iter()
         .map(|l| ctx.redact(l))
         .collect();
+    result.screenshot = ctx.screenshot.take();
     result.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if policy.is_none()
         && result.level == Level::May

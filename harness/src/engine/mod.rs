@@ -309,6 +309,7 @@ fn transport_finding(target: &ResolvedTarget, opts: &RunOptions) -> Option<Scena
         guards: Vec::new(),
         evidence: Vec::new(),
         login: Vec::new(),
+        screenshot: None,
         duration_ms: 0,
     })
 }

@@ -42,7 +42,8 @@ td:first-child,th:first-child{text-align:left}.v{display:inline-block;min-width:
 .filters label{margin-right:14px;cursor:pointer}details.s{background:#fff;border:1px solid #d0d7de;border-radius:6px;margin:6px 0;padding:6px 10px}
 details.s>summary{cursor:pointer}details.s .id{font-family:ui-monospace,monospace;margin:0 6px}.reason{margin:6px 0;font-weight:600}
 .req{margin:2px 0;color:#424a53}pre{background:#f6f8fa;border:1px solid #d0d7de;padding:6px;overflow-x:auto;white-space:pre-wrap;word-break:break-all;margin:4px 0}
-.ex{border-top:1px dashed #d0d7de;padding-top:4px;margin-top:6px}.muted{color:#6e7781}";
+.ex{border-top:1px dashed #d0d7de;padding-top:4px;margin-top:6px}.muted{color:#6e7781}\
+.login ol{margin:2px 0;padding-left:22px;font-size:12px}.shot{max-width:100%;border:1px solid #d0d7de;margin-top:4px}";
 
 const SCRIPT: &str = "document.querySelectorAll('.filters input').forEach(function(box){box.addEventListener('change',function(){document.querySelectorAll('details.s[data-verdict=\"'+box.value+'\"]').forEach(function(d){d.hidden=!box.checked;});});});";
 
@@ -162,6 +163,20 @@ fn scenario(h: &mut String, r: &ScenarioResult) {
     }
     for g in &r.guards {
         let _ = write!(h, "<div class=\"muted\">guard: {}</div>", esc(g));
+    }
+    if !r.login.is_empty() {
+        h.push_str("<div class=\"login\"><b>login</b><ol>");
+        for step in &r.login {
+            let _ = write!(h, "<li>{}</li>", esc(step));
+        }
+        h.push_str("</ol></div>");
+    }
+    if let Some(png) = &r.screenshot {
+        let _ = write!(
+            h,
+            "<img class=\"shot\" alt=\"the page the browser login stopped at, typed values cleared\" src=\"data:image/png;base64,{}\">",
+            esc(png)
+        );
     }
     for e in &r.evidence {
         exchange(h, e);

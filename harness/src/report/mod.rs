@@ -251,6 +251,8 @@ mod tests {
                 response_body: Some(hostile.into()),
                 error: None,
             }],
+            login: vec![hostile.into()],
+            screenshot: None,
             duration_ms: 1,
         };
         let report = RunReport {

@@ -62,6 +62,8 @@ pub struct ServerConfig {
     pub busy_under_load: bool,
     /// The kind of login page: a fixture for each login driver.
     pub login_page: LoginPage,
+    /// The two confidential clients' secrets; random when `None`.
+    pub secrets: Option<[Secret; 2]>,
 }
 
 impl Default for ServerConfig {
@@ -74,6 +76,7 @@ impl Default for ServerConfig {
             retention: Retention::default(),
             busy_under_load: false,
             login_page: LoginPage::Form,
+            secrets: None,
         }
     }
 }
@@ -110,6 +113,13 @@ impl ReferenceServer {
         let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
         let issuer = format!("http://{addr}");
+        let [secret, secret2] = match config.secrets {
+            Some(given) => given,
+            None => [
+                Secret::new(state::random_token()?),
+                Secret::new(state::random_token()?),
+            ],
+        };
         let clients = vec![
             RegisteredClient {
                 client_id: "public-client".into(),
@@ -120,14 +130,14 @@ impl ReferenceServer {
             },
             RegisteredClient {
                 client_id: "confidential-client".into(),
-                secret: Some(Secret::new(state::random_token()?)),
+                secret: Some(secret),
                 auth_method: AuthMethod::ClientSecretBasic,
                 redirect_uri: CONFIDENTIAL_REDIRECT.into(),
                 more_redirect_uris: Vec::new(),
             },
             RegisteredClient {
                 client_id: "confidential-client-2".into(),
-                secret: Some(Secret::new(state::random_token()?)),
+                secret: Some(secret2),
                 auth_method: AuthMethod::ClientSecretPost,
                 redirect_uri: CONFIDENTIAL_REDIRECT.into(),
                 more_redirect_uris: vec!["https://client.example/other-cb".into()],
@@ -283,7 +293,7 @@ impl ReferenceServer {
                 .unwrap_or_default()
         };
         format!(
-            "format: 1\nname: reference server\nissuer: \"{issuer}\"\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_basic\n    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_post\n    redirect_uri: \"{}\"\n    several_redirect_uris: true\npolicy:\n  pkce_required_confidential: false\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\n  refresh_tokens_confidential: true\n{}",
+            "format: 1\nname: reference server {issuer}\nissuer: \"{issuer}\"\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_basic\n    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_post\n    redirect_uri: \"{}\"\n    several_redirect_uris: true\npolicy:\n  pkce_required_confidential: false\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\n  refresh_tokens_confidential: true\n{}",
             c[0].client_id,
             c[0].redirect_uri,
             c[1].client_id,

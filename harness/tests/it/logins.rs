@@ -7,16 +7,39 @@ use std::sync::Arc;
 
 use pkce_harness::engine::preflight::preflight;
 use pkce_harness::engine::{self, RunOptions};
+use pkce_harness::redact::Secret;
 use pkce_harness::server::{LoginPage, ReferenceServer, ServerConfig};
+use pkce_harness::target::{TargetFile, parse_target};
 use pkce_harness::verdict::Verdict;
+
+const SECRETS: [&str; 2] = [
+    "fixture-secret-one-0123456789",
+    "fixture-secret-two-0123456789",
+];
 
 async fn start(page: LoginPage) -> ReferenceServer {
     ReferenceServer::start(ServerConfig {
         login_page: page,
+        secrets: Some(SECRETS.map(Secret::new)),
         ..Default::default()
     })
     .await
     .expect("server starts")
+}
+
+/// The committed target file `fixtures/targets/{name}` for `server`, its `${env:...}` filled
+/// in as the README's commands set them.
+fn fixture(name: &str, server: &ReferenceServer) -> TargetFile {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/targets")
+        .join(name);
+    let text = std::fs::read_to_string(&path).expect("fixture target file");
+    let port = server.issuer().port().expect("port").to_string();
+    let text = text
+        .replace("${env:PORT}", &port)
+        .replace("${env:CONFIDENTIAL_SECRET}", SECRETS[0])
+        .replace("${env:CONFIDENTIAL2_SECRET}", SECRETS[1]);
+    parse_target(name, &text).expect("the fixture target file loads")
 }
 
 /// Whether Chromium can be used here; under `CI` it must be (`.ci/run` installs it).
@@ -36,10 +59,14 @@ fn chromium_here() -> bool {
 
 /// Runs the whole library against `page` with the driver the server's own target file names,
 /// and returns the ids of the results that are not a pass.
-async fn whole_library(page: LoginPage, driver: &str) -> Vec<(String, Verdict, String)> {
+async fn whole_library(
+    page: LoginPage,
+    fixture_file: &str,
+    driver: &str,
+) -> Vec<(String, Verdict, String)> {
     let _heavy = super::HEAVY.lock().await;
     let server = start(page).await;
-    let file = server.target_file();
+    let file = fixture(fixture_file, &server);
     assert_eq!(file.login.driver(), driver);
     let target = engine::resolve(file, Default::default(), &Default::default())
         .await
@@ -66,7 +93,7 @@ async fn whole_library(page: LoginPage, driver: &str) -> Vec<(String, Verdict, S
 /// server refuses the consent otherwise.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_form_driver_passes_a_consent_page_with_a_select_and_checkboxes() {
-    let not_passed = whole_library(LoginPage::Chooser, "form").await;
+    let not_passed = whole_library(LoginPage::Chooser, "login-form-chooser.yaml", "form").await;
     assert!(not_passed.is_empty(), "{not_passed:#?}");
 }
 
@@ -75,7 +102,7 @@ async fn the_form_driver_passes_a_consent_page_with_a_select_and_checkboxes() {
 /// (the API calls go beside the pages), and nothing else is not a pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_steps_driver_passes_a_login_that_is_an_api() {
-    let not_passed = whole_library(LoginPage::Api, "steps").await;
+    let not_passed = whole_library(LoginPage::Api, "login-steps.yaml", "steps").await;
     assert_eq!(not_passed.len(), 4, "{not_passed:#?}");
     for (id, verdict, reason) in &not_passed {
         assert_eq!(*verdict, Verdict::Skip, "{id}: {reason}");
@@ -90,7 +117,7 @@ async fn the_browser_driver_passes_a_login_that_only_script_can_do() {
     if !chromium_here() {
         return;
     }
-    let not_passed = whole_library(LoginPage::Script, "browser").await;
+    let not_passed = whole_library(LoginPage::Script, "login-browser.yaml", "browser").await;
     assert!(not_passed.is_empty(), "{not_passed:#?}");
 }
 
@@ -140,5 +167,113 @@ async fn the_wrong_driver_is_told_which_one_to_use() {
             found.checks[0].login
         );
         server.stop().await;
+    }
+}
+
+/// The server's own target file (`serve-reference --write-target`) logs in as the committed
+/// fixture does: one text, two places, kept equal.
+#[test]
+fn the_fixture_logins_are_the_servers_own() {
+    for (page, name) in [
+        (LoginPage::Script, "login-browser.yaml"),
+        (LoginPage::Api, "login-steps.yaml"),
+        (LoginPage::Chooser, "login-form-chooser.yaml"),
+    ] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures/targets")
+            .join(name);
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let login: String = text[text.find("\nlogin:").expect("login") + 1..]
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(login, page.target_login(), "{name}");
+    }
+}
+
+/// The browser driver's per-page tasks, in the OpenID Foundation suite's terms: type into
+/// selectors, click, wait for a URL; the consent page, matched by no entry, gets the default.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_tasks_drive_a_page_they_match() {
+    if !chromium_here() {
+        return;
+    }
+    let server = start(LoginPage::Script).await;
+    let yaml = server.target_yaml();
+    let yaml = format!(
+        "{}login:\n  browser:\n    pages:\n      - match: \"*/login*\"\n        tasks:\n          - text: {{selector: \"input[name=username]\", value: alice}}\n          - text: {{selector: \"input[type=password]\", value: wonderland}}\n          - click: \"#go\"\n          - wait: {{url: \"*/consent*\"}}\n",
+        &yaml[..yaml.find("login:").expect("login section")]
+    );
+    let file = parse_target("t.yaml", &yaml).expect("loads");
+    let target = engine::resolve(file, Default::default(), &Default::default())
+        .await
+        .expect("resolves");
+    let found = preflight(Arc::new(target), &RunOptions::default()).await;
+    for check in &found.checks {
+        assert!(check.problem.is_none(), "{:?}", check.problem);
+        assert!(
+            check
+                .login
+                .iter()
+                .any(|l| l.contains("ran the tasks of pages[0]")),
+            "{:?}",
+            check.login
+        );
+    }
+    server.stop().await;
+}
+
+/// `check` on a committed fixture, as a user runs it: the server started with
+/// `serve-reference --login-page api`, the target file's variables from the environment. It
+/// passes, says which driver it used, and lists every step.
+#[test]
+fn check_names_the_driver_and_every_step() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+        .to_string();
+    let bin = env!("CARGO_BIN_EXE_pkce-harness");
+    let env = [
+        ("PORT", port.as_str()),
+        ("CONFIDENTIAL_SECRET", SECRETS[0]),
+        ("CONFIDENTIAL2_SECRET", SECRETS[1]),
+    ];
+    let mut server = std::process::Command::new(bin)
+        .args(["serve-reference", "--port", &port, "--login-page", "api"])
+        .envs(env)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve-reference starts");
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().expect("stdout")),
+        &mut ready,
+    )
+    .expect("reads");
+    assert!(ready.starts_with("ready:"), "{ready}");
+    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/targets/login-steps.yaml");
+    let out = std::process::Command::new(bin)
+        .arg("check")
+        .arg("--target")
+        .arg(&target)
+        .envs(env)
+        .output()
+        .expect("check runs");
+    let _ = server.kill();
+    let _ = server.wait();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("login (steps driver):"), "{shown}");
+    for step in [
+        "→ 200 \"Sign in\" (script, no form)",
+        "login step 1 (sign in): POST",
+        "login step 2 (consent): PUT",
+        "login resume: GET",
+        "→ 303 to https://client.example/cb",
+    ] {
+        assert!(shown.contains(step), "{step} missing in:\n{shown}");
     }
 }
