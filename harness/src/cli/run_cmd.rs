@@ -153,7 +153,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         scenario_timeout,
         tls,
         race_technique: args.race_technique,
-        login_blocked: None,
+        ..RunOptions::default()
     };
     let (file, server) = match (&args.target, args.defect.is_empty()) {
         (Some(path), true) => match super::load_target_file(path) {

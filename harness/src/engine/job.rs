@@ -348,7 +348,6 @@ pub(super) async fn run_job(
     http: &HttpClient,
     running: &Running,
     load: &Arc<Load>,
-    browser: &super::login::browser::Shared,
 ) -> ScenarioResult {
     let started = Instant::now();
     let file = &job.scenario.file;
@@ -390,7 +389,7 @@ pub(super) async fn run_job(
             }
         };
         let mut ctx = Ctx::new(Arc::clone(&target), http, job.client, opts.seed, &job.id);
-        ctx.browser = browser.clone();
+        ctx.browser = opts.browser.clone();
         ctx.race_technique = opts.race_technique;
         ctx.login_blocked.clone_from(&opts.login_blocked);
         ctx.judge_server_errors = attempt == SERVER_ERROR_RETRIES;

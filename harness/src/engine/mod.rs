@@ -50,6 +50,10 @@ pub struct RunOptions {
     /// Preflight showed the login cannot be automated (this says why): checks that need a
     /// completed login are `error` with this reason, the others run.
     pub login_blocked: Option<String>,
+    /// The browser `login: browser` drives, started on the first login that needs it. Runs
+    /// given clones of the same options (`check`'s preflight and the run after it) share it,
+    /// so Chromium starts once; it stops when the last clone is dropped.
+    pub browser: login::browser::Shared,
 }
 
 impl Default for RunOptions {
@@ -64,6 +68,7 @@ impl Default for RunOptions {
             tls: Tls::default(),
             race_technique: None,
             login_blocked: None,
+            browser: login::browser::Shared::default(),
         }
     }
 }
@@ -207,20 +212,17 @@ pub async fn run(
     let mut pending = Pending::new();
     // One back channel for the whole run (it keeps no cookies); each job gets its own browser.
     let template = HttpClient::new(opts.limits, &opts.tls);
-    // `login: browser` starts Chromium on the first login and every job shares it.
-    let browser = login::browser::Shared::default();
     for job in jobs {
         let before = skeleton(&job, opts);
         let template = template.clone();
         let (target, opts, load) = (Arc::clone(&target), opts.clone(), Arc::clone(&load));
-        let browser = browser.clone();
         let step = Arc::new(std::sync::Mutex::new(None));
         let running = Arc::clone(&step);
         let task = tasks.spawn(async move {
             // The semaphore is never closed, so a permit always comes.
             let _permit = Arc::clone(&load.semaphore).acquire_owned().await;
             match template {
-                Ok(http) => run_job(&job, target, &opts, &http, &running, &load, &browser).await,
+                Ok(http) => run_job(&job, target, &opts, &http, &running, &load).await,
                 Err(error) => {
                     let mut result = job::skeleton(&job, &opts);
                     let cause = Cause {
@@ -245,7 +247,6 @@ pub async fn run(
         results.push(r);
     })
     .await;
-    browser.close().await;
     assert_eq!(
         results.len(),
         scheduled + usize::from(had_transport),

@@ -18,7 +18,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use chromiumoxide::cdp::browser_protocol::browser::CloseParams;
 use chromiumoxide::cdp::browser_protocol::fetch::{
     ContinueRequestParams, EnableParams, EventRequestPaused, FailRequestParams, RequestPattern,
     RequestStage,
@@ -49,9 +48,20 @@ const POLL: Duration = Duration::from_millis(20);
 /// How long after an action the driver waits for the page to move on before acting again.
 const SETTLE: Duration = Duration::from_millis(1500);
 
-/// The run's browser, started on first use and shared by every flow.
+/// The run's browser, started on first use and shared by every flow (clones share it).
 #[derive(Clone, Default)]
 pub struct Shared(Arc<OnceCell<Result<Arc<Chromium>, String>>>);
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match self.0.get() {
+            None => "not started",
+            Some(Ok(_)) => "running",
+            Some(Err(_)) => "failed to start",
+        };
+        write!(f, "Shared({state})")
+    }
+}
 
 impl Shared {
     async fn get(&self, config: &BrowserLogin) -> Result<Arc<Chromium>, String> {
@@ -60,22 +70,21 @@ impl Shared {
             .await
             .clone()
     }
-
-    /// Closes the browser if it was started.
-    pub async fn close(&self) {
-        if let Some(Ok(c)) = self.0.get() {
-            let _ = c.browser.execute(CloseParams::default()).await;
-            c.handler.abort();
-            let _ = std::fs::remove_dir_all(&c.profile);
-        }
-    }
 }
 
-/// A running Chromium.
+/// A running Chromium; dropping it kills the process and removes its profile.
 pub struct Chromium {
     browser: chromiumoxide::Browser,
     handler: tokio::task::JoinHandle<()>,
     profile: std::path::PathBuf,
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        // The browser's own drop kills the process (chromiumoxide starts it kill-on-drop).
+        self.handler.abort();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
 }
 
 impl Chromium {
