@@ -100,6 +100,13 @@ pub fn callback_parse(data: &[u8]) {
         assert_eq!(again.outcome, r.outcome, "outcome does not round-trip");
     }
     let _ = parse_form_post(&base, &text);
+    // The form driver's reading of a page: every form's entry list, as submitted.
+    let page = crate::forms::Page::parse(&text, Some("form#consent, form"));
+    let _ = page.kind();
+    for form in &page.forms {
+        let _ = form.entries(&std::collections::BTreeMap::from([("username", "u")]));
+        let _ = form.action_with_submitter();
+    }
 }
 
 /// The scenario, target and baseline loaders never panic, and every error they give names the

@@ -77,6 +77,8 @@ impl TargetFile {
     pub fn warnings(&self) -> Vec<String> {
         self.secrets()
             .into_iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
             .filter(|s| s.chars().count() < 8)
             .map(|s| {
                 format!(
