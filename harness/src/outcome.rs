@@ -704,8 +704,8 @@ pub enum Fault {
     /// The login driver could not get through.
     #[error("{fault}")]
     Login {
-        /// How.
-        fault: LoginFault,
+        /// How (boxed: a login fault carries the most text of any fault).
+        fault: Box<LoginFault>,
     },
     /// The server answered a request with a 5xx it was not expected to give: its own failure
     /// (overload, a locked database), not an answer to what the check asks. The engine runs the
@@ -780,7 +780,9 @@ impl Cause {
 
 impl From<LoginFault> for Fault {
     fn from(fault: LoginFault) -> Self {
-        Self::Login { fault }
+        Self::Login {
+            fault: Box::new(fault),
+        }
     }
 }
 

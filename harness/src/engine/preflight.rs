@@ -238,7 +238,7 @@ fn login_hint(cause: &Cause) -> Option<&'static str> {
     else {
         return None;
     };
-    Some(match fault {
+    Some(match fault.as_ref() {
         LoginFault::StepStatus { .. }
         | LoginFault::StepValue { .. }
         | LoginFault::ResumedToPage { .. } => {

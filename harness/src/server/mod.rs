@@ -109,11 +109,11 @@ pub struct ReferenceServer {
 
 impl ReferenceServer {
     /// Binds 127.0.0.1 and starts serving.
-    pub async fn start(config: ServerConfig) -> std::io::Result<Self> {
+    pub async fn start(mut config: ServerConfig) -> std::io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
         let issuer = format!("http://{addr}");
-        let [secret, secret2] = match config.secrets {
+        let [secret, secret2] = match config.secrets.take() {
             Some(given) => given,
             None => [
                 Secret::new(state::random_token()?),
@@ -150,16 +150,7 @@ impl ReferenceServer {
             refresh_tokens_public: true,
             refresh_tokens_confidential: true,
         };
-        let app = Arc::new(App::new(
-            issuer,
-            clients.clone(),
-            config.defects,
-            config.code_lifetime,
-            config.race_window,
-            config.retention,
-            config.busy_under_load,
-            config.login_page,
-        ));
+        let app = Arc::new(App::new(issuer, clients.clone(), config));
         let router = Router::new()
             .route(
                 "/.well-known/oauth-authorization-server",

@@ -261,27 +261,24 @@ impl App {
     pub fn new(
         issuer: String,
         clients: Vec<RegisteredClient>,
-        defects: BTreeSet<Defect>,
-        code_lifetime: Duration,
-        race_window: Duration,
-        limits: Retention,
-        busy_under_load: bool,
-        login_page: super::LoginPage,
+        config: super::ServerConfig,
     ) -> Self {
         // A code must outlive its own lifetime in the table, or a replay after expiry would
         // look like an unknown code rather than a used one.
         let limits = Retention {
-            retention: limits.retention.max(code_lifetime * 2),
-            ..limits
+            retention: config.retention.retention.max(config.code_lifetime * 2),
+            ..config.retention
         };
         Self {
             issuer,
             clients,
-            defects,
-            code_lifetime,
-            race_window,
-            busy: busy_under_load.then(|| std::sync::atomic::AtomicUsize::new(0)),
-            login_page,
+            defects: config.defects,
+            code_lifetime: config.code_lifetime,
+            race_window: config.race_window,
+            busy: config
+                .busy_under_load
+                .then(|| std::sync::atomic::AtomicUsize::new(0)),
+            login_page: config.login_page,
             store: Mutex::new(Store::new(limits)),
         }
     }

@@ -30,7 +30,7 @@ pub(super) async fn drive(
     loop {
         let (url, resp, page) = match walk.follow(ctx, req, css.as_deref()).await? {
             Stop::Callback(r) => return Ok(Ending::Callback(r)),
-            Stop::Page { url, resp, page } => (url, resp, page),
+            Stop::Page(shown) => (shown.url, shown.resp, shown.page),
         };
         let Some(config) = config else {
             return Ok(page_ending(&resp, &page));

@@ -77,14 +77,17 @@ enum Stop {
     /// At a client, with the authorization response.
     Callback(Box<AuthorizationResponse>),
     /// At a page of the server.
-    Page {
-        /// Its URL.
-        url: Url,
-        /// The response.
-        resp: Response,
-        /// The page, parsed.
-        page: Page,
-    },
+    Page(Box<Shown>),
+}
+
+/// A page of the server where a walk stopped.
+struct Shown {
+    /// Its URL.
+    url: Url,
+    /// The response.
+    resp: Response,
+    /// The page, parsed.
+    page: Page,
 }
 
 /// Follows redirects in the user agent, within a request budget shared by a whole drive.
@@ -146,11 +149,11 @@ impl Walk<'_> {
                     })?;
                     return Ok(Stop::Callback(Box::new(response)));
                 }
-                return Ok(Stop::Page {
+                return Ok(Stop::Page(Box::new(Shown {
                     url: req.url,
                     resp,
                     page,
-                });
+                })));
             }
             if req.method == HttpMethod::Post {
                 self.post_redirects.push(resp.status);

@@ -73,7 +73,7 @@ pub(super) async fn drive(
         .await?
     {
         Stop::Callback(r) => return Ok(Ending::Callback(r)),
-        Stop::Page { url, resp, page } => (url, resp, page),
+        Stop::Page(shown) => (shown.url, shown.resp, shown.page),
     };
     if !(200..300).contains(&resp.status) {
         return Ok(page_ending(&resp, &page));
@@ -159,13 +159,13 @@ pub(super) async fn drive(
         .await?
     {
         Stop::Callback(r) => Ok(Ending::Callback(r)),
-        Stop::Page { resp, page, .. } if !(200..300).contains(&resp.status) => {
-            Ok(page_ending(&resp, &page))
+        Stop::Page(shown) if !(200..300).contains(&shown.resp.status) => {
+            Ok(page_ending(&shown.resp, &shown.page))
         }
-        Stop::Page { url, resp, page } => Err(LoginFault::ResumedToPage {
-            url: without_query(&url),
-            status: resp.status,
-            title: page.title.unwrap_or_default(),
+        Stop::Page(shown) => Err(LoginFault::ResumedToPage {
+            url: without_query(&shown.url),
+            status: shown.resp.status,
+            title: shown.page.title.unwrap_or_default(),
         }
         .into()),
     }
