@@ -350,12 +350,7 @@ impl Ctx {
         let result = self.http.send(&req).await;
         let observed = match &result {
             Ok(resp) => {
-                let cookies: Vec<&str> = resp.header_all("set-cookie").collect();
-                self.redactor.learn_from_response(
-                    resp.json().as_ref(),
-                    resp.header("location"),
-                    &cookies,
-                );
+                self.learn(resp);
                 Observed::Response(resp)
             }
             Err(e) => Observed::Error(e),
@@ -363,6 +358,21 @@ impl Ctx {
         let exchange = self.record(&req, observed);
         self.evidence.push(exchange);
         result
+    }
+
+    /// Records an exchange the browser made (a document the browser driver loaded): the
+    /// response as the browser received it, learned from and redacted like one sent here.
+    pub fn record_seen(&mut self, req: &Request, resp: &Response) {
+        self.learn(resp);
+        let exchange = self.record(req, Observed::Response(resp));
+        self.evidence.push(exchange);
+    }
+
+    /// Learns the secrets a response hands out (tokens, codes, cookies) before it is recorded.
+    fn learn(&mut self, resp: &Response) {
+        let cookies: Vec<&str> = resp.header_all("set-cookie").collect();
+        self.redactor
+            .learn_from_response(resp.json().as_ref(), resp.header("location"), &cookies);
     }
 
     /// Records a burst of identical requests the race sent on its own connections: the request

@@ -41,7 +41,7 @@ use crate::engine::context::Ctx;
 use crate::forms::Page as HtmlPage;
 use crate::outcome::{Halt, LoginFault};
 use crate::target::{BrowserLogin, BrowserPage, Task, WaitFor};
-use crate::wire::{Response, without_query};
+use crate::wire::{HttpMethod, Request, Response, without_query};
 
 /// How often the driver looks at the page again while it waits.
 const POLL: Duration = Duration::from_millis(20);
@@ -149,8 +149,8 @@ fn executable(config: &BrowserLogin) -> Result<std::path::PathBuf, String> {
 struct Seen {
     /// The first request that left for a client: its URL (fragment included) and form body.
     callback: Option<(Url, Option<String>)>,
-    /// Documents loaded from the server, in order: URL and the response as Chromium got it.
-    documents: Vec<(Url, Response)>,
+    /// Documents loaded, in order: the request and the response as Chromium got them.
+    documents: Vec<(Request, Response)>,
     /// Statuses of redirects that answered a POST.
     post_redirects: Vec<u16>,
     /// Methods of requests by id, to tell which redirect answered a POST.
@@ -290,7 +290,12 @@ async fn in_context(
                         {
                             let mut s = lock(&seen);
                             s.trail.push(format!("browser: page {} → {}", without_query(&u), ev.response.status));
-                            s.documents.push((u, recorded(&ev.response)));
+                            let method = match s.methods.get(ev.request_id.inner()).map(String::as_str) {
+                                Some("POST") => HttpMethod::Post,
+                                _ => HttpMethod::Get,
+                            };
+                            let request = Request { method, ..Request::get(u).in_browser() };
+                            s.documents.push((request, recorded(&ev.response)));
                         }
                     }
                     else => break,
@@ -307,6 +312,9 @@ async fn in_context(
     let _ = tab.close().await;
     let seen = std::mem::take(&mut *lock(&seen));
     ctx.login_trail.extend(seen.trail);
+    for (request, response) in &seen.documents {
+        ctx.record_seen(request, response);
+    }
     if let Some(png) = shot {
         ctx.screenshot = Some(png);
     }
@@ -330,6 +338,8 @@ struct Probe {
     submit: bool,
     /// The URL of the document probed.
     url: String,
+    /// Its title.
+    title: String,
 }
 
 /// Marks the password field, the user name field beside it and their submit button, or the
@@ -346,7 +356,7 @@ const PROBE: &str = r#"(() => {
     const user = [...root.querySelectorAll('input[type=email], input[autocomplete=username], input[name*=user i], input[id*=user i], input[name*=login i], input[name*=mail i], input[type=text]')].find(visible);
     mark(pw, 'password');
     const buttons = submits(root);
-    return {kind: 'login', ready, user: mark(user, 'username'), submit: mark(buttons[0], 'submit'), url: location.href};
+    return {kind: 'login', ready, user: mark(user, 'username'), submit: mark(buttons[0], 'submit'), url: location.href, title: document.title};
   }
   const label = b => (b.textContent || '') + ' ' + (b.value || '') + ' ' + (b.name || '');
   const approving = b => /allow|approve|accept|consent|continue|authori[sz]e|grant|confirm|yes/i.test(label(b));
@@ -356,8 +366,8 @@ const PROBE: &str = r#"(() => {
   const loose = [...document.querySelectorAll('button, [role=button]')].filter(visible);
   const approve = buttons.find(approving) || loose.find(b => approving(b) && !refusing(b))
     || buttons.find(b => !refusing(b));
-  if (approve) { mark(approve, 'submit'); return {kind: 'consent', ready, user: false, submit: true, url: location.href}; }
-  return {kind: 'none', ready, user: false, submit: false, url: location.href};
+  if (approve) { mark(approve, 'submit'); return {kind: 'consent', ready, user: false, submit: true, url: location.href, title: document.title}; }
+  return {kind: 'none', ready, user: false, submit: false, url: location.href, title: document.title};
 })()"#;
 
 /// Clears what was typed, so a screenshot shows no secret.
@@ -455,7 +465,11 @@ async fn run_pages(
                             reason: why,
                         }
                     })?;
-                    last = format!("filled and submitted the login form at {}", shown(&here));
+                    last = format!(
+                        "filled and submitted the login form at {} ({:?})",
+                        shown(&here),
+                        probe.title
+                    );
                 } else {
                     click(tab, "[data-pkce-harness=submit]")
                         .await
@@ -464,7 +478,11 @@ async fn run_pages(
                             title: String::new(),
                             reason: why,
                         })?;
-                    last = format!("approved the consent form at {}", shown(&here));
+                    last = format!(
+                        "approved the consent form at {} ({:?})",
+                        shown(&here),
+                        probe.title
+                    );
                 }
                 note(seen, last.clone());
                 settle(tab, seen, &here).await;

@@ -287,3 +287,89 @@ fn preview(body: &str) -> String {
         format!("{cut:?}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
+        Response {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: body.to_owned(),
+            truncated: false,
+            invalid_utf8: false,
+        }
+    }
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).expect("test URL")
+    }
+
+    #[test]
+    fn extractors_read_json_headers_locations_and_bodies() {
+        let api = url("https://as.example/api/session?x=1");
+        let json = response(
+            200,
+            &[("x-csrf", "h1")],
+            r#"{"a":{"b":["t1", 7]},"ok":true}"#,
+        );
+        let get = |e: Extractor, r: &Response| extract(&e, r, &api);
+        assert_eq!(
+            get(Extractor::Json("/a/b/0".into()), &json),
+            Ok("t1".into())
+        );
+        assert_eq!(get(Extractor::Json("/a/b/1".into()), &json), Ok("7".into()));
+        assert!(
+            get(Extractor::Json("/a".into()), &json)
+                .is_err_and(|e| e.contains("not a string or number"))
+        );
+        assert!(get(Extractor::Json("/nope".into()), &json).is_err_and(|e| e.contains("no /nope")));
+        assert_eq!(
+            get(Extractor::Header("X-CSRF".into()), &json),
+            Ok("h1".into())
+        );
+        let moved = response(303, &[("location", "/next?ticket=t%202")], "");
+        assert_eq!(
+            get(Extractor::Query("ticket".into()), &moved),
+            Ok("t 2".into())
+        );
+        assert_eq!(get(Extractor::Query("x".into()), &json), Ok("1".into()));
+        let page = response(200, &[], r#"<input name="csrf" value="abc">"#);
+        let re = |p: &str| {
+            Extractor::Regex(crate::target::Pattern(
+                regex_lite::Regex::new(p).expect("re"),
+            ))
+        };
+        assert_eq!(get(re(r#"value="([^"]+)""#), &page), Ok("abc".into()));
+        assert_eq!(get(re("csrf"), &page), Ok("csrf".into()));
+        assert!(get(re("nothing"), &page).is_err_and(|e| e.contains("does not match")));
+        let html = response(200, &[], "<html>");
+        assert!(get(Extractor::Json("/a".into()), &html).is_err_and(|e| e.contains("not JSON")));
+    }
+
+    #[test]
+    fn templates_draw_on_the_request_the_landing_page_and_earlier_steps() {
+        let authorize = url("https://as.example/authorize?client_id=spa&state=s1&scope=openid%20x");
+        let landing = url("https://as.example/app/login?tx=42&return_to=%2Fcontinue");
+        let known = Known {
+            authorize: &authorize,
+            landing: &landing,
+            extracted: BTreeMap::from([("ticket".to_owned(), "t9".to_owned())]),
+        };
+        let render = |s: &str| known.render(&Template::parse(s).expect("template"));
+        assert_eq!(
+            render("/c/{{client_id}}?s={{state}}&q={{scope}}&tx={{query:tx}}&t={{ticket}}"),
+            Ok("/c/spa?s=s1&q=openid x&tx=42&t=t9".into())
+        );
+        assert_eq!(render("{{query:return_to}}"), Ok("/continue".into()));
+        assert!(render("{{query:nope}}").is_err_and(|e| e.contains("has no query parameter nope")));
+        assert!(
+            render("{{redirect_uri}}")
+                .is_err_and(|e| e.contains("the authorization request has no redirect_uri"))
+        );
+    }
+}
