@@ -6,9 +6,8 @@ use super::{Exit, load};
 
 #[derive(Debug, Args)]
 pub(super) struct ListArgs {
-    /// Scenario folder (default: ./scenarios).
-    #[arg(long)]
-    scenarios: Option<PathBuf>,
+    #[command(flatten)]
+    library: super::LibraryArgs,
     /// Print the coverage table (requirement -> scenarios, bug -> defects -> scenarios).
     #[arg(long)]
     coverage: bool,
@@ -18,7 +17,7 @@ pub(super) struct ListArgs {
 }
 
 pub(super) fn run(args: ListArgs) -> Exit {
-    let scenarios = match load(args.scenarios) {
+    let scenarios = match load(&args.library) {
         Ok(s) => s,
         Err(e) => return e,
     };
@@ -49,8 +48,13 @@ pub(super) fn run(args: ListArgs) -> Exit {
             .map(ToString::to_string)
             .collect();
         let clients: Vec<&str> = s.file.clients.iter().map(|c| c.as_str()).collect();
+        let from = if s.is_built_in() {
+            "built-in".to_owned()
+        } else {
+            s.path.display().to_string()
+        };
         println!(
-            "{:<52} {:<6} {:<24} [{}] {}",
+            "{:<52} {:<6} {:<24} [{}] {} ({from})",
             s.id,
             s.file.level.as_str(),
             clients.join(","),
@@ -58,6 +62,11 @@ pub(super) fn run(args: ListArgs) -> Exit {
             s.file.title
         );
     }
-    println!("{} scenarios", scenarios.len());
+    let added = scenarios.iter().filter(|s| !s.is_built_in()).count();
+    println!(
+        "{} scenarios: {} built-in, {added} from the folders given",
+        scenarios.len(),
+        scenarios.len() - added
+    );
     Exit::Ok
 }

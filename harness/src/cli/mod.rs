@@ -20,7 +20,7 @@ use clap::{Parser, Subcommand};
 
 pub use exit::Exit;
 
-use pkce_harness::scenario::{Scenario, load_dir};
+use pkce_harness::scenario::{LoadError, Scenario, built_in, load_dir, with_added};
 
 /// Conformance harness for the OAuth 2.0 authorization code grant with PKCE (RFC 7636).
 #[derive(Debug, Parser)]
@@ -95,30 +95,47 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
         .ok()
 }
 
-/// The scenario folder: the one given, else `./scenarios`, else the one this binary was built
-/// from (so `cargo run` works from any directory of the checkout).
-fn scenario_dir(given: Option<PathBuf>) -> PathBuf {
-    given.unwrap_or_else(|| {
-        let local = PathBuf::from("scenarios");
-        if local.is_dir() {
-            local
-        } else {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios"))
-        }
-    })
+/// Which scenarios a command uses: the built-in library, plus any folders added, or one
+/// folder alone.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub(super) struct LibraryArgs {
+    /// Add the scenarios of this folder to the built-in library (same format and checks; an
+    /// id the library already has is an error). Repeatable.
+    #[arg(long = "scenarios", value_name = "DIR")]
+    added: Vec<PathBuf>,
+    /// Use only the scenarios of this folder, not the built-in library.
+    #[arg(long, value_name = "DIR", conflicts_with = "added")]
+    scenarios_only: Option<PathBuf>,
 }
 
-/// Loads the library or prints every broken file.
-fn load(dir: Option<PathBuf>) -> Result<Vec<Scenario>, Exit> {
-    let dir = scenario_dir(dir);
-    load_dir(&dir).map_err(|errors| {
+/// Loads the scenarios `args` name, or prints every broken file and what was wrong. A folder
+/// given explicitly that holds no scenario is an error: it is a typo more often than a choice.
+fn load(args: &LibraryArgs) -> Result<Vec<Scenario>, Exit> {
+    let folder = |dir: &PathBuf| -> Result<Vec<Scenario>, Vec<LoadError>> {
+        let found = load_dir(dir)?;
+        if found.is_empty() {
+            return Err(vec![LoadError::Io {
+                file: dir.display().to_string(),
+                message: "holds no scenario file (*.yaml)".into(),
+            }]);
+        }
+        Ok(found)
+    };
+    let loaded = match &args.scenarios_only {
+        Some(dir) => folder(dir),
+        None => built_in().and_then(|library| {
+            args.added
+                .iter()
+                .try_fold(library, |library, dir| with_added(library, folder(dir)?))
+        }),
+    };
+    loaded.map_err(|errors| {
         for e in &errors {
             eprintln!("error: {e}");
         }
         eprintln!(
-            "{} scenario file(s) in {} do not load; nothing was run",
-            errors.len(),
-            dir.display()
+            "{} problem(s) with the scenarios above; nothing was run",
+            errors.len()
         );
         Exit::Usage
     })

@@ -20,9 +20,8 @@ pub(super) struct RunArgs {
     /// Target file; without it, the embedded reference server is started and used.
     #[arg(long)]
     target: Option<PathBuf>,
-    /// Scenario folder (default: ./scenarios).
-    #[arg(long)]
-    scenarios: Option<PathBuf>,
+    #[command(flatten)]
+    library: super::LibraryArgs,
     /// rfc6749, rfc9700, oauth2.1 or fapi2.
     #[arg(long, default_value = "rfc9700")]
     profile: Profile,
@@ -116,7 +115,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         eprintln!("error: {e}");
         return Exit::Usage;
     }
-    let scenarios = match load(args.scenarios) {
+    let scenarios = match load(&args.library) {
         Ok(s) => s,
         Err(e) => return e,
     };

@@ -1,4 +1,3 @@
-use std::path::PathBuf;
 
 use clap::Args;
 
@@ -10,9 +9,8 @@ use pkce_harness::selftest::selftest;
 
 #[derive(Debug, Args)]
 pub(super) struct SelftestArgs {
-    /// Scenario folder (default: ./scenarios).
-    #[arg(long)]
-    scenarios: Option<PathBuf>,
+    #[command(flatten)]
+    library: super::LibraryArgs,
     /// The profile.
     #[arg(long, default_value = "rfc9700")]
     profile: Profile,
@@ -25,7 +23,7 @@ pub(super) struct SelftestArgs {
 }
 
 pub(super) async fn run(args: SelftestArgs) -> Exit {
-    let scenarios = match load(args.scenarios) {
+    let scenarios = match load(&args.library) {
         Ok(s) => s,
         Err(e) => return e,
     };

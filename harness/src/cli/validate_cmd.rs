@@ -14,11 +14,13 @@ pub(super) struct ValidateArgs {
     /// Read the files as target files.
     #[arg(long)]
     target: bool,
+    #[command(flatten)]
+    library: super::LibraryArgs,
 }
 
 pub(super) fn run(args: ValidateArgs) -> Exit {
     if args.files.is_empty() {
-        return match load(None) {
+        return match load(&args.library) {
             Ok(s) => {
                 println!("{} scenarios load", s.len());
                 Exit::Ok

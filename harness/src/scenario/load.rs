@@ -12,10 +12,71 @@ use crate::diagnostics::{LoadError, MAX_FILE_BYTES, Node, at_node, parse_yaml, r
 pub struct Scenario {
     /// The id, from the path: `rfc7636/4.6-verifier-mismatch`.
     pub id: String,
-    /// The file it came from.
+    /// The file it came from (for a built-in scenario, `built-in/` and its path in the library).
     pub path: PathBuf,
     /// Its content.
     pub file: ScenarioFile,
+}
+
+impl Scenario {
+    /// Whether it is one of the library compiled into the harness.
+    pub fn is_built_in(&self) -> bool {
+        self.path.starts_with(BUILT_IN_PREFIX)
+    }
+}
+
+mod library {
+    include!(concat!(env!("OUT_DIR"), "/library.rs"));
+}
+
+/// How built-in scenarios' paths start.
+const BUILT_IN_PREFIX: &str = "built-in";
+
+/// The library compiled into the harness, parsed and checked by the same loader as a user's
+/// folder (a broken built-in file is a bug the test suite catches).
+pub fn built_in() -> Result<Vec<Scenario>, Vec<LoadError>> {
+    let mut scenarios = Vec::new();
+    let mut errors = Vec::new();
+    for (rel, text) in library::BUILT_IN {
+        let path = Path::new(BUILT_IN_PREFIX).join(rel);
+        let id = rel.trim_end_matches(".yaml").to_owned();
+        match parse_scenario(&path.display().to_string(), text) {
+            Ok(file) => scenarios.push(Scenario { id, path, file }),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(scenarios)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The built-in library with a user's scenarios added: the same id twice is an error naming
+/// both files, so a user's scenario never silently replaces a built-in one.
+pub fn with_added(
+    mut library: Vec<Scenario>,
+    added: Vec<Scenario>,
+) -> Result<Vec<Scenario>, Vec<LoadError>> {
+    let clashes: Vec<LoadError> = added
+        .iter()
+        .filter_map(|a| {
+            library.iter().find(|s| s.id == a.id).map(|s| LoadError::Io {
+                file: a.path.display().to_string(),
+                message: format!(
+                    "scenario id {} is already taken by {}; rename the file",
+                    a.id,
+                    s.path.display()
+                ),
+            })
+        })
+        .collect();
+    if !clashes.is_empty() {
+        return Err(clashes);
+    }
+    library.extend(added);
+    library.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(library)
 }
 
 /// The nodes a scenario's cross-field rules point at.

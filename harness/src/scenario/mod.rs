@@ -5,5 +5,5 @@ pub mod load;
 pub mod model;
 
 pub use crate::diagnostics::LoadError;
-pub use load::{Scenario, load_dir, parse_scenario};
+pub use load::{Scenario, built_in, load_dir, parse_scenario, with_added};
 pub use model::*;
