@@ -16,7 +16,9 @@ fn main() {
         "no scenario files under {}: the built-in library would be empty",
         root.display()
     );
-    let mut out = String::from("/// The built-in scenario library: (path relative to `scenarios/`, text).\npub static BUILT_IN: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// The built-in scenario library: (path relative to `scenarios/`, text).\npub static BUILT_IN: &[(&str, &str)] = &[\n",
+    );
     for path in &files {
         let rel = path
             .strip_prefix(&root)
@@ -29,7 +31,8 @@ fn main() {
         ));
     }
     out.push_str("];\n");
-    let dest = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("library.rs");
+    let dest =
+        PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("library.rs");
     std::fs::write(dest, out).expect("OUT_DIR is writable");
 }
 

@@ -6,8 +6,8 @@
 use serde::Deserialize;
 
 use crate::diagnostics::{LoadError, Node, at_node, parse_yaml, spans};
-use crate::scenario::model::{FormatVersion, Profile};
-use crate::verdict::{RunReport, Verdict};
+use crate::scenario::model::{ClientKind, FormatVersion, Level, Profile};
+use crate::verdict::{BaselineMark, BaselineSummary, RunReport, ScenarioResult, Summary, Verdict};
 
 /// A baseline file (`fixtures/expectations/<server>.yaml`).
 #[derive(Debug, Clone, Deserialize)]
@@ -34,24 +34,6 @@ pub struct Deviation {
     pub verdict: Verdict,
     /// What the server does, as confirmed from its behaviour or code.
     pub reason: String,
-}
-
-/// How a run compares with a baseline.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Comparison {
-    /// Non-pass verdicts the baseline lists: `(id, verdict)`.
-    pub accepted: Vec<(String, Verdict)>,
-    /// Non-pass verdicts it does not list: `(id, verdict, reason)`.
-    pub new: Vec<(String, Verdict, String)>,
-    /// Listed deviations that did not happen: `(id, expected, actual or None if not run)`.
-    pub stale: Vec<(String, Verdict, Option<Verdict>)>,
-}
-
-impl Comparison {
-    /// Whether the gate holds: nothing new, nothing stale.
-    pub fn holds(&self) -> bool {
-        self.new.is_empty() && self.stale.is_empty()
-    }
 }
 
 /// Each deviation's nodes, for errors.
@@ -161,36 +143,105 @@ pub fn load_baseline(path: &std::path::Path) -> Result<Baseline, LoadError> {
     parse_baseline(&path.display().to_string(), &text)
 }
 
-/// Compares a run with a baseline. Skips are not deviations: they carry their own reason.
-pub fn compare(baseline: &Baseline, report: &RunReport) -> Comparison {
-    let mut c = Comparison::default();
-    for r in &report.results {
-        if matches!(r.verdict, Verdict::Pass | Verdict::Skip) {
-            continue;
-        }
-        match baseline.deviations.iter().find(|d| d.id == r.id) {
-            Some(d) if d.verdict == r.verdict => c.accepted.push((r.id.clone(), r.verdict)),
-            _ => c.new.push((r.id.clone(), r.verdict, r.reason.clone())),
-        }
+impl Baseline {
+    /// Marks `r` as the baseline sees it: a listed deviation with the listed verdict is known,
+    /// with another verdict (a pass included) stale, an unlisted deviation new. Skips carry
+    /// their own reason and are never deviations.
+    pub fn mark(&self, r: &mut ScenarioResult) {
+        let listed = self.deviations.iter().find(|d| d.id == r.id);
+        r.baseline = match (listed, r.verdict) {
+            (Some(d), v) if d.verdict == v => Some(BaselineMark::Known {
+                reason: d.reason.clone(),
+            }),
+            (Some(d), _) => Some(BaselineMark::Stale {
+                listed: d.verdict,
+                reason: d.reason.clone(),
+            }),
+            (None, Verdict::Pass | Verdict::Skip) => None,
+            (None, _) => Some(BaselineMark::New),
+        };
     }
-    for d in &baseline.deviations {
-        let actual = report
-            .results
-            .iter()
-            .find(|r| r.id == d.id)
-            .map(|r| r.verdict);
-        if actual != Some(d.verdict) {
-            c.stale.push((d.id.clone(), d.verdict, actual));
+
+    /// Marks every result of `report`, adds a stale result for each listed deviation that did
+    /// not run at all (`selected` says which ids this run meant to run: an entry outside a
+    /// `--only` selection is not stale), and recounts. Every report written from it then shows
+    /// what the gate decides.
+    pub fn apply(&self, report: &mut RunReport, selected: impl Fn(&str) -> bool) {
+        for r in &mut report.results {
+            self.mark(r);
         }
+        for d in &self.deviations {
+            if selected(&d.id) && !report.results.iter().any(|r| r.id == d.id) {
+                report.results.push(not_run(d));
+            }
+        }
+        report.results.sort_by(|a, b| a.id.cmp(&b.id));
+        report.summary = Summary::of(&report.results);
+        let count = |f: fn(&BaselineMark) -> bool| {
+            report
+                .results
+                .iter()
+                .filter(|r| r.baseline.as_ref().is_some_and(f))
+                .count()
+        };
+        report.baseline = Some(BaselineSummary {
+            server: self.server.clone(),
+            known: count(|m| matches!(m, BaselineMark::Known { .. })),
+            new: count(|m| *m == BaselineMark::New),
+            stale: count(|m| matches!(m, BaselineMark::Stale { .. })),
+        });
     }
-    c
+}
+
+/// The result standing for a listed deviation whose check did not run (removed from the
+/// library, or its id misspelt).
+fn not_run(d: &Deviation) -> ScenarioResult {
+    ScenarioResult {
+        id: d.id.clone(),
+        title: "a deviation the baseline lists".into(),
+        spec: d.id.split('/').next().unwrap_or_default().to_owned(),
+        requirements: Vec::new(),
+        level: Level::Must,
+        client: ClientKind::Public,
+        profile: Profile::default(),
+        verdict: Verdict::Skip,
+        reason: "no check with this id ran".into(),
+        cause: None,
+        guards: Vec::new(),
+        evidence: Vec::new(),
+        login: Vec::new(),
+        screenshot: None,
+        baseline: Some(BaselineMark::Stale {
+            listed: d.verdict,
+            reason: d.reason.clone(),
+        }),
+        duration_ms: 0,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::model::{ClientKind, Level};
-    use crate::verdict::{ScenarioResult, Summary};
+    use crate::verdict::Standing;
+
+    fn report(profile: Profile, results: Vec<ScenarioResult>) -> RunReport {
+        RunReport {
+            version: 1,
+            harness: "t".into(),
+            target: "t".into(),
+            issuer: "https://as.example".into(),
+            started: String::new(),
+            duration_ms: 0,
+            baseline: None,
+            profile,
+            seed: 9,
+            insecure: false,
+            interrupted: false,
+            server_failures: 0,
+            summary: Summary::of(&results),
+            results,
+        }
+    }
 
     fn result(id: &str, verdict: Verdict) -> ScenarioResult {
         ScenarioResult {
@@ -208,39 +259,66 @@ mod tests {
             evidence: Vec::new(),
             login: Vec::new(),
             screenshot: None,
+            baseline: None,
             duration_ms: 0,
         }
     }
 
+    /// Known, new and stale, as every report and the exit code see them: a listed deviation is
+    /// known; an unlisted warning is a new deviation and fails; a listed one that passes now, or
+    /// that did not run, is stale and fails; one outside the selection is left alone.
     #[test]
     fn listed_new_and_stale() {
-        let b = parse_baseline("b.yaml", "format: 1\nserver: s\nprofile: rfc9700\ndeviations:\n  - {id: a, verdict: fail, reason: does x}\n  - {id: gone, verdict: warn, reason: did y}\n").expect("valid");
-        let results = vec![
-            result("a", Verdict::Fail),
-            result("b", Verdict::Warn),
-            result("c", Verdict::Pass),
-            result("gone", Verdict::Pass),
-        ];
-        let report = RunReport {
-            version: 1,
-            harness: "t".into(),
-            target: "t".into(),
-            profile: Profile::Rfc9700,
-            seed: 0,
-            insecure: false,
-            interrupted: false,
-            server_failures: 0,
-            summary: Summary::of(&results),
-            results,
-        };
-        let c = compare(&b, &report);
-        assert_eq!(c.accepted, vec![("a".to_owned(), Verdict::Fail)]);
-        assert_eq!(c.new.len(), 1);
-        assert_eq!(
-            c.stale,
-            vec![("gone".to_owned(), Verdict::Warn, Some(Verdict::Pass))]
+        let b = parse_baseline("b.yaml", "format: 1\nserver: s\nprofile: rfc9700\ndeviations:\n  - {id: a, verdict: fail, reason: does x}\n  - {id: gone, verdict: warn, reason: did y}\n  - {id: removed, verdict: fail, reason: was z}\n  - {id: other, verdict: fail, reason: not selected}\n").expect("valid");
+        let mut r = report(
+            Profile::Rfc9700,
+            vec![
+                result("a", Verdict::Fail),
+                result("b", Verdict::Warn),
+                result("c", Verdict::Pass),
+                result("gone", Verdict::Pass),
+            ],
         );
-        assert!(!c.holds());
+        b.apply(&mut r, |id| id != "other");
+        let standing: Vec<(&str, Standing)> = r
+            .results
+            .iter()
+            .map(|x| (x.id.as_str(), x.standing()))
+            .collect();
+        assert_eq!(
+            standing,
+            [
+                ("a", Standing::Known),
+                ("b", Standing::Fail),
+                ("c", Standing::Pass),
+                ("gone", Standing::Stale),
+                ("removed", Standing::Stale),
+            ]
+        );
+        assert_eq!(
+            r.baseline,
+            Some(BaselineSummary {
+                server: "s".into(),
+                known: 1,
+                new: 1,
+                stale: 2
+            })
+        );
+        assert_eq!(
+            (r.summary.failed, r.summary.known, r.summary.warned),
+            (3, 1, 0)
+        );
+        assert_eq!(r.exit_status(), 1);
+        assert!(
+            r.results[0]
+                .reason_shown()
+                .starts_with("known deviation (fail): does x")
+        );
+        assert!(
+            r.results[3]
+                .reason_shown()
+                .starts_with("stale baseline entry: listed as warn (did y), now pass")
+        );
     }
 
     /// A draft lists exactly the deviations, is refused while it says TODO, and once filled in
@@ -254,19 +332,8 @@ mod tests {
             result("d", Verdict::Warn),
         ];
         results[0].reason = "step 2 (token): got \"200\": a # b".into();
-        let report = RunReport {
-            version: 1,
-            harness: "t".into(),
-            target: "t".into(),
-            profile: Profile::Oauth21,
-            seed: 9,
-            insecure: false,
-            interrupted: false,
-            server_failures: 0,
-            summary: Summary::of(&results),
-            results,
-        };
-        let text = draft(&report, "Acme: IdP 3.1");
+        let run = report(Profile::Oauth21, results);
+        let text = draft(&run, "Acme: IdP 3.1");
         let e = parse_baseline("d.yaml", &text).expect_err("TODO refused");
         assert!(
             e.to_string()
@@ -279,7 +346,9 @@ mod tests {
         assert_eq!(b.profile, Profile::Oauth21);
         assert_eq!(b.deviations.len(), 2);
         assert!(b.deviations[0].reason.ends_with("got \"200\": a # b"));
-        assert!(compare(&b, &report).holds());
+        let mut gated = run.clone();
+        b.apply(&mut gated, |_| true);
+        assert_eq!(gated.exit_status(), 0);
     }
 
     #[test]

@@ -107,18 +107,147 @@ pub struct ScenarioResult {
     /// cleared first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub screenshot: Option<String>,
+    /// How the run's baseline (`run --baseline`) sees this result; absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineMark>,
     /// Wall time in milliseconds.
     pub duration_ms: u64,
 }
 
-/// Counts per verdict.
+/// A result as a baseline sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "mark", rename_all = "snake_case")]
+pub enum BaselineMark {
+    /// Listed with this verdict: a known deviation, which does not fail the gate.
+    Known {
+        /// The baseline's reason.
+        reason: String,
+    },
+    /// A deviation the baseline does not list: it fails the gate, whatever its level.
+    New,
+    /// Listed with another verdict, or listed and not run: the entry is stale and fails the
+    /// gate until it is removed or corrected.
+    Stale {
+        /// The verdict the baseline lists.
+        listed: Verdict,
+        /// The baseline's reason.
+        reason: String,
+    },
+}
+
+/// Where a result stands for the gate, the exit code and every report: its verdict, except
+/// that a baseline turns a listed deviation into `Known` and a new or stale one into a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Standing {
+    /// Passed.
+    Pass,
+    /// Fails the gate: a failed MUST, or under a baseline a new deviation.
+    Fail,
+    /// Fails the gate: a baseline entry that no longer matches.
+    Stale,
+    /// An unmet SHOULD.
+    Warn,
+    /// An unmet MAY.
+    Info,
+    /// A deviation the baseline lists.
+    Known,
+    /// Not run.
+    Skip,
+    /// Could not be judged.
+    Error,
+}
+
+impl Standing {
+    /// Every standing, most urgent first: the order reports list them in.
+    pub const ALL: [Self; 8] = [
+        Self::Fail,
+        Self::Stale,
+        Self::Error,
+        Self::Warn,
+        Self::Info,
+        Self::Known,
+        Self::Skip,
+        Self::Pass,
+    ];
+
+    /// The lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "fail",
+            Self::Stale => "stale",
+            Self::Warn => "warn",
+            Self::Info => "info",
+            Self::Known => "known",
+            Self::Skip => "skip",
+            Self::Error => "error",
+        }
+    }
+
+    /// Whether it fails the gate (exit 1).
+    pub fn fails_gate(self) -> bool {
+        matches!(self, Self::Fail | Self::Stale)
+    }
+}
+
+impl ScenarioResult {
+    /// Where the result stands for the gate (see [`Standing`]).
+    pub fn standing(&self) -> Standing {
+        match (&self.baseline, self.verdict) {
+            (Some(BaselineMark::Known { .. }), _) => Standing::Known,
+            (Some(BaselineMark::Stale { .. }), _) => Standing::Stale,
+            (Some(BaselineMark::New), Verdict::Pass | Verdict::Skip) | (None, Verdict::Pass) => {
+                Standing::Pass
+            }
+            (Some(BaselineMark::New), _) => Standing::Fail,
+            (None, Verdict::Fail) => Standing::Fail,
+            (None, Verdict::Warn) => Standing::Warn,
+            (None, Verdict::Info) => Standing::Info,
+            (None, Verdict::Skip) => Standing::Skip,
+            (None, Verdict::Error) => Standing::Error,
+        }
+    }
+
+    /// The reason with what the baseline says, as every report shows it.
+    pub fn reason_shown(&self) -> String {
+        match &self.baseline {
+            Some(BaselineMark::Known { reason }) => {
+                format!(
+                    "known deviation ({}): {reason}; the harness saw: {}",
+                    self.verdict.as_str(),
+                    self.reason
+                )
+            }
+            Some(BaselineMark::New) => {
+                format!(
+                    "new deviation ({}), not in the baseline: {}",
+                    self.verdict.as_str(),
+                    self.reason
+                )
+            }
+            Some(BaselineMark::Stale { listed, reason }) => format!(
+                "stale baseline entry: listed as {} ({reason}), now {}{}",
+                listed.as_str(),
+                self.verdict.as_str(),
+                if self.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", self.reason)
+                }
+            ),
+            None => self.reason.clone(),
+        }
+    }
+}
+
+/// Counts per standing ([`ScenarioResult::standing`]): what the gate and every report count.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Total results.
     pub total: usize,
     /// Passed.
     pub passed: usize,
-    /// Failed `must`.
+    /// Failing the gate: failed `must`, and under a baseline new deviations and stale entries.
     pub failed: usize,
     /// Unmet `should`.
     pub warned: usize,
@@ -128,6 +257,9 @@ pub struct Summary {
     pub skipped: usize,
     /// Harness errors.
     pub errors: usize,
+    /// Deviations the baseline lists.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub known: usize,
 }
 
 impl Summary {
@@ -138,13 +270,14 @@ impl Summary {
             ..Self::default()
         };
         for r in results {
-            match r.verdict {
-                Verdict::Pass => s.passed += 1,
-                Verdict::Fail => s.failed += 1,
-                Verdict::Warn => s.warned += 1,
-                Verdict::Info => s.info += 1,
-                Verdict::Skip => s.skipped += 1,
-                Verdict::Error => s.errors += 1,
+            match r.standing() {
+                Standing::Pass => s.passed += 1,
+                Standing::Fail | Standing::Stale => s.failed += 1,
+                Standing::Warn => s.warned += 1,
+                Standing::Info => s.info += 1,
+                Standing::Skip => s.skipped += 1,
+                Standing::Error => s.errors += 1,
+                Standing::Known => s.known += 1,
             }
         }
         s
@@ -182,8 +315,84 @@ pub struct RunReport {
     /// the server's own failures, counted so a flaky server shows as one.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub server_failures: usize,
+    /// The issuer (or, without one, the authorization endpoint's origin): what was tested,
+    /// whatever the target file calls it.
+    #[serde(default)]
+    pub issuer: String,
+    /// When the run started, RFC 3339 UTC.
+    #[serde(default)]
+    pub started: String,
+    /// How long it took, wall time, in milliseconds.
+    #[serde(default)]
+    pub duration_ms: u64,
+    /// The baseline the run was gated on (`run --baseline`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineSummary>,
     /// Counts.
     pub summary: Summary,
     /// Every result, sorted by id.
     pub results: Vec<ScenarioResult>,
+}
+
+/// What a baseline made of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaselineSummary {
+    /// The server the baseline was made for.
+    pub server: String,
+    /// Listed deviations seen as listed.
+    pub known: usize,
+    /// Deviations it does not list.
+    pub new: usize,
+    /// Entries that no longer match.
+    pub stale: usize,
+}
+
+impl RunReport {
+    /// The exit status a run reports: 1 when something fails the gate, 3 when nothing does but
+    /// a check could not be judged, 0 otherwise. Every report shows the same standings.
+    pub fn exit_status(&self) -> u8 {
+        let standings = || self.results.iter().map(ScenarioResult::standing);
+        if standings().any(Standing::fails_gate) {
+            1
+        } else if standings().any(|s| s == Standing::Error) {
+            3
+        } else {
+            0
+        }
+    }
+}
+
+/// `t` as RFC 3339 in UTC, to the second (`2026-11-29T08:45:16Z`).
+pub fn rfc3339(t: std::time::SystemTime) -> String {
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's days-to-civil, for the proleptic Gregorian calendar.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod time_tests {
+    #[test]
+    fn rfc3339_of_known_instants() {
+        let at = |s: u64| super::rfc3339(std::time::UNIX_EPOCH + std::time::Duration::from_secs(s));
+        assert_eq!(at(0), "1970-01-01T00:00:00Z");
+        assert_eq!(at(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(at(1_795_941_916), "2026-11-29T08:45:16Z");
+    }
 }

@@ -11,9 +11,9 @@ use pkce_harness::engine::{self, RunOptions};
 use pkce_harness::report::{
     Destination, ReportFormat, Sink, Style, TerminalSink, Verbosity, check_destinations, file_sink,
 };
-use pkce_harness::scenario::model::{Level, Profile, Technique};
+use pkce_harness::scenario::model::{Profile, Technique};
 use pkce_harness::server::{ReferenceServer, ServerConfig};
-use pkce_harness::verdict::Verdict;
+use pkce_harness::verdict::BaselineMark;
 
 #[derive(Debug, Args)]
 pub(super) struct RunArgs {
@@ -131,6 +131,17 @@ pub(super) async fn run(args: RunArgs) -> Exit {
             return Exit::Usage;
         }
     };
+    if let Some(b) = &baseline
+        && b.profile != args.profile
+    {
+        eprintln!(
+            "error: the baseline was made under profile {}, this run is {}; pass --profile {}",
+            b.profile.as_str(),
+            args.profile.as_str(),
+            b.profile.as_str()
+        );
+        return Exit::Usage;
+    }
     let seed = args.seed.unwrap_or_else(|| {
         let mut b = [0u8; 8];
         getrandom::fill(&mut b).map_or(0, |()| u64::from_be_bytes(b))
@@ -252,12 +263,32 @@ pub(super) async fn run(args: RunArgs) -> Exit {
             }
         }
     };
+    // Under a baseline every report shows what the gate decides: each result is marked
+    // (known, new, stale) before any sink sees it, and the final report gains the listed
+    // deviations that did not run.
+    let whole_library = opts.only.is_empty();
+    let planned = engine::planned(&scenarios, &opts);
+    let selected = |id: &str| whole_library || planned.iter().any(|p| p == id);
     let mut on_event = |event: &Event| {
-        if let (Event::Finished(r), Ok(mut c)) = (event, collected.lock()) {
+        let marked = match (event, &baseline) {
+            (Event::Finished(r), Some(b)) => {
+                let mut r = (**r).clone();
+                b.mark(&mut r);
+                Event::Finished(Box::new(r))
+            }
+            (Event::Done(report), Some(b)) => {
+                let mut report = (**report).clone();
+                b.apply(&mut report, selected);
+                Event::Done(Box::new(report))
+            }
+            _ => event.clone(),
+        };
+        if let (Event::Finished(r), Ok(mut c)) = (&marked, collected.lock()) {
             c.push((**r).clone());
         }
-        forward(&mut sinks, event);
+        forward(&mut sinks, &marked);
     };
+    let started = std::time::SystemTime::now();
     let run = engine::run(&scenarios, Arc::clone(&target), &opts, &mut on_event);
     // Ctrl-C: stop the checks still running and write what finished, marked interrupted.
     let interrupted = tokio::select! {
@@ -268,7 +299,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         Err(report) => report,
         Ok(()) => {
             let results = collected.into_inner().unwrap_or_default();
-            let partial = engine::report(&target, &opts, results, true);
+            let partial = engine::report(&target, &opts, results, started, true);
             eprintln!(
                 "\ninterrupted: {} of the checks finished; the reports say so",
                 partial.results.len()
@@ -291,53 +322,41 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         eprintln!("error: no scenario matched; nothing was checked");
         return Exit::Usage;
     }
-    if let Some(b) = baseline {
-        return gate_on_baseline(&b, &report);
+    let mut report = report;
+    if let Some(b) = &baseline {
+        b.apply(&mut report, selected);
+        print_gate(&report);
     }
-    if report
-        .results
-        .iter()
-        .any(|r| r.verdict == Verdict::Fail && r.level == Level::Must)
-    {
-        Exit::Failed
-    } else if report.results.iter().any(|r| r.verdict == Verdict::Error) {
-        Exit::Unreachable
-    } else {
-        Exit::Ok
+    match report.exit_status() {
+        0 => Exit::Ok,
+        1 => Exit::Failed,
+        _ => Exit::Unreachable,
     }
 }
 
-/// The exit code under a baseline: 0 when every non-pass verdict is listed with the same verdict
-/// and every listed deviation happened; 1 otherwise.
-fn gate_on_baseline(
-    b: &pkce_harness::baseline::Baseline,
-    report: &pkce_harness::verdict::RunReport,
-) -> Exit {
-    if b.profile != report.profile {
-        eprintln!(
-            "error: the baseline was made under profile {}, this run is {}",
-            b.profile.as_str(),
-            report.profile.as_str()
-        );
-        return Exit::Usage;
-    }
-    let c = pkce_harness::baseline::compare(b, report);
+/// What the baseline made of the run, on standard output: the counts, then each new deviation
+/// and stale entry (the reports show the same marks).
+fn print_gate(report: &pkce_harness::verdict::RunReport) {
+    let Some(b) = &report.baseline else {
+        return;
+    };
     println!(
         "baseline {}: {} known deviations seen, {} new, {} stale",
-        b.server,
-        c.accepted.len(),
-        c.new.len(),
-        c.stale.len()
+        b.server, b.known, b.new, b.stale
     );
-    for (id, verdict, reason) in &c.new {
-        println!("  new   {} {id}: {reason}", verdict.as_str());
+    for r in &report.results {
+        match &r.baseline {
+            Some(BaselineMark::New) => {
+                println!("  new   {} {}: {}", r.verdict.as_str(), r.id, r.reason);
+            }
+            Some(BaselineMark::Stale { listed, .. }) => println!(
+                "  stale {}: listed as {}, now {} ({})",
+                r.id,
+                listed.as_str(),
+                r.verdict.as_str(),
+                r.reason
+            ),
+            _ => {}
+        }
     }
-    for (id, expected, actual) in &c.stale {
-        println!(
-            "  stale {id}: listed as {}, now {}",
-            expected.as_str(),
-            actual.map_or("not run", |v| v.as_str())
-        );
-    }
-    if c.holds() { Exit::Ok } else { Exit::Failed }
 }

@@ -1,4 +1,3 @@
-
 use clap::Args;
 
 use super::{Exit, load};

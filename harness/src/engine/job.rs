@@ -206,6 +206,7 @@ pub(super) fn skeleton(job: &Job, opts: &RunOptions) -> ScenarioResult {
         evidence: Vec::new(),
         login: Vec::new(),
         screenshot: None,
+        baseline: None,
         duration_ms: 0,
     }
 }

@@ -167,6 +167,14 @@ struct Job {
 }
 
 /// Expands scenarios into jobs (one per client kind) after `--only`.
+/// The result ids a run of `scenarios` with `opts` schedules, in order.
+pub fn planned(scenarios: &[Scenario], opts: &RunOptions) -> Vec<String> {
+    jobs(scenarios, &opts.only)
+        .into_iter()
+        .map(|j| j.id)
+        .collect()
+}
+
 fn jobs(scenarios: &[Scenario], only: &[String]) -> Vec<Job> {
     let mut out = Vec::new();
     for s in scenarios {
@@ -197,6 +205,7 @@ pub async fn run(
     opts: &RunOptions,
     sink: &mut (dyn FnMut(&Event) + Send),
 ) -> RunReport {
+    let started = std::time::SystemTime::now();
     let jobs = jobs(scenarios, &opts.only);
     let transport = transport_finding(&target, opts);
     sink(&Event::Started {
@@ -252,7 +261,7 @@ pub async fn run(
         scheduled + usize::from(had_transport),
         "every scheduled check yields exactly one result"
     );
-    let mut report = report(&target, opts, results, false);
+    let mut report = report(&target, opts, results, started, false);
     report.server_failures = load.failures();
     sink(&Event::Done(Box::new(report.clone())));
     report
@@ -264,13 +273,22 @@ pub fn report(
     target: &ResolvedTarget,
     opts: &RunOptions,
     mut results: Vec<ScenarioResult>,
+    started: std::time::SystemTime,
     interrupted: bool,
 ) -> RunReport {
     results.sort_by(|a, b| a.id.cmp(&b.id));
+    let elapsed = started.elapsed().unwrap_or_default();
     RunReport {
         version: REPORT_VERSION,
         harness: env!("CARGO_PKG_VERSION").to_owned(),
         target: target.name.clone(),
+        issuer: target
+            .issuer
+            .clone()
+            .unwrap_or_else(|| target.authorization.origin().ascii_serialization()),
+        started: crate::verdict::rfc3339(started),
+        duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+        baseline: None,
         profile: opts.profile,
         seed: opts.seed,
         insecure: opts.tls.insecure,
@@ -311,6 +329,7 @@ fn transport_finding(target: &ResolvedTarget, opts: &RunOptions) -> Option<Scena
         evidence: Vec::new(),
         login: Vec::new(),
         screenshot: None,
+        baseline: None,
         duration_ms: 0,
     })
 }

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::requirements::{bug_by_id, requirement};
-use crate::verdict::{Exchange, RunReport, ScenarioResult, Verdict};
+use crate::verdict::{Exchange, RunReport, ScenarioResult, Standing};
 
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -24,21 +24,20 @@ fn esc(s: &str) -> String {
     out
 }
 
-const VERDICTS: [Verdict; 6] = [
-    Verdict::Fail,
-    Verdict::Error,
-    Verdict::Warn,
-    Verdict::Info,
-    Verdict::Skip,
-    Verdict::Pass,
-];
+/// The standings a report shows: `known` and `stale` only when the run had a baseline.
+fn standings(report: &RunReport) -> Vec<Standing> {
+    Standing::ALL
+        .into_iter()
+        .filter(|s| report.baseline.is_some() || !matches!(s, Standing::Known | Standing::Stale))
+        .collect()
+}
 
 const STYLE: &str = "body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1b1f24;background:#f6f8fa}
 header{background:#24292f;color:#fff;padding:16px 24px}header h1{margin:0 0 4px;font-size:20px}
 main{padding:16px 24px;max-width:1200px}.warn-banner{background:#fff3cd;border:1px solid #e0c060;padding:8px 12px;margin:12px 0}
 table{border-collapse:collapse;background:#fff;margin:8px 0 16px}td,th{border:1px solid #d0d7de;padding:4px 10px;text-align:right}
 td:first-child,th:first-child{text-align:left}.v{display:inline-block;min-width:44px;text-align:center;border-radius:4px;padding:0 6px;font-weight:600;font-size:12px;color:#fff}
-.v-pass{background:#1a7f37}.v-fail{background:#cf222e}.v-error{background:#8250df}.v-warn{background:#bf8700}.v-info{background:#0969da}.v-skip{background:#6e7781}
+.v-pass{background:#1a7f37}.v-fail,.v-stale{background:#cf222e}.v-known{background:#1b7c83}.v-error{background:#8250df}.v-warn{background:#bf8700}.v-info{background:#0969da}.v-skip{background:#6e7781}
 .filters label{margin-right:14px;cursor:pointer}details.s{background:#fff;border:1px solid #d0d7de;border-radius:6px;margin:6px 0;padding:6px 10px}
 details.s>summary{cursor:pointer}details.s .id{font-family:ui-monospace,monospace;margin:0 6px}.reason{margin:6px 0;font-weight:600}
 .req{margin:2px 0;color:#424a53}pre{background:#f6f8fa;border:1px solid #d0d7de;padding:6px;overflow-x:auto;white-space:pre-wrap;word-break:break-all;margin:4px 0}
@@ -60,11 +59,14 @@ pub fn html_report(report: &RunReport) -> String {
     );
     let _ = write!(
         h,
-        "<header><h1>pkce-harness report</h1><div>Target <b>{}</b> · profile <b>{}</b> · seed <b>{}</b> · pkce-harness {}</div></header>\n<main>",
+        "<header><h1>pkce-harness report</h1><div>Target <b>{}</b> ({}) · profile <b>{}</b> · seed <b>{}</b> · pkce-harness {} · started {} · {:.1} s</div></header>\n<main>",
         esc(&report.target),
+        esc(&report.issuer),
         report.profile.as_str(),
         report.seed,
-        esc(&report.harness)
+        esc(&report.harness),
+        esc(&report.started),
+        report.duration_ms as f64 / 1000.0
     );
     if report.interrupted {
         h.push_str("<div class=\"warn-banner\">The run was <b>interrupted</b>: only the checks that finished are shown.</div>");
@@ -72,15 +74,43 @@ pub fn html_report(report: &RunReport) -> String {
     if report.insecure {
         h.push_str("<div class=\"warn-banner\">TLS certificates were <b>not verified</b> (<code>--insecure</code>).</div>");
     }
+    if let Some(b) = &report.baseline {
+        let _ = write!(
+            h,
+            "<p>Baseline for <b>{}</b>: {} known deviations seen, <b>{} new</b>, <b>{} stale</b>: the gate {}.</p>",
+            esc(&b.server),
+            b.known,
+            b.new,
+            b.stale,
+            if report.exit_status() == 1 {
+                "fails"
+            } else {
+                "holds"
+            }
+        );
+    }
     let _ = write!(
         h,
-        "<p>{} scenarios: {} passed, <b>{} failed</b>, {} warned, {} info, {} skipped, {} errors. Replay with <code>--seed {}</code>.</p>",
-        s.total, s.passed, s.failed, s.warned, s.info, s.skipped, s.errors, report.seed
+        "<p>{}: {} passed, <b>{} failed</b>, {} warned, {} info, {} skipped, {} errors{}. Replay with <code>--seed {}</code>.</p>",
+        crate::report::checks(s.total),
+        s.passed,
+        s.failed,
+        s.warned,
+        s.info,
+        s.skipped,
+        s.errors,
+        if report.baseline.is_some() {
+            format!(", {} known", s.known)
+        } else {
+            String::new()
+        },
+        report.seed
     );
     overview(&mut h, report);
     h.push_str("<div class=\"filters\">Show: ");
-    for v in VERDICTS {
-        let count = report.results.iter().filter(|r| r.verdict == v).count();
+    let shown = standings(report);
+    for v in &shown {
+        let count = report.results.iter().filter(|r| r.standing() == *v).count();
         let _ = write!(
             h,
             "<label><input type=\"checkbox\" value=\"{0}\" checked> <span class=\"v v-{0}\">{0}</span> {count}</label>",
@@ -89,7 +119,7 @@ pub fn html_report(report: &RunReport) -> String {
     }
     h.push_str("</div>\n");
     let mut ordered: Vec<&ScenarioResult> = report.results.iter().collect();
-    ordered.sort_by_key(|r| (VERDICTS.iter().position(|v| *v == r.verdict), r.id.clone()));
+    ordered.sort_by_key(|r| (shown.iter().position(|v| *v == r.standing()), r.id.clone()));
     for r in ordered {
         scenario(&mut h, r);
     }
@@ -98,14 +128,17 @@ pub fn html_report(report: &RunReport) -> String {
 }
 
 fn overview(h: &mut String, report: &RunReport) {
-    let mut by_spec: BTreeMap<&str, [usize; 6]> = BTreeMap::new();
+    let shown = standings(report);
+    let mut by_spec: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for r in &report.results {
-        if let Some(i) = VERDICTS.iter().position(|v| *v == r.verdict) {
-            by_spec.entry(r.spec.as_str()).or_default()[i] += 1;
+        if let Some(i) = shown.iter().position(|v| *v == r.standing()) {
+            by_spec
+                .entry(r.spec.as_str())
+                .or_insert_with(|| vec![0; shown.len()])[i] += 1;
         }
     }
     h.push_str("<table><tr><th>specification</th>");
-    for v in VERDICTS {
+    for v in &shown {
         let _ = write!(h, "<th><span class=\"v v-{0}\">{0}</span></th>", v.as_str());
     }
     h.push_str("</tr>");
@@ -124,9 +157,9 @@ fn overview(h: &mut String, report: &RunReport) {
 }
 
 fn scenario(h: &mut String, r: &ScenarioResult) {
-    let v = r.verdict.as_str();
+    let v = r.standing().as_str();
     // Failures and errors open: they are what a reader came for.
-    let open = if matches!(r.verdict, Verdict::Fail | Verdict::Error) {
+    let open = if r.standing().fails_gate() || r.standing() == Standing::Error {
         " open"
     } else {
         ""
@@ -137,8 +170,9 @@ fn scenario(h: &mut String, r: &ScenarioResult) {
         esc(&r.id),
         esc(&r.title)
     );
-    if !r.reason.is_empty() {
-        let _ = write!(h, "<div class=\"reason\">{}</div>", esc(&r.reason));
+    let reason = r.reason_shown();
+    if !reason.is_empty() {
+        let _ = write!(h, "<div class=\"reason\">{}</div>", esc(&reason));
     }
     let _ = write!(
         h,

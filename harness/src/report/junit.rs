@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::verdict::{RunReport, Verdict};
+use crate::verdict::{BaselineMark, RunReport, Standing};
 
 fn esc(s: &str) -> String {
     s.chars()
@@ -15,9 +15,12 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The JUnit document for a run: one `<testsuite>` per specification folder; a failed `must` is
-/// a `<failure>`, a harness problem an `<error>`, a skip `<skipped>` with its reason; unmet
-/// `should`/`may` pass with the finding in `<system-out>`.
+/// The JUnit document for a run: one `<testsuite>` per specification folder. What fails the
+/// gate (a failed `must`; under a baseline a new deviation or a stale entry) is a `<failure>`, a
+/// check that could not be judged an `<error>`, a skip `<skipped>` with its reason. A known
+/// deviation and an unmet `should` or `may` are `<skipped>` with a message saying so, which
+/// GitLab and Jenkins both list (neither shows `<system-out>` of a passed case in its summary);
+/// the detail goes to `<system-out>` as well.
 pub fn junit_xml(report: &RunReport) -> String {
     let mut suites: BTreeMap<&str, Vec<&crate::verdict::ScenarioResult>> = BTreeMap::new();
     for r in &report.results {
@@ -25,35 +28,53 @@ pub fn junit_xml(report: &RunReport) -> String {
     }
     let s = &report.summary;
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let total_time: u64 = report.results.iter().map(|r| r.duration_ms).sum();
     let _ = writeln!(
         x,
-        // No `skipped` here: Jenkins' junit-10 schema has it per suite only.
+        // No `skipped` here: Jenkins' junit-10 schema has it per suite only. The time is the
+        // run's wall time: checks run in parallel, so their durations add up to more.
         "<testsuites name=\"pkce-harness\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.3}\">",
         s.total,
         s.failed,
         s.errors,
-        total_time as f64 / 1000.0
+        report.duration_ms as f64 / 1000.0
     );
     for (spec, results) in suites {
-        let count = |v: Verdict| results.iter().filter(|r| r.verdict == v).count();
-        let time: u64 = results.iter().map(|r| r.duration_ms).sum();
+        let count = |f: fn(Standing) -> bool| results.iter().filter(|r| f(r.standing())).count();
+        // A suite's checks overlap in time too: its span is at most the run's.
+        let time = results
+            .iter()
+            .map(|r| r.duration_ms)
+            .max()
+            .unwrap_or(0)
+            .min(report.duration_ms.max(1));
         let _ = writeln!(
             x,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\"{}>",
             esc(spec),
             results.len(),
-            count(Verdict::Fail),
-            count(Verdict::Error),
-            count(Verdict::Skip),
-            time as f64 / 1000.0
+            count(Standing::fails_gate),
+            count(|s| s == Standing::Error),
+            count(|s| matches!(
+                s,
+                Standing::Skip | Standing::Known | Standing::Warn | Standing::Info
+            )),
+            time as f64 / 1000.0,
+            // xs:dateTime; an interrupted report written before the clock was read has none.
+            if report.started.is_empty() {
+                String::new()
+            } else {
+                format!(" timestamp=\"{}\"", esc(&report.started))
+            }
         );
         let _ = writeln!(
             x,
-            "    <properties><property name=\"profile\" value=\"{}\"/><property name=\"seed\" value=\"{}\"/><property name=\"target\" value=\"{}\"/><property name=\"tls_verified\" value=\"{}\"/>{}</properties>",
+            "    <properties><property name=\"harness\" value=\"{}\"/><property name=\"profile\" value=\"{}\"/><property name=\"seed\" value=\"{}\"/><property name=\"target\" value=\"{}\"/><property name=\"issuer\" value=\"{}\"/><property name=\"started\" value=\"{}\"/><property name=\"tls_verified\" value=\"{}\"/>{}</properties>",
+            esc(&report.harness),
             report.profile.as_str(),
             report.seed,
             esc(&report.target),
+            esc(&report.issuer),
+            esc(&report.started),
             !report.insecure,
             if report.interrupted {
                 "<property name=\"interrupted\" value=\"true\"/>"
@@ -94,37 +115,44 @@ pub fn junit_xml(report: &RunReport) -> String {
                 }
                 esc(&d)
             };
-            match r.verdict {
-                Verdict::Pass => x.push_str("/>\n"),
-                Verdict::Fail => {
+            let reason = esc(&r.reason_shown());
+            match r.standing() {
+                Standing::Pass => x.push_str("/>\n"),
+                Standing::Fail | Standing::Stale => {
+                    let kind = match &r.baseline {
+                        Some(BaselineMark::Stale { .. }) => "stale-baseline-entry",
+                        Some(BaselineMark::New) => "new-deviation",
+                        _ => "must",
+                    };
                     let _ = write!(
                         x,
-                        ">\n      <failure message=\"{}\" type=\"must\">{}</failure>\n    </testcase>\n",
-                        esc(&r.reason),
+                        ">\n      <failure message=\"{reason}\" type=\"{kind}\">{}</failure>\n    </testcase>\n",
                         detail()
                     );
                 }
-                Verdict::Error => {
+                Standing::Error => {
                     let _ = write!(
                         x,
-                        ">\n      <error message=\"{}\" type=\"harness\">{}</error>\n    </testcase>\n",
-                        esc(&r.reason),
+                        ">\n      <error message=\"{reason}\" type=\"harness\">{}</error>\n    </testcase>\n",
                         detail()
                     );
                 }
-                Verdict::Skip => {
+                Standing::Skip => {
                     let _ = write!(
                         x,
-                        ">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
-                        esc(&r.reason)
+                        ">\n      <skipped message=\"{reason}\"/>\n    </testcase>\n"
                     );
                 }
-                Verdict::Warn | Verdict::Info => {
+                Standing::Warn | Standing::Info | Standing::Known => {
+                    let label = match r.standing() {
+                        Standing::Warn => "WARN (SHOULD not met)",
+                        Standing::Info => "INFO (MAY not met)",
+                        _ => "KNOWN deviation",
+                    };
                     let _ = write!(
                         x,
-                        ">\n      <system-out>{}: {}</system-out>\n    </testcase>\n",
-                        r.verdict.as_str().to_uppercase(),
-                        esc(&r.reason)
+                        ">\n      <skipped message=\"{label}: {reason}\"/>\n      <system-out>{label}: {reason}\n{}</system-out>\n    </testcase>\n",
+                        detail()
                     );
                 }
             }

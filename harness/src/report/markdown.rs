@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::requirements::requirement;
-use crate::verdict::{RunReport, ScenarioResult, Verdict};
+use crate::verdict::{RunReport, ScenarioResult, Standing};
 
 /// Table cells hold no pipes or line breaks.
 /// A scenario id (the harness's own text) for a list item: one line.
@@ -41,59 +41,95 @@ fn code(s: &str) -> String {
 /// a merge-request note): the counts by specification, then each finding in one line with its
 /// requirements, then what could not be judged. Evidence stays in the JSON report.
 pub fn markdown_summary(report: &RunReport) -> String {
-    let s = &report.summary;
     let mut md = String::new();
-    let status = if report.interrupted {
-        "⏹️ interrupted: only the checks that finished are listed"
-    } else if s.failed > 0 {
-        "❌ a MUST failed"
-    } else if s.errors > 0 {
-        "⚠️ some checks could not be judged"
-    } else {
-        "✅ no MUST failed"
+    // The heading says what the exit code says.
+    let status = match (report.interrupted, report.exit_status(), &report.baseline) {
+        (true, _, _) => "⏹️ interrupted: only the checks that finished are listed",
+        (false, 1, Some(_)) => "❌ the baseline gate fails: a new deviation or a stale entry",
+        (false, 1, None) => "❌ a MUST failed",
+        (false, 3, _) => "⚠️ some checks could not be judged",
+        (false, _, Some(_)) => "✅ the baseline gate holds: only known deviations",
+        (false, _, None) => "✅ no MUST failed",
     };
     let _ = writeln!(md, "## pkce-harness: {status}\n");
     let _ = writeln!(
         md,
-        "Target {}, profile `{}`, seed `{}` (replay with `--seed {}`), pkce-harness {}.{}\n",
+        "Target {} ({}), profile `{}`, seed `{}` (replay with `--seed {}`), pkce-harness {}, started {} and took {:.1} s.{}\n",
         code(&report.target),
+        code(&report.issuer),
         report.profile.as_str(),
         report.seed,
         report.seed,
         report.harness,
+        code(&report.started),
+        report.duration_ms as f64 / 1000.0,
         if report.insecure {
             " **TLS certificates were not verified (`--insecure`).**"
         } else {
             ""
         }
     );
-    let mut by_spec: BTreeMap<&str, [usize; 6]> = BTreeMap::new();
-    for r in &report.results {
-        by_spec.entry(r.spec.as_str()).or_default()[column(r.verdict)] += 1;
-    }
-    md.push_str("| spec | pass | fail | warn | info | skip | error |\n|---|---:|---:|---:|---:|---:|---:|\n");
-    for (spec, n) in &by_spec {
+    if let Some(b) = &report.baseline {
         let _ = writeln!(
             md,
-            "| {spec} | {} | {} | {} | {} | {} | {} |",
-            n[0], n[1], n[2], n[3], n[4], n[5]
+            "Baseline for {}: {} known deviations seen, {} new, {} stale.\n",
+            code(&b.server),
+            b.known,
+            b.new,
+            b.stale
         );
     }
+    let mut columns = vec![
+        Standing::Pass,
+        Standing::Fail,
+        Standing::Warn,
+        Standing::Info,
+        Standing::Skip,
+        Standing::Error,
+    ];
+    if report.baseline.is_some() {
+        columns.extend([Standing::Known, Standing::Stale]);
+    }
+    let mut by_spec: BTreeMap<&str, BTreeMap<Standing, usize>> = BTreeMap::new();
+    let mut all: BTreeMap<Standing, usize> = BTreeMap::new();
+    for r in &report.results {
+        *by_spec
+            .entry(r.spec.as_str())
+            .or_default()
+            .entry(r.standing())
+            .or_default() += 1;
+        *all.entry(r.standing()).or_default() += 1;
+    }
+    let names: Vec<&str> = columns.iter().map(|c| c.as_str()).collect();
     let _ = writeln!(
         md,
-        "| **all** | {} | {} | {} | {} | {} | {} |",
-        s.passed, s.failed, s.warned, s.info, s.skipped, s.errors
+        "| spec | {} |\n|---|{}",
+        names.join(" | "),
+        "---:|".repeat(columns.len())
     );
-    for (verdict, heading) in [
-        (Verdict::Fail, "Failed MUST requirements"),
-        (Verdict::Error, "Could not be judged"),
-        (Verdict::Warn, "Unmet SHOULD recommendations"),
-        (Verdict::Info, "Unmet MAY options"),
+    let row = |counts: &BTreeMap<Standing, usize>| {
+        columns
+            .iter()
+            .map(|c| counts.get(c).copied().unwrap_or(0).to_string())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    for (spec, n) in &by_spec {
+        let _ = writeln!(md, "| {spec} | {} |", row(n));
+    }
+    let _ = writeln!(md, "| **all** | {} |", row(&all));
+    for (standing, heading) in [
+        (Standing::Fail, "Failing the gate"),
+        (Standing::Stale, "Stale baseline entries"),
+        (Standing::Error, "Could not be judged"),
+        (Standing::Warn, "Unmet SHOULD recommendations"),
+        (Standing::Info, "Unmet MAY options"),
+        (Standing::Known, "Known deviations (baseline)"),
     ] {
         let of: Vec<&ScenarioResult> = report
             .results
             .iter()
-            .filter(|r| r.verdict == verdict)
+            .filter(|r| r.standing() == standing)
             .collect();
         if of.is_empty() {
             continue;
@@ -112,14 +148,14 @@ pub fn markdown_summary(report: &RunReport) -> String {
                     })
                     .collect::<Vec<_>>()
                     .join(", "),
-                code(&r.reason)
+                code(&r.reason_shown())
             );
         }
     }
     let skipped: Vec<&ScenarioResult> = report
         .results
         .iter()
-        .filter(|r| r.verdict == Verdict::Skip)
+        .filter(|r| r.standing() == Standing::Skip)
         .collect();
     if !skipped.is_empty() {
         let _ = writeln!(
@@ -133,17 +169,6 @@ pub fn markdown_summary(report: &RunReport) -> String {
         md.push_str("\n</details>\n");
     }
     md
-}
-
-fn column(v: Verdict) -> usize {
-    match v {
-        Verdict::Pass => 0,
-        Verdict::Fail => 1,
-        Verdict::Warn => 2,
-        Verdict::Info => 3,
-        Verdict::Skip => 4,
-        Verdict::Error => 5,
-    }
 }
 
 #[cfg(test)]

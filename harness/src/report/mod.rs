@@ -180,6 +180,21 @@ fn write_file(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// "1 check", "2 checks": a result is a check (a scenario run with one client); a scenario is a
+/// file.
+pub fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// "1 check", "107 checks".
+pub fn checks(n: usize) -> String {
+    counted(n, "check")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,12 +268,17 @@ mod tests {
             }],
             login: vec![hostile.into()],
             screenshot: None,
+            baseline: None,
             duration_ms: 1,
         };
         let report = RunReport {
             version: crate::verdict::REPORT_VERSION,
             harness: "t".into(),
             target: "https://as.example".into(),
+            issuer: "https://as.example".into(),
+            started: "2026-11-29T08:00:00Z".into(),
+            duration_ms: 1200,
+            baseline: None,
             profile: Profile::Oauth21,
             seed: 1,
             insecure: false,

@@ -2,9 +2,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use super::Sink;
+use super::counted;
 use crate::engine::Event;
-use crate::scenario::model::Level;
-use crate::verdict::{RunReport, Verdict};
+use crate::verdict::{RunReport, Standing};
 
 /// How much the terminal shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -69,18 +69,19 @@ impl<W: Write> TerminalSink<W> {
         }
     }
 
-    fn tag(&self, v: Verdict) -> String {
+    fn tag(&self, v: Standing) -> String {
         let tag = format!("{:<5}", v.as_str().to_uppercase());
         if !self.style.color {
             return tag;
         }
         let code = match v {
-            Verdict::Pass => "32",
-            Verdict::Fail => "1;31",
-            Verdict::Warn => "33",
-            Verdict::Info => "34",
-            Verdict::Skip => "2",
-            Verdict::Error => "1;35",
+            Standing::Pass => "32",
+            Standing::Fail | Standing::Stale => "1;31",
+            Standing::Warn => "33",
+            Standing::Info => "34",
+            Standing::Known => "36",
+            Standing::Skip => "2",
+            Standing::Error => "1;35",
         };
         format!("\x1b[{code}m{tag}\x1b[0m")
     }
@@ -112,22 +113,24 @@ impl<W: Write> TerminalSink<W> {
 
     fn result(&mut self, r: &crate::verdict::ScenarioResult) -> std::io::Result<()> {
         self.done += 1;
-        if r.verdict == Verdict::Fail {
+        let standing = r.standing();
+        if standing.fails_gate() {
             self.failed += 1;
         }
         let shown = match self.style.verbosity {
             Verbosity::Quiet => false,
             Verbosity::Verbose => true,
             // Under a progress bar, passes are counted, not listed.
-            Verbosity::Normal => !(self.style.progress && r.verdict == Verdict::Pass),
+            Verbosity::Normal => !(self.style.progress && standing == Standing::Pass),
         };
         self.clear_progress()?;
         if shown {
-            let tag = self.tag(r.verdict);
-            if r.reason.is_empty() {
+            let tag = self.tag(standing);
+            let reason = r.reason_shown();
+            if reason.is_empty() {
                 writeln!(self.out, "{tag} {}", line(&r.id))?;
             } else {
-                writeln!(self.out, "{tag} {}: {}", line(&r.id), line(&r.reason))?;
+                writeln!(self.out, "{tag} {}: {}", line(&r.id), line(&reason))?;
             }
             if self.style.verbosity == Verbosity::Verbose {
                 for e in &r.evidence {
@@ -185,15 +188,6 @@ impl<W: Write> Sink for TerminalSink<W> {
     }
 }
 
-/// "1 check", "2 checks".
-fn counted(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
-
 /// Text that may come from the server, made safe for a terminal: one result is one line, and no
 /// escape sequence reaches the terminal. Control characters (C0, DEL, C1) and the Unicode
 /// controls that reorder text are shown escaped (`\n`, `\u{1b}`), so a page title or an
@@ -231,34 +225,55 @@ fn summary(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
             report.server_failures
         )?;
     }
-    let mut by_spec: BTreeMap<&str, [usize; 6]> = BTreeMap::new();
+    // The columns: pass first, then what needs reading; `known` and `stale` only under a
+    // baseline.
+    let columns: Vec<Standing> = [
+        Standing::Pass,
+        Standing::Fail,
+        Standing::Warn,
+        Standing::Info,
+        Standing::Skip,
+        Standing::Error,
+    ]
+    .into_iter()
+    .chain(
+        report
+            .baseline
+            .is_some()
+            .then_some([Standing::Known, Standing::Stale])
+            .into_iter()
+            .flatten(),
+    )
+    .collect();
+    let mut by_spec: BTreeMap<&str, BTreeMap<Standing, usize>> = BTreeMap::new();
     for r in &report.results {
-        let row = by_spec.entry(r.spec.as_str()).or_default();
-        row[r.verdict as usize] += 1;
+        *by_spec
+            .entry(r.spec.as_str())
+            .or_default()
+            .entry(r.standing())
+            .or_default() += 1;
     }
-    writeln!(
-        out,
-        "\n{:<10} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5}",
-        "spec", "pass", "fail", "warn", "info", "skip", "error"
-    )?;
-    for (spec, c) in &by_spec {
-        writeln!(
-            out,
-            "{spec:<10} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5}",
-            c[0], c[1], c[2], c[3], c[4], c[5]
-        )?;
+    write!(out, "\n{:<10}", "spec")?;
+    for c in &columns {
+        write!(out, " {:>5}", c.as_str())?;
+    }
+    writeln!(out)?;
+    for (spec, counts) in &by_spec {
+        write!(out, "{spec:<10}")?;
+        for c in &columns {
+            write!(out, " {:>5}", counts.get(c).copied().unwrap_or(0))?;
+        }
+        writeln!(out)?;
     }
     // Named in the summary, so `-q` still says what failed and what was only warned about.
-    for (heading, verdict) in [
-        ("failed MUST requirements", Verdict::Fail),
-        ("unmet SHOULD recommendations", Verdict::Warn),
+    for (heading, standings) in [
+        ("failing the gate", &[Standing::Fail, Standing::Stale][..]),
+        ("unmet SHOULD recommendations", &[Standing::Warn][..]),
     ] {
         let of: Vec<_> = report
             .results
             .iter()
-            .filter(|r| {
-                r.verdict == verdict && (verdict != Verdict::Fail || r.level == Level::Must)
-            })
+            .filter(|r| standings.contains(&r.standing()))
             .collect();
         if of.is_empty() {
             continue;
@@ -270,14 +285,19 @@ fn summary(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
                 "  {} [{}]: {}",
                 line(&r.id),
                 r.requirements.join(", "),
-                line(&r.reason)
+                line(&r.reason_shown())
             )?;
         }
     }
     let s = &report.summary;
+    let known = if report.baseline.is_some() {
+        format!(", {} known", s.known)
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "\n{} passed, {} failed, {} warned, {} info, {} skipped, {} (profile {}, seed {})",
+        "\n{} passed, {} failed, {} warned, {} info, {} skipped, {}{known} (profile {}, seed {}, {:.1} s)",
         s.passed,
         s.failed,
         s.warned,
@@ -285,7 +305,8 @@ fn summary(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
         s.skipped,
         counted(s.errors, "error"),
         report.profile.as_str(),
-        report.seed
+        report.seed,
+        report.duration_ms as f64 / 1000.0
     )
 }
 

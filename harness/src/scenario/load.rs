@@ -61,14 +61,17 @@ pub fn with_added(
     let clashes: Vec<LoadError> = added
         .iter()
         .filter_map(|a| {
-            library.iter().find(|s| s.id == a.id).map(|s| LoadError::Io {
-                file: a.path.display().to_string(),
-                message: format!(
-                    "scenario id {} is already taken by {}; rename the file",
-                    a.id,
-                    s.path.display()
-                ),
-            })
+            library
+                .iter()
+                .find(|s| s.id == a.id)
+                .map(|s| LoadError::Io {
+                    file: a.path.display().to_string(),
+                    message: format!(
+                        "scenario id {} is already taken by {}; rename the file",
+                        a.id,
+                        s.path.display()
+                    ),
+                })
         })
         .collect();
     if !clashes.is_empty() {

@@ -258,14 +258,24 @@ fn a_baseline_drafted_from_a_report_gates_once_filled_in() {
         text(&out.stderr)
     );
 
+    let formats = ["json", "junit", "markdown", "html"];
+    let written = |format: &str| dir.join(format!("gated.{format}"));
     let gated = |defect: bool| {
+        let reports: Vec<String> = formats
+            .iter()
+            .map(|f| format!("{f}={}", written(f).display()))
+            .collect();
         let mut args = vec!["run", "--baseline", &baseline_s, "-q"];
+        for r in &reports {
+            args.extend(["--report", r.as_str()]);
+        }
         if defect {
             args.extend(["--defect", "accepts-wrong-verifier"]);
         }
         args.extend(only);
         harness(&args)
     };
+    let read = |format: &str| std::fs::read_to_string(written(format)).expect("report written");
     let refused = gated(true);
     assert_eq!(refused.status.code(), Some(2));
     assert!(
@@ -279,14 +289,66 @@ fn a_baseline_drafted_from_a_report_gates_once_filled_in() {
         "Accepts any verifier (defect switch).",
     );
     std::fs::write(&baseline, filled).expect("write");
+    // Held: exit 0, and no format shows a failure; each shows the deviations as known.
     let held = gated(true);
     assert_eq!(held.status.code(), Some(0), "{}", text(&held.stdout));
+    let json: serde_json::Value = serde_json::from_str(&read("json")).expect("json");
+    assert_eq!(json["summary"]["failed"], 0);
+    assert_eq!(json["summary"]["known"], 2);
+    assert_eq!(json["baseline"]["known"], 2);
+    assert!(
+        json["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .all(|r| r["baseline"]["mark"] == "known")
+    );
+    let junit = read("junit");
+    assert!(
+        !junit.contains("<failure") && junit.contains("KNOWN deviation"),
+        "{junit}"
+    );
+    assert!(junit.contains("failures=\"0\""), "{junit}");
+    let md = read("markdown");
+    assert!(
+        md.contains("✅ the baseline gate holds")
+            && md.contains("### Known deviations (baseline) (2)"),
+        "{md}"
+    );
+    assert!(!md.contains("Failing the gate"), "{md}");
+    let html = read("html");
+    assert!(
+        html.contains("the gate holds") && !html.contains("data-verdict=\"fail\""),
+        "held html"
+    );
+    assert!(html.contains("data-verdict=\"known\""), "held html");
+
+    // Stale: exit 1, and every format shows the stale entries as failures.
     let stale = gated(false);
     assert_eq!(stale.status.code(), Some(1), "{}", text(&stale.stdout));
     assert!(
         text(&stale.stdout).contains("stale"),
         "{}",
         text(&stale.stdout)
+    );
+    let json: serde_json::Value = serde_json::from_str(&read("json")).expect("json");
+    assert_eq!(json["summary"]["failed"], 2);
+    assert_eq!(json["baseline"]["stale"], 2);
+    let junit = read("junit");
+    assert_eq!(
+        junit.matches("type=\"stale-baseline-entry\"").count(),
+        2,
+        "{junit}"
+    );
+    let md = read("markdown");
+    assert!(
+        md.contains("❌ the baseline gate fails") && md.contains("### Stale baseline entries (2)"),
+        "{md}"
+    );
+    let html = read("html");
+    assert!(
+        html.contains("the gate fails") && html.contains("data-verdict=\"stale\""),
+        "stale html"
     );
     let _ = std::fs::remove_dir_all(&dir);
 
