@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::diagnostics::{LoadError, Node, at_node, parse_yaml, spans};
 use crate::scenario::model::{ClientKind, FormatVersion, Level, Profile};
-use crate::verdict::{BaselineMark, BaselineSummary, RunReport, ScenarioResult, Summary, Verdict};
+use crate::verdict::{BaselineSummary, GateMark, RunReport, ScenarioResult, Summary, Verdict};
 
 /// A baseline file (`fixtures/expectations/<server>.yaml`).
 #[derive(Debug, Clone, Deserialize)]
@@ -149,16 +149,16 @@ impl Baseline {
     /// their own reason and are never deviations.
     pub fn mark(&self, r: &mut ScenarioResult) {
         let listed = self.deviations.iter().find(|d| d.id == r.id);
-        r.baseline = match (listed, r.verdict) {
-            (Some(d), v) if d.verdict == v => Some(BaselineMark::Known {
+        r.gate = match (listed, r.verdict) {
+            (Some(d), v) if d.verdict == v => Some(GateMark::Known {
                 reason: d.reason.clone(),
             }),
-            (Some(d), _) => Some(BaselineMark::Stale {
+            (Some(d), _) => Some(GateMark::Stale {
                 listed: d.verdict,
                 reason: d.reason.clone(),
             }),
             (None, Verdict::Pass | Verdict::Skip) => None,
-            (None, _) => Some(BaselineMark::New),
+            (None, _) => Some(GateMark::New),
         };
     }
 
@@ -177,18 +177,18 @@ impl Baseline {
         }
         report.results.sort_by(|a, b| a.id.cmp(&b.id));
         report.summary = Summary::of(&report.results);
-        let count = |f: fn(&BaselineMark) -> bool| {
+        let count = |f: fn(&GateMark) -> bool| {
             report
                 .results
                 .iter()
-                .filter(|r| r.baseline.as_ref().is_some_and(f))
+                .filter(|r| r.gate.as_ref().is_some_and(f))
                 .count()
         };
         report.baseline = Some(BaselineSummary {
             server: self.server.clone(),
-            known: count(|m| matches!(m, BaselineMark::Known { .. })),
-            new: count(|m| *m == BaselineMark::New),
-            stale: count(|m| matches!(m, BaselineMark::Stale { .. })),
+            known: count(|m| matches!(m, GateMark::Known { .. })),
+            new: count(|m| *m == GateMark::New),
+            stale: count(|m| matches!(m, GateMark::Stale { .. })),
         });
     }
 }
@@ -205,13 +205,14 @@ fn not_run(d: &Deviation) -> ScenarioResult {
         client: ClientKind::Public,
         profile: Profile::default(),
         verdict: Verdict::Skip,
+        severity: Default::default(),
         reason: "no check with this id ran".into(),
         cause: None,
         guards: Vec::new(),
         evidence: Vec::new(),
         login: Vec::new(),
         screenshot: None,
-        baseline: Some(BaselineMark::Stale {
+        gate: Some(GateMark::Stale {
             listed: d.verdict,
             reason: d.reason.clone(),
         }),
@@ -233,6 +234,7 @@ mod tests {
             started: String::new(),
             duration_ms: 0,
             baseline: None,
+            fail_on: None,
             profile,
             seed: 9,
             insecure: false,
@@ -259,7 +261,7 @@ mod tests {
             evidence: Vec::new(),
             login: Vec::new(),
             screenshot: None,
-            baseline: None,
+            gate: None,
             duration_ms: 0,
         }
     }
@@ -296,7 +298,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            r.baseline,
+            r.gate,
             Some(BaselineSummary {
                 server: "s".into(),
                 known: 1,

@@ -7,8 +7,54 @@
 
 use serde::Deserialize;
 
+/// How much a bug lets an attacker do, the rule every check's severity comes from (a check is
+/// as severe as the worst defect it catches):
+/// - `high`: tokens or credentials go to someone who should not have them: a PKCE bypass or
+///   downgrade, a code redeemed twice, by another client or after a race, a redirect URI not
+///   bound exactly, a client not authenticated, a secret exposed, a guessable code;
+/// - `medium`: a protection is weakened without a direct theft: consent, CSRF (`state`), mix-up
+///   (`iss`), framing, replay revocation, refresh rotation, parameter confusion, expiry;
+/// - `low`: the format or behaviour differs from the specification with no security effect
+///   (error codes, headers, metadata fields, interoperability).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// No security effect.
+    #[default]
+    Low,
+    /// A protection weakened.
+    Medium,
+    /// Tokens or credentials exposed.
+    High,
+}
+
+impl Severity {
+    /// The lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "low" => Ok(Self::Low),
+            "medium" => Ok(Self::Medium),
+            "high" => Ok(Self::High),
+            _ => Err(format!("{s:?} is not a severity: low, medium or high")),
+        }
+    }
+}
+
 macro_rules! defects {
-    ($( $(#[doc = $doc:literal])* $variant:ident = $name:literal, [$($cites:literal),*]; )*) => {
+    ($( $(#[doc = $doc:literal])* $variant:ident = $name:literal, [$($cites:literal),*], $severity:ident; )*) => {
         /// A deliberate bug of the reference server.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
         pub enum Defect {
@@ -29,6 +75,11 @@ macro_rules! defects {
                 match self { $(Defect::$variant => &[$($cites),*],)* }
             }
 
+            /// How much the bug lets an attacker do (see [`Severity`]).
+            pub fn severity(self) -> Severity {
+                match self { $(Defect::$variant => Severity::$severity,)* }
+            }
+
             /// One line saying what the server does wrong.
             pub fn description(self) -> &'static str {
                 match self { $(Defect::$variant => concat!($($doc),*).trim_ascii(),)* }
@@ -39,115 +90,115 @@ macro_rules! defects {
 
 defects! {
     /// Accepts any code_verifier, matching or not.
-    AcceptsWrongVerifier = "accepts-wrong-verifier", ["REQ-50", "BUG-21"];
+    AcceptsWrongVerifier = "accepts-wrong-verifier", ["REQ-50", "BUG-21"], High;
     /// Skips the PKCE check when code_verifier is missing or empty.
-    VerifierOptional = "verifier-optional", ["REQ-51", "REQ-41", "BUG-3", "BUG-4", "BUG-8"];
+    VerifierOptional = "verifier-optional", ["REQ-51", "REQ-41", "BUG-3", "BUG-4", "BUG-8"], High;
     /// Accepts a code_verifier for a code issued without a challenge (PKCE downgrade).
-    PkceDowngrade = "pkce-downgrade", ["REQ-52", "BUG-1", "BUG-2", "BUG-6", "BUG-7"];
+    PkceDowngrade = "pkce-downgrade", ["REQ-52", "BUG-1", "BUG-2", "BUG-6", "BUG-7"], High;
     /// Also accepts the S256 challenge itself as the verifier (plain substitution).
-    PlainSubstitution = "plain-substitution", ["REQ-53"];
+    PlainSubstitution = "plain-substitution", ["REQ-53"], High;
     /// Does not enforce the verifier grammar (length 43..128, unreserved characters).
-    NoVerifierAbnf = "no-verifier-abnf", ["REQ-54", "BUG-5"];
+    NoVerifierAbnf = "no-verifier-abnf", ["REQ-54", "BUG-5"], Medium;
     /// A failed PKCE attempt leaves the code redeemable.
-    FailedAttemptKeepsCode = "failed-attempt-keeps-code", ["REQ-55", "BUG-5"];
+    FailedAttemptKeepsCode = "failed-attempt-keeps-code", ["REQ-55", "BUG-5"], Medium;
     /// Issues codes to public clients without a code_challenge.
-    PkceOptionalForPublic = "pkce-optional-for-public", ["REQ-18", "BUG-18"];
+    PkceOptionalForPublic = "pkce-optional-for-public", ["REQ-18", "BUG-18"], High;
     /// Treats a missing code_challenge_method as S256 instead of plain and accepts it.
-    MethodAbsentAccepted = "method-absent-accepted", ["REQ-19", "BUG-23"];
+    MethodAbsentAccepted = "method-absent-accepted", ["REQ-19", "BUG-23"], High;
     /// Accepts unknown or wrongly cased code_challenge_method values.
-    AcceptsUnknownMethod = "accepts-unknown-method", ["REQ-20"];
+    AcceptsUnknownMethod = "accepts-unknown-method", ["REQ-20"], Medium;
     /// Accepts plain although it declares plain unsupported, and lists it in its metadata.
-    AcceptsPlain = "accepts-plain", ["REQ-56", "REQ-20", "REQ-1"];
+    AcceptsPlain = "accepts-plain", ["REQ-56", "REQ-20", "REQ-1"], High;
     /// Echoes the code_challenge in the authorization response.
-    ReflectsChallenge = "reflects-challenge", ["REQ-24"];
+    ReflectsChallenge = "reflects-challenge", ["REQ-24"], Medium;
     /// Accepts challenges outside 43*128unreserved.
-    NoChallengeAbnf = "no-challenge-abnf", ["REQ-22"];
+    NoChallengeAbnf = "no-challenge-abnf", ["REQ-22"], Medium;
     /// Codes can be redeemed more than once.
-    ReusableCode = "reusable-code", ["REQ-57", "BUG-10", "BUG-11"];
+    ReusableCode = "reusable-code", ["REQ-57", "BUG-10", "BUG-11"], High;
     /// Checks that a code is unused, yields for a window, then marks it used: concurrent
     /// redemptions inside the window all succeed (django-oidc-provider #411, fosite #778).
-    CodeRaceWindow = "code-race-window", ["REQ-58", "BUG-12"];
+    CodeRaceWindow = "code-race-window", ["REQ-58", "BUG-12"], High;
     /// A replayed code does not revoke the tokens issued from it.
-    NoRevokeOnReplay = "no-revoke-on-replay", ["REQ-59", "BUG-22"];
+    NoRevokeOnReplay = "no-revoke-on-replay", ["REQ-59", "BUG-22"], Medium;
     /// A replay with a wrong verifier revokes the legitimate client's tokens.
-    RevokeOnInvalidReplay = "revoke-on-invalid-replay", ["REQ-60"];
+    RevokeOnInvalidReplay = "revoke-on-invalid-replay", ["REQ-60"], Medium;
     /// A code can be redeemed by a client other than the one it was issued to.
-    CodeNotBoundToClient = "code-not-bound-to-client", ["REQ-46", "REQ-45", "REQ-36"];
+    CodeNotBoundToClient = "code-not-bound-to-client", ["REQ-46", "REQ-45", "REQ-36"], High;
     /// Redirect URIs match by prefix instead of exact string comparison.
-    PrefixRedirectMatch = "prefix-redirect-match", ["REQ-25", "REQ-26", "BUG-15", "BUG-19"];
+    PrefixRedirectMatch = "prefix-redirect-match", ["REQ-25", "REQ-26", "BUG-15", "BUG-19"], High;
     /// Redirect URIs are compared case-insensitively.
-    CaseInsensitiveRedirect = "case-insensitive-redirect", ["REQ-25", "BUG-14"];
+    CaseInsensitiveRedirect = "case-insensitive-redirect", ["REQ-25", "BUG-14"], High;
     /// Redirect URI host parsing is fooled by userinfo (`http://127.0.0.1:80@evil`).
-    UserinfoRedirect = "userinfo-redirect", ["REQ-25", "BUG-17"];
+    UserinfoRedirect = "userinfo-redirect", ["REQ-25", "BUG-17"], High;
     /// Any loopback redirect URI with the registered path is accepted, whatever host was
     /// registered (fosite's loopback handling).
-    LoopbackHostConfusion = "loopback-host-confusion", ["REQ-25", "BUG-13"];
+    LoopbackHostConfusion = "loopback-host-confusion", ["REQ-25", "BUG-13"], High;
     /// With several redirect URIs registered, an omitted redirect_uri picks the first.
-    DefaultRedirectUri = "default-redirect-uri", ["REQ-27"];
+    DefaultRedirectUri = "default-redirect-uri", ["REQ-27"], Medium;
     /// Login and consent pages carry no Referrer-Policy.
-    NoReferrerPolicy = "no-referrer-policy", ["REQ-16"];
+    NoReferrerPolicy = "no-referrer-policy", ["REQ-16"], Low;
     /// Loopback redirect URIs must match the registered port exactly.
-    LoopbackPortStrict = "loopback-port-strict", ["REQ-30"];
+    LoopbackPortStrict = "loopback-port-strict", ["REQ-30"], Low;
     /// Redirects to an unregistered redirect URI (or, for an unknown client, to whatever
     /// redirect_uri was sent) with an error instead of showing an error page.
-    RedirectsToUnregistered = "redirects-to-unregistered", ["REQ-26", "BUG-19"];
+    RedirectsToUnregistered = "redirects-to-unregistered", ["REQ-26", "BUG-19"], High;
     /// The token endpoint does not check redirect_uri against the authorization request.
-    TokenRedirectUriUnchecked = "token-redirect-uri-unchecked", ["REQ-49"];
+    TokenRedirectUriUnchecked = "token-redirect-uri-unchecked", ["REQ-49"], High;
     /// Confidential clients may redeem codes without authenticating.
-    ClientAuthOptional = "client-auth-optional", ["REQ-44"];
+    ClientAuthOptional = "client-auth-optional", ["REQ-44"], High;
     /// Failed Basic authentication answers 400 without WWW-Authenticate.
-    InvalidClient400 = "invalid-client-400", ["REQ-44"];
+    InvalidClient400 = "invalid-client-400", ["REQ-44"], Low;
     /// Failed Basic authentication answers 401 with a `Bearer` challenge, not one for the
     /// scheme the client used.
-    ChallengeSchemeBearer = "challenge-scheme-bearer", ["REQ-44"];
+    ChallengeSchemeBearer = "challenge-scheme-bearer", ["REQ-44"], Low;
     /// Accepts two client authentication methods in one request.
-    MultipleAuthAccepted = "multiple-auth-accepted", ["REQ-47"];
+    MultipleAuthAccepted = "multiple-auth-accepted", ["REQ-47"], Medium;
     /// Accepts client_secret in the token request's query string.
-    SecretInQuery = "secret-in-query", ["REQ-47"];
+    SecretInQuery = "secret-in-query", ["REQ-47"], High;
     /// Accepts repeated parameters instead of rejecting them.
-    RepeatedParamsAccepted = "repeated-params-accepted", ["REQ-10", "REQ-40"];
+    RepeatedParamsAccepted = "repeated-params-accepted", ["REQ-10", "REQ-40"], Medium;
     /// Rejects requests that carry an unknown parameter.
-    RejectsUnknownParams = "rejects-unknown-params", ["REQ-8", "REQ-39"];
+    RejectsUnknownParams = "rejects-unknown-params", ["REQ-8", "REQ-39"], Low;
     /// The token endpoint answers GET requests.
-    TokenGetAllowed = "token-get-allowed", ["REQ-38"];
+    TokenGetAllowed = "token-get-allowed", ["REQ-38"], Low;
     /// Token responses lack Cache-Control: no-store and Pragma: no-cache.
-    NoCacheHeaders = "no-cache-headers", ["REQ-42"];
+    NoCacheHeaders = "no-cache-headers", ["REQ-42"], Medium;
     /// Token errors use an unregistered error code and a control character in the description.
-    BadErrorFormat = "bad-error-format", ["REQ-43"];
+    BadErrorFormat = "bad-error-format", ["REQ-43"], Low;
     /// Does not echo state exactly (truncates it to 32 characters).
-    StateTruncated = "state-truncated", ["REQ-12"];
+    StateTruncated = "state-truncated", ["REQ-12"], Medium;
     /// Leaves iss out of authorization responses although the metadata announces it.
-    NoIss = "no-iss", ["REQ-28", "REQ-4"];
+    NoIss = "no-iss", ["REQ-28", "REQ-4"], Medium;
     /// Publishes metadata without code_challenge_methods_supported and response_types_supported.
-    MetadataIncomplete = "metadata-incomplete", ["REQ-1", "REQ-3"];
+    MetadataIncomplete = "metadata-incomplete", ["REQ-1", "REQ-3"], Low;
     /// Publishes an issuer that differs from the one the metadata URL was built from.
-    MetadataWrongIssuer = "metadata-wrong-issuer", ["REQ-2"];
+    MetadataWrongIssuer = "metadata-wrong-issuer", ["REQ-2"], Medium;
     /// Codes never expire.
-    CodeNeverExpires = "code-never-expires", ["REQ-34"];
+    CodeNeverExpires = "code-never-expires", ["REQ-34"], Medium;
     /// Codes are short and sequential.
-    WeakCodes = "weak-codes", ["REQ-35"];
+    WeakCodes = "weak-codes", ["REQ-35"], High;
     /// Refresh tokens of public clients are not rotated, and reuse is not detected.
-    NoRefreshRotation = "no-refresh-rotation", ["REQ-61"];
+    NoRefreshRotation = "no-refresh-rotation", ["REQ-61"], Medium;
     /// Answers CORS requests at the authorization endpoint.
-    CorsOnAuthorize = "cors-on-authorize", ["REQ-13"];
+    CorsOnAuthorize = "cors-on-authorize", ["REQ-13"], Medium;
     /// Redirects the login POST with 307, re-posting credentials.
-    Login307 = "login-307", ["REQ-14"];
+    Login307 = "login-307", ["REQ-14"], Medium;
     /// Login and consent pages may be framed (no X-Frame-Options or frame-ancestors).
-    Frameable = "frameable", ["REQ-15"];
+    Frameable = "frameable", ["REQ-15"], Medium;
     /// Skips consent for a public client that was approved before.
-    AutoApprovePublic = "auto-approve-public", ["REQ-65", "BUG-20"];
+    AutoApprovePublic = "auto-approve-public", ["REQ-65", "BUG-20"], Medium;
     /// Missing or unknown response_type is answered with a code or the wrong error.
-    ResponseTypeUnchecked = "response-type-unchecked", ["REQ-11"];
+    ResponseTypeUnchecked = "response-type-unchecked", ["REQ-11"], Low;
     /// Accepts a redirect_uri that carries a fragment.
-    FragmentRedirectAccepted = "fragment-redirect-accepted", ["REQ-32"];
+    FragmentRedirectAccepted = "fragment-redirect-accepted", ["REQ-32"], Medium;
     /// The S256 method is broken: every S256 flow fails at the token endpoint.
-    BrokenS256 = "broken-s256", ["REQ-21"];
+    BrokenS256 = "broken-s256", ["REQ-21"], Low;
     /// Token responses omit token_type and are served as text/plain.
-    BadTokenResponse = "bad-token-response", ["REQ-42"];
+    BadTokenResponse = "bad-token-response", ["REQ-42"], Low;
     /// Missing or unknown code, grant_type answered with the wrong error.
-    WrongGrantErrors = "wrong-grant-errors", ["REQ-48"];
+    WrongGrantErrors = "wrong-grant-errors", ["REQ-48"], Low;
     /// Public clients may omit client_id at the token endpoint.
-    PublicClientIdOptional = "public-client-id-optional", ["REQ-45"];
+    PublicClientIdOptional = "public-client-id-optional", ["REQ-45"], Low;
 }
 
 impl std::fmt::Display for Defect {

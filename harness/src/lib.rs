@@ -29,6 +29,7 @@ pub mod coverage;
 pub mod defect;
 pub mod diagnostics;
 pub mod forms;
+pub mod gate;
 pub mod outcome;
 pub mod params;
 pub mod pkce;

@@ -90,6 +90,9 @@ pub struct ScenarioResult {
     pub profile: Profile,
     /// The verdict.
     pub verdict: Verdict,
+    /// How severe it is when unmet: the worst defect the scenario catches.
+    #[serde(default)]
+    pub severity: crate::defect::Severity,
     /// One line: why.
     pub reason: String,
     /// Why, as data: the step and the unmet expectation (expected and observed) or the fault.
@@ -107,17 +110,18 @@ pub struct ScenarioResult {
     /// cleared first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub screenshot: Option<String>,
-    /// How the run's baseline (`run --baseline`) sees this result; absent without one.
+    /// How the run's gate (`--baseline`, `--fail-on`) sees this result; absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub baseline: Option<BaselineMark>,
+    pub gate: Option<GateMark>,
     /// Wall time in milliseconds.
     pub duration_ms: u64,
 }
 
-/// A result as a baseline sees it.
+/// A result as the gate sees it: through a baseline (`--baseline`) or a severity threshold
+/// (`--fail-on`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "mark", rename_all = "snake_case")]
-pub enum BaselineMark {
+pub enum GateMark {
     /// Listed with this verdict: a known deviation, which does not fail the gate.
     Known {
         /// The baseline's reason.
@@ -132,6 +136,17 @@ pub enum BaselineMark {
         listed: Verdict,
         /// The baseline's reason.
         reason: String,
+    },
+    /// `--fail-on`: a deviation at or above the threshold, which fails the gate whatever its
+    /// level.
+    Over {
+        /// The threshold.
+        threshold: crate::defect::Severity,
+    },
+    /// `--fail-on`: a deviation below the threshold, which does not fail the gate.
+    Below {
+        /// The threshold.
+        threshold: crate::defect::Severity,
     },
 }
 
@@ -155,16 +170,19 @@ pub enum Standing {
     Skip,
     /// Could not be judged.
     Error,
+    /// A deviation below the `--fail-on` threshold.
+    Below,
 }
 
 impl Standing {
     /// Every standing, most urgent first: the order reports list them in.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Fail,
         Self::Stale,
         Self::Error,
         Self::Warn,
         Self::Info,
+        Self::Below,
         Self::Known,
         Self::Skip,
         Self::Pass,
@@ -181,6 +199,7 @@ impl Standing {
             Self::Known => "known",
             Self::Skip => "skip",
             Self::Error => "error",
+            Self::Below => "below",
         }
     }
 
@@ -193,13 +212,15 @@ impl Standing {
 impl ScenarioResult {
     /// Where the result stands for the gate (see [`Standing`]).
     pub fn standing(&self) -> Standing {
-        match (&self.baseline, self.verdict) {
-            (Some(BaselineMark::Known { .. }), _) => Standing::Known,
-            (Some(BaselineMark::Stale { .. }), _) => Standing::Stale,
-            (Some(BaselineMark::New), Verdict::Pass | Verdict::Skip) | (None, Verdict::Pass) => {
+        match (&self.gate, self.verdict) {
+            (Some(GateMark::Known { .. }), _) => Standing::Known,
+            (Some(GateMark::Stale { .. }), _) => Standing::Stale,
+            (Some(GateMark::Over { .. }), _) => Standing::Fail,
+            (Some(GateMark::Below { .. }), _) => Standing::Below,
+            (Some(GateMark::New), Verdict::Pass | Verdict::Skip) | (None, Verdict::Pass) => {
                 Standing::Pass
             }
-            (Some(BaselineMark::New), _) => Standing::Fail,
+            (Some(GateMark::New), _) => Standing::Fail,
             (None, Verdict::Fail) => Standing::Fail,
             (None, Verdict::Warn) => Standing::Warn,
             (None, Verdict::Info) => Standing::Info,
@@ -210,22 +231,22 @@ impl ScenarioResult {
 
     /// The reason with what the baseline says, as every report shows it.
     pub fn reason_shown(&self) -> String {
-        match &self.baseline {
-            Some(BaselineMark::Known { reason }) => {
+        match &self.gate {
+            Some(GateMark::Known { reason }) => {
                 format!(
                     "known deviation ({}): {reason}; the harness saw: {}",
                     self.verdict.as_str(),
                     self.reason
                 )
             }
-            Some(BaselineMark::New) => {
+            Some(GateMark::New) => {
                 format!(
                     "new deviation ({}), not in the baseline: {}",
                     self.verdict.as_str(),
                     self.reason
                 )
             }
-            Some(BaselineMark::Stale { listed, reason }) => format!(
+            Some(GateMark::Stale { listed, reason }) => format!(
                 "stale baseline entry: listed as {} ({reason}), now {}{}",
                 listed.as_str(),
                 self.verdict.as_str(),
@@ -235,7 +256,36 @@ impl ScenarioResult {
                     format!(": {}", self.reason)
                 }
             ),
+            Some(GateMark::Over { threshold }) => format!(
+                "{} at or above --fail-on {} (severity {}): {}",
+                self.verdict.as_str(),
+                threshold.as_str(),
+                self.severity.as_str(),
+                self.reason
+            ),
+            Some(GateMark::Below { threshold }) => format!(
+                "{} below --fail-on {} (severity {}): {}",
+                self.verdict.as_str(),
+                threshold.as_str(),
+                self.severity.as_str(),
+                self.reason
+            ),
             None => self.reason.clone(),
+        }
+    }
+
+    /// `--fail-on threshold`: a deviation (fail, warn, info; or new under a baseline) fails the
+    /// gate when its severity is at or above `threshold`, whatever its level, and does not
+    /// otherwise. Known and stale baseline marks, skips and errors are left as they are.
+    pub fn gate_on_severity(&mut self, threshold: crate::defect::Severity) {
+        let deviation = matches!(self.verdict, Verdict::Fail | Verdict::Warn | Verdict::Info);
+        let open = matches!(self.gate, None | Some(GateMark::New));
+        if deviation && open {
+            self.gate = Some(if self.severity >= threshold {
+                GateMark::Over { threshold }
+            } else {
+                GateMark::Below { threshold }
+            });
         }
     }
 }
@@ -260,6 +310,9 @@ pub struct Summary {
     /// Deviations the baseline lists.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub known: usize,
+    /// Deviations below the `--fail-on` threshold.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub below: usize,
 }
 
 impl Summary {
@@ -278,6 +331,7 @@ impl Summary {
                 Standing::Skip => s.skipped += 1,
                 Standing::Error => s.errors += 1,
                 Standing::Known => s.known += 1,
+                Standing::Below => s.below += 1,
             }
         }
         s
@@ -328,6 +382,9 @@ pub struct RunReport {
     /// The baseline the run was gated on (`run --baseline`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineSummary>,
+    /// The severity the run was gated on (`run --fail-on`): deviations below it do not fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_on: Option<crate::defect::Severity>,
     /// Counts.
     pub summary: Summary,
     /// Every result, sorted by id.

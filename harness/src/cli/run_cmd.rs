@@ -5,15 +5,17 @@ use clap::Args;
 
 use super::http_args::{HttpArgs, positive_seconds};
 use super::{Exit, load};
+use pkce_harness::defect::Severity;
 use pkce_harness::engine::Event;
 use pkce_harness::engine::preflight::ProblemKind;
 use pkce_harness::engine::{self, RunOptions};
+use pkce_harness::gate::Gate;
 use pkce_harness::report::{
     Destination, ReportFormat, Sink, Style, TerminalSink, Verbosity, check_destinations, file_sink,
 };
 use pkce_harness::scenario::model::{Profile, Technique};
 use pkce_harness::server::{ReferenceServer, ServerConfig};
-use pkce_harness::verdict::BaselineMark;
+use pkce_harness::verdict::GateMark;
 
 #[derive(Debug, Args)]
 pub(super) struct RunArgs {
@@ -25,6 +27,10 @@ pub(super) struct RunArgs {
     /// rfc6749, rfc9700, oauth2.1 or fapi2.
     #[arg(long, default_value = "rfc9700")]
     profile: Profile,
+    /// Fail the run on deviations of at least this severity (low, medium, high), whatever
+    /// their level, and not on those below it; without it, on every failed MUST.
+    #[arg(long, value_name = "SEVERITY")]
+    fail_on: Option<Severity>,
     /// Only scenario ids matching this glob (`*` wildcard); repeatable.
     #[arg(long)]
     only: Vec<String>,
@@ -263,22 +269,26 @@ pub(super) async fn run(args: RunArgs) -> Exit {
             }
         }
     };
-    // Under a baseline every report shows what the gate decides: each result is marked
-    // (known, new, stale) before any sink sees it, and the final report gains the listed
-    // deviations that did not run.
+    // Every report shows what the gate decides: each result is marked (known, new, stale,
+    // over or below the threshold) before any sink sees it, and under a baseline the final
+    // report gains the listed deviations that did not run.
+    let gate = Gate {
+        baseline,
+        fail_on: args.fail_on,
+    };
     let whole_library = opts.only.is_empty();
     let planned = engine::planned(&scenarios, &opts);
     let selected = |id: &str| whole_library || planned.iter().any(|p| p == id);
     let mut on_event = |event: &Event| {
-        let marked = match (event, &baseline) {
-            (Event::Finished(r), Some(b)) => {
+        let marked = match event {
+            Event::Finished(r) => {
                 let mut r = (**r).clone();
-                b.mark(&mut r);
+                gate.mark(&mut r);
                 Event::Finished(Box::new(r))
             }
-            (Event::Done(report), Some(b)) => {
+            Event::Done(report) => {
                 let mut report = (**report).clone();
-                b.apply(&mut report, selected);
+                gate.apply(&mut report, selected);
                 Event::Done(Box::new(report))
             }
             _ => event.clone(),
@@ -323,10 +333,8 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         return Exit::Usage;
     }
     let mut report = report;
-    if let Some(b) = &baseline {
-        b.apply(&mut report, selected);
-        print_gate(&report);
-    }
+    gate.apply(&mut report, selected);
+    print_gate(&report);
     match report.exit_status() {
         0 => Exit::Ok,
         1 => Exit::Failed,
@@ -345,11 +353,11 @@ fn print_gate(report: &pkce_harness::verdict::RunReport) {
         b.server, b.known, b.new, b.stale
     );
     for r in &report.results {
-        match &r.baseline {
-            Some(BaselineMark::New) => {
+        match &r.gate {
+            Some(GateMark::New) => {
                 println!("  new   {} {}: {}", r.verdict.as_str(), r.id, r.reason);
             }
-            Some(BaselineMark::Stale { listed, .. }) => println!(
+            Some(GateMark::Stale { listed, .. }) => println!(
                 "  stale {}: listed as {}, now {} ({})",
                 r.id,
                 listed.as_str(),

@@ -194,6 +194,7 @@ pub(super) fn skeleton(job: &Job, opts: &RunOptions) -> ScenarioResult {
         client: job.client,
         profile: opts.profile,
         verdict: Verdict::Pass,
+        severity: file.severity(),
         reason: String::new(),
         cause: None,
         guards: file
@@ -206,7 +207,7 @@ pub(super) fn skeleton(job: &Job, opts: &RunOptions) -> ScenarioResult {
         evidence: Vec::new(),
         login: Vec::new(),
         screenshot: None,
-        baseline: None,
+        gate: None,
         duration_ms: 0,
     }
 }

@@ -289,6 +289,7 @@ pub fn report(
         started: crate::verdict::rfc3339(started),
         duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
         baseline: None,
+        fail_on: None,
         profile: opts.profile,
         seed: opts.seed,
         insecure: opts.tls.insecure,
@@ -323,13 +324,14 @@ fn transport_finding(target: &ResolvedTarget, opts: &RunOptions) -> Option<Scena
         client: ClientKind::Public,
         profile: opts.profile,
         verdict: Verdict::Fail,
+        severity: crate::defect::Severity::High,
         reason: format!("plain HTTP on a non-loopback host: {}", plain.join(", ")),
         cause: None,
         guards: Vec::new(),
         evidence: Vec::new(),
         login: Vec::new(),
         screenshot: None,
-        baseline: None,
+        gate: None,
         duration_ms: 0,
     })
 }

@@ -24,11 +24,12 @@ fn esc(s: &str) -> String {
     out
 }
 
-/// The standings a report shows: `known` and `stale` only when the run had a baseline.
+/// The standings a report shows, most urgent first (the columns of the other formats).
 fn standings(report: &RunReport) -> Vec<Standing> {
+    let shown = super::columns(report);
     Standing::ALL
         .into_iter()
-        .filter(|s| report.baseline.is_some() || !matches!(s, Standing::Known | Standing::Stale))
+        .filter(|s| shown.contains(s))
         .collect()
 }
 
@@ -37,7 +38,7 @@ header{background:#24292f;color:#fff;padding:16px 24px}header h1{margin:0 0 4px;
 main{padding:16px 24px;max-width:1200px}.warn-banner{background:#fff3cd;border:1px solid #e0c060;padding:8px 12px;margin:12px 0}
 table{border-collapse:collapse;background:#fff;margin:8px 0 16px}td,th{border:1px solid #d0d7de;padding:4px 10px;text-align:right}
 td:first-child,th:first-child{text-align:left}.v{display:inline-block;min-width:44px;text-align:center;border-radius:4px;padding:0 6px;font-weight:600;font-size:12px;color:#fff}
-.v-pass{background:#1a7f37}.v-fail,.v-stale{background:#cf222e}.v-known{background:#1b7c83}.v-error{background:#8250df}.v-warn{background:#bf8700}.v-info{background:#0969da}.v-skip{background:#6e7781}
+.v-pass{background:#1a7f37}.v-fail,.v-stale{background:#cf222e}.v-known,.v-below{background:#1b7c83}.v-error{background:#8250df}.v-warn{background:#bf8700}.v-info{background:#0969da}.v-skip{background:#6e7781}
 .filters label{margin-right:14px;cursor:pointer}details.s{background:#fff;border:1px solid #d0d7de;border-radius:6px;margin:6px 0;padding:6px 10px}
 details.s>summary{cursor:pointer}details.s .id{font-family:ui-monospace,monospace;margin:0 6px}.reason{margin:6px 0;font-weight:600}
 .req{margin:2px 0;color:#424a53}pre{background:#f6f8fa;border:1px solid #d0d7de;padding:6px;overflow-x:auto;white-space:pre-wrap;word-break:break-all;margin:4px 0}
@@ -176,8 +177,9 @@ fn scenario(h: &mut String, r: &ScenarioResult) {
     }
     let _ = write!(
         h,
-        "<div class=\"muted\">level {} · client {} · profile {} · {} ms</div>",
+        "<div class=\"muted\">level {} · severity {} · client {} · profile {} · {} ms</div>",
         r.level.as_str(),
+        r.severity.as_str(),
         r.client.as_str(),
         r.profile.as_str(),
         r.duration_ms

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::verdict::{BaselineMark, RunReport, Standing};
+use crate::verdict::{GateMark, RunReport, Standing};
 
 fn esc(s: &str) -> String {
     s.chars()
@@ -56,7 +56,11 @@ pub fn junit_xml(report: &RunReport) -> String {
             count(|s| s == Standing::Error),
             count(|s| matches!(
                 s,
-                Standing::Skip | Standing::Known | Standing::Warn | Standing::Info
+                Standing::Skip
+                    | Standing::Known
+                    | Standing::Below
+                    | Standing::Warn
+                    | Standing::Info
             )),
             time as f64 / 1000.0,
             // xs:dateTime; an interrupted report written before the clock was read has none.
@@ -92,10 +96,11 @@ pub fn junit_xml(report: &RunReport) -> String {
             );
             let detail = || {
                 let mut d = format!(
-                    "{}\nrequirements: {}\nlevel: {} client: {}\n",
+                    "{}\nrequirements: {}\nlevel: {} severity: {} client: {}\n",
                     r.title,
                     r.requirements.join(", "),
                     r.level.as_str(),
+                    r.severity.as_str(),
                     r.client.as_str()
                 );
                 if let Some((expected, actual)) = r.cause.as_ref().and_then(|c| c.expected_actual())
@@ -119,9 +124,10 @@ pub fn junit_xml(report: &RunReport) -> String {
             match r.standing() {
                 Standing::Pass => x.push_str("/>\n"),
                 Standing::Fail | Standing::Stale => {
-                    let kind = match &r.baseline {
-                        Some(BaselineMark::Stale { .. }) => "stale-baseline-entry",
-                        Some(BaselineMark::New) => "new-deviation",
+                    let kind = match &r.gate {
+                        Some(GateMark::Stale { .. }) => "stale-baseline-entry",
+                        Some(GateMark::New) => "new-deviation",
+                        Some(GateMark::Over { .. }) => "severity",
                         _ => "must",
                     };
                     let _ = write!(
@@ -143,10 +149,11 @@ pub fn junit_xml(report: &RunReport) -> String {
                         ">\n      <skipped message=\"{reason}\"/>\n    </testcase>\n"
                     );
                 }
-                Standing::Warn | Standing::Info | Standing::Known => {
+                Standing::Warn | Standing::Info | Standing::Known | Standing::Below => {
                     let label = match r.standing() {
                         Standing::Warn => "WARN (SHOULD not met)",
                         Standing::Info => "INFO (MAY not met)",
+                        Standing::Below => "BELOW the --fail-on threshold",
                         _ => "KNOWN deviation",
                     };
                     let _ = write!(

@@ -79,17 +79,7 @@ pub fn markdown_summary(report: &RunReport) -> String {
             b.stale
         );
     }
-    let mut columns = vec![
-        Standing::Pass,
-        Standing::Fail,
-        Standing::Warn,
-        Standing::Info,
-        Standing::Skip,
-        Standing::Error,
-    ];
-    if report.baseline.is_some() {
-        columns.extend([Standing::Known, Standing::Stale]);
-    }
+    let columns = super::columns(report);
     let mut by_spec: BTreeMap<&str, BTreeMap<Standing, usize>> = BTreeMap::new();
     let mut all: BTreeMap<Standing, usize> = BTreeMap::new();
     for r in &report.results {
@@ -124,6 +114,7 @@ pub fn markdown_summary(report: &RunReport) -> String {
         (Standing::Error, "Could not be judged"),
         (Standing::Warn, "Unmet SHOULD recommendations"),
         (Standing::Info, "Unmet MAY options"),
+        (Standing::Below, "Below the --fail-on threshold"),
         (Standing::Known, "Known deviations (baseline)"),
     ] {
         let of: Vec<&ScenarioResult> = report
@@ -138,8 +129,9 @@ pub fn markdown_summary(report: &RunReport) -> String {
         for r in of {
             let _ = writeln!(
                 md,
-                "- **{}** [{}]: {}",
+                "- **{}** ({}) [{}]: {}",
                 cell(&r.id),
+                r.severity.as_str(),
                 r.requirements
                     .iter()
                     .map(|id| match requirement(id) {

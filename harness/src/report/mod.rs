@@ -180,6 +180,27 @@ fn write_file(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The standings a report counts in columns, pass first: `known` and `stale` only under a
+/// baseline, `below` only under `--fail-on`, so a plain run's tables keep their six columns.
+pub fn columns(report: &crate::verdict::RunReport) -> Vec<crate::verdict::Standing> {
+    use crate::verdict::Standing;
+    let mut c = vec![
+        Standing::Pass,
+        Standing::Fail,
+        Standing::Warn,
+        Standing::Info,
+        Standing::Skip,
+        Standing::Error,
+    ];
+    if report.baseline.is_some() {
+        c.extend([Standing::Known, Standing::Stale]);
+    }
+    if report.fail_on.is_some() {
+        c.push(Standing::Below);
+    }
+    c
+}
+
 /// "1 check", "2 checks": a result is a check (a scenario run with one client); a scenario is a
 /// file.
 pub fn counted(n: usize, noun: &str) -> String {
@@ -252,6 +273,7 @@ mod tests {
             client: ClientKind::Public,
             profile: Profile::Oauth21,
             verdict: Verdict::Fail,
+            severity: Default::default(),
             reason: hostile.into(),
             cause: None,
             guards: Vec::new(),
@@ -268,7 +290,7 @@ mod tests {
             }],
             login: vec![hostile.into()],
             screenshot: None,
-            baseline: None,
+            gate: None,
             duration_ms: 1,
         };
         let report = RunReport {
@@ -279,6 +301,7 @@ mod tests {
             started: "2026-11-29T08:00:00Z".into(),
             duration_ms: 1200,
             baseline: None,
+            fail_on: None,
             profile: Profile::Oauth21,
             seed: 1,
             insecure: false,

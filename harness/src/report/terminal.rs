@@ -79,7 +79,7 @@ impl<W: Write> TerminalSink<W> {
             Standing::Fail | Standing::Stale => "1;31",
             Standing::Warn => "33",
             Standing::Info => "34",
-            Standing::Known => "36",
+            Standing::Known | Standing::Below => "36",
             Standing::Skip => "2",
             Standing::Error => "1;35",
         };
@@ -129,8 +129,16 @@ impl<W: Write> TerminalSink<W> {
             let reason = r.reason_shown();
             if reason.is_empty() {
                 writeln!(self.out, "{tag} {}", line(&r.id))?;
-            } else {
+            } else if matches!(standing, Standing::Skip | Standing::Pass | Standing::Error) {
                 writeln!(self.out, "{tag} {}: {}", line(&r.id), line(&reason))?;
+            } else {
+                writeln!(
+                    self.out,
+                    "{tag} {} ({}): {}",
+                    line(&r.id),
+                    r.severity.as_str(),
+                    line(&reason)
+                )?;
             }
             if self.style.verbosity == Verbosity::Verbose {
                 for e in &r.evidence {
@@ -225,26 +233,7 @@ fn summary(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
             report.server_failures
         )?;
     }
-    // The columns: pass first, then what needs reading; `known` and `stale` only under a
-    // baseline.
-    let columns: Vec<Standing> = [
-        Standing::Pass,
-        Standing::Fail,
-        Standing::Warn,
-        Standing::Info,
-        Standing::Skip,
-        Standing::Error,
-    ]
-    .into_iter()
-    .chain(
-        report
-            .baseline
-            .is_some()
-            .then_some([Standing::Known, Standing::Stale])
-            .into_iter()
-            .flatten(),
-    )
-    .collect();
+    let columns = super::columns(report);
     let mut by_spec: BTreeMap<&str, BTreeMap<Standing, usize>> = BTreeMap::new();
     for r in &report.results {
         *by_spec
@@ -282,19 +271,22 @@ fn summary(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
         for r in of {
             writeln!(
                 out,
-                "  {} [{}]: {}",
+                "  {} ({}) [{}]: {}",
                 line(&r.id),
+                r.severity.as_str(),
                 r.requirements.join(", "),
                 line(&r.reason_shown())
             )?;
         }
     }
     let s = &report.summary;
-    let known = if report.baseline.is_some() {
-        format!(", {} known", s.known)
-    } else {
-        String::new()
-    };
+    let mut known = String::new();
+    if report.baseline.is_some() {
+        known.push_str(&format!(", {} known", s.known));
+    }
+    if let Some(t) = report.fail_on {
+        known.push_str(&format!(", {} below --fail-on {}", s.below, t.as_str()));
+    }
     writeln!(
         out,
         "\n{} passed, {} failed, {} warned, {} info, {} skipped, {}{known} (profile {}, seed {}, {:.1} s)",

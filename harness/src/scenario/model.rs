@@ -45,6 +45,18 @@ pub struct ScenarioFile {
     pub steps: Vec<Step>,
 }
 
+impl ScenarioFile {
+    /// How severe an unmet result of this scenario is: the worst of the defects it catches
+    /// (what it protects against; see [`crate::defect::Severity`]).
+    pub fn severity(&self) -> crate::defect::Severity {
+        self.catches
+            .iter()
+            .map(|d| d.severity())
+            .max()
+            .unwrap_or_default()
+    }
+}
+
 fn default_clients() -> Vec<ClientKind> {
     vec![ClientKind::Public]
 }
