@@ -255,6 +255,7 @@ mod tests {
             client: ClientKind::Public,
             profile: Profile::Rfc9700,
             verdict,
+            severity: Default::default(),
             reason: "r".into(),
             cause: None,
             guards: Vec::new(),
@@ -298,7 +299,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            r.gate,
+            r.baseline,
             Some(BaselineSummary {
                 server: "s".into(),
                 known: 1,
