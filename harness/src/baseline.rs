@@ -235,6 +235,7 @@ mod tests {
             duration_ms: 0,
             baseline: None,
             fail_on: None,
+            target_file: None,
             profile,
             seed: 9,
             insecure: false,

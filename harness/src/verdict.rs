@@ -382,6 +382,9 @@ pub struct RunReport {
     /// The baseline the run was gated on (`run --baseline`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineSummary>,
+    /// The target file the run used, as given (none for the embedded server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_file: Option<String>,
     /// The severity the run was gated on (`run --fail-on`): deviations below it do not fail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_on: Option<crate::defect::Severity>,

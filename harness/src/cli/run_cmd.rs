@@ -276,6 +276,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         baseline,
         fail_on: args.fail_on,
     };
+    let target_file = args.target.as_ref().map(|p| p.display().to_string());
     let whole_library = opts.only.is_empty();
     let planned = engine::planned(&scenarios, &opts);
     let selected = |id: &str| whole_library || planned.iter().any(|p| p == id);
@@ -288,6 +289,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
             }
             Event::Done(report) => {
                 let mut report = (**report).clone();
+                report.target_file.clone_from(&target_file);
                 gate.apply(&mut report, selected);
                 Event::Done(Box::new(report))
             }
@@ -333,6 +335,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         return Exit::Usage;
     }
     let mut report = report;
+    report.target_file.clone_from(&target_file);
     gate.apply(&mut report, selected);
     print_gate(&report);
     match report.exit_status() {

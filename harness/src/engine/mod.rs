@@ -290,6 +290,7 @@ pub fn report(
         duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
         baseline: None,
         fail_on: None,
+        target_file: None,
         profile: opts.profile,
         seed: opts.seed,
         insecure: opts.tls.insecure,

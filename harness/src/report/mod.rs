@@ -6,6 +6,7 @@ mod html;
 mod json;
 mod junit;
 mod markdown;
+mod sarif;
 mod terminal;
 
 use std::io::Write;
@@ -15,6 +16,7 @@ pub use html::html_report;
 pub use json::json_report;
 pub use junit::junit_xml;
 pub use markdown::markdown_summary;
+pub use sarif::sarif_report;
 pub use terminal::{Style, TerminalSink, Verbosity, line as terminal_line};
 
 use crate::engine::Event;
@@ -37,6 +39,8 @@ pub enum ReportFormat {
     Markdown,
     /// A single-file HTML report with the evidence.
     Html,
+    /// SARIF 2.1.0 for code scanning and security dashboards.
+    Sarif,
 }
 
 impl std::str::FromStr for ReportFormat {
@@ -47,8 +51,9 @@ impl std::str::FromStr for ReportFormat {
             "junit" => Ok(Self::Junit),
             "markdown" => Ok(Self::Markdown),
             "html" => Ok(Self::Html),
+            "sarif" => Ok(Self::Sarif),
             other => Err(format!(
-                "unknown report format {other:?}: expected json, junit, markdown or html"
+                "unknown report format {other:?}: expected json, junit, markdown, html or sarif"
             )),
         }
     }
@@ -134,6 +139,7 @@ pub fn file_sink(format: ReportFormat, dest: Destination) -> Box<dyn Sink + Send
         ReportFormat::Junit => junit_xml,
         ReportFormat::Markdown => markdown_summary,
         ReportFormat::Html => html_report,
+        ReportFormat::Sarif => sarif_report,
     };
     Box::new(FileSink { dest, render })
 }
@@ -302,6 +308,7 @@ mod tests {
             duration_ms: 1200,
             baseline: None,
             fail_on: None,
+            target_file: None,
             profile: Profile::Oauth21,
             seed: 1,
             insecure: false,

@@ -258,7 +258,7 @@ fn a_baseline_drafted_from_a_report_gates_once_filled_in() {
         text(&out.stderr)
     );
 
-    let formats = ["json", "junit", "markdown", "html"];
+    let formats = ["json", "junit", "markdown", "html", "sarif"];
     let written = |format: &str| dir.join(format!("gated.{format}"));
     let gated = |defect: bool| {
         let reports: Vec<String> = formats
@@ -301,7 +301,7 @@ fn a_baseline_drafted_from_a_report_gates_once_filled_in() {
             .as_array()
             .expect("results")
             .iter()
-            .all(|r| r["baseline"]["mark"] == "known")
+            .all(|r| r["gate"]["mark"] == "known")
     );
     let junit = read("junit");
     assert!(

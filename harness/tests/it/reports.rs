@@ -10,7 +10,7 @@ use pkce_harness::report::{
     Sink, Style, TerminalSink, Verbosity, html_report, junit_xml, markdown_summary,
 };
 use pkce_harness::server::{ReferenceServer, ServerConfig};
-use pkce_harness::verdict::RunReport;
+use pkce_harness::verdict::{RunReport, Verdict};
 
 struct Run {
     report: RunReport,
@@ -364,4 +364,70 @@ async fn the_junit_report_validates_against_the_ci_schema() {
         assert!(!validate(&broken).status.success(), "accepted: {broken}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `text` as SARIF, checked against the official SARIF 2.1.0 schema (OASIS, errata 01, pinned
+/// in `fixtures/schemas/` with its source).
+pub fn valid_sarif(text: &str) -> serde_json::Value {
+    let schema_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/schemas/sarif-schema-2.1.0.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).expect("schema")).expect("json");
+    let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
+    let log: serde_json::Value = serde_json::from_str(text).expect("SARIF is JSON");
+    let errors: Vec<String> = validator
+        .iter_errors(&log)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "SARIF does not validate: {errors:#?}");
+    log
+}
+
+/// A run with defects that leave checks unmet at every level: one SARIF rule per scenario, one
+/// result per unmet check, levels from the verdicts, severities on the rules, and the whole log
+/// valid against the official schema.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sarif_of_a_run_with_findings_validates_against_the_official_schema() {
+    let _heavy = super::HEAVY.lock().await;
+    let (server, target) = super::reference(std::collections::BTreeSet::from([
+        pkce_harness::defect::Defect::AcceptsWrongVerifier,
+        pkce_harness::defect::Defect::NoReferrerPolicy,
+        pkce_harness::defect::Defect::NoCacheHeaders,
+    ]))
+    .await;
+    let library = super::library();
+    let report = engine::run(
+        &library,
+        Arc::new(target),
+        &RunOptions::default(),
+        &mut |_| {},
+    )
+    .await;
+    server.stop().await;
+    let log = valid_sarif(&pkce_harness::report::sarif_report(&report));
+    let run = &log["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    assert_eq!(rules.len(), library.len(), "one rule per scenario");
+    let results = run["results"].as_array().expect("results");
+    let unmet = report
+        .results
+        .iter()
+        .filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Warn | Verdict::Info))
+        .count();
+    assert_eq!(results.len(), unmet, "one result per unmet check");
+    let levels: std::collections::BTreeSet<&str> =
+        results.iter().filter_map(|r| r["level"].as_str()).collect();
+    assert!(
+        levels.contains("error") && levels.contains("note"),
+        "{levels:?}"
+    );
+    let wrong = rules
+        .iter()
+        .find(|r| r["id"] == "rfc7636/4.6-wrong-verifier")
+        .expect("rule");
+    assert_eq!(wrong["properties"]["security-severity"], "8.0");
+    assert_eq!(
+        wrong["helpUri"],
+        "https://www.rfc-editor.org/rfc/rfc7636#section-4.6"
+    );
 }

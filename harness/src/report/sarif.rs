@@ -1,0 +1,213 @@
+//! SARIF 2.1.0, for GitHub code scanning and the security dashboards that read it: one rule per
+//! scenario (its title, its requirements' text, a help link to the RFC section, its severity as
+//! `security-severity`), one result per unmet check, its level from the verdict. A deviation the
+//! baseline lists is a result with an external suppression (its reason); a stale entry is a
+//! result too. Every result points at the target file (the settings it was run with) or, for the
+//! embedded server, at the issuer. The test suite validates the output against the official
+//! schema (`fixtures/schemas/sarif-schema-2.1.0.json`).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::defect::Severity;
+use crate::requirements::requirement;
+use crate::verdict::{GateMark, RunReport, ScenarioResult, Standing, Verdict};
+
+/// The schema URI of SARIF 2.1.0 (OASIS Standard, errata 01).
+const SCHEMA: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+
+/// The SARIF log of a run.
+pub fn sarif_report(report: &RunReport) -> String {
+    let mut rules: BTreeMap<&str, &ScenarioResult> = BTreeMap::new();
+    for r in &report.results {
+        rules.entry(scenario_id(&r.id)).or_insert(r);
+    }
+    let index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, k)| (*k, i)).collect();
+    let rules: Vec<Value> = rules.iter().map(|(id, r)| rule(id, r)).collect();
+    let location = report
+        .target_file
+        .clone()
+        .unwrap_or_else(|| report.issuer.clone());
+    let results: Vec<Value> = report
+        .results
+        .iter()
+        .filter(|r| unmet(r))
+        .map(|r| result(r, index[scenario_id(&r.id)], &location))
+        .collect();
+    let log = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "pkce-harness",
+                "version": report.harness,
+                "semanticVersion": report.harness,
+                "informationUri": "https://www.rfc-editor.org/rfc/rfc7636",
+                "rules": rules,
+            }},
+            "invocations": [{
+                "executionSuccessful": !report.interrupted,
+                "startTimeUtc": report.started,
+                "properties": {
+                    "target": report.target,
+                    "issuer": report.issuer,
+                    "profile": report.profile.as_str(),
+                    "seed": report.seed,
+                    "durationMs": report.duration_ms,
+                    "exitStatus": report.exit_status(),
+                },
+            }],
+            "results": results,
+        }],
+    });
+    let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// A scenario's id: a result's id without its `[client]`.
+fn scenario_id(result_id: &str) -> &str {
+    result_id.split('[').next().unwrap_or(result_id)
+}
+
+/// Whether the result is a finding: an unmet expectation (at any level), or a stale baseline
+/// entry. Passes, skips and checks that could not be judged are not.
+fn unmet(r: &ScenarioResult) -> bool {
+    matches!(r.verdict, Verdict::Fail | Verdict::Warn | Verdict::Info)
+        || r.standing() == Standing::Stale
+}
+
+fn rule(id: &str, r: &ScenarioResult) -> Value {
+    let texts: Vec<String> = r
+        .requirements
+        .iter()
+        .filter_map(|q| requirement(q).map(|req| format!("{q} ({}): {}", req.source, req.summary)))
+        .collect();
+    let source = r
+        .requirements
+        .iter()
+        .find_map(|q| requirement(q).map(|req| req.source.as_str()));
+    let level = match r.level {
+        crate::scenario::model::Level::Must => "error",
+        crate::scenario::model::Level::Should => "warning",
+        crate::scenario::model::Level::May => "note",
+    };
+    let mut tags = vec!["security".to_owned(), "oauth".to_owned(), r.spec.clone()];
+    tags.extend(r.requirements.iter().cloned());
+    json!({
+        "id": id,
+        "shortDescription": {"text": r.title},
+        "fullDescription": {"text": if texts.is_empty() { r.title.clone() } else { texts.join(" ") }},
+        "helpUri": help_uri(source.unwrap_or_default()),
+        "help": {"text": format!("{}. Requirements: {}.", r.title, r.requirements.join(", "))},
+        "defaultConfiguration": {"level": level},
+        "properties": {
+            "tags": tags,
+            "security-severity": security_severity(r.severity),
+            "severity": r.severity.as_str(),
+            "precision": "very-high",
+        },
+    })
+}
+
+fn result(r: &ScenarioResult, rule_index: usize, location: &str) -> Value {
+    let level = match (r.standing(), r.verdict) {
+        (Standing::Stale, _) | (_, Verdict::Fail) => "error",
+        (_, Verdict::Warn) => "warning",
+        _ => "note",
+    };
+    let mut v = json!({
+        "ruleId": scenario_id(&r.id),
+        "ruleIndex": rule_index,
+        "level": level,
+        "kind": "fail",
+        "message": {"text": r.reason_shown()},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": location}}}],
+        "partialFingerprints": {"checkId/v1": r.id},
+        "properties": {
+            "client": r.client.as_str(),
+            "verdict": r.verdict.as_str(),
+            "standing": r.standing().as_str(),
+            "severity": r.severity.as_str(),
+            "requirements": r.requirements,
+        },
+    });
+    match &r.gate {
+        Some(GateMark::Known { reason }) => {
+            v["suppressions"] = json!([{"kind": "external", "justification": reason}]);
+            v["baselineState"] = json!("unchanged");
+        }
+        Some(GateMark::New) => v["baselineState"] = json!("new"),
+        Some(GateMark::Stale { .. }) => v["baselineState"] = json!("absent"),
+        _ => {}
+    }
+    v
+}
+
+/// GitHub sorts by `security-severity`: high 7.0-8.9, medium 4.0-6.9, low 0.1-3.9.
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::High => "8.0",
+        Severity::Medium => "5.0",
+        Severity::Low => "2.0",
+    }
+}
+
+/// A link to the first RFC section `source` names (`RFC 7636 §4.6`), else OAuth 2.1.
+fn help_uri(source: &str) -> String {
+    let rfc = source.split("RFC ").nth(1).and_then(|rest| {
+        let number: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        (!number.is_empty()).then(|| {
+            let section: String = rest[number.len()..]
+                .trim_start()
+                .strip_prefix('§')
+                .map(|s| {
+                    s.chars()
+                        .take_while(|c| c.is_ascii_digit() || *c == '.')
+                        .collect::<String>()
+                        .trim_end_matches('.')
+                        .to_owned()
+                })
+                .unwrap_or_default();
+            (number, section)
+        })
+    });
+    match rfc {
+        Some((n, s)) if !s.is_empty() => {
+            format!("https://www.rfc-editor.org/rfc/rfc{n}#section-{s}")
+        }
+        Some((n, _)) => format!("https://www.rfc-editor.org/rfc/rfc{n}"),
+        None => "https://datatracker.ietf.org/doc/draft-ietf-oauth-v2-1/".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::help_uri;
+
+    #[test]
+    fn help_links_point_at_the_rfc_section() {
+        assert_eq!(
+            help_uri("RFC 7636 §4.6"),
+            "https://www.rfc-editor.org/rfc/rfc7636#section-4.6"
+        );
+        assert_eq!(
+            help_uri("RFC 6749 §3.1.2.4 and §4.1.2.1"),
+            "https://www.rfc-editor.org/rfc/rfc6749#section-3.1.2.4"
+        );
+        assert_eq!(
+            help_uri("OAuth 2.1 \"Loopback Interface Redirection\" (RFC 8252 §7.3)"),
+            "https://www.rfc-editor.org/rfc/rfc8252#section-7.3"
+        );
+        assert_eq!(
+            help_uri("RFC 8414 §2 issuer"),
+            "https://www.rfc-editor.org/rfc/rfc8414#section-2"
+        );
+        assert_eq!(
+            help_uri("OAuth 2.1 \"Reuse of Authorization Codes\""),
+            "https://datatracker.ietf.org/doc/draft-ietf-oauth-v2-1/"
+        );
+    }
+}
