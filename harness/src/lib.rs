@@ -37,6 +37,7 @@ pub mod redact;
 pub mod requirements;
 pub mod scenario;
 pub mod schema;
+pub mod select;
 pub mod target;
 pub mod verdict;
 pub mod wire;

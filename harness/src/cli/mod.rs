@@ -141,6 +141,43 @@ fn load(args: &LibraryArgs) -> Result<Vec<Scenario>, Exit> {
     })
 }
 
+/// Refuses a selection in which a selector matches no check, naming the closest ids: a typo
+/// must not run an empty or partial library and pass.
+fn selection_matches(
+    scenarios: &[Scenario],
+    only: &[String],
+    exclude: &[String],
+) -> Result<(), Exit> {
+    let selection = pkce_harness::select::Selection::new(only, exclude);
+    let checks = pkce_harness::engine::checks(scenarios);
+    let unmatched = selection.unmatched(&checks);
+    if unmatched.is_empty() {
+        return Ok(());
+    }
+    let names: std::collections::BTreeSet<String> = checks
+        .iter()
+        .flat_map(|(s, id)| {
+            [s.id.clone(), id.clone()]
+                .into_iter()
+                .chain(s.file.requirements.iter().map(ToString::to_string))
+                .chain(s.file.notes.cves.iter().cloned())
+        })
+        .collect();
+    for s in unmatched {
+        let near = pkce_harness::select::closest(s.text(), names.iter().map(String::as_str));
+        if near.is_empty() {
+            eprintln!("error: {:?} matches no check", s.text());
+        } else {
+            eprintln!(
+                "error: {:?} matches no check; did you mean {}?",
+                s.text(),
+                near.join(", ")
+            );
+        }
+    }
+    Err(Exit::Usage)
+}
+
 /// Loads a target file and prints its warnings (weak secrets) on stderr; a file that does not
 /// load is a usage error, printed.
 fn load_target_file(path: &std::path::Path) -> Result<pkce_harness::target::TargetFile, Exit> {

@@ -31,16 +31,24 @@ pub(super) struct RunArgs {
     /// their level, and not on those below it; without it, on every failed MUST.
     #[arg(long, value_name = "SEVERITY")]
     fail_on: Option<Severity>,
-    /// Only scenario ids matching this glob (`*` wildcard); repeatable.
-    #[arg(long)]
+    /// Only these checks: an id as printed (`*` matches anything; `...[public]` for one
+    /// client), a requirement (`REQ-52`), a bug (`BUG-12`) or a CVE (`CVE-2024-22258`);
+    /// repeatable, any of them.
+    #[arg(long, value_name = "SELECTOR")]
     only: Vec<String>,
+    /// Not these checks (same forms as --only); repeatable.
+    #[arg(long, value_name = "SELECTOR")]
+    exclude: Vec<String>,
+    /// Only the checks that failed the gate or could not be judged in this JSON report.
+    #[arg(long, value_name = "REPORT.json")]
+    rerun_failed: Option<PathBuf>,
     /// Scenarios run at once (1 to 256).
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     jobs: u16,
     /// Seed of every random value (printed in every report); random by default.
     #[arg(long)]
     seed: Option<u64>,
-    /// FORMAT=PATH, FORMAT one of json, junit, markdown, html; repeatable. PATH `-` is
+    /// FORMAT=PATH, FORMAT one of json, junit, markdown, html, sarif; repeatable. PATH `-` is
     /// standard output (the terminal lines then go to standard error).
     #[arg(long = "report", value_parser = parse_report)]
     reports: Vec<(ReportFormat, Destination)>,
@@ -125,6 +133,26 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         Ok(s) => s,
         Err(e) => return e,
     };
+    let mut only = args.only.clone();
+    if let Some(path) = &args.rerun_failed {
+        match failed_in(path) {
+            Ok(ids) if ids.is_empty() => {
+                eprintln!(
+                    "nothing to run again: no check failed or could not be judged in {}",
+                    path.display()
+                );
+                return Exit::Ok;
+            }
+            Ok(ids) => only.extend(ids),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Exit::Usage;
+            }
+        }
+    }
+    if let Err(e) = super::selection_matches(&scenarios, &only, &args.exclude) {
+        return e;
+    }
     let baseline = match args
         .baseline
         .as_deref()
@@ -164,13 +192,18 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         profile: args.profile,
         seed,
         jobs: usize::from(args.jobs),
-        only: args.only,
+        only,
+        exclude: args.exclude.clone(),
         limits,
         scenario_timeout,
         tls,
         race_technique: args.race_technique,
         ..RunOptions::default()
     };
+    if engine::planned(&scenarios, &opts).is_empty() {
+        eprintln!("error: the selection (--only, --exclude) leaves no check to run");
+        return Exit::Usage;
+    }
     let (file, server) = match (&args.target, args.defect.is_empty()) {
         (Some(path), true) => match super::load_target_file(path) {
             Ok(f) => (f, None),
@@ -277,7 +310,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         fail_on: args.fail_on,
     };
     let target_file = args.target.as_ref().map(|p| p.display().to_string());
-    let whole_library = opts.only.is_empty();
+    let whole_library = opts.only.is_empty() && opts.exclude.is_empty();
     let planned = engine::planned(&scenarios, &opts);
     let selected = |id: &str| whole_library || planned.iter().any(|p| p == id);
     let mut on_event = |event: &Event| {
@@ -330,10 +363,6 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         eprintln!("error: writing a report failed: {e}");
         return Exit::Unreachable;
     }
-    if report.results.is_empty() {
-        eprintln!("error: no scenario matched; nothing was checked");
-        return Exit::Usage;
-    }
     let mut report = report;
     report.target_file.clone_from(&target_file);
     gate.apply(&mut report, selected);
@@ -370,4 +399,28 @@ fn print_gate(report: &pkce_harness::verdict::RunReport) {
             _ => {}
         }
     }
+}
+
+/// The ids of the checks a JSON report says failed the gate or could not be judged.
+fn failed_in(path: &std::path::Path) -> Result<Vec<String>, String> {
+    let text =
+        pkce_harness::diagnostics::read_text(path, pkce_harness::diagnostics::MAX_REPORT_BYTES)
+            .map_err(|e| e.to_string())?;
+    let report: pkce_harness::verdict::RunReport = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{}:{}:{}: not a pkce-harness JSON report: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    Ok(report
+        .results
+        .iter()
+        .filter(|r| {
+            let s = r.standing();
+            s.fails_gate() || s == pkce_harness::verdict::Standing::Error
+        })
+        .map(|r| r.id.clone())
+        .collect())
 }

@@ -728,3 +728,122 @@ fn run_lists_defects_and_counts_in_words() {
         text(&out.stdout)
     );
 }
+
+/// Every selector form as people type it: a result id as printed, a requirement, a bug, a CVE,
+/// `--exclude`, `--rerun-failed`; a selector that matches nothing stops the run (exit 2) with
+/// the closest names, before any table is printed.
+#[test]
+fn selectors_follow_what_people_type() {
+    let _heavy = super::heavy();
+    let dir = std::env::temp_dir().join(format!("pkce-harness-select-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let report = dir.join("r.json");
+    let report_arg = format!("json={}", report.display());
+    let ran = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec!["run", "-q", "--seed", "1", "--report", &report_arg];
+        args.extend(extra);
+        let out = harness(&args);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{extra:?}: {}",
+            text(&out.stderr)
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+        json["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|r| r["id"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        ran(&["--only", "rfc7636/4.6-wrong-verifier[public]"]),
+        ["rfc7636/4.6-wrong-verifier[public]"]
+    );
+    assert_eq!(
+        ran(&["--only", "REQ-52"]),
+        ["rfc9700/4.8.2-pkce-downgrade-confidential"]
+    );
+    let bug = ran(&["--only", "BUG-12"]);
+    assert!(
+        bug.iter()
+            .all(|id| id.starts_with("rfc6749/10.5-concurrent"))
+            && !bug.is_empty(),
+        "{bug:?}"
+    );
+    let cve = ran(&["--only", "CVE-2026-68079"]);
+    assert!(
+        cve.contains(&"rfc6749/10.5-code-replay[public]".to_owned()),
+        "{cve:?}"
+    );
+    let excluded = ran(&["--only", "rfc7636/*", "--exclude", "*[confidential]"]);
+    assert!(
+        !excluded.is_empty()
+            && excluded
+                .iter()
+                .all(|id| id.starts_with("rfc7636/") && !id.ends_with("[confidential]")),
+        "{excluded:?}"
+    );
+
+    // --rerun-failed takes the checks that failed (here the two of a defect) and nothing else.
+    let out = harness(&[
+        "run",
+        "-q",
+        "--defect",
+        "accepts-wrong-verifier",
+        "--only",
+        "rfc7636/4.6-*",
+        "--report",
+        &report_arg,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let rerun = dir.join("first.json");
+    std::fs::rename(&report, &rerun).expect("keep the first report");
+    let rerun_s = rerun.display().to_string();
+    assert_eq!(
+        ran(&[
+            "--defect",
+            "accepts-wrong-verifier",
+            "--rerun-failed",
+            &rerun_s
+        ]),
+        [
+            "rfc7636/4.6-plain-substitution[confidential]",
+            "rfc7636/4.6-plain-substitution[public]",
+            "rfc7636/4.6-reversed-verifier",
+            "rfc7636/4.6-wrong-verifier[confidential]",
+            "rfc7636/4.6-wrong-verifier[public]"
+        ]
+    );
+
+    for (typed, hint) in [
+        (
+            "rfc7636/4.6-wrong-verfier",
+            "did you mean rfc7636/4.6-wrong-verifier",
+        ),
+        ("REQ-999", "matches no check"),
+        ("CVE-1999-0001", "matches no check"),
+    ] {
+        let out = harness(&["run", "--only", typed]);
+        assert_eq!(out.status.code(), Some(2), "{typed}");
+        assert!(
+            text(&out.stderr).contains(hint),
+            "{typed}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stdout).is_empty(),
+            "no table before the error: {}",
+            text(&out.stdout)
+        );
+    }
+    let out = harness(&["run", "--only", "rfc7636/*", "--exclude", "rfc7636/*"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("leaves no check to run"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
