@@ -356,7 +356,7 @@ mod tests {
             )
             .expect("valid"),
         };
-        let jobs = jobs(&[scenario], &[]);
+        let jobs = jobs(&[scenario], &RunOptions::default());
         let job = jobs.into_iter().next().expect("one job");
         let opts = RunOptions::default();
         let mut tasks = JoinSet::new();
