@@ -33,7 +33,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the scenario library against a target (the embedded reference server by default).
-    Run(run_cmd::RunArgs),
+    Run(Box<run_cmd::RunArgs>),
     /// List the scenarios.
     List(list_cmd::ListArgs),
     /// Preflight a target: its file, discovery, and one normal flow per configured client.
@@ -72,7 +72,7 @@ pub fn main() -> ExitCode {
         Command::Baseline(args) => baseline_cmd::run(args),
         Command::Schema(args) => schema_cmd::run(args),
         Command::Run(args) => {
-            runtime().map_or(Exit::Unreachable, |rt| rt.block_on(run_cmd::run(args)))
+            runtime().map_or(Exit::Unreachable, |rt| rt.block_on(run_cmd::run(*args)))
         }
         Command::Check(args) => {
             runtime().map_or(Exit::Unreachable, |rt| rt.block_on(check_cmd::run(args)))
