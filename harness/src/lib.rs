@@ -28,6 +28,7 @@ pub mod checks;
 pub mod coverage;
 pub mod defect;
 pub mod diagnostics;
+pub mod diff;
 pub mod forms;
 pub mod gate;
 pub mod outcome;

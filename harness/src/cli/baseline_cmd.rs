@@ -4,8 +4,6 @@ use clap::Args;
 
 use super::Exit;
 use pkce_harness::baseline::draft;
-use pkce_harness::diagnostics::{MAX_REPORT_BYTES, read_text};
-use pkce_harness::verdict::RunReport;
 
 #[derive(Debug, Args)]
 pub(super) struct BaselineArgs {
@@ -23,22 +21,7 @@ pub(super) struct BaselineArgs {
 /// Drafts a baseline from a report: each non-pass, non-skip verdict with a TODO reason, so the
 /// file gates nothing until each deviation is confirmed.
 pub(super) fn run(args: BaselineArgs) -> Exit {
-    let shown = args.from.display().to_string();
-    let report: RunReport = match read_text(&args.from, MAX_REPORT_BYTES)
-        .map_err(|e| e.to_string())
-        .and_then(|text| {
-            serde_json::from_str(&text).map_err(|e| {
-                let message = e.to_string();
-                let message = message
-                    .rfind(" at line ")
-                    .map_or(message.as_str(), |i| &message[..i]);
-                format!(
-                    "{shown}:{}:{}: not a pkce-harness JSON report: {message}",
-                    e.line(),
-                    e.column()
-                )
-            })
-        }) {
+    let report = match super::read_report(&args.from) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

@@ -3,6 +3,7 @@
 
 mod baseline_cmd;
 mod check_cmd;
+mod diff_cmd;
 mod exit;
 mod http_args;
 mod list_cmd;
@@ -46,6 +47,8 @@ enum Command {
     Selftest(selftest_cmd::SelftestArgs),
     /// Draft a baseline of known deviations from a JSON report.
     Baseline(baseline_cmd::BaselineArgs),
+    /// Compare two JSON reports: new, gone, fixed, regressed and changed checks.
+    Diff(diff_cmd::DiffArgs),
     /// Print (or write) the JSON Schemas of the scenario and target file formats.
     Schema(schema_cmd::SchemaArgs),
     /// The reference PKCE implementation: generate, derive and verify.
@@ -70,6 +73,7 @@ pub fn main() -> ExitCode {
         Command::List(args) => list_cmd::run(args),
         Command::Validate(args) => validate_cmd::run(args),
         Command::Baseline(args) => baseline_cmd::run(args),
+        Command::Diff(args) => diff_cmd::run(&args),
         Command::Schema(args) => schema_cmd::run(args),
         Command::Run(args) => {
             runtime().map_or(Exit::Unreachable, |rt| rt.block_on(run_cmd::run(*args)))
@@ -138,6 +142,24 @@ fn load(args: &LibraryArgs) -> Result<Vec<Scenario>, Exit> {
             errors.len()
         );
         Exit::Usage
+    })
+}
+
+/// Reads a JSON report (`run --report json=PATH`); the error names the file, line and column.
+fn read_report(path: &std::path::Path) -> Result<pkce_harness::verdict::RunReport, String> {
+    use pkce_harness::diagnostics::{MAX_REPORT_BYTES, read_text};
+    let shown = path.display().to_string();
+    let text = read_text(path, MAX_REPORT_BYTES).map_err(|e| e.to_string())?;
+    serde_json::from_str(&text).map_err(|e| {
+        let message = e.to_string();
+        let message = message
+            .rfind(" at line ")
+            .map_or(message.as_str(), |i| &message[..i]);
+        format!(
+            "{shown}:{}:{}: not a pkce-harness JSON report: {message}",
+            e.line(),
+            e.column()
+        )
     })
 }
 

@@ -403,18 +403,7 @@ fn print_gate(report: &pkce_harness::verdict::RunReport) {
 
 /// The ids of the checks a JSON report says failed the gate or could not be judged.
 fn failed_in(path: &std::path::Path) -> Result<Vec<String>, String> {
-    let text =
-        pkce_harness::diagnostics::read_text(path, pkce_harness::diagnostics::MAX_REPORT_BYTES)
-            .map_err(|e| e.to_string())?;
-    let report: pkce_harness::verdict::RunReport = serde_json::from_str(&text).map_err(|e| {
-        format!(
-            "{}:{}:{}: not a pkce-harness JSON report: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        )
-    })?;
-    Ok(report
+    Ok(super::read_report(path)?
         .results
         .iter()
         .filter(|r| {

@@ -847,3 +847,39 @@ fn selectors_follow_what_people_type() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `diff` of two runs: the defect's checks regressed one way (exit 1) and are fixed the other
+/// (exit 0).
+#[test]
+fn diff_names_regressions_and_fixes() {
+    let dir = std::env::temp_dir().join(format!("pkce-harness-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (clean, broken) = (dir.join("clean.json"), dir.join("broken.json"));
+    let only = ["--only", "rfc7636/4.6-wrong-verifier*", "-q", "--seed", "1"];
+    for (path, defect) in [(&clean, None), (&broken, Some("accepts-wrong-verifier"))] {
+        let report = format!("json={}", path.display());
+        let mut args = vec!["run", "--report", &report];
+        args.extend(only);
+        if let Some(d) = defect {
+            args.extend(["--defect", d]);
+        }
+        assert!(matches!(harness(&args).status.code(), Some(0 | 1)));
+    }
+    let (c, b) = (clean.display().to_string(), broken.display().to_string());
+    let worse = harness(&["diff", &c, &b]);
+    assert_eq!(worse.status.code(), Some(1), "{}", text(&worse.stdout));
+    assert!(
+        text(&worse.stdout)
+            .contains("regressed (2):\n  rfc7636/4.6-wrong-verifier[confidential]: pass -> fail"),
+        "{}",
+        text(&worse.stdout)
+    );
+    let better = harness(&["diff", &b, &c]);
+    assert_eq!(better.status.code(), Some(0));
+    assert!(
+        text(&better.stdout).contains("fixed (2):"),
+        "{}",
+        text(&better.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
