@@ -53,6 +53,17 @@ enum Command {
     Schema(schema_cmd::SchemaArgs),
     /// The reference PKCE implementation: generate, derive and verify.
     Pkce(pkce_cmd::PkceArgs),
+    /// Print the completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write it with one page per command into a folder.
+    Man {
+        /// Write `pkce-harness.1` and `pkce-harness-COMMAND.1` here instead.
+        #[arg(long, value_name = "DIR")]
+        write: Option<PathBuf>,
+    },
 }
 
 /// Parses the command line, runs the command and maps its outcome to an exit code.
@@ -74,6 +85,16 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate_cmd::run(args),
         Command::Baseline(args) => baseline_cmd::run(args),
         Command::Diff(args) => diff_cmd::run(&args),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "pkce-harness",
+                &mut std::io::stdout(),
+            );
+            Exit::Ok
+        }
+        Command::Man { write } => man(write.as_deref()),
         Command::Schema(args) => schema_cmd::run(args),
         Command::Run(args) => {
             runtime().map_or(Exit::Unreachable, |rt| rt.block_on(run_cmd::run(*args)))
@@ -143,6 +164,23 @@ fn load(args: &LibraryArgs) -> Result<Vec<Scenario>, Exit> {
         );
         Exit::Usage
     })
+}
+
+/// The man pages, generated from the command line's own definition.
+fn man(dir: Option<&std::path::Path>) -> Exit {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let result = match dir {
+        None => clap_mangen::Man::new(cmd).render(&mut std::io::stdout()),
+        Some(dir) => std::fs::create_dir_all(dir)
+            .and_then(|()| clap_mangen::generate_to(cmd, dir).map(|_| ())),
+    };
+    match result {
+        Ok(()) => Exit::Ok,
+        Err(e) => {
+            eprintln!("error: writing the man page: {e}");
+            Exit::Usage
+        }
+    }
 }
 
 /// Reads a JSON report (`run --report json=PATH`); the error names the file, line and column.

@@ -883,3 +883,45 @@ fn diff_names_regressions_and_fixes() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The man pages shipped in the package (`harness/man/`) are the ones the command line
+/// generates now, and every shell gets a completion script naming the commands.
+#[test]
+fn man_pages_are_current_and_completions_cover_the_commands() {
+    let dir = std::env::temp_dir().join(format!("pkce-harness-man-{}", std::process::id()));
+    let out = harness(&["man", "--write", &dir.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    let names = |d: &std::path::Path| {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        names(&dir),
+        names(&shipped),
+        "regenerate: pkce-harness man --write harness/man"
+    );
+    for name in names(&dir) {
+        assert_eq!(
+            std::fs::read_to_string(dir.join(&name)).expect("generated"),
+            std::fs::read_to_string(shipped.join(&name)).expect("shipped"),
+            "{name} is stale: pkce-harness man --write harness/man"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let out = harness(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = text(&out.stdout);
+        for command in ["run", "check", "diff", "serve-reference"] {
+            assert!(
+                script.contains(command),
+                "{shell} completions lack {command}"
+            );
+        }
+    }
+}
