@@ -925,3 +925,56 @@ fn man_pages_are_current_and_completions_cover_the_commands() {
         }
     }
 }
+
+/// The binary carries its checks: from an empty folder (no `scenarios/` anywhere near) it runs
+/// the whole built-in library against the embedded server and against a target file.
+#[test]
+fn the_binary_runs_its_library_from_an_empty_folder() {
+    let _heavy = super::heavy();
+    let dir = std::env::temp_dir().join(format!("pkce-harness-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let bin = env!("CARGO_BIN_EXE_pkce-harness");
+    let in_dir = |args: &[&str]| {
+        Command::new(bin)
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .expect("runs")
+    };
+    let out = in_dir(&["list"]);
+    assert!(
+        text(&out.stdout).contains("88 scenarios: 88 built-in"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = in_dir(&["run", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("107 passed, 0 failed"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let mut server = Command::new(bin)
+        .args(["serve-reference", "--write-target", "t.yaml"])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve-reference starts");
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().expect("stdout")),
+        &mut ready,
+    )
+    .expect("reads");
+    let out = in_dir(&["run", "-q", "--target", "t.yaml"]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("0 failed"),
+        "{}",
+        text(&out.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
