@@ -255,8 +255,13 @@ fn summary(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
         writeln!(out)?;
     }
     // Named in the summary, so `-q` still says what failed and what was only warned about.
+    let failing = if report.baseline.is_some() || report.fail_on.is_some() {
+        "failing the gate"
+    } else {
+        "failed MUST requirements"
+    };
     for (heading, standings) in [
-        ("failing the gate", &[Standing::Fail, Standing::Stale][..]),
+        (failing, &[Standing::Fail, Standing::Stale][..]),
         ("unmet SHOULD recommendations", &[Standing::Warn][..]),
     ] {
         let of: Vec<_> = report
