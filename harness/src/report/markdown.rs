@@ -108,8 +108,13 @@ pub fn markdown_summary(report: &RunReport) -> String {
         let _ = writeln!(md, "| {spec} | {} |", row(n));
     }
     let _ = writeln!(md, "| **all** | {} |", row(&all));
+    let failing = if report.baseline.is_some() || report.fail_on.is_some() {
+        "Failing the gate"
+    } else {
+        "Failed MUST requirements"
+    };
     for (standing, heading) in [
-        (Standing::Fail, "Failing the gate"),
+        (Standing::Fail, failing),
         (Standing::Stale, "Stale baseline entries"),
         (Standing::Error, "Could not be judged"),
         (Standing::Warn, "Unmet SHOULD recommendations"),

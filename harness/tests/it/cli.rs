@@ -655,7 +655,7 @@ fn ctrl_c_writes_an_interrupted_report_and_exits_130() {
     let child = Command::new(env!("CARGO_BIN_EXE_pkce-harness"))
         .args([
             "run",
-            "--scenarios",
+            "--scenarios-only",
             &dir.join("scenarios").display().to_string(),
             "--report",
             &format!("json={}", json.display()),

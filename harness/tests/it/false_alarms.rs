@@ -72,7 +72,7 @@ fn a_failure_outranks_an_error_in_the_exit_code() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_pkce-harness"))
         .args([
             "run",
-            "--scenarios",
+            "--scenarios-only",
             &dir.join("scenarios").display().to_string(),
             "--defect",
             "accepts-wrong-verifier",

@@ -94,6 +94,12 @@ fn settings() -> insta::Settings {
     s.add_filter(r#"time="[0-9.]+""#, r#"time="[t]""#);
     s.add_filter(r"· \d+ ms<", "· [t] ms<");
     s.add_filter(r"(tx|csrf)=[A-Za-z0-9_-]{43}", "$1=[random]");
+    // When the run started and how long it took.
+    s.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[started]");
+    s.add_filter(r"\d+\.\d s\)", "[t] s)");
+    s.add_filter(r"· \d+\.\d s<", "· [t] s<");
+    s.add_filter(r"took \d+\.\d s", "took [t] s");
+    s.add_filter(r#""duration_ms": \d+"#, r#""duration_ms": "[t]""#);
     s
 }
 
