@@ -49,6 +49,8 @@ pub mod wire;
 pub mod fuzzing;
 
 #[cfg(feature = "runtime")]
+pub mod differential;
+#[cfg(feature = "runtime")]
 pub mod engine;
 #[cfg(feature = "runtime")]
 pub mod report;

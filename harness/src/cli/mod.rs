@@ -5,6 +5,7 @@ mod baseline_cmd;
 mod check_cmd;
 mod diff_cmd;
 mod exit;
+mod fuzz_cmd;
 mod http_args;
 mod list_cmd;
 mod pkce_cmd;
@@ -47,6 +48,8 @@ enum Command {
     Selftest(selftest_cmd::SelftestArgs),
     /// Draft a baseline of known deviations from a JSON report.
     Baseline(baseline_cmd::BaselineArgs),
+    /// Differential fuzzing: generated inputs against a live server, judged by the oracle.
+    Fuzz(Box<fuzz_cmd::FuzzArgs>),
     /// Compare two JSON reports: new, gone, fixed, regressed and changed checks.
     Diff(diff_cmd::DiffArgs),
     /// Print (or write) the JSON Schemas of the scenario and target file formats.
@@ -98,6 +101,9 @@ pub fn main() -> ExitCode {
         Command::Schema(args) => schema_cmd::run(args),
         Command::Run(args) => {
             runtime().map_or(Exit::Unreachable, |rt| rt.block_on(run_cmd::run(*args)))
+        }
+        Command::Fuzz(args) => {
+            runtime().map_or(Exit::Unreachable, |rt| rt.block_on(fuzz_cmd::run(*args)))
         }
         Command::Check(args) => {
             runtime().map_or(Exit::Unreachable, |rt| rt.block_on(check_cmd::run(args)))

@@ -107,7 +107,7 @@ fn parse_technique(s: &str) -> Result<Technique, String> {
         .ok_or_else(|| format!("expected last-byte or h2-single-packet, got {s:?}"))
 }
 
-fn parse_report(s: &str) -> Result<(ReportFormat, Destination), String> {
+pub(super) fn parse_report(s: &str) -> Result<(ReportFormat, Destination), String> {
     let (f, p) = s
         .split_once('=')
         .ok_or_else(|| format!("expected FORMAT=PATH, got {s:?}"))?;

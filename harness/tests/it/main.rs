@@ -4,6 +4,7 @@
 mod architecture;
 mod cli;
 mod false_alarms;
+mod fuzz;
 mod hostile;
 mod leaks;
 mod logins;

@@ -1,0 +1,179 @@
+//! `pkce-harness fuzz` against the reference server: each defect of the fuzzed surfaces is
+//! found without a scenario naming it, the clean server yields no finding, and a finding's
+//! emitted scenario fails against the server it came from and passes against the clean one.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use pkce_harness::defect::Defect;
+use pkce_harness::differential::{FuzzOptions, Surface, fuzz};
+use pkce_harness::engine::{self, RunOptions};
+use pkce_harness::verdict::Verdict;
+
+fn options(surface: Surface, budget: usize) -> FuzzOptions {
+    FuzzOptions {
+        surfaces: vec![surface],
+        budget,
+        time: None,
+        rate: None,
+        shrink_budget: 60,
+    }
+}
+
+fn run_options() -> RunOptions {
+    RunOptions {
+        seed: 7636,
+        ..RunOptions::default()
+    }
+}
+
+/// Each defect, and the class of finding it must produce, with the cases it took.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_fuzzed_defect_is_found_without_a_scenario() {
+    let _heavy = super::HEAVY.lock().await;
+    let cases = [
+        (
+            Defect::NoVerifierAbnf,
+            Surface::Verifier,
+            "accepts verifiers shorter than 43",
+        ),
+        (
+            Defect::NoChallengeAbnf,
+            Surface::Challenge,
+            "accepts S256 challenges",
+        ),
+        (
+            Defect::AcceptsUnknownMethod,
+            Surface::Challenge,
+            "code_challenge_method",
+        ),
+        (
+            Defect::MethodAbsentAccepted,
+            Surface::Challenge,
+            "absent or empty code_challenge_method",
+        ),
+        (Defect::AcceptsPlain, Surface::Challenge, "plain"),
+        (Defect::PrefixRedirectMatch, Surface::Redirect, "PathSuffix"),
+        (
+            Defect::CaseInsensitiveRedirect,
+            Surface::Redirect,
+            "UpperPath",
+        ),
+        (Defect::UserinfoRedirect, Surface::Redirect, "Userinfo"),
+        (
+            Defect::LoopbackHostConfusion,
+            Surface::Redirect,
+            "Localhost",
+        ),
+        (
+            Defect::LoopbackPortStrict,
+            Surface::Redirect,
+            "refuses the public client's redirect URI (Port)",
+        ),
+        (
+            Defect::RedirectsToUnregistered,
+            Surface::Redirect,
+            "accepts the confidential client's redirect URI",
+        ),
+        (
+            Defect::FragmentRedirectAccepted,
+            Surface::Redirect,
+            "Fragment",
+        ),
+        (
+            Defect::StateTruncated,
+            Surface::State,
+            "does not echo a long state exactly",
+        ),
+    ];
+    for (defect, surface, class) in cases {
+        let (server, target) = super::reference(BTreeSet::from([defect])).await;
+        let out = fuzz(
+            Arc::new(target),
+            &run_options(),
+            &options(surface, 400),
+            &mut |_| {},
+        )
+        .await;
+        server.stop().await;
+        let found = out
+            .findings
+            .iter()
+            .find(|f| f.class.contains(class))
+            .unwrap_or_else(|| {
+                let seen: Vec<&str> = out.findings.iter().map(|f| f.class.as_str()).collect();
+                panic!(
+                    "{} not found on {surface:?} ({class}); findings: {seen:?}",
+                    defect.name()
+                )
+            });
+        eprintln!(
+            "{}: found by {} after {} judged cases; smallest {:?}",
+            defect.name(),
+            surface.name(),
+            found.first_at + 1,
+            found.input
+        );
+        assert_eq!(out.report.exit_status(), 1);
+    }
+}
+
+/// The clean server: every decision is the oracle's on every surface.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clean_server_yields_no_finding() {
+    let _heavy = super::HEAVY.lock().await;
+    let (server, target) = super::reference(BTreeSet::new()).await;
+    let opts = FuzzOptions {
+        surfaces: Surface::ALL.to_vec(),
+        ..options(Surface::Verifier, 1500)
+    };
+    let out = fuzz(Arc::new(target), &run_options(), &opts, &mut |_| {}).await;
+    server.stop().await;
+    let seen: Vec<&str> = out.findings.iter().map(|f| f.class.as_str()).collect();
+    assert!(out.findings.is_empty(), "{seen:?}");
+    assert!(
+        out.report
+            .results
+            .iter()
+            .all(|r| r.verdict == Verdict::Pass)
+    );
+    assert_eq!(out.report.exit_status(), 0);
+}
+
+/// A finding written out as a scenario is a regression check: it fails against the server it
+/// came from and passes against the clean reference server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_emitted_scenario_fails_where_found_and_passes_on_the_clean_server() {
+    let _heavy = super::HEAVY.lock().await;
+    let (server, target) = super::reference(BTreeSet::from([Defect::NoVerifierAbnf])).await;
+    let target = Arc::new(target);
+    let out = fuzz(
+        Arc::clone(&target),
+        &run_options(),
+        &options(Surface::Verifier, 200),
+        &mut |_| {},
+    )
+    .await;
+    let finding = out.findings.first().expect("a finding");
+    let scenario = pkce_harness::scenario::Scenario {
+        id: "fuzz/emitted".into(),
+        path: "fuzz/emitted.yaml".into(),
+        file: pkce_harness::scenario::parse_scenario("emitted.yaml", &finding.scenario)
+            .expect("the emitted scenario loads"),
+    };
+    let against = |t| async {
+        let r = engine::run(
+            std::slice::from_ref(&scenario),
+            t,
+            &run_options(),
+            &mut |_| {},
+        )
+        .await;
+        r.results[0].verdict
+    };
+    assert_eq!(against(Arc::clone(&target)).await, Verdict::Fail);
+    server.stop().await;
+    let (clean, clean_target) = super::reference(BTreeSet::new()).await;
+    assert_eq!(against(Arc::new(clean_target)).await, Verdict::Pass);
+    clean.stop().await;
+}
