@@ -142,27 +142,30 @@ async fn surface_run(
     let batch = run.jobs.max(1);
     while judged < opts.budget && opts.time.is_none_or(|t| began.elapsed() < t) {
         let mut cases = Vec::new();
+        let mut scenarios = Vec::new();
         while cases.len() < batch.min(opts.budget - judged) {
             let Ok(tree) = strategy.new_tree(&mut runner) else {
                 break;
             };
             let input = tree.current();
-            if let Some(decision) = surfaces::decide(&input, reg) {
-                cases.push((tree, input, decision));
-            }
+            let Some(decision) = surfaces::decide(&input, reg) else {
+                continue;
+            };
+            let id = format!("fuzz/{}/{judged}-{}", surface.name(), cases.len());
+            // The generators stay inside what the scenario format can carry (a unit test
+            // checks); a case that does not load stops the surface rather than vanish.
+            let Some(scenario) = case(surface, &input, decision, &id) else {
+                stopped = Some(format!(
+                    "a generated case does not load as a scenario: {input:?}"
+                ));
+                break;
+            };
+            scenarios.push(scenario);
+            cases.push((tree, input, decision));
         }
-        let scenarios: Vec<Scenario> = cases
-            .iter()
-            .enumerate()
-            .filter_map(|(i, (_, input, d))| {
-                case(
-                    surface,
-                    input,
-                    *d,
-                    &format!("fuzz/{}/{judged}-{i}", surface.name()),
-                )
-            })
-            .collect();
+        if stopped.is_some() {
+            break;
+        }
         let ran = run_cases(target, run, &scenarios).await;
         let errors = ran
             .iter()
@@ -172,7 +175,12 @@ async fn surface_run(
             stopped = ran
                 .iter()
                 .find(|r| r.result.verdict == Verdict::Error)
-                .map(|r| r.result.reason.clone());
+                .map(|r| {
+                    format!(
+                        "most of a batch could not be judged, so the server is failing, not disagreeing: {}",
+                        r.result.reason
+                    )
+                });
             break;
         }
         for ((tree, input, decision), ran) in cases.into_iter().zip(ran) {
@@ -410,9 +418,7 @@ fn surface_result(
     match stopped {
         Some(why) => {
             r.verdict = Verdict::Error;
-            r.reason = format!(
-                "stopped after {judged} judged cases: most of a batch could not be judged, so the server is failing, not disagreeing: {why}"
-            );
+            r.reason = format!("stopped after {judged} judged cases: {why}");
         }
         None if found > 0 => {
             r.verdict = Verdict::Pass;
