@@ -177,3 +177,37 @@ async fn an_emitted_scenario_fails_where_found_and_passes_on_the_clean_server() 
     assert_eq!(against(Arc::new(clean_target)).await, Verdict::Pass);
     clean.stop().await;
 }
+
+/// A server that fails every case stops each surface after one batch, with the reason, and
+/// the run exits 3: noise is not reported as findings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_server_stops_the_surface_with_the_reason() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a port")
+        .port();
+    let text = format!(
+        "format: 1\nendpoints: {{authorization: \"http://127.0.0.1:{closed}/authorize\", token: \"http://127.0.0.1:{closed}/token\"}}\nclients:\n  public: {{client_id: p, redirect_uri: \"http://127.0.0.1:8765/cb\"}}\n  confidential: {{client_id: c, client_secret: s3cret-s3cret, auth_method: client_secret_basic, redirect_uri: \"https://client.example/cb\"}}\nlogin: {{auto: {{}}}}\n"
+    );
+    let file = pkce_harness::target::parse_target("t.yaml", &text).expect("loads");
+    let target = engine::resolve(file, Default::default(), &Default::default())
+        .await
+        .expect("resolves without discovery");
+    let opts = FuzzOptions {
+        surfaces: vec![Surface::Verifier, Surface::State],
+        ..options(Surface::Verifier, 1000)
+    };
+    let out = fuzz(Arc::new(target), &run_options(), &opts, &mut |_| {}).await;
+    assert!(out.findings.is_empty());
+    assert_eq!(out.report.results.len(), 2);
+    for r in &out.report.results {
+        assert_eq!(r.verdict, Verdict::Error, "{}", r.reason);
+        assert!(
+            r.reason
+                .starts_with("stopped after 0 judged cases: most of a batch could not be judged"),
+            "{}",
+            r.reason
+        );
+    }
+    assert_eq!(out.report.exit_status(), 3);
+}
