@@ -27,95 +27,66 @@ fn run_options() -> RunOptions {
     }
 }
 
-/// Each defect, and the class of finding it must produce, with the cases it took.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_fuzzed_defect_is_found_without_a_scenario() {
+/// Fuzzes `surface` of the reference server with `defect` switched on (budget 400) and
+/// asserts a finding whose class names `class`; prints the cases it took.
+async fn finds(defect: Defect, surface: Surface, class: &str) {
     let _heavy = super::HEAVY.lock().await;
-    let cases = [
-        (
-            Defect::NoVerifierAbnf,
-            Surface::Verifier,
-            "accepts verifiers shorter than 43",
-        ),
-        (
-            Defect::NoChallengeAbnf,
-            Surface::Challenge,
-            "accepts S256 challenges",
-        ),
-        (
-            Defect::AcceptsUnknownMethod,
-            Surface::Challenge,
-            "code_challenge_method",
-        ),
-        (
-            Defect::MethodAbsentAccepted,
-            Surface::Challenge,
-            "absent or empty code_challenge_method",
-        ),
-        (Defect::AcceptsPlain, Surface::Challenge, "plain"),
-        (Defect::PrefixRedirectMatch, Surface::Redirect, "PathSuffix"),
-        (
-            Defect::CaseInsensitiveRedirect,
-            Surface::Redirect,
-            "UpperPath",
-        ),
-        (Defect::UserinfoRedirect, Surface::Redirect, "Userinfo"),
-        (
-            Defect::LoopbackHostConfusion,
-            Surface::Redirect,
-            "Localhost",
-        ),
-        (
-            Defect::LoopbackPortStrict,
-            Surface::Redirect,
-            "refuses the public client's redirect URI (Port)",
-        ),
-        (
-            Defect::RedirectsToUnregistered,
-            Surface::Redirect,
-            "accepts the confidential client's redirect URI",
-        ),
-        (
-            Defect::FragmentRedirectAccepted,
-            Surface::Redirect,
-            "Fragment",
-        ),
-        (
-            Defect::StateTruncated,
-            Surface::State,
-            "does not echo a long state exactly",
-        ),
-    ];
-    for (defect, surface, class) in cases {
-        let (server, target) = super::reference(BTreeSet::from([defect])).await;
-        let out = fuzz(
-            Arc::new(target),
-            &run_options(),
-            &options(surface, 400),
-            &mut |_| {},
-        )
-        .await;
-        server.stop().await;
-        let found = out
-            .findings
-            .iter()
-            .find(|f| f.class.contains(class))
-            .unwrap_or_else(|| {
-                let seen: Vec<&str> = out.findings.iter().map(|f| f.class.as_str()).collect();
-                panic!(
-                    "{} not found on {surface:?} ({class}); findings: {seen:?}",
-                    defect.name()
-                )
-            });
-        eprintln!(
-            "{}: found by {} after {} judged cases; smallest {:?}",
-            defect.name(),
-            surface.name(),
-            found.first_at + 1,
-            found.input
-        );
-        assert_eq!(out.report.exit_status(), 1);
-    }
+    let (server, target) = super::reference(BTreeSet::from([defect])).await;
+    let out = fuzz(
+        Arc::new(target),
+        &run_options(),
+        &options(surface, 400),
+        &mut |_| {},
+    )
+    .await;
+    server.stop().await;
+    let found = out
+        .findings
+        .iter()
+        .find(|f| f.class.contains(class))
+        .unwrap_or_else(|| {
+            let seen: Vec<&str> = out.findings.iter().map(|f| f.class.as_str()).collect();
+            panic!(
+                "{} not found on {surface:?} ({class}); findings: {seen:?}",
+                defect.name()
+            )
+        });
+    eprintln!(
+        "{}: found by {} after {} judged cases; smallest {:?}",
+        defect.name(),
+        surface.name(),
+        found.first_at + 1,
+        found.input
+    );
+    assert_eq!(out.report.exit_status(), 1);
+}
+
+/// One test per defect of the fuzzed surfaces: found without a scenario naming it.
+macro_rules! found_without_a_scenario {
+    ($($test:ident: $defect:ident on $surface:ident, $class:literal;)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                finds(Defect::$defect, Surface::$surface, $class).await;
+            }
+        )*
+    };
+}
+
+found_without_a_scenario! {
+    no_verifier_abnf: NoVerifierAbnf on Verifier, "accepts verifiers shorter than 43";
+    no_challenge_abnf: NoChallengeAbnf on Challenge, "accepts S256 challenges";
+    accepts_unknown_method: AcceptsUnknownMethod on Challenge, "code_challenge_method";
+    method_absent_accepted: MethodAbsentAccepted on Challenge, "absent or empty code_challenge_method";
+    accepts_plain: AcceptsPlain on Challenge, "plain";
+    prefix_redirect_match: PrefixRedirectMatch on Redirect, "PathSuffix";
+    case_insensitive_redirect: CaseInsensitiveRedirect on Redirect, "UpperPath";
+    userinfo_redirect: UserinfoRedirect on Redirect, "Userinfo";
+    loopback_host_confusion: LoopbackHostConfusion on Redirect, "Localhost";
+    loopback_port_strict: LoopbackPortStrict on Redirect, "refuses the public client's redirect URI (Port)";
+    redirects_to_unregistered: RedirectsToUnregistered on Redirect, "accepts the confidential client's redirect URI";
+    fragment_redirect_accepted: FragmentRedirectAccepted on Redirect, "Fragment";
+    state_truncated: StateTruncated on State, "does not echo a long state exactly";
 }
 
 /// The clean server: every decision is the oracle's on every surface.
