@@ -8,7 +8,6 @@ use super::http_args::HttpArgs;
 use pkce_harness::differential::{FuzzOptions, Surface, finding_id, fuzz};
 use pkce_harness::engine::{self, Event, RunOptions};
 use pkce_harness::report::{Destination, ReportFormat, check_destinations, file_sink};
-use pkce_harness::server::{ReferenceServer, ServerConfig};
 
 #[derive(Debug, Args)]
 pub(super) struct FuzzArgs {
@@ -77,27 +76,9 @@ pub(super) async fn run(args: FuzzArgs) -> Exit {
         tls,
         ..RunOptions::default()
     };
-    let (file, server) = match (&args.target, defects.is_empty()) {
-        (Some(path), true) => match super::load_target_file(path) {
-            Ok(f) => (f, None),
-            Err(exit) => return exit,
-        },
-        (Some(_), false) => {
-            eprintln!("error: --defect applies to the embedded reference server only");
-            return Exit::Usage;
-        }
-        (None, _) => match ReferenceServer::start(ServerConfig {
-            defects,
-            ..ServerConfig::default()
-        })
-        .await
-        {
-            Ok(s) => (s.target_file(), Some(s)),
-            Err(e) => {
-                eprintln!("error: cannot start the reference server: {e}");
-                return Exit::Unreachable;
-            }
-        },
+    let (file, server) = match super::target_or_reference(args.target.as_deref(), defects).await {
+        Ok(t) => t,
+        Err(exit) => return exit,
     };
     let target = match engine::resolve(file, run.limits, &run.tls).await {
         Ok(t) => Arc::new(t),

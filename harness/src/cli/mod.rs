@@ -172,6 +172,43 @@ fn load(args: &LibraryArgs) -> Result<Vec<Scenario>, Exit> {
     })
 }
 
+/// The target a command runs against: the target file, or, without one, the embedded reference
+/// server with `defects` switched on (returned, to be stopped). `--defect` with a target file
+/// is a usage error.
+async fn target_or_reference(
+    target: Option<&std::path::Path>,
+    defects: std::collections::BTreeSet<pkce_harness::defect::Defect>,
+) -> Result<
+    (
+        pkce_harness::target::TargetFile,
+        Option<pkce_harness::server::ReferenceServer>,
+    ),
+    Exit,
+> {
+    use pkce_harness::server::{ReferenceServer, ServerConfig};
+    match (target, defects.is_empty()) {
+        (Some(path), true) => load_target_file(path).map(|f| (f, None)),
+        (Some(_), false) => {
+            eprintln!(
+                "error: --defect applies to the embedded reference server only; drop --target or --defect"
+            );
+            Err(Exit::Usage)
+        }
+        (None, _) => match ReferenceServer::start(ServerConfig {
+            defects,
+            ..ServerConfig::default()
+        })
+        .await
+        {
+            Ok(s) => Ok((s.target_file(), Some(s))),
+            Err(e) => {
+                eprintln!("error: cannot start the reference server: {e}");
+                Err(Exit::Unreachable)
+            }
+        },
+    }
+}
+
 /// The man pages, generated from the command line's own definition.
 fn man(dir: Option<&std::path::Path>) -> Exit {
     let cmd = <Cli as clap::CommandFactory>::command();

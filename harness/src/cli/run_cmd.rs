@@ -14,7 +14,6 @@ use pkce_harness::report::{
     Destination, ReportFormat, Sink, Style, TerminalSink, Verbosity, check_destinations, file_sink,
 };
 use pkce_harness::scenario::model::{Profile, Technique};
-use pkce_harness::server::{ReferenceServer, ServerConfig};
 use pkce_harness::verdict::GateMark;
 
 #[derive(Debug, Args)]
@@ -204,29 +203,9 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         eprintln!("error: the selection (--only, --exclude) leaves no check to run");
         return Exit::Usage;
     }
-    let (file, server) = match (&args.target, args.defect.is_empty()) {
-        (Some(path), true) => match super::load_target_file(path) {
-            Ok(f) => (f, None),
-            Err(exit) => return exit,
-        },
-        (Some(_), false) => {
-            eprintln!(
-                "error: --defect applies to the embedded reference server only; drop --target or --defect"
-            );
-            return Exit::Usage;
-        }
-        (None, _) => match ReferenceServer::start(ServerConfig {
-            defects,
-            ..ServerConfig::default()
-        })
-        .await
-        {
-            Ok(s) => (s.target_file(), Some(s)),
-            Err(e) => {
-                eprintln!("error: cannot start the reference server: {e}");
-                return Exit::Unreachable;
-            }
-        },
+    let (file, server) = match super::target_or_reference(args.target.as_deref(), defects).await {
+        Ok(t) => t,
+        Err(exit) => return exit,
     };
     let target = match engine::resolve(file, opts.limits, &opts.tls).await {
         Ok(t) => t,

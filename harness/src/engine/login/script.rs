@@ -291,19 +291,7 @@ fn preview(body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn response(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
-        Response {
-            status,
-            headers: headers
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            body: body.to_owned(),
-            truncated: false,
-            invalid_utf8: false,
-        }
-    }
+    use crate::checks::test_support::response;
 
     fn url(s: &str) -> Url {
         Url::parse(s).expect("test URL")
