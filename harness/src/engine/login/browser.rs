@@ -456,34 +456,41 @@ async fn run_pages(
                     };
                     return Err(stuck(tab, &here, why.to_owned()).await.into());
                 }
-                *count += 1;
-                if probe.kind == "login" {
-                    fill_login(tab, &probe, config).await.map_err(|why| {
-                        LoginFault::BrowserStuck {
+                let password = config.password.as_ref().map(|p| p.0.expose());
+                let acted = if probe.kind == "login" {
+                    let Some(password) = password else {
+                        return Err(LoginFault::BrowserStuck {
                             url: shown(&here),
-                            title: String::new(),
-                            reason: why,
+                            title: probe.title.clone(),
+                            reason: "a login form appeared, but login.browser has no password (and no pages entry matches this page)".into(),
                         }
-                    })?;
-                    last = format!(
+                        .into());
+                    };
+                    let username = config.username.as_ref().map(|u| u.0.expose());
+                    fill_login(tab, &probe, username, password).await
+                } else {
+                    click(tab, "[data-pkce-harness=submit]").await
+                };
+                if acted.is_err() {
+                    // The page changed between the look and the action (a navigation, a
+                    // script re-rendering it): look again; the deadline bounds the retries.
+                    tokio::time::sleep(POLL).await;
+                    continue;
+                }
+                *count += 1;
+                last = if probe.kind == "login" {
+                    format!(
                         "filled and submitted the login form at {} ({:?})",
                         shown(&here),
                         probe.title
-                    );
+                    )
                 } else {
-                    click(tab, "[data-pkce-harness=submit]")
-                        .await
-                        .map_err(|why| LoginFault::BrowserStuck {
-                            url: shown(&here),
-                            title: String::new(),
-                            reason: why,
-                        })?;
-                    last = format!(
+                    format!(
                         "approved the consent form at {} ({:?})",
                         shown(&here),
                         probe.title
-                    );
-                }
+                    )
+                };
                 note(seen, last.clone());
                 settle(tab, seen, &here).await;
             }
@@ -511,19 +518,15 @@ async fn run_pages(
 async fn fill_login(
     tab: &chromiumoxide::Page,
     probe: &Probe,
-    config: &BrowserLogin,
+    username: Option<&str>,
+    password: &str,
 ) -> Result<(), String> {
-    let Some(password) = &config.password else {
-        return Err(
-            "a login form appeared, but login.browser has no password (and no pages entry matches this page)".into(),
-        );
-    };
     if probe.user
-        && let Some(user) = &config.username
+        && let Some(user) = username
     {
-        type_into(tab, "[data-pkce-harness=username]", user.0.expose()).await?;
+        type_into(tab, "[data-pkce-harness=username]", user).await?;
     }
-    type_into(tab, "[data-pkce-harness=password]", password.0.expose()).await?;
+    type_into(tab, "[data-pkce-harness=password]", password).await?;
     if probe.submit {
         click(tab, "[data-pkce-harness=submit]").await
     } else {
@@ -559,15 +562,27 @@ async fn type_into(tab: &chromiumoxide::Page, css: &str, value: &str) -> Result<
 
 /// Clicks the element `css` finds, as a user would (scrolled into view, mouse events).
 async fn click(tab: &chromiumoxide::Page, css: &str) -> Result<(), String> {
-    let element = tab
-        .find_element(css)
+    if let Ok(element) = tab.find_element(css).await
+        && element.click().await.is_ok()
+    {
+        return Ok(());
+    }
+    // The element is not where the protocol's last look put it (a document replaced under
+    // the lookup): click it from inside the page instead.
+    let quoted = serde_json::to_string(css).unwrap_or_default();
+    let clicked = tab
+        .evaluate(format!(
+            "(e => {{ if (!e) return false; e.click(); return true; }})(document.querySelector({quoted}))"
+        ))
         .await
-        .map_err(|_| format!("no element matches {css}"))?;
-    element
-        .click()
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("cannot click {css}: {e}"))
+        .ok()
+        .and_then(|r| r.into_value::<bool>().ok())
+        .unwrap_or(false);
+    if clicked {
+        Ok(())
+    } else {
+        Err(format!("no element matches {css}"))
+    }
 }
 
 /// Runs a `pages` entry's tasks in order, each waiting for what it needs until `deadline`.
