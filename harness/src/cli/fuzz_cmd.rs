@@ -64,11 +64,7 @@ pub(super) async fn run(args: FuzzArgs) -> Exit {
         Ok(l) => l,
         Err(e) => return e,
     };
-    let seed = args.seed.unwrap_or_else(|| {
-        let mut b = [0u8; 8];
-        let _ = getrandom::fill(&mut b);
-        u64::from_be_bytes(b)
-    });
+    let seed = args.seed.unwrap_or_else(super::random_seed);
     let run = RunOptions {
         seed,
         jobs: usize::from(args.jobs),

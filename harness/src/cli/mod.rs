@@ -209,6 +209,12 @@ async fn target_or_reference(
     }
 }
 
+/// A seed from the operating system, for a run given none (it is printed, so the run replays).
+fn random_seed() -> u64 {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).map_or(0, |()| u64::from_be_bytes(b))
+}
+
 /// The man pages, generated from the command line's own definition.
 fn man(dir: Option<&std::path::Path>) -> Exit {
     let cmd = <Cli as clap::CommandFactory>::command();

@@ -175,10 +175,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         );
         return Exit::Usage;
     }
-    let seed = args.seed.unwrap_or_else(|| {
-        let mut b = [0u8; 8];
-        getrandom::fill(&mut b).map_or(0, |()| u64::from_be_bytes(b))
-    });
+    let seed = args.seed.unwrap_or_else(super::random_seed);
     let loaded = args.http.load().and_then(|(limits, tls)| {
         let scenario_timeout = positive_seconds("--scenario-timeout", args.scenario_timeout)?;
         Ok((limits, tls, scenario_timeout))
