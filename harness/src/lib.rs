@@ -31,6 +31,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod forms;
 pub mod gate;
+pub mod jose;
 pub mod outcome;
 pub mod params;
 pub mod pkce;
