@@ -69,6 +69,11 @@ fn count<'de, D: Deserializer<'de>>(
     }
 }
 
+/// How far an ID Token's `iat` and `exp` may be off the harness's clock: 0 to 600 seconds.
+pub fn clock_skew<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    count(d, "clock_skew_seconds", 0, 600).map(|n| n as u64)
+}
+
 /// A generated value's length: 0 to [`MAX_VALUE_LENGTH`].
 pub fn value_length<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
     count(d, "length", 0, MAX_VALUE_LENGTH)

@@ -253,6 +253,8 @@ pub struct Ctx {
     pub browser: super::login::browser::Shared,
     /// A screenshot (PNG, base64) of the page a browser login got stuck on.
     pub screenshot: Option<String>,
+    /// The last correct client assertion sent, for a step that replays it.
+    pub last_assertion: Option<String>,
     rng: ChaCha20Rng,
     redactor: Redactor,
 }
@@ -295,6 +297,7 @@ impl Ctx {
             login_trail: Vec::new(),
             browser: super::login::browser::Shared::default(),
             screenshot: None,
+            last_assertion: None,
             rng,
             redactor,
         }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::context::Ctx;
 use super::request as build;
-use super::steps::{Next, StepResult, authorize, client_config, fault, tokens_of};
+use super::steps::{Next, StepResult, authenticate, authorize, client_config, fault, tokens_of};
 use crate::checks;
 use crate::outcome::Fault;
 use crate::params::Params;
@@ -37,16 +37,22 @@ pub(super) async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
         if let Some(v) = &flow.verifier {
             params.push("code_verifier", v.clone());
         }
+        // One body per request: a JWT client signs each with its own `jti`, so the burst tests
+        // the code's single use and not the server's assertion replay check.
+        let mut forms = Vec::with_capacity(r.count);
         let mut req = build::bare(HttpMethod::Post, ctx.target.token.clone());
-        build::authenticate(&mut req, &mut params, &client, AuthSpec::Default)?;
-        let req = build::with_params(req, &params);
+        for _ in 0..r.count {
+            let (mut one, mut body) = (build::bare(HttpMethod::Post, ctx.target.token.clone()), params.clone());
+            authenticate(ctx, &mut one, &mut body, &client, AuthSpec::Default)?;
+            req = build::with_params(one, &body);
+            forms.push(req.form().unwrap_or_default().to_owned());
+        }
         let burst = super::race::burst(
             ctx.race_technique.or(r.technique),
             super::race::BurstRequest {
                 url: &req.url,
                 headers: &req.headers,
-                form: req.form().unwrap_or_default(),
-                count: r.count,
+                forms: &forms,
                 timeout: Duration::from_secs(10),
                 tls: ctx.http.tls(),
             },

@@ -64,6 +64,39 @@ pub(super) fn client_config(ctx: &Ctx, kind: ClientKind) -> Result<ClientConfig,
     })
 }
 
+/// Adds the client's authentication to a back-channel request: [`build::authenticate`], with a
+/// freshly signed client assertion for a JWT client (its `jti` from the seeded stream, its clock
+/// the system's), or the previous one again when the step replays it.
+pub(super) fn authenticate(
+    ctx: &mut Ctx,
+    req: &mut Request,
+    params: &mut Params,
+    client: &ClientConfig,
+    auth: AuthSpec,
+) -> Result<(), Halt> {
+    let assertion = if !client.uses_assertion() {
+        None
+    } else if auth == AuthSpec::ReplayedAssertion {
+        Some(ctx.last_assertion.clone().ok_or_else(|| {
+            fault("no earlier client assertion to replay: a token request must come first".into())
+        })?)
+    } else {
+        let flaw = build::Flaw::of(auth);
+        let jti = ctx.random_string(24);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let a = build::assertion(client, ctx.target.token.as_str(), now, &jti, flaw)?;
+        ctx.secret(&a);
+        if flaw == build::Flaw::None {
+            ctx.last_assertion = Some(a.clone());
+        }
+        Some(a)
+    };
+    build::authenticate(req, params, client, auth, assertion)?;
+    Ok(())
+}
+
 /// Sends and records; a request without a usable response is a fault.
 async fn send(ctx: &mut Ctx, req: Request) -> Result<Response, Halt> {
     ctx.send(req)
@@ -247,7 +280,7 @@ pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
         ctx.test_value(&ver);
     }
     let mut req = build::bare(t.http_method, ctx.target.token.clone());
-    build::authenticate(&mut req, &mut params, &client, t.auth)?;
+    authenticate(ctx, &mut req, &mut params, &client, t.auth)?;
     build::mutate(&mut params, &t.params, &v);
     let save_as = t.save_as.as_deref().unwrap_or(&t.flow);
     let next = token_request(
@@ -326,7 +359,7 @@ async fn refresh(ctx: &mut Ctx, r: &RefreshStep) -> StepResult {
     params.push("grant_type", "refresh_token");
     params.push("refresh_token", rt.expose());
     let mut req = build::bare(HttpMethod::Post, ctx.target.token.clone());
-    build::authenticate(&mut req, &mut params, &client, r.auth)?;
+    authenticate(ctx, &mut req, &mut params, &client, r.auth)?;
     let save_as = r
         .save_as
         .clone()
@@ -373,7 +406,7 @@ async fn introspect(ctx: &mut Ctx, i: &IntrospectStep) -> StepResult {
     let mut params = Params::new();
     params.push("token", token.expose());
     let mut req = build::bare(HttpMethod::Post, url);
-    build::authenticate(&mut req, &mut params, &client, AuthSpec::Default)?;
+    authenticate(ctx, &mut req, &mut params, &client, AuthSpec::Default)?;
     let resp = send(ctx, build::with_params(req, &params)).await?;
     check(ctx, &i.expect, &resp)
 }

@@ -821,6 +821,31 @@ pub enum AuthSpec {
     WrongSecret,
     /// `client_id` and `client_secret` in the query string of the token URL.
     Query,
+    /// A client assertion whose `exp` has passed (RFC 7523 §3 item 4).
+    ExpiredAssertion,
+    /// A client assertion signed with a key the server does not know (RFC 7523 §3 item 9).
+    AssertionOtherKey,
+    /// An unsigned client assertion, `alg: none` (RFC 7523 §3 item 9, RFC 8725 §3.1).
+    UnsignedAssertion,
+    /// A client assertion for another audience (RFC 7523 §3 item 3).
+    AssertionOtherAudience,
+    /// The client's previous assertion again, `jti` and all (RFC 7523 §3 item 7, OpenID
+    /// Connect Core §9).
+    ReplayedAssertion,
+}
+
+impl AuthSpec {
+    /// Whether this only makes sense for a client that authenticates with an assertion.
+    pub fn is_assertion_attack(self) -> bool {
+        matches!(
+            self,
+            Self::ExpiredAssertion
+                | Self::AssertionOtherKey
+                | Self::UnsignedAssertion
+                | Self::AssertionOtherAudience
+                | Self::ReplayedAssertion
+        )
+    }
 }
 
 /// The `code` of a token request.

@@ -41,9 +41,12 @@ pub struct TargetFile {
     pub policy: Policy,
     /// How to get past login and consent.
     pub login: LoginConfig,
-    /// The `scope` to request; none by default.
+    /// The `scope` to request; none by default (`openid` is added in OpenID flows).
     #[serde(default)]
     pub scope: Option<ConfigString>,
+    /// OpenID Connect: whether flows are OpenID flows (ID Tokens checked), and how.
+    #[serde(default)]
+    pub openid: OpenIdConfig,
     /// Origins besides the issuer's that may receive credentials when discovery puts an
     /// endpoint there (`https://login.example.com`); none by default, so a metadata document
     /// cannot send client secrets elsewhere.
@@ -64,7 +67,13 @@ impl TargetFile {
             .into_iter()
             .chain([self.clients.confidential2.as_ref()])
             .flatten()
-            .filter_map(|c| c.client_secret.as_ref().map(|s| s.0.expose()));
+            .flat_map(|c| {
+                [
+                    c.client_secret.as_ref().map(|s| s.0.expose()),
+                    c.private_key.as_ref().map(|s| s.0.expose()),
+                ]
+            })
+            .flatten();
         clients
             .chain(self.login.values())
             .chain(self.env_secrets.iter().map(Secret::expose))
@@ -157,6 +166,51 @@ pub struct ClientConfig {
     /// request must then name one).
     #[serde(default)]
     pub several_redirect_uris: bool,
+    /// For `private_key_jwt`: the private key, PEM (PKCS#8 or PKCS#1) or a private JWK; write
+    /// `${env:NAME}`. `pkce-harness keygen` makes one and prints the public JWKS to register.
+    pub private_key: Option<ConfigSecret>,
+    /// For `private_key_jwt`: a file holding the private key, relative to the target file.
+    pub private_key_file: Option<std::path::PathBuf>,
+    /// The JWS algorithm of client assertions (`ES256`, `PS256`, `RS256`, `EdDSA`, `HS256`...);
+    /// by default the key's own (`ES256`, `EdDSA`, `RS256`; `HS256` for `client_secret_jwt`).
+    pub signing_alg: Option<String>,
+    /// The key client assertions are signed with, read while the file loads.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub signing_key: Option<std::sync::Arc<crate::jose::SigningKey>>,
+}
+
+impl ClientConfig {
+    /// Whether the client authenticates with a JWT assertion (RFC 7523).
+    pub fn uses_assertion(&self) -> bool {
+        matches!(
+            self.auth_method,
+            AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt
+        )
+    }
+}
+
+/// OpenID Connect settings.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct OpenIdConfig {
+    /// `true`: every flow is an OpenID flow (scope `openid`, a `nonce`, an ID Token expected);
+    /// `false`: never; unset: when the metadata is an OpenID Provider's
+    /// (`id_token_signing_alg_values_supported`, or `openid` in `scopes_supported`).
+    pub enabled: Option<bool>,
+    /// How far `iat` and `exp` may be off the harness's clock, in seconds (0 to 600).
+    #[serde(deserialize_with = "crate::bounds::clock_skew")]
+    #[schemars(range(max = 600))]
+    pub clock_skew_seconds: u64,
+}
+
+impl Default for OpenIdConfig {
+    fn default() -> Self {
+        Self {
+            enabled: None,
+            clock_skew_seconds: 60,
+        }
+    }
 }
 
 /// RFC 7591 `token_endpoint_auth_method` values the harness speaks.
@@ -170,6 +224,24 @@ pub enum AuthMethod {
     ClientSecretBasic,
     /// `client_id` and `client_secret` in the body.
     ClientSecretPost,
+    /// A JWT assertion signed with the client's private key (RFC 7523 §2.2, OpenID Connect
+    /// Core §9).
+    PrivateKeyJwt,
+    /// A JWT assertion signed with HMAC over the client secret (OpenID Connect Core §9).
+    ClientSecretJwt,
+}
+
+impl AuthMethod {
+    /// The RFC 7591 name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::PrivateKeyJwt => "private_key_jwt",
+            Self::ClientSecretJwt => "client_secret_jwt",
+        }
+    }
 }
 
 /// What the server claims. Defaults are the RFC 9700 position.
@@ -322,6 +394,34 @@ struct ClientSpans {
     confidential2: Node,
 }
 
+/// The key fields of the confidential clients, which errors about their keys point at.
+#[derive(Default, Deserialize)]
+struct KeySpans {
+    #[serde(default)]
+    clients: ClientKeySpans,
+}
+
+#[derive(Default, Deserialize)]
+struct ClientKeySpans {
+    #[serde(default)]
+    confidential: KeyFieldSpans,
+    #[serde(default)]
+    confidential2: KeyFieldSpans,
+}
+
+#[derive(Default, Deserialize)]
+struct KeyFieldSpans {
+    private_key: Node,
+    private_key_file: Node,
+    signing_alg: Node,
+}
+
+/// A confidential client's mapping and its key fields.
+struct ClientSpan<'a> {
+    node: &'a Node,
+    keys: &'a KeyFieldSpans,
+}
+
 /// Parses a target file and checks what the types cannot.
 pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
     let mut t: TargetFile = parse_yaml(file, text)?;
@@ -354,27 +454,31 @@ pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
             "give an issuer (for discovery), a metadata_url, or both endpoints.authorization and endpoints.token",
         );
     }
-    for (kind, c, node) in [
+    let base = std::path::Path::new(file)
+        .parent()
+        .unwrap_or(std::path::Path::new(""));
+    let keys: KeySpans = spans(text);
+    for (kind, c, span) in [
         (
             "confidential",
-            Some(&t.clients.confidential),
-            &nodes.clients.confidential,
+            Some(&mut t.clients.confidential),
+            ClientSpan {
+                node: &nodes.clients.confidential,
+                keys: &keys.clients.confidential,
+            },
         ),
         (
             "confidential2",
-            t.clients.confidential2.as_ref(),
-            &nodes.clients.confidential2,
+            t.clients.confidential2.as_mut(),
+            ClientSpan {
+                node: &nodes.clients.confidential2,
+                keys: &keys.clients.confidential2,
+            },
         ),
     ] {
-        if let Some(c) = c
-            && (c.client_secret.is_none() || c.auth_method == AuthMethod::None)
-        {
-            return fail(
-                node,
-                &format!(
-                    "clients.{kind} needs client_secret and auth_method client_secret_basic or client_secret_post"
-                ),
-            );
+        let Some(c) = c else { continue };
+        if let Err((node, message)) = signing_key(c, kind, &span, base) {
+            return fail(node, &message);
         }
     }
     if t.clients.public.auth_method != AuthMethod::None || t.clients.public.client_secret.is_some()
@@ -385,6 +489,75 @@ pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
         );
     }
     Ok(t)
+}
+
+/// Checks a confidential client's credentials for its method and reads its assertion key.
+fn signing_key<'n>(
+    c: &mut ClientConfig,
+    kind: &str,
+    span: &ClientSpan<'n>,
+    base: &std::path::Path,
+) -> Result<(), (&'n Node, String)> {
+    let method = c.auth_method;
+    let has_key = c.private_key.is_some() || c.private_key_file.is_some();
+    let needs = match method {
+        AuthMethod::None => Some(
+            "a confidential client: auth_method client_secret_basic, client_secret_post, client_secret_jwt (with client_secret) or private_key_jwt (with private_key or private_key_file)",
+        ),
+        AuthMethod::PrivateKeyJwt if !has_key => {
+            Some("private_key_jwt needs private_key (PEM or JWK; ${env:NAME}) or private_key_file")
+        }
+        AuthMethod::PrivateKeyJwt => None,
+        _ if c.client_secret.is_none() => Some("needs client_secret for its auth_method"),
+        _ if has_key => Some(
+            "a private key is used only with auth_method private_key_jwt: remove it or change the method",
+        ),
+        _ => None,
+    };
+    if let Some(why) = needs {
+        return Err((span.node, format!("clients.{kind}: {why}")));
+    }
+    let alg = match &c.signing_alg {
+        Some(name) => Some(name.parse::<crate::jose::Algorithm>().map_err(|_| {
+            (
+                &span.keys.signing_alg,
+                format!(
+                    "signing_alg {name:?} is not a JWS algorithm: RS256, PS256, ES256, EdDSA, HS256 (client_secret_jwt) ..."
+                ),
+            )
+        })?),
+        None => None,
+    };
+    let key = match method {
+        AuthMethod::ClientSecretJwt => {
+            let secret = c.client_secret.as_ref().map(|s| s.0.expose()).unwrap_or("");
+            crate::jose::SigningKey::hmac(secret.as_bytes(), alg)
+                .map_err(|e| (&span.keys.signing_alg, format!("clients.{kind}: {e}")))?
+        }
+        AuthMethod::PrivateKeyJwt => {
+            let (text, node) = match (&c.private_key, &c.private_key_file) {
+                (Some(k), None) => (k.0.expose().to_owned(), &span.keys.private_key),
+                (None, Some(path)) => {
+                    let full = base.join(path);
+                    let text = crate::diagnostics::read_text(&full, 64 * 1024).map_err(|e| {
+                        (&span.keys.private_key_file, format!("private_key_file: {e}"))
+                    })?;
+                    (text, &span.keys.private_key_file)
+                }
+                _ => {
+                    return Err((
+                        &span.keys.private_key,
+                        "give private_key or private_key_file, not both".into(),
+                    ));
+                }
+            };
+            crate::jose::SigningKey::parse(&text, alg)
+                .map_err(|e| (node, format!("clients.{kind}: the private key: {e}")))?
+        }
+        _ => return Ok(()),
+    };
+    c.signing_key = Some(std::sync::Arc::new(key));
+    Ok(())
 }
 
 /// Reads and parses a target file.

@@ -14,41 +14,44 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
     let BurstRequest {
         url,
         headers,
-        form,
-        count,
+        forms,
         timeout,
         tls,
     } = req;
+    let count = forms.len();
     let (host, port) = super::host_port(url)?;
     let mut target = url.path().to_owned();
     if let Some(q) = url.query() {
         target.push('?');
         target.push_str(q);
     }
-    let mut request = format!(
-        "POST {target} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\nUser-Agent: pkce-harness/{}\r\n",
-        url.host_str()
-            .map(|h| match url.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h.to_owned(),
-            })
-            .unwrap_or_default(),
-        form.len(),
-        env!("CARGO_PKG_VERSION")
-    );
-    for (k, v) in headers {
-        request.push_str(&format!("{k}: {v}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(form);
-    let bytes = request.into_bytes();
-    let (head, last) = bytes.split_at(bytes.len() - 1);
+    let head_of = |form: &str| {
+        let mut request = format!(
+            "POST {target} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\nUser-Agent: pkce-harness/{}\r\n",
+            url.host_str()
+                .map(|h| match url.port() {
+                    Some(p) => format!("{h}:{p}"),
+                    None => h.to_owned(),
+                })
+                .unwrap_or_default(),
+            form.len(),
+            env!("CARGO_PKG_VERSION")
+        );
+        for (k, v) in headers {
+            request.push_str(&format!("{k}: {v}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(form);
+        request.into_bytes()
+    };
+    let requests: Vec<Vec<u8>> = forms.iter().map(|f| head_of(f)).collect();
 
     let mut streams = Vec::with_capacity(count);
     for _ in 0..count {
         streams.push(conn::open(url, tls, &[conn::HTTP11], timeout).await?);
     }
-    for s in &mut streams {
+    for (s, bytes) in streams.iter_mut().zip(&requests) {
+        let head = &bytes[..bytes.len() - 1];
         s.write_all(head)
             .await
             .map_err(|e| format!("sending to {host}:{port}: {e}"))?;
@@ -58,7 +61,8 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
     tokio::time::sleep(super::SETTLE).await;
     let start = Instant::now();
     let mut end = start;
-    for s in &mut streams {
+    for (s, bytes) in streams.iter_mut().zip(&requests) {
+        let last = &bytes[bytes.len() - 1..];
         // One byte (one TLS record) into an empty socket buffer: ready at the first poll.
         s.write_all(last).await.map_err(|e| e.to_string())?;
         s.flush().await.map_err(|e| e.to_string())?;

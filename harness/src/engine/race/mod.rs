@@ -144,17 +144,16 @@ pub struct BurstRequest<'a> {
     pub url: &'a Url,
     /// Extra headers (client authentication).
     pub headers: &'a [(String, String)],
-    /// The form body.
-    pub form: &'a str,
-    /// Requests in the burst.
-    pub count: usize,
+    /// The form bodies, one per request of the burst: identical but for what must be fresh
+    /// per request (a client assertion's `jti`, RFC 7523 §3).
+    pub forms: &'a [String],
     /// Per connection and per response.
     pub timeout: Duration,
     /// TLS verification, as for every other request.
     pub tls: &'a Tls,
 }
 
-/// Sends `req.count` copies of the form POST with `technique`, or the best one the target
+/// Sends the burst's form POSTs with `technique`, or the best one the target
 /// speaks when `None`.
 pub async fn burst(technique: Option<Technique>, req: BurstRequest<'_>) -> Result<Burst, String> {
     if !matches!(req.url.scheme(), "http" | "https") {

@@ -21,16 +21,15 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
     let BurstRequest {
         url,
         headers,
-        form,
-        count,
+        forms,
         timeout,
         tls,
     } = req;
+    let count = forms.len();
     let (host, port) = super::host_port(url)?;
-    let Some(split) = form.len().checked_sub(1) else {
+    if forms.iter().any(String::is_empty) {
         return Err("the race needs a request body to hold back".into());
-    };
-    let (head, last) = form.as_bytes().split_at(split);
+    }
     let mut io = conn::open(url, tls, &[conn::H2], timeout).await?;
     if url.scheme() == "https" && !io.alpn_h2 {
         return Err(format!(
@@ -59,7 +58,8 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
     let result = async {
         let mut client = client;
         let mut streams = Vec::with_capacity(count);
-        for _ in 0..count {
+        for form in forms {
+            let (head, last) = form.as_bytes().split_at(form.len() - 1);
             client = tokio::time::timeout(timeout, client.ready())
                 .await
                 .map_err(|_| {
@@ -86,12 +86,12 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
                 .map_err(|e| h2_err("request", e))?;
             send.send_data(Bytes::copy_from_slice(head), false)
                 .map_err(|e| h2_err("request body", e))?;
-            streams.push((response, send));
+            streams.push((response, send, last));
         }
         tokio::time::sleep(super::SETTLE).await;
         gate.hold();
         let before = ends.load(Ordering::SeqCst);
-        for (_, send) in &mut streams {
+        for (_, send, last) in &mut streams {
             send.send_data(Bytes::copy_from_slice(last), true)
                 .map_err(|e| h2_err("final frame", e))?;
         }
@@ -109,7 +109,7 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
         }
         let (bytes, call) = gate.release(&socket)?;
         let mut tasks = tokio::task::JoinSet::new();
-        for (i, (response, send)) in streams.into_iter().enumerate() {
+        for (i, (response, send, _)) in streams.into_iter().enumerate() {
             tasks.spawn(async move {
                 let _send = send;
                 let got = tokio::time::timeout(timeout, async {
