@@ -272,6 +272,16 @@ pub enum Unmet {
         /// The minimum.
         min_bits: f64,
     },
+    /// An ID Token as a relying party must validate it (OpenID Connect Core §3.1.3.7), or its
+    /// `sub` where another response must repeat it.
+    IdToken {
+        /// What was checked: `present`, `signature`, `iss`, `aud`, `exp`, `nonce`, `at_hash`...
+        check: String,
+        /// What it should be.
+        expected: String,
+        /// What it was.
+        got: String,
+    },
     /// REQ-58: one code redeemed more than once in a concurrent burst.
     Race {
         /// The most successes in one burst.
@@ -456,6 +466,11 @@ impl std::fmt::Display for Unmet {
                 f,
                 "estimated {bits:.0} bits per code ({varying} varying characters over an alphabet of {alphabet} seen in {codes} codes, shared prefix {prefix}), below {min_bits} (RFC 6749 §10.10)"
             ),
+            Self::IdToken {
+                check,
+                expected,
+                got,
+            } => write!(f, "ID Token {check}: expected {expected}, got {got}"),
             Self::Race {
                 worst,
                 count,
@@ -526,6 +541,9 @@ impl Unmet {
                 format!("at least {min_bits} bits"),
                 format!("about {bits:.0} bits"),
             ),
+            Self::IdToken {
+                expected, got, ..
+            } => (expected.clone(), got.clone()),
             Self::Race { worst, at_most, .. } => (
                 format!("at most {at_most} success per burst"),
                 format!("{worst} successes"),

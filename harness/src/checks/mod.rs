@@ -9,6 +9,7 @@ mod authorization;
 mod codes;
 mod error_format;
 mod headers;
+pub mod id_token;
 mod json;
 mod pages;
 mod race;

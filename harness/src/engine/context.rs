@@ -85,6 +85,12 @@ pub struct ResolvedTarget {
     pub scope: Option<String>,
     /// Every secret of the target file ([`TargetFile::secrets`]).
     pub secrets: Vec<Secret>,
+    /// Flows are OpenID Connect flows: `openid` in the scope, a `nonce`, an ID Token.
+    pub openid: bool,
+    /// How far ID Token times may be off, in seconds.
+    pub clock_skew: u64,
+    /// The provider's JWK Set, fetched from `jwks_uri` once per run.
+    pub jwks: Arc<tokio::sync::OnceCell<serde_json::Value>>,
 }
 
 impl ResolvedTarget {
@@ -155,6 +161,21 @@ impl ResolvedTarget {
             field: "token",
         })?;
         let issuer = file.issuer.map(|i| i.0);
+        let meta = |field: &str| metadata.as_ref().and_then(|m| m.get(field));
+        let openid = file.openid.enabled.unwrap_or_else(|| {
+            meta("id_token_signing_alg_values_supported").is_some()
+                || meta("scopes_supported")
+                    .and_then(|v| v.as_array())
+                    .is_some_and(|a| a.iter().any(|s| s == "openid"))
+        });
+        let mut scope = file.scope.map(|s| s.0);
+        if openid && !scope.as_deref().is_some_and(|s| s.split(' ').any(|w| w == "openid")) {
+            // OpenID Connect Core §3.1.2.1: without `openid` the request is plain OAuth.
+            scope = Some(match scope {
+                Some(s) if !s.is_empty() => format!("openid {s}"),
+                _ => "openid".to_owned(),
+            });
+        }
         Ok(Self {
             name: file
                 .name
@@ -173,14 +194,40 @@ impl ResolvedTarget {
             clients: file.clients,
             policy: file.policy,
             login: file.login,
-            scope: file.scope.map(|s| s.0),
+            scope,
             secrets,
+            openid,
+            clock_skew: file.openid.clock_skew_seconds,
+            jwks: Arc::default(),
         })
     }
 
     /// The configured client of a kind.
     pub fn client(&self, kind: ClientKind) -> Option<&ClientConfig> {
         self.clients.get(kind)
+    }
+
+    /// The provider's `jwks_uri`, from the metadata.
+    pub fn jwks_uri(&self) -> Option<Url> {
+        self.metadata
+            .as_ref()
+            .and_then(|m| m.get("jwks_uri"))
+            .and_then(|v| v.as_str())
+            .and_then(|s| Url::parse(s).ok())
+    }
+
+    /// The ID Token signing algorithms the metadata advertises, if it lists them.
+    pub fn id_token_algs(&self) -> Option<Vec<String>> {
+        let list = self
+            .metadata
+            .as_ref()?
+            .get("id_token_signing_alg_values_supported")?
+            .as_array()?;
+        Some(
+            list.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+        )
     }
 
     /// Whether the metadata announces RFC 9207 `iss`.
@@ -208,6 +255,8 @@ pub struct Flow {
     pub redirect_uri: Option<String>,
     /// The code received.
     pub code: Option<Secret>,
+    /// The OpenID Connect `nonce` sent, if any.
+    pub nonce: Option<String>,
 }
 
 /// Tokens saved by a `token` or `refresh` step.
@@ -219,6 +268,10 @@ pub struct Tokens {
     pub access: Option<Secret>,
     /// The refresh token.
     pub refresh: Option<Secret>,
+    /// The ID Token.
+    pub id_token: Option<Secret>,
+    /// The flow whose code they came from (its nonce and code), for the ID Token checks.
+    pub flow: Option<Flow>,
 }
 
 /// One scenario run's state.

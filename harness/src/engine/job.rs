@@ -121,6 +121,18 @@ pub(super) fn inapplicable(
                 "the declared code lifetime (policy.code_lifetime_seconds) is over 60 s: waiting it out would hold the run that long",
             ),
             Capability::IssParameter => (target.announces_iss(), "the metadata does not announce authorization_response_iss_parameter_supported"),
+            Capability::Openid => (
+                target.openid,
+                "not an OpenID flow: the metadata is no OpenID Provider's (no id_token_signing_alg_values_supported) and the target does not set openid.enabled",
+            ),
+            Capability::JwtClientAuth => (
+                target.client(client).is_some_and(|c| c.uses_assertion()),
+                "the client authenticates without a JWT assertion (auth_method private_key_jwt or client_secret_jwt)",
+            ),
+            Capability::ClientSecret => (
+                target.client(client).is_some_and(|c| c.client_secret.is_some()),
+                "the client has no client_secret (it authenticates with a private key)",
+            ),
         };
         (!ok).then(|| why.to_owned())
     })

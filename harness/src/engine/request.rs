@@ -13,6 +13,7 @@ use crate::outcome::Fault;
 use crate::params::Params;
 use crate::pkce::{Method, s256_of_text};
 use crate::scenario::model::{
+    NonceSpec,
     AuthSpec, AuthorizeExpect, AuthorizeStep, ChallengeSpec, CodeSpec, Mutations, PkceSpec,
     RedirectMutation, RedirectSpec, StateSpec, Template, TokenStep, ValueSpec, VerifierSpec,
 };
@@ -208,6 +209,9 @@ pub fn authorize_url(
     }
     if let Some(s) = &flow.state {
         params.push("state", s.clone());
+    }
+    if let Some(n) = &flow.nonce {
+        params.push("nonce", n.clone());
     }
     if let Some(c) = &flow.challenge {
         params.push("code_challenge", c.clone());
@@ -535,6 +539,7 @@ pub fn default_authorize(flow: String) -> AuthorizeStep {
         response_type: ValueSpec::Literal(Template::literal("code")),
         params: Mutations::default(),
         same_session: true,
+        nonce: NonceSpec::Random,
         expect: AuthorizeExpect::default(),
     }
 }

@@ -168,6 +168,9 @@ pub(super) async fn authorize(
         flow.verifier = Some(verifier);
     }
     flow.state = build::state(&a.state, &v0, |n| ctx.random_string(n));
+    if ctx.target.openid && a.nonce == NonceSpec::Random {
+        flow.nonce = Some(ctx.random_string(22));
+    }
     flow.redirect_uri = build::redirect_uri(&a.redirect_uri, &client, &v0);
     let url = build::authorize_url(&ctx.target, a, &client, &flow, method_sent.as_deref());
     let targets = build::client_targets(&ctx.target, flow.redirect_uri.as_deref());
@@ -291,10 +294,100 @@ pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
         kind,
     )
     .await?;
+    if let Some(tokens) = ctx.tokens.get_mut(save_as) {
+        tokens.flow = Some(flow);
+    }
+    if !t.id_token.is_empty() {
+        id_token_checks(ctx, &t.id_token, save_as, &client).await?;
+    }
     if expects_refusal(&t.expect) {
         control(ctx, kind, Control::Token).await?;
     }
     Ok(next)
+}
+
+/// Judges the ID Token of the tokens saved as `name`, check by check.
+async fn id_token_checks(
+    ctx: &mut Ctx,
+    checks: &[IdTokenCheck],
+    name: &str,
+    client: &ClientConfig,
+) -> Result<(), Halt> {
+    if !ctx.target.openid {
+        return Err(Fault::config(
+            "ID Token checks need an OpenID flow: set openid.enabled or point at an OpenID Provider",
+        )
+        .into());
+    }
+    let jwks = if checks.contains(&IdTokenCheck::Signature) {
+        Some(jwks(ctx).await?)
+    } else {
+        None
+    };
+    let tokens = saved(ctx, name)?;
+    let flow = tokens.flow.clone().unwrap_or_default();
+    let algs = ctx.target.id_token_algs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    for check in checks {
+        let other_sub = match check {
+            IdTokenCheck::SameSub(other) => saved(ctx, other)?
+                .id_token
+                .as_ref()
+                .and_then(|t| crate::jose::Jws::parse(t.expose()).ok())
+                .and_then(|j| j.claims.get("sub")?.as_str().map(str::to_owned)),
+            _ => None,
+        };
+        let expected = checks::id_token::Expected {
+            issuer: ctx.target.issuer.as_deref(),
+            client_id: &client.client_id.0,
+            secret: client
+                .client_secret
+                .as_ref()
+                .map_or(&[][..], |s| s.0.expose().as_bytes()),
+            jwks: jwks.as_ref(),
+            algs: algs.as_deref(),
+            nonce: flow.nonce.as_deref(),
+            access_token: tokens.access.as_ref().map(Secret::expose),
+            code: flow.code.as_ref().map(Secret::expose),
+            now,
+            skew: ctx.target.clock_skew,
+            other_sub: other_sub.as_deref(),
+        };
+        let token = tokens.id_token.as_ref().map(Secret::expose);
+        match checks::id_token::id_token(check, token, &expected) {
+            Ok(Some(note)) => ctx.notes.push(note),
+            Ok(None) => {}
+            Err(Ok(unmet)) => return Err(unmet.into()),
+            Err(Err(why)) => return Err(fault(why.0)),
+        }
+    }
+    Ok(())
+}
+
+/// The provider's JWK Set: fetched from `jwks_uri` by the first scenario that needs it (and
+/// recorded in its evidence), then shared by the run.
+async fn jwks(ctx: &mut Ctx) -> Result<serde_json::Value, Halt> {
+    if let Some(set) = ctx.target.jwks.get() {
+        return Ok(set.clone());
+    }
+    let url = ctx
+        .target
+        .jwks_uri()
+        .ok_or_else(|| Fault::config("the metadata has no jwks_uri: ID Token signatures cannot be checked"))?;
+    let resp = send(ctx, Request::get(url)).await?;
+    match resp.json() {
+        Some(set) if resp.status == 200 && set.get("keys").is_some_and(|k| k.is_array()) => {
+            let _ = ctx.target.jwks.set(set.clone());
+            Ok(set)
+        }
+        _ if resp.status >= 500 => Err(server_error(ctx, resp.status)),
+        _ => Err(fault(format!(
+            "jwks_uri answered HTTP {} without a JWK Set ({{\"keys\": [...]}})",
+            resp.status
+        ))),
+    }
 }
 
 async fn token_request(
@@ -335,6 +428,8 @@ pub(super) fn tokens_of(body: &serde_json::Value, kind: ClientKind) -> Option<To
         client: kind,
         access: Some(get("access_token")?),
         refresh: get("refresh_token"),
+        id_token: get("id_token"),
+        flow: None,
     })
 }
 
@@ -380,14 +475,34 @@ async fn userinfo(ctx: &mut Ctx, r: &ResourceStep) -> StepResult {
         .userinfo
         .clone()
         .ok_or_else(|| Fault::config("the target has no userinfo endpoint"))?;
-    let at = saved(ctx, &r.tokens)?
+    let tokens = saved(ctx, &r.tokens)?;
+    let at = tokens
         .access
+        .clone()
         .ok_or_else(|| fault("no access token".into()))?;
     let mut req = Request::get(url);
     req.headers
         .push(("Authorization".into(), format!("Bearer {}", at.expose())));
     let resp = send(ctx, req).await?;
-    check(ctx, &r.expect, &resp)
+    let next = check(ctx, &r.expect, &resp)?;
+    if r.sub_matches_id_token {
+        let id_sub = tokens
+            .id_token
+            .as_ref()
+            .and_then(|t| crate::jose::Jws::parse(t.expose()).ok())
+            .and_then(|j| j.claims.get("sub")?.as_str().map(str::to_owned))
+            .ok_or_else(|| fault(format!("the tokens saved as {} have no ID Token with a sub", r.tokens)))?;
+        let got = resp.json().and_then(|b| b.get("sub").cloned());
+        if got.as_ref().and_then(|v| v.as_str()) != Some(id_sub.as_str()) {
+            return Err(crate::outcome::Unmet::IdToken {
+                check: "userinfo sub".into(),
+                expected: format!("the ID Token's sub {id_sub:?}"),
+                got: got.map_or_else(|| "no sub".to_owned(), |v| v.to_string()),
+            }
+            .into());
+        }
+    }
+    Ok(next)
 }
 
 async fn introspect(ctx: &mut Ctx, i: &IntrospectStep) -> StepResult {

@@ -256,6 +256,14 @@ pub enum Capability {
     SeveralRedirectUris,
     /// The scenario's client has a redirect URI that is not a loopback address.
     NonLoopbackRedirect,
+    /// Flows are OpenID Connect flows (the target says so, or its metadata is an OpenID
+    /// Provider's): ID Tokens are expected.
+    Openid,
+    /// The scenario's client authenticates with a JWT assertion (`private_key_jwt` or
+    /// `client_secret_jwt`).
+    JwtClientAuth,
+    /// The scenario's client has a client secret (the checks of how secrets travel).
+    ClientSecret,
 }
 
 /// Why a scenario exists (wycheproof's notes).
@@ -443,9 +451,54 @@ pub struct AuthorizeStep {
     /// Reuse the previous flow's login session (same cookie jar); default true.
     #[serde(default = "yes")]
     pub same_session: bool,
+    /// The OpenID Connect `nonce`: a fresh random one in OpenID flows by default.
+    #[serde(default)]
+    pub nonce: NonceSpec,
     /// What must happen.
     #[serde(default)]
     pub expect: AuthorizeExpect,
+}
+
+/// The `nonce` of an authorization request (OpenID Connect Core §3.1.2.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum NonceSpec {
+    /// A fresh random value, sent in OpenID flows only.
+    #[default]
+    Random,
+    /// Not sent (optional in the code flow).
+    Omit,
+}
+
+/// One check of the ID Token a token response carries, as a relying party makes it (OpenID
+/// Connect Core §3.1.3.7). Each judges one thing, so one defect is one finding: the claim checks
+/// read the claims without verifying the signature, which `signature` checks.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdTokenCheck {
+    /// An `id_token` is in the response (§3.1.3.3).
+    Present,
+    /// `alg` is advertised and not `none`, and the signature verifies with the provider's JWKS
+    /// key chosen by `kid` (§3.1.3.7 items 6-8, §10.1).
+    Signature,
+    /// `iss` equals the issuer exactly (item 2).
+    Iss,
+    /// `aud` contains the client_id; with several audiences `azp` is the client_id (items 3-5).
+    Aud,
+    /// `exp` is in the future and `iat` not in it, within the target's clock skew (items 9-10).
+    Lifetime,
+    /// `nonce` equals the one the authorization request sent (item 11, §2).
+    Nonce,
+    /// No `nonce` claim, when the authorization request sent none (§2: the value is the
+    /// request's, so there is nothing to echo).
+    NoNonce,
+    /// `at_hash`, when present, is the left half of the access token's hash (§3.1.3.8).
+    AtHash,
+    /// `c_hash`, when present, is the left half of the code's hash (§3.3.2.11).
+    CHash,
+    /// `sub` equals the `sub` of the ID Token saved under this name: one user, one subject
+    /// (§2: "never reassigned").
+    SameSub(String),
 }
 
 fn main_flow() -> String {
@@ -791,6 +844,9 @@ pub struct TokenStep {
     /// What the response must show; 200 with tokens by default.
     #[serde(default = "HttpExpect::token_success")]
     pub expect: HttpExpect,
+    /// Checks of the ID Token the response carries, after `expect` holds.
+    #[serde(default)]
+    pub id_token: Vec<IdTokenCheck>,
 }
 
 fn authorization_code() -> ValueSpec {
@@ -913,6 +969,10 @@ pub struct ResourceStep {
     /// What the response must show.
     #[serde(default)]
     pub expect: HttpExpect,
+    /// The response's `sub` equals the `sub` of the ID Token saved with the tokens (OpenID
+    /// Connect Core §5.3.2: otherwise the UserInfo response must not be used).
+    #[serde(default)]
+    pub sub_matches_id_token: bool,
 }
 
 /// `introspect:`: RFC 7662.

@@ -1,0 +1,325 @@
+//! ID Tokens judged as a relying party must judge them (OpenID Connect Core §3.1.3.7), one
+//! check at a time: which claim is wrong is the finding. Signatures are verified by
+//! [`crate::jose`] against the provider's JWK Set.
+
+use serde_json::Value;
+
+use crate::jose::{Jws, JwsError, alg_name, half_hash};
+use crate::outcome::Unmet;
+use crate::scenario::model::IdTokenCheck;
+
+/// What an ID Token is judged against.
+#[derive(Debug, Clone, Copy)]
+pub struct Expected<'a> {
+    /// The issuer, exactly as configured.
+    pub issuer: Option<&'a str>,
+    /// The client the token was issued to.
+    pub client_id: &'a str,
+    /// Its secret, for an HMAC-signed ID Token (empty for a public client).
+    pub secret: &'a [u8],
+    /// The provider's JWK Set.
+    pub jwks: Option<&'a Value>,
+    /// `id_token_signing_alg_values_supported`, if the metadata lists it.
+    pub algs: Option<&'a [String]>,
+    /// The `nonce` the authorization request sent.
+    pub nonce: Option<&'a str>,
+    /// The access token of the same response, for `at_hash`.
+    pub access_token: Option<&'a str>,
+    /// The code redeemed, for `c_hash`.
+    pub code: Option<&'a str>,
+    /// Seconds since the epoch, now.
+    pub now: u64,
+    /// Allowed clock difference, in seconds.
+    pub skew: u64,
+    /// The `sub` of another ID Token, for `same-sub`.
+    pub other_sub: Option<&'a str>,
+}
+
+/// Why a check could not judge (the harness lacks what it needs), as opposed to an unmet one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CannotJudge(pub String);
+
+/// The outcome of one check: `Ok(note)` (a remark worth keeping, e.g. an optional claim that was
+/// absent), unmet, or not judgeable.
+pub type Judged = Result<Option<String>, Result<Unmet, CannotJudge>>;
+
+fn unmet(check: &str, expected: impl Into<String>, got: impl Into<String>) -> Judged {
+    Err(Ok(Unmet::IdToken {
+        check: check.to_owned(),
+        expected: expected.into(),
+        got: got.into(),
+    }))
+}
+
+fn cannot(why: impl Into<String>) -> Judged {
+    Err(Err(CannotJudge(why.into())))
+}
+
+fn shown(v: Option<&Value>) -> String {
+    v.map_or_else(|| "none".to_owned(), Value::to_string)
+}
+
+/// Judges `token` (the response's `id_token`, if any) by `check`.
+pub fn id_token(check: &IdTokenCheck, token: Option<&str>, e: &Expected<'_>) -> Judged {
+    let Some(token) = token else {
+        return unmet("present", "an id_token in the token response", "none");
+    };
+    let jws = match Jws::parse(token) {
+        Ok(j) => j,
+        Err(err) => return unmet("format", "a compact JWS", err.to_string()),
+    };
+    let claim = |name: &str| jws.claims.get(name);
+    match check {
+        IdTokenCheck::Present => Ok(None),
+        IdTokenCheck::Signature => signature(&jws, e),
+        IdTokenCheck::Iss => {
+            let Some(issuer) = e.issuer else {
+                return cannot("the iss check needs the target's issuer");
+            };
+            if claim("iss").and_then(Value::as_str) == Some(issuer) {
+                Ok(None)
+            } else {
+                unmet("iss", format!("{issuer:?}"), shown(claim("iss")))
+            }
+        }
+        IdTokenCheck::Aud => audience(&jws, e.client_id),
+        IdTokenCheck::Lifetime => lifetime(&jws, e.now, e.skew),
+        IdTokenCheck::Nonce => {
+            let Some(sent) = e.nonce else {
+                return cannot("the authorization request sent no nonce");
+            };
+            if claim("nonce").and_then(Value::as_str) == Some(sent) {
+                Ok(None)
+            } else {
+                unmet("nonce", "the nonce the authorization request sent", describe_nonce(claim("nonce")))
+            }
+        }
+        IdTokenCheck::NoNonce => match claim("nonce") {
+            None => Ok(None),
+            Some(v) => unmet(
+                "nonce",
+                "no nonce (the authorization request sent none)",
+                describe_nonce(Some(v)),
+            ),
+        },
+        IdTokenCheck::AtHash => hash_claim(&jws, "at_hash", e.access_token, "access token"),
+        IdTokenCheck::CHash => hash_claim(&jws, "c_hash", e.code, "code"),
+        IdTokenCheck::SameSub(name) => {
+            let Some(other) = e.other_sub else {
+                return cannot(format!("no ID Token with a sub saved as {name}"));
+            };
+            match claim("sub").and_then(Value::as_str) {
+                Some(sub) if sub == other => Ok(None),
+                got => unmet(
+                    "sub",
+                    format!("the sub of the ID Token saved as {name} ({other:?})"),
+                    got.map_or_else(|| "none".to_owned(), |s| format!("{s:?}")),
+                ),
+            }
+        }
+    }
+}
+
+/// A nonce is a one-time value of the harness's own: shown by length, not value (a stale one
+/// would otherwise read like the right one in a report).
+fn describe_nonce(v: Option<&Value>) -> String {
+    match v {
+        None => "no nonce claim".to_owned(),
+        Some(Value::String(s)) => format!("another value ({} characters)", s.chars().count()),
+        Some(other) => format!("a non-string nonce ({other})"),
+    }
+}
+
+fn signature(jws: &Jws, e: &Expected<'_>) -> Judged {
+    let alg = match jws.alg() {
+        Ok(a) => a,
+        Err(err) => return unmet("signature", "a signed ID Token (never alg none)", err.to_string()),
+    };
+    let name = alg_name(alg);
+    // §3.1.3.7 item 7: RS256 unless the client registered another; the provider lists what it
+    // signs with.
+    if let Some(algs) = e.algs
+        && !algs.iter().any(|a| a == name)
+    {
+        return unmet(
+            "alg",
+            format!("one of the advertised algorithms {algs:?}"),
+            name,
+        );
+    }
+    let Some(jwks) = e.jwks else {
+        return cannot("no JWK Set: the metadata has no jwks_uri");
+    };
+    match jws.verify(jwks, e.secret) {
+        Ok(_) => Ok(None),
+        Err(err @ (JwsError::NoKey { .. } | JwsError::BadSignature { .. })) => unmet(
+            "signature",
+            "a signature by a key of the provider's JWK Set",
+            err.to_string(),
+        ),
+        Err(err) => unmet("signature", "a verifiable signature", err.to_string()),
+    }
+}
+
+fn audience(jws: &Jws, client_id: &str) -> Judged {
+    let aud = jws.claims.get("aud");
+    let list: Vec<&str> = match aud {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if !list.contains(&client_id) {
+        return unmet("aud", format!("an audience containing {client_id:?}"), shown(aud));
+    }
+    let azp = jws.claims.get("azp");
+    match azp.map(|v| v.as_str()) {
+        None if list.len() > 1 => unmet(
+            "azp",
+            format!("azp {client_id:?} (the ID Token has {} audiences)", list.len()),
+            "none",
+        ),
+        Some(Some(a)) if a != client_id => unmet("azp", format!("{client_id:?}"), shown(azp)),
+        Some(None) => unmet("azp", format!("{client_id:?}"), shown(azp)),
+        _ => Ok(None),
+    }
+}
+
+fn lifetime(jws: &Jws, now: u64, skew: u64) -> Judged {
+    let time = |name: &str| jws.claims.get(name).and_then(Value::as_f64);
+    let (Some(exp), Some(iat)) = (time("exp"), time("iat")) else {
+        return unmet(
+            "exp/iat",
+            "numeric exp and iat claims",
+            format!(
+                "exp {}, iat {}",
+                shown(jws.claims.get("exp")),
+                shown(jws.claims.get("iat"))
+            ),
+        );
+    };
+    let (now, skew) = (now as f64, skew as f64);
+    if exp + skew <= now {
+        return unmet(
+            "exp",
+            format!("a time after now (within {skew} s)"),
+            format!("{:.0} s ago", now - exp),
+        );
+    }
+    if iat > now + skew {
+        return unmet(
+            "iat",
+            format!("not after now (within {skew} s)"),
+            format!("{:.0} s in the future", iat - now),
+        );
+    }
+    if exp <= iat {
+        return unmet("exp", "after iat", format!("exp {exp}, iat {iat}"));
+    }
+    Ok(None)
+}
+
+fn hash_claim(jws: &Jws, name: &str, value: Option<&str>, what: &str) -> Judged {
+    let Some(claim) = jws.claims.get(name) else {
+        return Ok(Some(format!(
+            "the ID Token has no {name} (optional in the code flow), so it was not checked"
+        )));
+    };
+    let Some(value) = value else {
+        return cannot(format!("no {what} to hash"));
+    };
+    let alg = match jws.alg() {
+        Ok(a) => a,
+        Err(err) => return unmet(name, "an ID Token whose alg names the hash", err.to_string()),
+    };
+    let expected = half_hash(alg, value);
+    if claim.as_str() == Some(expected.as_str()) {
+        Ok(None)
+    } else {
+        unmet(
+            name,
+            format!("the left half of the {what}'s {} hash", alg_name(alg)),
+            shown(Some(claim)),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jose::{Algorithm, SigningKey};
+    use serde_json::json;
+
+    const NOW: u64 = 1_800_000_000;
+
+    fn token(key: &SigningKey, claims: Value) -> String {
+        key.sign(&claims, &serde_json::Map::new()).expect("signs")
+    }
+
+    fn good(nonce: &str, at: &str) -> Value {
+        json!({
+            "iss": "https://op.example", "sub": "alice", "aud": "rp", "exp": NOW + 300,
+            "iat": NOW, "nonce": nonce, "at_hash": half_hash(Algorithm::ES256, at),
+        })
+    }
+
+    #[test]
+    fn a_correct_id_token_meets_every_check_and_each_flaw_fails_its_own() {
+        let (key, _) = SigningKey::generate(Algorithm::ES256).expect("key");
+        let jwks = json!({"keys": [key.public_jwk().expect("public")]});
+        let algs = vec!["ES256".to_owned()];
+        let e = Expected {
+            issuer: Some("https://op.example"),
+            client_id: "rp",
+            secret: b"",
+            jwks: Some(&jwks),
+            algs: Some(&algs),
+            nonce: Some("n-0S6_WzA2Mj"),
+            access_token: Some("at"),
+            code: Some("c"),
+            now: NOW,
+            skew: 60,
+            other_sub: Some("alice"),
+        };
+        let ok = token(&key, good("n-0S6_WzA2Mj", "at"));
+        let all = [
+            IdTokenCheck::Present,
+            IdTokenCheck::Signature,
+            IdTokenCheck::Iss,
+            IdTokenCheck::Aud,
+            IdTokenCheck::Lifetime,
+            IdTokenCheck::Nonce,
+            IdTokenCheck::AtHash,
+            IdTokenCheck::CHash,
+            IdTokenCheck::SameSub("first".into()),
+        ];
+        for c in &all {
+            assert!(id_token(c, Some(&ok), &e).is_ok(), "{c:?}");
+        }
+        let flawed = |change: &dyn Fn(&mut Value)| {
+            let mut claims = good("n-0S6_WzA2Mj", "at");
+            change(&mut claims);
+            token(&key, claims)
+        };
+        let fails = |c: IdTokenCheck, t: &str| {
+            let r = id_token(&c, Some(t), &e);
+            assert!(matches!(r, Err(Ok(Unmet::IdToken { .. }))), "{c:?}: {r:?}");
+        };
+        fails(IdTokenCheck::Iss, &flawed(&|c| c["iss"] = json!("https://op.example/")));
+        fails(IdTokenCheck::Aud, &flawed(&|c| c["aud"] = json!("other")));
+        fails(IdTokenCheck::Aud, &flawed(&|c| c["aud"] = json!(["rp", "other"])));
+        fails(IdTokenCheck::Lifetime, &flawed(&|c| c["exp"] = json!(NOW - 61)));
+        fails(IdTokenCheck::Lifetime, &flawed(&|c| c["iat"] = json!(NOW + 120)));
+        fails(IdTokenCheck::Nonce, &flawed(&|c| c["nonce"] = json!("other")));
+        fails(IdTokenCheck::NoNonce, &ok);
+        fails(IdTokenCheck::AtHash, &flawed(&|c| c["at_hash"] = json!("AAAA")));
+        fails(IdTokenCheck::SameSub("first".into()), &flawed(&|c| c["sub"] = json!("bob")));
+        fails(IdTokenCheck::Signature, &crate::jose::jws::unsigned(&good("n", "at")));
+        let (other, _) = SigningKey::generate(Algorithm::ES256).expect("key");
+        fails(IdTokenCheck::Signature, &token(&other, good("n", "at")));
+        fails(IdTokenCheck::Present, "");
+        assert!(matches!(
+            id_token(&IdTokenCheck::Iss, None, &e),
+            Err(Ok(Unmet::IdToken { .. }))
+        ));
+    }
+}
