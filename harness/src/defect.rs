@@ -199,6 +199,57 @@ defects! {
     WrongGrantErrors = "wrong-grant-errors", ["REQ-48"], Low;
     /// Public clients may omit client_id at the token endpoint.
     PublicClientIdOptional = "public-client-id-optional", ["REQ-45"], Low;
+    /// Answers an OpenID token request without an ID Token.
+    IdTokenMissing = "id-token-missing", ["REQ-66"], Low;
+    /// Issues unsigned ID Tokens (`alg: none`).
+    IdTokenUnsigned = "id-token-unsigned", ["REQ-67"], High;
+    /// Signs ID Tokens with a key that is not in its JWK Set (under the published `kid`).
+    IdTokenForeignKey = "id-token-foreign-key", ["REQ-67"], High;
+    /// Puts an `iss` in ID Tokens that differs from its issuer (a trailing slash).
+    IdTokenWrongIssuer = "id-token-wrong-issuer", ["REQ-68"], Medium;
+    /// Issues ID Tokens whose audience is the issuer, not the client.
+    IdTokenWrongAudience = "id-token-wrong-audience", ["REQ-69"], High;
+    /// Issues ID Tokens that expired before they were issued.
+    IdTokenExpired = "id-token-expired", ["REQ-70"], Medium;
+    /// Leaves the authorization request's nonce out of the ID Token.
+    NonceNotEchoed = "nonce-not-echoed", ["REQ-71"], High;
+    /// Puts the user's latest nonce in the ID Token instead of the one of the code's own
+    /// authorization request (a nonce kept per user, not per code).
+    NonceNotBound = "nonce-not-bound", ["REQ-71"], High;
+    /// Computes `at_hash` over the code instead of the access token.
+    AtHashWrong = "at-hash-wrong", ["REQ-72"], Medium;
+    /// Computes `c_hash` over the access token instead of the code.
+    CHashWrong = "c-hash-wrong", ["REQ-72"], Medium;
+    /// Gives the same user a new `sub` in every ID Token.
+    SubUnstable = "sub-unstable", ["REQ-73"], High;
+    /// Answers UserInfo with another user's `sub` than the ID Token's.
+    UserinfoSubDiffers = "userinfo-sub-differs", ["REQ-74"], High;
+    /// Accepts client assertions whose `exp` has passed.
+    JwtExpiryUnchecked = "jwt-expiry-unchecked", ["REQ-75"], High;
+    /// Accepts client assertions without checking their signature.
+    JwtSignatureUnchecked = "jwt-signature-unchecked", ["REQ-76"], High;
+    /// Accepts unsigned client assertions (`alg: none`).
+    JwtAlgNoneAccepted = "jwt-alg-none-accepted", ["REQ-76"], High;
+    /// Accepts client assertions made out to another audience.
+    JwtAudienceUnchecked = "jwt-audience-unchecked", ["REQ-77"], High;
+    /// Accepts a client assertion again (same `jti`).
+    JwtReplayAccepted = "jwt-replay-accepted", ["REQ-78"], Medium;
+}
+
+impl Defect {
+    /// Whether the defect is in client-assertion handling: the kill matrix runs it against
+    /// the reference server whose confidential clients authenticate with `private_key_jwt`
+    /// and `client_secret_jwt`.
+    pub fn needs_jwt_clients(self) -> bool {
+        matches!(
+            self,
+            Self::JwtExpiryUnchecked
+                | Self::JwtSignatureUnchecked
+                | Self::JwtAlgNoneAccepted
+                | Self::JwtAudienceUnchecked
+                | Self::JwtReplayAccepted
+        )
+    }
 }
 
 impl std::fmt::Display for Defect {

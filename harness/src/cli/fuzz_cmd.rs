@@ -72,7 +72,7 @@ pub(super) async fn run(args: FuzzArgs) -> Exit {
         tls,
         ..RunOptions::default()
     };
-    let (file, server) = match super::target_or_reference(args.target.as_deref(), defects).await {
+    let (file, server) = match super::target_or_reference(args.target.as_deref(), defects, false).await {
         Ok(t) => t,
         Err(exit) => return exit,
     };

@@ -178,6 +178,7 @@ fn load(args: &LibraryArgs) -> Result<Vec<Scenario>, Exit> {
 async fn target_or_reference(
     target: Option<&std::path::Path>,
     defects: std::collections::BTreeSet<pkce_harness::defect::Defect>,
+    jwt_clients: bool,
 ) -> Result<
     (
         pkce_harness::target::TargetFile,
@@ -195,6 +196,7 @@ async fn target_or_reference(
             Err(Exit::Usage)
         }
         (None, _) => match ReferenceServer::start(ServerConfig {
+            jwt_clients: jwt_clients || defects.iter().any(|d| d.needs_jwt_clients()),
             defects,
             ..ServerConfig::default()
         })

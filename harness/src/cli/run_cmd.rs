@@ -55,6 +55,12 @@ pub(super) struct RunArgs {
     /// `--defect list` prints them all.
     #[arg(long)]
     defect: Vec<String>,
+    /// With the embedded server only: its confidential clients authenticate with
+    /// private_key_jwt and client_secret_jwt instead of client secrets (the client-assertion
+    /// checks run; the checks of how secrets travel are skipped). On by itself with a
+    /// client-assertion defect.
+    #[arg(long)]
+    jwt_clients: bool,
     /// Known deviations of the target (fixtures/expectations format): listed ones do not fail
     /// the gate, unlisted and stale ones do.
     #[arg(long)]
@@ -200,7 +206,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         eprintln!("error: the selection (--only, --exclude) leaves no check to run");
         return Exit::Usage;
     }
-    let (file, server) = match super::target_or_reference(args.target.as_deref(), defects).await {
+    let (file, server) = match super::target_or_reference(args.target.as_deref(), defects, args.jwt_clients).await {
         Ok(t) => t,
         Err(exit) => return exit,
     };

@@ -24,6 +24,10 @@ pub(super) struct ServeArgs {
     /// both are set.
     #[arg(long)]
     write_target: Option<PathBuf>,
+    /// The confidential clients authenticate with private_key_jwt (a key pair made at start;
+    /// --write-target writes its private key) and client_secret_jwt.
+    #[arg(long)]
+    jwt_clients: bool,
 }
 
 /// The confidential clients' secrets from `CONFIDENTIAL_SECRET` and `CONFIDENTIAL2_SECRET`
@@ -46,6 +50,7 @@ pub(super) async fn run(args: ServeArgs) -> Exit {
         defects: defects.clone(),
         login_page: args.login_page,
         secrets: secrets_from_env(),
+        jwt_clients: args.jwt_clients || defects.iter().any(|d| d.needs_jwt_clients()),
         ..ServerConfig::default()
     })
     .await

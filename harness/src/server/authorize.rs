@@ -191,8 +191,15 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params) -> Reply {
                 csrf,
                 session: sid.clone(),
                 ticket: None,
+                openid: p
+                    .get("scope")
+                    .is_some_and(|s| s.split(' ').any(|w| w == "openid")),
+                nonce: nonempty(p, "nonce").map(str::to_owned),
             },
         );
+        if let Some(n) = nonempty(p, "nonce") {
+            store.last_nonce = Some(n.to_owned());
+        }
         (logged_in, approved)
     };
     let cookie: Vec<(header::HeaderName, String)> = if new_session {
@@ -634,6 +641,8 @@ pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
             expires: std::time::Instant::now() + app.code_lifetime,
             used: false,
             issued: Vec::new(),
+            openid: pending.openid,
+            nonce: pending.nonce.clone(),
         },
     );
     drop(store);

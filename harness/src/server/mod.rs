@@ -12,6 +12,7 @@
 
 mod authorize;
 mod login_pages;
+mod oidc;
 mod pages;
 mod resource;
 mod state;
@@ -64,6 +65,10 @@ pub struct ServerConfig {
     pub login_page: LoginPage,
     /// The two confidential clients' secrets; random when `None`.
     pub secrets: Option<[Secret; 2]>,
+    /// The confidential clients authenticate with assertions: `confidential` with
+    /// `private_key_jwt` (a key pair made at start; the target file carries the private key),
+    /// `confidential2` with `client_secret_jwt`.
+    pub jwt_clients: bool,
 }
 
 impl Default for ServerConfig {
@@ -77,6 +82,7 @@ impl Default for ServerConfig {
             busy_under_load: false,
             login_page: LoginPage::Form,
             secrets: None,
+            jwt_clients: false,
         }
     }
 }
@@ -94,6 +100,11 @@ pub struct RegisteredClient {
     pub redirect_uri: String,
     /// Further registered redirect URIs.
     pub more_redirect_uris: Vec<String>,
+    /// For `private_key_jwt`: the public JWK the server checks assertions with.
+    pub jwk: Option<serde_json::Value>,
+    /// For `private_key_jwt`: the private key (PKCS#8 PEM), for the target file a user of this
+    /// server writes.
+    pub private_key: Option<Secret>,
 }
 
 /// A running reference server; dropping the handle does not stop it, [`ReferenceServer::stop`]
@@ -120,13 +131,15 @@ impl ReferenceServer {
                 Secret::new(state::random_token()?),
             ],
         };
-        let clients = vec![
+        let mut clients = vec![
             RegisteredClient {
                 client_id: "public-client".into(),
                 secret: None,
                 auth_method: AuthMethod::None,
                 redirect_uri: PUBLIC_REDIRECT.into(),
                 more_redirect_uris: Vec::new(),
+                jwk: None,
+                private_key: None,
             },
             RegisteredClient {
                 client_id: "confidential-client".into(),
@@ -134,6 +147,8 @@ impl ReferenceServer {
                 auth_method: AuthMethod::ClientSecretBasic,
                 redirect_uri: CONFIDENTIAL_REDIRECT.into(),
                 more_redirect_uris: Vec::new(),
+                jwk: None,
+                private_key: None,
             },
             RegisteredClient {
                 client_id: "confidential-client-2".into(),
@@ -141,8 +156,20 @@ impl ReferenceServer {
                 auth_method: AuthMethod::ClientSecretPost,
                 redirect_uri: CONFIDENTIAL_REDIRECT.into(),
                 more_redirect_uris: vec!["https://client.example/other-cb".into()],
+                jwk: None,
+                private_key: None,
             },
         ];
+        if config.jwt_clients {
+            let (key, pem) = crate::jose::SigningKey::generate(crate::jose::Algorithm::ES256)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            let c = &mut clients[1];
+            c.auth_method = AuthMethod::PrivateKeyJwt;
+            c.secret = None;
+            c.jwk = key.public_jwk();
+            c.private_key = Some(Secret::new(pem));
+            clients[2].auth_method = AuthMethod::ClientSecretJwt;
+        }
         let policy = Policy {
             pkce_required_confidential: false,
             plain_allowed: false,
@@ -150,7 +177,8 @@ impl ReferenceServer {
             refresh_tokens_public: true,
             refresh_tokens_confidential: true,
         };
-        let app = Arc::new(App::new(issuer, clients.clone(), config));
+        let keys = oidc::Keys::generate()?;
+        let app = Arc::new(App::new(issuer, clients.clone(), config, keys));
         let router = Router::new()
             .route(
                 "/.well-known/oauth-authorization-server",
@@ -184,6 +212,7 @@ impl ReferenceServer {
                     .options(token::preflight),
             )
             .route("/userinfo", get(resource::userinfo))
+            .route("/jwks", get(oidc::jwks))
             .route("/introspect", post(resource::introspect))
             .with_state(Arc::clone(&app));
         let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
@@ -277,21 +306,29 @@ impl ReferenceServer {
     /// The same as YAML, secrets inline (they are this process's own, made at start).
     pub fn target_yaml(&self) -> String {
         let c = &self.clients;
-        let secret = |i: usize| {
-            c[i].secret
-                .as_ref()
-                .map(|s| s.expose().to_owned())
-                .unwrap_or_default()
+        let credentials = |i: usize| {
+            let client: &RegisteredClient = &c[i];
+            let mut out = format!("    auth_method: {}\n", client.auth_method.as_str());
+            if let Some(s) = &client.secret {
+                out.push_str(&format!("    client_secret: \"{}\"\n", s.expose()));
+            }
+            if let Some(pem) = &client.private_key {
+                out.push_str("    private_key: |\n");
+                for line in pem.expose().lines() {
+                    out.push_str(&format!("      {line}\n"));
+                }
+            }
+            out
         };
         format!(
-            "format: 1\nname: reference server {issuer}\nissuer: \"{issuer}\"\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_basic\n    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n    client_secret: \"{}\"\n    auth_method: client_secret_post\n    redirect_uri: \"{}\"\n    several_redirect_uris: true\npolicy:\n  pkce_required_confidential: false\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\n  refresh_tokens_confidential: true\n{}",
+            "format: 1\nname: reference server {issuer}\nissuer: \"{issuer}\"\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n    several_redirect_uris: true\npolicy:\n  pkce_required_confidential: false\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\n  refresh_tokens_confidential: true\n{}",
             c[0].client_id,
             c[0].redirect_uri,
             c[1].client_id,
-            secret(1),
+            credentials(1),
             c[1].redirect_uri,
             c[2].client_id,
-            secret(2),
+            credentials(2),
             c[2].redirect_uri,
             self.policy.code_lifetime_seconds,
             self.app.login_page.target_login(),

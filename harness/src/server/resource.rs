@@ -29,7 +29,12 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "jwks_uri": app.url("/jwks"),
+        "scopes_supported": ["openid"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": super::oidc::id_token_algs(&app),
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"],
+        "token_endpoint_auth_signing_alg_values_supported": ["ES256", "HS256"],
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,
     });
@@ -59,12 +64,12 @@ pub(super) async fn userinfo(State(app): State<Arc<App>>, headers: HeaderMap) ->
         .and_then(|v| v.strip_prefix("Bearer "));
     let active = token.is_some_and(|t| app.store().access_tokens.get(t).is_some_and(|r| r.active));
     if active {
-        return json(
-            &app,
-            StatusCode::OK,
-            &serde_json::json!({"sub": super::USERNAME}),
-            &[],
-        );
+        let sub = if app.has(Defect::UserinfoSubDiffers) {
+            "bob"
+        } else {
+            super::USERNAME
+        };
+        return json(&app, StatusCode::OK, &serde_json::json!({ "sub": sub }), &[]);
     }
     let challenge = (
         header::WWW_AUTHENTICATE,

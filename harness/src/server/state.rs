@@ -20,6 +20,8 @@ pub(super) struct App {
     pub busy: Option<std::sync::atomic::AtomicUsize>,
     /// The kind of login page shown.
     pub login_page: super::LoginPage,
+    /// The ID Token signing key (and a stranger's, for a defect).
+    pub keys: super::oidc::Keys,
     store: Mutex<Store>,
 }
 
@@ -185,6 +187,10 @@ pub(super) struct Store {
     /// When each POST to the token endpoint reached its handler (the whole request read), so
     /// the race benchmark can measure how close together a burst arrives.
     pub arrivals: Recent<Instant>,
+    /// Client assertions seen, by client and `jti` (RFC 7523 §3 item 7).
+    pub assertions: Expiring<()>,
+    /// For the `nonce-not-bound` defect: the latest nonce any authorization request sent.
+    pub last_nonce: Option<String>,
 }
 
 impl Store {
@@ -198,6 +204,8 @@ impl Store {
             counter: 0,
             verifiers: Recent::new(limits),
             arrivals: Recent::new(limits),
+            assertions: Expiring::new(limits),
+            last_nonce: None,
         }
     }
 
@@ -210,6 +218,7 @@ impl Store {
             + self.refresh_tokens.len()
             + self.verifiers.len()
             + self.arrivals.len()
+            + self.assertions.len()
     }
 }
 
@@ -223,6 +232,10 @@ pub(super) struct Pending {
     pub session: String,
     /// With the `api` login page: the ticket the consent call answered.
     pub ticket: Option<String>,
+    /// An OpenID request (`openid` in the scope): the code gets an ID Token.
+    pub openid: bool,
+    /// Its `nonce`.
+    pub nonce: Option<String>,
 }
 
 #[derive(Default)]
@@ -241,6 +254,10 @@ pub(super) struct CodeRecord {
     pub used: bool,
     /// Access and refresh tokens issued from it, revoked on replay.
     pub issued: Vec<String>,
+    /// An OpenID request's code: redeemed with an ID Token.
+    pub openid: bool,
+    /// The authorization request's `nonce`.
+    pub nonce: Option<String>,
 }
 
 pub(super) struct TokenRecord {
@@ -262,6 +279,7 @@ impl App {
         issuer: String,
         clients: Vec<RegisteredClient>,
         config: super::ServerConfig,
+        keys: super::oidc::Keys,
     ) -> Self {
         // A code must outlive its own lifetime in the table, or a replay after expiry would
         // look like an unknown code rather than a used one.
@@ -279,6 +297,7 @@ impl App {
                 .busy_under_load
                 .then(|| std::sync::atomic::AtomicUsize::new(0)),
             login_page: config.login_page,
+            keys,
             store: Mutex::new(Store::new(limits)),
         }
     }

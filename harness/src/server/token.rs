@@ -26,6 +26,8 @@ const KNOWN_PARAMS: &[&str] = &[
     "code_verifier",
     "refresh_token",
     "scope",
+    "client_assertion",
+    "client_assertion_type",
 ];
 
 /// `OPTIONS /token`.
@@ -204,6 +206,23 @@ fn authenticate<'a>(
         None => None,
     };
     let body_secret = nonempty(p, "client_secret");
+    if let Some(assertion) = nonempty(p, "client_assertion") {
+        // RFC 6749 §2.3: one authentication method per request.
+        if basic.is_some() || body_secret.is_some() {
+            return Err(oauth_error(
+                app,
+                "invalid_request",
+                "more than one client authentication method",
+            ));
+        }
+        return super::oidc::authenticate_assertion(
+            app,
+            nonempty(p, "client_assertion_type"),
+            assertion,
+            nonempty(p, "client_id"),
+        )
+        .map(Some);
+    }
     if basic.is_some() && body_secret.is_some() && !app.has(Defect::MultipleAuthAccepted) {
         return Err(oauth_error(
             app,
@@ -231,6 +250,18 @@ fn authenticate<'a>(
     let client = app
         .client(client_id)
         .ok_or_else(|| invalid_client(app, used_basic, "unknown client"))?;
+    if matches!(
+        client.auth_method,
+        AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt
+    ) && !app.has(Defect::ClientAuthOptional)
+    {
+        // Registered for assertions: a secret (or nothing) does not authenticate it.
+        return Err(invalid_client(
+            app,
+            used_basic,
+            "this client authenticates with a client assertion",
+        ));
+    }
     match (&client.secret, secret) {
         (Some(expected), Some(given))
             if !crate::pkce::ct_eq(expected.expose().as_bytes(), given.as_bytes()) =>
@@ -370,6 +401,18 @@ fn authorization_code(
             active: true,
         },
     );
+    let id_token = match store.codes.get(code) {
+        Some(record) if record.openid && !app.has(Defect::IdTokenMissing) => {
+            let grant = super::oidc::Grant {
+                client_id: &client_id,
+                nonce: record.nonce.as_deref(),
+                access_token: &access,
+                code,
+            };
+            Some(super::oidc::id_token(app, &store, &grant)?)
+        }
+        _ => None,
+    };
     store.refresh_tokens.insert(
         refresh.clone(),
         RefreshRecord {
@@ -380,7 +423,7 @@ fn authorization_code(
         },
     );
     drop(store);
-    Ok(token_response(app, &access, &refresh))
+    Ok(token_response(app, &access, &refresh, id_token.as_deref()))
 }
 
 const DOWNGRADE: &str = "code_verifier sent, but the authorization request had no code_challenge";
@@ -451,10 +494,13 @@ fn revoke(store: &mut super::state::Store, tokens: &[String]) {
     }
 }
 
-fn token_response(app: &App, access: &str, refresh: &str) -> Response {
+fn token_response(app: &App, access: &str, refresh: &str, id_token: Option<&str>) -> Response {
     let mut body = serde_json::json!({
         "access_token": access, "token_type": "Bearer", "expires_in": 3600, "refresh_token": refresh,
     });
+    if let (Some(t), Some(o)) = (id_token, body.as_object_mut()) {
+        o.insert("id_token".into(), serde_json::json!(t));
+    }
     if app.has(Defect::BadTokenResponse) {
         if let Some(o) = body.as_object_mut() {
             o.remove("token_type");
@@ -544,7 +590,7 @@ fn refresh(app: &App, client: Option<&RegisteredClient>, p: &Params) -> Reply {
         rt.to_owned()
     };
     drop(store);
-    Ok(token_response(app, &access, &new_rt))
+    Ok(token_response(app, &access, &new_rt, None))
 }
 
 /// Whether `client` authenticates with a secret (used by introspection).

@@ -1,0 +1,239 @@
+//! OpenID Connect at the reference server: ID Tokens signed with the server's own ES256 key, the
+//! JWK Set that publishes it, and client assertions (RFC 7523, OpenID Connect Core §9) for
+//! `private_key_jwt` and `client_secret_jwt` clients.
+//!
+//! Assertions are checked with jsonwebtoken's `decode` and a `Validation`, not with the
+//! harness's JWS reader: the server must not share the harness's understanding of the protocol.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::{Value, json};
+
+use super::pages::{fresh, invalid_client, json as json_response, oauth_error};
+use super::state::{App, Store};
+use super::{Defect, RegisteredClient};
+use crate::jose::{SigningKey, half_hash, unb64};
+use crate::target::AuthMethod;
+
+/// RFC 7521 §4.2.
+pub(super) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// How long an ID Token is valid.
+const ID_TOKEN_SECONDS: u64 = 300;
+
+/// The server's keys: the one it signs ID Tokens with, and a stranger's (the
+/// `id-token-foreign-key` defect signs with it under the real key's `kid`).
+pub(super) struct Keys {
+    pub id_token: SigningKey,
+    pub stranger: SigningKey,
+}
+
+impl Keys {
+    pub fn generate() -> std::io::Result<Self> {
+        let make = || {
+            SigningKey::generate(Algorithm::ES256)
+                .map(|(k, _)| k)
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        };
+        Ok(Self {
+            id_token: make()?,
+            stranger: make()?,
+        })
+    }
+}
+
+/// `GET /jwks`: the public key ID Tokens are signed with.
+pub(super) async fn jwks(State(app): State<Arc<App>>) -> Response {
+    let keys: Vec<Value> = app.keys.id_token.public_jwk().into_iter().collect();
+    json_response(&app, StatusCode::OK, &json!({ "keys": keys }), &[])
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// What an ID Token is made from.
+pub(super) struct Grant<'a> {
+    pub client_id: &'a str,
+    pub nonce: Option<&'a str>,
+    pub access_token: &'a str,
+    pub code: &'a str,
+}
+
+/// An ID Token for the test user (OpenID Connect Core §2, §3.1.3.6), with `at_hash` and
+/// `c_hash`, or as broken as the switched-on defects make it.
+pub(super) fn id_token(app: &App, store: &Store, g: &Grant<'_>) -> Result<String, Response> {
+    let now = now();
+    let (iat, exp) = if app.has(Defect::IdTokenExpired) {
+        (now - 2 * ID_TOKEN_SECONDS, now - ID_TOKEN_SECONDS)
+    } else {
+        (now, now + ID_TOKEN_SECONDS)
+    };
+    let iss = if app.has(Defect::IdTokenWrongIssuer) {
+        format!("{}/", app.issuer)
+    } else {
+        app.issuer.clone()
+    };
+    // The audience of a resource server instead of the client: ID Tokens replayable elsewhere.
+    let aud = if app.has(Defect::IdTokenWrongAudience) {
+        app.issuer.clone()
+    } else {
+        g.client_id.to_owned()
+    };
+    let sub = if app.has(Defect::SubUnstable) {
+        fresh()?
+    } else {
+        super::USERNAME.to_owned()
+    };
+    let nonce = if app.has(Defect::NonceNotEchoed) {
+        None
+    } else if app.has(Defect::NonceNotBound) {
+        store.last_nonce.clone()
+    } else {
+        g.nonce.map(str::to_owned)
+    };
+    let key = &app.keys.id_token;
+    let at_hash = if app.has(Defect::AtHashWrong) {
+        half_hash(key.alg(), g.code)
+    } else {
+        half_hash(key.alg(), g.access_token)
+    };
+    let c_hash = if app.has(Defect::CHashWrong) {
+        half_hash(key.alg(), g.access_token)
+    } else {
+        half_hash(key.alg(), g.code)
+    };
+    let mut claims = json!({
+        "iss": iss, "sub": sub, "aud": aud, "exp": exp, "iat": iat,
+        "auth_time": iat, "at_hash": at_hash, "c_hash": c_hash,
+    });
+    if let (Some(n), Some(o)) = (nonce, claims.as_object_mut()) {
+        o.insert("nonce".into(), json!(n));
+    }
+    if app.has(Defect::IdTokenUnsigned) {
+        return Ok(crate::jose::jws::unsigned(&claims));
+    }
+    let signed = if app.has(Defect::IdTokenForeignKey) {
+        let mut header = serde_json::Map::new();
+        if let Some(kid) = key.kid() {
+            header.insert("kid".into(), json!(kid));
+        }
+        app.keys.stranger.sign(&claims, &header)
+    } else {
+        key.sign(&claims, &serde_json::Map::new())
+    };
+    signed.map_err(|e| super::pages::server_error(&e.to_string()))
+}
+
+/// The claims an assertion must carry; others are ignored.
+#[derive(serde::Deserialize)]
+struct AssertionClaims {
+    sub: String,
+    jti: Option<String>,
+}
+
+/// RFC 7523 §3 and OpenID Connect Core §9: who sent `assertion`, if it proves it.
+/// `client_id`, when the request also named one, must be the assertion's subject.
+pub(super) fn authenticate_assertion<'a>(
+    app: &'a App,
+    assertion_type: Option<&str>,
+    assertion: &str,
+    client_id: Option<&str>,
+) -> Result<&'a RegisteredClient, Response> {
+    let refuse = |why: &str| invalid_client(app, false, why);
+    if assertion_type != Some(JWT_BEARER) {
+        return Err(oauth_error(
+            app,
+            "invalid_request",
+            "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ));
+    }
+    // The client is named by the unverified `sub` only to find its key; nothing else is read
+    // before the signature is checked.
+    let peek = assertion
+        .split('.')
+        .nth(1)
+        .and_then(unb64)
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+    let named = peek
+        .as_ref()
+        .and_then(|c| c.get("sub"))
+        .and_then(Value::as_str)
+        .or(client_id)
+        .ok_or_else(|| refuse("the client assertion names no client"))?;
+    let client = app
+        .client(named)
+        .ok_or_else(|| refuse("unknown client"))?;
+    if client_id.is_some_and(|id| id != client.client_id) {
+        return Err(refuse("client_id differs from the assertion's subject"));
+    }
+    let (key, alg) = match (&client.auth_method, &client.jwk, &client.secret) {
+        (AuthMethod::PrivateKeyJwt, Some(jwk), _) => {
+            let jwk = serde_json::from_value(jwk.clone())
+                .map_err(|_| super::pages::server_error("the registered JWK does not parse"))?;
+            let key = DecodingKey::from_jwk(&jwk)
+                .map_err(|_| super::pages::server_error("the registered JWK is unusable"))?;
+            (key, Algorithm::ES256)
+        }
+        (AuthMethod::ClientSecretJwt, _, Some(secret)) => (
+            DecodingKey::from_secret(secret.expose().as_bytes()),
+            Algorithm::HS256,
+        ),
+        _ => return Err(refuse("this client does not authenticate with assertions")),
+    };
+    let unsigned = assertion
+        .split('.')
+        .next()
+        .and_then(unb64)
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .is_some_and(|h| h.get("alg").and_then(Value::as_str) == Some("none"));
+    let claims: AssertionClaims = if unsigned && app.has(Defect::JwtAlgNoneAccepted) {
+        peek.and_then(|c| serde_json::from_value(c).ok())
+            .ok_or_else(|| refuse("the assertion's claims do not parse"))?
+    } else {
+        let mut v = Validation::new(alg);
+        v.leeway = 5;
+        v.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+        v.set_issuer(&[&client.client_id]);
+        v.sub = Some(client.client_id.clone());
+        // RFC 7523 §3 item 3: the token endpoint URL or the issuer identifies this server.
+        v.set_audience(&[app.url("/token"), app.issuer.clone()]);
+        if app.has(Defect::JwtExpiryUnchecked) {
+            v.validate_exp = false;
+            v.required_spec_claims.remove("exp");
+        }
+        if app.has(Defect::JwtAudienceUnchecked) {
+            v.validate_aud = false;
+        }
+        if app.has(Defect::JwtSignatureUnchecked) {
+            v.insecure_disable_signature_validation();
+        }
+        jsonwebtoken::decode::<AssertionClaims>(assertion, &key, &v)
+            .map_err(|e| refuse(&format!("client assertion rejected: {e}")))?
+            .claims
+    };
+    if claims.sub != client.client_id {
+        return Err(refuse("the assertion's subject is not the client"));
+    }
+    let jti = claims
+        .jti
+        .ok_or_else(|| refuse("the client assertion has no jti"))?;
+    let mut store = app.store();
+    let seen = format!("{}\u{0}{jti}", client.client_id);
+    if store.assertions.get(&seen).is_some() && !app.has(Defect::JwtReplayAccepted) {
+        return Err(refuse("the client assertion was used before (jti)"));
+    }
+    store.assertions.insert(seen, ());
+    Ok(client)
+}
+
+/// The ID Token signing algorithms the metadata lists.
+pub(super) fn id_token_algs(app: &App) -> Vec<&'static str> {
+    vec![crate::jose::alg_name(app.keys.id_token.alg())]
+}
