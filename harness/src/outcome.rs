@@ -541,9 +541,7 @@ impl Unmet {
                 format!("at least {min_bits} bits"),
                 format!("about {bits:.0} bits"),
             ),
-            Self::IdToken {
-                expected, got, ..
-            } => (expected.clone(), got.clone()),
+            Self::IdToken { expected, got, .. } => (expected.clone(), got.clone()),
             Self::Race { worst, at_most, .. } => (
                 format!("at most {at_most} success per burst"),
                 format!("{worst} successes"),

@@ -65,7 +65,10 @@ pub async fn selftest(
     // and the assertion checks (skipped above) run here.
     let clean_jwt = run_against(BTreeSet::new(), true, scenarios, opts).await?;
     let mut gaps = Vec::new();
-    for (server, run) in [("clean server", &clean), ("clean server (JWT clients)", &clean_jwt)] {
+    for (server, run) in [
+        ("clean server", &clean),
+        ("clean server (JWT clients)", &clean_jwt),
+    ] {
         for r in &run.results {
             if !matches!(r.verdict, Verdict::Pass | Verdict::Skip) {
                 gaps.push(format!(

@@ -91,7 +91,11 @@ pub fn id_token(check: &IdTokenCheck, token: Option<&str>, e: &Expected<'_>) -> 
             if claim("nonce").and_then(Value::as_str) == Some(sent) {
                 Ok(None)
             } else {
-                unmet("nonce", "the nonce the authorization request sent", describe_nonce(claim("nonce")))
+                unmet(
+                    "nonce",
+                    "the nonce the authorization request sent",
+                    describe_nonce(claim("nonce")),
+                )
             }
         }
         IdTokenCheck::NoNonce => match claim("nonce") {
@@ -133,7 +137,13 @@ fn describe_nonce(v: Option<&Value>) -> String {
 fn signature(jws: &Jws, e: &Expected<'_>) -> Judged {
     let alg = match jws.alg() {
         Ok(a) => a,
-        Err(err) => return unmet("signature", "a signed ID Token (never alg none)", err.to_string()),
+        Err(err) => {
+            return unmet(
+                "signature",
+                "a signed ID Token (never alg none)",
+                err.to_string(),
+            );
+        }
     };
     let name = alg_name(alg);
     // §3.1.3.7 item 7: RS256 unless the client registered another; the provider lists what it
@@ -169,13 +179,20 @@ fn audience(jws: &Jws, client_id: &str) -> Judged {
         _ => Vec::new(),
     };
     if !list.contains(&client_id) {
-        return unmet("aud", format!("an audience containing {client_id:?}"), shown(aud));
+        return unmet(
+            "aud",
+            format!("an audience containing {client_id:?}"),
+            shown(aud),
+        );
     }
     let azp = jws.claims.get("azp");
     match azp.map(|v| v.as_str()) {
         None if list.len() > 1 => unmet(
             "azp",
-            format!("azp {client_id:?} (the ID Token has {} audiences)", list.len()),
+            format!(
+                "azp {client_id:?} (the ID Token has {} audiences)",
+                list.len()
+            ),
             "none",
         ),
         Some(Some(a)) if a != client_id => unmet("azp", format!("{client_id:?}"), shown(azp)),
@@ -229,7 +246,13 @@ fn hash_claim(jws: &Jws, name: &str, value: Option<&str>, what: &str) -> Judged 
     };
     let alg = match jws.alg() {
         Ok(a) => a,
-        Err(err) => return unmet(name, "an ID Token whose alg names the hash", err.to_string()),
+        Err(err) => {
+            return unmet(
+                name,
+                "an ID Token whose alg names the hash",
+                err.to_string(),
+            );
+        }
     };
     let expected = half_hash(alg, value);
     if claim.as_str() == Some(expected.as_str()) {
@@ -304,16 +327,40 @@ mod tests {
             let r = id_token(&c, Some(t), &e);
             assert!(matches!(r, Err(Ok(Unmet::IdToken { .. }))), "{c:?}: {r:?}");
         };
-        fails(IdTokenCheck::Iss, &flawed(&|c| c["iss"] = json!("https://op.example/")));
+        fails(
+            IdTokenCheck::Iss,
+            &flawed(&|c| c["iss"] = json!("https://op.example/")),
+        );
         fails(IdTokenCheck::Aud, &flawed(&|c| c["aud"] = json!("other")));
-        fails(IdTokenCheck::Aud, &flawed(&|c| c["aud"] = json!(["rp", "other"])));
-        fails(IdTokenCheck::Lifetime, &flawed(&|c| c["exp"] = json!(NOW - 61)));
-        fails(IdTokenCheck::Lifetime, &flawed(&|c| c["iat"] = json!(NOW + 120)));
-        fails(IdTokenCheck::Nonce, &flawed(&|c| c["nonce"] = json!("other")));
+        fails(
+            IdTokenCheck::Aud,
+            &flawed(&|c| c["aud"] = json!(["rp", "other"])),
+        );
+        fails(
+            IdTokenCheck::Lifetime,
+            &flawed(&|c| c["exp"] = json!(NOW - 61)),
+        );
+        fails(
+            IdTokenCheck::Lifetime,
+            &flawed(&|c| c["iat"] = json!(NOW + 120)),
+        );
+        fails(
+            IdTokenCheck::Nonce,
+            &flawed(&|c| c["nonce"] = json!("other")),
+        );
         fails(IdTokenCheck::NoNonce, &ok);
-        fails(IdTokenCheck::AtHash, &flawed(&|c| c["at_hash"] = json!("AAAA")));
-        fails(IdTokenCheck::SameSub("first".into()), &flawed(&|c| c["sub"] = json!("bob")));
-        fails(IdTokenCheck::Signature, &crate::jose::jws::unsigned(&good("n", "at")));
+        fails(
+            IdTokenCheck::AtHash,
+            &flawed(&|c| c["at_hash"] = json!("AAAA")),
+        );
+        fails(
+            IdTokenCheck::SameSub("first".into()),
+            &flawed(&|c| c["sub"] = json!("bob")),
+        );
+        fails(
+            IdTokenCheck::Signature,
+            &crate::jose::jws::unsigned(&good("n", "at")),
+        );
         let (other, _) = SigningKey::generate(Algorithm::ES256).expect("key");
         fails(IdTokenCheck::Signature, &token(&other, good("n", "at")));
         fails(IdTokenCheck::Present, "");

@@ -72,10 +72,11 @@ pub(super) async fn run(args: FuzzArgs) -> Exit {
         tls,
         ..RunOptions::default()
     };
-    let (file, server) = match super::target_or_reference(args.target.as_deref(), defects, false).await {
-        Ok(t) => t,
-        Err(exit) => return exit,
-    };
+    let (file, server) =
+        match super::target_or_reference(args.target.as_deref(), defects, false).await {
+            Ok(t) => t,
+            Err(exit) => return exit,
+        };
     let target = match engine::resolve(file, run.limits, &run.tls).await {
         Ok(t) => Arc::new(t),
         Err(e) => return super::resolve_failed(&e),

@@ -206,10 +206,11 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         eprintln!("error: the selection (--only, --exclude) leaves no check to run");
         return Exit::Usage;
     }
-    let (file, server) = match super::target_or_reference(args.target.as_deref(), defects, args.jwt_clients).await {
-        Ok(t) => t,
-        Err(exit) => return exit,
-    };
+    let (file, server) =
+        match super::target_or_reference(args.target.as_deref(), defects, args.jwt_clients).await {
+            Ok(t) => t,
+            Err(exit) => return exit,
+        };
     let target = match engine::resolve(file, opts.limits, &opts.tls).await {
         Ok(t) => t,
         Err(e) => return super::resolve_failed(&e),

@@ -169,7 +169,11 @@ impl ResolvedTarget {
                     .is_some_and(|a| a.iter().any(|s| s == "openid"))
         });
         let mut scope = file.scope.map(|s| s.0);
-        if openid && !scope.as_deref().is_some_and(|s| s.split(' ').any(|w| w == "openid")) {
+        if openid
+            && !scope
+                .as_deref()
+                .is_some_and(|s| s.split(' ').any(|w| w == "openid"))
+        {
             // OpenID Connect Core §3.1.2.1: without `openid` the request is plain OAuth.
             scope = Some(match scope {
                 Some(s) if !s.is_empty() => format!("openid {s}"),

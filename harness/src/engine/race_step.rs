@@ -42,7 +42,10 @@ pub(super) async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
         let mut forms = Vec::with_capacity(r.count);
         let mut req = build::bare(HttpMethod::Post, ctx.target.token.clone());
         for _ in 0..r.count {
-            let (mut one, mut body) = (build::bare(HttpMethod::Post, ctx.target.token.clone()), params.clone());
+            let (mut one, mut body) = (
+                build::bare(HttpMethod::Post, ctx.target.token.clone()),
+                params.clone(),
+            );
             authenticate(ctx, &mut one, &mut body, &client, AuthSpec::Default)?;
             req = build::with_params(one, &body);
             forms.push(req.form().unwrap_or_default().to_owned());

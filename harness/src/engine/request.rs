@@ -13,9 +13,9 @@ use crate::outcome::Fault;
 use crate::params::Params;
 use crate::pkce::{Method, s256_of_text};
 use crate::scenario::model::{
-    NonceSpec,
-    AuthSpec, AuthorizeExpect, AuthorizeStep, ChallengeSpec, CodeSpec, Mutations, PkceSpec,
-    RedirectMutation, RedirectSpec, StateSpec, Template, TokenStep, ValueSpec, VerifierSpec,
+    AuthSpec, AuthorizeExpect, AuthorizeStep, ChallengeSpec, CodeSpec, Mutations, NonceSpec,
+    PkceSpec, RedirectMutation, RedirectSpec, StateSpec, Template, TokenStep, ValueSpec,
+    VerifierSpec,
 };
 use crate::target::{AuthMethod, ClientConfig};
 use crate::wire::{HttpMethod, Request};
@@ -323,7 +323,8 @@ pub fn assertion(
     let claims = serde_json::json!({
         "iss": id, "sub": id, "aud": aud, "jti": jti, "iat": iat, "exp": exp,
     });
-    let signed = |key: &crate::jose::SigningKey, extra: serde_json::Map<String, serde_json::Value>| {
+    let signed = |key: &crate::jose::SigningKey,
+                  extra: serde_json::Map<String, serde_json::Value>| {
         key.sign(&claims, &extra)
             .map_err(|e| Fault::harness(format!("signing the client assertion: {e}")))
     };
@@ -387,9 +388,12 @@ pub fn authenticate(
             client.auth_method.as_str()
         )));
     }
-    if uses_assertion && matches!(auth, AuthSpec::Default | AuthSpec::WrongSecret) || auth.is_assertion_attack() {
-        let assertion = assertion
-            .ok_or_else(|| Fault::harness("a JWT client's request was built without its assertion"))?;
+    if uses_assertion && matches!(auth, AuthSpec::Default | AuthSpec::WrongSecret)
+        || auth.is_assertion_attack()
+    {
+        let assertion = assertion.ok_or_else(|| {
+            Fault::harness("a JWT client's request was built without its assertion")
+        })?;
         params.push("client_id", id);
         params.push("client_assertion_type", JWT_BEARER);
         params.push("client_assertion", assertion);

@@ -372,10 +372,9 @@ async fn jwks(ctx: &mut Ctx) -> Result<serde_json::Value, Halt> {
     if let Some(set) = ctx.target.jwks.get() {
         return Ok(set.clone());
     }
-    let url = ctx
-        .target
-        .jwks_uri()
-        .ok_or_else(|| Fault::config("the metadata has no jwks_uri: ID Token signatures cannot be checked"))?;
+    let url = ctx.target.jwks_uri().ok_or_else(|| {
+        Fault::config("the metadata has no jwks_uri: ID Token signatures cannot be checked")
+    })?;
     let resp = send(ctx, Request::get(url)).await?;
     match resp.json() {
         Some(set) if resp.status == 200 && set.get("keys").is_some_and(|k| k.is_array()) => {
@@ -491,7 +490,12 @@ async fn userinfo(ctx: &mut Ctx, r: &ResourceStep) -> StepResult {
             .as_ref()
             .and_then(|t| crate::jose::Jws::parse(t.expose()).ok())
             .and_then(|j| j.claims.get("sub")?.as_str().map(str::to_owned))
-            .ok_or_else(|| fault(format!("the tokens saved as {} have no ID Token with a sub", r.tokens)))?;
+            .ok_or_else(|| {
+                fault(format!(
+                    "the tokens saved as {} have no ID Token with a sub",
+                    r.tokens
+                ))
+            })?;
         let got = resp.json().and_then(|b| b.get("sub").cloned());
         if got.as_ref().and_then(|v| v.as_str()) != Some(id_sub.as_str()) {
             return Err(crate::outcome::Unmet::IdToken {

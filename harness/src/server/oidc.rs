@@ -167,9 +167,7 @@ pub(super) fn authenticate_assertion<'a>(
         .and_then(Value::as_str)
         .or(client_id)
         .ok_or_else(|| refuse("the client assertion names no client"))?;
-    let client = app
-        .client(named)
-        .ok_or_else(|| refuse("unknown client"))?;
+    let client = app.client(named).ok_or_else(|| refuse("unknown client"))?;
     if client_id.is_some_and(|id| id != client.client_id) {
         return Err(refuse("client_id differs from the assertion's subject"));
     }

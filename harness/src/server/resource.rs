@@ -69,7 +69,12 @@ pub(super) async fn userinfo(State(app): State<Arc<App>>, headers: HeaderMap) ->
         } else {
             super::USERNAME
         };
-        return json(&app, StatusCode::OK, &serde_json::json!({ "sub": sub }), &[]);
+        return json(
+            &app,
+            StatusCode::OK,
+            &serde_json::json!({ "sub": sub }),
+            &[],
+        );
     }
     let challenge = (
         header::WWW_AUTHENTICATE,

@@ -540,7 +540,10 @@ fn signing_key<'n>(
                 (None, Some(path)) => {
                     let full = base.join(path);
                     let text = crate::diagnostics::read_text(&full, 64 * 1024).map_err(|e| {
-                        (&span.keys.private_key_file, format!("private_key_file: {e}"))
+                        (
+                            &span.keys.private_key_file,
+                            format!("private_key_file: {e}"),
+                        )
                     })?;
                     (text, &span.keys.private_key_file)
                 }
