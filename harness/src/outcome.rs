@@ -717,6 +717,14 @@ pub enum Fault {
         /// What.
         message: String,
     },
+    /// The server does not use the optional feature the check judges (an ID Token without the
+    /// optional `at_hash`): nothing to judge, so the check is skipped with this reason, never
+    /// passed.
+    #[error("{message}")]
+    OptionalAbsent {
+        /// What is absent and why that is allowed.
+        message: String,
+    },
     /// The login driver could not get through.
     #[error("{fault}")]
     Login {

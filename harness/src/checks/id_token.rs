@@ -35,13 +35,17 @@ pub struct Expected<'a> {
     pub other_sub: Option<&'a str>,
 }
 
-/// Why a check could not judge (the harness lacks what it needs), as opposed to an unmet one.
+/// Why a check did not judge, as opposed to an unmet one.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CannotJudge(pub String);
+pub enum NotJudged {
+    /// The harness lacks what it needs (no issuer configured, no nonce sent).
+    Cannot(String),
+    /// The ID Token leaves out an optional claim the check is about: nothing to judge.
+    Absent(String),
+}
 
-/// The outcome of one check: `Ok(note)` (a remark worth keeping, e.g. an optional claim that was
-/// absent), unmet, or not judgeable.
-pub type Judged = Result<Option<String>, Result<Unmet, CannotJudge>>;
+/// The outcome of one check: met, unmet, or not judged.
+pub type Judged = Result<(), Result<Unmet, NotJudged>>;
 
 fn unmet(check: &str, expected: impl Into<String>, got: impl Into<String>) -> Judged {
     Err(Ok(Unmet::IdToken {
@@ -52,7 +56,7 @@ fn unmet(check: &str, expected: impl Into<String>, got: impl Into<String>) -> Ju
 }
 
 fn cannot(why: impl Into<String>) -> Judged {
-    Err(Err(CannotJudge(why.into())))
+    Err(Err(NotJudged::Cannot(why.into())))
 }
 
 fn shown(v: Option<&Value>) -> String {
@@ -70,14 +74,14 @@ pub fn id_token(check: &IdTokenCheck, token: Option<&str>, e: &Expected<'_>) -> 
     };
     let claim = |name: &str| jws.claims.get(name);
     match check {
-        IdTokenCheck::Present => Ok(None),
+        IdTokenCheck::Present => Ok(()),
         IdTokenCheck::Signature => signature(&jws, e),
         IdTokenCheck::Iss => {
             let Some(issuer) = e.issuer else {
                 return cannot("the iss check needs the target's issuer");
             };
             if claim("iss").and_then(Value::as_str) == Some(issuer) {
-                Ok(None)
+                Ok(())
             } else {
                 unmet("iss", format!("{issuer:?}"), shown(claim("iss")))
             }
@@ -89,7 +93,7 @@ pub fn id_token(check: &IdTokenCheck, token: Option<&str>, e: &Expected<'_>) -> 
                 return cannot("the authorization request sent no nonce");
             };
             if claim("nonce").and_then(Value::as_str) == Some(sent) {
-                Ok(None)
+                Ok(())
             } else {
                 unmet(
                     "nonce",
@@ -99,7 +103,7 @@ pub fn id_token(check: &IdTokenCheck, token: Option<&str>, e: &Expected<'_>) -> 
             }
         }
         IdTokenCheck::NoNonce => match claim("nonce") {
-            None => Ok(None),
+            None => Ok(()),
             Some(v) => unmet(
                 "nonce",
                 "no nonce (the authorization request sent none)",
@@ -113,7 +117,7 @@ pub fn id_token(check: &IdTokenCheck, token: Option<&str>, e: &Expected<'_>) -> 
                 return cannot(format!("no ID Token with a sub saved as {name}"));
             };
             match claim("sub").and_then(Value::as_str) {
-                Some(sub) if sub == other => Ok(None),
+                Some(sub) if sub == other => Ok(()),
                 got => unmet(
                     "sub",
                     format!("the sub of the ID Token saved as {name} ({other:?})"),
@@ -161,7 +165,7 @@ fn signature(jws: &Jws, e: &Expected<'_>) -> Judged {
         return cannot("no JWK Set: the metadata has no jwks_uri");
     };
     match jws.verify(jwks, e.secret) {
-        Ok(_) => Ok(None),
+        Ok(_) => Ok(()),
         Err(err @ (JwsError::NoKey { .. } | JwsError::BadSignature { .. })) => unmet(
             "signature",
             "a signature by a key of the provider's JWK Set",
@@ -197,7 +201,7 @@ fn audience(jws: &Jws, client_id: &str) -> Judged {
         ),
         Some(Some(a)) if a != client_id => unmet("azp", format!("{client_id:?}"), shown(azp)),
         Some(None) => unmet("azp", format!("{client_id:?}"), shown(azp)),
-        _ => Ok(None),
+        _ => Ok(()),
     }
 }
 
@@ -232,14 +236,14 @@ fn lifetime(jws: &Jws, now: u64, skew: u64) -> Judged {
     if exp <= iat {
         return unmet("exp", "after iat", format!("exp {exp}, iat {iat}"));
     }
-    Ok(None)
+    Ok(())
 }
 
 fn hash_claim(jws: &Jws, name: &str, value: Option<&str>, what: &str) -> Judged {
     let Some(claim) = jws.claims.get(name) else {
-        return Ok(Some(format!(
-            "the ID Token has no {name} (optional in the code flow), so it was not checked"
-        )));
+        return Err(Err(NotJudged::Absent(format!(
+            "the ID Token has no {name} (optional in the code flow): nothing to check"
+        ))));
     };
     let Some(value) = value else {
         return cannot(format!("no {what} to hash"));
@@ -256,7 +260,7 @@ fn hash_claim(jws: &Jws, name: &str, value: Option<&str>, what: &str) -> Judged 
     };
     let expected = half_hash(alg, value);
     if claim.as_str() == Some(expected.as_str()) {
-        Ok(None)
+        Ok(())
     } else {
         unmet(
             name,

@@ -7,6 +7,7 @@ mod diff_cmd;
 mod exit;
 mod fuzz_cmd;
 mod http_args;
+mod keygen_cmd;
 mod list_cmd;
 mod pkce_cmd;
 mod run_cmd;
@@ -56,6 +57,9 @@ enum Command {
     Schema(schema_cmd::SchemaArgs),
     /// The reference PKCE implementation: generate, derive and verify.
     Pkce(pkce_cmd::PkceArgs),
+    /// Make a key pair for a private_key_jwt client: the private key to a file, the public JWK
+    /// Set (to register) to stdout.
+    Keygen(keygen_cmd::KeygenArgs),
     /// Print the completion script for a shell (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -84,6 +88,7 @@ pub fn main() -> ExitCode {
     };
     let exit = match cli.command {
         Command::Pkce(args) => pkce_cmd::run(args),
+        Command::Keygen(args) => keygen_cmd::run(args),
         Command::List(args) => list_cmd::run(args),
         Command::Validate(args) => validate_cmd::run(args),
         Command::Baseline(args) => baseline_cmd::run(args),

@@ -233,6 +233,9 @@ pub(super) fn set_cause(
 ) {
     result.verdict = match &cause.halt {
         Halt::Unmet { .. } => Verdict::unmet(result.level),
+        Halt::Fault {
+            fault: Fault::OptionalAbsent { .. },
+        } => Verdict::Skip,
         Halt::Fault { .. } => Verdict::Error,
     };
     result.reason = redact(&cause.to_string());

@@ -10,6 +10,7 @@ use super::login::drive;
 use super::request::{self as build, Vars};
 use crate::callback::{Ending, Outcome};
 use crate::checks;
+use crate::checks::id_token::NotJudged;
 use crate::forms::PageKind;
 use crate::outcome::{Fault, Halt};
 use crate::params::Params;
@@ -65,8 +66,7 @@ pub(super) fn client_config(ctx: &Ctx, kind: ClientKind) -> Result<ClientConfig,
 }
 
 /// Adds the client's authentication to a back-channel request: [`build::authenticate`], with a
-/// freshly signed client assertion for a JWT client (its `jti` from the seeded stream, its clock
-/// the system's), or the previous one again when the step replays it.
+/// freshly signed client assertion for a JWT client (its `jti` and clock the system's), or the previous one again when the step replays it.
 pub(super) fn authenticate(
     ctx: &mut Ctx,
     req: &mut Request,
@@ -82,7 +82,12 @@ pub(super) fn authenticate(
         })?)
     } else {
         let flaw = build::Flaw::of(auth);
-        let jti = ctx.random_string(24);
+        // Not from the seeded stream: a replayed run must not replay its assertions, which a
+        // server that remembers `jti`s (RFC 7523 §3 item 7) would refuse as replays.
+        let mut raw = [0u8; 18];
+        getrandom::fill(&mut raw)
+            .map_err(|e| Fault::harness(format!("no entropy for a jti: {e}")))?;
+        let jti = crate::jose::b64(raw);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -357,10 +362,12 @@ async fn id_token_checks(
         };
         let token = tokens.id_token.as_ref().map(Secret::expose);
         match checks::id_token::id_token(check, token, &expected) {
-            Ok(Some(note)) => ctx.notes.push(note),
-            Ok(None) => {}
+            Ok(()) => {}
             Err(Ok(unmet)) => return Err(unmet.into()),
-            Err(Err(why)) => return Err(fault(why.0)),
+            Err(Err(NotJudged::Cannot(why))) => return Err(fault(why)),
+            Err(Err(NotJudged::Absent(why))) => {
+                return Err(Fault::OptionalAbsent { message: why }.into());
+            }
         }
     }
     Ok(())

@@ -111,8 +111,8 @@ fn check(name: &str, server_cmd: Command, port: u16, secrets: &[(&str, String)])
     drop(server);
 }
 
-#[test]
-fn node_oidc_provider_passes_with_its_baseline() {
+/// Installs the node-oidc-provider fixture's packages once.
+fn node_fixture() -> PathBuf {
     let dir = root().join("fixtures/servers/node-oidc-provider");
     if !dir.join("node_modules/oidc-provider").is_dir() {
         run(
@@ -122,6 +122,12 @@ fn node_oidc_provider_passes_with_its_baseline() {
             "npm ci (node-oidc-provider)",
         );
     }
+    dir
+}
+
+#[test]
+fn node_oidc_provider_passes_with_its_baseline() {
+    let dir = node_fixture();
     let port = free_port();
     let secrets = [
         ("CONFIDENTIAL_SECRET", random_secret()),
@@ -135,6 +141,46 @@ fn node_oidc_provider_passes_with_its_baseline() {
         cmd.env(k, v);
     }
     check("node-oidc-provider", cmd, port, &secrets);
+}
+
+/// The same server with its client-assertion clients: a key pair from `pkce-harness keygen`,
+/// the public JWK Set registered for `jwt-client` (private_key_jwt), the private key given to
+/// the harness through the environment; `secret-jwt-client` uses client_secret_jwt. The whole
+/// library runs with them (the OpenID and RFC 7523 checks included).
+#[test]
+fn node_oidc_provider_with_jwt_clients_passes_with_its_baseline() {
+    let dir = node_fixture();
+    let key =
+        std::env::temp_dir().join(format!("pkce-harness-node-key-{}.pem", std::process::id()));
+    let _ = std::fs::remove_file(&key);
+    let out = Command::new(env!("CARGO_BIN_EXE_pkce-harness"))
+        .args(["keygen", "--out"])
+        .arg(&key)
+        .output()
+        .expect("keygen runs");
+    assert!(
+        out.status.success(),
+        "keygen: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let jwks = String::from_utf8(out.stdout).expect("the JWK Set is UTF-8");
+    let pem = std::fs::read_to_string(&key).expect("keygen wrote the private key");
+    let _ = std::fs::remove_file(&key);
+    let port = free_port();
+    let secrets = [
+        ("CONFIDENTIAL_SECRET", random_secret()),
+        ("CONFIDENTIAL2_SECRET", random_secret()),
+        ("CLIENT_PRIVATE_KEY", pem),
+    ];
+    let mut cmd = Command::new("node");
+    cmd.arg("server.mjs")
+        .current_dir(&dir)
+        .env("PORT", port.to_string())
+        .env("CLIENT_JWKS", jwks);
+    for (k, v) in &secrets[..2] {
+        cmd.env(k, v);
+    }
+    check("node-oidc-provider-jwt", cmd, port, &secrets);
 }
 
 #[test]
