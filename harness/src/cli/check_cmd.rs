@@ -27,6 +27,26 @@ pub(super) async fn run(args: CheckArgs) -> Exit {
         Err(exit) => return exit,
     };
     println!("ok    target file {}", args.target.display());
+    for (kind, client) in [
+        ("confidential", Some(&file.clients.confidential)),
+        ("confidential2", file.clients.confidential2.as_ref()),
+    ] {
+        let Some(c) = client else { continue };
+        let Some(key) = &c.signing_key else { continue };
+        let alg = pkce_harness::jose::alg_name(key.alg());
+        match key.public_jwk() {
+            Some(jwk) => println!(
+                "ok    {kind} client: {} with an {alg} key, kid {}; the server must have this public key registered for {}: {{\"keys\": [{jwk}]}}",
+                c.auth_method.as_str(),
+                key.kid().unwrap_or("-"),
+                c.client_id.0
+            ),
+            None => println!(
+                "ok    {kind} client: {} signed {alg} with its client_secret",
+                c.auth_method.as_str()
+            ),
+        }
+    }
     let (limits, tls) = match args.http.load() {
         Ok(l) => l,
         Err(e) => return e,

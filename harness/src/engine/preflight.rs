@@ -87,7 +87,8 @@ pub async fn preflight(target: Arc<ResolvedTarget>, opts: &RunOptions) -> Prefli
         only: Vec::new(),
         ..opts.clone()
     };
-    let issuer = issuer_problem(&target);
+    let mut problems: Vec<Problem> = issuer_problem(&target).into_iter().collect();
+    problems.extend(auth_method_problems(&target));
     let driver = target.login.driver();
     let report = run(&[scenario], target, &opts, &mut |_| {}).await;
     let mut checks: Vec<ClientCheck> = report
@@ -119,7 +120,7 @@ pub async fn preflight(target: Arc<ResolvedTarget>, opts: &RunOptions) -> Prefli
         .collect();
     checks.sort_by_key(|c| c.client);
     Preflight {
-        target: issuer.into_iter().collect(),
+        target: problems,
         checks,
         report,
         driver,
@@ -139,6 +140,39 @@ fn issuer_problem(target: &ResolvedTarget) -> Option<Problem> {
         kind: ProblemKind::MaybeDeviation,
         answer: None,
     })
+}
+
+/// RFC 8414 §2: a client configured for a method the metadata does not list in
+/// `token_endpoint_auth_methods_supported` (default `client_secret_basic`). The normal flow
+/// decides (the list may be incomplete), so a run goes on.
+fn auth_method_problems(target: &ResolvedTarget) -> Vec<Problem> {
+    let listed: Vec<String> = match target
+        .metadata
+        .as_ref()
+        .and_then(|m| m.get("token_endpoint_auth_methods_supported"))
+        .and_then(|v| v.as_array())
+    {
+        Some(list) => list
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        None => return Vec::new(),
+    };
+    [ClientKind::Confidential, ClientKind::Confidential2]
+        .into_iter()
+        .filter_map(|kind| Some((kind, target.client(kind)?)))
+        .filter(|(_, c)| !listed.iter().any(|m| m == c.auth_method.as_str()))
+        .map(|(kind, c)| Problem {
+            reason: format!(
+                "clients.{} uses {}, and the metadata lists token_endpoint_auth_methods_supported {listed:?}",
+                kind.as_str(),
+                c.auth_method.as_str()
+            ),
+            hint: "use a method the server lists (auth_method), or enable this one at the server for the client; if only the metadata is incomplete, the normal flow below still completes",
+            kind: ProblemKind::MaybeDeviation,
+            answer: None,
+        })
+        .collect()
 }
 
 /// Whether the server, not the settings, broke the flow: a 5xx, or a redirect or response the
@@ -290,7 +324,7 @@ fn hint(cause: &Cause) -> &'static str {
             "the server did not send the browser back (its page is quoted above): check this client's client_id, and that its redirect_uri is registered exactly as written"
         }
         Halt::Unmet { unmet } if client_auth_refused(unmet) => {
-            "client authentication failed: check client_id, client_secret and auth_method (client_secret_basic or client_secret_post)"
+            "client authentication failed: check client_id and auth_method and its credentials: client_secret for client_secret_basic, _post and _jwt; for private_key_jwt, that the server has the public key `check` printed registered for the client, and accepts assertions whose aud is its token endpoint"
         }
         _ if in_token_step(cause) => {
             "the token request was refused: if the settings are right, this is the server's deviation (see the reason)"
