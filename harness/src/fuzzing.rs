@@ -107,6 +107,44 @@ pub fn callback_parse(data: &[u8]) {
         let _ = form.entries(&std::collections::BTreeMap::from([("username", "u")]));
         let _ = form.action_with_submitter();
     }
+    id_token(&text);
+}
+
+/// An ID Token and a JWK Set as a hostile server may send them (`token \n jwks`): every check
+/// judges without panicking, whatever the header, claims, keys or algorithm claim.
+fn id_token(text: &str) {
+    use crate::checks::id_token::{Expected, id_token};
+    use crate::scenario::model::IdTokenCheck;
+    let (token, jwks) = text.split_once('\n').unwrap_or((text, ""));
+    let jwks: serde_json::Value = serde_json::from_str(jwks).unwrap_or_default();
+    let algs = ["RS256".to_owned(), "ES256".to_owned(), "HS256".to_owned()];
+    let expected = Expected {
+        issuer: Some("https://as.example"),
+        client_id: "c",
+        secret: b"a shared secret",
+        jwks: Some(&jwks),
+        algs: Some(&algs),
+        nonce: Some("n"),
+        access_token: Some("at"),
+        code: Some("code"),
+        now: 1_800_000_000,
+        skew: 60,
+        other_sub: Some("alice"),
+    };
+    for check in [
+        IdTokenCheck::Present,
+        IdTokenCheck::Signature,
+        IdTokenCheck::Iss,
+        IdTokenCheck::Aud,
+        IdTokenCheck::Lifetime,
+        IdTokenCheck::Nonce,
+        IdTokenCheck::NoNonce,
+        IdTokenCheck::AtHash,
+        IdTokenCheck::CHash,
+        IdTokenCheck::SameSub("first".into()),
+    ] {
+        let _ = id_token(&check, Some(token), &expected);
+    }
 }
 
 /// The scenario, target and baseline loaders never panic, and every error they give names the
@@ -152,6 +190,9 @@ mod tests {
         callback_parse(b"https://c.example/cb?code=a&state=b&iss=https%3A%2F%2Fas.example");
         callback_parse(b"/cb#error=access_denied&error_description=no%0A");
         callback_parse(b"<form method=post action=/cb><input name=code value=x></form>");
+        // An HS256 header over an RSA key set: the key type must keep it from being an HMAC key.
+        callback_parse(b"eyJhbGciOiJIUzI1NiJ9.e30.AAAA\n{\"keys\":[{\"kty\":\"RSA\",\"n\":\"AQAB\",\"e\":\"AQAB\"}]}");
+        callback_parse(b"eyJhbGciOiJSUzI1NiJ9.e30.AAAA\n{\"keys\":[{\"kty\":\"RSA\",\"n\":\"AQAB\",\"e\":\"AQAB\"}]}");
         file_loaders(b"format: 1\ntitle: t\nrequirements: [REQ-50]\nsteps:\n  - authorize: {}\n");
         file_loaders(b"format: 1\ntitle: [\n");
         file_loaders(b"\t- a: {b: [c, {d: e}]}\n");
