@@ -24,6 +24,9 @@ pub(super) struct ServeArgs {
     /// both are set.
     #[arg(long)]
     write_target: Option<PathBuf>,
+    /// How long a code lives, in seconds (0.1 to 600; the code-expiry check waits this long).
+    #[arg(long, default_value_t = 1.5, value_parser = lifetime)]
+    code_lifetime: f64,
     /// The confidential clients authenticate with private_key_jwt (a key pair made at start;
     /// --write-target writes its private key) and client_secret_jwt.
     #[arg(long)]
@@ -51,6 +54,7 @@ pub(super) async fn run(args: ServeArgs) -> Exit {
         login_page: args.login_page,
         secrets: secrets_from_env(),
         jwt_clients: args.jwt_clients || defects.iter().any(|d| d.needs_jwt_clients()),
+        code_lifetime: std::time::Duration::from_secs_f64(args.code_lifetime),
         ..ServerConfig::default()
     })
     .await
@@ -79,6 +83,13 @@ pub(super) async fn run(args: ServeArgs) -> Exit {
     let _ = tokio::signal::ctrl_c().await;
     server.stop().await;
     Exit::Ok
+}
+
+fn lifetime(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.1..=600.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?}: give seconds from 0.1 to 600")),
+    }
 }
 
 fn login_page(s: &str) -> Result<LoginPage, String> {

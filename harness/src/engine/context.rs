@@ -261,6 +261,8 @@ pub struct Flow {
     pub code: Option<Secret>,
     /// The OpenID Connect `nonce` sent, if any.
     pub nonce: Option<String>,
+    /// When the code came back.
+    pub issued_at: Option<std::time::Instant>,
 }
 
 /// Tokens saved by a `token` or `refresh` step.
@@ -369,6 +371,16 @@ impl Ctx {
         })?;
         self.redactor.learn(v.expose_secret());
         Ok(v)
+    }
+
+    /// A value that must be unique across runs, not only within one (a `nonce`, an assertion's
+    /// `jti`): from the OS, not the seeded stream, because a replayed run (same seed) must not
+    /// send them again; a server that remembers them rightly refuses a repeat (RFC 7523 §3
+    /// item 7, OpenID Connect Core §15.5.2). No check depends on their value.
+    pub fn unique_value() -> Result<String, getrandom::Error> {
+        let mut raw = [0u8; 18];
+        getrandom::fill(&mut raw)?;
+        Ok(crate::jose::b64(raw))
     }
 
     /// A random URL-safe string of `len` characters (state values).

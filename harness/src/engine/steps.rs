@@ -82,12 +82,8 @@ pub(super) fn authenticate(
         })?)
     } else {
         let flaw = build::Flaw::of(auth);
-        // Not from the seeded stream: a replayed run must not replay its assertions, which a
-        // server that remembers `jti`s (RFC 7523 §3 item 7) would refuse as replays.
-        let mut raw = [0u8; 18];
-        getrandom::fill(&mut raw)
+        let jti = Ctx::unique_value()
             .map_err(|e| Fault::harness(format!("no entropy for a jti: {e}")))?;
-        let jti = crate::jose::b64(raw);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -174,7 +170,10 @@ pub(super) async fn authorize(
     }
     flow.state = build::state(&a.state, &v0, |n| ctx.random_string(n));
     if ctx.target.openid && a.nonce == NonceSpec::Random {
-        flow.nonce = Some(ctx.random_string(22));
+        flow.nonce = Some(
+            Ctx::unique_value()
+                .map_err(|e| Fault::harness(format!("no entropy for a nonce: {e}")))?,
+        );
     }
     flow.redirect_uri = build::redirect_uri(&a.redirect_uri, &client, &v0);
     let url = build::authorize_url(&ctx.target, a, &client, &flow, method_sent.as_deref());
@@ -265,6 +264,7 @@ pub(super) async fn authorize(
         Ending::Page { .. } => None,
     };
     flow.code = code.clone();
+    flow.issued_at = Some(std::time::Instant::now());
     ctx.flows.insert(a.flow.clone(), flow);
     Ok((Next::Continue, code))
 }
@@ -298,7 +298,8 @@ pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
         save_as,
         kind,
     )
-    .await?;
+    .await
+    .map_err(|halt| expired_meanwhile(ctx, &flow, &t.expect, halt))?;
     if let Some(tokens) = ctx.tokens.get_mut(save_as) {
         tokens.flow = Some(flow);
     }
@@ -309,6 +310,27 @@ pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
         control(ctx, kind, Control::Token).await?;
     }
     Ok(next)
+}
+
+/// A refused redemption the step expected to succeed, of a code older than the declared
+/// lifetime: the code may simply have expired while other steps ran (a slow login), which
+/// proves nothing about what the scenario checks. The harness cannot judge it: an error saying
+/// so, not a finding.
+fn expired_meanwhile(ctx: &Ctx, flow: &Flow, expect: &HttpExpect, halt: Halt) -> Halt {
+    let lifetime = ctx.target.policy.code_lifetime_seconds;
+    let age = flow.issued_at.map(|t| t.elapsed().as_secs_f64());
+    let expected_success = expect.status.as_ref().is_some_and(|s| s.0.contains(&200));
+    match (&halt, age) {
+        (
+            Halt::Unmet {
+                unmet: crate::outcome::Unmet::Status { got: 400, .. },
+            },
+            Some(age),
+        ) if expected_success && age > lifetime => fault(format!(
+            "the code was redeemed {age:.1} s after it was issued, past its declared lifetime (policy.code_lifetime_seconds: {lifetime} s), so the refusal may be its expiry: the steps before took too long for this check to judge ({halt})"
+        )),
+        _ => halt,
+    }
 }
 
 /// Judges the ID Token of the tokens saved as `name`, check by check.

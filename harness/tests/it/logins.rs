@@ -18,9 +18,16 @@ const SECRETS: [&str; 2] = [
 ];
 
 async fn start(page: LoginPage) -> ReferenceServer {
+    // As `login-browser.yaml` says: a browser login is slow enough that a code held across a
+    // second one (the nonce binding check) would outlive the default 1.5 s.
+    let code_lifetime = match page {
+        LoginPage::Script => std::time::Duration::from_secs(5),
+        _ => ServerConfig::default().code_lifetime,
+    };
     ReferenceServer::start(ServerConfig {
         login_page: page,
         secrets: Some(SECRETS.map(Secret::new)),
+        code_lifetime,
         ..Default::default()
     })
     .await
@@ -58,7 +65,8 @@ fn chromium_here() -> bool {
 }
 
 /// Runs the whole library against `page` with the driver the server's own target file names,
-/// and returns the ids of the results that are not a pass.
+/// and returns the ids of the results that are not a pass (the client-assertion checks aside:
+/// these fixtures' clients use secrets, so those skip, saying so).
 async fn whole_library(
     page: LoginPage,
     fixture_file: &str,
@@ -84,6 +92,11 @@ async fn whole_library(
         .results
         .into_iter()
         .filter(|r| r.verdict != Verdict::Pass)
+        .filter(|r| {
+            !(r.verdict == Verdict::Skip
+                && r.reason
+                    .starts_with("the client authenticates without a JWT assertion"))
+        })
         .map(|r| (r.id, r.verdict, r.reason))
         .collect()
 }

@@ -30,12 +30,23 @@ pub async fn reference(
     pkce_harness::server::ReferenceServer,
     pkce_harness::engine::ResolvedTarget,
 ) {
-    let server = pkce_harness::server::ReferenceServer::start(pkce_harness::server::ServerConfig {
+    reference_with(pkce_harness::server::ServerConfig {
         defects,
         ..Default::default()
     })
     .await
-    .expect("server starts");
+}
+
+/// The reference server as `config` says, and its target resolved.
+pub async fn reference_with(
+    config: pkce_harness::server::ServerConfig,
+) -> (
+    pkce_harness::server::ReferenceServer,
+    pkce_harness::engine::ResolvedTarget,
+) {
+    let server = pkce_harness::server::ReferenceServer::start(config)
+        .await
+        .expect("server starts");
     let target = pkce_harness::selftest::reference_target(&server, &Default::default())
         .await
         .expect("resolves");

@@ -94,6 +94,8 @@ fn settings() -> insta::Settings {
     s.add_filter(r#"time="[0-9.]+""#, r#"time="[t]""#);
     s.add_filter(r"· \d+ ms<", "· [t] ms<");
     s.add_filter(r"(tx|csrf)=[A-Za-z0-9_-]{43}", "$1=[random]");
+    // Unique across runs by design (OS entropy, not the seed): see `Ctx::unique_value`.
+    s.add_filter(r"nonce=[A-Za-z0-9_-]{24}", "nonce=[unique]");
     // When the run started and how long it took.
     s.add_filter(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[started]");
     s.add_filter(r"\d+\.\d s\)", "[t] s)");

@@ -33,41 +33,55 @@ async fn every_scenario_can_fail_and_every_defect_is_caught() {
     assert_eq!(m.caught.len(), Defect::ALL.len());
 }
 
+/// Under every profile, with client-secret clients and with client-assertion clients: every
+/// scenario passes, or is skipped for a reason that holds for that server (a profile's rule, or
+/// the other kind of client authentication).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_clean_server_passes_under_every_profile() {
     let _heavy = super::HEAVY.lock().await;
     let library = super::library();
-    let (server, target) = super::reference(Default::default()).await;
-    let target = Arc::new(target);
-    for profile in Profile::ALL {
-        let opts = RunOptions {
-            profile,
-            seed: 1,
-            ..RunOptions::default()
+    for jwt_clients in [false, true] {
+        let (server, target) = super::reference_with(pkce_harness::server::ServerConfig {
+            jwt_clients,
+            ..Default::default()
+        })
+        .await;
+        let target = Arc::new(target);
+        let other_auth = if jwt_clients {
+            "the client has no client_secret"
+        } else {
+            "the client authenticates without a JWT assertion"
         };
-        let report = engine::run(&library, Arc::clone(&target), &opts, &mut |_| {}).await;
-        let bad: Vec<String> = report
-            .results
-            .iter()
-            .filter(|r| !matches!(r.verdict, Verdict::Pass | Verdict::Skip))
-            .map(|r| format!("{} {}: {}", r.verdict.as_str(), r.id, r.reason))
-            .collect();
-        assert!(
-            bad.is_empty(),
-            "under {}:\n{}",
-            profile.as_str(),
-            bad.join("\n")
-        );
-        for r in report.results.iter().filter(|r| r.verdict == Verdict::Skip) {
+        for profile in Profile::ALL {
+            let opts = RunOptions {
+                profile,
+                seed: 1,
+                ..RunOptions::default()
+            };
+            let report = engine::run(&library, Arc::clone(&target), &opts, &mut |_| {}).await;
+            let bad: Vec<String> = report
+                .results
+                .iter()
+                .filter(|r| !matches!(r.verdict, Verdict::Pass | Verdict::Skip))
+                .map(|r| format!("{} {}: {}", r.verdict.as_str(), r.id, r.reason))
+                .collect();
             assert!(
-                r.reason.starts_with("not under profile"),
-                "unjustified skip {}: {}",
-                r.id,
-                r.reason
+                bad.is_empty(),
+                "under {} (JWT clients: {jwt_clients}):\n{}",
+                profile.as_str(),
+                bad.join("\n")
             );
+            for r in report.results.iter().filter(|r| r.verdict == Verdict::Skip) {
+                assert!(
+                    r.reason.starts_with("not under profile") || r.reason.starts_with(other_auth),
+                    "unjustified skip {} (JWT clients: {jwt_clients}): {}",
+                    r.id,
+                    r.reason
+                );
+            }
         }
+        server.stop().await;
     }
-    server.stop().await;
 }
 
 #[test]
