@@ -234,21 +234,48 @@ defects! {
     JwtAudienceUnchecked = "jwt-audience-unchecked", ["REQ-77"], High;
     /// Accepts a client assertion again (same `jti`).
     JwtReplayAccepted = "jwt-replay-accepted", ["REQ-78"], Medium;
+    /// A pushed request_uri can be used more than once.
+    ParReusable = "par-reusable", ["REQ-79"], Medium;
+    /// A pushed request_uri never expires.
+    ParNeverExpires = "par-never-expires", ["REQ-80"], Medium;
+    /// A request_uri pushed by one client is accepted with another client's client_id.
+    ParNotBoundToClient = "par-not-bound-to-client", ["REQ-81"], High;
+    /// Parameters sent beside request_uri override the pushed ones (a code_challenge changed on
+    /// the front channel).
+    ParFrontChannelOverrides = "par-front-channel-overrides", ["REQ-82"], High;
+    /// Requires pushed authorization requests in its metadata but accepts plain ones.
+    ParNotEnforced = "par-not-enforced", ["REQ-83"], Medium;
+    /// The PAR endpoint does not check the pushed redirect_uri against the registered ones.
+    ParRedirectUnchecked = "par-redirect-unchecked", ["REQ-84", "REQ-25"], High;
+    /// A code from a pushed request is redeemed without the PKCE check (the pushed, authenticated
+    /// request is taken as protection enough).
+    ParSkipsPkce = "par-skips-pkce", ["REQ-50", "REQ-82"], High;
+}
+
+/// The reference server's set-ups a defect can show in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Variant {
+    /// Confidential clients with secrets (`client_secret_basic`, `client_secret_post`).
+    Secrets,
+    /// Confidential clients with assertions (`private_key_jwt`, `client_secret_jwt`).
+    JwtClients,
+    /// Pushed authorization requests required, and assertion clients.
+    ParRequired,
 }
 
 impl Defect {
-    /// Whether the defect is in client-assertion handling: the kill matrix runs it against
-    /// the reference server whose confidential clients authenticate with `private_key_jwt`
-    /// and `client_secret_jwt`.
-    pub fn needs_jwt_clients(self) -> bool {
-        matches!(
-            self,
+    /// The server set-up the kill matrix runs this defect in: client-assertion defects need
+    /// assertion clients, and a PAR requirement that is not enforced needs one to exist.
+    pub fn variant(self) -> Variant {
+        match self {
             Self::JwtExpiryUnchecked
-                | Self::JwtSignatureUnchecked
-                | Self::JwtAlgNoneAccepted
-                | Self::JwtAudienceUnchecked
-                | Self::JwtReplayAccepted
-        )
+            | Self::JwtSignatureUnchecked
+            | Self::JwtAlgNoneAccepted
+            | Self::JwtAudienceUnchecked
+            | Self::JwtReplayAccepted => Variant::JwtClients,
+            Self::ParNotEnforced => Variant::ParRequired,
+            _ => Variant::Secrets,
+        }
     }
 }
 

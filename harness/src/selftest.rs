@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use crate::defect::Defect;
+use crate::defect::{Defect, Variant};
 use crate::engine::{self, RunOptions};
 use crate::scenario::Scenario;
 use crate::server::{ReferenceServer, ServerConfig};
@@ -25,17 +25,13 @@ pub struct KillMatrix {
 
 async fn run_against(
     defects: BTreeSet<Defect>,
-    jwt_clients: bool,
+    variant: Variant,
     scenarios: &[Scenario],
     opts: &RunOptions,
 ) -> Result<RunReport, String> {
-    let server = ReferenceServer::start(ServerConfig {
-        defects,
-        jwt_clients,
-        ..ServerConfig::default()
-    })
-    .await
-    .map_err(|e| format!("reference server: {e}"))?;
+    let server = ReferenceServer::start(ServerConfig::for_variant(variant, defects))
+        .await
+        .map_err(|e| format!("reference server: {e}"))?;
     let target = reference_target(&server, opts)
         .await
         .map_err(|e| format!("reference server: {e}"))?;
@@ -60,19 +56,21 @@ pub async fn selftest(
     opts: &RunOptions,
     parallel: usize,
 ) -> Result<KillMatrix, String> {
-    let clean = run_against(BTreeSet::new(), false, scenarios, opts).await?;
-    // The same server with client-assertion clients: the whole library must hold for them too,
-    // and the assertion checks (skipped above) run here.
-    let clean_jwt = run_against(BTreeSet::new(), true, scenarios, opts).await?;
+    // The clean server in each set-up: client secrets, client assertions, PAR required. The
+    // whole library must hold in each; a check another set-up skips runs in one of them.
+    let mut cleans = Vec::new();
+    for variant in [Variant::Secrets, Variant::JwtClients, Variant::ParRequired] {
+        cleans.push((
+            variant,
+            run_against(BTreeSet::new(), variant, scenarios, opts).await?,
+        ));
+    }
     let mut gaps = Vec::new();
-    for (server, run) in [
-        ("clean server", &clean),
-        ("clean server (JWT clients)", &clean_jwt),
-    ] {
+    for (variant, run) in &cleans {
         for r in &run.results {
             if !matches!(r.verdict, Verdict::Pass | Verdict::Skip) {
                 gaps.push(format!(
-                    "{server}: {} is {}: {}",
+                    "clean server ({variant:?}): {} is {}: {}",
                     r.id,
                     r.verdict.as_str(),
                     r.reason
@@ -80,15 +78,16 @@ pub async fn selftest(
             }
         }
     }
-    for r in &clean.results {
-        let skipped_both = r.verdict == Verdict::Skip
-            && clean_jwt
-                .results
+    let clean = cleans.swap_remove(0).1;
+    for r in clean.results.iter().filter(|r| r.verdict == Verdict::Skip) {
+        let runs_somewhere = cleans.iter().any(|(_, run)| {
+            run.results
                 .iter()
-                .any(|j| j.id == r.id && j.verdict == Verdict::Skip);
-        if skipped_both {
+                .any(|j| j.id == r.id && j.verdict != Verdict::Skip)
+        });
+        if !runs_somewhere {
             gaps.push(format!(
-                "{} is skipped on both clean servers, so nothing shows it passes: {}",
+                "{} is skipped on every clean server, so nothing shows it passes: {}",
                 r.id, r.reason
             ));
         }
@@ -100,8 +99,10 @@ pub async fn selftest(
         let (sem, scen, opts) = (Arc::clone(&semaphore), Arc::clone(&shared), opts.clone());
         tasks.spawn(async move {
             let _permit = sem.acquire_owned().await;
-            let jwt = d.needs_jwt_clients();
-            (d, run_against(BTreeSet::from([d]), jwt, &scen, &opts).await)
+            (
+                d,
+                run_against(BTreeSet::from([d]), d.variant(), &scen, &opts).await,
+            )
         });
     }
     let mut caught = BTreeMap::new();

@@ -286,6 +286,7 @@ mod tests {
         json!({
             "iss": "https://op.example", "sub": "alice", "aud": "rp", "exp": NOW + 300,
             "iat": NOW, "nonce": nonce, "at_hash": half_hash(Algorithm::ES256, at),
+            "c_hash": half_hash(Algorithm::ES256, "c"),
         })
     }
 

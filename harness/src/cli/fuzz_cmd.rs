@@ -72,11 +72,16 @@ pub(super) async fn run(args: FuzzArgs) -> Exit {
         tls,
         ..RunOptions::default()
     };
-    let (file, server) =
-        match super::target_or_reference(args.target.as_deref(), defects, false).await {
-            Ok(t) => t,
-            Err(exit) => return exit,
-        };
+    let (file, server) = match super::target_or_reference(
+        args.target.as_deref(),
+        defects,
+        pkce_harness::defect::Variant::Secrets,
+    )
+    .await
+    {
+        Ok(t) => t,
+        Err(exit) => return exit,
+    };
     let target = match engine::resolve(file, run.limits, &run.tls).await {
         Ok(t) => Arc::new(t),
         Err(e) => return super::resolve_failed(&e),

@@ -183,7 +183,7 @@ fn load(args: &LibraryArgs) -> Result<Vec<Scenario>, Exit> {
 async fn target_or_reference(
     target: Option<&std::path::Path>,
     defects: std::collections::BTreeSet<pkce_harness::defect::Defect>,
-    jwt_clients: bool,
+    variant: pkce_harness::defect::Variant,
 ) -> Result<
     (
         pkce_harness::target::TargetFile,
@@ -200,11 +200,10 @@ async fn target_or_reference(
             );
             Err(Exit::Usage)
         }
-        (None, _) => match ReferenceServer::start(ServerConfig {
-            jwt_clients: jwt_clients || defects.iter().any(|d| d.needs_jwt_clients()),
+        (None, _) => match ReferenceServer::start(ServerConfig::for_variant(
+            variant_for(variant, &defects),
             defects,
-            ..ServerConfig::default()
-        })
+        ))
         .await
         {
             Ok(s) => Ok((s.target_file(), Some(s))),
@@ -213,6 +212,36 @@ async fn target_or_reference(
                 Err(Exit::Unreachable)
             }
         },
+    }
+}
+
+/// The reference server's set-up: the one asked for, or the one a defect needs (the most
+/// demanding wins: PAR required, then assertion clients).
+fn variant_for(
+    asked: pkce_harness::defect::Variant,
+    defects: &std::collections::BTreeSet<pkce_harness::defect::Defect>,
+) -> pkce_harness::defect::Variant {
+    use pkce_harness::defect::Variant;
+    let rank = |v: Variant| match v {
+        Variant::Secrets => 0,
+        Variant::JwtClients => 1,
+        Variant::ParRequired => 2,
+    };
+    defects
+        .iter()
+        .map(|d| d.variant())
+        .chain([asked])
+        .max_by_key(|v| rank(*v))
+        .unwrap_or(asked)
+}
+
+/// The set-up the `--jwt-clients` and `--require-par` flags ask for.
+fn variant_of(jwt_clients: bool, require_par: bool) -> pkce_harness::defect::Variant {
+    use pkce_harness::defect::Variant;
+    match (jwt_clients, require_par) {
+        (_, true) => Variant::ParRequired,
+        (true, false) => Variant::JwtClients,
+        (false, false) => Variant::Secrets,
     }
 }
 

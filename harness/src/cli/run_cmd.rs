@@ -61,6 +61,11 @@ pub(super) struct RunArgs {
     /// client-assertion defect.
     #[arg(long)]
     jwt_clients: bool,
+    /// With the embedded server only: it requires pushed authorization requests (RFC 9126) and
+    /// its confidential clients authenticate with assertions. On by itself with a PAR defect
+    /// that needs it.
+    #[arg(long)]
+    require_par: bool,
     /// Known deviations of the target (fixtures/expectations format): listed ones do not fail
     /// the gate, unlisted and stale ones do.
     #[arg(long)]
@@ -206,11 +211,16 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         eprintln!("error: the selection (--only, --exclude) leaves no check to run");
         return Exit::Usage;
     }
-    let (file, server) =
-        match super::target_or_reference(args.target.as_deref(), defects, args.jwt_clients).await {
-            Ok(t) => t,
-            Err(exit) => return exit,
-        };
+    let (file, server) = match super::target_or_reference(
+        args.target.as_deref(),
+        defects,
+        super::variant_of(args.jwt_clients, args.require_par),
+    )
+    .await
+    {
+        Ok(t) => t,
+        Err(exit) => return exit,
+    };
     let target = match engine::resolve(file, opts.limits, &opts.tls).await {
         Ok(t) => t,
         Err(e) => return super::resolve_failed(&e),

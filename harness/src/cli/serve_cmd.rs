@@ -31,6 +31,9 @@ pub(super) struct ServeArgs {
     /// --write-target writes its private key) and client_secret_jwt.
     #[arg(long)]
     jwt_clients: bool,
+    /// Require pushed authorization requests (RFC 9126), with assertion clients.
+    #[arg(long)]
+    require_par: bool,
 }
 
 /// The confidential clients' secrets from `CONFIDENTIAL_SECRET` and `CONFIDENTIAL2_SECRET`
@@ -48,14 +51,16 @@ pub(super) async fn run(args: ServeArgs) -> Exit {
         Ok(None) => return Exit::Ok,
         Err(exit) => return exit,
     };
+    let variant = super::variant_for(
+        super::variant_of(args.jwt_clients, args.require_par),
+        &defects,
+    );
     let server = match ReferenceServer::start(ServerConfig {
         port: args.port,
-        defects: defects.clone(),
         login_page: args.login_page,
         secrets: secrets_from_env(),
-        jwt_clients: args.jwt_clients || defects.iter().any(|d| d.needs_jwt_clients()),
         code_lifetime: std::time::Duration::from_secs_f64(args.code_lifetime),
-        ..ServerConfig::default()
+        ..ServerConfig::for_variant(variant, defects.clone())
     })
     .await
     {

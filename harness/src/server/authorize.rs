@@ -58,18 +58,20 @@ pub(super) async fn authorize(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let mut r = done(authorize_inner(
-        &app,
-        &headers,
-        &Params::parse(query.as_deref().unwrap_or("")),
-    ));
+    let front = Params::parse(query.as_deref().unwrap_or(""));
+    let mut r = done(if front.get("request_uri").is_some() {
+        // RFC 9126 §4: the request is the pushed one.
+        super::par::resolve(&app, &front).and_then(|p| authorize_inner(&app, &headers, &p, true))
+    } else {
+        authorize_inner(&app, &headers, &front, false)
+    });
     if app.has(Defect::CorsOnAuthorize) {
         add_cors(&mut r);
     }
     r
 }
 
-fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params) -> Reply {
+fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> Reply {
     // Until client and redirect URI are known good, errors go on a page, never to a redirect
     // (RFC 6749 §4.1.2.1 first paragraph).
     for name in ["client_id", "redirect_uri"] {
@@ -145,6 +147,12 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params) -> Reply {
             error_params(app, error, description, state.as_deref()),
         ))
     };
+    if app.require_par && !pushed && !app.has(Defect::ParNotEnforced) {
+        return fail(
+            "invalid_request",
+            "pushed authorization requests are required (RFC 9126): push the request first",
+        );
+    }
     if !app.has(Defect::RepeatedParamsAccepted)
         && let Some(name) = p.repeated().first()
     {
@@ -195,6 +203,7 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params) -> Reply {
                     .get("scope")
                     .is_some_and(|s| s.split(' ').any(|w| w == "openid")),
                 nonce: nonempty(p, "nonce").map(str::to_owned),
+                pushed,
             },
         );
         if let Some(n) = nonempty(p, "nonce") {
@@ -293,7 +302,7 @@ fn pad_to_grammar(s: &str) -> String {
 
 /// Exact string comparison (RFC 9700 §4.1.3), with the loopback port exception of RFC 8252
 /// §7.3. The defects re-create the comparison bugs of BUG-13..BUG-19.
-fn redirect_matches(app: &App, registered: &str, given: &str) -> bool {
+pub(super) fn redirect_matches(app: &App, registered: &str, given: &str) -> bool {
     let mut given = given.to_owned();
     if app.has(Defect::FragmentRedirectAccepted)
         && let Some(i) = given.find('#')
@@ -643,6 +652,7 @@ pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
             issued: Vec::new(),
             openid: pending.openid,
             nonce: pending.nonce.clone(),
+            pushed: pending.pushed,
         },
     );
     drop(store);

@@ -14,6 +14,7 @@ mod authorize;
 mod login_pages;
 mod oidc;
 mod pages;
+mod par;
 mod resource;
 mod state;
 mod token;
@@ -69,6 +70,24 @@ pub struct ServerConfig {
     /// `private_key_jwt` (a key pair made at start; the target file carries the private key),
     /// `confidential2` with `client_secret_jwt`.
     pub jwt_clients: bool,
+    /// Authorization requests must be pushed (RFC 9126; the metadata says
+    /// `require_pushed_authorization_requests`).
+    pub require_par: bool,
+    /// How long a pushed request_uri lives.
+    pub request_uri_lifetime: Duration,
+}
+
+impl ServerConfig {
+    /// The set-up a defect shows in (see [`crate::defect::Variant`]), with `defects` on.
+    pub fn for_variant(variant: crate::defect::Variant, defects: BTreeSet<Defect>) -> Self {
+        use crate::defect::Variant;
+        Self {
+            defects,
+            jwt_clients: matches!(variant, Variant::JwtClients | Variant::ParRequired),
+            require_par: variant == Variant::ParRequired,
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -83,6 +102,8 @@ impl Default for ServerConfig {
             login_page: LoginPage::Form,
             secrets: None,
             jwt_clients: false,
+            require_par: false,
+            request_uri_lifetime: Duration::from_secs(2),
         }
     }
 }
@@ -213,6 +234,7 @@ impl ReferenceServer {
             )
             .route("/userinfo", get(resource::userinfo))
             .route("/jwks", get(oidc::jwks))
+            .route("/par", post(par::push))
             .route("/introspect", post(resource::introspect))
             .with_state(Arc::clone(&app));
         let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();

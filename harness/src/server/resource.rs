@@ -30,6 +30,8 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "jwks_uri": app.url("/jwks"),
+        "pushed_authorization_request_endpoint": app.url("/par"),
+        "require_pushed_authorization_requests": app.require_par,
         "scopes_supported": ["openid"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": super::oidc::id_token_algs(&app),

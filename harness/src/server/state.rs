@@ -22,6 +22,10 @@ pub(super) struct App {
     pub login_page: super::LoginPage,
     /// The ID Token signing key (and a stranger's, for a defect).
     pub keys: super::oidc::Keys,
+    /// How long a pushed request_uri lives.
+    pub request_uri_lifetime: Duration,
+    /// Authorization requests must be pushed (RFC 9126 §4).
+    pub require_par: bool,
     store: Mutex<Store>,
 }
 
@@ -191,6 +195,8 @@ pub(super) struct Store {
     pub assertions: Expiring<()>,
     /// For the `nonce-not-bound` defect: the latest nonce any authorization request sent.
     pub last_nonce: Option<String>,
+    /// Pushed authorization requests, by request_uri.
+    pub pushed: Expiring<super::par::Pushed>,
 }
 
 impl Store {
@@ -206,6 +212,7 @@ impl Store {
             arrivals: Recent::new(limits),
             assertions: Expiring::new(limits),
             last_nonce: None,
+            pushed: Expiring::new(limits),
         }
     }
 
@@ -219,6 +226,7 @@ impl Store {
             + self.verifiers.len()
             + self.arrivals.len()
             + self.assertions.len()
+            + self.pushed.len()
     }
 }
 
@@ -236,6 +244,8 @@ pub(super) struct Pending {
     pub openid: bool,
     /// Its `nonce`.
     pub nonce: Option<String>,
+    /// It came from a pushed request (RFC 9126).
+    pub pushed: bool,
 }
 
 #[derive(Default)]
@@ -258,6 +268,8 @@ pub(super) struct CodeRecord {
     pub openid: bool,
     /// The authorization request's `nonce`.
     pub nonce: Option<String>,
+    /// The authorization request was pushed (RFC 9126).
+    pub pushed: bool,
 }
 
 pub(super) struct TokenRecord {
@@ -298,6 +310,8 @@ impl App {
                 .then(|| std::sync::atomic::AtomicUsize::new(0)),
             login_page: config.login_page,
             keys,
+            request_uri_lifetime: config.request_uri_lifetime,
+            require_par: config.require_par,
             store: Mutex::new(Store::new(limits)),
         }
     }

@@ -356,9 +356,12 @@ fn authorization_code(
             Some(_) => {}
         }
     }
-    if let Err(description) =
+    let pkce = if record.pushed && app.has(Defect::ParSkipsPkce) {
+        Ok(())
+    } else {
         check_pkce(app, record.challenge.as_ref(), nonempty(p, "code_verifier"))
-    {
+    };
+    if let Err(description) = pkce {
         // RFC 7636 leaves it open; BUG-5's fix: a failed attempt burns the code.
         if !app.has(Defect::FailedAttemptKeepsCode) && !record.used {
             record.used = true;

@@ -54,7 +54,7 @@ async fn preflight_names_the_broken_setting() {
     let problem = bad_secret[1].1.as_deref().expect("confidential fails");
     assert!(
         problem.contains("got 401")
-            && problem.contains("check client_id, client_secret and auth_method"),
+            && problem.contains("check client_id and auth_method and its credentials"),
         "{problem}"
     );
     assert_eq!(bad_secret[2], (ClientKind::Confidential2, None));

@@ -1,0 +1,137 @@
+//! Pushed authorization requests (RFC 9126): `POST /par` stores an authorization request for an
+//! authenticated client and answers a `request_uri`; the authorization endpoint then takes the
+//! request from there, once, before it expires, for that client only, and from nowhere else.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use super::Defect;
+use super::pages::{Reply, done, error_page, fresh, json, oauth_error};
+use super::state::App;
+use super::token::authenticate_client;
+use crate::params::Params;
+
+/// RFC 9126 §2.2: the prefix of the request URIs this server hands out.
+const URN: &str = "urn:ietf:params:oauth:request_uri:";
+
+/// Parameters that authenticate the client at the PAR endpoint, not part of the request.
+const CLIENT_AUTH: &[&str] = &["client_secret", "client_assertion", "client_assertion_type"];
+
+/// A pushed authorization request.
+pub(super) struct Pushed {
+    pub client_id: String,
+    pub params: Params,
+    pub expires: Instant,
+    pub used: bool,
+}
+
+/// `POST /par` (RFC 9126 §2).
+pub(super) async fn push(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+    let p = Params::parse(&String::from_utf8_lossy(&body));
+    done(push_inner(&app, &headers, &p))
+}
+
+fn push_inner(app: &App, headers: &HeaderMap, p: &Params) -> Reply {
+    let client = authenticate_client(app, headers, p)?;
+    if p.get("request_uri").is_some() {
+        // §2.1: the request itself cannot be a reference.
+        return Err(oauth_error(
+            app,
+            "invalid_request",
+            "request_uri must not be pushed",
+        ));
+    }
+    // §2.4: the redirect URI is checked here as the authorization endpoint would.
+    if !app.has(Defect::ParRedirectUnchecked) {
+        let registered: Vec<&String> = std::iter::once(&client.redirect_uri)
+            .chain(&client.more_redirect_uris)
+            .collect();
+        match p.get("redirect_uri").filter(|v| !v.is_empty()) {
+            Some(given)
+                if !registered
+                    .iter()
+                    .any(|r| super::authorize::redirect_matches(app, r, given)) =>
+            {
+                return Err(oauth_error(
+                    app,
+                    "invalid_request",
+                    "redirect_uri does not match a registered redirect URI",
+                ));
+            }
+            None if registered.len() > 1 => {
+                return Err(oauth_error(
+                    app,
+                    "invalid_request",
+                    "redirect_uri is required: this client has several",
+                ));
+            }
+            _ => {}
+        }
+    }
+    let mut params = Params::new();
+    for (k, v) in p
+        .iter()
+        .filter(|(k, _)| !CLIENT_AUTH.contains(k) && *k != "client_id")
+    {
+        params.push(k, v);
+    }
+    params.push("client_id", client.client_id.clone());
+    let request_uri = format!("{URN}{}", fresh()?);
+    let lifetime = app.request_uri_lifetime;
+    app.store().pushed.insert(
+        request_uri.clone(),
+        Pushed {
+            client_id: client.client_id.clone(),
+            params,
+            expires: Instant::now() + lifetime,
+            used: false,
+        },
+    );
+    Ok(json(
+        app,
+        StatusCode::CREATED,
+        &serde_json::json!({ "request_uri": request_uri, "expires_in": lifetime.as_secs() }),
+        &[],
+    ))
+}
+
+/// The authorization request `p` (`client_id` and `request_uri`) stands for: the pushed
+/// parameters, if the reference is known, unused, unexpired and the client's own (RFC 9126 §4,
+/// §7.3). Anything else is an error page: the pushed redirect URI is not trusted for a request
+/// that cannot be resolved.
+pub(super) fn resolve(app: &App, p: &Params) -> Result<Params, Response> {
+    let uri = p.get("request_uri").unwrap_or("");
+    let mut store = app.store();
+    let Some(pushed) = store.pushed.get_mut(uri) else {
+        return Err(error_page(app, "unknown request_uri"));
+    };
+    if pushed.used && !app.has(Defect::ParReusable) {
+        return Err(error_page(app, "request_uri was used already"));
+    }
+    if Instant::now() > pushed.expires && !app.has(Defect::ParNeverExpires) {
+        return Err(error_page(app, "request_uri expired"));
+    }
+    if p.get("client_id") != Some(pushed.client_id.as_str())
+        && !app.has(Defect::ParNotBoundToClient)
+    {
+        return Err(error_page(app, "request_uri was pushed by another client"));
+    }
+    pushed.used = true;
+    let mut effective = pushed.params.clone();
+    if app.has(Defect::ParFrontChannelOverrides) {
+        // Parameters beside the reference win over the pushed ones: the front channel can
+        // change what the client authenticated.
+        for (k, v) in p
+            .iter()
+            .filter(|(k, _)| *k != "request_uri" && *k != "client_id")
+        {
+            effective.set(k, v);
+        }
+    }
+    Ok(effective)
+}
