@@ -37,7 +37,7 @@ pub enum ResolveError {
         "the metadata moves the {field} endpoint to {endpoint}, another origin than the issuer's ({issuer}); no credential is sent there unless the target file names it (endpoints.{field}) or trusts its origin (trusted_origins)"
     )]
     ForeignOrigin {
-        /// `token`, `introspection` or `userinfo`.
+        /// `token`, `introspection`, `userinfo` or `par`.
         field: &'static str,
         /// Where the metadata puts it.
         endpoint: String,
@@ -75,6 +75,12 @@ pub struct ResolvedTarget {
     pub userinfo: Option<Url>,
     /// RFC 7662 introspection.
     pub introspection: Option<Url>,
+    /// RFC 9126 pushed authorization requests.
+    pub par: Option<Url>,
+    /// The server requires pushed authorization requests.
+    pub par_required: bool,
+    /// Authorization requests are pushed unless a scenario says otherwise.
+    pub push: bool,
     /// The clients.
     pub clients: Clients,
     /// The declared policy.
@@ -113,6 +119,7 @@ impl ResolvedTarget {
             token,
             userinfo,
             introspection,
+            par,
         } = file.endpoints;
         let pick = |explicit: Option<crate::target::ConfigUrl>, field: &str| {
             explicit.map(|u| u.0).or_else(|| from_meta(field))
@@ -128,11 +135,16 @@ impl ResolvedTarget {
             .map(|u| u.origin());
         let trusted: Vec<url::Origin> = file.trusted_origins.iter().map(|u| u.0.origin()).collect();
         for (field, explicit) in [
+            ("par", par.is_some()),
             ("token", token.is_some()),
             ("introspection", introspection.is_some()),
             ("userinfo", userinfo.is_some()),
         ] {
-            let Some(url) = from_meta(&format!("{field}_endpoint")).filter(|_| !explicit) else {
+            let key = match field {
+                "par" => "pushed_authorization_request_endpoint".to_owned(),
+                _ => format!("{field}_endpoint"),
+            };
+            let Some(url) = from_meta(&key).filter(|_| !explicit) else {
                 continue;
             };
             if home.as_ref().is_some_and(|h| *h != url.origin()) && !trusted.contains(&url.origin())
@@ -168,6 +180,15 @@ impl ResolvedTarget {
                     .and_then(|v| v.as_array())
                     .is_some_and(|a| a.iter().any(|s| s == "openid"))
         });
+        let par_required = match file.par {
+            Some(crate::target::ParUse::Required) => true,
+            Some(_) => false,
+            None => {
+                meta("require_pushed_authorization_requests").and_then(|v| v.as_bool())
+                    == Some(true)
+            }
+        };
+        let push = par_required || file.par == Some(crate::target::ParUse::Used);
         let mut scope = file.scope.map(|s| s.0);
         if openid
             && !scope
@@ -192,6 +213,9 @@ impl ResolvedTarget {
             metadata_url,
             userinfo: pick(userinfo, "userinfo_endpoint"),
             introspection: pick(introspection, "introspection_endpoint"),
+            par: pick(par, "pushed_authorization_request_endpoint"),
+            par_required,
+            push,
             metadata,
             authorization,
             token,
@@ -261,6 +285,8 @@ pub struct Flow {
     pub code: Option<Secret>,
     /// The OpenID Connect `nonce` sent, if any.
     pub nonce: Option<String>,
+    /// The `request_uri` of its pushed request.
+    pub request_uri: Option<String>,
     /// When the code came back.
     pub issued_at: Option<std::time::Instant>,
 }
@@ -314,6 +340,8 @@ pub struct Ctx {
     pub screenshot: Option<String>,
     /// The last correct client assertion sent, for a step that replays it.
     pub last_assertion: Option<String>,
+    /// The longest `expires_in` a PAR response gave, in seconds.
+    pub request_uri_lifetime: Option<f64>,
     rng: ChaCha20Rng,
     redactor: Redactor,
 }
@@ -357,6 +385,7 @@ impl Ctx {
             browser: super::login::browser::Shared::default(),
             screenshot: None,
             last_assertion: None,
+            request_uri_lifetime: None,
             rng,
             redactor,
         }

@@ -129,6 +129,14 @@ pub(super) fn inapplicable(
                 target.client(client).is_some_and(|c| c.uses_assertion()),
                 "the client authenticates without a JWT assertion (auth_method private_key_jwt or client_secret_jwt)",
             ),
+            Capability::Par => (
+                target.par.is_some(),
+                "the server has no pushed authorization request endpoint (metadata pushed_authorization_request_endpoint, or endpoints.par)",
+            ),
+            Capability::ParRequired => (
+                target.par_required,
+                "the server does not require pushed authorization requests (metadata require_pushed_authorization_requests, or par: required)",
+            ),
             Capability::ClientSecret => (
                 target.client(client).is_some_and(|c| c.client_secret.is_some()),
                 "the client has no client_secret (it authenticates with a private key)",

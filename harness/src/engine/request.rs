@@ -14,7 +14,7 @@ use crate::params::Params;
 use crate::pkce::{Method, s256_of_text};
 use crate::scenario::model::{
     AuthSpec, AuthorizeExpect, AuthorizeStep, ChallengeSpec, CodeSpec, Mutations, NonceSpec,
-    PkceSpec, RedirectMutation, RedirectSpec, StateSpec, Template, TokenStep, ValueSpec,
+    ParSpec, PkceSpec, RedirectMutation, RedirectSpec, StateSpec, Template, TokenStep, ValueSpec,
     VerifierSpec,
 };
 use crate::target::{AuthMethod, ClientConfig};
@@ -186,15 +186,15 @@ pub fn state(
     }
 }
 
-/// The authorization request URL: the endpoint's own query, then the flow's parameters in the
-/// order a client sends them, then the scenario's mutations.
-pub fn authorize_url(
+/// The authorization request's parameters, in the order a client sends them, then the
+/// scenario's mutations: what goes on the front channel, or in the body of a pushed request.
+pub fn authorize_params(
     target: &ResolvedTarget,
     step: &AuthorizeStep,
     client: &ClientConfig,
     flow: &Flow,
     method_sent: Option<&str>,
-) -> Url {
+) -> Params {
     let v0 = vars(target, None, Some(client));
     let mut params = Params::new();
     if let Some(rt) = value(&v0, &step.response_type) {
@@ -229,6 +229,11 @@ pub fn authorize_url(
         &step.params,
         &vars(target, Some(flow), Some(client)),
     );
+    params
+}
+
+/// The authorization request URL: the endpoint's own query, then `params`.
+pub fn authorization_url(target: &ResolvedTarget, params: &Params) -> Url {
     let mut url = target.authorization.clone();
     let mut all = url.query().map(Params::parse).unwrap_or_default();
     for (k, val) in params.iter() {
@@ -236,6 +241,41 @@ pub fn authorize_url(
     }
     url.set_query(Some(&all.encode()));
     url
+}
+
+/// The authorization request URL: the endpoint's own query, then the flow's parameters in the
+/// order a client sends them, then the scenario's mutations.
+pub fn authorize_url(
+    target: &ResolvedTarget,
+    step: &AuthorizeStep,
+    client: &ClientConfig,
+    flow: &Flow,
+    method_sent: Option<&str>,
+) -> Url {
+    authorization_url(
+        target,
+        &authorize_params(target, step, client, flow, method_sent),
+    )
+}
+
+/// The front-channel request of a pushed one (RFC 9126 §4): `client_id` and `request_uri`,
+/// then the step's `front_params`.
+pub fn pushed_url(
+    target: &ResolvedTarget,
+    step: &AuthorizeStep,
+    client: &ClientConfig,
+    flow: &Flow,
+    request_uri: &str,
+) -> Url {
+    let mut params = Params::new();
+    params.push("client_id", client.client_id.0.clone());
+    params.push("request_uri", request_uri);
+    mutate(
+        &mut params,
+        &step.front_params,
+        &vars(target, Some(flow), Some(client)),
+    );
+    authorization_url(target, &params)
 }
 
 /// The URLs a redirect may reach a client at: every registered redirect URI, and the one the
@@ -544,6 +584,8 @@ pub fn default_authorize(flow: String) -> AuthorizeStep {
         params: Mutations::default(),
         same_session: true,
         nonce: NonceSpec::Random,
+        par: ParSpec::Auto,
+        front_params: Mutations::default(),
         expect: AuthorizeExpect::default(),
     }
 }

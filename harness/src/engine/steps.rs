@@ -44,6 +44,12 @@ pub async fn run(ctx: &mut Ctx, step: &Step) -> StepResult {
             if s.past_code_lifetime {
                 secs += ctx.target.policy.code_lifetime_seconds + 0.3;
             }
+            if s.past_request_uri_lifetime {
+                let lifetime = ctx.request_uri_lifetime.ok_or_else(|| {
+                    fault("no PAR response of this scenario gave an expires_in".into())
+                })?;
+                secs += lifetime + 0.5;
+            }
             let wait = Duration::try_from_secs_f64(secs.max(0.0))
                 .map_err(|e| Fault::config(format!("sleep of {secs} s is not a duration: {e}")))?;
             tokio::time::sleep(wait).await;
@@ -176,7 +182,49 @@ pub(super) async fn authorize(
         );
     }
     flow.redirect_uri = build::redirect_uri(&a.redirect_uri, &client, &v0);
-    let url = build::authorize_url(&ctx.target, a, &client, &flow, method_sent.as_deref());
+    let push = match &a.par {
+        ParSpec::Auto => ctx.target.push,
+        ParSpec::Push | ParSpec::PushOnly => true,
+        ParSpec::Front | ParSpec::Reuse(_) => false,
+    };
+    let url = if let ParSpec::Reuse(from) = &a.par {
+        // The earlier flow's pushed request, presented again (by this step's client): its
+        // verifier, state and nonce are the ones the request carries.
+        let earlier = ctx
+            .flows
+            .get(from)
+            .cloned()
+            .ok_or_else(|| fault(format!("flow {from} did not start")))?;
+        let uri = earlier
+            .request_uri
+            .clone()
+            .ok_or_else(|| fault(format!("flow {from} pushed no request")))?;
+        flow = Flow {
+            client: Some(kind),
+            code: None,
+            issued_at: None,
+            ..earlier
+        };
+        build::pushed_url(&ctx.target, a, &client, &flow, &uri)
+    } else if push {
+        let params =
+            build::authorize_params(&ctx.target, a, &client, &flow, method_sent.as_deref());
+        match pushed(ctx, &client, params).await? {
+            Ok(uri) => {
+                flow.request_uri = Some(uri.clone());
+                if a.par == ParSpec::PushOnly {
+                    ctx.flows.insert(a.flow.clone(), flow);
+                    return Ok((Next::Continue, None));
+                }
+                build::pushed_url(&ctx.target, a, &client, &flow, &uri)
+            }
+            Err(refused) => {
+                return refused_at_par(ctx, a, kind, refused).await;
+            }
+        }
+    } else {
+        build::authorize_url(&ctx.target, a, &client, &flow, method_sent.as_deref())
+    };
     let targets = build::client_targets(&ctx.target, flow.redirect_uri.as_deref());
     let d = match (drive(ctx, url, &targets).await, &ctx.login_blocked) {
         (
@@ -267,6 +315,89 @@ pub(super) async fn authorize(
     flow.issued_at = Some(std::time::Instant::now());
     ctx.flows.insert(a.flow.clone(), flow);
     Ok((Next::Continue, code))
+}
+
+/// RFC 9126 §2: pushes an authorization request, the client authenticated as at the token
+/// endpoint. `Ok(Ok(request_uri))` when the server took it; `Ok(Err(ending))` when it refused
+/// (a 4xx: the request was refused before any front channel, as an error page refuses it).
+async fn pushed(
+    ctx: &mut Ctx,
+    client: &ClientConfig,
+    mut params: Params,
+) -> Result<Result<String, Ending>, Halt> {
+    let url = ctx.target.par.clone().ok_or_else(|| {
+        Fault::config(
+            "pushing needs a PAR endpoint: metadata pushed_authorization_request_endpoint or endpoints.par",
+        )
+    })?;
+    let mut req = build::bare(HttpMethod::Post, url);
+    // client_id once: authentication adds it where the method needs it.
+    params.remove("client_id");
+    authenticate(ctx, &mut req, &mut params, client, AuthSpec::Default)?;
+    if params.get("client_id").is_none() {
+        params.push("client_id", client.client_id.0.clone());
+    }
+    let resp = send(ctx, build::with_params(req, &params)).await?;
+    let body = resp.json();
+    if (200..300).contains(&resp.status) {
+        let uri = body
+            .as_ref()
+            .and_then(|b| b.get("request_uri"))
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| {
+                fault(format!(
+                    "the PAR endpoint answered {} without a request_uri",
+                    resp.status
+                ))
+            })?;
+        if let Some(secs) = body
+            .as_ref()
+            .and_then(|b| b.get("expires_in"))
+            .and_then(serde_json::Value::as_f64)
+        {
+            let longest = ctx.request_uri_lifetime.unwrap_or(0.0).max(secs);
+            ctx.request_uri_lifetime = Some(longest);
+        }
+        return Ok(Ok(uri.to_owned()));
+    }
+    if resp.status >= 500 && !ctx.judge_server_errors {
+        return Err(server_error(ctx, resp.status));
+    }
+    let error = body
+        .as_ref()
+        .and_then(|b| b.get("error"))
+        .and_then(|v| v.as_str())
+        .map(|e| format!("PAR endpoint error {e}"));
+    Ok(Err(Ending::Page {
+        status: resp.status,
+        title: None,
+        heading: error,
+        holds: PageKind::Plain,
+    }))
+}
+
+/// A pushed request the PAR endpoint refused: judged like an authorization request refused
+/// with an error page (no code, nobody redirected).
+async fn refused_at_par(
+    ctx: &mut Ctx,
+    a: &AuthorizeStep,
+    kind: ClientKind,
+    ending: Ending,
+) -> Result<(Next, Option<Secret>), Halt> {
+    let e = &a.expect;
+    if let Some(reason) = &e.refusal_passes {
+        control(ctx, kind, Control::Authorization).await?;
+        return Ok((
+            Next::Pass(format!(
+                "{reason} (the server refused the pushed request: {})",
+                checks::describe_ending(&ending)
+            )),
+            None,
+        ));
+    }
+    checks::authorization_outcome(e.outcome, &ending)?;
+    control(ctx, kind, Control::Authorization).await?;
+    Ok((Next::Continue, None))
 }
 
 pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {

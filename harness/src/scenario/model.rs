@@ -264,6 +264,11 @@ pub enum Capability {
     JwtClientAuth,
     /// The scenario's client has a client secret (the checks of how secrets travel).
     ClientSecret,
+    /// The server has a pushed authorization request endpoint (RFC 9126).
+    Par,
+    /// The server requires pushed authorization requests (its metadata says
+    /// `require_pushed_authorization_requests`, or the target file `par: required`).
+    ParRequired,
 }
 
 /// Why a scenario exists (wycheproof's notes).
@@ -454,9 +459,33 @@ pub struct AuthorizeStep {
     /// The OpenID Connect `nonce`: a fresh random one in OpenID flows by default.
     #[serde(default)]
     pub nonce: NonceSpec,
+    /// Whether the request is pushed first (RFC 9126): by default when the target pushes.
+    #[serde(default)]
+    pub par: ParSpec,
+    /// Changes to the front-channel request of a pushed one (beside `client_id` and
+    /// `request_uri`): what an attacker on the front channel may add.
+    #[serde(default)]
+    pub front_params: Mutations,
     /// What must happen.
     #[serde(default)]
     pub expect: AuthorizeExpect,
+}
+
+/// Pushed authorization requests (RFC 9126) for one authorization step.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ParSpec {
+    /// Pushed when the target pushes (its `par` setting, or metadata that requires PAR).
+    #[default]
+    Auto,
+    /// Pushed, then the authorization request carries only `client_id` and `request_uri`.
+    Push,
+    /// Pushed only: the flow keeps its `request_uri` for a later step (`reuse`).
+    PushOnly,
+    /// Sent on the front channel, never pushed.
+    Front,
+    /// Not pushed again: the `request_uri` of the named flow, with this step's client.
+    Reuse(String),
 }
 
 /// The `nonce` of an authorization request (OpenID Connect Core §3.1.2.1).
@@ -1012,6 +1041,9 @@ pub struct SleepStep {
     /// Also wait for the target's declared code lifetime.
     #[serde(default)]
     pub past_code_lifetime: bool,
+    /// Also wait for the longest `expires_in` a PAR response of this scenario gave.
+    #[serde(default)]
+    pub past_request_uri_lifetime: bool,
 }
 
 /// `probe:`.

@@ -47,6 +47,11 @@ pub struct TargetFile {
     /// OpenID Connect: whether flows are OpenID flows (ID Tokens checked), and how.
     #[serde(default)]
     pub openid: OpenIdConfig,
+    /// Pushed authorization requests (RFC 9126): `required` (every request is pushed; the
+    /// server refuses others), `used` (every request is pushed), `unused`; by default pushed
+    /// when the metadata says `require_pushed_authorization_requests`.
+    #[serde(default)]
+    pub par: Option<ParUse>,
     /// Origins besides the issuer's that may receive credentials when discovery puts an
     /// endpoint there (`https://login.example.com`); none by default, so a metadata document
     /// cannot send client secrets elsewhere.
@@ -124,6 +129,8 @@ pub struct Endpoints {
     pub userinfo: Option<ConfigUrl>,
     /// The RFC 7662 introspection endpoint.
     pub introspection: Option<ConfigUrl>,
+    /// The RFC 9126 pushed authorization request endpoint.
+    pub par: Option<ConfigUrl>,
 }
 
 /// The clients the scenarios use.
@@ -188,6 +195,18 @@ impl ClientConfig {
             AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt
         )
     }
+}
+
+/// How a target uses pushed authorization requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ParUse {
+    /// The server requires them: every request is pushed, and plain ones must be refused.
+    Required,
+    /// Every request is pushed; the server also takes plain ones.
+    Used,
+    /// Requests go on the front channel (scenarios may still push).
+    Unused,
 }
 
 /// OpenID Connect settings.
