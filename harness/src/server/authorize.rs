@@ -104,6 +104,9 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
             ));
         }
         None => client.redirect_uri.clone(),
+        // RFC 9126 §4 lets a server skip checks it made at the PAR endpoint; with this defect
+        // that endpoint made none.
+        Some(given) if pushed && app.has(Defect::ParRedirectUnchecked) => given.to_owned(),
         Some(given)
             if std::iter::once(&client.redirect_uri)
                 .chain(&client.more_redirect_uris)

@@ -40,17 +40,25 @@ async fn every_scenario_can_fail_and_every_defect_is_caught() {
 async fn the_clean_server_passes_under_every_profile() {
     let _heavy = super::HEAVY.lock().await;
     let library = super::library();
-    for jwt_clients in [false, true] {
-        let (server, target) = super::reference_with(pkce_harness::server::ServerConfig {
-            jwt_clients,
-            ..Default::default()
-        })
+    use pkce_harness::defect::Variant;
+    for variant in [Variant::Secrets, Variant::JwtClients, Variant::ParRequired] {
+        let (server, target) = super::reference_with(
+            pkce_harness::server::ServerConfig::for_variant(variant, Default::default()),
+        )
         .await;
         let target = Arc::new(target);
-        let other_auth = if jwt_clients {
-            "the client has no client_secret"
-        } else {
-            "the client authenticates without a JWT assertion"
+        // What this set-up lacks by design: the other kind of client authentication, or a
+        // PAR requirement.
+        let lacks: &[&str] = match variant {
+            Variant::Secrets => &[
+                "the client authenticates without a JWT assertion",
+                "the server does not require pushed authorization requests",
+            ],
+            Variant::JwtClients => &[
+                "the client has no client_secret",
+                "the server does not require pushed authorization requests",
+            ],
+            Variant::ParRequired => &["the client has no client_secret"],
         };
         for profile in Profile::ALL {
             let opts = RunOptions {
@@ -67,14 +75,15 @@ async fn the_clean_server_passes_under_every_profile() {
                 .collect();
             assert!(
                 bad.is_empty(),
-                "under {} (JWT clients: {jwt_clients}):\n{}",
+                "under {} ({variant:?}):\n{}",
                 profile.as_str(),
                 bad.join("\n")
             );
             for r in report.results.iter().filter(|r| r.verdict == Verdict::Skip) {
                 assert!(
-                    r.reason.starts_with("not under profile") || r.reason.starts_with(other_auth),
-                    "unjustified skip {} (JWT clients: {jwt_clients}): {}",
+                    r.reason.starts_with("not under profile")
+                        || lacks.iter().any(|l| r.reason.starts_with(l)),
+                    "unjustified skip {} ({variant:?}): {}",
                     r.id,
                     r.reason
                 );
