@@ -250,6 +250,22 @@ defects! {
     /// A code from a pushed request is redeemed without the PKCE check (the pushed, authenticated
     /// request is taken as protection enough).
     ParSkipsPkce = "par-skips-pkce", ["REQ-50", "REQ-82"], High;
+    /// A code bound to a dpop_jkt is redeemed with a proof of another key.
+    DpopJktUnchecked = "dpop-jkt-unchecked", ["REQ-85"], High;
+    /// A DPoP proof is accepted again (same jti).
+    DpopProofReplay = "dpop-proof-replay", ["REQ-86"], Medium;
+    /// A DPoP proof for another method or URL is accepted.
+    DpopHtmHtuUnchecked = "dpop-htm-htu-unchecked", ["REQ-87"], Medium;
+    /// A DPoP proof with a stale iat is accepted.
+    DpopIatUnchecked = "dpop-iat-unchecked", ["REQ-88"], Medium;
+    /// The server hands out a DPoP nonce but accepts proofs with another one.
+    DpopNonceUnchecked = "dpop-nonce-unchecked", ["REQ-89"], Low;
+    /// DPoP-bound access tokens are issued with token_type Bearer.
+    DpopTokenTypeBearer = "dpop-token-type-bearer", ["REQ-90"], Low;
+    /// The resource takes a DPoP-bound access token without a proof, or with another key's.
+    DpopResourceUnbound = "dpop-resource-unbound", ["REQ-91"], High;
+    /// Refresh tokens of public clients are not bound to the DPoP key.
+    DpopRefreshUnbound = "dpop-refresh-unbound", ["REQ-92"], High;
 }
 
 /// The reference server's set-ups a defect can show in.

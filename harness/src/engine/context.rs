@@ -81,6 +81,8 @@ pub struct ResolvedTarget {
     pub par_required: bool,
     /// Authorization requests are pushed unless a scenario says otherwise.
     pub push: bool,
+    /// Every flow is DPoP-bound unless a scenario says otherwise.
+    pub dpop: bool,
     /// The clients.
     pub clients: Clients,
     /// The declared policy.
@@ -216,6 +218,7 @@ impl ResolvedTarget {
             par: pick(par, "pushed_authorization_request_endpoint"),
             par_required,
             push,
+            dpop: file.dpop,
             metadata,
             authorization,
             token,
@@ -287,6 +290,10 @@ pub struct Flow {
     pub nonce: Option<String>,
     /// The `request_uri` of its pushed request.
     pub request_uri: Option<String>,
+    /// Its DPoP key (RFC 9449), and whether the code is bound to it (`dpop_jkt` sent).
+    pub dpop_key: Option<Arc<crate::jose::SigningKey>>,
+    /// `dpop_jkt` was sent.
+    pub dpop_jkt: bool,
     /// When the code came back.
     pub issued_at: Option<std::time::Instant>,
 }
@@ -304,6 +311,10 @@ pub struct Tokens {
     pub id_token: Option<Secret>,
     /// The flow whose code they came from (its nonce and code), for the ID Token checks.
     pub flow: Option<Flow>,
+    /// The DPoP key they are bound to.
+    pub dpop_key: Option<Arc<crate::jose::SigningKey>>,
+    /// `token_type` of the response.
+    pub token_type: Option<String>,
 }
 
 /// One scenario run's state.
@@ -342,6 +353,10 @@ pub struct Ctx {
     pub last_assertion: Option<String>,
     /// The longest `expires_in` a PAR response gave, in seconds.
     pub request_uri_lifetime: Option<f64>,
+    /// The last DPoP proof sent, for a step that replays it.
+    pub last_proof: Option<String>,
+    /// The `DPoP-Nonce` each endpoint gave (RFC 9449 §8), by `htu`.
+    pub dpop_nonces: HashMap<String, String>,
     rng: ChaCha20Rng,
     redactor: Redactor,
 }
@@ -386,6 +401,8 @@ impl Ctx {
             screenshot: None,
             last_assertion: None,
             request_uri_lifetime: None,
+            last_proof: None,
+            dpop_nonces: HashMap::new(),
             rng,
             redactor,
         }

@@ -137,6 +137,15 @@ pub(super) fn inapplicable(
                 target.par_required,
                 "the server does not require pushed authorization requests (metadata require_pushed_authorization_requests, or par: required)",
             ),
+            Capability::Dpop => (
+                target.dpop
+                    || target
+                        .metadata
+                        .as_ref()
+                        .and_then(|m| m.get("dpop_signing_alg_values_supported"))
+                        .is_some(),
+                "the server takes no DPoP proofs (metadata dpop_signing_alg_values_supported), and the target does not set dpop",
+            ),
             Capability::ClientSecret => (
                 target.client(client).is_some_and(|c| c.client_secret.is_some()),
                 "the client has no client_secret (it authenticates with a private key)",

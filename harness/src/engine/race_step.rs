@@ -5,12 +5,36 @@ use std::time::Duration;
 
 use super::context::Ctx;
 use super::request as build;
-use super::steps::{Next, StepResult, authenticate, authorize, client_config, fault, tokens_of};
+use super::steps::{
+    Next, StepResult, authenticate, authorize, client_config, fault, proof_header, send_with_proof,
+    tokens_of,
+};
 use crate::checks;
 use crate::outcome::Fault;
 use crate::params::Params;
-use crate::scenario::model::{AuthSpec, RaceStep};
+use crate::scenario::model::{AuthSpec, DpopProof, RaceStep};
 use crate::wire::HttpMethod;
+
+/// RFC 9449 §8: a server that wants a DPoP nonce says so on any request; a token request for
+/// no code, with a proof, learns it before the burst (whose requests cannot follow the dance).
+async fn learn_dpop_nonce(
+    ctx: &mut crate::engine::context::Ctx,
+    key: Option<&std::sync::Arc<crate::jose::SigningKey>>,
+) -> Result<(), crate::outcome::Halt> {
+    let htu = crate::jose::dpop::htu(&ctx.target.token);
+    if ctx.dpop_nonces.contains_key(&htu) {
+        return Ok(());
+    }
+    let mut params = Params::new();
+    params.push("grant_type", "authorization_code");
+    params.push("code", "pkce-harness-nonce-probe");
+    let req = build::with_params(
+        build::bare(HttpMethod::Post, ctx.target.token.clone()),
+        &params,
+    );
+    send_with_proof(ctx, req, key, DpopProof::Auto, None).await?;
+    Ok(())
+}
 
 /// REQ-58: concurrent redemption. Each trial authorizes afresh and bursts `count` identical
 /// token requests for the code; more than `at_most` successes in any burst is unmet.
@@ -39,7 +63,12 @@ pub(super) async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
         }
         // One body per request: a JWT client signs each with its own `jti`, so the burst tests
         // the code's single use and not the server's assertion replay check.
+        let key = flow.dpop_key.clone();
+        if key.is_some() {
+            learn_dpop_nonce(ctx, key.as_ref()).await?;
+        }
         let mut forms = Vec::with_capacity(r.count);
+        let mut own_headers = Vec::with_capacity(r.count);
         let mut req = build::bare(HttpMethod::Post, ctx.target.token.clone());
         for _ in 0..r.count {
             let (mut one, mut body) = (
@@ -49,6 +78,14 @@ pub(super) async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
             authenticate(ctx, &mut one, &mut body, &client, AuthSpec::Default)?;
             req = build::with_params(one, &body);
             forms.push(req.form().unwrap_or_default().to_owned());
+            // RFC 9449 §11.1: each proof of the burst is its own (a replayed one would be
+            // refused for that, and hide the code's single use).
+            own_headers.push(
+                proof_header(ctx, &req, key.as_ref(), DpopProof::Auto, None)?
+                    .map(|p| ("DPoP".to_owned(), p))
+                    .into_iter()
+                    .collect::<Vec<_>>(),
+            );
         }
         let burst = super::race::burst(
             ctx.race_technique.or(r.technique),
@@ -56,6 +93,7 @@ pub(super) async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
                 url: &req.url,
                 headers: &req.headers,
                 forms: &forms,
+                own_headers: &own_headers,
                 timeout: Duration::from_secs(10),
                 tls: ctx.http.tls(),
             },
@@ -89,6 +127,13 @@ pub(super) async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
     if r.save_as.is_some() && per_trial.last() == Some(&0) {
         return Err(fault(format!(
             "no request of the last burst succeeded, so there are no tokens to check afterwards; {note}"
+        )));
+    }
+    if per_trial.iter().all(|n| *n == 0) {
+        // A burst the server refused whole proves nothing about single use: the same request
+        // alone was never shown to succeed.
+        return Err(fault(format!(
+            "no request of any burst succeeded, so the race shows nothing about single use; {note}"
         )));
     }
     checks::race(&per_trial, r.count, r.at_most, &note)?;

@@ -13,9 +13,9 @@ use crate::outcome::Fault;
 use crate::params::Params;
 use crate::pkce::{Method, s256_of_text};
 use crate::scenario::model::{
-    AuthSpec, AuthorizeExpect, AuthorizeStep, ChallengeSpec, CodeSpec, Mutations, NonceSpec,
-    ParSpec, PkceSpec, RedirectMutation, RedirectSpec, StateSpec, Template, TokenStep, ValueSpec,
-    VerifierSpec,
+    AuthSpec, AuthorizeExpect, AuthorizeStep, ChallengeSpec, CodeSpec, DpopBinding, Mutations,
+    NonceSpec, ParSpec, PkceSpec, RedirectMutation, RedirectSpec, StateSpec, Template, TokenStep,
+    ValueSpec, VerifierSpec,
 };
 use crate::target::{AuthMethod, ClientConfig};
 use crate::wire::{HttpMethod, Request};
@@ -212,6 +212,11 @@ pub fn authorize_params(
     }
     if let Some(n) = &flow.nonce {
         params.push("nonce", n.clone());
+    }
+    if let (true, Some(key)) = (flow.dpop_jkt, &flow.dpop_key)
+        && let Some(jkt) = key.thumbprint()
+    {
+        params.push("dpop_jkt", jkt);
     }
     if let Some(c) = &flow.challenge {
         params.push("code_challenge", c.clone());
@@ -491,6 +496,49 @@ pub fn authenticate(
     Ok(())
 }
 
+/// The DPoP proof of `req` (RFC 9449 §4.2) with `key`, flawed as `spec` asks: `htm` and `htu`
+/// from the request (or another method or server), `iat` now (or ten minutes ago), the
+/// server's `nonce` (or one it never gave), `ath` when an access token is presented.
+pub fn dpop_proof(
+    key: &crate::jose::SigningKey,
+    spec: crate::scenario::model::DpopProof,
+    req: &Request,
+    now: u64,
+    jti: &str,
+    access_token: Option<&str>,
+    nonce: Option<&str>,
+) -> Result<String, Fault> {
+    use crate::scenario::model::DpopProof as P;
+    let method = req.method.to_string();
+    let htm = match (spec, method.as_str()) {
+        (P::WrongMethod, "GET") => "POST",
+        (P::WrongMethod, _) => "GET",
+        _ => method.as_str(),
+    };
+    let htu = match spec {
+        P::WrongUrl => "https://other-server.example/token".to_owned(),
+        _ => crate::jose::dpop::htu(&req.url),
+    };
+    let iat = match spec {
+        P::Stale => now.saturating_sub(600),
+        _ => now,
+    };
+    let nonce = match spec {
+        P::WrongNonce => Some("a-nonce-this-server-never-gave"),
+        _ => nonce,
+    };
+    let claims = crate::jose::dpop::ProofClaims {
+        htm,
+        htu: &htu,
+        iat,
+        jti,
+        access_token,
+        nonce,
+    };
+    crate::jose::dpop::proof(key, &claims)
+        .map_err(|e| Fault::harness(format!("signing a DPoP proof: {e}")))
+}
+
 /// A request to `url` with no body yet.
 pub fn bare(method: HttpMethod, url: Url) -> Request {
     Request {
@@ -586,6 +634,7 @@ pub fn default_authorize(flow: String) -> AuthorizeStep {
         nonce: NonceSpec::Random,
         par: ParSpec::Auto,
         front_params: Mutations::default(),
+        dpop: DpopBinding::Auto,
         expect: AuthorizeExpect::default(),
     }
 }

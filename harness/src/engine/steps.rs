@@ -12,12 +12,14 @@ use crate::callback::{Ending, Outcome};
 use crate::checks;
 use crate::checks::id_token::NotJudged;
 use crate::forms::PageKind;
+use crate::jose::SigningKey;
 use crate::outcome::{Fault, Halt};
 use crate::params::Params;
 use crate::redact::Secret;
 use crate::scenario::model::*;
 use crate::target::ClientConfig;
 use crate::wire::{HttpMethod, Request, Response};
+use std::sync::Arc;
 
 /// What the scenario does after a step.
 #[derive(Debug)]
@@ -104,6 +106,114 @@ pub(super) fn authenticate(
     Ok(())
 }
 
+/// A fresh DPoP key (ES256) for one flow.
+pub(super) fn fresh_dpop_key() -> Result<Arc<SigningKey>, Halt> {
+    SigningKey::generate(crate::jose::Algorithm::ES256)
+        .map(|(k, _)| Arc::new(k))
+        .map_err(|e| Fault::harness(format!("making a DPoP key: {e}")).into())
+}
+
+/// The DPoP header of one request: a fresh proof with `key` (or flawed as `spec` says), or
+/// none. The proof is a credential for its short life, so it is masked like one.
+pub(super) fn proof_header(
+    ctx: &mut Ctx,
+    req: &Request,
+    key: Option<&Arc<SigningKey>>,
+    spec: DpopProof,
+    access_token: Option<&str>,
+) -> Result<Option<String>, Halt> {
+    let proof = match spec {
+        DpopProof::None | DpopProof::BearerScheme => return Ok(None),
+        DpopProof::Replayed => ctx
+            .last_proof
+            .clone()
+            .ok_or_else(|| fault("no earlier DPoP proof to replay".into()))?,
+        _ => {
+            let key = match (spec, key) {
+                (DpopProof::OtherKey, _) => fresh_dpop_key()?,
+                (_, Some(k)) => Arc::clone(k),
+                (DpopProof::Auto, None) => return Ok(None),
+                (_, None) => {
+                    return Err(fault(
+                        "the step flaws a DPoP proof, and the flow has no DPoP key".into(),
+                    ));
+                }
+            };
+            let jti = Ctx::unique_value()
+                .map_err(|e| Fault::harness(format!("no entropy for a jti: {e}")))?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let nonce = ctx
+                .dpop_nonces
+                .get(&crate::jose::dpop::htu(&req.url))
+                .cloned();
+            if spec == DpopProof::WrongNonce && nonce.is_none() {
+                return Err(Fault::OptionalAbsent {
+                    message: "the server gave no DPoP nonce for this endpoint (RFC 9449 §8 is optional): no nonce to get wrong".into(),
+                }
+                .into());
+            }
+            let p = build::dpop_proof(&key, spec, req, now, &jti, access_token, nonce.as_deref())?;
+            if spec == DpopProof::Auto {
+                ctx.last_proof = Some(p.clone());
+            }
+            p
+        }
+    };
+    ctx.secret(&proof);
+    Ok(Some(proof))
+}
+
+/// Whether a response asks for a DPoP nonce it gives (RFC 9449 §8, §9): `use_dpop_nonce` in
+/// the body (token endpoint) or the challenge (resource), with a `DPoP-Nonce` header.
+fn asks_for_nonce(resp: &Response) -> Option<String> {
+    let nonce = resp.header("dpop-nonce")?.to_owned();
+    let in_body = resp
+        .json()
+        .and_then(|b| b.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+        .as_deref()
+        == Some("use_dpop_nonce");
+    let in_challenge = resp
+        .header_all("www-authenticate")
+        .any(|c| c.contains("use_dpop_nonce"));
+    (in_body || in_challenge).then_some(nonce)
+}
+
+/// Sends `req` with its DPoP proof, following the nonce dance once (RFC 9449 §8): when the
+/// server answers `use_dpop_nonce` with a `DPoP-Nonce`, the same request (with the same flaw)
+/// goes again with a fresh proof carrying it. A wrong nonce or a replayed proof is sent once.
+pub(super) async fn send_with_proof(
+    ctx: &mut Ctx,
+    req: Request,
+    key: Option<&Arc<SigningKey>>,
+    spec: DpopProof,
+    access_token: Option<&str>,
+) -> Result<Response, Halt> {
+    let htu = crate::jose::dpop::htu(&req.url);
+    for attempt in 0..2 {
+        let mut one = req.clone();
+        if let Some(p) = proof_header(ctx, &one, key, spec, access_token)? {
+            one.headers.push(("DPoP".into(), p));
+        }
+        let resp = send(ctx, one).await?;
+        let fresh = asks_for_nonce(&resp);
+        if let Some(n) = &fresh {
+            ctx.dpop_nonces.insert(htu.clone(), n.clone());
+        } else if let Some(n) = resp.header("dpop-nonce") {
+            ctx.dpop_nonces.insert(htu.clone(), n.to_owned());
+        }
+        let dance = attempt == 0
+            && fresh.is_some()
+            && (key.is_some() || spec == DpopProof::OtherKey)
+            && !matches!(spec, DpopProof::WrongNonce | DpopProof::Replayed);
+        if !dance {
+            return Ok(resp);
+        }
+    }
+    Err(Fault::harness("the DPoP nonce dance ended without an answer").into())
+}
+
 /// Sends and records; a request without a usable response is a fault.
 async fn send(ctx: &mut Ctx, req: Request) -> Result<Response, Halt> {
     ctx.send(req)
@@ -182,6 +292,15 @@ pub(super) async fn authorize(
         );
     }
     flow.redirect_uri = build::redirect_uri(&a.redirect_uri, &client, &v0);
+    let binding = match a.dpop {
+        DpopBinding::Auto if ctx.target.dpop => DpopBinding::Bind,
+        DpopBinding::Auto => DpopBinding::None,
+        other => other,
+    };
+    if binding != DpopBinding::None {
+        flow.dpop_key = Some(fresh_dpop_key()?);
+        flow.dpop_jkt = binding == DpopBinding::Bind;
+    }
     let push = match &a.par {
         ParSpec::Auto => ctx.target.push,
         ParSpec::Push | ParSpec::PushOnly => true,
@@ -428,6 +547,7 @@ pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
         &t.expect,
         save_as,
         kind,
+        (flow.dpop_key.clone(), t.dpop),
     )
     .await
     .map_err(|halt| expired_meanwhile(ctx, &flow, &t.expect, halt))?;
@@ -555,6 +675,7 @@ async fn token_request(
     expect: &HttpExpect,
     save_as: &str,
     kind: ClientKind,
+    (key, proof): (Option<Arc<SigningKey>>, DpopProof),
 ) -> StepResult {
     let scheme = req
         .headers
@@ -562,8 +683,13 @@ async fn token_request(
         .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
         .and_then(|(_, v)| v.split(' ').next())
         .map(str::to_owned);
-    let resp = send(ctx, req).await?;
+    let resp = send_with_proof(ctx, req, key.as_ref(), proof, None).await?;
     save_tokens(ctx, &resp, save_as, kind);
+    if let Some(tokens) = ctx.tokens.get_mut(save_as)
+        && resp.status == 200
+    {
+        tokens.dpop_key = key;
+    }
     let next = check(ctx, expect, &resp)?;
     if expect.auth_challenge {
         checks::auth_challenge(scheme.as_deref(), &resp)?;
@@ -589,6 +715,11 @@ pub(super) fn tokens_of(body: &serde_json::Value, kind: ClientKind) -> Option<To
         refresh: get("refresh_token"),
         id_token: get("id_token"),
         flow: None,
+        dpop_key: None,
+        token_type: body
+            .get("token_type")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
     })
 }
 
@@ -624,6 +755,7 @@ async fn refresh(ctx: &mut Ctx, r: &RefreshStep) -> StepResult {
         &r.expect,
         &save_as,
         kind,
+        (tokens.dpop_key.clone(), r.dpop),
     )
     .await
 }
@@ -640,9 +772,27 @@ async fn userinfo(ctx: &mut Ctx, r: &ResourceStep) -> StepResult {
         .clone()
         .ok_or_else(|| fault("no access token".into()))?;
     let mut req = Request::get(url);
+    // RFC 9449 §7.1: a DPoP-bound token goes with the DPoP scheme (unless the step downgrades).
+    let dpop_bound = tokens.dpop_key.is_some()
+        || tokens
+            .token_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("dpop"));
+    let scheme = if dpop_bound && r.dpop != DpopProof::BearerScheme {
+        "DPoP"
+    } else {
+        "Bearer"
+    };
     req.headers
-        .push(("Authorization".into(), format!("Bearer {}", at.expose())));
-    let resp = send(ctx, req).await?;
+        .push(("Authorization".into(), format!("{scheme} {}", at.expose())));
+    let resp = send_with_proof(
+        ctx,
+        req,
+        tokens.dpop_key.as_ref(),
+        r.dpop,
+        Some(at.expose()),
+    )
+    .await?;
     let next = check(ctx, &r.expect, &resp)?;
     if r.sub_matches_id_token {
         let id_sub = tokens

@@ -335,8 +335,9 @@ impl SigningKey {
         })
     }
 
-    /// RFC 7638: SHA-256 of the required public members, serialised in order, no whitespace.
-    fn thumbprint(&self) -> Option<String> {
+    /// RFC 7638: SHA-256 of the required public members, serialised in order, no whitespace
+    /// (the `kid` by default, and RFC 9449's `jkt`); `None` for an HMAC key.
+    pub fn thumbprint(&self) -> Option<String> {
         let members = self.public_members()?;
         // serde_json keeps object keys sorted (no preserve_order feature): the RFC's order.
         let canonical = members.to_string();
@@ -375,6 +376,28 @@ impl SigningKey {
         );
         let sig = self.sign_bytes(input.as_bytes())?;
         Ok(format!("{input}.{}", b64(sig)))
+    }
+
+    /// Signs `claims` under exactly `header` plus `alg` (a DPoP proof's header carries `typ` and
+    /// the public `jwk`, and no `kid`).
+    pub fn sign_with_header(
+        &self,
+        claims: &Value,
+        mut header: Map<String, Value>,
+    ) -> Result<String, KeyError> {
+        header.insert("alg".into(), json!(alg_name(self.alg)));
+        let input = format!(
+            "{}.{}",
+            b64(Value::Object(header).to_string()),
+            b64(claims.to_string())
+        );
+        let sig = self.sign_bytes(input.as_bytes())?;
+        Ok(format!("{input}.{}", b64(sig)))
+    }
+
+    /// The public members alone, as a DPoP proof's `jwk` header carries them.
+    pub fn public_members_jwk(&self) -> Option<Value> {
+        self.public_members()
     }
 
     fn sign_bytes(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {

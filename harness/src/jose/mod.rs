@@ -6,6 +6,7 @@
 //! ring's. Nothing here hand-rolls a signature primitive: this module only frames them (base64url,
 //! the JSON header, choosing a key by `kid` and `alg`).
 
+pub mod dpop;
 pub mod jws;
 pub mod key;
 

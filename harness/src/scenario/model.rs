@@ -269,6 +269,9 @@ pub enum Capability {
     /// The server requires pushed authorization requests (its metadata says
     /// `require_pushed_authorization_requests`, or the target file `par: required`).
     ParRequired,
+    /// The server takes DPoP proofs (metadata `dpop_signing_alg_values_supported`, or the
+    /// target file `dpop: true`).
+    Dpop,
 }
 
 /// Why a scenario exists (wycheproof's notes).
@@ -466,9 +469,52 @@ pub struct AuthorizeStep {
     /// `request_uri`): what an attacker on the front channel may add.
     #[serde(default)]
     pub front_params: Mutations,
+    /// DPoP (RFC 9449): whether the flow has a key, and whether the code is bound to it.
+    #[serde(default)]
+    pub dpop: DpopBinding,
     /// What must happen.
     #[serde(default)]
     pub expect: AuthorizeExpect,
+}
+
+/// A flow's DPoP key (RFC 9449).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DpopBinding {
+    /// As the target does (`dpop: true`: a key per flow, the code bound with `dpop_jkt`).
+    #[default]
+    Auto,
+    /// A fresh key for the flow, and `dpop_jkt` binding the code to it (§10).
+    Bind,
+    /// A fresh key for the flow's token requests, the code not bound.
+    Key,
+    /// No DPoP.
+    None,
+}
+
+/// The DPoP proof of a back-channel request: the flow's, none, or one flawed on purpose.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DpopProof {
+    /// A fresh proof with the flow's key, if it has one.
+    #[default]
+    Auto,
+    /// No proof (and, at a resource, the DPoP scheme still).
+    None,
+    /// A proof by another key.
+    OtherKey,
+    /// The last proof this scenario sent, `jti` and all (§11.1).
+    Replayed,
+    /// `htm` another method (§4.3).
+    WrongMethod,
+    /// `htu` another server's URL (§4.3).
+    WrongUrl,
+    /// `iat` ten minutes ago (§11.1).
+    Stale,
+    /// A `nonce` the server never gave (§8).
+    WrongNonce,
+    /// At a resource: the token presented with the `Bearer` scheme, no proof (a downgrade).
+    BearerScheme,
 }
 
 /// Pushed authorization requests (RFC 9126) for one authorization step.
@@ -876,6 +922,9 @@ pub struct TokenStep {
     /// Checks of the ID Token the response carries, after `expect` holds.
     #[serde(default)]
     pub id_token: Vec<IdTokenCheck>,
+    /// The DPoP proof (RFC 9449).
+    #[serde(default)]
+    pub dpop: DpopProof,
 }
 
 fn authorization_code() -> ValueSpec {
@@ -986,6 +1035,9 @@ pub struct RefreshStep {
     /// What the response must show; 200 with tokens by default.
     #[serde(default = "HttpExpect::token_success")]
     pub expect: HttpExpect,
+    /// The DPoP proof (RFC 9449): with the tokens' key by default.
+    #[serde(default)]
+    pub dpop: DpopProof,
 }
 
 /// `userinfo:`: a resource request with an access token.
@@ -1002,6 +1054,9 @@ pub struct ResourceStep {
     /// Connect Core §5.3.2: otherwise the UserInfo response must not be used).
     #[serde(default)]
     pub sub_matches_id_token: bool,
+    /// The DPoP proof (RFC 9449 §7): with the tokens' key by default.
+    #[serde(default)]
+    pub dpop: DpopProof,
 }
 
 /// `introspect:`: RFC 7662.

@@ -27,6 +27,8 @@ const KNOWN_PARAMS: &[&str] = &[
     "code_challenge",
     "code_challenge_method",
     "nonce",
+    "dpop_jkt",
+    "request_uri",
     "response_mode",
     "prompt",
 ];
@@ -207,6 +209,7 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
                     .is_some_and(|s| s.split(' ').any(|w| w == "openid")),
                 nonce: nonempty(p, "nonce").map(str::to_owned),
                 pushed,
+                dpop_jkt: nonempty(p, "dpop_jkt").map(str::to_owned),
             },
         );
         if let Some(n) = nonempty(p, "nonce") {
@@ -656,6 +659,7 @@ pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
             openid: pending.openid,
             nonce: pending.nonce.clone(),
             pushed: pending.pushed,
+            dpop_jkt: pending.dpop_jkt.clone(),
         },
     );
     drop(store);

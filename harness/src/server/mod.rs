@@ -11,6 +11,7 @@
 )]
 
 mod authorize;
+mod dpop;
 mod login_pages;
 mod oidc;
 mod pages;
@@ -199,7 +200,8 @@ impl ReferenceServer {
             refresh_tokens_confidential: true,
         };
         let keys = oidc::Keys::generate()?;
-        let app = Arc::new(App::new(issuer, clients.clone(), config, keys));
+        let dpop_nonce = state::random_token()?;
+        let app = Arc::new(App::new(issuer, clients.clone(), config, keys, dpop_nonce));
         let router = Router::new()
             .route(
                 "/.well-known/oauth-authorization-server",

@@ -32,6 +32,7 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
         "jwks_uri": app.url("/jwks"),
         "pushed_authorization_request_endpoint": app.url("/par"),
         "require_pushed_authorization_requests": app.require_par,
+        "dpop_signing_alg_values_supported": ["ES256", "RS256", "PS256", "EdDSA"],
         "scopes_supported": ["openid"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": super::oidc::id_token_algs(&app),
@@ -60,11 +61,33 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
 
 /// `GET /userinfo` with a Bearer token (RFC 6750).
 pub(super) async fn userinfo(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let token = headers
+    let authorization = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let active = token.is_some_and(|t| app.store().access_tokens.get(t).is_some_and(|r| r.active));
+        .and_then(|v| v.to_str().ok());
+    let (scheme, token) = match authorization.and_then(|v| v.split_once(' ')) {
+        Some((scheme, token)) => (scheme, Some(token)),
+        None => ("", None),
+    };
+    let record = token.and_then(|t| {
+        app.store()
+            .access_tokens
+            .get(t)
+            .filter(|r| r.active)
+            .map(|r| r.jkt.clone())
+    });
+    // RFC 9449 §7: a DPoP-bound token comes with the DPoP scheme and a proof of its key.
+    let active = match (&record, scheme) {
+        (None, _) => false,
+        (Some(_), _) if app.has(Defect::DpopResourceUnbound) => true,
+        (Some(None), "Bearer") => true,
+        (Some(Some(jkt)), "DPoP") => {
+            match super::dpop::check(&app, &headers, "GET", &app.url("/userinfo"), token, false) {
+                Ok(Some(proof)) => proof.jkt == *jkt,
+                _ => false,
+            }
+        }
+        _ => false,
+    };
     if active {
         let sub = if app.has(Defect::UserinfoSubDiffers) {
             "bob"
@@ -78,9 +101,14 @@ pub(super) async fn userinfo(State(app): State<Arc<App>>, headers: HeaderMap) ->
             &[],
         );
     }
+    let scheme = if matches!(record, Some(Some(_))) {
+        "DPoP"
+    } else {
+        "Bearer"
+    };
     let challenge = (
         header::WWW_AUTHENTICATE,
-        "Bearer error=\"invalid_token\"".to_owned(),
+        format!("{scheme} error=\"invalid_token\""),
     );
     json(
         &app,

@@ -26,6 +26,8 @@ pub(super) struct App {
     pub request_uri_lifetime: Duration,
     /// Authorization requests must be pushed (RFC 9126 §4).
     pub require_par: bool,
+    /// The DPoP nonce every token request's proof must carry (RFC 9449 §8).
+    pub dpop_nonce: String,
     store: Mutex<Store>,
 }
 
@@ -197,6 +199,8 @@ pub(super) struct Store {
     pub last_nonce: Option<String>,
     /// Pushed authorization requests, by request_uri.
     pub pushed: Expiring<super::par::Pushed>,
+    /// DPoP proofs seen, by key thumbprint and `jti` (RFC 9449 §11.1).
+    pub dpop_proofs: Expiring<()>,
 }
 
 impl Store {
@@ -213,6 +217,7 @@ impl Store {
             assertions: Expiring::new(limits),
             last_nonce: None,
             pushed: Expiring::new(limits),
+            dpop_proofs: Expiring::new(limits),
         }
     }
 
@@ -227,6 +232,7 @@ impl Store {
             + self.arrivals.len()
             + self.assertions.len()
             + self.pushed.len()
+            + self.dpop_proofs.len()
     }
 }
 
@@ -246,6 +252,8 @@ pub(super) struct Pending {
     pub nonce: Option<String>,
     /// It came from a pushed request (RFC 9126).
     pub pushed: bool,
+    /// `dpop_jkt`: the DPoP key the code is bound to (RFC 9449 §10).
+    pub dpop_jkt: Option<String>,
 }
 
 #[derive(Default)]
@@ -270,11 +278,15 @@ pub(super) struct CodeRecord {
     pub nonce: Option<String>,
     /// The authorization request was pushed (RFC 9126).
     pub pushed: bool,
+    /// The DPoP key the code is bound to.
+    pub dpop_jkt: Option<String>,
 }
 
 pub(super) struct TokenRecord {
     pub client_id: String,
     pub active: bool,
+    /// The DPoP key the token is bound to (RFC 9449 §6).
+    pub jkt: Option<String>,
 }
 
 pub(super) struct RefreshRecord {
@@ -284,6 +296,8 @@ pub(super) struct RefreshRecord {
     pub rotated: bool,
     /// Tokens of the same lineage, revoked together on reuse.
     pub family: u64,
+    /// The DPoP key a public client's refresh token is bound to (RFC 9449 §5).
+    pub jkt: Option<String>,
 }
 
 impl App {
@@ -292,6 +306,7 @@ impl App {
         clients: Vec<RegisteredClient>,
         config: super::ServerConfig,
         keys: super::oidc::Keys,
+        dpop_nonce: String,
     ) -> Self {
         // A code must outlive its own lifetime in the table, or a replay after expiry would
         // look like an unknown code rather than a used one.
@@ -312,6 +327,7 @@ impl App {
             keys,
             request_uri_lifetime: config.request_uri_lifetime,
             require_par: config.require_par,
+            dpop_nonce,
             store: Mutex::new(Store::new(limits)),
         }
     }

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use base64::Engine as _;
 
+use super::dpop::Proof;
 use super::pages::{Reply, done, fresh, invalid_client, json, oauth_error};
 use super::state::{App, RefreshRecord, TokenRecord};
 use super::{Defect, RegisteredClient};
@@ -50,6 +51,7 @@ pub(super) async fn token_get(
             &Params::parse(q.as_deref().unwrap_or("")),
             &Params::new(),
             Redeem::Normal,
+            None,
         ));
     }
     let mut r = oauth_error(
@@ -80,18 +82,31 @@ pub(super) async fn token(
     }
     let query = Params::parse(q.as_deref().unwrap_or(""));
     let body = Params::parse(&String::from_utf8_lossy(&body));
+    // Checked once per request (a proof is single use), before the grant is looked at.
+    let proof = match super::dpop::check(&app, &headers, "POST", &app.url("/token"), None, true) {
+        Ok(p) => p,
+        Err(refusal) => return super::dpop::token_refusal(&app, &refusal),
+    };
+    let proof = proof.as_ref();
     if app.has(Defect::CodeRaceWindow) && body.get("grant_type") == Some("authorization_code") {
         // BUG-12: check, yield while other requests run, then consume without checking again.
-        if let Err(refused) = handle(&app, &headers, &body, &query, Redeem::CheckOnly) {
+        if let Err(refused) = handle(&app, &headers, &body, &query, Redeem::CheckOnly, proof) {
             return refused;
         }
         let until = Instant::now() + app.race_window;
         while Instant::now() < until {
             tokio::task::yield_now().await;
         }
-        return done(handle(&app, &headers, &body, &query, Redeem::SkipSingleUse));
+        return done(handle(
+            &app,
+            &headers,
+            &body,
+            &query,
+            Redeem::SkipSingleUse,
+            proof,
+        ));
     }
-    done(handle(&app, &headers, &body, &query, Redeem::Normal))
+    done(handle(&app, &headers, &body, &query, Redeem::Normal, proof))
 }
 
 /// A token request being served, for the `busy_under_load` fixture: the second at a time is
@@ -133,7 +148,14 @@ enum Redeem {
     SkipSingleUse,
 }
 
-fn handle(app: &App, headers: &HeaderMap, body: &Params, query: &Params, redeem: Redeem) -> Reply {
+fn handle(
+    app: &App,
+    headers: &HeaderMap,
+    body: &Params,
+    query: &Params,
+    redeem: Redeem,
+    proof: Option<&Proof>,
+) -> Reply {
     let mut p = body.clone();
     if query.get("client_secret").is_some() {
         // RFC 6749 §2.3.1: credentials MUST NOT be in the request URI.
@@ -169,8 +191,8 @@ fn handle(app: &App, headers: &HeaderMap, body: &Params, query: &Params, redeem:
     let grant_type = nonempty(&p, "grant_type");
     let client = authenticate(app, headers, &p)?;
     match grant_type {
-        Some("authorization_code") => authorization_code(app, client, &p, redeem),
-        Some("refresh_token") => refresh(app, client, &p),
+        Some("authorization_code") => authorization_code(app, client, &p, redeem, proof),
+        Some("refresh_token") => refresh(app, client, &p, proof),
         None => Err(oauth_error(app, "invalid_request", "grant_type is missing")),
         Some(_) if app.has(Defect::WrongGrantErrors) => {
             Err(oauth_error(app, "invalid_request", "bad grant_type"))
@@ -304,6 +326,7 @@ fn authorization_code(
     client: Option<&RegisteredClient>,
     p: &Params,
     redeem: Redeem,
+    proof: Option<&Proof>,
 ) -> Reply {
     let Some(code) = nonempty(p, "code") else {
         let error = if app.has(Defect::WrongGrantErrors) {
@@ -356,6 +379,17 @@ fn authorization_code(
             Some(_) => {}
         }
     }
+    // RFC 9449 §10: a code bound to a key is redeemed only with a proof of that key.
+    if let Some(jkt) = &record.dpop_jkt
+        && !app.has(Defect::DpopJktUnchecked)
+        && proof.map(|p| &p.jkt) != Some(jkt)
+    {
+        return Err(oauth_error(
+            app,
+            "invalid_grant",
+            "the code is bound to another DPoP key (dpop_jkt)",
+        ));
+    }
     let pkce = if record.pushed && app.has(Defect::ParSkipsPkce) {
         Ok(())
     } else {
@@ -397,13 +431,20 @@ fn authorization_code(
     record.issued.extend([access.clone(), refresh.clone()]);
     let family = store.counter;
     store.counter += 1;
+    let jkt = proof.map(|p| p.jkt.clone());
     store.access_tokens.insert(
         access.clone(),
         TokenRecord {
             client_id: client_id.clone(),
             active: true,
+            jkt: jkt.clone(),
         },
     );
+    let public = app
+        .client(&client_id)
+        .is_some_and(|c| c.auth_method == AuthMethod::None);
+    // RFC 9449 §5: a public client's refresh token is bound to its key.
+    let refresh_jkt = jkt.filter(|_| public && !app.has(Defect::DpopRefreshUnbound));
     let id_token = match store.codes.get(code) {
         Some(record) if record.openid && !app.has(Defect::IdTokenMissing) => {
             let grant = super::oidc::Grant {
@@ -423,10 +464,17 @@ fn authorization_code(
             active: true,
             rotated: false,
             family,
+            jkt: refresh_jkt,
         },
     );
     drop(store);
-    Ok(token_response(app, &access, &refresh, id_token.as_deref()))
+    Ok(token_response(
+        app,
+        &access,
+        &refresh,
+        id_token.as_deref(),
+        proof.is_some(),
+    ))
 }
 
 const DOWNGRADE: &str = "code_verifier sent, but the authorization request had no code_challenge";
@@ -497,9 +545,21 @@ fn revoke(store: &mut super::state::Store, tokens: &[String]) {
     }
 }
 
-fn token_response(app: &App, access: &str, refresh: &str, id_token: Option<&str>) -> Response {
+fn token_response(
+    app: &App,
+    access: &str,
+    refresh: &str,
+    id_token: Option<&str>,
+    dpop: bool,
+) -> Response {
+    // RFC 9449 §5: a token bound to a DPoP key says so.
+    let token_type = if dpop && !app.has(Defect::DpopTokenTypeBearer) {
+        "DPoP"
+    } else {
+        "Bearer"
+    };
     let mut body = serde_json::json!({
-        "access_token": access, "token_type": "Bearer", "expires_in": 3600, "refresh_token": refresh,
+        "access_token": access, "token_type": token_type, "expires_in": 3600, "refresh_token": refresh,
     });
     if let (Some(t), Some(o)) = (id_token, body.as_object_mut()) {
         o.insert("id_token".into(), serde_json::json!(t));
@@ -519,7 +579,12 @@ fn token_response(app: &App, access: &str, refresh: &str, id_token: Option<&str>
 }
 
 /// RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2).
-fn refresh(app: &App, client: Option<&RegisteredClient>, p: &Params) -> Reply {
+fn refresh(
+    app: &App,
+    client: Option<&RegisteredClient>,
+    p: &Params,
+    proof: Option<&Proof>,
+) -> Reply {
     let Some(client) = client else {
         return Err(oauth_error(app, "invalid_request", "client_id is missing"));
     };
@@ -548,6 +613,16 @@ fn refresh(app: &App, client: Option<&RegisteredClient>, p: &Params) -> Reply {
             "refresh token is revoked",
         ));
     }
+    if let Some(jkt) = &record.jkt
+        && proof.map(|p| &p.jkt) != Some(jkt)
+    {
+        return Err(oauth_error(
+            app,
+            "invalid_grant",
+            "the refresh token is bound to another DPoP key",
+        ));
+    }
+    let bound = record.jkt.clone();
     let rotate = !app.has(Defect::NoRefreshRotation);
     if record.rotated && rotate {
         // Reuse of a rotated token: revoke the whole lineage.
@@ -572,6 +647,7 @@ fn refresh(app: &App, client: Option<&RegisteredClient>, p: &Params) -> Reply {
         TokenRecord {
             client_id: client.client_id.clone(),
             active: true,
+            jkt: proof.map(|p| p.jkt.clone()),
         },
     );
     let new_rt = if rotate {
@@ -586,6 +662,7 @@ fn refresh(app: &App, client: Option<&RegisteredClient>, p: &Params) -> Reply {
                 active: true,
                 rotated: false,
                 family,
+                jkt: bound,
             },
         );
         new_rt
@@ -593,7 +670,7 @@ fn refresh(app: &App, client: Option<&RegisteredClient>, p: &Params) -> Reply {
         rt.to_owned()
     };
     drop(store);
-    Ok(token_response(app, &access, &new_rt, None))
+    Ok(token_response(app, &access, &new_rt, None, proof.is_some()))
 }
 
 /// Whether `client` authenticates with a secret (used by introspection).

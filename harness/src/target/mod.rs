@@ -52,6 +52,11 @@ pub struct TargetFile {
     /// when the metadata says `require_pushed_authorization_requests`.
     #[serde(default)]
     pub par: Option<ParUse>,
+    /// DPoP (RFC 9449): every flow gets a key, its code is bound with `dpop_jkt`, and its token
+    /// requests and resource calls carry proofs. Off by default (scenarios about DPoP use it
+    /// wherever the metadata says the server takes proofs).
+    #[serde(default)]
+    pub dpop: bool,
     /// Origins besides the issuer's that may receive credentials when discovery puts an
     /// endpoint there (`https://login.example.com`); none by default, so a metadata document
     /// cannot send client secrets elsewhere.

@@ -15,6 +15,7 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
         url,
         headers,
         forms,
+        own_headers,
         timeout,
         tls,
     } = req;
@@ -25,7 +26,7 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
         target.push('?');
         target.push_str(q);
     }
-    let head_of = |form: &str| {
+    let head_of = |form: &str, own: Option<&Vec<(String, String)>>| {
         let mut request = format!(
             "POST {target} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\nUser-Agent: pkce-harness/{}\r\n",
             url.host_str()
@@ -37,14 +38,18 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
             form.len(),
             env!("CARGO_PKG_VERSION")
         );
-        for (k, v) in headers {
+        for (k, v) in headers.iter().chain(own.into_iter().flatten()) {
             request.push_str(&format!("{k}: {v}\r\n"));
         }
         request.push_str("\r\n");
         request.push_str(form);
         request.into_bytes()
     };
-    let requests: Vec<Vec<u8>> = forms.iter().map(|f| head_of(f)).collect();
+    let requests: Vec<Vec<u8>> = forms
+        .iter()
+        .enumerate()
+        .map(|(i, f)| head_of(f, own_headers.get(i)))
+        .collect();
 
     let mut streams = Vec::with_capacity(count);
     for _ in 0..count {

@@ -147,6 +147,9 @@ pub struct BurstRequest<'a> {
     /// The form bodies, one per request of the burst: identical but for what must be fresh
     /// per request (a client assertion's `jti`, RFC 7523 §3).
     pub forms: &'a [String],
+    /// Headers of each request beside `headers`, one list per form (a DPoP proof, fresh per
+    /// request: RFC 9449 §11.1); empty lists when none.
+    pub own_headers: &'a [Vec<(String, String)>],
     /// Per connection and per response.
     pub timeout: Duration,
     /// TLS verification, as for every other request.

@@ -22,6 +22,7 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
         url,
         headers,
         forms,
+        own_headers,
         timeout,
         tls,
     } = req;
@@ -58,7 +59,7 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
     let result = async {
         let mut client = client;
         let mut streams = Vec::with_capacity(count);
-        for form in forms {
+        for (i, form) in forms.iter().enumerate() {
             let (head, last) = form.as_bytes().split_at(form.len() - 1);
             client = tokio::time::timeout(timeout, client.ready())
                 .await
@@ -75,7 +76,7 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
                     "user-agent",
                     concat!("pkce-harness/", env!("CARGO_PKG_VERSION")),
                 );
-            for (k, v) in headers {
+            for (k, v) in headers.iter().chain(own_headers.get(i).into_iter().flatten()) {
                 req = req.header(k.to_ascii_lowercase(), v.as_str());
             }
             let req = req

@@ -1,0 +1,174 @@
+//! DPoP at the reference server (RFC 9449): proofs checked at the token endpoint and at the
+//! resource, codes bound to `dpop_jkt`, tokens bound to the proof's key, and a server nonce
+//! (§8) every token request must carry. Proofs are verified with jsonwebtoken's own `decode`,
+//! not the harness's JWS reader.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::Value;
+
+use super::Defect;
+use super::pages::json;
+use super::state::App;
+use crate::jose::{b64, unb64};
+
+/// How far `iat` may be from now (§11.1 leaves the window to the server).
+const IAT_WINDOW: u64 = 60;
+
+/// Why a request's proof is not accepted.
+pub(super) enum Refusal {
+    /// No proof, or not a valid one: `invalid_dpop_proof` (§7.1 `invalid_token` at a resource).
+    Invalid(&'static str),
+    /// A valid proof without this server's nonce: `use_dpop_nonce` with a `DPoP-Nonce` (§8).
+    UseNonce,
+}
+
+/// The key a valid proof was made with: its RFC 7638 thumbprint (`jkt`).
+pub(super) struct Proof {
+    pub jkt: String,
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// RFC 7638 thumbprint of a public JWK, from its required members.
+pub(super) fn thumbprint(jwk: &Value) -> Option<String> {
+    let s = |m: &str| jwk.get(m).and_then(Value::as_str);
+    let canonical = match s("kty")? {
+        "EC" => format!(
+            r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
+            s("crv")?,
+            s("x")?,
+            s("y")?
+        ),
+        "OKP" => format!(r#"{{"crv":"{}","kty":"OKP","x":"{}"}}"#, s("crv")?, s("x")?),
+        "RSA" => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, s("e")?, s("n")?),
+        _ => return None,
+    };
+    Some(b64(ring::digest::digest(
+        &ring::digest::SHA256,
+        canonical.as_bytes(),
+    )))
+}
+
+/// Checks the `DPoP` header of a request to `url` with `method`; `access_token` when the request
+/// presents one (a resource, §7). `Ok(None)`: no proof was sent. `nonce`: whether this endpoint
+/// requires the server's nonce.
+pub(super) fn check(
+    app: &App,
+    headers: &HeaderMap,
+    method: &str,
+    url: &str,
+    access_token: Option<&str>,
+    nonce: bool,
+) -> Result<Option<Proof>, Refusal> {
+    let mut values = headers.get_all("dpop").iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(Refusal::Invalid("more than one DPoP header"));
+    }
+    let proof = value
+        .to_str()
+        .map_err(|_| Refusal::Invalid("unreadable proof"))?;
+    let header = proof
+        .split('.')
+        .next()
+        .and_then(unb64)
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .ok_or(Refusal::Invalid("the proof's header is not JSON"))?;
+    if header.get("typ").and_then(Value::as_str) != Some("dpop+jwt") {
+        return Err(Refusal::Invalid("typ is not dpop+jwt"));
+    }
+    let alg = match header.get("alg").and_then(Value::as_str) {
+        Some("ES256") => Algorithm::ES256,
+        Some("RS256") => Algorithm::RS256,
+        Some("PS256") => Algorithm::PS256,
+        Some("EdDSA") => Algorithm::EdDSA,
+        _ => {
+            return Err(Refusal::Invalid(
+                "alg is not an asymmetric algorithm this server takes",
+            ));
+        }
+    };
+    let jwk_value = header
+        .get("jwk")
+        .filter(|j| j.get("d").is_none())
+        .ok_or(Refusal::Invalid("no public jwk in the header"))?;
+    let jwk = serde_json::from_value(jwk_value.clone())
+        .map_err(|_| Refusal::Invalid("the jwk does not parse"))?;
+    let key = DecodingKey::from_jwk(&jwk).map_err(|_| Refusal::Invalid("the jwk is unusable"))?;
+    let mut v = Validation::new(alg);
+    v.validate_exp = false;
+    v.validate_aud = false;
+    v.required_spec_claims.clear();
+    let claims = jsonwebtoken::decode::<Value>(proof, &key, &v)
+        .map_err(|_| Refusal::Invalid("the proof's signature does not verify"))?
+        .claims;
+    let claim = |name: &str| claims.get(name).and_then(Value::as_str);
+    let jti = claim("jti").ok_or(Refusal::Invalid("no jti"))?;
+    if !app.has(Defect::DpopHtmHtuUnchecked) {
+        let bare = url.split(['?', '#']).next().unwrap_or(url);
+        if claim("htm") != Some(method) {
+            return Err(Refusal::Invalid("htm is not this request's method"));
+        }
+        if claim("htu") != Some(bare) {
+            return Err(Refusal::Invalid("htu is not this request's URL"));
+        }
+    }
+    if !app.has(Defect::DpopIatUnchecked) {
+        let iat = claims
+            .get("iat")
+            .and_then(Value::as_u64)
+            .ok_or(Refusal::Invalid("no iat"))?;
+        if iat.abs_diff(now()) > IAT_WINDOW {
+            return Err(Refusal::Invalid("iat is too far from now"));
+        }
+    }
+    if let Some(at) = access_token
+        && claim("ath") != Some(crate::jose::dpop::ath(at).as_str())
+    {
+        return Err(Refusal::Invalid("ath is not the access token's hash"));
+    }
+    if nonce {
+        match claim("nonce") {
+            None => return Err(Refusal::UseNonce),
+            Some(n) if n != app.dpop_nonce && !app.has(Defect::DpopNonceUnchecked) => {
+                return Err(Refusal::UseNonce);
+            }
+            Some(_) => {}
+        }
+    }
+    let jkt = thumbprint(jwk_value).ok_or(Refusal::Invalid("the jwk has no thumbprint"))?;
+    let seen = format!("{jkt}\u{0}{jti}");
+    let mut store = app.store();
+    if store.dpop_proofs.get(&seen).is_some() && !app.has(Defect::DpopProofReplay) {
+        return Err(Refusal::Invalid("the proof was used before (jti)"));
+    }
+    store.dpop_proofs.insert(seen, ());
+    Ok(Some(Proof { jkt }))
+}
+
+/// The token endpoint's answer to a refused proof (§5.2, §8).
+pub(super) fn token_refusal(app: &App, refusal: &Refusal) -> Response {
+    match refusal {
+        Refusal::Invalid(why) => super::pages::oauth_error(app, "invalid_dpop_proof", why),
+        Refusal::UseNonce => {
+            let mut r = json(
+                app,
+                StatusCode::BAD_REQUEST,
+                &serde_json::json!({"error": "use_dpop_nonce", "error_description": "use the DPoP-Nonce this response gives"}),
+                &[],
+            );
+            if let Ok(v) = HeaderValue::from_str(&app.dpop_nonce) {
+                r.headers_mut().insert("dpop-nonce", v);
+            }
+            r
+        }
+    }
+}
