@@ -250,6 +250,8 @@ defects! {
     /// A code from a pushed request is redeemed without the PKCE check (the pushed, authenticated
     /// request is taken as protection enough).
     ParSkipsPkce = "par-skips-pkce", ["REQ-50", "REQ-82"], High;
+    /// Requires PKCE of confidential clients in its policy but issues codes without a challenge.
+    PkceOptionalForConfidential = "pkce-optional-for-confidential", ["REQ-52", "REQ-18"], High;
     /// A code bound to a dpop_jkt is redeemed with a proof of another key.
     DpopJktUnchecked = "dpop-jkt-unchecked", ["REQ-85"], High;
     /// A DPoP proof is accepted again (same jti).
@@ -275,8 +277,9 @@ pub enum Variant {
     Secrets,
     /// Confidential clients with assertions (`private_key_jwt`, `client_secret_jwt`).
     JwtClients,
-    /// Pushed authorization requests required, and assertion clients.
-    ParRequired,
+    /// The FAPI 2.0 set-up: pushed authorization requests required, PKCE for every client,
+    /// assertion clients; the kill matrix runs it under the `fapi2` profile.
+    Fapi2,
 }
 
 impl Defect {
@@ -289,7 +292,7 @@ impl Defect {
             | Self::JwtAlgNoneAccepted
             | Self::JwtAudienceUnchecked
             | Self::JwtReplayAccepted => Variant::JwtClients,
-            Self::ParNotEnforced => Variant::ParRequired,
+            Self::ParNotEnforced | Self::PkceOptionalForConfidential => Variant::Fapi2,
             _ => Variant::Secrets,
         }
     }

@@ -35,7 +35,17 @@ async fn run_against(
     let target = reference_target(&server, opts)
         .await
         .map_err(|e| format!("reference server: {e}"))?;
-    let report = engine::run(scenarios, Arc::new(target), opts, &mut |_| {}).await;
+    // The FAPI 2.0 set-up is judged under its profile, which turns its features into
+    // requirements.
+    let opts = RunOptions {
+        profile: if variant == Variant::Fapi2 {
+            crate::scenario::model::Profile::Fapi2
+        } else {
+            opts.profile
+        },
+        ..opts.clone()
+    };
+    let report = engine::run(scenarios, Arc::new(target), &opts, &mut |_| {}).await;
     server.stop().await;
     Ok(report)
 }
@@ -59,7 +69,7 @@ pub async fn selftest(
     // The clean server in each set-up: client secrets, client assertions, PAR required. The
     // whole library must hold in each; a check another set-up skips runs in one of them.
     let mut cleans = Vec::new();
-    for variant in [Variant::Secrets, Variant::JwtClients, Variant::ParRequired] {
+    for variant in [Variant::Secrets, Variant::JwtClients, Variant::Fapi2] {
         cleans.push((
             variant,
             run_against(BTreeSet::new(), variant, scenarios, opts).await?,

@@ -225,7 +225,7 @@ fn variant_for(
     let rank = |v: Variant| match v {
         Variant::Secrets => 0,
         Variant::JwtClients => 1,
-        Variant::ParRequired => 2,
+        Variant::Fapi2 => 2,
     };
     defects
         .iter()
@@ -235,11 +235,11 @@ fn variant_for(
         .unwrap_or(asked)
 }
 
-/// The set-up the `--jwt-clients` and `--require-par` flags ask for.
-fn variant_of(jwt_clients: bool, require_par: bool) -> pkce_harness::defect::Variant {
+/// The set-up the `--jwt-clients` and `--fapi2` flags ask for.
+fn variant_of(jwt_clients: bool, fapi2: bool) -> pkce_harness::defect::Variant {
     use pkce_harness::defect::Variant;
-    match (jwt_clients, require_par) {
-        (_, true) => Variant::ParRequired,
+    match (jwt_clients, fapi2) {
+        (_, true) => Variant::Fapi2,
         (true, false) => Variant::JwtClients,
         (false, false) => Variant::Secrets,
     }

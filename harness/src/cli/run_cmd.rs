@@ -61,11 +61,11 @@ pub(super) struct RunArgs {
     /// client-assertion defect.
     #[arg(long)]
     jwt_clients: bool,
-    /// With the embedded server only: it requires pushed authorization requests (RFC 9126) and
-    /// its confidential clients authenticate with assertions. On by itself with a PAR defect
-    /// that needs it.
+    /// With the embedded server only: its FAPI 2.0 set-up (pushed authorization requests
+    /// required, PKCE for every client, assertion clients); run it with --profile fapi2. On by
+    /// itself with a defect that needs it.
     #[arg(long)]
-    require_par: bool,
+    fapi2: bool,
     /// Known deviations of the target (fixtures/expectations format): listed ones do not fail
     /// the gate, unlisted and stale ones do.
     #[arg(long)]
@@ -214,7 +214,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
     let (file, server) = match super::target_or_reference(
         args.target.as_deref(),
         defects,
-        super::variant_of(args.jwt_clients, args.require_par),
+        super::variant_of(args.jwt_clients, args.fapi2),
     )
     .await
     {

@@ -31,9 +31,10 @@ pub(super) struct ServeArgs {
     /// --write-target writes its private key) and client_secret_jwt.
     #[arg(long)]
     jwt_clients: bool,
-    /// Require pushed authorization requests (RFC 9126), with assertion clients.
+    /// The FAPI 2.0 set-up: pushed authorization requests required (RFC 9126), PKCE for every
+    /// client, assertion clients.
     #[arg(long)]
-    require_par: bool,
+    fapi2: bool,
 }
 
 /// The confidential clients' secrets from `CONFIDENTIAL_SECRET` and `CONFIDENTIAL2_SECRET`
@@ -51,10 +52,7 @@ pub(super) async fn run(args: ServeArgs) -> Exit {
         Ok(None) => return Exit::Ok,
         Err(exit) => return exit,
     };
-    let variant = super::variant_for(
-        super::variant_of(args.jwt_clients, args.require_par),
-        &defects,
-    );
+    let variant = super::variant_for(super::variant_of(args.jwt_clients, args.fapi2), &defects);
     let server = match ReferenceServer::start(ServerConfig {
         port: args.port,
         login_page: args.login_page,

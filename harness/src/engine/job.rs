@@ -13,7 +13,7 @@ use super::http::HttpClient;
 use super::steps::{self, Next};
 use super::{Job, RunOptions};
 use crate::outcome::{Cause, Fault, Halt, StepRef};
-use crate::scenario::model::{Capability, ClientKind, Level, Step};
+use crate::scenario::model::{Capability, ClientKind, Level, Profile, Step};
 use crate::target::LoginConfig;
 use crate::verdict::{ScenarioResult, Verdict};
 
@@ -40,13 +40,18 @@ pub(super) fn declared_wait(steps: &[Step], target: &ResolvedTarget) -> Duration
 /// The policy the target declares against what a scenario checks, if it does: the check still
 /// runs, and an unmet expectation is reported as `info` with this reason. A declared policy may
 /// document a deviation; it never hides one.
-pub(super) fn declared(target: &ResolvedTarget, caps: &[Capability]) -> Option<&'static str> {
+pub(super) fn declared(
+    target: &ResolvedTarget,
+    caps: &[Capability],
+    profile: Profile,
+) -> Option<&'static str> {
+    // FAPI 2.0 leaves no room for either: a declaration documents nothing there.
+    if profile == Profile::Fapi2 {
+        return None;
+    }
     caps.iter().find_map(|cap| match cap {
         Capability::PlainUnsupported if target.policy.plain_allowed => Some(
             "the target declares plain allowed (policy.plain_allowed); RFC 9700 §2.1.1 and OAuth 2.1 §4.1.1 say a server should not accept it",
-        ),
-        Capability::PkceRequiredConfidential if !target.policy.pkce_required_confidential => Some(
-            "the target declares PKCE optional for confidential clients (policy.pkce_required_confidential); RFC 9700 §2.1.1 and OAuth 2.1 require it",
         ),
         _ => None,
     })
@@ -78,6 +83,7 @@ pub(super) fn inapplicable(
     target: &ResolvedTarget,
     caps: &[Capability],
     client: ClientKind,
+    profile: Profile,
 ) -> Option<String> {
     if target.client(client).is_none() {
         return Some(format!(
@@ -85,8 +91,17 @@ pub(super) fn inapplicable(
             client.as_str()
         ));
     }
+    // FAPI 2.0 Security Profile: PAR is required (§5.3.2.2), tokens are sender-constrained
+    // (DPoP here; mTLS is not checked), and the authorization response carries iss (RFC 9207).
+    // Under it these are requirements to check, not features the server may lack.
+    let fapi2 = profile == Profile::Fapi2;
     caps.iter().find_map(|cap| {
         let (ok, why) = match cap {
+            Capability::Par | Capability::ParRequired | Capability::Dpop | Capability::IssParameter
+                if fapi2 =>
+            {
+                (true, "")
+            }
             Capability::SecondConfidentialClient => (target.clients.confidential2.is_some(), "needs clients.confidential2"),
             Capability::LoopbackRedirect => {
                 let u = &target.clients.public.redirect_uri.0;
@@ -100,7 +115,11 @@ pub(super) fn inapplicable(
             Capability::Userinfo => (target.userinfo.is_some(), "the target has no userinfo endpoint"),
             Capability::Introspection => (target.introspection.is_some(), "the target has no introspection endpoint"),
             // A declared policy lowers these to `info` (see `declared`); it never silences them.
-            Capability::PlainUnsupported | Capability::PkceRequiredConfidential => (true, ""),
+            Capability::PlainUnsupported => (true, ""),
+            Capability::PkceRequiredConfidential => (
+                target.policy.pkce_required_confidential || fapi2,
+                "the target declares PKCE optional for confidential clients (policy.pkce_required_confidential), as RFC 9700 §2.1.1 allows; fapi2 requires it",
+            ),
             Capability::PlainSupported => (target.policy.plain_allowed, "the target declares plain not allowed (policy.plain_allowed)"),
 
             Capability::PkceOptionalConfidential => (!target.policy.pkce_required_confidential, "the target declares PKCE required for confidential clients"),
@@ -391,7 +410,7 @@ pub(super) async fn run_job(
         .get(&opts.profile)
         .and_then(|o| o.skip.clone())
         .map(|why| format!("not under profile {}: {why}", opts.profile.as_str()))
-        .or_else(|| inapplicable(&target, &file.requires, job.client))
+        .or_else(|| inapplicable(&target, &file.requires, job.client, opts.profile))
         .or_else(|| idle_mutation(&target, &file.steps, job.client));
     if let Some(why) = skip {
         result.verdict = Verdict::Skip;
@@ -403,7 +422,7 @@ pub(super) async fn run_job(
         result.reason = "the server publishes no metadata at its issuer's well-known URLs and the target names no metadata_url (RFC 8414 is optional; RFC 9700 §2.6 recommends it)".into();
         return result;
     }
-    let policy = declared(&target, &file.requires);
+    let policy = declared(&target, &file.requires, opts.profile);
     if policy.is_some() {
         result.level = Level::May;
     }

@@ -240,8 +240,8 @@ pub enum Capability {
     PlainUnsupported,
     /// The server declares that it allows plain.
     PlainSupported,
-    /// The scenario checks that confidential clients must use PKCE. It always runs: where the
-    /// target declares PKCE optional for them, an unmet result is `info` that says so.
+    /// PKCE is required of confidential clients: the target declares it
+    /// (`policy.pkce_required_confidential`), or the profile is `fapi2`, which requires it.
     PkceRequiredConfidential,
     /// The server declares PKCE optional for confidential clients.
     PkceOptionalConfidential,

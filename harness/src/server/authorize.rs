@@ -260,6 +260,12 @@ fn pkce_params(
         if public && !app.has(Defect::PkceOptionalForPublic) {
             return Err("code_challenge is required for public clients".into());
         }
+        if !public
+            && app.pkce_required_confidential
+            && !app.has(Defect::PkceOptionalForConfidential)
+        {
+            return Err("code_challenge is required for every client".into());
+        }
         return Ok(None);
     };
     let method = match method {

@@ -76,6 +76,8 @@ pub struct ServerConfig {
     pub require_par: bool,
     /// How long a pushed request_uri lives.
     pub request_uri_lifetime: Duration,
+    /// Confidential clients must use PKCE too (FAPI 2.0, OAuth 2.1).
+    pub pkce_required_confidential: bool,
 }
 
 impl ServerConfig {
@@ -84,8 +86,9 @@ impl ServerConfig {
         use crate::defect::Variant;
         Self {
             defects,
-            jwt_clients: matches!(variant, Variant::JwtClients | Variant::ParRequired),
-            require_par: variant == Variant::ParRequired,
+            jwt_clients: matches!(variant, Variant::JwtClients | Variant::Fapi2),
+            require_par: variant == Variant::Fapi2,
+            pkce_required_confidential: variant == Variant::Fapi2,
             ..Self::default()
         }
     }
@@ -105,6 +108,7 @@ impl Default for ServerConfig {
             jwt_clients: false,
             require_par: false,
             request_uri_lifetime: Duration::from_secs(2),
+            pkce_required_confidential: false,
         }
     }
 }
@@ -193,7 +197,7 @@ impl ReferenceServer {
             clients[2].auth_method = AuthMethod::ClientSecretJwt;
         }
         let policy = Policy {
-            pkce_required_confidential: false,
+            pkce_required_confidential: config.pkce_required_confidential,
             plain_allowed: false,
             code_lifetime_seconds: config.code_lifetime.as_secs_f64(),
             refresh_tokens_public: true,
@@ -345,7 +349,7 @@ impl ReferenceServer {
             out
         };
         format!(
-            "format: 1\nname: reference server {issuer}\nissuer: \"{issuer}\"\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n    several_redirect_uris: true\npolicy:\n  pkce_required_confidential: false\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\n  refresh_tokens_confidential: true\n{}",
+            "format: 1\nname: reference server {issuer}\nissuer: \"{issuer}\"\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n    several_redirect_uris: true\npolicy:\n  pkce_required_confidential: {}\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\n  refresh_tokens_confidential: true\n{}",
             c[0].client_id,
             c[0].redirect_uri,
             c[1].client_id,
@@ -354,6 +358,7 @@ impl ReferenceServer {
             c[2].client_id,
             credentials(2),
             c[2].redirect_uri,
+            self.policy.pkce_required_confidential,
             self.policy.code_lifetime_seconds,
             self.app.login_page.target_login(),
             issuer = self.issuer().as_str().trim_end_matches('/'),

@@ -26,6 +26,8 @@ pub(super) struct App {
     pub request_uri_lifetime: Duration,
     /// Authorization requests must be pushed (RFC 9126 §4).
     pub require_par: bool,
+    /// Confidential clients must send a code_challenge too.
+    pub pkce_required_confidential: bool,
     /// The DPoP nonce every token request's proof must carry (RFC 9449 §8).
     pub dpop_nonce: String,
     store: Mutex<Store>,
@@ -327,6 +329,7 @@ impl App {
             keys,
             request_uri_lifetime: config.request_uri_lifetime,
             require_par: config.require_par,
+            pkce_required_confidential: config.pkce_required_confidential,
             dpop_nonce,
             store: Mutex::new(Store::new(limits)),
         }
