@@ -89,6 +89,9 @@ pub async fn preflight(target: Arc<ResolvedTarget>, opts: &RunOptions) -> Prefli
     };
     let mut problems: Vec<Problem> = issuer_problem(&target).into_iter().collect();
     problems.extend(auth_method_problems(&target));
+    if opts.profile == crate::scenario::model::Profile::Fapi2 {
+        problems.extend(fapi2_client_problems(&target));
+    }
     let driver = target.login.driver();
     let report = run(&[scenario], target, &opts, &mut |_| {}).await;
     let mut checks: Vec<ClientCheck> = report
@@ -169,6 +172,27 @@ fn auth_method_problems(target: &ResolvedTarget) -> Vec<Problem> {
                 c.auth_method.as_str()
             ),
             hint: "use a method the server lists (auth_method), or enable this one at the server for the client; if only the metadata is incomplete, the normal flow below still completes",
+            kind: ProblemKind::MaybeDeviation,
+            answer: None,
+        })
+        .collect()
+}
+
+/// FAPI 2.0 authenticates confidential clients with `private_key_jwt` or mTLS only: a client
+/// configured with a secret is checked the same, but is not a FAPI client (mTLS is not
+/// supported here).
+fn fapi2_client_problems(target: &ResolvedTarget) -> Vec<Problem> {
+    [ClientKind::Confidential, ClientKind::Confidential2]
+        .into_iter()
+        .filter_map(|kind| Some((kind, target.client(kind)?)))
+        .filter(|(_, c)| c.auth_method != crate::target::AuthMethod::PrivateKeyJwt)
+        .map(|(kind, c)| Problem {
+            reason: format!(
+                "clients.{} uses {} under profile fapi2, which allows private_key_jwt or mTLS only",
+                kind.as_str(),
+                c.auth_method.as_str()
+            ),
+            hint: "configure the FAPI client with auth_method private_key_jwt (pkce-harness keygen makes a key); the checks run either way",
             kind: ProblemKind::MaybeDeviation,
             answer: None,
         })

@@ -69,7 +69,8 @@ pub struct ServerConfig {
     pub secrets: Option<[Secret; 2]>,
     /// The confidential clients authenticate with assertions: `confidential` with
     /// `private_key_jwt` (a key pair made at start; the target file carries the private key),
-    /// `confidential2` with `client_secret_jwt`.
+    /// `confidential2` with `client_secret_jwt` (with `require_par`, the FAPI 2.0 set-up, a
+    /// key of its own too).
     pub jwt_clients: bool,
     /// Authorization requests must be pushed (RFC 9126; the metadata says
     /// `require_pushed_authorization_requests`).
@@ -187,14 +188,21 @@ impl ReferenceServer {
             },
         ];
         if config.jwt_clients {
-            let (key, pem) = crate::jose::SigningKey::generate(crate::jose::Algorithm::ES256)
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
-            let c = &mut clients[1];
-            c.auth_method = AuthMethod::PrivateKeyJwt;
-            c.secret = None;
-            c.jwk = key.public_jwk();
-            c.private_key = Some(Secret::new(pem));
-            clients[2].auth_method = AuthMethod::ClientSecretJwt;
+            // `confidential` with private_key_jwt; `confidential2` with client_secret_jwt, or
+            // (the FAPI 2.0 set-up, which allows no shared secrets) a key of its own.
+            let both = if config.require_par { 1..=2 } else { 1..=1 };
+            for i in both {
+                let (key, pem) = crate::jose::SigningKey::generate(crate::jose::Algorithm::ES256)
+                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                let c = &mut clients[i];
+                c.auth_method = AuthMethod::PrivateKeyJwt;
+                c.secret = None;
+                c.jwk = key.public_jwk();
+                c.private_key = Some(Secret::new(pem));
+            }
+            if !config.require_par {
+                clients[2].auth_method = AuthMethod::ClientSecretJwt;
+            }
         }
         let policy = Policy {
             pkce_required_confidential: config.pkce_required_confidential,
