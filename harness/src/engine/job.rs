@@ -29,6 +29,11 @@ pub(super) fn declared_wait(steps: &[Step], target: &ResolvedTarget) -> Duration
                         target.policy.code_lifetime_seconds + 0.3
                     } else {
                         0.0
+                    }
+                    + if s.past_request_uri_lifetime {
+                        steps::MAX_REQUEST_URI_WAIT + 0.5
+                    } else {
+                        0.0
                     },
             ),
             _ => None,

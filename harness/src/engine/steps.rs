@@ -50,6 +50,14 @@ pub async fn run(ctx: &mut Ctx, step: &Step) -> StepResult {
                 let lifetime = ctx.request_uri_lifetime.ok_or_else(|| {
                     fault("no PAR response of this scenario gave an expires_in".into())
                 })?;
+                if lifetime > MAX_REQUEST_URI_WAIT {
+                    return Err(Fault::OptionalAbsent {
+                        message: format!(
+                            "the request_uri lives {lifetime} s (expires_in), longer than this check waits ({MAX_REQUEST_URI_WAIT} s): it would hold the run that long"
+                        ),
+                    }
+                    .into());
+                }
                 secs += lifetime + 0.5;
             }
             let wait = Duration::try_from_secs_f64(secs.max(0.0))
@@ -62,6 +70,9 @@ pub async fn run(ctx: &mut Ctx, step: &Step) -> StepResult {
         Step::Race(r) => super::race_step::race(ctx, r).await,
     }
 }
+
+/// The longest request_uri lifetime a `sleep` waits out (RFC 9126 §2.2 suggests 5 to 600 s).
+pub(super) const MAX_REQUEST_URI_WAIT: f64 = 30.0;
 
 pub(super) fn fault(message: String) -> Halt {
     Fault::precondition(message).into()
