@@ -292,7 +292,10 @@ impl Defect {
             | Self::JwtAlgNoneAccepted
             | Self::JwtAudienceUnchecked
             | Self::JwtReplayAccepted => Variant::JwtClients,
-            Self::ParNotEnforced | Self::PkceOptionalForConfidential => Variant::Fapi2,
+            // The nonce is only required in the FAPI set-up.
+            Self::ParNotEnforced | Self::PkceOptionalForConfidential | Self::DpopNonceUnchecked => {
+                Variant::Fapi2
+            }
             _ => Variant::Secrets,
         }
     }

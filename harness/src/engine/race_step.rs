@@ -6,35 +6,13 @@ use std::time::Duration;
 use super::context::Ctx;
 use super::request as build;
 use super::steps::{
-    Next, StepResult, authenticate, authorize, client_config, fault, proof_header, send_with_proof,
-    tokens_of,
+    Next, StepResult, authenticate, authorize, client_config, fault, proof_header, tokens_of,
 };
 use crate::checks;
 use crate::outcome::Fault;
 use crate::params::Params;
 use crate::scenario::model::{AuthSpec, DpopProof, RaceStep};
 use crate::wire::HttpMethod;
-
-/// RFC 9449 §8: a server that wants a DPoP nonce says so on any request; a token request for
-/// no code, with a proof, learns it before the burst (whose requests cannot follow the dance).
-async fn learn_dpop_nonce(
-    ctx: &mut crate::engine::context::Ctx,
-    key: Option<&std::sync::Arc<crate::jose::SigningKey>>,
-) -> Result<(), crate::outcome::Halt> {
-    let htu = crate::jose::dpop::htu(&ctx.target.token);
-    if ctx.dpop_nonces.contains_key(&htu) {
-        return Ok(());
-    }
-    let mut params = Params::new();
-    params.push("grant_type", "authorization_code");
-    params.push("code", "pkce-harness-nonce-probe");
-    let req = build::with_params(
-        build::bare(HttpMethod::Post, ctx.target.token.clone()),
-        &params,
-    );
-    send_with_proof(ctx, req, key, DpopProof::Auto, None).await?;
-    Ok(())
-}
 
 /// REQ-58: concurrent redemption. Each trial authorizes afresh and bursts `count` identical
 /// token requests for the code; more than `at_most` successes in any burst is unmet.
@@ -65,7 +43,7 @@ pub(super) async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
         // the code's single use and not the server's assertion replay check.
         let key = flow.dpop_key.clone();
         if key.is_some() {
-            learn_dpop_nonce(ctx, key.as_ref()).await?;
+            super::steps::learn_dpop_nonce(ctx, &client, key.as_ref()).await?;
         }
         let mut forms = Vec::with_capacity(r.count);
         let mut own_headers = Vec::with_capacity(r.count);
@@ -106,7 +84,8 @@ pub(super) async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
                     ctx.secret(t);
                 }
             }
-            if let (Some(name), Some(tokens)) = (&r.save_as, tokens_of(body, ctx.client)) {
+            if let (Some(name), Some(mut tokens)) = (&r.save_as, tokens_of(body, ctx.client)) {
+                tokens.dpop_key = key.clone();
                 ctx.tokens.insert(name.clone(), tokens);
             }
         }

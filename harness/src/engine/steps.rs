@@ -159,6 +159,12 @@ pub(super) fn proof_header(
                 .dpop_nonces
                 .get(&crate::jose::dpop::htu(&req.url))
                 .cloned();
+            if spec == DpopProof::Stale && nonce.is_some() {
+                return Err(Fault::OptionalAbsent {
+                    message: "the server gives DPoP nonces, and RFC 9449 §4.3 (item 11) lets a server-managed nonce stand for the proof's creation time: a stale iat need not be refused".into(),
+                }
+                .into());
+            }
             if spec == DpopProof::WrongNonce && nonce.is_none() {
                 return Err(Fault::OptionalAbsent {
                     message: "the server gave no DPoP nonce for this endpoint (RFC 9449 §8 is optional): no nonce to get wrong".into(),
@@ -203,7 +209,11 @@ pub(super) async fn send_with_proof(
 ) -> Result<Response, Halt> {
     let htu = crate::jose::dpop::htu(&req.url);
     for attempt in 0..2 {
-        let mut one = req.clone();
+        let mut one = if attempt == 0 {
+            req.clone()
+        } else {
+            reauthenticated(ctx, &req)?
+        };
         if let Some(p) = proof_header(ctx, &one, key, spec, access_token)? {
             one.headers.push(("DPoP".into(), p));
         }
@@ -223,6 +233,60 @@ pub(super) async fn send_with_proof(
         }
     }
     Err(Fault::harness("the DPoP nonce dance ended without an answer").into())
+}
+
+/// RFC 9449 §8: a server that wants a DPoP nonce says so on any request; a token request for
+/// no code, with a proof, learns it before requests that cannot follow the dance: a burst, and
+/// a request whose client assertion may not be sent twice (RFC 7523 §3 item 7).
+pub(super) async fn learn_dpop_nonce(
+    ctx: &mut Ctx,
+    client: &ClientConfig,
+    key: Option<&Arc<SigningKey>>,
+) -> Result<(), Halt> {
+    let htu = crate::jose::dpop::htu(&ctx.target.token);
+    if ctx.dpop_nonces.contains_key(&htu) {
+        return Ok(());
+    }
+    let mut params = Params::new();
+    params.push("grant_type", "authorization_code");
+    params.push("code", "pkce-harness-nonce-probe");
+    // Authenticated, so a server that checks the client before the proof gets to the proof.
+    let mut req = build::bare(HttpMethod::Post, ctx.target.token.clone());
+    authenticate(ctx, &mut req, &mut params, client, AuthSpec::Default)?;
+    let req = build::with_params(req, &params);
+    send_with_proof(ctx, req, key, DpopProof::Auto, None).await?;
+    Ok(())
+}
+
+/// The same request with a fresh client assertion in place of the one it carried, when that
+/// was the client's own correct one (an assertion is single use, RFC 7523 §3 item 7, so a
+/// request sent again needs a new one); any other request as it is.
+fn reauthenticated(ctx: &mut Ctx, req: &Request) -> Result<Request, Halt> {
+    let Some(form) = req.form() else {
+        return Ok(req.clone());
+    };
+    let mut params = Params::parse(form);
+    let sent = params.get("client_assertion").map(str::to_owned);
+    if sent.is_none() || sent != ctx.last_assertion {
+        return Ok(req.clone());
+    }
+    let id = params.get("client_id").unwrap_or("").to_owned();
+    let client = [
+        ClientKind::Public,
+        ClientKind::Confidential,
+        ClientKind::Confidential2,
+    ]
+    .into_iter()
+    .filter_map(|k| ctx.target.client(k).cloned())
+    .find(|c| c.client_id.0 == id)
+    .ok_or_else(|| Fault::harness("a re-sent request's client is not configured"))?;
+    for name in ["client_id", "client_assertion_type", "client_assertion"] {
+        params.remove(name);
+    }
+    let mut again = build::bare(req.method, req.url.clone());
+    again.headers = req.headers.clone();
+    authenticate(ctx, &mut again, &mut params, &client, AuthSpec::Default)?;
+    Ok(build::with_params(again, &params))
 }
 
 /// Sends and records; a request without a usable response is a fault.
@@ -525,7 +589,31 @@ async fn refused_at_par(
             None,
         ));
     }
-    checks::authorization_outcome(e.outcome, &ending)?;
+    // RFC 9126 §2.3: a pushed request is refused with a direct error response, which stands for
+    // the error redirect (or page) of a request sent on the front channel.
+    if e.outcome == AuthOutcome::Code {
+        checks::authorization_outcome(e.outcome, &ending)?;
+    }
+    if let (Some(errors), Ending::Page { heading, .. }) = (&e.error, &ending) {
+        let got = heading
+            .as_deref()
+            .and_then(|h| h.strip_prefix("PAR endpoint error "))
+            .unwrap_or("none")
+            .to_owned();
+        if !errors.0.contains(&got) {
+            return Err(crate::outcome::Unmet::OAuthError {
+                expected: errors.0.clone(),
+                got,
+            }
+            .into());
+        }
+    }
+    if e.state_echoed || e.iss || e.error_format || e.challenge_not_reflected {
+        return Err(Fault::OptionalAbsent {
+            message: "the pushed request was refused at the PAR endpoint with a direct error response (RFC 9126 §2.3): there is no error redirect for this check to judge".into(),
+        }
+        .into());
+    }
     control(ctx, kind, Control::Authorization).await?;
     Ok((Next::Continue, None))
 }

@@ -1,6 +1,6 @@
 //! DPoP at the reference server (RFC 9449): proofs checked at the token endpoint and at the
-//! resource, codes bound to `dpop_jkt`, tokens bound to the proof's key, and a server nonce
-//! (§8) every token request must carry. Proofs are verified with jsonwebtoken's own `decode`,
+//! resource, codes bound to `dpop_jkt`, tokens bound to the proof's key, and (in the FAPI 2.0
+//! set-up) a server nonce (§8) every token request must carry. Proofs are verified with jsonwebtoken's own `decode`,
 //! not the harness's JWS reader.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};

@@ -72,8 +72,9 @@ pub struct ServerConfig {
     /// `confidential2` with `client_secret_jwt` (with `require_par`, the FAPI 2.0 set-up, a
     /// key of its own too).
     pub jwt_clients: bool,
-    /// Authorization requests must be pushed (RFC 9126; the metadata says
-    /// `require_pushed_authorization_requests`).
+    /// The FAPI 2.0 set-up: authorization requests must be pushed (RFC 9126; the metadata says
+    /// `require_pushed_authorization_requests`), DPoP proofs at the token endpoint must carry
+    /// the server's nonce, and the target file binds every flow with DPoP.
     pub require_par: bool,
     /// How long a pushed request_uri lives.
     pub request_uri_lifetime: Duration,
@@ -357,7 +358,7 @@ impl ReferenceServer {
             out
         };
         format!(
-            "format: 1\nname: reference server {issuer}\nissuer: \"{issuer}\"\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n    several_redirect_uris: true\npolicy:\n  pkce_required_confidential: {}\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\n  refresh_tokens_confidential: true\n{}",
+            "format: 1\nname: reference server {issuer}\nissuer: \"{issuer}\"\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n    several_redirect_uris: true\n{}policy:\n  pkce_required_confidential: {}\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\n  refresh_tokens_confidential: true\n{}",
             c[0].client_id,
             c[0].redirect_uri,
             c[1].client_id,
@@ -366,6 +367,11 @@ impl ReferenceServer {
             c[2].client_id,
             credentials(2),
             c[2].redirect_uri,
+            if self.app.require_par {
+                "dpop: true\n"
+            } else {
+                ""
+            },
             self.policy.pkce_required_confidential,
             self.policy.code_lifetime_seconds,
             self.app.login_page.target_login(),

@@ -28,8 +28,10 @@ pub(super) struct App {
     pub require_par: bool,
     /// Confidential clients must send a code_challenge too.
     pub pkce_required_confidential: bool,
-    /// The DPoP nonce every token request's proof must carry (RFC 9449 §8).
+    /// The DPoP nonce token requests' proofs carry (RFC 9449 §8).
     pub dpop_nonce: String,
+    /// Whether token requests' proofs must carry it (the FAPI 2.0 set-up).
+    pub dpop_nonce_required: bool,
     store: Mutex<Store>,
 }
 
@@ -331,6 +333,7 @@ impl App {
             require_par: config.require_par,
             pkce_required_confidential: config.pkce_required_confidential,
             dpop_nonce,
+            dpop_nonce_required: config.require_par,
             store: Mutex::new(Store::new(limits)),
         }
     }

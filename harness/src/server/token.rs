@@ -83,7 +83,14 @@ pub(super) async fn token(
     let query = Params::parse(q.as_deref().unwrap_or(""));
     let body = Params::parse(&String::from_utf8_lossy(&body));
     // Checked once per request (a proof is single use), before the grant is looked at.
-    let proof = match super::dpop::check(&app, &headers, "POST", &app.url("/token"), None, true) {
+    let proof = match super::dpop::check(
+        &app,
+        &headers,
+        "POST",
+        &app.url("/token"),
+        None,
+        app.dpop_nonce_required,
+    ) {
         Ok(p) => p,
         Err(refusal) => return super::dpop::token_refusal(&app, &refusal),
     };
