@@ -71,6 +71,17 @@ fn start(mut cmd: Command, name: &str) -> Server {
 /// Runs the library against the server twice, with the default concurrency and with one job at
 /// a time: the baseline must hold both times (the same verdicts, whatever the load).
 fn check(name: &str, server_cmd: Command, port: u16, secrets: &[(&str, String)]) {
+    check_with(name, server_cmd, port, secrets, &[]);
+}
+
+/// [`check`] with more arguments for `run` (a profile).
+fn check_with(
+    name: &str,
+    server_cmd: Command,
+    port: u16,
+    secrets: &[(&str, String)],
+    args: &[&str],
+) {
     let _heavy = super::heavy();
     let server = start(server_cmd, name);
     for jobs in ["8", "1"] {
@@ -87,6 +98,7 @@ fn check(name: &str, server_cmd: Command, port: u16, secrets: &[(&str, String)])
             .arg(format!("fixtures/expectations/{name}.yaml"))
             .arg("--report")
             .arg(format!("json={}", report.display()))
+            .args(args)
             .env("PORT", port.to_string());
         for (k, v) in secrets {
             harness.env(k, v);
@@ -143,16 +155,13 @@ fn node_oidc_provider_passes_with_its_baseline() {
     check("node-oidc-provider", cmd, port, &secrets);
 }
 
-/// The same server with its client-assertion clients: a key pair from `pkce-harness keygen`,
-/// the public JWK Set registered for `jwt-client` (private_key_jwt), the private key given to
-/// the harness through the environment; `secret-jwt-client` uses client_secret_jwt. The whole
-/// library runs with them (the OpenID and RFC 7523 checks included).
-#[test]
-fn node_oidc_provider_with_jwt_clients_passes_with_its_baseline() {
-    let dir = node_fixture();
-    let key =
-        std::env::temp_dir().join(format!("pkce-harness-node-key-{}.pem", std::process::id()));
-    let _ = std::fs::remove_file(&key);
+/// A key pair from `pkce-harness keygen`: the public JWK Set (to register) and the private PEM.
+fn keygen() -> (String, String) {
+    let key = std::env::temp_dir().join(format!(
+        "pkce-harness-node-key-{}-{}.pem",
+        std::process::id(),
+        random_secret()
+    ));
     let out = Command::new(env!("CARGO_BIN_EXE_pkce-harness"))
         .args(["keygen", "--out"])
         .arg(&key)
@@ -166,6 +175,17 @@ fn node_oidc_provider_with_jwt_clients_passes_with_its_baseline() {
     let jwks = String::from_utf8(out.stdout).expect("the JWK Set is UTF-8");
     let pem = std::fs::read_to_string(&key).expect("keygen wrote the private key");
     let _ = std::fs::remove_file(&key);
+    (jwks, pem)
+}
+
+/// The same server with its client-assertion clients: a key pair from `pkce-harness keygen`,
+/// the public JWK Set registered for `jwt-client` (private_key_jwt), the private key given to
+/// the harness through the environment; `secret-jwt-client` uses client_secret_jwt. The whole
+/// library runs with them (the OpenID and RFC 7523 checks included).
+#[test]
+fn node_oidc_provider_with_jwt_clients_passes_with_its_baseline() {
+    let dir = node_fixture();
+    let (jwks, pem) = keygen();
     let port = free_port();
     let secrets = [
         ("CONFIDENTIAL_SECRET", random_secret()),
@@ -181,6 +201,33 @@ fn node_oidc_provider_with_jwt_clients_passes_with_its_baseline() {
         cmd.env(k, v);
     }
     check("node-oidc-provider-jwt", cmd, port, &secrets);
+}
+
+/// The FAPI 2.0 set-up (`FAPI=1`: PAR required, DPoP nonces, private_key_jwt clients), judged
+/// under `--profile fapi2`: every flow pushed and DPoP-bound, the nonce dance followed.
+#[test]
+fn node_oidc_provider_fapi2_passes_with_its_baseline() {
+    let dir = node_fixture();
+    let (jwks, pem) = keygen();
+    let port = free_port();
+    let secrets = [
+        ("CONFIDENTIAL_SECRET", random_secret()),
+        ("CLIENT_PRIVATE_KEY", pem),
+    ];
+    let mut cmd = Command::new("node");
+    cmd.arg("server.mjs")
+        .current_dir(&dir)
+        .env("PORT", port.to_string())
+        .env("FAPI", "1")
+        .env("CLIENT_JWKS", jwks)
+        .env("CONFIDENTIAL_SECRET", &secrets[0].1);
+    check_with(
+        "node-oidc-provider-fapi",
+        cmd,
+        port,
+        &secrets,
+        &["--profile", "fapi2"],
+    );
 }
 
 #[test]
