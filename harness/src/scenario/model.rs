@@ -176,7 +176,8 @@ pub enum Profile {
     /// The OAuth 2.1 draft.
     #[serde(rename = "oauth2.1")]
     Oauth21,
-    /// A FAPI 2.0-like strict profile: PKCE S256 for every client, plain rejected.
+    /// The FAPI 2.0 Security Profile as far as it is checked here: PAR, DPoP and RFC 9207 `iss`
+    /// required, PKCE S256 for every client, no declared softening (not mTLS, not HTTPS).
     #[serde(rename = "fapi2")]
     Fapi2,
 }
