@@ -6,7 +6,7 @@ use super::context::Ctx;
 use super::request as build;
 use super::steps::{authorize, fault, token};
 use crate::outcome::{Fault, Halt};
-use crate::scenario::model::{ClientKind, HttpExpect, TokenStep};
+use crate::scenario::model::{ClientKind, DpopBinding, HttpExpect, TokenStep};
 
 /// Whether every status the expectation accepts is an error.
 pub(super) fn expects_refusal(expect: &HttpExpect) -> bool {
@@ -30,9 +30,20 @@ pub(super) enum Control {
 /// fresh flow with correct values runs, and if the server refuses that too, the check is
 /// `error`, never `pass` ("the server refuses even the correct request").
 pub(super) async fn control(ctx: &mut Ctx, kind: ClientKind, how: Control) -> Result<(), Halt> {
+    control_with(ctx, kind, how, DpopBinding::Auto).await
+}
+
+/// [`control`] for a refused flow that had a DPoP key: the correct flow is bound the same way,
+/// so it is the same request with a correct proof that must succeed.
+pub(super) async fn control_with(
+    ctx: &mut Ctx,
+    kind: ClientKind,
+    how: Control,
+    dpop: DpopBinding,
+) -> Result<(), Halt> {
     let label = ctx.step.clone();
     ctx.step = format!("{label}, control");
-    let outcome = Box::pin(control_flow(ctx, kind, how)).await;
+    let outcome = Box::pin(control_flow(ctx, kind, how, dpop)).await;
     ctx.step = label;
     outcome.map_err(|halt| match halt {
         // The server failing is not a refusal: the scenario runs again (see the engine); a
@@ -47,9 +58,15 @@ pub(super) async fn control(ctx: &mut Ctx, kind: ClientKind, how: Control) -> Re
     })
 }
 
-async fn control_flow(ctx: &mut Ctx, kind: ClientKind, how: Control) -> Result<(), Halt> {
+async fn control_flow(
+    ctx: &mut Ctx,
+    kind: ClientKind,
+    how: Control,
+    dpop: DpopBinding,
+) -> Result<(), Halt> {
     let mut step = build::default_authorize("control".into());
     step.client = Some(kind);
+    step.dpop = dpop;
     let code = match authorize(ctx, &step).await {
         // The correct request got as far as the login page the driver cannot pass: the server
         // did not refuse it, which is what an authorization control asks.

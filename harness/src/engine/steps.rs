@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::context::{Ctx, Flow, Tokens};
-use super::control::{Control, control, expects_refusal};
+use super::control::{Control, control, control_with, expects_refusal};
 use super::login::drive;
 use super::request::{self as build, Vars};
 use crate::callback::{Ending, Outcome};
@@ -650,6 +650,7 @@ pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
     )
     .await
     .map_err(|halt| expired_meanwhile(ctx, &flow, &t.expect, halt))?;
+    let (flow_key, flow_jkt) = (flow.dpop_key.clone(), flow.dpop_jkt);
     if let Some(tokens) = ctx.tokens.get_mut(save_as) {
         tokens.flow = Some(flow);
     }
@@ -657,7 +658,12 @@ pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
         id_token_checks(ctx, &t.id_token, save_as, &client).await?;
     }
     if expects_refusal(&t.expect) {
-        control(ctx, kind, Control::Token).await?;
+        let dpop = match (&flow_key, flow_jkt) {
+            (None, _) => DpopBinding::Auto,
+            (Some(_), true) => DpopBinding::Bind,
+            (Some(_), false) => DpopBinding::Key,
+        };
+        control_with(ctx, kind, Control::Token, dpop).await?;
     }
     Ok(next)
 }
