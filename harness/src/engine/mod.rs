@@ -3,9 +3,12 @@
 
 pub mod context;
 mod control;
+mod dpop;
 pub mod http;
+mod id_token;
 mod job;
 mod login;
+mod par;
 pub mod preflight;
 pub mod race;
 mod race_step;

@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use super::context::Ctx;
 use super::request as build;
-use super::steps::{
-    Next, StepResult, authenticate, authorize, client_config, fault, proof_header, tokens_of,
-};
+use super::steps::{Next, StepResult, authenticate, authorize, client_config, fault, tokens_of};
 use crate::checks;
 use crate::outcome::Fault;
 use crate::params::Params;
@@ -43,7 +41,7 @@ pub(super) async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
         // the code's single use and not the server's assertion replay check.
         let key = flow.dpop_key.clone();
         if key.is_some() {
-            super::steps::learn_dpop_nonce(ctx, &client, key.as_ref()).await?;
+            super::dpop::learn_dpop_nonce(ctx, &client, key.as_ref()).await?;
         }
         let mut forms = Vec::with_capacity(r.count);
         let mut own_headers = Vec::with_capacity(r.count);
@@ -59,7 +57,7 @@ pub(super) async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
             // RFC 9449 §11.1: each proof of the burst is its own (a replayed one would be
             // refused for that, and hide the code's single use).
             own_headers.push(
-                proof_header(ctx, &req, key.as_ref(), DpopProof::Auto, None)?
+                super::dpop::proof_header(ctx, &req, key.as_ref(), DpopProof::Auto, None)?
                     .map(|p| ("DPoP".to_owned(), p))
                     .into_iter()
                     .collect::<Vec<_>>(),

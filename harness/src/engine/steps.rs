@@ -10,7 +10,6 @@ use super::login::drive;
 use super::request::{self as build, Vars};
 use crate::callback::{Ending, Outcome};
 use crate::checks;
-use crate::checks::id_token::NotJudged;
 use crate::forms::PageKind;
 use crate::jose::SigningKey;
 use crate::outcome::{Fault, Halt};
@@ -117,187 +116,15 @@ pub(super) fn authenticate(
     Ok(())
 }
 
-/// A fresh DPoP key (ES256) for one flow.
-pub(super) fn fresh_dpop_key() -> Result<Arc<SigningKey>, Halt> {
-    SigningKey::generate(crate::jose::Algorithm::ES256)
-        .map(|(k, _)| Arc::new(k))
-        .map_err(|e| Fault::harness(format!("making a DPoP key: {e}")).into())
-}
-
-/// The DPoP header of one request: a fresh proof with `key` (or flawed as `spec` says), or
-/// none. The proof is a credential for its short life, so it is masked like one.
-pub(super) fn proof_header(
-    ctx: &mut Ctx,
-    req: &Request,
-    key: Option<&Arc<SigningKey>>,
-    spec: DpopProof,
-    access_token: Option<&str>,
-) -> Result<Option<String>, Halt> {
-    let proof = match spec {
-        DpopProof::None | DpopProof::BearerScheme => return Ok(None),
-        DpopProof::Replayed => ctx
-            .last_proof
-            .clone()
-            .ok_or_else(|| fault("no earlier DPoP proof to replay".into()))?,
-        _ => {
-            let key = match (spec, key) {
-                (DpopProof::OtherKey, _) => fresh_dpop_key()?,
-                (_, Some(k)) => Arc::clone(k),
-                (DpopProof::Auto, None) => return Ok(None),
-                (_, None) => {
-                    return Err(fault(
-                        "the step flaws a DPoP proof, and the flow has no DPoP key".into(),
-                    ));
-                }
-            };
-            let jti = Ctx::unique_value()
-                .map_err(|e| Fault::harness(format!("no entropy for a jti: {e}")))?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            let nonce = ctx
-                .dpop_nonces
-                .get(&crate::jose::dpop::htu(&req.url))
-                .cloned();
-            if spec == DpopProof::Stale && nonce.is_some() {
-                return Err(Fault::OptionalAbsent {
-                    message: "the server gives DPoP nonces, and RFC 9449 §4.3 (item 11) lets a server-managed nonce stand for the proof's creation time: a stale iat need not be refused".into(),
-                }
-                .into());
-            }
-            if spec == DpopProof::WrongNonce && nonce.is_none() {
-                return Err(Fault::OptionalAbsent {
-                    message: "the server gave no DPoP nonce for this endpoint (RFC 9449 §8 is optional): no nonce to get wrong".into(),
-                }
-                .into());
-            }
-            let p = build::dpop_proof(&key, spec, req, now, &jti, access_token, nonce.as_deref())?;
-            if spec == DpopProof::Auto {
-                ctx.last_proof = Some(p.clone());
-            }
-            p
-        }
-    };
-    ctx.secret(&proof);
-    Ok(Some(proof))
-}
-
-/// Whether a response asks for a DPoP nonce it gives (RFC 9449 §8, §9): `use_dpop_nonce` in
-/// the body (token endpoint) or the challenge (resource), with a `DPoP-Nonce` header.
-fn asks_for_nonce(resp: &Response) -> Option<String> {
-    let nonce = resp.header("dpop-nonce")?.to_owned();
-    let in_body = resp
-        .json()
-        .and_then(|b| b.get("error").and_then(|e| e.as_str()).map(str::to_owned))
-        .as_deref()
-        == Some("use_dpop_nonce");
-    let in_challenge = resp
-        .header_all("www-authenticate")
-        .any(|c| c.contains("use_dpop_nonce"));
-    (in_body || in_challenge).then_some(nonce)
-}
-
-/// Sends `req` with its DPoP proof, following the nonce dance once (RFC 9449 §8): when the
-/// server answers `use_dpop_nonce` with a `DPoP-Nonce`, the same request (with the same flaw)
-/// goes again with a fresh proof carrying it. A wrong nonce or a replayed proof is sent once.
-pub(super) async fn send_with_proof(
-    ctx: &mut Ctx,
-    req: Request,
-    key: Option<&Arc<SigningKey>>,
-    spec: DpopProof,
-    access_token: Option<&str>,
-) -> Result<Response, Halt> {
-    let htu = crate::jose::dpop::htu(&req.url);
-    for attempt in 0..2 {
-        let mut one = if attempt == 0 {
-            req.clone()
-        } else {
-            reauthenticated(ctx, &req)?
-        };
-        if let Some(p) = proof_header(ctx, &one, key, spec, access_token)? {
-            one.headers.push(("DPoP".into(), p));
-        }
-        let resp = send(ctx, one).await?;
-        let fresh = asks_for_nonce(&resp);
-        if let Some(n) = &fresh {
-            ctx.dpop_nonces.insert(htu.clone(), n.clone());
-        } else if let Some(n) = resp.header("dpop-nonce") {
-            ctx.dpop_nonces.insert(htu.clone(), n.to_owned());
-        }
-        let dance = attempt == 0
-            && fresh.is_some()
-            && (key.is_some() || spec == DpopProof::OtherKey)
-            && !matches!(spec, DpopProof::WrongNonce | DpopProof::Replayed);
-        if !dance {
-            return Ok(resp);
-        }
-    }
-    Err(Fault::harness("the DPoP nonce dance ended without an answer").into())
-}
-
-/// RFC 9449 §8: a server that wants a DPoP nonce says so on any request; a token request for
-/// no code, with a proof, learns it before requests that cannot follow the dance: a burst, and
-/// a request whose client assertion may not be sent twice (RFC 7523 §3 item 7).
-pub(super) async fn learn_dpop_nonce(
-    ctx: &mut Ctx,
-    client: &ClientConfig,
-    key: Option<&Arc<SigningKey>>,
-) -> Result<(), Halt> {
-    let htu = crate::jose::dpop::htu(&ctx.target.token);
-    if ctx.dpop_nonces.contains_key(&htu) {
-        return Ok(());
-    }
-    let mut params = Params::new();
-    params.push("grant_type", "authorization_code");
-    params.push("code", "pkce-harness-nonce-probe");
-    // Authenticated, so a server that checks the client before the proof gets to the proof.
-    let mut req = build::bare(HttpMethod::Post, ctx.target.token.clone());
-    authenticate(ctx, &mut req, &mut params, client, AuthSpec::Default)?;
-    let req = build::with_params(req, &params);
-    send_with_proof(ctx, req, key, DpopProof::Auto, None).await?;
-    Ok(())
-}
-
-/// The same request with a fresh client assertion in place of the one it carried, when that
-/// was the client's own correct one (an assertion is single use, RFC 7523 §3 item 7, so a
-/// request sent again needs a new one); any other request as it is.
-fn reauthenticated(ctx: &mut Ctx, req: &Request) -> Result<Request, Halt> {
-    let Some(form) = req.form() else {
-        return Ok(req.clone());
-    };
-    let mut params = Params::parse(form);
-    let sent = params.get("client_assertion").map(str::to_owned);
-    if sent.is_none() || sent != ctx.last_assertion {
-        return Ok(req.clone());
-    }
-    let id = params.get("client_id").unwrap_or("").to_owned();
-    let client = [
-        ClientKind::Public,
-        ClientKind::Confidential,
-        ClientKind::Confidential2,
-    ]
-    .into_iter()
-    .filter_map(|k| ctx.target.client(k).cloned())
-    .find(|c| c.client_id.0 == id)
-    .ok_or_else(|| Fault::harness("a re-sent request's client is not configured"))?;
-    for name in ["client_id", "client_assertion_type", "client_assertion"] {
-        params.remove(name);
-    }
-    let mut again = build::bare(req.method, req.url.clone());
-    again.headers = req.headers.clone();
-    authenticate(ctx, &mut again, &mut params, &client, AuthSpec::Default)?;
-    Ok(build::with_params(again, &params))
-}
-
 /// Sends and records; a request without a usable response is a fault.
-async fn send(ctx: &mut Ctx, req: Request) -> Result<Response, Halt> {
+pub(super) async fn send(ctx: &mut Ctx, req: Request) -> Result<Response, Halt> {
     ctx.send(req)
         .await
         .map_err(|error| Fault::Http { error }.into())
 }
 
 /// Judges a response against an HTTP expectation, templates filled from the target.
-fn check(ctx: &Ctx, expect: &HttpExpect, resp: &Response) -> StepResult {
+pub(super) fn check(ctx: &Ctx, expect: &HttpExpect, resp: &Response) -> StepResult {
     let v = build::vars(&ctx.target, None, None);
     let judged = checks::http(expect, resp, &|s| build::render_str(&v, s));
     if judged.is_err() && resp.status >= 500 && !ctx.judge_server_errors {
@@ -309,7 +136,7 @@ fn check(ctx: &Ctx, expect: &HttpExpect, resp: &Response) -> StepResult {
 
 /// A 5xx the step did not expect, as the server's failure (see [`Fault::ServerError`]): the
 /// request is the last one the context sent.
-fn server_error(ctx: &Ctx, status: u16) -> Halt {
+pub(super) fn server_error(ctx: &Ctx, status: u16) -> Halt {
     let request = ctx
         .evidence
         .last()
@@ -373,7 +200,7 @@ pub(super) async fn authorize(
         other => other,
     };
     if binding != DpopBinding::None {
-        flow.dpop_key = Some(fresh_dpop_key()?);
+        flow.dpop_key = Some(super::dpop::fresh_dpop_key()?);
         flow.dpop_jkt = binding == DpopBinding::Bind;
     }
     let push = match &a.par {
@@ -403,7 +230,7 @@ pub(super) async fn authorize(
     } else if push {
         let params =
             build::authorize_params(&ctx.target, a, &client, &flow, method_sent.as_deref());
-        match pushed(ctx, &client, params).await? {
+        match super::par::pushed(ctx, &client, params).await? {
             Ok(uri) => {
                 flow.request_uri = Some(uri.clone());
                 if a.par == ParSpec::PushOnly {
@@ -413,7 +240,7 @@ pub(super) async fn authorize(
                 build::pushed_url(&ctx.target, a, &client, &flow, &uri)
             }
             Err(refused) => {
-                return refused_at_par(ctx, a, kind, refused).await;
+                return super::par::refused_at_par(ctx, a, kind, refused).await;
             }
         }
     } else {
@@ -511,113 +338,6 @@ pub(super) async fn authorize(
     Ok((Next::Continue, code))
 }
 
-/// RFC 9126 §2: pushes an authorization request, the client authenticated as at the token
-/// endpoint. `Ok(Ok(request_uri))` when the server took it; `Ok(Err(ending))` when it refused
-/// (a 4xx: the request was refused before any front channel, as an error page refuses it).
-async fn pushed(
-    ctx: &mut Ctx,
-    client: &ClientConfig,
-    mut params: Params,
-) -> Result<Result<String, Ending>, Halt> {
-    let url = ctx.target.par.clone().ok_or_else(|| {
-        Fault::config(
-            "pushing needs a PAR endpoint: metadata pushed_authorization_request_endpoint or endpoints.par",
-        )
-    })?;
-    let mut req = build::bare(HttpMethod::Post, url);
-    // client_id once: authentication adds it where the method needs it.
-    params.remove("client_id");
-    authenticate(ctx, &mut req, &mut params, client, AuthSpec::Default)?;
-    if params.get("client_id").is_none() {
-        params.push("client_id", client.client_id.0.clone());
-    }
-    let resp = send(ctx, build::with_params(req, &params)).await?;
-    let body = resp.json();
-    if (200..300).contains(&resp.status) {
-        let uri = body
-            .as_ref()
-            .and_then(|b| b.get("request_uri"))
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| {
-                fault(format!(
-                    "the PAR endpoint answered {} without a request_uri",
-                    resp.status
-                ))
-            })?;
-        if let Some(secs) = body
-            .as_ref()
-            .and_then(|b| b.get("expires_in"))
-            .and_then(serde_json::Value::as_f64)
-        {
-            let longest = ctx.request_uri_lifetime.unwrap_or(0.0).max(secs);
-            ctx.request_uri_lifetime = Some(longest);
-        }
-        return Ok(Ok(uri.to_owned()));
-    }
-    if resp.status >= 500 && !ctx.judge_server_errors {
-        return Err(server_error(ctx, resp.status));
-    }
-    let error = body
-        .as_ref()
-        .and_then(|b| b.get("error"))
-        .and_then(|v| v.as_str())
-        .map(|e| format!("PAR endpoint error {e}"));
-    Ok(Err(Ending::Page {
-        status: resp.status,
-        title: None,
-        heading: error,
-        holds: PageKind::Plain,
-    }))
-}
-
-/// A pushed request the PAR endpoint refused: judged like an authorization request refused
-/// with an error page (no code, nobody redirected).
-async fn refused_at_par(
-    ctx: &mut Ctx,
-    a: &AuthorizeStep,
-    kind: ClientKind,
-    ending: Ending,
-) -> Result<(Next, Option<Secret>), Halt> {
-    let e = &a.expect;
-    if let Some(reason) = &e.refusal_passes {
-        control(ctx, kind, Control::Authorization).await?;
-        return Ok((
-            Next::Pass(format!(
-                "{reason} (the server refused the pushed request: {})",
-                checks::describe_ending(&ending)
-            )),
-            None,
-        ));
-    }
-    // RFC 9126 §2.3: a pushed request is refused with a direct error response, which stands for
-    // the error redirect (or page) of a request sent on the front channel.
-    if e.outcome == AuthOutcome::Code {
-        checks::authorization_outcome(e.outcome, &ending)?;
-    }
-    if let (Some(errors), Ending::Page { heading, .. }) = (&e.error, &ending) {
-        let got = heading
-            .as_deref()
-            .and_then(|h| h.strip_prefix("PAR endpoint error "))
-            .unwrap_or("none")
-            .to_owned();
-        if !errors.0.contains(&got) {
-            return Err(crate::outcome::Unmet::OAuthError {
-                expected: errors.0.clone(),
-                got,
-            }
-            .into());
-        }
-    }
-    if e.state_echoed || e.iss || e.error_format || e.challenge_not_reflected {
-        return Err(Fault::OptionalAbsent {
-            message: "the pushed request was refused at the PAR endpoint with a direct error response (RFC 9126 §2.3): there is no error redirect for this check to judge".into(),
-        }
-        .into());
-    }
-    control(ctx, kind, Control::Authorization).await?;
-    Ok((Next::Continue, None))
-}
-
 pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
     let flow = ctx
         .flows
@@ -655,7 +375,7 @@ pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
         tokens.flow = Some(flow);
     }
     if !t.id_token.is_empty() {
-        id_token_checks(ctx, &t.id_token, save_as, &client).await?;
+        super::id_token::id_token_checks(ctx, &t.id_token, save_as, &client).await?;
     }
     if expects_refusal(&t.expect) {
         let dpop = match (&flow_key, flow_jkt) {
@@ -689,91 +409,6 @@ fn expired_meanwhile(ctx: &Ctx, flow: &Flow, expect: &HttpExpect, halt: Halt) ->
     }
 }
 
-/// Judges the ID Token of the tokens saved as `name`, check by check.
-async fn id_token_checks(
-    ctx: &mut Ctx,
-    checks: &[IdTokenCheck],
-    name: &str,
-    client: &ClientConfig,
-) -> Result<(), Halt> {
-    if !ctx.target.openid {
-        return Err(Fault::config(
-            "ID Token checks need an OpenID flow: set openid.enabled or point at an OpenID Provider",
-        )
-        .into());
-    }
-    let jwks = if checks.contains(&IdTokenCheck::Signature) {
-        Some(jwks(ctx).await?)
-    } else {
-        None
-    };
-    let tokens = saved(ctx, name)?;
-    let flow = tokens.flow.clone().unwrap_or_default();
-    let algs = ctx.target.id_token_algs();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    for check in checks {
-        let other_sub = match check {
-            IdTokenCheck::SameSub(other) => saved(ctx, other)?
-                .id_token
-                .as_ref()
-                .and_then(|t| crate::jose::Jws::parse(t.expose()).ok())
-                .and_then(|j| j.claims.get("sub")?.as_str().map(str::to_owned)),
-            _ => None,
-        };
-        let expected = checks::id_token::Expected {
-            issuer: ctx.target.issuer.as_deref(),
-            client_id: &client.client_id.0,
-            secret: client
-                .client_secret
-                .as_ref()
-                .map_or(&[][..], |s| s.0.expose().as_bytes()),
-            jwks: jwks.as_ref(),
-            algs: algs.as_deref(),
-            nonce: flow.nonce.as_deref(),
-            access_token: tokens.access.as_ref().map(Secret::expose),
-            code: flow.code.as_ref().map(Secret::expose),
-            now,
-            skew: ctx.target.clock_skew,
-            other_sub: other_sub.as_deref(),
-        };
-        let token = tokens.id_token.as_ref().map(Secret::expose);
-        match checks::id_token::id_token(check, token, &expected) {
-            Ok(()) => {}
-            Err(Ok(unmet)) => return Err(unmet.into()),
-            Err(Err(NotJudged::Cannot(why))) => return Err(fault(why)),
-            Err(Err(NotJudged::Absent(why))) => {
-                return Err(Fault::OptionalAbsent { message: why }.into());
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The provider's JWK Set: fetched from `jwks_uri` by the first scenario that needs it (and
-/// recorded in its evidence), then shared by the run.
-async fn jwks(ctx: &mut Ctx) -> Result<serde_json::Value, Halt> {
-    if let Some(set) = ctx.target.jwks.get() {
-        return Ok(set.clone());
-    }
-    let url = ctx.target.jwks_uri().ok_or_else(|| {
-        Fault::config("the metadata has no jwks_uri: ID Token signatures cannot be checked")
-    })?;
-    let resp = send(ctx, Request::get(url)).await?;
-    match resp.json() {
-        Some(set) if resp.status == 200 && set.get("keys").is_some_and(|k| k.is_array()) => {
-            let _ = ctx.target.jwks.set(set.clone());
-            Ok(set)
-        }
-        _ if resp.status >= 500 => Err(server_error(ctx, resp.status)),
-        _ => Err(fault(format!(
-            "jwks_uri answered HTTP {} without a JWK Set ({{\"keys\": [...]}})",
-            resp.status
-        ))),
-    }
-}
-
 async fn token_request(
     ctx: &mut Ctx,
     req: Request,
@@ -788,7 +423,7 @@ async fn token_request(
         .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
         .and_then(|(_, v)| v.split(' ').next())
         .map(str::to_owned);
-    let resp = send_with_proof(ctx, req, key.as_ref(), proof, None).await?;
+    let resp = super::dpop::send_with_proof(ctx, req, key.as_ref(), proof, None).await?;
     save_tokens(ctx, &resp, save_as, kind);
     if let Some(tokens) = ctx.tokens.get_mut(save_as)
         && resp.status == 200
@@ -828,7 +463,7 @@ pub(super) fn tokens_of(body: &serde_json::Value, kind: ClientKind) -> Option<To
     })
 }
 
-fn saved(ctx: &Ctx, name: &str) -> Result<Tokens, Halt> {
+pub(super) fn saved(ctx: &Ctx, name: &str) -> Result<Tokens, Halt> {
     ctx.tokens
         .get(name)
         .cloned()
@@ -890,7 +525,7 @@ async fn userinfo(ctx: &mut Ctx, r: &ResourceStep) -> StepResult {
     };
     req.headers
         .push(("Authorization".into(), format!("{scheme} {}", at.expose())));
-    let resp = send_with_proof(
+    let resp = super::dpop::send_with_proof(
         ctx,
         req,
         tokens.dpop_key.as_ref(),

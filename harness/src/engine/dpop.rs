@@ -1,0 +1,187 @@
+//! DPoP in the engine (RFC 9449): a flow's key, the proof of each back-channel request (or
+//! the flaw a step asks for), the `DPoP-Nonce` dance, and the client assertion re-signed when a
+//! request must go again. The proofs themselves are built by [`super::request::dpop_proof`].
+
+use std::sync::Arc;
+
+use super::context::Ctx;
+use super::request as build;
+use super::steps::{authenticate, fault, send};
+use crate::jose::SigningKey;
+use crate::outcome::{Fault, Halt};
+use crate::params::Params;
+use crate::scenario::model::{AuthSpec, ClientKind, DpopProof};
+use crate::target::ClientConfig;
+use crate::wire::{HttpMethod, Request, Response};
+
+/// A fresh DPoP key (ES256) for one flow.
+pub(super) fn fresh_dpop_key() -> Result<Arc<SigningKey>, Halt> {
+    SigningKey::generate(crate::jose::Algorithm::ES256)
+        .map(|(k, _)| Arc::new(k))
+        .map_err(|e| Fault::harness(format!("making a DPoP key: {e}")).into())
+}
+
+/// The DPoP header of one request: a fresh proof with `key` (or flawed as `spec` says), or
+/// none. The proof is a credential for its short life, so it is masked like one.
+pub(super) fn proof_header(
+    ctx: &mut Ctx,
+    req: &Request,
+    key: Option<&Arc<SigningKey>>,
+    spec: DpopProof,
+    access_token: Option<&str>,
+) -> Result<Option<String>, Halt> {
+    let proof = match spec {
+        DpopProof::None | DpopProof::BearerScheme => return Ok(None),
+        DpopProof::Replayed => ctx
+            .last_proof
+            .clone()
+            .ok_or_else(|| fault("no earlier DPoP proof to replay".into()))?,
+        _ => {
+            let key = match (spec, key) {
+                (DpopProof::OtherKey, _) => fresh_dpop_key()?,
+                (_, Some(k)) => Arc::clone(k),
+                (DpopProof::Auto, None) => return Ok(None),
+                (_, None) => {
+                    return Err(fault(
+                        "the step flaws a DPoP proof, and the flow has no DPoP key".into(),
+                    ));
+                }
+            };
+            let jti = Ctx::unique_value()
+                .map_err(|e| Fault::harness(format!("no entropy for a jti: {e}")))?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let nonce = ctx
+                .dpop_nonces
+                .get(&crate::jose::dpop::htu(&req.url))
+                .cloned();
+            if spec == DpopProof::Stale && nonce.is_some() {
+                return Err(Fault::OptionalAbsent {
+                    message: "the server gives DPoP nonces, and RFC 9449 §4.3 (item 11) lets a server-managed nonce stand for the proof's creation time: a stale iat need not be refused".into(),
+                }
+                .into());
+            }
+            if spec == DpopProof::WrongNonce && nonce.is_none() {
+                return Err(Fault::OptionalAbsent {
+                    message: "the server gave no DPoP nonce for this endpoint (RFC 9449 §8 is optional): no nonce to get wrong".into(),
+                }
+                .into());
+            }
+            let p = build::dpop_proof(&key, spec, req, now, &jti, access_token, nonce.as_deref())?;
+            if spec == DpopProof::Auto {
+                ctx.last_proof = Some(p.clone());
+            }
+            p
+        }
+    };
+    ctx.secret(&proof);
+    Ok(Some(proof))
+}
+
+/// Whether a response asks for a DPoP nonce it gives (RFC 9449 §8, §9): `use_dpop_nonce` in
+/// the body (token endpoint) or the challenge (resource), with a `DPoP-Nonce` header.
+fn asks_for_nonce(resp: &Response) -> Option<String> {
+    let nonce = resp.header("dpop-nonce")?.to_owned();
+    let in_body = resp
+        .json()
+        .and_then(|b| b.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+        .as_deref()
+        == Some("use_dpop_nonce");
+    let in_challenge = resp
+        .header_all("www-authenticate")
+        .any(|c| c.contains("use_dpop_nonce"));
+    (in_body || in_challenge).then_some(nonce)
+}
+
+/// Sends `req` with its DPoP proof, following the nonce dance once (RFC 9449 §8): when the
+/// server answers `use_dpop_nonce` with a `DPoP-Nonce`, the same request (with the same flaw)
+/// goes again with a fresh proof carrying it. A wrong nonce or a replayed proof is sent once.
+pub(super) async fn send_with_proof(
+    ctx: &mut Ctx,
+    req: Request,
+    key: Option<&Arc<SigningKey>>,
+    spec: DpopProof,
+    access_token: Option<&str>,
+) -> Result<Response, Halt> {
+    let htu = crate::jose::dpop::htu(&req.url);
+    for attempt in 0..2 {
+        let mut one = if attempt == 0 {
+            req.clone()
+        } else {
+            reauthenticated(ctx, &req)?
+        };
+        if let Some(p) = proof_header(ctx, &one, key, spec, access_token)? {
+            one.headers.push(("DPoP".into(), p));
+        }
+        let resp = send(ctx, one).await?;
+        let fresh = asks_for_nonce(&resp);
+        if let Some(n) = &fresh {
+            ctx.dpop_nonces.insert(htu.clone(), n.clone());
+        } else if let Some(n) = resp.header("dpop-nonce") {
+            ctx.dpop_nonces.insert(htu.clone(), n.to_owned());
+        }
+        let dance = attempt == 0
+            && fresh.is_some()
+            && (key.is_some() || spec == DpopProof::OtherKey)
+            && !matches!(spec, DpopProof::WrongNonce | DpopProof::Replayed);
+        if !dance {
+            return Ok(resp);
+        }
+    }
+    Err(Fault::harness("the DPoP nonce dance ended without an answer").into())
+}
+
+/// RFC 9449 §8: a server that wants a DPoP nonce says so on any request; a token request for
+/// no code, with a proof, learns it before requests that cannot follow the dance: a burst, and
+/// a request whose client assertion may not be sent twice (RFC 7523 §3 item 7).
+pub(super) async fn learn_dpop_nonce(
+    ctx: &mut Ctx,
+    client: &ClientConfig,
+    key: Option<&Arc<SigningKey>>,
+) -> Result<(), Halt> {
+    let htu = crate::jose::dpop::htu(&ctx.target.token);
+    if ctx.dpop_nonces.contains_key(&htu) {
+        return Ok(());
+    }
+    let mut params = Params::new();
+    params.push("grant_type", "authorization_code");
+    params.push("code", "pkce-harness-nonce-probe");
+    // Authenticated, so a server that checks the client before the proof gets to the proof.
+    let mut req = build::bare(HttpMethod::Post, ctx.target.token.clone());
+    authenticate(ctx, &mut req, &mut params, client, AuthSpec::Default)?;
+    let req = build::with_params(req, &params);
+    send_with_proof(ctx, req, key, DpopProof::Auto, None).await?;
+    Ok(())
+}
+
+/// The same request with a fresh client assertion in place of the one it carried, when that
+/// was the client's own correct one (an assertion is single use, RFC 7523 §3 item 7, so a
+/// request sent again needs a new one); any other request as it is.
+fn reauthenticated(ctx: &mut Ctx, req: &Request) -> Result<Request, Halt> {
+    let Some(form) = req.form() else {
+        return Ok(req.clone());
+    };
+    let mut params = Params::parse(form);
+    let sent = params.get("client_assertion").map(str::to_owned);
+    if sent.is_none() || sent != ctx.last_assertion {
+        return Ok(req.clone());
+    }
+    let id = params.get("client_id").unwrap_or("").to_owned();
+    let client = [
+        ClientKind::Public,
+        ClientKind::Confidential,
+        ClientKind::Confidential2,
+    ]
+    .into_iter()
+    .filter_map(|k| ctx.target.client(k).cloned())
+    .find(|c| c.client_id.0 == id)
+    .ok_or_else(|| Fault::harness("a re-sent request's client is not configured"))?;
+    for name in ["client_id", "client_assertion_type", "client_assertion"] {
+        params.remove(name);
+    }
+    let mut again = build::bare(req.method, req.url.clone());
+    again.headers = req.headers.clone();
+    authenticate(ctx, &mut again, &mut params, &client, AuthSpec::Default)?;
+    Ok(build::with_params(again, &params))
+}

@@ -1,0 +1,97 @@
+//! The ID Token checks of a token step (OpenID Connect Core §3.1.3.7): what the judge in
+//! [`crate::checks::id_token`] needs, the provider's JWK Set fetched once per run.
+
+use super::context::Ctx;
+use super::steps::{fault, saved, send, server_error};
+use crate::checks;
+use crate::checks::id_token::NotJudged;
+use crate::outcome::{Fault, Halt};
+use crate::redact::Secret;
+use crate::scenario::model::IdTokenCheck;
+use crate::target::ClientConfig;
+use crate::wire::Request;
+
+/// Judges the ID Token of the tokens saved as `name`, check by check.
+pub(super) async fn id_token_checks(
+    ctx: &mut Ctx,
+    checks: &[IdTokenCheck],
+    name: &str,
+    client: &ClientConfig,
+) -> Result<(), Halt> {
+    if !ctx.target.openid {
+        return Err(Fault::config(
+            "ID Token checks need an OpenID flow: set openid.enabled or point at an OpenID Provider",
+        )
+        .into());
+    }
+    let jwks = if checks.contains(&IdTokenCheck::Signature) {
+        Some(jwks(ctx).await?)
+    } else {
+        None
+    };
+    let tokens = saved(ctx, name)?;
+    let flow = tokens.flow.clone().unwrap_or_default();
+    let algs = ctx.target.id_token_algs();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    for check in checks {
+        let other_sub = match check {
+            IdTokenCheck::SameSub(other) => saved(ctx, other)?
+                .id_token
+                .as_ref()
+                .and_then(|t| crate::jose::Jws::parse(t.expose()).ok())
+                .and_then(|j| j.claims.get("sub")?.as_str().map(str::to_owned)),
+            _ => None,
+        };
+        let expected = checks::id_token::Expected {
+            issuer: ctx.target.issuer.as_deref(),
+            client_id: &client.client_id.0,
+            secret: client
+                .client_secret
+                .as_ref()
+                .map_or(&[][..], |s| s.0.expose().as_bytes()),
+            jwks: jwks.as_ref(),
+            algs: algs.as_deref(),
+            nonce: flow.nonce.as_deref(),
+            access_token: tokens.access.as_ref().map(Secret::expose),
+            code: flow.code.as_ref().map(Secret::expose),
+            now,
+            skew: ctx.target.clock_skew,
+            other_sub: other_sub.as_deref(),
+        };
+        let token = tokens.id_token.as_ref().map(Secret::expose);
+        match checks::id_token::id_token(check, token, &expected) {
+            Ok(()) => {}
+            Err(Ok(unmet)) => return Err(unmet.into()),
+            Err(Err(NotJudged::Cannot(why))) => return Err(fault(why)),
+            Err(Err(NotJudged::Absent(why))) => {
+                return Err(Fault::OptionalAbsent { message: why }.into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The provider's JWK Set: fetched from `jwks_uri` by the first scenario that needs it (and
+/// recorded in its evidence), then shared by the run.
+async fn jwks(ctx: &mut Ctx) -> Result<serde_json::Value, Halt> {
+    if let Some(set) = ctx.target.jwks.get() {
+        return Ok(set.clone());
+    }
+    let url = ctx.target.jwks_uri().ok_or_else(|| {
+        Fault::config("the metadata has no jwks_uri: ID Token signatures cannot be checked")
+    })?;
+    let resp = send(ctx, Request::get(url)).await?;
+    match resp.json() {
+        Some(set) if resp.status == 200 && set.get("keys").is_some_and(|k| k.is_array()) => {
+            let _ = ctx.target.jwks.set(set.clone());
+            Ok(set)
+        }
+        _ if resp.status >= 500 => Err(server_error(ctx, resp.status)),
+        _ => Err(fault(format!(
+            "jwks_uri answered HTTP {} without a JWK Set ({{\"keys\": [...]}})",
+            resp.status
+        ))),
+    }
+}

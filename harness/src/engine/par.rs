@@ -1,0 +1,123 @@
+//! Pushed authorization requests in the engine (RFC 9126): the push, and a refusal at the PAR
+//! endpoint judged as the error response it stands for.
+
+use super::context::Ctx;
+use super::control::{Control, control};
+use super::request as build;
+use super::steps::{Next, authenticate, fault, send, server_error};
+use crate::callback::Ending;
+use crate::checks;
+use crate::forms::PageKind;
+use crate::outcome::{Fault, Halt};
+use crate::params::Params;
+use crate::redact::Secret;
+use crate::scenario::model::{AuthOutcome, AuthSpec, AuthorizeStep, ClientKind};
+use crate::target::ClientConfig;
+use crate::wire::HttpMethod;
+
+/// RFC 9126 §2: pushes an authorization request, the client authenticated as at the token
+/// endpoint. `Ok(Ok(request_uri))` when the server took it; `Ok(Err(ending))` when it refused
+/// (a 4xx: the request was refused before any front channel, as an error page refuses it).
+pub(super) async fn pushed(
+    ctx: &mut Ctx,
+    client: &ClientConfig,
+    mut params: Params,
+) -> Result<Result<String, Ending>, Halt> {
+    let url = ctx.target.par.clone().ok_or_else(|| {
+        Fault::config(
+            "pushing needs a PAR endpoint: metadata pushed_authorization_request_endpoint or endpoints.par",
+        )
+    })?;
+    let mut req = build::bare(HttpMethod::Post, url);
+    // client_id once: authentication adds it where the method needs it.
+    params.remove("client_id");
+    authenticate(ctx, &mut req, &mut params, client, AuthSpec::Default)?;
+    if params.get("client_id").is_none() {
+        params.push("client_id", client.client_id.0.clone());
+    }
+    let resp = send(ctx, build::with_params(req, &params)).await?;
+    let body = resp.json();
+    if (200..300).contains(&resp.status) {
+        let uri = body
+            .as_ref()
+            .and_then(|b| b.get("request_uri"))
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| {
+                fault(format!(
+                    "the PAR endpoint answered {} without a request_uri",
+                    resp.status
+                ))
+            })?;
+        if let Some(secs) = body
+            .as_ref()
+            .and_then(|b| b.get("expires_in"))
+            .and_then(serde_json::Value::as_f64)
+        {
+            let longest = ctx.request_uri_lifetime.unwrap_or(0.0).max(secs);
+            ctx.request_uri_lifetime = Some(longest);
+        }
+        return Ok(Ok(uri.to_owned()));
+    }
+    if resp.status >= 500 && !ctx.judge_server_errors {
+        return Err(server_error(ctx, resp.status));
+    }
+    let error = body
+        .as_ref()
+        .and_then(|b| b.get("error"))
+        .and_then(|v| v.as_str())
+        .map(|e| format!("PAR endpoint error {e}"));
+    Ok(Err(Ending::Page {
+        status: resp.status,
+        title: None,
+        heading: error,
+        holds: PageKind::Plain,
+    }))
+}
+
+/// A pushed request the PAR endpoint refused: judged like an authorization request refused
+/// with an error page (no code, nobody redirected).
+pub(super) async fn refused_at_par(
+    ctx: &mut Ctx,
+    a: &AuthorizeStep,
+    kind: ClientKind,
+    ending: Ending,
+) -> Result<(Next, Option<Secret>), Halt> {
+    let e = &a.expect;
+    if let Some(reason) = &e.refusal_passes {
+        control(ctx, kind, Control::Authorization).await?;
+        return Ok((
+            Next::Pass(format!(
+                "{reason} (the server refused the pushed request: {})",
+                checks::describe_ending(&ending)
+            )),
+            None,
+        ));
+    }
+    // RFC 9126 §2.3: a pushed request is refused with a direct error response, which stands for
+    // the error redirect (or page) of a request sent on the front channel.
+    if e.outcome == AuthOutcome::Code {
+        checks::authorization_outcome(e.outcome, &ending)?;
+    }
+    if let (Some(errors), Ending::Page { heading, .. }) = (&e.error, &ending) {
+        let got = heading
+            .as_deref()
+            .and_then(|h| h.strip_prefix("PAR endpoint error "))
+            .unwrap_or("none")
+            .to_owned();
+        if !errors.0.contains(&got) {
+            return Err(crate::outcome::Unmet::OAuthError {
+                expected: errors.0.clone(),
+                got,
+            }
+            .into());
+        }
+    }
+    if e.state_echoed || e.iss || e.error_format || e.challenge_not_reflected {
+        return Err(Fault::OptionalAbsent {
+            message: "the pushed request was refused at the PAR endpoint with a direct error response (RFC 9126 §2.3): there is no error redirect for this check to judge".into(),
+        }
+        .into());
+    }
+    control(ctx, kind, Control::Authorization).await?;
+    Ok((Next::Continue, None))
+}
