@@ -268,6 +268,9 @@ defects! {
     DpopResourceUnbound = "dpop-resource-unbound", ["REQ-91"], High;
     /// Refresh tokens of public clients are not bound to the DPoP key.
     DpopRefreshUnbound = "dpop-refresh-unbound", ["REQ-92"], High;
+    /// In the FAPI 2.0 set-up, issues unconstrained (Bearer) tokens to a token request without a
+    /// DPoP proof.
+    DpopNotRequired = "dpop-not-required", ["REQ-93"], High;
 }
 
 /// The reference server's set-ups a defect can show in.
@@ -293,9 +296,10 @@ impl Defect {
             | Self::JwtAudienceUnchecked
             | Self::JwtReplayAccepted => Variant::JwtClients,
             // The nonce is only required in the FAPI set-up.
-            Self::ParNotEnforced | Self::PkceOptionalForConfidential | Self::DpopNonceUnchecked => {
-                Variant::Fapi2
-            }
+            Self::ParNotEnforced
+            | Self::PkceOptionalForConfidential
+            | Self::DpopNonceUnchecked
+            | Self::DpopNotRequired => Variant::Fapi2,
             _ => Variant::Secrets,
         }
     }

@@ -62,7 +62,7 @@ pub(super) struct RunArgs {
     #[arg(long)]
     jwt_clients: bool,
     /// With the embedded server only: its FAPI 2.0 set-up (pushed authorization requests
-    /// required, PKCE for every client, assertion clients); run it with --profile fapi2. On by
+    /// required, PKCE for every client, assertion clients); implied by --profile fapi2. On by
     /// itself with a defect that needs it.
     #[arg(long)]
     fapi2: bool,
@@ -214,7 +214,11 @@ pub(super) async fn run(args: RunArgs) -> Exit {
     let (file, server) = match super::target_or_reference(
         args.target.as_deref(),
         defects,
-        super::variant_of(args.jwt_clients, args.fapi2),
+        super::variant_of(
+            args.jwt_clients,
+            // The FAPI profile against the embedded server means its FAPI set-up.
+            args.fapi2 || args.profile == Profile::Fapi2,
+        ),
     )
     .await
     {

@@ -95,6 +95,14 @@ pub(super) async fn token(
         Err(refusal) => return super::dpop::token_refusal(&app, &refusal),
     };
     let proof = proof.as_ref();
+    // FAPI 2.0: only sender-constrained tokens, so a token request carries a proof.
+    if app.dpop_nonce_required && proof.is_none() && !app.has(Defect::DpopNotRequired) {
+        return super::pages::oauth_error(
+            &app,
+            "invalid_dpop_proof",
+            "this server issues DPoP-bound tokens only: send a DPoP proof",
+        );
+    }
     if app.has(Defect::CodeRaceWindow) && body.get("grant_type") == Some("authorization_code") {
         // BUG-12: check, yield while other requests run, then consume without checking again.
         if let Err(refused) = handle(&app, &headers, &body, &query, Redeem::CheckOnly, proof) {
