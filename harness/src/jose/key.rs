@@ -137,7 +137,7 @@ impl SigningKey {
             "PRIVATE KEY" => Self::from_pkcs8(&der, alg),
             "RSA PRIVATE KEY" => {
                 let pair = RsaKeyPair::from_der(&der).map_err(rejected)?;
-                Self::rsa(pair, alg, None)
+                Self::new(Inner::Rsa(pair), alg, None)
             }
             "EC PRIVATE KEY" => Err(KeyError::Unsupported(
                 "an SEC1 EC key: convert it to PKCS#8 (openssl pkcs8 -topk8 -nocrypt -in key.pem)"
@@ -162,13 +162,13 @@ impl SigningKey {
         if let Ok(pair) =
             EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng)
         {
-            return Self::ec(pair, alg, None);
+            return Self::new(Inner::Ec(pair), alg, None);
         }
         if let Ok(pair) = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der) {
-            return Self::ed(pair, alg, None);
+            return Self::new(Inner::Ed(pair), alg, None);
         }
         match RsaKeyPair::from_pkcs8(der) {
-            Ok(pair) => Self::rsa(pair, alg, None),
+            Ok(pair) => Self::new(Inner::Rsa(pair), alg, None),
             Err(e) => Err(KeyError::Unsupported(format!(
                 "a PKCS#8 key that is neither EC P-256, Ed25519 nor RSA ({e}); those are the keys the harness signs with"
             ))),
@@ -212,12 +212,12 @@ impl SigningKey {
                     &SystemRandom::new(),
                 )
                 .map_err(rejected)?;
-                Self::ec(pair, alg, kid)
+                Self::new(Inner::Ec(pair), alg, kid)
             }
             ("OKP", "Ed25519") => {
                 let pair = Ed25519KeyPair::from_seed_and_public_key(&member("d")?, &member("x")?)
                     .map_err(rejected)?;
-                Self::ed(pair, alg, kid)
+                Self::new(Inner::Ed(pair), alg, kid)
             }
             ("RSA", _) => {
                 let parts = KeyPairComponents {
@@ -233,7 +233,7 @@ impl SigningKey {
                     qInv: member("qi")?,
                 };
                 let pair = RsaKeyPair::from_components(&parts).map_err(rejected)?;
-                Self::rsa(pair, alg, kid)
+                Self::new(Inner::Rsa(pair), alg, kid)
             }
             ("oct", _) => Err(KeyError::Unsupported(
                 "an oct (symmetric) JWK: private_key_jwt needs an asymmetric key; client_secret_jwt uses the client_secret".into(),
@@ -244,55 +244,30 @@ impl SigningKey {
         }
     }
 
-    fn ec(
-        pair: EcdsaKeyPair,
-        alg: Option<Algorithm>,
-        kid: Option<String>,
-    ) -> Result<Self, KeyError> {
-        let alg = fit(
-            alg,
-            Algorithm::ES256,
-            &[Algorithm::ES256],
-            "EC P-256",
-            "ES256",
-        )?;
-        Ok(Self::with_kid(Inner::Ec(pair), alg, kid))
-    }
-
-    fn ed(
-        pair: Ed25519KeyPair,
-        alg: Option<Algorithm>,
-        kid: Option<String>,
-    ) -> Result<Self, KeyError> {
-        let alg = fit(
-            alg,
-            Algorithm::EdDSA,
-            &[Algorithm::EdDSA],
-            "Ed25519",
-            "EdDSA",
-        )?;
-        Ok(Self::with_kid(Inner::Ed(pair), alg, kid))
-    }
-
-    fn rsa(
-        pair: RsaKeyPair,
-        alg: Option<Algorithm>,
-        kid: Option<String>,
-    ) -> Result<Self, KeyError> {
+    /// A key of ring's, with the algorithm asked for if its type signs with it (or its type's
+    /// default), and its `kid` (the JWK's, else the RFC 7638 thumbprint).
+    fn new(inner: Inner, alg: Option<Algorithm>, kid: Option<String>) -> Result<Self, KeyError> {
         use Algorithm::*;
-        let alg = fit(
-            alg,
-            RS256,
-            &[RS256, RS384, RS512, PS256, PS384, PS512],
-            "RSA",
-            RSA_ALGS,
-        )?;
-        if pair.public().modulus_len() < 256 {
-            return Err(KeyError::Unsupported(
-                "an RSA key under 2048 bits: RFC 7518 §3.3 requires 2048 or more".into(),
-            ));
-        }
-        Ok(Self::with_kid(Inner::Rsa(pair), alg, kid))
+        let alg = match &inner {
+            Inner::Ec(_) => fit(alg, ES256, &[ES256], "EC P-256", "ES256")?,
+            Inner::Ed(_) => fit(alg, EdDSA, &[EdDSA], "Ed25519", "EdDSA")?,
+            Inner::Rsa(pair) => {
+                if pair.public().modulus_len() < 256 {
+                    return Err(KeyError::Unsupported(
+                        "an RSA key under 2048 bits: RFC 7518 §3.3 requires 2048 or more".into(),
+                    ));
+                }
+                fit(
+                    alg,
+                    RS256,
+                    &[RS256, RS384, RS512, PS256, PS384, PS512],
+                    "RSA",
+                    RSA_ALGS,
+                )?
+            }
+            Inner::Hmac(_) => return Err(KeyError::Sign("an HMAC key is made by hmac()".into())),
+        };
+        Ok(Self::with_kid(inner, alg, kid))
     }
 
     fn with_kid(inner: Inner, alg: Algorithm, kid: Option<String>) -> Self {
