@@ -433,7 +433,7 @@ pub fn authenticate(
             client.auth_method.as_str()
         )));
     }
-    if uses_assertion && matches!(auth, AuthSpec::Default | AuthSpec::WrongSecret)
+    if (uses_assertion && matches!(auth, AuthSpec::Default | AuthSpec::WrongSecret))
         || auth.is_assertion_attack()
     {
         let assertion = assertion.ok_or_else(|| {

@@ -84,7 +84,8 @@ pub(super) fn client_config(ctx: &Ctx, kind: ClientKind) -> Result<ClientConfig,
 }
 
 /// Adds the client's authentication to a back-channel request: [`build::authenticate`], with a
-/// freshly signed client assertion for a JWT client (its `jti` and clock the system's), or the previous one again when the step replays it.
+/// freshly signed client assertion for a JWT client (its `jti` and clock the system's), or the
+/// previous one again when the step replays it.
 pub(super) fn authenticate(
     ctx: &mut Ctx,
     req: &mut Request,
