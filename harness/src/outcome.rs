@@ -754,6 +754,25 @@ pub enum Fault {
         /// What.
         message: String,
     },
+    /// A refusal of something the harness held longer than the server said it lives (a code
+    /// past its declared lifetime, a pushed request past its `expires_in`): the refusal may be
+    /// the expiry, which says nothing about what the check judges. The harness was too slow
+    /// (a slow login, a loaded machine), so it cannot judge; never a finding.
+    #[error(
+        "the {what} was used {age:.1} s after it was {}, past its lifetime ({lifetime} s, {}), so the refusal may be its expiry: the steps before took too long for this check to judge ({refusal})",
+        what.issued(),
+        what.source()
+    )]
+    Outlived {
+        /// What expired.
+        what: Lifetime,
+        /// Its age when it was used, in seconds.
+        age: f64,
+        /// How long it lives, in seconds.
+        lifetime: f64,
+        /// The refusal it got, as the judge saw it.
+        refusal: String,
+    },
     /// The scenario ran out of time.
     #[error("scenario did not finish within {seconds} s")]
     Timeout {
@@ -766,6 +785,42 @@ pub enum Fault {
         /// What failed.
         message: String,
     },
+}
+
+/// Something the server issued with a lifetime the harness may overrun.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lifetime {
+    /// An authorization code (its lifetime as the target file declares it).
+    Code,
+    /// A pushed authorization request's `request_uri` (RFC 9126 §2.2 `expires_in`).
+    RequestUri,
+}
+
+impl std::fmt::Display for Lifetime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Code => "code",
+            Self::RequestUri => "request_uri",
+        })
+    }
+}
+
+impl Lifetime {
+    fn issued(self) -> &'static str {
+        match self {
+            Self::Code => "issued",
+            Self::RequestUri => "pushed",
+        }
+    }
+
+    /// Where the lifetime comes from.
+    fn source(self) -> &'static str {
+        match self {
+            Self::Code => "policy.code_lifetime_seconds",
+            Self::RequestUri => "the PAR response's expires_in",
+        }
+    }
 }
 
 impl Fault {

@@ -27,6 +27,10 @@ pub(super) struct ServeArgs {
     /// How long a code lives, in seconds (0.1 to 600; the code-expiry check waits this long).
     #[arg(long, default_value_t = 1.5, value_parser = lifetime)]
     code_lifetime: f64,
+    /// How long a pushed request's request_uri lives, in seconds (0.1 to 600; the expiry check
+    /// waits this long, up to 30 s).
+    #[arg(long, default_value_t = 2.0, value_parser = lifetime)]
+    request_uri_lifetime: f64,
     /// The confidential clients authenticate with private_key_jwt (a key pair made at start;
     /// --write-target writes its private key) and client_secret_jwt.
     #[arg(long)]
@@ -58,6 +62,7 @@ pub(super) async fn run(args: ServeArgs) -> Exit {
         login_page: args.login_page,
         secrets: secrets_from_env(),
         code_lifetime: std::time::Duration::from_secs_f64(args.code_lifetime),
+        request_uri_lifetime: std::time::Duration::from_secs_f64(args.request_uri_lifetime),
         ..ServerConfig::for_variant(variant, defects.clone())
     })
     .await

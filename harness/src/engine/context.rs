@@ -271,6 +271,36 @@ impl ResolvedTarget {
     }
 }
 
+/// A pushed authorization request (RFC 9126): its `request_uri`, when it was pushed and how
+/// long the server said it lives.
+#[derive(Debug, Clone)]
+pub struct Pushed {
+    /// The `request_uri` the PAR endpoint returned.
+    pub uri: String,
+    /// When the PAR response came.
+    pub at: std::time::Instant,
+    /// Its `expires_in` (RFC 9126 §2.2 makes it required), in seconds.
+    pub lifetime: Option<f64>,
+}
+
+/// How close to the end of its lifetime a refused value counts as outlived: the harness sees
+/// a value some time after the server made it (a redirect through a busy browser), so its own
+/// measure of the age may fall short by about this much.
+pub const LIFETIME_MARGIN: f64 = 0.5;
+
+/// `age` and `lifetime`, if a value of that age may have expired.
+pub fn outlived(age: f64, lifetime: f64) -> Option<(f64, f64)> {
+    (age + LIFETIME_MARGIN > lifetime).then_some((age, lifetime))
+}
+
+impl Pushed {
+    /// Its age and lifetime, if it may have expired by now: a refusal of it then may be its
+    /// expiry.
+    pub fn outlived(&self) -> Option<(f64, f64)> {
+        outlived(self.at.elapsed().as_secs_f64(), self.lifetime?)
+    }
+}
+
 /// A flow started by an `authorize` step.
 #[derive(Debug, Clone, Default)]
 pub struct Flow {
@@ -288,8 +318,8 @@ pub struct Flow {
     pub code: Option<Secret>,
     /// The OpenID Connect `nonce` sent, if any.
     pub nonce: Option<String>,
-    /// The `request_uri` of its pushed request.
-    pub request_uri: Option<String>,
+    /// Its pushed request, if it was pushed.
+    pub pushed: Option<Pushed>,
     /// Its DPoP key (RFC 9449), and whether the code is bound to it (`dpop_jkt` sent).
     pub dpop_key: Option<Arc<crate::jose::SigningKey>>,
     /// `dpop_jkt` was sent.
@@ -347,12 +377,17 @@ pub struct Ctx {
     pub login_trail: Vec<String>,
     /// The run's browser, for `login: browser`.
     pub browser: super::login::browser::Shared,
+    /// Time spent queued for a browser tab, left out of the scenario's time limit.
+    pub queued: super::time_limit::Queued,
     /// A screenshot (PNG, base64) of the page a browser login got stuck on.
     pub screenshot: Option<String>,
     /// The last correct client assertion sent, for a step that replays it.
     pub last_assertion: Option<String>,
     /// The longest `expires_in` a PAR response gave, in seconds.
     pub request_uri_lifetime: Option<f64>,
+    /// A `sleep` waited past that lifetime: a later refusal of an old `request_uri` is what
+    /// the scenario provoked, not the harness being slow.
+    pub waited_out_request_uri: bool,
     /// The last DPoP proof sent, for a step that replays it.
     pub last_proof: Option<String>,
     /// The `DPoP-Nonce` each endpoint gave (RFC 9449 §8), by `htu`.
@@ -398,9 +433,11 @@ impl Ctx {
             login_blocked: None,
             login_trail: Vec::new(),
             browser: super::login::browser::Shared::default(),
+            queued: super::time_limit::Queued::default(),
             screenshot: None,
             last_assertion: None,
             request_uri_lifetime: None,
+            waited_out_request_uri: false,
             last_proof: None,
             dpop_nonces: HashMap::new(),
             rng,

@@ -328,16 +328,18 @@ pub(super) async fn attempt_steps(
     result: &mut ScenarioResult,
 ) -> Option<Cause> {
     // The time limit is for the exchanges; the waits a scenario declares come on top of it.
+    // Time queued for a browser tab is not the scenario's either.
     let limit = opts.scenario_timeout + declared_wait(steps, &ctx.target);
-    match tokio::time::timeout(limit, run_steps(ctx, steps, running)).await {
-        Err(_) => Some(Cause {
+    let queued = ctx.queued.clone();
+    match super::time_limit::within(limit, &queued, run_steps(ctx, steps, running)).await {
+        None => Some(Cause {
             step: None,
             halt: Fault::Timeout {
                 seconds: limit.as_secs_f64(),
             }
             .into(),
         }),
-        Ok(Ok(reason)) => {
+        Some(Ok(reason)) => {
             result.reason = ctx.redact(&if reason.is_empty() {
                 ctx.notes.join("; ")
             } else {
@@ -345,7 +347,7 @@ pub(super) async fn attempt_steps(
             });
             None
         }
-        Ok(Err(cause)) => Some(cause),
+        Some(Err(cause)) => Some(cause),
     }
 }
 

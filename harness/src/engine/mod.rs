@@ -14,6 +14,7 @@ pub mod race;
 mod race_step;
 mod request;
 mod steps;
+mod time_limit;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! Pushed authorization requests in the engine (RFC 9126): the push, and a refusal at the PAR
 //! endpoint judged as the error response it stands for.
 
-use super::context::Ctx;
+use super::context::{Ctx, Pushed};
 use super::control::{Control, control};
 use super::request as build;
 use super::steps::{Next, authenticate, fault, send, server_error};
@@ -16,13 +16,13 @@ use crate::target::ClientConfig;
 use crate::wire::HttpMethod;
 
 /// RFC 9126 §2: pushes an authorization request, the client authenticated as at the token
-/// endpoint. `Ok(Ok(request_uri))` when the server took it; `Ok(Err(ending))` when it refused
+/// endpoint. `Ok(Ok(pushed))` when the server took it; `Ok(Err(ending))` when it refused
 /// (a 4xx: the request was refused before any front channel, as an error page refuses it).
 pub(super) async fn pushed(
     ctx: &mut Ctx,
     client: &ClientConfig,
     mut params: Params,
-) -> Result<Result<String, Ending>, Halt> {
+) -> Result<Result<Pushed, Ending>, Halt> {
     let url = ctx.target.par.clone().ok_or_else(|| {
         Fault::config(
             "pushing needs a PAR endpoint: metadata pushed_authorization_request_endpoint or endpoints.par",
@@ -35,6 +35,9 @@ pub(super) async fn pushed(
     if params.get("client_id").is_none() {
         params.push("client_id", client.client_id.0.clone());
     }
+    // Taken before sending: the server's clock starts at or after this, so an age measured
+    // from here is never shorter than the request_uri's own.
+    let at = std::time::Instant::now();
     let resp = send(ctx, build::with_params(req, &params)).await?;
     let body = resp.json();
     if (200..300).contains(&resp.status) {
@@ -48,15 +51,19 @@ pub(super) async fn pushed(
                     resp.status
                 ))
             })?;
-        if let Some(secs) = body
+        let lifetime = body
             .as_ref()
             .and_then(|b| b.get("expires_in"))
-            .and_then(serde_json::Value::as_f64)
-        {
+            .and_then(serde_json::Value::as_f64);
+        if let Some(secs) = lifetime {
             let longest = ctx.request_uri_lifetime.unwrap_or(0.0).max(secs);
             ctx.request_uri_lifetime = Some(longest);
         }
-        return Ok(Ok(uri.to_owned()));
+        return Ok(Ok(Pushed {
+            uri: uri.to_owned(),
+            at,
+            lifetime,
+        }));
     }
     if resp.status >= 500 && !ctx.judge_server_errors {
         return Err(server_error(ctx, resp.status));

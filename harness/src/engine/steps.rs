@@ -12,7 +12,7 @@ use crate::callback::{Ending, Outcome};
 use crate::checks;
 use crate::forms::PageKind;
 use crate::jose::SigningKey;
-use crate::outcome::{Fault, Halt};
+use crate::outcome::{Fault, Halt, Lifetime};
 use crate::params::Params;
 use crate::redact::Secret;
 use crate::scenario::model::*;
@@ -58,6 +58,7 @@ pub async fn run(ctx: &mut Ctx, step: &Step) -> StepResult {
                     .into());
                 }
                 secs += lifetime + 0.5;
+                ctx.waited_out_request_uri = true;
             }
             let wait = Duration::try_from_secs_f64(secs.max(0.0))
                 .map_err(|e| Fault::config(format!("sleep of {secs} s is not a duration: {e}")))?;
@@ -218,8 +219,9 @@ pub(super) async fn authorize(
             .cloned()
             .ok_or_else(|| fault(format!("flow {from} did not start")))?;
         let uri = earlier
-            .request_uri
-            .clone()
+            .pushed
+            .as_ref()
+            .map(|p| p.uri.clone())
             .ok_or_else(|| fault(format!("flow {from} pushed no request")))?;
         flow = Flow {
             client: Some(kind),
@@ -232,13 +234,14 @@ pub(super) async fn authorize(
         let params =
             build::authorize_params(&ctx.target, a, &client, &flow, method_sent.as_deref());
         match super::par::pushed(ctx, &client, params).await? {
-            Ok(uri) => {
-                flow.request_uri = Some(uri.clone());
+            Ok(pushed) => {
+                let url = build::pushed_url(&ctx.target, a, &client, &flow, &pushed.uri);
+                flow.pushed = Some(pushed);
                 if a.par == ParSpec::PushOnly {
                     ctx.flows.insert(a.flow.clone(), flow);
                     return Ok((Next::Continue, None));
                 }
-                build::pushed_url(&ctx.target, a, &client, &flow, &uri)
+                url
             }
             Err(refused) => {
                 return super::par::refused_at_par(ctx, a, kind, refused).await;
@@ -273,6 +276,9 @@ pub(super) async fn authorize(
         Ending::Callback(r) => matches!(r.outcome, Outcome::Error { .. }),
         Ending::Page { .. } => true,
     };
+    if refused {
+        pushed_outlived(ctx, a, &flow, &d.ending)?;
+    }
     if refused && let Some(reason) = &e.refusal_passes {
         control(ctx, kind, Control::Authorization).await?;
         return Ok((
@@ -339,6 +345,32 @@ pub(super) async fn authorize(
     Ok((Next::Continue, code))
 }
 
+/// A refused pushed request older than its `expires_in`: the refusal may be its expiry (the
+/// login took longer than the request lives), which proves nothing about what the check judges:
+/// neither that the server refuses a correct request nor, for a check that expects the refusal,
+/// that it refuses for the reason the check is about. Unless the scenario waited the lifetime
+/// out on purpose, the harness cannot judge: an error naming the lifetime and the age.
+fn pushed_outlived(ctx: &Ctx, a: &AuthorizeStep, flow: &Flow, ending: &Ending) -> Result<(), Halt> {
+    let Some((age, lifetime)) = flow
+        .pushed
+        .as_ref()
+        .and_then(super::context::Pushed::outlived)
+    else {
+        return Ok(());
+    };
+    let provoked = a.expect.outcome != AuthOutcome::Code || a.expect.refusal_passes.is_some();
+    if provoked && ctx.waited_out_request_uri {
+        return Ok(());
+    }
+    Err(Fault::Outlived {
+        what: Lifetime::RequestUri,
+        age,
+        lifetime,
+        refusal: checks::describe_ending(ending).to_string(),
+    }
+    .into())
+}
+
 pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
     let flow = ctx
         .flows
@@ -395,17 +427,23 @@ pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
 /// so, not a finding.
 fn expired_meanwhile(ctx: &Ctx, flow: &Flow, expect: &HttpExpect, halt: Halt) -> Halt {
     let lifetime = ctx.target.policy.code_lifetime_seconds;
-    let age = flow.issued_at.map(|t| t.elapsed().as_secs_f64());
+    let outlived = flow
+        .issued_at
+        .and_then(|t| super::context::outlived(t.elapsed().as_secs_f64(), lifetime));
     let expected_success = expect.status.as_ref().is_some_and(|s| s.0.contains(&200));
-    match (&halt, age) {
+    match (&halt, outlived) {
         (
             Halt::Unmet {
                 unmet: crate::outcome::Unmet::Status { got: 400, .. },
             },
-            Some(age),
-        ) if expected_success && age > lifetime => fault(format!(
-            "the code was redeemed {age:.1} s after it was issued, past its declared lifetime (policy.code_lifetime_seconds: {lifetime} s), so the refusal may be its expiry: the steps before took too long for this check to judge ({halt})"
-        )),
+            Some((age, lifetime)),
+        ) if expected_success => Fault::Outlived {
+            what: Lifetime::Code,
+            age,
+            lifetime,
+            refusal: halt.to_string(),
+        }
+        .into(),
         _ => halt,
     }
 }

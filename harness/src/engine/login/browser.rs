@@ -75,6 +75,10 @@ impl Shared {
 /// A running Chromium; dropping it kills the process and removes its profile.
 pub struct Chromium {
     browser: chromiumoxide::Browser,
+    /// One permit per tab open at once. Chromium renders on the machine's cores; more tabs than
+    /// cores only slow every login down (eight logins at once on two cores outlived their codes
+    /// and pushed requests), so the logins beyond that queue, off the scenario's clock.
+    tabs: tokio::sync::Semaphore,
     handler: tokio::task::JoinHandle<()>,
     profile: std::path::PathBuf,
 }
@@ -118,8 +122,10 @@ impl Chromium {
             .await
             .map_err(|e| format!("cannot start {}: {e}", executable.display()))?;
         let handler = tokio::spawn(async move { while events.next().await.is_some() {} });
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         Ok(Self {
             browser,
+            tabs: tokio::sync::Semaphore::new(cores.clamp(1, 8)),
             handler,
             profile,
         })
@@ -181,6 +187,13 @@ pub(super) async fn drive(
         .get(config)
         .await
         .map_err(|reason| LoginFault::Browser { reason })?;
+    let _tab = ctx
+        .queued
+        .off_the_clock(chromium.tabs.acquire())
+        .await
+        .map_err(|e| LoginFault::Browser {
+            reason: format!("no browser tab: {e}"),
+        })?;
     let browser = &chromium.browser;
     let context = browser
         .create_browser_context(CreateBrowserContextParams::default())
