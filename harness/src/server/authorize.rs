@@ -60,6 +60,7 @@ pub(super) async fn authorize(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
+    tokio::time::sleep(app.authorization_delay).await;
     let front = Params::parse(query.as_deref().unwrap_or(""));
     let mut r = done(if front.get("request_uri").is_some() {
         // RFC 9126 §4: the request is the pushed one.

@@ -80,6 +80,9 @@ pub struct ServerConfig {
     pub request_uri_lifetime: Duration,
     /// Confidential clients must use PKCE too (FAPI 2.0, OAuth 2.1).
     pub pkce_required_confidential: bool,
+    /// Not a defect but a fixture: how long the authorization endpoint takes to answer, as a
+    /// busy server does (or as a harness on a busy machine is slow to get there).
+    pub authorization_delay: Duration,
 }
 
 impl ServerConfig {
@@ -111,6 +114,7 @@ impl Default for ServerConfig {
             require_par: false,
             request_uri_lifetime: Duration::from_secs(2),
             pkce_required_confidential: false,
+            authorization_delay: Duration::ZERO,
         }
     }
 }

@@ -28,6 +28,8 @@ pub(super) struct App {
     pub require_par: bool,
     /// Confidential clients must send a code_challenge too.
     pub pkce_required_confidential: bool,
+    /// How long the authorization endpoint takes to answer.
+    pub authorization_delay: Duration,
     /// The DPoP nonce token requests' proofs carry (RFC 9449 §8).
     pub dpop_nonce: String,
     /// Whether token requests' proofs must carry it (the FAPI 2.0 set-up).
@@ -332,6 +334,7 @@ impl App {
             request_uri_lifetime: config.request_uri_lifetime,
             require_par: config.require_par,
             pkce_required_confidential: config.pkce_required_confidential,
+            authorization_delay: config.authorization_delay,
             dpop_nonce,
             dpop_nonce_required: config.require_par,
             store: Mutex::new(Store::new(limits)),

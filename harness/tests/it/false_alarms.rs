@@ -286,3 +286,55 @@ async fn a_login_that_cannot_be_done_leaves_the_other_checks_running() {
         .filter(|r| r.verdict == Verdict::Error)
         .all(|r| r.reason.contains("needs a completed login")), "{:#?}", report.results.iter().filter(|r| r.verdict == Verdict::Error && !r.reason.contains("needs a completed login")).map(|r| (&r.id, &r.reason)).collect::<Vec<_>>());
 }
+
+/// An authorization endpoint reached later than a pushed request lives (a busy server, a
+/// browser slow to start on a busy machine): the request_uri expires before it is used. A refusal of it is then no
+/// finding either way: the check that expects a code is `error`, not `fail`, and the one that
+/// expects a second use refused is `error`, not a `pass` it never observed. Both name the
+/// lifetime and the age.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pushed_request_outlived_by_a_slow_login_is_no_finding() {
+    use std::time::Duration;
+    let library: Vec<_> = super::library()
+        .into_iter()
+        .filter(|s| {
+            s.id == "rfc9126/4-pushed-challenge-is-checked"
+                || s.id == "rfc9126/4-request-uri-single-use"
+        })
+        .collect();
+    assert_eq!(library.len(), 2);
+    let server = pkce_harness::server::ReferenceServer::start(pkce_harness::server::ServerConfig {
+        request_uri_lifetime: Duration::from_millis(300),
+        authorization_delay: Duration::from_millis(1200),
+        ..Default::default()
+    })
+    .await
+    .expect("starts");
+    let target = engine::resolve(
+        server.target_file(),
+        Default::default(),
+        &Default::default(),
+    )
+    .await
+    .expect("resolves");
+    let report = engine::run(
+        &library,
+        Arc::new(target),
+        &RunOptions::default(),
+        &mut |_| {},
+    )
+    .await;
+    server.stop().await;
+    assert!(report.results.len() >= 3, "{:#?}", report.results);
+    for r in &report.results {
+        assert_eq!(r.verdict, Verdict::Error, "{}: {}", r.id, r.reason);
+        assert!(
+            r.reason.contains("request_uri was used")
+                && r.reason.contains("expires_in")
+                && r.reason.contains("took too long"),
+            "{}: {}",
+            r.id,
+            r.reason
+        );
+    }
+}
