@@ -212,6 +212,21 @@ pub enum HttpError {
         /// Why.
         reason: String,
     },
+    /// Not sent: the URL is on an origin the target file does not name (a redirect, a form
+    /// action, a login step's URL or a value it extracted pointed there).
+    #[error(
+        "{method} {url}: not sent: {origin} is not an origin the target file names ({allowed}); add it to trusted_origins if it is the server's"
+    )]
+    ForeignOrigin {
+        /// Method.
+        method: String,
+        /// URL without query.
+        url: String,
+        /// Its origin.
+        origin: String,
+        /// The origins the target file names.
+        allowed: String,
+    },
     /// No complete response within the limit.
     #[error("{method} {url}: no complete response within {seconds:.1} s")]
     Timeout {

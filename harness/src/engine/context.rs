@@ -13,7 +13,9 @@ use super::http::{HttpClient, HttpError, Request, Response};
 use crate::pkce::{CodeVerifier, PkceError};
 use crate::redact::{Redactor, Secret};
 use crate::scenario::model::{ClientKind, Technique};
-use crate::target::{ClientConfig, Clients, Endpoints, LoginConfig, Policy, TargetFile};
+use crate::target::{
+    ClientConfig, Clients, Endpoints, LoginConfig, OriginPolicy, Policy, TargetFile,
+};
 use crate::verdict::Exchange;
 use crate::wire::{Body, without_query, without_userinfo};
 
@@ -31,18 +33,21 @@ pub enum ResolveError {
         /// What each well-known URL gave.
         tried: Vec<String>,
     },
-    /// The metadata puts an endpoint that receives credentials on another origin than the
-    /// issuer's, and the target file neither names it nor trusts that origin.
+    /// The metadata puts an endpoint on an origin the target file does not name: the run stops
+    /// before anything is sent, since a metadata document must not decide where credentials,
+    /// passwords or requests go.
     #[error(
-        "the metadata moves the {field} endpoint to {endpoint}, another origin than the issuer's ({issuer}); no credential is sent there unless the target file names it (endpoints.{field}) or trusts its origin (trusted_origins)"
+        "the metadata puts {key} at {endpoint}, an origin the target file does not name ({allowed}); nothing is sent there unless the file {hint}"
     )]
     ForeignOrigin {
-        /// `token`, `introspection`, `userinfo` or `par`.
-        field: &'static str,
+        /// The metadata field (`authorization_endpoint`, `jwks_uri`, ...).
+        key: &'static str,
         /// Where the metadata puts it.
         endpoint: String,
-        /// The issuer's origin.
-        issuer: String,
+        /// The origins the target file names.
+        allowed: String,
+        /// What in the target file would allow it.
+        hint: &'static str,
     },
     /// Neither the target file nor the metadata names an endpoint the harness needs.
     #[error(
@@ -99,6 +104,8 @@ pub struct ResolvedTarget {
     pub clock_skew: u64,
     /// The provider's JWK Set, fetched from `jwks_uri` once per run.
     pub jwks: Arc<tokio::sync::OnceCell<serde_json::Value>>,
+    /// The only origins requests go to.
+    pub origins: OriginPolicy,
 }
 
 impl ResolvedTarget {
@@ -109,6 +116,7 @@ impl ResolvedTarget {
         metadata: Option<serde_json::Value>,
     ) -> Result<Self, ResolveError> {
         let secrets = file.secrets().into_iter().map(Secret::new).collect();
+        let origins = OriginPolicy::of(&file);
         let from_meta = |field: &str| -> Option<Url> {
             metadata
                 .as_ref()
@@ -126,42 +134,45 @@ impl ResolvedTarget {
         let pick = |explicit: Option<crate::target::ConfigUrl>, field: &str| {
             explicit.map(|u| u.0).or_else(|| from_meta(field))
         };
-        // Credentials (client secrets, codes, tokens) go only where the user sent them: the
-        // issuer's origin, an endpoint the file names, or an origin it trusts by name. A
-        // metadata document cannot move them elsewhere.
-        let home = file
-            .issuer
-            .as_ref()
-            .and_then(|i| Url::parse(&i.0).ok())
-            .or_else(|| file.metadata_url.as_ref().map(|u| u.0.clone()))
-            .map(|u| u.origin());
-        let trusted: Vec<url::Origin> = file.trusted_origins.iter().map(|u| u.0.origin()).collect();
-        for (field, explicit) in [
-            ("par", par.is_some()),
-            ("token", token.is_some()),
-            ("introspection", introspection.is_some()),
-            ("userinfo", userinfo.is_some()),
+        // Requests (with client secrets, passwords, codes, tokens) go only where the user sent
+        // them: an origin the target file names. A metadata document cannot move them.
+        for (key, explicit, hint) in [
+            (
+                "authorization_endpoint",
+                authorization.is_some(),
+                "names it (endpoints.authorization) or trusts its origin (trusted_origins)",
+            ),
+            (
+                "token_endpoint",
+                token.is_some(),
+                "names it (endpoints.token) or trusts its origin (trusted_origins)",
+            ),
+            (
+                "pushed_authorization_request_endpoint",
+                par.is_some(),
+                "names it (endpoints.par) or trusts its origin (trusted_origins)",
+            ),
+            (
+                "introspection_endpoint",
+                introspection.is_some(),
+                "names it (endpoints.introspection) or trusts its origin (trusted_origins)",
+            ),
+            (
+                "userinfo_endpoint",
+                userinfo.is_some(),
+                "names it (endpoints.userinfo) or trusts its origin (trusted_origins)",
+            ),
+            ("jwks_uri", false, "trusts its origin (trusted_origins)"),
         ] {
-            let key = match field {
-                "par" => "pushed_authorization_request_endpoint".to_owned(),
-                _ => format!("{field}_endpoint"),
-            };
-            let Some(url) = from_meta(&key).filter(|_| !explicit) else {
+            let Some(url) = from_meta(key).filter(|_| !explicit) else {
                 continue;
             };
-            if home.as_ref().is_some_and(|h| *h != url.origin()) && !trusted.contains(&url.origin())
-            {
+            if !origins.allows(&url) {
                 return Err(ResolveError::ForeignOrigin {
-                    field,
+                    key,
                     endpoint: without_query(&url),
-                    issuer: url::Url::parse(
-                        &file
-                            .issuer
-                            .as_ref()
-                            .map(|i| i.0.clone())
-                            .unwrap_or_default(),
-                    )
-                    .map_or_else(|_| String::new(), |u| u.origin().ascii_serialization()),
+                    allowed: origins.describe(),
+                    hint,
                 });
             }
         }
@@ -230,6 +241,7 @@ impl ResolvedTarget {
             openid,
             clock_skew: file.openid.clock_skew_seconds,
             jwks: Arc::default(),
+            origins,
         })
     }
 
@@ -499,10 +511,20 @@ impl Ctx {
         &self.redactor
     }
 
-    /// Sends `req` and records the exchange, redacted. Secrets in the response (tokens, codes)
+    /// Sends `req` and records the exchange, redacted: only to an origin of the target's
+    /// [`OriginPolicy`], whoever chose the URL. Secrets in the response (tokens, codes)
     /// are learned before it is recorded.
     pub async fn send(&mut self, req: Request) -> Result<Response, HttpError> {
-        let result = self.http.send(&req).await;
+        let result = if self.target.origins.allows(&req.url) {
+            self.http.send(&req).await
+        } else {
+            Err(HttpError::ForeignOrigin {
+                method: req.method.to_string(),
+                url: without_query(&req.url),
+                origin: req.url.origin().ascii_serialization(),
+                allowed: self.target.origins.describe(),
+            })
+        };
         let observed = match &result {
             Ok(resp) => {
                 self.learn(resp);

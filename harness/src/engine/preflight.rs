@@ -240,7 +240,7 @@ fn in_token_step(cause: &Cause) -> bool {
 
 /// Whether a request got no answer (as opposed to a client that could not be set up).
 fn no_answer(cause: &Cause) -> bool {
-    matches!(&cause.halt, Halt::Fault { fault: Fault::Http { error } } if !matches!(error, HttpError::Setup { .. }))
+    matches!(&cause.halt, Halt::Fault { fault: Fault::Http { error } } if !matches!(error, HttpError::Setup { .. } | HttpError::ForeignOrigin { .. }))
 }
 
 /// The page the flow stopped at, when the login driver did not get past it (a login form

@@ -13,7 +13,9 @@ use crate::redact::Secret;
 use crate::scenario::model::{ClientKind, FormatVersion};
 
 mod login;
+mod origins;
 pub use login::*;
+pub use origins::OriginPolicy;
 
 /// A target file.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -57,9 +59,10 @@ pub struct TargetFile {
     /// wherever the metadata says the server takes proofs).
     #[serde(default)]
     pub dpop: bool,
-    /// Origins besides the issuer's that may receive credentials when discovery puts an
-    /// endpoint there (`https://login.example.com`); none by default, so a metadata document
-    /// cannot send client secrets elsewhere.
+    /// Origins besides the issuer's, the metadata URL's and the explicit endpoints' that the
+    /// harness may send to (`https://login.example.com`): an endpoint that discovery puts on
+    /// another host, a login page of an external identity provider. None by default, so no
+    /// metadata document, redirect, form or script sends credentials or passwords elsewhere.
     #[serde(default)]
     pub trusted_origins: Vec<ConfigUrl>,
     /// The value of every `${env:NAME}` the file uses, wherever it is used: a value the user

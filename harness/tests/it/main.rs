@@ -14,6 +14,7 @@ mod preflight;
 mod real_servers;
 mod reports;
 mod selftest;
+mod steering;
 mod tls;
 
 /// The scenario library of this checkout.

@@ -138,9 +138,12 @@ impl Walk<'_> {
                     resp.status,
                     describe(&page)
                 ));
-                // form_post response mode: an auto-submitting form whose action is the client.
+                // form_post response mode: an auto-submitting form whose action is the client
+                // (never a login form: one that asks for a password is no authorization response).
                 if page.forms.iter().any(|f| {
-                    f.method == "post" && action_of(&req.url, f).is_some_and(|a| self.leaves(&a))
+                    f.method == "post"
+                        && !f.is_login()
+                        && action_of(&req.url, f).is_some_and(|a| self.leaves(&a))
                 }) {
                     let response = parse_form_post(&req.url, &resp.body).map_err(|e| {
                         LoginFault::UnreadableFormPost {
