@@ -57,7 +57,7 @@ fn fixture(name: &str, server: &ReferenceServer) -> TargetFile {
 }
 
 /// Whether Chromium can be used here; under `CI` it must be (`.ci/run` installs it).
-fn chromium_here() -> bool {
+pub(crate) fn chromium_here() -> bool {
     let found = std::env::var_os("PKCE_HARNESS_BROWSER").is_some()
         || std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
             .any(|d| d.join("chromium").is_file());

@@ -107,14 +107,26 @@ async fn login_against(
 ) -> pkce_harness::verdict::ScenarioResult {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .and(path("/authorize"))
-        .respond_with(page)
+        .and(path("/app"))
+        .respond_with(html(
+            "<html><title>App</title><script>start()</script></html>",
+        ))
         .mount(&server)
         .await;
+    login_at(&server, page, login, crate::odd_targets::FLOW).await
+}
+
+/// Runs `scenario` against `server`, whose authorization endpoint answers with `page`.
+async fn login_at(
+    server: &MockServer,
+    page: ResponseTemplate,
+    login: &str,
+    scenario: &str,
+) -> pkce_harness::verdict::ScenarioResult {
     Mock::given(method("GET"))
-        .and(path("/app"))
-        .respond_with(html("<html><title>App</title><script>start()</script></html>"))
-        .mount(&server)
+        .and(path("/authorize"))
+        .respond_with(page)
+        .mount(server)
         .await;
     let uri = server.uri();
     let text = format!(
@@ -127,8 +139,7 @@ async fn login_against(
     let scenario = pkce_harness::scenario::Scenario {
         id: "steer/case".into(),
         path: "steer.yaml".into(),
-        file: pkce_harness::scenario::parse_scenario("steer.yaml", crate::odd_targets::FLOW)
-            .expect("parses"),
+        file: pkce_harness::scenario::parse_scenario("steer.yaml", scenario).expect("parses"),
     };
     let report = engine::run(
         &[scenario],
@@ -141,9 +152,7 @@ async fn login_against(
 }
 
 fn html(body: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .insert_header("content-type", "text/html")
-        .set_body_string(body)
+    ResponseTemplate::new(200).set_body_raw(body.as_bytes().to_vec(), "text/html")
 }
 
 /// A login form whose action is another origin: the form driver does not post the password
@@ -208,4 +217,86 @@ async fn login_steps_follow_no_server_chosen_url_to_another_origin() {
         0,
         "nothing reached the other origin"
     );
+}
+
+/// A browser login page on the server's origin that loads a stylesheet, an image and a script
+/// from a second origin (as production pages load a CDN's), opens a thousand popups and an
+/// alert: the browser driver still logs in, answers the other origin's requests itself
+/// (blocked, named in the trail) and lets none of them out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_loads_nothing_from_another_origin_and_opens_no_popup() {
+    if !crate::logins::chromium_here() {
+        return;
+    }
+    let (elsewhere, count) = counting_origin().await;
+    let page = html(&format!(
+        "<html><head><title>Sign in</title><link rel=stylesheet href=\"{elsewhere}/style.css\"></head><body><img src=\"{elsewhere}/logo.png\"><script src=\"{elsewhere}/lib.js\"></script><script>for (let i = 0; i < 1000; i++) window.open('{elsewhere}/popup' + i); alert('hello');</script><form method=post action=/login><input name=username><input type=password name=password><button>Sign in</button></form></body></html>"
+    ));
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/login"))
+        .respond_with(ResponseTemplate::new(303).insert_header(
+            "location",
+            "http://127.0.0.1:8765/cb?code=a-code-from-the-server",
+        ))
+        .mount(&server)
+        .await;
+    let r = login_at(
+        &server,
+        page,
+        "login:\n  browser: {username: alice, password: wonderland-pass, timeout_seconds: 20}\n",
+        "format: 1\ntitle: t\nrequirements: [REQ-21]\ncatches: [broken-s256]\nsteps:\n  - authorize: {}\n",
+    )
+    .await;
+    assert_eq!(r.verdict, Verdict::Pass, "{}\n{:#?}", r.reason, r.login);
+    assert!(
+        r.login
+            .iter()
+            .any(|l| l.contains("blocked") && l.contains(&elsewhere)),
+        "{:#?}",
+        r.login
+    );
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        0,
+        "nothing reached the other origin"
+    );
+}
+
+/// Pages that never answer, keep the renderer busy or loop on dialogs: `timeout_seconds` is a
+/// hard deadline for the login whatever the page does; the check is an `error` saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_page_cannot_hold_the_browser_past_its_timeout() {
+    if !crate::logins::chromium_here() {
+        return;
+    }
+    let timeout = 3;
+    let login = format!(
+        "login:\n  browser: {{username: alice, password: wonderland-pass, timeout_seconds: {timeout}}}\n"
+    );
+    let scenario = "format: 1\ntitle: t\nrequirements: [REQ-21]\ncatches: [broken-s256]\nsteps:\n  - authorize: {}\n";
+    for (what, page) in [
+        (
+            "never answers",
+            html("<html></html>").set_delay(std::time::Duration::from_secs(3600)),
+        ),
+        (
+            "busy renderer",
+            html("<html><script>for (;;) {}</script></html>"),
+        ),
+        (
+            "dialog loop",
+            html("<html><script>setInterval(() => { alert(1); confirm(2); }, 1)</script></html>"),
+        ),
+    ] {
+        let server = MockServer::start().await;
+        let started = std::time::Instant::now();
+        let r = login_at(&server, page, &login, scenario).await;
+        let took = started.elapsed().as_secs_f64();
+        eprintln!("{what}: ended in {took:.1} s (timeout {timeout} s, Chromium start included)");
+        assert_eq!(r.verdict, Verdict::Error, "{what}: {}", r.reason);
+        assert!(r.reason.contains("timeout_seconds"), "{what}: {}", r.reason);
+        // The login's own bound is the timeout plus 2 s of clean-up; Chromium's start comes on top.
+        assert!(took < f64::from(timeout) + 10.0, "{what}: {took:.1} s");
+    }
 }

@@ -5,10 +5,14 @@
 //! nothing is downloaded). One browser starts per run, on the first login that needs it; each
 //! flow gets a fresh browser context (its own cookies and storage) and one tab.
 //!
-//! Every request the tab makes is paused at the request stage (`Fetch.requestPaused`): one to
-//! a client (a registered redirect URI, the one the request named, any origin other than the
-//! server's) is the authorization response. Its URL is read and the request is failed, so the
-//! redirect URI is never loaded; everything else continues. On each page the driver runs the
+//! Every request the tab makes is paused at the request stage (`Fetch.requestPaused`) and
+//! routed by the target's origin policy ([`route`]): a navigation of the tab to a client (a
+//! registered redirect URI, the one the request named) or off the policy's origins is the
+//! authorization response, its URL read and the request failed, so it is never loaded; any
+//! other request off those origins (a CDN's stylesheet, a tracker, a frame) is answered locally
+//! as blocked and named in the trail; the rest continue. The page may open no window and no
+//! dialog (a script run before its own replaces them; a popup is closed, a dialog dismissed),
+//! and `timeout_seconds` bounds the whole login whatever the page does. On each page the driver runs the
 //! target file's tasks for pages whose URL matches, else the default: fill the user name and
 //! password fields it finds by type and name and submit, or press the approving button of a
 //! consent form. Every document the tab loads is kept for the trail and the page checks
@@ -26,9 +30,13 @@ use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
 use chromiumoxide::cdp::browser_protocol::network::{
     ErrorReason, EventRequestWillBeSent, EventResponseReceived, ResourceType,
 };
-use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
+use chromiumoxide::cdp::browser_protocol::page::{
+    AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat, EventJavascriptDialogOpening,
+    HandleJavaScriptDialogParams,
+};
 use chromiumoxide::cdp::browser_protocol::target::{
-    CreateBrowserContextParams, CreateTargetParams, DisposeBrowserContextParams,
+    CloseTargetParams, CreateBrowserContextParams, CreateTargetParams, DisposeBrowserContextParams,
+    EventTargetCreated,
 };
 use chromiumoxide::page::ScreenshotParams;
 use futures_util::StreamExt;
@@ -40,13 +48,64 @@ use crate::callback::{Ending, parse_location};
 use crate::engine::context::Ctx;
 use crate::forms::Page as HtmlPage;
 use crate::outcome::{Halt, LoginFault};
-use crate::target::{BrowserLogin, BrowserPage, Task, WaitFor};
+use crate::target::{BrowserLogin, BrowserPage, OriginPolicy, Task, WaitFor};
 use crate::wire::{HttpMethod, Request, Response, without_query};
 
 /// How often the driver looks at the page again while it waits.
 const POLL: Duration = Duration::from_millis(20);
 /// How long after an action the driver waits for the page to move on before acting again.
 const SETTLE: Duration = Duration::from_millis(1500);
+/// How long each clean-up step after a login (screenshot, closing the tab and its context) may
+/// take: a page that keeps the browser busy must not hold the run past its deadline.
+const CLEAN_UP: Duration = Duration::from_millis(500);
+
+/// Run in every document before its own script: the page may not open windows or dialogs
+/// (popups escape the tab's interception; a dialog blocks every look at the page). Closing
+/// popups and dismissing dialogs stays as the backstop.
+const CONTAIN: &str = r#"(() => {
+  window.open = () => null;
+  window.alert = () => undefined;
+  window.print = () => undefined;
+  window.confirm = () => false;
+  window.prompt = () => null;
+  const submit = HTMLFormElement.prototype.submit;
+  HTMLFormElement.prototype.submit = function () { this.target = '_self'; return submit.call(this); };
+  const stay = e => {
+    const t = e.target;
+    const el = t && t.closest ? t.closest('a[target], area[target], form[target]') : null;
+    if (el) { el.target = '_self'; }
+  };
+  document.addEventListener('click', stay, true);
+  document.addEventListener('submit', stay, true);
+})()"#;
+
+/// What the interception does with a request the tab makes.
+#[derive(Debug, PartialEq, Eq)]
+enum Route {
+    /// The tab was sent to a client (or away from the server): the authorization response,
+    /// read from the URL, never loaded.
+    Callback,
+    /// A request to an origin of the target file: it goes.
+    Continue,
+    /// A subresource, frame or script request outside the policy (a CDN's stylesheet, a
+    /// tracker, a redirect URI fetched by script): answered locally as blocked, recorded.
+    Block,
+}
+
+/// Routes a request for `u`; `navigation` when it loads the tab's own document.
+fn route(u: &Url, navigation: bool, clients: &[Url], origins: &OriginPolicy) -> Route {
+    let to_client = clients.iter().any(|t| same_endpoint(t, u));
+    if !to_client && origins.allows(u) {
+        Route::Continue
+    } else if navigation {
+        Route::Callback
+    } else {
+        Route::Block
+    }
+}
+
+/// How many blocked requests the trail names; the rest are counted.
+const BLOCKED_SHOWN: usize = 10;
 
 /// The run's browser, started on first use and shared by every flow (clones share it).
 #[derive(Clone, Default)]
@@ -163,6 +222,8 @@ struct Seen {
     methods: HashMap<String, String>,
     /// What happened, in order: documents loaded, actions taken, the client reached.
     trail: Vec<String>,
+    /// Requests blocked for leaving the origin policy.
+    blocked: usize,
 }
 
 fn note(seen: &Shared2, what: String) {
@@ -200,9 +261,11 @@ pub(super) async fn drive(
         .await
         .map_err(cdp)?;
     let result = in_context(ctx, browser, &context, url, client_targets, config).await;
-    let _ = browser
-        .execute(DisposeBrowserContextParams::new(context))
-        .await;
+    let _ = tokio::time::timeout(
+        CLEAN_UP,
+        browser.execute(DisposeBrowserContextParams::new(context)),
+    )
+    .await;
     result
 }
 
@@ -224,12 +287,22 @@ async fn in_context(
         )
         .await
         .map_err(cdp)?;
-    let as_origins = [ctx.target.authorization.origin(), ctx.target.token.origin()];
+    tab.execute(AddScriptToEvaluateOnNewDocumentParams::new(CONTAIN))
+        .await
+        .map_err(cdp)?;
+    let main_frame = tab.mainframe().await.ok().flatten();
+    let me = tab.target_id().clone();
+    let origins = ctx.target.origins.clone();
     let clients: Vec<Url> = client_targets.to_vec();
-    let leaves = move |u: &Url| {
-        clients.iter().any(|t| same_endpoint(t, u)) || !as_origins.contains(&u.origin())
-    };
     let seen: Shared2 = Arc::default();
+    let mut dialogs = tab
+        .event_listener::<EventJavascriptDialogOpening>()
+        .await
+        .map_err(cdp)?;
+    let mut popups = browser
+        .event_listener::<EventTargetCreated>()
+        .await
+        .map_err(cdp)?;
     let mut paused = tab
         .event_listener::<EventRequestPaused>()
         .await
@@ -264,8 +337,27 @@ async fn in_context(
                         if let Some(f) = &ev.request.url_fragment {
                             target.push_str(f);
                         }
-                        let parsed = Url::parse(&target).ok();
-                        if let Some(u) = parsed.filter(|u| leaves(u)) {
+                        let navigation = ev.resource_type == ResourceType::Document
+                            && main_frame.as_ref().is_none_or(|f| *f == ev.frame_id);
+                        let routed = Url::parse(&target)
+                            .ok()
+                            .map(|u| (route(&u, navigation, &clients, &origins), u));
+                        if let Some((Route::Block, u)) = &routed {
+                            {
+                                let mut s = lock(&seen);
+                                s.blocked += 1;
+                                if s.blocked <= BLOCKED_SHOWN {
+                                    s.trail.push(format!(
+                                        "browser: blocked a {:?} request to {} (not an origin of the target file)",
+                                        ev.resource_type,
+                                        without_query(u)
+                                    ));
+                                }
+                            }
+                            let _ = tab
+                                .execute(FailRequestParams::new(ev.request_id.clone(), ErrorReason::BlockedByClient))
+                                .await;
+                        } else if let Some((Route::Callback, u)) = routed {
                             let body = ev.request.post_data_entries.as_ref().map(|entries| {
                                 entries
                                     .iter()
@@ -311,19 +403,59 @@ async fn in_context(
                             s.documents.push((request, recorded(&ev.response)));
                         }
                     }
+                    Some(_) = dialogs.next() => {
+                        note(&seen, "dismissed a dialog".to_owned());
+                        let _ = tab.execute(HandleJavaScriptDialogParams::new(false)).await;
+                    }
+                    Some(ev) = popups.next() => {
+                        if ev.target_info.opener_id.as_ref() == Some(&me) {
+                            note(&seen, "closed a window the page opened".to_owned());
+                            let _ = tab.execute(CloseTargetParams::new(ev.target_info.target_id.clone())).await;
+                        }
+                    }
                     else => break,
                 }
             }
         })
     };
-    let outcome = run_pages(&tab, &seen, url, config).await;
+    // A hard deadline for whatever the page does (never answers, loops, keeps the renderer
+    // busy): each look at the page waits on the renderer, so the loop's own deadline alone
+    // does not bound it.
+    let limit = Duration::from_secs(config.timeout_seconds);
+    let outcome = tokio::time::timeout(limit, run_pages(&tab, &seen, url, config))
+        .await
+        .unwrap_or_else(|_| {
+            let at = lock(&seen)
+                .documents
+                .last()
+                .map(|(r, _)| without_query(&r.url))
+                .unwrap_or_default();
+            Err(LoginFault::BrowserStuck {
+                url: at,
+                title: String::new(),
+                reason: format!(
+                    "no redirect to the client within {} s (login.browser.timeout_seconds): the page kept the browser busy",
+                    config.timeout_seconds
+                ),
+            }
+            .into())
+        });
     let shot = match &outcome {
-        Err(_) => screenshot(&tab).await,
+        Err(_) => tokio::time::timeout(2 * CLEAN_UP, screenshot(&tab))
+            .await
+            .ok()
+            .flatten(),
         Ok(_) => None,
     };
     listener.abort();
-    let _ = tab.close().await;
-    let seen = std::mem::take(&mut *lock(&seen));
+    let _ = tokio::time::timeout(CLEAN_UP, tab.close()).await;
+    let mut seen = std::mem::take(&mut *lock(&seen));
+    if seen.blocked > BLOCKED_SHOWN {
+        seen.trail.push(format!(
+            "browser: blocked {} more requests outside the target file's origins",
+            seen.blocked - BLOCKED_SHOWN
+        ));
+    }
     ctx.login_trail.extend(seen.trail);
     for (request, response) in &seen.documents {
         ctx.record_seen(request, response);
