@@ -773,6 +773,19 @@ pub enum Fault {
         /// The refusal it got, as the judge saw it.
         refusal: String,
     },
+    /// The server's answer was cut at the body size cap, and what the step expects could not
+    /// be read in what came: the harness cannot judge a body it did not read whole.
+    #[error(
+        "{request}: the answer was cut at the {cap}-byte cap (--max-body), so it could not be judged ({unmet})"
+    )]
+    CutBody {
+        /// Method and URL, without query.
+        request: String,
+        /// The cap, in bytes.
+        cap: usize,
+        /// What the judge would have said of the part that came.
+        unmet: String,
+    },
     /// The scenario ran out of time.
     #[error("scenario did not finish within {seconds} s")]
     Timeout {

@@ -101,6 +101,36 @@ pub fn params(params: &crate::params::Params) -> String {
     s.finish()
 }
 
+/// The shortest start of a known secret masked where a text cuts it: shorter starts are too
+/// common in ordinary text to mask.
+const MIN_CUT_SECRET: usize = 8;
+
+/// A JWT-shaped run starting at `i` (not inside a longer word): its length and fingerprint.
+fn jwt_at(bytes: &[u8], i: usize) -> Option<(usize, String)> {
+    let jwt_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
+    if !bytes[i..].starts_with(b"eyJ") || (i > 0 && jwt_byte(bytes[i - 1])) {
+        return None;
+    }
+    let len = bytes[i..].iter().take_while(|&&b| jwt_byte(b)).count();
+    // ASCII only, so the run is valid UTF-8 on its own.
+    let run = std::str::from_utf8(&bytes[i..i + len]).ok()?;
+    (len >= 19).then(|| (len, fingerprint(run)))
+}
+
+/// Where a JSON string that starts at `s` (after its opening quote) ends: its closing quote,
+/// or the end of `s` when it was cut.
+fn string_end(s: &str) -> usize {
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '"' if !escaped => return i,
+            _ => escaped = false,
+        }
+    }
+    s.len()
+}
+
 /// The secrets one scenario has seen, and the ways to mask them in what it records.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
@@ -173,25 +203,51 @@ impl Redactor {
     }
 
     /// Masks every known secret in `text`, in one pass: a fingerprint is never masked again.
+    /// Also masked: a secret cut short where `text` ends or a preview's `…` cuts it (a prefix
+    /// of eight bytes or more of a known secret), and every JWT by its shape (`eyJ` and sixteen
+    /// or more base64url characters and dots: an ID Token, access token, assertion or proof,
+    /// learned or not, whole or cut).
     pub fn text(&self, text: &str) -> String {
-        if self.patterns.is_empty() {
-            return text.to_owned();
-        }
         let lower = text.to_ascii_lowercase();
         let (bytes, lower) = (text.as_bytes(), lower.as_bytes());
+        let cuts: Vec<usize> = text
+            .match_indices('…')
+            .map(|(i, _)| i)
+            .chain([text.len()])
+            .collect();
+        let mut next_cut = 0;
         let mut out = Vec::with_capacity(bytes.len());
         let mut i = 0;
         while i < bytes.len() {
+            while cuts[next_cut] < i {
+                next_cut += 1;
+            }
+            let cut = cuts[next_cut];
             // ASCII lower-casing keeps byte offsets, and a pattern starts with a lead byte, so a
             // match always starts and ends on character boundaries of `text`.
-            let found = self.by_first[usize::from(lower[i])]
-                .iter()
-                .map(|&k| &self.patterns[k])
-                .find(|(p, _)| lower[i..].starts_with(p));
-            match found {
-                Some((p, shown)) => {
+            let candidates = || {
+                self.by_first
+                    .get(usize::from(lower[i]))
+                    .into_iter()
+                    .flatten()
+                    .map(|&k| &self.patterns[k])
+            };
+            let whole = candidates()
+                .find(|(p, _)| lower[i..].starts_with(p))
+                .map(|(p, shown)| (p.len(), shown.clone()));
+            let cut_short = || {
+                let tail = &lower[i..cut];
+                (tail.len() >= MIN_CUT_SECRET)
+                    .then(|| {
+                        candidates().find(|(p, _)| p.len() > tail.len() && p.starts_with(tail))
+                    })
+                    .flatten()
+                    .map(|(_, shown)| (tail.len(), shown.clone()))
+            };
+            match whole.or_else(cut_short).or_else(|| jwt_at(bytes, i)) {
+                Some((len, shown)) => {
                     out.extend_from_slice(shown.as_bytes());
-                    i += p.len();
+                    i += len;
                 }
                 None => {
                     out.push(bytes[i]);
@@ -203,20 +259,26 @@ impl Redactor {
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
-    /// Learns the secrets a response hands out: secret-named JSON members, secret-named
+    /// Learns the secrets a response hands out: secret-named JSON members (read from the text
+    /// when the body is no JSON document: cut at the size cap, malformed), secret-named
     /// parameters of a `Location`, and cookie values.
     pub fn learn_from_response(
         &mut self,
+        body: &str,
         json: Option<&serde_json::Value>,
         location: Option<&str>,
         set_cookies: &[&str],
     ) {
-        if let Some(serde_json::Value::Object(o)) = json {
-            for (k, v) in o {
-                if let (true, Some(s)) = (is_secret_name(k), v.as_str()) {
-                    self.learn(s);
+        match json {
+            Some(serde_json::Value::Object(o)) => {
+                for (k, v) in o {
+                    if let (true, Some(s)) = (is_secret_name(k), v.as_str()) {
+                        self.learn(s);
+                    }
                 }
             }
+            Some(_) => {}
+            None => self.learn_from_text(body),
         }
         if let Some(loc) = location {
             let params = loc.split(['?', '#']).skip(1).flat_map(|p| {
@@ -234,6 +296,31 @@ impl Redactor {
             if let Some((_, v)) = cookie.split(';').next().and_then(|c| c.split_once('=')) {
                 self.learn(v);
             }
+        }
+    }
+
+    /// Learns from a body that is no JSON document what a JSON reader would have found: the
+    /// value of every `"secret-name": "..."` member, up to its closing quote or the end of the
+    /// text (a body cut inside the value). JWTs need no learning: [`Redactor::text`] masks them
+    /// by shape.
+    fn learn_from_text(&mut self, body: &str) {
+        let mut found = Vec::new();
+        for name in SECRET_NAMES {
+            let key = format!("\"{name}\"");
+            for (at, _) in body.match_indices(&key) {
+                let rest = body[at + key.len()..].trim_start();
+                let Some(rest) = rest.strip_prefix(':').map(str::trim_start) else {
+                    continue;
+                };
+                let Some(value) = rest.strip_prefix('"') else {
+                    continue;
+                };
+                let end = string_end(value);
+                found.push(value[..end].to_owned());
+            }
+        }
+        for value in found {
+            self.learn(&value);
         }
     }
 
@@ -359,6 +446,7 @@ mod tests {
         let mut r = Redactor::default();
         let body = serde_json::json!({"access_token": "tok-1", "token_type": "Bearer"});
         r.learn_from_response(
+            &body.to_string(),
             Some(&body),
             Some("https://c/cb?code=c0de&state=s"),
             &["sid=cookie1; Path=/"],
@@ -373,6 +461,43 @@ mod tests {
             r.form("code_verifier=v&x=1"),
             format!("code_verifier={}&x=1", fingerprint("v"))
         );
+    }
+
+    /// A token response cut at the size cap, or malformed, is no JSON document: its tokens are
+    /// still found, by member name (even cut inside the value) and by shape.
+    #[test]
+    fn secrets_in_a_cut_or_malformed_body_are_found() {
+        let jwt = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl";
+        let cut = format!(
+            "{{\"access_token\" : \"at-0123456789\", \"token_type\": \"Bearer\", \"id_token\": \"{jwt}"
+        );
+        let mut r = Redactor::default();
+        r.learn_from_response(&cut, None, None, &[]);
+        let out = r.text(&cut);
+        assert!(
+            !out.contains("at-0123456789") && !out.contains("eyJ"),
+            "{out}"
+        );
+        assert!(out.contains("Bearer"), "not secret, still shown: {out}");
+        // A JWT whose member name was cut off, and one inside HTML.
+        let mut r = Redactor::default();
+        let page = format!("<p>{}</p>", &jwt[..40]);
+        r.learn_from_response(&page, None, None, &[]);
+        assert!(!r.text(&page).contains("eyJ"), "{}", r.text(&page));
+        // A preview that cuts a learned secret short shows none of it.
+        let mut r = Redactor::default();
+        r.learn("AT-secret-0123456789");
+        let out = r.text("got \"{\\\"access_token\\\":\\\"AT-secret-01…\" and AT-s");
+        assert!(!out.contains("AT-secret"), "{out}");
+        assert!(
+            out.ends_with("and AT-s"),
+            "a short start is ordinary text: {out}"
+        );
+        // Escapes inside a value do not end it early.
+        let mut r = Redactor::default();
+        let body = "{\"refresh_token\": \"rt-\\\"quoted\\\"-rest\"";
+        r.learn_from_response(body, None, None, &[]);
+        assert!(!r.text(body).contains("rest"), "{}", r.text(body));
     }
 
     #[test]

@@ -548,8 +548,12 @@ impl Ctx {
     /// Learns the secrets a response hands out (tokens, codes, cookies) before it is recorded.
     fn learn(&mut self, resp: &Response) {
         let cookies: Vec<&str> = resp.header_all("set-cookie").collect();
-        self.redactor
-            .learn_from_response(resp.json().as_ref(), resp.header("location"), &cookies);
+        self.redactor.learn_from_response(
+            &resp.body,
+            resp.json().as_ref(),
+            resp.header("location"),
+            &cookies,
+        );
     }
 
     /// Records a burst of identical requests the race sent on its own connections: the request

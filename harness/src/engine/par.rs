@@ -4,7 +4,7 @@
 use super::context::{Ctx, Pushed};
 use super::control::{Control, control};
 use super::request as build;
-use super::steps::{Next, authenticate, fault, send, server_error};
+use super::steps::{Next, authenticate, cut_body, fault, send, server_error};
 use crate::callback::Ending;
 use crate::checks;
 use crate::forms::PageKind;
@@ -46,10 +46,15 @@ pub(super) async fn pushed(
             .and_then(|b| b.get("request_uri"))
             .and_then(|v| v.as_str())
             .ok_or_else(|| {
-                fault(format!(
+                let missing = format!(
                     "the PAR endpoint answered {} without a request_uri",
                     resp.status
-                ))
+                );
+                if resp.truncated {
+                    cut_body(ctx, &resp, &missing)
+                } else {
+                    fault(missing)
+                }
             })?;
         let lifetime = body
             .as_ref()

@@ -132,19 +132,43 @@ pub(super) fn check(ctx: &Ctx, expect: &HttpExpect, resp: &Response) -> StepResu
     if judged.is_err() && resp.status >= 500 && !ctx.judge_server_errors {
         return Err(server_error(ctx, resp.status));
     }
-    judged?;
+    if let Err(unmet) = judged {
+        return Err(if resp.truncated {
+            cut_body(ctx, resp, &unmet)
+        } else {
+            unmet.into()
+        });
+    }
     Ok(Next::Continue)
+}
+
+/// A judge's verdict on a body cut at the size cap, as the fault it is: the last request's
+/// answer could not be read (see [`Fault::CutBody`]).
+pub(super) fn cut_body(ctx: &Ctx, resp: &Response, unmet: &impl std::fmt::Display) -> Halt {
+    Fault::CutBody {
+        request: last_request(ctx),
+        cap: resp.body.len(),
+        unmet: unmet.to_string(),
+    }
+    .into()
+}
+
+/// The last request the context sent: method and URL without query.
+fn last_request(ctx: &Ctx) -> String {
+    ctx.evidence
+        .last()
+        .map(|e| format!("{} {}", e.method, e.url.split('?').next().unwrap_or("")))
+        .unwrap_or_default()
 }
 
 /// A 5xx the step did not expect, as the server's failure (see [`Fault::ServerError`]): the
 /// request is the last one the context sent.
 pub(super) fn server_error(ctx: &Ctx, status: u16) -> Halt {
-    let request = ctx
-        .evidence
-        .last()
-        .map(|e| format!("{} {}", e.method, e.url.split('?').next().unwrap_or("")))
-        .unwrap_or_default();
-    Fault::ServerError { status, request }.into()
+    Fault::ServerError {
+        status,
+        request: last_request(ctx),
+    }
+    .into()
 }
 
 async fn discovery(ctx: &mut Ctx, d: &DiscoveryStep) -> StepResult {

@@ -134,15 +134,50 @@ async fn an_endless_body_is_read_up_to_the_cap_and_judged_as_cut() {
     .await;
     let started = Instant::now();
     let r = run_with(&server, &token, FLOW, TIGHT).await;
-    assert_eq!(r.verdict, Verdict::Fail);
+    // The harness did not read the answer: it cannot judge it (error), never a finding.
+    assert_eq!(r.verdict, Verdict::Error, "{}", r.reason);
     assert!(
-        r.reason.starts_with(
-            "step 2 (token): expected a JSON body, got a body cut at the 65536-byte cap (--max-body)"
-        ),
+        r.reason.starts_with(&format!(
+            "step 2 (token): POST {token}: the answer was cut at the 65536-byte cap (--max-body), so it could not be judged"
+        )),
         "{}",
         r.reason
     );
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// A token response larger than the cap (a 5 MB ID Token): the cut body is `error`, and the
+/// access token in the part that came, and the ID Token's start, are masked in the result
+/// every report renders.
+#[tokio::test]
+async fn tokens_in_a_cut_token_response_stay_hidden() {
+    let server = authorize_server().await;
+    let jwt_start = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSIsInBhZCI6Ij";
+    let token = raw_token_endpoint(move |mut stream| async move {
+        let big = "A".repeat(5 * 1024 * 1024);
+        let body = format!(
+            "{{\"access_token\":\"AT-secret-0123456789\",\"token_type\":\"Bearer\",\"id_token\":\"{jwt_start}{big}\"}}"
+        );
+        let head = format!("{JSON_HEAD}content-length: {}\r\n\r\n", body.len());
+        let _ = stream.write_all(head.as_bytes()).await;
+        let _ = stream.write_all(body.as_bytes()).await;
+    })
+    .await;
+    let r = run_with(&server, &token, FLOW, TIGHT).await;
+    assert_eq!(r.verdict, Verdict::Error, "{}", r.reason);
+    let shown = serde_json::to_string(&r).expect("serialises");
+    assert!(
+        !shown.contains("AT-secret-0123456789"),
+        "the access token leaked"
+    );
+    assert!(
+        !shown.contains("eyJhbGciOiJSUzI1NiJ9"),
+        "the ID Token leaked"
+    );
+    assert!(
+        shown.contains("Bearer"),
+        "what is not secret stays readable"
+    );
 }
 
 #[tokio::test]
@@ -210,15 +245,17 @@ async fn token_answers(body: ResponseTemplate) -> pkce_harness::verdict::Scenari
 
 #[tokio::test]
 async fn broken_json_at_the_token_endpoint_fails_with_what_came() {
+    // The value of a cut access_token is still a secret: masked.
+    let cut = format!(
+        "expected a JSON body, got \"{{\\\"access_token\\\":\\\"{}\"",
+        pkce_harness::redact::fingerprint("tru")
+    );
     let cases: [(&[u8], &str); 5] = [
         (
             b"not json at all",
             "expected a JSON body, got \"not json at all\"",
         ),
-        (
-            br#"{"access_token":"tru"#,
-            "expected a JSON body, got \"{\\\"access_token\\\":\\\"tru\"",
-        ),
+        (br#"{"access_token":"tru"#, &cut),
         (
             br#"{"access_token":5,"token_type":"Bearer"}"#,
             "expected JSON field access_token a non-empty string, got 5",
