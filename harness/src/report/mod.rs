@@ -107,8 +107,11 @@ pub fn check_destinations(reports: &[(ReportFormat, Destination)]) -> Result<(),
                         path.display()
                     ));
                 }
-                if path.is_dir() {
-                    return Err(format!("report {} is a folder", path.display()));
+                if let Some(kind) = not_a_file(path) {
+                    return Err(format!(
+                        "report {} is {kind}; a report goes to a regular file or a new path (it is written beside and renamed over, which would replace it)",
+                        path.display()
+                    ));
                 }
                 let probe = temporary(path);
                 std::fs::write(&probe, b"")
@@ -118,6 +121,33 @@ pub fn check_destinations(reports: &[(ReportFormat, Destination)]) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// What `path` is, when it exists and is not a regular file (links followed): a report
+/// renamed over a device, a FIFO or a socket would replace it.
+fn not_a_file(path: &std::path::Path) -> Option<&'static str> {
+    let meta = std::fs::metadata(path).ok()?;
+    let kind = meta.file_type();
+    if kind.is_file() {
+        return None;
+    }
+    if kind.is_dir() {
+        return Some("a folder");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_char_device() || kind.is_block_device() {
+            return Some("a device");
+        }
+        if kind.is_fifo() {
+            return Some("a FIFO");
+        }
+        if kind.is_socket() {
+            return Some("a socket");
+        }
+    }
+    Some("not a regular file")
 }
 
 fn folder(path: &std::path::Path) -> PathBuf {
@@ -174,6 +204,11 @@ fn write_file(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
     let named =
         |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
     std::fs::create_dir_all(folder(path)).map_err(named)?;
+    if let Some(kind) = not_a_file(path) {
+        return Err(named(std::io::Error::other(format!(
+            "is {kind}, not replaced"
+        ))));
+    }
     let tmp = temporary(path);
     let written = std::fs::File::create(&tmp).and_then(|mut f| {
         f.write_all(contents)?;

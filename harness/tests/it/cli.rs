@@ -978,3 +978,37 @@ fn the_binary_runs_its_library_from_an_empty_folder() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A report path that is a device, a FIFO or a folder is refused before the run starts (exit
+/// 2), and left as it was: a report is written beside its path and renamed over it, which would
+/// replace a device node with a regular file.
+#[test]
+fn reports_never_replace_devices_or_fifos() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let dir = std::env::temp_dir().join(format!("pkce-harness-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let fifo = dir.join("report.fifo");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    for (path, kind) in [
+        ("/dev/null".to_owned(), "a device"),
+        (fifo.display().to_string(), "a FIFO"),
+        (dir.display().to_string(), "a folder"),
+    ] {
+        let out = harness(&["run", "--report", &format!("json={path}")]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{path}: {err}");
+        assert!(err.contains(kind), "{path}: {err}");
+    }
+    let meta = std::fs::metadata("/dev/null").expect("/dev/null");
+    assert!(
+        meta.file_type().is_char_device(),
+        "/dev/null is still a device"
+    );
+    let meta = std::fs::metadata(&fifo).expect("the FIFO");
+    assert!(meta.file_type().is_fifo(), "the FIFO is still a FIFO");
+    let _ = std::fs::remove_dir_all(&dir);
+}
