@@ -32,9 +32,16 @@ pub enum LoadError {
 }
 
 /// Reads a YAML document into `T` with the strict options every input file of the harness uses:
-/// YAML 1.2 booleans only (`no` stays a string), duplicate keys rejected, bounded size.
+/// YAML 1.2 booleans only (`no` stays a string), duplicate keys rejected, bounded size, and no
+/// tags but YAML's own (`!evil {}` is refused where it stands, not silently dropped: no file
+/// format of the harness gives a tag a meaning).
 pub fn parse_yaml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, LoadError> {
-    let options = serde_saphyr::options! { strict_booleans: true, with_snippet: false };
+    let options = serde_saphyr::options! {
+        strict_booleans: true,
+        with_snippet: false,
+        reject_unsupported_tags: true,
+        reject_tagged_field_names: true,
+    };
     serde_saphyr::from_str_with_options(text, options).map_err(|e| {
         let (line, column) = e
             .location()
@@ -247,6 +254,23 @@ mod tests {
         assert!(e.to_string().contains("not a regular file"), "{e}");
         let e = read_bounded(std::path::Path::new("/"), MAX_FILE_BYTES).expect_err("a folder");
         assert!(e.to_string().contains("not a regular file"), "{e}");
+    }
+
+    /// A scenario or target with a custom tag is refused at the tag's line, on a value and on
+    /// a field name alike.
+    #[test]
+    fn custom_tags_are_refused_where_they_stand() {
+        for text in [
+            "format: 1\ntitle: t\nrequirements: [REQ-21]\nsteps:\n  - authorize: !evil {}\n",
+            "format: 1\ntitle: t\nrequirements: [REQ-21]\n!evil steps:\n  - authorize: {}\n",
+        ] {
+            let e = crate::scenario::parse_scenario("s.yaml", text).expect_err("refused");
+            assert!(e.to_string().starts_with("s.yaml:"), "{e}");
+            assert!(
+                e.to_string().contains(":4:") || e.to_string().contains(":5:"),
+                "points at the tag: {e}"
+            );
+        }
     }
 
     #[test]
