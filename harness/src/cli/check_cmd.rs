@@ -8,6 +8,7 @@ use super::http_args::HttpArgs;
 use pkce_harness::engine::preflight::{Preflight, Problem, ProblemKind, preflight};
 use pkce_harness::engine::{self, RunOptions};
 use pkce_harness::report::terminal_line as line;
+use pkce_harness::wire::without_userinfo;
 
 #[derive(Debug, Args)]
 pub(super) struct CheckArgs {
@@ -63,7 +64,8 @@ pub(super) async fn run(args: CheckArgs) -> Exit {
     };
     println!(
         "ok    endpoints: authorization {}, token {}",
-        target.authorization, target.token
+        without_userinfo(&target.authorization),
+        without_userinfo(&target.token)
     );
     let found = preflight(Arc::new(target), &opts).await;
     match show(&found, &mut std::io::stdout(), true) {

@@ -40,17 +40,22 @@ impl LoginConfig {
         }
     }
 
-    /// Every value the login sends that the file holds: all of them are treated as secrets (a
-    /// password field need not be called `password`).
+    /// Every value the login sends that the file holds, but the user name: all of them are
+    /// treated as secrets (a password field need not be called `password`). A user name is
+    /// shown: readers need it, and masking it would mask every mention of an ordinary word.
     pub fn values(&self) -> Vec<&str> {
         match self {
             Self::Auto {} => Vec::new(),
-            Self::Form(f) => f.fields.values().map(|v| v.0.expose()).collect(),
+            Self::Form(f) => f
+                .fields
+                .iter()
+                .filter(|(name, _)| !names_a_user(name))
+                .map(|(_, v)| v.0.expose())
+                .collect(),
             Self::Steps(s) => s.literals(),
             Self::Browser(b) => b
-                .username
+                .password
                 .iter()
-                .chain(&b.password)
                 .map(|v| v.0.expose())
                 .chain(b.pages.iter().flat_map(|p| {
                     p.tasks.iter().filter_map(|t| match t {
@@ -61,6 +66,16 @@ impl LoginConfig {
                 .collect(),
         }
     }
+}
+
+/// Whether a login field called `name` holds the user name (`username`, `login`, `email`,
+/// `user_id`), not a password, PIN or code.
+pub fn names_a_user(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["user", "login", "mail"].iter().any(|w| n.contains(w))
+        && !["pass", "secret", "pin", "otp", "code", "token", "key"]
+            .iter()
+            .any(|w| n.contains(w))
 }
 
 /// The HTML form driver's settings.
@@ -176,7 +191,7 @@ impl ScriptLogin {
     fn literals(&self) -> Vec<&str> {
         self.requests
             .iter()
-            .flat_map(ApiRequest::templates)
+            .flat_map(ApiRequest::secret_templates)
             .chain(std::iter::once(&self.resume.url))
             .chain(self.resume.params.values())
             .flat_map(Template::secret_literals)
@@ -272,6 +287,24 @@ impl ApiRequest {
     }
 }
 
+impl ApiRequest {
+    /// The templates that may hold a credential: all but a user name field's.
+    fn secret_templates(&self) -> Vec<&Template> {
+        let mut out = vec![&self.url];
+        out.extend(self.headers.values());
+        match &self.body {
+            Some(ApiBody::Form(f)) => out.extend(
+                f.iter()
+                    .filter(|(name, _)| !names_a_user(name))
+                    .map(|(_, t)| t),
+            ),
+            Some(ApiBody::Json(j)) => out.extend(j.secret_templates(None)),
+            None => {}
+        }
+        out
+    }
+}
+
 /// Methods an API call may use.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
@@ -338,6 +371,20 @@ impl JsonTemplate {
             Self::String(t) => vec![t],
             Self::Array(a) => a.iter().flat_map(Self::templates).collect(),
             Self::Object(o) => o.values().flat_map(Self::templates).collect(),
+            Self::Other(_) => Vec::new(),
+        }
+    }
+
+    /// Its templates but those under a member that names the user.
+    fn secret_templates(&self, key: Option<&str>) -> Vec<&Template> {
+        match self {
+            Self::String(_) if key.is_some_and(names_a_user) => Vec::new(),
+            Self::String(t) => vec![t],
+            Self::Array(a) => a.iter().flat_map(|v| v.secret_templates(key)).collect(),
+            Self::Object(o) => o
+                .iter()
+                .flat_map(|(k, v)| v.secret_templates(Some(k)))
+                .collect(),
             Self::Other(_) => Vec::new(),
         }
     }

@@ -65,17 +65,19 @@ pub struct TargetFile {
     /// metadata document, redirect, form or script sends credentials or passwords elsewhere.
     #[serde(default)]
     pub trusted_origins: Vec<ConfigUrl>,
-    /// The value of every `${env:NAME}` the file uses, wherever it is used: a value the user
-    /// keeps out of the file is a secret, whatever the field is called.
+    /// The value of every `${env:NAME}` the file uses whose name says it is secret (`SECRET`,
+    /// `PASSWORD`, `TOKEN`, `KEY`, ... in it), wherever it is used. Values in secret fields are
+    /// secrets whatever their variable is called; a `${env:PORT}` in a URL is not.
     #[serde(skip)]
     #[schemars(skip)]
     pub env_secrets: Vec<Secret>,
 }
 
 impl TargetFile {
-    /// Every secret the file holds: client secrets, every login field value (a password field
-    /// need not be called `password`), and every value that came from the environment.
-    pub fn secrets(&self) -> Vec<&str> {
+    /// Every secret the file holds: client secrets and keys, every login value but the user
+    /// name (a password field need not be called `password`), the password of any URL's
+    /// userinfo, and the values of environment variables named as secrets.
+    pub fn secrets(&self) -> Vec<String> {
         let clients = [Some(&self.clients.public), Some(&self.clients.confidential)]
             .into_iter()
             .chain([self.clients.confidential2.as_ref()])
@@ -87,9 +89,36 @@ impl TargetFile {
                 ]
             })
             .flatten();
+        let e = &self.endpoints;
+        let urls = [self.metadata_url.as_ref().map(|u| u.0.clone())]
+            .into_iter()
+            .chain([self.issuer.as_ref().and_then(|i| Url::parse(&i.0).ok())])
+            .chain(
+                [
+                    &e.authorization,
+                    &e.token,
+                    &e.userinfo,
+                    &e.introspection,
+                    &e.par,
+                ]
+                .into_iter()
+                .map(|u| u.as_ref().map(|u| u.0.clone())),
+            )
+            .chain(self.trusted_origins.iter().map(|u| Some(u.0.clone())))
+            .flatten();
+        let passwords: Vec<String> = urls
+            .filter_map(|u| u.password().map(str::to_owned))
+            .flat_map(|p| {
+                // As written, and decoded (messages may show either).
+                let decoded = percent_encoding_decode(&p);
+                [p, decoded]
+            })
+            .collect();
         clients
             .chain(self.login.values())
             .chain(self.env_secrets.iter().map(Secret::expose))
+            .map(str::to_owned)
+            .chain(passwords)
             .filter(|s| !s.is_empty())
             .collect()
     }
@@ -106,7 +135,7 @@ impl TargetFile {
                 format!(
                     "a secret of {} characters ({}) is weak, and every occurrence of it in evidence is masked",
                     s.chars().count(),
-                    crate::redact::fingerprint(s)
+                    crate::redact::fingerprint(&s)
                 )
             })
             .collect()
@@ -115,10 +144,37 @@ impl TargetFile {
 
 /// The values of the environment variables `text` names as `${env:NAME}` (unset ones are
 /// refused by the loader before this matters).
+/// A URL component decoded from percent-encoding (lossily: it is only a second form to mask).
+fn percent_encoding_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// Whether an environment variable's name says its value is secret.
+fn names_a_secret(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    [
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "PASS",
+        "PWD",
+        "TOKEN",
+        "KEY",
+        "CREDENTIAL",
+        "PIN",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
 fn env_values(text: &str) -> Vec<Secret> {
     text.split("${env:")
         .skip(1)
         .filter_map(|rest| rest.split_once('}'))
+        .filter(|(name, _)| names_a_secret(name))
         .filter_map(|(name, _)| std::env::var(name).ok())
         .filter(|v| !v.is_empty())
         .map(Secret::new)
@@ -613,6 +669,39 @@ login:
   form:
     fields: {username: alice, password: wonderland}
 "#;
+
+    /// What is secret, precisely: passwords, client secrets, a URL's userinfo password and
+    /// values of variables named as secrets; not the user name, not a value from the
+    /// environment used in a plain field (a port, a name), so evidence stays readable.
+    #[test]
+    fn secrets_are_what_is_secret() {
+        let path = std::env::var("PATH").expect("PATH is set");
+        let text = GOOD
+            .replace("PKCE_HARNESS_TEST_SECRET", "PATH")
+            .replace("format: 1\n", "format: 1\nname: \"${env:HOME}\"\nendpoints: {token: \"http://svc:pa%24%24word@127.0.0.1:9/t\"}\n");
+        let t = parse_target("t.yaml", &text).expect("valid target");
+        let secrets = t.secrets();
+        assert!(secrets.contains(&"wonderland".to_owned()), "{secrets:?}");
+        assert!(
+            secrets.contains(&path),
+            "a client secret, whatever its variable"
+        );
+        assert!(secrets.contains(&"pa$$word".to_owned()), "{secrets:?}");
+        assert!(
+            !secrets.contains(&"alice".to_owned()),
+            "the user name is shown"
+        );
+        if let Ok(home) = std::env::var("HOME") {
+            assert!(
+                !secrets.contains(&home),
+                "a plain field's variable is shown"
+            );
+        }
+        assert!(t.warnings().is_empty(), "{:?}", t.warnings());
+        assert!(super::login::names_a_user("username") && super::login::names_a_user("Email"));
+        assert!(!super::login::names_a_user("user_password"));
+        assert!(names_a_secret("CLIENT_SECRET") && !names_a_secret("PORT"));
+    }
 
     #[test]
     fn env_secrets_and_errors() {

@@ -1012,3 +1012,22 @@ fn reports_never_replace_devices_or_fifos() {
     assert!(meta.file_type().is_fifo(), "the FIFO is still a FIFO");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `check` never prints the password of a URL's userinfo, in the endpoints it found or in the
+/// problems it reports.
+#[test]
+fn check_prints_no_userinfo_password() {
+    let dir = std::env::temp_dir().join(format!("pkce-harness-userinfo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("t.yaml");
+    std::fs::write(
+        &file,
+        "format: 1\nendpoints:\n  authorization: \"http://svc:Userinfo-PW-0123@127.0.0.1:9/authorize\"\n  token: \"http://svc:Userinfo-PW-0123@127.0.0.1:9/token\"\nclients:\n  public: {client_id: p, redirect_uri: \"http://127.0.0.1:8765/cb\"}\n  confidential: {client_id: c, client_secret: s3cr3t-value-0123, auth_method: client_secret_basic, redirect_uri: \"http://127.0.0.1:8765/cb\"}\nlogin: {auto: {}}\n",
+    )
+    .expect("write");
+    let out = harness(&["check", "--target", &file.display().to_string()]);
+    let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(shown.contains("127.0.0.1:9"), "{shown}");
+    assert!(!shown.contains("Userinfo-PW-0123"), "{shown}");
+}

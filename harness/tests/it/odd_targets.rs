@@ -197,7 +197,7 @@ async fn metadata_cannot_send_credentials_to_another_origin() {
     .expect_err("another origin is refused");
     let shown = refused.to_string();
     assert!(
-        shown.contains("moves the token endpoint to") && shown.contains("trusted_origins"),
+        shown.contains("puts token_endpoint at") && shown.contains("trusted_origins"),
         "{shown}"
     );
     let dir = std::env::temp_dir().join(format!("pkce-harness-origin-{}", std::process::id()));
