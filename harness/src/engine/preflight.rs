@@ -199,8 +199,9 @@ fn fapi2_client_problems(target: &ResolvedTarget) -> Vec<Problem> {
         .collect()
 }
 
-/// Whether the server, not the settings, broke the flow: a 5xx, or a redirect or response the
-/// login driver cannot read.
+/// Whether the server, not the settings, broke the flow: a 5xx, a redirect or response the
+/// login driver cannot read, a token response that is no JSON document with an access token, or
+/// an answer cut at the size cap.
 fn server_fault(cause: &Cause) -> bool {
     match &cause.halt {
         Halt::Fault {
@@ -216,6 +217,14 @@ fn server_fault(cause: &Cause) -> bool {
         Halt::Unmet {
             unmet: Unmet::Status { got, .. },
         } => *got >= 500 && !in_token_step(cause),
+        // A successful token response no setting could explain: not JSON (HTML, malformed,
+        // not UTF-8), or without a string access_token.
+        Halt::Unmet {
+            unmet: Unmet::NotJson { .. } | Unmet::JsonField { .. },
+        } => in_token_step(cause),
+        Halt::Fault {
+            fault: Fault::CutBody { .. },
+        } => true,
         _ => false,
     }
 }

@@ -143,3 +143,62 @@ async fn preflight_quotes_the_server() {
     );
     server.stop().await;
 }
+
+/// A token endpoint whose answer no setting of the target file could explain (HTML, malformed
+/// JSON, JSON of the wrong types, bytes that are not UTF-8, a body past the size cap) is the
+/// server's fault (`check` exits 3 with what came), not "fix the target file" (exit 2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_no_setting_explains_are_the_servers_fault() {
+    use pkce_harness::engine::preflight::ProblemKind;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let big = format!("{{\"access_token\": \"{}\"}}", "a".repeat(11 * 1024 * 1024));
+    let cases: [(&str, Vec<u8>, &str); 5] = [
+        (
+            "html",
+            b"<html><h1>Welcome</h1></html>".to_vec(),
+            "text/html",
+        ),
+        (
+            "malformed",
+            b"{\"access_token\": ".to_vec(),
+            "application/json",
+        ),
+        (
+            "wrong types",
+            b"{\"access_token\": 5}".to_vec(),
+            "application/json",
+        ),
+        (
+            "not utf-8",
+            b"{\"access_token\": \"\xff\"}".to_vec(),
+            "application/json",
+        ),
+        ("past the cap", big.into_bytes(), "application/json"),
+    ];
+    for (what, body, mime) in cases {
+        let server = MockServer::start().await;
+        crate::odd_targets::authorize_returns(&server, crate::odd_targets::code_redirect()).await;
+        Mock::given(method("POST"))
+            .and(path("/token"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(body, mime))
+            .mount(&server)
+            .await;
+        let uri = server.uri();
+        let text = format!(
+            "format: 1\nendpoints: {{authorization: \"{uri}/authorize\", token: \"{uri}/token\"}}\nclients:\n  public: {{client_id: p, redirect_uri: \"http://127.0.0.1:8765/cb\"}}\n  confidential: {{client_id: c, client_secret: s3cr3t-value-0123, auth_method: client_secret_basic, redirect_uri: \"http://127.0.0.1:8765/cb\"}}\nlogin: {{auto: {{}}}}\n"
+        );
+        let file = pkce_harness::target::parse_target("t.yaml", &text).expect("parses");
+        let target = engine::resolve(file, Default::default(), &Default::default())
+            .await
+            .expect("resolves");
+        let found = preflight(Arc::new(target), &RunOptions::default()).await;
+        let problem = found.checks[0].problem.as_ref().expect("the flow fails");
+        assert_eq!(
+            problem.kind,
+            ProblemKind::ServerFault,
+            "{what}: {}",
+            problem.reason
+        );
+    }
+}
