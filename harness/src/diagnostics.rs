@@ -256,23 +256,6 @@ mod tests {
         assert!(e.to_string().contains("not a regular file"), "{e}");
     }
 
-    /// A scenario or target with a custom tag is refused at the tag's line, on a value and on
-    /// a field name alike.
-    #[test]
-    fn custom_tags_are_refused_where_they_stand() {
-        for text in [
-            "format: 1\ntitle: t\nrequirements: [REQ-21]\nsteps:\n  - authorize: !evil {}\n",
-            "format: 1\ntitle: t\nrequirements: [REQ-21]\n!evil steps:\n  - authorize: {}\n",
-        ] {
-            let e = crate::scenario::parse_scenario("s.yaml", text).expect_err("refused");
-            assert!(e.to_string().starts_with("s.yaml:"), "{e}");
-            assert!(
-                e.to_string().contains(":4:") || e.to_string().contains(":5:"),
-                "points at the tag: {e}"
-            );
-        }
-    }
-
     #[test]
     fn lines_are_counted_as_yaml_counts_them() {
         assert_eq!(

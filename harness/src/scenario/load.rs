@@ -290,6 +290,23 @@ fn scenario_id(root: &Path, path: &Path) -> String {
 mod tests {
     use super::*;
 
+    /// A scenario with a custom tag is refused at the tag's line, on a value and on
+    /// a field name alike.
+    #[test]
+    fn custom_tags_are_refused_where_they_stand() {
+        for text in [
+            "format: 1\ntitle: t\nrequirements: [REQ-21]\nsteps:\n  - authorize: !evil {}\n",
+            "format: 1\ntitle: t\nrequirements: [REQ-21]\n!evil steps:\n  - authorize: {}\n",
+        ] {
+            let e = parse_scenario("s.yaml", text).expect_err("refused");
+            assert!(e.to_string().starts_with("s.yaml:"), "{e}");
+            assert!(
+                e.to_string().contains(":4:") || e.to_string().contains(":5:"),
+                "points at the tag: {e}"
+            );
+        }
+    }
+
     const GOOD: &str = "format: 1\ntitle: t\nrequirements: [REQ-50]\ncatches: [accepts-wrong-verifier]\nsteps:\n  - authorize: {}\n  - token:\n      verifier: wrong\n      expect: {status: 400, error: invalid_grant}\n";
 
     #[test]
