@@ -741,6 +741,18 @@ pub enum Fault {
         /// Method and URL, without query.
         request: String,
     },
+    /// The server redirected back with `error=server_error` or `temporarily_unavailable`: the
+    /// redirect form of a 5xx (RFC 6749 §4.1.2.1), its failure, not an answer to what the check
+    /// asks. Run again like a 5xx; when it persists, the check cannot be judged.
+    #[error(
+        "the server failed: it redirected back with error={error} (RFC 6749 §4.1.2.1: the redirect form of a 5xx) to {request}"
+    )]
+    ServerErrorRedirect {
+        /// `server_error` or `temporarily_unavailable`.
+        error: String,
+        /// Method and URL of the authorization request, without query.
+        request: String,
+    },
     /// The check needs a completed login, and preflight showed the login driver cannot do one
     /// on this server; the checks that need none still run.
     #[error("needs a completed login, which the login driver cannot do on this server: {why}")]
@@ -864,7 +876,7 @@ impl Cause {
         matches!(
             self.halt,
             Halt::Fault {
-                fault: Fault::ServerError { .. }
+                fault: Fault::ServerError { .. } | Fault::ServerErrorRedirect { .. }
             }
         )
     }

@@ -49,7 +49,10 @@ pub(super) async fn control_with(
         // The server failing is not a refusal: the scenario runs again (see the engine); a
         // login that cannot be done is said as such.
         Halt::Fault {
-            fault: Fault::ServerError { .. } | Fault::NeedsLogin { .. },
+            fault:
+                Fault::ServerError { .. }
+                | Fault::ServerErrorRedirect { .. }
+                | Fault::NeedsLogin { .. },
         } => halt,
         _ => Fault::precondition(format!(
             "the server refuses even the correct request (a fresh flow with this client), so the refusal proves nothing: {halt}"

@@ -223,7 +223,8 @@ fn server_fault(cause: &Cause) -> bool {
             unmet: Unmet::NotJson { .. } | Unmet::JsonField { .. },
         } => in_token_step(cause),
         Halt::Fault {
-            fault: Fault::CutBody { .. },
+            fault:
+                Fault::CutBody { .. } | Fault::ServerError { .. } | Fault::ServerErrorRedirect { .. },
         } => true,
         _ => false,
     }

@@ -296,6 +296,19 @@ pub(super) async fn authorize(
     }
     let e = &a.expect;
 
+    if let Ending::Callback(r) = &d.ending
+        && let Outcome::Error { error, .. } = &r.outcome
+        && matches!(error.as_str(), "server_error" | "temporarily_unavailable")
+    {
+        return Err(Fault::ServerErrorRedirect {
+            error: error.clone(),
+            request: format!(
+                "GET {}",
+                crate::wire::without_query(&ctx.target.authorization)
+            ),
+        }
+        .into());
+    }
     let refused = match &d.ending {
         Ending::Callback(r) => matches!(r.outcome, Outcome::Error { .. }),
         Ending::Page { .. } => true,

@@ -83,6 +83,11 @@ pub struct ServerConfig {
     /// Not a defect but a fixture: how long the authorization endpoint takes to answer, as a
     /// busy server does (or as a harness on a busy machine is slow to get there).
     pub authorization_delay: Duration,
+    /// Not a defect but a fixture: an origin every page loads a stylesheet, an image and a
+    /// script from, and opens a popup to, as production login pages load a CDN's (and as a
+    /// hostile page would reach elsewhere). A browser login must neither fetch them nor take
+    /// them for the server's answer.
+    pub foreign_assets: Option<String>,
 }
 
 impl ServerConfig {
@@ -115,6 +120,7 @@ impl Default for ServerConfig {
             request_uri_lifetime: Duration::from_secs(2),
             pkce_required_confidential: false,
             authorization_delay: Duration::ZERO,
+            foreign_assets: None,
         }
     }
 }

@@ -44,8 +44,14 @@ pub(super) fn page(
     body: &str,
     extra: &[(header::HeaderName, String)],
 ) -> Response {
+    let assets = app.foreign_assets.as_deref().map_or_else(String::new, |o| {
+        let o = esc(o);
+        format!(
+            "<link rel=\"stylesheet\" href=\"{o}/style.css\"><img src=\"{o}/logo.png\" alt=\"\"><script src=\"{o}/lib.js\"></script><script>window.open('{o}/popup');</script>"
+        )
+    });
     let html = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t}</title></head><body><h1>{t}</h1>{body}</body></html>",
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{t}</title></head><body><h1>{t}</h1>{assets}{body}</body></html>",
         t = esc(title)
     );
     let mut headers = vec![

@@ -30,6 +30,8 @@ pub(super) struct App {
     pub pkce_required_confidential: bool,
     /// How long the authorization endpoint takes to answer.
     pub authorization_delay: Duration,
+    /// An origin every page loads assets from.
+    pub foreign_assets: Option<String>,
     /// The DPoP nonce token requests' proofs carry (RFC 9449 §8).
     pub dpop_nonce: String,
     /// Whether token requests' proofs must carry it (the FAPI 2.0 set-up).
@@ -335,6 +337,7 @@ impl App {
             require_par: config.require_par,
             pkce_required_confidential: config.pkce_required_confidential,
             authorization_delay: config.authorization_delay,
+            foreign_assets: config.foreign_assets,
             dpop_nonce,
             dpop_nonce_required: config.require_par,
             store: Mutex::new(Store::new(limits)),

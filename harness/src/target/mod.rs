@@ -89,24 +89,9 @@ impl TargetFile {
                 ]
             })
             .flatten();
-        let e = &self.endpoints;
-        let urls = [self.metadata_url.as_ref().map(|u| u.0.clone())]
+        let passwords: Vec<String> = self
+            .urls()
             .into_iter()
-            .chain([self.issuer.as_ref().and_then(|i| Url::parse(&i.0).ok())])
-            .chain(
-                [
-                    &e.authorization,
-                    &e.token,
-                    &e.userinfo,
-                    &e.introspection,
-                    &e.par,
-                ]
-                .into_iter()
-                .map(|u| u.as_ref().map(|u| u.0.clone())),
-            )
-            .chain(self.trusted_origins.iter().map(|u| Some(u.0.clone())))
-            .flatten();
-        let passwords: Vec<String> = urls
             .filter_map(|u| u.password().map(str::to_owned))
             .flat_map(|p| {
                 // As written, and decoded (messages may show either).
@@ -120,6 +105,29 @@ impl TargetFile {
             .map(str::to_owned)
             .chain(passwords)
             .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    /// Every URL the file names for the server: the issuer, the metadata URL, the explicit
+    /// endpoints and `trusted_origins`, in that order.
+    pub fn urls(&self) -> Vec<Url> {
+        let e = &self.endpoints;
+        [self.issuer.as_ref().and_then(|i| Url::parse(&i.0).ok())]
+            .into_iter()
+            .chain([self.metadata_url.as_ref().map(|u| u.0.clone())])
+            .chain(
+                [
+                    &e.authorization,
+                    &e.token,
+                    &e.userinfo,
+                    &e.introspection,
+                    &e.par,
+                ]
+                .into_iter()
+                .map(|u| u.as_ref().map(|u| u.0.clone())),
+            )
+            .chain(self.trusted_origins.iter().map(|u| Some(u.0.clone())))
+            .flatten()
             .collect()
     }
 

@@ -18,25 +18,8 @@ pub struct OriginPolicy {
 impl OriginPolicy {
     /// The origins `file` names.
     pub fn of(file: &TargetFile) -> Self {
-        let e = &file.endpoints;
-        let named = [file.issuer.as_ref().and_then(|i| Url::parse(&i.0).ok())]
-            .into_iter()
-            .chain([file.metadata_url.as_ref().map(|u| u.0.clone())])
-            .chain(
-                [
-                    &e.authorization,
-                    &e.token,
-                    &e.userinfo,
-                    &e.introspection,
-                    &e.par,
-                ]
-                .into_iter()
-                .map(|u| u.as_ref().map(|u| u.0.clone())),
-            )
-            .chain(file.trusted_origins.iter().map(|u| Some(u.0.clone())))
-            .flatten();
         let mut allowed: Vec<Origin> = Vec::new();
-        for origin in named.map(|u| u.origin()).filter(Origin::is_tuple) {
+        for origin in file.urls().iter().map(Url::origin).filter(Origin::is_tuple) {
             if !allowed.contains(&origin) {
                 allowed.push(origin);
             }

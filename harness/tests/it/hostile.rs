@@ -455,3 +455,29 @@ async fn a_server_closing_idle_connections_never_changes_an_answer() {
     // Each POST had a connection of its own; no request was sent twice.
     assert!(accepted.load(Ordering::SeqCst) >= 10);
 }
+
+/// `error=server_error` (or `temporarily_unavailable`) in the redirect is the server failing,
+/// as a 5xx is: the scenario runs again alone, and when the failure persists the check is an
+/// `error`, never a finding about what the scenario asks.
+#[tokio::test]
+async fn a_server_error_redirect_is_a_server_fault() {
+    for error in ["server_error", "temporarily_unavailable"] {
+        let server = MockServer::start().await;
+        authorize_returns(
+            &server,
+            ResponseTemplate::new(302).insert_header(
+                "Location",
+                format!("http://127.0.0.1:8765/cb?error={error}").as_str(),
+            ),
+        )
+        .await;
+        let scenario = "format: 1\ntitle: t\nrequirements: [REQ-50]\ncatches: [accepts-wrong-verifier]\nsteps:\n  - authorize:\n      pkce: {method: plain}\n      expect: {outcome: error-redirect, error: invalid_request}\n";
+        let r = run_one(&server, &format!("{}/token", server.uri()), scenario).await;
+        assert_eq!(r.verdict, Verdict::Error, "{error}: {}", r.reason);
+        assert!(
+            r.reason.contains(&format!("error={error}")) && r.reason.contains("run 3 times"),
+            "{error}: {}",
+            r.reason
+        );
+    }
+}

@@ -18,6 +18,11 @@ const SECRETS: [&str; 2] = [
 ];
 
 async fn start(page: LoginPage) -> ReferenceServer {
+    start_with(page, None).await
+}
+
+/// [`start`], every page loading assets from (and opening a popup to) `foreign_assets`.
+async fn start_with(page: LoginPage, foreign_assets: Option<String>) -> ReferenceServer {
     // As `login-browser.yaml` says: a browser login on a busy two-core machine, queued behind
     // others for a tab, is slow enough that a code held across a second one (the nonce binding
     // check) or a pushed request held across one would outlive the defaults (1.5 s and 2 s).
@@ -31,6 +36,7 @@ async fn start(page: LoginPage) -> ReferenceServer {
         secrets: Some(SECRETS.map(Secret::new)),
         code_lifetime,
         request_uri_lifetime,
+        foreign_assets,
         ..defaults
     })
     .await
@@ -90,7 +96,12 @@ async fn whole_library(
     driver: &str,
 ) -> Vec<(String, Verdict, String)> {
     let _heavy = super::HEAVY.lock().await;
-    let server = start(page).await;
+    // The browser's pages load a stylesheet, an image and a script from a second origin and
+    // open a popup to it, as production pages load a CDN's: a correct server still passes
+    // everything, and nothing reaches that origin.
+    let (elsewhere, reached) = crate::steering::counting_origin().await;
+    let assets = (page == LoginPage::Script).then_some(elsewhere);
+    let server = start_with(page, assets).await;
     let file = fixture(fixture_file, &server);
     assert_eq!(file.login.driver(), driver);
     let target = engine::resolve(file, Default::default(), &Default::default())
@@ -105,6 +116,11 @@ async fn whole_library(
     .await;
     server.stop().await;
     assert!(report.results.len() > 100, "the whole library ran");
+    assert_eq!(
+        reached.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "requests reached the pages' foreign origin"
+    );
     report
         .results
         .into_iter()

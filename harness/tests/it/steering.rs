@@ -123,6 +123,18 @@ async fn login_at(
     login: &str,
     scenario: &str,
 ) -> pkce_harness::verdict::ScenarioResult {
+    let mut results = login_runs(server, page, login, scenario, 1).await;
+    results.remove(0)
+}
+
+/// Runs `copies` of `scenario` one after the other in one run (one browser).
+async fn login_runs(
+    server: &MockServer,
+    page: ResponseTemplate,
+    login: &str,
+    scenario: &str,
+    copies: usize,
+) -> Vec<pkce_harness::verdict::ScenarioResult> {
     Mock::given(method("GET"))
         .and(path("/authorize"))
         .respond_with(page)
@@ -136,19 +148,21 @@ async fn login_at(
     let target = engine::resolve(file, Default::default(), &Default::default())
         .await
         .expect("resolves");
-    let scenario = pkce_harness::scenario::Scenario {
-        id: "steer/case".into(),
-        path: "steer.yaml".into(),
-        file: pkce_harness::scenario::parse_scenario("steer.yaml", scenario).expect("parses"),
+    let file = pkce_harness::scenario::parse_scenario("steer.yaml", scenario).expect("parses");
+    let scenarios: Vec<_> = (0..copies)
+        .map(|i| pkce_harness::scenario::Scenario {
+            id: format!("steer/case-{i}"),
+            path: "steer.yaml".into(),
+            file: file.clone(),
+        })
+        .collect();
+    let opts = RunOptions {
+        jobs: 1,
+        ..RunOptions::default()
     };
-    let report = engine::run(
-        &[scenario],
-        Arc::new(target),
-        &RunOptions::default(),
-        &mut |_| {},
-    )
-    .await;
-    report.results.into_iter().next().expect("one result")
+    let report = engine::run(&scenarios, Arc::new(target), &opts, &mut |_| {}).await;
+    assert_eq!(report.results.len(), copies);
+    report.results
 }
 
 fn html(body: &str) -> ResponseTemplate {
@@ -290,13 +304,19 @@ async fn a_hostile_page_cannot_hold_the_browser_past_its_timeout() {
         ),
     ] {
         let server = MockServer::start().await;
-        let started = std::time::Instant::now();
-        let r = login_at(&server, page, &login, scenario).await;
-        let took = started.elapsed().as_secs_f64();
-        eprintln!("{what}: ended in {took:.1} s (timeout {timeout} s, Chromium start included)");
-        assert_eq!(r.verdict, Verdict::Error, "{what}: {}", r.reason);
-        assert!(r.reason.contains("timeout_seconds"), "{what}: {}", r.reason);
-        // The login's own bound is the timeout plus 2 s of clean-up; Chromium's start comes on top.
-        assert!(took < f64::from(timeout) + 10.0, "{what}: {took:.1} s");
+        // Two logins in one run: the first also starts Chromium, the second is the login alone.
+        let results = login_runs(&server, page, &login, scenario, 2).await;
+        for r in &results {
+            assert_eq!(r.verdict, Verdict::Error, "{what}: {}", r.reason);
+            assert!(r.reason.contains("timeout_seconds"), "{what}: {}", r.reason);
+        }
+        let took = results
+            .iter()
+            .map(|r| r.duration_ms)
+            .min()
+            .unwrap_or_default();
+        eprintln!("{what}: the login ended after {took} ms (timeout {timeout} s)");
+        // The timeout, 2 s of bounded clean-up, and a little for the job around it.
+        assert!(took < (timeout + 3) * 1000, "{what}: {took} ms");
     }
 }

@@ -129,6 +129,16 @@ impl Walk<'_> {
                 .send(req.clone())
                 .await
                 .map_err(|error| Fault::Http { error })?;
+            if !resp.is_redirect() && resp.truncated {
+                // A page past the size cap cannot be read whole (its form may be in the part
+                // that was dropped): the server's answer is unjudgeable, not a login to drive.
+                return Err(Fault::CutBody {
+                    request: format!("{} {}", req.method, without_query(&req.url)),
+                    cap: resp.body.len(),
+                    unmet: format!("a page of HTTP {}", resp.status),
+                }
+                .into());
+            }
             if !resp.is_redirect() {
                 let page = Page::parse(&resp.body, form_css);
                 ctx.login_trail.push(format!(
