@@ -169,6 +169,9 @@ defects! {
     StateTruncated = "state-truncated", ["REQ-12"], Medium;
     /// Leaves iss out of authorization responses although the metadata announces it.
     NoIss = "no-iss", ["REQ-28", "REQ-4"], Medium;
+    /// Does not announce iss in its metadata, but sends one in authorization responses, and a
+    /// wrong one (RFC 9207 §2.4: a present iss is checked whatever the metadata says).
+    WrongIssUnannounced = "wrong-iss-unannounced", ["REQ-28"], Medium;
     /// Publishes metadata without code_challenge_methods_supported and response_types_supported.
     MetadataIncomplete = "metadata-incomplete", ["REQ-1", "REQ-3"], Low;
     /// Publishes an issuer that differs from the one the metadata URL was built from.

@@ -400,6 +400,10 @@ pub struct Ctx {
     /// A `sleep` waited past that lifetime: a later refusal of an old `request_uri` is what
     /// the scenario provoked, not the harness being slow.
     pub waited_out_request_uri: bool,
+    /// An authorization response must carry `iss` (RFC 9207): the metadata announces it, or
+    /// the profile requires it (fapi2). Without, an absent `iss` is not judged; a present one
+    /// always is.
+    pub iss_required: bool,
     /// The last DPoP proof sent, for a step that replays it.
     pub last_proof: Option<String>,
     /// The `DPoP-Nonce` each endpoint gave (RFC 9449 §8), by `htu`.
@@ -450,6 +454,7 @@ impl Ctx {
             last_assertion: None,
             request_uri_lifetime: None,
             waited_out_request_uri: false,
+            iss_required: false,
             last_proof: None,
             dpop_nonces: HashMap::new(),
             rng,

@@ -102,7 +102,7 @@ pub(super) fn inapplicable(
     let fapi2 = profile == Profile::Fapi2;
     caps.iter().find_map(|cap| {
         let (ok, why) = match cap {
-            Capability::Par | Capability::ParRequired | Capability::Dpop | Capability::IssParameter
+            Capability::Par | Capability::ParRequired | Capability::Dpop
                 if fapi2 =>
             {
                 (true, "")
@@ -144,7 +144,8 @@ pub(super) fn inapplicable(
                 target.policy.code_lifetime_seconds <= 60.0,
                 "the declared code lifetime (policy.code_lifetime_seconds) is over 60 s: waiting it out would hold the run that long",
             ),
-            Capability::IssParameter => (target.announces_iss(), "the metadata does not announce authorization_response_iss_parameter_supported"),
+            // Judged at the response (see `Ctx::iss_required`): a present iss always is.
+            Capability::IssParameter => (true, ""),
             Capability::Openid => (
                 target.openid,
                 "not an OpenID flow: the metadata is no OpenID Provider's (no id_token_signing_alg_values_supported) and the target does not set openid.enabled",
@@ -453,6 +454,7 @@ pub(super) async fn run_job(
         ctx.race_technique = opts.race_technique;
         ctx.login_blocked.clone_from(&opts.login_blocked);
         ctx.judge_server_errors = attempt == SERVER_ERROR_RETRIES;
+        ctx.iss_required = target.announces_iss() || opts.profile == Profile::Fapi2;
         // A first try runs beside the others; a try after a server failure runs alone, so it
         // sees the server as `--jobs 1` would.
         let cause = if attempt == 0 {

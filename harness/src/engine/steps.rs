@@ -350,6 +350,14 @@ pub(super) async fn authorize(
                 .issuer
                 .clone()
                 .ok_or_else(|| Fault::config("iss check needs the target's issuer"))?;
+            // RFC 9207 §2.4: a present iss is checked whatever the metadata says; only an
+            // absent one depends on whether the server announces it (or the profile needs it).
+            if r.outcome.iss().is_none() && !ctx.iss_required {
+                return Err(Fault::OptionalAbsent {
+                    message: "the response carries no iss, and the metadata does not announce authorization_response_iss_parameter_supported: RFC 9207 §2 lets such a server leave it out".into(),
+                }
+                .into());
+            }
             checks::iss(&issuer, r)?;
         }
         if e.error_format {

@@ -249,7 +249,8 @@ pub enum Capability {
     /// The login driver goes through the login and consent pages (`form` or `browser`), so the
     /// scenario can inspect them; `steps` calls APIs beside them.
     FormLogin,
-    /// The server declares RFC 9207 support in its metadata.
+    /// The check is about RFC 9207 `iss`: a present `iss` is always judged; an absent one only
+    /// where the metadata announces it (or under `fapi2`), else the check is skipped saying so.
     IssParameter,
     /// The declared code lifetime is short enough to wait for (at most 60 s).
     ShortCodeLifetime,

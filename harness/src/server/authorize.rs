@@ -396,7 +396,7 @@ fn error_params(
         out.push(("state".into(), s.to_owned()));
     }
     if !app.has(Defect::NoIss) {
-        out.push(("iss".into(), app.issuer.clone()));
+        out.push(("iss".into(), iss_of(app)));
     }
     out
 }
@@ -681,7 +681,17 @@ pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
         params.push(("state".into(), s));
     }
     if !app.has(Defect::NoIss) {
-        params.push(("iss".into(), app.issuer.clone()));
+        params.push(("iss".into(), iss_of(app)));
     }
     Ok(to_client(app, status, &pending.redirect_uri, params))
+}
+
+/// The `iss` of an authorization response (RFC 9207 §2): the issuer, unless a defect says
+/// otherwise.
+fn iss_of(app: &App) -> String {
+    if app.has(Defect::WrongIssUnannounced) {
+        format!("{}/elsewhere", app.issuer)
+    } else {
+        app.issuer.clone()
+    }
 }

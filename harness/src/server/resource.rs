@@ -42,6 +42,9 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
         "authorization_response_iss_parameter_supported": true,
     });
     if let Some(o) = m.as_object_mut() {
+        if app.has(Defect::WrongIssUnannounced) {
+            o.remove("authorization_response_iss_parameter_supported");
+        }
         if app.has(Defect::MetadataIncomplete) {
             o.remove("code_challenge_methods_supported");
             o.remove("response_types_supported");
