@@ -19,6 +19,8 @@ pub(super) async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
     let mut per_trial = Vec::with_capacity(r.trials);
     let mut spreads = Vec::with_capacity(r.trials);
     let mut technique = None;
+    // Requests of the bursts the server failed (5xx or no answer), of all sent.
+    let (mut failed, mut sent) = (0usize, 0usize);
     for trial in 0..r.trials {
         let name = format!("race-{trial}");
         let (_, code) = authorize(ctx, &build::default_authorize(name.clone())).await?;
@@ -93,6 +95,12 @@ pub(super) async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
             &burst.summary(trial + 1, r.count),
         );
         per_trial.push(burst.successes.len());
+        failed += burst
+            .statuses
+            .iter()
+            .filter(|s| s.is_none_or(|s| s >= 500))
+            .count();
+        sent += burst.statuses.len();
         technique = Some(burst.technique);
         spreads.push(burst.release.spread().as_micros());
         if burst.successes.len() > r.at_most {
@@ -100,7 +108,20 @@ pub(super) async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
             break;
         }
     }
-    let note = super::race::note(&per_trial, r.trials, r.count, technique, &mut spreads);
+    let mut note = super::race::note(&per_trial, r.trials, r.count, technique, &mut spreads);
+    if failed > 0 {
+        note.push_str(&format!(
+            "; the server failed {failed} of the {sent} requests (5xx or no answer)"
+        ));
+    }
+    let proven = per_trial.iter().any(|n| *n > r.at_most);
+    if !proven && failed * 2 > sent {
+        // Requests the server failed are not refusals: with most of them failed, a burst with
+        // at most one success says nothing about single use.
+        return Err(fault(format!(
+            "most requests of the bursts failed, so the race shows nothing about single use; {note}"
+        )));
+    }
     if r.save_as.is_some() && per_trial.last() == Some(&0) {
         return Err(fault(format!(
             "no request of the last burst succeeded, so there are no tokens to check afterwards; {note}"

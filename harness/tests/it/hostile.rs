@@ -481,3 +481,32 @@ async fn a_server_error_redirect_is_a_server_fault() {
         );
     }
 }
+
+/// A race whose bursts the server mostly failed (5xx) shows nothing about single use: `error`
+/// with the count, never the `pass` a burst with one success would otherwise give.
+#[tokio::test]
+async fn a_race_the_server_mostly_failed_is_an_error_with_the_count() {
+    let server = authorize_server().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"access_token": "race-at-1", "token_type": "Bearer"}),
+        ))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("database is locked"))
+        .mount(&server)
+        .await;
+    let scenario = "format: 1\ntitle: t\nrequirements: [REQ-58]\ncatches: [reusable-code]\nsteps:\n  - race: {count: 5, trials: 2}\n";
+    let r = run_one(&server, &format!("{}/token", server.uri()), scenario).await;
+    assert_eq!(r.verdict, Verdict::Error, "{}", r.reason);
+    assert!(
+        r.reason.contains("most requests of the bursts failed")
+            && r.reason.contains("the server failed 9 of the 10 requests"),
+        "{}",
+        r.reason
+    );
+}
