@@ -1,14 +1,14 @@
 //! Pushed authorization requests in the engine (RFC 9126): the push, and a refusal at the PAR
 //! endpoint judged as the error response it stands for.
 
-use super::context::{Ctx, Pushed};
+use super::context::{Ctx, Flow, Pushed};
 use super::control::{Control, control};
 use super::request as build;
 use super::steps::{Next, authenticate, cut_body, fault, send, server_error};
 use crate::callback::Ending;
 use crate::checks;
 use crate::forms::PageKind;
-use crate::outcome::{Fault, Halt};
+use crate::outcome::{Fault, Halt, Lifetime};
 use crate::params::Params;
 use crate::redact::Secret;
 use crate::scenario::model::{AuthOutcome, AuthSpec, AuthorizeStep, ClientKind};
@@ -132,4 +132,35 @@ pub(super) async fn refused_at_par(
     }
     control(ctx, kind, Control::Authorization).await?;
     Ok((Next::Continue, None))
+}
+
+/// A refused pushed request older than its `expires_in`: the refusal may be its expiry (the
+/// login took longer than the request lives), which proves nothing about what the check judges:
+/// neither that the server refuses a correct request nor, for a check that expects the refusal,
+/// that it refuses for the reason the check is about. Unless the scenario waited the lifetime
+/// out on purpose, the harness cannot judge: an error naming the lifetime and the age.
+pub(super) fn outlived(
+    ctx: &Ctx,
+    a: &AuthorizeStep,
+    flow: &Flow,
+    ending: &Ending,
+) -> Result<(), Halt> {
+    let Some((age, lifetime)) = flow
+        .pushed
+        .as_ref()
+        .and_then(super::context::Pushed::outlived)
+    else {
+        return Ok(());
+    };
+    let provoked = a.expect.outcome != AuthOutcome::Code || a.expect.refusal_passes.is_some();
+    if provoked && ctx.waited_out_request_uri {
+        return Ok(());
+    }
+    Err(Fault::Outlived {
+        what: Lifetime::RequestUri,
+        age,
+        lifetime,
+        refusal: checks::describe_ending(ending).to_string(),
+    }
+    .into())
 }

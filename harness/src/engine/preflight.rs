@@ -352,6 +352,14 @@ fn hint(cause: &Cause) -> &'static str {
         _ if no_answer(cause) => {
             "the endpoint did not answer: check issuer / endpoints and that the server is up"
         }
+        Halt::Fault {
+            fault:
+                Fault::Http {
+                    error: HttpError::ForeignOrigin { .. },
+                },
+        } => {
+            "the login was to send a request to an origin the target file does not name (the reason names it), and nothing was sent: if that origin is the server's own (an external login page, another host of it), add it to trusted_origins"
+        }
         Halt::Unmet {
             unmet: Unmet::Authorization { .. },
         } => {

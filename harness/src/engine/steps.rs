@@ -314,7 +314,7 @@ pub(super) async fn authorize(
         Ending::Page { .. } => true,
     };
     if refused {
-        pushed_outlived(ctx, a, &flow, &d.ending)?;
+        super::par::outlived(ctx, a, &flow, &d.ending)?;
     }
     if refused && let Some(reason) = &e.refusal_passes {
         control(ctx, kind, Control::Authorization).await?;
@@ -388,32 +388,6 @@ pub(super) async fn authorize(
     flow.issued_at = Some(std::time::Instant::now());
     ctx.flows.insert(a.flow.clone(), flow);
     Ok((Next::Continue, code))
-}
-
-/// A refused pushed request older than its `expires_in`: the refusal may be its expiry (the
-/// login took longer than the request lives), which proves nothing about what the check judges:
-/// neither that the server refuses a correct request nor, for a check that expects the refusal,
-/// that it refuses for the reason the check is about. Unless the scenario waited the lifetime
-/// out on purpose, the harness cannot judge: an error naming the lifetime and the age.
-fn pushed_outlived(ctx: &Ctx, a: &AuthorizeStep, flow: &Flow, ending: &Ending) -> Result<(), Halt> {
-    let Some((age, lifetime)) = flow
-        .pushed
-        .as_ref()
-        .and_then(super::context::Pushed::outlived)
-    else {
-        return Ok(());
-    };
-    let provoked = a.expect.outcome != AuthOutcome::Code || a.expect.refusal_passes.is_some();
-    if provoked && ctx.waited_out_request_uri {
-        return Ok(());
-    }
-    Err(Fault::Outlived {
-        what: Lifetime::RequestUri,
-        age,
-        lifetime,
-        refusal: checks::describe_ending(ending).to_string(),
-    }
-    .into())
 }
 
 pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {

@@ -198,6 +198,50 @@ async fn the_form_driver_posts_no_password_to_another_origin() {
     );
 }
 
+/// `check` on such a login says what to change (trusted_origins), not "all good", and sends
+/// nothing to the other origin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_names_the_origin_a_login_would_have_reached() {
+    let (elsewhere, count) = counting_origin().await;
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/authorize"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("/app?api={elsewhere}/session").as_str()),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/app"))
+        .respond_with(html(
+            "<html><title>App</title><script>start()</script></html>",
+        ))
+        .mount(&server)
+        .await;
+    let uri = server.uri();
+    let text = format!(
+        "format: 1\nendpoints: {{authorization: \"{uri}/authorize\", token: \"{uri}/token\"}}\n{CLIENTS}login:\n  steps:\n    - request:\n        method: POST\n        url: \"{{{{query:api}}}}\"\n        json: {{username: alice, password: wonderland-pass}}\n    - resume: {{url: /authorize}}\n"
+    );
+    let file = parse_target("t.yaml", &text).expect("parses");
+    let target = engine::resolve(file, Default::default(), &Default::default())
+        .await
+        .expect("resolves");
+    let found =
+        pkce_harness::engine::preflight::preflight(Arc::new(target), &RunOptions::default()).await;
+    let problem = found.checks[0]
+        .problem
+        .as_ref()
+        .expect("the flow does not complete");
+    assert!(problem.hint.contains("trusted_origins"), "{}", problem.hint);
+    assert!(problem.reason.contains(&elsewhere), "{}", problem.reason);
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        0,
+        "nothing reached the other origin"
+    );
+}
+
 /// A scripted login whose API URL and resume URL come from the server's page: absolute,
 /// protocol-relative and backslashed values that point at another origin are not followed with
 /// the password or the extracted ticket.

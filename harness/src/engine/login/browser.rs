@@ -885,3 +885,40 @@ fn cdp(e: chromiumoxide::error::CdpError) -> Halt {
     }
     .into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tab's navigations to a client or off the target's origins end the login (read,
+    /// never loaded); anything else off them is blocked; the server's own requests go.
+    #[test]
+    fn requests_are_routed_by_the_origin_policy() {
+        let file = crate::target::parse_target(
+            "t.yaml",
+            "format: 1\nissuer: \"http://127.0.0.1:4000\"\nclients:\n  public: {client_id: p, redirect_uri: \"http://127.0.0.1:4000/cb\"}\n  confidential: {client_id: c, client_secret: s3cr3t-value, auth_method: client_secret_basic, redirect_uri: \"https://c.example/cb\"}\nlogin: {auto: {}}\n",
+        )
+        .expect("valid");
+        let origins = OriginPolicy::of(&file);
+        let clients = [Url::parse("http://127.0.0.1:4000/cb").expect("url")];
+        let route = |u: &str, navigation: bool| {
+            route(&Url::parse(u).expect("url"), navigation, &clients, &origins)
+        };
+        assert_eq!(route("http://127.0.0.1:4000/login", true), Route::Continue);
+        assert_eq!(
+            route("http://127.0.0.1:4000/app.css", false),
+            Route::Continue
+        );
+        // The redirect URI on the server's own origin is still the client's.
+        assert_eq!(
+            route("http://127.0.0.1:4000/cb?code=x", true),
+            Route::Callback
+        );
+        assert_eq!(
+            route("http://127.0.0.1:4000/cb?code=x", false),
+            Route::Block
+        );
+        assert_eq!(route("https://cdn.example/style.css", false), Route::Block);
+        assert_eq!(route("https://evil.example/?code=x", true), Route::Callback);
+    }
+}
