@@ -46,18 +46,18 @@ pub(super) async fn control_with(
     let outcome = Box::pin(control_flow(ctx, kind, how, dpop)).await;
     ctx.step = label;
     outcome.map_err(|halt| match halt {
-        // The server failing is not a refusal: the scenario runs again (see the engine); a
-        // login that cannot be done is said as such.
-        Halt::Fault {
-            fault:
-                Fault::ServerError { .. }
-                | Fault::ServerErrorRedirect { .. }
-                | Fault::NeedsLogin { .. },
-        } => halt,
-        _ => Fault::precondition(format!(
+        // Only an answer is a refusal: an expectation the correct flow did not meet, or a flow
+        // that got no code. Everything else keeps its own words: the server failing (the
+        // scenario runs again, see the engine), no answer in time, a login that cannot be
+        // done, a lifetime the harness overran, a body it could not read.
+        Halt::Unmet { .. }
+        | Halt::Fault {
+            fault: Fault::Precondition { .. },
+        } => Fault::precondition(format!(
             "the server refuses even the correct request (a fresh flow with this client), so the refusal proves nothing: {halt}"
         ))
         .into(),
+        _ => halt,
     })
 }
 

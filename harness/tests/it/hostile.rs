@@ -510,3 +510,32 @@ async fn a_race_the_server_mostly_failed_is_an_error_with_the_count() {
         r.reason
     );
 }
+
+/// A control flow that gets no answer in time is a timeout, worded as one: not "the server
+/// refuses even the correct request".
+#[tokio::test]
+async fn a_control_that_times_out_is_not_called_a_refusal() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/authorize"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_string("<html><h1>Bad request</h1></html>"),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/authorize"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3600)))
+        .mount(&server)
+        .await;
+    let scenario = "format: 1\ntitle: t\nrequirements: [REQ-20]\ncatches: [accepts-plain]\nsteps:\n  - authorize:\n      pkce: {method: plain}\n      expect: {outcome: refused}\n";
+    let r = run_with(&server, &format!("{}/token", server.uri()), scenario, TIGHT).await;
+    assert_eq!(r.verdict, Verdict::Error, "{}", r.reason);
+    assert!(
+        r.reason.contains("no complete response within 0.4 s"),
+        "{}",
+        r.reason
+    );
+    assert!(!r.reason.contains("refuses"), "{}", r.reason);
+}

@@ -106,14 +106,34 @@ async fn login_against(
     login: &str,
 ) -> pkce_harness::verdict::ScenarioResult {
     let server = MockServer::start().await;
+    mount_app(&server).await;
+    login_at(&server, page, login, crate::odd_targets::FLOW).await
+}
+
+/// A script application's page at `/app` (where the authorization endpoint sends the login).
+async fn mount_app(server: &MockServer) {
     Mock::given(method("GET"))
         .and(path("/app"))
         .respond_with(html(
             "<html><title>App</title><script>start()</script></html>",
         ))
-        .mount(&server)
+        .mount(server)
         .await;
-    login_at(&server, page, login, crate::odd_targets::FLOW).await
+}
+
+/// A scripted login that posts the password to the URL the server's page gives as `api`.
+const API_LOGIN: &str = "login:\n  steps:\n    - request:\n        method: POST\n        url: \"{{query:api}}\"\n        json: {username: alice, password: wonderland-pass}\n    - resume: {url: /authorize}\n";
+
+/// The target file for `server`'s `/authorize` and `/token` with `login`, resolved.
+async fn target_at(server: &MockServer, login: &str) -> engine::ResolvedTarget {
+    let uri = server.uri();
+    let text = format!(
+        "format: 1\nendpoints: {{authorization: \"{uri}/authorize\", token: \"{uri}/token\"}}\n{CLIENTS}{login}"
+    );
+    let file = parse_target("t.yaml", &text).expect("parses");
+    engine::resolve(file, Default::default(), &Default::default())
+        .await
+        .expect("resolves")
 }
 
 /// Runs `scenario` against `server`, whose authorization endpoint answers with `page`.
@@ -140,14 +160,7 @@ async fn login_runs(
         .respond_with(page)
         .mount(server)
         .await;
-    let uri = server.uri();
-    let text = format!(
-        "format: 1\nendpoints: {{authorization: \"{uri}/authorize\", token: \"{uri}/token\"}}\n{CLIENTS}{login}"
-    );
-    let file = parse_target("t.yaml", &text).expect("parses");
-    let target = engine::resolve(file, Default::default(), &Default::default())
-        .await
-        .expect("resolves");
+    let target = target_at(server, login).await;
     let file = pkce_harness::scenario::parse_scenario("steer.yaml", scenario).expect("parses");
     let scenarios: Vec<_> = (0..copies)
         .map(|i| pkce_harness::scenario::Scenario {
@@ -212,21 +225,8 @@ async fn check_names_the_origin_a_login_would_have_reached() {
         )
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/app"))
-        .respond_with(html(
-            "<html><title>App</title><script>start()</script></html>",
-        ))
-        .mount(&server)
-        .await;
-    let uri = server.uri();
-    let text = format!(
-        "format: 1\nendpoints: {{authorization: \"{uri}/authorize\", token: \"{uri}/token\"}}\n{CLIENTS}login:\n  steps:\n    - request:\n        method: POST\n        url: \"{{{{query:api}}}}\"\n        json: {{username: alice, password: wonderland-pass}}\n    - resume: {{url: /authorize}}\n"
-    );
-    let file = parse_target("t.yaml", &text).expect("parses");
-    let target = engine::resolve(file, Default::default(), &Default::default())
-        .await
-        .expect("resolves");
+    mount_app(&server).await;
+    let target = target_at(&server, API_LOGIN).await;
     let found =
         pkce_harness::engine::preflight::preflight(Arc::new(target), &RunOptions::default()).await;
     let problem = found.checks[0]
@@ -251,10 +251,7 @@ async fn login_steps_follow_no_server_chosen_url_to_another_origin() {
     let host = elsewhere.trim_start_matches("http:");
     let resume = "login:\n  steps:\n    - resume: {url: \"{{query:return_to}}\"}\n";
     for (query, login) in [
-        (
-            format!("api={elsewhere}/session"),
-            "login:\n  steps:\n    - request:\n        method: POST\n        url: \"{{query:api}}\"\n        json: {username: alice, password: wonderland-pass}\n    - resume: {url: /authorize}\n",
-        ),
+        (format!("api={elsewhere}/session"), API_LOGIN),
         (format!("return_to={host}/continue"), resume),
         (
             format!("return_to=/\\{}/continue", host.trim_start_matches('/')),
