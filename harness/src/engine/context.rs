@@ -37,7 +37,7 @@ pub enum ResolveError {
     /// before anything is sent, since a metadata document must not decide where credentials,
     /// passwords or requests go.
     #[error(
-        "the metadata puts {key} at {endpoint}, an origin the target file does not name ({allowed}); nothing is sent there unless the file {hint}"
+        "the metadata puts {key} at {endpoint}, an origin the target file does not name ({allowed}); nothing is sent there unless the file {hint}trusts its origin (trusted_origins)"
     )]
     ForeignOrigin {
         /// The metadata field (`authorization_endpoint`, `jwks_uri`, ...).
@@ -46,8 +46,8 @@ pub enum ResolveError {
         endpoint: String,
         /// The origins the target file names.
         allowed: String,
-        /// What in the target file would allow it.
-        hint: &'static str,
+        /// The explicit endpoint that would allow it too, as a clause (`names it (endpoints.token) or `).
+        hint: String,
     },
     /// Neither the target file nor the metadata names an endpoint the harness needs.
     #[error(
@@ -136,33 +136,25 @@ impl ResolvedTarget {
         };
         // Requests (with client secrets, passwords, codes, tokens) go only where the user sent
         // them: an origin the target file names. A metadata document cannot move them.
-        for (key, explicit, hint) in [
+        for (key, explicit, field) in [
             (
                 "authorization_endpoint",
                 authorization.is_some(),
-                "names it (endpoints.authorization) or trusts its origin (trusted_origins)",
+                Some("authorization"),
             ),
-            (
-                "token_endpoint",
-                token.is_some(),
-                "names it (endpoints.token) or trusts its origin (trusted_origins)",
-            ),
+            ("token_endpoint", token.is_some(), Some("token")),
             (
                 "pushed_authorization_request_endpoint",
                 par.is_some(),
-                "names it (endpoints.par) or trusts its origin (trusted_origins)",
+                Some("par"),
             ),
             (
                 "introspection_endpoint",
                 introspection.is_some(),
-                "names it (endpoints.introspection) or trusts its origin (trusted_origins)",
+                Some("introspection"),
             ),
-            (
-                "userinfo_endpoint",
-                userinfo.is_some(),
-                "names it (endpoints.userinfo) or trusts its origin (trusted_origins)",
-            ),
-            ("jwks_uri", false, "trusts its origin (trusted_origins)"),
+            ("userinfo_endpoint", userinfo.is_some(), Some("userinfo")),
+            ("jwks_uri", false, None),
         ] {
             let Some(url) = from_meta(key).filter(|_| !explicit) else {
                 continue;
@@ -172,7 +164,8 @@ impl ResolvedTarget {
                     key,
                     endpoint: without_query(&url),
                     allowed: origins.describe(),
-                    hint,
+                    hint: field
+                        .map_or_else(String::new, |f| format!("names it (endpoints.{f}) or ")),
                 });
             }
         }
@@ -289,7 +282,8 @@ impl ResolvedTarget {
 pub struct Pushed {
     /// The `request_uri` the PAR endpoint returned.
     pub uri: String,
-    /// When the PAR response came.
+    /// Just before the push was sent: the server's clock for it starts later, so an age
+    /// measured from here is never shorter than the request_uri's own.
     pub at: std::time::Instant,
     /// Its `expires_in` (RFC 9126 §2.2 makes it required), in seconds.
     pub lifetime: Option<f64>,

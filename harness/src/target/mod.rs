@@ -95,7 +95,9 @@ impl TargetFile {
             .filter_map(|u| u.password().map(str::to_owned))
             .flat_map(|p| {
                 // As written, and decoded (messages may show either).
-                let decoded = percent_encoding_decode(&p);
+                let decoded = percent_encoding::percent_decode_str(&p)
+                    .decode_utf8_lossy()
+                    .into_owned();
                 [p, decoded]
             })
             .collect();
@@ -152,14 +154,6 @@ impl TargetFile {
 
 /// The values of the environment variables `text` names as `${env:NAME}` (unset ones are
 /// refused by the loader before this matters).
-/// A URL component decoded from percent-encoding (lossily: it is only a second form to mask).
-fn percent_encoding_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
-}
-
 /// Whether an environment variable's name says its value is secret.
 fn names_a_secret(name: &str) -> bool {
     let n = name.to_ascii_uppercase();
