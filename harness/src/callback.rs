@@ -101,6 +101,8 @@ pub enum Ending {
         title: Option<String>,
         /// Its first heading, if any: what an error page says.
         heading: Option<String>,
+        /// What else it says (see [`forms::Page::message`]).
+        message: Option<String>,
         /// What it holds that the driver did not get past.
         holds: forms::PageKind,
     },

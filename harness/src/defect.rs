@@ -103,12 +103,16 @@ defects! {
     FailedAttemptKeepsCode = "failed-attempt-keeps-code", ["REQ-55", "BUG-5"], Medium;
     /// Issues codes to public clients without a code_challenge.
     PkceOptionalForPublic = "pkce-optional-for-public", ["REQ-18", "BUG-18"], High;
-    /// Treats a missing code_challenge_method as S256 instead of plain and accepts it.
+    /// Accepts a code_challenge without code_challenge_method as plain (its RFC 7636 §4.3
+    /// default) although plain is not allowed: the challenge itself then redeems the code.
     MethodAbsentAccepted = "method-absent-accepted", ["REQ-19", "BUG-23"], High;
     /// Accepts unknown or wrongly cased code_challenge_method values.
     AcceptsUnknownMethod = "accepts-unknown-method", ["REQ-20"], Medium;
     /// Accepts plain although it declares plain unsupported, and lists it in its metadata.
     AcceptsPlain = "accepts-plain", ["REQ-56", "REQ-20", "REQ-1"], High;
+    /// Refuses authorization requests with an error page instead of redirecting to the client
+    /// with `error` (RFC 6749 §4.1.2.1): safe, but the client never learns why.
+    RefusalPages = "refusal-pages", ["REQ-94"], Low;
     /// Echoes the code_challenge in the authorization response.
     ReflectsChallenge = "reflects-challenge", ["REQ-24"], Medium;
     /// Accepts challenges outside 43*128unreserved.

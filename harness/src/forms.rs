@@ -25,6 +25,10 @@ pub struct Page {
     pub title: Option<String>,
     /// The first `<h1>`..`<h3>` text: what an error page says.
     pub heading: Option<String>,
+    /// The first paragraph-like text that is neither title nor heading: where an error page
+    /// behind a generic heading ("Oops! Something went wrong") names the cause. Bounded, with
+    /// whitespace collapsed and control characters dropped.
+    pub message: Option<String>,
     /// Every form, in document order.
     pub forms: Vec<Form>,
     /// Whether the page runs script (`<script>` elements): a page without a form that runs
@@ -166,12 +170,22 @@ impl Page {
             .take(MAX_FORMS)
             .map(|f| read_form(&doc, f, wanted.contains(&f)))
             .collect();
+        let title = doc.select(&sel("title")).next().map(|t| text(t, 160));
+        let heading = doc
+            .select(&sel("h1, h2, h3"))
+            .map(|h| text(h, 160))
+            .find(|t| !t.is_empty());
+        let message = doc
+            .select(&sel(
+                "[role=alert], .error, .alert, p, li, pre, dd, td, label, span, div",
+            ))
+            .filter(|e| !e.children().any(|c| c.value().is_element()) || e.value().name() == "p")
+            .map(|e| text(e, 200))
+            .find(|t| !t.is_empty() && Some(t) != title.as_ref() && Some(t) != heading.as_ref());
         Self {
-            title: doc.select(&sel("title")).next().map(|t| text(t, 160)),
-            heading: doc
-                .select(&sel("h1, h2, h3"))
-                .map(|h| text(h, 160))
-                .find(|t| !t.is_empty()),
+            title,
+            heading,
+            message,
             forms,
             has_script: doc.select(&sel("script")).next().is_some(),
         }
@@ -224,7 +238,8 @@ fn sel(css: &str) -> Selector {
 fn text(e: ElementRef, max: usize) -> String {
     let joined: String = e.text().collect();
     joined
-        .split_whitespace()
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
         .chars()

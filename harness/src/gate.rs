@@ -61,6 +61,7 @@ mod tests {
             profile: Profile::Rfc9700,
             verdict,
             severity,
+            layer: Default::default(),
             reason: "r".into(),
             cause: None,
             guards: Vec::new(),

@@ -69,6 +69,9 @@ pub enum AuthEnding {
         /// Its first heading, when it differs from the title.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         heading: Option<String>,
+        /// What else it says, bounded: the server's own words for why.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
         /// What it holds (a login form, another form, a script) that the driver did not get
         /// past.
         #[serde(default, skip_serializing_if = "PageKind::is_plain")]
@@ -95,6 +98,7 @@ impl std::fmt::Display for AuthEnding {
                 status,
                 title,
                 heading,
+                message,
                 holds,
             } => {
                 write!(f, "a page (HTTP {status}")?;
@@ -103,6 +107,9 @@ impl std::fmt::Display for AuthEnding {
                 }
                 if let Some(h) = heading {
                     write!(f, ", saying {h:?}")?;
+                }
+                if let Some(m) = message {
+                    write!(f, ": {m:?}")?;
                 }
                 match holds {
                     PageKind::LoginForm => f.write_str(", with a login form")?,
@@ -725,6 +732,16 @@ pub enum Fault {
         /// What is absent and why that is allowed.
         message: String,
     },
+    /// The request only provokes the refusal whose details the check judges (`state` in an
+    /// error response, say), and the server did not refuse it: those details were never
+    /// observed, so the check is skipped with what came instead, never a finding of them.
+    #[error(
+        "the request meant to provoke an error response was not refused ({got}): nothing to judge here (the scenario that checks that value judges the acceptance)"
+    )]
+    NotProvoked {
+        /// How the request ended instead.
+        got: AuthEnding,
+    },
     /// The login driver could not get through.
     #[error("{fault}")]
     Login {
@@ -904,6 +921,14 @@ pub enum Halt {
         /// Why.
         fault: Fault,
     },
+    /// The refusal the scenario expected came (nothing was let through), in another form than
+    /// expected: a finding graded by the scenario's `form` (its own requirement, a lower level,
+    /// low severity), never the bypass the scenario looks for. It does not stop the scenario:
+    /// the steps after it still judge the property.
+    Form {
+        /// The form that was expected and what came.
+        unmet: Unmet,
+    },
 }
 
 impl std::fmt::Display for Halt {
@@ -911,6 +936,10 @@ impl std::fmt::Display for Halt {
         match self {
             Self::Unmet { unmet } => unmet.fmt(f),
             Self::Fault { fault } => fault.fmt(f),
+            Self::Form { unmet } => write!(
+                f,
+                "refused as expected (nothing was let through), but in another form: {unmet}"
+            ),
         }
     }
 }
@@ -962,7 +991,7 @@ impl Cause {
     /// What was expected and what came, when the cause is an unmet expectation that has both.
     pub fn expected_actual(&self) -> Option<(String, String)> {
         match &self.halt {
-            Halt::Unmet { unmet } => unmet.expected_actual(),
+            Halt::Unmet { unmet } | Halt::Form { unmet } => unmet.expected_actual(),
             Halt::Fault { .. } => None,
         }
     }

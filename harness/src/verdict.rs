@@ -71,6 +71,28 @@ pub struct Exchange {
     pub error: Option<String>,
 }
 
+/// The layer of a check a verdict judges. A check that expects a refusal judges two things
+/// apart: the security property (was the bad value accepted, a code or a token issued) and the
+/// form of the refusal (redirect or page, status, error code). A refusal in another form is a
+/// finding of its own, at the form's level and low severity, citing the form's requirement, so
+/// JSON, SARIF, the baseline and `--fail-on` all see it as the lesser thing it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layer {
+    /// What was let through (or not): the scenario's own level and severity.
+    #[default]
+    Property,
+    /// How a refusal that did come was delivered.
+    Form,
+}
+
+impl Layer {
+    /// Whether this is the default layer (left out of JSON).
+    pub fn is_property(&self) -> bool {
+        *self == Self::Property
+    }
+}
+
 /// The result of one scenario with one client.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioResult {
@@ -93,6 +115,10 @@ pub struct ScenarioResult {
     /// How severe it is when unmet: the worst defect the scenario catches.
     #[serde(default)]
     pub severity: crate::defect::Severity,
+    /// Which layer of the check the verdict judges: the security property (the default), or
+    /// only the form of a refusal that did come (see [`Layer`]).
+    #[serde(default, skip_serializing_if = "Layer::is_property")]
+    pub layer: Layer,
     /// One line: why.
     pub reason: String,
     /// Why, as data: the step and the unmet expectation (expected and observed) or the fault.

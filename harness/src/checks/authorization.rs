@@ -3,7 +3,7 @@
 
 use super::preview;
 use crate::callback::{AuthorizationResponse, Ending, Finding, Outcome};
-use crate::outcome::{AuthEnding, Unmet};
+use crate::outcome::{AuthEnding, Halt, Unmet};
 use crate::scenario::model::AuthOutcome;
 use crate::wire::without_query;
 
@@ -28,11 +28,13 @@ pub fn describe_ending(ending: &Ending) -> AuthEnding {
             status,
             title,
             heading,
+            message,
             holds,
         } => AuthEnding::Page {
             status: *status,
             title: title.clone(),
             heading: heading.clone().filter(|h| Some(h) != title.as_ref()),
+            message: message.as_deref().map(preview),
             holds: *holds,
         },
     }
@@ -57,6 +59,20 @@ pub fn authorization_outcome(expected: AuthOutcome, ending: &Ending) -> Result<(
             got: describe_ending(ending),
         })
     }
+}
+
+/// [`authorization_outcome`] with the two layers of an expected refusal apart: an error page
+/// (not a server failure) where an error redirect was expected refused the request all the
+/// same, so no code was issued; what deviates is the form of the refusal ([`Halt::Form`]). A
+/// code where a refusal was expected, or a redirect where only a page is safe (an unverified
+/// redirect URI), is the property ([`Halt::Unmet`]).
+pub fn authorization_layered(expected: AuthOutcome, ending: &Ending) -> Result<(), Halt> {
+    authorization_outcome(expected, ending).map_err(|unmet| match ending {
+        Ending::Page { status, .. } if expected == AuthOutcome::ErrorRedirect && *status < 500 => {
+            Halt::Form { unmet }
+        }
+        _ => unmet.into(),
+    })
 }
 
 /// An error redirect carries one of the `expected` error codes (a code response has none to
@@ -138,6 +154,7 @@ mod tests {
             status: 400,
             title: Some("Bad request".into()),
             heading: None,
+            message: None,
             holds: crate::forms::PageKind::Plain,
         }
     }

@@ -16,8 +16,8 @@ mod race;
 mod status;
 
 pub use authorization::{
-    authorization_error, authorization_outcome, callback_format, challenge_not_reflected,
-    describe_ending, iss, state_echoed,
+    authorization_error, authorization_layered, authorization_outcome, callback_format,
+    challenge_not_reflected, describe_ending, iss, state_echoed,
 };
 pub use codes::entropy;
 pub use error_format::{TOKEN_ERRORS, token_error_format};
@@ -27,7 +27,7 @@ pub use pages::{consent_shown, no_reposting_redirect, page_headers, pages_not_fr
 pub use race::race;
 pub use status::{oauth_error, status};
 
-use crate::outcome::{BodyShown, Unmet};
+use crate::outcome::{BodyShown, Halt, Unmet};
 use crate::scenario::model::HttpExpect;
 use crate::wire::Response;
 
@@ -56,6 +56,39 @@ pub fn http(
         }
     }
     Ok(())
+}
+
+/// [`http`] with the two layers of an expected refusal apart: when the step expects a refusal
+/// and the server did refuse (a 4xx, no access token, the expectation's `json` property held)
+/// but with another status, error code, format or headers, the deviation is the refusal's form
+/// ([`Halt::Form`]), not the bypass. Anything else unmet is [`Halt::Unmet`].
+pub fn http_layered(
+    expect: &HttpExpect,
+    resp: &Response,
+    render: &dyn Fn(&str) -> String,
+) -> Result<(), Halt> {
+    let Err(unmet) = http(expect, resp, render) else {
+        return Ok(());
+    };
+    Err(refusal_form(expect, resp, render, unmet))
+}
+
+/// An unmet expectation of a refusal, as the layer it is in (see [`http_layered`]).
+pub fn refusal_form(
+    expect: &HttpExpect,
+    resp: &Response,
+    render: &dyn Fn(&str) -> String,
+    unmet: Unmet,
+) -> Halt {
+    let refused = (400..500).contains(&resp.status)
+        && resp
+            .json()
+            .is_none_or(|b| b.get("access_token").is_none_or(|t| !t.is_string()));
+    if expect.expects_refusal() && refused && http(&expect.property(), resp, render).is_ok() {
+        Halt::Form { unmet }
+    } else {
+        unmet.into()
+    }
 }
 
 /// A body for a message: its start, and its size when the size cap cut it.

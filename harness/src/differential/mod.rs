@@ -345,6 +345,7 @@ fn blank(id: &str, title: &str) -> ScenarioResult {
         profile: crate::scenario::model::Profile::default(),
         verdict: Verdict::Pass,
         severity: Severity::Low,
+        layer: Default::default(),
         reason: String::new(),
         cause: None,
         guards: Vec::new(),

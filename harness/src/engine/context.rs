@@ -402,6 +402,10 @@ pub struct Ctx {
     pub last_proof: Option<String>,
     /// The `DPoP-Nonce` each endpoint gave (RFC 9449 §8), by `htu`.
     pub dpop_nonces: HashMap<String, String>,
+    /// A refusal a step expected that came in another form (see
+    /// [`crate::outcome::Halt::Form`]): kept while the later steps judge the property, and the
+    /// scenario's finding if nothing worse comes.
+    pub form: Option<crate::outcome::Unmet>,
     rng: ChaCha20Rng,
     redactor: Redactor,
 }
@@ -451,6 +455,7 @@ impl Ctx {
             iss_required: false,
             last_proof: None,
             dpop_nonces: HashMap::new(),
+            form: None,
             rng,
             redactor,
         }

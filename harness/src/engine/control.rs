@@ -6,15 +6,7 @@ use super::context::Ctx;
 use super::request as build;
 use super::steps::{authorize, fault, token};
 use crate::outcome::{Fault, Halt};
-use crate::scenario::model::{ClientKind, DpopBinding, HttpExpect, TokenStep};
-
-/// Whether every status the expectation accepts is an error.
-pub(super) fn expects_refusal(expect: &HttpExpect) -> bool {
-    expect
-        .status
-        .as_ref()
-        .is_some_and(|s| !s.0.is_empty() && s.0.iter().all(|&c| c >= 400))
-}
+use crate::scenario::model::{ClientKind, DpopBinding, TokenStep};
 
 /// How far a control flow goes.
 #[derive(Clone, Copy, PartialEq, Eq)]

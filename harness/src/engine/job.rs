@@ -13,9 +13,11 @@ use super::http::HttpClient;
 use super::steps::{self, Next};
 use super::{Job, RunOptions};
 use crate::outcome::{Cause, Fault, Halt, StepRef};
-use crate::scenario::model::{Capability, ClientKind, Level, Profile, Step};
+use crate::scenario::model::{
+    Capability, ClientKind, FormGrading, Level, Profile, RequirementId, Step,
+};
 use crate::target::LoginConfig;
-use crate::verdict::{ScenarioResult, Verdict};
+use crate::verdict::{Layer, ScenarioResult, Verdict};
 
 /// How long a scenario's `sleep` steps wait in all (each at most ten minutes, the code lifetime
 /// at most an hour: both checked at load).
@@ -249,6 +251,7 @@ pub(super) fn skeleton(job: &Job, opts: &RunOptions) -> ScenarioResult {
         profile: opts.profile,
         verdict: Verdict::Pass,
         severity: file.severity(),
+        layer: Default::default(),
         reason: String::new(),
         cause: None,
         guards: file
@@ -266,6 +269,30 @@ pub(super) fn skeleton(job: &Job, opts: &RunOptions) -> ScenarioResult {
     }
 }
 
+/// A refusal in another form: the finding is the form's, at its level (never above the
+/// scenario's own under this profile), low severity, citing the form's requirements (by default
+/// the error-response rule of the step it was seen in).
+fn grade_form(result: &mut ScenarioResult, form: &FormGrading, step: Option<&StepRef>) {
+    result.layer = Layer::Form;
+    result.level = result.level.max(form.level);
+    result.severity = crate::defect::Severity::Low;
+    result.requirements = if form.requirements.is_empty() {
+        vec![default_form_requirement(step).to_string()]
+    } else {
+        form.requirements.iter().map(ToString::to_string).collect()
+    };
+}
+
+/// The error-response rule of a step: how an authorization server, the token endpoint or a
+/// resource says no.
+fn default_form_requirement(step: Option<&StepRef>) -> RequirementId {
+    match step.map(|s| s.kind.as_str()) {
+        Some("authorize") => RequirementId::Req(94),
+        Some("userinfo") => RequirementId::Req(95),
+        _ => RequirementId::Req(43),
+    }
+}
+
 /// Records `cause` on `result`: the verdict its kind gives at the result's level, the line
 /// users read and the structure beside it, both through `redact`.
 pub(super) fn set_cause(
@@ -276,9 +303,10 @@ pub(super) fn set_cause(
     result.verdict = match &cause.halt {
         Halt::Unmet { .. } => Verdict::unmet(result.level),
         Halt::Fault {
-            fault: Fault::OptionalAbsent { .. },
+            fault: Fault::OptionalAbsent { .. } | Fault::NotProvoked { .. },
         } => Verdict::Skip,
         Halt::Fault { .. } => Verdict::Error,
+        Halt::Form { .. } => Verdict::unmet(result.level),
     };
     result.reason = redact(&cause.to_string());
     result.cause = serde_json::to_value(&cause).ok().and_then(|mut v| {
@@ -473,6 +501,9 @@ pub(super) async fn run_job(
         break (ctx, cause);
     };
     if let Some(cause) = cause {
+        if let Halt::Form { .. } = cause.halt {
+            grade_form(&mut result, &file.form, cause.step.as_ref());
+        }
         set_cause(&mut result, cause, |s| ctx.redact(s));
         if let (Some(why), Verdict::Info) = (policy, result.verdict) {
             result.reason = format!("{} (info, not fail: {why})", result.reason);
@@ -511,6 +542,10 @@ pub(super) async fn run_steps(
     steps: &[Step],
     running: &Running,
 ) -> Result<String, Cause> {
+    // The first refusal in another form, with its step: the finding if no later step finds
+    // the property broken.
+    let mut form: Option<Cause> = None;
+    let mut passed = String::new();
     for (i, step) in steps.iter().enumerate() {
         let at = StepRef {
             index: i + 1,
@@ -520,9 +555,19 @@ pub(super) async fn run_steps(
         if let Ok(mut r) = running.lock() {
             *r = Some(at.clone());
         }
-        match steps::run(ctx, step).await {
+        let outcome = steps::run(ctx, step).await;
+        if let Some(unmet) = ctx.form.take() {
+            form.get_or_insert(Cause {
+                step: Some(at.clone()),
+                halt: Halt::Form { unmet },
+            });
+        }
+        match outcome {
             Ok(Next::Continue) => {}
-            Ok(Next::Pass(reason)) => return Ok(reason),
+            Ok(Next::Pass(reason)) => {
+                passed = reason;
+                break;
+            }
             Err(halt) => {
                 return Err(Cause {
                     step: Some(at),
@@ -531,7 +576,7 @@ pub(super) async fn run_steps(
             }
         }
     }
-    Ok(String::new())
+    form.map_or(Ok(passed), Err)
 }
 
 pub(super) fn step_name(step: &Step) -> &'static str {

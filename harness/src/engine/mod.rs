@@ -326,6 +326,7 @@ fn transport_finding(target: &ResolvedTarget, opts: &RunOptions) -> Option<Scena
         profile: opts.profile,
         verdict: Verdict::Fail,
         severity: crate::defect::Severity::High,
+        layer: Default::default(),
         reason: format!("plain HTTP on a non-loopback host: {}", plain.join(", ")),
         cause: None,
         guards: Vec::new(),

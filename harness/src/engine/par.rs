@@ -4,7 +4,7 @@
 use super::context::{Ctx, Flow, Pushed};
 use super::control::{Control, control};
 use super::request as build;
-use super::steps::{Next, authenticate, cut_body, fault, send, server_error};
+use super::steps::{Next, authenticate, cut_body, fault, keep_form, send, server_error};
 use crate::callback::Ending;
 use crate::checks;
 use crate::forms::PageKind;
@@ -73,15 +73,23 @@ pub(super) async fn pushed(
     if resp.status >= 500 && !ctx.judge_server_errors {
         return Err(server_error(ctx, resp.status));
     }
-    let error = body
-        .as_ref()
-        .and_then(|b| b.get("error"))
-        .and_then(|v| v.as_str())
-        .map(|e| format!("PAR endpoint error {e}"));
+    let member = |name: &str| {
+        body.as_ref()
+            .and_then(|b| b.get(name))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    // The server's own words: error and error_description of a JSON answer, or what an HTML
+    // answer's title, heading and text say.
+    let page = (body.is_none()).then(|| crate::forms::Page::parse(&resp.body, None));
     Ok(Err(Ending::Page {
         status: resp.status,
-        title: None,
-        heading: error,
+        title: page.as_ref().and_then(|p| p.title.clone()),
+        heading: member("error")
+            .map(|e| format!("PAR endpoint error {e}"))
+            .or_else(|| page.as_ref().and_then(|p| p.heading.clone())),
+        message: member("error_description")
+            .or_else(|| page.as_ref().and_then(|p| p.message.clone())),
         holds: PageKind::Plain,
     }))
 }
@@ -117,11 +125,12 @@ pub(super) async fn refused_at_par(
             .unwrap_or("none")
             .to_owned();
         if !errors.0.contains(&got) {
-            return Err(crate::outcome::Unmet::OAuthError {
+            // Refused all the same: another error code is the refusal's form.
+            let unmet = crate::outcome::Unmet::OAuthError {
                 expected: errors.0.clone(),
                 got,
-            }
-            .into());
+            };
+            keep_form(ctx, Err(Halt::Form { unmet }))?;
         }
     }
     if e.state_echoed || e.iss || e.error_format || e.challenge_not_reflected {

@@ -451,6 +451,7 @@ mod tests {
                 status: 502,
                 title: None,
                 heading: None,
+                message: None,
                 holds: PageKind::Plain,
             },
         };
@@ -484,6 +485,7 @@ mod tests {
                 status: 400,
                 title: None,
                 heading: None,
+                message: None,
                 holds: PageKind::Plain,
             },
         };
@@ -494,6 +496,7 @@ mod tests {
                 status: 200,
                 title: Some("Sign in".into()),
                 heading: None,
+                message: None,
                 holds: PageKind::LoginForm,
             },
         };

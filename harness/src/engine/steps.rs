@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::context::{Ctx, Flow, Tokens};
-use super::control::{Control, control, control_with, expects_refusal};
+use super::control::{Control, control, control_with};
 use super::login::drive;
 use super::request::{self as build, Vars};
 use crate::callback::{Ending, Outcome};
@@ -125,21 +125,35 @@ pub(super) async fn send(ctx: &mut Ctx, req: Request) -> Result<Response, Halt> 
         .map_err(|error| Fault::Http { error }.into())
 }
 
-/// Judges a response against an HTTP expectation, templates filled from the target.
-pub(super) fn check(ctx: &Ctx, expect: &HttpExpect, resp: &Response) -> StepResult {
+/// Judges a response against an HTTP expectation, templates filled from the target. A 5xx
+/// where a refusal was expected is the server failing, never the refusal nor the lack of one:
+/// no try judges it. A refusal in another form is kept for the scenario's end (see
+/// [`Halt::Form`]) while the later steps judge the property.
+pub(super) fn check(ctx: &mut Ctx, expect: &HttpExpect, resp: &Response) -> StepResult {
     let v = build::vars(&ctx.target, None, None);
-    let judged = checks::http(expect, resp, &|s| build::render_str(&v, s));
-    if judged.is_err() && resp.status >= 500 && !ctx.judge_server_errors {
+    let judged = checks::http_layered(expect, resp, &|s| build::render_str(&v, s));
+    if judged.is_err()
+        && resp.status >= 500
+        && (!ctx.judge_server_errors || expect.expects_refusal())
+    {
         return Err(server_error(ctx, resp.status));
     }
-    if let Err(unmet) = judged {
-        return Err(if resp.truncated {
-            cut_body(ctx, resp, &unmet)
-        } else {
-            unmet.into()
-        });
+    match judged {
+        Err(halt) if resp.truncated => Err(cut_body(ctx, resp, &halt)),
+        judged => keep_form(ctx, judged).map(|()| Next::Continue),
     }
-    Ok(Next::Continue)
+}
+
+/// Lets a refusal in another form pass the step, kept on the context for the scenario's end;
+/// every other halt stops the step.
+pub(super) fn keep_form(ctx: &mut Ctx, judged: Result<(), Halt>) -> Result<(), Halt> {
+    match judged {
+        Err(Halt::Form { unmet }) => {
+            ctx.form.get_or_insert(unmet);
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// A judge's verdict on a body cut at the size cap, as the fault it is: the last request's
@@ -309,14 +323,32 @@ pub(super) async fn authorize(
         }
         .into());
     }
+    // A 5xx page is the server failing, not a refusal: where a refusal would settle the step,
+    // no try judges it; where a code was expected, the last try does.
+    if let Ending::Page { status, .. } = &d.ending
+        && *status >= 500
+        && (e.outcome != AuthOutcome::Code
+            || e.refusal_passes.is_some()
+            || !ctx.judge_server_errors)
+    {
+        return Err(server_error(ctx, *status));
+    }
     let refused = match &d.ending {
         Ending::Callback(r) => matches!(r.outcome, Outcome::Error { .. }),
         Ending::Page { .. } => true,
     };
     if refused {
         super::par::outlived(ctx, a, &flow, &d.ending)?;
+    } else if e.provocation {
+        return Err(Fault::NotProvoked {
+            got: checks::describe_ending(&d.ending),
+        }
+        .into());
     }
     if refused && let Some(reason) = &e.refusal_passes {
+        if let Some(errors) = &e.error {
+            refusal_form(ctx, &errors.0, &d.ending)?;
+        }
         control(ctx, kind, Control::Authorization).await?;
         return Ok((
             Next::Pass(format!(
@@ -326,21 +358,17 @@ pub(super) async fn authorize(
             None,
         ));
     }
-    if let Ending::Page { status, .. } = &d.ending
-        && *status >= 500
-        && e.outcome == AuthOutcome::Code
-        && !ctx.judge_server_errors
-    {
-        return Err(server_error(ctx, *status));
-    }
-    checks::authorization_outcome(e.outcome, &d.ending)?;
+    let judged = checks::authorization_layered(e.outcome, &d.ending);
+    keep_form(ctx, judged)?;
     if e.outcome != AuthOutcome::Code {
         control(ctx, kind, Control::Authorization).await?;
     }
+    if let (Some(errors), Ending::Callback(_)) = (&e.error, &d.ending)
+        && e.outcome != AuthOutcome::Code
+    {
+        refusal_form(ctx, &errors.0, &d.ending)?;
+    }
     if let Ending::Callback(r) = &d.ending {
-        if let Some(errors) = &e.error {
-            checks::authorization_error(&errors.0, r)?;
-        }
         if e.state_echoed {
             checks::state_echoed(flow.state.as_deref(), r)?;
         }
@@ -390,6 +418,19 @@ pub(super) async fn authorize(
     Ok((Next::Continue, code))
 }
 
+/// Judges how a refusal came against the error codes a step names: an error redirect with one
+/// of them. A page or another code refused all the same: that is the refusal's form.
+fn refusal_form(ctx: &mut Ctx, errors: &[String], ending: &Ending) -> Result<(), Halt> {
+    let judged = match ending {
+        Ending::Callback(r) => checks::authorization_error(errors, r),
+        Ending::Page { .. } => checks::authorization_outcome(AuthOutcome::ErrorRedirect, ending),
+    };
+    match judged {
+        Ok(()) => Ok(()),
+        Err(unmet) => keep_form(ctx, Err(Halt::Form { unmet })),
+    }
+}
+
 pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
     let flow = ctx
         .flows
@@ -429,7 +470,7 @@ pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
     if !t.id_token.is_empty() {
         super::id_token::id_token_checks(ctx, &t.id_token, save_as, &client).await?;
     }
-    if expects_refusal(&t.expect) {
+    if t.expect.expects_refusal() {
         let dpop = match (&flow_key, flow_jkt) {
             (None, _) => DpopBinding::Auto,
             (Some(_), true) => DpopBinding::Bind,
@@ -489,8 +530,12 @@ async fn token_request(
         tokens.dpop_key = key;
     }
     let next = check(ctx, expect, &resp)?;
-    if expect.auth_challenge {
-        checks::auth_challenge(scheme.as_deref(), &resp)?;
+    if expect.auth_challenge
+        && let Err(unmet) = checks::auth_challenge(scheme.as_deref(), &resp)
+    {
+        let v = build::vars(&ctx.target, None, None);
+        let judged = checks::refusal_form(expect, &resp, &|s| build::render_str(&v, s), unmet);
+        keep_form(ctx, Err(judged))?;
     }
     Ok(next)
 }

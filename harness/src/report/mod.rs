@@ -315,6 +315,7 @@ mod tests {
             profile: Profile::Oauth21,
             verdict: Verdict::Fail,
             severity: Default::default(),
+            layer: Default::default(),
             reason: hostile.into(),
             cause: None,
             guards: Vec::new(),

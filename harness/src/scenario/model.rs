@@ -41,8 +41,45 @@ pub struct ScenarioFile {
     /// The reference-server defects this scenario must fail against.
     #[serde(default)]
     pub catches: Vec<Defect>,
+    /// How a refusal in another form than expected is graded: the bad value was refused (no
+    /// code, no token), but as a page instead of an error redirect, or with another status or
+    /// error code. That is a deviation of its own, never the bypass the scenario looks for.
+    #[serde(default)]
+    pub form: FormGrading,
     /// The exchanges, in order.
     pub steps: Vec<Step>,
+}
+
+/// The grade of a refusal that came in another form than the scenario expects. Only the form
+/// of a refusal is graded so: the scenario says what property it checks through `outcome` (no
+/// code) and the success-or-refusal class of `status` (no token); the kind of refusal
+/// (`error-redirect` rather than a page), the exact status, the `error` code, `error_format` and
+/// `auth_challenge` are its form.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormGrading {
+    /// The level of such a finding; `should` by default (the client cannot tell what went
+    /// wrong, but nothing was let through).
+    #[serde(default = "form_level")]
+    pub level: Level,
+    /// The requirements the form comes from; by default the error-response rule of the step
+    /// where it was seen: REQ-94 (RFC 6749 §4.1.2.1) for an authorization request, REQ-95
+    /// (RFC 6750 §3.1) for a resource, REQ-43 (RFC 6749 §5.2) for the token endpoint.
+    #[serde(default)]
+    pub requirements: Vec<RequirementId>,
+}
+
+impl Default for FormGrading {
+    fn default() -> Self {
+        Self {
+            level: form_level(),
+            requirements: Vec::new(),
+        }
+    }
+}
+
+fn form_level() -> Level {
+    Level::Should
 }
 
 impl ScenarioFile {
@@ -849,6 +886,11 @@ pub struct AuthorizeExpect {
     /// If the server refuses the request (error redirect or error page), the scenario passes
     /// here, for this reason: the attack the later steps try is stopped earlier.
     pub refusal_passes: Option<String>,
+    /// The request only provokes the refusal whose details the other expectations judge: when
+    /// the server does not refuse it, those details cannot be observed, and the check is
+    /// skipped saying what came instead (never a finding of what was not seen).
+    #[serde(default)]
+    pub provocation: bool,
 }
 
 impl Default for AuthorizeExpect {
@@ -865,6 +907,7 @@ impl Default for AuthorizeExpect {
             post_redirect_not: Vec::new(),
             consent_shown: false,
             refusal_passes: None,
+            provocation: false,
         }
     }
 }
@@ -1176,6 +1219,22 @@ pub struct HttpExpect {
 }
 
 impl HttpExpect {
+    /// Whether every status the expectation accepts is an error: the step expects a refusal.
+    pub fn expects_refusal(&self) -> bool {
+        self.status
+            .as_ref()
+            .is_some_and(|s| !s.0.is_empty() && s.0.iter().all(|&c| c >= 400))
+    }
+
+    /// The security property of an expected refusal: what must not be in the answer (the
+    /// `json` fields), without the refusal's form (status, error code, format, headers).
+    pub fn property(&self) -> Self {
+        Self {
+            json: self.json.clone(),
+            ..Self::default()
+        }
+    }
+
     /// 200 with a string `access_token`: a successful token response. (`token_type` is left to
     /// the response-format scenario, so one missing field is one finding, not dozens.)
     pub fn token_success() -> Self {

@@ -146,6 +146,9 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
         }
     });
     let fail = |error: &str, description: &str| {
+        if app.has(Defect::RefusalPages) {
+            return Err(error_page(app, &format!("{error}: {description}")));
+        }
         Err(to_client(
             app,
             StatusCode::FOUND,
@@ -270,8 +273,12 @@ fn pkce_params(
         return Ok(None);
     };
     let method = match method {
-        // RFC 7636 §4.3: absent means plain, which this server does not allow.
-        None if app.has(Defect::MethodAbsentAccepted) => Method::S256,
+        // RFC 7636 §4.3: absent means plain, which this server does not allow; the fixture
+        // switch takes it as S256 (a safe deviation), the defect lets plain through.
+        None if app.absent_method_s256 => Method::S256,
+        None if app.has(Defect::MethodAbsentAccepted) => {
+            return parse_challenge(app, challenge, Method::Plain);
+        }
         None => Method::Plain,
         Some(m) => match Method::parse(m) {
             Ok(m) => m,
@@ -282,6 +289,15 @@ fn pkce_params(
     if method == Method::Plain && !app.has(Defect::AcceptsPlain) {
         return Err("code_challenge_method plain is not supported; use S256".into());
     }
+    parse_challenge(app, challenge, method)
+}
+
+/// The challenge as stored with its method (RFC 7636 §4.2 grammar).
+fn parse_challenge(
+    app: &App,
+    challenge: &str,
+    method: Method,
+) -> Result<Option<(CodeChallenge, Method)>, String> {
     let parsed = match CodeChallenge::parse(challenge) {
         Ok(c) => c,
         // The defect keeps whatever was sent; a value outside the grammar then never verifies

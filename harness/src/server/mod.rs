@@ -88,6 +88,10 @@ pub struct ServerConfig {
     /// hostile page would reach elsewhere). A browser login must neither fetch them nor take
     /// them for the server's answer.
     pub foreign_assets: Option<String>,
+    /// Not a defect but a fixture: a code_challenge without code_challenge_method is taken as
+    /// S256, not as plain (RFC 7636 §4.3 says plain): a deviation from the default, but plain
+    /// is never accepted, so nothing is let through.
+    pub absent_method_s256: bool,
 }
 
 impl ServerConfig {
@@ -121,6 +125,7 @@ impl Default for ServerConfig {
             pkce_required_confidential: false,
             authorization_delay: Duration::ZERO,
             foreign_assets: None,
+            absent_method_s256: false,
         }
     }
 }

@@ -30,6 +30,8 @@ pub(super) struct App {
     pub pkce_required_confidential: bool,
     /// How long the authorization endpoint takes to answer.
     pub authorization_delay: Duration,
+    /// See [`super::ServerConfig::absent_method_s256`].
+    pub absent_method_s256: bool,
     /// An origin every page loads assets from.
     pub foreign_assets: Option<String>,
     /// The DPoP nonce token requests' proofs carry (RFC 9449 §8).
@@ -337,6 +339,7 @@ impl App {
             require_par: config.require_par,
             pkce_required_confidential: config.pkce_required_confidential,
             authorization_delay: config.authorization_delay,
+            absent_method_s256: config.absent_method_s256,
             foreign_assets: config.foreign_assets,
             dpop_nonce,
             dpop_nonce_required: config.require_par,

@@ -338,3 +338,140 @@ async fn a_pushed_request_outlived_by_a_slow_login_is_no_finding() {
         );
     }
 }
+
+/// Runs the library scenarios named by `ids` against a reference server set up by `config`.
+async fn run_against(
+    config: pkce_harness::server::ServerConfig,
+    ids: &[&str],
+) -> Vec<pkce_harness::verdict::ScenarioResult> {
+    let library: Vec<_> = super::library()
+        .into_iter()
+        .filter(|s| ids.contains(&s.id.as_str()))
+        .collect();
+    assert_eq!(library.len(), ids.len(), "every id is in the library");
+    let server = pkce_harness::server::ReferenceServer::start(config)
+        .await
+        .expect("starts");
+    let target = engine::resolve(
+        server.target_file(),
+        Default::default(),
+        &Default::default(),
+    )
+    .await
+    .expect("resolves");
+    let report = engine::run(
+        &library,
+        Arc::new(target),
+        &RunOptions::default(),
+        &mut |_| {},
+    )
+    .await;
+    server.stop().await;
+    report.results
+}
+
+/// A server that refuses the PKCE attacks with an error page instead of an error redirect let
+/// nothing through: each such check is a low `warn` of the form (RFC 6749 §4.1.2.1, REQ-94),
+/// quoting what the page says, never the high MUST failure of the bypass; `--fail-on high`
+/// passes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusal_in_another_form_is_a_low_finding_of_its_form_not_the_bypass() {
+    let ids = [
+        "rfc7636/4.4.1-missing-challenge-public",
+        "rfc7636/4.4.1-unknown-method-s512",
+        "rfc7636/4.4.1-method-is-case-sensitive",
+        "rfc7636/7.2-plain-refused",
+        "rfc6749/3.1-empty-challenge-is-missing",
+    ];
+    let results = run_against(
+        pkce_harness::server::ServerConfig {
+            defects: BTreeSet::from([Defect::RefusalPages]),
+            ..Default::default()
+        },
+        &ids,
+    )
+    .await;
+    for r in &results {
+        assert_eq!(r.verdict, Verdict::Warn, "{}: {}", r.id, r.reason);
+        assert_eq!(r.layer, pkce_harness::verdict::Layer::Form, "{}", r.id);
+        assert_eq!(r.severity, pkce_harness::defect::Severity::Low, "{}", r.id);
+        assert_eq!(r.requirements, ["REQ-94"], "{}", r.id);
+        assert!(
+            r.reason.contains("refused as expected") && r.reason.contains("got a page (HTTP 400"),
+            "{}: {}",
+            r.id,
+            r.reason
+        );
+        // The page's own words, not only its title.
+        assert!(
+            r.reason.contains(": \"invalid_request: "),
+            "{}: {}",
+            r.id,
+            r.reason
+        );
+        let json = serde_json::to_value(r).expect("serialises");
+        assert_eq!(json["layer"], "form", "{}", r.id);
+    }
+    // The same checks against the clean server: a pass, and no layer in the JSON.
+    let clean = run_against(Default::default(), &ids).await;
+    for r in &clean {
+        assert_eq!(r.verdict, Verdict::Pass, "{}: {}", r.id, r.reason);
+        let json = serde_json::to_value(r).expect("serialises");
+        assert!(json.get("layer").is_none(), "{}", r.id);
+    }
+}
+
+/// RFC 7636 §4.3 makes an absent method plain. A server that takes it as S256 instead issues a
+/// code, and its token endpoint refuses the challenge sent as a plain verifier: plain is never
+/// accepted, so the check passes; a server that takes it as plain redeems the code with the
+/// challenge and fails the check. The property is judged where it is defined, at the token
+/// endpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_absent_method_is_judged_by_what_the_token_endpoint_accepts() {
+    let id = "rfc7636/4.3-method-absent-means-plain";
+    let as_s256 = run_against(
+        pkce_harness::server::ServerConfig {
+            absent_method_s256: true,
+            ..Default::default()
+        },
+        &[id],
+    )
+    .await;
+    assert_eq!(as_s256[0].verdict, Verdict::Pass, "{}", as_s256[0].reason);
+    let as_plain = run_against(
+        pkce_harness::server::ServerConfig {
+            defects: BTreeSet::from([Defect::MethodAbsentAccepted]),
+            ..Default::default()
+        },
+        &[id],
+    )
+    .await;
+    assert_eq!(as_plain[0].verdict, Verdict::Fail, "{}", as_plain[0].reason);
+    assert!(
+        as_plain[0].reason.contains("step 2 (token)") && as_plain[0].reason.contains("got 200"),
+        "{}",
+        as_plain[0].reason
+    );
+}
+
+/// `state` in an error response is provoked with an unknown method; a server that accepts the
+/// method sends no error response, so the check has nothing to judge: a skip saying so, never a
+/// failure of REQ-12, which was not observed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provocation_that_does_not_provoke_is_a_skip_not_a_finding() {
+    let results = run_against(
+        pkce_harness::server::ServerConfig {
+            defects: BTreeSet::from([Defect::AcceptsUnknownMethod]),
+            ..Default::default()
+        },
+        &["rfc6749/4.1.2.1-state-in-error-response"],
+    )
+    .await;
+    let r = &results[0];
+    assert_eq!(r.verdict, Verdict::Skip, "{}", r.reason);
+    assert!(
+        r.reason.contains("was not refused") && r.reason.contains("with a code"),
+        "{}",
+        r.reason
+    );
+}

@@ -649,6 +649,7 @@ async fn run_pages(
                         status: status.unwrap_or_default(),
                         title: page.title.clone(),
                         heading: page.heading.clone(),
+                        message: page.message.clone(),
                         holds: page.kind(),
                     });
                 }

@@ -227,6 +227,7 @@ fn page_ending(resp: &Response, page: &Page) -> Ending {
         status: resp.status,
         title: page.title.clone(),
         heading: page.heading.clone(),
+        message: page.message.clone(),
         holds: page.kind(),
     }
 }
