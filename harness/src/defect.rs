@@ -110,6 +110,9 @@ defects! {
     AcceptsUnknownMethod = "accepts-unknown-method", ["REQ-20"], Medium;
     /// Accepts plain although it declares plain unsupported, and lists it in its metadata.
     AcceptsPlain = "accepts-plain", ["REQ-56", "REQ-20", "REQ-1"], High;
+    /// Refuses every authorization request without `state` ("Missing parameter: state"), which
+    /// RFC 6749 §4.1.1 only recommends and OAuth 2.1 lets PKCE stand in for.
+    StateRequired = "state-required", ["REQ-96"], Low;
     /// Refuses authorization requests with an error page instead of redirecting to the client
     /// with `error` (RFC 6749 §4.1.2.1): safe, but the client never learns why.
     RefusalPages = "refusal-pages", ["REQ-94"], Low;

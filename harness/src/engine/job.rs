@@ -121,6 +121,10 @@ pub(super) fn inapplicable(
             ),
             Capability::Userinfo => (target.userinfo.is_some(), "the target has no userinfo endpoint"),
             Capability::Introspection => (target.introspection.is_some(), "the target has no introspection endpoint"),
+            Capability::TokenStatus => (
+                target.userinfo.is_some() || target.introspection.is_some(),
+                "the target has neither a userinfo endpoint nor an introspection endpoint: nothing can tell whether a token still works",
+            ),
             // A declared policy lowers these to `info` (see `declared`); it never silences them.
             Capability::PlainUnsupported => (true, ""),
             Capability::PkceRequiredConfidential => (

@@ -604,11 +604,17 @@ async fn refresh(ctx: &mut Ctx, r: &RefreshStep) -> StepResult {
 }
 
 async fn userinfo(ctx: &mut Ctx, r: &ResourceStep) -> StepResult {
-    let url = ctx
-        .target
-        .userinfo
-        .clone()
-        .ok_or_else(|| Fault::config("the target has no userinfo endpoint"))?;
+    let asks_status_only = r.expect.json.is_empty()
+        && r.expect.headers.is_empty()
+        && r.expect.error.is_none()
+        && !r.sub_matches_id_token
+        && r.dpop == DpopProof::Auto;
+    let Some(url) = ctx.target.userinfo.clone() else {
+        if asks_status_only && ctx.target.introspection.is_some() {
+            return token_status(ctx, r, None).await;
+        }
+        return Err(Fault::config("the target has no userinfo endpoint").into());
+    };
     let tokens = saved(ctx, &r.tokens)?;
     let at = tokens
         .access
@@ -636,6 +642,15 @@ async fn userinfo(ctx: &mut Ctx, r: &ResourceStep) -> StepResult {
         Some(at.expose()),
     )
     .await?;
+    // A 5xx to a token that should no longer work says nothing about revocation; where the
+    // target has introspection, it answers the question instead.
+    if resp.status >= 500
+        && r.expect.expects_refusal()
+        && asks_status_only
+        && ctx.target.introspection.is_some()
+    {
+        return token_status(ctx, r, Some(resp.status)).await;
+    }
     let next = check(ctx, &r.expect, &resp)?;
     if r.sub_matches_id_token {
         let id_sub = tokens
@@ -662,24 +677,63 @@ async fn userinfo(ctx: &mut Ctx, r: &ResourceStep) -> StepResult {
     Ok(next)
 }
 
-async fn introspect(ctx: &mut Ctx, i: &IntrospectStep) -> StepResult {
+/// A `userinfo` step asked through RFC 7662 introspection: an expected 2xx means the token is
+/// `active`, an expected refusal that it is not. `failed` is the 5xx the resource gave, said
+/// in the note.
+async fn token_status(ctx: &mut Ctx, r: &ResourceStep, failed: Option<u16>) -> StepResult {
+    let works = !r.expect.expects_refusal();
+    let resp = introspection(ctx, &r.tokens, TokenKind::AccessToken).await?;
+    let expect = HttpExpect {
+        status: Some(OneOrMany(vec![200])),
+        json: std::collections::BTreeMap::from([(
+            "active".to_owned(),
+            JsonMatch::Equals(serde_json::Value::Bool(works)),
+        )]),
+        ..HttpExpect::default()
+    };
+    let asked = match failed {
+        Some(status) => format!("the resource answered HTTP {status}, so introspection was asked"),
+        None => "the target has no userinfo endpoint, so introspection was asked".to_owned(),
+    };
+    ctx.notes.push(format!(
+        "{asked}: the access token saved as {} is {}active",
+        r.tokens,
+        if resp
+            .json()
+            .and_then(|b| b.get("active").and_then(serde_json::Value::as_bool))
+            == Some(true)
+        {
+            ""
+        } else {
+            "not "
+        }
+    ));
+    check(ctx, &expect, &resp)
+}
+
+/// Sends an RFC 7662 introspection request, as the confidential client, for a saved token.
+async fn introspection(ctx: &mut Ctx, saved_as: &str, kind: TokenKind) -> Result<Response, Halt> {
     let url = ctx
         .target
         .introspection
         .clone()
         .ok_or_else(|| Fault::config("the target has no introspection endpoint"))?;
-    let tokens = saved(ctx, &i.tokens)?;
-    let token = match i.token {
+    let tokens = saved(ctx, saved_as)?;
+    let token = match kind {
         TokenKind::AccessToken => tokens.access,
         TokenKind::RefreshToken => tokens.refresh,
     }
-    .ok_or_else(|| fault(format!("the tokens saved as {} lack that token", i.tokens)))?;
+    .ok_or_else(|| fault(format!("the tokens saved as {saved_as} lack that token")))?;
     let client = client_config(ctx, ClientKind::Confidential)?;
     let mut params = Params::new();
     params.push("token", token.expose());
     let mut req = build::bare(HttpMethod::Post, url);
     authenticate(ctx, &mut req, &mut params, &client, AuthSpec::Default)?;
-    let resp = send(ctx, build::with_params(req, &params)).await?;
+    send(ctx, build::with_params(req, &params)).await
+}
+
+async fn introspect(ctx: &mut Ctx, i: &IntrospectStep) -> StepResult {
+    let resp = introspection(ctx, &i.tokens, i.token).await?;
     check(ctx, &i.expect, &resp)
 }
 

@@ -273,6 +273,10 @@ pub enum Capability {
     Userinfo,
     /// An RFC 7662 introspection endpoint is configured.
     Introspection,
+    /// Whether an access token still works can be asked: a userinfo or resource endpoint, or
+    /// else RFC 7662 introspection (`active`), which a `userinfo` step that judges only the
+    /// status then asks instead.
+    TokenStatus,
     /// The scenario checks that plain is refused. It always runs: where the target declares
     /// plain allowed (`policy.plain_allowed`), an unmet result is `info` that says so.
     PlainUnsupported,

@@ -172,6 +172,9 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
     {
         return fail("invalid_request", &format!("unknown parameter {name}"));
     }
+    if app.has(Defect::StateRequired) && nonempty(p, "state").is_none() {
+        return fail("invalid_request", "Missing parameter: state");
+    }
     match nonempty(p, "response_type") {
         Some("code") => {}
         _ if app.has(Defect::ResponseTypeUnchecked) => {}

@@ -92,6 +92,10 @@ pub struct ServerConfig {
     /// S256, not as plain (RFC 7636 §4.3 says plain): a deviation from the default, but plain
     /// is never accepted, so nothing is let through.
     pub absent_method_s256: bool,
+    /// Not a defect but a fixture: the userinfo endpoint answers 500 to a token it knows but
+    /// has revoked, as a server whose resource fails on revoked tokens does (introspection
+    /// still says `active: false`).
+    pub revoked_userinfo_fails: bool,
 }
 
 impl ServerConfig {
@@ -126,6 +130,7 @@ impl Default for ServerConfig {
             authorization_delay: Duration::ZERO,
             foreign_assets: None,
             absent_method_s256: false,
+            revoked_userinfo_fails: false,
         }
     }
 }

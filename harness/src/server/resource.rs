@@ -71,13 +71,21 @@ pub(super) async fn userinfo(State(app): State<Arc<App>>, headers: HeaderMap) ->
         Some((scheme, token)) => (scheme, Some(token)),
         None => ("", None),
     };
-    let record = token.and_then(|t| {
+    let known = token.and_then(|t| {
         app.store()
             .access_tokens
             .get(t)
-            .filter(|r| r.active)
-            .map(|r| r.jkt.clone())
+            .map(|r| (r.active, r.jkt.clone()))
     });
+    if app.revoked_userinfo_fails && matches!(known, Some((false, _))) {
+        return json(
+            &app,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &serde_json::json!({"error": "server_error"}),
+            &[],
+        );
+    }
+    let record = known.filter(|(active, _)| *active).map(|(_, jkt)| jkt);
     // RFC 9449 §7: a DPoP-bound token comes with the DPoP scheme and a proof of its key.
     let active = match (&record, scheme) {
         (None, _) => false,

@@ -32,6 +32,8 @@ pub(super) struct App {
     pub authorization_delay: Duration,
     /// See [`super::ServerConfig::absent_method_s256`].
     pub absent_method_s256: bool,
+    /// See [`super::ServerConfig::revoked_userinfo_fails`].
+    pub revoked_userinfo_fails: bool,
     /// An origin every page loads assets from.
     pub foreign_assets: Option<String>,
     /// The DPoP nonce token requests' proofs carry (RFC 9449 §8).
@@ -340,6 +342,7 @@ impl App {
             pkce_required_confidential: config.pkce_required_confidential,
             authorization_delay: config.authorization_delay,
             absent_method_s256: config.absent_method_s256,
+            revoked_userinfo_fails: config.revoked_userinfo_fails,
             foreign_assets: config.foreign_assets,
             dpop_nonce,
             dpop_nonce_required: config.require_par,

@@ -475,3 +475,60 @@ async fn a_provocation_that_does_not_provoke_is_a_skip_not_a_finding() {
         r.reason
     );
 }
+
+/// After a replayed code the server revokes the tokens, and its userinfo answers 500 for a
+/// revoked token. That 500 is no finding of non-revocation: where the target has
+/// introspection, it answers (`active: false`, a pass saying so); where it has none, the check
+/// cannot be judged (`error`, the server failed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resource_that_fails_on_revoked_tokens_is_asked_through_introspection() {
+    let library: Vec<_> = super::library()
+        .into_iter()
+        .filter(|s| s.id == "rfc6749/10.5-replay-revokes-access-token")
+        .collect();
+    let server = pkce_harness::server::ReferenceServer::start(pkce_harness::server::ServerConfig {
+        revoked_userinfo_fails: true,
+        ..Default::default()
+    })
+    .await
+    .expect("starts");
+    for introspection in [true, false] {
+        let mut target = engine::resolve(
+            server.target_file(),
+            Default::default(),
+            &Default::default(),
+        )
+        .await
+        .expect("resolves");
+        assert!(target.introspection.is_some());
+        if !introspection {
+            target.introspection = None;
+        }
+        let report = engine::run(
+            &library,
+            Arc::new(target),
+            &RunOptions::default(),
+            &mut |_| {},
+        )
+        .await;
+        let r = &report.results[0];
+        if introspection {
+            assert_eq!(r.verdict, Verdict::Pass, "{}", r.reason);
+            assert!(
+                r.reason
+                    .contains("the resource answered HTTP 500, so introspection was asked")
+                    && r.reason.contains("is not active"),
+                "{}",
+                r.reason
+            );
+        } else {
+            assert_eq!(r.verdict, Verdict::Error, "{}", r.reason);
+            assert!(
+                r.reason.contains("the server failed: HTTP 500"),
+                "{}",
+                r.reason
+            );
+        }
+    }
+    server.stop().await;
+}
