@@ -295,38 +295,20 @@ async fn a_login_that_cannot_be_done_leaves_the_other_checks_running() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pushed_request_outlived_by_a_slow_login_is_no_finding() {
     use std::time::Duration;
-    let library: Vec<_> = super::library()
-        .into_iter()
-        .filter(|s| {
-            s.id == "rfc9126/4-pushed-challenge-is-checked"
-                || s.id == "rfc9126/4-request-uri-single-use"
-        })
-        .collect();
-    assert_eq!(library.len(), 2);
-    let server = pkce_harness::server::ReferenceServer::start(pkce_harness::server::ServerConfig {
-        request_uri_lifetime: Duration::from_millis(300),
-        authorization_delay: Duration::from_millis(1200),
-        ..Default::default()
-    })
-    .await
-    .expect("starts");
-    let target = engine::resolve(
-        server.target_file(),
-        Default::default(),
-        &Default::default(),
-    )
-    .await
-    .expect("resolves");
-    let report = engine::run(
-        &library,
-        Arc::new(target),
-        &RunOptions::default(),
-        &mut |_| {},
+    let results = run_against(
+        pkce_harness::server::ServerConfig {
+            request_uri_lifetime: Duration::from_millis(300),
+            authorization_delay: Duration::from_millis(1200),
+            ..Default::default()
+        },
+        &[
+            "rfc9126/4-pushed-challenge-is-checked",
+            "rfc9126/4-request-uri-single-use",
+        ],
     )
     .await;
-    server.stop().await;
-    assert!(report.results.len() >= 3, "{:#?}", report.results);
-    for r in &report.results {
+    assert!(results.len() >= 3, "{results:#?}");
+    for r in &results {
         assert_eq!(r.verdict, Verdict::Error, "{}: {}", r.id, r.reason);
         assert!(
             r.reason.contains("request_uri was used")
