@@ -426,9 +426,9 @@ pub fn class(input: &Input, decision: Decision) -> String {
             Some("S256") if challenge.len() > 128 => "accepts S256 challenges longer than 128 characters".into(),
             Some("S256") => "accepts S256 challenges with characters outside unreserved".into(),
             None | Some("") => {
-                "accepts an absent or empty code_challenge_method (plain) though plain is not allowed".into()
+                "redeems a code with a plain verifier for an absent or empty code_challenge_method though plain is not allowed".into()
             }
-            Some("plain") => "accepts plain though plain is not allowed".into(),
+            Some("plain") => "redeems a code with a plain verifier though plain is not allowed".into(),
             Some(m)
                 if m.trim().eq_ignore_ascii_case("S256") || m.trim().eq_ignore_ascii_case("plain") =>
             {
@@ -470,6 +470,20 @@ pub fn scenario_yaml(surface: Surface, input: &Input, decision: Decision, title:
                 q(v)
             )
         }
+        // A plain challenge where plain is not allowed is judged where RFC 7636 defines it: the
+        // server may refuse the request or take the method as S256, but its token endpoint must
+        // never redeem the code with the challenge as a plain verifier.
+        Input::Challenge { challenge, method }
+            if decision == Decision::Refuse
+                && plain_style(method.as_deref())
+                && in_grammar(challenge) =>
+        {
+            let method = method.as_deref().map_or("~".to_owned(), q);
+            format!(
+                "{head}steps:\n  - authorize:\n      pkce: {{method: {method}, challenge: {{literal: {}}}}}\n      expect: {{outcome: code, refusal_passes: \"refused at the authorization endpoint\"}}\n  - token:\n      verifier: challenge\n      expect: {{status: 400}}\n",
+                q(challenge)
+            )
+        }
         Input::Challenge { challenge, method } => {
             let method = method.as_deref().map_or("~".to_owned(), q);
             let outcome = match decision {
@@ -503,6 +517,12 @@ pub fn scenario_yaml(surface: Surface, input: &Input, decision: Decision, title:
             q(s)
         ),
     }
+}
+
+/// A method that means plain: absent, empty (RFC 6749 §3.1: empty is absent) or `plain`
+/// (RFC 7636 §4.3).
+fn plain_style(method: Option<&str>) -> bool {
+    matches!(method, None | Some("" | "plain"))
 }
 
 /// The input as a finding shows it: short ones whole, long ones by their start and length.

@@ -111,6 +111,29 @@ async fn the_clean_server_yields_no_finding() {
     assert_eq!(out.report.exit_status(), 0);
 }
 
+/// A server that takes a challenge without method as S256 (not plain, as RFC 7636 §4.3 says)
+/// issues codes for those cases, but its token endpoint never redeems one with the challenge as
+/// a plain verifier: the oracle judges the method where it is defined, so no finding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_absent_method_taken_as_s256_is_no_finding() {
+    let _heavy = super::HEAVY.lock().await;
+    let (server, target) = super::reference_with(pkce_harness::server::ServerConfig {
+        absent_method_s256: true,
+        ..Default::default()
+    })
+    .await;
+    let out = fuzz(
+        Arc::new(target),
+        &run_options(),
+        &options(Surface::Challenge, 300),
+        &mut |_| {},
+    )
+    .await;
+    server.stop().await;
+    let seen: Vec<&str> = out.findings.iter().map(|f| f.class.as_str()).collect();
+    assert!(out.findings.is_empty(), "{seen:?}");
+}
+
 /// A finding written out as a scenario is a regression check: it fails against the server it
 /// came from and passes against the clean reference server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
