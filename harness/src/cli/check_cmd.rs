@@ -20,8 +20,9 @@ pub(super) struct CheckArgs {
 }
 
 /// Loads the target file, fetches discovery and runs one normal flow per configured client,
-/// printing each problem with what to change. Exit 0: ready to run; 2: the file or a client's
-/// settings need a change; 3: the server is not reachable.
+/// printing each problem with what to change. Exit 0: ready to run (every flow completes; what
+/// may be the server's own deviation is printed as a warning, for the scenarios to judge); 2:
+/// the file or a client's settings need a change; 3: the server is not reachable.
 pub(super) async fn run(args: CheckArgs) -> Exit {
     let file = match super::load_target_file(&args.target) {
         Ok(f) => f,
@@ -68,8 +69,10 @@ pub(super) async fn run(args: CheckArgs) -> Exit {
         without_userinfo(&target.token)
     );
     let found = preflight(Arc::new(target), &opts).await;
+    let flows_complete = found.checks.iter().all(|c| c.problem.is_none());
     match show(&found, &mut std::io::stdout(), true) {
         None => Exit::Ok,
+        Some(ProblemKind::MaybeDeviation) if flows_complete => Exit::Ok,
         Some(ProblemKind::Unreachable | ProblemKind::ServerFault) => Exit::Unreachable,
         Some(ProblemKind::Settings | ProblemKind::Login | ProblemKind::MaybeDeviation) => {
             Exit::Usage
@@ -84,7 +87,11 @@ pub(super) fn show(
     all: bool,
 ) -> Option<ProblemKind> {
     let problem = |out: &mut dyn std::io::Write, what: &str, p: &Problem| {
-        let _ = writeln!(out, "FAIL  {what}: {}", line(&p.reason));
+        let label = match p.kind {
+            ProblemKind::MaybeDeviation => "warn",
+            _ => "FAIL",
+        };
+        let _ = writeln!(out, "{label}  {what}: {}", line(&p.reason));
         if let Some(a) = &p.answer {
             let _ = writeln!(out, "      the server answered {}", line(a));
         }

@@ -353,7 +353,17 @@ fn resolve_failed(e: &pkce_harness::engine::ResolveError) -> Exit {
             eprintln!("error: {e}");
             Exit::Usage
         }
-        ResolveError::NoMetadata { .. } | ResolveError::MissingEndpoint { .. } => {
+        ResolveError::NoMetadata { answered: true, .. } => {
+            eprintln!(
+                "error: {e}\n      → the server answers, but not with metadata at the issuer's well-known URLs: set metadata_url to where it publishes its metadata, or endpoints.authorization and endpoints.token"
+            );
+            Exit::Usage
+        }
+        ResolveError::MissingEndpoint { .. } => {
+            eprintln!("error: {e}");
+            Exit::Usage
+        }
+        ResolveError::NoMetadata { .. } => {
             eprintln!(
                 "error: target unreachable: {e}\n      → check issuer (or endpoints) and that the server is up"
             );

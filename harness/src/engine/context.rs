@@ -32,6 +32,9 @@ pub enum ResolveError {
         issuer: String,
         /// What each well-known URL gave.
         tried: Vec<String>,
+        /// Whether any of them got an HTTP answer: the server is up, and the file must say
+        /// where its metadata is (`metadata_url`) or its endpoints.
+        answered: bool,
     },
     /// The metadata puts an endpoint on an origin the target file does not name: the run stops
     /// before anything is sent, since a metadata document must not decide where credentials,
@@ -675,8 +678,11 @@ pub async fn fetch_metadata(
     urls: Vec<Url>,
 ) -> Result<(Url, serde_json::Value), ResolveError> {
     let mut tried = Vec::new();
+    let mut answered = false;
     for url in urls {
-        match http.send(&Request::get(url.clone())).await {
+        let sent = http.send(&Request::get(url.clone())).await;
+        answered |= sent.is_ok();
+        match sent {
             Ok(r) if r.status == 200 => match r.json() {
                 Some(v @ serde_json::Value::Object(_)) => return Ok((url, v)),
                 _ => tried.push(format!(
@@ -691,5 +697,6 @@ pub async fn fetch_metadata(
     Err(ResolveError::NoMetadata {
         issuer: Url::parse(issuer).map_or_else(|_| issuer.to_owned(), |u| without_userinfo(&u)),
         tried,
+        answered,
     })
 }

@@ -398,6 +398,34 @@ fn check_names_the_bad_key_and_the_unreachable_server() {
         "{}",
         text(&out.stderr)
     );
+    // A server that is up and answers 404 at every well-known URL: not unreachable, but a file
+    // that must say where the metadata is.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let _ = std::io::Read::read(&mut stream, &mut buf);
+            let _ = std::io::Write::write_all(
+                &mut stream,
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let up = dir.join("up.yaml");
+    std::fs::write(
+        &up,
+        format!("format: 1\nissuer: \"http://127.0.0.1:{port}\"\nclients:\n  public: {{client_id: p, redirect_uri: \"http://127.0.0.1:8765/cb\"}}\n  confidential: {{client_id: c, client_secret: s3cret, auth_method: client_secret_basic, redirect_uri: \"http://127.0.0.1:8765/cb\"}}\nlogin: {{auto: {{}}}}\n"),
+    )
+    .expect("write");
+    let out = harness(&["check", "--target", &up.display().to_string()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("HTTP 404") && text(&out.stderr).contains("set metadata_url"),
+        "{}",
+        text(&out.stderr)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -435,6 +463,24 @@ fn run_stops_at_preflight_when_a_setting_breaks_every_flow() {
     );
 
     let text_of_good = std::fs::read_to_string(&good).expect("target written");
+    // An issuer spelled otherwise than the metadata spells it, with which every flow still
+    // completes: a warning with the value to write, and exit 0 (the scenarios judge the rest).
+    let slash = dir.join("slash.yaml");
+    let respelled: String = text_of_good
+        .lines()
+        .map(|l| match l.strip_prefix("issuer: \"") {
+            Some(rest) => format!("issuer: \"{}/\"\n", rest.trim_end_matches('"')),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(&slash, respelled).expect("write");
+    let warned = harness(&["check", "--target", &slash.display().to_string()]);
+    assert_eq!(warned.status.code(), Some(0), "{}", text(&warned.stdout));
+    assert!(
+        text(&warned.stdout).contains("warn  target: the metadata says issuer"),
+        "{}",
+        text(&warned.stdout)
+    );
     let bad = dir.join("bad.yaml");
     let broken: String = text_of_good
         .lines()
