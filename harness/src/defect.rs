@@ -113,6 +113,9 @@ defects! {
     /// Refuses every authorization request without `state` ("Missing parameter: state"), which
     /// RFC 6749 §4.1.1 only recommends and OAuth 2.1 lets PKCE stand in for.
     StateRequired = "state-required", ["REQ-96"], Low;
+    /// Refuses an OpenID authorization request of the code flow without `nonce`, which OpenID
+    /// Connect Core §3.1.2.1 makes optional there.
+    NonceRequired = "nonce-required", ["REQ-97"], Low;
     /// Refuses authorization requests with an error page instead of redirecting to the client
     /// with `error` (RFC 6749 §4.1.2.1): safe, but the client never learns why.
     RefusalPages = "refusal-pages", ["REQ-94"], Low;

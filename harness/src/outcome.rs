@@ -742,6 +742,15 @@ pub enum Fault {
         /// How the request ended instead.
         got: AuthEnding,
     },
+    /// The server refused a request the later steps needed, the correct request succeeds,
+    /// and another scenario judges that refusal: what this check is about was never reached.
+    #[error("{why} (the server refused the request: {got})")]
+    Unreached {
+        /// Why, in the scenario's words.
+        why: String,
+        /// How the request ended.
+        got: AuthEnding,
+    },
     /// The login driver could not get through.
     #[error("{fault}")]
     Login {

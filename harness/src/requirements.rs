@@ -139,7 +139,7 @@ mod tests {
 
     #[test]
     fn catalogue_is_complete_and_numbered_in_order() {
-        assert_eq!(requirements().len(), 96);
+        assert_eq!(requirements().len(), 97);
         assert_eq!(bugs().len(), 23);
         for (i, r) in requirements().iter().enumerate() {
             assert_eq!(usize::from(r.number), i + 1);
@@ -151,7 +151,7 @@ mod tests {
             requirement("REQ-50").map(|r| r.source.as_str()),
             Some("RFC 7636 §4.6")
         );
-        assert!(requirement("REQ-97").is_none() && requirement("REQ-x").is_none());
+        assert!(requirement("REQ-98").is_none() && requirement("REQ-x").is_none());
         assert!(bug_by_id("BUG-1").is_some_and(|b| b.ident.contains("CVE-2024-22258")));
     }
 
@@ -161,10 +161,10 @@ mod tests {
         assert!(RequirementId::parse("BUG-3").is_ok_and(RequirementId::is_bug));
         assert_eq!(RequirementId::Req(12).to_string(), "REQ-12");
         for bad in [
-            "REQ-0", "REQ-97", "BUG-24", "req-1", "REQ-", "REQ-1x", "CVE-1",
+            "REQ-0", "REQ-98", "BUG-24", "req-1", "REQ-", "REQ-1x", "CVE-1",
         ] {
             let e = RequirementId::parse(bad).expect_err(bad);
-            assert!(e.contains("expected REQ-1..REQ-96 or BUG-1..BUG-23"), "{e}");
+            assert!(e.contains("expected REQ-1..REQ-97 or BUG-1..BUG-23"), "{e}");
         }
     }
 }

@@ -307,7 +307,8 @@ pub(super) fn set_cause(
     result.verdict = match &cause.halt {
         Halt::Unmet { .. } => Verdict::unmet(result.level),
         Halt::Fault {
-            fault: Fault::OptionalAbsent { .. } | Fault::NotProvoked { .. },
+            fault:
+                Fault::OptionalAbsent { .. } | Fault::NotProvoked { .. } | Fault::Unreached { .. },
         } => Verdict::Skip,
         Halt::Fault { .. } => Verdict::Error,
         Halt::Form { .. } => Verdict::unmet(result.level),

@@ -345,6 +345,14 @@ pub(super) async fn authorize(
         }
         .into());
     }
+    if refused && let Some(why) = &e.refusal_skips {
+        control(ctx, kind, Control::Authorization).await?;
+        return Err(Fault::Unreached {
+            why: why.clone(),
+            got: checks::describe_ending(&d.ending),
+        }
+        .into());
+    }
     if refused && let Some(reason) = &e.refusal_passes {
         if let Some(errors) = &e.error {
             refusal_form(ctx, &errors.0, &d.ending)?;

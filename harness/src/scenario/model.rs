@@ -895,6 +895,10 @@ pub struct AuthorizeExpect {
     /// skipped saying what came instead (never a finding of what was not seen).
     #[serde(default)]
     pub provocation: bool,
+    /// If the server refuses the request (and the correct request succeeds), the scenario is
+    /// skipped for this reason: what the later steps judge was never reached, and the refusal
+    /// itself is another scenario's finding.
+    pub refusal_skips: Option<String>,
 }
 
 impl Default for AuthorizeExpect {
@@ -912,6 +916,7 @@ impl Default for AuthorizeExpect {
             consent_shown: false,
             refusal_passes: None,
             provocation: false,
+            refusal_skips: None,
         }
     }
 }

@@ -172,6 +172,12 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
     {
         return fail("invalid_request", &format!("unknown parameter {name}"));
     }
+    let openid = p
+        .get("scope")
+        .is_some_and(|s| s.split(' ').any(|w| w == "openid"));
+    if app.has(Defect::NonceRequired) && openid && nonempty(p, "nonce").is_none() {
+        return fail("invalid_request", "nonce is required");
+    }
     if app.has(Defect::StateRequired) && nonempty(p, "state").is_none() {
         return fail("invalid_request", "Missing parameter: state");
     }

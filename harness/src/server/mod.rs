@@ -96,6 +96,9 @@ pub struct ServerConfig {
     /// has revoked, as a server whose resource fails on revoked tokens does (introspection
     /// still says `active: false`).
     pub revoked_userinfo_fails: bool,
+    /// Not a defect but a fixture: a code redeemed a second time is refused with 403 and
+    /// `access_denied`, not RFC 6749 §5.2's 400 `invalid_grant`: safe, in another form.
+    pub replay_forbidden: bool,
 }
 
 impl ServerConfig {
@@ -131,6 +134,7 @@ impl Default for ServerConfig {
             foreign_assets: None,
             absent_method_s256: false,
             revoked_userinfo_fails: false,
+            replay_forbidden: false,
         }
     }
 }

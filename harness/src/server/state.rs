@@ -34,6 +34,8 @@ pub(super) struct App {
     pub absent_method_s256: bool,
     /// See [`super::ServerConfig::revoked_userinfo_fails`].
     pub revoked_userinfo_fails: bool,
+    /// See [`super::ServerConfig::replay_forbidden`].
+    pub replay_forbidden: bool,
     /// An origin every page loads assets from.
     pub foreign_assets: Option<String>,
     /// The DPoP nonce token requests' proofs carry (RFC 9449 §8).
@@ -343,6 +345,7 @@ impl App {
             authorization_delay: config.authorization_delay,
             absent_method_s256: config.absent_method_s256,
             revoked_userinfo_fails: config.revoked_userinfo_fails,
+            replay_forbidden: config.replay_forbidden,
             foreign_assets: config.foreign_assets,
             dpop_nonce,
             dpop_nonce_required: config.require_par,

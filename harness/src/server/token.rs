@@ -433,6 +433,14 @@ fn authorization_code(
             std::mem::take(&mut record.issued)
         };
         revoke(&mut store, &issued);
+        if app.replay_forbidden {
+            return Err(super::pages::json(
+                app,
+                StatusCode::FORBIDDEN,
+                &serde_json::json!({"error": "access_denied", "error_description": "code was already used"}),
+                &[],
+            ));
+        }
         return Err(oauth_error(app, "invalid_grant", "code was already used"));
     }
     if Instant::now() > record.expires && !app.has(Defect::CodeNeverExpires) {

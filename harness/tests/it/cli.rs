@@ -989,14 +989,14 @@ fn the_binary_runs_its_library_from_an_empty_folder() {
     };
     let out = in_dir(&["list"]);
     assert!(
-        text(&out.stdout).contains("127 scenarios: 127 built-in"),
+        text(&out.stdout).contains("128 scenarios: 128 built-in"),
         "{}",
         text(&out.stdout)
     );
     let out = in_dir(&["run", "-q"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("155 passed, 0 failed, 0 warned, 0 info, 16 skipped"),
+        text(&out.stdout).contains("156 passed, 0 failed, 0 warned, 0 info, 16 skipped"),
         "{}",
         text(&out.stdout)
     );

@@ -514,3 +514,82 @@ async fn a_resource_that_fails_on_revoked_tokens_is_asked_through_introspection(
     }
     server.stop().await;
 }
+
+/// A server that refuses a replayed code with 403 `access_denied` (RFC 6749 §5.2 asks for 400
+/// `invalid_grant`) issued nothing: the replay checks are a low form finding (REQ-43), and the
+/// check of revocation goes on past that refusal to judge what it is about: a pass of the
+/// property when the tokens are revoked (so the form is the finding), its own `warn` at REQ-59
+/// when they are not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_refused_in_another_form_still_reaches_the_revocation_it_checks() {
+    let ids = [
+        "rfc6749/10.5-code-replay",
+        "oidc-core/3.1.3.2-replayed-code-gives-no-id-token",
+        "rfc6749/10.5-replay-revokes-access-token",
+    ];
+    let forbidden = pkce_harness::server::ServerConfig {
+        replay_forbidden: true,
+        ..Default::default()
+    };
+    let results = run_against(forbidden.clone(), &ids).await;
+    assert!(results.len() >= ids.len());
+    for r in &results {
+        assert_eq!(r.verdict, Verdict::Warn, "{}: {}", r.id, r.reason);
+        assert_eq!(r.layer, pkce_harness::verdict::Layer::Form, "{}", r.id);
+        assert_eq!(r.requirements, ["REQ-43"], "{}", r.id);
+        assert!(r.reason.contains("got 403"), "{}: {}", r.id, r.reason);
+    }
+    let kept = run_against(
+        pkce_harness::server::ServerConfig {
+            defects: BTreeSet::from([Defect::NoRevokeOnReplay]),
+            ..forbidden
+        },
+        &["rfc6749/10.5-replay-revokes-access-token"],
+    )
+    .await;
+    let r = &kept[0];
+    assert_eq!(r.verdict, Verdict::Warn, "{}", r.reason);
+    assert_eq!(
+        r.layer,
+        pkce_harness::verdict::Layer::Property,
+        "{}",
+        r.reason
+    );
+    assert_eq!(r.requirements, ["REQ-59", "BUG-22"], "{}", r.reason);
+    assert!(r.reason.contains("step 5 (userinfo)"), "{}", r.reason);
+}
+
+/// A server that requires `nonce` in the code flow (OpenID Connect Core §3.1.2.1 makes it
+/// optional) is found under the requirement observed, REQ-97; the check of what a nonce-less ID
+/// Token carries (REQ-71) never got an ID Token, so it is a skip saying why, not a failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_required_nonce_is_reported_as_what_was_observed() {
+    let results = run_against(
+        pkce_harness::server::ServerConfig {
+            defects: BTreeSet::from([Defect::NonceRequired]),
+            ..Default::default()
+        },
+        &[
+            "oidc-core/2-no-nonce-when-none-sent",
+            "oidc-core/3.1.2.1-nonce-optional-in-code-flow",
+        ],
+    )
+    .await;
+    let by_id = |id: &str| {
+        results
+            .iter()
+            .find(|r| r.id == id)
+            .unwrap_or_else(|| panic!("{id} ran"))
+    };
+    let unreached = by_id("oidc-core/2-no-nonce-when-none-sent");
+    assert_eq!(unreached.verdict, Verdict::Skip, "{}", unreached.reason);
+    assert!(
+        unreached.reason.contains("the server requires nonce")
+            && unreached.reason.contains("nonce is required"),
+        "{}",
+        unreached.reason
+    );
+    let found = by_id("oidc-core/3.1.2.1-nonce-optional-in-code-flow");
+    assert_eq!(found.verdict, Verdict::Warn, "{}", found.reason);
+    assert_eq!(found.requirements, ["REQ-97"]);
+}
