@@ -200,6 +200,27 @@ mod tests {
     }
 
     #[test]
+    fn a_page_for_an_error_redirect_is_the_form_a_code_or_a_redirect_the_property() {
+        let layer =
+            |o, e: &Ending| authorization_layered(o, e).map_err(|h| matches!(h, Halt::Form { .. }));
+        assert_eq!(layer(AuthOutcome::ErrorRedirect, &page()), Err(true));
+        let code = ending("https://c.example/cb?code=abc");
+        assert_eq!(layer(AuthOutcome::ErrorRedirect, &code), Err(false));
+        // Where only a page is safe (an unverified redirect URI), a redirect is the property.
+        let error = ending("https://c.example/cb?error=invalid_request");
+        assert_eq!(layer(AuthOutcome::ErrorPage, &error), Err(false));
+        let failed = Ending::Page {
+            status: 500,
+            title: None,
+            heading: None,
+            message: None,
+            holds: crate::forms::PageKind::Plain,
+        };
+        assert_eq!(layer(AuthOutcome::ErrorRedirect, &failed), Err(false));
+        assert_eq!(layer(AuthOutcome::Refused, &page()), Ok(()));
+    }
+
+    #[test]
     fn error_codes() {
         let r = callback("https://c.example/cb?error=invalid_request");
         assert_eq!(authorization_error(&["invalid_request".into()], &r), Ok(()));

@@ -28,7 +28,7 @@ pub use race::race;
 pub use status::{oauth_error, status};
 
 use crate::outcome::{BodyShown, Halt, Unmet};
-use crate::scenario::model::HttpExpect;
+use crate::scenario::model::{HttpExpect, JsonMatch};
 use crate::wire::Response;
 
 /// Checks a response against an [`HttpExpect`]. `render` fills templates in expected values.
@@ -84,7 +84,12 @@ pub fn refusal_form(
         && resp
             .json()
             .is_none_or(|b| b.get("access_token").is_none_or(|t| !t.is_string()));
-    if expect.expects_refusal() && refused && http(&expect.property(), resp, render).is_ok() {
+    // A body that is no JSON carries none of the fields a refusal must not carry.
+    let property_held = match resp.json() {
+        Some(_) => http(&expect.property(), resp, render).is_ok(),
+        None => expect.json.values().all(|m| matches!(m, JsonMatch::Absent)),
+    };
+    if expect.expects_refusal() && refused && property_held {
         Halt::Form { unmet }
     } else {
         unmet.into()
@@ -147,6 +152,39 @@ mod tests {
 
     fn expect(yaml: &str) -> HttpExpect {
         crate::diagnostics::parse_yaml("t.yaml", yaml).expect("valid expectation")
+    }
+
+    #[test]
+    fn a_refusal_in_another_form_is_told_from_the_property() {
+        let id = |s: &str| s.to_owned();
+        let e = expect("{status: 400, error: invalid_grant, json: {id_token: absent}}");
+        let form = |r: &Response| matches!(http_layered(&e, r, &id), Err(Halt::Form { .. }));
+        let property = |r: &Response| matches!(http_layered(&e, r, &id), Err(Halt::Unmet { .. }));
+        // Refused, with another status, code or body: the form.
+        assert!(form(&json(403, r#"{"error":"access_denied"}"#)));
+        assert!(form(&json(400, r#"{"error":"invalid_request"}"#)));
+        assert!(form(&response(
+            401,
+            &[("content-type", "text/html")],
+            "<h1>No</h1>"
+        )));
+        // Tokens issued, or the property's own field broken, or no refusal at all: the property.
+        assert!(property(&json(200, r#"{"access_token":"x"}"#)));
+        assert!(property(&json(403, r#"{"access_token":"x"}"#)));
+        assert!(property(&json(403, r#"{"error":"x","id_token":"y"}"#)));
+        assert!(property(&json(302, "")));
+        // A 5xx is neither (the engine calls it the server failing before judging).
+        assert!(property(&json(500, r#"{"error":"server_error"}"#)));
+        assert_eq!(
+            http_layered(&e, &json(400, r#"{"error":"invalid_grant"}"#), &id),
+            Ok(())
+        );
+        // An expectation of success has no form layer.
+        let ok = expect("{status: 200}");
+        assert!(matches!(
+            http_layered(&ok, &json(403, "{}"), &id),
+            Err(Halt::Unmet { .. })
+        ));
     }
 
     #[test]
