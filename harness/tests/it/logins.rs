@@ -44,8 +44,10 @@ async fn start_with(page: LoginPage, foreign_assets: Option<String>) -> Referenc
 }
 
 /// The code and request_uri lifetime of the browser fixture (`login-browser.yaml`'s
-/// `--code-lifetime` and `--request-uri-lifetime`).
-const BROWSER_LIFETIME: std::time::Duration = std::time::Duration::from_secs(15);
+/// `--code-lifetime` and `--request-uri-lifetime`). With two CI runs side by side on two cores,
+/// a pushed request reused after a second browser login was 15.4 s old: 30 s leaves room, and
+/// is still the longest request_uri lifetime the expiry check waits out (`MAX_REQUEST_URI_WAIT`).
+const BROWSER_LIFETIME: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The committed target file `fixtures/targets/{name}` for `server`, its `${env:...}` filled
 /// in as the README's commands set them.
