@@ -326,6 +326,15 @@ async fn run_against(
     config: pkce_harness::server::ServerConfig,
     ids: &[&str],
 ) -> Vec<pkce_harness::verdict::ScenarioResult> {
+    run_against_adjusted(config, ids, |_| {}).await
+}
+
+/// [`run_against`], the resolved target changed by `adjust` first (an endpoint taken away).
+async fn run_against_adjusted(
+    config: pkce_harness::server::ServerConfig,
+    ids: &[&str],
+    adjust: impl FnOnce(&mut engine::ResolvedTarget),
+) -> Vec<pkce_harness::verdict::ScenarioResult> {
     let library: Vec<_> = super::library()
         .into_iter()
         .filter(|s| ids.contains(&s.id.as_str()))
@@ -334,13 +343,14 @@ async fn run_against(
     let server = pkce_harness::server::ReferenceServer::start(config)
         .await
         .expect("starts");
-    let target = engine::resolve(
+    let mut target = engine::resolve(
         server.target_file(),
         Default::default(),
         &Default::default(),
     )
     .await
     .expect("resolves");
+    adjust(&mut target);
     let report = engine::run(
         &library,
         Arc::new(target),
@@ -464,55 +474,29 @@ async fn a_provocation_that_does_not_provoke_is_a_skip_not_a_finding() {
 /// cannot be judged (`error`, the server failed).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resource_that_fails_on_revoked_tokens_is_asked_through_introspection() {
-    let library: Vec<_> = super::library()
-        .into_iter()
-        .filter(|s| s.id == "rfc6749/10.5-replay-revokes-access-token")
-        .collect();
-    let server = pkce_harness::server::ReferenceServer::start(pkce_harness::server::ServerConfig {
+    let config = || pkce_harness::server::ServerConfig {
         revoked_userinfo_fails: true,
         ..Default::default()
-    })
-    .await
-    .expect("starts");
-    for introspection in [true, false] {
-        let mut target = engine::resolve(
-            server.target_file(),
-            Default::default(),
-            &Default::default(),
-        )
-        .await
-        .expect("resolves");
-        assert!(target.introspection.is_some());
-        if !introspection {
-            target.introspection = None;
-        }
-        let report = engine::run(
-            &library,
-            Arc::new(target),
-            &RunOptions::default(),
-            &mut |_| {},
-        )
-        .await;
-        let r = &report.results[0];
-        if introspection {
-            assert_eq!(r.verdict, Verdict::Pass, "{}", r.reason);
-            assert!(
-                r.reason
-                    .contains("the resource answered HTTP 500, so introspection was asked")
-                    && r.reason.contains("is not active"),
-                "{}",
-                r.reason
-            );
-        } else {
-            assert_eq!(r.verdict, Verdict::Error, "{}", r.reason);
-            assert!(
-                r.reason.contains("the server failed: HTTP 500"),
-                "{}",
-                r.reason
-            );
-        }
-    }
-    server.stop().await;
+    };
+    let id = ["rfc6749/10.5-replay-revokes-access-token"];
+    let asked = run_against_adjusted(config(), &id, |t| assert!(t.introspection.is_some())).await;
+    let r = &asked[0];
+    assert_eq!(r.verdict, Verdict::Pass, "{}", r.reason);
+    assert!(
+        r.reason
+            .contains("the resource answered HTTP 500, so introspection was asked")
+            && r.reason.contains("is not active"),
+        "{}",
+        r.reason
+    );
+    let unasked = run_against_adjusted(config(), &id, |t| t.introspection = None).await;
+    let r = &unasked[0];
+    assert_eq!(r.verdict, Verdict::Error, "{}", r.reason);
+    assert!(
+        r.reason.contains("the server failed: HTTP 500"),
+        "{}",
+        r.reason
+    );
 }
 
 /// A server that refuses a replayed code with 403 `access_denied` (RFC 6749 §5.2 asks for 400
