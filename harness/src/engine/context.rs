@@ -385,7 +385,7 @@ pub struct Ctx {
     /// The pages and steps the login driver went through, in order.
     pub login_trail: Vec<String>,
     /// The run's browser, for `login: browser`.
-    pub browser: super::login::browser::Shared,
+    pub browser: super::login::chromium::Shared,
     /// Time spent queued for a browser tab, left out of the scenario's time limit.
     pub queued: super::time_limit::Queued,
     /// A screenshot (PNG, base64) of the page a browser login got stuck on.
@@ -449,7 +449,7 @@ impl Ctx {
             judge_server_errors: false,
             login_blocked: None,
             login_trail: Vec::new(),
-            browser: super::login::browser::Shared::default(),
+            browser: super::login::chromium::Shared::default(),
             queued: super::time_limit::Queued::default(),
             screenshot: None,
             last_assertion: None,

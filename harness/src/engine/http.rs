@@ -6,14 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_rustls::rustls;
 
-/// How TLS is verified.
-#[derive(Debug, Clone, Default)]
-pub struct Tls {
-    /// Extra trusted CA certificates (PEM), besides the bundled Mozilla roots and the system's.
-    pub ca_certs: Vec<Vec<u8>>,
-    /// Accept any certificate. Only when asked (`--insecure`); every report says so.
-    pub insecure: bool,
-}
+pub use super::tls::Tls;
 
 /// Limits applied to every request.
 #[derive(Debug, Clone, Copy)]
@@ -61,8 +54,9 @@ impl HttpClient {
     pub fn new(limits: Limits, tls: &Tls) -> Result<Self, HttpError> {
         // The trust store is read once (the system's roots take milliseconds to load) and
         // shared by every client of this run and each new browser session.
-        let rustls = super::race::conn::client_config(tls, &[b"http/1.1"])
-            .map_err(|reason| HttpError::Setup { reason })?;
+        let rustls = super::tls::client_config(tls, &[b"http/1.1"]).map_err(|e| HttpError::Setup {
+            reason: e.to_string(),
+        })?;
         let back = Pair::new(limits, &rustls, None)?;
         Self::with_back(limits, tls, rustls, back)
     }

@@ -15,6 +15,7 @@ mod race_step;
 mod request;
 mod steps;
 mod time_limit;
+mod tls;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,7 +61,7 @@ pub struct RunOptions {
     /// The browser `login: browser` drives, started on the first login that needs it. Runs
     /// given clones of the same options (`check`'s preflight and the run after it) share it,
     /// so Chromium starts once; it stops when the last clone is dropped.
-    pub browser: login::browser::Shared,
+    pub browser: login::chromium::Shared,
 }
 
 impl Default for RunOptions {
@@ -76,7 +77,7 @@ impl Default for RunOptions {
             tls: Tls::default(),
             race_technique: None,
             login_blocked: None,
-            browser: login::browser::Shared::default(),
+            browser: login::chromium::Shared::default(),
         }
     }
 }

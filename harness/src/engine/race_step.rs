@@ -77,7 +77,9 @@ pub(super) async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
             },
         )
         .await
-        .map_err(|message| Fault::Burst { message })?;
+        .map_err(|e| Fault::Burst {
+            message: e.to_string(),
+        })?;
         for body in &burst.json_bodies() {
             for key in ["access_token", "refresh_token", "id_token"] {
                 if let Some(t) = body.get(key).and_then(|t| t.as_str()) {

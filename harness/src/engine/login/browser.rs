@@ -40,10 +40,9 @@ use chromiumoxide::cdp::browser_protocol::target::{
 };
 use chromiumoxide::page::ScreenshotParams;
 use futures_util::StreamExt;
-use tokio::sync::OnceCell;
 use url::Url;
 
-use super::{Drive, same_endpoint};
+use super::walk::{Drive, same_endpoint};
 use crate::callback::{Ending, parse_location};
 use crate::engine::context::Ctx;
 use crate::forms::Page as HtmlPage;
@@ -107,108 +106,6 @@ fn route(u: &Url, navigation: bool, clients: &[Url], origins: &OriginPolicy) -> 
 /// How many blocked requests the trail names; the rest are counted.
 const BLOCKED_SHOWN: usize = 10;
 
-/// The run's browser, started on first use and shared by every flow (clones share it).
-#[derive(Clone, Default)]
-pub struct Shared(Arc<OnceCell<Result<Arc<Chromium>, String>>>);
-
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = match self.0.get() {
-            None => "not started",
-            Some(Ok(_)) => "running",
-            Some(Err(_)) => "failed to start",
-        };
-        write!(f, "Shared({state})")
-    }
-}
-
-impl Shared {
-    async fn get(&self, config: &BrowserLogin) -> Result<Arc<Chromium>, String> {
-        self.0
-            .get_or_init(|| async { Chromium::launch(config).await.map(Arc::new) })
-            .await
-            .clone()
-    }
-}
-
-/// A running Chromium; dropping it kills the process and removes its profile.
-pub struct Chromium {
-    browser: chromiumoxide::Browser,
-    /// One permit per tab open at once. Chromium renders on the machine's cores; more tabs than
-    /// cores only slow every login down (eight logins at once on two cores outlived their codes
-    /// and pushed requests), so the logins beyond that queue, off the scenario's clock.
-    tabs: tokio::sync::Semaphore,
-    handler: tokio::task::JoinHandle<()>,
-    profile: std::path::PathBuf,
-}
-
-impl Drop for Chromium {
-    fn drop(&mut self) {
-        // The browser's own drop kills the process (chromiumoxide starts it kill-on-drop).
-        self.handler.abort();
-        let _ = std::fs::remove_dir_all(&self.profile);
-    }
-}
-
-impl Chromium {
-    async fn launch(config: &BrowserLogin) -> Result<Self, String> {
-        let executable = executable(config)?;
-        static STARTED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let profile = std::env::temp_dir().join(format!(
-            "pkce-harness-chromium-{}-{}",
-            std::process::id(),
-            STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        ));
-        let built = chromiumoxide::BrowserConfig::builder()
-            .chrome_executable(&executable)
-            .no_sandbox()
-            .user_data_dir(&profile)
-            .launch_timeout(Duration::from_secs(30))
-            .request_timeout(Duration::from_secs(config.timeout_seconds))
-            // Headless, no background traffic: the browser talks to the target and nothing else.
-            .args([
-                "--headless=new",
-                "--disable-gpu",
-                "--disable-quic",
-                "--disable-component-update",
-                "--disable-domain-reliability",
-                "--dns-prefetch-disable",
-                "--no-default-browser-check",
-            ])
-            .build()
-            .map_err(|e| format!("cannot configure Chromium: {e}"))?;
-        let (browser, mut events) = chromiumoxide::Browser::launch(built)
-            .await
-            .map_err(|e| format!("cannot start {}: {e}", executable.display()))?;
-        let handler = tokio::spawn(async move { while events.next().await.is_some() {} });
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        Ok(Self {
-            browser,
-            tabs: tokio::sync::Semaphore::new(cores.clamp(1, 8)),
-            handler,
-            profile,
-        })
-    }
-}
-
-/// Chromium's executable: configured, `$PKCE_HARNESS_BROWSER`, or the first of the usual names on PATH.
-fn executable(config: &BrowserLogin) -> Result<std::path::PathBuf, String> {
-    if let Some(path) = &config.executable {
-        return Ok(path.0.clone().into());
-    }
-    if let Ok(path) = std::env::var("PKCE_HARNESS_BROWSER") {
-        return Ok(path.into());
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    ["chromium", "chromium-browser", "google-chrome", "chrome"]
-        .iter()
-        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
-        .find(|p| p.is_file())
-        .ok_or_else(|| {
-            "Chromium not found: install it (Debian: apt-get install chromium), or set $PKCE_HARNESS_BROWSER or login.browser.executable".to_owned()
-        })
-}
-
 /// What the request listener saw.
 #[derive(Default)]
 struct Seen {
@@ -247,7 +144,9 @@ pub(super) async fn drive(
     let chromium = shared
         .get(config)
         .await
-        .map_err(|reason| LoginFault::Browser { reason })?;
+        .map_err(|e| LoginFault::Browser {
+            reason: e.to_string(),
+        })?;
     let _tab = ctx
         .queued
         .off_the_clock(chromium.tabs.acquire())

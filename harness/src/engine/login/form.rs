@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use url::Url;
 
-use super::{Stop, Walk, page_ending};
+use super::walk::{Stop, Walk, page_ending};
 use crate::callback::Ending;
 use crate::engine::context::Ctx;
 use crate::forms::{Form, Page};

@@ -13,11 +13,12 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
-use tokio_rustls::rustls::{self, pki_types};
+use tokio_rustls::rustls::pki_types;
 use url::Url;
 
+use super::model::RaceError;
 use super::gate::{Gate, GatedIo};
-use crate::engine::http::Tls;
+use crate::engine::tls::{self, Tls};
 
 /// ALPN ids.
 pub const H2: &[u8] = b"h2";
@@ -45,22 +46,38 @@ enum Io {
 
 /// Opens a connection to `url`'s host: TCP with Nagle off, then TLS for `https` (verified as
 /// `tls` says, offering `alpn`).
-pub async fn open(url: &Url, tls: &Tls, alpn: &[&[u8]], timeout: Duration) -> Result<Conn, String> {
-    let (host, port) = super::host_port(url)?;
-    let socket = Arc::new(super::connect(host, port, timeout).await?);
+pub async fn open(
+    url: &Url,
+    tls: &Tls,
+    alpn: &[&[u8]],
+    timeout: Duration,
+) -> Result<Conn, RaceError> {
+    let (host, port) = host_port(url)?;
+    let socket = Arc::new(connect(host, port, timeout).await?);
     let gate = Arc::new(Gate::default());
     let gated = GatedIo {
         socket: Arc::clone(&socket),
         gate: Arc::clone(&gate),
     };
     let (io, alpn_h2) = if url.scheme() == "https" {
-        let config = client_config(tls, alpn)?;
+        let config = tls::client_config(tls, alpn)?;
         let name = pki_types::ServerName::try_from(host.to_owned())
-            .map_err(|e| format!("{host}: not a TLS server name: {e}"))?;
+            .map_err(|source| RaceError::ServerName {
+                host: host.to_owned(),
+                source,
+            })?;
+        let peer = || format!("{host}:{port}");
         let stream = tokio::time::timeout(timeout, TlsConnector::from(config).connect(name, gated))
             .await
-            .map_err(|_| format!("TLS handshake with {host}:{port} timed out"))?
-            .map_err(|e| format!("TLS handshake with {host}:{port}: {e}"))?;
+            .map_err(|_| RaceError::Timeout {
+                doing: "TLS handshake with",
+                peer: peer(),
+            })?
+            .map_err(|source| RaceError::Io {
+                doing: "TLS handshake with",
+                peer: peer(),
+                source,
+            })?;
         let h2 = stream.get_ref().1.alpn_protocol() == Some(H2);
         (Io::Tls(Box::new(stream)), h2)
     } else {
@@ -87,87 +104,35 @@ impl Conn {
     }
 }
 
-/// The same trust as the engine's HTTP client: bundled Mozilla roots, the system's, `--ca-cert`;
-/// or none at all under `--insecure`.
-pub(crate) fn client_config(
-    tls: &Tls,
-    alpn: &[&[u8]],
-) -> Result<Arc<rustls::ClientConfig>, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
-    let mut config = if tls.insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
-            .with_no_client_auth()
-    } else {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        for cert in rustls_native_certs::load_native_certs().certs {
-            let _ = roots.add(cert);
-        }
-        for pem in &tls.ca_certs {
-            use pki_types::pem::PemObject;
-            for cert in pki_types::CertificateDer::pem_slice_iter(pem) {
-                let cert = cert.map_err(|e| format!("CA certificate: {e}"))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("CA certificate: {e}"))?;
-            }
-        }
-        builder.with_root_certificates(roots).with_no_client_auth()
-    };
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    Ok(Arc::new(config))
+/// The host and port a burst connects to.
+pub fn host_port(url: &Url) -> Result<(&str, u16), RaceError> {
+    let host = url.host_str().ok_or(RaceError::NoHost)?;
+    let port = url.port_or_known_default().ok_or(RaceError::NoPort)?;
+    Ok((host, port))
 }
 
-/// `--insecure`: any certificate, signatures still checked for form.
-#[derive(Debug)]
-struct AcceptAny(Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for AcceptAny {
-    fn verify_server_cert(
-        &self,
-        _: &pki_types::CertificateDer<'_>,
-        _: &[pki_types::CertificateDer<'_>],
-        _: &pki_types::ServerName<'_>,
-        _: &[u8],
-        _: pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &pki_types::CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+/// A warm connection with Nagle off, so a small write leaves at once.
+pub async fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStream, RaceError> {
+    let peer = || format!("{host}:{port}");
+    let s = tokio::time::timeout(timeout, TcpStream::connect((host, port)))
+        .await
+        .map_err(|_| RaceError::Timeout {
+            doing: "connecting to",
+            peer: peer(),
+        })?
+        .map_err(|source| RaceError::Io {
+            doing: "connecting to",
+            peer: peer(),
+            source,
+        })?;
+    s.set_nodelay(true).map_err(|source| RaceError::Io {
+        doing: "connecting to",
+        peer: peer(),
+        source,
+    })?;
+    Ok(s)
 }
+
 
 /// A streaming reader of HTTP/2 frame headers (RFC 9113 §4.1) in written bytes.
 #[derive(Debug, Default)]

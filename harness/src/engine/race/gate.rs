@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+use super::model::RaceError;
+
 /// The shared switch: `Some(bytes)` while holding.
 #[derive(Debug, Default)]
 pub struct Gate(Mutex<Option<Vec<u8>>>);
@@ -32,7 +34,7 @@ impl Gate {
     /// The socket is idle by then (the rest of each request went out well before), so the
     /// kernel takes the whole buffer at once; if it does not, the burst is not one packet and
     /// that is an error rather than a quietly wider window.
-    pub fn release(&self, socket: &TcpStream) -> Result<(usize, Duration), String> {
+    pub fn release(&self, socket: &TcpStream) -> Result<(usize, Duration), RaceError> {
         let mut held = self.lock();
         let bytes = held.take().unwrap_or_default();
         let start = Instant::now();
@@ -40,11 +42,11 @@ impl Gate {
         let took = start.elapsed();
         match written {
             Ok(n) if n == bytes.len() => Ok((n, took)),
-            Ok(n) => Err(format!(
-                "the socket took {n} of the burst's {} bytes in one write",
-                bytes.len()
-            )),
-            Err(e) => Err(format!("releasing the burst: {e}")),
+            Ok(n) => Err(RaceError::PartialWrite {
+                took: n,
+                held: bytes.len(),
+            }),
+            Err(e) => Err(RaceError::Release(e)),
         }
     }
 }

@@ -7,10 +7,11 @@ use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::{Burst, BurstRequest, Release, Technique, conn};
+use super::model::{Burst, BurstRequest, RaceError, Release, SETTLE, Technique};
+use super::conn;
 
 /// Sends `req.count` copies of the form POST, released together by last-byte sync.
-pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
+pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, RaceError> {
     let BurstRequest {
         url,
         headers,
@@ -20,7 +21,12 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
         tls,
     } = req;
     let count = forms.len();
-    let (host, port) = super::host_port(url)?;
+    let (host, port) = conn::host_port(url)?;
+    let sending = |source| RaceError::Io {
+        doing: "sending to",
+        peer: format!("{host}:{port}"),
+        source,
+    };
     let mut target = url.path().to_owned();
     if let Some(q) = url.query() {
         target.push('?');
@@ -57,20 +63,18 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
     }
     for (s, bytes) in streams.iter_mut().zip(&requests) {
         let head = &bytes[..bytes.len() - 1];
-        s.write_all(head)
-            .await
-            .map_err(|e| format!("sending to {host}:{port}: {e}"))?;
-        s.flush().await.map_err(|e| e.to_string())?;
+        s.write_all(head).await.map_err(sending)?;
+        s.flush().await.map_err(sending)?;
     }
     // Let every partial request reach the server and be parsed up to the missing byte.
-    tokio::time::sleep(super::SETTLE).await;
+    tokio::time::sleep(SETTLE).await;
     let start = Instant::now();
     let mut end = start;
     for (s, bytes) in streams.iter_mut().zip(&requests) {
         let last = &bytes[bytes.len() - 1..];
         // One byte (one TLS record) into an empty socket buffer: ready at the first poll.
-        s.write_all(last).await.map_err(|e| e.to_string())?;
-        s.flush().await.map_err(|e| e.to_string())?;
+        s.write_all(last).await.map_err(sending)?;
+        s.flush().await.map_err(sending)?;
         end = Instant::now();
     }
     let release = Release::Loop {
@@ -101,7 +105,7 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
     let mut statuses = vec![None; count];
     let mut successes = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        let (i, _, buf) = joined.map_err(|e| e.to_string())?;
+        let (i, _, buf) = joined?;
         let text = String::from_utf8_lossy(&buf);
         let status = text.split(' ').nth(1).and_then(|s| s.parse::<u16>().ok());
         if status == Some(200) {

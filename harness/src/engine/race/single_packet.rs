@@ -10,14 +10,15 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::{Burst, BurstRequest, Release, Technique, conn};
+use super::model::{Burst, BurstRequest, RaceError, Release, SETTLE, Technique};
+use super::conn;
 
 /// The longest the h2 client may take to encode the final frames once they are queued.
 const ENCODE_LIMIT: Duration = Duration::from_secs(1);
 
 /// Sends `req.count` copies of the form POST over one HTTP/2 connection (ALPN `h2` over TLS,
 /// prior knowledge on cleartext), their final DATA frames released in one write.
-pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
+pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, RaceError> {
     let BurstRequest {
         url,
         headers,
@@ -27,15 +28,14 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
         tls,
     } = req;
     let count = forms.len();
-    let (host, port) = super::host_port(url)?;
+    let (host, port) = conn::host_port(url)?;
+    let peer = || format!("{host}:{port}");
     if forms.iter().any(String::is_empty) {
-        return Err("the race needs a request body to hold back".into());
+        return Err(RaceError::EmptyBody);
     }
     let mut io = conn::open(url, tls, &[conn::H2], timeout).await?;
     if url.scheme() == "https" && !io.alpn_h2 {
-        return Err(format!(
-            "{host}:{port} did not choose HTTP/2 (ALPN h2); use the last-byte technique"
-        ));
+        return Err(RaceError::NotH2 { peer: peer() });
     }
     io.scan_h2();
     let (socket, gate, ends) = (
@@ -43,7 +43,11 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
         Arc::clone(&io.gate),
         Arc::clone(&io.stream_ends),
     );
-    let h2_err = |what: &str, e: h2::Error| format!("HTTP/2 {what} with {host}:{port}: {e}");
+    let h2_err = |what: &'static str, source: h2::Error| RaceError::H2 {
+        what,
+        peer: peer(),
+        source,
+    };
     let (client, connection) = tokio::time::timeout(
         timeout,
         h2::client::Builder::new()
@@ -51,7 +55,10 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
             .handshake::<_, Bytes>(io),
     )
     .await
-    .map_err(|_| format!("HTTP/2 handshake with {host}:{port} timed out"))?
+    .map_err(|_| RaceError::Timeout {
+        doing: "HTTP/2 handshake with",
+        peer: peer(),
+    })?
     .map_err(|e| h2_err("handshake", e))?;
     let driver = tokio::spawn(async move {
         let _ = connection.await;
@@ -63,10 +70,9 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
             let (head, last) = form.as_bytes().split_at(form.len() - 1);
             client = tokio::time::timeout(timeout, client.ready())
                 .await
-                .map_err(|_| {
-                    format!(
-                        "{host}:{port} allows fewer than {count} concurrent HTTP/2 streams; lower the race count"
-                    )
+                .map_err(|_| RaceError::TooFewStreams {
+                    peer: peer(),
+                    count,
                 })?
                 .map_err(|e| h2_err("stream", e))?;
             let mut req = http::Request::post(url.as_str())
@@ -79,9 +85,7 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
             for (k, v) in headers.iter().chain(own_headers.get(i).into_iter().flatten()) {
                 req = req.header(k.to_ascii_lowercase(), v.as_str());
             }
-            let req = req
-                .body(())
-                .map_err(|e| format!("building the HTTP/2 request: {e}"))?;
+            let req = req.body(())?;
             let (response, mut send) = client
                 .send_request(req, false)
                 .map_err(|e| h2_err("request", e))?;
@@ -89,7 +93,7 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
                 .map_err(|e| h2_err("request body", e))?;
             streams.push((response, send, last));
         }
-        tokio::time::sleep(super::SETTLE).await;
+        tokio::time::sleep(SETTLE).await;
         gate.hold();
         let before = ends.load(Ordering::SeqCst);
         for (_, send, last) in &mut streams {
@@ -101,10 +105,11 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
         // them all, the gate below any TLS holds every byte of them.
         while ends.load(Ordering::SeqCst) - before < count {
             if Instant::now() > deadline {
-                return Err(format!(
-                    "the HTTP/2 client encoded {} of {count} final frames within {ENCODE_LIMIT:?}",
-                    ends.load(Ordering::SeqCst) - before
-                ));
+                return Err(RaceError::Encoding {
+                    encoded: ends.load(Ordering::SeqCst) - before,
+                    count,
+                    limit: ENCODE_LIMIT,
+                });
             }
             tokio::task::yield_now().await;
         }
@@ -137,7 +142,7 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, String> {
         let mut statuses = vec![None; count];
         let mut successes = Vec::new();
         while let Some(joined) = tasks.join_next().await {
-            let (i, got) = joined.map_err(|e| e.to_string())?;
+            let (i, got) = joined?;
             if let Some((status, body)) = got {
                 if status == 200 {
                     successes.push(String::from_utf8_lossy(&body).into_owned());

@@ -1,0 +1,107 @@
+//! TLS as every request of a run verifies it: the engine's HTTP client and the race's own
+//! sockets trust the same roots, so a burst is never checked more loosely than a login.
+
+use std::sync::Arc;
+
+use tokio_rustls::rustls::{self, pki_types};
+
+/// How TLS is verified.
+#[derive(Debug, Clone, Default)]
+pub struct Tls {
+    /// Extra trusted CA certificates (PEM), besides the bundled Mozilla roots and the system's.
+    pub ca_certs: Vec<Vec<u8>>,
+    /// Accept any certificate. Only when asked (`--insecure`); every report says so.
+    pub insecure: bool,
+}
+
+/// Why the TLS configuration could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// rustls refused its own default protocol versions (a build without them).
+    #[error("TLS set-up: {0}")]
+    Versions(rustls::Error),
+    /// A `--ca-cert` file is not PEM.
+    #[error("CA certificate: {0}")]
+    CaPem(pki_types::pem::Error),
+    /// A `--ca-cert` certificate is not one rustls can trust.
+    #[error("CA certificate: {0}")]
+    CaCert(rustls::Error),
+}
+
+/// The same trust as the engine's HTTP client: bundled Mozilla roots, the system's, `--ca-cert`;
+/// or none at all under `--insecure`.
+pub fn client_config(tls: &Tls, alpn: &[&[u8]]) -> Result<Arc<rustls::ClientConfig>, TlsError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(TlsError::Versions)?;
+    let mut config = if tls.insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
+            .with_no_client_auth()
+    } else {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        for cert in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(cert);
+        }
+        for pem in &tls.ca_certs {
+            use pki_types::pem::PemObject;
+            for cert in pki_types::CertificateDer::pem_slice_iter(pem) {
+                let cert = cert.map_err(TlsError::CaPem)?;
+                roots.add(cert).map_err(TlsError::CaCert)?;
+            }
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    Ok(Arc::new(config))
+}
+
+/// `--insecure`: any certificate, signatures still checked for form.
+#[derive(Debug)]
+struct AcceptAny(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AcceptAny {
+    fn verify_server_cert(
+        &self,
+        _: &pki_types::CertificateDer<'_>,
+        _: &[pki_types::CertificateDer<'_>],
+        _: &pki_types::ServerName<'_>,
+        _: &[u8],
+        _: pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
