@@ -1,12 +1,11 @@
 //! The control-request rule: a refusal proves something only if the correct request succeeds
 //! under the same conditions. After a step saw the refusal it expected, a fresh correct flow
-//! runs with the same client in the same browser session.
+//! runs with the same client in the same browser session. This file says what that flow is and
+//! how its failure reads; the steps run it (they are what it is made of).
 
-use super::context::Ctx;
 use super::request as build;
-use super::steps::{authorize, fault, token};
 use crate::outcome::{Fault, Halt};
-use crate::scenario::model::{ClientKind, DpopBinding, TokenStep};
+use crate::scenario::model::{AuthorizeStep, ClientKind, DpopBinding, TokenStep};
 
 /// How far a control flow goes.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -17,31 +16,38 @@ pub(super) enum Control {
     Token,
 }
 
-/// A refusal proves something only if the correct request succeeds under the same conditions
-/// (this client, this browser session, this run): after a step saw the refusal it expected, a
-/// fresh flow with correct values runs, and if the server refuses that too, the check is
-/// `error`, never `pass` ("the server refuses even the correct request").
-pub(super) async fn control(ctx: &mut Ctx, kind: ClientKind, how: Control) -> Result<(), Halt> {
-    control_with(ctx, kind, how, DpopBinding::Auto).await
-}
-
-/// [`control`] for a refused flow that had a DPoP key: the correct flow is bound the same way,
-/// so it is the same request with a correct proof that must succeed.
-pub(super) async fn control_with(
-    ctx: &mut Ctx,
+/// The correct flow: an authorization request with correct values by `kind` (bound to a DPoP
+/// key as `dpop` says, so a refused flow that had one is measured against the same request with
+/// a correct proof), and for [`Control::Token`] the token request that redeems its code.
+pub(super) fn plan(
     kind: ClientKind,
     how: Control,
     dpop: DpopBinding,
-) -> Result<(), Halt> {
-    let label = ctx.step.clone();
-    ctx.step = format!("{label}, control");
-    let outcome = Box::pin(control_flow(ctx, kind, how, dpop)).await;
-    ctx.step = label;
-    outcome.map_err(|halt| match halt {
-        // Only an answer is a refusal: an expectation the correct flow did not meet, or a flow
-        // that got no code. Everything else keeps its own words: the server failing (the
-        // scenario runs again, see the engine), no answer in time, a login that cannot be
-        // done, a lifetime the harness overran, a body it could not read.
+) -> Result<(AuthorizeStep, Option<TokenStep>), Halt> {
+    let mut authorize = build::default_authorize("control".into());
+    authorize.client = Some(kind);
+    authorize.dpop = dpop;
+    let token = match how {
+        Control::Authorization => None,
+        Control::Token => {
+            let mut step: TokenStep =
+                crate::diagnostics::parse_yaml("(control)", "{flow: control}")
+                    .map_err(|e| Fault::harness(e.to_string()))?;
+            step.client = Some(kind);
+            step.save_as = Some("control".into());
+            Some(step)
+        }
+    };
+    Ok((authorize, token))
+}
+
+/// What a failed control flow means for the check. Only an answer is a refusal: an expectation
+/// the correct flow did not meet, or a flow that got no code; then the check is `error` ("the
+/// server refuses even the correct request"), never `pass`. Everything else keeps its own
+/// words: the server failing (the scenario runs again, see the engine), no answer in time, a
+/// login that cannot be done, a lifetime the harness overran, a body it could not read.
+pub(super) fn failed(halt: Halt) -> Halt {
+    match halt {
         Halt::Unmet { .. }
         | Halt::Fault {
             fault: Fault::Precondition { .. },
@@ -50,36 +56,62 @@ pub(super) async fn control_with(
         ))
         .into(),
         _ => halt,
-    })
+    }
 }
 
-async fn control_flow(
-    ctx: &mut Ctx,
-    kind: ClientKind,
-    how: Control,
-    dpop: DpopBinding,
-) -> Result<(), Halt> {
-    let mut step = build::default_authorize("control".into());
-    step.client = Some(kind);
-    step.dpop = dpop;
-    let code = match authorize(ctx, &step).await {
-        // The correct request got as far as the login page the driver cannot pass: the server
-        // did not refuse it, which is what an authorization control asks.
-        Err(Halt::Fault {
-            fault: Fault::NeedsLogin { .. },
-        }) if how == Control::Authorization => return Ok(()),
-        other => other?.1,
-    };
-    if code.is_none() {
-        return Err(fault("the authorization gave no code".into()));
+/// The correct authorization request got as far as the login page the driver cannot pass: the
+/// server did not refuse it, which is all an authorization control asks.
+pub(super) fn stopped_at_login(how: Control, halt: &Halt) -> bool {
+    how == Control::Authorization
+        && matches!(
+            halt,
+            Halt::Fault {
+                fault: Fault::NeedsLogin { .. }
+            }
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Unmet;
+
+    #[test]
+    fn a_token_control_redeems_the_control_flow_with_the_same_client() {
+        let (authorize, token) =
+            plan(ClientKind::Public, Control::Token, DpopBinding::Bind).expect("plan");
+        assert_eq!(authorize.client, Some(ClientKind::Public));
+        assert_eq!(authorize.dpop, DpopBinding::Bind);
+        let token = token.expect("a token step");
+        assert_eq!(token.flow, authorize.flow);
+        assert_eq!(token.client, Some(ClientKind::Public));
+        let (_, none) = plan(
+            ClientKind::Public,
+            Control::Authorization,
+            DpopBinding::Auto,
+        )
+        .expect("plan");
+        assert!(none.is_none());
     }
-    if how == Control::Token {
-        let mut token_step: TokenStep =
-            crate::diagnostics::parse_yaml("(control)", "{flow: control}")
-                .map_err(|e| Fault::harness(e.to_string()))?;
-        token_step.client = Some(kind);
-        token_step.save_as = Some("control".into());
-        Box::pin(token(ctx, &token_step)).await?;
+
+    #[test]
+    fn only_an_answer_of_the_server_reads_as_refusing_the_correct_request() {
+        let refused: Halt = Unmet::Status {
+            expected: vec![200],
+            got: 400,
+            error: None,
+        }
+        .into();
+        assert!(
+            failed(refused)
+                .to_string()
+                .contains("refuses even the correct request")
+        );
+        let server: Halt = Fault::ServerError {
+            status: 503,
+            request: "POST /token".into(),
+        }
+        .into();
+        assert!(!failed(server).to_string().contains("correct request"));
     }
-    Ok(())
 }

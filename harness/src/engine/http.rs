@@ -54,9 +54,10 @@ impl HttpClient {
     pub fn new(limits: Limits, tls: &Tls) -> Result<Self, HttpError> {
         // The trust store is read once (the system's roots take milliseconds to load) and
         // shared by every client of this run and each new browser session.
-        let rustls = super::tls::client_config(tls, &[b"http/1.1"]).map_err(|e| HttpError::Setup {
-            reason: e.to_string(),
-        })?;
+        let rustls =
+            super::tls::client_config(tls, &[b"http/1.1"]).map_err(|e| HttpError::Setup {
+                reason: e.to_string(),
+            })?;
         let back = Pair::new(limits, &rustls, None)?;
         Self::with_back(limits, tls, rustls, back)
     }

@@ -2,7 +2,8 @@
 //! [`crate::checks::id_token`] needs, the provider's JWK Set fetched once per run.
 
 use super::context::Ctx;
-use super::steps::{fault, saved, send, server_error};
+use super::exchange::send::{precondition, send, server_error};
+use super::exchange::tokens::saved;
 use crate::checks;
 use crate::checks::id_token::NotJudged;
 use crate::outcome::{Fault, Halt};
@@ -64,7 +65,7 @@ pub(super) async fn id_token_checks(
         match checks::id_token::id_token(check, token, &expected) {
             Ok(()) => {}
             Err(Ok(unmet)) => return Err(unmet.into()),
-            Err(Err(NotJudged::Cannot(why))) => return Err(fault(why)),
+            Err(Err(NotJudged::Cannot(why))) => return Err(precondition(why)),
             Err(Err(NotJudged::Absent(why))) => {
                 return Err(Fault::OptionalAbsent { message: why }.into());
             }
@@ -89,7 +90,7 @@ async fn jwks(ctx: &mut Ctx) -> Result<serde_json::Value, Halt> {
             Ok(set)
         }
         _ if resp.status >= 500 => Err(server_error(ctx, resp.status)),
-        _ => Err(fault(format!(
+        _ => Err(precondition(format!(
             "jwks_uri answered HTTP {} without a JWK Set ({{\"keys\": [...]}})",
             resp.status
         ))),

@@ -10,14 +10,23 @@ use tokio::task::JoinSet;
 
 use super::context::{Ctx, ResolvedTarget};
 use super::http::HttpClient;
-use super::steps::{self, Next};
-use super::{Job, RunOptions};
+use super::judge::Next;
+use super::options::RunOptions;
+use super::steps;
 use crate::outcome::{Cause, Fault, Halt, StepRef};
+use crate::scenario::Scenario;
 use crate::scenario::model::{
     Capability, ClientKind, FormGrading, Level, Profile, RequirementId, Step,
 };
 use crate::target::LoginConfig;
 use crate::verdict::{Layer, ScenarioResult, Verdict};
+
+/// One unit of work: a scenario with one client.
+pub(super) struct Job {
+    pub scenario: Arc<Scenario>,
+    pub client: ClientKind,
+    pub id: String,
+}
 
 /// How long a scenario's `sleep` steps wait in all (each at most ten minutes, the code lifetime
 /// at most an hour: both checked at load).

@@ -1,86 +1,41 @@
 //! The engine: runs scenarios against a resolved target and emits [`Event`]s. It knows nothing
 //! of terminals or report formats; sinks turn events into output.
 
+mod authorize;
 pub mod context;
 mod control;
-mod dpop;
+mod exchange;
 pub mod http;
 mod id_token;
 mod job;
+mod judge;
 mod login;
-mod par;
+mod options;
 pub mod preflight;
 pub mod race;
 mod race_step;
+mod redeem;
 mod request;
+mod resource;
 mod steps;
 mod time_limit;
 mod tls;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::task::JoinSet;
 
 use context::fetch_metadata;
 pub use context::{ResolveError, ResolvedTarget};
 use http::{HttpClient, Limits, Tls};
-use job::{Load, Pending, is_loopback, join_all, run_job, set_cause, skeleton};
+use job::{Job, Load, Pending, is_loopback, join_all, run_job, set_cause, skeleton};
+pub use options::RunOptions;
 
 use crate::outcome::{Cause, Fault};
 use crate::scenario::Scenario;
-use crate::scenario::model::{ClientKind, Level, Profile, Technique};
+use crate::scenario::model::{ClientKind, Level, Profile};
 use crate::target::TargetFile;
 use crate::verdict::{REPORT_VERSION, RunReport, ScenarioResult, Summary, Verdict};
-
-/// How to run.
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    /// The profile verdicts are judged under.
-    pub profile: Profile,
-    /// The seed of every random value; printed so a run can be replayed.
-    pub seed: u64,
-    /// Scenarios run at once.
-    pub jobs: usize,
-    /// Selectors ([`crate::select::Selector`]: ids with `*`, `REQ-n`, `BUG-n`, `CVE-...`);
-    /// empty runs all.
-    pub only: Vec<String>,
-    /// Selectors of checks not to run.
-    pub exclude: Vec<String>,
-    /// Per-request limits.
-    pub limits: Limits,
-    /// The longest one scenario may take.
-    pub scenario_timeout: Duration,
-    /// TLS verification.
-    pub tls: Tls,
-    /// Forces one burst technique on every race step.
-    pub race_technique: Option<Technique>,
-    /// Preflight showed the login cannot be automated (this says why): checks that need a
-    /// completed login are `error` with this reason, the others run.
-    pub login_blocked: Option<String>,
-    /// The browser `login: browser` drives, started on the first login that needs it. Runs
-    /// given clones of the same options (`check`'s preflight and the run after it) share it,
-    /// so Chromium starts once; it stops when the last clone is dropped.
-    pub browser: login::chromium::Shared,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        Self {
-            profile: Profile::default(),
-            seed: 0,
-            jobs: 8,
-            only: Vec::new(),
-            exclude: Vec::new(),
-            limits: Limits::default(),
-            scenario_timeout: Duration::from_secs(60),
-            tls: Tls::default(),
-            race_technique: None,
-            login_blocked: None,
-            browser: login::chromium::Shared::default(),
-        }
-    }
-}
 
 /// What the engine reports while it runs.
 #[derive(Debug, Clone)]
@@ -141,13 +96,6 @@ pub async fn resolve(
         }
     };
     ResolvedTarget::new(file, url, meta)
-}
-
-/// One unit of work: a scenario with one client.
-struct Job {
-    scenario: Arc<Scenario>,
-    client: ClientKind,
-    id: String,
 }
 
 /// The result ids a run of `scenarios` with `opts` schedules, in order.

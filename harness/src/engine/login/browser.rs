@@ -141,12 +141,9 @@ pub(super) async fn drive(
     config: &BrowserLogin,
 ) -> Result<Drive, Halt> {
     let shared = ctx.browser.clone();
-    let chromium = shared
-        .get(config)
-        .await
-        .map_err(|e| LoginFault::Browser {
-            reason: e.to_string(),
-        })?;
+    let chromium = shared.get(config).await.map_err(|e| LoginFault::Browser {
+        reason: e.to_string(),
+    })?;
     let _tab = ctx
         .queued
         .off_the_clock(chromium.tabs.acquire())

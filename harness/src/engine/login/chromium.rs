@@ -83,12 +83,13 @@ impl Chromium {
             ])
             .build()
             .map_err(ChromiumError::Configure)?;
-        let (browser, mut events) = chromiumoxide::Browser::launch(built)
-            .await
-            .map_err(|e| ChromiumError::Launch {
-                executable: executable.display().to_string(),
-                source: Arc::new(e),
-            })?;
+        let (browser, mut events) =
+            chromiumoxide::Browser::launch(built)
+                .await
+                .map_err(|e| ChromiumError::Launch {
+                    executable: executable.display().to_string(),
+                    source: Arc::new(e),
+                })?;
         let handler = tokio::spawn(async move { while events.next().await.is_some() {} });
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         Ok(Self {

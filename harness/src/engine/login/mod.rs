@@ -59,4 +59,3 @@ pub async fn drive(ctx: &mut Ctx, url: Url, client_targets: &[Url]) -> Result<Dr
         post_redirects: walk.post_redirects,
     })
 }
-

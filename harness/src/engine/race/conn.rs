@@ -16,8 +16,8 @@ use tokio_rustls::client::TlsStream;
 use tokio_rustls::rustls::pki_types;
 use url::Url;
 
-use super::model::RaceError;
 use super::gate::{Gate, GatedIo};
+use super::model::RaceError;
 use crate::engine::tls::{self, Tls};
 
 /// ALPN ids.
@@ -61,11 +61,12 @@ pub async fn open(
     };
     let (io, alpn_h2) = if url.scheme() == "https" {
         let config = tls::client_config(tls, alpn)?;
-        let name = pki_types::ServerName::try_from(host.to_owned())
-            .map_err(|source| RaceError::ServerName {
+        let name = pki_types::ServerName::try_from(host.to_owned()).map_err(|source| {
+            RaceError::ServerName {
                 host: host.to_owned(),
                 source,
-            })?;
+            }
+        })?;
         let peer = || format!("{host}:{port}");
         let stream = tokio::time::timeout(timeout, TlsConnector::from(config).connect(name, gated))
             .await
@@ -132,7 +133,6 @@ pub async fn connect(host: &str, port: u16, timeout: Duration) -> Result<TcpStre
     })?;
     Ok(s)
 }
-
 
 /// A streaming reader of HTTP/2 frame headers (RFC 9113 §4.1) in written bytes.
 #[derive(Debug, Default)]

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::model::{Burst, BurstRequest, RaceError, Release, SETTLE, Technique};
 use super::conn;
+use super::model::{Burst, BurstRequest, RaceError, Release, SETTLE, Technique};
 
 /// Sends `req.count` copies of the form POST, released together by last-byte sync.
 pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, RaceError> {

@@ -8,10 +8,10 @@
 //! request's final byte released in a tight loop; the fallback for HTTP/1.1-only servers. Both
 //! work over TLS, verified as every other request is.
 
-mod model;
 pub(crate) mod conn;
 mod gate;
 mod last_byte;
+mod model;
 mod single_packet;
 
 use std::time::Duration;
@@ -70,4 +70,3 @@ async fn speaks_h2c(host: &str, port: u16, timeout: Duration) -> bool {
         .flatten()
         .unwrap_or(false)
 }
-

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use super::model::{Burst, BurstRequest, RaceError, Release, SETTLE, Technique};
 use super::conn;
+use super::model::{Burst, BurstRequest, RaceError, Release, SETTLE, Technique};
 
 /// The longest the h2 client may take to encode the final frames once they are queued.
 const ENCODE_LIMIT: Duration = Duration::from_secs(1);
@@ -82,7 +82,10 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, RaceError> {
                     "user-agent",
                     concat!("pkce-harness/", env!("CARGO_PKG_VERSION")),
                 );
-            for (k, v) in headers.iter().chain(own_headers.get(i).into_iter().flatten()) {
+            for (k, v) in headers
+                .iter()
+                .chain(own_headers.get(i).into_iter().flatten())
+            {
                 req = req.header(k.to_ascii_lowercase(), v.as_str());
             }
             let req = req.body(())?;

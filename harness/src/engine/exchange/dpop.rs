@@ -1,12 +1,12 @@
 //! DPoP in the engine (RFC 9449): a flow's key, the proof of each back-channel request (or
 //! the flaw a step asks for), the `DPoP-Nonce` dance, and the client assertion re-signed when a
-//! request must go again. The proofs themselves are built by [`super::request::dpop_proof`].
+//! request must go again. The proofs themselves are built by [`crate::engine::request::dpop_proof`].
 
 use std::sync::Arc;
 
-use super::context::Ctx;
-use super::request as build;
-use super::steps::{authenticate, fault, send};
+use super::send::{authenticate, precondition, send};
+use crate::engine::context::Ctx;
+use crate::engine::request as build;
 use crate::jose::SigningKey;
 use crate::outcome::{Fault, Halt};
 use crate::params::Params;
@@ -15,7 +15,7 @@ use crate::target::ClientConfig;
 use crate::wire::{HttpMethod, Request, Response};
 
 /// A fresh DPoP key (ES256) for one flow.
-pub(super) fn fresh_dpop_key() -> Result<Arc<SigningKey>, Halt> {
+pub(crate) fn fresh_dpop_key() -> Result<Arc<SigningKey>, Halt> {
     SigningKey::generate(crate::jose::Algorithm::ES256)
         .map(|(k, _)| Arc::new(k))
         .map_err(|e| Fault::harness(format!("making a DPoP key: {e}")).into())
@@ -23,7 +23,7 @@ pub(super) fn fresh_dpop_key() -> Result<Arc<SigningKey>, Halt> {
 
 /// The DPoP header of one request: a fresh proof with `key` (or flawed as `spec` says), or
 /// none. The proof is a credential for its short life, so it is masked like one.
-pub(super) fn proof_header(
+pub(crate) fn proof_header(
     ctx: &mut Ctx,
     req: &Request,
     key: Option<&Arc<SigningKey>>,
@@ -35,14 +35,14 @@ pub(super) fn proof_header(
         DpopProof::Replayed => ctx
             .last_proof
             .clone()
-            .ok_or_else(|| fault("no earlier DPoP proof to replay".into()))?,
+            .ok_or_else(|| precondition("no earlier DPoP proof to replay".into()))?,
         _ => {
             let key = match (spec, key) {
                 (DpopProof::OtherKey, _) => fresh_dpop_key()?,
                 (_, Some(k)) => Arc::clone(k),
                 (DpopProof::Auto, None) => return Ok(None),
                 (_, None) => {
-                    return Err(fault(
+                    return Err(precondition(
                         "the step flaws a DPoP proof, and the flow has no DPoP key".into(),
                     ));
                 }
@@ -97,7 +97,7 @@ fn asks_for_nonce(resp: &Response) -> Option<String> {
 /// Sends `req` with its DPoP proof, following the nonce dance once (RFC 9449 §8): when the
 /// server answers `use_dpop_nonce` with a `DPoP-Nonce`, the same request (with the same flaw)
 /// goes again with a fresh proof carrying it. A wrong nonce or a replayed proof is sent once.
-pub(super) async fn send_with_proof(
+pub(crate) async fn send_with_proof(
     ctx: &mut Ctx,
     req: Request,
     key: Option<&Arc<SigningKey>>,
@@ -135,7 +135,7 @@ pub(super) async fn send_with_proof(
 /// RFC 9449 §8: a server that wants a DPoP nonce says so on any request; a token request for
 /// no code, with a proof, learns it before requests that cannot follow the dance: a burst, and
 /// a request whose client assertion may not be sent twice (RFC 7523 §3 item 7).
-pub(super) async fn learn_dpop_nonce(
+pub(crate) async fn learn_dpop_nonce(
     ctx: &mut Ctx,
     client: &ClientConfig,
     key: Option<&Arc<SigningKey>>,

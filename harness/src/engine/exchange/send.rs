@@ -1,0 +1,97 @@
+//! One protocol request sent as one client: the client chosen from the target, its
+//! authentication added (a client assertion signed afresh, or replayed when the step asks), the
+//! request sent through the context (which records it redacted), and the answers that cannot
+//! be judged named as the faults they are.
+
+use crate::engine::context::Ctx;
+use crate::engine::request as build;
+use crate::outcome::{Fault, Halt};
+use crate::params::Params;
+use crate::scenario::model::{AuthSpec, ClientKind};
+use crate::target::ClientConfig;
+use crate::wire::{Request, Response};
+
+/// A step's precondition that does not hold (an earlier step gave nothing to go on): the
+/// check is `error`, never judged.
+pub(crate) fn precondition(message: String) -> Halt {
+    Fault::precondition(message).into()
+}
+
+/// The target's client of this kind; a scenario that needs one the target lacks is `error`.
+pub(crate) fn client_config(ctx: &Ctx, kind: ClientKind) -> Result<ClientConfig, Halt> {
+    ctx.target.client(kind).cloned().ok_or_else(|| {
+        Fault::config(format!("the target configures no {} client", kind.as_str())).into()
+    })
+}
+
+/// Adds the client's authentication to a back-channel request: [`build::authenticate`], with a
+/// freshly signed client assertion for a JWT client (its `jti` and clock the system's), or the
+/// previous one again when the step replays it.
+pub(crate) fn authenticate(
+    ctx: &mut Ctx,
+    req: &mut Request,
+    params: &mut Params,
+    client: &ClientConfig,
+    auth: AuthSpec,
+) -> Result<(), Halt> {
+    let assertion = if !client.uses_assertion() {
+        None
+    } else if auth == AuthSpec::ReplayedAssertion {
+        Some(ctx.last_assertion.clone().ok_or_else(|| {
+            precondition(
+                "no earlier client assertion to replay: a token request must come first".into(),
+            )
+        })?)
+    } else {
+        let flaw = build::Flaw::of(auth);
+        let jti = Ctx::unique_value()
+            .map_err(|e| Fault::harness(format!("no entropy for a jti: {e}")))?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let a = build::assertion(client, ctx.target.token.as_str(), now, &jti, flaw)?;
+        ctx.secret(&a);
+        if flaw == build::Flaw::None {
+            ctx.last_assertion = Some(a.clone());
+        }
+        Some(a)
+    };
+    build::authenticate(req, params, client, auth, assertion)?;
+    Ok(())
+}
+
+/// Sends and records; a request without a usable response is a fault.
+pub(crate) async fn send(ctx: &mut Ctx, req: Request) -> Result<Response, Halt> {
+    ctx.send(req)
+        .await
+        .map_err(|error| Fault::Http { error }.into())
+}
+
+/// A judge's verdict on a body cut at the size cap, as the fault it is: the last request's
+/// answer could not be read (see [`Fault::CutBody`]).
+pub(crate) fn cut_body(ctx: &Ctx, resp: &Response, unmet: &impl std::fmt::Display) -> Halt {
+    Fault::CutBody {
+        request: last_request(ctx),
+        cap: resp.body.len(),
+        unmet: unmet.to_string(),
+    }
+    .into()
+}
+
+/// The last request the context sent: method and URL without query.
+pub(crate) fn last_request(ctx: &Ctx) -> String {
+    ctx.evidence
+        .last()
+        .map(|e| format!("{} {}", e.method, e.url.split('?').next().unwrap_or("")))
+        .unwrap_or_default()
+}
+
+/// A 5xx the step did not expect, as the server's failure (see [`Fault::ServerError`]): the
+/// request is the last one the context sent.
+pub(crate) fn server_error(ctx: &Ctx, status: u16) -> Halt {
+    Fault::ServerError {
+        status,
+        request: last_request(ctx),
+    }
+    .into()
+}
