@@ -8,9 +8,9 @@ use axum::response::Response;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
 
-use super::Defect;
 use super::pages::json;
 use super::state::App;
+use crate::defect::Defect;
 use crate::jose::{b64, unb64};
 
 /// How far `iat` may be from now (§11.1 leaves the window to the server).

@@ -20,71 +20,11 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 
-use super::authorize::{consent_form_for, issue_code, pending_for};
+use super::config::{LoginPage, PASSWORD, USERNAME};
+use super::grant::{issue_code, pending_for};
 use super::pages::{Reply, done, error_page, esc, fresh, page, redirect};
 use super::state::App;
 use crate::params::Params;
-
-/// Which login page the reference server shows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum LoginPage {
-    /// An HTML form (the default).
-    #[default]
-    Form,
-    /// A form rendered and posted by script.
-    Script,
-    /// A JSON API driven by a JavaScript application.
-    Api,
-    /// HTML forms with a select, a pre-checked box and an entity on the consent page.
-    Chooser,
-}
-
-impl LoginPage {
-    /// Every kind, as `serve-reference --login-page` names them.
-    pub const ALL: [(&'static str, Self); 4] = [
-        ("form", Self::Form),
-        ("script", Self::Script),
-        ("api", Self::Api),
-        ("chooser", Self::Chooser),
-    ];
-}
-
-impl LoginPage {
-    /// The `login` section of a target file for this page: the driver that gets through it.
-    pub fn target_login(self) -> &'static str {
-        match self {
-            Self::Form => "login:\n  form:\n    fields: {username: alice, password: wonderland}\n",
-            Self::Chooser => {
-                "login:\n  form:\n    fields: {username: alice, password: wonderland}\n    select: {css: \"#login, #consent\"}\n"
-            }
-            Self::Script => "login:\n  browser:\n    username: alice\n    password: wonderland\n",
-            Self::Api => API_LOGIN,
-        }
-    }
-}
-
-/// The scripted login of [`LoginPage::Api`].
-const API_LOGIN: &str = r#"login:
-  steps:
-    - request:
-        name: sign in
-        method: POST
-        url: /app/api/session
-        json: {username: alice, password: wonderland, tx: "{{query:tx}}"}
-        expect_status: 200
-        extract: {csrf: {json: /csrf}}
-    - request:
-        name: consent
-        method: PUT
-        url: "/app/api/clients/{{client_id}}/consent"
-        headers: {X-CSRF-Token: "{{csrf}}"}
-        json: {tx: "{{query:tx}}", approve: true}
-        expect_status: 200
-        extract: {ticket: {json: /ticket}}
-    - resume:
-        url: "{{query:return_to}}"
-        params: {ticket: "{{ticket}}"}
-"#;
 
 /// The value the script computes from the CSRF token (reversed): a plain form post cannot know it.
 fn proof(csrf: &str) -> String {
@@ -142,13 +82,13 @@ pub(super) fn script_login_submit(app: &App, headers: &HeaderMap, p: &Params) ->
             serde_json::json!({"error": "this page signs in with JavaScript"}),
         ));
     }
-    if p.get("username") != Some(super::USERNAME) || p.get("password") != Some(super::PASSWORD) {
+    if p.get("username") != Some(USERNAME) || p.get("password") != Some(PASSWORD) {
         return Ok(json(
             StatusCode::OK,
             serde_json::json!({"error": "Wrong user name or password."}),
         ));
     }
-    app.store().sessions.entry_or_default(sid).user = Some(super::USERNAME.to_owned());
+    app.store().sessions.entry_or_default(sid).user = Some(USERNAME.to_owned());
     Ok(json(
         StatusCode::OK,
         serde_json::json!({"next": format!("/consent?tx={tx}")}),
@@ -240,14 +180,14 @@ pub(super) async fn api_session(
         let field = |n: &str| v.get(n).and_then(|x| x.as_str()).unwrap_or_default();
         let (sid, csrf) = pending_for(&app, &headers, field("tx"))
             .map_err(|_| api_error(StatusCode::BAD_REQUEST, "unknown authorization request"))?;
-        if field("username") != super::USERNAME || field("password") != super::PASSWORD {
+        if field("username") != USERNAME || field("password") != PASSWORD {
             return Err(api_error(
                 StatusCode::UNAUTHORIZED,
                 "wrong user name or password",
             ));
         }
         let mut store = app.store();
-        store.sessions.entry_or_default(sid).user = Some(super::USERNAME.to_owned());
+        store.sessions.entry_or_default(sid).user = Some(USERNAME.to_owned());
         let client_id = store
             .pending
             .get(field("tx"))
@@ -388,4 +328,32 @@ pub(super) fn consent(app: &App, style: LoginPage, client: &str, tx: &str, csrf:
         LoginPage::Chooser => chooser_consent(app, client, tx, csrf, ""),
         _ => consent_form_for(app, client, tx, csrf),
     }
+}
+
+/// The plain login form.
+pub(super) fn login_form(app: &App, tx: &str, csrf: &str, message: &str) -> Response {
+    let body = format!(
+        "<p>{}</p><form method=\"post\" action=\"/login\" id=\"login\">\
+         <input type=\"hidden\" name=\"tx\" value=\"{}\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <label>User <input name=\"username\"></label><label>Password <input type=\"password\" name=\"password\"></label>\
+         <button type=\"submit\">Sign in</button></form>",
+        esc(message),
+        esc(tx),
+        esc(csrf)
+    );
+    page(app, StatusCode::OK, "Sign in", &body, &[])
+}
+
+/// The plain consent form.
+pub(super) fn consent_form_for(app: &App, client: &str, tx: &str, csrf: &str) -> Response {
+    let body = format!(
+        "<p>Allow {} to access your account?</p><form method=\"post\" action=\"/consent\" id=\"consent\">\
+         <input type=\"hidden\" name=\"tx\" value=\"{}\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>\
+         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
+        esc(client),
+        esc(tx),
+        esc(csrf)
+    );
+    page(app, StatusCode::OK, "Consent", &body, &[])
 }

@@ -13,10 +13,11 @@ use axum::response::Response;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
+use super::config::RegisteredClient;
 use super::pages::{fresh, invalid_client, json as json_response, oauth_error};
 use super::state::{App, Store};
-use super::{Defect, RegisteredClient};
-use crate::jose::{SigningKey, half_hash, unb64};
+use crate::defect::Defect;
+use crate::jose::{half_hash, unb64};
 use crate::target::AuthMethod;
 
 /// RFC 7521 §4.2.
@@ -24,27 +25,6 @@ pub(super) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type
 
 /// How long an ID Token is valid.
 const ID_TOKEN_SECONDS: u64 = 300;
-
-/// The server's keys: the one it signs ID Tokens with, and a stranger's (the
-/// `id-token-foreign-key` defect signs with it under the real key's `kid`).
-pub(super) struct Keys {
-    pub id_token: SigningKey,
-    pub stranger: SigningKey,
-}
-
-impl Keys {
-    pub fn generate() -> std::io::Result<Self> {
-        let make = || {
-            SigningKey::generate(Algorithm::ES256)
-                .map(|(k, _)| k)
-                .map_err(|e| std::io::Error::other(e.to_string()))
-        };
-        Ok(Self {
-            id_token: make()?,
-            stranger: make()?,
-        })
-    }
-}
 
 /// `GET /jwks`: the public key ID Tokens are signed with.
 pub(super) async fn jwks(State(app): State<Arc<App>>) -> Response {

@@ -5,8 +5,8 @@ use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-use super::Defect;
 use super::state::App;
+use crate::defect::Defect;
 
 /// Every handler's result: the error side is a finished response too.
 pub(super) type Reply = Result<Response, Response>;

@@ -10,10 +10,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::Defect;
 use super::pages::{Reply, done, error_page, fresh, json, oauth_error};
-use super::state::App;
+use super::state::{App, Pushed};
 use super::token::authenticate_client;
+use crate::defect::Defect;
 use crate::params::Params;
 
 /// RFC 9126 §2.2: the prefix of the request URIs this server hands out.
@@ -21,14 +21,6 @@ const URN: &str = "urn:ietf:params:oauth:request_uri:";
 
 /// Parameters that authenticate the client at the PAR endpoint, not part of the request.
 const CLIENT_AUTH: &[&str] = &["client_secret", "client_assertion", "client_assertion_type"];
-
-/// A pushed authorization request.
-pub(super) struct Pushed {
-    pub client_id: String,
-    pub params: Params,
-    pub expires: Instant,
-    pub used: bool,
-}
 
 /// `POST /par` (RFC 9126 §2).
 pub(super) async fn push(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -55,7 +47,7 @@ fn push_inner(app: &App, headers: &HeaderMap, p: &Params) -> Reply {
             Some(given)
                 if !registered
                     .iter()
-                    .any(|r| super::authorize::redirect_matches(app, r, given)) =>
+                    .any(|r| super::grant::redirect_matches(app, r, given)) =>
             {
                 return Err(oauth_error(
                     app,

@@ -7,10 +7,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 
-use super::Defect;
 use super::pages::{done, invalid_client, json};
 use super::state::App;
 use super::token::{authenticate_client, is_confidential};
+use crate::defect::Defect;
 use crate::params::Params;
 
 /// `GET /.well-known/oauth-authorization-server` and `/.well-known/openid-configuration`.

@@ -5,7 +5,10 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::{Defect, RegisteredClient};
+use super::config::{LoginPage, RegisteredClient, Retention};
+use crate::defect::Defect;
+use crate::jose::{Algorithm, SigningKey};
+use crate::params::Params;
 use crate::pkce::{CodeChallenge, Method};
 
 /// Shared state of one server instance.
@@ -19,9 +22,9 @@ pub(super) struct App {
     /// is answered 500, as a server on an embedded database that locks would.
     pub busy: Option<std::sync::atomic::AtomicUsize>,
     /// The kind of login page shown.
-    pub login_page: super::LoginPage,
+    pub login_page: LoginPage,
     /// The ID Token signing key (and a stranger's, for a defect).
-    pub keys: super::oidc::Keys,
+    pub keys: Keys,
     /// How long a pushed request_uri lives.
     pub request_uri_lifetime: Duration,
     /// Authorization requests must be pushed (RFC 9126 §4).
@@ -43,29 +46,6 @@ pub(super) struct App {
     /// Whether token requests' proofs must carry it (the FAPI 2.0 set-up).
     pub dpop_nonce_required: bool,
     store: Mutex<Store>,
-}
-
-/// How much the server remembers: every record expires `retention` after it was made, and no
-/// table holds more than `capacity` (the oldest go first), so a long-running `serve-reference`
-/// stays within bounded memory however many runs it serves.
-#[derive(Debug, Clone, Copy)]
-pub struct Retention {
-    /// How long a record is kept.
-    pub retention: Duration,
-    /// The most records per table.
-    pub capacity: usize,
-}
-
-impl Default for Retention {
-    /// A minute and 2,000 records per table: a whole-library run makes a few hundred per table
-    /// and uses each within seconds, so several runs fit, and a server that serves runs for
-    /// days levels off (`cargo bench --bench memory`).
-    fn default() -> Self {
-        Self {
-            retention: Duration::from_secs(60),
-            capacity: 2_000,
-        }
-    }
 }
 
 /// A table whose entries expire: by age, and by count (oldest first).
@@ -212,7 +192,7 @@ pub(super) struct Store {
     /// For the `nonce-not-bound` defect: the latest nonce any authorization request sent.
     pub last_nonce: Option<String>,
     /// Pushed authorization requests, by request_uri.
-    pub pushed: Expiring<super::par::Pushed>,
+    pub pushed: Expiring<Pushed>,
     /// DPoP proofs seen, by key thumbprint and `jti` (RFC 9449 §11.1).
     pub dpop_proofs: Expiring<()>,
 }
@@ -319,7 +299,7 @@ impl App {
         issuer: String,
         clients: Vec<RegisteredClient>,
         config: super::ServerConfig,
-        keys: super::oidc::Keys,
+        keys: Keys,
         dpop_nonce: String,
     ) -> Self {
         // A code must outlive its own lifetime in the table, or a replay after expiry would
@@ -378,6 +358,35 @@ pub(super) fn random_token() -> std::io::Result<String> {
     let mut buf = [0u8; 32];
     getrandom::fill(&mut buf).map_err(|e| std::io::Error::other(e.to_string()))?;
     Ok(URL_SAFE_NO_PAD.encode(buf))
+}
+
+/// The server's keys: the one it signs ID Tokens with, and a stranger's (the
+/// `id-token-foreign-key` defect signs with it under the real key's `kid`).
+pub(super) struct Keys {
+    pub id_token: SigningKey,
+    pub stranger: SigningKey,
+}
+
+impl Keys {
+    pub fn generate() -> std::io::Result<Self> {
+        let make = || {
+            SigningKey::generate(Algorithm::ES256)
+                .map(|(k, _)| k)
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        };
+        Ok(Self {
+            id_token: make()?,
+            stranger: make()?,
+        })
+    }
+}
+
+/// A pushed authorization request.
+pub(super) struct Pushed {
+    pub client_id: String,
+    pub params: Params,
+    pub expires: Instant,
+    pub used: bool,
 }
 
 #[cfg(test)]

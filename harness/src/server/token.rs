@@ -10,10 +10,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use base64::Engine as _;
 
+use super::config::RegisteredClient;
 use super::dpop::Proof;
 use super::pages::{Reply, done, fresh, invalid_client, json, oauth_error};
 use super::state::{App, RefreshRecord, TokenRecord};
-use super::{Defect, RegisteredClient};
+use crate::defect::Defect;
 use crate::params::Params;
 use crate::pkce::{CodeChallenge, CodeVerifier, Method, s256_of_text, verify};
 use crate::target::AuthMethod;

@@ -1,0 +1,209 @@
+//! What the authorization endpoint and its login and consent pages share: the pending request
+//! and the browser session it belongs to, the registered redirect URI matched, and the end of
+//! an authorization, to the client with a code or an error (RFC 6749 §4.1.2, RFC 9207 `iss`).
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use url::Url;
+
+use super::pages::{Reply, error_page, fresh, redirect};
+use super::state::{App, CodeRecord};
+use crate::defect::Defect;
+
+/// The browser session's cookie.
+pub(super) const SESSION_COOKIE: &str = "pkce_ref_sid";
+
+/// Exact string comparison (RFC 9700 §4.1.3), with the loopback port exception of RFC 8252
+/// §7.3. The defects re-create the comparison bugs of BUG-13..BUG-19.
+pub(super) fn redirect_matches(app: &App, registered: &str, given: &str) -> bool {
+    let mut given = given.to_owned();
+    if app.has(Defect::FragmentRedirectAccepted)
+        && let Some(i) = given.find('#')
+    {
+        given.truncate(i);
+    }
+    if app.has(Defect::UserinfoRedirect) {
+        given = strip_userinfo_naively(&given);
+    }
+    if given == registered
+        || (app.has(Defect::PrefixRedirectMatch) && given.starts_with(registered))
+        || (app.has(Defect::CaseInsensitiveRedirect) && given.eq_ignore_ascii_case(registered))
+    {
+        return true;
+    }
+    if app.has(Defect::LoopbackHostConfusion) {
+        let is_loopback_given = given.starts_with("http://127.0.0.1")
+            || given.starts_with("http://[::1]")
+            || given.starts_with("http://localhost");
+        if is_loopback_given && raw_after_authority(&given) == raw_after_authority(registered) {
+            return true;
+        }
+    }
+    if app.has(Defect::LoopbackPortStrict) || given.contains('#') {
+        return false;
+    }
+    match (Url::parse(registered), Url::parse(&given)) {
+        (Ok(r), Ok(g)) => {
+            let loopback = matches!(r.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+                || matches!(r.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback());
+            loopback
+                && r.scheme() == "http"
+                && g.scheme() == r.scheme()
+                && g.host() == r.host()
+                && g.username().is_empty()
+                && g.password().is_none()
+                && g.path() == r.path()
+                && g.query() == r.query()
+                // `Url` normalises the path; compare the raw text after the authority too.
+                && raw_after_authority(&given) == raw_after_authority(registered)
+        }
+        _ => false,
+    }
+}
+
+fn raw_after_authority(s: &str) -> &str {
+    let rest = s.split_once("://").map_or(s, |(_, r)| r);
+    rest.find('/').map_or("", |i| &rest[i..])
+}
+
+/// The BUG-17 parser: reads `scheme://host:port@evil/path` as `scheme://host:port/path`.
+fn strip_userinfo_naively(s: &str) -> String {
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return s.to_owned();
+    };
+    let end = rest.find('/').unwrap_or(rest.len());
+    match rest[..end].find('@') {
+        Some(at) => format!("{scheme}://{}{}", &rest[..at], &rest[end..]),
+        None => s.to_owned(),
+    }
+}
+
+pub(super) fn error_params(
+    app: &App,
+    error: &str,
+    description: &str,
+    state: Option<&str>,
+) -> Vec<(String, String)> {
+    let mut out = vec![
+        ("error".to_owned(), error.to_owned()),
+        ("error_description".to_owned(), description.to_owned()),
+    ];
+    if let Some(s) = state {
+        out.push(("state".into(), s.to_owned()));
+    }
+    if !app.has(Defect::NoIss) {
+        out.push(("iss".into(), iss_of(app)));
+    }
+    out
+}
+
+/// A redirect to the client with `params` added to the redirect URI's query.
+pub(super) fn to_client(
+    app: &App,
+    status: StatusCode,
+    redirect_uri: &str,
+    params: Vec<(String, String)>,
+) -> Response {
+    match Url::parse(redirect_uri) {
+        Ok(mut url) => {
+            {
+                let mut q = url.query_pairs_mut();
+                for (k, v) in &params {
+                    q.append_pair(k, v);
+                }
+            }
+            redirect(status, url.as_str(), &[])
+        }
+        Err(_) => error_page(app, "redirect_uri is not a valid URL"),
+    }
+}
+
+pub(super) fn session_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| {
+            let (name, value) = c.trim().split_once('=')?;
+            (name == SESSION_COOKIE).then(|| value.to_owned())
+        })
+}
+
+/// Looks up the pending request of `tx` and checks it belongs to this browser session.
+pub(super) fn pending_for(
+    app: &App,
+    headers: &HeaderMap,
+    tx: &str,
+) -> Result<(String, String), Response> {
+    let sid = session_id(headers).ok_or_else(|| error_page(app, "no session cookie"))?;
+    let store = app.store();
+    let pending = store
+        .pending
+        .get(tx)
+        .ok_or_else(|| error_page(app, "unknown or finished authorization request"))?;
+    if pending.session != sid {
+        return Err(error_page(
+            app,
+            "authorization request belongs to another session",
+        ));
+    }
+    Ok((sid, pending.csrf.clone()))
+}
+
+/// Ends a pending request with a code (RFC 6749 §4.1.2, RFC 9207 `iss`).
+pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
+    let mut store = app.store();
+    let pending = store
+        .pending
+        .remove(tx)
+        .ok_or_else(|| error_page(app, "unknown authorization request"))?;
+    let code = if app.has(Defect::WeakCodes) {
+        store.counter += 1;
+        format!("c{:06}", store.counter)
+    } else {
+        fresh()?
+    };
+    store.codes.insert(
+        code.clone(),
+        CodeRecord {
+            client_id: pending.client_id,
+            redirect_uri: pending
+                .redirect_uri_sent
+                .then(|| pending.redirect_uri.clone()),
+            challenge: pending.challenge.clone(),
+            expires: std::time::Instant::now() + app.code_lifetime,
+            used: false,
+            issued: Vec::new(),
+            openid: pending.openid,
+            nonce: pending.nonce.clone(),
+            pushed: pending.pushed,
+            dpop_jkt: pending.dpop_jkt.clone(),
+        },
+    );
+    drop(store);
+    let mut params = vec![("code".to_owned(), code)];
+    if let (true, Some((challenge, _))) = (
+        app.has(Defect::ReflectsChallenge),
+        pending.challenge.as_ref(),
+    ) {
+        params.push(("code_challenge".into(), challenge.as_str().to_owned()));
+    }
+    if let Some(s) = pending.state {
+        params.push(("state".into(), s));
+    }
+    if !app.has(Defect::NoIss) {
+        params.push(("iss".into(), iss_of(app)));
+    }
+    Ok(to_client(app, status, &pending.redirect_uri, params))
+}
+
+/// The `iss` of an authorization response (RFC 9207 §2): the issuer, unless a defect says
+/// otherwise.
+fn iss_of(app: &App) -> String {
+    if app.has(Defect::WrongIssUnannounced) {
+        format!("{}/elsewhere", app.issuer)
+    } else {
+        app.issuer.clone()
+    }
+}
