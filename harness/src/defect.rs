@@ -42,13 +42,17 @@ impl Severity {
 }
 
 impl std::str::FromStr for Severity {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::diagnostics::UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "low" => Ok(Self::Low),
             "medium" => Ok(Self::Medium),
             "high" => Ok(Self::High),
-            _ => Err(format!("{s:?} is not a severity: low, medium or high")),
+            _ => Err(crate::diagnostics::UnknownName::new(
+                "severity",
+                s,
+                ["low", "medium", "high"],
+            )),
         }
     }
 }
@@ -325,15 +329,18 @@ impl std::fmt::Display for Defect {
 }
 
 impl std::str::FromStr for Defect {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::diagnostics::UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         Defect::ALL
             .iter()
             .copied()
             .find(|d| d.name() == s)
             .ok_or_else(|| {
-                let names: Vec<_> = Defect::ALL.iter().map(|d| d.name()).collect();
-                format!("unknown defect {s:?}; known: {}", names.join(", "))
+                crate::diagnostics::UnknownName::new(
+                    "defect",
+                    s,
+                    Defect::ALL.iter().map(|d| d.name()),
+                )
             })
     }
 }

@@ -223,6 +223,35 @@ pub fn at_node(file: &str, text: &str, node: &Node, message: String) -> LoadErro
     located(file, text, line, column, message)
 }
 
+/// A name that is none of the names a setting takes (a profile, a defect, a report format, a
+/// requirement id): said with the names it could be, so the user can pick one.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("unknown {what} {got:?}; known: {known}")]
+pub struct UnknownName {
+    /// What the name was to name: "profile", "defect".
+    pub what: &'static str,
+    /// The name given.
+    pub got: String,
+    /// The names it could be, joined.
+    pub known: String,
+}
+
+impl UnknownName {
+    /// `got` is not one of `known`.
+    pub fn new<T: std::fmt::Display>(
+        what: &'static str,
+        got: &str,
+        known: impl IntoIterator<Item = T>,
+    ) -> Self {
+        let known: Vec<String> = known.into_iter().map(|k| k.to_string()).collect();
+        Self {
+            what,
+            got: got.to_owned(),
+            known: known.join(", "),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

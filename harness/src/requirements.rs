@@ -73,7 +73,7 @@ pub enum RequirementId {
 
 impl RequirementId {
     /// Parses `REQ-n` or `BUG-n` and checks it against the catalogue.
-    pub fn parse(id: &str) -> Result<Self, String> {
+    pub fn parse(id: &str) -> Result<Self, crate::diagnostics::UnknownName> {
         let parsed = match id.split_once('-') {
             Some(("REQ", n)) => n.parse().ok().map(Self::Req),
             Some(("BUG", n)) => n.parse().ok().map(Self::Bug),
@@ -81,10 +81,13 @@ impl RequirementId {
         };
         match parsed {
             Some(id) if id.is_known() => Ok(id),
-            _ => Err(format!(
-                "unknown requirement id {id:?}: expected REQ-1..REQ-{} or BUG-1..BUG-{}",
-                requirements().len(),
-                bugs().len()
+            _ => Err(crate::diagnostics::UnknownName::new(
+                "requirement id",
+                id,
+                [
+                    format!("REQ-1..REQ-{}", requirements().len()),
+                    format!("BUG-1..BUG-{}", bugs().len()),
+                ],
             )),
         }
     }
@@ -164,7 +167,8 @@ mod tests {
             "REQ-0", "REQ-98", "BUG-24", "req-1", "REQ-", "REQ-1x", "CVE-1",
         ] {
             let e = RequirementId::parse(bad).expect_err(bad);
-            assert!(e.contains("expected REQ-1..REQ-97 or BUG-1..BUG-23"), "{e}");
+            let e = e.to_string();
+            assert!(e.contains("known: REQ-1..REQ-97, BUG-1..BUG-23"), "{e}");
         }
     }
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Exit;
+use pkce_harness::diagnostics::UnknownName;
 use pkce_harness::jose::{Algorithm, SigningKey};
 
 #[derive(Debug, Args)]
@@ -20,11 +21,11 @@ pub(super) struct KeygenArgs {
     out: PathBuf,
 }
 
-fn alg(s: &str) -> Result<Algorithm, String> {
+fn alg(s: &str) -> Result<Algorithm, UnknownName> {
     match s {
         "ES256" => Ok(Algorithm::ES256),
         "EdDSA" => Ok(Algorithm::EdDSA),
-        other => Err(format!("{other:?}: generate ES256 or EdDSA")),
+        other => Err(UnknownName::new("key algorithm", other, ["ES256", "EdDSA"])),
     }
 }
 

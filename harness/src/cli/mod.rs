@@ -269,19 +269,23 @@ fn man(dir: Option<&std::path::Path>) -> Exit {
 }
 
 /// Reads a JSON report (`run --report json=PATH`); the error names the file, line and column.
-fn read_report(path: &std::path::Path) -> Result<pkce_harness::verdict::RunReport, String> {
-    use pkce_harness::diagnostics::{MAX_REPORT_BYTES, read_text};
+fn read_report(
+    path: &std::path::Path,
+) -> Result<pkce_harness::verdict::RunReport, pkce_harness::diagnostics::LoadError> {
+    use pkce_harness::diagnostics::{MAX_REPORT_BYTES, located, read_text};
     let shown = path.display().to_string();
-    let text = read_text(path, MAX_REPORT_BYTES).map_err(|e| e.to_string())?;
+    let text = read_text(path, MAX_REPORT_BYTES)?;
     serde_json::from_str(&text).map_err(|e| {
         let message = e.to_string();
         let message = message
             .rfind(" at line ")
             .map_or(message.as_str(), |i| &message[..i]);
-        format!(
-            "{shown}:{}:{}: not a pkce-harness JSON report: {message}",
-            e.line(),
-            e.column()
+        located(
+            &shown,
+            &text,
+            e.line() as u64,
+            e.column() as u64,
+            format!("not a pkce-harness JSON report: {message}"),
         )
     })
 }

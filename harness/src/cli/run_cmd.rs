@@ -6,6 +6,7 @@ use clap::Args;
 use super::http_args::{HttpArgs, positive_seconds};
 use super::{Exit, load};
 use pkce_harness::defect::Severity;
+use pkce_harness::diagnostics::UnknownName;
 use pkce_harness::engine::Event;
 use pkce_harness::engine::preflight::ProblemKind;
 use pkce_harness::engine::{self, RunOptions};
@@ -110,21 +111,33 @@ fn terminal_style(quiet: bool, verbose: bool, on_stderr: bool) -> Style {
     }
 }
 
-fn parse_technique(s: &str) -> Result<Technique, String> {
-    [Technique::LastByte, Technique::H2SinglePacket]
-        .into_iter()
+fn parse_technique(s: &str) -> Result<Technique, UnknownName> {
+    let all = [Technique::LastByte, Technique::H2SinglePacket];
+    all.into_iter()
         .find(|t| t.as_str() == s)
-        .ok_or_else(|| format!("expected last-byte or h2-single-packet, got {s:?}"))
+        .ok_or_else(|| UnknownName::new("race technique", s, all.map(Technique::as_str)))
 }
 
-pub(super) fn parse_report(s: &str) -> Result<(ReportFormat, Destination), String> {
+/// Why a `--report FORMAT=PATH` does not say where which report goes.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum ReportSpecError {
+    /// No `=`.
+    #[error("expected FORMAT=PATH, got {0:?}")]
+    NoFormat(String),
+    /// Nothing after the `=`.
+    #[error("no path in {0:?}: give a file, or - for standard output")]
+    NoPath(String),
+    /// A format there is none of.
+    #[error(transparent)]
+    Format(#[from] UnknownName),
+}
+
+pub(super) fn parse_report(s: &str) -> Result<(ReportFormat, Destination), ReportSpecError> {
     let (f, p) = s
         .split_once('=')
-        .ok_or_else(|| format!("expected FORMAT=PATH, got {s:?}"))?;
+        .ok_or_else(|| ReportSpecError::NoFormat(s.to_owned()))?;
     if p.is_empty() {
-        return Err(format!(
-            "no path in {s:?}: give a file, or - for standard output"
-        ));
+        return Err(ReportSpecError::NoPath(s.to_owned()));
     }
     Ok((f.parse()?, Destination::parse(p)))
 }
@@ -399,7 +412,7 @@ fn print_gate(report: &pkce_harness::verdict::RunReport) {
 }
 
 /// The ids of the checks a JSON report says failed the gate or could not be judged.
-fn failed_in(path: &std::path::Path) -> Result<Vec<String>, String> {
+fn failed_in(path: &std::path::Path) -> Result<Vec<String>, pkce_harness::diagnostics::LoadError> {
     Ok(super::read_report(path)?
         .results
         .iter()

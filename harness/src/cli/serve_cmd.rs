@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Exit;
+use pkce_harness::diagnostics::UnknownName;
 use pkce_harness::redact::Secret;
 use pkce_harness::server::{LoginPage, ReferenceServer, ServerConfig};
 
@@ -100,13 +101,10 @@ fn lifetime(s: &str) -> Result<f64, String> {
     }
 }
 
-fn login_page(s: &str) -> Result<LoginPage, String> {
+fn login_page(s: &str) -> Result<LoginPage, UnknownName> {
     LoginPage::ALL
         .iter()
         .find(|(name, _)| *name == s)
         .map(|(_, page)| *page)
-        .ok_or_else(|| {
-            let names: Vec<&str> = LoginPage::ALL.iter().map(|(n, _)| *n).collect();
-            format!("one of {}", names.join(", "))
-        })
+        .ok_or_else(|| UnknownName::new("login page", s, LoginPage::ALL.map(|(n, _)| n)))
 }

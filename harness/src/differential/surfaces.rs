@@ -45,13 +45,13 @@ impl Surface {
 }
 
 impl std::str::FromStr for Surface {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::diagnostics::UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL
             .into_iter()
             .find(|x| x.name() == s)
             .ok_or_else(|| {
-                format!("{s:?} is not a surface: verifier, challenge, redirect or state")
+                crate::diagnostics::UnknownName::new("surface", s, Self::ALL.map(Self::name))
             })
     }
 }

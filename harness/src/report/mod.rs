@@ -44,16 +44,19 @@ pub enum ReportFormat {
 }
 
 impl std::str::FromStr for ReportFormat {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::diagnostics::UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        const NAMES: [&str; 5] = ["json", "junit", "markdown", "html", "sarif"];
         match s {
             "json" => Ok(Self::Json),
             "junit" => Ok(Self::Junit),
             "markdown" => Ok(Self::Markdown),
             "html" => Ok(Self::Html),
             "sarif" => Ok(Self::Sarif),
-            other => Err(format!(
-                "unknown report format {other:?}: expected json, junit, markdown, html or sarif"
+            other => Err(crate::diagnostics::UnknownName::new(
+                "report format",
+                other,
+                NAMES,
             )),
         }
     }

@@ -234,13 +234,13 @@ impl Profile {
 }
 
 impl std::str::FromStr for Profile {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = crate::diagnostics::UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL
             .into_iter()
             .find(|p| p.as_str() == s)
             .ok_or_else(|| {
-                format!("unknown profile {s:?}: expected rfc6749, rfc9700, oauth2.1 or fapi2")
+                crate::diagnostics::UnknownName::new("profile", s, Self::ALL.map(Self::as_str))
             })
     }
 }
@@ -1336,24 +1336,34 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "authorization_endpoint",
 ];
 
+/// Why a scenario's value is not a template the harness can fill in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// `{{` without its `}}`.
+    #[error("unclosed {{{{ in template {0:?}")]
+    Unclosed(String),
+    /// A placeholder the harness has no value for.
+    #[error(transparent)]
+    Unknown(crate::diagnostics::UnknownName),
+}
+
 impl Template {
     /// A template without placeholders.
     pub fn literal(s: &str) -> Self {
         Self(s.to_owned())
     }
     /// Checks every placeholder of `s`.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, TemplateError> {
         let mut rest = s;
         while let Some(open) = rest.find("{{") {
             let after = &rest[open + 2..];
             let close = after
                 .find("}}")
-                .ok_or_else(|| format!("unclosed {{{{ in template {s:?}"))?;
+                .ok_or_else(|| TemplateError::Unclosed(s.to_owned()))?;
             let name = after[..close].trim();
             if !TEMPLATE_NAMES.contains(&name) {
-                return Err(format!(
-                    "unknown template variable {name:?}; known: {}",
-                    TEMPLATE_NAMES.join(", ")
+                return Err(TemplateError::Unknown(
+                    crate::diagnostics::UnknownName::new("template variable", name, TEMPLATE_NAMES),
                 ));
             }
             rest = &after[close + 2..];

@@ -347,7 +347,7 @@ pub enum JsonTemplate {
 
 impl<'de> Deserialize<'de> for JsonTemplate {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        fn convert(v: serde_json::Value) -> Result<JsonTemplate, String> {
+        fn convert(v: serde_json::Value) -> Result<JsonTemplate, TemplateError> {
             Ok(match v {
                 serde_json::Value::String(s) => JsonTemplate::String(Template::parse(&s)?),
                 serde_json::Value::Array(a) => {
@@ -356,7 +356,7 @@ impl<'de> Deserialize<'de> for JsonTemplate {
                 serde_json::Value::Object(o) => JsonTemplate::Object(
                     o.into_iter()
                         .map(|(k, v)| Ok((k, convert(v)?)))
-                        .collect::<Result<_, String>>()?,
+                        .collect::<Result<_, TemplateError>>()?,
                 ),
                 other => JsonTemplate::Other(other),
             })
@@ -498,7 +498,7 @@ impl Source {
         "authorize:NAME",
     ];
 
-    fn parse(name: &str) -> Result<Self, String> {
+    fn parse(name: &str) -> Result<Self, TemplateError> {
         Ok(match name {
             "client_id" => Self::ClientId,
             "scope" => Self::Scope,
@@ -515,20 +515,32 @@ impl Source {
                 {
                     Self::Extracted(name.to_owned())
                 }
-                _ => {
-                    return Err(format!(
-                        "{{{{{name}}}}} is not a template name: use one of {} or a name from `extract`",
-                        Self::NAMES.join(", ")
-                    ));
-                }
+                _ => return Err(TemplateError::Name(name.to_owned())),
             },
         })
     }
 }
 
+/// Why a login step's template is not one the driver can fill in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// A `${env:NAME}` that cannot be substituted.
+    #[error(transparent)]
+    Interpolate(#[from] super::InterpolateError),
+    /// `{{` without its `}}`.
+    #[error("unclosed {{{{ in {0:?}")]
+    Unclosed(String),
+    /// A name that is neither a known value nor a name an `extract` could give.
+    #[error(
+        "{{{{{0}}}}} is not a template name: use one of {names} or a name from `extract`",
+        names = Source::NAMES.join(", ")
+    )]
+    Name(String),
+}
+
 impl Template {
     /// Parses `{{name}}` placeholders after replacing `${env:NAME}`.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, TemplateError> {
         let s = super::interpolate(s)?;
         let mut parts = Vec::new();
         let mut rest = s.as_str();
@@ -539,7 +551,7 @@ impl Template {
             let after = &rest[start + 2..];
             let end = after
                 .find("}}")
-                .ok_or_else(|| format!("unclosed {{{{ in {s:?}"))?;
+                .ok_or_else(|| TemplateError::Unclosed(s.clone()))?;
             parts.push(Part::Value(Source::parse(after[..end].trim())?));
             rest = &after[end + 2..];
         }

@@ -378,13 +378,29 @@ pub struct ConfigUrl(pub Url);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedirectUri(pub Url);
 
-fn absolute_url(s: &str) -> Result<Url, String> {
-    let url = Url::parse(s).map_err(|e| format!("{:?} is not an absolute URL: {e}", shown(s)))?;
+/// Why a setting is not the absolute URL it must be; the URL is shown without its userinfo.
+#[derive(Debug, thiserror::Error)]
+pub enum UrlError {
+    /// Not a URL, or a relative one.
+    #[error("{shown:?} is not an absolute URL: {source}")]
+    NotAbsolute {
+        /// The value, without userinfo.
+        shown: String,
+        /// What the URL parser said.
+        source: url::ParseError,
+    },
+    /// A fragment, which a redirect URI must not have.
+    #[error("{0:?} has a fragment; RFC 6749 §3.1.2 forbids one")]
+    Fragment(String),
+}
+
+fn absolute_url(s: &str) -> Result<Url, UrlError> {
+    let url = Url::parse(s).map_err(|source| UrlError::NotAbsolute {
+        shown: shown(s),
+        source,
+    })?;
     if url.fragment().is_some() {
-        return Err(format!(
-            "{:?} has a fragment; RFC 6749 §3.1.2 forbids one",
-            shown(s)
-        ));
+        return Err(UrlError::Fragment(shown(s)));
     }
     Ok(url)
 }
@@ -401,8 +417,23 @@ fn shown(s: &str) -> String {
     }
 }
 
+/// Why a `${...}` substitution could not be made. A value is never part of the message, only
+/// the variable's name: the value may be a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InterpolateError {
+    /// `${` without its `}`.
+    #[error("unclosed ${{ in {0:?}")]
+    Unclosed(String),
+    /// Something else than `${env:NAME}`.
+    #[error("unknown substitution ${{{0}}}: only ${{env:NAME}} exists")]
+    Unknown(String),
+    /// The variable is not set.
+    #[error("environment variable {0} is not set (used as ${{env:{0}}})")]
+    Unset(String),
+}
+
 /// Replaces each `${env:NAME}` in `s` with the variable's value.
-pub fn interpolate(s: &str) -> Result<String, String> {
+pub fn interpolate(s: &str) -> Result<String, InterpolateError> {
     let mut out = String::new();
     let mut rest = s;
     while let Some(start) = rest.find("${") {
@@ -410,14 +441,12 @@ pub fn interpolate(s: &str) -> Result<String, String> {
         let after = &rest[start + 2..];
         let end = after
             .find('}')
-            .ok_or_else(|| format!("unclosed ${{ in {s:?}"))?;
+            .ok_or_else(|| InterpolateError::Unclosed(s.to_owned()))?;
         let var = &after[..end];
         let name = var
             .strip_prefix("env:")
-            .ok_or_else(|| format!("unknown substitution ${{{var}}}: only ${{env:NAME}} exists"))?;
-        let value = std::env::var(name).map_err(|_| {
-            format!("environment variable {name} is not set (used as ${{env:{name}}})")
-        })?;
+            .ok_or_else(|| InterpolateError::Unknown(var.to_owned()))?;
+        let value = std::env::var(name).map_err(|_| InterpolateError::Unset(name.to_owned()))?;
         out.push_str(&value);
         rest = &after[end + 1..];
     }

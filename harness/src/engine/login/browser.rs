@@ -562,7 +562,7 @@ async fn fill_login(
     probe: &Probe,
     username: Option<&str>,
     password: &str,
-) -> Result<(), String> {
+) -> Result<(), ActionError> {
     if probe.user
         && let Some(user) = username
     {
@@ -577,13 +577,13 @@ async fn fill_login(
         )
         .await
         .map(|_| ())
-        .map_err(|e| format!("cannot submit the login form: {e}"))
+        .map_err(ActionError::Submit)
     }
 }
 
 /// Replaces the text of the element `css` finds with `value`, as typed input (input events
 /// fire, so script-driven forms see it).
-async fn type_into(tab: &chromiumoxide::Page, css: &str, value: &str) -> Result<(), String> {
+async fn type_into(tab: &chromiumoxide::Page, css: &str, value: &str) -> Result<(), ActionError> {
     let quoted = serde_json::to_string(css).unwrap_or_default();
     let found = tab
         .evaluate(format!(
@@ -594,16 +594,19 @@ async fn type_into(tab: &chromiumoxide::Page, css: &str, value: &str) -> Result<
         .and_then(|r| r.into_value::<bool>().ok())
         .unwrap_or(false);
     if !found {
-        return Err(format!("no element matches {css}"));
+        return Err(ActionError::NoElement(css.to_owned()));
     }
     tab.execute(InsertTextParams::new(value))
         .await
         .map(|_| ())
-        .map_err(|e| format!("cannot type into {css}: {e}"))
+        .map_err(|source| ActionError::Type {
+            css: css.to_owned(),
+            source,
+        })
 }
 
 /// Clicks the element `css` finds, as a user would (scrolled into view, mouse events).
-async fn click(tab: &chromiumoxide::Page, css: &str) -> Result<(), String> {
+async fn click(tab: &chromiumoxide::Page, css: &str) -> Result<(), ActionError> {
     if let Ok(element) = tab.find_element(css).await
         && element.click().await.is_ok()
     {
@@ -623,7 +626,7 @@ async fn click(tab: &chromiumoxide::Page, css: &str) -> Result<(), String> {
     if clicked {
         Ok(())
     } else {
-        Err(format!("no element matches {css}"))
+        Err(ActionError::NoElement(css.to_owned()))
     }
 }
 
@@ -632,7 +635,7 @@ async fn run_tasks(
     tab: &chromiumoxide::Page,
     entry: &BrowserPage,
     deadline: Instant,
-) -> Result<(), String> {
+) -> Result<(), ActionError> {
     for (i, task) in entry.tasks.iter().enumerate() {
         let what = match task {
             Task::Text { selector, .. } | Task::Click(selector) => {
@@ -640,13 +643,17 @@ async fn run_tasks(
             }
             Task::Wait(w) => wait_for(tab, w, deadline).await,
         };
-        what.map_err(|why| format!("task {}: {why}", i + 1))?;
+        let task_failed = |source| ActionError::Task {
+            task: i + 1,
+            source: Box::new(source),
+        };
+        what.map_err(task_failed)?;
         let done = match task {
             Task::Text { selector, value } => type_into(tab, &selector.0, value.0.expose()).await,
             Task::Click(selector) => click(tab, &selector.0).await,
             Task::Wait(_) => Ok(()),
         };
-        done.map_err(|why| format!("task {}: {why}", i + 1))?;
+        done.map_err(task_failed)?;
     }
     Ok(())
 }
@@ -655,7 +662,7 @@ async fn wait_for(
     tab: &chromiumoxide::Page,
     what: &WaitFor,
     deadline: Instant,
-) -> Result<(), String> {
+) -> Result<(), ActionError> {
     loop {
         let there = match what {
             WaitFor::Selector(css) => tab.find_element(css.0.as_str()).await.is_ok(),
@@ -671,12 +678,45 @@ async fn wait_for(
         }
         if Instant::now() >= deadline {
             return Err(match what {
-                WaitFor::Selector(css) => format!("no element matched {} in time", css.0),
-                WaitFor::Url(p) => format!("the URL did not match {} in time", p.0),
+                WaitFor::Selector(css) => ActionError::NoElementInTime(css.0.clone()),
+                WaitFor::Url(p) => ActionError::UrlNotInTime(p.0.clone()),
             });
         }
         tokio::time::sleep(POLL).await;
     }
+}
+
+/// Why an action on a page (typing, clicking, submitting, waiting) did not happen.
+#[derive(Debug, thiserror::Error)]
+enum ActionError {
+    /// Nothing on the page matches the selector.
+    #[error("no element matches {0}")]
+    NoElement(String),
+    /// Chromium refused the typed text.
+    #[error("cannot type into {css}: {source}")]
+    Type {
+        /// The selector.
+        css: String,
+        /// What Chromium said.
+        source: chromiumoxide::error::CdpError,
+    },
+    /// The login form could not be submitted.
+    #[error("cannot submit the login form: {0}")]
+    Submit(chromiumoxide::error::CdpError),
+    /// A `wait` for a selector ran out of time.
+    #[error("no element matched {0} in time")]
+    NoElementInTime(String),
+    /// A `wait` for a URL ran out of time.
+    #[error("the URL did not match {0} in time")]
+    UrlNotInTime(String),
+    /// A task of a `pages` entry.
+    #[error("task {task}: {source}")]
+    Task {
+        /// 1-based.
+        task: usize,
+        /// Why it failed.
+        source: Box<ActionError>,
+    },
 }
 
 /// Waits until the page moves on after an action: a client was reached, another document

@@ -25,15 +25,14 @@ struct Known<'a> {
 }
 
 impl Known<'_> {
-    fn value(&self, s: &Source) -> Result<String, String> {
+    fn value(&self, s: &Source) -> Result<String, ValueError> {
         let param = |u: &Url, name: &str| {
             u.query_pairs()
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.into_owned())
         };
         let authorize = |name: &str| {
-            param(self.authorize, name)
-                .ok_or_else(|| format!("the authorization request has no {name} parameter"))
+            param(self.authorize, name).ok_or_else(|| ValueError::NoAuthorizeParam(name.to_owned()))
         };
         match s {
             Source::ClientId => authorize("client_id"),
@@ -42,21 +41,21 @@ impl Known<'_> {
             Source::State => authorize("state"),
             Source::Url => Ok(self.landing.to_string()),
             Source::Authorize(name) => authorize(name),
-            Source::Query(name) => param(self.landing, name).ok_or_else(|| {
-                format!(
-                    "{{{{query:{name}}}}}: the login page {} has no query parameter {name}",
-                    without_query(self.landing)
-                )
-            }),
+            Source::Query(name) => {
+                param(self.landing, name).ok_or_else(|| ValueError::NoLandingParam {
+                    name: name.clone(),
+                    page: without_query(self.landing),
+                })
+            }
             Source::Extracted(name) => self
                 .extracted
                 .get(name)
                 .cloned()
-                .ok_or_else(|| format!("{{{{{name}}}}} was not extracted")),
+                .ok_or_else(|| ValueError::NotExtracted(name.clone())),
         }
     }
 
-    fn render(&self, t: &Template) -> Result<String, String> {
+    fn render(&self, t: &Template) -> Result<String, ValueError> {
         t.render(&mut |s| self.value(s))
     }
 }
@@ -90,9 +89,9 @@ pub(super) async fn drive(
             Some(n) => format!("login step {} ({n})", i + 1),
             None => format!("login step {}", i + 1),
         };
-        let value_fault = |reason: String| LoginFault::StepValue {
+        let value_fault = |e: ValueError| LoginFault::StepValue {
             step: label.clone(),
-            reason,
+            reason: e.to_string(),
         };
         let req = request(&known, &base, step).map_err(value_fault)?;
         walk.used += 1;
@@ -132,9 +131,9 @@ pub(super) async fn drive(
             }
         ));
     }
-    let resume_fault = |reason: String| LoginFault::StepValue {
+    let resume_fault = |e: ValueError| LoginFault::StepValue {
         step: "login resume".into(),
-        reason,
+        reason: e.to_string(),
     };
     let mut next = join(
         &base,
@@ -181,17 +180,20 @@ fn base_url(ctx: &Ctx) -> Url {
         .unwrap_or_else(|| ctx.target.authorization.clone())
 }
 
-fn join(base: &Url, s: &str) -> Result<Url, String> {
-    base.join(s).map_err(|e| format!("{s:?} is not a URL: {e}"))
+fn join(base: &Url, s: &str) -> Result<Url, ValueError> {
+    base.join(s).map_err(|source| ValueError::NotUrl {
+        url: s.to_owned(),
+        source,
+    })
 }
 
-fn request(known: &Known, base: &Url, step: &ApiRequest) -> Result<Request, String> {
+fn request(known: &Known, base: &Url, step: &ApiRequest) -> Result<Request, ValueError> {
     let url = join(base, &known.render(&step.url)?)?;
     let headers = step
         .headers
         .iter()
         .map(|(k, t)| Ok((k.clone(), known.render(t)?)))
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect::<Result<Vec<_>, ValueError>>()?;
     let body = match &step.body {
         Some(ApiBody::Form(fields)) => {
             let mut ser = url::form_urlencoded::Serializer::new(String::new());
@@ -219,48 +221,107 @@ fn request(known: &Known, base: &Url, step: &ApiRequest) -> Result<Request, Stri
 }
 
 /// A value from a step's response.
-fn extract(how: &Extractor, resp: &Response, url: &Url) -> Result<String, String> {
-    let answered = || format!("it answered {}", preview(&resp.body));
+fn extract(how: &Extractor, resp: &Response, url: &Url) -> Result<String, ValueError> {
+    let missing = |what: String| ValueError::NotInAnswer {
+        what,
+        answer: preview(&resp.body),
+    };
     match how {
         Extractor::Json(pointer) => {
             let doc = resp
                 .json()
-                .ok_or_else(|| format!("the response is not JSON; {}", answered()))?;
+                .ok_or_else(|| missing("the response is not JSON".into()))?;
             match doc.pointer(pointer) {
                 Some(serde_json::Value::String(s)) => Ok(s.clone()),
                 Some(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => {
                     Ok(v.to_string())
                 }
-                Some(_) => Err(format!(
-                    "{pointer} is not a string or number; {}",
-                    answered()
-                )),
-                None => Err(format!("no {pointer} in the response; {}", answered())),
+                Some(_) => Err(missing(format!("{pointer} is not a string or number"))),
+                None => Err(missing(format!("no {pointer} in the response"))),
             }
         }
-        Extractor::Header(name) => resp
-            .header(name)
-            .map(str::to_owned)
-            .ok_or_else(|| format!("no {name} header in the response (HTTP {})", resp.status)),
+        Extractor::Header(name) => {
+            resp.header(name)
+                .map(str::to_owned)
+                .ok_or_else(|| ValueError::NoHeader {
+                    name: name.clone(),
+                    status: resp.status,
+                })
+        }
         Extractor::Query(name) => {
             let from = match resp.header("location") {
-                Some(loc) => url
-                    .join(loc)
-                    .map_err(|e| format!("Location {loc:?} is not a URL: {e}"))?,
+                Some(loc) => url.join(loc).map_err(|source| ValueError::NotUrl {
+                    url: loc.to_owned(),
+                    source,
+                })?,
                 None => url.clone(),
             };
             from.query_pairs()
                 .find(|(k, _)| k == name)
                 .map(|(_, v)| v.into_owned())
-                .ok_or_else(|| format!("{} has no query parameter {name}", without_query(&from)))
+                .ok_or_else(|| ValueError::NoParam {
+                    url: without_query(&from),
+                    name: name.clone(),
+                })
         }
-        Extractor::Regex(p) => p
-            .0
-            .captures(&resp.body)
-            .and_then(|c| c.get(1).or_else(|| c.get(0)))
-            .map(|m| m.as_str().to_owned())
-            .ok_or_else(|| format!("/{}/ does not match the body; {}", p.0.as_str(), answered())),
+        Extractor::Regex(p) => {
+            p.0.captures(&resp.body)
+                .and_then(|c| c.get(1).or_else(|| c.get(0)))
+                .map(|m| m.as_str().to_owned())
+                .ok_or_else(|| missing(format!("/{}/ does not match the body", p.0.as_str())))
+        }
     }
+}
+
+/// Why a login step's value could not be had: the step is a login fault naming it.
+#[derive(Debug, thiserror::Error)]
+enum ValueError {
+    /// `{{authorize:NAME}}` (or a named value) the authorization request lacks.
+    #[error("the authorization request has no {0} parameter")]
+    NoAuthorizeParam(String),
+    /// `{{query:NAME}}` the login page's URL lacks.
+    #[error("{{{{query:{name}}}}}: the login page {page} has no query parameter {name}")]
+    NoLandingParam {
+        /// The parameter.
+        name: String,
+        /// The login page, without query.
+        page: String,
+    },
+    /// `{{NAME}}` no earlier step extracted.
+    #[error("{{{{{0}}}}} was not extracted")]
+    NotExtracted(String),
+    /// A URL the step made, or a `Location` it got, that does not parse.
+    #[error("{url:?} is not a URL: {source}")]
+    NotUrl {
+        /// The text.
+        url: String,
+        /// What the URL parser said.
+        source: url::ParseError,
+    },
+    /// What an `extract` looks for is not in the answer.
+    #[error("{what}; it answered {answer}")]
+    NotInAnswer {
+        /// What is missing.
+        what: String,
+        /// The answer's start.
+        answer: String,
+    },
+    /// A header an `extract` names.
+    #[error("no {name} header in the response (HTTP {status})")]
+    NoHeader {
+        /// The header.
+        name: String,
+        /// The answer's status.
+        status: u16,
+    },
+    /// A query parameter an `extract` names.
+    #[error("{url} has no query parameter {name}")]
+    NoParam {
+        /// Where it was looked for, without query.
+        url: String,
+        /// The parameter.
+        name: String,
+    },
 }
 
 fn expected(statuses: &[u16]) -> String {
@@ -305,7 +366,7 @@ mod tests {
             &[("x-csrf", "h1")],
             r#"{"a":{"b":["t1", 7]},"ok":true}"#,
         );
-        let get = |e: Extractor, r: &Response| extract(&e, r, &api);
+        let get = |e: Extractor, r: &Response| extract(&e, r, &api).map_err(|e| e.to_string());
         assert_eq!(
             get(Extractor::Json("/a/b/0".into()), &json),
             Ok("t1".into())
@@ -348,7 +409,11 @@ mod tests {
             landing: &landing,
             extracted: BTreeMap::from([("ticket".to_owned(), "t9".to_owned())]),
         };
-        let render = |s: &str| known.render(&Template::parse(s).expect("template"));
+        let render = |s: &str| {
+            known
+                .render(&Template::parse(s).expect("template"))
+                .map_err(|e| e.to_string())
+        };
         assert_eq!(
             render("/c/{{client_id}}?s={{state}}&q={{scope}}&tx={{query:tx}}&t={{ticket}}"),
             Ok("/c/spa?s=s1&q=openid x&tx=42&t=t9".into())
