@@ -1,0 +1,680 @@
+//! The steps of a scenario: what each sends and what it expects.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer};
+
+use super::expect::{AuthorizeExpect, HttpExpect};
+use super::terms::{ClientKind, Technique};
+use super::values::{Template, ValueSpec};
+pub use crate::wire::HttpMethod;
+
+/// One exchange with the target.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Fetch the RFC 8414 / OpenID metadata.
+    Discovery(DiscoveryStep),
+    /// Run an authorization request through login and consent to the redirect.
+    Authorize(AuthorizeStep),
+    /// Redeem a code at the token endpoint.
+    Token(TokenStep),
+    /// Use a refresh token.
+    Refresh(RefreshStep),
+    /// Call the userinfo or protected resource endpoint with an access token.
+    Userinfo(ResourceStep),
+    /// Ask the RFC 7662 introspection endpoint about a token.
+    Introspect(IntrospectStep),
+    /// Wait.
+    Sleep(SleepStep),
+    /// Send one raw request to an endpoint (CORS preflight, odd methods).
+    Probe(ProbeStep),
+    /// Run several full authorizations and judge the codes as a sample.
+    Codes(CodesStep),
+    /// Redeem one code many times at the same instant (REQ-58).
+    Race(RaceStep),
+}
+
+/// `race:`: each trial runs a fresh authorization, then sends `count` identical token requests
+/// for its code, released together (see [`Technique`]).
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RaceStep {
+    /// Requests per burst (2..=200).
+    #[serde(default = "race_count")]
+    pub count: usize,
+    /// Bursts, each with its own code (1..=100); the step stops at the first burst with more
+    /// than `at_most` successes.
+    #[serde(default = "one")]
+    pub trials: usize,
+    /// The most successes one burst may have.
+    #[serde(default = "one")]
+    pub at_most: usize,
+    /// Keep the tokens of the last trial's winner under this name.
+    pub save_as: Option<String>,
+    /// How the burst is sent; by default HTTP/2 single-packet where the target speaks HTTP/2,
+    /// else HTTP/1.1 last-byte synchronisation. `run --race-technique` overrides it.
+    pub technique: Option<Technique>,
+}
+
+fn race_count() -> usize {
+    20
+}
+
+fn one() -> usize {
+    1
+}
+
+/// `discovery:`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoveryStep {
+    /// What the metadata response must show.
+    #[serde(default)]
+    pub expect: HttpExpect,
+}
+
+/// `authorize:`: an authorization request and everything up to the redirect back.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizeStep {
+    /// The flow name later steps refer to; `main` by default.
+    #[serde(default = "main_flow")]
+    pub flow: String,
+    /// The client; the scenario's client by default.
+    pub client: Option<ClientKind>,
+    /// The PKCE parameters.
+    #[serde(default)]
+    pub pkce: PkceSpec,
+    /// The redirect_uri parameter.
+    #[serde(default)]
+    pub redirect_uri: RedirectSpec,
+    /// The state parameter.
+    #[serde(default)]
+    pub state: StateSpec,
+    /// The response_type parameter.
+    #[serde(default = "code_response_type")]
+    pub response_type: ValueSpec,
+    /// Further changes to the request's parameters.
+    #[serde(default)]
+    pub params: Mutations,
+    /// Reuse the previous flow's login session (same cookie jar); default true.
+    #[serde(default = "yes")]
+    pub same_session: bool,
+    /// The OpenID Connect `nonce`: a fresh random one in OpenID flows by default.
+    #[serde(default)]
+    pub nonce: NonceSpec,
+    /// Whether the request is pushed first (RFC 9126): by default when the target pushes.
+    #[serde(default)]
+    pub par: ParSpec,
+    /// Changes to the front-channel request of a pushed one (beside `client_id` and
+    /// `request_uri`): what an attacker on the front channel may add.
+    #[serde(default)]
+    pub front_params: Mutations,
+    /// DPoP (RFC 9449): whether the flow has a key, and whether the code is bound to it.
+    #[serde(default)]
+    pub dpop: DpopBinding,
+    /// What must happen.
+    #[serde(default)]
+    pub expect: AuthorizeExpect,
+}
+
+/// A flow's DPoP key (RFC 9449).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DpopBinding {
+    /// As the target does (`dpop: true`: a key per flow, the code bound with `dpop_jkt`).
+    #[default]
+    Auto,
+    /// A fresh key for the flow, and `dpop_jkt` binding the code to it (§10).
+    Bind,
+    /// A fresh key for the flow's token requests, the code not bound.
+    Key,
+    /// No DPoP.
+    None,
+}
+
+/// The DPoP proof of a back-channel request: the flow's, none, or one flawed on purpose.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DpopProof {
+    /// A fresh proof with the flow's key, if it has one.
+    #[default]
+    Auto,
+    /// No proof (and, at a resource, the DPoP scheme still).
+    None,
+    /// A proof by another key.
+    OtherKey,
+    /// The last proof this scenario sent, `jti` and all (§11.1).
+    Replayed,
+    /// `htm` another method (§4.3).
+    WrongMethod,
+    /// `htu` another server's URL (§4.3).
+    WrongUrl,
+    /// `iat` ten minutes ago (§11.1).
+    Stale,
+    /// A `nonce` the server never gave (§8).
+    WrongNonce,
+    /// At a resource: the token presented with the `Bearer` scheme, no proof (a downgrade).
+    BearerScheme,
+}
+
+/// Pushed authorization requests (RFC 9126) for one authorization step.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ParSpec {
+    /// Pushed when the target pushes (its `par` setting, or metadata that requires PAR).
+    #[default]
+    Auto,
+    /// Pushed, then the authorization request carries only `client_id` and `request_uri`.
+    Push,
+    /// Pushed only: the flow keeps its `request_uri` for a later step (`reuse`).
+    PushOnly,
+    /// Sent on the front channel, never pushed.
+    Front,
+    /// Not pushed again: the `request_uri` of the named flow, with this step's client.
+    Reuse(String),
+}
+
+/// The `nonce` of an authorization request (OpenID Connect Core §3.1.2.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum NonceSpec {
+    /// A fresh random value, sent in OpenID flows only.
+    #[default]
+    Random,
+    /// Not sent (optional in the code flow).
+    Omit,
+}
+
+/// One check of the ID Token a token response carries, as a relying party makes it (OpenID
+/// Connect Core §3.1.3.7). Each judges one thing, so one defect is one finding: the claim checks
+/// read the claims without verifying the signature, which `signature` checks.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdTokenCheck {
+    /// An `id_token` is in the response (§3.1.3.3).
+    Present,
+    /// `alg` is advertised and not `none`, and the signature verifies with the provider's JWKS
+    /// key chosen by `kid` (§3.1.3.7 items 6-8, §10.1).
+    Signature,
+    /// `iss` equals the issuer exactly (item 2).
+    Iss,
+    /// `aud` contains the client_id; with several audiences `azp` is the client_id (items 3-5).
+    Aud,
+    /// `exp` is in the future and `iat` not in it, within the target's clock skew (items 9-10).
+    Lifetime,
+    /// `nonce` equals the one the authorization request sent (item 11, §2).
+    Nonce,
+    /// No `nonce` claim, when the authorization request sent none (§2: the value is the
+    /// request's, so there is nothing to echo).
+    NoNonce,
+    /// `at_hash`, when present, is the left half of the access token's hash (§3.1.3.8).
+    AtHash,
+    /// `c_hash`, when present, is the left half of the code's hash (§3.3.2.11).
+    CHash,
+    /// `sub` equals the `sub` of the ID Token saved under this name: one user, one subject
+    /// (§2: "never reassigned").
+    SameSub(String),
+}
+
+fn main_flow() -> String {
+    "main".into()
+}
+
+fn code_response_type() -> ValueSpec {
+    ValueSpec::Literal(Template::literal("code"))
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `pkce:` of an authorization request.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PkceSpec {
+    /// `code_challenge_method`: `S256` by default.
+    #[serde(default = "s256")]
+    pub method: ValueSpec,
+    /// How the challenge is made: derived from a fresh verifier by default.
+    #[serde(default)]
+    pub challenge: ChallengeSpec,
+    /// Length of the generated verifier, 43..=128.
+    #[serde(
+        default = "verifier_len",
+        deserialize_with = "crate::bounds::verifier_length"
+    )]
+    #[schemars(range(min = 43, max = 128))]
+    pub verifier_length: usize,
+    /// Use this text as the verifier instead of a generated one, even outside the grammar
+    /// (to test that the server enforces it, REQ-54).
+    #[serde(default)]
+    pub verifier: Option<Template>,
+    /// The method used to derive the challenge when `method` is not a real method (omitted or
+    /// misspelt); `S256` by default, `plain` to follow RFC 7636 §4.3's default.
+    #[serde(default)]
+    pub derive_with: Option<crate::pkce::Method>,
+}
+
+impl Default for PkceSpec {
+    fn default() -> Self {
+        Self {
+            method: s256(),
+            challenge: ChallengeSpec::Derived,
+            verifier_length: 43,
+            verifier: None,
+            derive_with: None,
+        }
+    }
+}
+
+fn s256() -> ValueSpec {
+    ValueSpec::Literal(Template::literal("S256"))
+}
+
+fn verifier_len() -> usize {
+    43
+}
+
+impl<'de> Deserialize<'de> for crate::pkce::Method {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::pkce::Method::parse(&String::deserialize(d)?).map_err(de::Error::custom)
+    }
+}
+
+/// How a `code_challenge` is made.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChallengeSpec {
+    /// Derived from the flow's fresh verifier with the method.
+    #[default]
+    Derived,
+    /// Not sent at all.
+    Omit,
+    /// Sent with an empty value.
+    Empty,
+    /// The derived challenge with base64 `=` padding appended.
+    Padded,
+    /// The derived challenge cut or extended to this many characters (at most 4096).
+    Length(
+        #[serde(deserialize_with = "crate::bounds::value_length")]
+        #[schemars(range(max = 4096))]
+        usize,
+    ),
+    /// The derived challenge with `+` and `/` in place of `-` and `_` (forced in).
+    StandardAlphabet,
+    /// A fixed value (templates allowed).
+    Literal(Template),
+    /// Sent twice: the derived challenge, then another.
+    Duplicated,
+}
+
+/// `redirect_uri:` of a request.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RedirectSpec {
+    /// The client's registered redirect URI (at the token endpoint: the one the flow used).
+    #[default]
+    Registered,
+    /// Not sent.
+    Omit,
+    /// The registered URI, changed.
+    Mutate(RedirectMutation),
+    /// A fixed value (templates allowed).
+    Literal(Template),
+}
+
+/// The redirect URI mutation corpus (RFC 9700 §4.1.3; BUG-13..BUG-19).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum RedirectMutation {
+    /// `?extra=1` appended.
+    ExtraQuery,
+    /// `/x` appended to the path.
+    PathSuffix,
+    /// A `/` appended (or removed, when the path ends with one).
+    TrailingSlash,
+    /// The path upper-cased.
+    PathCase,
+
+    /// `/..%2Fevil` appended to the path.
+    EncodedTraversal,
+    /// `%252F` double-encoded slash in the path.
+    DoubleEncoded,
+    /// `scheme://registered-host:port@evil.example/path` (userinfo confusion).
+    Userinfo,
+    /// `#frag` appended.
+    Fragment,
+    /// `evil.` prepended to the host.
+    Subdomain,
+    /// Another port on the same host.
+    OtherPort,
+    /// Another host entirely (`evil.example`), same path.
+    OtherHost,
+    /// `https` turned into `http` (or `http` into `https`).
+    SchemeSwap,
+    /// `http://127.0.0.1` with the registered port and path (BUG-13).
+    LoopbackHost,
+}
+
+impl RedirectMutation {
+    /// Every mutation.
+    pub const ALL: &'static [Self] = &[
+        Self::ExtraQuery,
+        Self::PathSuffix,
+        Self::TrailingSlash,
+        Self::PathCase,
+        Self::EncodedTraversal,
+        Self::DoubleEncoded,
+        Self::Userinfo,
+        Self::Fragment,
+        Self::Subdomain,
+        Self::OtherPort,
+        Self::OtherHost,
+        Self::SchemeSwap,
+        Self::LoopbackHost,
+    ];
+}
+
+/// `state:` of an authorization request.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StateSpec {
+    /// A fresh random value.
+    #[default]
+    Random,
+    /// Not sent.
+    Omit,
+    /// A fixed value (templates allowed).
+    Literal(Template),
+    /// A random value of this many characters (at most 4096).
+    Length(
+        #[serde(deserialize_with = "crate::bounds::value_length")]
+        #[schemars(range(max = 4096))]
+        usize,
+    ),
+}
+
+/// Changes to a request's parameters, applied after everything else.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Mutations {
+    /// Set these (replacing any present).
+    #[serde(default)]
+    pub set: BTreeMap<String, Template>,
+    /// Remove these.
+    #[serde(default)]
+    pub omit: Vec<String>,
+    /// Send these a second time with the same value.
+    #[serde(default)]
+    pub repeat: Vec<String>,
+}
+
+/// `token:`: a token request for a flow's code.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenStep {
+    /// The flow whose code is redeemed; `main` by default.
+    #[serde(default = "main_flow")]
+    pub flow: String,
+    /// The client that redeems it; the flow's client by default.
+    pub client: Option<ClientKind>,
+    /// How the client authenticates; its configured method by default.
+    #[serde(default)]
+    pub auth: AuthSpec,
+    /// The `code`.
+    #[serde(default)]
+    pub code: CodeSpec,
+    /// The `code_verifier`.
+    #[serde(default)]
+    pub verifier: VerifierSpec,
+    /// The `redirect_uri`.
+    #[serde(default)]
+    pub redirect_uri: RedirectSpec,
+    /// The `grant_type`.
+    #[serde(default = "authorization_code")]
+    pub grant_type: ValueSpec,
+    /// Further changes to the body's parameters.
+    #[serde(default)]
+    pub params: Mutations,
+    /// The HTTP method; POST by default.
+    #[serde(default = "post")]
+    pub http_method: HttpMethod,
+    /// The name under which the tokens are kept; the flow's name by default.
+    pub save_as: Option<String>,
+    /// What the response must show; 200 with tokens by default.
+    #[serde(default = "HttpExpect::token_success")]
+    pub expect: HttpExpect,
+    /// Checks of the ID Token the response carries, after `expect` holds.
+    #[serde(default)]
+    pub id_token: Vec<IdTokenCheck>,
+    /// The DPoP proof (RFC 9449).
+    #[serde(default)]
+    pub dpop: DpopProof,
+}
+
+fn authorization_code() -> ValueSpec {
+    ValueSpec::Literal(Template::literal("authorization_code"))
+}
+
+fn post() -> HttpMethod {
+    HttpMethod::Post
+}
+
+/// Client authentication at the token endpoint.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthSpec {
+    /// The client's configured method (`none` for a public client).
+    #[default]
+    Default,
+    /// `client_secret_basic`.
+    Basic,
+    /// `client_secret_post`.
+    Post,
+    /// `client_id` in the body, no secret.
+    ClientIdOnly,
+    /// Nothing: no `client_id`, no secret.
+    Omit,
+    /// Both Basic and `client_secret` in the body.
+    Both,
+    /// The configured method with a wrong secret.
+    WrongSecret,
+    /// `client_id` and `client_secret` in the query string of the token URL.
+    Query,
+    /// A client assertion whose `exp` has passed (RFC 7523 §3 item 4).
+    ExpiredAssertion,
+    /// A client assertion signed with a key the server does not know (RFC 7523 §3 item 9).
+    AssertionOtherKey,
+    /// An unsigned client assertion, `alg: none` (RFC 7523 §3 item 9, RFC 8725 §3.1).
+    UnsignedAssertion,
+    /// A client assertion for another audience (RFC 7523 §3 item 3).
+    AssertionOtherAudience,
+    /// The client's previous assertion again, `jti` and all (RFC 7523 §3 item 7, OpenID
+    /// Connect Core §9).
+    ReplayedAssertion,
+}
+
+impl AuthSpec {
+    /// Whether this only makes sense for a client that authenticates with an assertion.
+    pub fn is_assertion_attack(self) -> bool {
+        matches!(
+            self,
+            Self::ExpiredAssertion
+                | Self::AssertionOtherKey
+                | Self::UnsignedAssertion
+                | Self::AssertionOtherAudience
+                | Self::ReplayedAssertion
+        )
+    }
+}
+
+/// The `code` of a token request.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CodeSpec {
+    /// The flow's code.
+    #[default]
+    Flow,
+    /// Not sent.
+    Omit,
+    /// The flow's code with its last character changed.
+    Garbled,
+}
+
+/// The `code_verifier` of a token request.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerifierSpec {
+    /// The flow's verifier.
+    #[default]
+    Flow,
+    /// Not sent.
+    Omit,
+    /// Sent with an empty value.
+    Empty,
+    /// A fresh, valid verifier that does not match.
+    Wrong,
+    /// The flow's verifier reversed (still in the grammar).
+    Reversed,
+    /// The flow's code_challenge (plain substitution, REQ-53).
+    Challenge,
+    /// A fresh verifier when the flow had none (downgrade, REQ-52).
+    Fresh,
+    /// A fixed value (templates allowed).
+    Literal(Template),
+}
+
+/// `refresh:`: a refresh token grant.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshStep {
+    /// The saved tokens whose refresh token is used; `main` by default.
+    #[serde(default = "main_flow")]
+    pub tokens: String,
+    /// The client; the client the tokens were issued to by default.
+    pub client: Option<ClientKind>,
+    /// Client authentication.
+    #[serde(default)]
+    pub auth: AuthSpec,
+    /// The name to keep the new tokens under; not kept by default.
+    pub save_as: Option<String>,
+    /// What the response must show; 200 with tokens by default.
+    #[serde(default = "HttpExpect::token_success")]
+    pub expect: HttpExpect,
+    /// The DPoP proof (RFC 9449): with the tokens' key by default.
+    #[serde(default)]
+    pub dpop: DpopProof,
+}
+
+/// `userinfo:`: a resource request with an access token.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceStep {
+    /// The saved tokens; `main` by default.
+    #[serde(default = "main_flow")]
+    pub tokens: String,
+    /// What the response must show.
+    #[serde(default)]
+    pub expect: HttpExpect,
+    /// The response's `sub` equals the `sub` of the ID Token saved with the tokens (OpenID
+    /// Connect Core §5.3.2: otherwise the UserInfo response must not be used).
+    #[serde(default)]
+    pub sub_matches_id_token: bool,
+    /// The DPoP proof (RFC 9449 §7): with the tokens' key by default.
+    #[serde(default)]
+    pub dpop: DpopProof,
+}
+
+/// `introspect:`: RFC 7662.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntrospectStep {
+    /// The saved tokens; `main` by default.
+    #[serde(default = "main_flow")]
+    pub tokens: String,
+    /// Which token of them.
+    #[serde(default)]
+    pub token: TokenKind,
+    /// What the response must show.
+    #[serde(default)]
+    pub expect: HttpExpect,
+}
+
+/// Access or refresh token.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// The access token.
+    #[default]
+    AccessToken,
+    /// The refresh token.
+    RefreshToken,
+}
+
+/// `sleep:`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SleepStep {
+    /// Seconds to wait, 0 to 600.
+    #[serde(default, deserialize_with = "crate::bounds::sleep_seconds")]
+    #[schemars(range(min = 0, max = 600))]
+    pub seconds: f64,
+    /// Also wait for the target's declared code lifetime.
+    #[serde(default)]
+    pub past_code_lifetime: bool,
+    /// Also wait for the longest `expires_in` a PAR response of this scenario gave.
+    #[serde(default)]
+    pub past_request_uri_lifetime: bool,
+}
+
+/// `probe:`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeStep {
+    /// Which endpoint.
+    pub endpoint: Endpoint,
+    /// The HTTP method.
+    #[serde(default = "get")]
+    pub method: HttpMethod,
+    /// Request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Template>,
+    /// What the response must show.
+    #[serde(default)]
+    pub expect: HttpExpect,
+}
+
+fn get() -> HttpMethod {
+    HttpMethod::Get
+}
+
+/// A target endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Endpoint {
+    /// The authorization endpoint.
+    Authorization,
+    /// The token endpoint.
+    Token,
+}
+
+/// `codes:`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodesStep {
+    /// How many codes to collect (2..=20).
+    pub count: usize,
+    /// The least length in characters every code must have.
+    #[serde(deserialize_with = "crate::bounds::code_length")]
+    #[schemars(range(max = 4096))]
+    pub min_length: usize,
+    /// The least estimated entropy of the sample, in bits per code (0 to 4096).
+    #[serde(deserialize_with = "crate::bounds::entropy_bits")]
+    #[schemars(range(min = 0, max = 4096))]
+    pub min_entropy_bits: f64,
+}
