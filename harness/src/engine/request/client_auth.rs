@@ -1,0 +1,207 @@
+//! Client authentication of a back-channel request (RFC 6749 §2.3, RFC 7523): Basic, form
+//! secrets, signed client assertions and the flaws a scenario asks of them.
+
+use base64::Engine as _;
+
+use crate::outcome::Fault;
+use crate::params::Params;
+use crate::scenario::model::AuthSpec;
+use crate::target::{AuthMethod, ClientConfig};
+use crate::wire::Request;
+
+/// HTTP Basic credentials as RFC 6749 §2.3.1 builds them: id and secret form-encoded first.
+pub fn basic(id: &str, secret: &str) -> String {
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", enc(id), enc(secret)))
+    )
+}
+
+/// RFC 7521 §4.2: the `client_assertion_type` of a JWT client assertion.
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// What is wrong with a client assertion on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flaw {
+    /// Nothing: the assertion a correct client sends.
+    None,
+    /// `exp` five minutes ago.
+    Expired,
+    /// Signed with a key the server does not know (HMAC: a wrong secret).
+    OtherKey,
+    /// `alg: none`.
+    Unsigned,
+    /// `aud` another server's token endpoint.
+    OtherAudience,
+}
+
+impl Flaw {
+    /// The flaw a step's authentication asks for.
+    pub fn of(auth: AuthSpec) -> Self {
+        match auth {
+            AuthSpec::ExpiredAssertion => Self::Expired,
+            AuthSpec::AssertionOtherKey | AuthSpec::WrongSecret => Self::OtherKey,
+            AuthSpec::UnsignedAssertion => Self::Unsigned,
+            AuthSpec::AssertionOtherAudience => Self::OtherAudience,
+            _ => Self::None,
+        }
+    }
+}
+
+/// A client assertion (RFC 7523 §3, OpenID Connect Core §9): `iss` and `sub` the client_id,
+/// `aud` the token endpoint, a fresh `jti`, issued `now` and valid for 60 seconds, signed with
+/// the client's key, or flawed as asked.
+pub fn assertion(
+    client: &ClientConfig,
+    audience: &str,
+    now: u64,
+    jti: &str,
+    flaw: Flaw,
+) -> Result<String, Fault> {
+    let key = client.signing_key.as_ref().ok_or_else(|| {
+        Fault::config(format!(
+            "client {} has no assertion key (auth_method {})",
+            client.client_id.0,
+            client.auth_method.as_str()
+        ))
+    })?;
+    let (iat, exp) = match flaw {
+        Flaw::Expired => (now.saturating_sub(600), now.saturating_sub(300)),
+        _ => (now, now + 60),
+    };
+    let aud = match flaw {
+        Flaw::OtherAudience => "https://other-server.example/token",
+        _ => audience,
+    };
+    let id = &client.client_id.0;
+    let claims = serde_json::json!({
+        "iss": id, "sub": id, "aud": aud, "jti": jti, "iat": iat, "exp": exp,
+    });
+    let signed = |key: &crate::jose::SigningKey,
+                  extra: serde_json::Map<String, serde_json::Value>| {
+        key.sign(&claims, &extra)
+            .map_err(|e| Fault::harness(format!("signing the client assertion: {e}")))
+    };
+    match flaw {
+        Flaw::Unsigned => Ok(crate::jose::jws::unsigned(&claims)),
+        Flaw::OtherKey if client.auth_method == AuthMethod::ClientSecretJwt => {
+            let wrong = format!(
+                "{}-wrong",
+                client.client_secret.as_ref().map_or("", |s| s.0.expose())
+            );
+            let other = crate::jose::SigningKey::hmac(wrong.as_bytes(), Some(key.alg()))
+                .map_err(|e| Fault::harness(e.to_string()))?;
+            signed(&other, serde_json::Map::new())
+        }
+        Flaw::OtherKey => {
+            // A key of the same kind where one can be made; the registered key's `kid`, so the
+            // server finds the client's key and the signature alone is wrong.
+            let alg = match key.alg() {
+                a @ (crate::jose::Algorithm::ES256 | crate::jose::Algorithm::EdDSA) => a,
+                _ => crate::jose::Algorithm::ES256,
+            };
+            let (other, _) = crate::jose::SigningKey::generate(alg)
+                .map_err(|e| Fault::harness(e.to_string()))?;
+            let mut extra = serde_json::Map::new();
+            if let Some(kid) = key.kid() {
+                extra.insert("kid".into(), kid.into());
+            }
+            signed(&other, extra)
+        }
+        _ => signed(key, serde_json::Map::new()),
+    }
+}
+
+/// Adds client authentication to a token-endpoint request: the configured method, or the one
+/// the scenario forces (also the wrong ones). `assertion` is the client assertion to send when
+/// the client authenticates with one (the caller signs it: it needs the clock and a fresh `jti`).
+pub fn authenticate(
+    req: &mut Request,
+    params: &mut Params,
+    client: &ClientConfig,
+    auth: AuthSpec,
+    assertion: Option<String>,
+) -> Result<(), Fault> {
+    let secret = || {
+        client
+            .client_secret
+            .as_ref()
+            .map(|s| s.0.expose().to_owned())
+            .ok_or_else(|| {
+                Fault::config(format!(
+                    "auth {auth:?} needs a client secret, and client {} has none",
+                    client.client_id.0
+                ))
+            })
+    };
+    let id = client.client_id.0.clone();
+    let uses_assertion = client.uses_assertion();
+    if auth.is_assertion_attack() && !uses_assertion {
+        return Err(Fault::config(format!(
+            "auth {auth:?} needs a client that authenticates with a JWT assertion, and client {id} uses {}",
+            client.auth_method.as_str()
+        )));
+    }
+    if (uses_assertion && matches!(auth, AuthSpec::Default | AuthSpec::WrongSecret))
+        || auth.is_assertion_attack()
+    {
+        let assertion = assertion.ok_or_else(|| {
+            Fault::harness("a JWT client's request was built without its assertion")
+        })?;
+        params.push("client_id", id);
+        params.push("client_assertion_type", JWT_BEARER);
+        params.push("client_assertion", assertion);
+        return Ok(());
+    }
+    let configured = match client.auth_method {
+        AuthMethod::None => AuthSpec::ClientIdOnly,
+        AuthMethod::ClientSecretBasic => AuthSpec::Basic,
+        AuthMethod::ClientSecretPost | AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt => {
+            AuthSpec::Post
+        }
+    };
+    let effective = if auth == AuthSpec::Default {
+        configured
+    } else {
+        auth
+    };
+    let header = |v: String| ("Authorization".to_owned(), v);
+    match effective {
+        AuthSpec::Default | AuthSpec::ClientIdOnly => params.push("client_id", id),
+        AuthSpec::Basic => req.headers.push(header(basic(&id, &secret()?))),
+        AuthSpec::Post => {
+            params.push("client_id", id);
+            params.push("client_secret", secret()?);
+        }
+        AuthSpec::Omit => {}
+        AuthSpec::Both => {
+            let s = secret()?;
+            req.headers.push(header(basic(&id, &s)));
+            params.push("client_secret", s);
+        }
+        AuthSpec::WrongSecret => {
+            let wrong = format!("{}-wrong", secret()?);
+            if configured == AuthSpec::Post {
+                params.push("client_id", id);
+                params.push("client_secret", wrong);
+            } else {
+                req.headers.push(header(basic(&id, &wrong)));
+            }
+        }
+        AuthSpec::Query => {
+            let s = secret()?;
+            req.url
+                .query_pairs_mut()
+                .append_pair("client_id", &id)
+                .append_pair("client_secret", &s);
+        }
+        // Handled above: an assertion attack on a client without assertions is refused.
+        AuthSpec::ExpiredAssertion
+        | AuthSpec::AssertionOtherKey
+        | AuthSpec::UnsignedAssertion
+        | AuthSpec::AssertionOtherAudience
+        | AuthSpec::ReplayedAssertion => {}
+    }
+    Ok(())
+}
