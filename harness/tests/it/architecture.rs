@@ -4,45 +4,51 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-/// Every `crate::<module>` a top-level module's code names, with where, comments left out.
-fn references() -> BTreeMap<String, Vec<(String, String, usize)>> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut out: BTreeMap<String, Vec<(String, String, usize)>> = BTreeMap::new();
-    let mut stack = vec![src.clone()];
+/// Every `.rs` file under `dir`, with its path relative to `src`.
+fn rust_files(src: &Path, dir: &Path) -> Vec<(String, std::path::PathBuf)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).expect("src readable") {
             let path = entry.expect("entry").path();
             if path.is_dir() {
                 stack.push(path);
-                continue;
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let rel = path
+                    .strip_prefix(src)
+                    .expect("under src")
+                    .to_string_lossy()
+                    .into_owned();
+                out.push((rel, path));
             }
-            if path.extension().is_none_or(|e| e != "rs") {
-                continue;
-            }
-            let rel = path
-                .strip_prefix(&src)
-                .expect("under src")
-                .to_string_lossy()
-                .into_owned();
-            let top = rel
-                .split('/')
-                .next()
-                .unwrap_or("")
-                .trim_end_matches(".rs")
-                .to_owned();
-            let text = std::fs::read_to_string(&path).expect("readable");
-            for (i, line) in text.lines().enumerate() {
-                let code = line.split("//").next().unwrap_or("");
-                for part in code.split("crate::").skip(1) {
-                    let name: String = part
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                        .collect();
-                    if !name.is_empty() && name != top {
-                        out.entry(top.clone())
-                            .or_default()
-                            .push((name, rel.clone(), i + 1));
-                    }
+        }
+    }
+    out
+}
+
+/// Every `crate::<module>` a top-level module's code names, with where, comments left out.
+fn references() -> BTreeMap<String, Vec<(String, String, usize)>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut out: BTreeMap<String, Vec<(String, String, usize)>> = BTreeMap::new();
+    for (rel, path) in rust_files(&src, &src) {
+        let top = rel
+            .split('/')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches(".rs")
+            .to_owned();
+        let text = std::fs::read_to_string(&path).expect("readable");
+        for (i, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for part in code.split("crate::").skip(1) {
+                let name: String = part
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !name.is_empty() && name != top {
+                    out.entry(top.clone())
+                        .or_default()
+                        .push((name, rel.clone(), i + 1));
                 }
             }
         }
@@ -176,38 +182,22 @@ struct Unit {
 fn units(folder: &str) -> Vec<Unit> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut out = Vec::new();
-    let mut stack = vec![src.join(folder)];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).expect("src readable") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            if path.extension().is_none_or(|e| e != "rs") {
-                continue;
-            }
-            let rel = path
-                .strip_prefix(&src)
-                .expect("under src")
-                .to_string_lossy()
-                .into_owned();
-            let mut module: Vec<String> = rel
-                .trim_end_matches(".rs")
-                .split('/')
-                .map(str::to_owned)
-                .collect();
-            if module.last().is_some_and(|m| m == "mod") {
-                module.pop();
-            }
-            let text = std::fs::read_to_string(&path).expect("readable");
-            let ast = syn::parse_file(&text).unwrap_or_else(|e| panic!("src/{rel}: {e}"));
-            out.push(Unit {
-                file: rel,
-                module,
-                ast,
-            });
+    for (rel, path) in rust_files(&src, &src.join(folder)) {
+        let mut module: Vec<String> = rel
+            .trim_end_matches(".rs")
+            .split('/')
+            .map(str::to_owned)
+            .collect();
+        if module.last().is_some_and(|m| m == "mod") {
+            module.pop();
         }
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let ast = syn::parse_file(&text).unwrap_or_else(|e| panic!("src/{rel}: {e}"));
+        out.push(Unit {
+            file: rel,
+            module,
+            ast,
+        });
     }
     out.sort_by(|a, b| a.file.cmp(&b.file));
     out
