@@ -44,6 +44,7 @@ fn cases(bencher: divan::Bencher, surface: Surface) {
         time: None,
         rate: None,
         shrink_budget: 0,
+        fresh_sessions: false,
     };
     let run = RunOptions {
         seed: 1,

@@ -161,6 +161,7 @@ impl Redactor {
         for form in encodings(value) {
             self.add(form.to_ascii_lowercase().into_bytes(), &shown);
         }
+        self.index();
     }
 
     /// Remembers a client's credentials as HTTP Basic carries them: `id:secret` in base64, with
@@ -177,6 +178,7 @@ impl Redactor {
                 self.add(form.to_ascii_lowercase().into_bytes(), &shown);
             }
         }
+        self.index();
     }
 
     /// The longest pattern, in bytes.
@@ -194,6 +196,11 @@ impl Redactor {
             .position(|(p, _)| p.len() < pattern.len())
             .unwrap_or(self.patterns.len());
         self.patterns.insert(at, (pattern, shown.to_owned()));
+    }
+
+    /// Rebuilds [`Redactor::by_first`] once the patterns of one value are added (an insert
+    /// moves the indices after it).
+    fn index(&mut self) {
         self.by_first = vec![Vec::new(); 256];
         for (i, (p, _)) in self.patterns.iter().enumerate() {
             if let Some(&b) = p.first() {

@@ -32,6 +32,10 @@ pub(super) struct FuzzArgs {
     /// Server requests one finding's shrinking may take.
     #[arg(long, default_value_t = 200)]
     shrink_budget: usize,
+    /// Each case in a new browser session with a full login, instead of reusing the sessions
+    /// earlier cases left logged in (slower; for a server whose sessions change what it does).
+    #[arg(long)]
+    fresh_sessions: bool,
     /// Cases run at once (1 to 64).
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     jobs: u16,
@@ -96,6 +100,7 @@ pub(super) async fn run(args: FuzzArgs) -> Exit {
         time: args.time.map(std::time::Duration::from_secs_f64),
         rate: args.rate,
         shrink_budget: args.shrink_budget,
+        fresh_sessions: args.fresh_sessions,
     };
     eprintln!(
         "pkce-harness fuzz: {} (seed {seed}, budget {} per surface)",

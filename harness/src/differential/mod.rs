@@ -20,7 +20,7 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use crate::defect::Severity;
-use crate::engine::{self, ResolvedTarget, RunOptions};
+use crate::engine::{self, ResolvedTarget, RunOptions, Sessions};
 use crate::scenario::{Scenario, parse_scenario};
 use crate::verdict::{RunReport, ScenarioResult, Verdict};
 pub use surfaces::{Decision, Input, Registered, Surface};
@@ -38,6 +38,9 @@ pub struct FuzzOptions {
     pub rate: Option<f64>,
     /// Server requests one finding's shrinking may take.
     pub shrink_budget: usize,
+    /// Each case in a new browser session, with a full login (`--fresh-sessions`), instead of
+    /// one a finished case left logged in ([`engine::Sessions`]).
+    pub fresh_sessions: bool,
 }
 
 /// A disagreement, shrunk.
@@ -96,6 +99,14 @@ pub async fn fuzz(
     progress: &mut (dyn FnMut(&Progress) + Send),
 ) -> Outcome {
     let started = std::time::SystemTime::now();
+    let run = &RunOptions {
+        sessions: if opts.fresh_sessions {
+            Sessions::Fresh
+        } else {
+            Sessions::kept()
+        },
+        ..run.clone()
+    };
     let reg = Registered {
         public: target.clients.public.redirect_uri.0.clone(),
         confidential: target.clients.confidential.redirect_uri.0.clone(),

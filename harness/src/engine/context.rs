@@ -99,8 +99,10 @@ pub struct ResolvedTarget {
     pub login: LoginConfig,
     /// Scope to request.
     pub scope: Option<String>,
-    /// Every secret of the target file ([`TargetFile::secrets`]).
-    pub secrets: Vec<Secret>,
+    /// Masks every secret of the target file ([`TargetFile::secrets`]) and the clients' HTTP
+    /// Basic credentials; each scenario's redactor starts as a copy, so the encodings are worked
+    /// out once per run rather than once per scenario (the fuzzer runs thousands).
+    pub redactor: Redactor,
     /// Flows are OpenID Connect flows: `openid` in the scope, a `nonce`, an ID Token.
     pub openid: bool,
     /// How far ID Token times may be off, in seconds.
@@ -111,6 +113,20 @@ pub struct ResolvedTarget {
     pub origins: OriginPolicy,
 }
 
+/// The target file's secrets and the clients' HTTP Basic credentials, learned.
+fn target_redactor(file: &TargetFile) -> Redactor {
+    let mut redactor = Redactor::new(file.secrets());
+    for c in [&file.clients.public, &file.clients.confidential]
+        .into_iter()
+        .chain(file.clients.confidential2.as_ref())
+    {
+        if let Some(secret) = &c.client_secret {
+            redactor.learn_credentials(&c.client_id.0, secret.0.expose());
+        }
+    }
+    redactor
+}
+
 impl ResolvedTarget {
     /// Builds from a target file and, if fetched, its metadata. Explicit endpoints win.
     pub fn new(
@@ -118,7 +134,7 @@ impl ResolvedTarget {
         metadata_url: Option<Url>,
         metadata: Option<serde_json::Value>,
     ) -> Result<Self, ResolveError> {
-        let secrets = file.secrets().into_iter().map(Secret::new).collect();
+        let redactor = target_redactor(&file);
         let origins = OriginPolicy::of(&file);
         let from_meta = |field: &str| -> Option<Url> {
             metadata
@@ -233,7 +249,7 @@ impl ResolvedTarget {
             policy: file.policy,
             login: file.login,
             scope,
-            secrets,
+            redactor,
             openid,
             clock_skew: file.openid.clock_skew_seconds,
             jwks: Arc::default(),
@@ -409,6 +425,10 @@ pub struct Ctx {
     /// [`crate::outcome::Halt::Form`]): kept while the later steps judge the property, and the
     /// scenario's finding if nothing worse comes.
     pub form: Option<crate::outcome::Unmet>,
+    /// The session came from the run's kept ones ([`super::Sessions::Kept`]) and no
+    /// authorization request has run in it yet: the first one keeps it (logged in) instead of
+    /// starting a new one.
+    pub kept_session: bool,
     rng: ChaCha20Rng,
     redactor: Redactor,
 }
@@ -427,15 +447,7 @@ impl Ctx {
         h.update(seed.to_be_bytes());
         h.update(stream_id.as_bytes());
         let rng = ChaCha20Rng::from_seed(h.finalize().into());
-        let mut redactor = Redactor::new(target.secrets.iter().map(|s| s.expose().to_owned()));
-        for c in [&target.clients.public, &target.clients.confidential]
-            .into_iter()
-            .chain(target.clients.confidential2.as_ref())
-        {
-            if let Some(secret) = &c.client_secret {
-                redactor.learn_credentials(&c.client_id.0, secret.0.expose());
-            }
-        }
+        let redactor = target.redactor.clone();
         Self {
             target,
             http,
@@ -459,6 +471,7 @@ impl Ctx {
             last_proof: None,
             dpop_nonces: HashMap::new(),
             form: None,
+            kept_session: false,
             rng,
             redactor,
         }

@@ -480,7 +480,10 @@ pub(super) async fn run_job(
     // concurrency; on the last try a 5xx is judged as the server's answer.
     let mut attempt = 0;
     let (mut ctx, cause) = loop {
-        let http = match http.fresh_session() {
+        // A kept session only on the first try: a try after a server failure starts clean.
+        let kept = (attempt == 0).then(|| opts.sessions.take()).flatten();
+        let kept_session = kept.is_some();
+        let http = match kept.map_or_else(|| http.fresh_session(), Ok) {
             Ok(h) => h,
             Err(error) => {
                 let cause = Cause {
@@ -493,6 +496,7 @@ pub(super) async fn run_job(
         };
         let mut ctx = Ctx::new(Arc::clone(&target), http, job.client, opts.seed, &job.id);
         ctx.browser = opts.browser.clone();
+        ctx.kept_session = kept_session;
         ctx.race_technique = opts.race_technique;
         ctx.login_blocked.clone_from(&opts.login_blocked);
         ctx.judge_server_errors = attempt == SERVER_ERROR_RETRIES;
@@ -547,6 +551,10 @@ pub(super) async fn run_job(
         && result.reason.is_empty()
     {
         result.reason = "optional behaviour present".into();
+    }
+    // A session whose check could not be judged may be in any state; the others go on.
+    if result.verdict != Verdict::Error {
+        opts.sessions.give_back(ctx.http);
     }
     result
 }

@@ -17,6 +17,7 @@ mod race_step;
 mod redeem;
 mod request;
 mod resource;
+mod sessions;
 mod steps;
 mod time_limit;
 mod tls;
@@ -30,6 +31,7 @@ pub use context::{ResolveError, ResolvedTarget};
 use http::{HttpClient, Limits, Tls};
 use job::{Job, Load, Pending, is_loopback, join_all, run_job, set_cause, skeleton};
 pub use options::RunOptions;
+pub use sessions::Sessions;
 
 use crate::outcome::{Cause, Fault};
 use crate::scenario::Scenario;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::http::{Limits, Tls};
 use super::login::chromium;
+use super::sessions::Sessions;
 use crate::scenario::model::{Profile, Technique};
 
 /// How to run.
@@ -36,6 +37,9 @@ pub struct RunOptions {
     /// given clones of the same options (`check`'s preflight and the run after it) share it,
     /// so Chromium starts once; it stops when the last clone is dropped.
     pub browser: chromium::Shared,
+    /// Where each job's browser session comes from: new ones (`run`), or kept from job to job
+    /// (`fuzz`, see [`Sessions`]).
+    pub sessions: Sessions,
 }
 
 impl Default for RunOptions {
@@ -52,6 +56,7 @@ impl Default for RunOptions {
             race_technique: None,
             login_blocked: None,
             browser: chromium::Shared::default(),
+            sessions: Sessions::Fresh,
         }
     }
 }

@@ -88,7 +88,8 @@ pub(super) async fn authorize(
 ) -> Result<(Next, Option<Secret>), Halt> {
     let kind = a.client.unwrap_or(ctx.client);
     let client = client_config(ctx, kind)?;
-    if !a.same_session {
+    let kept = std::mem::take(&mut ctx.kept_session);
+    if !a.same_session && !kept {
         ctx.http = ctx
             .http
             .fresh_session()

@@ -41,11 +41,7 @@ pub fn client_config(tls: &Tls, alpn: &[&[u8]]) -> Result<Arc<rustls::ClientConf
             .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
             .with_no_client_auth()
     } else {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        for cert in rustls_native_certs::load_native_certs().certs {
-            let _ = roots.add(cert);
-        }
+        let mut roots = bundled_and_system_roots().clone();
         for pem in &tls.ca_certs {
             use pki_types::pem::PemObject;
             for cert in pki_types::CertificateDer::pem_slice_iter(pem) {
@@ -57,6 +53,20 @@ pub fn client_config(tls: &Tls, alpn: &[&[u8]]) -> Result<Arc<rustls::ClientConf
     };
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(Arc::new(config))
+}
+
+/// The bundled Mozilla roots and the system's, read once: reading and parsing the system's
+/// take milliseconds, and the fuzzer builds a client for every batch of cases.
+fn bundled_and_system_roots() -> &'static rustls::RootCertStore {
+    static ROOTS: std::sync::OnceLock<rustls::RootCertStore> = std::sync::OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        for cert in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(cert);
+        }
+        roots
+    })
 }
 
 /// `--insecure`: any certificate, signatures still checked for form.

@@ -17,6 +17,7 @@ fn options(surface: Surface, budget: usize) -> FuzzOptions {
         time: None,
         rate: None,
         shrink_budget: 60,
+        fresh_sessions: false,
     }
 }
 
@@ -87,6 +88,53 @@ found_without_a_scenario! {
     redirects_to_unregistered: RedirectsToUnregistered on Redirect, "accepts the confidential client's redirect URI";
     fragment_redirect_accepted: FragmentRedirectAccepted on Redirect, "Fragment";
     state_truncated: StateTruncated on State, "does not echo a long state exactly";
+}
+
+/// The fuzzer's cases start in sessions earlier cases left logged in: one case at a time, only
+/// the first logs in (the consent a public client is asked every time still comes, and every
+/// case passes). With new sessions every case logs in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_sessions_log_in_once() {
+    use pkce_harness::engine::Sessions;
+    use pkce_harness::scenario::{Scenario, parse_scenario};
+    let (server, target) = super::reference(BTreeSet::new()).await;
+    let target = Arc::new(target);
+    let yaml = "format: 1\ntitle: a flow\nrequirements: [REQ-54]\nlevel: must\nsteps:\n  - authorize: {}\n  - token:\n      expect: {status: 200}\n";
+    let cases: Vec<Scenario> = (0..4)
+        .map(|i| Scenario {
+            id: format!("case-{i}"),
+            path: format!("case-{i}").into(),
+            file: parse_scenario("case.yaml", yaml).expect("loads"),
+        })
+        .collect();
+    for (sessions, logins) in [(Sessions::kept(), 1), (Sessions::Fresh, 4)] {
+        let opts = RunOptions {
+            jobs: 1,
+            sessions: sessions.clone(),
+            ..run_options()
+        };
+        let report = engine::run(&cases, Arc::clone(&target), &opts, &mut |_| {}).await;
+        for r in &report.results {
+            assert_eq!(
+                r.verdict,
+                Verdict::Pass,
+                "{sessions:?} {}: {}",
+                r.id,
+                r.reason
+            );
+        }
+        let logged_in = report
+            .results
+            .iter()
+            .filter(|r| {
+                r.login
+                    .iter()
+                    .any(|l| l.starts_with("submit form") && l.contains("password"))
+            })
+            .count();
+        assert_eq!(logged_in, logins, "{sessions:?}");
+    }
+    server.stop().await;
 }
 
 /// The clean server: every decision is the oracle's on every surface.
