@@ -154,7 +154,7 @@ async fn metadata_where_the_server_puts_it_or_nowhere() {
 /// the failures.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verdicts_do_not_depend_on_concurrency_against_a_server_that_locks() {
-    let _heavy = super::HEAVY.lock().await;
+    let _heavy = super::HEAVY.write().await;
     let library: Vec<_> = super::library()
         .into_iter()
         .filter(|s| s.id.starts_with("rfc7636/"))
@@ -224,7 +224,7 @@ async fn a_login_that_cannot_be_done_leaves_the_other_checks_running() {
     use pkce_harness::engine::preflight::{ProblemKind, preflight};
     use pkce_harness::redact::Secret;
     use pkce_harness::target::{ConfigSecret, LoginConfig};
-    let _heavy = super::HEAVY.lock().await;
+    let _heavy = super::HEAVY.write().await;
     let server = pkce_harness::server::ReferenceServer::start(Default::default())
         .await
         .expect("starts");

@@ -28,15 +28,16 @@ fn run_options() -> RunOptions {
     }
 }
 
-/// Fuzzes `surface` of the reference server with `defect` switched on (budget 400) and
+/// Fuzzes `surface` of the reference server with `defect` switched on (budget 200: three times
+/// the most any of them needs at this seed, 66, as the README lists) and
 /// asserts a finding whose class names `class`; prints the cases it took.
 async fn finds(defect: Defect, surface: Surface, class: &str) {
-    let _heavy = super::HEAVY.lock().await;
+    let _heavy = super::HEAVY.write().await;
     let (server, target) = super::reference(BTreeSet::from([defect])).await;
     let out = fuzz(
         Arc::new(target),
         &run_options(),
-        &options(surface, 400),
+        &options(surface, 200),
         &mut |_| {},
     )
     .await;
@@ -140,11 +141,11 @@ async fn kept_sessions_log_in_once() {
 /// The clean server: every decision is the oracle's on every surface.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_clean_server_yields_no_finding() {
-    let _heavy = super::HEAVY.lock().await;
+    let _heavy = super::HEAVY.write().await;
     let (server, target) = super::reference(BTreeSet::new()).await;
     let opts = FuzzOptions {
         surfaces: Surface::ALL.to_vec(),
-        ..options(Surface::Verifier, 1500)
+        ..options(Surface::Verifier, 600)
     };
     let out = fuzz(Arc::new(target), &run_options(), &opts, &mut |_| {}).await;
     server.stop().await;
@@ -164,7 +165,7 @@ async fn the_clean_server_yields_no_finding() {
 /// a plain verifier: the oracle judges the method where it is defined, so no finding.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_absent_method_taken_as_s256_is_no_finding() {
-    let _heavy = super::HEAVY.lock().await;
+    let _heavy = super::HEAVY.write().await;
     let (server, target) = super::reference_with(pkce_harness::server::ServerConfig {
         absent_method_s256: true,
         ..Default::default()
@@ -186,7 +187,7 @@ async fn an_absent_method_taken_as_s256_is_no_finding() {
 /// came from and passes against the clean reference server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_emitted_scenario_fails_where_found_and_passes_on_the_clean_server() {
-    let _heavy = super::HEAVY.lock().await;
+    let _heavy = super::HEAVY.write().await;
     let (server, target) = super::reference(BTreeSet::from([Defect::NoVerifierAbnf])).await;
     let target = Arc::new(target);
     let out = fuzz(

@@ -98,7 +98,7 @@ impl Respond for Token {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_canary_appears_in_any_encoding_in_any_format() {
-    let _heavy = super::HEAVY.lock().await;
+    let _heavy = super::HEAVY.write().await;
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/authorize"))

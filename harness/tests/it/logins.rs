@@ -97,7 +97,7 @@ async fn whole_library(
     fixture_file: &str,
     driver: &str,
 ) -> Vec<(String, Verdict, String)> {
-    let _heavy = super::HEAVY.lock().await;
+    let _heavy = super::HEAVY.write().await;
     // The browser's pages load a stylesheet, an image and a script from a second origin and
     // open a popup to it, as production pages load a CDN's: a correct server still passes
     // everything, and nothing reaches that origin.

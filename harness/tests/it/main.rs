@@ -54,12 +54,20 @@ pub async fn reference_with(
     (server, target)
 }
 
-/// Tests that each load both cores (whole-library runs, real servers) take this lock, so they
-/// run one at a time: run together, they slow each flow past the reference server's 1.5 s code
-/// lifetime and produce verdicts that say more about the test machine than the server.
-pub static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// Tests that each load both cores (whole-library runs against the embedded server, the
+/// fuzzer, the browser) take this lock for writing, so they run one at a time: run together,
+/// they slow each flow past the reference server's 1.5 s code lifetime and produce verdicts that
+/// say more about the test machine than the server. The real-server tests take it for reading:
+/// each drives its own server process (whose codes live far longer) and spends most of its time
+/// waiting on it, so two run side by side, but never beside a test that loads both cores.
+pub static HEAVY: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
-/// The blocking form of [`HEAVY`], for tests that are not async.
-pub fn heavy() -> tokio::sync::MutexGuard<'static, ()> {
-    HEAVY.blocking_lock()
+/// The blocking form of [`HEAVY`]`.write()`, for tests that are not async.
+pub fn heavy() -> tokio::sync::RwLockWriteGuard<'static, ()> {
+    HEAVY.blocking_write()
+}
+
+/// The blocking form of [`HEAVY`]`.read()`: a real-server test.
+pub fn beside_heavy() -> tokio::sync::RwLockReadGuard<'static, ()> {
+    HEAVY.blocking_read()
 }

@@ -144,7 +144,7 @@ fn the_scenario_folder_is_read_bounded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reference_server_keeps_bounded_state() {
     use pkce_harness::server::{ReferenceServer, Retention, ServerConfig};
-    let _heavy = super::HEAVY.lock().await;
+    let _heavy = super::HEAVY.write().await;
     let library = super::library();
     let run = |server: &ReferenceServer| {
         let file = server.target_file();

@@ -82,7 +82,7 @@ fn check_with(
     secrets: &[(&str, String)],
     args: &[&str],
 ) {
-    let _heavy = super::heavy();
+    let _beside = super::beside_heavy();
     let server = start(server_cmd, name);
     for jobs in ["8", "1"] {
         let report = std::env::temp_dir().join(format!(
@@ -125,6 +125,11 @@ fn check_with(
 
 /// Installs the node-oidc-provider fixture's packages once.
 fn node_fixture() -> PathBuf {
+    // Three tests share the fixture and may start together: one `npm ci` at a time.
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = INSTALL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = root().join("fixtures/servers/node-oidc-provider");
     if !dir.join("node_modules/oidc-provider").is_dir() {
         run(

@@ -107,7 +107,7 @@ fn settings() -> insta::Settings {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn terminal_json_and_junit_of_a_fixed_run() {
-    let _heavy = super::HEAVY.lock().await;
+    let _heavy = super::HEAVY.write().await;
     let run = fixed_run().await;
     let s = settings();
     s.bind(|| {
@@ -179,7 +179,7 @@ async fn terminal_json_and_junit_of_a_fixed_run() {
 /// verifier the server saw appears in clear in the terminal, JSON or JUnit output.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_of_a_whole_library_run_appears_in_any_report() {
-    let _heavy = super::HEAVY.lock().await;
+    let _heavy = super::HEAVY.write().await;
     let library = super::library();
     for defects in [BTreeSet::new(), BTreeSet::from([Defect::ReflectsChallenge])] {
         let (server, target) = super::reference(defects).await;
@@ -254,7 +254,7 @@ async fn the_html_report_renders_in_chromium_without_console_errors() {
         );
         return;
     }
-    let _heavy = super::HEAVY.lock().await;
+    let _heavy = super::HEAVY.write().await;
     let (server, target) = super::reference(BTreeSet::from([
         Defect::AcceptsWrongVerifier,
         Defect::NoCacheHeaders,
@@ -333,7 +333,7 @@ async fn the_junit_report_validates_against_the_ci_schema() {
     else {
         return;
     };
-    let _heavy = super::HEAVY.lock().await;
+    let _heavy = super::HEAVY.write().await;
     let run = fixed_run().await;
     let kinds: BTreeSet<&str> = run
         .report
@@ -396,7 +396,7 @@ pub fn valid_sarif(text: &str) -> serde_json::Value {
 /// valid against the official schema.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sarif_of_a_run_with_findings_validates_against_the_official_schema() {
-    let _heavy = super::HEAVY.lock().await;
+    let _heavy = super::HEAVY.write().await;
     let (server, target) = super::reference(std::collections::BTreeSet::from([
         pkce_harness::defect::Defect::AcceptsWrongVerifier,
         pkce_harness::defect::Defect::NoReferrerPolicy,

@@ -122,7 +122,7 @@ async fn run_case(case: Case) -> RunReport {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn certificates_are_verified_trusted_with_a_ca_and_skipped_only_when_asked() {
-    let _heavy = super::HEAVY.lock().await;
+    let _heavy = super::HEAVY.write().await;
     // `ca_certs` with one (placeholder) entry stands for "trust the terminator's certificate".
     let trusted = run(Tls {
         ca_certs: vec![Vec::new()],
@@ -173,7 +173,7 @@ async fn certificates_are_verified_trusted_with_a_ca_and_skipped_only_when_asked
 /// clean server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn races_run_over_tls_with_either_technique() {
-    let _heavy = super::HEAVY.lock().await;
+    let _heavy = super::HEAVY.write().await;
     const BOTH: &[&[u8]] = &[b"h2", b"http/1.1"];
     const H1: &[&[u8]] = &[b"http/1.1"];
     for (alpn, technique, shown) in [
