@@ -23,10 +23,7 @@ pub(super) async fn login_page(
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let tx = Params::parse(q.as_deref().unwrap_or(""))
-        .get("tx")
-        .unwrap_or("")
-        .to_owned();
+    let tx = tx_of(q.as_deref());
     done(
         pending_for(&app, &headers, &tx).map(|(_, csrf)| match app.login_page {
             LoginPage::Script => login_pages::script_login(&app, &tx, &csrf),
@@ -65,16 +62,22 @@ pub(super) async fn login_submit(
     })())
 }
 
+/// The transaction a login or consent page's query names (`tx`); empty when it names none,
+/// which no pending request has.
+fn tx_of(query: Option<&str>) -> String {
+    Params::parse(query.unwrap_or(""))
+        .get("tx")
+        .unwrap_or("")
+        .to_owned()
+}
+
 /// `GET /consent?tx=`.
 pub(super) async fn consent_page(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let tx = Params::parse(q.as_deref().unwrap_or(""))
-        .get("tx")
-        .unwrap_or("")
-        .to_owned();
+    let tx = tx_of(q.as_deref());
     done(consent_form(&app, &headers, &tx))
 }
 
