@@ -5,7 +5,7 @@ use clap::Args;
 
 use super::Exit;
 use super::http_args::HttpArgs;
-use pkce_harness::differential::{FuzzOptions, Surface, finding_id, fuzz};
+use pkce_harness::differential::{FuzzOptions, Progress, Surface, finding_id, fuzz};
 use pkce_harness::engine::{self, Event, RunOptions};
 use pkce_harness::report::{Destination, ReportFormat, check_destinations, file_sink};
 
@@ -106,17 +106,33 @@ pub(super) async fn run(args: FuzzArgs) -> Exit {
         "pkce-harness fuzz: {} (seed {seed}, budget {} per surface)",
         target.name, args.budget
     );
-    let outcome = fuzz(Arc::clone(&target), &run, &opts, &mut |p| {
-        eprint!(
-            "\r\x1b[2K{}: {} cases, {} finding(s), {:.0} cases/s",
+    // On a terminal one line redrawn in place; in a log (a file, a pipe, CI) one plain line
+    // per surface, when it is done.
+    let live = super::live_on_stderr();
+    let shown = |p: &Progress| {
+        format!(
+            "{}: {} cases, {} finding(s), {:.0} cases/s",
             p.surface.name(),
             p.cases,
             p.findings,
             p.rate
-        );
+        )
+    };
+    let mut last: Option<Progress> = None;
+    let outcome = fuzz(Arc::clone(&target), &run, &opts, &mut |p| {
+        if live {
+            eprint!("\r\x1b[2K{}", shown(p));
+        } else if let Some(done) = last.as_ref().filter(|l| l.surface != p.surface) {
+            eprintln!("{}", shown(done));
+        }
+        last = Some(p.clone());
     })
     .await;
-    eprintln!();
+    match last {
+        Some(_) if live => eprintln!(),
+        Some(done) => eprintln!("{}", shown(&done)),
+        None => {}
+    }
     if let Some(s) = server {
         s.stop().await;
     }

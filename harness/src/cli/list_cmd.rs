@@ -23,8 +23,10 @@ pub(super) fn run(args: ListArgs) -> Exit {
     };
     if args.coverage {
         let Some(path) = args.write else {
-            println!("{}", pkce_harness::coverage::markdown(&scenarios));
-            return Exit::Ok;
+            return super::to_stdout(&format!(
+                "{}\n",
+                pkce_harness::coverage::markdown(&scenarios)
+            ));
         };
         let refreshed = std::fs::read_to_string(&path)
             .map_err(|e| e.to_string())
@@ -40,6 +42,7 @@ pub(super) fn run(args: ListArgs) -> Exit {
             }
         };
     }
+    let mut out = String::new();
     for s in &scenarios {
         let reqs: Vec<String> = s
             .file
@@ -53,20 +56,20 @@ pub(super) fn run(args: ListArgs) -> Exit {
         } else {
             s.path.display().to_string()
         };
-        println!(
-            "{:<52} {:<6} {:<24} [{}] {} ({from})",
+        out.push_str(&format!(
+            "{:<52} {:<6} {:<24} [{}] {} ({from})\n",
             s.id,
             s.file.level.as_str(),
             clients.join(","),
             reqs.join(","),
             s.file.title
-        );
+        ));
     }
     let added = scenarios.iter().filter(|s| !s.is_built_in()).count();
-    println!(
-        "{} scenarios: {} built-in, {added} from the folders given",
+    out.push_str(&format!(
+        "{} scenarios: {} built-in, {added} from the folders given\n",
         scenarios.len(),
         scenarios.len() - added
-    );
-    Exit::Ok
+    ));
+    super::to_stdout(&out)
 }

@@ -94,13 +94,14 @@ pub fn main() -> ExitCode {
         Command::Baseline(args) => baseline_cmd::run(args),
         Command::Diff(args) => diff_cmd::run(&args),
         Command::Completions { shell } => {
+            let mut script = Vec::new();
             clap_complete::generate(
                 shell,
                 &mut <Cli as clap::CommandFactory>::command(),
                 "pkce-harness",
-                &mut std::io::stdout(),
+                &mut script,
             );
-            Exit::Ok
+            to_stdout(&String::from_utf8_lossy(&script))
         }
         Command::Man { write } => man(write.as_deref()),
         Command::Schema(args) => schema_cmd::run(args),
@@ -246,6 +247,33 @@ fn variant_of(jwt_clients: bool, fapi2: bool) -> pkce_harness::defect::Variant {
 }
 
 /// A seed from the operating system, for a run given none (it is printed, so the run replays).
+/// Writes a command's whole output to stdout. A reader that stops early (`| head -1`) closes
+/// the pipe: it has what it wanted, so that is no error (exit 0, nothing on stderr), where
+/// `println!` would panic.
+fn to_stdout(text: &str) -> Exit {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Exit::Ok,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Ok,
+        Err(e) => {
+            eprintln!("error: writing to stdout: {e}");
+            Exit::Usage
+        }
+    }
+}
+
+/// Whether the environment variable `name` is set to something (`NO_COLOR`, `CI`).
+fn env_set(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|v| !v.is_empty())
+}
+
+/// Whether a progress line may be redrawn in place on stderr: a terminal, not under `CI`.
+fn live_on_stderr() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && !env_set("CI")
+}
+
 fn random_seed() -> u64 {
     let mut b = [0u8; 8];
     getrandom::fill(&mut b).map_or(0, |()| u64::from_be_bytes(b))
@@ -255,7 +283,16 @@ fn random_seed() -> u64 {
 fn man(dir: Option<&std::path::Path>) -> Exit {
     let cmd = <Cli as clap::CommandFactory>::command();
     let result = match dir {
-        None => clap_mangen::Man::new(cmd).render(&mut std::io::stdout()),
+        None => {
+            let mut page = Vec::new();
+            return match clap_mangen::Man::new(cmd).render(&mut page) {
+                Ok(()) => to_stdout(&String::from_utf8_lossy(&page)),
+                Err(e) => {
+                    eprintln!("error: rendering the man page: {e}");
+                    Exit::Usage
+                }
+            };
+        }
         Some(dir) => std::fs::create_dir_all(dir)
             .and_then(|()| clap_mangen::generate_to(cmd, dir).map(|_| ())),
     };

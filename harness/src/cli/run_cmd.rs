@@ -92,15 +92,14 @@ pub(super) struct RunArgs {
 /// progress line on a terminal unless under `CI`, plain lines otherwise.
 fn terminal_style(quiet: bool, verbose: bool, on_stderr: bool) -> Style {
     use std::io::IsTerminal;
-    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
     let tty = if on_stderr {
         std::io::stderr().is_terminal()
     } else {
         std::io::stdout().is_terminal()
     };
     Style {
-        color: tty && !set("NO_COLOR"),
-        progress: tty && !set("CI"),
+        color: tty && !super::env_set("NO_COLOR"),
+        progress: tty && !super::env_set("CI"),
         verbosity: if quiet {
             Verbosity::Quiet
         } else if verbose {

@@ -266,6 +266,82 @@ mod tests {
     use crate::scenario::model::{ClientKind, Level, Profile};
     use crate::verdict::{Exchange, ScenarioResult, Summary, Verdict};
 
+    fn a_result(id: &str, verdict: Verdict, reason: &str) -> ScenarioResult {
+        ScenarioResult {
+            id: id.into(),
+            title: "t".into(),
+            spec: "rfc7636".into(),
+            requirements: vec!["REQ-50".into()],
+            level: Level::Must,
+            client: ClientKind::Public,
+            profile: Profile::Oauth21,
+            verdict,
+            severity: Default::default(),
+            layer: Default::default(),
+            reason: reason.into(),
+            cause: None,
+            guards: Vec::new(),
+            evidence: Vec::new(),
+            login: Vec::new(),
+            screenshot: None,
+            gate: None,
+            duration_ms: 1,
+        }
+    }
+
+    fn a_report(results: Vec<ScenarioResult>) -> RunReport {
+        RunReport {
+            version: crate::verdict::REPORT_VERSION,
+            harness: "t".into(),
+            target: "https://as.example".into(),
+            issuer: "https://as.example".into(),
+            started: "2026-11-29T08:00:00Z".into(),
+            duration_ms: 1200,
+            baseline: None,
+            fail_on: None,
+            target_file: None,
+            profile: Profile::Oauth21,
+            seed: 1,
+            insecure: false,
+            interrupted: false,
+            server_failures: 0,
+            summary: Summary::of(&results),
+            results,
+        }
+    }
+
+    /// `-q` shows only the summary, and the summary names every check that could not be judged
+    /// with its reason, as it names the failures: an exit 3 is never left unexplained.
+    #[test]
+    fn the_quiet_summary_names_the_checks_that_could_not_be_judged() {
+        let report = a_report(vec![
+            a_result("rfc7636/ok", Verdict::Pass, ""),
+            a_result(
+                "rfc7636/stuck",
+                Verdict::Error,
+                "the login form came back after submitting it twice",
+            ),
+        ]);
+        let mut terminal = TerminalSink::new(Vec::new(), true);
+        for r in &report.results {
+            terminal
+                .event(&Event::Finished(Box::new(r.clone())))
+                .expect("writes");
+        }
+        terminal
+            .event(&Event::Done(Box::new(report.clone())))
+            .expect("writes");
+        let shown = String::from_utf8(terminal.into_inner()).expect("utf-8");
+        assert!(
+            shown.contains("could not be judged")
+                && shown.contains(
+                    "rfc7636/stuck [REQ-50]: the login form came back after submitting it twice"
+                ),
+            "{shown}"
+        );
+        assert!(!shown.contains("rfc7636/ok"), "{shown}");
+    }
+
     /// What a hostile server can put into a reason and the evidence: a forged result line, an
     /// escape sequence, HTML and a link. Every sink neutralises it for what it writes into.
     #[test]
@@ -308,54 +384,20 @@ mod tests {
     fn server_text_is_neutralised_in_every_format() {
         let hostile =
             "x\r\nPASS forged\u{1b}[2J <img src=x onerror=alert(1)> [click](https://evil.example)";
-        let result = ScenarioResult {
-            id: "rfc7636/x".into(),
-            title: "t".into(),
-            spec: "rfc7636".into(),
-            requirements: vec!["REQ-50".into()],
-            level: Level::Must,
-            client: ClientKind::Public,
-            profile: Profile::Oauth21,
-            verdict: Verdict::Fail,
-            severity: Default::default(),
-            layer: Default::default(),
-            reason: hostile.into(),
-            cause: None,
-            guards: Vec::new(),
-            evidence: vec![Exchange {
-                step: "1 (token)".into(),
-                method: "POST".into(),
-                url: "https://as.example/token".into(),
-                request_headers: Vec::new(),
-                request_body: None,
-                status: Some(400),
-                response_headers: vec![("x-echo".into(), hostile.into())],
-                response_body: Some(hostile.into()),
-                error: None,
-            }],
-            login: vec![hostile.into()],
-            screenshot: None,
-            gate: None,
-            duration_ms: 1,
-        };
-        let report = RunReport {
-            version: crate::verdict::REPORT_VERSION,
-            harness: "t".into(),
-            target: "https://as.example".into(),
-            issuer: "https://as.example".into(),
-            started: "2026-11-29T08:00:00Z".into(),
-            duration_ms: 1200,
-            baseline: None,
-            fail_on: None,
-            target_file: None,
-            profile: Profile::Oauth21,
-            seed: 1,
-            insecure: false,
-            interrupted: false,
-            server_failures: 0,
-            summary: Summary::of(std::slice::from_ref(&result)),
-            results: vec![result],
-        };
+        let mut result = a_result("rfc7636/x", Verdict::Fail, hostile);
+        result.evidence = vec![Exchange {
+            step: "1 (token)".into(),
+            method: "POST".into(),
+            url: "https://as.example/token".into(),
+            request_headers: Vec::new(),
+            request_body: None,
+            status: Some(400),
+            response_headers: vec![("x-echo".into(), hostile.into())],
+            response_body: Some(hostile.into()),
+            error: None,
+        }];
+        result.login = vec![hostile.into()];
+        let report = a_report(vec![result]);
         let mut terminal = TerminalSink::with_style(
             Vec::new(),
             Style {

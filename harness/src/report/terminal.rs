@@ -263,6 +263,7 @@ fn summary(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
     for (heading, standings) in [
         (failing, &[Standing::Fail, Standing::Stale][..]),
         ("unmet SHOULD recommendations", &[Standing::Warn][..]),
+        ("could not be judged (errors)", &[Standing::Error][..]),
     ] {
         let of: Vec<_> = report
             .results
@@ -274,11 +275,16 @@ fn summary(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
         }
         writeln!(out, "\n{heading}:")?;
         for r in of {
+            // An error has no severity: nothing about the server was judged.
+            let severity = if r.standing() == Standing::Error {
+                String::new()
+            } else {
+                format!(" ({})", r.severity.as_str())
+            };
             writeln!(
                 out,
-                "  {} ({}) [{}]: {}",
+                "  {}{severity} [{}]: {}",
                 line(&r.id),
-                r.severity.as_str(),
                 r.requirements.join(", "),
                 line(&r.reason_shown())
             )?;

@@ -152,8 +152,6 @@ impl TargetFile {
     }
 }
 
-/// The values of the environment variables `text` names as `${env:NAME}` (unset ones are
-/// refused by the loader before this matters).
 /// Whether an environment variable's name says its value is secret.
 fn names_a_secret(name: &str) -> bool {
     let n = name.to_ascii_uppercase();
@@ -172,6 +170,8 @@ fn names_a_secret(name: &str) -> bool {
     .any(|w| n.contains(w))
 }
 
+/// The values of the environment variables `text` names as `${env:NAME}` (unset ones are
+/// refused by the loader before this matters).
 fn env_values(text: &str) -> Vec<Secret> {
     text.split("${env:")
         .skip(1)
@@ -432,6 +432,47 @@ pub enum InterpolateError {
     Unset(String),
 }
 
+/// Every `${env:NAME}` outside a comment whose variable is not set, with its line and column
+/// (1-based), so a user sets them all at once rather than learning one per run. One alone is
+/// left to the loader, which points at its field.
+fn unset_variables(text: &str) -> Vec<(String, u64, u64)> {
+    let mut found = Vec::new();
+    for (i, l) in crate::diagnostics::yaml_lines(text).enumerate() {
+        let code = &l[..comment_start(l)];
+        let mut from = 0;
+        while let Some(at) = code[from..].find("${env:").map(|a| a + from) {
+            let name_at = at + "${env:".len();
+            let Some(end) = code[name_at..].find('}') else {
+                break;
+            };
+            let name = &code[name_at..name_at + end];
+            if std::env::var_os(name).is_none() {
+                let column = code[..at].chars().count() + 1;
+                found.push((name.to_owned(), i as u64 + 1, column as u64));
+            }
+            from = name_at + end;
+        }
+    }
+    found
+}
+
+/// Where a YAML comment starts on `line` (its length when it has none): a `#` at the start or
+/// after white space, outside quotes.
+fn comment_start(line: &str) -> usize {
+    let mut quote: Option<char> = None;
+    let mut before = ' ';
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (None, '#') if before.is_whitespace() => return i,
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            _ => {}
+        }
+        before = c;
+    }
+    line.len()
+}
+
 /// Replaces each `${env:NAME}` in `s` with the variable's value.
 pub fn interpolate(s: &str) -> Result<String, InterpolateError> {
     let mut out = String::new();
@@ -538,6 +579,24 @@ struct ClientSpan<'a> {
 
 /// Parses a target file and checks what the types cannot.
 pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
+    let unset = unset_variables(text);
+    if let [(_, line, column), _, ..] = unset[..] {
+        let named: Vec<String> = unset
+            .iter()
+            .map(|(name, line, _)| format!("{name} (line {line})"))
+            .collect();
+        return Err(crate::diagnostics::located(
+            file,
+            text,
+            line,
+            column,
+            format!(
+                "{} environment variables the file uses as ${{env:NAME}} are not set: {}",
+                unset.len(),
+                named.join(", ")
+            ),
+        ));
+    }
     let mut t: TargetFile = parse_yaml(file, text)?;
     t.env_secrets = env_values(text);
     let nodes: TargetSpans = spans(text);
@@ -700,6 +759,29 @@ login:
   form:
     fields: {username: alice, password: wonderland}
 "#;
+
+    /// Several unset variables are named together, each with its line; a commented-out one is
+    /// not among them.
+    #[test]
+    fn every_unset_variable_is_named_at_once() {
+        let text = GOOD
+            .replace("PKCE_HARNESS_TEST_SECRET", "PKCE_HARNESS_UNSET_ONE")
+            .replace(
+                "fields: {username: alice, password: wonderland}",
+                "fields: {username: alice, password: \"${env:PKCE_HARNESS_UNSET_TWO}\"} # not ${env:PKCE_HARNESS_UNSET_THREE}",
+            );
+        let e = parse_target("t.yaml", &text).expect_err("unset");
+        let shown = e.to_string();
+        assert!(
+            shown.contains("2 environment variables")
+                && shown.contains("PKCE_HARNESS_UNSET_ONE (line 7)")
+                && shown.contains("PKCE_HARNESS_UNSET_TWO (line 12)")
+                && !shown.contains("THREE"),
+            "{shown}"
+        );
+        assert_eq!(comment_start("a: \"x # y\" # z"), 11);
+        assert_eq!(comment_start("a: b#c"), 6);
+    }
 
     /// What is secret, precisely: passwords, client secrets, a URL's userinfo password and
     /// values of variables named as secrets; not the user name, not a value from the

@@ -1077,3 +1077,56 @@ fn check_prints_no_userinfo_password() {
     assert!(shown.contains("127.0.0.1:9"), "{shown}");
     assert!(!shown.contains("Userinfo-PW-0123"), "{shown}");
 }
+
+/// `fuzz` into a log (stderr a pipe, as under CI): no redrawn frames, no escape sequences, one
+/// plain line per surface when it is done.
+#[test]
+fn fuzz_progress_in_a_log_is_one_plain_line_per_surface() {
+    let out = harness(&[
+        "fuzz",
+        "--budget",
+        "16",
+        "--surface",
+        "state",
+        "--surface",
+        "challenge",
+        "--seed",
+        "3",
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains('\r') && !err.contains('\u{1b}'), "{err:?}");
+    for surface in ["state", "challenge"] {
+        let lines = err
+            .lines()
+            .filter(|l| l.starts_with(&format!("{surface}: 16 cases, 0 finding(s)")))
+            .count();
+        assert_eq!(lines, 1, "{surface}: {err}");
+    }
+}
+
+/// A reader that stops early (`list | head -1`) closes the pipe: the commands that print for
+/// a pipe exit 0 without a panic rather than 101.
+#[test]
+fn printing_into_a_closed_pipe_is_no_panic() {
+    for args in [
+        &["list"][..],
+        &["list", "--coverage"],
+        &["completions", "bash"],
+        &["man"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pkce-harness"))
+            .args(args)
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        // The read end closed before anything is written: every write meets a closed pipe.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("waits");
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
