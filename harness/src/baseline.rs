@@ -249,24 +249,8 @@ mod tests {
 
     fn result(id: &str, verdict: Verdict) -> ScenarioResult {
         ScenarioResult {
-            id: id.into(),
-            title: String::new(),
-            spec: String::new(),
-            requirements: Vec::new(),
-            level: Level::Must,
-            client: ClientKind::Public,
             profile: Profile::Rfc9700,
-            verdict,
-            severity: Default::default(),
-            layer: Default::default(),
-            reason: "r".into(),
-            cause: None,
-            guards: Vec::new(),
-            evidence: Vec::new(),
-            login: Vec::new(),
-            screenshot: None,
-            gate: None,
-            duration_ms: 0,
+            ..ScenarioResult::new(id, verdict, "r")
         }
     }
 

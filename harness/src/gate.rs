@@ -47,29 +47,15 @@ impl Gate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::model::{ClientKind, Level, Profile};
+    use crate::scenario::model::Profile;
     use crate::verdict::{Standing, Verdict};
 
     fn result(id: &str, verdict: Verdict, severity: Severity) -> ScenarioResult {
         ScenarioResult {
-            id: id.into(),
-            title: String::new(),
             spec: "s".into(),
-            requirements: Vec::new(),
-            level: Level::Must,
-            client: ClientKind::Public,
             profile: Profile::Rfc9700,
-            verdict,
             severity,
-            layer: Default::default(),
-            reason: "r".into(),
-            cause: None,
-            guards: Vec::new(),
-            evidence: Vec::new(),
-            login: Vec::new(),
-            screenshot: None,
-            gate: None,
-            duration_ms: 0,
+            ..ScenarioResult::new(id, verdict, "r")
         }
     }
 

@@ -236,6 +236,32 @@ impl Standing {
 }
 
 impl ScenarioResult {
+    /// A result with only its id, verdict and reason: a `must` for the public client under
+    /// the default profile, with no evidence. For results made outside a scenario run (the
+    /// fuzzer's summaries, the transport finding) and for tests; fill in what else applies.
+    pub fn new(id: &str, verdict: Verdict, reason: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            title: String::new(),
+            spec: String::new(),
+            requirements: Vec::new(),
+            level: Level::Must,
+            client: ClientKind::Public,
+            profile: Profile::default(),
+            verdict,
+            severity: crate::defect::Severity::default(),
+            layer: Layer::default(),
+            reason: reason.to_owned(),
+            cause: None,
+            guards: Vec::new(),
+            evidence: Vec::new(),
+            login: Vec::new(),
+            screenshot: None,
+            gate: None,
+            duration_ms: 0,
+        }
+    }
+
     /// Where the result stands for the gate (see [`Standing`]).
     pub fn standing(&self) -> Standing {
         match (&self.gate, self.verdict) {

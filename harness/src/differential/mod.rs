@@ -347,24 +347,10 @@ fn severity(surface: Surface) -> Severity {
 
 fn blank(id: &str, title: &str) -> ScenarioResult {
     ScenarioResult {
-        id: id.to_owned(),
         title: title.to_owned(),
         spec: "fuzz".into(),
-        requirements: Vec::new(),
-        level: crate::scenario::model::Level::Must,
-        client: crate::scenario::model::ClientKind::Public,
-        profile: crate::scenario::model::Profile::default(),
-        verdict: Verdict::Pass,
         severity: Severity::Low,
-        layer: Default::default(),
-        reason: String::new(),
-        cause: None,
-        guards: Vec::new(),
-        evidence: Vec::new(),
-        login: Vec::new(),
-        screenshot: None,
-        gate: None,
-        duration_ms: 0,
+        ..ScenarioResult::new(id, Verdict::Pass, "")
     }
 }
 

@@ -35,7 +35,7 @@ pub use sessions::Sessions;
 
 use crate::outcome::{Cause, Fault};
 use crate::scenario::Scenario;
-use crate::scenario::model::{ClientKind, Level, Profile};
+use crate::scenario::model::{ClientKind, Profile};
 use crate::target::TargetFile;
 use crate::verdict::{REPORT_VERSION, RunReport, ScenarioResult, Summary, Verdict};
 
@@ -268,24 +268,16 @@ fn transport_finding(target: &ResolvedTarget, opts: &RunOptions) -> Option<Scena
         return None;
     }
     Some(ScenarioResult {
-        id: "transport/tls-required".into(),
         title: "The authorization and token endpoints are served over TLS".into(),
         spec: "transport".into(),
         requirements: vec!["REQ-6".into(), "REQ-37".into()],
-        level: Level::Must,
-        client: ClientKind::Public,
         profile: opts.profile,
-        verdict: Verdict::Fail,
         severity: crate::defect::Severity::High,
-        layer: Default::default(),
-        reason: format!("plain HTTP on a non-loopback host: {}", plain.join(", ")),
-        cause: None,
-        guards: Vec::new(),
-        evidence: Vec::new(),
-        login: Vec::new(),
-        screenshot: None,
-        gate: None,
-        duration_ms: 0,
+        ..ScenarioResult::new(
+            "transport/tls-required",
+            Verdict::Fail,
+            &format!("plain HTTP on a non-loopback host: {}", plain.join(", ")),
+        )
     })
 }
 

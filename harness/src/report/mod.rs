@@ -263,29 +263,17 @@ pub fn checks(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::model::{ClientKind, Level, Profile};
+    use crate::scenario::model::Profile;
     use crate::verdict::{Exchange, ScenarioResult, Summary, Verdict};
 
     fn a_result(id: &str, verdict: Verdict, reason: &str) -> ScenarioResult {
         ScenarioResult {
-            id: id.into(),
             title: "t".into(),
             spec: "rfc7636".into(),
             requirements: vec!["REQ-50".into()],
-            level: Level::Must,
-            client: ClientKind::Public,
             profile: Profile::Oauth21,
-            verdict,
-            severity: Default::default(),
-            layer: Default::default(),
-            reason: reason.into(),
-            cause: None,
-            guards: Vec::new(),
-            evidence: Vec::new(),
-            login: Vec::new(),
-            screenshot: None,
-            gate: None,
             duration_ms: 1,
+            ..ScenarioResult::new(id, verdict, reason)
         }
     }
 
