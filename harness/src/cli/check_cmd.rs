@@ -71,12 +71,15 @@ pub(super) async fn run(args: CheckArgs) -> Exit {
     let found = preflight(Arc::new(target), &opts).await;
     let flows_complete = found.checks.iter().all(|c| c.problem.is_none());
     match show(&found, &mut std::io::stdout(), true) {
-        None => Exit::Ok,
+        None | Some(ProblemKind::Advice) => Exit::Ok,
         Some(ProblemKind::MaybeDeviation) if flows_complete => Exit::Ok,
         Some(ProblemKind::Unreachable | ProblemKind::ServerFault) => Exit::Unreachable,
-        Some(ProblemKind::Settings | ProblemKind::Login | ProblemKind::MaybeDeviation) => {
-            Exit::Usage
-        }
+        Some(
+            ProblemKind::Settings
+            | ProblemKind::Policy
+            | ProblemKind::Login
+            | ProblemKind::MaybeDeviation,
+        ) => Exit::Usage,
     }
 }
 
@@ -88,7 +91,7 @@ pub(super) fn show(
 ) -> Option<ProblemKind> {
     let problem = |out: &mut dyn std::io::Write, what: &str, p: &Problem| {
         let label = match p.kind {
-            ProblemKind::MaybeDeviation => "warn",
+            ProblemKind::MaybeDeviation | ProblemKind::Advice => "warn",
             _ => "FAIL",
         };
         let _ = writeln!(out, "{label}  {what}: {}", line(&p.reason));

@@ -260,7 +260,13 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         // instead of as a wall of scenario errors; the reports then hold the normal flows.
         let found = pkce_harness::engine::preflight::preflight(Arc::clone(&target), &opts).await;
         let stop = match super::check_cmd::show(&found, &mut std::io::stderr(), false) {
-            None => None,
+            None | Some(ProblemKind::Advice) => None,
+            Some(ProblemKind::Policy) => {
+                eprintln!(
+                    "note: a declared policy above does not match what the normal flows saw; running the scenarios, and the checks that rely on it are errors"
+                );
+                None
+            }
             Some(ProblemKind::MaybeDeviation) => {
                 eprintln!(
                     "note: the normal flow above failed at the token endpoint with the settings looking right; running the scenarios, which judge it"

@@ -3,17 +3,19 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::Exit;
-use pkce_harness::schema::{scenario_schema, target_schema};
+use pkce_harness::schema::{scenario_schema, target_reference, target_schema};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Kind {
     Scenario,
     Target,
+    /// The target file's reference in Markdown (every key, its type, default and meaning).
+    Reference,
 }
 
 #[derive(Debug, Args)]
 pub(super) struct SchemaArgs {
-    /// Which file format to print.
+    /// Which file format to print (`reference`: the target file's keys as Markdown).
     #[arg(value_enum, required_unless_present = "write")]
     kind: Option<Kind>,
     /// Write both schemas into this folder (scenario.schema.json, target.schema.json).
@@ -21,7 +23,8 @@ pub(super) struct SchemaArgs {
     write: Option<PathBuf>,
 }
 
-/// Prints or writes the JSON Schemas of the scenario and target file formats.
+/// Prints or writes the JSON Schemas of the scenario and target file formats, or prints the
+/// target file's reference.
 pub(super) fn run(args: SchemaArgs) -> Exit {
     if let Some(dir) = &args.write {
         for (name, text) in [
@@ -40,6 +43,7 @@ pub(super) fn run(args: SchemaArgs) -> Exit {
     match args.kind {
         Some(Kind::Scenario) => print!("{}", scenario_schema()),
         Some(Kind::Target) => print!("{}", target_schema()),
+        Some(Kind::Reference) => print!("{}", target_reference()),
         None => {}
     }
     Exit::Ok

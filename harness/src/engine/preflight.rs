@@ -2,6 +2,7 @@
 //! form the driver cannot fill or an unregistered redirect URI shows up as one line with what
 //! to change, not as dozens of scenario errors.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::{ResolvedTarget, RunOptions, run};
@@ -32,7 +33,7 @@ pub struct Problem {
     /// The engine's reason, naming the step and what came back.
     pub reason: String,
     /// What to change in the target file, as far as the reason tells.
-    pub hint: &'static str,
+    pub hint: Cow<'static, str>,
     /// What the server answered to the request that broke the flow (status and the start of
     /// the body, redacted), when the reason alone does not say.
     pub answer: Option<String>,
@@ -44,9 +45,15 @@ pub struct Problem {
 /// least to most blocking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ProblemKind {
+    /// A declared `policy` leaves checks unrun that the server would support (it issued a
+    /// refresh token the target file does not declare): nothing is wrong.
+    Advice,
     /// The settings look right and the server refused the token request: possibly the
     /// server's own deviation, which the scenarios will judge.
     MaybeDeviation,
+    /// A declared `policy` the normal flows contradict (refresh tokens declared, none issued):
+    /// the checks that rely on it cannot be judged, the others can.
+    Policy,
     /// The login cannot be automated (the form driver is stuck, or `auto` meets a login form):
     /// the checks that need no completed login can still run.
     Login,
@@ -93,6 +100,7 @@ pub async fn preflight(target: Arc<ResolvedTarget>, opts: &RunOptions) -> Prefli
         problems.extend(fapi2_client_problems(&target));
     }
     let driver = target.login.driver();
+    let policy = target.policy.clone();
     let report = run(&[scenario], target, &opts, &mut |_| {}).await;
     let mut checks: Vec<ClientCheck> = report
         .results
@@ -101,7 +109,7 @@ pub async fn preflight(target: Arc<ResolvedTarget>, opts: &RunOptions) -> Prefli
             client: r.client,
             skipped: (r.verdict == crate::verdict::Verdict::Skip).then(|| r.reason.clone()),
             problem: r.cause.as_ref().map(|cause| Problem {
-                hint: hint(cause),
+                hint: hint(cause).into(),
                 kind: kind(cause),
                 reason: r.reason.clone(),
                 answer: in_token_step(cause)
@@ -122,12 +130,74 @@ pub async fn preflight(target: Arc<ResolvedTarget>, opts: &RunOptions) -> Prefli
         })
         .collect();
     checks.sort_by_key(|c| c.client);
+    problems.extend(refresh_policy_problems(&policy, &report.results));
     Preflight {
         target: problems,
         checks,
         report,
         driver,
     }
+}
+
+/// Compares `policy.refresh_tokens_*` with the token responses of the normal flows that
+/// completed, in client order: a refresh token declared and not issued makes every refresh check an `error`, one
+/// issued and not declared skips them. The response's own member names are quoted.
+fn refresh_policy_problems(
+    policy: &crate::target::Policy,
+    flows: &[crate::verdict::ScenarioResult],
+) -> Vec<Problem> {
+    let mut passed: Vec<_> = flows
+        .iter()
+        .filter(|r| r.verdict == crate::verdict::Verdict::Pass)
+        .collect();
+    passed.sort_by_key(|r| r.client);
+    passed
+        .into_iter()
+        .filter_map(|r| {
+            let members = token_response_members(r)?;
+            let issued = members.iter().any(|m| m == "refresh_token");
+            let (declared, key) = policy.refresh_tokens_for(r.client);
+            let client = r.client.as_str();
+            match (declared, issued) {
+                (true, false) => Some(Problem {
+                    reason: format!(
+                        "{key} is true, and the {client} client's token response had no refresh_token (it had {})",
+                        members.join(", ")
+                    ),
+                    hint: format!(
+                        "set {key}: false, or give clients.{client}.scope the scope the server issues refresh tokens for (often offline_access); until then every refresh check with this client is an error"
+                    )
+                    .into(),
+                    kind: ProblemKind::Policy,
+                    answer: None,
+                }),
+                (false, true) => Some(Problem {
+                    reason: format!(
+                        "the server issued the {client} client a refresh_token, and {key} is false"
+                    ),
+                    hint: format!("set {key}: true to run the refresh-token checks with this client; they are skipped now").into(),
+                    kind: ProblemKind::Advice,
+                    answer: None,
+                }),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// The member names of the successful token response in a normal flow's evidence.
+fn token_response_members(flow: &crate::verdict::ScenarioResult) -> Option<Vec<String>> {
+    flow.evidence
+        .iter()
+        .rev()
+        .filter(|e| e.status == Some(200))
+        .find_map(|e| {
+            let body: serde_json::Value = serde_json::from_str(e.response_body.as_deref()?).ok()?;
+            let object = body.as_object()?;
+            object
+                .contains_key("access_token")
+                .then(|| object.keys().cloned().collect())
+        })
 }
 
 /// RFC 8414 §3.3: the metadata's `issuer` must be the issuer the target file names, byte for
@@ -139,7 +209,7 @@ fn issuer_problem(target: &ResolvedTarget) -> Option<Problem> {
     let said = target.metadata.as_ref()?.get("issuer")?.as_str()?;
     (written != said).then(|| Problem {
         reason: format!("the metadata says issuer {said:?}, the target file {written:?}"),
-        hint: "write the issuer exactly as the metadata spells it (RFC 8414 §3.3, RFC 9207 compare it byte for byte); if the metadata is wrong, that is the server's deviation",
+        hint: "write the issuer exactly as the metadata spells it (RFC 8414 §3.3, RFC 9207 compare it byte for byte); if the metadata is wrong, that is the server's deviation".into(),
         kind: ProblemKind::MaybeDeviation,
         answer: None,
     })
@@ -171,7 +241,7 @@ fn auth_method_problems(target: &ResolvedTarget) -> Vec<Problem> {
                 kind.as_str(),
                 c.auth_method.as_str()
             ),
-            hint: "use a method the server lists (auth_method), or enable this one at the server for the client; if only the metadata is incomplete, the normal flow below still completes",
+            hint: "use a method the server lists (auth_method), or enable this one at the server for the client; if only the metadata is incomplete, the normal flow below still completes".into(),
             kind: ProblemKind::MaybeDeviation,
             answer: None,
         })
@@ -192,7 +262,7 @@ fn fapi2_client_problems(target: &ResolvedTarget) -> Vec<Problem> {
                 kind.as_str(),
                 c.auth_method.as_str()
             ),
-            hint: "configure the FAPI client with auth_method private_key_jwt (pkce-harness keygen makes a key); the checks run either way",
+            hint: "configure the FAPI client with auth_method private_key_jwt (pkce-harness keygen makes a key); the checks run either way".into(),
             kind: ProblemKind::MaybeDeviation,
             answer: None,
         })
@@ -380,6 +450,7 @@ mod tests {
     use super::*;
     use crate::outcome::{LoginFault, StepRef};
     use crate::scenario::model::AuthOutcome;
+    use crate::verdict::{Exchange, ScenarioResult, Verdict};
 
     fn at(index: usize, halt: impl Into<Halt>) -> Cause {
         let kind = if index == 1 { "authorize" } else { "token" };
@@ -472,6 +543,45 @@ mod tests {
         assert_eq!([MaybeDeviation, Settings].into_iter().max(), Some(Settings));
         assert_eq!([Login, Settings].into_iter().max(), Some(Settings));
         assert_eq!([MaybeDeviation, Login].into_iter().max(), Some(Login));
+    }
+
+    #[test]
+    fn a_declared_refresh_token_the_flow_did_not_get_names_the_key() {
+        let mut flow = ScenarioResult::new("preflight/normal-flow", Verdict::Pass, "");
+        flow.client = ClientKind::Confidential2;
+        flow.evidence.push(Exchange {
+            step: "2 token".into(),
+            method: "POST".into(),
+            url: "http://127.0.0.1:1/token".into(),
+            request_headers: Vec::new(),
+            request_body: None,
+            status: Some(200),
+            response_headers: Vec::new(),
+            response_body: Some(
+                r#"{"access_token":"[redacted]","token_type":"Bearer","expires_in":3600}"#.into(),
+            ),
+            error: None,
+        });
+        let declared = crate::target::Policy {
+            refresh_tokens_confidential: true,
+            ..Default::default()
+        };
+        let problems = refresh_policy_problems(&declared, std::slice::from_ref(&flow));
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].kind, ProblemKind::Policy);
+        assert_eq!(
+            problems[0].reason,
+            "policy.refresh_tokens_confidential is true, and the confidential2 client's token response had no refresh_token (it had access_token, expires_in, token_type)"
+        );
+        assert!(problems[0].hint.starts_with(
+            "set policy.refresh_tokens_confidential: false, or give clients.confidential2.scope"
+        ));
+        // As declared: nothing to say; a flow that did not complete says nothing either.
+        assert!(
+            refresh_policy_problems(&Default::default(), std::slice::from_ref(&flow)).is_empty()
+        );
+        flow.verdict = Verdict::Fail;
+        assert!(refresh_policy_problems(&declared, &[flow]).is_empty());
     }
 
     #[test]

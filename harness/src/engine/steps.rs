@@ -188,8 +188,17 @@ pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
 async fn refresh(ctx: &mut Ctx, r: &RefreshStep) -> StepResult {
     let tokens = saved(ctx, &r.tokens)?;
     let rt = tokens.refresh.ok_or_else(|| {
+        let (declared, key) = ctx.target.policy.refresh_tokens_for(tokens.client);
+        let why = if declared {
+            format!(
+                "; the target file declares {key}: true: set it to false if the server issues none to the {} client, or give the client the scope it issues them for (often offline_access)",
+                tokens.client.as_str()
+            )
+        } else {
+            String::new()
+        };
         precondition(format!(
-            "the token response saved as {} had no refresh_token",
+            "the token response saved as {} had no refresh_token{why}",
             r.tokens
         ))
     })?;

@@ -342,9 +342,11 @@ pub struct Policy {
     #[serde(deserialize_with = "crate::bounds::code_lifetime")]
     #[schemars(range(max = 3600))]
     pub code_lifetime_seconds: f64,
-    /// Refresh tokens are issued to the public client.
+    /// Refresh tokens are issued to the public client: the refresh-token checks run with it
+    /// (skipped when false). `check` compares this with what the normal flow got.
     pub refresh_tokens_public: bool,
-    /// Refresh tokens are issued to the confidential clients.
+    /// Refresh tokens are issued to the confidential clients: the refresh-token checks run
+    /// with them (skipped when false). `check` compares this with what the normal flows got.
     pub refresh_tokens_confidential: bool,
 }
 
@@ -356,6 +358,20 @@ impl Default for Policy {
             code_lifetime_seconds: 600.0,
             refresh_tokens_public: false,
             refresh_tokens_confidential: false,
+        }
+    }
+}
+
+impl Policy {
+    /// Whether refresh tokens are declared for this client, and the key that declares it, so
+    /// a message about a missing (or unexpected) refresh token names what to change.
+    pub fn refresh_tokens_for(&self, client: ClientKind) -> (bool, &'static str) {
+        match client {
+            ClientKind::Public => (self.refresh_tokens_public, "policy.refresh_tokens_public"),
+            ClientKind::Confidential | ClientKind::Confidential2 => (
+                self.refresh_tokens_confidential,
+                "policy.refresh_tokens_confidential",
+            ),
         }
     }
 }

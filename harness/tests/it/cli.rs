@@ -567,7 +567,8 @@ fn piped_output_is_plain_and_verbose_shows_the_exchanges() {
 }
 
 /// The committed JSON Schemas are the ones the types generate (regenerate with
-/// `pkce-harness schema --write fixtures/schemas`), every scenario of the library and every
+/// `pkce-harness schema --write fixtures/schemas`, the reference generated from the target
+/// schema), every scenario of the library and every
 /// fixture target file validates against its schema and names it for editors, and the schemas
 /// reject what the loaders reject (an unknown key).
 #[test]
@@ -583,6 +584,11 @@ fn schemas_are_current_and_accept_every_shipped_file() {
         read("fixtures/schemas/target.schema.json"),
         pkce_harness::schema::target_schema(),
         "target schema stale"
+    );
+    assert_eq!(
+        read("docs/target-file.md"),
+        pkce_harness::schema::target_reference(),
+        "docs/target-file.md stale: pkce-harness schema reference > docs/target-file.md"
     );
     let validator = |name: &str| {
         let schema: serde_json::Value =

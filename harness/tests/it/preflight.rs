@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use pkce_harness::engine::preflight::preflight;
+use pkce_harness::engine::preflight::{ProblemKind, preflight};
 use pkce_harness::engine::{self, RunOptions};
 use pkce_harness::redact::Secret;
 use pkce_harness::scenario::model::ClientKind;
@@ -118,6 +118,32 @@ async fn preflight_quotes_the_server() {
             .is_some_and(|s| s.contains("configures no confidential2")),
         "{c2:?}"
     );
+
+    // The reference server issues refresh tokens to every client: a file that declares none
+    // is told the checks it leaves unrun, and the key that runs them.
+    let undeclared = run(&|f| {
+        f.policy.refresh_tokens_public = false;
+        f.policy.refresh_tokens_confidential = false;
+    })
+    .await;
+    let advice: Vec<_> = undeclared
+        .target
+        .iter()
+        .map(|p| (p.kind, p.hint.to_string()))
+        .collect();
+    let expected: Vec<_> = [
+        "policy.refresh_tokens_public",
+        "policy.refresh_tokens_confidential",
+        "policy.refresh_tokens_confidential",
+    ]
+    .map(|key| {
+        (
+            ProblemKind::Advice,
+            format!("set {key}: true to run the refresh-token checks with this client; they are skipped now"),
+        )
+    })
+    .to_vec();
+    assert_eq!(advice, expected);
 
     let refused = run(&|f| {
         f.clients.confidential.client_secret = Some(ConfigSecret(Secret::new("not-the-secret")));

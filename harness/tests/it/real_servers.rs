@@ -258,7 +258,7 @@ fn authlib_passes_with_its_baseline() {
         ("CONFIDENTIAL_SECRET", random_secret()),
         ("CONFIDENTIAL2_SECRET", random_secret()),
     ];
-    let mut cmd = Command::new(python);
+    let mut cmd = Command::new(&python);
     cmd.arg("server.py")
         .current_dir(&dir)
         .env("PORT", port.to_string());
@@ -266,4 +266,66 @@ fn authlib_passes_with_its_baseline() {
         cmd.env(k, v);
     }
     check("authlib", cmd, port, &secrets);
+    refresh_policy_named(&dir, &python, &secrets);
+}
+
+/// Issue 26: a target file that declares refresh tokens for a server issuing none (Authlib's
+/// fixture registers only the authorization_code grant) is caught by `check`, which names the
+/// key and quotes the token response's members, and each refresh check's `error` names it too.
+fn refresh_policy_named(dir: &Path, python: &Path, secrets: &[(&str, String)]) {
+    let _beside = super::beside_heavy();
+    let port = free_port();
+    let mut cmd = Command::new(python);
+    cmd.arg("server.py")
+        .current_dir(dir)
+        .env("PORT", port.to_string());
+    for (k, v) in secrets {
+        cmd.env(k, v);
+    }
+    let server = start(cmd, "authlib");
+    let written = std::fs::read_to_string(root().join("fixtures/targets/authlib.yaml"))
+        .expect("the fixture's target file")
+        .replace(
+            "refresh_tokens_public: false",
+            "refresh_tokens_public: true",
+        );
+    let target = std::env::temp_dir().join(format!(
+        "pkce-harness-authlib-refresh-{}.yaml",
+        std::process::id()
+    ));
+    std::fs::write(&target, written).expect("write the target file");
+    let harness = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pkce-harness"));
+        cmd.args(args).arg("--target").arg(&target);
+        cmd.env("PORT", port.to_string());
+        for (k, v) in secrets {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("the harness runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = harness(&["check"]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(
+        out.contains("policy.refresh_tokens_public is true, and the public client's token response had no refresh_token (it had access_token")
+            && out.contains("set policy.refresh_tokens_public: false"),
+        "{out}"
+    );
+    let (code, out) = harness(&[
+        "run",
+        "--only",
+        "rfc9700/4.14.2-refresh-token-rotation",
+        "--seed",
+        "1",
+    ]);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("the target file declares policy.refresh_tokens_public: true"),
+        "{out}"
+    );
+    let _ = std::fs::remove_file(target);
+    drop(server);
 }

@@ -5,6 +5,10 @@
 
 use std::borrow::Cow;
 
+mod reference;
+
+pub use reference::target_reference;
+
 use schemars::{JsonSchema, Schema, SchemaGenerator, generate::SchemaSettings, json_schema};
 
 use crate::defect::Defect;
