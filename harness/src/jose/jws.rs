@@ -146,6 +146,7 @@ impl Jws {
     }
 
     fn check(&self, key: &DecodingKey, alg: Algorithm) -> bool {
+        crate::jose::backend::install();
         jsonwebtoken::crypto::verify(&self.signature, self.signing_input.as_bytes(), key, alg)
             .unwrap_or(false)
     }

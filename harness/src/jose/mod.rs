@@ -2,10 +2,11 @@
 //! Core §9) and the reference server's ID Tokens ([`key`]), and reading and verifying compact
 //! JWS such as ID Tokens against a JWK Set ([`jws`]).
 //!
-//! Signature verification is `jsonwebtoken`'s (on ring); signing and private-key loading are
-//! ring's. Nothing here hand-rolls a signature primitive: this module only frames them (base64url,
+//! Signature verification is `jsonwebtoken`'s, on ring ([`backend`]); signing and private-key
+//! loading are ring's. Nothing here hand-rolls a signature primitive: this module only frames them (base64url,
 //! the JSON header, choosing a key by `kid` and `alg`).
 
+pub mod backend;
 pub mod dpop;
 pub mod jws;
 pub mod key;

@@ -190,8 +190,12 @@ pub(super) fn authenticate_assertion<'a>(
             v.validate_aud = false;
         }
         if app.has(Defect::JwtSignatureUnchecked) {
+            // Deprecated for `dangerous::insecure_decode`, which would skip the claim checks
+            // too: this defect is the signature alone going unchecked.
+            #[allow(deprecated)]
             v.insecure_disable_signature_validation();
         }
+        crate::jose::backend::install();
         jsonwebtoken::decode::<AssertionClaims>(assertion, &key, &v)
             .map_err(|e| refuse(&format!("client assertion rejected: {e}")))?
             .claims
