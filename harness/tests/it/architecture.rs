@@ -440,3 +440,29 @@ fn the_file_graph_sees_the_arrows_there_are() {
         server["server/token.rs"]
     );
 }
+
+/// Issue 26: the lock file holds one `reqwest` (the harness's and chromiumoxide's), and no
+/// `jsonwebtoken` before 10.3 (GHSA-h395-gr6q-cpjc), for every user's `cargo audit` to agree.
+#[test]
+fn one_reqwest_and_no_advised_jsonwebtoken() {
+    let lock = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.lock"))
+        .expect("Cargo.lock");
+    let versions = |name: &str| -> Vec<String> {
+        let mut lines = lock.lines();
+        let mut found = Vec::new();
+        while let Some(line) = lines.next() {
+            if line == format!("name = \"{name}\"")
+                && let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = "))
+            {
+                found.push(v.trim_matches('"').to_owned());
+            }
+        }
+        found
+    };
+    assert_eq!(versions("reqwest").len(), 1, "{:?}", versions("reqwest"));
+    for v in versions("jsonwebtoken") {
+        let mut parts = v.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+        assert!((major, minor) >= (10, 3), "jsonwebtoken {v}");
+    }
+}
