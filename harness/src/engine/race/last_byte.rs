@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::conn;
 use super::model::{Burst, BurstRequest, RaceError, Release, SETTLE, Technique};
+use super::{conn, response};
 
 /// Sends `req.count` copies of the form POST, released together by last-byte sync.
 pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, RaceError> {
@@ -106,15 +106,11 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, RaceError> {
     let mut successes = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         let (i, _, buf) = joined?;
-        let text = String::from_utf8_lossy(&buf);
-        let status = text.split(' ').nth(1).and_then(|s| s.parse::<u16>().ok());
-        if status == Some(200) {
-            successes.push(
-                text.split_once("\r\n\r\n")
-                    .map_or(String::new(), |(_, b)| b.to_owned()),
-            );
+        let answer = response::read(&buf);
+        if let Some(a) = answer.as_ref().filter(|a| a.status == 200) {
+            successes.push(a.body.clone());
         }
-        statuses[i] = status;
+        statuses[i] = answer.map(|a| a.status);
     }
     Ok(Burst {
         technique: Technique::LastByte,

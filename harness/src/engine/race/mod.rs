@@ -12,6 +12,7 @@ pub(crate) mod conn;
 mod gate;
 mod last_byte;
 mod model;
+mod response;
 mod single_packet;
 
 use std::time::Duration;
