@@ -237,6 +237,7 @@ mod tests {
             baseline: None,
             fail_on: None,
             target_file: None,
+            target_lines: Default::default(),
             profile,
             seed: 9,
             insecure: false,

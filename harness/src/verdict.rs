@@ -3,6 +3,8 @@
 //! Everything here is already redacted: a secret never reaches these types in clear, so no
 //! report format can leak one.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::scenario::model::{ClientKind, Level, Profile};
@@ -437,6 +439,10 @@ pub struct RunReport {
     /// The target file the run used, as given (none for the embedded server).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_file: Option<String>,
+    /// Where the target file sets up what checks exercise (`issuer`, `clients.public`, ...),
+    /// by line: code-scanning reports point each finding there.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub target_lines: BTreeMap<String, u64>,
     /// The severity the run was gated on (`run --fail-on`): deviations below it do not fail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail_on: Option<crate::defect::Severity>,

@@ -237,6 +237,12 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         Ok(t) => t,
         Err(exit) => return exit,
     };
+    // Only a file the user wrote has lines to point at (the embedded server's is made here).
+    let target_lines = if args.target.is_some() {
+        file.lines.clone()
+    } else {
+        Default::default()
+    };
     let target = match engine::resolve(file, opts.limits, &opts.tls).await {
         Ok(t) => t,
         Err(e) => return super::resolve_failed(&e),
@@ -338,6 +344,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
             Event::Done(report) => {
                 let mut report = (**report).clone();
                 report.target_file.clone_from(&target_file);
+                report.target_lines.clone_from(&target_lines);
                 gate.apply(&mut report, selected);
                 Event::Done(Box::new(report))
             }
@@ -380,6 +387,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
     }
     let mut report = report;
     report.target_file.clone_from(&target_file);
+    report.target_lines = target_lines;
     gate.apply(&mut report, selected);
     print_gate(&report);
     match report.exit_status() {

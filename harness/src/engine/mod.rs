@@ -242,6 +242,7 @@ pub fn report(
         baseline: None,
         fail_on: None,
         target_file: None,
+        target_lines: Default::default(),
         profile: opts.profile,
         seed: opts.seed,
         insecure: opts.tls.insecure,

@@ -288,6 +288,7 @@ mod tests {
             baseline: None,
             fail_on: None,
             target_file: None,
+            target_lines: Default::default(),
             profile: Profile::Oauth21,
             seed: 1,
             insecure: false,

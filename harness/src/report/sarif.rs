@@ -2,11 +2,13 @@
 //! scenario (its title, its requirements' text, a help link to the RFC section, its severity as
 //! `security-severity`), one result per unmet check, its level from the verdict. A deviation the
 //! baseline lists is a result with an external suppression (its reason); a stale entry is a
-//! result too. Every result points at the target file (the settings it was run with) or, for the
-//! embedded server, at the issuer. The test suite validates the output against the official
+//! result too. Every result points at the line of the target file that sets up what the check
+//! ran with, by a path relative to the checkout, or, for the embedded server, at the scenario's
+//! file in the library. The test suite validates the output against the official
 //! schema (`fixtures/schemas/sarif-schema-2.1.0.json`).
 
 use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
 
 use serde_json::{Value, json};
 
@@ -26,15 +28,15 @@ pub fn sarif_report(report: &RunReport) -> String {
     }
     let index: BTreeMap<&str, usize> = rules.keys().enumerate().map(|(i, k)| (*k, i)).collect();
     let rules: Vec<Value> = rules.iter().map(|(id, r)| rule(id, r)).collect();
-    let location = report
-        .target_file
-        .clone()
-        .unwrap_or_else(|| report.issuer.clone());
+    let cwd = std::env::current_dir().unwrap_or_default();
     let results: Vec<Value> = report
         .results
         .iter()
         .filter(|r| unmet(r))
-        .map(|r| result(r, index[scenario_id(&r.id)], &location))
+        .map(|r| {
+            let location = location(report, r, &cwd);
+            result(r, index[scenario_id(&r.id)], location)
+        })
         .collect();
     let log = json!({
         "$schema": SCHEMA,
@@ -112,7 +114,79 @@ fn rule(id: &str, r: &ScenarioResult) -> Value {
     })
 }
 
-fn result(r: &ScenarioResult, rule_index: usize, location: &str) -> Value {
+/// Where a result points (GitHub code scanning places only results with a file and a line):
+/// the target file, at the line that sets up the client the check ran with (else the issuer,
+/// the endpoints, the first line). Without a target file (the embedded server) it is the
+/// scenario's own file in the library, `scenarios/<id>.yaml`.
+fn location(report: &RunReport, r: &ScenarioResult, cwd: &Path) -> Value {
+    let (path, line) = match &report.target_file {
+        Some(file) => {
+            let lines = &report.target_lines;
+            let line = [
+                format!("clients.{}", r.client.as_str()),
+                "issuer".into(),
+                "endpoints".into(),
+            ]
+            .iter()
+            .find_map(|k| lines.get(k).copied())
+            .unwrap_or(1);
+            (file.clone(), line)
+        }
+        None => (format!("scenarios/{}.yaml", scenario_id(&r.id)), 1),
+    };
+    json!({"physicalLocation": {
+        "artifactLocation": artifact(&path, cwd),
+        "region": {"startLine": line.max(1)},
+    }})
+}
+
+/// A file as SARIF names it: relative to the working directory (the checkout a CI job runs in)
+/// under `uriBaseId` `%SRCROOT%`, with `.` and `..` resolved; a file outside it by its absolute
+/// `file:` URI.
+fn artifact(path: &str, cwd: &Path) -> Value {
+    let joined = cwd.join(path);
+    let mut absolute = PathBuf::new();
+    for part in joined.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                absolute.pop();
+            }
+            other => absolute.push(other),
+        }
+    }
+    match absolute.strip_prefix(cwd) {
+        Ok(relative) => {
+            let segments: Vec<String> = relative
+                .components()
+                .map(|c| {
+                    percent_encoding::utf8_percent_encode(&c.as_os_str().to_string_lossy(), SEGMENT)
+                        .to_string()
+                })
+                .collect();
+            json!({"uri": segments.join("/"), "uriBaseId": SRCROOT})
+        }
+        Err(_) => match url::Url::from_file_path(&absolute) {
+            Ok(u) => json!({"uri": u.as_str()}),
+            Err(()) => json!({"uri": path}),
+        },
+    }
+}
+
+/// The base a relative artifact URI is resolved against: the repository's checkout.
+const SRCROOT: &str = "%SRCROOT%";
+
+/// What a path segment of a URI escapes (RFC 3986 §3.3: everything but unreserved characters
+/// and sub-delims that are safe in file names).
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'+')
+    .remove(b'@');
+
+fn result(r: &ScenarioResult, rule_index: usize, location: Value) -> Value {
     let level = match (r.standing(), r.verdict) {
         (Standing::Stale, _) | (_, Verdict::Fail) => "error",
         (_, Verdict::Warn) => "warning",
@@ -124,7 +198,7 @@ fn result(r: &ScenarioResult, rule_index: usize, location: &str) -> Value {
         "level": level,
         "kind": "fail",
         "message": {"text": r.reason_shown()},
-        "locations": [{"physicalLocation": {"artifactLocation": {"uri": location}}}],
+        "locations": [location],
         "partialFingerprints": {"checkId/v1": r.id},
         "properties": {
             "client": r.client.as_str(),
@@ -185,7 +259,24 @@ fn help_uri(source: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::help_uri;
+    use super::*;
+
+    #[test]
+    fn artifacts_are_relative_to_the_checkout_without_dots() {
+        let cwd = Path::new("/work/repo");
+        assert_eq!(
+            artifact("./ci/../ci/my target.yaml", cwd),
+            json!({"uri": "ci/my%20target.yaml", "uriBaseId": "%SRCROOT%"})
+        );
+        assert_eq!(
+            artifact("/work/repo/targets/a.yaml", cwd),
+            json!({"uri": "targets/a.yaml", "uriBaseId": "%SRCROOT%"})
+        );
+        assert_eq!(
+            artifact("../elsewhere/t.yaml", cwd),
+            json!({"uri": "file:///work/elsewhere/t.yaml"})
+        );
+    }
 
     #[test]
     fn help_links_point_at_the_rfc_section() {

@@ -71,6 +71,12 @@ pub struct TargetFile {
     #[serde(skip)]
     #[schemars(skip)]
     pub env_secrets: Vec<Secret>,
+    /// Where the settings a check exercises are written (`issuer`, `endpoints`,
+    /// `clients.public`, ...: the line of the value), so a finding in a code-scanning report
+    /// points at the line that set it up. Empty for a file made in memory.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub lines: std::collections::BTreeMap<String, u64>,
 }
 
 impl TargetFile {
@@ -565,6 +571,22 @@ struct ClientSpans {
     confidential2: Node,
 }
 
+impl TargetSpans {
+    /// The lines of the nodes that are there, by key path.
+    fn lines(&self) -> std::collections::BTreeMap<String, u64> {
+        [
+            ("issuer", &self.issuer),
+            ("endpoints", &self.endpoints),
+            ("clients.public", &self.clients.public),
+            ("clients.confidential", &self.clients.confidential),
+            ("clients.confidential2", &self.clients.confidential2),
+        ]
+        .into_iter()
+        .filter_map(|(key, node)| Some((key.to_owned(), node.as_ref()?.referenced.line())))
+        .collect()
+    }
+}
+
 /// The key fields of the confidential clients, which errors about their keys point at.
 #[derive(Default, Deserialize)]
 struct KeySpans {
@@ -616,6 +638,7 @@ pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
     let mut t: TargetFile = parse_yaml(file, text)?;
     t.env_secrets = env_values(text);
     let nodes: TargetSpans = spans(text);
+    t.lines = nodes.lines();
     let fail = |node: &Node, message: &str| Err(at_node(file, text, node, message.to_owned()));
     if let Some(issuer) = &t.issuer {
         match Url::parse(&issuer.0) {

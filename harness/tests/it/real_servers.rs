@@ -326,6 +326,52 @@ fn refresh_policy_named(dir: &Path, python: &Path, secrets: &[(&str, String)]) {
         out.contains("the target file declares policy.refresh_tokens_public: true"),
         "{out}"
     );
+
+    // Issue 26: SARIF points a finding at the line of the target file that set up its client,
+    // by a path relative to the directory the job runs in.
+    let sarif =
+        std::env::temp_dir().join(format!("pkce-harness-authlib-{}.sarif", std::process::id()));
+    let name = target.file_name().expect("a file name").to_string_lossy();
+    let out = Command::new(env!("CARGO_BIN_EXE_pkce-harness"))
+        .current_dir(std::env::temp_dir())
+        .args(["run", "-q", "--seed", "1", "--only"])
+        .arg("rfc7636/4.4.1-missing-challenge-public")
+        .args(["--target", &name, "--report"])
+        .arg(format!("sarif={}", sarif.display()))
+        .env("PORT", port.to_string())
+        .envs(secrets.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("the harness runs");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let log: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).expect("SARIF written"))
+            .expect("JSON");
+    let location = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    let public_line = std::fs::read_to_string(&target)
+        .expect("the target file")
+        .lines()
+        .position(|l| l.trim_start().starts_with("client_id: public-client"))
+        .expect("the public client")
+        + 1;
+    assert_eq!(
+        (
+            &location["artifactLocation"]["uri"],
+            &location["artifactLocation"]["uriBaseId"],
+            &location["region"]["startLine"]
+        ),
+        (
+            &serde_json::json!(name),
+            &serde_json::json!("%SRCROOT%"),
+            &serde_json::json!(public_line)
+        ),
+        "{location}"
+    );
+    let _ = std::fs::remove_file(sarif);
     let _ = std::fs::remove_file(target);
     drop(server);
 }

@@ -391,6 +391,68 @@ pub fn valid_sarif(text: &str) -> serde_json::Value {
     log
 }
 
+/// What GitHub code scanning requires of an uploaded SARIF file ("SARIF support for code
+/// scanning": the required properties of `run`, `reportingDescriptor` and `result`, and its
+/// limits), beyond the schema: each result has a rule, a message, one to ten locations with a
+/// repository-relative URI and a `region.startLine`, a fingerprint; each rule a short and full
+/// description, help, at most 20 tags and a `security-severity` between 0 and 10.
+fn meets_github_requirements(log: &serde_json::Value) {
+    assert_eq!(log["version"], "2.1.0");
+    let runs = log["runs"].as_array().expect("runs");
+    assert!((1..=20).contains(&runs.len()));
+    for run in runs {
+        assert!(run["tool"]["driver"]["name"].is_string());
+        let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+        assert!(rules.len() <= 25_000);
+        for rule in rules {
+            assert!(rule["id"].is_string(), "{rule}");
+            for text in ["shortDescription", "fullDescription", "help"] {
+                assert!(
+                    rule[text]["text"].as_str().is_some_and(|t| !t.is_empty()),
+                    "{rule}"
+                );
+            }
+            assert!(rule["properties"]["tags"].as_array().expect("tags").len() <= 20);
+            let severity: f64 = rule["properties"]["security-severity"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .expect("security-severity is a number in a string");
+            assert!((0.0..=10.0).contains(&severity));
+        }
+        let results = run["results"].as_array().expect("results");
+        assert!(results.len() <= 25_000);
+        for r in results {
+            let rule = r["ruleId"].as_str().expect("ruleId");
+            let index = r["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+            assert_eq!(rules[index]["id"], rule);
+            assert!(r["message"]["text"].as_str().is_some_and(|t| !t.is_empty()));
+            let locations = r["locations"].as_array().expect("locations");
+            assert!((1..=10).contains(&locations.len()), "{r}");
+            for l in locations {
+                let artifact = &l["physicalLocation"]["artifactLocation"];
+                let uri = artifact["uri"].as_str().expect("uri");
+                assert!(
+                    artifact["uriBaseId"] == "%SRCROOT%"
+                        && !uri.starts_with('/')
+                        && !uri.contains("://")
+                        && !uri.split('/').any(|s| s == ".." || s == "."),
+                    "{artifact}"
+                );
+                assert!(
+                    l["physicalLocation"]["region"]["startLine"]
+                        .as_u64()
+                        .is_some_and(|n| n >= 1)
+                );
+            }
+            assert!(
+                r["partialFingerprints"]
+                    .as_object()
+                    .is_some_and(|f| !f.is_empty())
+            );
+        }
+    }
+}
+
 /// A run with defects that leave checks unmet at every level: one SARIF rule per scenario, one
 /// result per unmet check, levels from the verdicts, severities on the rules, and the whole log
 /// valid against the official schema.
@@ -412,7 +474,19 @@ async fn sarif_of_a_run_with_findings_validates_against_the_official_schema() {
     )
     .await;
     server.stop().await;
+    let mut report = report;
+    // As a run from a checkout's root with `--target ./ci/../ci/target.yaml` writes it.
+    report.target_file = Some("./ci/../ci/target.yaml".into());
+    report.target_lines = [
+        ("issuer", 3),
+        ("clients.public", 6),
+        ("clients.confidential", 9),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
     let log = valid_sarif(&pkce_harness::report::sarif_report(&report));
+    meets_github_requirements(&log);
     let run = &log["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
     assert_eq!(rules.len(), library.len(), "one rule per scenario");
@@ -429,6 +503,17 @@ async fn sarif_of_a_run_with_findings_validates_against_the_official_schema() {
         levels.contains("error") && levels.contains("note"),
         "{levels:?}"
     );
+    for r in results {
+        let place = &r["locations"][0]["physicalLocation"];
+        assert_eq!(place["artifactLocation"]["uri"], "ci/target.yaml");
+        let line = match r["properties"]["client"].as_str() {
+            Some("public") => 6,
+            Some("confidential") => 9,
+            // A client the lines do not hold (confidential2 here): the issuer's.
+            _ => 3,
+        };
+        assert_eq!(place["region"]["startLine"], line, "{r}");
+    }
     let wrong = rules
         .iter()
         .find(|r| r["id"] == "rfc7636/4.6-wrong-verifier")
