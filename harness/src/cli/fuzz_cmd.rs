@@ -45,7 +45,7 @@ pub(super) struct FuzzArgs {
     /// Write each finding as a scenario file here, for `run` to gate on.
     #[arg(long, value_name = "DIR")]
     emit_scenarios: Option<PathBuf>,
-    /// FORMAT=PATH, FORMAT one of json, junit, markdown, html, sarif; repeatable.
+    /// FORMAT=PATH, FORMAT one of json, junit, markdown, html, sarif, gitlab; repeatable.
     #[arg(long = "report", value_parser = super::run_cmd::parse_report)]
     reports: Vec<(ReportFormat, Destination)>,
     #[command(flatten)]

@@ -48,7 +48,7 @@ pub(super) struct RunArgs {
     /// Seed of every random value (printed in every report); random by default.
     #[arg(long)]
     seed: Option<u64>,
-    /// FORMAT=PATH, FORMAT one of json, junit, markdown, html, sarif; repeatable. PATH `-` is
+    /// FORMAT=PATH, FORMAT one of json, junit, markdown, html, sarif, gitlab; repeatable. PATH `-` is
     /// standard output (the terminal lines then go to standard error).
     #[arg(long = "report", value_parser = parse_report)]
     reports: Vec<(ReportFormat, Destination)>,

@@ -2,6 +2,8 @@
 //! function of the finished [`RunReport`], written by one [`file_sink`]. Adding a format is one
 //! file here (its render function) and one [`ReportFormat`] variant.
 
+mod findings;
+mod gitlab;
 mod html;
 mod json;
 mod junit;
@@ -12,6 +14,7 @@ mod terminal;
 use std::io::Write;
 use std::path::PathBuf;
 
+pub use gitlab::gitlab_dast_report;
 pub use html::html_report;
 pub use json::json_report;
 pub use junit::junit_xml;
@@ -41,18 +44,21 @@ pub enum ReportFormat {
     Html,
     /// SARIF 2.1.0 for code scanning and security dashboards.
     Sarif,
+    /// GitLab's DAST report (`gl-dast-report.json`) for its security dashboard.
+    Gitlab,
 }
 
 impl std::str::FromStr for ReportFormat {
     type Err = crate::diagnostics::UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        const NAMES: [&str; 5] = ["json", "junit", "markdown", "html", "sarif"];
+        const NAMES: [&str; 6] = ["json", "junit", "markdown", "html", "sarif", "gitlab"];
         match s {
             "json" => Ok(Self::Json),
             "junit" => Ok(Self::Junit),
             "markdown" => Ok(Self::Markdown),
             "html" => Ok(Self::Html),
             "sarif" => Ok(Self::Sarif),
+            "gitlab" => Ok(Self::Gitlab),
             other => Err(crate::diagnostics::UnknownName::new(
                 "report format",
                 other,
@@ -173,6 +179,7 @@ pub fn file_sink(format: ReportFormat, dest: Destination) -> Box<dyn Sink + Send
         ReportFormat::Markdown => markdown_summary,
         ReportFormat::Html => html_report,
         ReportFormat::Sarif => sarif_report,
+        ReportFormat::Gitlab => gitlab_dast_report,
     };
     Box::new(FileSink { dest, render })
 }

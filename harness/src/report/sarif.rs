@@ -12,6 +12,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::{Value, json};
 
+use super::findings::{help_uri, scenario_id, unmet};
 use crate::defect::Severity;
 use crate::requirements::requirement;
 use crate::verdict::{GateMark, RunReport, ScenarioResult, Standing, Verdict};
@@ -67,18 +68,6 @@ pub fn sarif_report(report: &RunReport) -> String {
     let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
     text.push('\n');
     text
-}
-
-/// A scenario's id: a result's id without its `[client]`.
-fn scenario_id(result_id: &str) -> &str {
-    result_id.split('[').next().unwrap_or(result_id)
-}
-
-/// Whether the result is a finding: an unmet expectation (at any level), or a stale baseline
-/// entry. Passes, skips and checks that could not be judged are not.
-fn unmet(r: &ScenarioResult) -> bool {
-    matches!(r.verdict, Verdict::Fail | Verdict::Warn | Verdict::Info)
-        || r.standing() == Standing::Stale
 }
 
 fn rule(id: &str, r: &ScenarioResult) -> Value {
@@ -229,34 +218,6 @@ fn security_severity(s: Severity) -> &'static str {
     }
 }
 
-/// A link to the first RFC section `source` names (`RFC 7636 §4.6`), else OAuth 2.1.
-fn help_uri(source: &str) -> String {
-    let rfc = source.split("RFC ").nth(1).and_then(|rest| {
-        let number: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        (!number.is_empty()).then(|| {
-            let section: String = rest[number.len()..]
-                .trim_start()
-                .strip_prefix('§')
-                .map(|s| {
-                    s.chars()
-                        .take_while(|c| c.is_ascii_digit() || *c == '.')
-                        .collect::<String>()
-                        .trim_end_matches('.')
-                        .to_owned()
-                })
-                .unwrap_or_default();
-            (number, section)
-        })
-    });
-    match rfc {
-        Some((n, s)) if !s.is_empty() => {
-            format!("https://www.rfc-editor.org/rfc/rfc{n}#section-{s}")
-        }
-        Some((n, _)) => format!("https://www.rfc-editor.org/rfc/rfc{n}"),
-        None => "https://datatracker.ietf.org/doc/draft-ietf-oauth-v2-1/".into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,30 +236,6 @@ mod tests {
         assert_eq!(
             artifact("../elsewhere/t.yaml", cwd),
             json!({"uri": "file:///work/elsewhere/t.yaml"})
-        );
-    }
-
-    #[test]
-    fn help_links_point_at_the_rfc_section() {
-        assert_eq!(
-            help_uri("RFC 7636 §4.6"),
-            "https://www.rfc-editor.org/rfc/rfc7636#section-4.6"
-        );
-        assert_eq!(
-            help_uri("RFC 6749 §3.1.2.4 and §4.1.2.1"),
-            "https://www.rfc-editor.org/rfc/rfc6749#section-3.1.2.4"
-        );
-        assert_eq!(
-            help_uri("OAuth 2.1 \"Loopback Interface Redirection\" (RFC 8252 §7.3)"),
-            "https://www.rfc-editor.org/rfc/rfc8252#section-7.3"
-        );
-        assert_eq!(
-            help_uri("RFC 8414 §2 issuer"),
-            "https://www.rfc-editor.org/rfc/rfc8414#section-2"
-        );
-        assert_eq!(
-            help_uri("OAuth 2.1 \"Reuse of Authorization Codes\""),
-            "https://datatracker.ietf.org/doc/draft-ietf-oauth-v2-1/"
         );
     }
 }

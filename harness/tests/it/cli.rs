@@ -258,7 +258,7 @@ fn a_baseline_drafted_from_a_report_gates_once_filled_in() {
         text(&out.stderr)
     );
 
-    let formats = ["json", "junit", "markdown", "html", "sarif"];
+    let formats = ["json", "junit", "markdown", "html", "sarif", "gitlab"];
     let written = |format: &str| dir.join(format!("gated.{format}"));
     let gated = |defect: bool| {
         let reports: Vec<String> = formats
@@ -322,6 +322,17 @@ fn a_baseline_drafted_from_a_report_gates_once_filled_in() {
         "held html"
     );
     assert!(html.contains("data-verdict=\"known\""), "held html");
+    let gitlab: serde_json::Value = serde_json::from_str(&read("gitlab")).expect("gitlab");
+    let listed = gitlab["vulnerabilities"]
+        .as_array()
+        .expect("vulnerabilities");
+    assert!(
+        listed.len() == 2
+            && listed.iter().all(|v| v["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("Listed in the baseline: Accepts any verifier"))),
+        "{gitlab}"
+    );
 
     // Stale: exit 1, and every format shows the stale entries as failures.
     let stale = gated(false);

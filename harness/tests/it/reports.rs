@@ -391,6 +391,55 @@ pub fn valid_sarif(text: &str) -> serde_json::Value {
     log
 }
 
+/// The GitLab DAST report of the same run validates against the published schema (pinned in
+/// `fixtures/schemas/`), has one vulnerability per unmet check with a stable id, and its
+/// severities and scan times are GitLab's spellings.
+fn gitlab_dast_validates(report: &pkce_harness::verdict::RunReport) {
+    let schema_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/schemas/gitlab-dast-report-format-15.2.1.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).expect("schema")).expect("json");
+    let validator = jsonschema::validator_for(&schema).expect("the GitLab schema compiles");
+    let text = pkce_harness::report::gitlab_dast_report(report);
+    let log: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let errors: Vec<String> = validator
+        .iter_errors(&log)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the GitLab DAST report does not validate: {errors:#?}"
+    );
+    let vulnerabilities = log["vulnerabilities"].as_array().expect("vulnerabilities");
+    let unmet = report
+        .results
+        .iter()
+        .filter(|r| matches!(r.verdict, Verdict::Fail | Verdict::Warn | Verdict::Info))
+        .count();
+    assert_eq!(vulnerabilities.len(), unmet);
+    let ids: std::collections::BTreeSet<&str> = vulnerabilities
+        .iter()
+        .filter_map(|v| v["id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), unmet, "ids are unique");
+    assert_eq!(
+        text,
+        pkce_harness::report::gitlab_dast_report(report),
+        "stable"
+    );
+    let wrong = vulnerabilities
+        .iter()
+        .find(|v| v["identifiers"][0]["value"] == "rfc7636/4.6-wrong-verifier")
+        .expect("the wrong verifier is a vulnerability");
+    assert_eq!(wrong["severity"], "High");
+    assert_eq!(wrong["evidence"]["request"]["method"], "POST");
+    assert!(
+        log["scan"]["scanned_resources"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty())
+    );
+}
+
 /// What GitHub code scanning requires of an uploaded SARIF file ("SARIF support for code
 /// scanning": the required properties of `run`, `reportingDescriptor` and `result`, and its
 /// limits), beyond the schema: each result has a rule, a message, one to ten locations with a
@@ -485,6 +534,7 @@ async fn sarif_of_a_run_with_findings_validates_against_the_official_schema() {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
+    gitlab_dast_validates(&report);
     let log = valid_sarif(&pkce_harness::report::sarif_report(&report));
     meets_github_requirements(&log);
     let run = &log["runs"][0];
