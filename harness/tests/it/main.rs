@@ -12,6 +12,7 @@ mod never_silent;
 mod odd_targets;
 mod preflight;
 mod real_servers;
+mod release;
 mod reports;
 mod selftest;
 mod steering;
