@@ -1,9 +1,13 @@
 //! Which checks a run takes, as people name them: a scenario or result id as printed (`*`
 //! matches anything; `rfc7636/4.6-wrong-verifier[public]`), a requirement (`REQ-52`), a
-//! catalogued bug (`BUG-12`) or a CVE (`CVE-2024-22258`), so "this CVE stays fixed" is one flag.
+//! catalogued bug (`BUG-12`) or a CVE (`CVE-2024-22258`), so "this CVE stays fixed" is one flag;
+//! a severity (`high`, `medium`, `low`) or a level (`must`, `should`, `may`), as nuclei's and
+//! testssl.sh's `--severity` select.
 
+use crate::defect::Severity;
 use crate::requirements::bug_by_id;
 use crate::scenario::Scenario;
+use crate::scenario::model::{Level, Profile};
 
 /// One `--only` or `--exclude` value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,10 +21,15 @@ pub enum Selector {
     /// The checks that guard against a CVE: listed in the scenario's notes or in the
     /// catalogue entry of a bug it cites.
     Cve(String),
+    /// The checks of a severity (the worst defect they catch).
+    Severity(Severity),
+    /// The checks of a level under the run's profile.
+    Level(Level),
 }
 
 impl Selector {
-    /// Reads a selector; anything that is not a `REQ-`, `BUG-` or `CVE-` id is an id pattern.
+    /// Reads a selector; anything that is not a severity, a level or a `REQ-`, `BUG-` or
+    /// `CVE-` id is an id pattern.
     pub fn parse(s: &str) -> Self {
         let upper = s.to_ascii_uppercase();
         let numbered = |prefix: &str| {
@@ -28,6 +37,16 @@ impl Selector {
                 .strip_prefix(prefix)
                 .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit() || c == '-'))
         };
+        let lower = s.to_ascii_lowercase();
+        if let Ok(severity) = lower.parse::<Severity>() {
+            return Self::Severity(severity);
+        }
+        match lower.as_str() {
+            "must" => return Self::Level(Level::Must),
+            "should" => return Self::Level(Level::Should),
+            "may" => return Self::Level(Level::May),
+            _ => {}
+        }
         if numbered("REQ-") {
             Self::Requirement(upper)
         } else if numbered("BUG-") {
@@ -39,8 +58,8 @@ impl Selector {
         }
     }
 
-    /// Whether the check `result_id` of `scenario` is selected.
-    pub fn matches(&self, scenario: &Scenario, result_id: &str) -> bool {
+    /// Whether the check `result_id` of `scenario` is selected under `profile`.
+    pub fn matches(&self, scenario: &Scenario, result_id: &str, profile: Profile) -> bool {
         let cites = |id: &str| {
             scenario
                 .file
@@ -51,6 +70,8 @@ impl Selector {
         match self {
             Self::Id(p) => glob(p, &scenario.id) || glob(p, result_id),
             Self::Requirement(id) | Self::Bug(id) => cites(id),
+            Self::Severity(s) => scenario.file.severity() == *s,
+            Self::Level(l) => scenario.file.level_under(profile) == *l,
             Self::Cve(cve) => {
                 scenario
                     .file
@@ -66,10 +87,14 @@ impl Selector {
         }
     }
 
-    /// The selector as typed.
+    /// The selector as typed (severities and levels in lower case).
     pub fn text(&self) -> &str {
         match self {
             Self::Id(s) | Self::Requirement(s) | Self::Bug(s) | Self::Cve(s) => s,
+            Self::Severity(s) => s.as_str(),
+            Self::Level(Level::Must) => "must",
+            Self::Level(Level::Should) => "should",
+            Self::Level(Level::May) => "may",
         }
     }
 }
@@ -82,14 +107,17 @@ pub struct Selection {
     pub only: Vec<Selector>,
     /// None of these.
     pub exclude: Vec<Selector>,
+    /// The profile levels are read under.
+    pub profile: Profile,
 }
 
 impl Selection {
-    /// From the strings given on the command line.
-    pub fn new(only: &[String], exclude: &[String]) -> Self {
+    /// From the strings given on the command line, for a run under `profile`.
+    pub fn new(only: &[String], exclude: &[String], profile: Profile) -> Self {
         Self {
             only: only.iter().map(|s| Selector::parse(s)).collect(),
             exclude: exclude.iter().map(|s| Selector::parse(s)).collect(),
+            profile,
         }
     }
 
@@ -100,8 +128,12 @@ impl Selection {
 
     /// Whether the check `result_id` of `scenario` runs.
     pub fn includes(&self, scenario: &Scenario, result_id: &str) -> bool {
-        (self.only.is_empty() || self.only.iter().any(|s| s.matches(scenario, result_id)))
-            && !self.exclude.iter().any(|s| s.matches(scenario, result_id))
+        let p = self.profile;
+        (self.only.is_empty() || self.only.iter().any(|s| s.matches(scenario, result_id, p)))
+            && !self
+                .exclude
+                .iter()
+                .any(|s| s.matches(scenario, result_id, p))
     }
 
     /// The selectors that match no check of `checks` (scenario and result id): each is a typo
@@ -110,7 +142,11 @@ impl Selection {
         self.only
             .iter()
             .chain(&self.exclude)
-            .filter(|s| !checks.iter().any(|(sc, id)| s.matches(sc, id)))
+            .filter(|s| {
+                !checks
+                    .iter()
+                    .any(|(sc, id)| s.matches(sc, id, self.profile))
+            })
             .collect()
     }
 }
@@ -198,6 +234,9 @@ mod tests {
             Selector::Id("rfc7636/*".into())
         );
         assert_eq!(Selector::parse("REQ-"), Selector::Id("REQ-".into()));
+        assert_eq!(Selector::parse("HIGH"), Selector::Severity(Severity::High));
+        assert_eq!(Selector::parse("should"), Selector::Level(Level::Should));
+        assert_eq!(Selector::parse("should").text(), "should");
     }
 
     #[test]

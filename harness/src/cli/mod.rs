@@ -6,6 +6,7 @@ mod check_cmd;
 mod diff_cmd;
 mod exit;
 mod fuzz_cmd;
+mod help;
 mod http_args;
 mod keygen_cmd;
 mod list_cmd;
@@ -27,7 +28,13 @@ use pkce_harness::scenario::{LoadError, Scenario, built_in, load_dir, with_added
 
 /// Conformance harness for the OAuth 2.0 authorization code grant with PKCE (RFC 7636).
 #[derive(Debug, Parser)]
-#[command(name = "pkce-harness", version, about, propagate_version = true)]
+#[command(
+    name = "pkce-harness",
+    version,
+    about,
+    propagate_version = true,
+    after_long_help = help::TOP
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,12 +43,15 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the scenario library against a target (the embedded reference server by default).
+    #[command(after_long_help = help::RUN)]
     Run(Box<run_cmd::RunArgs>),
     /// List the scenarios.
     List(list_cmd::ListArgs),
     /// Preflight a target: its file, discovery, and one normal flow per configured client.
+    #[command(after_long_help = help::CHECK)]
     Check(check_cmd::CheckArgs),
     /// Check scenario and target files without running anything.
+    #[command(after_long_help = help::VALIDATE)]
     Validate(validate_cmd::ValidateArgs),
     /// Run the embedded reference authorization server.
     ServeReference(serve_cmd::ServeArgs),
@@ -50,6 +60,7 @@ enum Command {
     /// Draft a baseline of known deviations from a JSON report.
     Baseline(baseline_cmd::BaselineArgs),
     /// Differential fuzzing: generated inputs against a live server, judged by the oracle.
+    #[command(after_long_help = help::FUZZ)]
     Fuzz(Box<fuzz_cmd::FuzzArgs>),
     /// Compare two JSON reports: new, gone, fixed, regressed and changed checks.
     Diff(diff_cmd::DiffArgs),
@@ -279,22 +290,23 @@ fn random_seed() -> u64 {
     getrandom::fill(&mut b).map_or(0, |()| u64::from_be_bytes(b))
 }
 
-/// The man pages, generated from the command line's own definition.
+/// The man pages, generated from the command line's own definition; the text after a
+/// command's options (exit status, environment, examples) becomes man sections of their own.
 fn man(dir: Option<&std::path::Path>) -> Exit {
-    let cmd = <Cli as clap::CommandFactory>::command();
+    let mut cmd = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    cmd.build();
     let result = match dir {
         None => {
-            let mut page = Vec::new();
-            return match clap_mangen::Man::new(cmd).render(&mut page) {
-                Ok(()) => to_stdout(&String::from_utf8_lossy(&page)),
+            let page = man_page(cmd);
+            return match page {
+                Ok(page) => to_stdout(&String::from_utf8_lossy(&page)),
                 Err(e) => {
                     eprintln!("error: rendering the man page: {e}");
                     Exit::Usage
                 }
             };
         }
-        Some(dir) => std::fs::create_dir_all(dir)
-            .and_then(|()| clap_mangen::generate_to(cmd, dir).map(|_| ())),
+        Some(dir) => std::fs::create_dir_all(dir).and_then(|()| write_pages(cmd, dir)),
     };
     match result {
         Ok(()) => Exit::Ok,
@@ -303,6 +315,25 @@ fn man(dir: Option<&std::path::Path>) -> Exit {
             Exit::Usage
         }
     }
+}
+
+/// `cmd`'s page and, one file each, its subcommands' (`pkce-harness-run.1`).
+fn write_pages(cmd: clap::Command, dir: &std::path::Path) -> std::io::Result<()> {
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned() {
+        write_pages(sub, dir)?;
+    }
+    let name = clap_mangen::Man::new(cmd.clone()).get_filename();
+    std::fs::write(dir.join(name), man_page(cmd)?)
+}
+
+fn man_page(cmd: clap::Command) -> std::io::Result<Vec<u8>> {
+    let extra = cmd.get_after_long_help().map(ToString::to_string);
+    let mut page = Vec::new();
+    clap_mangen::Man::new(cmd.after_long_help(None::<&'static str>)).render(&mut page)?;
+    if let Some(text) = extra {
+        page.extend_from_slice(help::to_roff(&text).as_bytes());
+    }
+    Ok(page)
 }
 
 /// Reads a JSON report (`run --report json=PATH`); the error names the file, line and column.
@@ -333,8 +364,9 @@ fn selection_matches(
     scenarios: &[Scenario],
     only: &[String],
     exclude: &[String],
+    profile: pkce_harness::scenario::model::Profile,
 ) -> Result<(), Exit> {
-    let selection = pkce_harness::select::Selection::new(only, exclude);
+    let selection = pkce_harness::select::Selection::new(only, exclude, profile);
     let checks = pkce_harness::engine::checks(scenarios);
     let unmatched = selection.unmatched(&checks);
     if unmatched.is_empty() {

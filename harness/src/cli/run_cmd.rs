@@ -32,8 +32,9 @@ pub(super) struct RunArgs {
     #[arg(long, value_name = "SEVERITY")]
     fail_on: Option<Severity>,
     /// Only these checks: an id as printed (`*` matches anything; `...[public]` for one
-    /// client), a requirement (`REQ-52`), a bug (`BUG-12`) or a CVE (`CVE-2024-22258`);
-    /// repeatable, any of them.
+    /// client), a requirement (`REQ-52`), a bug (`BUG-12`), a CVE (`CVE-2024-22258`), a
+    /// severity (`high`, `medium`, `low`) or a level under the profile (`must`, `should`,
+    /// `may`); repeatable, any of them.
     #[arg(long, value_name = "SELECTOR")]
     only: Vec<String>,
     /// Not these checks (same forms as --only); repeatable.
@@ -172,7 +173,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
             }
         }
     }
-    if let Err(e) = super::selection_matches(&scenarios, &only, &args.exclude) {
+    if let Err(e) = super::selection_matches(&scenarios, &only, &args.exclude, args.profile) {
         return e;
     }
     let baseline = match args

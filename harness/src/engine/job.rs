@@ -249,11 +249,7 @@ pub(super) async fn join_all(
 /// A job's result before it runs: a pass with no reason, the scenario's metadata filled in.
 pub(super) fn skeleton(job: &Job, opts: &RunOptions) -> ScenarioResult {
     let file = &job.scenario.file;
-    let level = file
-        .profiles
-        .get(&opts.profile)
-        .and_then(|o| o.level)
-        .unwrap_or(file.level);
+    let level = file.level_under(opts.profile);
     ScenarioResult {
         id: job.id.clone(),
         title: file.title.clone(),

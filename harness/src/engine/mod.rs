@@ -131,7 +131,7 @@ fn result_id(s: &Scenario, client: ClientKind) -> String {
 /// Expands scenarios into jobs (one per client kind) and keeps the selected ones
 /// (`--only`, `--exclude`).
 fn jobs(scenarios: &[Scenario], opts: &RunOptions) -> Vec<Job> {
-    let selection = crate::select::Selection::new(&opts.only, &opts.exclude);
+    let selection = crate::select::Selection::new(&opts.only, &opts.exclude, opts.profile);
     let mut out = Vec::new();
     for s in scenarios {
         let s = Arc::new(s.clone());

@@ -975,6 +975,31 @@ fn man_pages_are_current_and_completions_cover_the_commands() {
             "{name} is stale: pkce-harness man --write harness/man"
         );
     }
+    // Issue 26: the pages say how each command ends, what it reads and how it is used.
+    for page in [
+        "pkce-harness.1",
+        "pkce-harness-run.1",
+        "pkce-harness-fuzz.1",
+    ] {
+        let roff = std::fs::read_to_string(dir.join(page)).expect("page");
+        for section in [
+            ".SH \"EXIT STATUS\"",
+            ".SH \"ENVIRONMENT\"",
+            ".SH \"EXAMPLES\"",
+        ] {
+            assert!(roff.contains(section), "{page} lacks {section}");
+        }
+    }
+    let check = std::fs::read_to_string(dir.join("pkce-harness-check.1")).expect("page");
+    assert!(check.contains(".SH \"EXIT STATUS\"") && check.contains("Ready to run"));
+    let help = text(&harness(&["run", "--help"]).stdout);
+    for status in ["  0 ", "  1 ", "  2 ", "  3 ", "  130 "] {
+        assert!(
+            help.contains(status),
+            "run --help lacks exit status {status}"
+        );
+    }
+    assert!(help.contains("NO_COLOR") && help.contains("--only must --exclude low"));
     let _ = std::fs::remove_dir_all(&dir);
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let out = harness(&["completions", shell]);
@@ -1146,4 +1171,38 @@ fn printing_into_a_closed_pipe_is_no_panic() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
+}
+
+/// Issue 26: `--only high` selects the high-severity checks (it matched nothing before), a
+/// level selects by the level under the run's profile, and the two combine with `--exclude`.
+#[test]
+fn checks_are_selected_by_severity_and_level() {
+    use pkce_harness::defect::Severity;
+    use pkce_harness::scenario::model::{Level, Profile};
+    use pkce_harness::select::Selection;
+    let library = super::library();
+    let checks = pkce_harness::engine::checks(&library);
+    let picked = |only: &[&str], exclude: &[&str], profile: Profile| {
+        let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let selection = Selection::new(&owned(only), &owned(exclude), profile);
+        checks
+            .iter()
+            .filter(|(s, id)| selection.includes(s, id))
+            .map(|(s, _)| (s.file.severity(), s.file.level_under(profile)))
+            .collect::<Vec<_>>()
+    };
+    let high = picked(&["high"], &[], Profile::default());
+    assert!(!high.is_empty() && high.len() < checks.len());
+    assert!(high.iter().all(|(s, _)| *s == Severity::High));
+    let should = picked(&["should"], &[], Profile::default());
+    assert!(!should.is_empty() && should.iter().all(|(_, l)| *l == Level::Should));
+    // A level follows the profile: plain RFC 6749 makes some of today's MUSTs SHOULDs or MAYs.
+    let rfc6749_must = picked(&["must"], &[], Profile::Rfc6749);
+    assert!(rfc6749_must.len() < picked(&["must"], &[], Profile::default()).len());
+    let high_but_must = picked(&["high"], &["should", "may"], Profile::default());
+    assert!(
+        high_but_must
+            .iter()
+            .all(|(s, l)| *s == Severity::High && *l == Level::Must)
+    );
 }

@@ -91,6 +91,14 @@ fn form_level() -> Level {
 }
 
 impl ScenarioFile {
+    /// Its level under `profile`: the profile's override, else its own.
+    pub fn level_under(&self, profile: Profile) -> Level {
+        self.profiles
+            .get(&profile)
+            .and_then(|o| o.level)
+            .unwrap_or(self.level)
+    }
+
     /// How severe an unmet result of this scenario is: the worst of the defects it catches
     /// (what it protects against; see [`crate::defect::Severity`]).
     pub fn severity(&self) -> crate::defect::Severity {
