@@ -17,6 +17,10 @@ pub(super) struct CheckArgs {
     target: PathBuf,
     #[command(flatten)]
     http: HttpArgs,
+    /// `json`: one document with the endpoints, every problem (whose, why, what to change,
+    /// what the server answered) and each client's outcome; the exit status is the same.
+    #[arg(long, value_enum, default_value_t)]
+    format: super::OutputFormat,
 }
 
 /// Loads the target file, fetches discovery and runs one normal flow per configured client,
@@ -24,11 +28,17 @@ pub(super) struct CheckArgs {
 /// may be the server's own deviation is printed as a warning, for the scenarios to judge); 2:
 /// the file or a client's settings need a change; 3: the server is not reachable.
 pub(super) async fn run(args: CheckArgs) -> Exit {
+    let json = args.format == super::OutputFormat::Json;
+    let say = |line: String| {
+        if !json {
+            println!("{line}");
+        }
+    };
     let file = match super::load_target_file(&args.target) {
         Ok(f) => f,
         Err(exit) => return exit,
     };
-    println!("ok    target file {}", args.target.display());
+    say(format!("ok    target file {}", args.target.display()));
     for (kind, client) in [
         ("confidential", Some(&file.clients.confidential)),
         ("confidential2", file.clients.confidential2.as_ref()),
@@ -37,16 +47,16 @@ pub(super) async fn run(args: CheckArgs) -> Exit {
         let Some(key) = &c.signing_key else { continue };
         let alg = pkce_harness::jose::alg_name(key.alg());
         match key.public_jwk() {
-            Some(jwk) => println!(
+            Some(jwk) => say(format!(
                 "ok    {kind} client: {} with an {alg} key, kid {}; the server must have this public key registered for {}: {{\"keys\": [{jwk}]}}",
                 c.auth_method.as_str(),
                 key.kid().unwrap_or("-"),
                 c.client_id.0
-            ),
-            None => println!(
+            )),
+            None => say(format!(
                 "ok    {kind} client: {} signed {alg} with its client_secret",
                 c.auth_method.as_str()
-            ),
+            )),
         }
     }
     let (limits, tls) = match args.http.load() {
@@ -63,14 +73,22 @@ pub(super) async fn run(args: CheckArgs) -> Exit {
         Ok(t) => t,
         Err(e) => return super::resolve_failed(&e),
     };
-    println!(
-        "ok    endpoints: authorization {}, token {}",
+    let endpoints = (
         without_userinfo(&target.authorization),
-        without_userinfo(&target.token)
+        without_userinfo(&target.token),
     );
+    say(format!(
+        "ok    endpoints: authorization {}, token {}",
+        endpoints.0, endpoints.1
+    ));
     let found = preflight(Arc::new(target), &opts).await;
     let flows_complete = found.checks.iter().all(|c| c.problem.is_none());
-    match show(&found, &mut std::io::stdout(), true) {
+    let outcome = if json {
+        worst(&found)
+    } else {
+        show(&found, &mut std::io::stdout(), true)
+    };
+    let exit = match outcome {
         None | Some(ProblemKind::Advice) => Exit::Ok,
         Some(ProblemKind::MaybeDeviation) if flows_complete => Exit::Ok,
         Some(ProblemKind::Unreachable | ProblemKind::ServerFault) => Exit::Unreachable,
@@ -80,7 +98,52 @@ pub(super) async fn run(args: CheckArgs) -> Exit {
             | ProblemKind::Login
             | ProblemKind::MaybeDeviation,
         ) => Exit::Usage,
+    };
+    if json {
+        let _ = super::print_json(&as_json(&found, &endpoints, exit));
     }
+    exit
+}
+
+/// The worst problem preflight found, the value [`show`] returns.
+fn worst(found: &Preflight) -> Option<ProblemKind> {
+    found
+        .target
+        .iter()
+        .chain(found.checks.iter().filter_map(|c| c.problem.as_ref()))
+        .map(|p| p.kind)
+        .max()
+}
+
+/// `check --format json`: what [`show`] prints, as data.
+fn as_json(found: &Preflight, endpoints: &(String, String), exit: Exit) -> serde_json::Value {
+    let problem = |p: &Problem| {
+        serde_json::json!({
+            "kind": format!("{:?}", p.kind).to_lowercase(),
+            "blocking": !matches!(p.kind, ProblemKind::MaybeDeviation | ProblemKind::Advice),
+            "reason": p.reason,
+            "hint": p.hint,
+            "answer": p.answer,
+        })
+    };
+    serde_json::json!({
+        "ready": exit == Exit::Ok,
+        "exit_status": exit as u8,
+        "endpoints": {"authorization": endpoints.0, "token": endpoints.1},
+        "login_driver": found.driver,
+        "target": found.target.iter().map(problem).collect::<Vec<_>>(),
+        "clients": found.checks.iter().map(|c| serde_json::json!({
+            "client": c.client.as_str(),
+            "outcome": match (&c.problem, &c.skipped) {
+                (Some(_), _) => "problem",
+                (None, Some(_)) => "skipped",
+                (None, None) => "completed",
+            },
+            "skipped": c.skipped,
+            "problem": c.problem.as_ref().map(problem),
+            "login": c.login,
+        })).collect::<Vec<_>>(),
+    })
 }
 
 /// Prints each client's outcome (the passes only when `all`) and returns the worst problem.
@@ -131,10 +194,5 @@ pub(super) fn show(
             _ => {}
         }
     }
-    found
-        .target
-        .iter()
-        .chain(found.checks.iter().filter_map(|c| c.problem.as_ref()))
-        .map(|p| p.kind)
-        .max()
+    worst(found)
 }

@@ -14,6 +14,10 @@ pub(super) struct ListArgs {
     /// With --coverage: rewrite the generated part of this Markdown file in place.
     #[arg(long, requires = "coverage")]
     write: Option<PathBuf>,
+    /// `json`: one document with every scenario's id, title, level, clients, requirements,
+    /// severity, the defects it catches and where it comes from.
+    #[arg(long, value_enum, default_value_t, conflicts_with = "coverage")]
+    format: super::OutputFormat,
 }
 
 pub(super) fn run(args: ListArgs) -> Exit {
@@ -41,6 +45,24 @@ pub(super) fn run(args: ListArgs) -> Exit {
                 Exit::Usage
             }
         };
+    }
+    if args.format == super::OutputFormat::Json {
+        let listed: Vec<serde_json::Value> = scenarios
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "id": s.id,
+                    "title": s.file.title,
+                    "level": s.file.level.as_str(),
+                    "clients": s.file.clients.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+                    "requirements": s.file.requirements.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    "severity": s.file.severity().as_str(),
+                    "catches": s.file.catches.iter().map(|d| d.name()).collect::<Vec<_>>(),
+                    "source": if s.is_built_in() { "built-in".to_owned() } else { s.path.display().to_string() },
+                })
+            })
+            .collect();
+        return super::print_json(&serde_json::json!({"count": listed.len(), "scenarios": listed}));
     }
     let mut out = String::new();
     for s in &scenarios {

@@ -143,6 +143,24 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
         .ok()
 }
 
+/// How `list`, `check` and `validate` print: for people, or one JSON document for a script.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum OutputFormat {
+    /// Lines for people.
+    #[default]
+    Text,
+    /// One JSON document on stdout (warnings and errors still go to stderr too).
+    Json,
+}
+
+/// Prints `value` as pretty JSON with a final newline.
+fn print_json(value: &serde_json::Value) -> Exit {
+    to_stdout(&format!(
+        "{}\n",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    ))
+}
+
 /// Which scenarios a command uses: the built-in library, plus any folders added, or one
 /// folder alone.
 #[derive(Debug, Clone, Default, clap::Args)]

@@ -502,6 +502,52 @@ fn run_stops_at_preflight_when_a_setting_breaks_every_flow() {
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(&bad, broken).expect("write");
+    // Issue 26: `check --format json` says the same as data, with the same exit status.
+    let as_json = |file: &std::path::Path| {
+        let out = harness(&[
+            "check",
+            "--format",
+            "json",
+            "--target",
+            &file.display().to_string(),
+        ]);
+        let doc: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("one JSON document");
+        (out.status.code(), doc)
+    };
+    let (code, doc) = as_json(&good);
+    assert_eq!(
+        (code, &doc["ready"], &doc["exit_status"]),
+        (Some(0), &serde_json::json!(true), &serde_json::json!(0))
+    );
+    assert!(
+        doc["clients"]
+            .as_array()
+            .expect("clients")
+            .iter()
+            .all(|c| c["outcome"] == "completed"),
+        "{doc}"
+    );
+    let (code, doc) = as_json(&bad);
+    assert_eq!(code, Some(2), "{doc}");
+    let confidential = doc["clients"]
+        .as_array()
+        .expect("clients")
+        .iter()
+        .find(|c| c["client"] == "confidential")
+        .expect("the confidential client");
+    assert!(
+        confidential["outcome"] == "problem"
+            && confidential["problem"]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("got 401"))
+            && confidential["problem"]["blocking"] == true,
+        "{doc}"
+    );
+    assert!(
+        !doc.to_string().contains("not-the-secret"),
+        "the secret stays masked"
+    );
     let json = dir.join("stopped.json");
     let out = harness(&[
         "run",
@@ -1204,5 +1250,48 @@ fn checks_are_selected_by_severity_and_level() {
         high_but_must
             .iter()
             .all(|(s, l)| *s == Severity::High && *l == Level::Must)
+    );
+}
+
+/// Issue 26: `list` and `validate` print one JSON document with `--format json`.
+#[test]
+fn list_and_validate_speak_json() {
+    let out = harness(&["list", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(doc["count"], 128);
+    let wrong = doc["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .find(|s| s["id"] == "rfc7636/4.6-wrong-verifier")
+        .expect("listed");
+    assert_eq!(
+        (&wrong["severity"], &wrong["source"]),
+        (&serde_json::json!("high"), &serde_json::json!("built-in"))
+    );
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let good = format!("{root}/fixtures/targets/authlib.yaml");
+    let broken = format!("{root}/fixtures/broken/targets/auth-method-typo.yaml");
+    let out = Command::new(env!("CARGO_BIN_EXE_pkce-harness"))
+        .args(["validate", "--target", "--format", "json", &good, &broken])
+        .env("PORT", "4000")
+        .env("CONFIDENTIAL_SECRET", "a-long-enough-test-secret")
+        .env("CONFIDENTIAL2_SECRET", "another-long-test-secret")
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let files = doc["files"].as_array().expect("files");
+    assert_eq!(doc["ok"], false);
+    assert_eq!(
+        (&files[0]["ok"], &files[1]["ok"]),
+        (&serde_json::json!(true), &serde_json::json!(false))
+    );
+    assert!(
+        files[1]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("auth-method-typo.yaml:")),
+        "{doc}"
     );
 }
