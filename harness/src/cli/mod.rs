@@ -10,6 +10,7 @@ mod help;
 mod http_args;
 mod keygen_cmd;
 mod list_cmd;
+mod merge_cmd;
 mod pkce_cmd;
 mod run_cmd;
 mod schema_cmd;
@@ -64,6 +65,8 @@ enum Command {
     Fuzz(Box<fuzz_cmd::FuzzArgs>),
     /// Compare two JSON reports: new, gone, fixed, regressed and changed checks.
     Diff(diff_cmd::DiffArgs),
+    /// Merge JSON reports of several targets (a CI matrix's jobs) into one gate and report.
+    Merge(merge_cmd::MergeArgs),
     /// Print (or write) the JSON Schemas of the scenario and target file formats.
     Schema(schema_cmd::SchemaArgs),
     /// The reference PKCE implementation: generate, derive and verify.
@@ -104,6 +107,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate_cmd::run(args),
         Command::Baseline(args) => baseline_cmd::run(args),
         Command::Diff(args) => diff_cmd::run(&args),
+        Command::Merge(args) => merge_cmd::run(&args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(

@@ -22,22 +22,42 @@ fn esc(s: &str) -> String {
 /// GitLab and Jenkins both list (neither shows `<system-out>` of a passed case in its summary);
 /// the detail goes to `<system-out>` as well.
 pub fn junit_xml(report: &RunReport) -> String {
-    let mut suites: BTreeMap<&str, Vec<&crate::verdict::ScenarioResult>> = BTreeMap::new();
-    for r in &report.results {
-        suites.entry(r.spec.as_str()).or_default().push(r);
-    }
-    let s = &report.summary;
+    junit_of(std::slice::from_ref(report))
+}
+
+/// The JUnit document of several targets' runs (`merge`): their suites side by side, each
+/// named `target: spec` when there is more than one target.
+pub fn junit_of(reports: &[RunReport]) -> String {
+    let sum = |f: fn(&RunReport) -> usize| reports.iter().map(f).sum::<usize>();
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         x,
         // No `skipped` here: Jenkins' junit-10 schema has it per suite only. The time is the
-        // run's wall time: checks run in parallel, so their durations add up to more.
+        // runs' wall time: checks run in parallel, so their durations add up to more.
         "<testsuites name=\"pkce-harness\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{:.3}\">",
-        s.total,
-        s.failed,
-        s.errors,
-        report.duration_ms as f64 / 1000.0
+        sum(|r| r.summary.total),
+        sum(|r| r.summary.failed),
+        sum(|r| r.summary.errors),
+        reports.iter().map(|r| r.duration_ms).max().unwrap_or(0) as f64 / 1000.0
     );
+    for report in reports {
+        let prefix = if reports.len() > 1 {
+            format!("{}: ", report.target)
+        } else {
+            String::new()
+        };
+        suites(&mut x, report, &prefix);
+    }
+    x.push_str("</testsuites>\n");
+    x
+}
+
+/// One `<testsuite>` per specification folder of `report`, named with `prefix`.
+fn suites(x: &mut String, report: &RunReport, prefix: &str) {
+    let mut suites: BTreeMap<&str, Vec<&crate::verdict::ScenarioResult>> = BTreeMap::new();
+    for r in &report.results {
+        suites.entry(r.spec.as_str()).or_default().push(r);
+    }
     for (spec, results) in suites {
         let count = |f: fn(Standing) -> bool| results.iter().filter(|r| f(r.standing())).count();
         // A suite's checks overlap in time too: its span is at most the run's.
@@ -50,7 +70,7 @@ pub fn junit_xml(report: &RunReport) -> String {
         let _ = writeln!(
             x,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"{:.3}\"{}>",
-            esc(spec),
+            esc(&format!("{prefix}{spec}")),
             results.len(),
             count(Standing::fails_gate),
             count(|s| s == Standing::Error),
@@ -166,6 +186,4 @@ pub fn junit_xml(report: &RunReport) -> String {
         }
         x.push_str("  </testsuite>\n");
     }
-    x.push_str("</testsuites>\n");
-    x
 }

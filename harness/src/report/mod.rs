@@ -2,6 +2,7 @@
 //! function of the finished [`RunReport`], written by one [`file_sink`]. Adding a format is one
 //! file here (its render function) and one [`ReportFormat`] variant.
 
+mod combined;
 mod findings;
 mod gitlab;
 mod html;
@@ -14,6 +15,10 @@ mod terminal;
 use std::io::Write;
 use std::path::PathBuf;
 
+pub use combined::{
+    combined_exit_status, combined_gitlab, combined_json, combined_junit, combined_markdown,
+    combined_sarif,
+};
 pub use gitlab::gitlab_dast_report;
 pub use html::html_report;
 pub use json::json_report;
@@ -169,6 +174,19 @@ fn folder(path: &std::path::Path) -> PathBuf {
 fn temporary(path: &std::path::Path) -> PathBuf {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     folder(path).join(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// How `format` renders several targets' runs at once (`merge`); HTML has no combined form
+/// (each target's report is its own page).
+pub fn combined_renderer(format: ReportFormat) -> Option<fn(&[RunReport]) -> String> {
+    match format {
+        ReportFormat::Json => Some(combined_json),
+        ReportFormat::Junit => Some(combined_junit),
+        ReportFormat::Markdown => Some(combined_markdown),
+        ReportFormat::Sarif => Some(combined_sarif),
+        ReportFormat::Gitlab => Some(combined_gitlab),
+        ReportFormat::Html => None,
+    }
 }
 
 /// A sink that writes `format` to `dest` when the run is done.

@@ -1295,3 +1295,74 @@ fn list_and_validate_speak_json() {
         "{doc}"
     );
 }
+
+/// Issue 26: a CI matrix's reports, one per target, merge into one gate (exit 1 when one target
+/// fails) and one report per format: JUnit suites named by target, one SARIF run per target
+/// (valid against the official schema), GitLab vulnerabilities of every target (valid against
+/// GitLab's), an overview in JSON and Markdown.
+#[test]
+fn reports_of_a_matrix_merge_into_one_gate() {
+    let _beside = super::beside_heavy();
+    let dir = std::env::temp_dir().join(format!("pkce-harness-merge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let job = |name: &str, defect: Option<&str>| {
+        let path = dir.join(format!("{name}.json"));
+        let mut args = vec!["run", "-q", "--seed", "5", "--only", "rfc7636/4.6-*"];
+        if let Some(d) = defect {
+            args.extend(["--defect", d]);
+        }
+        let json = format!("json={}", path.display());
+        args.extend(["--report", &json]);
+        let out = harness(&args);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            text(&out.stderr)
+        );
+        path.display().to_string()
+    };
+    let (clean, broken) = (
+        job("clean", None),
+        job("broken", Some("accepts-wrong-verifier")),
+    );
+    let out_of = |f: &str| dir.join(format!("merged.{f}")).display().to_string();
+    let mut args = vec!["merge".to_owned(), clean.clone(), broken.clone()];
+    for f in ["json", "junit", "markdown", "sarif", "gitlab"] {
+        args.extend(["--report".to_owned(), format!("{f}={}", out_of(f))]);
+    }
+    let out = harness(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("2 targets: exit 1"),
+        "{}",
+        text(&out.stdout)
+    );
+    let read = |f: &str| std::fs::read_to_string(out_of(f)).expect("written");
+    let merged: serde_json::Value = serde_json::from_str(&read("json")).expect("JSON");
+    let statuses: Vec<&serde_json::Value> = merged["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .map(|t| &t["exit_status"])
+        .collect();
+    assert_eq!(statuses, [&serde_json::json!(0), &serde_json::json!(1)]);
+    let sarif = super::reports::valid_sarif(&read("sarif"));
+    assert_eq!(sarif["runs"].as_array().expect("runs").len(), 2);
+    let (gitlab, _) = super::reports::valid_gitlab(&read("gitlab"));
+    assert!(
+        !gitlab["vulnerabilities"]
+            .as_array()
+            .expect("list")
+            .is_empty()
+    );
+    let junit = read("junit");
+    assert_eq!(
+        junit.matches("<testsuite name=\"reference server").count(),
+        2,
+        "{junit}"
+    );
+    assert!(read("markdown").starts_with("# pkce-harness: 2 targets: ❌ a target fails the gate"));
+    let html = harness(&["merge", &clean, "--report", "html=-"]);
+    assert_eq!(html.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}

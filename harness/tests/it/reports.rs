@@ -395,21 +395,12 @@ pub fn valid_sarif(text: &str) -> serde_json::Value {
 /// `fixtures/schemas/`), has one vulnerability per unmet check with a stable id, and its
 /// severities and scan times are GitLab's spellings.
 fn gitlab_dast_validates(report: &pkce_harness::verdict::RunReport) {
-    let schema_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/schemas/gitlab-dast-report-format-15.2.1.json");
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).expect("schema")).expect("json");
-    let validator = jsonschema::validator_for(&schema).expect("the GitLab schema compiles");
     let text = pkce_harness::report::gitlab_dast_report(report);
-    let log: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-    let errors: Vec<String> = validator
-        .iter_errors(&log)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "the GitLab DAST report does not validate: {errors:#?}"
-    );
+    let (log, validator) = valid_gitlab(&text);
+    // The pinned schema does refuse what GitLab refuses.
+    let mut broken = log.clone();
+    broken["scan"]["start_time"] = serde_json::json!("2026-12-02T10:00:00Z");
+    assert!(!validator.is_valid(&broken), "a time zone suffix is refused");
     let vulnerabilities = log["vulnerabilities"].as_array().expect("vulnerabilities");
     let unmet = report
         .results
@@ -438,6 +429,25 @@ fn gitlab_dast_validates(report: &pkce_harness::verdict::RunReport) {
             .as_array()
             .is_some_and(|r| !r.is_empty())
     );
+}
+
+/// Validates a GitLab DAST report against the pinned schema; the document and the validator.
+pub fn valid_gitlab(text: &str) -> (serde_json::Value, jsonschema::Validator) {
+    let schema_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/schemas/gitlab-dast-report-format-15.2.1.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).expect("schema")).expect("json");
+    let validator = jsonschema::validator_for(&schema).expect("the GitLab schema compiles");
+    let log: serde_json::Value = serde_json::from_str(text).expect("JSON");
+    let errors: Vec<String> = validator
+        .iter_errors(&log)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the GitLab DAST report does not validate: {errors:#?}"
+    );
+    (log, validator)
 }
 
 /// What GitHub code scanning requires of an uploaded SARIF file ("SARIF support for code
