@@ -1,6 +1,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::defect::Severity;
 use crate::requirements::{bug_by_id, requirement};
 use crate::verdict::{Exchange, RunReport, ScenarioResult, Standing};
 
@@ -43,13 +44,20 @@ td:first-child,th:first-child{text-align:left}.v{display:inline-block;min-width:
 details.s>summary{cursor:pointer}details.s .id{font-family:ui-monospace,monospace;margin:0 6px}.reason{margin:6px 0;font-weight:600}
 .req{margin:2px 0;color:#424a53}pre{background:#f6f8fa;border:1px solid #d0d7de;padding:6px;overflow-x:auto;white-space:pre-wrap;word-break:break-all;margin:4px 0}
 .ex{border-top:1px dashed #d0d7de;padding-top:4px;margin-top:6px}.muted{color:#6e7781}\
-.login ol{margin:2px 0;padding-left:22px;font-size:12px}.shot{max-width:100%;border:1px solid #d0d7de;margin-top:4px}";
+.login ol{margin:2px 0;padding-left:22px;font-size:12px}.shot{max-width:100%;border:1px solid #d0d7de;margin-top:4px}\
+.findings{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:8px 14px;margin:8px 0 16px}.findings h2{font-size:16px;margin:4px 0 8px}\
+.sev{display:inline-block;margin:0 12px 6px 0;font-weight:600}.sev b{font-size:20px;margin-right:4px}.sev-high b{color:#cf222e}.sev-medium b{color:#bf8700}.sev-low b{color:#0969da}\
+.findings ol{margin:4px 0;padding-left:22px}.findings li{margin:3px 0}.findings a{font-family:ui-monospace,monospace}\
+.chart td:last-child{width:60%;text-align:left}.bar{display:flex;height:12px;border-radius:3px;overflow:hidden;background:#eaeef2}.bar span{display:block;height:100%}";
 
-const SCRIPT: &str = "document.querySelectorAll('.filters input').forEach(function(box){box.addEventListener('change',function(){document.querySelectorAll('details.s[data-verdict=\"'+box.value+'\"]').forEach(function(d){d.hidden=!box.checked;});});});";
+const SCRIPT: &str = "document.querySelectorAll('.filters input').forEach(function(box){box.addEventListener('change',function(){document.querySelectorAll('details.s[data-verdict=\"'+box.value+'\"]').forEach(function(d){d.hidden=!box.checked;});});});\
+function openHash(){var d=location.hash&&document.getElementById(location.hash.slice(1));if(d&&d.tagName==='DETAILS'){d.hidden=false;d.open=true;}}window.addEventListener('hashchange',openHash);openHash();";
 
 /// The single-file HTML report of a run: no external assets, so it can be attached to an audit
 /// or a CI artifact and opened anywhere. Overview by specification, filters by verdict, and per
-/// scenario its requirements' text, reason and redacted exchanges (failures open).
+/// scenario its requirements' text, reason and redacted exchanges. What a reader came for comes
+/// first: the findings by severity, a chart of verdicts by specification, and the list of unmet
+/// checks with their reasons, each linking to its evidence (collapsed until asked for).
 pub fn html_report(report: &RunReport) -> String {
     let s = &report.summary;
     let mut h = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
@@ -107,6 +115,7 @@ pub fn html_report(report: &RunReport) -> String {
         },
         report.seed
     );
+    findings(&mut h, report);
     overview(&mut h, report);
     h.push_str("<div class=\"filters\">Show: ");
     let shown = standings(report);
@@ -128,8 +137,94 @@ pub fn html_report(report: &RunReport) -> String {
     h
 }
 
-fn overview(h: &mut String, report: &RunReport) {
+/// The anchor of a check's details.
+fn anchor(id: &str) -> String {
+    let safe: String = id
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    format!("c-{safe}")
+}
+
+/// Whether a result is a finding the list at the top names: it fails the gate, is a warning,
+/// a note, a known deviation, or could not be judged.
+fn is_finding(s: Standing) -> bool {
+    !matches!(s, Standing::Pass | Standing::Skip)
+}
+
+/// The findings first: counts by severity, verdicts by specification as bars, and each unmet
+/// check with its reason, most urgent first.
+fn findings(h: &mut String, report: &RunReport) {
     let shown = standings(report);
+    let mut listed: Vec<&ScenarioResult> = report
+        .results
+        .iter()
+        .filter(|r| is_finding(r.standing()))
+        .collect();
+    h.push_str("<section class=\"findings\"><h2>Findings</h2>");
+    if listed.is_empty() {
+        h.push_str("<p>None: every check passed or was skipped with its reason.</p>");
+    } else {
+        for severity in [Severity::High, Severity::Medium, Severity::Low] {
+            let n = listed.iter().filter(|r| r.severity == severity).count();
+            let _ = write!(
+                h,
+                "<span class=\"sev sev-{0}\"><b>{n}</b>{0}</span>",
+                severity.as_str()
+            );
+        }
+    }
+    let by_spec = counts_by_spec(report, &shown);
+    h.push_str(
+        "<table class=\"chart\"><tr><th>specification</th><th>checks</th><th>verdicts</th></tr>",
+    );
+    for (spec, counts) in &by_spec {
+        let total: usize = counts.iter().sum();
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{total}</td><td><div class=\"bar\">",
+            esc(spec)
+        );
+        for (v, n) in shown.iter().zip(counts) {
+            if *n > 0 {
+                let _ = write!(
+                    h,
+                    "<span class=\"v-{0}\" style=\"width:{1:.1}%\" title=\"{0}: {n}\"></span>",
+                    v.as_str(),
+                    *n as f64 * 100.0 / total.max(1) as f64
+                );
+            }
+        }
+        h.push_str("</div></td></tr>");
+    }
+    h.push_str("</table>");
+    listed.sort_by_key(|r| {
+        (
+            shown.iter().position(|v| *v == r.standing()),
+            std::cmp::Reverse(r.severity),
+            r.id.clone(),
+        )
+    });
+    if !listed.is_empty() {
+        h.push_str("<ol>");
+        for r in listed {
+            let v = r.standing().as_str();
+            let _ = write!(
+                h,
+                "<li><span class=\"v v-{v}\">{v}</span> {} <a href=\"#{}\">{}</a>: {}</li>",
+                r.severity.as_str(),
+                anchor(&r.id),
+                esc(&r.id),
+                esc(&r.reason_shown())
+            );
+        }
+        h.push_str("</ol>");
+    }
+    h.push_str("</section>\n");
+}
+
+/// Per specification folder, how many results have each of `shown`'s standings.
+fn counts_by_spec<'r>(report: &'r RunReport, shown: &[Standing]) -> BTreeMap<&'r str, Vec<usize>> {
     let mut by_spec: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for r in &report.results {
         if let Some(i) = shown.iter().position(|v| *v == r.standing()) {
@@ -138,6 +233,12 @@ fn overview(h: &mut String, report: &RunReport) {
                 .or_insert_with(|| vec![0; shown.len()])[i] += 1;
         }
     }
+    by_spec
+}
+
+fn overview(h: &mut String, report: &RunReport) {
+    let shown = standings(report);
+    let by_spec = counts_by_spec(report, &shown);
     h.push_str("<table><tr><th>specification</th>");
     for v in &shown {
         let _ = write!(h, "<th><span class=\"v v-{0}\">{0}</span></th>", v.as_str());
@@ -159,15 +260,11 @@ fn overview(h: &mut String, report: &RunReport) {
 
 fn scenario(h: &mut String, r: &ScenarioResult) {
     let v = r.standing().as_str();
-    // Failures and errors open: they are what a reader came for.
-    let open = if r.standing().fails_gate() || r.standing() == Standing::Error {
-        " open"
-    } else {
-        ""
-    };
+    // Collapsed: the findings list at the top says what each is and links here.
     let _ = write!(
         h,
-        "<details class=\"s\" data-verdict=\"{v}\"{open}><summary><span class=\"v v-{v}\">{v}</span><span class=\"id\">{}</span>{}</summary>",
+        "<details class=\"s\" id=\"{}\" data-verdict=\"{v}\"><summary><span class=\"v v-{v}\">{v}</span><span class=\"id\">{}</span>{}</summary>",
+        anchor(&r.id),
         esc(&r.id),
         esc(&r.title)
     );

@@ -302,6 +302,21 @@ async fn the_html_report_renders_in_chromium_without_console_errors() {
         report.results.len(),
         "one block per result"
     );
+    // Issue 26: the findings come first, one line per check that is not a pass or a skip,
+    // each linking to its block.
+    let findings = dom.find("class=\"findings\"").expect("a findings section");
+    assert!(findings < dom.find("<details").expect("blocks"), "findings first");
+    let section = &dom[findings..dom[findings..].find("</section>").expect("closed") + findings];
+    let unmet = report
+        .results
+        .iter()
+        .filter(|r| !matches!(r.verdict, Verdict::Pass | Verdict::Skip))
+        .count();
+    assert_eq!(section.matches("<li>").count(), unmet);
+    for link in section.split("href=\"#").skip(1) {
+        let id = link.split('"').next().expect("an anchor");
+        assert!(dom.contains(&format!("id=\"{id}\"")), "{id} links nowhere");
+    }
     let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:#?}");
 }
@@ -400,7 +415,10 @@ fn gitlab_dast_validates(report: &pkce_harness::verdict::RunReport) {
     // The pinned schema does refuse what GitLab refuses.
     let mut broken = log.clone();
     broken["scan"]["start_time"] = serde_json::json!("2026-12-02T10:00:00Z");
-    assert!(!validator.is_valid(&broken), "a time zone suffix is refused");
+    assert!(
+        !validator.is_valid(&broken),
+        "a time zone suffix is refused"
+    );
     let vulnerabilities = log["vulnerabilities"].as_array().expect("vulnerabilities");
     let unmet = report
         .results
