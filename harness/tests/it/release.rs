@@ -161,3 +161,21 @@ fn the_workflow_the_installer_and_binstall_name_the_same_assets() {
         );
     }
 }
+
+/// The README's screenshot caption names the command `fixtures/screenshots/retake.sh` runs, so
+/// retaking it shows what the caption says.
+#[test]
+fn the_screenshot_caption_is_the_retake_scripts_command() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let script =
+        std::fs::read_to_string(root().join("fixtures/screenshots/retake.sh")).expect("script");
+    let caption = readme
+        .split("![The HTML report of `pkce-harness ")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .expect("the caption names a command");
+    assert!(
+        script.contains(&format!("\"$bin\" {caption} -q")),
+        "the caption says `pkce-harness {caption}`; retake.sh runs something else"
+    );
+}

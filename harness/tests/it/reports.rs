@@ -305,7 +305,10 @@ async fn the_html_report_renders_in_chromium_without_console_errors() {
     // Issue 26: the findings come first, one line per check that is not a pass or a skip,
     // each linking to its block.
     let findings = dom.find("class=\"findings\"").expect("a findings section");
-    assert!(findings < dom.find("<details").expect("blocks"), "findings first");
+    assert!(
+        findings < dom.find("<details").expect("blocks"),
+        "findings first"
+    );
     let section = &dom[findings..dom[findings..].find("</section>").expect("closed") + findings];
     let unmet = report
         .results
