@@ -119,7 +119,15 @@ fn worst(found: &Preflight) -> Option<ProblemKind> {
 fn as_json(found: &Preflight, endpoints: &(String, String), exit: Exit) -> serde_json::Value {
     let problem = |p: &Problem| {
         serde_json::json!({
-            "kind": format!("{:?}", p.kind).to_lowercase(),
+            "kind": match p.kind {
+                ProblemKind::Advice => "advice",
+                ProblemKind::MaybeDeviation => "maybe_deviation",
+                ProblemKind::Policy => "policy",
+                ProblemKind::Login => "login",
+                ProblemKind::Settings => "settings",
+                ProblemKind::ServerFault => "server_fault",
+                ProblemKind::Unreachable => "unreachable",
+            },
             "blocking": !matches!(p.kind, ProblemKind::MaybeDeviation | ProblemKind::Advice),
             "reason": p.reason,
             "hint": p.hint,
