@@ -50,19 +50,35 @@ pub(super) fn run(args: &MergeArgs) -> Exit {
     }
     let status = combined_exit_status(&reports);
     say(format!("{} targets: exit {status}", reports.len()));
-    for (format, dest) in &args.outputs {
+    let written = write_combined(&args.outputs, &reports);
+    if written != Exit::Ok {
+        return written;
+    }
+    match status {
+        0 => Exit::Ok,
+        1 => Exit::Failed,
+        _ => Exit::Unreachable,
+    }
+}
+
+/// Writes each combined report `outputs` asks for; the exit status of the first that fails.
+pub(super) fn write_combined(
+    outputs: &[(ReportFormat, Destination)],
+    reports: &[pkce_harness::verdict::RunReport],
+) -> Exit {
+    for (format, dest) in outputs {
         let Some(render) = combined_renderer(*format) else {
             eprintln!("error: the HTML report has no merged form; open each target's report");
             return Exit::Usage;
         };
-        let text = render(&reports);
+        let text = render(reports);
         let written = match dest {
             Destination::Stdout => super::to_stdout(&text),
             Destination::File(path) => match std::fs::write(path, text) {
                 Ok(()) => Exit::Ok,
                 Err(e) => {
                     eprintln!("error: writing {}: {e}", path.display());
-                    return Exit::Unreachable;
+                    Exit::Unreachable
                 }
             },
         };
@@ -70,9 +86,5 @@ pub(super) fn run(args: &MergeArgs) -> Exit {
             return written;
         }
     }
-    match status {
-        0 => Exit::Ok,
-        1 => Exit::Failed,
-        _ => Exit::Unreachable,
-    }
+    Exit::Ok
 }

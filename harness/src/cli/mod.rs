@@ -13,6 +13,7 @@ mod list_cmd;
 mod merge_cmd;
 mod pkce_cmd;
 mod run_cmd;
+mod run_many_cmd;
 mod schema_cmd;
 mod selftest_cmd;
 mod serve_cmd;
@@ -67,6 +68,9 @@ enum Command {
     Diff(diff_cmd::DiffArgs),
     /// Merge JSON reports of several targets (a CI matrix's jobs) into one gate and report.
     Merge(merge_cmd::MergeArgs),
+    /// Run the library against several target files (or folders of them), a few at a time and
+    /// one per server, and merge their reports into one gate.
+    RunMany(run_many_cmd::RunManyArgs),
     /// Print (or write) the JSON Schemas of the scenario and target file formats.
     Schema(schema_cmd::SchemaArgs),
     /// The reference PKCE implementation: generate, derive and verify.
@@ -108,6 +112,7 @@ pub fn main() -> ExitCode {
         Command::Baseline(args) => baseline_cmd::run(args),
         Command::Diff(args) => diff_cmd::run(&args),
         Command::Merge(args) => merge_cmd::run(&args),
+        Command::RunMany(args) => run_many_cmd::run(&args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(

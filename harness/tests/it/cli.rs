@@ -1366,3 +1366,79 @@ fn reports_of_a_matrix_merge_into_one_gate() {
     assert_eq!(html.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 26: `run-many` runs a folder of target files, a few at a time, and merges their
+/// reports into one gate: a target with a broken server fails it, each target's report is kept.
+#[test]
+fn run_many_runs_a_folder_of_targets_into_one_gate() {
+    use std::io::BufRead;
+    let _beside = super::beside_heavy();
+    let dir = std::env::temp_dir().join(format!("pkce-harness-many-{}", std::process::id()));
+    let targets = dir.join("targets");
+    std::fs::create_dir_all(&targets).expect("temp dir");
+    let serve = |name: &str, defect: Option<&str>| {
+        let file = targets.join(format!("{name}.yaml"));
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pkce-harness"));
+        cmd.args([
+            "serve-reference",
+            "--write-target",
+            &file.display().to_string(),
+        ]);
+        if let Some(d) = defect {
+            cmd.args(["--defect", d]);
+        }
+        let mut server = cmd
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("server starts");
+        let mut first = String::new();
+        std::io::BufReader::new(server.stdout.take().expect("stdout"))
+            .read_line(&mut first)
+            .expect("ready line");
+        assert!(first.starts_with("ready: "), "{first}");
+        server
+    };
+    let mut servers = [
+        serve("eu", None),
+        serve("us", Some("accepts-wrong-verifier")),
+    ];
+    let junit = dir.join("all.xml");
+    let out = harness(&[
+        "run-many",
+        &targets.display().to_string(),
+        "--out",
+        &dir.join("out").display().to_string(),
+        "--report",
+        &format!("junit={}", junit.display()),
+        "--",
+        "--only",
+        "rfc7636/4.6-*",
+        "--seed",
+        "3",
+    ]);
+    for s in &mut servers {
+        let _ = s.kill();
+        let _ = s.wait();
+    }
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("eu ")
+            && stdout.contains("us ")
+            && stdout.contains("2 targets, 2 reports: exit 1"),
+        "{stdout}"
+    );
+    for name in ["eu", "us"] {
+        assert!(
+            dir.join("out").join(format!("{name}.json")).is_file(),
+            "{name}'s report kept"
+        );
+    }
+    let xml = std::fs::read_to_string(&junit).expect("combined JUnit");
+    assert_eq!(
+        xml.matches("<testsuite name=\"reference server").count(),
+        2,
+        "{xml}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
