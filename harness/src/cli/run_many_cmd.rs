@@ -63,10 +63,7 @@ pub(super) fn run(args: &RunManyArgs) -> Exit {
     let mut codes = vec![None; jobs.len()];
     while !pending.is_empty() || running > 0 {
         while running < usize::from(args.parallel) {
-            let Some(at) = pending
-                .iter()
-                .position(|&i| !busy.contains(&jobs[i].server))
-            else {
+            let Some(at) = next(&pending, &jobs, &busy) else {
                 break;
             };
             let i = pending.remove(at);
@@ -132,6 +129,14 @@ pub(super) fn run(args: &RunManyArgs) -> Exit {
     }
 }
 
+/// Which of the pending jobs (their place in `pending`) may start now: the first whose server
+/// no running job talks to.
+fn next(pending: &[usize], jobs: &[Job], busy: &BTreeSet<String>) -> Option<usize> {
+    pending
+        .iter()
+        .position(|&i| !busy.contains(&jobs[i].server))
+}
+
 fn report_path(dir: &Path, name: &str) -> PathBuf {
     dir.join(format!("{name}.json"))
 }
@@ -177,4 +182,45 @@ fn jobs(given: &[PathBuf]) -> Result<Vec<Job>, String> {
         jobs.push(Job { file, name, server });
     }
     Ok(jobs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(name: &str, server: &str) -> Job {
+        Job {
+            file: PathBuf::from(format!("{name}.yaml")),
+            name: name.into(),
+            server: server.into(),
+        }
+    }
+
+    #[test]
+    fn no_two_runs_talk_to_one_server_at_once() {
+        let jobs = [
+            job("a", "https://one"),
+            job("b", "https://one"),
+            job("c", "https://two"),
+        ];
+        let busy: BTreeSet<String> = ["https://one".to_owned()].into();
+        // a and b wait for https://one; c may start.
+        assert_eq!(next(&[0, 1, 2], &jobs, &busy), Some(2));
+        assert_eq!(next(&[0, 1], &jobs, &busy), None);
+        assert_eq!(next(&[1], &jobs, &BTreeSet::new()), Some(0));
+    }
+
+    #[test]
+    fn two_targets_of_one_name_are_refused() {
+        let dir = std::env::temp_dir().join(format!("pkce-harness-names-{}", std::process::id()));
+        for sub in ["x", "y"] {
+            std::fs::create_dir_all(dir.join(sub)).expect("dir");
+            std::fs::write(dir.join(sub).join("eu.yaml"), "format: 1\n").expect("file");
+        }
+        let err = jobs(&[dir.join("x"), dir.join("y")])
+            .err()
+            .expect("refused");
+        assert!(err.contains("two target files are named eu"), "{err}");
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
