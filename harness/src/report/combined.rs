@@ -32,9 +32,7 @@ pub fn combined_json(reports: &[RunReport]) -> String {
         "targets": targets,
         "reports": reports,
     });
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    text.push('\n');
-    text
+    super::json::pretty(&doc)
 }
 
 fn overview(r: &RunReport) -> Value {
@@ -109,9 +107,7 @@ pub fn combined_sarif(reports: &[RunReport]) -> String {
         log = one;
     }
     log["runs"] = Value::Array(runs);
-    let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
-    text.push('\n');
-    text
+    super::json::pretty(&log)
 }
 
 /// GitLab's DAST report of all targets: one scan (the first target's times and tool, every
@@ -125,23 +121,15 @@ pub fn combined_gitlab(reports: &[RunReport]) -> String {
         match &mut doc {
             None => doc = Some(one),
             Some(all) => {
-                for key in ["vulnerabilities"] {
+                for pointer in ["/vulnerabilities", "/scan/scanned_resources"] {
                     if let (Some(Value::Array(to)), Some(Value::Array(from))) =
-                        (all.get_mut(key), one.get(key))
+                        (all.pointer_mut(pointer), one.pointer(pointer))
                     {
                         to.extend(from.iter().cloned());
                     }
                 }
-                if let (Some(Value::Array(to)), Some(Value::Array(from))) = (
-                    all["scan"].get_mut("scanned_resources"),
-                    one["scan"].get("scanned_resources"),
-                ) {
-                    to.extend(from.iter().cloned());
-                }
             }
         }
     }
-    let mut text = serde_json::to_string_pretty(&doc.unwrap_or_default()).unwrap_or_default();
-    text.push('\n');
-    text
+    super::json::pretty(&doc.unwrap_or_default())
 }

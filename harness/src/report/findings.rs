@@ -1,6 +1,7 @@
 //! What the code-scanning formats (SARIF, GitLab's) share: which results are findings, the
 //! check a result belongs to, and where its requirement is written.
 
+use crate::requirements::requirement;
 use crate::verdict::{ScenarioResult, Standing, Verdict};
 
 /// A scenario's id: a result's id without its `[client]`.
@@ -13,6 +14,22 @@ pub(super) fn scenario_id(result_id: &str) -> &str {
 pub(super) fn unmet(r: &ScenarioResult) -> bool {
     matches!(r.verdict, Verdict::Fail | Verdict::Warn | Verdict::Info)
         || r.standing() == Standing::Stale
+}
+
+/// The text of each requirement a result cites (`REQ-50 (RFC 7636 §4.6): ...`).
+pub(super) fn requirement_texts(r: &ScenarioResult) -> Vec<String> {
+    r.requirements
+        .iter()
+        .filter_map(|q| requirement(q).map(|req| format!("{q} ({}): {}", req.source, req.summary)))
+        .collect()
+}
+
+/// Where the first requirement a result cites is written (`RFC 7636 §4.6`); empty if none.
+pub(super) fn first_source(r: &ScenarioResult) -> &'static str {
+    r.requirements
+        .iter()
+        .find_map(|q| requirement(q).map(|req| req.source.as_str()))
+        .unwrap_or_default()
 }
 
 /// A link to the first RFC section `source` names (`RFC 7636 §4.6`), else OAuth 2.1.

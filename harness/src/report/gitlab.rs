@@ -10,9 +10,8 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::findings::{help_uri, scenario_id, unmet};
+use super::findings::{first_source, help_uri, requirement_texts, scenario_id, unmet};
 use crate::defect::Severity;
-use crate::requirements::requirement;
 use crate::verdict::{Exchange, GateMark, RunReport, ScenarioResult, Verdict, parse_rfc3339};
 
 /// The schema version the report conforms to.
@@ -69,9 +68,7 @@ pub fn gitlab_dast_report(report: &RunReport) -> String {
             .map(|r| vulnerability(report, r))
             .collect::<Vec<_>>(),
     });
-    let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
-    text.push('\n');
-    text
+    super::json::pretty(&log)
 }
 
 /// Every endpoint the run sent to, once per method, without query (what the attack surface
@@ -92,16 +89,9 @@ fn bare(url: &str) -> String {
 
 fn vulnerability(report: &RunReport, r: &ScenarioResult) -> Value {
     let check = scenario_id(&r.id);
-    let source = r
-        .requirements
-        .iter()
-        .find_map(|q| requirement(q).map(|req| req.source.as_str()))
-        .unwrap_or_default();
-    let texts: Vec<String> = r
-        .requirements
-        .iter()
-        .filter_map(|q| requirement(q).map(|req| format!("{q} ({}): {}", req.source, req.summary)))
-        .collect();
+    let source = first_source(r);
+    let help = help_uri(source);
+    let texts = requirement_texts(r);
     let mut description = format!(
         "{}\n\nWith the {} client: {}",
         r.title,
@@ -122,7 +112,7 @@ fn vulnerability(report: &RunReport, r: &ScenarioResult) -> Value {
         "type": "pkce-harness",
         "name": check,
         "value": check,
-        "url": help_uri(source),
+        "url": help,
     })];
     identifiers.extend(
         r.requirements
@@ -143,7 +133,7 @@ fn vulnerability(report: &RunReport, r: &ScenarioResult) -> Value {
         "severity": severity(r),
         "solution": if texts.is_empty() { r.title.clone() } else { texts.join(" ") },
         "identifiers": identifiers,
-        "links": [{"name": source, "url": help_uri(source)}],
+        "links": [{"name": source, "url": help}],
         "location": {
             "hostname": report.issuer,
             "method": method,

@@ -3,8 +3,13 @@ use crate::verdict::RunReport;
 /// The versioned JSON report of a run: everything, evidence included (redacted), in the types
 /// it reads back into.
 pub fn json_report(report: &RunReport) -> String {
-    // A RunReport holds only strings, numbers and enums: serialising it cannot fail.
-    let mut text = serde_json::to_string_pretty(report).unwrap_or_default();
+    pretty(report)
+}
+
+/// Pretty JSON with a final newline, as every JSON report is written. What the reports hold
+/// is strings, numbers, enums and JSON values: serialising it cannot fail.
+pub(super) fn pretty(value: &impl serde::Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
     text.push('\n');
     text
 }

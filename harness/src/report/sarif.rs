@@ -12,9 +12,8 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::findings::{help_uri, scenario_id, unmet};
+use super::findings::{first_source, help_uri, requirement_texts, scenario_id, unmet};
 use crate::defect::Severity;
-use crate::requirements::requirement;
 use crate::verdict::{GateMark, RunReport, ScenarioResult, Standing, Verdict};
 
 /// The schema URI of SARIF 2.1.0 (OASIS Standard, errata 01).
@@ -65,21 +64,12 @@ pub fn sarif_report(report: &RunReport) -> String {
             "results": results,
         }],
     });
-    let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
-    text.push('\n');
-    text
+    super::json::pretty(&log)
 }
 
 fn rule(id: &str, r: &ScenarioResult) -> Value {
-    let texts: Vec<String> = r
-        .requirements
-        .iter()
-        .filter_map(|q| requirement(q).map(|req| format!("{q} ({}): {}", req.source, req.summary)))
-        .collect();
-    let source = r
-        .requirements
-        .iter()
-        .find_map(|q| requirement(q).map(|req| req.source.as_str()));
+    let texts = requirement_texts(r);
+    let source = first_source(r);
     let level = match r.level {
         crate::scenario::model::Level::Must => "error",
         crate::scenario::model::Level::Should => "warning",
@@ -91,7 +81,7 @@ fn rule(id: &str, r: &ScenarioResult) -> Value {
         "id": id,
         "shortDescription": {"text": r.title},
         "fullDescription": {"text": if texts.is_empty() { r.title.clone() } else { texts.join(" ") }},
-        "helpUri": help_uri(source.unwrap_or_default()),
+        "helpUri": help_uri(source),
         "help": {"text": format!("{}. Requirements: {}.", r.title, r.requirements.join(", "))},
         "defaultConfiguration": {"level": level},
         "properties": {
