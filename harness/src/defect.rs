@@ -288,6 +288,21 @@ defects! {
     /// In the FAPI 2.0 set-up, issues unconstrained (Bearer) tokens to a token request without a
     /// DPoP proof.
     DpopNotRequired = "dpop-not-required", ["REQ-93"], High;
+    /// Takes a request object without checking its signature.
+    RequestObjectSignatureUnchecked = "request-object-signature-unchecked", ["REQ-98"], Medium;
+    /// Takes an unsigned request object (`alg: none`) although its metadata lists no `none`.
+    RequestObjectUnsignedAccepted = "request-object-unsigned-accepted", ["REQ-99"], Medium;
+    /// Takes a request object made out to another server (`aud`).
+    RequestObjectAudienceUnchecked = "request-object-audience-unchecked", ["REQ-100"], Medium;
+    /// Takes a request object whose `exp` has passed.
+    RequestObjectExpiryUnchecked = "request-object-expiry-unchecked", ["REQ-101"], Medium;
+    /// Takes a request object that lives longer than sixty minutes from its `nbf`.
+    RequestObjectLifetimeUnchecked = "request-object-lifetime-unchecked", ["REQ-101"], Medium;
+    /// Takes a request object whose `client_id` is another client's than the one beside it.
+    RequestObjectClientIdUnchecked = "request-object-client-id-unchecked", ["REQ-102"], Medium;
+    /// Parameters beside a request object override the signed ones (a `code_challenge`
+    /// changed on the front channel).
+    RequestObjectOutsideParamsUsed = "request-object-outside-params-used", ["REQ-103"], High;
 }
 
 /// The reference server's set-ups a defect can show in.
@@ -311,12 +326,20 @@ impl Defect {
             | Self::JwtSignatureUnchecked
             | Self::JwtAlgNoneAccepted
             | Self::JwtAudienceUnchecked
-            | Self::JwtReplayAccepted => Variant::JwtClients,
-            // The nonce is only required in the FAPI set-up.
+            | Self::JwtReplayAccepted
+            | Self::RequestObjectSignatureUnchecked
+            | Self::RequestObjectUnsignedAccepted
+            | Self::RequestObjectAudienceUnchecked
+            | Self::RequestObjectExpiryUnchecked
+            | Self::RequestObjectClientIdUnchecked
+            | Self::RequestObjectOutsideParamsUsed => Variant::JwtClients,
+            // The nonce is only required in the FAPI set-up; the lifetime cap on request objects
+            // is FAPI 2.0 Message Signing's.
             Self::ParNotEnforced
             | Self::PkceOptionalForConfidential
             | Self::DpopNonceUnchecked
-            | Self::DpopNotRequired => Variant::Fapi2,
+            | Self::DpopNotRequired
+            | Self::RequestObjectLifetimeUnchecked => Variant::Fapi2,
             _ => Variant::Secrets,
         }
     }

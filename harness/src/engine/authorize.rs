@@ -19,7 +19,7 @@ use crate::outcome::{Fault, Halt, Lifetime, Unmet};
 use crate::redact::Secret;
 use crate::scenario::model::{
     AuthOutcome, AuthorizeExpect, AuthorizeStep, ChallengeSpec, ClientKind, DpopBinding, NonceSpec,
-    ParSpec,
+    ParSpec, RequestObjectSpec,
 };
 use crate::target::ClientConfig;
 
@@ -122,16 +122,17 @@ pub(super) async fn request(
             &uri,
         )));
     }
-    if !push {
-        return Ok(Front::Open(build::authorize_url(
-            &ctx.target,
-            a,
-            client,
-            flow,
-            method_sent,
-        )));
+    let mut params = build::authorize_params(&ctx.target, a, client, flow, method_sent);
+    let object = build::request_object_spec(a.request_object, ctx.target.request_object, client);
+    if let Some(spec) = object {
+        params = build::beside_request_object(client, signed_request(ctx, client, &params, spec)?);
     }
-    let params = build::authorize_params(&ctx.target, a, client, flow, method_sent);
+    if !push {
+        return Ok(Front::Open(match object {
+            Some(_) => build::front_url(&ctx.target, a, client, flow, params),
+            None => build::authorization_url(&ctx.target, &params),
+        }));
+    }
     match par::pushed(ctx, client, params).await? {
         Ok(pushed) => {
             let url = build::pushed_url(&ctx.target, a, client, flow, &pushed.uri);
@@ -144,6 +145,39 @@ pub(super) async fn request(
         }
         Err(refused) => Ok(Front::RefusedAtPar(refused)),
     }
+}
+
+/// `params` as a request object (RFC 9101) signed by `client` now, with a fresh `jti`, flawed
+/// as `spec` says.
+fn signed_request(
+    ctx: &Ctx,
+    client: &ClientConfig,
+    params: &crate::params::Params,
+    spec: RequestObjectSpec,
+) -> Result<String, Halt> {
+    let jti =
+        Ctx::unique_value().map_err(|e| Fault::harness(format!("no entropy for a jti: {e}")))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    // Another client the server knows, for an object that names it.
+    let clients = &ctx.target.clients;
+    let other = [
+        Some(&clients.public),
+        Some(&clients.confidential),
+        clients.confidential2.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|c| c.client_id.0.as_str())
+    .find(|id| *id != client.client_id.0)
+    .unwrap_or("another-client");
+    let issuer = ctx.target.issuer.as_deref().ok_or_else(|| {
+        Fault::config("a request object is made out to the issuer (its aud), and the target names none: set issuer")
+    })?;
+    Ok(build::request_object(
+        client, issuer, params, spec, now, &jti, other,
+    )?)
 }
 
 /// The login: the target's driver takes the request to its end. Where preflight found the

@@ -91,6 +91,9 @@ pub struct ResolvedTarget {
     pub push: bool,
     /// Every flow is DPoP-bound unless a scenario says otherwise.
     pub dpop: bool,
+    /// Every authorization request of a client with a key travels as a signed request object
+    /// (RFC 9101) unless a scenario says otherwise.
+    pub request_object: bool,
     /// The clients.
     pub clients: Clients,
     /// The declared policy.
@@ -242,6 +245,7 @@ impl ResolvedTarget {
             par_required,
             push,
             dpop: file.dpop,
+            request_object: file.request_object,
             metadata,
             authorization,
             token,

@@ -5,7 +5,9 @@
 
 use super::request as build;
 use crate::outcome::{Fault, Halt};
-use crate::scenario::model::{AuthorizeStep, ClientKind, DpopBinding, TokenStep};
+use crate::scenario::model::{
+    AuthorizeStep, ClientKind, DpopBinding, RequestObjectSpec, TokenStep,
+};
 
 /// How far a control flow goes.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -16,17 +18,28 @@ pub(super) enum Control {
     Token,
 }
 
-/// The correct flow: an authorization request with correct values by `kind` (bound to a DPoP
-/// key as `dpop` says, so a refused flow that had one is measured against the same request with
-/// a correct proof), and for [`Control::Token`] the token request that redeems its code.
+/// What the correct flow keeps of the refused one, so the refusal is measured against the same
+/// kind of request: its DPoP binding (a correct proof by a key bound the same way), and whether
+/// it travelled as a request object (then a correctly signed one).
+#[derive(Clone, Copy, Default)]
+pub(super) struct Like {
+    /// The refused flow's DPoP binding.
+    pub dpop: DpopBinding,
+    /// The refused flow's request object, corrected.
+    pub request_object: RequestObjectSpec,
+}
+
+/// The correct flow: an authorization request with correct values by `kind`, kept `like` the
+/// refused one, and for [`Control::Token`] the token request that redeems its code.
 pub(super) fn plan(
     kind: ClientKind,
     how: Control,
-    dpop: DpopBinding,
+    like: Like,
 ) -> Result<(AuthorizeStep, Option<TokenStep>), Halt> {
     let mut authorize = build::default_authorize("control".into());
     authorize.client = Some(kind);
-    authorize.dpop = dpop;
+    authorize.dpop = like.dpop;
+    authorize.request_object = like.request_object.corrected();
     let token = match how {
         Control::Authorization => None,
         Control::Token => {
@@ -78,20 +91,21 @@ mod tests {
 
     #[test]
     fn a_token_control_redeems_the_control_flow_with_the_same_client() {
-        let (authorize, token) =
-            plan(ClientKind::Public, Control::Token, DpopBinding::Bind).expect("plan");
+        let like = Like {
+            dpop: DpopBinding::Bind,
+            request_object: RequestObjectSpec::Expired,
+        };
+        let (authorize, token) = plan(ClientKind::Public, Control::Token, like).expect("plan");
         assert_eq!(authorize.client, Some(ClientKind::Public));
         assert_eq!(authorize.dpop, DpopBinding::Bind);
+        assert_eq!(authorize.request_object, RequestObjectSpec::Signed);
         let token = token.expect("a token step");
         assert_eq!(token.flow, authorize.flow);
         assert_eq!(token.client, Some(ClientKind::Public));
-        let (_, none) = plan(
-            ClientKind::Public,
-            Control::Authorization,
-            DpopBinding::Auto,
-        )
-        .expect("plan");
+        let (authorize, none) =
+            plan(ClientKind::Public, Control::Authorization, Like::default()).expect("plan");
         assert!(none.is_none());
+        assert_eq!(authorize.request_object, RequestObjectSpec::Auto);
     }
 
     #[test]

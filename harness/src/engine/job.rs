@@ -186,6 +186,20 @@ pub(super) fn inapplicable(
                         .is_some(),
                 "the server takes no DPoP proofs (metadata dpop_signing_alg_values_supported), and the target does not set dpop",
             ),
+            Capability::RequestObject => match target.client(client) {
+                Some(c) if c.signing_key.is_none() => (
+                    false,
+                    "the client has no key to sign a request object with (auth_method private_key_jwt or client_secret_jwt)",
+                ),
+                _ => (
+                    target.request_object || metadata_says(target, "request_parameter_supported"),
+                    "the server takes no request objects (metadata request_parameter_supported), and the target does not set request_object",
+                ),
+            },
+            Capability::SignedRequestObject => (
+                fapi2 || unsigned_request_objects_refused(target),
+                "the server may take unsigned request objects: its metadata lists none among request_object_signing_alg_values_supported, or lists no algorithms and does not say require_signed_request_object",
+            ),
             Capability::ClientSecret => (
                 target.client(client).is_some_and(|c| c.client_secret.is_some()),
                 "the client has no client_secret (it authenticates with a private key)",
@@ -193,6 +207,30 @@ pub(super) fn inapplicable(
         };
         (!ok).then(|| why.to_owned())
     })
+}
+
+/// Whether the metadata member `name` is `true`.
+fn metadata_says(target: &ResolvedTarget, name: &str) -> bool {
+    target
+        .metadata
+        .as_ref()
+        .and_then(|m| m.get(name))
+        .and_then(serde_json::Value::as_bool)
+        == Some(true)
+}
+
+/// RFC 9101 §10.5 `require_signed_request_object`, or algorithms listed without `none` (OpenID
+/// Connect Discovery §3): the server says it takes no unsigned request object, so accepting
+/// one goes against what it says, and RFC 8725 §3.1 asks that only the algorithms it allows be
+/// accepted.
+fn unsigned_request_objects_refused(target: &ResolvedTarget) -> bool {
+    let listed = target
+        .metadata
+        .as_ref()
+        .and_then(|m| m.get("request_object_signing_alg_values_supported"))
+        .and_then(serde_json::Value::as_array);
+    metadata_says(target, "require_signed_request_object")
+        || listed.is_some_and(|algs| !algs.is_empty() && !algs.iter().any(|a| a == "none"))
 }
 
 pub(super) fn is_loopback(u: &url::Url) -> bool {

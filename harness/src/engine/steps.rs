@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::authorize::{self as phase, Front, Then};
 use super::context::Ctx;
-use super::control::{self, Control};
+use super::control::{self, Control, Like};
 use super::exchange::send::{authenticate, client_config, precondition, send};
 use super::exchange::tokens::saved;
 use super::judge::{Next, StepResult, check};
@@ -96,6 +96,10 @@ pub(super) async fn authorize(
             .map_err(|error| Fault::Http { error })?;
     }
     let (mut flow, method) = phase::values(ctx, a, kind, &client)?;
+    let like = Like {
+        request_object: a.request_object,
+        ..Like::default()
+    };
     let url = match phase::request(ctx, a, &client, &mut flow, method.as_deref()).await? {
         Front::Open(url) => url,
         Front::PushedOnly => {
@@ -104,7 +108,7 @@ pub(super) async fn authorize(
         }
         Front::RefusedAtPar(ending) => {
             let next = phase::refused_at_par(ctx, a, &ending)?;
-            run_control(ctx, kind, Control::Authorization).await?;
+            run_control(ctx, kind, Control::Authorization, like).await?;
             return Ok((next, None));
         }
     };
@@ -121,10 +125,12 @@ pub(super) async fn authorize(
     }
     match decision.then {
         Then::AfterControl(settled) => {
-            run_control(ctx, kind, Control::Authorization).await?;
+            run_control(ctx, kind, Control::Authorization, like).await?;
             return settled.map(|next| (next, None));
         }
-        Then::Checks { control: true } => run_control(ctx, kind, Control::Authorization).await?,
+        Then::Checks { control: true } => {
+            run_control(ctx, kind, Control::Authorization, like).await?;
+        }
         Then::Checks { control: false } => {}
     }
     phase::response_checks(ctx, &a.expect, &flow, &d)?;
@@ -180,7 +186,11 @@ pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
             (Some(_), true) => DpopBinding::Bind,
             (Some(_), false) => DpopBinding::Key,
         };
-        run_control_with(ctx, kind, Control::Token, dpop).await?;
+        let like = Like {
+            dpop,
+            ..Like::default()
+        };
+        run_control(ctx, kind, Control::Token, like).await?;
     }
     Ok(next)
 }
@@ -273,18 +283,13 @@ async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
 
 /// The control-request rule ([`control`]): after a step saw the refusal it expected, a fresh
 /// correct flow with the same client in the same browser session must succeed.
-async fn run_control(ctx: &mut Ctx, kind: ClientKind, how: Control) -> Result<(), Halt> {
-    run_control_with(ctx, kind, how, DpopBinding::Auto).await
-}
-
-/// [`run_control`] for a refused flow that had a DPoP key: the correct flow is bound the same way.
-async fn run_control_with(
+async fn run_control(
     ctx: &mut Ctx,
     kind: ClientKind,
     how: Control,
-    dpop: DpopBinding,
+    like: Like,
 ) -> Result<(), Halt> {
-    let (authorize_step, token_step) = control::plan(kind, how, dpop)?;
+    let (authorize_step, token_step) = control::plan(kind, how, like)?;
     let label = ctx.step.clone();
     ctx.step = format!("{label}, control");
     let outcome = async {

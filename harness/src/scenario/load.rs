@@ -337,9 +337,9 @@ mod tests {
         let e = err(&GOOD.replace("verifier: wrong", "verifier: wrnog"));
         assert!(e.starts_with("bad.yaml:8:"), "{e}");
         assert!(e.contains("wrnog") && e.contains('^'), "{e}");
-        let e = err(&GOOD.replace("REQ-50", "REQ-99"));
+        let e = err(&GOOD.replace("REQ-50", "REQ-999"));
         assert!(
-            e.starts_with("bad.yaml:3:") && e.contains("unknown requirement id \"REQ-99\""),
+            e.starts_with("bad.yaml:3:") && e.contains("unknown requirement id \"REQ-999\""),
             "{e}"
         );
         let e = err(&GOOD.replace("expect: {", "expcet: {"));

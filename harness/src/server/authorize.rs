@@ -32,6 +32,7 @@ const KNOWN_PARAMS: &[&str] = &[
     "request_uri",
     "response_mode",
     "prompt",
+    "request",
 ];
 
 /// `OPTIONS /authorize`: no CORS at the authorization endpoint (RFC 9700 §2.6).
@@ -66,6 +67,9 @@ pub(super) async fn authorize(
     let mut r = done(if front.get("request_uri").is_some() {
         // RFC 9126 §4: the request is the pushed one.
         super::par::resolve(&app, &front).and_then(|p| authorize_inner(&app, &headers, &p, true))
+    } else if front.get("request").is_some() {
+        // RFC 9101 §6.3: the request is the one the request object carries.
+        unpack_request_object(&app, &front).and_then(|p| authorize_inner(&app, &headers, &p, false))
     } else {
         authorize_inner(&app, &headers, &front, false)
     });
@@ -73,6 +77,37 @@ pub(super) async fn authorize(
         add_cors(&mut r);
     }
     r
+}
+
+/// The request a request object passed by value stands for (RFC 9101), or the refusal: an
+/// error redirect `invalid_request_object` (§6.2) to the client's registered redirect URI when
+/// it has only one (the object's own redirect_uri is not to be trusted), else an error page.
+fn unpack_request_object(app: &App, front: &Params) -> Result<Params, Response> {
+    let client = nonempty(front, "client_id")
+        .and_then(|id| app.client(id))
+        .ok_or_else(|| {
+            error_page(
+                app,
+                "a request object needs the client_id of a known client beside it",
+            )
+        })?;
+    super::request_object::unpack(app, client, front).map_err(|refused| {
+        if client.more_redirect_uris.is_empty() {
+            to_client(
+                app,
+                StatusCode::FOUND,
+                &client.redirect_uri,
+                error_params(
+                    app,
+                    "invalid_request_object",
+                    &refused.to_string(),
+                    front.get("state"),
+                ),
+            )
+        } else {
+            error_page(app, &format!("invalid_request_object: {refused}"))
+        }
+    })
 }
 
 fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> Reply {

@@ -19,6 +19,7 @@ mod login_pages;
 mod oidc;
 mod pages;
 mod par;
+mod request_object;
 mod resource;
 mod state;
 mod token;

@@ -38,6 +38,15 @@ fn push_inner(app: &App, headers: &HeaderMap, p: &Params) -> Reply {
             "request_uri must not be pushed",
         ));
     }
+    // RFC 9126 §3: a pushed request object is the request; what is beside it authenticates.
+    let unpacked;
+    let p = if p.get("request").is_some() {
+        unpacked = super::request_object::unpack(app, client, p)
+            .map_err(|refused| oauth_error(app, "invalid_request_object", &refused.to_string()))?;
+        &unpacked
+    } else {
+        p
+    };
     // §2.4: the redirect URI is checked here as the authorization endpoint would.
     if !app.has(Defect::ParRedirectUnchecked) {
         let registered: Vec<&String> = std::iter::once(&client.redirect_uri)

@@ -39,6 +39,9 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"],
         "token_endpoint_auth_signing_alg_values_supported": ["ES256", "HS256"],
         "code_challenge_methods_supported": ["S256"],
+        "request_parameter_supported": true,
+        "request_uri_parameter_supported": false,
+        "request_object_signing_alg_values_supported": ["ES256", "HS256"],
         "authorization_response_iss_parameter_supported": true,
     });
     if let Some(o) = m.as_object_mut() {

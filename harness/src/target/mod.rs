@@ -59,6 +59,12 @@ pub struct TargetFile {
     /// wherever the metadata says the server takes proofs).
     #[serde(default)]
     pub dpop: bool,
+    /// JWT-secured authorization requests (RFC 9101): every authorization request of a client
+    /// with a signing key (`private_key_jwt`, `client_secret_jwt`) travels as a request object
+    /// signed with it, on the front channel or pushed. Off by default (scenarios about request
+    /// objects use them wherever the metadata says `request_parameter_supported`).
+    #[serde(default)]
+    pub request_object: bool,
     /// Origins besides the issuer's, the metadata URL's and the explicit endpoints' that the
     /// harness may send to (`https://login.example.com`): an endpoint that discovery puts on
     /// another host, a login page of an external identity provider. None by default, so no

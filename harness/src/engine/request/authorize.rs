@@ -9,7 +9,7 @@ use crate::params::Params;
 use crate::pkce::{Method, s256_of_text};
 use crate::scenario::model::{
     AuthorizeExpect, AuthorizeStep, ChallengeSpec, DpopBinding, Mutations, NonceSpec, ParSpec,
-    PkceSpec, RedirectMutation, RedirectSpec, StateSpec, Template, ValueSpec,
+    PkceSpec, RedirectMutation, RedirectSpec, RequestObjectSpec, StateSpec, Template, ValueSpec,
 };
 use crate::target::ClientConfig;
 
@@ -189,21 +189,6 @@ pub fn authorization_url(target: &ResolvedTarget, params: &Params) -> Url {
     url
 }
 
-/// The authorization request URL: the endpoint's own query, then the flow's parameters in the
-/// order a client sends them, then the scenario's mutations.
-pub fn authorize_url(
-    target: &ResolvedTarget,
-    step: &AuthorizeStep,
-    client: &ClientConfig,
-    flow: &Flow,
-    method_sent: Option<&str>,
-) -> Url {
-    authorization_url(
-        target,
-        &authorize_params(target, step, client, flow, method_sent),
-    )
-}
-
 /// The front-channel request of a pushed one (RFC 9126 §4): `client_id` and `request_uri`,
 /// then the step's `front_params`.
 pub fn pushed_url(
@@ -216,6 +201,18 @@ pub fn pushed_url(
     let mut params = Params::new();
     params.push("client_id", client.client_id.0.clone());
     params.push("request_uri", request_uri);
+    front_url(target, step, client, flow, params)
+}
+
+/// The front-channel request made of what stands for the request (a `request_uri`, a request
+/// object) and the step's `front_params`: what an attacker on the front channel may add.
+pub fn front_url(
+    target: &ResolvedTarget,
+    step: &AuthorizeStep,
+    client: &ClientConfig,
+    flow: &Flow,
+    mut params: Params,
+) -> Url {
     mutate(
         &mut params,
         &step.front_params,
@@ -255,6 +252,7 @@ pub fn default_authorize(flow: String) -> AuthorizeStep {
         par: ParSpec::Auto,
         front_params: Mutations::default(),
         dpop: DpopBinding::Auto,
+        request_object: RequestObjectSpec::Auto,
         expect: AuthorizeExpect::default(),
     }
 }

@@ -59,57 +59,87 @@ pub fn assertion(
     jti: &str,
     flaw: Flaw,
 ) -> Result<String, Fault> {
-    let key = client.signing_key.as_ref().ok_or_else(|| {
-        Fault::config(format!(
-            "client {} has no assertion key (auth_method {})",
-            client.client_id.0,
-            client.auth_method.as_str()
-        ))
-    })?;
     let (iat, exp) = match flaw {
         Flaw::Expired => (now.saturating_sub(600), now.saturating_sub(300)),
         _ => (now, now + 60),
     };
     let aud = match flaw {
-        Flaw::OtherAudience => "https://other-server.example/token",
+        Flaw::OtherAudience => OTHER_AUDIENCE,
         _ => audience,
     };
     let id = &client.client_id.0;
     let claims = serde_json::json!({
         "iss": id, "sub": id, "aud": aud, "jti": jti, "iat": iat, "exp": exp,
     });
+    let key = match flaw {
+        Flaw::Unsigned => ClientKey::Unsigned,
+        Flaw::OtherKey => ClientKey::Other,
+        _ => ClientKey::Own,
+    };
+    sign_as_client(client, &claims, key, "client assertion")
+}
+
+/// The audience of a JWT made out to another server.
+pub const OTHER_AUDIENCE: &str = "https://other-server.example/token";
+
+/// Which key signs a JWT a client makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientKey {
+    /// The client's own (the registered one).
+    Own,
+    /// A key the server does not know: a fresh one of the same kind under the registered
+    /// key's `kid`, so the server finds the client's key and the signature alone is wrong (for
+    /// HMAC clients, a wrong secret).
+    Other,
+    /// None: `alg: none`.
+    Unsigned,
+}
+
+/// `claims` signed as `client` (a client assertion, a request object) with the key `key` says.
+/// `what` names the JWT in a fault.
+pub fn sign_as_client(
+    client: &ClientConfig,
+    claims: &serde_json::Value,
+    key: ClientKey,
+    what: &str,
+) -> Result<String, Fault> {
+    let own = client.signing_key.as_ref().ok_or_else(|| {
+        Fault::config(format!(
+            "client {} has no key to sign a {what} with (auth_method {})",
+            client.client_id.0,
+            client.auth_method.as_str()
+        ))
+    })?;
     let signed = |key: &crate::jose::SigningKey,
                   extra: serde_json::Map<String, serde_json::Value>| {
-        key.sign(&claims, &extra)
-            .map_err(|e| Fault::harness(format!("signing the client assertion: {e}")))
+        key.sign(claims, &extra)
+            .map_err(|e| Fault::harness(format!("signing the {what}: {e}")))
     };
-    match flaw {
-        Flaw::Unsigned => Ok(crate::jose::jws::unsigned(&claims)),
-        Flaw::OtherKey if client.auth_method == AuthMethod::ClientSecretJwt => {
+    match key {
+        ClientKey::Unsigned => Ok(crate::jose::jws::unsigned(claims)),
+        ClientKey::Other if client.auth_method == AuthMethod::ClientSecretJwt => {
             let wrong = format!(
                 "{}-wrong",
                 client.client_secret.as_ref().map_or("", |s| s.0.expose())
             );
-            let other = crate::jose::SigningKey::hmac(wrong.as_bytes(), Some(key.alg()))
+            let other = crate::jose::SigningKey::hmac(wrong.as_bytes(), Some(own.alg()))
                 .map_err(|e| Fault::harness(e.to_string()))?;
             signed(&other, serde_json::Map::new())
         }
-        Flaw::OtherKey => {
-            // A key of the same kind where one can be made; the registered key's `kid`, so the
-            // server finds the client's key and the signature alone is wrong.
-            let alg = match key.alg() {
+        ClientKey::Other => {
+            let alg = match own.alg() {
                 a @ (crate::jose::Algorithm::ES256 | crate::jose::Algorithm::EdDSA) => a,
                 _ => crate::jose::Algorithm::ES256,
             };
             let (other, _) = crate::jose::SigningKey::generate(alg)
                 .map_err(|e| Fault::harness(e.to_string()))?;
             let mut extra = serde_json::Map::new();
-            if let Some(kid) = key.kid() {
+            if let Some(kid) = own.kid() {
                 extra.insert("kid".into(), kid.into());
             }
             signed(&other, extra)
         }
-        _ => signed(key, serde_json::Map::new()),
+        ClientKey::Own => signed(own, serde_json::Map::new()),
     }
 }
 

@@ -6,12 +6,14 @@
 mod authorize;
 mod client_auth;
 mod dpop;
+mod request_object;
 mod token;
 mod vars;
 
 pub use authorize::*;
 pub use client_auth::*;
 pub use dpop::*;
+pub use request_object::*;
 pub use token::*;
 pub use vars::*;
 
@@ -45,7 +47,10 @@ mod tests {
             redirect_uri: Some("http://127.0.0.1:9/cb".into()),
             ..Flow::default()
         };
-        let url = authorize_url(&t, &step, &t.clients.public, &flow, Some("S256"));
+        let url = authorization_url(
+            &t,
+            &authorize_params(&t, &step, &t.clients.public, &flow, Some("S256")),
+        );
         assert_eq!(
             url.query(),
             Some(

@@ -201,6 +201,14 @@ pub enum Capability {
     /// The server takes DPoP proofs (metadata `dpop_signing_alg_values_supported`, or the
     /// target file `dpop: true`).
     Dpop,
+    /// The server takes signed request objects (RFC 9101: metadata
+    /// `request_parameter_supported`, or the target file `request_object: true`), and the
+    /// scenario's client has a key to sign them with (`private_key_jwt`, `client_secret_jwt`).
+    RequestObject,
+    /// The server does not take unsigned request objects: its metadata requires them signed
+    /// (`require_signed_request_object`) or lists their algorithms without `none`
+    /// (`request_object_signing_alg_values_supported`), or the profile is `fapi2`.
+    SignedRequestObject,
 }
 
 /// Why a scenario exists (wycheproof's notes).

@@ -115,9 +115,54 @@ pub struct AuthorizeStep {
     /// DPoP (RFC 9449): whether the flow has a key, and whether the code is bound to it.
     #[serde(default)]
     pub dpop: DpopBinding,
+    /// Whether the request travels as a signed request object (RFC 9101), and how it is
+    /// flawed on purpose.
+    #[serde(default)]
+    pub request_object: RequestObjectSpec,
     /// What must happen.
     #[serde(default)]
     pub expect: AuthorizeExpect,
+}
+
+/// The request object (RFC 9101) an authorization request travels in: by value in `request`,
+/// on the front channel or in the body of a pushed request. The parameters outside it are
+/// `client_id` and `request` (and, for a pushed one, the client's authentication); `front_params`
+/// adds others, as an attacker on the front channel would.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RequestObjectSpec {
+    /// As the target does (`request_object: true`: signed, for clients that have a key).
+    #[default]
+    Auto,
+    /// Plain parameters, no request object.
+    None,
+    /// Signed with the client's key: `iss` and `client_id` the client's, `aud` the issuer, a
+    /// fresh `jti`, `iat` and `nbf` now, `exp` in five minutes.
+    Signed,
+    /// `alg: none`, no signature.
+    Unsigned,
+    /// Signed with a key the server does not know, under the registered key's `kid` (a wrong
+    /// secret for HMAC clients).
+    OtherKey,
+    /// `aud` another server.
+    OtherAudience,
+    /// `exp` five minutes ago.
+    Expired,
+    /// Valid for 70 minutes from `nbf` (FAPI 2.0 Message Signing allows at most 60).
+    LongLifetime,
+    /// The `client_id` claim another client's than the `client_id` beside it.
+    OtherClientId,
+}
+
+impl RequestObjectSpec {
+    /// What the correct request of a flow sent this way is: a signed object where this one was
+    /// an object at all, so a refusal is measured against the same kind of request.
+    pub fn corrected(self) -> Self {
+        match self {
+            Self::Auto | Self::None => self,
+            _ => Self::Signed,
+        }
+    }
 }
 
 /// A flow's DPoP key (RFC 9449).
