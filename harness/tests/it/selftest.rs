@@ -56,11 +56,12 @@ async fn the_clean_server_passes_under_every_profile() {
         )
         .await;
         let target = Arc::new(target);
-        // What this set-up lacks by design: the other kind of client authentication, or a
-        // PAR requirement.
+        // What this set-up lacks by design: the other kind of client authentication (and with
+        // secrets, a key to sign request objects), or a PAR requirement.
         let lacks: &[&str] = match variant {
             Variant::Secrets => &[
                 "the client authenticates without a JWT assertion",
+                "the client has no key to sign a request object with",
                 "the server does not require pushed authorization requests",
                 "the target declares PKCE optional for confidential clients",
                 "the server gave no DPoP nonce",
