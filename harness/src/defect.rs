@@ -288,6 +288,9 @@ defects! {
     /// In the FAPI 2.0 set-up, issues unconstrained (Bearer) tokens to a token request without a
     /// DPoP proof.
     DpopNotRequired = "dpop-not-required", ["REQ-93"], High;
+    /// In the FAPI 2.0 set-up, takes a client assertion made out to the token endpoint (FAPI
+    /// 2.0 allows the issuer alone).
+    JwtTokenEndpointAudienceAccepted = "jwt-token-endpoint-audience-accepted", ["REQ-104"], Medium;
     /// Takes a request object without checking its signature.
     RequestObjectSignatureUnchecked = "request-object-signature-unchecked", ["REQ-98"], Medium;
     /// Takes an unsigned request object (`alg: none`) although its metadata lists no `none`.
@@ -339,7 +342,8 @@ impl Defect {
             | Self::PkceOptionalForConfidential
             | Self::DpopNonceUnchecked
             | Self::DpopNotRequired
-            | Self::RequestObjectLifetimeUnchecked => Variant::Fapi2,
+            | Self::RequestObjectLifetimeUnchecked
+            | Self::JwtTokenEndpointAudienceAccepted => Variant::Fapi2,
             _ => Variant::Secrets,
         }
     }

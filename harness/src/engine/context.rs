@@ -421,6 +421,10 @@ pub struct Ctx {
     /// the profile requires it (fapi2). Without, an absent `iss` is not judged; a present one
     /// always is.
     pub iss_required: bool,
+    /// Client assertions are made out to the issuer alone, not the token endpoint: FAPI 2.0
+    /// (final) requires it of clients against audience injection, and its servers take only
+    /// that (RFC 7523 §3 allows either).
+    pub assertion_to_issuer: bool,
     /// The last DPoP proof sent, for a step that replays it.
     pub last_proof: Option<String>,
     /// The `DPoP-Nonce` each endpoint gave (RFC 9449 §8), by `htu`.
@@ -472,6 +476,7 @@ impl Ctx {
             request_uri_lifetime: None,
             waited_out_request_uri: false,
             iss_required: false,
+            assertion_to_issuer: false,
             last_proof: None,
             dpop_nonces: HashMap::new(),
             form: None,

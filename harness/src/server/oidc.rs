@@ -180,8 +180,13 @@ pub(super) fn authenticate_assertion<'a>(
         v.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
         v.set_issuer(&[&client.client_id]);
         v.sub = Some(client.client_id.clone());
-        // RFC 7523 §3 item 3: the token endpoint URL or the issuer identifies this server.
-        v.set_audience(&[app.url("/token"), app.issuer.clone()]);
+        // RFC 7523 §3 item 3: the token endpoint URL or the issuer identifies this server;
+        // FAPI 2.0 (final) takes the issuer alone, against audience injection.
+        if app.require_par && !app.has(Defect::JwtTokenEndpointAudienceAccepted) {
+            v.set_audience(std::slice::from_ref(&app.issuer));
+        } else {
+            v.set_audience(&[app.url("/token"), app.issuer.clone()]);
+        }
         if app.has(Defect::JwtExpiryUnchecked) {
             v.validate_exp = false;
             v.required_spec_claims.remove("exp");

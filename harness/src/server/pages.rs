@@ -47,7 +47,7 @@ pub(super) fn page(
     let assets = app.foreign_assets.as_deref().map_or_else(String::new, |o| {
         let o = esc(o);
         format!(
-            "<link rel=\"stylesheet\" href=\"{o}/style.css\"><img src=\"{o}/logo.png\" alt=\"\"><script src=\"{o}/lib.js\"></script><script>window.open('{o}/popup');</script>"
+            "<link rel=\"preconnect\" href=\"{o}\"><link rel=\"dns-prefetch\" href=\"{o}\"><link rel=\"stylesheet\" href=\"{o}/style.css\"><img src=\"{o}/logo.png\" alt=\"\"><script src=\"{o}/lib.js\"></script><script>window.open('{o}/popup');</script>"
         )
     });
     let html = format!(

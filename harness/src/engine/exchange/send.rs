@@ -25,8 +25,9 @@ pub(crate) fn client_config(ctx: &Ctx, kind: ClientKind) -> Result<ClientConfig,
 }
 
 /// Adds the client's authentication to a back-channel request: [`build::authenticate`], with a
-/// freshly signed client assertion for a JWT client (its `jti` and clock the system's), or the
-/// previous one again when the step replays it.
+/// freshly signed client assertion for a JWT client (its `jti` and clock the system's; made out
+/// to the token endpoint, or under FAPI 2.0 to the issuer), or the previous one again when the
+/// step replays it.
 pub(crate) fn authenticate(
     ctx: &mut Ctx,
     req: &mut Request,
@@ -49,7 +50,15 @@ pub(crate) fn authenticate(
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let a = build::assertion(client, ctx.target.token.as_str(), now, &jti, flaw)?;
+        let audience = match &ctx.target.issuer {
+            Some(issuer)
+                if ctx.assertion_to_issuer && flaw != build::Flaw::TokenEndpointAudience =>
+            {
+                issuer.as_str()
+            }
+            _ => ctx.target.token.as_str(),
+        };
+        let a = build::assertion(client, audience, now, &jti, flaw)?;
         ctx.secret(&a);
         if flaw == build::Flaw::None {
             ctx.last_assertion = Some(a.clone());

@@ -34,6 +34,9 @@ pub enum Flaw {
     Unsigned,
     /// `aud` another server's token endpoint.
     OtherAudience,
+    /// `aud` this server's token endpoint where the issuer is asked for (FAPI 2.0): the caller
+    /// passes the token endpoint as the audience.
+    TokenEndpointAudience,
 }
 
 impl Flaw {
@@ -44,13 +47,15 @@ impl Flaw {
             AuthSpec::AssertionOtherKey | AuthSpec::WrongSecret => Self::OtherKey,
             AuthSpec::UnsignedAssertion => Self::Unsigned,
             AuthSpec::AssertionOtherAudience => Self::OtherAudience,
+            AuthSpec::AssertionTokenEndpointAudience => Self::TokenEndpointAudience,
             _ => Self::None,
         }
     }
 }
 
 /// A client assertion (RFC 7523 §3, OpenID Connect Core §9): `iss` and `sub` the client_id,
-/// `aud` the token endpoint, a fresh `jti`, issued `now` and valid for 60 seconds, signed with
+/// `aud` the `audience` given (the token endpoint, or the issuer), a fresh `jti`, issued `now` and
+/// valid for 60 seconds, signed with
 /// the client's key, or flawed as asked.
 pub fn assertion(
     client: &ClientConfig,
@@ -231,6 +236,7 @@ pub fn authenticate(
         | AuthSpec::AssertionOtherKey
         | AuthSpec::UnsignedAssertion
         | AuthSpec::AssertionOtherAudience
+        | AuthSpec::AssertionTokenEndpointAudience
         | AuthSpec::ReplayedAssertion => {}
     }
     Ok(())

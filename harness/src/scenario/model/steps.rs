@@ -539,6 +539,9 @@ pub enum AuthSpec {
     UnsignedAssertion,
     /// A client assertion for another audience (RFC 7523 §3 item 3).
     AssertionOtherAudience,
+    /// A client assertion made out to the token endpoint rather than the issuer: what RFC 7523
+    /// allows and FAPI 2.0 (final) does not.
+    AssertionTokenEndpointAudience,
     /// The client's previous assertion again, `jti` and all (RFC 7523 §3 item 7, OpenID
     /// Connect Core §9).
     ReplayedAssertion,
@@ -553,6 +556,7 @@ impl AuthSpec {
                 | Self::AssertionOtherKey
                 | Self::UnsignedAssertion
                 | Self::AssertionOtherAudience
+                | Self::AssertionTokenEndpointAudience
                 | Self::ReplayedAssertion
         )
     }
