@@ -161,17 +161,13 @@ fn signed_request(
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     // Another client the server knows, for an object that names it.
-    let clients = &ctx.target.clients;
-    let other = [
-        Some(&clients.public),
-        Some(&clients.confidential),
-        clients.confidential2.as_ref(),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|c| c.client_id.0.as_str())
-    .find(|id| *id != client.client_id.0)
-    .unwrap_or("another-client");
+    let other = ctx
+        .target
+        .clients
+        .all()
+        .map(|c| c.client_id.0.as_str())
+        .find(|id| *id != client.client_id.0)
+        .unwrap_or("another-client");
     let issuer = ctx.target.issuer.as_deref().ok_or_else(|| {
         Fault::config("a request object is made out to the issuer (its aud), and the target names none: set issuer")
     })?;

@@ -94,6 +94,8 @@ pub struct ResolvedTarget {
     /// Every authorization request of a client with a key travels as a signed request object
     /// (RFC 9101) unless a scenario says otherwise.
     pub request_object: bool,
+    /// The `aud` of client assertions the target file sets, if it does.
+    pub assertion_audience: Option<crate::target::AssertionAudience>,
     /// The clients.
     pub clients: Clients,
     /// The declared policy.
@@ -246,6 +248,7 @@ impl ResolvedTarget {
             push,
             dpop: file.dpop,
             request_object: file.request_object,
+            assertion_audience: file.assertion_audience,
             metadata,
             authorization,
             token,
@@ -421,9 +424,9 @@ pub struct Ctx {
     /// the profile requires it (fapi2). Without, an absent `iss` is not judged; a present one
     /// always is.
     pub iss_required: bool,
-    /// Client assertions are made out to the issuer alone, not the token endpoint: FAPI 2.0
-    /// (final) requires it of clients against audience injection, and its servers take only
-    /// that (RFC 7523 §3 allows either).
+    /// Client assertions are made out to the issuer alone, not the token endpoint: the target
+    /// file says so, or the profile is FAPI 2.0 (final), which requires it against audience
+    /// injection (RFC 7523 §3 allows either).
     pub assertion_to_issuer: bool,
     /// The last DPoP proof sent, for a step that replays it.
     pub last_proof: Option<String>,

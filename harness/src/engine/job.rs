@@ -18,7 +18,7 @@ use crate::scenario::Scenario;
 use crate::scenario::model::{
     Capability, ClientKind, FormGrading, Level, Profile, RequirementId, Step,
 };
-use crate::target::LoginConfig;
+use crate::target::{AssertionAudience, LoginConfig};
 use crate::verdict::{Layer, ScenarioResult, Verdict};
 
 /// One unit of work: a scenario with one client.
@@ -535,7 +535,10 @@ pub(super) async fn run_job(
         ctx.login_blocked.clone_from(&opts.login_blocked);
         ctx.judge_server_errors = attempt == SERVER_ERROR_RETRIES;
         ctx.iss_required = target.announces_iss() || opts.profile == Profile::Fapi2;
-        ctx.assertion_to_issuer = opts.profile == Profile::Fapi2;
+        ctx.assertion_to_issuer = match target.assertion_audience {
+            Some(audience) => audience == AssertionAudience::Issuer,
+            None => opts.profile == Profile::Fapi2,
+        };
         // A first try runs beside the others; a try after a server failure runs alone, so it
         // sees the server as `--jobs 1` would.
         let cause = if attempt == 0 {

@@ -271,7 +271,7 @@ impl ReferenceServer {
             credentials(2),
             c[2].redirect_uri,
             if self.app.require_par {
-                "dpop: true\n"
+                "dpop: true\nassertion_audience: issuer\n"
             } else {
                 ""
             },

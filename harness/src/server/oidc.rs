@@ -151,19 +151,10 @@ pub(super) fn authenticate_assertion<'a>(
     if client_id.is_some_and(|id| id != client.client_id) {
         return Err(refuse("client_id differs from the assertion's subject"));
     }
-    let (key, alg) = match (&client.auth_method, &client.jwk, &client.secret) {
-        (AuthMethod::PrivateKeyJwt, Some(jwk), _) => {
-            let jwk = serde_json::from_value(jwk.clone())
-                .map_err(|_| super::pages::server_error("the registered JWK does not parse"))?;
-            let key = DecodingKey::from_jwk(&jwk)
-                .map_err(|_| super::pages::server_error("the registered JWK is unusable"))?;
-            (key, Algorithm::ES256)
-        }
-        (AuthMethod::ClientSecretJwt, _, Some(secret)) => (
-            DecodingKey::from_secret(secret.expose().as_bytes()),
-            Algorithm::HS256,
-        ),
-        _ => return Err(refuse("this client does not authenticate with assertions")),
+    let (key, alg) = match client_key(client) {
+        Ok(Some(key)) => key,
+        Ok(None) => return Err(refuse("this client does not authenticate with assertions")),
+        Err(why) => return Err(super::pages::server_error(why)),
     };
     let unsigned = assertion
         .split('.')
@@ -187,19 +178,12 @@ pub(super) fn authenticate_assertion<'a>(
         } else {
             v.set_audience(&[app.url("/token"), app.issuer.clone()]);
         }
-        if app.has(Defect::JwtExpiryUnchecked) {
-            v.validate_exp = false;
-            v.required_spec_claims.remove("exp");
-        }
-        if app.has(Defect::JwtAudienceUnchecked) {
-            v.validate_aud = false;
-        }
-        if app.has(Defect::JwtSignatureUnchecked) {
-            // Deprecated for `dangerous::insecure_decode`, which would skip the claim checks
-            // too: this defect is the signature alone going unchecked.
-            #[allow(deprecated)]
-            v.insecure_disable_signature_validation();
-        }
+        unchecked(
+            &mut v,
+            app.has(Defect::JwtExpiryUnchecked),
+            app.has(Defect::JwtAudienceUnchecked),
+            app.has(Defect::JwtSignatureUnchecked),
+        );
         crate::jose::backend::install();
         jsonwebtoken::decode::<AssertionClaims>(assertion, &key, &v)
             .map_err(|e| refuse(&format!("client assertion rejected: {e}")))?
@@ -218,6 +202,43 @@ pub(super) fn authenticate_assertion<'a>(
     }
     store.assertions.insert(seen, ());
     Ok(client)
+}
+
+/// The key a client's JWTs (assertions, request objects) verify with: its registered JWK
+/// (ES256) for `private_key_jwt`, its secret (HS256) for `client_secret_jwt`; `None` for a client
+/// with neither, an error for a registered JWK the server cannot use.
+pub(super) fn client_key(
+    client: &RegisteredClient,
+) -> Result<Option<(DecodingKey, Algorithm)>, &'static str> {
+    Ok(match (&client.auth_method, &client.jwk, &client.secret) {
+        (AuthMethod::PrivateKeyJwt, Some(jwk), _) => {
+            let jwk = serde_json::from_value(jwk.clone())
+                .map_err(|_| "the registered JWK does not parse")?;
+            let key = DecodingKey::from_jwk(&jwk).map_err(|_| "the registered JWK is unusable")?;
+            Some((key, Algorithm::ES256))
+        }
+        (AuthMethod::ClientSecretJwt, _, Some(secret)) => Some((
+            DecodingKey::from_secret(secret.expose().as_bytes()),
+            Algorithm::HS256,
+        )),
+        _ => None,
+    })
+}
+
+/// What a defect leaves unchecked of a client's JWT: its expiry, its audience, its signature
+/// (alone: jsonwebtoken's `dangerous::insecure_decode` would skip the claim checks too).
+pub(super) fn unchecked(v: &mut Validation, expiry: bool, audience: bool, signature: bool) {
+    if expiry {
+        v.validate_exp = false;
+        v.required_spec_claims.remove("exp");
+    }
+    if audience {
+        v.validate_aud = false;
+    }
+    if signature {
+        #[allow(deprecated)]
+        v.insecure_disable_signature_validation();
+    }
 }
 
 /// The ID Token signing algorithms the metadata lists.

@@ -6,7 +6,7 @@
 //! Verified with jsonwebtoken's `decode` and a `Validation`, as client assertions are
 //! ([`super::oidc`]), not with the harness's JWS reader.
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::Validation;
 use serde_json::Value;
 
 use super::config::RegisteredClient;
@@ -14,7 +14,6 @@ use super::state::App;
 use crate::defect::Defect;
 use crate::jose::unb64;
 use crate::params::Params;
-use crate::target::AuthMethod;
 
 /// The claims of a request object that are the JWT's own, not request parameters.
 const JWT_CLAIMS: &[&str] = &["iss", "aud", "exp", "nbf", "iat", "jti"];
@@ -123,24 +122,9 @@ fn verified_claims(app: &App, client: &RegisteredClient, token: &str) -> Result<
             "unsigned request objects (alg none) are not accepted",
         ));
     }
-    let (key, alg) = match (&client.auth_method, &client.jwk, &client.secret) {
-        (AuthMethod::PrivateKeyJwt, Some(jwk), _) => {
-            let jwk = serde_json::from_value(jwk.clone())
-                .map_err(|_| refused("the registered JWK does not parse"))?;
-            let key = DecodingKey::from_jwk(&jwk)
-                .map_err(|_| refused("the registered JWK is unusable"))?;
-            (key, Algorithm::ES256)
-        }
-        (AuthMethod::ClientSecretJwt, _, Some(secret)) => (
-            DecodingKey::from_secret(secret.expose().as_bytes()),
-            Algorithm::HS256,
-        ),
-        _ => {
-            return Err(refused(
-                "this client has no key registered to sign request objects with",
-            ));
-        }
-    };
+    let (key, alg) = super::oidc::client_key(client)
+        .map_err(refused)?
+        .ok_or_else(|| refused("this client has no key registered to sign request objects with"))?;
     let mut v = Validation::new(alg);
     v.leeway = 5;
     v.validate_nbf = true;
@@ -148,18 +132,12 @@ fn verified_claims(app: &App, client: &RegisteredClient, token: &str) -> Result<
     v.set_issuer(&[&client.client_id]);
     // RFC 9101 §4: the audience is this server, by its issuer identifier.
     v.set_audience(std::slice::from_ref(&app.issuer));
-    if app.has(Defect::RequestObjectExpiryUnchecked) {
-        v.validate_exp = false;
-        v.required_spec_claims.remove("exp");
-    }
-    if app.has(Defect::RequestObjectAudienceUnchecked) {
-        v.validate_aud = false;
-    }
-    if app.has(Defect::RequestObjectSignatureUnchecked) {
-        // The signature alone goes unchecked (see the assertion defect of the same kind).
-        #[allow(deprecated)]
-        v.insecure_disable_signature_validation();
-    }
+    super::oidc::unchecked(
+        &mut v,
+        app.has(Defect::RequestObjectExpiryUnchecked),
+        app.has(Defect::RequestObjectAudienceUnchecked),
+        app.has(Defect::RequestObjectSignatureUnchecked),
+    );
     crate::jose::backend::install();
     jsonwebtoken::decode::<Value>(token, &key, &v)
         .map(|data| data.claims)

@@ -65,6 +65,10 @@ pub struct TargetFile {
     /// objects use them wherever the metadata says `request_parameter_supported`).
     #[serde(default)]
     pub request_object: bool,
+    /// The `aud` of client assertions: `issuer` or `token-endpoint`. By default the issuer
+    /// under the `fapi2` profile (FAPI 2.0 requires it) and the token endpoint otherwise.
+    #[serde(default)]
+    pub assertion_audience: Option<AssertionAudience>,
     /// Origins besides the issuer's, the metadata URL's and the explicit endpoints' that the
     /// harness may send to (`https://login.example.com`): an endpoint that discovery puts on
     /// another host, a login page of an external identity provider. None by default, so no
@@ -232,6 +236,14 @@ impl Clients {
             ClientKind::Confidential2 => self.confidential2.as_ref(),
         }
     }
+
+    /// Every configured client: public, confidential, then confidential2 if there is one.
+    pub fn all(&self) -> impl Iterator<Item = &ClientConfig> {
+        [Some(&self.public), Some(&self.confidential)]
+            .into_iter()
+            .chain([self.confidential2.as_ref()])
+            .flatten()
+    }
 }
 
 /// One client.
@@ -285,6 +297,18 @@ pub enum ParUse {
     Used,
     /// Requests go on the front channel (scenarios may still push).
     Unused,
+}
+
+/// What a client assertion names as its audience (`aud`). RFC 7523 §3 lets a server take its
+/// token endpoint URL or its issuer; FAPI 2.0 (final) takes the issuer alone, against audience
+/// injection, and some servers take only the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AssertionAudience {
+    /// The issuer identifier, as a single string.
+    Issuer,
+    /// The token endpoint URL.
+    TokenEndpoint,
 }
 
 /// OpenID Connect settings.

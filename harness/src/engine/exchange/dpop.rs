@@ -10,7 +10,7 @@ use crate::engine::request as build;
 use crate::jose::SigningKey;
 use crate::outcome::{Fault, Halt};
 use crate::params::Params;
-use crate::scenario::model::{AuthSpec, ClientKind, DpopProof};
+use crate::scenario::model::{AuthSpec, DpopProof};
 use crate::target::ClientConfig;
 use crate::wire::{HttpMethod, Request, Response};
 
@@ -168,15 +168,13 @@ fn reauthenticated(ctx: &mut Ctx, req: &Request) -> Result<Request, Halt> {
         return Ok(req.clone());
     }
     let id = params.get("client_id").unwrap_or("").to_owned();
-    let client = [
-        ClientKind::Public,
-        ClientKind::Confidential,
-        ClientKind::Confidential2,
-    ]
-    .into_iter()
-    .filter_map(|k| ctx.target.client(k).cloned())
-    .find(|c| c.client_id.0 == id)
-    .ok_or_else(|| Fault::harness("a re-sent request's client is not configured"))?;
+    let client = ctx
+        .target
+        .clients
+        .all()
+        .find(|c| c.client_id.0 == id)
+        .cloned()
+        .ok_or_else(|| Fault::harness("a re-sent request's client is not configured"))?;
     for name in ["client_id", "client_assertion_type", "client_assertion"] {
         params.remove(name);
     }

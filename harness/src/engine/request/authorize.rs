@@ -224,17 +224,12 @@ pub fn front_url(
 /// The URLs a redirect may reach a client at: every registered redirect URI, and the one the
 /// request named.
 pub fn client_targets(target: &ResolvedTarget, sent: Option<&str>) -> Vec<Url> {
-    let clients = &target.clients;
-    [
-        Some(&clients.public),
-        Some(&clients.confidential),
-        clients.confidential2.as_ref(),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|c| c.redirect_uri.0.clone())
-    .chain(sent.and_then(|r| Url::parse(r).ok()))
-    .collect()
+    target
+        .clients
+        .all()
+        .map(|c| c.redirect_uri.0.clone())
+        .chain(sent.and_then(|r| Url::parse(r).ok()))
+        .collect()
 }
 
 /// An authorization with every default, for steps that need a fresh code.
