@@ -155,11 +155,7 @@ fn signed_request(
     params: &crate::params::Params,
     spec: RequestObjectSpec,
 ) -> Result<String, Halt> {
-    let jti =
-        Ctx::unique_value().map_err(|e| Fault::harness(format!("no entropy for a jti: {e}")))?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let (jti, now) = Ctx::jti_and_now()?;
     // Another client the server knows, for an object that names it.
     let other = ctx
         .target

@@ -294,10 +294,15 @@ impl ResolvedTarget {
 
     /// Whether the metadata announces RFC 9207 `iss`.
     pub fn announces_iss(&self) -> bool {
+        self.metadata_says("authorization_response_iss_parameter_supported")
+    }
+
+    /// Whether the metadata member `name` is `true`.
+    pub fn metadata_says(&self, name: &str) -> bool {
         self.metadata
             .as_ref()
-            .and_then(|m| m.get("authorization_response_iss_parameter_supported"))
-            .and_then(|v| v.as_bool())
+            .and_then(|m| m.get(name))
+            .and_then(serde_json::Value::as_bool)
             == Some(true)
     }
 }
@@ -508,6 +513,22 @@ impl Ctx {
         let mut raw = [0u8; 18];
         getrandom::fill(&mut raw)?;
         Ok(crate::jose::b64(raw))
+    }
+
+    /// Seconds since the Unix epoch by the system clock: what a JWT's `iat`, `nbf` and `exp`
+    /// count in.
+    pub fn unix_now() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+
+    /// A fresh `jti` ([`Self::unique_value`]) and the time to sign at ([`Self::unix_now`]):
+    /// what every JWT the harness signs (assertions, DPoP proofs, request objects) starts from.
+    pub fn jti_and_now() -> Result<(String, u64), crate::outcome::Fault> {
+        let jti = Self::unique_value()
+            .map_err(|e| crate::outcome::Fault::harness(format!("no entropy for a jti: {e}")))?;
+        Ok((jti, Self::unix_now()))
     }
 
     /// A random URL-safe string of `len` characters (state values).

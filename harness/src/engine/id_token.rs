@@ -33,9 +33,7 @@ pub(super) async fn id_token_checks(
     let tokens = saved(ctx, name)?;
     let flow = tokens.flow.clone().unwrap_or_default();
     let algs = ctx.target.id_token_algs();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let now = Ctx::unix_now();
     for check in checks {
         let other_sub = match check {
             IdTokenCheck::SameSub(other) => saved(ctx, other)?

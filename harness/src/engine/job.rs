@@ -192,7 +192,7 @@ pub(super) fn inapplicable(
                     "the client has no key to sign a request object with (auth_method private_key_jwt or client_secret_jwt)",
                 ),
                 _ => (
-                    target.request_object || metadata_says(target, "request_parameter_supported"),
+                    target.request_object || target.metadata_says("request_parameter_supported"),
                     "the server takes no request objects (metadata request_parameter_supported), and the target does not set request_object",
                 ),
             },
@@ -209,16 +209,6 @@ pub(super) fn inapplicable(
     })
 }
 
-/// Whether the metadata member `name` is `true`.
-fn metadata_says(target: &ResolvedTarget, name: &str) -> bool {
-    target
-        .metadata
-        .as_ref()
-        .and_then(|m| m.get(name))
-        .and_then(serde_json::Value::as_bool)
-        == Some(true)
-}
-
 /// RFC 9101 §10.5 `require_signed_request_object`, or algorithms listed without `none` (OpenID
 /// Connect Discovery §3): the server says it takes no unsigned request object, so accepting
 /// one goes against what it says, and RFC 8725 §3.1 asks that only the algorithms it allows be
@@ -229,7 +219,7 @@ fn unsigned_request_objects_refused(target: &ResolvedTarget) -> bool {
         .as_ref()
         .and_then(|m| m.get("request_object_signing_alg_values_supported"))
         .and_then(serde_json::Value::as_array);
-    metadata_says(target, "require_signed_request_object")
+    target.metadata_says("require_signed_request_object")
         || listed.is_some_and(|algs| !algs.is_empty() && !algs.iter().any(|a| a == "none"))
 }
 

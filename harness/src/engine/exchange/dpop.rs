@@ -47,11 +47,7 @@ pub(crate) fn proof_header(
                     ));
                 }
             };
-            let jti = Ctx::unique_value()
-                .map_err(|e| Fault::harness(format!("no entropy for a jti: {e}")))?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
+            let (jti, now) = Ctx::jti_and_now()?;
             let nonce = ctx
                 .dpop_nonces
                 .get(&crate::jose::dpop::htu(&req.url))

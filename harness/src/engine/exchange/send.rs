@@ -45,11 +45,7 @@ pub(crate) fn authenticate(
         })?)
     } else {
         let flaw = build::Flaw::of(auth);
-        let jti = Ctx::unique_value()
-            .map_err(|e| Fault::harness(format!("no entropy for a jti: {e}")))?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let (jti, now) = Ctx::jti_and_now()?;
         let audience = match &ctx.target.issuer {
             Some(issuer)
                 if ctx.assertion_to_issuer && flaw != build::Flaw::TokenEndpointAudience =>

@@ -54,9 +54,8 @@ impl Flaw {
 }
 
 /// A client assertion (RFC 7523 §3, OpenID Connect Core §9): `iss` and `sub` the client_id,
-/// `aud` the `audience` given (the token endpoint, or the issuer), a fresh `jti`, issued `now` and
-/// valid for 60 seconds, signed with
-/// the client's key, or flawed as asked.
+/// `aud` the `audience` given (the token endpoint, or the issuer), a fresh `jti`, issued `now`
+/// and valid for 60 seconds, signed with the client's key, or flawed as asked.
 pub fn assertion(
     client: &ClientConfig,
     audience: &str,
