@@ -5,11 +5,16 @@
 //! `form_post` mode. The parser returns a typed outcome and reports, rather than hides, what the
 //! checks must judge: repeated parameters, unregistered error codes, characters outside the
 //! RFC 6749 charset, a response that is both a success and an error.
+//!
+//! A JWT-secured response (JARM: a single `response` parameter in any of the three places) is
+//! read from its claims, unverified: reading is pure, and whether the signature, `iss`, `aud`
+//! and `exp` hold is what the JARM checks judge, with the server's JWK Set the engine fetches.
 
 use thiserror::Error;
 use url::Url;
 
 use crate::forms;
+use crate::jose::Jws;
 use crate::params::Params;
 use crate::redact::Secret;
 
@@ -39,10 +44,23 @@ pub struct AuthorizationResponse {
     pub target: Url,
     /// The parameters as sent, repeats kept.
     pub params: Params,
-    /// What the response means.
+    /// What the response means (for a JARM response, what its claims say).
     pub outcome: Outcome,
     /// What the checks must judge.
     pub findings: Vec<Finding>,
+    /// The JWT of a JARM response (`response`), if it was one.
+    pub jarm: Option<Jarm>,
+}
+
+/// A JWT-secured authorization response (JARM §2): the parameters travel as the claims of one
+/// JWT in `response`.
+#[derive(Debug, Clone)]
+pub struct Jarm {
+    /// The JWT as received: it carries the code, so it is a secret.
+    pub token: Secret,
+    /// Its claims as parameters (`code`, `state`, `error`, `iss`, `aud`, `exp`, ...): a string
+    /// claim as it is, any other as its JSON text.
+    pub claims: Params,
 }
 
 /// The meaning of an authorization response.
@@ -153,6 +171,9 @@ pub enum CallbackError {
     /// A `form_post` page without a POST form.
     #[error("the page has no POST form to read a form_post response from")]
     NoForm,
+    /// A `response` parameter that is not a JWT with a JSON object of claims (JARM §2).
+    #[error("the response parameter is not a JWT with a JSON object of claims (JARM §2): {0}")]
+    BadJarm(String),
 }
 
 /// Resolves a `Location` value against the URL of the request it answered (RFC 9110 §10.2.2).
@@ -187,7 +208,11 @@ pub fn parse_location(
     let url = resolve_location(request_url, location)?;
     let query = url.query().map(Params::parse).unwrap_or_default();
     let fragment = url.fragment().map(Params::parse).unwrap_or_default();
-    let carries = |p: &Params| p.get("code").is_some() || p.get("error").is_some();
+    let carries = |p: &Params| {
+        ["code", "error", "response"]
+            .iter()
+            .any(|n| p.get(n).is_some())
+    };
     let mut findings = Vec::new();
     let (mode, params) = match (carries(&query), carries(&fragment)) {
         (true, true) => {
@@ -261,6 +286,53 @@ fn build(
             .into_iter()
             .map(|n| Finding::RepeatedParameter(n.to_owned())),
     );
+    let jarm = unpack_jarm(&params)?;
+    let meaning = jarm.as_ref().map_or(&params, |j| &j.claims);
+    let outcome = meaning_of(meaning, &mut findings)?;
+    Ok(AuthorizationResponse {
+        mode,
+        target,
+        params,
+        outcome,
+        findings,
+        jarm,
+    })
+}
+
+/// The JARM response among `params`: a `response` parameter where neither `code` nor `error`
+/// is, read as a JWT (not verified).
+fn unpack_jarm(params: &Params) -> Result<Option<Jarm>, CallbackError> {
+    let (Some(token), None, None) = (
+        params.get("response"),
+        params.get("code"),
+        params.get("error"),
+    ) else {
+        return Ok(None);
+    };
+    let jws = Jws::parse(token).map_err(|e| CallbackError::BadJarm(e.to_string()))?;
+    if jws.claims.len() > MAX_PARAMS {
+        return Err(CallbackError::TooManyParams(jws.claims.len()));
+    }
+    let claims = jws
+        .claims
+        .iter()
+        .map(|(name, value)| {
+            let text = match value {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (name.clone(), text)
+        })
+        .collect();
+    Ok(Some(Jarm {
+        token: Secret::new(token),
+        claims,
+    }))
+}
+
+/// What the response parameters (or a JARM response's claims) mean, and the format findings of
+/// an error.
+fn meaning_of(params: &Params, findings: &mut Vec<Finding>) -> Result<Outcome, CallbackError> {
     let get = |n: &str| params.get(n).map(str::to_owned);
     let outcome = match (params.get("code"), params.get("error")) {
         (_, Some(error)) => {
@@ -297,18 +369,13 @@ fn build(
         },
         (None, None) => return Err(CallbackError::NoCodeOrError),
     };
-    Ok(AuthorizationResponse {
-        mode,
-        target,
-        params,
-        outcome,
-        findings,
-    })
+    Ok(outcome)
 }
 
 /// The parameters an authorization response adds to the redirect URI.
 const RESPONSE_PARAMS: &[&str] = &[
     "code",
+    "response",
     "state",
     "iss",
     "error",
@@ -347,6 +414,11 @@ pub fn bad_charset(value: &str, allow_space: bool) -> Option<usize> {
 }
 
 impl AuthorizationResponse {
+    /// The parameters the response means: a JARM response's claims, else the parameters sent.
+    pub fn meaning(&self) -> &Params {
+        self.jarm.as_ref().map_or(&self.params, |j| &j.claims)
+    }
+
     /// The response encoded again in its mode, for round-trip checks: parsing the result gives
     /// the same parameters.
     pub fn to_location(&self) -> String {
@@ -425,6 +497,55 @@ mod tests {
         assert_eq!(r.mode, ResponseMode::FormPost);
         assert_eq!(r.outcome.state(), Some("s&t"));
         assert_eq!(r.target.as_str(), "https://c.example/cb");
+    }
+
+    #[test]
+    fn jarm_response_read_from_its_claims() {
+        let claims = serde_json::json!({
+            "iss": "https://as.example", "aud": "c", "exp": 1_900_000_000,
+            "code": "SplxlOBeZQQYbYS6WxSbIA", "state": "xyz",
+        });
+        let jwt = crate::jose::jws::unsigned(&claims);
+        let r = parse_location(
+            &authorize(),
+            &format!("https://c.example/cb?response={jwt}&own=1"),
+        )
+        .expect("parses");
+        assert_eq!(r.mode, ResponseMode::Query);
+        assert_eq!(r.target.as_str(), "https://c.example/cb?own=1");
+        assert_eq!(r.outcome.state(), Some("xyz"));
+        assert_eq!(r.outcome.iss(), Some("https://as.example"));
+        assert!(
+            matches!(&r.outcome, Outcome::Success { code, .. } if code.expose() == "SplxlOBeZQQYbYS6WxSbIA")
+        );
+        let jarm = r.jarm.as_ref().expect("a JARM response");
+        assert_eq!(jarm.claims.get("exp"), Some("1900000000"));
+        assert_eq!(r.meaning().get("aud"), Some("c"));
+        assert!(!format!("{r:?}").contains(&jwt), "Debug leaks the JWT");
+
+        let error = crate::jose::jws::unsigned(
+            &serde_json::json!({"error": "access_denied", "error_description": "line\nbreak"}),
+        );
+        let r = parse_posted(&authorize(), &format!("response={error}")).expect("parses");
+        assert!(matches!(r.outcome, Outcome::Error { ref error, .. } if error == "access_denied"));
+        assert!(r.findings.contains(&Finding::BadCharset {
+            param: "error_description".into(),
+            index: 4
+        }));
+
+        assert!(matches!(
+            parse_location(&authorize(), "https://c.example/cb?response=not-a-jwt"),
+            Err(CallbackError::BadJarm(_))
+        ));
+        let empty = crate::jose::jws::unsigned(&serde_json::json!({"iss": "x"}));
+        assert_eq!(
+            parse_location(
+                &authorize(),
+                &format!("https://c.example/cb?response={empty}")
+            )
+            .err(),
+            Some(CallbackError::NoCodeOrError)
+        );
     }
 
     #[test]

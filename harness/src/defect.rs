@@ -306,6 +306,14 @@ defects! {
     /// Parameters beside a request object override the signed ones (a `code_challenge`
     /// changed on the front channel).
     RequestObjectOutsideParamsUsed = "request-object-outside-params-used", ["REQ-103"], High;
+    /// JWT-secured authorization responses go out unsigned (`alg: none`).
+    JarmUnsigned = "jarm-unsigned", ["REQ-105"], Medium;
+    /// JWT-secured authorization responses are made out to the issuer instead of the client.
+    JarmWrongAudience = "jarm-wrong-audience", ["REQ-105"], Medium;
+    /// JWT-secured authorization responses have expired when they are sent.
+    JarmExpired = "jarm-expired", ["REQ-105"], Medium;
+    /// An error response to a request for a JWT response mode comes as plain parameters.
+    JarmErrorsPlain = "jarm-errors-plain", ["REQ-106"], Low;
 }
 
 /// The reference server's set-ups a defect can show in.

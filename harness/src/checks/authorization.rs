@@ -109,7 +109,8 @@ pub fn iss(issuer: &str, r: &AuthorizationResponse) -> Result<(), Unmet> {
     }
 }
 
-/// RFC 7636 §4.4: the challenge is not sent back in any response parameter.
+/// RFC 7636 §4.4: the challenge is not sent back in any response parameter (nor in a JARM
+/// response's claims).
 pub fn challenge_not_reflected(
     challenge: Option<&str>,
     r: &AuthorizationResponse,
@@ -117,7 +118,7 @@ pub fn challenge_not_reflected(
     let Some(c) = challenge.filter(|c| !c.is_empty()) else {
         return Ok(());
     };
-    match r.params.iter().find(|(_, v)| v.contains(c)) {
+    match r.meaning().iter().find(|(_, v)| v.contains(c)) {
         Some((name, _)) => Err(Unmet::ChallengeReflected {
             param: name.to_owned(),
         }),

@@ -177,11 +177,7 @@ fn signature(jws: &Jws, e: &Expected<'_>) -> Judged {
 
 fn audience(jws: &Jws, client_id: &str) -> Judged {
     let aud = jws.claims.get("aud");
-    let list: Vec<&str> = match aud {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
+    let list = jws.audiences();
     if !list.contains(&client_id) {
         return unmet(
             "aud",

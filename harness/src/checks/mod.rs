@@ -10,6 +10,7 @@ mod codes;
 mod error_format;
 mod headers;
 pub mod id_token;
+pub mod jarm;
 mod json;
 mod pages;
 mod race;

@@ -7,6 +7,7 @@ use url::Url;
 
 use super::context::{Ctx, Flow};
 use super::exchange::dpop::fresh_dpop_key;
+use super::exchange::jwks::jwks;
 use super::exchange::par;
 use super::exchange::send::{precondition, server_error};
 use super::judge::{Next, keep_form};
@@ -372,6 +373,41 @@ pub(super) fn response_checks(
     Ok(())
 }
 
+/// JARM §2.4: a response the request asked to be JWT-secured is one, signed by the server (its
+/// JWK Set, fetched once per run, or the client secret for HMAC), made out by the issuer to
+/// this client, and not expired.
+pub(super) async fn jarm(
+    ctx: &mut Ctx,
+    client: &ClientConfig,
+    ending: &Ending,
+) -> Result<(), Halt> {
+    let Ending::Callback(r) = ending else {
+        return Ok(());
+    };
+    let jwks = if checks::jarm::needs_jwks(r) {
+        Some(jwks(ctx, "JARM response signatures").await?)
+    } else {
+        None
+    };
+    let issuer = ctx
+        .target
+        .issuer
+        .as_deref()
+        .ok_or_else(|| Fault::config("the JARM check needs the target's issuer"))?;
+    let e = checks::jarm::Expected {
+        issuer,
+        client_id: &client.client_id.0,
+        secret: client
+            .client_secret
+            .as_ref()
+            .map_or(&[][..], |s| s.0.expose().as_bytes()),
+        jwks: jwks.as_ref(),
+        now: Ctx::unix_now(),
+        skew: ctx.target.clock_skew,
+    };
+    Ok(checks::jarm::jarm(&e, r)?)
+}
+
 /// A pushed request the PAR endpoint refused: judged like an authorization request refused
 /// with an error page (no code, nobody redirected).
 /// The step runs the control flow after it.
@@ -407,7 +443,7 @@ pub(super) fn refused_at_par(
             keep_form(ctx, Err(Halt::Form { unmet }))?;
         }
     }
-    if e.state_echoed || e.iss || e.error_format || e.challenge_not_reflected {
+    if e.state_echoed || e.iss || e.jarm || e.error_format || e.challenge_not_reflected {
         return Err(Fault::OptionalAbsent {
             message: "the pushed request was refused at the PAR endpoint with a direct error response (RFC 9126 §2.3): there is no error redirect for this check to judge".into(),
         }

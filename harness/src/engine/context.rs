@@ -94,6 +94,9 @@ pub struct ResolvedTarget {
     /// Every authorization request of a client with a key travels as a signed request object
     /// (RFC 9101) unless a scenario says otherwise.
     pub request_object: bool,
+    /// The JWT-secured response mode (JARM) every authorization request asks for unless a
+    /// scenario says otherwise.
+    pub response_mode: Option<crate::scenario::model::JarmMode>,
     /// The `aud` of client assertions the target file sets, if it does.
     pub assertion_audience: Option<crate::target::AssertionAudience>,
     /// The clients.
@@ -248,6 +251,7 @@ impl ResolvedTarget {
             push,
             dpop: file.dpop,
             request_object: file.request_object,
+            response_mode: file.response_mode,
             assertion_audience: file.assertion_audience,
             metadata,
             authorization,

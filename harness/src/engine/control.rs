@@ -6,7 +6,7 @@
 use super::request as build;
 use crate::outcome::{Fault, Halt};
 use crate::scenario::model::{
-    AuthorizeStep, ClientKind, DpopBinding, RequestObjectSpec, TokenStep,
+    AuthorizeStep, ClientKind, DpopBinding, RequestObjectSpec, ResponseModeSpec, TokenStep,
 };
 
 /// How far a control flow goes.
@@ -20,13 +20,15 @@ pub(super) enum Control {
 
 /// What the correct flow keeps of the refused one, so the refusal is measured against the same
 /// kind of request: its DPoP binding (a correct proof by a key bound the same way), and whether
-/// it travelled as a request object (then a correctly signed one).
+/// it travelled as a request object (then a correctly signed one), and its response mode.
 #[derive(Clone, Copy, Default)]
 pub(super) struct Like {
     /// The refused flow's DPoP binding.
     pub dpop: DpopBinding,
     /// The refused flow's request object, corrected.
     pub request_object: RequestObjectSpec,
+    /// The refused flow's response mode.
+    pub response_mode: ResponseModeSpec,
 }
 
 /// The correct flow: an authorization request with correct values by `kind`, kept `like` the
@@ -40,6 +42,7 @@ pub(super) fn plan(
     authorize.client = Some(kind);
     authorize.dpop = like.dpop;
     authorize.request_object = like.request_object.corrected();
+    authorize.response_mode = like.response_mode;
     let token = match how {
         Control::Authorization => None,
         Control::Token => {
@@ -94,11 +97,13 @@ mod tests {
         let like = Like {
             dpop: DpopBinding::Bind,
             request_object: RequestObjectSpec::Expired,
+            response_mode: ResponseModeSpec::QueryJwt,
         };
         let (authorize, token) = plan(ClientKind::Public, Control::Token, like).expect("plan");
         assert_eq!(authorize.client, Some(ClientKind::Public));
         assert_eq!(authorize.dpop, DpopBinding::Bind);
         assert_eq!(authorize.request_object, RequestObjectSpec::Signed);
+        assert_eq!(authorize.response_mode, ResponseModeSpec::QueryJwt);
         let token = token.expect("a token step");
         assert_eq!(token.flow, authorize.flow);
         assert_eq!(token.client, Some(ClientKind::Public));

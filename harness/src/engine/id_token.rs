@@ -1,8 +1,10 @@
 //! The ID Token checks of a token step (OpenID Connect Core §3.1.3.7): what the judge in
-//! [`crate::checks::id_token`] needs, the provider's JWK Set fetched once per run.
+//! [`crate::checks::id_token`] needs, the provider's JWK Set fetched once per run
+//! ([`super::exchange::jwks`]).
 
 use super::context::Ctx;
-use super::exchange::send::{precondition, send, server_error};
+use super::exchange::jwks::jwks;
+use super::exchange::send::precondition;
 use super::exchange::tokens::saved;
 use crate::checks;
 use crate::checks::id_token::NotJudged;
@@ -10,7 +12,6 @@ use crate::outcome::{Fault, Halt};
 use crate::redact::Secret;
 use crate::scenario::model::IdTokenCheck;
 use crate::target::ClientConfig;
-use crate::wire::Request;
 
 /// Judges the ID Token of the tokens saved as `name`, check by check.
 pub(super) async fn id_token_checks(
@@ -26,7 +27,7 @@ pub(super) async fn id_token_checks(
         .into());
     }
     let jwks = if checks.contains(&IdTokenCheck::Signature) {
-        Some(jwks(ctx).await?)
+        Some(jwks(ctx, "ID Token signatures").await?)
     } else {
         None
     };
@@ -70,27 +71,4 @@ pub(super) async fn id_token_checks(
         }
     }
     Ok(())
-}
-
-/// The provider's JWK Set: fetched from `jwks_uri` by the first scenario that needs it (and
-/// recorded in its evidence), then shared by the run.
-async fn jwks(ctx: &mut Ctx) -> Result<serde_json::Value, Halt> {
-    if let Some(set) = ctx.target.jwks.get() {
-        return Ok(set.clone());
-    }
-    let url = ctx.target.jwks_uri().ok_or_else(|| {
-        Fault::config("the metadata has no jwks_uri: ID Token signatures cannot be checked")
-    })?;
-    let resp = send(ctx, Request::get(url)).await?;
-    match resp.json() {
-        Some(set) if resp.status == 200 && set.get("keys").is_some_and(|k| k.is_array()) => {
-            let _ = ctx.target.jwks.set(set.clone());
-            Ok(set)
-        }
-        _ if resp.status >= 500 => Err(server_error(ctx, resp.status)),
-        _ => Err(precondition(format!(
-            "jwks_uri answered HTTP {} without a JWK Set ({{\"keys\": [...]}})",
-            resp.status
-        ))),
-    }
 }

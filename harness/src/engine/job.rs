@@ -200,6 +200,10 @@ pub(super) fn inapplicable(
                 fapi2 || unsigned_request_objects_refused(target),
                 "the server may take unsigned request objects: its metadata lists none among request_object_signing_alg_values_supported, or lists no algorithms and does not say require_signed_request_object",
             ),
+            Capability::Jarm => (
+                target.response_mode.is_some() || jarm_listed(target),
+                "the server offers no JWT-secured response mode (metadata response_modes_supported without jwt), and the target does not set response_mode",
+            ),
             Capability::ClientSecret => (
                 target.client(client).is_some_and(|c| c.client_secret.is_some()),
                 "the client has no client_secret (it authenticates with a private key)",
@@ -207,6 +211,16 @@ pub(super) fn inapplicable(
         };
         (!ok).then(|| why.to_owned())
     })
+}
+
+/// JARM §3: `jwt` among the metadata's `response_modes_supported`.
+fn jarm_listed(target: &ResolvedTarget) -> bool {
+    target
+        .metadata
+        .as_ref()
+        .and_then(|m| m.get("response_modes_supported"))
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|modes| modes.iter().any(|m| m == "jwt"))
 }
 
 /// RFC 9101 §10.5 `require_signed_request_object`, or algorithms listed without `none` (OpenID

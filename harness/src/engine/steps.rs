@@ -98,6 +98,7 @@ pub(super) async fn authorize(
     let (mut flow, method) = phase::values(ctx, a, kind, &client)?;
     let like = Like {
         request_object: a.request_object,
+        response_mode: a.response_mode,
         ..Like::default()
     };
     let url = match phase::request(ctx, a, &client, &mut flow, method.as_deref()).await? {
@@ -132,6 +133,9 @@ pub(super) async fn authorize(
             run_control(ctx, kind, Control::Authorization, like).await?;
         }
         Then::Checks { control: false } => {}
+    }
+    if a.expect.jarm {
+        phase::jarm(ctx, &client, &d.ending).await?;
     }
     phase::response_checks(ctx, &a.expect, &flow, &d)?;
     let code = phase::code(&d.ending);

@@ -93,6 +93,15 @@ impl Jws {
             .map_err(|_| JwsError::UnknownAlg(name.to_owned()))
     }
 
+    /// The `aud` claim as a list (RFC 7519 §4.1.3: one string, or an array of them).
+    pub fn audiences(&self) -> Vec<&str> {
+        match self.claims.get("aud") {
+            Some(Value::String(s)) => vec![s.as_str()],
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The header's `kid`.
     pub fn kid(&self) -> Option<&str> {
         self.header.get("kid").and_then(Value::as_str)

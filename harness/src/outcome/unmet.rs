@@ -286,6 +286,15 @@ pub enum Unmet {
         /// What it was.
         got: String,
     },
+    /// A JWT-secured authorization response as a client must check it (JARM §2.4).
+    Jarm {
+        /// What was checked: `present`, `signature`, `iss`, `aud`, `exp`.
+        check: String,
+        /// What it should be.
+        expected: String,
+        /// What it was.
+        got: String,
+    },
     /// REQ-58: one code redeemed more than once in a concurrent burst.
     Race {
         /// The most successes in one burst.
@@ -475,6 +484,14 @@ impl std::fmt::Display for Unmet {
                 expected,
                 got,
             } => write!(f, "ID Token {check}: expected {expected}, got {got}"),
+            Self::Jarm {
+                check,
+                expected,
+                got,
+            } => write!(
+                f,
+                "JARM response {check}: expected {expected}, got {got} (JARM §2.4)"
+            ),
             Self::Race {
                 worst,
                 count,
@@ -545,7 +562,9 @@ impl Unmet {
                 format!("at least {min_bits} bits"),
                 format!("about {bits:.0} bits"),
             ),
-            Self::IdToken { expected, got, .. } => (expected.clone(), got.clone()),
+            Self::IdToken { expected, got, .. } | Self::Jarm { expected, got, .. } => {
+                (expected.clone(), got.clone())
+            }
             Self::Race { worst, at_most, .. } => (
                 format!("at most {at_most} success per burst"),
                 format!("{worst} successes"),

@@ -181,16 +181,21 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
             s.to_owned()
         }
     });
+    // An unsupported response mode is answered in the plain one (the client asked for what
+    // the server cannot give).
+    let jwt_response = super::jarm::asks_for_jwt(p.get("response_mode"));
     let fail = |error: &str, description: &str| {
         if app.has(Defect::RefusalPages) {
             return Err(error_page(app, &format!("{error}: {description}")));
         }
-        Err(to_client(
-            app,
-            StatusCode::FOUND,
-            &redirect_uri,
-            error_params(app, error, description, state.as_deref()),
-        ))
+        let params = error_params(app, error, description, state.as_deref());
+        let jwt = *jwt_response.as_ref().unwrap_or(&false);
+        let params = super::jarm::encode(app, jwt, &client.client_id, params)?;
+        Err(to_client(app, StatusCode::FOUND, &redirect_uri, params))
+    };
+    let jwt_response = match &jwt_response {
+        Ok(jwt) => *jwt,
+        Err(why) => return fail("invalid_request", why),
     };
     if app.require_par && !pushed && !app.has(Defect::ParNotEnforced) {
         return fail(
@@ -259,6 +264,7 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
                 nonce: nonempty(p, "nonce").map(str::to_owned),
                 pushed,
                 dpop_jkt: nonempty(p, "dpop_jkt").map(str::to_owned),
+                jwt_response,
             },
         );
         if let Some(n) = nonempty(p, "nonce") {

@@ -167,7 +167,7 @@ pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
     store.codes.insert(
         code.clone(),
         CodeRecord {
-            client_id: pending.client_id,
+            client_id: pending.client_id.clone(),
             redirect_uri: pending
                 .redirect_uri_sent
                 .then(|| pending.redirect_uri.clone()),
@@ -195,6 +195,7 @@ pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
     if !app.has(Defect::NoIss) {
         params.push(("iss".into(), iss_of(app)));
     }
+    let params = super::jarm::encode(app, pending.jwt_response, &pending.client_id, params)?;
     Ok(to_client(app, status, &pending.redirect_uri, params))
 }
 

@@ -153,6 +153,8 @@ pub(super) async fn consent_submit(
                     "the user denied the request",
                     pending.state.as_deref(),
                 );
+                let params =
+                    super::jarm::encode(&app, pending.jwt_response, &pending.client_id, params)?;
                 return Ok(to_client(
                     &app,
                     StatusCode::SEE_OTHER,

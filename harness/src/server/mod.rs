@@ -14,6 +14,7 @@ mod authorize;
 mod config;
 mod dpop;
 mod grant;
+mod jarm;
 mod login;
 mod login_pages;
 mod oidc;
@@ -271,7 +272,7 @@ impl ReferenceServer {
             credentials(2),
             c[2].redirect_uri,
             if self.app.require_par {
-                "dpop: true\nassertion_audience: issuer\n"
+                "dpop: true\nassertion_audience: issuer\nresponse_mode: jwt\n"
             } else {
                 ""
             },

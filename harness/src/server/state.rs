@@ -248,6 +248,8 @@ pub(super) struct Pending {
     pub pushed: bool,
     /// `dpop_jkt`: the DPoP key the code is bound to (RFC 9449 §10).
     pub dpop_jkt: Option<String>,
+    /// The response goes back as a signed JWT (JARM `response_mode=jwt`).
+    pub jwt_response: bool,
 }
 
 #[derive(Default)]

@@ -10,7 +10,7 @@ use url::Url;
 
 use crate::diagnostics::{LoadError, Node, at_node, parse_yaml, spans};
 use crate::redact::Secret;
-use crate::scenario::model::{ClientKind, FormatVersion};
+use crate::scenario::model::{ClientKind, FormatVersion, JarmMode};
 
 mod login;
 mod origins;
@@ -65,6 +65,12 @@ pub struct TargetFile {
     /// objects use them wherever the metadata says `request_parameter_supported`).
     #[serde(default)]
     pub request_object: bool,
+    /// JWT-secured authorization responses (JARM): the `response_mode` every authorization
+    /// request sends (`jwt`, `query.jwt`, `fragment.jwt`, `form_post.jwt`), so every check
+    /// reads the code out of the signed response. None by default (scenarios about JARM use it
+    /// wherever the metadata lists `jwt` among `response_modes_supported`).
+    #[serde(default)]
+    pub response_mode: Option<JarmMode>,
     /// The `aud` of client assertions: `issuer` or `token-endpoint`. By default the issuer
     /// under the `fapi2` profile (FAPI 2.0 requires it) and the token endpoint otherwise.
     #[serde(default)]

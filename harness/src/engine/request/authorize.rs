@@ -9,7 +9,8 @@ use crate::params::Params;
 use crate::pkce::{Method, s256_of_text};
 use crate::scenario::model::{
     AuthorizeExpect, AuthorizeStep, ChallengeSpec, DpopBinding, Mutations, NonceSpec, ParSpec,
-    PkceSpec, RedirectMutation, RedirectSpec, RequestObjectSpec, StateSpec, Template, ValueSpec,
+    PkceSpec, RedirectMutation, RedirectSpec, RequestObjectSpec, ResponseModeSpec, StateSpec,
+    Template, ValueSpec,
 };
 use crate::target::ClientConfig;
 
@@ -154,6 +155,9 @@ pub fn authorize_params(
     if let Some(n) = &flow.nonce {
         params.push("nonce", n.clone());
     }
+    if let Some(mode) = step.response_mode.jarm(target.response_mode) {
+        params.push("response_mode", mode.as_str());
+    }
     if let (true, Some(key)) = (flow.dpop_jkt, &flow.dpop_key)
         && let Some(jkt) = key.thumbprint()
     {
@@ -248,6 +252,7 @@ pub fn default_authorize(flow: String) -> AuthorizeStep {
         front_params: Mutations::default(),
         dpop: DpopBinding::Auto,
         request_object: RequestObjectSpec::Auto,
+        response_mode: ResponseModeSpec::Auto,
         expect: AuthorizeExpect::default(),
     }
 }

@@ -21,6 +21,11 @@ pub struct AuthorizeExpect {
     /// RFC 9207 `iss` is present and equals the metadata issuer.
     #[serde(default)]
     pub iss: bool,
+    /// The response is JWT-secured (JARM §2) and holds as a client must check it (§2.4): signed
+    /// (a key of the server's JWK Set, or the client secret for HMAC), `iss` the issuer, `aud`
+    /// the client, `exp` not passed.
+    #[serde(default)]
+    pub jarm: bool,
     /// The error response follows RFC 6749 §4.1.2.1 (registered code, charset, no repeats).
     #[serde(default)]
     pub error_format: bool,
@@ -61,6 +66,7 @@ impl Default for AuthorizeExpect {
             error: None,
             state_echoed: false,
             iss: false,
+            jarm: false,
             error_format: false,
             challenge_not_reflected: false,
             page_headers: BTreeMap::new(),

@@ -119,9 +119,75 @@ pub struct AuthorizeStep {
     /// flawed on purpose.
     #[serde(default)]
     pub request_object: RequestObjectSpec,
+    /// The `response_mode` sent: as the target says by default, or a JWT-secured mode (JARM).
+    #[serde(default)]
+    pub response_mode: ResponseModeSpec,
     /// What must happen.
     #[serde(default)]
     pub expect: AuthorizeExpect,
+}
+
+/// A JWT-secured response mode (JARM §2.3): where the signed `response` comes back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+pub enum JarmMode {
+    /// The default place for the response type (the query, for `code`).
+    #[serde(rename = "jwt")]
+    Jwt,
+    /// In the redirect URI's query.
+    #[serde(rename = "query.jwt")]
+    QueryJwt,
+    /// In the redirect URI's fragment.
+    #[serde(rename = "fragment.jwt")]
+    FragmentJwt,
+    /// In an auto-submitting form posted to the redirect URI.
+    #[serde(rename = "form_post.jwt")]
+    FormPostJwt,
+}
+
+impl JarmMode {
+    /// The `response_mode` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Jwt => "jwt",
+            Self::QueryJwt => "query.jwt",
+            Self::FragmentJwt => "fragment.jwt",
+            Self::FormPostJwt => "form_post.jwt",
+        }
+    }
+}
+
+/// The `response_mode` of an authorization request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+pub enum ResponseModeSpec {
+    /// The target's `response_mode` (none sent when it names none).
+    #[default]
+    #[serde(rename = "auto")]
+    Auto,
+    /// JARM's `jwt`, whatever the target says.
+    #[serde(rename = "jwt")]
+    Jwt,
+    /// JARM's `query.jwt`.
+    #[serde(rename = "query.jwt")]
+    QueryJwt,
+    /// JARM's `fragment.jwt`.
+    #[serde(rename = "fragment.jwt")]
+    FragmentJwt,
+    /// JARM's `form_post.jwt`.
+    #[serde(rename = "form_post.jwt")]
+    FormPostJwt,
+}
+
+impl ResponseModeSpec {
+    /// The JWT-secured mode the request asks for, given the target's.
+    pub fn jarm(self, target: Option<JarmMode>) -> Option<JarmMode> {
+        match self {
+            Self::Auto => target,
+            Self::Jwt => Some(JarmMode::Jwt),
+            Self::QueryJwt => Some(JarmMode::QueryJwt),
+            Self::FragmentJwt => Some(JarmMode::FragmentJwt),
+            Self::FormPostJwt => Some(JarmMode::FormPostJwt),
+        }
+    }
 }
 
 /// The request object (RFC 9101) an authorization request travels in: by value in `request`,
