@@ -314,6 +314,18 @@ defects! {
     JarmExpired = "jarm-expired", ["REQ-105"], Medium;
     /// An error response to a request for a JWT response mode comes as plain parameters.
     JarmErrorsPlain = "jarm-errors-plain", ["REQ-106"], Low;
+    /// Registers a redirect URI with a fragment.
+    RegistrationFragmentAccepted = "registration-fragment-accepted", ["REQ-107"], Medium;
+    /// Registers a redirect URI with a wildcard, and matches it as a pattern at the
+    /// authorization endpoint.
+    RegistrationWildcardMatched = "registration-wildcard-matched", ["REQ-108", "BUG-15"], High;
+    /// Registers a plain-http redirect URI on a host that is not a loopback address.
+    RegistrationPlainHttpAccepted = "registration-plain-http-accepted", ["REQ-111"], Medium;
+    /// Registers a client with a token endpoint auth method it does not support (and makes it
+    /// a `client_secret_basic` client).
+    RegistrationAuthMethodUnchecked = "registration-auth-method-unchecked", ["REQ-110"], Medium;
+    /// Leaves registered metadata (redirect URIs, auth method) out of its answer.
+    RegistrationMetadataOmitted = "registration-metadata-omitted", ["REQ-109"], Low;
 }
 
 /// The reference server's set-ups a defect can show in.

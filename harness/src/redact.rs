@@ -19,6 +19,7 @@ pub const SECRET_NAMES: &[&str] = &[
     "refresh_token",
     "id_token",
     "token",
+    "registration_access_token",
     "password",
 ];
 

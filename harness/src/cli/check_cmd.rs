@@ -39,9 +39,11 @@ pub(super) async fn run(args: CheckArgs) -> Exit {
         Err(exit) => return exit,
     };
     say(format!("ok    target file {}", args.target.display()));
+    let confidential = file.clients.as_ref().map(|c| &c.confidential);
+    let confidential2 = file.clients.as_ref().and_then(|c| c.confidential2.as_ref());
     for (kind, client) in [
-        ("confidential", Some(&file.clients.confidential)),
-        ("confidential2", file.clients.confidential2.as_ref()),
+        ("confidential", confidential),
+        ("confidential2", confidential2),
     ] {
         let Some(c) = client else { continue };
         let Some(key) = &c.signing_key else { continue };
@@ -81,7 +83,15 @@ pub(super) async fn run(args: CheckArgs) -> Exit {
         "ok    endpoints: authorization {}, token {}",
         endpoints.0, endpoints.1
     ));
-    let found = preflight(Arc::new(target), &opts).await;
+    let target = Arc::new(target);
+    for c in &target.registered {
+        say(format!(
+            "ok    registered client {} (register: true)",
+            c.client_id
+        ));
+    }
+    let found = preflight(Arc::clone(&target), &opts).await;
+    super::unregister(&target, opts.limits, &opts.tls).await;
     let flows_complete = found.checks.iter().all(|c| c.problem.is_none());
     let outcome = if json {
         worst(&found)

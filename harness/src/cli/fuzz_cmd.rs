@@ -133,6 +133,7 @@ pub(super) async fn run(args: FuzzArgs) -> Exit {
         Some(done) => eprintln!("{}", shown(&done)),
         None => {}
     }
+    super::unregister(&target, run.limits, &run.tls).await;
     if let Some(s) = server {
         s.stop().await;
     }

@@ -440,6 +440,18 @@ fn load_target_file(path: &std::path::Path) -> Result<pkce_harness::target::Targ
     }
 }
 
+/// Deletes the clients a run registered (`register: true`), saying on standard error what
+/// became of each.
+async fn unregister(
+    target: &pkce_harness::engine::ResolvedTarget,
+    limits: pkce_harness::engine::http::Limits,
+    tls: &pkce_harness::engine::http::Tls,
+) {
+    for note in pkce_harness::engine::unregister(target, limits, tls).await {
+        eprintln!("registration: {note}");
+    }
+}
+
 /// Says why the target's endpoints could not be resolved, and the exit code: a setting the user
 /// must change is a usage error, no usable answer from the server is exit 3.
 fn resolve_failed(e: &pkce_harness::engine::ResolveError) -> Exit {
@@ -459,7 +471,9 @@ fn resolve_failed(e: &pkce_harness::engine::ResolveError) -> Exit {
             );
             Exit::Usage
         }
-        ResolveError::MissingEndpoint { .. } => {
+        ResolveError::MissingEndpoint { .. }
+        | ResolveError::Registration { .. }
+        | ResolveError::NoClients => {
             eprintln!("error: {e}");
             Exit::Usage
         }

@@ -143,6 +143,20 @@ pub(super) fn parse_report(s: &str) -> Result<(ReportFormat, Destination), Repor
 }
 
 pub(super) async fn run(args: RunArgs) -> Exit {
+    let mut resolved = None;
+    let exit = run_resolving(args, &mut resolved).await;
+    if let Some((target, opts)) = resolved {
+        super::unregister(&target, opts.limits, &opts.tls).await;
+    }
+    exit
+}
+
+/// [`run`] up to its exit code; the target it resolved, once resolved, goes to `resolved`, so
+/// that the clients it registered are deleted however the run ends.
+async fn run_resolving(
+    args: RunArgs,
+    resolved: &mut Option<(Arc<engine::ResolvedTarget>, RunOptions)>,
+) -> Exit {
     let defects = match super::defects(&args.defect) {
         Ok(Some(d)) => d,
         Ok(None) => return Exit::Ok,
@@ -249,6 +263,7 @@ pub(super) async fn run(args: RunArgs) -> Exit {
         Err(e) => return super::resolve_failed(&e),
     };
     let target = Arc::new(target);
+    *resolved = Some((Arc::clone(&target), opts.clone()));
     let to_stdout = args.reports.iter().any(|(_, d)| *d == Destination::Stdout);
     let terminal: Box<dyn std::io::Write + Send> = if to_stdout {
         Box::new(std::io::stderr())

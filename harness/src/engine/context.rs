@@ -52,6 +52,17 @@ pub enum ResolveError {
         /// The explicit endpoint that would allow it too, as a clause (`names it (endpoints.token) or `).
         hint: String,
     },
+    /// `register: true`, and a client could not be registered (RFC 7591).
+    #[error("registering the {client} client: {why}")]
+    Registration {
+        /// Which client (`public`, `confidential`, `confidential2`, or `any`).
+        client: &'static str,
+        /// What went wrong, in the server's words where it gave some.
+        why: String,
+    },
+    /// The target file names no clients and none were registered.
+    #[error("the target has no clients: name them (clients) or set register: true")]
+    NoClients,
     /// Neither the target file nor the metadata names an endpoint the harness needs.
     #[error(
         "no {endpoint} endpoint: set endpoints.{field} or an issuer whose metadata has {field}_endpoint"
@@ -62,6 +73,17 @@ pub enum ResolveError {
         /// The target file's field.
         field: &'static str,
     },
+}
+
+/// A client the run registered (RFC 7591), and how to delete it afterwards (RFC 7592).
+#[derive(Debug, Clone)]
+pub struct Registered {
+    /// Its `client_id`.
+    pub client_id: String,
+    /// Its `registration_client_uri`, if the server gave one.
+    pub uri: Option<Url>,
+    /// Its `registration_access_token`, if the server gave one.
+    pub token: Option<Secret>,
 }
 
 /// A target with its endpoints known (explicit, or discovered).
@@ -101,6 +123,12 @@ pub struct ResolvedTarget {
     pub assertion_audience: Option<crate::target::AssertionAudience>,
     /// The clients.
     pub clients: Clients,
+    /// The clients the run registered (`register: true`), to delete afterwards.
+    pub registered: Vec<Registered>,
+    /// The dynamic client registration endpoint (RFC 7591), from the metadata.
+    pub registration: Option<Url>,
+    /// The initial access token registrations carry, if the target file gives one.
+    pub initial_access_token: Option<Secret>,
     /// The declared policy.
     pub policy: Policy,
     /// The login driver.
@@ -124,10 +152,7 @@ pub struct ResolvedTarget {
 /// The target file's secrets and the clients' HTTP Basic credentials, learned.
 fn target_redactor(file: &TargetFile) -> Redactor {
     let mut redactor = Redactor::new(file.secrets());
-    for c in [&file.clients.public, &file.clients.confidential]
-        .into_iter()
-        .chain(file.clients.confidential2.as_ref())
-    {
+    for c in file.clients.iter().flat_map(Clients::all) {
         if let Some(secret) = &c.client_secret {
             redactor.learn_credentials(&c.client_id.0, secret.0.expose());
         }
@@ -182,6 +207,7 @@ impl ResolvedTarget {
             ),
             ("userinfo_endpoint", userinfo.is_some(), Some("userinfo")),
             ("jwks_uri", false, None),
+            ("registration_endpoint", false, None),
         ] {
             let Some(url) = from_meta(key).filter(|_| !explicit) else {
                 continue;
@@ -234,6 +260,7 @@ impl ResolvedTarget {
                 _ => "openid".to_owned(),
             });
         }
+        let registration = from_meta("registration_endpoint");
         Ok(Self {
             name: file
                 .name
@@ -256,7 +283,10 @@ impl ResolvedTarget {
             metadata,
             authorization,
             token,
-            clients: file.clients,
+            clients: file.clients.ok_or(ResolveError::NoClients)?,
+            registered: Vec::new(),
+            registration,
+            initial_access_token: file.registration.initial_access_token.map(|t| t.0),
             policy: file.policy,
             login: file.login,
             scope,

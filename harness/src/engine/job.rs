@@ -200,6 +200,10 @@ pub(super) fn inapplicable(
                 fapi2 || unsigned_request_objects_refused(target),
                 "the server may take unsigned request objects: its metadata lists none among request_object_signing_alg_values_supported, or lists no algorithms and does not say require_signed_request_object",
             ),
+            Capability::Registration => (
+                target.registration.is_some(),
+                "the server registers no clients dynamically (no registration_endpoint in its metadata)",
+            ),
             Capability::Jarm => (
                 target.response_mode.is_some() || jarm_listed(target),
                 "the server offers no JWT-secured response mode (metadata response_modes_supported without jwt), and the target does not set response_mode",
@@ -655,6 +659,7 @@ pub(super) fn step_name(step: &Step) -> &'static str {
         Step::Probe(_) => "probe",
         Step::Codes(_) => "codes",
         Step::Race(_) => "race",
+        Step::Register(_) => "register",
     }
 }
 

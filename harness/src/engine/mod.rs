@@ -15,6 +15,8 @@ pub mod preflight;
 pub mod race;
 mod race_step;
 mod redeem;
+mod register_step;
+mod registration;
 mod request;
 mod resource;
 mod sessions;
@@ -61,9 +63,11 @@ pub enum Event {
     Done(Box<RunReport>),
 }
 
-/// Fetches metadata (if there is an issuer) and resolves the endpoints.
+/// Fetches metadata (if there is an issuer), registers the clients where the file says
+/// `register: true` (RFC 7591), and resolves the endpoints. A run that registered clients ends
+/// with [`unregister`].
 pub async fn resolve(
-    file: TargetFile,
+    mut file: TargetFile,
     limits: Limits,
     tls: &Tls,
 ) -> Result<ResolvedTarget, ResolveError> {
@@ -97,7 +101,25 @@ pub async fn resolve(
             Err(_) => (None, None),
         }
     };
-    ResolvedTarget::new(file, url, meta)
+    let registered = if file.register {
+        registration::register(&http, &mut file, meta.as_ref()).await?
+    } else {
+        Vec::new()
+    };
+    let mut target = ResolvedTarget::new(file, url, meta)?;
+    target.registered = registered;
+    Ok(target)
+}
+
+/// Deletes the clients [`resolve`] registered (RFC 7592), and says what became of each.
+pub async fn unregister(target: &ResolvedTarget, limits: Limits, tls: &Tls) -> Vec<String> {
+    if target.registered.is_empty() {
+        return Vec::new();
+    }
+    match HttpClient::new(limits, tls) {
+        Ok(http) => registration::unregister(&http, &target.registered).await,
+        Err(e) => vec![format!("the registered clients stay registered: {e}")],
+    }
 }
 
 /// The result ids a run of `scenarios` with `opts` schedules, in order.

@@ -39,6 +39,7 @@ pub async fn run(ctx: &mut Ctx, step: &Step) -> StepResult {
         Step::Probe(p) => probe(ctx, p).await,
         Step::Codes(c) => codes(ctx, c).await,
         Step::Race(r) => race(ctx, r).await,
+        Step::Register(r) => super::register_step::register(ctx, r).await,
     }
 }
 

@@ -91,7 +91,7 @@ fn unpack_request_object(app: &App, front: &Params) -> Result<Params, Response> 
                 "a request object needs the client_id of a known client beside it",
             )
         })?;
-    super::request_object::unpack(app, client, front).map_err(|refused| {
+    super::request_object::unpack(app, &client, front).map_err(|refused| {
         if client.more_redirect_uris.is_empty() {
             to_client(
                 app,
@@ -233,7 +233,7 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
             );
         }
     }
-    let challenge = match pkce_params(app, client, p) {
+    let challenge = match pkce_params(app, &client, p) {
         Ok(c) => c,
         Err(description) => return fail("invalid_request", &description),
     };

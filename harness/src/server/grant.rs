@@ -27,6 +27,7 @@ pub(super) fn redirect_matches(app: &App, registered: &str, given: &str) -> bool
     }
     if given == registered
         || (app.has(Defect::PrefixRedirectMatch) && given.starts_with(registered))
+        || (app.has(Defect::RegistrationWildcardMatched) && wildcard_matches(registered, &given))
         || (app.has(Defect::CaseInsensitiveRedirect) && given.eq_ignore_ascii_case(registered))
     {
         return true;
@@ -59,6 +60,18 @@ pub(super) fn redirect_matches(app: &App, registered: &str, given: &str) -> bool
         }
         _ => false,
     }
+}
+
+/// The `registration-wildcard-matched` defect: `*` in a registered URI stands for any text
+/// without a `/` (a host label, a path segment), as pattern-matching servers read it.
+fn wildcard_matches(registered: &str, given: &str) -> bool {
+    let Some((before, after)) = registered.split_once('*') else {
+        return false;
+    };
+    given
+        .strip_prefix(before)
+        .and_then(|rest| rest.strip_suffix(after))
+        .is_some_and(|middle| !middle.contains('/'))
 }
 
 fn raw_after_authority(s: &str) -> &str {

@@ -20,6 +20,7 @@ mod login_pages;
 mod oidc;
 mod pages;
 mod par;
+mod registration;
 mod request_object;
 mod resource;
 mod state;
@@ -155,6 +156,11 @@ impl ReferenceServer {
             .route("/jwks", get(oidc::jwks))
             .route("/par", post(par::push))
             .route("/introspect", post(resource::introspect))
+            .route("/register", post(registration::register))
+            .route(
+                "/register/{client_id}",
+                get(registration::read).delete(registration::delete),
+            )
             .with_state(Arc::clone(&app));
         let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {

@@ -120,12 +120,12 @@ struct AssertionClaims {
 
 /// RFC 7523 §3 and OpenID Connect Core §9: who sent `assertion`, if it proves it.
 /// `client_id`, when the request also named one, must be the assertion's subject.
-pub(super) fn authenticate_assertion<'a>(
-    app: &'a App,
+pub(super) fn authenticate_assertion(
+    app: &App,
     assertion_type: Option<&str>,
     assertion: &str,
     client_id: Option<&str>,
-) -> Result<&'a RegisteredClient, Response> {
+) -> Result<RegisteredClient, Response> {
     let refuse = |why: &str| invalid_client(app, false, why);
     if assertion_type != Some(JWT_BEARER) {
         return Err(oauth_error(
@@ -151,7 +151,7 @@ pub(super) fn authenticate_assertion<'a>(
     if client_id.is_some_and(|id| id != client.client_id) {
         return Err(refuse("client_id differs from the assertion's subject"));
     }
-    let (key, alg) = match client_key(client) {
+    let (key, alg) = match client_key(&client) {
         Ok(Some(key)) => key,
         Ok(None) => return Err(refuse("this client does not authenticate with assertions")),
         Err(why) => return Err(super::pages::server_error(why)),

@@ -41,7 +41,7 @@ fn push_inner(app: &App, headers: &HeaderMap, p: &Params) -> Reply {
     // RFC 9126 §3: a pushed request object is the request; what is beside it authenticates.
     let unpacked;
     let p = if p.get("request").is_some() {
-        unpacked = super::request_object::unpack(app, client, p)
+        unpacked = super::request_object::unpack(app, &client, p)
             .map_err(|refused| oauth_error(app, "invalid_request_object", &refused.to_string()))?;
         &unpacked
     } else {

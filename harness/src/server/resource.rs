@@ -26,6 +26,7 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
         "token_endpoint": app.url("/token"),
         "userinfo_endpoint": app.url("/userinfo"),
         "introspection_endpoint": app.url("/introspect"),
+        "registration_endpoint": app.url("/register"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "jwt", "query.jwt"],
         "authorization_signing_alg_values_supported": super::oidc::id_token_algs(&app),
@@ -142,7 +143,7 @@ pub(super) async fn introspect(
     let p = Params::parse(&String::from_utf8_lossy(&body));
     done((|| {
         let client = authenticate_client(&app, &headers, &p)?;
-        if !is_confidential(client) {
+        if !is_confidential(&client) {
             return Err(invalid_client(
                 &app,
                 false,

@@ -195,6 +195,14 @@ pub(super) struct Store {
     pub pushed: Expiring<Pushed>,
     /// DPoP proofs seen, by key thumbprint and `jti` (RFC 9449 §11.1).
     pub dpop_proofs: Expiring<()>,
+    /// Dynamically registered clients, by client_id (RFC 7591).
+    pub registered: Expiring<Registration>,
+}
+
+/// A dynamically registered client and the token that manages it (RFC 7592).
+pub(super) struct Registration {
+    pub client: RegisteredClient,
+    pub access_token: String,
 }
 
 impl Store {
@@ -212,6 +220,7 @@ impl Store {
             last_nonce: None,
             pushed: Expiring::new(limits),
             dpop_proofs: Expiring::new(limits),
+            registered: Expiring::new(limits),
         }
     }
 
@@ -227,6 +236,7 @@ impl Store {
             + self.assertions.len()
             + self.pushed.len()
             + self.dpop_proofs.len()
+            + self.registered.len()
     }
 }
 
@@ -339,8 +349,19 @@ impl App {
         self.defects.contains(&d)
     }
 
-    pub fn client(&self, id: &str) -> Option<&RegisteredClient> {
-        self.clients.iter().find(|c| c.client_id == id)
+    /// A client of the set-up, or one registered since (RFC 7591).
+    pub fn client(&self, id: &str) -> Option<RegisteredClient> {
+        self.client_in(&self.store(), id)
+    }
+
+    /// [`Self::client`] for a caller that holds the store already (its lock is not
+    /// re-entrant).
+    pub fn client_in(&self, store: &Store, id: &str) -> Option<RegisteredClient> {
+        self.clients
+            .iter()
+            .find(|c| c.client_id == id)
+            .cloned()
+            .or_else(|| store.registered.get(id).map(|r| r.client.clone()))
     }
 
     pub fn store(&self) -> MutexGuard<'_, Store> {

@@ -207,8 +207,8 @@ fn handle(
     let grant_type = nonempty(&p, "grant_type");
     let client = authenticate(app, headers, &p)?;
     match grant_type {
-        Some("authorization_code") => authorization_code(app, client, &p, redeem, proof),
-        Some("refresh_token") => refresh(app, client, &p, proof),
+        Some("authorization_code") => authorization_code(app, client.as_ref(), &p, redeem, proof),
+        Some("refresh_token") => refresh(app, client.as_ref(), &p, proof),
         None => Err(oauth_error(app, "invalid_request", "grant_type is missing")),
         Some(_) if app.has(Defect::WrongGrantErrors) => {
             Err(oauth_error(app, "invalid_request", "bad grant_type"))
@@ -227,11 +227,11 @@ fn nonempty<'a>(p: &'a Params, name: &str) -> Option<&'a str> {
 
 /// Who is calling: RFC 6749 §2.3. `Ok(None)` means "no client_id at all", allowed only with the
 /// `public-client-id-optional` defect (the code then names the client).
-fn authenticate<'a>(
-    app: &'a App,
+fn authenticate(
+    app: &App,
     headers: &HeaderMap,
     p: &Params,
-) -> Result<Option<&'a RegisteredClient>, Response> {
+) -> Result<Option<RegisteredClient>, Response> {
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -465,7 +465,7 @@ fn authorization_code(
         },
     );
     let public = app
-        .client(&client_id)
+        .client_in(&store, &client_id)
         .is_some_and(|c| c.auth_method == AuthMethod::None);
     // RFC 9449 §5: a public client's refresh token is bound to its key.
     let refresh_jkt = jkt.filter(|_| public && !app.has(Defect::DpopRefreshUnbound));
@@ -703,11 +703,11 @@ pub(super) fn is_confidential(client: &RegisteredClient) -> bool {
 }
 
 /// Client authentication for other endpoints (introspection): same rules as the token endpoint.
-pub(super) fn authenticate_client<'a>(
-    app: &'a App,
+pub(super) fn authenticate_client(
+    app: &App,
     headers: &HeaderMap,
     p: &Params,
-) -> Result<&'a RegisteredClient, Response> {
+) -> Result<RegisteredClient, Response> {
     match authenticate(app, headers, p)? {
         Some(c) => Ok(c),
         None => Err(oauth_error(app, "invalid_request", "client_id is missing")),

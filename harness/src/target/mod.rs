@@ -36,8 +36,18 @@ pub struct TargetFile {
     /// Endpoints given explicitly; each wins over discovery.
     #[serde(default)]
     pub endpoints: Endpoints,
-    /// The clients.
-    pub clients: Clients,
+    /// The clients; leave them out with `register: true`, and the harness registers its own.
+    #[serde(default)]
+    pub clients: Option<Clients>,
+    /// Dynamic client registration (RFC 7591): the harness registers the clients it needs at
+    /// the metadata's `registration_endpoint` before the run, each with the redirect URI
+    /// `registration.redirect_uri`, and deletes them afterwards where the server lets it
+    /// (RFC 7592). Instead of `clients`.
+    #[serde(default)]
+    pub register: bool,
+    /// How `register: true` registers.
+    #[serde(default)]
+    pub registration: Registration,
     /// What the server claims about itself; checked on top of the specification minimums.
     #[serde(default)]
     pub policy: Policy,
@@ -96,14 +106,14 @@ pub struct TargetFile {
 }
 
 impl TargetFile {
-    /// Every secret the file holds: client secrets and keys, every login value but the user
-    /// name (a password field need not be called `password`), the password of any URL's
+    /// Every secret the file holds: client secrets and keys, the initial access token, every
+    /// login value but the user name (a password field need not be called `password`), the password of any URL's
     /// userinfo, and the values of environment variables named as secrets.
     pub fn secrets(&self) -> Vec<String> {
-        let clients = [Some(&self.clients.public), Some(&self.clients.confidential)]
-            .into_iter()
-            .chain([self.clients.confidential2.as_ref()])
-            .flatten()
+        let clients = self
+            .clients
+            .iter()
+            .flat_map(Clients::all)
             .flat_map(|c| {
                 [
                     c.client_secret.as_ref().map(|s| s.0.expose()),
@@ -123,7 +133,9 @@ impl TargetFile {
                 [p, decoded]
             })
             .collect();
+        let registration = self.registration.initial_access_token.as_ref();
         clients
+            .chain(registration.map(|t| t.0.expose()))
             .chain(self.login.values())
             .chain(self.env_secrets.iter().map(Secret::expose))
             .map(str::to_owned)
@@ -291,6 +303,34 @@ impl ClientConfig {
             AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt
         )
     }
+}
+
+/// How `register: true` registers the clients (RFC 7591).
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    /// An initial access token, where the server accepts registrations only with one
+    /// (RFC 7591 §3); write `${env:NAME}`.
+    pub initial_access_token: Option<ConfigSecret>,
+    /// The redirect URI registered for every client; `http://127.0.0.1:8765/callback` by
+    /// default (the harness never listens there: it reads the redirect).
+    pub redirect_uri: Option<RedirectUri>,
+    /// How the two confidential clients authenticate: `client_secret_basic` and
+    /// `client_secret_post` (secrets the server issues) by default, or `private_key_jwt` (a
+    /// fresh key per run, its public half registered as `jwks`).
+    #[serde(default)]
+    pub confidential: RegisteredAuth,
+}
+
+/// How registered confidential clients authenticate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RegisteredAuth {
+    /// `client_secret_basic` and `client_secret_post`, with the secrets the server issues.
+    #[default]
+    ClientSecret,
+    /// `private_key_jwt`, with an ES256 key the harness makes for the run.
+    PrivateKeyJwt,
 }
 
 /// How a target uses pushed authorization requests.
@@ -596,6 +636,7 @@ impl<'de> Deserialize<'de> for RedirectUri {
 struct TargetSpans {
     issuer: Node,
     endpoints: Node,
+    register: Node,
     #[serde(default)]
     clients: ClientSpans,
 }
@@ -705,11 +746,27 @@ pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
     let base = std::path::Path::new(file)
         .parent()
         .unwrap_or(std::path::Path::new(""));
+    let clients = match (t.clients.as_mut(), t.register) {
+        (None, false) => {
+            return fail(
+                &nodes.endpoints,
+                "give clients (public and confidential), or register: true to have the harness register its own (RFC 7591)",
+            );
+        }
+        (Some(_), true) => {
+            return fail(
+                &nodes.register,
+                "register: true registers the clients itself: remove clients, or remove register",
+            );
+        }
+        (None, true) => return Ok(t),
+        (Some(c), false) => c,
+    };
     let keys: KeySpans = spans(text);
     for (kind, c, span) in [
         (
             "confidential",
-            Some(&mut t.clients.confidential),
+            Some(&mut clients.confidential),
             ClientSpan {
                 node: &nodes.clients.confidential,
                 keys: &keys.clients.confidential,
@@ -717,7 +774,7 @@ pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
         ),
         (
             "confidential2",
-            t.clients.confidential2.as_mut(),
+            clients.confidential2.as_mut(),
             ClientSpan {
                 node: &nodes.clients.confidential2,
                 keys: &keys.clients.confidential2,
@@ -729,8 +786,7 @@ pub fn parse_target(file: &str, text: &str) -> Result<TargetFile, LoadError> {
             return fail(node, &message);
         }
     }
-    if t.clients.public.auth_method != AuthMethod::None || t.clients.public.client_secret.is_some()
-    {
+    if clients.public.auth_method != AuthMethod::None || clients.public.client_secret.is_some() {
         return fail(
             &nodes.clients.public,
             "clients.public is a public client: no client_secret, auth_method none",
@@ -858,6 +914,23 @@ login:
         assert_eq!(comment_start("a: b#c"), 6);
     }
 
+    /// Clients are named, or registered (`register: true`), never both and never neither; a
+    /// registration-only file loads with the initial access token among its secrets.
+    #[test]
+    fn clients_or_registration() {
+        let login = "login: {form: {fields: {username: alice, password: wonderland}}}\n";
+        let none = format!("format: 1\nissuer: https://as.example\n{login}");
+        let e = parse_target("t.yaml", &none).expect_err("no clients").to_string();
+        assert!(e.contains("give clients") && e.contains("register: true"), "{e}");
+        let registering = format!(
+            "format: 1\nissuer: https://as.example\nregister: true\nregistration: {{initial_access_token: iat-value-1234, confidential: private_key_jwt}}\n{login}"
+        );
+        let t = parse_target("t.yaml", &registering).expect("a registration-only file loads");
+        assert!(t.clients.is_none() && t.register);
+        assert_eq!(t.registration.confidential, RegisteredAuth::PrivateKeyJwt);
+        assert!(t.secrets().contains(&"iat-value-1234".to_owned()), "{:?}", t.secrets());
+    }
+
     /// What is secret, precisely: passwords, client secrets, a URL's userinfo password and
     /// values of variables named as secrets; not the user name, not a value from the
     /// environment used in a plain field (a port, a name), so evidence stays readable.
@@ -898,7 +971,14 @@ login:
         let path = std::env::var("PATH").expect("PATH is set");
         let t = parse_target("t.yaml", &GOOD.replace("PKCE_HARNESS_TEST_SECRET", "PATH"))
             .expect("valid target");
-        let secret = t.clients.confidential.client_secret.as_ref().expect("set");
+        let secret = t
+            .clients
+            .as_ref()
+            .expect("clients")
+            .confidential
+            .client_secret
+            .as_ref()
+            .expect("set");
         assert_eq!(secret.0.expose(), path);
         assert!(!format!("{t:?}").contains(&path));
 

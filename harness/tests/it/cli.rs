@@ -1077,14 +1077,14 @@ fn the_binary_runs_its_library_from_an_empty_folder() {
     };
     let out = in_dir(&["list"]);
     assert!(
-        text(&out.stdout).contains("140 scenarios: 140 built-in"),
+        text(&out.stdout).contains("145 scenarios: 145 built-in"),
         "{}",
         text(&out.stdout)
     );
     let out = in_dir(&["run", "-q"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("160 passed, 0 failed, 0 warned, 0 info, 34 skipped"),
+        text(&out.stdout).contains("165 passed, 0 failed, 0 warned, 0 info, 34 skipped"),
         "{}",
         text(&out.stdout)
     );
@@ -1259,7 +1259,7 @@ fn list_and_validate_speak_json() {
     let out = harness(&["list", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(doc["count"], 140);
+    assert_eq!(doc["count"], 145);
     let wrong = doc["scenarios"]
         .as_array()
         .expect("scenarios")
@@ -1439,6 +1439,91 @@ fn run_many_runs_a_folder_of_targets_into_one_gate() {
         xml.matches("<testsuite name=\"reference server").count(),
         2,
         "{xml}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 27: a target file that names no clients (`register: true` and a login) runs the whole
+/// library against the reference server: the harness registers its three clients (RFC 7591),
+/// every check passes or skips saying why, and the clients are deleted afterwards (RFC 7592),
+/// their secrets and registration tokens in no output. Named clients beside `register: true`
+/// are refused while the file loads.
+#[test]
+fn a_registration_only_target_runs_the_library_and_deletes_its_clients() {
+    use std::io::BufRead;
+    let dir = std::env::temp_dir().join(format!("pkce-harness-register-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_pkce-harness"))
+        .args(["serve-reference"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("server starts");
+    let mut ready = String::new();
+    std::io::BufReader::new(server.stdout.take().expect("stdout"))
+        .read_line(&mut ready)
+        .expect("ready line");
+    let issuer = ready
+        .trim()
+        .strip_prefix("ready: issuer=")
+        .and_then(|r| r.split_whitespace().next())
+        .expect("the ready line names the issuer")
+        .to_owned();
+    let target = dir.join("register.yaml");
+    std::fs::write(
+        &target,
+        format!(
+            "format: 1\nissuer: \"{issuer}\"\nregister: true\nlogin: {{form: {{fields: {{username: alice, password: wonderland}}}}}}\n"
+        ),
+    )
+    .expect("write");
+    let report = dir.join("report.json");
+    let out = harness(&[
+        "run",
+        "-q",
+        "--target",
+        &target.display().to_string(),
+        "--report",
+        &format!("json={}", report.display()),
+    ]);
+    let _ = server.kill();
+    let _ = server.wait();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(" 0 failed, 0 warned, 0 info,") && stdout.contains(" 0 errors"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stderr.matches("registration: client dyn-").count(),
+        3,
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches(" deleted").count(), 3, "{stderr}");
+    let json = std::fs::read_to_string(&report).expect("report written");
+    // The evidence holds each registration's answer as JSON text: every secret in it masked.
+    for name in ["client_secret", "registration_access_token"] {
+        let marker = format!("{name}\\\":\\\"");
+        let shown: Vec<&str> = json.split(marker.as_str()).skip(1).collect();
+        assert!(!shown.is_empty(), "the evidence shows a {name}");
+        assert!(
+            shown.iter().all(|rest| rest.starts_with("redacted.")),
+            "a {name} leaked into the report"
+        );
+    }
+
+    let both = dir.join("both.yaml");
+    std::fs::write(
+        &both,
+        "format: 1\nissuer: https://as.example\nregister: true\nclients:\n  public: {client_id: p, redirect_uri: \"http://127.0.0.1:8765/callback\"}\n  confidential: {client_id: c, client_secret: s, auth_method: client_secret_basic, redirect_uri: \"http://127.0.0.1:8765/callback\"}\nlogin: {form: {fields: {username: u, password: p}}}\n",
+    )
+    .expect("write");
+    let refused = harness(&["check", "--target", &both.display().to_string()]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(
+        text(&refused.stderr).contains("register: true registers the clients itself")
+            && text(&refused.stderr).contains("both.yaml:3:11"),
+        "{}",
+        text(&refused.stderr)
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -47,7 +47,11 @@ async fn preflight_names_the_broken_setting() {
     assert_eq!(good, all.map(|c| (c, None)).to_vec());
 
     let bad_secret = check(&server, |f| {
-        f.clients.confidential.client_secret = Some(ConfigSecret(Secret::new("not-the-secret")));
+        f.clients
+            .as_mut()
+            .expect("clients")
+            .confidential
+            .client_secret = Some(ConfigSecret(Secret::new("not-the-secret")));
     })
     .await;
     assert_eq!(bad_secret[0], (ClientKind::Public, None));
@@ -95,7 +99,7 @@ async fn preflight_quotes_the_server() {
     let slash = run(&|f| {
         let issuer = f.issuer.as_ref().expect("issuer").0.clone();
         f.issuer = Some(pkce_harness::target::ConfigString(format!("{issuer}/")));
-        f.clients.confidential2 = None;
+        f.clients.as_mut().expect("clients").confidential2 = None;
     })
     .await;
     let issuer = &slash.target[0];
@@ -146,7 +150,11 @@ async fn preflight_quotes_the_server() {
     assert_eq!(advice, expected);
 
     let refused = run(&|f| {
-        f.clients.confidential.client_secret = Some(ConfigSecret(Secret::new("not-the-secret")));
+        f.clients
+            .as_mut()
+            .expect("clients")
+            .confidential
+            .client_secret = Some(ConfigSecret(Secret::new("not-the-secret")));
     })
     .await;
     let problem = refused.checks[1].problem.as_ref().expect("refused");

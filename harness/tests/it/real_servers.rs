@@ -375,3 +375,24 @@ fn refresh_policy_named(dir: &Path, python: &Path, secrets: &[(&str, String)]) {
     let _ = std::fs::remove_file(target);
     drop(server);
 }
+
+/// Issue 27: node-oidc-provider from a target file that names no clients (`register: true`):
+/// the harness registers its own at the server's open registration endpoint and deletes them
+/// afterwards; the same known deviations as with configured clients.
+#[test]
+fn node_oidc_provider_from_registration_alone_passes_with_its_baseline() {
+    let dir = node_fixture();
+    let port = free_port();
+    let secrets = [
+        ("CONFIDENTIAL_SECRET", random_secret()),
+        ("CONFIDENTIAL2_SECRET", random_secret()),
+    ];
+    let mut cmd = Command::new("node");
+    cmd.arg("server.mjs")
+        .current_dir(&dir)
+        .env("PORT", port.to_string());
+    for (k, v) in &secrets {
+        cmd.env(k, v);
+    }
+    check("node-oidc-provider-register", cmd, port, &secrets);
+}

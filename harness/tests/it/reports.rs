@@ -39,7 +39,7 @@ async fn fixed_run() -> Run {
     .expect("server starts");
     let mut file = server.target_file();
     // Without a second confidential client, the cross-client check is skipped, with its reason.
-    file.clients.confidential2 = None;
+    file.clients.as_mut().expect("clients").confidential2 = None;
     let target = engine::resolve(file, Default::default(), &Default::default())
         .await
         .expect("resolves");

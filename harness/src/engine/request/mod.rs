@@ -6,6 +6,7 @@
 mod authorize;
 mod client_auth;
 mod dpop;
+mod registration;
 mod request_object;
 mod token;
 mod vars;
@@ -13,6 +14,7 @@ mod vars;
 pub use authorize::*;
 pub use client_auth::*;
 pub use dpop::*;
+pub use registration::*;
 pub use request_object::*;
 pub use token::*;
 pub use vars::*;

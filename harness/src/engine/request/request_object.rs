@@ -111,7 +111,7 @@ mod tests {
                 .join("\n")
         );
         let file = parse_target("t.yaml", &text).expect("valid");
-        let c = file.clients.confidential.clone();
+        let c = file.clients.as_ref().expect("clients").confidential.clone();
         let jwk = c
             .signing_key
             .as_ref()

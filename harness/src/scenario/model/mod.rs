@@ -209,6 +209,8 @@ pub enum Capability {
     /// (`require_signed_request_object`) or lists their algorithms without `none`
     /// (`request_object_signing_alg_values_supported`), or the profile is `fapi2`.
     SignedRequestObject,
+    /// The server registers clients dynamically (RFC 7591: metadata `registration_endpoint`).
+    Registration,
     /// The server answers in JWT-secured response modes (JARM: metadata
     /// `response_modes_supported` lists `jwt`, or the target file sets `response_mode`).
     Jarm,

@@ -34,6 +34,8 @@ pub enum Step {
     Codes(CodesStep),
     /// Redeem one code many times at the same instant (REQ-58).
     Race(RaceStep),
+    /// Register a client at the registration endpoint (RFC 7591), and delete it again.
+    Register(RegisterStep),
 }
 
 /// `race:`: each trial runs a fresh authorization, then sends `count` identical token requests
@@ -745,6 +747,67 @@ pub struct SleepStep {
     /// Also wait for the longest `expires_in` a PAR response of this scenario gave.
     #[serde(default)]
     pub past_request_uri_lifetime: bool,
+}
+
+/// `register:`: one registration request (RFC 7591 §3.1) with the harness's redirect URI and
+/// the code grant, changed as the step says. A client it registers is deleted again (RFC 7592)
+/// where the server allows; after an expected refusal, the same request with correct metadata
+/// must succeed, or the refusal proves nothing.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterStep {
+    /// The redirect URI registered: the target's, or a flawed one.
+    #[serde(default)]
+    pub redirect_uri: RegisteredRedirect,
+    /// `token_endpoint_auth_method`; `client_secret_basic` by default.
+    #[serde(default = "client_secret_basic")]
+    pub auth_method: String,
+    /// Where the server registers the (wildcard) redirect URI, judge what matters: an
+    /// authorization request for the new client with a URI the pattern matches must not reach
+    /// it, and one with the registered string itself must (the control). A refused
+    /// registration passes, once a correct one is shown to succeed. `expect` is then not used.
+    #[serde(default)]
+    pub pattern_not_matched: bool,
+    /// What the response must show.
+    #[serde(default)]
+    pub expect: HttpExpect,
+}
+
+fn client_secret_basic() -> String {
+    "client_secret_basic".into()
+}
+
+/// The redirect URI a registration request sends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegisteredRedirect {
+    /// The one the harness registers its clients with.
+    #[default]
+    Correct,
+    /// With a fragment (RFC 6749 §3.1.2: the redirection endpoint has none).
+    Fragment,
+    /// With a wildcard in the host (`https://*.example.com/callback`): matched by pattern, not
+    /// exactly (RFC 9700 §2.1).
+    Wildcard,
+    /// Plain `http` on a host that is not a loopback address (RFC 9700 §2.1, RFC 8252 §8.3: the
+    /// code would travel in clear text).
+    PlainHttp,
+}
+
+impl RegisteredRedirect {
+    /// The redirect URI sent, from the correct one.
+    pub fn apply(self, correct: &url::Url) -> String {
+        let path = correct.path();
+        match self {
+            Self::Correct => correct.to_string(),
+            Self::Fragment => format!(
+                "{}#fragment",
+                correct.as_str().split('#').next().unwrap_or("")
+            ),
+            Self::Wildcard => format!("https://*.client.example{path}"),
+            Self::PlainHttp => format!("http://client.example{path}"),
+        }
+    }
 }
 
 /// `probe:`.
