@@ -326,6 +326,8 @@ defects! {
     RegistrationAuthMethodUnchecked = "registration-auth-method-unchecked", ["REQ-110"], Medium;
     /// Leaves registered metadata (redirect URIs, auth method) out of its answer.
     RegistrationMetadataOmitted = "registration-metadata-omitted", ["REQ-109"], Low;
+    /// Codes live two minutes, whatever the set-up's configured (and declared) lifetime.
+    CodeLifetimeOverAMinute = "code-lifetime-over-a-minute", ["REQ-112"], Medium;
 }
 
 /// The reference server's set-ups a defect can show in.
@@ -363,7 +365,8 @@ impl Defect {
             | Self::DpopNonceUnchecked
             | Self::DpopNotRequired
             | Self::RequestObjectLifetimeUnchecked
-            | Self::JwtTokenEndpointAudienceAccepted => Variant::Fapi2,
+            | Self::JwtTokenEndpointAudienceAccepted
+            | Self::CodeLifetimeOverAMinute => Variant::Fapi2,
             _ => Variant::Secrets,
         }
     }

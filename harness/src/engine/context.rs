@@ -467,6 +467,9 @@ pub struct Ctx {
     /// file says so, or the profile is FAPI 2.0 (final), which requires it against audience
     /// injection (RFC 7523 §3 allows either).
     pub assertion_to_issuer: bool,
+    /// How long a code lives, in seconds: the declared lifetime, and under FAPI 2.0 (final) at
+    /// most 60 s, the profile's cap, whatever the target declares; a check waits this out.
+    pub code_lifetime: f64,
     /// The last DPoP proof sent, for a step that replays it.
     pub last_proof: Option<String>,
     /// The `DPoP-Nonce` each endpoint gave (RFC 9449 §8), by `htu`.
@@ -498,6 +501,7 @@ impl Ctx {
         h.update(stream_id.as_bytes());
         let rng = ChaCha20Rng::from_seed(h.finalize().into());
         let redactor = target.redactor.clone();
+        let code_lifetime = target.policy.code_lifetime_seconds;
         Self {
             target,
             http,
@@ -519,6 +523,7 @@ impl Ctx {
             waited_out_request_uri: false,
             iss_required: false,
             assertion_to_issuer: false,
+            code_lifetime,
             last_proof: None,
             dpop_nonces: HashMap::new(),
             form: None,

@@ -28,16 +28,30 @@ pub(super) struct Job {
     pub id: String,
 }
 
+/// FAPI 2.0 Security Profile (final), authorization server: codes live at most 60 seconds.
+pub const FAPI2_CODE_LIFETIME: f64 = 60.0;
+
+/// How long a code lives under `profile`: the declared lifetime, capped at 60 s under fapi2, so
+/// the expiry checks measure the cap whatever the target declares.
+pub(super) fn code_lifetime(target: &ResolvedTarget, profile: Profile) -> f64 {
+    let declared = target.policy.code_lifetime_seconds;
+    if profile == Profile::Fapi2 {
+        declared.min(FAPI2_CODE_LIFETIME)
+    } else {
+        declared
+    }
+}
+
 /// How long a scenario's `sleep` steps wait in all (each at most ten minutes, the code lifetime
 /// at most an hour: both checked at load).
-pub(super) fn declared_wait(steps: &[Step], target: &ResolvedTarget) -> Duration {
+pub(super) fn declared_wait(steps: &[Step], code_lifetime: f64) -> Duration {
     let seconds: f64 = steps
         .iter()
         .filter_map(|s| match s {
             Step::Sleep(s) => Some(
                 s.seconds
                     + if s.past_code_lifetime {
-                        target.policy.code_lifetime_seconds + 0.3
+                        code_lifetime + 0.3
                     } else {
                         0.0
                     }
@@ -155,8 +169,9 @@ pub(super) fn inapplicable(
                 target.client(client).is_some_and(|c| !is_loopback(&c.redirect_uri.0)),
                 "the client's redirect URI is a loopback address",
             ),
+            // Under fapi2 the wait is capped at the profile's 60 s (see `code_lifetime`).
             Capability::ShortCodeLifetime => (
-                target.policy.code_lifetime_seconds <= 60.0,
+                target.policy.code_lifetime_seconds <= FAPI2_CODE_LIFETIME || fapi2,
                 "the declared code lifetime (policy.code_lifetime_seconds) is over 60 s: waiting it out would hold the run that long",
             ),
             // Judged at the response (see `Ctx::iss_required`): a present iss always is.
@@ -414,7 +429,7 @@ pub(super) async fn attempt_steps(
 ) -> Option<Cause> {
     // The time limit is for the exchanges; the waits a scenario declares come on top of it.
     // Time queued for a browser tab is not the scenario's either.
-    let limit = opts.scenario_timeout + declared_wait(steps, &ctx.target);
+    let limit = opts.scenario_timeout + declared_wait(steps, ctx.code_lifetime);
     let queued = ctx.queued.clone();
     match super::time_limit::within(limit, &queued, run_steps(ctx, steps, running)).await {
         None => Some(Cause {
@@ -547,6 +562,7 @@ pub(super) async fn run_job(
             Some(audience) => audience == AssertionAudience::Issuer,
             None => opts.profile == Profile::Fapi2,
         };
+        ctx.code_lifetime = code_lifetime(&target, opts.profile);
         // A first try runs beside the others; a try after a server failure runs alone, so it
         // sees the server as `--jobs 1` would.
         let cause = if attempt == 0 {
@@ -666,6 +682,24 @@ pub(super) fn step_name(step: &Step) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Under fapi2 a declared lifetime over 60 s is waited out only to the profile's cap, so the
+    /// expiry checks measure the cap; other profiles wait the declared lifetime.
+    #[test]
+    fn fapi2_caps_the_code_lifetime_a_check_waits_out() {
+        let text = "format: 1\nendpoints: {authorization: \"https://as.example/a\", token: \"https://as.example/t\"}\nclients:\n  public: {client_id: p, redirect_uri: \"http://127.0.0.1:8765/cb\"}\n  confidential: {client_id: c, client_secret: s3cr3t-value, auth_method: client_secret_basic, redirect_uri: \"https://c.example/cb\"}\npolicy: {code_lifetime_seconds: 120}\nlogin: {auto: {}}\n";
+        let target = ResolvedTarget::new(
+            crate::target::parse_target("t.yaml", text).expect("valid"),
+            None,
+            None,
+        )
+        .expect("resolves");
+        assert_eq!(code_lifetime(&target, Profile::Fapi2), 60.0);
+        assert_eq!(code_lifetime(&target, Profile::Rfc9700), 120.0);
+        let caps = [Capability::ShortCodeLifetime];
+        assert!(inapplicable(&target, &caps, ClientKind::Public, Profile::Fapi2).is_none());
+        assert!(inapplicable(&target, &caps, ClientKind::Public, Profile::Rfc9700).is_some());
+    }
 
     #[test]
     fn a_mutation_that_changes_nothing_makes_the_scenario_skip() {

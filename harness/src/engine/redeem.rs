@@ -20,7 +20,7 @@ use crate::wire::Request;
 /// proves nothing about what the scenario checks. The harness cannot judge it: an error saying
 /// so, not a finding.
 pub(super) fn expired_meanwhile(ctx: &Ctx, flow: &Flow, expect: &HttpExpect, halt: Halt) -> Halt {
-    let lifetime = ctx.target.policy.code_lifetime_seconds;
+    let lifetime = ctx.code_lifetime;
     let outlived = flow
         .issued_at
         .and_then(|t| super::context::outlived(t.elapsed().as_secs_f64(), lifetime));

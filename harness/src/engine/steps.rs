@@ -51,7 +51,7 @@ pub(super) const MAX_REQUEST_URI_WAIT: f64 = 30.0;
 async fn sleep(ctx: &mut Ctx, s: &SleepStep) -> StepResult {
     let mut secs = s.seconds;
     if s.past_code_lifetime {
-        secs += ctx.target.policy.code_lifetime_seconds + 0.3;
+        secs += ctx.code_lifetime + 0.3;
     }
     if s.past_request_uri_lifetime {
         let lifetime = ctx.request_uri_lifetime.ok_or_else(|| {

@@ -185,7 +185,12 @@ pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
                 .redirect_uri_sent
                 .then(|| pending.redirect_uri.clone()),
             challenge: pending.challenge.clone(),
-            expires: std::time::Instant::now() + app.code_lifetime,
+            expires: std::time::Instant::now()
+                + if app.has(Defect::CodeLifetimeOverAMinute) {
+                    std::time::Duration::from_secs(120)
+                } else {
+                    app.code_lifetime
+                },
             used: false,
             issued: Vec::new(),
             openid: pending.openid,

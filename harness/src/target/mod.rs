@@ -920,15 +920,24 @@ login:
     fn clients_or_registration() {
         let login = "login: {form: {fields: {username: alice, password: wonderland}}}\n";
         let none = format!("format: 1\nissuer: https://as.example\n{login}");
-        let e = parse_target("t.yaml", &none).expect_err("no clients").to_string();
-        assert!(e.contains("give clients") && e.contains("register: true"), "{e}");
+        let e = parse_target("t.yaml", &none)
+            .expect_err("no clients")
+            .to_string();
+        assert!(
+            e.contains("give clients") && e.contains("register: true"),
+            "{e}"
+        );
         let registering = format!(
             "format: 1\nissuer: https://as.example\nregister: true\nregistration: {{initial_access_token: iat-value-1234, confidential: private_key_jwt}}\n{login}"
         );
         let t = parse_target("t.yaml", &registering).expect("a registration-only file loads");
         assert!(t.clients.is_none() && t.register);
         assert_eq!(t.registration.confidential, RegisteredAuth::PrivateKeyJwt);
-        assert!(t.secrets().contains(&"iat-value-1234".to_owned()), "{:?}", t.secrets());
+        assert!(
+            t.secrets().contains(&"iat-value-1234".to_owned()),
+            "{:?}",
+            t.secrets()
+        );
     }
 
     /// What is secret, precisely: passwords, client secrets, a URL's userinfo password and
