@@ -250,6 +250,97 @@ async fn metadata_cannot_send_credentials_to_another_origin() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `register: true` against metadata whose registration endpoint is on another origin: resolving
+/// stops before any registration is sent, so the initial access token goes nowhere; and a
+/// registration answer without a client_id is an error naming the client and the RFC.
+#[tokio::test]
+async fn registration_goes_only_where_the_file_allows_and_needs_a_client_id() {
+    let issuer = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    let metadata = |registration: String| {
+        serde_json::json!({
+            "issuer": issuer.uri(),
+            "authorization_endpoint": format!("{}/authorize", issuer.uri()),
+            "token_endpoint": format!("{}/token", issuer.uri()),
+            "registration_endpoint": registration,
+        })
+    };
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(metadata(format!("{}/register", elsewhere.uri()))),
+        )
+        .up_to_n_times(1)
+        .mount(&issuer)
+        .await;
+    let text = format!(
+        "format: 1\nissuer: \"{}\"\nregister: true\nregistration: {{initial_access_token: iat-secret-value-42}}\nlogin: {{auto: {{}}}}\n",
+        issuer.uri()
+    );
+    let refused = engine::resolve(
+        parse_target("t.yaml", &text).expect("parses"),
+        Default::default(),
+        &Default::default(),
+    )
+    .await
+    .expect_err("another origin is refused");
+    assert!(
+        refused.to_string().contains("registration_endpoint"),
+        "{refused}"
+    );
+    assert!(
+        elsewhere
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty(),
+        "nothing, so no initial access token, went to the other origin"
+    );
+
+    Mock::given(method("GET"))
+        .and(path("/.well-known/oauth-authorization-server"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(metadata(format!("{}/register", issuer.uri()))),
+        )
+        .mount(&issuer)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/register"))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(serde_json::json!({"client_name": "x"})),
+        )
+        .mount(&issuer)
+        .await;
+    let no_id = engine::resolve(
+        parse_target("t.yaml", &text).expect("parses"),
+        Default::default(),
+        &Default::default(),
+    )
+    .await
+    .expect_err("a registration without client_id is an error");
+    let shown = no_id.to_string();
+    assert!(
+        shown.contains("registering the public client")
+            && shown.contains("no client_id (RFC 7591 §3.2.1)"),
+        "{shown}"
+    );
+    let sent = issuer.received_requests().await.unwrap_or_default();
+    let registration = sent
+        .iter()
+        .find(|r| r.url.path() == "/register")
+        .expect("a registration was sent");
+    assert_eq!(
+        registration
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok()),
+        Some("Bearer iat-secret-value-42"),
+        "the initial access token is a bearer token (RFC 7591 §3)"
+    );
+}
+
 /// What the CLI says about target files that reach an odd server: a redirect without
 /// `Location` during preflight is the server's fault (exit 3, not "fix the target file"), and a
 /// password in the issuer's userinfo never appears in any message.
