@@ -397,10 +397,7 @@ pub(super) async fn jarm(
     let e = checks::jarm::Expected {
         issuer,
         client_id: &client.client_id.0,
-        secret: client
-            .client_secret
-            .as_ref()
-            .map_or(&[][..], |s| s.0.expose().as_bytes()),
+        secret: client.secret_bytes(),
         jwks: jwks.as_ref(),
         now: Ctx::unix_now(),
         skew: ctx.target.clock_skew,

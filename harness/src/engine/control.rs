@@ -6,7 +6,7 @@
 use super::request as build;
 use crate::outcome::{Fault, Halt};
 use crate::scenario::model::{
-    AuthorizeStep, ClientKind, DpopBinding, RequestObjectSpec, ResponseModeSpec, TokenStep,
+    AuthorizeStep, ClientKind, DpopBinding, JarmMode, RequestObjectSpec, TokenStep,
 };
 
 /// How far a control flow goes.
@@ -28,7 +28,7 @@ pub(super) struct Like {
     /// The refused flow's request object, corrected.
     pub request_object: RequestObjectSpec,
     /// The refused flow's response mode.
-    pub response_mode: ResponseModeSpec,
+    pub response_mode: Option<JarmMode>,
 }
 
 /// The correct flow: an authorization request with correct values by `kind`, kept `like` the
@@ -97,13 +97,13 @@ mod tests {
         let like = Like {
             dpop: DpopBinding::Bind,
             request_object: RequestObjectSpec::Expired,
-            response_mode: ResponseModeSpec::QueryJwt,
+            response_mode: Some(JarmMode::QueryJwt),
         };
         let (authorize, token) = plan(ClientKind::Public, Control::Token, like).expect("plan");
         assert_eq!(authorize.client, Some(ClientKind::Public));
         assert_eq!(authorize.dpop, DpopBinding::Bind);
         assert_eq!(authorize.request_object, RequestObjectSpec::Signed);
-        assert_eq!(authorize.response_mode, ResponseModeSpec::QueryJwt);
+        assert_eq!(authorize.response_mode, Some(JarmMode::QueryJwt));
         let token = token.expect("a token step");
         assert_eq!(token.flow, authorize.flow);
         assert_eq!(token.client, Some(ClientKind::Public));

@@ -47,10 +47,7 @@ pub(super) async fn id_token_checks(
         let expected = checks::id_token::Expected {
             issuer: ctx.target.issuer.as_deref(),
             client_id: &client.client_id.0,
-            secret: client
-                .client_secret
-                .as_ref()
-                .map_or(&[][..], |s| s.0.expose().as_bytes()),
+            secret: client.secret_bytes(),
             jwks: jwks.as_ref(),
             algs: algs.as_deref(),
             nonce: flow.nonce.as_deref(),

@@ -296,6 +296,14 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// Its secret's octets, the HMAC key of what it signs or verifies with it (OpenID Connect
+    /// Core §10.1); empty for a client without one.
+    pub fn secret_bytes(&self) -> &[u8] {
+        self.client_secret
+            .as_ref()
+            .map_or(&[][..], |s| s.0.expose().as_bytes())
+    }
+
     /// Whether the client authenticates with a JWT assertion (RFC 7523).
     pub fn uses_assertion(&self) -> bool {
         matches!(

@@ -278,13 +278,15 @@ async fn registration_goes_only_where_the_file_allows_and_needs_a_client_id() {
         "format: 1\nissuer: \"{}\"\nregister: true\nregistration: {{initial_access_token: iat-secret-value-42}}\nlogin: {{auto: {{}}}}\n",
         issuer.uri()
     );
-    let refused = engine::resolve(
-        parse_target("t.yaml", &text).expect("parses"),
-        Default::default(),
-        &Default::default(),
-    )
-    .await
-    .expect_err("another origin is refused");
+    let tls = pkce_harness::engine::http::Tls::default();
+    let resolve = || {
+        engine::resolve(
+            parse_target("t.yaml", &text).expect("parses"),
+            Default::default(),
+            &tls,
+        )
+    };
+    let refused = resolve().await.expect_err("another origin is refused");
     assert!(
         refused.to_string().contains("registration_endpoint"),
         "{refused}"
@@ -313,13 +315,9 @@ async fn registration_goes_only_where_the_file_allows_and_needs_a_client_id() {
         )
         .mount(&issuer)
         .await;
-    let no_id = engine::resolve(
-        parse_target("t.yaml", &text).expect("parses"),
-        Default::default(),
-        &Default::default(),
-    )
-    .await
-    .expect_err("a registration without client_id is an error");
+    let no_id = resolve()
+        .await
+        .expect_err("a registration without client_id is an error");
     let shown = no_id.to_string();
     assert!(
         shown.contains("registering the public client")

@@ -144,6 +144,12 @@ fn node_fixture() -> PathBuf {
 
 #[test]
 fn node_oidc_provider_passes_with_its_baseline() {
+    node_with_secret_clients("node-oidc-provider");
+}
+
+/// node-oidc-provider's default set-up (two clients with secrets), run with the target file
+/// and baseline `name`.
+fn node_with_secret_clients(name: &str) {
     let dir = node_fixture();
     let port = free_port();
     let secrets = [
@@ -157,7 +163,7 @@ fn node_oidc_provider_passes_with_its_baseline() {
     for (k, v) in &secrets {
         cmd.env(k, v);
     }
-    check("node-oidc-provider", cmd, port, &secrets);
+    check(name, cmd, port, &secrets);
 }
 
 /// A key pair from `pkce-harness keygen`: the public JWK Set (to register) and the private PEM.
@@ -381,18 +387,5 @@ fn refresh_policy_named(dir: &Path, python: &Path, secrets: &[(&str, String)]) {
 /// afterwards; the same known deviations as with configured clients.
 #[test]
 fn node_oidc_provider_from_registration_alone_passes_with_its_baseline() {
-    let dir = node_fixture();
-    let port = free_port();
-    let secrets = [
-        ("CONFIDENTIAL_SECRET", random_secret()),
-        ("CONFIDENTIAL2_SECRET", random_secret()),
-    ];
-    let mut cmd = Command::new("node");
-    cmd.arg("server.mjs")
-        .current_dir(&dir)
-        .env("PORT", port.to_string());
-    for (k, v) in &secrets {
-        cmd.env(k, v);
-    }
-    check("node-oidc-provider-register", cmd, port, &secrets);
+    node_with_secret_clients("node-oidc-provider-register");
 }

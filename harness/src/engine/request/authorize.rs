@@ -9,8 +9,7 @@ use crate::params::Params;
 use crate::pkce::{Method, s256_of_text};
 use crate::scenario::model::{
     AuthorizeExpect, AuthorizeStep, ChallengeSpec, DpopBinding, Mutations, NonceSpec, ParSpec,
-    PkceSpec, RedirectMutation, RedirectSpec, RequestObjectSpec, ResponseModeSpec, StateSpec,
-    Template, ValueSpec,
+    PkceSpec, RedirectMutation, RedirectSpec, RequestObjectSpec, StateSpec, Template, ValueSpec,
 };
 use crate::target::ClientConfig;
 
@@ -155,7 +154,7 @@ pub fn authorize_params(
     if let Some(n) = &flow.nonce {
         params.push("nonce", n.clone());
     }
-    if let Some(mode) = step.response_mode.jarm(target.response_mode) {
+    if let Some(mode) = step.response_mode.or(target.response_mode) {
         params.push("response_mode", mode.as_str());
     }
     if let (true, Some(key)) = (flow.dpop_jkt, &flow.dpop_key)
@@ -252,7 +251,7 @@ pub fn default_authorize(flow: String) -> AuthorizeStep {
         front_params: Mutations::default(),
         dpop: DpopBinding::Auto,
         request_object: RequestObjectSpec::Auto,
-        response_mode: ResponseModeSpec::Auto,
+        response_mode: None,
         expect: AuthorizeExpect::default(),
     }
 }

@@ -121,9 +121,9 @@ pub struct AuthorizeStep {
     /// flawed on purpose.
     #[serde(default)]
     pub request_object: RequestObjectSpec,
-    /// The `response_mode` sent: as the target says by default, or a JWT-secured mode (JARM).
+    /// A JWT-secured `response_mode` (JARM) to send; by default the target's, if any.
     #[serde(default)]
-    pub response_mode: ResponseModeSpec,
+    pub response_mode: Option<JarmMode>,
     /// What must happen.
     #[serde(default)]
     pub expect: AuthorizeExpect,
@@ -154,40 +154,6 @@ impl JarmMode {
             Self::QueryJwt => "query.jwt",
             Self::FragmentJwt => "fragment.jwt",
             Self::FormPostJwt => "form_post.jwt",
-        }
-    }
-}
-
-/// The `response_mode` of an authorization request.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
-pub enum ResponseModeSpec {
-    /// The target's `response_mode` (none sent when it names none).
-    #[default]
-    #[serde(rename = "auto")]
-    Auto,
-    /// JARM's `jwt`, whatever the target says.
-    #[serde(rename = "jwt")]
-    Jwt,
-    /// JARM's `query.jwt`.
-    #[serde(rename = "query.jwt")]
-    QueryJwt,
-    /// JARM's `fragment.jwt`.
-    #[serde(rename = "fragment.jwt")]
-    FragmentJwt,
-    /// JARM's `form_post.jwt`.
-    #[serde(rename = "form_post.jwt")]
-    FormPostJwt,
-}
-
-impl ResponseModeSpec {
-    /// The JWT-secured mode the request asks for, given the target's.
-    pub fn jarm(self, target: Option<JarmMode>) -> Option<JarmMode> {
-        match self {
-            Self::Auto => target,
-            Self::Jwt => Some(JarmMode::Jwt),
-            Self::QueryJwt => Some(JarmMode::QueryJwt),
-            Self::FragmentJwt => Some(JarmMode::FragmentJwt),
-            Self::FormPostJwt => Some(JarmMode::FormPostJwt),
         }
     }
 }
