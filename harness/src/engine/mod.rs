@@ -117,7 +117,7 @@ pub async fn unregister(target: &ResolvedTarget, limits: Limits, tls: &Tls) -> V
         return Vec::new();
     }
     match HttpClient::new(limits, tls) {
-        Ok(http) => registration::unregister(&http, &target.registered).await,
+        Ok(http) => registration::unregister(&http, &target.registered, &target.origins).await,
         Err(e) => vec![format!("the registered clients stay registered: {e}")],
     }
 }

@@ -201,8 +201,13 @@ fn fresh_key(client: &'static str) -> Result<SigningKey, ResolveError> {
 }
 
 /// Deletes the clients a run registered (RFC 7592 §2.3), and says what became of each: deleted,
-/// or why not (no management URI, a refusal, no answer).
-pub async fn unregister(http: &HttpClient, registered: &[Registered]) -> Vec<String> {
+/// or why not (no management URI, one on an origin the target file does not name, a refusal,
+/// no answer). The server chose each URI, so the token goes there only on an allowed origin.
+pub async fn unregister(
+    http: &HttpClient,
+    registered: &[Registered],
+    origins: &OriginPolicy,
+) -> Vec<String> {
     let mut notes = Vec::new();
     for r in registered {
         let (Some(uri), Some(token)) = (&r.uri, &r.token) else {
@@ -212,6 +217,15 @@ pub async fn unregister(http: &HttpClient, registered: &[Registered]) -> Vec<Str
             ));
             continue;
         };
+        if !origins.allows(uri) {
+            notes.push(format!(
+                "client {} stays registered: its registration_client_uri {} is on an origin the target file does not name ({}), so its token is not sent there",
+                r.client_id,
+                crate::wire::without_query(uri),
+                origins.describe()
+            ));
+            continue;
+        }
         match http
             .send(&build::deletion_request(uri, token.expose()))
             .await

@@ -313,6 +313,7 @@ async fn registration_goes_only_where_the_file_allows_and_needs_a_client_id() {
         .respond_with(
             ResponseTemplate::new(201).set_body_json(serde_json::json!({"client_name": "x"})),
         )
+        .up_to_n_times(1)
         .mount(&issuer)
         .await;
     let no_id = resolve()
@@ -336,6 +337,37 @@ async fn registration_goes_only_where_the_file_allows_and_needs_a_client_id() {
             .and_then(|v| v.to_str().ok()),
         Some("Bearer iat-secret-value-42"),
         "the initial access token is a bearer token (RFC 7591 §3)"
+    );
+
+    // A registration whose management URI the server puts on another origin: the clients are
+    // registered, and at the end left registered, saying why; their token goes nowhere else.
+    Mock::given(method("POST"))
+        .and(path("/register"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(serde_json::json!({
+            "client_id": "dyn-1",
+            "client_secret": "dyn-secret-value-0001",
+            "registration_client_uri": format!("{}/register/dyn-1", elsewhere.uri()),
+            "registration_access_token": "rat-value-000001",
+        })))
+        .mount(&issuer)
+        .await;
+    let target = resolve().await.expect("registered");
+    assert_eq!(target.registered.len(), 3);
+    let notes = engine::unregister(&target, Default::default(), &tls).await;
+    assert!(
+        notes.len() == 3
+            && notes
+                .iter()
+                .all(|n| n.contains("stays registered") && n.contains("does not name")),
+        "{notes:?}"
+    );
+    assert!(
+        elsewhere
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty(),
+        "the registration access token went to no other origin"
     );
 }
 
