@@ -80,6 +80,7 @@ pub(super) async fn run(args: FuzzArgs) -> Exit {
         args.target.as_deref(),
         defects,
         pkce_harness::defect::Variant::Secrets,
+        false,
     )
     .await
     {

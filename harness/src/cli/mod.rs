@@ -217,12 +217,13 @@ fn load(args: &LibraryArgs) -> Result<Vec<Scenario>, Exit> {
 }
 
 /// The target a command runs against: the target file, or, without one, the embedded reference
-/// server with `defects` switched on (returned, to be stopped). `--defect` with a target file
-/// is a usage error.
+/// server with `defects` switched on (returned, to be stopped), over HTTPS with `tls`.
+/// `--defect` with a target file is a usage error.
 async fn target_or_reference(
     target: Option<&std::path::Path>,
     defects: std::collections::BTreeSet<pkce_harness::defect::Defect>,
     variant: pkce_harness::defect::Variant,
+    tls: bool,
 ) -> Result<
     (
         pkce_harness::target::TargetFile,
@@ -239,10 +240,10 @@ async fn target_or_reference(
             );
             Err(Exit::Usage)
         }
-        (None, _) => match ReferenceServer::start(ServerConfig::for_variant(
-            variant_for(variant, &defects),
-            defects,
-        ))
+        (None, _) => match ReferenceServer::start(ServerConfig {
+            tls,
+            ..ServerConfig::for_variant(variant_for(variant, &defects), defects)
+        })
         .await
         {
             Ok(s) => Ok((s.target_file(), Some(s))),

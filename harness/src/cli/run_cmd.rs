@@ -68,6 +68,10 @@ pub(super) struct RunArgs {
     /// itself with a defect that needs it.
     #[arg(long)]
     fapi2: bool,
+    /// With the embedded server only: serve it over HTTPS (its compiled-in test certificate,
+    /// trusted for this run), so every request goes through TLS.
+    #[arg(long)]
+    tls: bool,
     /// Known deviations of the target (fixtures/expectations format): listed ones do not fail
     /// the gate, unlisted and stale ones do.
     #[arg(long)]
@@ -246,12 +250,19 @@ async fn run_resolving(
             // The FAPI profile against the embedded server means its FAPI set-up.
             args.fapi2 || args.profile == Profile::Fapi2,
         ),
+        args.tls,
     )
     .await
     {
         Ok(t) => t,
         Err(exit) => return exit,
     };
+    if args.tls && server.is_some() {
+        // The embedded server's certificate is signed by the compiled-in test CA.
+        opts.tls
+            .ca_certs
+            .push(pkce_harness::server::TEST_CA_PEM.as_bytes().to_vec());
+    }
     // Only a file the user wrote has lines to point at (the embedded server's is made here).
     let target_lines = if args.target.is_some() {
         file.lines.clone()

@@ -40,6 +40,13 @@ pub(super) struct ServeArgs {
     /// client, assertion clients.
     #[arg(long)]
     fapi2: bool,
+    /// Serve HTTPS with the compiled-in test certificate for 127.0.0.1 (the issuer is then
+    /// https://); give the harness its CA with --ca-cert (see --write-ca).
+    #[arg(long)]
+    tls: bool,
+    /// Write the test CA that signed the --tls certificate here (PEM), for --ca-cert.
+    #[arg(long)]
+    write_ca: Option<PathBuf>,
 }
 
 /// The confidential clients' secrets from `CONFIDENTIAL_SECRET` and `CONFIDENTIAL2_SECRET`
@@ -64,6 +71,7 @@ pub(super) async fn run(args: ServeArgs) -> Exit {
         secrets: secrets_from_env(),
         code_lifetime: std::time::Duration::from_secs_f64(args.code_lifetime),
         request_uri_lifetime: std::time::Duration::from_secs_f64(args.request_uri_lifetime),
+        tls: args.tls,
         ..ServerConfig::for_variant(variant, defects.clone())
     })
     .await
@@ -77,11 +85,17 @@ pub(super) async fn run(args: ServeArgs) -> Exit {
             return Exit::Unreachable;
         }
     };
-    if let Some(path) = &args.write_target
-        && let Err(e) = std::fs::write(path, server.target_yaml())
-    {
-        eprintln!("error: cannot write {}: {e}", path.display());
-        return Exit::Unreachable;
+    let writes = [
+        (&args.write_target, server.target_yaml()),
+        (&args.write_ca, pkce_harness::server::TEST_CA_PEM.to_owned()),
+    ];
+    for (path, text) in writes {
+        if let Some(path) = path
+            && let Err(e) = std::fs::write(path, text)
+        {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return Exit::Unreachable;
+        }
     }
     let names: Vec<&str> = defects.iter().map(|d| d.name()).collect();
     println!(

@@ -73,6 +73,9 @@ pub struct ServerConfig {
     /// Not a defect but a fixture: a code redeemed a second time is refused with 403 and
     /// `access_denied`, not RFC 6749 §5.2's 400 `invalid_grant`: safe, in another form.
     pub replay_forbidden: bool,
+    /// Serve HTTPS (the compiled-in test certificate, see [`super::TEST_CA_PEM`]) instead of
+    /// plain HTTP: the issuer is then `https://127.0.0.1:PORT`.
+    pub tls: bool,
 }
 
 impl ServerConfig {
@@ -109,6 +112,7 @@ impl Default for ServerConfig {
             absent_method_s256: false,
             revoked_userinfo_fails: false,
             replay_forbidden: false,
+            tls: false,
         }
     }
 }

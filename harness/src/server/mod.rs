@@ -24,9 +24,9 @@ mod registration;
 mod request_object;
 mod resource;
 mod state;
+mod tls;
 mod token;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
@@ -42,11 +42,11 @@ pub use config::{
     ServerConfig, USERNAME,
 };
 use state::App;
+pub use tls::CA_PEM as TEST_CA_PEM;
 
 /// A running reference server; dropping the handle does not stop it, [`ReferenceServer::stop`]
 /// does.
 pub struct ReferenceServer {
-    addr: SocketAddr,
     clients: Vec<RegisteredClient>,
     policy: Policy,
     shutdown: tokio::sync::oneshot::Sender<()>,
@@ -59,7 +59,8 @@ impl ReferenceServer {
     pub async fn start(mut config: ServerConfig) -> std::io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
-        let issuer = format!("http://{addr}");
+        let tls = config.tls;
+        let issuer = format!("{}://{addr}", if tls { "https" } else { "http" });
         let [secret, secret2] = match config.secrets.take() {
             Some(given) => given,
             None => [
@@ -163,16 +164,26 @@ impl ReferenceServer {
             )
             .with_state(Arc::clone(&app));
         let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let served = axum::serve(listener, router).with_graceful_shutdown(async {
-                let _ = rx.await;
-            });
-            if let Err(e) = served.await {
-                eprintln!("reference server stopped: {e}");
-            }
-        });
+        let stopped = async {
+            let _ = rx.await;
+        };
+        let task = if tls {
+            let listener = tls::TlsListener::new(listener)?;
+            tokio::spawn(async move {
+                let served = axum::serve(listener, router).with_graceful_shutdown(stopped);
+                if let Err(e) = served.await {
+                    eprintln!("reference server stopped: {e}");
+                }
+            })
+        } else {
+            tokio::spawn(async move {
+                let served = axum::serve(listener, router).with_graceful_shutdown(stopped);
+                if let Err(e) = served.await {
+                    eprintln!("reference server stopped: {e}");
+                }
+            })
+        };
         Ok(Self {
-            addr,
             clients,
             policy,
             shutdown,
@@ -218,11 +229,10 @@ impl ReferenceServer {
             .collect()
     }
 
-    /// The issuer URL, `http://127.0.0.1:PORT`.
+    /// The issuer URL, `http://127.0.0.1:PORT` (`https://` with [`ServerConfig::tls`]).
     pub fn issuer(&self) -> Url {
-        // A socket address always forms a valid URL authority.
-        Url::parse(&format!("http://{}", self.addr))
-            .expect("socket address is a valid URL authority")
+        // The issuer was made from a socket address, always a valid URL authority.
+        Url::parse(&self.app.issuer).expect("the issuer is a URL")
     }
 
     /// The registered clients: public, confidential (Basic), confidential (post).

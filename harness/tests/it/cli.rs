@@ -1527,3 +1527,57 @@ fn a_registration_only_target_runs_the_library_and_deletes_its_clients() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `serve-reference --tls` serves HTTPS with its compiled-in test certificate: trusted through
+/// `--ca-cert` with the CA it writes, every normal flow completes; without it, the first
+/// request fails on the certificate, saying so, and nothing is judged. `run --tls` runs the
+/// whole library against the embedded server over HTTPS.
+#[test]
+fn the_reference_server_speaks_tls_when_asked() {
+    use std::io::BufRead;
+    let dir = std::env::temp_dir().join(format!("pkce-harness-tls-ref-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (target, ca) = (dir.join("t.yaml"), dir.join("ca.pem"));
+    let mut server = Command::new(env!("CARGO_BIN_EXE_pkce-harness"))
+        .args(["serve-reference", "--tls", "--write-target"])
+        .arg(&target)
+        .arg("--write-ca")
+        .arg(&ca)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("server starts");
+    let mut ready = String::new();
+    std::io::BufReader::new(server.stdout.take().expect("stdout"))
+        .read_line(&mut ready)
+        .expect("ready line");
+    assert!(
+        ready.starts_with("ready: issuer=https://127.0.0.1:"),
+        "{ready}"
+    );
+    let (t, c) = (target.display().to_string(), ca.display().to_string());
+    let trusted = harness(&["check", "--target", &t, "--ca-cert", &c]);
+    let untrusted = harness(&["check", "--target", &t]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(trusted.status.code(), Some(0), "{}", text(&trusted.stdout));
+    assert_eq!(
+        untrusted.status.code(),
+        Some(3),
+        "{}",
+        text(&untrusted.stderr)
+    );
+    assert!(
+        text(&untrusted.stderr).contains("certificate"),
+        "{}",
+        text(&untrusted.stderr)
+    );
+    let run = harness(&["run", "--tls", "-q", "--only", "rfc7636/*"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    assert!(
+        text(&run.stdout).contains("against reference server https://127.0.0.1:")
+            && text(&run.stdout).contains(" 0 failed"),
+        "{}",
+        text(&run.stdout)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
