@@ -328,6 +328,10 @@ defects! {
     RegistrationMetadataOmitted = "registration-metadata-omitted", ["REQ-109"], Low;
     /// Codes live two minutes, whatever the set-up's configured (and declared) lifetime.
     CodeLifetimeOverAMinute = "code-lifetime-over-a-minute", ["REQ-112"], Medium;
+    /// Authenticates an mTLS client whatever certificate (or none) the connection carries.
+    MtlsCertificateUnchecked = "mtls-certificate-unchecked", ["REQ-113"], High;
+    /// Issues an mTLS client's tokens unbound, so they work over any connection.
+    MtlsBindingUnchecked = "mtls-binding-unchecked", ["REQ-114"], High;
 }
 
 /// The reference server's set-ups a defect can show in.
@@ -340,6 +344,8 @@ pub enum Variant {
     /// The FAPI 2.0 set-up: pushed authorization requests required, PKCE for every client,
     /// assertion clients; the kill matrix runs it under the `fapi2` profile.
     Fapi2,
+    /// HTTPS, and confidential clients with TLS client certificates (RFC 8705).
+    Mtls,
 }
 
 impl Defect {
@@ -367,6 +373,7 @@ impl Defect {
             | Self::RequestObjectLifetimeUnchecked
             | Self::JwtTokenEndpointAudienceAccepted
             | Self::CodeLifetimeOverAMinute => Variant::Fapi2,
+            Self::MtlsCertificateUnchecked | Self::MtlsBindingUnchecked => Variant::Mtls,
             _ => Variant::Secrets,
         }
     }

@@ -43,6 +43,7 @@ async fn run_against(
         } else {
             opts.profile
         },
+        tls: trusting(&server, &opts.tls),
         ..opts.clone()
     };
     let report = engine::run(scenarios, Arc::new(target), &opts, &mut |_| {}).await;
@@ -57,7 +58,22 @@ pub async fn reference_target(
     server: &ReferenceServer,
     opts: &RunOptions,
 ) -> Result<engine::ResolvedTarget, engine::ResolveError> {
-    engine::resolve(server.target_file(), opts.limits, &opts.tls).await
+    engine::resolve(
+        server.target_file(),
+        opts.limits,
+        &trusting(server, &opts.tls),
+    )
+    .await
+}
+
+/// `tls`, trusting the reference server's test CA when it serves HTTPS.
+pub fn trusting(server: &ReferenceServer, tls: &engine::http::Tls) -> engine::http::Tls {
+    let mut tls = tls.clone();
+    if server.is_tls() {
+        tls.ca_certs
+            .push(crate::server::TEST_CA_PEM.as_bytes().to_vec());
+    }
+    tls
 }
 
 /// Which scenarios each defect server is run with.
@@ -82,7 +98,12 @@ pub async fn selftest(
     // The clean server in each set-up: client secrets, client assertions, PAR required. The
     // whole library must hold in each; a check another set-up skips runs in one of them.
     let mut cleans = Vec::new();
-    for variant in [Variant::Secrets, Variant::JwtClients, Variant::Fapi2] {
+    for variant in [
+        Variant::Secrets,
+        Variant::JwtClients,
+        Variant::Fapi2,
+        Variant::Mtls,
+    ] {
         cleans.push((
             variant,
             run_against(BTreeSet::new(), variant, scenarios, opts).await?,

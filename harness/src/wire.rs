@@ -87,6 +87,41 @@ pub enum Channel {
     Back,
 }
 
+/// A TLS client certificate a back-channel request presents (RFC 8705: mutual-TLS client
+/// authentication and certificate-bound tokens): the certificate (chain) and its private key as
+/// PEM, named by the certificate's SHA-256 thumbprint (`x5t#S256`). `Debug` shows the
+/// thumbprint only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientIdentity {
+    /// The certificate, then any intermediates, PEM.
+    pub cert_pem: String,
+    key_pem: String,
+    /// `x5t#S256`: base64url of the SHA-256 of the first certificate's DER.
+    pub thumbprint: String,
+}
+
+impl ClientIdentity {
+    /// An identity from its PEM texts and the thumbprint its loader worked out.
+    pub fn new(cert_pem: String, key_pem: String, thumbprint: String) -> Self {
+        Self {
+            cert_pem,
+            key_pem,
+            thumbprint,
+        }
+    }
+
+    /// The private key, PEM: only for the TLS stack.
+    pub fn key_pem(&self) -> &str {
+        &self.key_pem
+    }
+}
+
+impl std::fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ClientIdentity(x5t#S256={})", self.thumbprint)
+    }
+}
+
 /// A request to send.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -100,6 +135,8 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// The body, if any.
     pub body: Option<Body>,
+    /// The TLS client certificate to present (back channel only), if any.
+    pub identity: Option<std::sync::Arc<ClientIdentity>>,
 }
 
 /// A request body.
@@ -120,6 +157,7 @@ impl Request {
             url,
             headers: Vec::new(),
             body: None,
+            identity: None,
         }
     }
     /// A POST of a form body.
@@ -130,6 +168,7 @@ impl Request {
             url,
             headers: Vec::new(),
             body: Some(Body::Form(form)),
+            identity: None,
         }
     }
     /// The form body, if the body is a form.

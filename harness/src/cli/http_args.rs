@@ -45,6 +45,7 @@ impl HttpArgs {
         let tls = Tls {
             ca_certs,
             insecure: self.insecure,
+            identity: None,
         };
         Ok((limits, tls))
     }

@@ -266,6 +266,7 @@ fn variant_for(
         Variant::Secrets => 0,
         Variant::JwtClients => 1,
         Variant::Fapi2 => 2,
+        Variant::Mtls => 3,
     };
     defects
         .iter()
@@ -275,13 +276,14 @@ fn variant_for(
         .unwrap_or(asked)
 }
 
-/// The set-up the `--jwt-clients` and `--fapi2` flags ask for.
-fn variant_of(jwt_clients: bool, fapi2: bool) -> pkce_harness::defect::Variant {
+/// The set-up the `--jwt-clients`, `--fapi2` and `--mtls` flags ask for.
+fn variant_of(jwt_clients: bool, fapi2: bool, mtls: bool) -> pkce_harness::defect::Variant {
     use pkce_harness::defect::Variant;
-    match (jwt_clients, fapi2) {
-        (_, true) => Variant::Fapi2,
-        (true, false) => Variant::JwtClients,
-        (false, false) => Variant::Secrets,
+    match (jwt_clients, fapi2, mtls) {
+        (_, _, true) => Variant::Mtls,
+        (_, true, false) => Variant::Fapi2,
+        (true, false, false) => Variant::JwtClients,
+        (false, false, false) => Variant::Secrets,
     }
 }
 

@@ -2,6 +2,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
+use pkce_harness::server::ReferenceServer;
 
 use super::http_args::{HttpArgs, positive_seconds};
 use super::{Exit, load};
@@ -72,6 +73,11 @@ pub(super) struct RunArgs {
     /// trusted for this run), so every request goes through TLS.
     #[arg(long)]
     tls: bool,
+    /// With the embedded server only: its mTLS set-up (RFC 8705; HTTPS, both confidential
+    /// clients authenticated by self-signed TLS client certificates, their tokens bound to
+    /// them). On by itself with an mTLS defect.
+    #[arg(long)]
+    mtls: bool,
     /// Known deviations of the target (fixtures/expectations format): listed ones do not fail
     /// the gate, unlisted and stale ones do.
     #[arg(long)]
@@ -249,6 +255,7 @@ async fn run_resolving(
             args.jwt_clients,
             // The FAPI profile against the embedded server means its FAPI set-up.
             args.fapi2 || args.profile == Profile::Fapi2,
+            args.mtls,
         ),
         args.tls,
     )
@@ -257,7 +264,7 @@ async fn run_resolving(
         Ok(t) => t,
         Err(exit) => return exit,
     };
-    if args.tls && server.is_some() {
+    if server.as_ref().is_some_and(ReferenceServer::is_tls) {
         // The embedded server's certificate is signed by the compiled-in test CA.
         opts.tls
             .ca_certs

@@ -40,6 +40,10 @@ pub(super) struct ServeArgs {
     /// client, assertion clients.
     #[arg(long)]
     fapi2: bool,
+    /// The mTLS set-up (RFC 8705): HTTPS, both confidential clients authenticated by
+    /// self-signed TLS client certificates (--write-target writes them and their keys).
+    #[arg(long)]
+    mtls: bool,
     /// Serve HTTPS with the compiled-in test certificate for 127.0.0.1 (the issuer is then
     /// https://); give the harness its CA with --ca-cert (see --write-ca).
     #[arg(long)]
@@ -64,14 +68,17 @@ pub(super) async fn run(args: ServeArgs) -> Exit {
         Ok(None) => return Exit::Ok,
         Err(exit) => return exit,
     };
-    let variant = super::variant_for(super::variant_of(args.jwt_clients, args.fapi2), &defects);
+    let variant = super::variant_for(
+        super::variant_of(args.jwt_clients, args.fapi2, args.mtls),
+        &defects,
+    );
     let server = match ReferenceServer::start(ServerConfig {
         port: args.port,
         login_page: args.login_page,
         secrets: secrets_from_env(),
         code_lifetime: std::time::Duration::from_secs_f64(args.code_lifetime),
         request_uri_lifetime: std::time::Duration::from_secs_f64(args.request_uri_lifetime),
-        tls: args.tls,
+        tls: args.tls || variant == pkce_harness::defect::Variant::Mtls,
         ..ServerConfig::for_variant(variant, defects.clone())
     })
     .await

@@ -127,6 +127,9 @@ pub struct ResolvedTarget {
     pub registered: Vec<Registered>,
     /// The dynamic client registration endpoint (RFC 7591), from the metadata.
     pub registration: Option<Url>,
+    /// RFC 8705 §5 `mtls_endpoint_aliases`: where an mTLS client sends what it would send to
+    /// each endpoint (the endpoint, then its alias).
+    pub mtls_aliases: Vec<(Url, Url)>,
     /// The initial access token registrations carry, if the target file gives one.
     pub initial_access_token: Option<Secret>,
     /// The declared policy.
@@ -149,6 +152,44 @@ pub struct ResolvedTarget {
     pub origins: OriginPolicy,
 }
 
+/// RFC 8705 §5: the metadata's `mtls_endpoint_aliases`, each endpoint with its alias, every
+/// alias on an origin the target file names (a metadata document must not move where a client
+/// certificate handshake, and what follows it, goes).
+fn mtls_aliases(
+    metadata: Option<&serde_json::Value>,
+    origins: &OriginPolicy,
+) -> Result<Vec<(Url, Url)>, ResolveError> {
+    let Some(aliases) = metadata
+        .and_then(|m| m.get("mtls_endpoint_aliases"))
+        .and_then(serde_json::Value::as_object)
+    else {
+        return Ok(Vec::new());
+    };
+    let url_of = |v: Option<&serde_json::Value>| {
+        v.and_then(serde_json::Value::as_str)
+            .and_then(|s| Url::parse(s).ok())
+    };
+    let mut out = Vec::new();
+    for (key, alias) in aliases {
+        let (Some(endpoint), Some(alias)) = (
+            url_of(metadata.and_then(|m| m.get(key.as_str()))),
+            url_of(Some(alias)),
+        ) else {
+            continue;
+        };
+        if !origins.allows(&alias) {
+            return Err(ResolveError::ForeignOrigin {
+                key: "mtls_endpoint_aliases",
+                endpoint: without_query(&alias),
+                allowed: origins.describe(),
+                hint: String::new(),
+            });
+        }
+        out.push((endpoint, alias));
+    }
+    Ok(out)
+}
+
 /// The target file's secrets and the clients' HTTP Basic credentials, learned.
 fn target_redactor(file: &TargetFile) -> Redactor {
     let mut redactor = Redactor::new(file.secrets());
@@ -161,6 +202,15 @@ fn target_redactor(file: &TargetFile) -> Redactor {
 }
 
 impl ResolvedTarget {
+    /// Where a request an mTLS client would send to `url` goes: its alias (RFC 8705 §5), if the
+    /// metadata names one.
+    pub fn mtls_url(&self, url: &Url) -> Option<&Url> {
+        self.mtls_aliases
+            .iter()
+            .find(|(endpoint, _)| endpoint == url)
+            .map(|(_, alias)| alias)
+    }
+
     /// Builds from a target file and, if fetched, its metadata. Explicit endpoints win.
     pub fn new(
         file: TargetFile,
@@ -261,6 +311,7 @@ impl ResolvedTarget {
             });
         }
         let registration = from_meta("registration_endpoint");
+        let mtls_aliases = mtls_aliases(metadata.as_ref(), &origins)?;
         Ok(Self {
             name: file
                 .name
@@ -286,6 +337,7 @@ impl ResolvedTarget {
             clients: file.clients.ok_or(ResolveError::NoClients)?,
             registered: Vec::new(),
             registration,
+            mtls_aliases,
             initial_access_token: file.registration.initial_access_token.map(|t| t.0),
             policy: file.policy,
             login: file.login,
@@ -784,4 +836,45 @@ pub async fn fetch_metadata(
         tried,
         answered,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 8705 §5: an mTLS client's token request goes to the token endpoint's alias; an alias
+    /// on an origin the target file does not name stops resolution before anything is sent.
+    #[test]
+    fn mtls_aliases_map_endpoints_and_stay_on_named_origins() {
+        let file = || {
+            crate::target::parse_target(
+                "t.yaml",
+                "format: 1\nissuer: https://as.example\nclients:\n  public: {client_id: p, redirect_uri: \"http://127.0.0.1:8765/cb\"}\n  confidential: {client_id: c, client_secret: s3cr3t-value, auth_method: client_secret_basic, redirect_uri: \"https://c.example/cb\"}\nlogin: {auto: {}}\n",
+            )
+            .expect("valid")
+        };
+        let metadata = |alias: &str| {
+            serde_json::json!({
+                "issuer": "https://as.example",
+                "authorization_endpoint": "https://as.example/authorize",
+                "token_endpoint": "https://as.example/token",
+                "mtls_endpoint_aliases": {"token_endpoint": alias},
+            })
+        };
+        let t = ResolvedTarget::new(
+            file(),
+            None,
+            Some(metadata("https://as.example/mtls/token")),
+        )
+        .expect("resolves");
+        let token = Url::parse("https://as.example/token").expect("url");
+        assert_eq!(
+            t.mtls_url(&token).map(Url::as_str),
+            Some("https://as.example/mtls/token")
+        );
+        assert!(t.mtls_url(&t.authorization).is_none());
+        let e = ResolvedTarget::new(file(), None, Some(metadata("https://evil.example/token")))
+            .expect_err("another origin");
+        assert!(e.to_string().contains("mtls_endpoint_aliases"), "{e}");
+    }
 }

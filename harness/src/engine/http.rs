@@ -26,7 +26,9 @@ impl Default for Limits {
     }
 }
 
-pub use crate::wire::{Body, Channel, HttpError, HttpMethod, Request, Response, without_query};
+pub use crate::wire::{
+    Body, Channel, ClientIdentity, HttpError, HttpMethod, Request, Response, without_query,
+};
 
 /// One scenario's HTTP client: the browser's side with its own cookie jar, and the client back
 /// end's side with none.
@@ -45,6 +47,9 @@ pub struct HttpClient {
     back: Pair,
     /// The TLS configuration every client here uses.
     rustls: Arc<rustls::ClientConfig>,
+    /// Back ends that present a client certificate (RFC 8705), by its thumbprint: made on the
+    /// first request that needs one, shared by every session of the run.
+    identities: Arc<std::sync::Mutex<std::collections::HashMap<String, Pair>>>,
     limits: Limits,
     tls: Tls,
 }
@@ -59,7 +64,7 @@ impl HttpClient {
                 reason: e.to_string(),
             })?;
         let back = Pair::new(limits, &rustls, None)?;
-        Self::with_back(limits, tls, rustls, back)
+        Self::with_back(limits, tls, rustls, back, Arc::default())
     }
 
     fn with_back(
@@ -67,15 +72,39 @@ impl HttpClient {
         tls: &Tls,
         rustls: Arc<rustls::ClientConfig>,
         back: Pair,
+        identities: Arc<std::sync::Mutex<std::collections::HashMap<String, Pair>>>,
     ) -> Result<Self, HttpError> {
         let jar = Arc::new(reqwest::cookie::Jar::default());
         Ok(Self {
             front: Pair::new(limits, &rustls, Some(jar))?,
             back,
             rustls,
+            identities,
             limits,
             tls: tls.clone(),
         })
+    }
+
+    /// The back end presenting `identity`'s certificate.
+    fn back_as(&self, identity: &ClientIdentity) -> Result<Pair, HttpError> {
+        let mut made = self
+            .identities
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(pair) = made.get(&identity.thumbprint) {
+            return Ok(pair.clone());
+        }
+        let tls = Tls {
+            identity: Some(Arc::new(identity.clone())),
+            ..self.tls.clone()
+        };
+        let rustls =
+            super::tls::client_config(&tls, &[b"http/1.1"]).map_err(|e| HttpError::Setup {
+                reason: e.to_string(),
+            })?;
+        let pair = Pair::new(self.limits, &rustls, None)?;
+        made.insert(identity.thumbprint.clone(), pair.clone());
+        Ok(pair)
     }
 
     /// How this client verifies TLS (the race step opens its own connections the same way).
@@ -91,6 +120,7 @@ impl HttpClient {
             &self.tls,
             Arc::clone(&self.rustls),
             self.back.clone(),
+            Arc::clone(&self.identities),
         )
     }
 
@@ -122,9 +152,14 @@ impl HttpClient {
             req.method,
             HttpMethod::Get | HttpMethod::Head | HttpMethod::Options
         );
-        let pair = match req.channel {
-            Channel::Front => &self.front,
-            Channel::Back => &self.back,
+        let presenting;
+        let pair = match (req.channel, &req.identity) {
+            (Channel::Front, _) => &self.front,
+            (Channel::Back, None) => &self.back,
+            (Channel::Back, Some(identity)) => {
+                presenting = self.back_as(identity)?;
+                &presenting
+            }
         };
         let client = if idempotent {
             &pair.pooled

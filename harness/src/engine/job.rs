@@ -215,6 +215,10 @@ pub(super) fn inapplicable(
                 fapi2 || unsigned_request_objects_refused(target),
                 "the server may take unsigned request objects: its metadata lists none among request_object_signing_alg_values_supported, or lists no algorithms and does not say require_signed_request_object",
             ),
+            Capability::Mtls => (
+                target.client(client).is_some_and(|c| c.tls_identity.is_some()),
+                "the client authenticates without a TLS client certificate (auth_method tls_client_auth or self_signed_tls_client_auth)",
+            ),
             Capability::Registration => (
                 target.registration.is_some(),
                 "the server registers no clients dynamically (no registration_endpoint in its metadata)",

@@ -98,6 +98,11 @@ pub(super) async fn trial(
                 .collect::<Vec<_>>(),
         );
     }
+    // An mTLS client's burst presents its certificate on every connection (RFC 8705 §2).
+    let tls = super::http::Tls {
+        identity: req.identity.clone(),
+        ..ctx.http.tls().clone()
+    };
     let burst = super::race::burst(
         ctx.race_technique.or(r.technique),
         BurstRequest {
@@ -106,7 +111,7 @@ pub(super) async fn trial(
             forms: &forms,
             own_headers: &own_headers,
             timeout: Duration::from_secs(10),
-            tls: ctx.http.tls(),
+            tls: &tls,
         },
     )
     .await

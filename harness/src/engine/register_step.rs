@@ -16,7 +16,7 @@ use crate::outcome::{Fault, Halt};
 use crate::params::Params;
 use crate::pkce::s256_of_text;
 use crate::scenario::model::{AuthOutcome, RegisterStep};
-use crate::target::{AuthMethod, ClientConfig, ConfigString};
+use crate::target::{AuthMethod, ClientConfig};
 use crate::wire::Response;
 
 pub(super) async fn register(ctx: &mut Ctx, r: &RegisterStep) -> StepResult {
@@ -186,15 +186,12 @@ async fn authorize(ctx: &mut Ctx, client: &Registered, redirect_uri: &str) -> Re
         None => build::authorization_url(&ctx.target, &params),
         Some(key) => {
             let config = ClientConfig {
-                client_id: ConfigString(client_id.to_owned()),
-                client_secret: None,
-                auth_method: AuthMethod::PrivateKeyJwt,
-                redirect_uri: ctx.target.clients.public.redirect_uri.clone(),
-                several_redirect_uris: false,
-                private_key: None,
-                private_key_file: None,
-                signing_alg: None,
                 signing_key: Some(Arc::clone(key)),
+                ..ClientConfig::made(
+                    client_id.to_owned(),
+                    AuthMethod::PrivateKeyJwt,
+                    ctx.target.clients.public.redirect_uri.clone(),
+                )
             };
             match par::pushed(ctx, &config, params).await? {
                 Ok(pushed) => {

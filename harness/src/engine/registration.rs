@@ -16,8 +16,8 @@ use super::request as build;
 use crate::jose::{Algorithm, SigningKey};
 use crate::redact::Secret;
 use crate::target::{
-    AuthMethod, ClientConfig, Clients, ConfigSecret, ConfigString, OriginPolicy, RedirectUri,
-    RegisteredAuth, TargetFile,
+    AuthMethod, ClientConfig, Clients, ConfigSecret, OriginPolicy, RedirectUri, RegisteredAuth,
+    TargetFile,
 };
 
 /// Where registered clients are sent back to, unless the file says otherwise: a loopback
@@ -167,15 +167,10 @@ pub(super) async fn register(
             token: token.map(Secret::new),
         });
         made.push(ClientConfig {
-            client_id: ConfigString(client_id),
             client_secret: secret.map(|s| ConfigSecret(Secret::new(s))),
-            auth_method: method,
-            redirect_uri: RedirectUri(redirect.clone()),
             several_redirect_uris: uris.len() > 1,
-            private_key: None,
-            private_key_file: None,
-            signing_alg: None,
             signing_key: key.map(std::sync::Arc::new),
+            ..ClientConfig::made(client_id, method, RedirectUri(redirect.clone()))
         });
     }
     let mut made = made.into_iter();

@@ -11,8 +11,8 @@ use super::request as build;
 use crate::outcome::{Fault, Halt};
 use crate::params::Params;
 use crate::scenario::model::{
-    AuthSpec, ClientKind, DpopProof, HttpExpect, IntrospectStep, JsonMatch, OneOrMany,
-    ResourceStep, TokenKind,
+    AuthSpec, CertificateSpec, ClientKind, DpopProof, HttpExpect, IntrospectStep, JsonMatch,
+    OneOrMany, ResourceStep, TokenKind,
 };
 use crate::wire::{HttpMethod, Request, Response};
 
@@ -35,6 +35,13 @@ pub(super) async fn userinfo(ctx: &mut Ctx, r: &ResourceStep) -> StepResult {
         .clone()
         .ok_or_else(|| precondition("no access token".into()))?;
     let mut req = Request::get(url);
+    // RFC 8705 §3: a certificate-bound token goes over a connection with that certificate.
+    req.identity = match r.certificate {
+        CertificateSpec::Own => client_config(ctx, tokens.client)?.tls_identity,
+        CertificateSpec::Other => Some(build::stranger_identity()?),
+        CertificateSpec::None => None,
+    };
+    super::exchange::send::present_certificate(ctx, &mut req);
     // RFC 9449 §7.1: a DPoP-bound token goes with the DPoP scheme (unless the step downgrades).
     let dpop_bound = tokens.dpop_key.is_some()
         || tokens

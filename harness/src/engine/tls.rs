@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use tokio_rustls::rustls::{self, pki_types};
 
+use crate::wire::ClientIdentity;
+
 /// How TLS is verified.
 #[derive(Debug, Clone, Default)]
 pub struct Tls {
@@ -12,6 +14,9 @@ pub struct Tls {
     pub ca_certs: Vec<Vec<u8>>,
     /// Accept any certificate. Only when asked (`--insecure`); every report says so.
     pub insecure: bool,
+    /// The client certificate to present when the server asks for one (RFC 8705): an mTLS
+    /// client's, set per request, never run-wide.
+    pub identity: Option<Arc<ClientIdentity>>,
 }
 
 /// Why the TLS configuration could not be built.
@@ -26,20 +31,23 @@ pub enum TlsError {
     /// A `--ca-cert` certificate is not one rustls can trust.
     #[error("CA certificate: {0}")]
     CaCert(rustls::Error),
+    /// A client's TLS certificate or key (RFC 8705) that rustls cannot use.
+    #[error("the client's TLS certificate: {0}")]
+    Identity(String),
 }
 
 /// The same trust as the engine's HTTP client: bundled Mozilla roots, the system's, `--ca-cert`;
 /// or none at all under `--insecure`.
+/// With `tls.identity`, presents that certificate when the server asks for one.
 pub fn client_config(tls: &Tls, alpn: &[&[u8]]) -> Result<Arc<rustls::ClientConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(TlsError::Versions)?;
-    let mut config = if tls.insecure {
+    let builder = if tls.insecure {
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
-            .with_no_client_auth()
     } else {
         let mut roots = bundled_and_system_roots().clone();
         for pem in &tls.ca_certs {
@@ -49,7 +57,21 @@ pub fn client_config(tls: &Tls, alpn: &[&[u8]]) -> Result<Arc<rustls::ClientConf
                 roots.add(cert).map_err(TlsError::CaCert)?;
             }
         }
-        builder.with_root_certificates(roots).with_no_client_auth()
+        builder.with_root_certificates(roots)
+    };
+    let mut config = match &tls.identity {
+        None => builder.with_no_client_auth(),
+        Some(id) => {
+            use pki_types::pem::PemObject;
+            let chain = pki_types::CertificateDer::pem_slice_iter(id.cert_pem.as_bytes())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| TlsError::Identity(e.to_string()))?;
+            let key = pki_types::PrivateKeyDer::from_pem_slice(id.key_pem().as_bytes())
+                .map_err(|e| TlsError::Identity(e.to_string()))?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| TlsError::Identity(e.to_string()))?
+        }
     };
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(Arc::new(config))

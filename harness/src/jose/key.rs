@@ -446,6 +446,27 @@ fn pem_decode(text: &str) -> Result<(String, Vec<u8>), KeyError> {
     Ok((label.to_owned(), der))
 }
 
+/// The bytes of the first PEM block in `text`, which must be labelled `label` (a TLS
+/// certificate, a private key: RFC 7468).
+pub fn pem_block(text: &str, label: &str) -> Result<Vec<u8>, KeyError> {
+    match pem_decode(text)? {
+        (found, der) if found == label => Ok(der),
+        (found, _) => Err(KeyError::Malformed(format!(
+            "the first PEM block is a {found}, not a {label}"
+        ))),
+    }
+}
+
+/// RFC 8705 §3.1 `x5t#S256`: base64url of the SHA-256 of the first certificate's DER in
+/// `cert_pem`.
+pub fn x5t_s256(cert_pem: &str) -> Result<String, KeyError> {
+    use sha2::Digest as _;
+    Ok(super::b64(sha2::Sha256::digest(pem_block(
+        cert_pem,
+        "CERTIFICATE",
+    )?)))
+}
+
 /// A PEM block with 64-character lines.
 fn pem_encode(label: &str, der: &[u8]) -> String {
     use base64::Engine as _;

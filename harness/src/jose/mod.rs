@@ -13,7 +13,7 @@ pub mod key;
 
 pub use jsonwebtoken::Algorithm;
 pub use jws::{Jws, JwsError, half_hash};
-pub use key::{KeyError, SigningKey};
+pub use key::{KeyError, SigningKey, pem_block, x5t_s256};
 
 use base64::Engine as _;
 

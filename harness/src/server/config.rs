@@ -76,6 +76,10 @@ pub struct ServerConfig {
     /// Serve HTTPS (the compiled-in test certificate, see [`super::TEST_CA_PEM`]) instead of
     /// plain HTTP: the issuer is then `https://127.0.0.1:PORT`.
     pub tls: bool,
+    /// The mTLS set-up (RFC 8705; implies `tls`): both confidential clients authenticate with
+    /// self-signed client certificates (`self_signed_tls_client_auth`), and their tokens are
+    /// bound to them.
+    pub mtls_clients: bool,
 }
 
 impl ServerConfig {
@@ -85,6 +89,8 @@ impl ServerConfig {
         Self {
             defects,
             jwt_clients: matches!(variant, Variant::JwtClients | Variant::Fapi2),
+            mtls_clients: variant == Variant::Mtls,
+            tls: variant == Variant::Mtls,
             require_par: variant == Variant::Fapi2,
             pkce_required_confidential: variant == Variant::Fapi2,
             ..Self::default()
@@ -113,6 +119,7 @@ impl Default for ServerConfig {
             revoked_userinfo_fails: false,
             replay_forbidden: false,
             tls: false,
+            mtls_clients: false,
         }
     }
 }
@@ -135,6 +142,8 @@ pub struct RegisteredClient {
     /// For `private_key_jwt`: the private key (PKCS#8 PEM), for the target file a user of this
     /// server writes.
     pub private_key: Option<Secret>,
+    /// For mTLS (RFC 8705 §2.2): the `x5t#S256` of the registered certificate.
+    pub tls_thumbprint: Option<String>,
 }
 
 /// How much the server remembers: every record expires `retention` after it was made, and no

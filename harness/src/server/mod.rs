@@ -44,6 +44,25 @@ pub use config::{
 use state::App;
 pub use tls::CA_PEM as TEST_CA_PEM;
 
+/// Serves `router` on `listener` until `stopped`, each connection's client certificate (if any)
+/// handed to the routes.
+async fn serve<L>(listener: L, router: Router, stopped: impl Future<Output = ()> + Send + 'static)
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+    tls::PeerCert:
+        for<'a> axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
+{
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<tls::PeerCert>(),
+    )
+    .with_graceful_shutdown(stopped);
+    if let Err(e) = served.await {
+        eprintln!("reference server stopped: {e}");
+    }
+}
+
 /// A running reference server; dropping the handle does not stop it, [`ReferenceServer::stop`]
 /// does.
 pub struct ReferenceServer {
@@ -59,7 +78,7 @@ impl ReferenceServer {
     pub async fn start(mut config: ServerConfig) -> std::io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
-        let tls = config.tls;
+        let tls = config.tls || config.mtls_clients;
         let issuer = format!("{}://{addr}", if tls { "https" } else { "http" });
         let [secret, secret2] = match config.secrets.take() {
             Some(given) => given,
@@ -77,6 +96,7 @@ impl ReferenceServer {
                 more_redirect_uris: Vec::new(),
                 jwk: None,
                 private_key: None,
+                tls_thumbprint: None,
             },
             RegisteredClient {
                 client_id: "confidential-client".into(),
@@ -86,6 +106,7 @@ impl ReferenceServer {
                 more_redirect_uris: Vec::new(),
                 jwk: None,
                 private_key: None,
+                tls_thumbprint: None,
             },
             RegisteredClient {
                 client_id: "confidential-client-2".into(),
@@ -95,6 +116,7 @@ impl ReferenceServer {
                 more_redirect_uris: vec!["https://client.example/other-cb".into()],
                 jwk: None,
                 private_key: None,
+                tls_thumbprint: None,
             },
         ];
         if config.jwt_clients {
@@ -112,6 +134,17 @@ impl ReferenceServer {
             }
             if !config.require_par {
                 clients[2].auth_method = AuthMethod::ClientSecretJwt;
+            }
+        }
+        if config.mtls_clients {
+            for (i, (cert, _)) in tls::CLIENT_CERTS.iter().enumerate() {
+                let c = &mut clients[i + 1];
+                c.auth_method = AuthMethod::SelfSignedTlsClientAuth;
+                c.secret = None;
+                c.tls_thumbprint = Some(
+                    crate::jose::x5t_s256(cert)
+                        .map_err(|e| std::io::Error::other(e.to_string()))?,
+                );
             }
         }
         let policy = Policy {
@@ -168,20 +201,9 @@ impl ReferenceServer {
             let _ = rx.await;
         };
         let task = if tls {
-            let listener = tls::TlsListener::new(listener)?;
-            tokio::spawn(async move {
-                let served = axum::serve(listener, router).with_graceful_shutdown(stopped);
-                if let Err(e) = served.await {
-                    eprintln!("reference server stopped: {e}");
-                }
-            })
+            tokio::spawn(serve(tls::TlsListener::new(listener)?, router, stopped))
         } else {
-            tokio::spawn(async move {
-                let served = axum::serve(listener, router).with_graceful_shutdown(stopped);
-                if let Err(e) = served.await {
-                    eprintln!("reference server stopped: {e}");
-                }
-            })
+            tokio::spawn(serve(listener, router, stopped))
         };
         Ok(Self {
             clients,
@@ -235,6 +257,11 @@ impl ReferenceServer {
         Url::parse(&self.app.issuer).expect("the issuer is a URL")
     }
 
+    /// Whether it serves HTTPS (trusted through [`TEST_CA_PEM`]).
+    pub fn is_tls(&self) -> bool {
+        self.app.issuer.starts_with("https:")
+    }
+
     /// The registered clients: public, confidential (Basic), confidential (post).
     pub fn clients(&self) -> &[RegisteredClient] {
         &self.clients
@@ -269,11 +296,19 @@ impl ReferenceServer {
             if let Some(s) = &client.secret {
                 out.push_str(&format!("    client_secret: \"{}\"\n", s.expose()));
             }
-            if let Some(pem) = &client.private_key {
-                out.push_str("    private_key: |\n");
-                for line in pem.expose().lines() {
+            let block = |out: &mut String, key: &str, pem: &str| {
+                out.push_str(&format!("    {key}: |\n"));
+                for line in pem.lines() {
                     out.push_str(&format!("      {line}\n"));
                 }
+            };
+            if let Some(pem) = &client.private_key {
+                block(&mut out, "private_key", pem.expose());
+            }
+            if client.auth_method.is_mtls() {
+                let (cert, key) = tls::CLIENT_CERTS[i - 1];
+                block(&mut out, "tls_certificate", cert);
+                block(&mut out, "tls_key", key);
             }
             out
         };

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::pages::{Reply, done, error_page, fresh, json, oauth_error};
 use super::state::{App, Pushed};
+use super::tls::PeerCert;
 use super::token::authenticate_client;
 use crate::defect::Defect;
 use crate::params::Params;
@@ -23,13 +24,18 @@ const URN: &str = "urn:ietf:params:oauth:request_uri:";
 const CLIENT_AUTH: &[&str] = &["client_secret", "client_assertion", "client_assertion_type"];
 
 /// `POST /par` (RFC 9126 §2).
-pub(super) async fn push(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Response {
+pub(super) async fn push(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<PeerCert>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let p = Params::parse(&String::from_utf8_lossy(&body));
-    done(push_inner(&app, &headers, &p))
+    done(push_inner(&app, &headers, &p, &peer))
 }
 
-fn push_inner(app: &App, headers: &HeaderMap, p: &Params) -> Reply {
-    let client = authenticate_client(app, headers, p)?;
+fn push_inner(app: &App, headers: &HeaderMap, p: &Params, peer: &PeerCert) -> Reply {
+    let client = authenticate_client(app, headers, p, peer)?;
     if p.get("request_uri").is_some() {
         // §2.1: the request itself cannot be a reference.
         return Err(oauth_error(

@@ -108,6 +108,7 @@ pub(super) async fn register(State(app): State<Arc<App>>, body: Bytes) -> Respon
         more_redirect_uris: uris[1..].to_vec(),
         jwk,
         private_key: None,
+        tls_thumbprint: None,
     };
     let mut answer = described(&app, &client, &m);
     if let Some(o) = answer.as_object_mut() {

@@ -3,12 +3,13 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 
 use super::pages::{done, invalid_client, json};
 use super::state::App;
+use super::tls::PeerCert;
 use super::token::{authenticate_client, is_confidential};
 use crate::defect::Defect;
 use crate::params::Params;
@@ -47,6 +48,18 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
         "authorization_response_iss_parameter_supported": true,
     });
     if let Some(o) = m.as_object_mut() {
+        if app.issuer.starts_with("https:") {
+            // RFC 8705 §2.1.1, §2.2.1, §3.3: client certificates taken, tokens bound to them.
+            o.insert(
+                "tls_client_certificate_bound_access_tokens".into(),
+                serde_json::json!(true),
+            );
+            if let Some(serde_json::Value::Array(methods)) =
+                o.get_mut("token_endpoint_auth_methods_supported")
+            {
+                methods.push(serde_json::json!("self_signed_tls_client_auth"));
+            }
+        }
         if app.has(Defect::WrongIssUnannounced) {
             o.remove("authorization_response_iss_parameter_supported");
         }
@@ -68,7 +81,11 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
 }
 
 /// `GET /userinfo` with a Bearer token (RFC 6750).
-pub(super) async fn userinfo(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+pub(super) async fn userinfo(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<PeerCert>,
+    headers: HeaderMap,
+) -> Response {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
@@ -77,10 +94,12 @@ pub(super) async fn userinfo(State(app): State<Arc<App>>, headers: HeaderMap) ->
         None => ("", None),
     };
     let known = token.and_then(|t| {
-        app.store()
-            .access_tokens
-            .get(t)
-            .map(|r| (r.active, r.jkt.clone()))
+        app.store().access_tokens.get(t).map(|r| {
+            (
+                r.active && r.x5t.as_ref().is_none_or(|x| peer.0.as_ref() == Some(x)),
+                r.jkt.clone(),
+            )
+        })
     });
     if app.revoked_userinfo_fails && matches!(known, Some((false, _))) {
         return json(
@@ -137,12 +156,13 @@ pub(super) async fn userinfo(State(app): State<Arc<App>>, headers: HeaderMap) ->
 /// `POST /introspect` (RFC 7662), for confidential clients.
 pub(super) async fn introspect(
     State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<PeerCert>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let p = Params::parse(&String::from_utf8_lossy(&body));
     done((|| {
-        let client = authenticate_client(&app, &headers, &p)?;
+        let client = authenticate_client(&app, &headers, &p, &peer)?;
         if !is_confidential(&client) {
             return Err(invalid_client(
                 &app,

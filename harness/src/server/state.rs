@@ -293,6 +293,8 @@ pub(super) struct TokenRecord {
     pub active: bool,
     /// The DPoP key the token is bound to (RFC 9449 §6).
     pub jkt: Option<String>,
+    /// The client certificate the token is bound to (RFC 8705 §3), as `x5t#S256`.
+    pub x5t: Option<String>,
 }
 
 pub(super) struct RefreshRecord {

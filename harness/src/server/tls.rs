@@ -2,11 +2,18 @@
 //! signed by a test CA, both compiled in. Neither key is a secret worth the name: the server
 //! listens on loopback only and exists to be tested against; the harness trusts the CA with
 //! `--ca-cert` (`serve-reference --write-ca` writes it), or by itself for the embedded run.
+//!
+//! The server asks every client for a certificate and takes any (RFC 8705 §2.2: self-signed
+//! ones are matched by their registered key, not by a PKI): the handshake proves the client
+//! holds the key, and the routes judge the certificate by its thumbprint ([`PeerCert`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::connect_info::Connected;
+use axum::serve::IncomingStream;
+use sha2::Digest as _;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::{self, pki_types};
@@ -16,6 +23,19 @@ use tokio_rustls::server::TlsStream;
 pub const CA_PEM: &str = include_str!("tls/ca.pem");
 const CERT_PEM: &str = include_str!("tls/server.pem");
 const KEY_PEM: &str = include_str!("tls/server.key");
+
+/// The certificates and keys (PEM) of the mTLS set-up's two confidential clients
+/// (`self_signed_tls_client_auth`, RFC 8705 §2.2), compiled in like the server's: test keys.
+pub(super) const CLIENT_CERTS: [(&str, &str); 2] = [
+    (
+        include_str!("tls/client1.pem"),
+        include_str!("tls/client1.key"),
+    ),
+    (
+        include_str!("tls/client2.pem"),
+        include_str!("tls/client2.key"),
+    ),
+];
 
 /// How long a client has for its handshake before the connection is dropped: the handshake
 /// runs in the accept loop, so one silent client must not stall the others for long.
@@ -38,10 +58,10 @@ impl TlsListener {
         let key = pki_types::PrivateKeyDer::from_pem_slice(KEY_PEM.as_bytes())
             .map_err(std::io::Error::other)?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        let mut config = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
             .map_err(std::io::Error::other)?
-            .with_no_client_auth()
+            .with_client_cert_verifier(Arc::new(AnyClientCert(Arc::clone(&provider))))
             .with_single_cert(chain, key)
             .map_err(std::io::Error::other)?;
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
@@ -72,5 +92,89 @@ impl axum::serve::Listener for TlsListener {
 
     fn local_addr(&self) -> std::io::Result<Self::Addr> {
         self.tcp.local_addr()
+    }
+}
+
+/// The client certificate of a connection, as its `x5t#S256` thumbprint (RFC 8705 §3.1): what
+/// the routes compare with a client's registered certificate and a token's binding. `None` on a
+/// plain-HTTP connection or when the client sent none.
+#[derive(Debug, Clone, Default)]
+pub(super) struct PeerCert(pub Option<String>);
+
+impl Connected<IncomingStream<'_, TlsListener>> for PeerCert {
+    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
+        let (_, connection) = stream.io().get_ref();
+        Self(
+            connection
+                .peer_certificates()
+                .and_then(|chain| chain.first())
+                .map(|cert| crate::jose::b64(sha2::Sha256::digest(cert.as_ref()))),
+        )
+    }
+}
+
+impl Connected<IncomingStream<'_, TcpListener>> for PeerCert {
+    fn connect_info(_: IncomingStream<'_, TcpListener>) -> Self {
+        Self(None)
+    }
+}
+
+/// Any client certificate whose signature over the handshake verifies: possession of the key
+/// is proven here, which certificate it is the routes decide.
+#[derive(Debug)]
+struct AnyClientCert(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::server::danger::ClientCertVerifier for AnyClientCert {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        _: &pki_types::CertificateDer<'_>,
+        _: &[pki_types::CertificateDer<'_>],
+        _: pki_types::UnixTime,
+    ) -> Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
+        Ok(rustls::server::danger::ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
     }
 }

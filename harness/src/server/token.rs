@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use base64::Engine as _;
@@ -14,6 +14,7 @@ use super::config::RegisteredClient;
 use super::dpop::Proof;
 use super::pages::{Reply, done, fresh, invalid_client, json, oauth_error};
 use super::state::{App, RefreshRecord, TokenRecord};
+use super::tls::PeerCert;
 use crate::defect::Defect;
 use crate::params::Params;
 use crate::pkce::{CodeChallenge, CodeVerifier, Method, s256_of_text, verify};
@@ -53,6 +54,7 @@ pub(super) async fn token_get(
             &Params::new(),
             Redeem::Normal,
             None,
+            None,
         ));
     }
     let mut r = oauth_error(
@@ -69,10 +71,12 @@ pub(super) async fn token_get(
 /// `POST /token`.
 pub(super) async fn token(
     State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<PeerCert>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
+    let peer = peer.0.as_deref();
     app.store().arrivals.push(std::time::Instant::now());
     let _serving = match Serving::enter(&app) {
         Ok(s) => s,
@@ -106,7 +110,15 @@ pub(super) async fn token(
     }
     if app.has(Defect::CodeRaceWindow) && body.get("grant_type") == Some("authorization_code") {
         // BUG-12: check, yield while other requests run, then consume without checking again.
-        if let Err(refused) = handle(&app, &headers, &body, &query, Redeem::CheckOnly, proof) {
+        if let Err(refused) = handle(
+            &app,
+            &headers,
+            &body,
+            &query,
+            Redeem::CheckOnly,
+            proof,
+            peer,
+        ) {
             return refused;
         }
         let until = Instant::now() + app.race_window;
@@ -120,9 +132,18 @@ pub(super) async fn token(
             &query,
             Redeem::SkipSingleUse,
             proof,
+            peer,
         ));
     }
-    done(handle(&app, &headers, &body, &query, Redeem::Normal, proof))
+    done(handle(
+        &app,
+        &headers,
+        &body,
+        &query,
+        Redeem::Normal,
+        proof,
+        peer,
+    ))
 }
 
 /// A token request being served, for the `busy_under_load` fixture: the second at a time is
@@ -171,6 +192,7 @@ fn handle(
     query: &Params,
     redeem: Redeem,
     proof: Option<&Proof>,
+    peer: Option<&str>,
 ) -> Reply {
     let mut p = body.clone();
     if query.get("client_secret").is_some() {
@@ -205,10 +227,18 @@ fn handle(
         ));
     }
     let grant_type = nonempty(&p, "grant_type");
-    let client = authenticate(app, headers, &p)?;
+    let client = authenticate(app, headers, &p, peer)?;
+    // RFC 8705 §3: an mTLS client's tokens are bound to the certificate it authenticated with.
+    let bound = Binding {
+        proof,
+        x5t: client
+            .as_ref()
+            .filter(|c| c.auth_method.is_mtls() && !app.has(Defect::MtlsBindingUnchecked))
+            .and(peer),
+    };
     match grant_type {
-        Some("authorization_code") => authorization_code(app, client.as_ref(), &p, redeem, proof),
-        Some("refresh_token") => refresh(app, client.as_ref(), &p, proof),
+        Some("authorization_code") => authorization_code(app, client.as_ref(), &p, redeem, bound),
+        Some("refresh_token") => refresh(app, client.as_ref(), &p, bound),
         None => Err(oauth_error(app, "invalid_request", "grant_type is missing")),
         Some(_) if app.has(Defect::WrongGrantErrors) => {
             Err(oauth_error(app, "invalid_request", "bad grant_type"))
@@ -225,12 +255,21 @@ fn nonempty<'a>(p: &'a Params, name: &str) -> Option<&'a str> {
     p.get(name).filter(|v| !v.is_empty())
 }
 
+/// What a token response's tokens are bound to: the DPoP key of the request's proof (RFC 9449),
+/// the certificate an mTLS client authenticated with (RFC 8705 §3).
+#[derive(Clone, Copy)]
+struct Binding<'a> {
+    proof: Option<&'a Proof>,
+    x5t: Option<&'a str>,
+}
+
 /// Who is calling: RFC 6749 §2.3. `Ok(None)` means "no client_id at all", allowed only with the
 /// `public-client-id-optional` defect (the code then names the client).
 fn authenticate(
     app: &App,
     headers: &HeaderMap,
     p: &Params,
+    peer: Option<&str>,
 ) -> Result<Option<RegisteredClient>, Response> {
     let basic = headers
         .get(header::AUTHORIZATION)
@@ -288,6 +327,18 @@ fn authenticate(
     let client = app
         .client(client_id)
         .ok_or_else(|| invalid_client(app, used_basic, "unknown client"))?;
+    if client.auth_method.is_mtls() {
+        // RFC 8705 §2.2: the connection's certificate is the one registered for the client.
+        let registered = client.tls_thumbprint.as_deref();
+        if (peer.is_none() || peer != registered) && !app.has(Defect::MtlsCertificateUnchecked) {
+            return Err(invalid_client(
+                app,
+                used_basic,
+                "the TLS client certificate is missing or not the one registered for this client",
+            ));
+        }
+        return Ok(Some(client));
+    }
     if matches!(
         client.auth_method,
         AuthMethod::PrivateKeyJwt | AuthMethod::ClientSecretJwt
@@ -342,8 +393,9 @@ fn authorization_code(
     client: Option<&RegisteredClient>,
     p: &Params,
     redeem: Redeem,
-    proof: Option<&Proof>,
+    bound: Binding<'_>,
 ) -> Reply {
+    let Binding { proof, x5t } = bound;
     let Some(code) = nonempty(p, "code") else {
         let error = if app.has(Defect::WrongGrantErrors) {
             "invalid_grant"
@@ -462,6 +514,7 @@ fn authorization_code(
             client_id: client_id.clone(),
             active: true,
             jkt: jkt.clone(),
+            x5t: x5t.map(str::to_owned),
         },
     );
     let public = app
@@ -603,12 +656,8 @@ fn token_response(
 }
 
 /// RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2).
-fn refresh(
-    app: &App,
-    client: Option<&RegisteredClient>,
-    p: &Params,
-    proof: Option<&Proof>,
-) -> Reply {
+fn refresh(app: &App, client: Option<&RegisteredClient>, p: &Params, bound: Binding<'_>) -> Reply {
+    let Binding { proof, x5t } = bound;
     let Some(client) = client else {
         return Err(oauth_error(app, "invalid_request", "client_id is missing"));
     };
@@ -672,6 +721,7 @@ fn refresh(
             client_id: client.client_id.clone(),
             active: true,
             jkt: proof.map(|p| p.jkt.clone()),
+            x5t: x5t.map(str::to_owned),
         },
     );
     let new_rt = if rotate {
@@ -707,8 +757,9 @@ pub(super) fn authenticate_client(
     app: &App,
     headers: &HeaderMap,
     p: &Params,
+    peer: &PeerCert,
 ) -> Result<RegisteredClient, Response> {
-    match authenticate(app, headers, p)? {
+    match authenticate(app, headers, p, peer.0.as_deref())? {
         Some(c) => Ok(c),
         None => Err(oauth_error(app, "invalid_request", "client_id is missing")),
     }

@@ -118,6 +118,7 @@ impl TargetFile {
                 [
                     c.client_secret.as_ref().map(|s| s.0.expose()),
                     c.private_key.as_ref().map(|s| s.0.expose()),
+                    c.tls_key.as_ref().map(|s| s.0.expose()),
                 ]
             })
             .flatten();
@@ -293,9 +294,37 @@ pub struct ClientConfig {
     #[serde(skip)]
     #[schemars(skip)]
     pub signing_key: Option<std::sync::Arc<crate::jose::SigningKey>>,
+    /// For `tls_client_auth` and `self_signed_tls_client_auth` (RFC 8705): the client's TLS
+    /// certificate, PEM (then any intermediates); write `${env:NAME}`.
+    pub tls_certificate: Option<ConfigString>,
+    /// The private key of `tls_certificate`, PEM; write `${env:NAME}`.
+    pub tls_key: Option<ConfigSecret>,
+    /// The certificate and key, read while the file loads.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub tls_identity: Option<std::sync::Arc<crate::wire::ClientIdentity>>,
 }
 
 impl ClientConfig {
+    /// A client the harness made itself (registered, RFC 7591): its id, method and redirect
+    /// URI, nothing else set.
+    pub fn made(client_id: String, auth_method: AuthMethod, redirect_uri: RedirectUri) -> Self {
+        Self {
+            client_id: ConfigString(client_id),
+            client_secret: None,
+            auth_method,
+            redirect_uri,
+            several_redirect_uris: false,
+            private_key: None,
+            private_key_file: None,
+            signing_alg: None,
+            signing_key: None,
+            tls_certificate: None,
+            tls_key: None,
+            tls_identity: None,
+        }
+    }
+
     /// Its secret's octets, the HMAC key of what it signs or verifies with it (OpenID Connect
     /// Core §10.1); empty for a client without one.
     pub fn secret_bytes(&self) -> &[u8] {
@@ -404,6 +433,10 @@ pub enum AuthMethod {
     PrivateKeyJwt,
     /// A JWT assertion signed with HMAC over the client secret (OpenID Connect Core §9).
     ClientSecretJwt,
+    /// Mutual TLS with a certificate from a PKI, matched by its subject (RFC 8705 §2.1).
+    TlsClientAuth,
+    /// Mutual TLS with a self-signed certificate, matched by its registered key (RFC 8705 §2.2).
+    SelfSignedTlsClientAuth,
 }
 
 impl AuthMethod {
@@ -415,7 +448,14 @@ impl AuthMethod {
             Self::ClientSecretPost => "client_secret_post",
             Self::PrivateKeyJwt => "private_key_jwt",
             Self::ClientSecretJwt => "client_secret_jwt",
+            Self::TlsClientAuth => "tls_client_auth",
+            Self::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
+    }
+
+    /// Whether the client authenticates with its TLS certificate (RFC 8705 §2).
+    pub fn is_mtls(self) -> bool {
+        matches!(self, Self::TlsClientAuth | Self::SelfSignedTlsClientAuth)
     }
 }
 
@@ -812,9 +852,12 @@ fn signing_key<'n>(
 ) -> Result<(), (&'n Node, String)> {
     let method = c.auth_method;
     let has_key = c.private_key.is_some() || c.private_key_file.is_some();
+    if method.is_mtls() || c.tls_certificate.is_some() || c.tls_key.is_some() {
+        return tls_identity(c, kind, span);
+    }
     let needs = match method {
         AuthMethod::None => Some(
-            "a confidential client: auth_method client_secret_basic, client_secret_post, client_secret_jwt (with client_secret) or private_key_jwt (with private_key or private_key_file)",
+            "a confidential client: auth_method client_secret_basic, client_secret_post, client_secret_jwt (with client_secret), private_key_jwt (with private_key or private_key_file), tls_client_auth or self_signed_tls_client_auth (with tls_certificate and tls_key)",
         ),
         AuthMethod::PrivateKeyJwt if !has_key => {
             Some("private_key_jwt needs private_key (PEM or JWK; ${env:NAME}) or private_key_file")
@@ -872,6 +915,35 @@ fn signing_key<'n>(
         _ => return Ok(()),
     };
     c.signing_key = Some(std::sync::Arc::new(key));
+    Ok(())
+}
+
+/// Reads an mTLS client's certificate and key (RFC 8705), which only those methods use.
+fn tls_identity<'n>(
+    c: &mut ClientConfig,
+    kind: &str,
+    span: &ClientSpan<'n>,
+) -> Result<(), (&'n Node, String)> {
+    let (Some(cert), Some(key), true) = (&c.tls_certificate, &c.tls_key, c.auth_method.is_mtls())
+    else {
+        return Err((
+            span.node,
+            format!(
+                "clients.{kind}: tls_client_auth and self_signed_tls_client_auth need tls_certificate and tls_key (PEM; ${{env:NAME}}), and only they use them"
+            ),
+        ));
+    };
+    let thumbprint = crate::jose::x5t_s256(&cert.0)
+        .map_err(|e| (span.node, format!("clients.{kind}: tls_certificate: {e}")))?;
+    crate::jose::pem_block(key.0.expose(), "PRIVATE KEY")
+        .or_else(|_| crate::jose::pem_block(key.0.expose(), "EC PRIVATE KEY"))
+        .or_else(|_| crate::jose::pem_block(key.0.expose(), "RSA PRIVATE KEY"))
+        .map_err(|e| (span.node, format!("clients.{kind}: tls_key: {e}")))?;
+    c.tls_identity = Some(std::sync::Arc::new(crate::wire::ClientIdentity::new(
+        cert.0.clone(),
+        key.0.expose().to_owned(),
+        thumbprint,
+    )));
     Ok(())
 }
 
@@ -946,6 +1018,52 @@ login:
             "{:?}",
             t.secrets()
         );
+    }
+
+    /// An mTLS client (RFC 8705) loads with its certificate's thumbprint and its key among the
+    /// secrets; one without a certificate, or a certificate on a client of another method, is
+    /// refused at the client's line.
+    #[test]
+    fn mtls_clients_bring_a_certificate_and_key() {
+        let cert = include_str!("../engine/request/stranger/stranger.pem");
+        let key = include_str!("../engine/request/stranger/stranger.key");
+        let indent = |pem: &str| {
+            pem.lines()
+                .map(|l| format!("      {l}\n"))
+                .collect::<String>()
+        };
+        let file = |method: &str, tls: &str| {
+            format!(
+                "format: 1\nissuer: https://as.example\nclients:\n  public: {{client_id: p, redirect_uri: \"http://127.0.0.1:8765/cb\"}}\n  confidential:\n    client_id: c\n    auth_method: {method}\n    redirect_uri: \"https://c.example/cb\"\n{tls}login: {{auto: {{}}}}\n"
+            )
+        };
+        let tls = format!(
+            "    tls_certificate: |\n{}    tls_key: |\n{}",
+            indent(cert),
+            indent(key)
+        );
+        let t = parse_target("t.yaml", &file("self_signed_tls_client_auth", &tls)).expect("loads");
+        let c = &t.clients.as_ref().expect("clients").confidential;
+        let identity = c.tls_identity.as_ref().expect("read while loading");
+        assert_eq!(
+            Some(identity.thumbprint.clone()),
+            crate::jose::x5t_s256(cert).ok()
+        );
+        assert!(
+            t.secrets().iter().any(|s| s.contains("PRIVATE KEY")),
+            "the key is a secret"
+        );
+        let e = parse_target("t.yaml", &file("tls_client_auth", ""))
+            .expect_err("no certificate")
+            .to_string();
+        assert!(
+            e.contains("need tls_certificate and tls_key") && e.contains("t.yaml:6"),
+            "{e}"
+        );
+        let e = parse_target("t.yaml", &file("client_secret_basic", &tls))
+            .expect_err("wrong method")
+            .to_string();
+        assert!(e.contains("only they use them"), "{e}");
     }
 
     /// What is secret, precisely: passwords, client secrets, a URL's userinfo password and

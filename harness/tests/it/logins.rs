@@ -80,11 +80,12 @@ pub(crate) fn chromium_here() -> bool {
 }
 
 /// Skips these fixtures' set-up or the profile explains (client secrets, so no key to sign
-/// assertions or request objects with; PAR not required, PKCE optional for confidential
+/// assertions or request objects with, and no TLS client certificate; PAR not required, PKCE optional for confidential
 /// clients, no DPoP nonces, FAPI-only checks): not the login driver's doing.
 const SET_UP_SKIPS: &[&str] = &[
     "not under profile",
     "the client authenticates without a JWT assertion",
+    "the client authenticates without a TLS client certificate",
     "the client has no key to sign a request object with",
     "the server does not require pushed authorization requests",
     "the target declares PKCE optional for confidential clients",

@@ -44,7 +44,12 @@ async fn the_clean_server_passes_under_every_profile() {
     let _heavy = super::HEAVY.write().await;
     let library = super::library();
     use pkce_harness::defect::Variant;
-    for variant in [Variant::Secrets, Variant::JwtClients, Variant::Fapi2] {
+    for variant in [
+        Variant::Secrets,
+        Variant::JwtClients,
+        Variant::Fapi2,
+        Variant::Mtls,
+    ] {
         // The FAPI 2.0 profile makes PAR, DPoP and PKCE for every client requirements: only
         // the FAPI set-up meets them; the others are judged under the other profiles.
         let profiles: Vec<Profile> = Profile::ALL
@@ -55,12 +60,14 @@ async fn the_clean_server_passes_under_every_profile() {
             pkce_harness::server::ServerConfig::for_variant(variant, Default::default()),
         )
         .await;
+        let tls = pkce_harness::selftest::trusting(&server, &Default::default());
         let target = Arc::new(target);
         // What this set-up lacks by design: the other kind of client authentication (and with
         // secrets, a key to sign request objects), or a PAR requirement.
         let lacks: &[&str] = match variant {
             Variant::Secrets => &[
                 "the client authenticates without a JWT assertion",
+                "the client authenticates without a TLS client certificate",
                 "the client has no key to sign a request object with",
                 "the server does not require pushed authorization requests",
                 "the target declares PKCE optional for confidential clients",
@@ -68,21 +75,32 @@ async fn the_clean_server_passes_under_every_profile() {
             ],
             Variant::JwtClients => &[
                 "the client has no client_secret",
+                "the client authenticates without a TLS client certificate",
                 "the server does not require pushed authorization requests",
                 "the target declares PKCE optional for confidential clients",
                 "the server gave no DPoP nonce",
             ],
             Variant::Fapi2 => &[
                 "the client has no client_secret",
+                "the client authenticates without a TLS client certificate",
                 "the target declares PKCE required for confidential clients",
                 "a server-managed nonce stand for",
                 "refused at the PAR endpoint with a direct error response",
+            ],
+            Variant::Mtls => &[
+                "the client has no client_secret",
+                "the client authenticates without a JWT assertion",
+                "the client has no key to sign a request object with",
+                "the server does not require pushed authorization requests",
+                "the target declares PKCE optional for confidential clients",
+                "the server gave no DPoP nonce",
             ],
         };
         for profile in profiles.iter().copied() {
             let opts = RunOptions {
                 profile,
                 seed: 1,
+                tls: tls.clone(),
                 ..RunOptions::default()
             };
             let report = engine::run(&library, Arc::clone(&target), &opts, &mut |_| {}).await;

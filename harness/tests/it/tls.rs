@@ -127,6 +127,7 @@ async fn certificates_are_verified_trusted_with_a_ca_and_skipped_only_when_asked
     let trusted = run(Tls {
         ca_certs: vec![Vec::new()],
         insecure: false,
+        identity: None,
     })
     .await;
     assert!(
@@ -159,6 +160,7 @@ async fn certificates_are_verified_trusted_with_a_ca_and_skipped_only_when_asked
     let insecure = run(Tls {
         ca_certs: Vec::new(),
         insecure: true,
+        identity: None,
     })
     .await;
     assert!(insecure.results.iter().all(|r| r.verdict == Verdict::Pass));
@@ -191,6 +193,7 @@ async fn races_run_over_tls_with_either_technique() {
                 tls: Tls {
                     ca_certs: vec![Vec::new()],
                     insecure: false,
+                    identity: None,
                 },
                 defects,
                 alpn,

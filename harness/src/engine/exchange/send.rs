@@ -62,7 +62,18 @@ pub(crate) fn authenticate(
         Some(a)
     };
     build::authenticate(req, params, client, auth, assertion)?;
+    present_certificate(ctx, req);
     Ok(())
+}
+
+/// RFC 8705 §5: a request that presents a client certificate goes to its endpoint's mTLS
+/// alias, where the metadata names one.
+pub(crate) fn present_certificate(ctx: &Ctx, req: &mut Request) {
+    if req.identity.is_some()
+        && let Some(alias) = ctx.target.mtls_url(&req.url)
+    {
+        req.url = alias.clone();
+    }
 }
 
 /// Sends and records; a request without a usable response is a fault.

@@ -216,6 +216,7 @@ fn request(known: &Known, base: &Url, step: &ApiRequest) -> Result<Request, Valu
         },
         url,
         headers,
+        identity: None,
         body,
     })
 }

@@ -147,6 +147,20 @@ pub fn sign_as_client(
     }
 }
 
+/// A self-signed client certificate no server has registered (compiled in, not secret): what an
+/// mTLS client presenting the wrong certificate sends (RFC 8705 §2).
+pub fn stranger_identity() -> Result<std::sync::Arc<crate::wire::ClientIdentity>, Fault> {
+    const CERT: &str = include_str!("stranger/stranger.pem");
+    const KEY: &str = include_str!("stranger/stranger.key");
+    let thumbprint = crate::jose::x5t_s256(CERT)
+        .map_err(|e| Fault::harness(format!("the stranger certificate: {e}")))?;
+    Ok(std::sync::Arc::new(crate::wire::ClientIdentity::new(
+        CERT.to_owned(),
+        KEY.to_owned(),
+        thumbprint,
+    )))
+}
+
 /// Adds client authentication to a token-endpoint request: the configured method, or the one
 /// the scenario forces (also the wrong ones). `assertion` is the client assertion to send when
 /// the client authenticates with one (the caller signs it: it needs the clock and a fresh `jti`).
@@ -170,6 +184,22 @@ pub fn authenticate(
             })
     };
     let id = client.client_id.0.clone();
+    if auth.is_certificate_attack() && !client.auth_method.is_mtls() {
+        return Err(Fault::config(format!(
+            "auth {auth:?} needs a client that authenticates with its TLS certificate, and client {id} uses {}",
+            client.auth_method.as_str()
+        )));
+    }
+    let mtls = client.auth_method.is_mtls();
+    if mtls {
+        // RFC 8705 §2: the certificate authenticates, the body names the client. Wrong
+        // credentials are another certificate; none (client_id only, nothing) is none.
+        req.identity = match auth {
+            AuthSpec::Default => client.tls_identity.clone(),
+            AuthSpec::WrongSecret | AuthSpec::OtherCertificate => Some(stranger_identity()?),
+            _ => None,
+        };
+    }
     let uses_assertion = client.uses_assertion();
     if auth.is_assertion_attack() && !uses_assertion {
         return Err(Fault::config(format!(
@@ -189,7 +219,9 @@ pub fn authenticate(
         return Ok(());
     }
     let configured = match client.auth_method {
-        AuthMethod::None => AuthSpec::ClientIdOnly,
+        AuthMethod::None | AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
+            AuthSpec::ClientIdOnly
+        }
         AuthMethod::ClientSecretBasic => AuthSpec::Basic,
         AuthMethod::ClientSecretPost | AuthMethod::ClientSecretJwt | AuthMethod::PrivateKeyJwt => {
             AuthSpec::Post
@@ -202,13 +234,17 @@ pub fn authenticate(
     };
     let header = |v: String| ("Authorization".to_owned(), v);
     match effective {
-        AuthSpec::Default | AuthSpec::ClientIdOnly => params.push("client_id", id),
+        AuthSpec::Default
+        | AuthSpec::ClientIdOnly
+        | AuthSpec::OtherCertificate
+        | AuthSpec::NoCertificate => params.push("client_id", id),
         AuthSpec::Basic => req.headers.push(header(basic(&id, &secret()?))),
         AuthSpec::Post => {
             params.push("client_id", id);
             params.push("client_secret", secret()?);
         }
         AuthSpec::Omit => {}
+        AuthSpec::WrongSecret if mtls => params.push("client_id", id),
         AuthSpec::Both => {
             let s = secret()?;
             req.headers.push(header(basic(&id, &s)));

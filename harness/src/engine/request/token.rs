@@ -19,6 +19,7 @@ pub fn bare(method: HttpMethod, url: Url) -> Request {
         url,
         headers: Vec::new(),
         body: None,
+        identity: None,
     }
 }
 

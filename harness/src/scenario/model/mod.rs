@@ -211,6 +211,9 @@ pub enum Capability {
     SignedRequestObject,
     /// The server registers clients dynamically (RFC 7591: metadata `registration_endpoint`).
     Registration,
+    /// The scenario's client authenticates with a TLS client certificate (RFC 8705:
+    /// `tls_client_auth`, `self_signed_tls_client_auth`).
+    Mtls,
     /// The server answers in JWT-secured response modes (JARM: metadata
     /// `response_modes_supported` lists `jwt`, or the target file sets `response_mode`).
     Jarm,

@@ -579,6 +579,10 @@ pub enum AuthSpec {
     /// The client's previous assertion again, `jti` and all (RFC 7523 §3 item 7, OpenID
     /// Connect Core §9).
     ReplayedAssertion,
+    /// An mTLS client (RFC 8705) presenting a TLS certificate the server does not know.
+    OtherCertificate,
+    /// An mTLS client (RFC 8705) presenting no TLS certificate.
+    NoCertificate,
 }
 
 impl AuthSpec {
@@ -593,6 +597,11 @@ impl AuthSpec {
                 | Self::AssertionTokenEndpointAudience
                 | Self::ReplayedAssertion
         )
+    }
+
+    /// Whether this only makes sense for a client that authenticates with a TLS certificate.
+    pub fn is_certificate_attack(self) -> bool {
+        matches!(self, Self::OtherCertificate | Self::NoCertificate)
     }
 }
 
@@ -671,6 +680,23 @@ pub struct ResourceStep {
     /// The DPoP proof (RFC 9449 §7): with the tokens' key by default.
     #[serde(default)]
     pub dpop: DpopProof,
+    /// The TLS client certificate presented (RFC 8705 §3): the tokens' client's own by
+    /// default (for an mTLS client), another one, or none.
+    #[serde(default)]
+    pub certificate: CertificateSpec,
+}
+
+/// The TLS client certificate a request presents (RFC 8705).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CertificateSpec {
+    /// The client's own, if it authenticates with one.
+    #[default]
+    Own,
+    /// A self-signed certificate no server knows.
+    Other,
+    /// None.
+    None,
 }
 
 /// `introspect:`: RFC 7662.
