@@ -332,6 +332,13 @@ defects! {
     MtlsCertificateUnchecked = "mtls-certificate-unchecked", ["REQ-113"], High;
     /// Issues an mTLS client's tokens unbound, so they work over any connection.
     MtlsBindingUnchecked = "mtls-binding-unchecked", ["REQ-114"], High;
+    /// Answers a ClientHello that offers only TLS 1.1 or 1.0 with a ServerHello for that
+    /// version. rustls speaks neither, so the choice is all it sends: what a server that still
+    /// negotiates them shows a probe.
+    TlsLegacyVersionAccepted = "tls-legacy-version-accepted", ["REQ-115"], High;
+    /// Serves TLS 1.2 with rustls's default suites, ChaCha20-Poly1305 among them: allowed by
+    /// BCP 195, not recommended, so not for FAPI 2.0's back-channel endpoints.
+    TlsWeakSuiteAccepted = "tls-weak-suite-accepted", ["REQ-116"], Medium;
 }
 
 /// The reference server's set-ups a defect can show in.
@@ -341,8 +348,8 @@ pub enum Variant {
     Secrets,
     /// Confidential clients with assertions (`private_key_jwt`, `client_secret_jwt`).
     JwtClients,
-    /// The FAPI 2.0 set-up: pushed authorization requests required, PKCE for every client,
-    /// assertion clients; the kill matrix runs it under the `fapi2` profile.
+    /// The FAPI 2.0 set-up: HTTPS, pushed authorization requests required, PKCE for every
+    /// client, assertion clients; the kill matrix runs it under the `fapi2` profile.
     Fapi2,
     /// HTTPS, and confidential clients with TLS client certificates (RFC 8705).
     Mtls,
@@ -372,7 +379,9 @@ impl Defect {
             | Self::DpopNotRequired
             | Self::RequestObjectLifetimeUnchecked
             | Self::JwtTokenEndpointAudienceAccepted
-            | Self::CodeLifetimeOverAMinute => Variant::Fapi2,
+            | Self::CodeLifetimeOverAMinute
+            | Self::TlsLegacyVersionAccepted
+            | Self::TlsWeakSuiteAccepted => Variant::Fapi2,
             Self::MtlsCertificateUnchecked | Self::MtlsBindingUnchecked => Variant::Mtls,
             _ => Variant::Secrets,
         }

@@ -110,6 +110,21 @@ pub fn callback_parse(data: &[u8]) {
     id_token(&text);
 }
 
+/// The TLS hello reader never panics on what a server (or a probing client) sends, and a
+/// ClientHello it reads, built again, reads back as the same offer.
+pub fn tls_hellos(data: &[u8]) {
+    use crate::tls_hello::{client_hello, read_answer, read_client_hello};
+    let _ = read_answer(data);
+    if let Ok(offer) = read_client_hello(data)
+        && !offer.versions.is_empty()
+        && offer.suites.len() < 1000
+    {
+        let again = read_client_hello(&client_hello(&offer, None, &[0; 32]))
+            .expect("a hello built here reads back");
+        assert_eq!(again.suites, offer.suites, "suites do not round-trip");
+    }
+}
+
 /// An ID Token and a JWK Set as a hostile server may send them (`token \n jwks`): every check
 /// judges without panicking, whatever the header, claims, keys or algorithm claim.
 fn id_token(text: &str) {
@@ -196,6 +211,11 @@ mod tests {
         file_loaders(b"format: 1\ntitle: t\nrequirements: [REQ-50]\nsteps:\n  - authorize: {}\n");
         file_loaders(b"format: 1\ntitle: [\n");
         file_loaders(b"\t- a: {b: [c, {d: e}]}\n");
+        tls_hellos(&crate::tls_hello::server_hello(
+            crate::tls_hello::Version::TLS11,
+            crate::tls_hello::Suite(0xc013),
+        ));
+        tls_hellos(&[21, 3, 3, 0, 2, 2, 40]);
     }
 
     proptest::proptest! {
@@ -204,6 +224,7 @@ mod tests {
             challenge_verify(&data);
             callback_parse(&data);
             file_loaders(&data);
+            tls_hellos(&data);
         }
     }
 }

@@ -41,6 +41,7 @@ pub mod scenario;
 pub mod schema;
 pub mod select;
 pub mod target;
+pub mod tls_hello;
 pub mod verdict;
 pub mod wire;
 

@@ -240,9 +240,13 @@ async fn target_or_reference(
             );
             Err(Exit::Usage)
         }
-        (None, _) => match ReferenceServer::start(ServerConfig {
-            tls,
-            ..ServerConfig::for_variant(variant_for(variant, &defects), defects)
+        (None, _) => match ReferenceServer::start({
+            let set_up = ServerConfig::for_variant(variant_for(variant, &defects), defects);
+            // The FAPI and mTLS set-ups serve HTTPS whatever --tls says.
+            ServerConfig {
+                tls: tls || set_up.tls,
+                ..set_up
+            }
         })
         .await
         {

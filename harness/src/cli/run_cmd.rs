@@ -64,9 +64,9 @@ pub(super) struct RunArgs {
     /// client-assertion defect.
     #[arg(long)]
     jwt_clients: bool,
-    /// With the embedded server only: its FAPI 2.0 set-up (pushed authorization requests
-    /// required, PKCE for every client, assertion clients); implied by --profile fapi2. On by
-    /// itself with a defect that needs it.
+    /// With the embedded server only: its FAPI 2.0 set-up (HTTPS, pushed authorization
+    /// requests required, PKCE for every client, assertion clients); implied by --profile
+    /// fapi2. On by itself with a defect that needs it.
     #[arg(long)]
     fapi2: bool,
     /// With the embedded server only: serve it over HTTPS (its compiled-in test certificate,

@@ -36,8 +36,8 @@ pub(super) struct ServeArgs {
     /// --write-target writes its private key) and client_secret_jwt.
     #[arg(long)]
     jwt_clients: bool,
-    /// The FAPI 2.0 set-up: pushed authorization requests required (RFC 9126), PKCE for every
-    /// client, assertion clients.
+    /// The FAPI 2.0 set-up: HTTPS (as with --tls), pushed authorization requests required
+    /// (RFC 9126), PKCE for every client, assertion clients.
     #[arg(long)]
     fapi2: bool,
     /// The mTLS set-up (RFC 8705): HTTPS, both confidential clients authenticated by
@@ -72,14 +72,16 @@ pub(super) async fn run(args: ServeArgs) -> Exit {
         super::variant_of(args.jwt_clients, args.fapi2, args.mtls),
         &defects,
     );
+    let set_up = ServerConfig::for_variant(variant, defects.clone());
     let server = match ReferenceServer::start(ServerConfig {
         port: args.port,
         login_page: args.login_page,
         secrets: secrets_from_env(),
         code_lifetime: std::time::Duration::from_secs_f64(args.code_lifetime),
         request_uri_lifetime: std::time::Duration::from_secs_f64(args.request_uri_lifetime),
-        tls: args.tls || variant == pkce_harness::defect::Variant::Mtls,
-        ..ServerConfig::for_variant(variant, defects.clone())
+        // The FAPI and mTLS set-ups serve HTTPS whatever --tls says.
+        tls: args.tls || set_up.tls,
+        ..set_up
     })
     .await
     {

@@ -60,8 +60,12 @@ pub(super) fn values(
         );
     }
     flow.redirect_uri = build::redirect_uri(&a.redirect_uri, client, &v0);
+    // An mTLS client's tokens are bound to its certificate (RFC 8705 §3), which FAPI 2.0 takes
+    // as their sender constraint; a server may refuse a second binding beside it
+    // (node-oidc-provider: "multiple proof-of-possession mechanisms are not allowed"), so the
+    // target's DPoP is for the other clients. A step that asks for a key still gets one.
     let binding = match a.dpop {
-        DpopBinding::Auto if ctx.target.dpop => DpopBinding::Bind,
+        DpopBinding::Auto if ctx.target.dpop && client.tls_identity.is_none() => DpopBinding::Bind,
         DpopBinding::Auto => DpopBinding::None,
         other => other,
     };

@@ -55,6 +55,11 @@ pub struct HttpClient {
 }
 
 impl HttpClient {
+    /// The limits every request of this client keeps to.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
     /// A client with a fresh cookie jar.
     pub fn new(limits: Limits, tls: &Tls) -> Result<Self, HttpError> {
         // The trust store is read once (the system's roots take milliseconds to load) and

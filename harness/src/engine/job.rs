@@ -122,7 +122,8 @@ pub(super) fn inapplicable(
         ));
     }
     // FAPI 2.0 Security Profile: PAR is required (§5.3.2.2), tokens are sender-constrained
-    // (DPoP here; mTLS is not checked), and the authorization response carries iss (RFC 9207).
+    // (DPoP, or an mTLS client's certificate), and the authorization response carries iss
+    // (RFC 9207).
     // Under it these are requirements to check, not features the server may lack.
     let fapi2 = profile == Profile::Fapi2;
     caps.iter().find_map(|cap| {
@@ -219,9 +220,17 @@ pub(super) fn inapplicable(
                 target.client(client).is_some_and(|c| c.tls_identity.is_some()),
                 "the client authenticates without a TLS client certificate (auth_method tls_client_auth or self_signed_tls_client_auth)",
             ),
+            Capability::NotMtls => (
+                target.client(client).is_none_or(|c| c.tls_identity.is_none()),
+                "the client presents a TLS client certificate, which binds its tokens (RFC 8705 §3; FAPI 2.0 takes it as their sender constraint, like DPoP): its checks are rfc8705/'s",
+            ),
             Capability::Registration => (
                 target.registration.is_some(),
                 "the server registers no clients dynamically (no registration_endpoint in its metadata)",
+            ),
+            Capability::Https => (
+                !super::tls_probe::https_origins(target).is_empty(),
+                "no endpoint of the target uses HTTPS (the TLS checks judge what an HTTPS endpoint negotiates)",
             ),
             Capability::Jarm => (
                 target.response_mode.is_some() || jarm_listed(target),
@@ -680,6 +689,7 @@ pub(super) fn step_name(step: &Step) -> &'static str {
         Step::Codes(_) => "codes",
         Step::Race(_) => "race",
         Step::Register(_) => "register",
+        Step::Tls(_) => "tls",
     }
 }
 

@@ -23,6 +23,7 @@ mod sessions;
 mod steps;
 mod time_limit;
 mod tls;
+mod tls_probe;
 
 use std::sync::Arc;
 

@@ -253,21 +253,22 @@ fn auth_method_problems(target: &ResolvedTarget) -> Vec<Problem> {
         .collect()
 }
 
-/// FAPI 2.0 authenticates confidential clients with `private_key_jwt` or mTLS only: a client
-/// configured with a secret is checked the same, but is not a FAPI client (mTLS is not
-/// supported here).
+/// FAPI 2.0 authenticates confidential clients with `private_key_jwt` or mTLS only (§5.3.2.1):
+/// a client configured with a secret is checked the same, but is not a FAPI client.
 fn fapi2_client_problems(target: &ResolvedTarget) -> Vec<Problem> {
     [ClientKind::Confidential, ClientKind::Confidential2]
         .into_iter()
         .filter_map(|kind| Some((kind, target.client(kind)?)))
-        .filter(|(_, c)| c.auth_method != crate::target::AuthMethod::PrivateKeyJwt)
+        .filter(|(_, c)| {
+            c.auth_method != crate::target::AuthMethod::PrivateKeyJwt && !c.auth_method.is_mtls()
+        })
         .map(|(kind, c)| Problem {
             reason: format!(
                 "clients.{} uses {} under profile fapi2, which allows private_key_jwt or mTLS only",
                 kind.as_str(),
                 c.auth_method.as_str()
             ),
-            hint: "configure the FAPI client with auth_method private_key_jwt (pkce-harness keygen makes a key); the checks run either way".into(),
+            hint: "configure the FAPI client with auth_method private_key_jwt (pkce-harness keygen makes a key) or an mTLS method; the checks run either way".into(),
             kind: ProblemKind::MaybeDeviation,
             answer: None,
         })
@@ -617,5 +618,31 @@ mod tests {
         };
         assert!(hint(&at(1, login)).contains("configure login.form"));
         assert!(hint(&at(2, status(400, "invalid_grant"))).contains("server's deviation"));
+    }
+
+    /// FAPI 2.0 §5.3.2.1 allows mTLS as well as private_key_jwt: only a secret is flagged.
+    #[test]
+    fn under_fapi2_only_secret_clients_are_flagged() {
+        let cert = include_str!("../server/tls/client1.pem").replace('\n', "\\n");
+        let key = include_str!("../server/tls/client1.key").replace('\n', "\\n");
+        let text = format!(
+            "format: 1\nendpoints: {{authorization: \"https://as.example/a\", token: \"https://as.example/t\"}}\nclients:\n  public: {{client_id: p, redirect_uri: \"http://127.0.0.1:8765/cb\"}}\n  confidential: {{client_id: c, auth_method: self_signed_tls_client_auth, tls_certificate: \"{cert}\", tls_key: \"{key}\", redirect_uri: \"https://c.example/cb\"}}\n  confidential2: {{client_id: d, client_secret: s3cr3t-value, auth_method: client_secret_basic, redirect_uri: \"https://c.example/cb\"}}\nlogin: {{auto: {{}}}}\n"
+        );
+        let target = ResolvedTarget::new(
+            crate::target::parse_target("t.yaml", &text).unwrap_or_else(|e| panic!("{e}")),
+            None,
+            None,
+        )
+        .expect("resolves");
+        let flagged: Vec<String> = fapi2_client_problems(&target)
+            .into_iter()
+            .map(|p| p.reason)
+            .collect();
+        assert_eq!(
+            flagged,
+            [
+                "clients.confidential2 uses client_secret_basic under profile fapi2, which allows private_key_jwt or mTLS only"
+            ]
+        );
     }
 }

@@ -40,6 +40,7 @@ pub async fn run(ctx: &mut Ctx, step: &Step) -> StepResult {
         Step::Codes(c) => codes(ctx, c).await,
         Step::Race(r) => race(ctx, r).await,
         Step::Register(r) => super::register_step::register(ctx, r).await,
+        Step::Tls(t) => super::tls_probe::tls(ctx, t).await,
     }
 }
 
@@ -178,7 +179,7 @@ pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
     )
     .await
     .map_err(|halt| expired_meanwhile(ctx, &flow, &t.expect, halt))?;
-    let (flow_key, flow_jkt) = (flow.dpop_key.clone(), flow.dpop_jkt);
+    let (flow_key, flow_jkt, flow_client) = (flow.dpop_key.clone(), flow.dpop_jkt, flow.client);
     if let Some(tokens) = ctx.tokens.get_mut(save_as) {
         tokens.flow = Some(flow);
     }
@@ -187,6 +188,9 @@ pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
     }
     if t.expect.expects_refusal() {
         let dpop = match (&flow_key, flow_jkt) {
+            // Another client's code: the control is this client's own flow, bound as its flows
+            // are (an mTLS client's by its certificate alone).
+            _ if flow_client.is_some_and(|c| c != kind) => DpopBinding::Auto,
             (None, _) => DpopBinding::Auto,
             (Some(_), true) => DpopBinding::Bind,
             (Some(_), false) => DpopBinding::Key,

@@ -295,6 +295,14 @@ pub enum Unmet {
         /// What it was.
         got: String,
     },
+    /// A server took a ClientHello that offered only TLS versions or cipher suites it must
+    /// refuse.
+    Tls {
+        /// What the hello offered, in words.
+        offered: String,
+        /// Each origin that took it, and what it chose.
+        took: Vec<String>,
+    },
     /// REQ-58: one code redeemed more than once in a concurrent burst.
     Race {
         /// The most successes in one burst.
@@ -491,6 +499,11 @@ impl std::fmt::Display for Unmet {
             } => write!(
                 f,
                 "JARM response {check}: expected {expected}, got {got} (JARM §2.4)"
+            ),
+            Self::Tls { offered, took } => write!(
+                f,
+                "a hello offering only {offered} was taken: {}",
+                took.join("; ")
             ),
             Self::Race {
                 worst,

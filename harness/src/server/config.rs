@@ -90,7 +90,8 @@ impl ServerConfig {
             defects,
             jwt_clients: matches!(variant, Variant::JwtClients | Variant::Fapi2),
             mtls_clients: variant == Variant::Mtls,
-            tls: variant == Variant::Mtls,
+            // FAPI 2.0 §5.2.1: TLS-protected endpoints only.
+            tls: matches!(variant, Variant::Mtls | Variant::Fapi2),
             require_par: variant == Variant::Fapi2,
             pkce_required_confidential: variant == Variant::Fapi2,
             ..Self::default()

@@ -201,7 +201,11 @@ impl ReferenceServer {
             let _ = rx.await;
         };
         let task = if tls {
-            tokio::spawn(serve(tls::TlsListener::new(listener)?, router, stopped))
+            tokio::spawn(serve(
+                tls::TlsListener::new(listener, &app.defects)?,
+                router,
+                stopped,
+            ))
         } else {
             tokio::spawn(serve(listener, router, stopped))
         };

@@ -7,6 +7,7 @@
 //! ones are matched by their registered key, not by a PKI): the handshake proves the client
 //! holds the key, and the routes judge the certificate by its thumbprint ([`PeerCert`]).
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +19,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::{self, pki_types};
 use tokio_rustls::server::TlsStream;
+
+use crate::defect::Defect;
+use crate::tls_hello;
 
 /// The test CA that signed the server's certificate (PEM).
 pub const CA_PEM: &str = include_str!("tls/ca.pem");
@@ -45,11 +49,15 @@ const HANDSHAKE: Duration = Duration::from_secs(5);
 pub(super) struct TlsListener {
     tcp: TcpListener,
     acceptor: TlsAcceptor,
+    /// `tls-legacy-version-accepted`: answer a hello for TLS 1.1 or older in kind.
+    answers_old_hellos: bool,
 }
 
 impl TlsListener {
-    /// Wraps `tcp` with the compiled-in certificate (TLS 1.2 and 1.3, rustls's safe suites).
-    pub(super) fn new(tcp: TcpListener) -> std::io::Result<Self> {
+    /// Wraps `tcp` with the compiled-in certificate: TLS 1.3 with rustls's suites, and TLS 1.2
+    /// with only the ones BCP 195 recommends (RFC 9325 §4.2: ECDHE with AES-GCM; FAPI 2.0
+    /// §5.2.2), unless a defect says otherwise.
+    pub(super) fn new(tcp: TcpListener, defects: &BTreeSet<Defect>) -> std::io::Result<Self> {
         use pki_types::pem::PemObject;
         let chain: Vec<pki_types::CertificateDer<'static>> =
             pki_types::CertificateDer::pem_slice_iter(CERT_PEM.as_bytes())
@@ -57,7 +65,15 @@ impl TlsListener {
                 .map_err(std::io::Error::other)?;
         let key = pki_types::PrivateKeyDer::from_pem_slice(KEY_PEM.as_bytes())
             .map_err(std::io::Error::other)?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut provider = rustls::crypto::ring::default_provider();
+        if !defects.contains(&Defect::TlsWeakSuiteAccepted) {
+            provider.cipher_suites.retain(|s| {
+                s.tls13().is_some()
+                    || tls_hello::RECOMMENDED_TLS12
+                        .contains(&tls_hello::Suite(u16::from(s.suite())))
+            });
+        }
+        let provider = Arc::new(provider);
         let mut config = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
             .map_err(std::io::Error::other)?
@@ -68,6 +84,7 @@ impl TlsListener {
         Ok(Self {
             tcp,
             acceptor: TlsAcceptor::from(Arc::new(config)),
+            answers_old_hellos: defects.contains(&Defect::TlsLegacyVersionAccepted),
         })
     }
 }
@@ -78,11 +95,14 @@ impl axum::serve::Listener for TlsListener {
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         loop {
-            let Ok((tcp, addr)) = self.tcp.accept().await else {
+            let Ok((mut tcp, addr)) = self.tcp.accept().await else {
                 // Out of file descriptors and the like: wait, as axum's own listener does.
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             };
+            if self.answers_old_hellos && answered_old_hello(&mut tcp).await {
+                continue;
+            }
             // A failed or slow handshake is the client's problem; the next one is served.
             if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE, self.acceptor.accept(tcp)).await {
                 return (tls, addr);
@@ -93,6 +113,40 @@ impl axum::serve::Listener for TlsListener {
     fn local_addr(&self) -> std::io::Result<Self::Addr> {
         self.tcp.local_addr()
     }
+}
+
+/// `tls-legacy-version-accepted`: a ClientHello that offers nothing newer than TLS 1.1 is
+/// answered with a ServerHello for its newest version and first suite, and the connection
+/// dropped (rustls could not go on). Any other hello is left, unread, to rustls.
+async fn answered_old_hello(tcp: &mut TcpStream) -> bool {
+    use tokio::io::AsyncWriteExt as _;
+    let mut buf = [0u8; 4096];
+    let waiting = async {
+        loop {
+            let n = tcp.peek(&mut buf).await.ok()?;
+            match tls_hello::read_client_hello(&buf[..n]) {
+                Ok(offer) => return Some(offer),
+                Err(tls_hello::ReadError::Incomplete) if n > 0 && n < buf.len() => {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                Err(_) => return None,
+            }
+        }
+    };
+    let Ok(Some(offer)) = tokio::time::timeout(HANDSHAKE, waiting).await else {
+        return false;
+    };
+    let newest = offer.versions.iter().max().copied();
+    let (Some(version), Some(suite)) = (newest, offer.suites.first().copied()) else {
+        return false;
+    };
+    if version > tls_hello::Version::TLS11 {
+        return false;
+    }
+    let _ = tcp
+        .write_all(&tls_hello::server_hello(version, suite))
+        .await;
+    true
 }
 
 /// The client certificate of a connection, as its `x5t#S256` thumbprint (RFC 8705 §3.1): what

@@ -100,6 +100,7 @@ fn no_arrow_against_the_design() {
         "diagnostics",
         "requirements",
         "defect",
+        "tls_hello",
     ] {
         wrong.extend(forbid(&refs, core, &runtime));
     }

@@ -71,16 +71,18 @@ fn start(mut cmd: Command, name: &str) -> Server {
 /// Runs the library against the server twice, with the default concurrency and with one job at
 /// a time: the baseline must hold both times (the same verdicts, whatever the load).
 fn check(name: &str, server_cmd: Command, port: u16, secrets: &[(&str, String)]) {
-    check_with(name, server_cmd, port, secrets, &[]);
+    check_with(name, server_cmd, port, secrets, &[], &[]);
 }
 
-/// [`check`] with more arguments for `run` (a profile).
+/// [`check`] with more arguments for `run` (a profile) and more of its environment (values
+/// that are not secret).
 fn check_with(
     name: &str,
     server_cmd: Command,
     port: u16,
     secrets: &[(&str, String)],
     args: &[&str],
+    env: &[(&str, &str)],
 ) {
     let _beside = super::beside_heavy();
     let server = start(server_cmd, name);
@@ -103,6 +105,7 @@ fn check_with(
         for (k, v) in secrets {
             harness.env(k, v);
         }
+        harness.envs(env.iter().copied());
         let out = harness.output().expect("the harness runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -214,16 +217,20 @@ fn node_oidc_provider_with_jwt_clients_passes_with_its_baseline() {
     check("node-oidc-provider-jwt", cmd, port, &secrets);
 }
 
-/// The FAPI 2.0 set-up (`FAPI=1`: PAR required, DPoP nonces, private_key_jwt clients), judged
-/// under `--profile fapi2`: every flow pushed and DPoP-bound, the nonce dance followed.
+/// The FAPI 2.0 set-up (`FAPI=1`: PAR required, DPoP nonces, a private_key_jwt client and an
+/// mTLS one) over HTTPS, judged under `--profile fapi2`: every flow pushed and sender-bound
+/// (DPoP, or the mTLS client's certificate), the nonce dance followed, the TLS versions and
+/// suites asked. Its certificates are the reference server's test ones (loopback only).
 #[test]
 fn node_oidc_provider_fapi2_passes_with_its_baseline() {
     let dir = node_fixture();
     let (jwks, pem) = keygen();
     let port = free_port();
+    let tls = root().join("harness/src/server/tls");
+    let read = |name: &str| std::fs::read_to_string(tls.join(name)).expect("test certificate");
     let secrets = [
-        ("CONFIDENTIAL_SECRET", random_secret()),
         ("CLIENT_PRIVATE_KEY", pem),
+        ("MTLS_CLIENT_KEY", read("client1.key")),
     ];
     let mut cmd = Command::new("node");
     cmd.arg("server.mjs")
@@ -231,13 +238,23 @@ fn node_oidc_provider_fapi2_passes_with_its_baseline() {
         .env("PORT", port.to_string())
         .env("FAPI", "1")
         .env("CLIENT_JWKS", jwks)
-        .env("CONFIDENTIAL_SECRET", &secrets[0].1);
+        .env("TLS_CERT", tls.join("server.pem"))
+        .env("TLS_KEY", tls.join("server.key"))
+        .env("MTLS_CLIENT_CERT", read("client1.pem"));
+    let ca = tls.join("ca.pem");
+    let cert = read("client1.pem");
     check_with(
         "node-oidc-provider-fapi",
         cmd,
         port,
         &secrets,
-        &["--profile", "fapi2"],
+        &[
+            "--profile",
+            "fapi2",
+            "--ca-cert",
+            ca.to_str().expect("UTF-8 path"),
+        ],
+        &[("MTLS_CLIENT_CERT", &cert)],
     );
 }
 

@@ -63,7 +63,7 @@ async fn the_clean_server_passes_under_every_profile() {
         let tls = pkce_harness::selftest::trusting(&server, &Default::default());
         let target = Arc::new(target);
         // What this set-up lacks by design: the other kind of client authentication (and with
-        // secrets, a key to sign request objects), or a PAR requirement.
+        // secrets, a key to sign request objects), a PAR requirement, or HTTPS.
         let lacks: &[&str] = match variant {
             Variant::Secrets => &[
                 "the client authenticates without a JWT assertion",
@@ -72,6 +72,7 @@ async fn the_clean_server_passes_under_every_profile() {
                 "the server does not require pushed authorization requests",
                 "the target declares PKCE optional for confidential clients",
                 "the server gave no DPoP nonce",
+                "no endpoint of the target uses HTTPS",
             ],
             Variant::JwtClients => &[
                 "the client has no client_secret",
@@ -79,6 +80,7 @@ async fn the_clean_server_passes_under_every_profile() {
                 "the server does not require pushed authorization requests",
                 "the target declares PKCE optional for confidential clients",
                 "the server gave no DPoP nonce",
+                "no endpoint of the target uses HTTPS",
             ],
             Variant::Fapi2 => &[
                 "the client has no client_secret",

@@ -214,6 +214,13 @@ pub enum Capability {
     /// The scenario's client authenticates with a TLS client certificate (RFC 8705:
     /// `tls_client_auth`, `self_signed_tls_client_auth`).
     Mtls,
+    /// The scenario's client presents no TLS client certificate. An mTLS client's tokens are
+    /// bound to its certificate (RFC 8705 §3), which FAPI 2.0 takes as their sender
+    /// constraint as well as DPoP: a request from it without a DPoP proof is no downgrade.
+    NotMtls,
+    /// The target is reached over HTTPS: at least one endpoint it names or its metadata gives
+    /// has an `https` URL (the TLS checks ask those).
+    Https,
     /// The server answers in JWT-secured response modes (JARM: metadata
     /// `response_modes_supported` lists `jwt`, or the target file sets `response_mode`).
     Jarm,

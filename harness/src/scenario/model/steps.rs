@@ -36,6 +36,9 @@ pub enum Step {
     Race(RaceStep),
     /// Register a client at the registration endpoint (RFC 7591), and delete it again.
     Register(RegisterStep),
+    /// Ask every HTTPS endpoint of the target, with bare ClientHellos, whether it would take a
+    /// TLS version or cipher suite it must refuse.
+    Tls(TlsStep),
 }
 
 /// `race:`: each trial runs a fresh authorization, then sends `count` identical token requests
@@ -847,4 +850,30 @@ pub struct CodesStep {
     #[serde(deserialize_with = "crate::bounds::entropy_bits")]
     #[schemars(range(min = 0, max = 4096))]
     pub min_entropy_bits: f64,
+}
+
+/// `tls:`: to each HTTPS origin of the target (host and port; every endpoint the target names
+/// or its metadata gives), a ClientHello that offers what a correct server takes (TLS 1.3 and
+/// 1.2 with the suites BCP 195 recommends: the control, whose answer names the version and
+/// suite negotiated), then one that offers only what it must refuse. Only the server's choice
+/// is judged: no handshake is completed, nothing is sent over it.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TlsStep {
+    /// What the second hello offers.
+    pub offer: TlsOffer,
+}
+
+/// What a `tls` step's second hello offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsOffer {
+    /// TLS 1.1 and 1.0 only, with the suites their clients offered (RFC 8996: neither may be
+    /// negotiated).
+    LegacyVersions,
+    /// TLS 1.2 with only suites BCP 195 does not recommend (RFC 9325 §4.2), where an endpoint
+    /// browsers do not use shares the origin (FAPI 2.0 Security Profile §5.2.2), else only the
+    /// ones it forbids (§4.1: NULL, RC4, export, DES), which a browser endpoint must refuse too
+    /// (§5.2.3).
+    WeakSuites,
 }
