@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use crate::defect::Defect;
 use crate::requirements::{bugs, requirements};
 use crate::scenario::Scenario;
+use crate::scenario::client::ClientScenario;
 
 /// Marks the generated part of `scenarios/README.md`.
 pub const BEGIN: &str =
@@ -15,10 +16,16 @@ pub const BEGIN: &str =
 /// Ends the generated part.
 pub const END: &str = "<!-- coverage:end -->";
 
-/// The Markdown table, between [`BEGIN`] and [`END`].
-pub fn markdown(library: &[Scenario]) -> String {
+/// The Markdown table, between [`BEGIN`] and [`END`]: the server scenarios of `library` and
+/// the client scenarios of `clients` (which check the client-side requirements).
+pub fn markdown(library: &[Scenario], clients: &[ClientScenario]) -> String {
     let mut by_req: BTreeMap<String, Vec<&str>> = BTreeMap::new();
     for s in library {
+        for r in &s.file.requirements {
+            by_req.entry(r.to_string()).or_default().push(&s.id);
+        }
+    }
+    for s in clients {
         for r in &s.file.requirements {
             by_req.entry(r.to_string()).or_default().push(&s.id);
         }
@@ -34,10 +41,12 @@ pub fn markdown(library: &[Scenario]) -> String {
         .filter(|r| by_req.contains_key(&format!("REQ-{}", r.number)))
         .count();
     let mut out = format!(
-        "{BEGIN}\n\n{} scenarios; {covered} of {} requirements covered; {} defects.\n\n",
+        "{BEGIN}\n\n{} scenarios and {} client scenarios; {covered} of {} requirements covered; {} defects and {} client defects.\n\n",
         library.len(),
+        clients.len(),
         requirements().len(),
-        Defect::ALL.len()
+        Defect::ALL.len(),
+        crate::client_defect::ClientDefect::ALL.len()
     );
     out.push_str("| requirement | source | scenarios |\n|---|---|---|\n");
     for r in requirements() {
@@ -99,13 +108,13 @@ pub fn markdown(library: &[Scenario]) -> String {
 
 /// `readme` with its generated part replaced by the current table; `None` if the markers are
 /// missing.
-pub fn refresh(readme: &str, library: &[Scenario]) -> Option<String> {
+pub fn refresh(readme: &str, library: &[Scenario], clients: &[ClientScenario]) -> Option<String> {
     let start = readme.find(BEGIN)?;
     let end = readme.find(END)? + END.len();
     Some(format!(
         "{}{}{}",
         &readme[..start],
-        markdown(library),
+        markdown(library, clients),
         &readme[end..]
     ))
 }

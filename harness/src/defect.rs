@@ -181,6 +181,12 @@ defects! {
     BadErrorFormat = "bad-error-format", ["REQ-43"], Low;
     /// Does not echo state exactly (truncates it to 32 characters).
     StateTruncated = "state-truncated", ["REQ-12"], Medium;
+    /// Sends back another state than the client sent (its first character changed): what a
+    /// client that checks state must refuse (RFC 6749 §10.12).
+    StateReplaced = "state-replaced", ["REQ-12"], Medium;
+    /// Announces iss in its metadata and sends a wrong one in authorization responses (another
+    /// issuer's, as in a mix-up): what a client must refuse (RFC 9207 §2.4).
+    WrongIss = "wrong-iss", ["REQ-28"], Medium;
     /// Leaves iss out of authorization responses although the metadata announces it.
     NoIss = "no-iss", ["REQ-28", "REQ-4"], Medium;
     /// Does not announce iss in its metadata, but sends one in authorization responses, and a

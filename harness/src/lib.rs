@@ -25,6 +25,7 @@ pub mod baseline;
 pub mod bounds;
 pub mod callback;
 pub mod checks;
+pub mod client_defect;
 pub mod coverage;
 pub mod defect;
 pub mod diagnostics;
@@ -39,6 +40,7 @@ pub mod redact;
 pub mod requirements;
 pub mod scenario;
 pub mod schema;
+pub mod seen;
 pub mod select;
 pub mod target;
 pub mod tls_hello;
@@ -51,9 +53,13 @@ pub mod wire;
 pub mod fuzzing;
 
 #[cfg(feature = "runtime")]
+pub mod client_mode;
+#[cfg(feature = "runtime")]
 pub mod differential;
 #[cfg(feature = "runtime")]
 pub mod engine;
+#[cfg(feature = "runtime")]
+pub mod reference_client;
 #[cfg(feature = "runtime")]
 pub mod report;
 #[cfg(feature = "runtime")]

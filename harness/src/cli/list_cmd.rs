@@ -26,16 +26,25 @@ pub(super) fn run(args: ListArgs) -> Exit {
         Err(e) => return e,
     };
     if args.coverage {
+        let clients = match pkce_harness::scenario::built_in_client() {
+            Ok(c) => c,
+            Err(errors) => {
+                for e in errors {
+                    eprintln!("error: {e}");
+                }
+                return Exit::Usage;
+            }
+        };
         let Some(path) = args.write else {
             return super::to_stdout(&format!(
                 "{}\n",
-                pkce_harness::coverage::markdown(&scenarios)
+                pkce_harness::coverage::markdown(&scenarios, &clients)
             ));
         };
         let refreshed = std::fs::read_to_string(&path)
             .map_err(|e| e.to_string())
             .and_then(|text| {
-                pkce_harness::coverage::refresh(&text, &scenarios)
+                pkce_harness::coverage::refresh(&text, &scenarios, &clients)
                     .ok_or_else(|| format!("no coverage markers in {}", path.display()))
             });
         return match refreshed.and_then(|t| std::fs::write(&path, t).map_err(|e| e.to_string())) {

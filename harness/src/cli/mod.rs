@@ -3,6 +3,7 @@
 
 mod baseline_cmd;
 mod check_cmd;
+mod client_cmd;
 mod diff_cmd;
 mod exit;
 mod fuzz_cmd;
@@ -59,6 +60,12 @@ enum Command {
     ServeReference(serve_cmd::ServeArgs),
     /// Prove the library: pass against the clean reference server, catch every defect.
     Selftest(selftest_cmd::SelftestArgs),
+    /// Judge an OAuth client: the harness is the authorization server, the client scenarios
+    /// say how it misbehaves and what the client must do.
+    Client(client_cmd::ClientArgs),
+    /// The reference OAuth client: one login, speaking the client driver's protocol (what
+    /// `client` runs without --target).
+    ReferenceClient(client_cmd::ReferenceClientArgs),
     /// Draft a baseline of known deviations from a JSON report.
     Baseline(baseline_cmd::BaselineArgs),
     /// Differential fuzzing: generated inputs against a live server, judged by the oracle.
@@ -140,6 +147,12 @@ pub fn main() -> ExitCode {
         Command::Selftest(args) => {
             runtime().map_or(Exit::Unreachable, |rt| rt.block_on(selftest_cmd::run(args)))
         }
+        Command::Client(args) => {
+            runtime().map_or(Exit::Unreachable, |rt| rt.block_on(client_cmd::run(args)))
+        }
+        Command::ReferenceClient(args) => runtime().map_or(Exit::Unreachable, |rt| {
+            rt.block_on(client_cmd::reference_client(args))
+        }),
     };
     exit.into()
 }

@@ -295,6 +295,15 @@ pub enum Unmet {
         /// What it was.
         got: String,
     },
+    /// A client under test (client mode) did not do what a client must.
+    Client {
+        /// What was checked: `code_challenge`, `code_verifier`, `login`, `code`, `resource`.
+        check: String,
+        /// What it should have done.
+        expected: String,
+        /// What it did.
+        got: String,
+    },
     /// A server took a ClientHello that offered only TLS versions or cipher suites it must
     /// refuse.
     Tls {
@@ -500,6 +509,11 @@ impl std::fmt::Display for Unmet {
                 f,
                 "JARM response {check}: expected {expected}, got {got} (JARM §2.4)"
             ),
+            Self::Client {
+                check,
+                expected,
+                got,
+            } => write!(f, "{check}: expected {expected}, got {got}"),
             Self::Tls { offered, took } => write!(
                 f,
                 "a hello offering only {offered} was taken: {}",
@@ -575,9 +589,9 @@ impl Unmet {
                 format!("at least {min_bits} bits"),
                 format!("about {bits:.0} bits"),
             ),
-            Self::IdToken { expected, got, .. } | Self::Jarm { expected, got, .. } => {
-                (expected.clone(), got.clone())
-            }
+            Self::IdToken { expected, got, .. }
+            | Self::Jarm { expected, got, .. }
+            | Self::Client { expected, got, .. } => (expected.clone(), got.clone()),
             Self::Race { worst, at_most, .. } => (
                 format!("at most {at_most} success per burst"),
                 format!("{worst} successes"),

@@ -37,7 +37,10 @@ const BUILT_IN_PREFIX: &str = "built-in";
 pub fn built_in() -> Result<Vec<Scenario>, Vec<LoadError>> {
     let mut scenarios = Vec::new();
     let mut errors = Vec::new();
-    for (rel, text) in library::BUILT_IN {
+    let server_side = library::BUILT_IN
+        .iter()
+        .filter(|(rel, _)| !rel.starts_with(super::client::CLIENT_FOLDER));
+    for (rel, text) in server_side {
         let path = Path::new(BUILT_IN_PREFIX).join(rel);
         let id = rel.trim_end_matches(".yaml").to_owned();
         match parse_scenario(&path.display().to_string(), text) {
@@ -50,6 +53,11 @@ pub fn built_in() -> Result<Vec<Scenario>, Vec<LoadError>> {
     } else {
         Err(errors)
     }
+}
+
+/// The built-in client scenarios (`scenarios/client/`), which `pkce-harness client` runs.
+pub fn built_in_client() -> Result<Vec<super::client::ClientScenario>, Vec<LoadError>> {
+    super::client::client_scenarios(library::BUILT_IN)
 }
 
 /// The built-in library with a user's scenarios added: the same id twice is an error naming
@@ -230,6 +238,9 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<ScenarioFile, LoadError>
 pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>, Vec<LoadError>> {
     let mut paths = Vec::new();
     walk(dir, &mut paths, &mut BTreeSet::new()).map_err(|e| vec![e])?;
+    // `client/` holds client scenarios (another format), which `pkce-harness client` reads.
+    let clients = dir.join(super::client::CLIENT_FOLDER);
+    paths.retain(|p| !p.starts_with(&clients));
     paths.sort();
     // One file reached through two paths (a symlink) is one scenario.
     let mut seen = BTreeSet::new();

@@ -75,6 +75,19 @@ impl JsonSchema for Defect {
     }
 }
 
+impl JsonSchema for crate::client_defect::ClientDefect {
+    fn schema_name() -> Cow<'static, str> {
+        "ClientDefect".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let names: Vec<&str> = Self::ALL.iter().map(|d| d.name()).collect();
+        json_schema!({
+            "description": "A defect switch of the reference client this client scenario must catch.",
+            "enum": names
+        })
+    }
+}
+
 impl JsonSchema for Template {
     fn schema_name() -> Cow<'static, str> {
         "Template".into()

@@ -73,6 +73,11 @@ pub struct ServerConfig {
     /// Not a defect but a fixture: a code redeemed a second time is refused with 403 and
     /// `access_denied`, not RFC 6749 §5.2's 400 `invalid_grant`: safe, in another form.
     pub replay_forbidden: bool,
+    /// Client mode (`pkce-harness client`): the client under test, registered beside the
+    /// set-up's. Its authorization requests are approved at once (a signed-in user who
+    /// consents: the client, not the login, is judged), and every request that reaches the
+    /// server is kept for its judges ([`super::ReferenceServer::take_seen`]).
+    pub client_under_test: Option<RegisteredClient>,
     /// Serve HTTPS (the compiled-in test certificate, see [`super::TEST_CA_PEM`]) instead of
     /// plain HTTP: the issuer is then `https://127.0.0.1:PORT`.
     pub tls: bool,
@@ -121,6 +126,7 @@ impl Default for ServerConfig {
             replay_forbidden: false,
             tls: false,
             mtls_clients: false,
+            client_under_test: None,
         }
     }
 }

@@ -208,6 +208,13 @@ pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
         params.push(("code_challenge".into(), challenge.as_str().to_owned()));
     }
     if let Some(s) = pending.state {
+        let s = if app.has(Defect::StateReplaced) {
+            let mut chars = s.chars();
+            let first = if chars.next() == Some('x') { 'y' } else { 'x' };
+            std::iter::once(first).chain(chars).collect()
+        } else {
+            s
+        };
         params.push(("state".into(), s));
     }
     if !app.has(Defect::NoIss) {
@@ -220,7 +227,7 @@ pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
 /// The `iss` of an authorization response (RFC 9207 §2): the issuer, unless a defect says
 /// otherwise.
 fn iss_of(app: &App) -> String {
-    if app.has(Defect::WrongIssUnannounced) {
+    if app.has(Defect::WrongIssUnannounced) || app.has(Defect::WrongIss) {
         format!("{}/elsewhere", app.issuer)
     } else {
         app.issuer.clone()

@@ -20,6 +20,7 @@ mod login_pages;
 mod oidc;
 mod pages;
 mod par;
+mod recorder;
 mod registration;
 mod request_object;
 mod resource;
@@ -154,6 +155,7 @@ impl ReferenceServer {
             refresh_tokens_public: true,
             refresh_tokens_confidential: true,
         };
+        clients.extend(config.client_under_test.clone());
         let keys = state::Keys::generate()?;
         let dpop_nonce = state::random_token()?;
         let app = Arc::new(App::new(issuer, clients.clone(), config, keys, dpop_nonce));
@@ -195,6 +197,10 @@ impl ReferenceServer {
                 "/register/{client_id}",
                 get(registration::read).delete(registration::delete),
             )
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&app),
+                recorder::record,
+            ))
             .with_state(Arc::clone(&app));
         let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
         let stopped = async {
@@ -222,6 +228,17 @@ impl ReferenceServer {
     /// read whole): the arrival spread of a burst is the span of its last N entries.
     pub fn take_token_arrivals(&self) -> Vec<std::time::Instant> {
         self.app.store().arrivals.take()
+    }
+
+    /// Client mode: every request that reached the server since the last call, in order.
+    pub fn take_seen(&self) -> Vec<crate::seen::Seen> {
+        self.app
+            .seen
+            .as_ref()
+            .map(|s| {
+                std::mem::take(&mut *s.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+            })
+            .unwrap_or_default()
     }
 
     /// Records the server holds over all its tables: bounded by [`ServerConfig::retention`].

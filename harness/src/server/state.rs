@@ -45,6 +45,10 @@ pub(super) struct App {
     pub dpop_nonce: String,
     /// Whether token requests' proofs must carry it (the FAPI 2.0 set-up).
     pub dpop_nonce_required: bool,
+    /// Client mode: authorization requests are approved at once.
+    pub auto_approve: bool,
+    /// Client mode: every request that reached the server, in order.
+    pub seen: Option<Mutex<Vec<crate::seen::Seen>>>,
     store: Mutex<Store>,
 }
 
@@ -343,6 +347,8 @@ impl App {
             foreign_assets: config.foreign_assets,
             dpop_nonce,
             dpop_nonce_required: config.require_par,
+            auto_approve: config.client_under_test.is_some(),
+            seen: config.client_under_test.as_ref().map(|_| Mutex::default()),
             store: Mutex::new(Store::new(limits)),
         }
     }

@@ -3,6 +3,7 @@
 
 mod architecture;
 mod cli;
+mod clients;
 mod false_alarms;
 mod fuzz;
 mod hostile;

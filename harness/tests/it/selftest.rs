@@ -136,7 +136,8 @@ async fn the_clean_server_passes_under_every_profile() {
 fn the_coverage_table_in_scenarios_readme_is_current() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/README.md");
     let text = std::fs::read_to_string(&path).expect("scenarios/README.md");
-    let fresh = pkce_harness::coverage::refresh(&text, &super::library())
+    let clients = pkce_harness::scenario::built_in_client().expect("client scenarios load");
+    let fresh = pkce_harness::coverage::refresh(&text, &super::library(), &clients)
         .expect("coverage markers present");
     assert!(
         fresh == text,

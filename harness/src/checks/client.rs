@@ -1,0 +1,324 @@
+//! Judges of OAuth clients (client mode): whether a client met a client scenario's
+//! expectations, from what reached the harness's server during each login and how the login
+//! ended. Pure, like every judge: the server records, the client runner drives.
+
+use crate::outcome::{Fault, Halt, Unmet};
+use crate::pkce::{CodeVerifier, s256_of_text};
+use crate::scenario::client::{ClientExpect, LoginEnd};
+use crate::seen::Seen;
+
+/// One login of the client under test.
+#[derive(Debug, Clone)]
+pub struct Login {
+    /// What the client sent to the server during it, in order.
+    pub seen: Vec<Seen>,
+    /// How it ended, as the client says.
+    pub end: LoginEnd,
+}
+
+impl Login {
+    fn authorizations(&self) -> impl Iterator<Item = &Seen> {
+        self.seen.iter().filter(|s| s.is_authorize())
+    }
+
+    fn redemptions(&self) -> impl Iterator<Item = &Seen> {
+        self.seen
+            .iter()
+            .filter(|s| s.is_token() && s.params.get("grant_type") == Some("authorization_code"))
+    }
+}
+
+fn unmet(check: &str, expected: impl Into<String>, got: impl Into<String>) -> Halt {
+    Unmet::Client {
+        check: check.to_owned(),
+        expected: expected.into(),
+        got: got.into(),
+    }
+    .into()
+}
+
+/// Whether `expect` wants the client to refuse something: then the refusal proves something only
+/// if the same client completes a correct login (see [`control`]).
+pub fn expects_refusal(expect: &ClientExpect) -> bool {
+    expect.login == Some(LoginEnd::Refused) || expect.not_redeemed || expect.no_resource_call
+}
+
+/// The control login, on a server that does not misbehave: the client must accept it, having
+/// redeemed its code, or its refusals prove nothing (`error`).
+pub fn control(login: &Login) -> Result<(), Halt> {
+    let redeemed = login.redemptions().next().is_some();
+    if login.end == LoginEnd::Accepted && redeemed {
+        return Ok(());
+    }
+    Err(Fault::precondition(format!(
+        "the client does not complete even a correct login ({}; {}), so its refusal here proves nothing",
+        ended(login.end),
+        if redeemed { "it redeemed the code" } else { "it redeemed no code" }
+    ))
+    .into())
+}
+
+/// Judges `logins` against `expect`. A login in which the client sent no authorization
+/// request, or a check of verifiers where it redeemed nothing, cannot be judged: `error`.
+pub fn judge(expect: &ClientExpect, logins: &[Login]) -> Result<(), Halt> {
+    for (i, login) in logins.iter().enumerate() {
+        let n = i + 1;
+        if login.authorizations().next().is_none() {
+            return Err(Fault::precondition(format!(
+                "login {n}: the client sent no authorization request to the harness's server"
+            ))
+            .into());
+        }
+        if expect.s256 {
+            s256(n, login)?;
+        }
+        if expect.verifier_valid {
+            verifiers(n, login)?;
+        }
+        if expect.not_redeemed && login.redemptions().next().is_some() {
+            return Err(unmet(
+                "code",
+                "the code left unredeemed",
+                format!("login {n}: redeemed at the token endpoint"),
+            ));
+        }
+        if expect.no_resource_call && login.seen.iter().any(Seen::is_resource) {
+            return Err(unmet(
+                "resource",
+                "no call to the protected resource",
+                format!("login {n}: the client called UserInfo with the token"),
+            ));
+        }
+        // What was sent is judged first: a login refused for a reason of its own says less.
+        if let Some(end) = expect.login
+            && login.end != end
+        {
+            return Err(unmet(
+                "login",
+                format!("the login {}", ended(end)),
+                format!("login {n} {}", ended(login.end)),
+            ));
+        }
+    }
+    if expect.fresh_verifiers {
+        fresh(logins)?;
+    }
+    Ok(())
+}
+
+fn ended(end: LoginEnd) -> &'static str {
+    match end {
+        LoginEnd::Accepted => "accepted (exit status 0)",
+        LoginEnd::Refused => "refused (a non-zero exit status)",
+    }
+}
+
+/// RFC 7636 §4.2, §4.3: a challenge on every request, with `S256`.
+fn s256(n: usize, login: &Login) -> Result<(), Halt> {
+    for a in login.authorizations() {
+        let got = match (
+            a.params.get("code_challenge"),
+            a.params.get("code_challenge_method"),
+        ) {
+            (None | Some(""), _) => "no code_challenge".to_owned(),
+            (Some(_), Some("S256")) => continue,
+            (Some(_), None) => "a code_challenge without a method (plain, RFC 7636 §4.3)".into(),
+            (Some(_), Some(m)) => format!("code_challenge_method={m}"),
+        };
+        return Err(unmet(
+            "code_challenge",
+            "a code_challenge with method S256 on every authorization request",
+            format!("login {n}: {got}"),
+        ));
+    }
+    Ok(())
+}
+
+/// RFC 7636 §4.1, §4.5: each redemption's verifier has the grammar and hashes to the challenge
+/// of the request that got the code; §1: no verifier on the front channel.
+fn verifiers(n: usize, login: &Login) -> Result<(), Halt> {
+    let challenge = login
+        .authorizations()
+        .last()
+        .and_then(|a| a.params.get("code_challenge"))
+        .unwrap_or_default();
+    let mut redeemed = false;
+    for t in login.redemptions() {
+        redeemed = true;
+        let Some(verifier) = t.params.get("code_verifier") else {
+            return Err(unmet(
+                "code_verifier",
+                "a code_verifier in the token request",
+                format!("login {n}: none"),
+            ));
+        };
+        if let Err(e) = CodeVerifier::parse(verifier) {
+            return Err(unmet(
+                "code_verifier",
+                "43 to 128 unreserved characters (RFC 7636 §4.1)",
+                format!("login {n}: {} characters, {e}", verifier.chars().count()),
+            ));
+        }
+        let method = login
+            .authorizations()
+            .last()
+            .and_then(|a| a.params.get("code_challenge_method"))
+            .unwrap_or("plain");
+        let derived = if method == "S256" {
+            s256_of_text(verifier)
+        } else {
+            verifier.to_owned()
+        };
+        if derived != challenge {
+            return Err(unmet(
+                "code_challenge",
+                format!("the {method} of the verifier as the challenge (RFC 7636 §4.2)"),
+                format!(
+                    "login {n}: a challenge of {} characters that is not it",
+                    challenge.chars().count()
+                ),
+            ));
+        }
+        let on_front = login
+            .authorizations()
+            .any(|a| a.params.iter().any(|(_, v)| v == verifier));
+        if on_front {
+            return Err(unmet(
+                "code_verifier",
+                "the verifier only at the token endpoint (RFC 7636 §1: the front channel carries its hash)",
+                format!("login {n}: the verifier was in the authorization request too"),
+            ));
+        }
+    }
+    if !redeemed {
+        return Err(Fault::precondition(format!(
+            "login {n}: the client redeemed no code, so it sent no verifier to judge"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// RFC 7636 §4.1, RFC 9700 §2.1.1: a new verifier, so a new challenge, for every login.
+fn fresh(logins: &[Login]) -> Result<(), Halt> {
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    for (i, login) in logins.iter().enumerate() {
+        for a in login.authorizations() {
+            let Some(c) = a.params.get("code_challenge").filter(|c| !c.is_empty()) else {
+                continue;
+            };
+            if let Some((_, first)) = seen.iter().find(|(s, _)| *s == c) {
+                return Err(unmet(
+                    "code_challenge",
+                    "a new verifier (so a new challenge) for every authorization request",
+                    format!("login {} repeats the challenge of login {first}", i + 1),
+                ));
+            }
+            seen.push((c, i + 1));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::Params;
+
+    fn seen(path: &str, method: &str, params: &[(&str, &str)]) -> Seen {
+        Seen {
+            method: method.into(),
+            path: path.into(),
+            params: params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<Params>(),
+        }
+    }
+
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    fn good_login() -> Login {
+        Login {
+            seen: vec![
+                seen(
+                    "/authorize",
+                    "GET",
+                    &[
+                        ("code_challenge", CHALLENGE),
+                        ("code_challenge_method", "S256"),
+                    ],
+                ),
+                seen(
+                    "/token",
+                    "POST",
+                    &[
+                        ("grant_type", "authorization_code"),
+                        ("code_verifier", VERIFIER),
+                    ],
+                ),
+            ],
+            end: LoginEnd::Accepted,
+        }
+    }
+
+    fn all() -> ClientExpect {
+        ClientExpect {
+            s256: true,
+            verifier_valid: true,
+            fresh_verifiers: false,
+            login: Some(LoginEnd::Accepted),
+            not_redeemed: false,
+            no_resource_call: false,
+        }
+    }
+
+    #[test]
+    fn a_correct_login_passes() {
+        assert_eq!(judge(&all(), &[good_login()]), Ok(()));
+    }
+
+    #[test]
+    fn a_plain_challenge_is_named() {
+        let mut l = good_login();
+        l.seen[0] = seen("/authorize", "GET", &[("code_challenge", VERIFIER)]);
+        let e = judge(&all(), &[l]).expect_err("plain");
+        assert!(e.to_string().contains("without a method"), "{e}");
+    }
+
+    #[test]
+    fn a_verifier_that_does_not_hash_to_the_challenge_fails() {
+        let mut l = good_login();
+        l.seen[1] = seen(
+            "/token",
+            "POST",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code_verifier", &VERIFIER.replace('d', "e")),
+            ],
+        );
+        let e = judge(&all(), &[l]).expect_err("mismatch");
+        assert!(e.to_string().contains("is not it"), "{e}");
+    }
+
+    #[test]
+    fn a_repeated_challenge_across_logins_fails() {
+        let expect = ClientExpect {
+            fresh_verifiers: true,
+            ..ClientExpect::default()
+        };
+        let e = judge(&expect, &[good_login(), good_login()]).expect_err("repeated");
+        assert!(e.to_string().contains("login 2 repeats"), "{e}");
+    }
+
+    #[test]
+    fn a_login_without_an_authorization_request_cannot_be_judged() {
+        let l = Login {
+            seen: Vec::new(),
+            end: LoginEnd::Refused,
+        };
+        let e = judge(&all(), &[l]).expect_err("nothing seen");
+        assert!(matches!(e, Halt::Fault { .. }), "{e}");
+    }
+}

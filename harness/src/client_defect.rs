@@ -1,0 +1,116 @@
+//! The reference client's defect switches (client mode): one variant per deliberate bug of an
+//! OAuth client, so every client scenario is shown to pass on a correct client and to fail on
+//! a broken one (the kill matrix of this side). Core (no I/O), like [`crate::defect`], so the
+//! client-scenario loader checks `catches:` names without the client.
+
+use serde::Deserialize;
+
+use crate::defect::Severity;
+
+/// A deliberate bug of the reference client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientDefect {
+    /// Sends no code_challenge at all.
+    NoPkce,
+    /// Uses `plain` although the server offers S256.
+    PlainMethod,
+    /// Makes 42-character verifiers, one short of RFC 7636's minimum.
+    ShortVerifier,
+    /// Derives the challenge as hex SHA-256 instead of base64url (a real SDK bug class).
+    HexChallenge,
+    /// Sends the verifier itself in the authorization request too.
+    VerifierInFrontChannel,
+    /// Uses one hard-coded verifier for every login.
+    ReusedVerifier,
+    /// Redeems the code whatever state comes back.
+    StateUnchecked,
+    /// Redeems the code whatever iss comes back.
+    IssUnchecked,
+    /// Accepts an ID Token without verifying its signature (or with `alg: none`).
+    IdTokenSignatureUnchecked,
+}
+
+impl ClientDefect {
+    /// Every defect, in declaration order.
+    pub const ALL: &'static [Self] = &[
+        Self::NoPkce,
+        Self::PlainMethod,
+        Self::ShortVerifier,
+        Self::HexChallenge,
+        Self::VerifierInFrontChannel,
+        Self::ReusedVerifier,
+        Self::StateUnchecked,
+        Self::IssUnchecked,
+        Self::IdTokenSignatureUnchecked,
+    ];
+
+    /// The kebab-case name used on the command line and in `catches:`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::NoPkce => "no-pkce",
+            Self::PlainMethod => "plain-method",
+            Self::ShortVerifier => "short-verifier",
+            Self::HexChallenge => "hex-challenge",
+            Self::VerifierInFrontChannel => "verifier-in-front-channel",
+            Self::ReusedVerifier => "reused-verifier",
+            Self::StateUnchecked => "state-unchecked",
+            Self::IssUnchecked => "iss-unchecked",
+            Self::IdTokenSignatureUnchecked => "id-token-signature-unchecked",
+        }
+    }
+
+    /// How much the bug lets an attacker do (the rule of [`Severity`]): a code intercepted
+    /// and redeemed, or a login injected, is high; a weakened protection medium.
+    pub fn severity(self) -> Severity {
+        match self {
+            Self::NoPkce
+            | Self::PlainMethod
+            | Self::VerifierInFrontChannel
+            | Self::ReusedVerifier
+            | Self::IdTokenSignatureUnchecked => Severity::High,
+            Self::ShortVerifier
+            | Self::HexChallenge
+            | Self::StateUnchecked
+            | Self::IssUnchecked => Severity::Medium,
+        }
+    }
+}
+
+impl std::fmt::Display for ClientDefect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for ClientDefect {
+    type Err = crate::diagnostics::UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|d| d.name() == s)
+            .ok_or_else(|| {
+                crate::diagnostics::UnknownName::new(
+                    "client defect",
+                    s,
+                    Self::ALL.iter().map(|d| d.name()),
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_match_serde() {
+        for d in ClientDefect::ALL {
+            assert_eq!(d.name().parse::<ClientDefect>(), Ok(*d));
+            let read: ClientDefect =
+                serde_json::from_value(serde_json::json!(d.name())).expect("serde name");
+            assert_eq!(read, *d);
+        }
+    }
+}

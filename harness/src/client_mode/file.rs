@@ -1,0 +1,141 @@
+//! The client file (`pkce-harness client --target CLIENT.yaml`): who the client under test is
+//! to the harness's server, and how to drive one login of it.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::diagnostics::{LoadError, parse_yaml};
+use crate::scenario::model::FormatVersion;
+
+/// One client file.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientFile {
+    /// The format version; only `1` exists.
+    pub format: FormatVersion,
+    /// What the reports call the client.
+    pub name: String,
+    /// The `client_id` the harness's server registers it under.
+    #[serde(default = "default_client_id")]
+    pub client_id: String,
+    /// Its redirect URI, registered exactly (a loopback address: the harness never sends a
+    /// browser elsewhere).
+    pub redirect_uri: String,
+    /// The scope it asks for; with `openid`, ID Tokens are issued.
+    #[serde(default = "default_scope")]
+    pub scope: String,
+    /// How one login is driven.
+    pub driver: Driver,
+}
+
+fn default_client_id() -> String {
+    "client-under-test".into()
+}
+
+fn default_scope() -> String {
+    "openid".into()
+}
+
+/// How the harness drives one login of the client.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Driver {
+    /// A command run once per login (an SDK's test script, a CLI app). Its environment holds
+    /// `PKCE_HARNESS_ISSUER`, `PKCE_HARNESS_CLIENT_ID`, `PKCE_HARNESS_REDIRECT_URI` and
+    /// `PKCE_HARNESS_SCOPE`; it prints the authorization URL it would open on a line of its
+    /// standard output; the harness, as the user's browser, follows it through its own server
+    /// and writes the URL the browser is sent back to on the command's standard input; the
+    /// command's exit status says whether it accepted the login (0) or refused it.
+    Command(CommandDriver),
+}
+
+/// `driver: {command: ...}`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommandDriver {
+    /// The program and its arguments, run in the client file's folder.
+    pub run: Vec<String>,
+    /// How long one login may take, start to exit (1 to 300 s).
+    #[serde(default = "thirty")]
+    pub timeout_seconds: u64,
+}
+
+fn thirty() -> u64 {
+    30
+}
+
+impl CommandDriver {
+    /// The time limit of one login.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_seconds.clamp(1, 300))
+    }
+}
+
+/// A client file, with the folder its command runs in.
+#[derive(Debug, Clone)]
+pub struct LoadedClient {
+    /// The file's contents.
+    pub file: ClientFile,
+    /// Where its command runs.
+    pub dir: PathBuf,
+}
+
+/// Parses a client file and checks what the types cannot: a command to run, and a loopback
+/// redirect URI.
+pub fn parse_client_file(name: &str, text: &str) -> Result<ClientFile, LoadError> {
+    let f: ClientFile = parse_yaml(name, text)?;
+    let err = |message: &str| LoadError::Io {
+        file: name.to_owned(),
+        message: message.to_owned(),
+    };
+    let Driver::Command(c) = &f.driver;
+    if c.run.is_empty() {
+        return Err(err("driver.command.run needs a program to run"));
+    }
+    let loopback = url::Url::parse(&f.redirect_uri).ok().is_some_and(|u| {
+        matches!(u.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
+            || matches!(u.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
+    });
+    if !loopback {
+        return Err(err(
+            "redirect_uri must be on a loopback address (127.0.0.1 or [::1]): the harness sends the browser nowhere else",
+        ));
+    }
+    Ok(f)
+}
+
+/// Reads and parses the client file at `path`.
+pub fn load_client_file(path: &Path) -> Result<LoadedClient, LoadError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+        file: shown.clone(),
+        message: e.to_string(),
+    })?;
+    let file = parse_client_file(&shown, &text)?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    Ok(LoadedClient { file, dir })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_redirect_uri_off_loopback_is_refused() {
+        let text = "format: 1\nname: c\nredirect_uri: \"https://app.example/cb\"\ndriver: {command: {run: [x]}}\n";
+        let e = parse_client_file("c.yaml", text).expect_err("not loopback");
+        assert!(e.to_string().contains("loopback"), "{e}");
+    }
+
+    #[test]
+    fn a_typo_points_at_its_line() {
+        let text = "format: 1\nname: c\nredirect_uri: \"http://127.0.0.1:8765/cb\"\ndriver: {command: {run: [x], timout_seconds: 3}}\n";
+        let e = parse_client_file("c.yaml", text).expect_err("typo");
+        assert!(e.to_string().contains("c.yaml:4"), "{e}");
+    }
+}

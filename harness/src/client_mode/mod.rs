@@ -1,0 +1,321 @@
+//! Client mode (`pkce-harness client`): the other half of the flow. The harness is the
+//! authorization server (the embedded reference server, the client under test registered in
+//! it, approving every login at once) and judges the OAuth client by what reaches its endpoints
+//! and by how each login ends. Each client scenario gets a fresh server with its misbehaviour
+//! switched on (the reference server's defects: a wrong `state`, another issuer's `iss`, an ID
+//! Token by a stranger), drives the client through its logins with the client file's driver,
+//! and hands what it saw to [`crate::checks::client`].
+//!
+//! [`matrix`] is this side's kill matrix: the library against the reference client, clean and
+//! with each of its defects.
+
+mod driver;
+pub mod file;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::time::Instant;
+
+pub use file::{ClientFile, CommandDriver, Driver, LoadedClient, load_client_file};
+
+use crate::checks::client::{Login, judge};
+use crate::client_defect::ClientDefect;
+use crate::engine::http::{HttpClient, Limits, Tls};
+use crate::outcome::{Cause, Fault, Halt};
+use crate::scenario::client::{ClientNeed, ClientScenario, LoginEnd};
+use crate::server::{ReferenceServer, RegisteredClient, ServerConfig};
+use crate::target::AuthMethod;
+use crate::verdict::{Exchange, RunReport, ScenarioResult, Summary, Verdict};
+
+/// Runs `scenarios` against `client`, handing each result to `each` as it comes.
+pub async fn run(
+    scenarios: &[ClientScenario],
+    client: &LoadedClient,
+    each: &mut dyn FnMut(&ScenarioResult),
+) -> RunReport {
+    let started = std::time::SystemTime::now();
+    let clock = Instant::now();
+    let mut results = Vec::new();
+    for s in scenarios {
+        let r = scenario(s, client).await;
+        each(&r);
+        results.push(r);
+    }
+    results.sort_by(|a, b| a.id.cmp(&b.id));
+    RunReport {
+        version: crate::verdict::REPORT_VERSION,
+        harness: env!("CARGO_PKG_VERSION").to_owned(),
+        target: client.file.name.clone(),
+        profile: crate::scenario::model::Profile::default(),
+        seed: 0,
+        insecure: false,
+        interrupted: false,
+        server_failures: 0,
+        issuer: String::new(),
+        started: crate::verdict::rfc3339(started),
+        duration_ms: ms(clock),
+        baseline: None,
+        target_file: None,
+        target_lines: BTreeMap::new(),
+        fail_on: None,
+        summary: Summary::of(&results),
+        results,
+    }
+}
+
+fn ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// One scenario: a fresh server, its logins, the judge.
+async fn scenario(s: &ClientScenario, client: &LoadedClient) -> ScenarioResult {
+    let clock = Instant::now();
+    let mut r = ScenarioResult::new(&s.id, Verdict::Pass, "");
+    r.title.clone_from(&s.file.title);
+    r.spec = s.id.split('/').take(2).collect::<Vec<_>>().join("/");
+    r.requirements = s
+        .file
+        .requirements
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    r.level = s.file.level;
+    r.severity = s
+        .file
+        .catches
+        .iter()
+        .map(|d| d.severity())
+        .max()
+        .unwrap_or_default();
+    let openid = client.file.scope.split(' ').any(|w| w == "openid");
+    if s.file.requires.contains(&ClientNeed::Openid) && !openid {
+        r.verdict = Verdict::Skip;
+        r.reason = "the client does not ask for openid (scope), so no ID Token is issued".into();
+        return r;
+    }
+    let control = if crate::checks::client::expects_refusal(&s.file.expect) {
+        logins(&[], 1, "control", client, &mut r)
+            .await
+            .and_then(|l| l.first().map_or(Ok(()), crate::checks::client::control))
+    } else {
+        Ok(())
+    };
+    let outcome = match control {
+        Ok(()) => logins(&s.file.server, s.file.logins, "login", client, &mut r).await,
+        Err(halt) => Err(halt),
+    };
+    let judged = outcome.and_then(|logins| {
+        let needs_state = s.file.requires.contains(&ClientNeed::State);
+        let sends_state = logins.iter().all(|l| {
+            l.seen
+                .iter()
+                .filter(|x| x.is_authorize())
+                .all(|x| x.params.get("state").is_some_and(|v| !v.is_empty()))
+        });
+        if needs_state && !sends_state {
+            return Ok(Some(
+                "the client sends no state (RFC 9700 §2.1 lets PKCE stand in for it against CSRF), so a wrong one cannot be answered"
+                    .to_owned(),
+            ));
+        }
+        judge(&s.file.expect, &logins).map(|()| None)
+    });
+    r.duration_ms = ms(clock);
+    match judged {
+        Ok(None) => r.reason = format!("{} login(s)", s.file.logins),
+        Ok(Some(skip)) => {
+            r.verdict = Verdict::Skip;
+            r.reason = skip;
+        }
+        Err(halt) => {
+            r.verdict = match &halt {
+                Halt::Unmet { .. } | Halt::Form { .. } => Verdict::unmet(s.file.level),
+                Halt::Fault { .. } => Verdict::Error,
+            };
+            r.reason = halt.to_string();
+            r.cause = Some(Cause { step: None, halt });
+        }
+    }
+    r
+}
+
+/// Starts a server with `defects` and drives `count` logins of the client, keeping what each
+/// saw (its evidence under `label`).
+async fn logins(
+    defects: &[crate::defect::Defect],
+    count: usize,
+    label: &str,
+    client: &LoadedClient,
+    r: &mut ScenarioResult,
+) -> Result<Vec<Login>, Halt> {
+    let f = &client.file;
+    let config = ServerConfig {
+        defects: defects.iter().copied().collect::<BTreeSet<_>>(),
+        client_under_test: Some(RegisteredClient {
+            client_id: f.client_id.clone(),
+            secret: None,
+            auth_method: AuthMethod::None,
+            redirect_uri: f.redirect_uri.clone(),
+            more_redirect_uris: Vec::new(),
+            jwk: None,
+            private_key: None,
+            tls_thumbprint: None,
+        }),
+        ..ServerConfig::default()
+    };
+    let server = ReferenceServer::start(config)
+        .await
+        .map_err(|e| Fault::harness(format!("the harness's server did not start: {e}")))?;
+    let issuer = server.issuer();
+    let authorization = issuer
+        .join("/authorize")
+        .map_err(|e| Fault::harness(e.to_string()))?;
+    let env = [
+        (
+            "PKCE_HARNESS_ISSUER",
+            issuer.as_str().trim_end_matches('/').to_owned(),
+        ),
+        ("PKCE_HARNESS_CLIENT_ID", f.client_id.clone()),
+        ("PKCE_HARNESS_REDIRECT_URI", f.redirect_uri.clone()),
+        ("PKCE_HARNESS_SCOPE", f.scope.clone()),
+    ];
+    let Driver::Command(cmd) = &f.driver;
+    let stage = driver::Stage {
+        issuer: &issuer,
+        authorization: &authorization,
+        redirect_uri: &f.redirect_uri,
+        env: &env,
+        dir: &client.dir,
+    };
+    let driven = drive(count, label, cmd, &stage, &server, r).await;
+    server.stop().await;
+    driven
+}
+
+/// The scenario's logins, one after the other, each in a new browser session.
+async fn drive(
+    count: usize,
+    label: &str,
+    cmd: &CommandDriver,
+    stage: &driver::Stage<'_>,
+    server: &ReferenceServer,
+    r: &mut ScenarioResult,
+) -> Result<Vec<Login>, Halt> {
+    let http = HttpClient::new(Limits::default(), &Tls::default())
+        .map_err(|e| Fault::harness(e.to_string()))?;
+    let mut out = Vec::new();
+    for n in 1..=count {
+        // Each login in a new browser session: no cookie carries over.
+        let session = http
+            .fresh_session()
+            .map_err(|e| Fault::harness(e.to_string()))?;
+        let ended = driver::login(cmd, stage, &session).await;
+        let seen = server.take_seen();
+        let step = format!("{label} {n}");
+        r.evidence.extend(seen.iter().map(|x| exchange(&step, x)));
+        let ended = ended.map_err(|e| Fault::precondition(format!("{step}: {e}")))?;
+        r.login
+            .extend(ended.trail.iter().map(|t| format!("{step}: {t}")));
+        if !ended.stderr.is_empty() {
+            r.login
+                .push(format!("{step}: the client said: {}", ended.stderr));
+        }
+        let end = if ended.status == Some(0) {
+            LoginEnd::Accepted
+        } else {
+            LoginEnd::Refused
+        };
+        out.push(Login { seen, end });
+    }
+    Ok(out)
+}
+
+/// What reached the server, as evidence: secret values (codes, verifiers, secrets) shown as
+/// fingerprints.
+fn exchange(step: &str, seen: &crate::seen::Seen) -> Exchange {
+    let params = crate::redact::params(&seen.params);
+    let (url, body) = if seen.method == "GET" {
+        (format!("{}?{params}", seen.path), None)
+    } else {
+        (seen.path.clone(), Some(params))
+    };
+    Exchange {
+        step: step.to_owned(),
+        method: seen.method.clone(),
+        url,
+        request_headers: Vec::new(),
+        request_body: body,
+        status: None,
+        response_headers: Vec::new(),
+        response_body: None,
+        error: None,
+    }
+}
+
+/// The client kill matrix: the library against the reference client (`program` run with
+/// `reference-client`), clean and with each defect. Returns every gap, one line each: a check
+/// that does not pass on the clean client, a listed defect a check does not fail against, a
+/// defect no check catches.
+pub async fn matrix(scenarios: &[ClientScenario], program: PathBuf) -> Vec<String> {
+    let reference = |defects: &[ClientDefect]| {
+        let mut run = vec![program.display().to_string(), "reference-client".to_owned()];
+        for d in defects {
+            run.extend(["--defect".to_owned(), d.name().to_owned()]);
+        }
+        LoadedClient {
+            file: ClientFile {
+                format: crate::scenario::model::FormatVersion,
+                name: "reference client".into(),
+                client_id: "client-under-test".into(),
+                redirect_uri: "http://127.0.0.1:8765/callback".into(),
+                scope: "openid".into(),
+                driver: Driver::Command(CommandDriver {
+                    run,
+                    timeout_seconds: 30,
+                }),
+            },
+            dir: PathBuf::from("."),
+        }
+    };
+    let mut gaps = Vec::new();
+    let clean = run(scenarios, &reference(&[]), &mut |_| {}).await;
+    for r in &clean.results {
+        if r.verdict != Verdict::Pass {
+            gaps.push(format!(
+                "clean client: {} is {}: {}",
+                r.id,
+                r.verdict.as_str(),
+                r.reason
+            ));
+        }
+    }
+    for &d in ClientDefect::ALL {
+        let listing: Vec<ClientScenario> = scenarios
+            .iter()
+            .filter(|s| s.file.catches.contains(&d))
+            .cloned()
+            .collect();
+        if listing.is_empty() {
+            gaps.push(format!("client defect {d} is caught by no scenario"));
+            continue;
+        }
+        let report = run(&listing, &reference(&[d]), &mut |_| {}).await;
+        for r in report.results {
+            if !matches!(r.verdict, Verdict::Fail | Verdict::Warn | Verdict::Info) {
+                gaps.push(format!(
+                    "{}: lists {d} in catches but does not fail against it ({}: {})",
+                    r.id,
+                    r.verdict.as_str(),
+                    r.reason
+                ));
+            }
+        }
+    }
+    for s in scenarios.iter().filter(|s| s.file.catches.is_empty()) {
+        gaps.push(format!(
+            "{}: lists no client defect in catches (a check that cannot fail)",
+            s.id
+        ));
+    }
+    gaps
+}

@@ -1,0 +1,310 @@
+//! The reference OAuth client (`pkce-harness reference-client`): a correct public client of
+//! the authorization code flow with PKCE, and its defect switches ([`ClientDefect`]), so every
+//! client scenario is shown to pass on a correct client and to fail on a broken one.
+//!
+//! It speaks the `command` driver's protocol, as any client under test does: its settings come
+//! from `PKCE_HARNESS_*` variables, it prints the authorization URL on standard output, reads
+//! the URL the browser was sent back to from standard input, and says by its exit status
+//! whether it accepted the login (0) or refused it (1; 2 when it could not run at all). Like
+//! the reference server it shares nothing with the engine: only the core parts (PKCE, JOSE,
+//! the parameter encoding).
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+use sha2::Digest as _;
+use tokio::io::AsyncBufReadExt as _;
+use tokio_rustls::rustls;
+use url::Url;
+
+use crate::client_defect::ClientDefect;
+use crate::jose::Jws;
+use crate::params::Params;
+use crate::pkce::CodeVerifier;
+
+/// Why the client refused a login, or could not try one.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// A setting is missing or unusable.
+    #[error("setup: {0}")]
+    Setup(String),
+    /// The server's answer is not one the client may trust: the login is refused.
+    #[error("refused: {0}")]
+    Refused(String),
+}
+
+impl ClientError {
+    /// The exit status the driver protocol gives this.
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            Self::Refused(_) => 1,
+            Self::Setup(_) => 2,
+        }
+    }
+}
+
+fn setup(e: impl std::fmt::Display) -> ClientError {
+    ClientError::Setup(e.to_string())
+}
+
+fn refused(why: impl Into<String>) -> ClientError {
+    ClientError::Refused(why.into())
+}
+
+/// The settings the `command` driver hands a client.
+struct Settings {
+    issuer: String,
+    client_id: String,
+    redirect_uri: String,
+    scope: String,
+}
+
+impl Settings {
+    fn from_env() -> Result<Self, ClientError> {
+        let var = |name: &str| std::env::var(name).map_err(|_| setup(format!("{name} is not set")));
+        Ok(Self {
+            issuer: var("PKCE_HARNESS_ISSUER")?,
+            client_id: var("PKCE_HARNESS_CLIENT_ID")?,
+            redirect_uri: var("PKCE_HARNESS_REDIRECT_URI")?,
+            scope: std::env::var("PKCE_HARNESS_SCOPE").unwrap_or_else(|_| "openid".into()),
+        })
+    }
+}
+
+/// One login, start to end, with `defects` switched on; `Ok` is an accepted login.
+pub async fn login(defects: &BTreeSet<ClientDefect>) -> Result<(), ClientError> {
+    let has = |d| defects.contains(&d);
+    let s = Settings::from_env()?;
+    let http = http()?;
+    let meta: Value = get_json(
+        &http,
+        &format!("{}/.well-known/openid-configuration", s.issuer),
+        None,
+    )
+    .await?;
+    let endpoint = |name: &str| {
+        meta.get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| setup(format!("the metadata has no {name}")))
+    };
+    let (verifier, challenge, method) = pkce(defects)?;
+    let state = random_text(22)?;
+    let openid = s.scope.split(' ').any(|w| w == "openid");
+    let nonce = random_text(22)?;
+    let mut url = Url::parse(&endpoint("authorization_endpoint")?).map_err(setup)?;
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("response_type", "code")
+            .append_pair("client_id", &s.client_id)
+            .append_pair("redirect_uri", &s.redirect_uri)
+            .append_pair("scope", &s.scope)
+            .append_pair("state", &state);
+        if openid {
+            q.append_pair("nonce", &nonce);
+        }
+        if let Some(method) = method {
+            q.append_pair("code_challenge", &challenge)
+                .append_pair("code_challenge_method", method);
+        }
+        if has(ClientDefect::VerifierInFrontChannel) {
+            q.append_pair("code_verifier", &verifier);
+        }
+    }
+    println!("{url}");
+    let mut line = String::new();
+    tokio::io::BufReader::new(tokio::io::stdin())
+        .read_line(&mut line)
+        .await
+        .map_err(setup)?;
+    let callback = Url::parse(line.trim()).map_err(|_| refused("no redirect came back"))?;
+    let back: Params = callback.query().map(Params::parse).unwrap_or_default();
+    if let Some(error) = back.get("error") {
+        return Err(refused(format!("the server answered error={error}")));
+    }
+    if !has(ClientDefect::StateUnchecked) && back.get("state") != Some(state.as_str()) {
+        return Err(refused(
+            "state does not match the one sent (RFC 6749 §10.12)",
+        ));
+    }
+    let iss_announced = meta
+        .get("authorization_response_iss_parameter_supported")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if !has(ClientDefect::IssUnchecked)
+        && (iss_announced || back.get("iss").is_some())
+        && back.get("iss") != Some(s.issuer.as_str())
+    {
+        return Err(refused("iss is not the issuer (RFC 9207 §2.4)"));
+    }
+    let code = back
+        .get("code")
+        .ok_or_else(|| refused("no code came back"))?;
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("grant_type", "authorization_code")
+        .append_pair("code", code)
+        .append_pair("redirect_uri", &s.redirect_uri)
+        .append_pair("client_id", &s.client_id);
+    if method.is_some() {
+        form.append_pair("code_verifier", &verifier);
+    }
+    let resp = http
+        .post(endpoint("token_endpoint")?)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.finish())
+        .send()
+        .await
+        .map_err(setup)?;
+    let status = resp.status();
+    let tokens = json_of(resp).await?;
+    if !status.is_success() {
+        return Err(refused(format!("the token endpoint answered {status}")));
+    }
+    let access = tokens
+        .get("access_token")
+        .and_then(Value::as_str)
+        .ok_or_else(|| refused("no access token"))?;
+    if openid {
+        let id_token = tokens
+            .get("id_token")
+            .and_then(Value::as_str)
+            .ok_or_else(|| refused("no ID Token"))?;
+        let jwks = get_json(&http, &endpoint("jwks_uri")?, None).await?;
+        id_token_valid(id_token, &jwks, &s, &nonce, defects)?;
+    }
+    get_json(&http, &endpoint("userinfo_endpoint")?, Some(access)).await?;
+    Ok(())
+}
+
+/// The verifier, the challenge and its method (none: no PKCE), as the defects have them.
+fn pkce(
+    defects: &BTreeSet<ClientDefect>,
+) -> Result<(String, String, Option<&'static str>), ClientError> {
+    let verifier = if defects.contains(&ClientDefect::ReusedVerifier) {
+        "the-same-verifier-for-every-login-0123456789".to_owned()
+    } else if defects.contains(&ClientDefect::ShortVerifier) {
+        random_text(CodeVerifier::MIN_LEN - 1)?
+    } else {
+        CodeVerifier::generate()
+            .map_err(setup)?
+            .expose_secret()
+            .to_owned()
+    };
+    let digest = sha2::Sha256::digest(verifier.as_bytes());
+    Ok(if defects.contains(&ClientDefect::NoPkce) {
+        (verifier, String::new(), None)
+    } else if defects.contains(&ClientDefect::PlainMethod) {
+        (verifier.clone(), verifier, Some("plain"))
+    } else if defects.contains(&ClientDefect::HexChallenge) {
+        let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
+        (verifier, hex, Some("S256"))
+    } else {
+        (verifier, crate::jose::b64(digest), Some("S256"))
+    })
+}
+
+/// OpenID Connect Core §3.1.3.7: signed by the server's key, by the issuer, for this client,
+/// not expired, with the nonce sent.
+fn id_token_valid(
+    token: &str,
+    jwks: &Value,
+    s: &Settings,
+    nonce: &str,
+    defects: &BTreeSet<ClientDefect>,
+) -> Result<(), ClientError> {
+    let jws = Jws::parse(token).map_err(|e| refused(format!("ID Token: {e}")))?;
+    if !defects.contains(&ClientDefect::IdTokenSignatureUnchecked) {
+        jws.verify(jwks, &[])
+            .map_err(|e| refused(format!("ID Token signature: {e}")))?;
+    }
+    let claim = |name: &str| jws.claims.get(name);
+    if claim("iss").and_then(Value::as_str) != Some(s.issuer.as_str()) {
+        return Err(refused("ID Token iss is not the issuer"));
+    }
+    if !jws.audiences().contains(&s.client_id.as_str()) {
+        return Err(refused("ID Token aud is not this client"));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    if claim("exp")
+        .and_then(Value::as_u64)
+        .is_none_or(|exp| exp + 60 < now)
+    {
+        return Err(refused("ID Token expired"));
+    }
+    if claim("nonce").and_then(Value::as_str) != Some(nonce) {
+        return Err(refused("ID Token nonce is not the one sent"));
+    }
+    Ok(())
+}
+
+/// `n` characters of the unreserved alphabet, from the operating system's randomness.
+fn random_text(n: usize) -> Result<String, ClientError> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes).map_err(setup)?;
+    Ok(bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect())
+}
+
+/// An HTTP client that follows no redirects; it talks to the harness's loopback server only,
+/// over plain HTTP, so it trusts no certificate at all.
+fn http() -> Result<reqwest::Client, ClientError> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(setup)?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .map_err(setup)
+}
+
+async fn get_json(
+    http: &reqwest::Client,
+    url: &str,
+    bearer: Option<&str>,
+) -> Result<Value, ClientError> {
+    let mut req = http.get(url);
+    if let Some(token) = bearer {
+        req = req.bearer_auth(token);
+    }
+    let resp = req.send().await.map_err(setup)?;
+    if !resp.status().is_success() {
+        return Err(refused(format!("{url} answered {}", resp.status())));
+    }
+    json_of(resp).await
+}
+
+async fn json_of(resp: reqwest::Response) -> Result<Value, ClientError> {
+    let bytes = resp.bytes().await.map_err(setup)?;
+    serde_json::from_slice(&bytes).map_err(|e| refused(format!("not JSON: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_pkce_defect_changes_what_is_sent() {
+        let correct = pkce(&BTreeSet::new()).expect("pkce");
+        assert_eq!(correct.2, Some("S256"));
+        assert_eq!(correct.1, crate::pkce::s256_of_text(&correct.0));
+        let of = |d| pkce(&BTreeSet::from([d])).expect("pkce");
+        assert_eq!(of(ClientDefect::NoPkce).2, None);
+        assert_eq!(of(ClientDefect::PlainMethod).2, Some("plain"));
+        assert_eq!(of(ClientDefect::ShortVerifier).0.len(), 42);
+        assert_eq!(of(ClientDefect::HexChallenge).1.len(), 64);
+        assert_eq!(
+            of(ClientDefect::ReusedVerifier).0,
+            of(ClientDefect::ReusedVerifier).0
+        );
+    }
+}

@@ -1,0 +1,184 @@
+//! Client scenarios (`scenarios/client/`): checks of an OAuth client, run by `pkce-harness
+//! client`. The harness is the authorization server; a scenario says how it misbehaves (the
+//! reference server's own defects, turned around: a wrong `state`, another issuer's `iss`, an
+//! ID Token signed by a stranger), how many logins the client goes through, and what the
+//! client must have done, judged from what reached the server and how each login ended.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::model::{FormatVersion, Level, Notes};
+use crate::client_defect::ClientDefect;
+use crate::defect::Defect;
+use crate::diagnostics::{LoadError, parse_yaml};
+use crate::requirements::RequirementId;
+
+/// One client scenario file.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientScenarioFile {
+    /// The format version; only `1` exists.
+    pub format: FormatVersion,
+    /// What the client must do, in one sentence.
+    pub title: String,
+    /// The requirement ids it checks.
+    pub requirements: Vec<RequirementId>,
+    /// How binding the requirement is.
+    #[serde(default)]
+    pub level: Level,
+    /// How many logins the client goes through (1..=20); checks across logins (fresh
+    /// verifiers) need several.
+    #[serde(default = "one")]
+    pub logins: usize,
+    /// How the harness's server misbehaves: defects of the reference server, switched on.
+    #[serde(default)]
+    pub server: Vec<Defect>,
+    /// What the client must send for the check to apply; it is skipped, saying so, otherwise.
+    #[serde(default)]
+    pub requires: Vec<ClientNeed>,
+    /// Why the scenario exists.
+    #[serde(default)]
+    pub notes: Notes,
+    /// The reference client's defects this scenario must fail against.
+    #[serde(default)]
+    pub catches: Vec<ClientDefect>,
+    /// What the client must have done.
+    pub expect: ClientExpect,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// What a client must send for a check about it to apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClientNeed {
+    /// A `state` in its authorization requests (RFC 9700 §2.1 lets PKCE stand in for it
+    /// against CSRF): a check of how it handles a wrong one needs one.
+    State,
+    /// `openid` in its scope: ID Tokens are issued.
+    Openid,
+}
+
+/// What the client must have done; every given expectation is judged.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientExpect {
+    /// Every authorization request carries a `code_challenge` with method `S256` (RFC 7636
+    /// §4.2: a client able to use S256 must; the server offers it).
+    #[serde(default)]
+    pub s256: bool,
+    /// Every code is redeemed with a `code_verifier` of 43 to 128 unreserved characters whose
+    /// S256 is the challenge sent (RFC 7636 §4.1, §4.5), and no verifier appeared on the front
+    /// channel (§1: only its hash travels there).
+    #[serde(default)]
+    pub verifier_valid: bool,
+    /// No two logins share a challenge (RFC 7636 §4.1, RFC 9700 §2.1.1: one verifier per
+    /// authorization request).
+    #[serde(default)]
+    pub fresh_verifiers: bool,
+    /// How each login must end, as the client says (its exit status).
+    pub login: Option<LoginEnd>,
+    /// No token request redeemed a code: the answer was one the client must not trust.
+    #[serde(default)]
+    pub not_redeemed: bool,
+    /// The client never called the protected resource with what it got.
+    #[serde(default)]
+    pub no_resource_call: bool,
+}
+
+/// How a login ends, as the client under test says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoginEnd {
+    /// The client accepted the login (exit status 0).
+    Accepted,
+    /// The client refused it (any other exit status).
+    Refused,
+}
+
+/// A client scenario with its id (its path under `scenarios/`, without `.yaml`).
+#[derive(Debug, Clone)]
+pub struct ClientScenario {
+    /// `client/rfc7636/...`.
+    pub id: String,
+    /// The file's contents.
+    pub file: ClientScenarioFile,
+}
+
+/// The folder under `scenarios/` that holds client scenarios.
+pub const CLIENT_FOLDER: &str = "client/";
+
+/// Parses one client scenario and checks what the types cannot: a requirement, an
+/// expectation, and a sane number of logins.
+pub fn parse_client_scenario(file: &str, text: &str) -> Result<ClientScenarioFile, LoadError> {
+    let s: ClientScenarioFile = parse_yaml(file, text)?;
+    let problem = if s.requirements.is_empty() {
+        Some("a client scenario must cite at least one requirement id")
+    } else if !(1..=20).contains(&s.logins) {
+        Some("logins must be between 1 and 20")
+    } else if !(s.expect.s256
+        || s.expect.verifier_valid
+        || s.expect.fresh_verifiers
+        || s.expect.not_redeemed
+        || s.expect.no_resource_call
+        || s.expect.login.is_some())
+    {
+        Some("expect must judge something")
+    } else if s.expect.fresh_verifiers && s.logins < 2 {
+        Some("fresh_verifiers needs at least 2 logins")
+    } else {
+        None
+    };
+    match problem {
+        Some(message) => Err(LoadError::Io {
+            file: file.to_owned(),
+            message: message.to_owned(),
+        }),
+        None => Ok(s),
+    }
+}
+
+/// The client scenarios among `files` ((path under `scenarios/`, text) pairs, as the built-in
+/// library holds them), sorted by id; every broken one is reported.
+pub fn client_scenarios(files: &[(&str, &str)]) -> Result<Vec<ClientScenario>, Vec<LoadError>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (rel, text) in files.iter().filter(|(p, _)| p.starts_with(CLIENT_FOLDER)) {
+        let shown = Path::new("built-in").join(rel).display().to_string();
+        match parse_client_scenario(&shown, text) {
+            Ok(file) => out.push(ClientScenario {
+                id: rel.trim_end_matches(".yaml").to_owned(),
+                file,
+            }),
+            Err(e) => errors.push(e),
+        }
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scenario_that_judges_nothing_is_refused() {
+        let text = "format: 1\ntitle: t\nrequirements: [REQ-50]\nexpect: {}\n";
+        let e = parse_client_scenario("c.yaml", text).expect_err("judges nothing");
+        assert!(e.to_string().contains("expect must judge something"), "{e}");
+    }
+
+    #[test]
+    fn an_unknown_client_defect_is_named() {
+        let text = "format: 1\ntitle: t\nrequirements: [REQ-50]\ncatches: [no-pcke]\nexpect: {s256: true}\n";
+        let e = parse_client_scenario("c.yaml", text).expect_err("unknown defect");
+        assert!(e.to_string().contains("no-pkce"), "{e}");
+    }
+}

@@ -1,0 +1,33 @@
+//! What reached the harness's own authorization server from a client under test (client
+//! mode): each request to its endpoints, as the judges of clients read them. The server
+//! records these; [`crate::checks::client`] judges them. No I/O here.
+
+use crate::params::Params;
+
+/// One request a client sent to the harness's server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    /// The method.
+    pub method: String,
+    /// The path (`/authorize`, `/token`, ...), without query.
+    pub path: String,
+    /// The query parameters, then a form body's, in order, repeats kept.
+    pub params: Params,
+}
+
+impl Seen {
+    /// An authorization request (front channel).
+    pub fn is_authorize(&self) -> bool {
+        self.path == "/authorize"
+    }
+
+    /// A token request.
+    pub fn is_token(&self) -> bool {
+        self.path == "/token" && self.method == "POST"
+    }
+
+    /// A call to the UserInfo endpoint (the protected resource).
+    pub fn is_resource(&self) -> bool {
+        self.path == "/userinfo"
+    }
+}

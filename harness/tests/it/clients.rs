@@ -1,0 +1,111 @@
+//! Client mode (`pkce-harness client`): the client scenarios against the reference client
+//! through the real `command` driver (a process per login, its pipes, its exit status), the
+//! client kill matrix, and a client file's command that misbehaves.
+
+use std::process::Command;
+
+fn harness() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_pkce-harness"))
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn every_client_check_passes_on_the_reference_client_and_fails_on_what_it_lists() {
+    let out = harness()
+        .args(["client", "--selftest"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("no gaps"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// A client file whose command is the reference client, run from its folder: every check
+/// passes, and the JSON report shows what reached the server with the code and the verifier
+/// as fingerprints.
+#[test]
+fn a_client_file_drives_its_command_and_the_report_masks_what_it_sent() {
+    let dir = tempfile_dir("client-file");
+    let file = dir.join("client.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "format: 1\nname: reference client from a file\nredirect_uri: \"http://127.0.0.1:8765/callback\"\ndriver:\n  command:\n    run: [{:?}, reference-client]\n    timeout_seconds: 20\n",
+            env!("CARGO_BIN_EXE_pkce-harness")
+        ),
+    )
+    .expect("write the client file");
+    let report = dir.join("report.json");
+    let out = harness()
+        .args(["client", "--target"])
+        .arg(&file)
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .expect("runs");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("7 passed, 0 failed"), "{stdout}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("JSON");
+    let evidence = json["results"].to_string();
+    assert!(
+        evidence.contains("code_challenge_method=S256"),
+        "{evidence}"
+    );
+    for name in ["code_verifier", "code"] {
+        let shown = evidence
+            .split(&format!("{name}="))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no {name} in the evidence"));
+        assert!(
+            shown.starts_with("redacted."),
+            "{name} is not masked: {}",
+            &shown[..shown.len().min(40)]
+        );
+    }
+}
+
+/// A command that prints no authorization URL and never exits is stopped at its time limit:
+/// each check is `error` saying so, and the run ends.
+#[test]
+fn a_client_that_hangs_is_stopped_and_judged_error() {
+    let dir = tempfile_dir("hanging-client");
+    let file = dir.join("client.yaml");
+    std::fs::write(
+        &file,
+        "format: 1\nname: hangs\nredirect_uri: \"http://127.0.0.1:8765/callback\"\ndriver:\n  command:\n    run: [sleep, \"60\"]\n    timeout_seconds: 1\n",
+    )
+    .expect("write the client file");
+    let started = std::time::Instant::now();
+    let out = harness()
+        .args(["client", "--only", "client/rfc7636/4.2", "--target"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(
+        stdout.contains("ERROR") && stdout.contains("did not end within 1 s"),
+        "{stdout}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
+
+fn tempfile_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("pkce-harness-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
