@@ -29,6 +29,8 @@ pub enum ClientDefect {
     IssUnchecked,
     /// Accepts an ID Token without verifying its signature (or with `alg: none`).
     IdTokenSignatureUnchecked,
+    /// Accepts an ID Token without checking its `iss`, `aud`, `exp` or `nonce`.
+    IdTokenClaimsUnchecked,
 }
 
 impl ClientDefect {
@@ -43,6 +45,7 @@ impl ClientDefect {
         Self::StateUnchecked,
         Self::IssUnchecked,
         Self::IdTokenSignatureUnchecked,
+        Self::IdTokenClaimsUnchecked,
     ];
 
     /// The kebab-case name used on the command line and in `catches:`.
@@ -57,6 +60,7 @@ impl ClientDefect {
             Self::StateUnchecked => "state-unchecked",
             Self::IssUnchecked => "iss-unchecked",
             Self::IdTokenSignatureUnchecked => "id-token-signature-unchecked",
+            Self::IdTokenClaimsUnchecked => "id-token-claims-unchecked",
         }
     }
 
@@ -68,7 +72,8 @@ impl ClientDefect {
             | Self::PlainMethod
             | Self::VerifierInFrontChannel
             | Self::ReusedVerifier
-            | Self::IdTokenSignatureUnchecked => Severity::High,
+            | Self::IdTokenSignatureUnchecked
+            | Self::IdTokenClaimsUnchecked => Severity::High,
             Self::ShortVerifier
             | Self::HexChallenge
             | Self::StateUnchecked

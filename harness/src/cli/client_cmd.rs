@@ -28,6 +28,10 @@ pub(super) struct ClientArgs {
     /// Write the JSON report here.
     #[arg(long, value_name = "PATH")]
     report: Option<PathBuf>,
+    /// Known deviations of the client (the fixtures/expectations format, `server:` naming the
+    /// client): listed ones do not fail the gate, unlisted and stale ones do.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
     /// Run the client kill matrix instead: the library against the reference client, clean
     /// and with each defect; exits 1 on any gap.
     #[arg(long, conflicts_with_all = ["target", "defect"])]
@@ -157,7 +161,23 @@ pub(super) async fn run(args: ClientArgs) -> Exit {
         scenarios.len(),
         client.file.name
     );
-    let report = client_mode::run(&scenarios, &client, &mut print_result).await;
+    let baseline = match args
+        .baseline
+        .as_deref()
+        .map(pkce_harness::baseline::load_baseline)
+    {
+        Some(Ok(b)) => Some(b),
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            return Exit::Usage;
+        }
+        None => None,
+    };
+    let mut report = client_mode::run(&scenarios, &client, &mut print_result).await;
+    if let Some(b) = &baseline {
+        let ids: Vec<&str> = scenarios.iter().map(|s| s.id.as_str()).collect();
+        b.apply(&mut report, |id| ids.contains(&id));
+    }
     summarize(&report, args.report.as_deref())
 }
 
@@ -185,6 +205,15 @@ fn summarize(report: &RunReport, path: Option<&std::path::Path>) -> Exit {
         s.errors,
         report.duration_ms as f64 / 1000.0
     );
+    if let Some(b) = &report.baseline {
+        println!(
+            "baseline {}: {} known deviations seen, {} new, {} stale",
+            b.server, b.known, b.new, b.stale
+        );
+        for r in report.results.iter().filter(|r| r.standing().fails_gate()) {
+            println!("  {:<5} {}: {}", r.verdict.as_str(), r.id, r.reason);
+        }
+    }
     if let Some(path) = path
         && let Err(e) = std::fs::write(path, pkce_harness::report::json_report(report))
     {

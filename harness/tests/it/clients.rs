@@ -57,7 +57,7 @@ fn a_client_file_drives_its_command_and_the_report_masks_what_it_sent() {
         .expect("runs");
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
-    assert!(stdout.contains("7 passed, 0 failed"), "{stdout}");
+    assert!(stdout.contains("11 passed, 0 failed"), "{stdout}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("JSON");
     let evidence = json["results"].to_string();
@@ -108,4 +108,35 @@ fn tempfile_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("pkce-harness-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
+}
+
+/// openid-client 6 (Node), installed like the server fixtures, through every client check: it
+/// holds its baseline (one deviation the specification allows, read in its source).
+#[test]
+fn openid_client_passes_with_its_baseline() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = root.join("fixtures/clients/openid-client");
+    let npm = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(&dir)
+        .output()
+        .expect("npm runs");
+    assert!(npm.status.success(), "npm ci: {}", text(&npm.stderr));
+    let out = harness()
+        .current_dir(&root)
+        .args([
+            "client",
+            "--target",
+            "fixtures/clients/openid-client.yaml",
+            "--baseline",
+            "fixtures/expectations/openid-client.yaml",
+        ])
+        .output()
+        .expect("runs");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("1 known deviations seen, 0 new, 0 stale"),
+        "{stdout}"
+    );
 }
