@@ -72,19 +72,55 @@ fn forbid(
 #[test]
 fn no_arrow_against_the_design() {
     let refs = references();
-    let runtime = ["engine", "server", "report", "selftest"];
+    let runtime = [
+        "engine",
+        "server",
+        "report",
+        "selftest",
+        "client_mode",
+        "reference_client",
+    ];
     let mut wrong = Vec::new();
     wrong.extend(forbid(
         &refs,
         "server",
-        &["engine", "checks", "report", "selftest"],
+        &[
+            "engine",
+            "checks",
+            "report",
+            "selftest",
+            "client_mode",
+            "reference_client",
+        ],
     ));
     wrong.extend(forbid(
         &refs,
         "pkce",
         &["engine", "server", "checks", "report"],
     ));
-    wrong.extend(forbid(&refs, "engine", &["report", "selftest", "server"]));
+    wrong.extend(forbid(
+        &refs,
+        "engine",
+        &[
+            "report",
+            "selftest",
+            "server",
+            "client_mode",
+            "reference_client",
+        ],
+    ));
+    wrong.extend(forbid(
+        &refs,
+        "reference_client",
+        &[
+            "engine",
+            "server",
+            "client_mode",
+            "checks",
+            "report",
+            "selftest",
+        ],
+    ));
     wrong.extend(forbid(&refs, "checks", &runtime));
     for core in [
         "outcome",
@@ -101,6 +137,8 @@ fn no_arrow_against_the_design() {
         "requirements",
         "defect",
         "tls_hello",
+        "client_defect",
+        "seen",
     ] {
         wrong.extend(forbid(&refs, core, &runtime));
     }
