@@ -23,6 +23,8 @@ pub enum ClientDefect {
     VerifierInFrontChannel,
     /// Uses one hard-coded verifier for every login.
     ReusedVerifier,
+    /// Makes its verifiers of digits only (43 of them: about 143 bits).
+    DigitVerifier,
     /// Redeems the code whatever state comes back.
     StateUnchecked,
     /// Redeems the code whatever iss comes back.
@@ -42,6 +44,7 @@ impl ClientDefect {
         Self::HexChallenge,
         Self::VerifierInFrontChannel,
         Self::ReusedVerifier,
+        Self::DigitVerifier,
         Self::StateUnchecked,
         Self::IssUnchecked,
         Self::IdTokenSignatureUnchecked,
@@ -57,6 +60,7 @@ impl ClientDefect {
             Self::HexChallenge => "hex-challenge",
             Self::VerifierInFrontChannel => "verifier-in-front-channel",
             Self::ReusedVerifier => "reused-verifier",
+            Self::DigitVerifier => "digit-verifier",
             Self::StateUnchecked => "state-unchecked",
             Self::IssUnchecked => "iss-unchecked",
             Self::IdTokenSignatureUnchecked => "id-token-signature-unchecked",
@@ -75,6 +79,7 @@ impl ClientDefect {
             | Self::IdTokenSignatureUnchecked
             | Self::IdTokenClaimsUnchecked => Severity::High,
             Self::ShortVerifier
+            | Self::DigitVerifier
             | Self::HexChallenge
             | Self::StateUnchecked
             | Self::IssUnchecked => Severity::Medium,

@@ -184,6 +184,8 @@ fn pkce(
         "the-same-verifier-for-every-login-0123456789".to_owned()
     } else if defects.contains(&ClientDefect::ShortVerifier) {
         random_text(CodeVerifier::MIN_LEN - 1)?
+    } else if defects.contains(&ClientDefect::DigitVerifier) {
+        random_digits(CodeVerifier::MIN_LEN)?
     } else {
         CodeVerifier::generate()
             .map_err(setup)?
@@ -251,6 +253,13 @@ fn random_text(n: usize) -> Result<String, ClientError> {
         .iter()
         .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
         .collect())
+}
+
+/// `n` decimal digits, from the operating system's randomness (the digit-verifier defect).
+fn random_digits(n: usize) -> Result<String, ClientError> {
+    let mut bytes = vec![0u8; n];
+    getrandom::fill(&mut bytes).map_err(setup)?;
+    Ok(bytes.iter().map(|b| char::from(b'0' + b % 10)).collect())
 }
 
 /// An HTTP client that follows no redirects; it talks to the harness's loopback server only,

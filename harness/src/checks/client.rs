@@ -103,6 +103,48 @@ pub fn judge(expect: &ClientExpect, logins: &[Login]) -> Result<(), Halt> {
     if expect.fresh_verifiers {
         fresh(logins)?;
     }
+    if expect.verifier_entropy {
+        entropy(logins)?;
+    }
+    Ok(())
+}
+
+/// The bits RFC 7636 §7.1 recommends (a 32-octet random sequence), less a margin for the
+/// estimate itself: 43 characters over the 62 letters and digits estimate 256.03.
+pub const VERIFIER_BITS: f64 = 250.0;
+
+/// RFC 7636 §4.1, §7.1: the verifiers, as a sample, estimate at least [`VERIFIER_BITS`].
+fn entropy(logins: &[Login]) -> Result<(), Halt> {
+    let verifiers: Vec<&str> = logins
+        .iter()
+        .flat_map(Login::redemptions)
+        .filter_map(|t| t.params.get("code_verifier"))
+        .collect();
+    if verifiers.len() < logins.len() {
+        return Err(Fault::precondition(format!(
+            "only {} of {} logins redeemed a code with a verifier: too few to judge as a sample",
+            verifiers.len(),
+            logins.len()
+        ))
+        .into());
+    }
+    let e = super::Estimate::of(&verifiers);
+    if e.bits < VERIFIER_BITS {
+        return Err(unmet(
+            "code_verifier",
+            format!(
+                "about 256 bits of randomness (at least {VERIFIER_BITS:.0} estimated; RFC 7636 §7.1)"
+            ),
+            format!(
+                "an estimated {:.0} bits ({} varying characters over an alphabet of {} seen in {} verifiers, shared prefix {})",
+                e.bits,
+                e.varying,
+                e.alphabet,
+                verifiers.len(),
+                e.prefix
+            ),
+        ));
+    }
     Ok(())
 }
 
@@ -268,6 +310,7 @@ mod tests {
             s256: true,
             verifier_valid: true,
             fresh_verifiers: false,
+            verifier_entropy: false,
             login: Some(LoginEnd::Accepted),
             not_redeemed: false,
             no_resource_call: false,

@@ -8,49 +8,71 @@ use crate::redact::Secret;
 /// at least `min_bits`. A rough lower bound for codes a server draws uniformly; a server that
 /// counts or timestamps shows a long shared prefix or a small alphabet.
 pub fn entropy(codes: &[Secret], min_length: usize, min_bits: f64) -> Result<(), Unmet> {
-    let shortest = codes
-        .iter()
-        .map(|c| c.expose().chars().count())
-        .min()
-        .unwrap_or(0);
-    if shortest < min_length {
+    let values: Vec<&str> = codes.iter().map(Secret::expose).collect();
+    let e = Estimate::of(&values);
+    if e.shortest < min_length {
         return Err(Unmet::CodeLength {
-            shortest,
+            shortest: e.shortest,
             min: min_length,
         });
     }
-    let mut alphabet: Vec<char> = codes.iter().flat_map(|c| c.expose().chars()).collect();
-    alphabet.sort_unstable();
-    alphabet.dedup();
-    let prefix = common_prefix(codes).min(shortest);
-    let varying = shortest - prefix;
-    let bits = varying as f64 * (alphabet.len().max(1) as f64).log2();
-    if bits < min_bits {
+    if e.bits < min_bits {
         return Err(Unmet::Entropy {
-            bits,
-            varying,
-            alphabet: alphabet.len(),
+            bits: e.bits,
+            varying: e.varying,
+            alphabet: e.alphabet,
             codes: codes.len(),
-            prefix,
+            prefix: e.prefix,
             min_bits,
         });
     }
     Ok(())
 }
 
-fn common_prefix(codes: &[Secret]) -> usize {
-    let Some(first) = codes.first() else { return 0 };
-    let first: Vec<char> = first.expose().chars().collect();
-    codes
+/// A rough lower bound of the entropy of values drawn alike (codes a server issues, verifiers
+/// a client makes): the characters after the prefix all share, times log2 of the alphabet seen.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    /// The shortest value's length, in characters.
+    pub shortest: usize,
+    /// The characters every value shares at its start.
+    pub prefix: usize,
+    /// The characters after it, in the shortest value.
+    pub varying: usize,
+    /// The distinct characters seen over all values.
+    pub alphabet: usize,
+    /// `varying` × log2(`alphabet`).
+    pub bits: f64,
+}
+
+impl Estimate {
+    /// The estimate of `values`.
+    pub fn of(values: &[&str]) -> Self {
+        let shortest = values.iter().map(|c| c.chars().count()).min().unwrap_or(0);
+        let mut alphabet: Vec<char> = values.iter().flat_map(|c| c.chars()).collect();
+        alphabet.sort_unstable();
+        alphabet.dedup();
+        let prefix = common_prefix(values).min(shortest);
+        let varying = shortest - prefix;
+        Self {
+            shortest,
+            prefix,
+            varying,
+            alphabet: alphabet.len(),
+            bits: varying as f64 * (alphabet.len().max(1) as f64).log2(),
+        }
+    }
+}
+
+fn common_prefix(values: &[&str]) -> usize {
+    let Some(first) = values.first() else {
+        return 0;
+    };
+    let first: Vec<char> = first.chars().collect();
+    values
         .iter()
         .skip(1)
-        .map(|c| {
-            c.expose()
-                .chars()
-                .zip(&first)
-                .take_while(|(a, b)| a == *b)
-                .count()
-        })
+        .map(|c| c.chars().zip(&first).take_while(|(a, b)| a == *b).count())
         .min()
         .unwrap_or(0)
 }

@@ -21,7 +21,7 @@ pub use authorization::{
     authorization_error, authorization_layered, authorization_outcome, callback_format,
     challenge_not_reflected, describe_ending, iss, state_echoed,
 };
-pub use codes::entropy;
+pub use codes::{Estimate, entropy};
 pub use error_format::{TOKEN_ERRORS, token_error_format};
 pub use headers::{auth_challenge, challenge_schemes, headers};
 pub use json::json_field;

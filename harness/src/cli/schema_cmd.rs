@@ -3,12 +3,16 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::Exit;
-use pkce_harness::schema::{scenario_schema, target_reference, target_schema};
+use pkce_harness::schema::{
+    client_scenario_schema, scenario_schema, target_reference, target_schema,
+};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum Kind {
     Scenario,
     Target,
+    /// A client scenario (`scenarios/client/`, run by `client`).
+    ClientScenario,
     /// The target file's reference in Markdown (every key, its type, default and meaning).
     Reference,
 }
@@ -18,7 +22,8 @@ pub(super) struct SchemaArgs {
     /// Which file format to print (`reference`: the target file's keys as Markdown).
     #[arg(value_enum, required_unless_present = "write")]
     kind: Option<Kind>,
-    /// Write both schemas into this folder (scenario.schema.json, target.schema.json).
+    /// Write the schemas into this folder (scenario.schema.json, target.schema.json,
+    /// client-scenario.schema.json).
     #[arg(long)]
     write: Option<PathBuf>,
 }
@@ -30,6 +35,7 @@ pub(super) fn run(args: SchemaArgs) -> Exit {
         for (name, text) in [
             ("scenario.schema.json", scenario_schema()),
             ("target.schema.json", target_schema()),
+            ("client-scenario.schema.json", client_scenario_schema()),
         ] {
             let path = dir.join(name);
             if let Err(e) = std::fs::write(&path, text) {
@@ -43,6 +49,7 @@ pub(super) fn run(args: SchemaArgs) -> Exit {
     match args.kind {
         Some(Kind::Scenario) => print!("{}", scenario_schema()),
         Some(Kind::Target) => print!("{}", target_schema()),
+        Some(Kind::ClientScenario) => print!("{}", client_scenario_schema()),
         Some(Kind::Reference) => print!("{}", target_reference()),
         None => {}
     }

@@ -79,6 +79,12 @@ pub struct ClientExpect {
     /// authorization request).
     #[serde(default)]
     pub fresh_verifiers: bool,
+    /// The verifiers of all logins, taken as a sample, show about 256 bits each (RFC 7636 §4.1,
+    /// §7.1: the output of a random generator, 32 octets recommended): estimated from the
+    /// characters they do not share and the alphabet they use, a lower bound that a verifier
+    /// drawn from digits, hex or a timestamp falls under.
+    #[serde(default)]
+    pub verifier_entropy: bool,
     /// How each login must end, as the client says (its exit status).
     pub login: Option<LoginEnd>,
     /// No token request redeemed a code: the answer was one the client must not trust.
@@ -122,6 +128,7 @@ pub fn parse_client_scenario(file: &str, text: &str) -> Result<ClientScenarioFil
     } else if !(s.expect.s256
         || s.expect.verifier_valid
         || s.expect.fresh_verifiers
+        || s.expect.verifier_entropy
         || s.expect.not_redeemed
         || s.expect.no_resource_call
         || s.expect.login.is_some())
@@ -129,6 +136,8 @@ pub fn parse_client_scenario(file: &str, text: &str) -> Result<ClientScenarioFil
         Some("expect must judge something")
     } else if s.expect.fresh_verifiers && s.logins < 2 {
         Some("fresh_verifiers needs at least 2 logins")
+    } else if s.expect.verifier_entropy && s.logins < 10 {
+        Some("verifier_entropy needs at least 10 logins (a sample to see the alphabet in)")
     } else {
         None
     };

@@ -25,6 +25,11 @@ pub fn scenario_schema() -> String {
     render::<ScenarioFile>("pkce-harness scenario file")
 }
 
+/// The client scenario schema (`scenarios/client/`), pretty JSON with a final newline.
+pub fn client_scenario_schema() -> String {
+    render::<crate::scenario::client::ClientScenarioFile>("pkce-harness client scenario file")
+}
+
 /// The target file schema, pretty JSON with a final newline.
 pub fn target_schema() -> String {
     render::<TargetFile>("pkce-harness target file")

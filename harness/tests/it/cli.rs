@@ -653,9 +653,15 @@ fn schemas_are_current_and_accept_every_shipped_file() {
                 .expect("schema is JSON");
         jsonschema::validator_for(&schema).expect("schema compiles")
     };
-    let (scenario, target) = (
+    assert_eq!(
+        read("fixtures/schemas/client-scenario.schema.json"),
+        pkce_harness::schema::client_scenario_schema(),
+        "client scenario schema stale"
+    );
+    let (scenario, target, client) = (
         validator("scenario.schema.json"),
         validator("target.schema.json"),
+        validator("client-scenario.schema.json"),
     );
     let mut files = Vec::new();
     let mut dirs = vec![std::path::PathBuf::from(format!("{root}/scenarios"))];
@@ -665,7 +671,11 @@ fn schemas_are_current_and_accept_every_shipped_file() {
             if path.is_dir() {
                 dirs.push(path);
             } else if path.extension().is_some_and(|e| e == "yaml") {
-                files.push((path, &scenario, "scenario.schema.json"));
+                if path.starts_with(format!("{root}/scenarios/client")) {
+                    files.push((path, &client, "client-scenario.schema.json"));
+                } else {
+                    files.push((path, &scenario, "scenario.schema.json"));
+                }
             }
         }
     }

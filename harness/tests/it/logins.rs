@@ -90,6 +90,7 @@ const SET_UP_SKIPS: &[&str] = &[
     "the server does not require pushed authorization requests",
     "the target declares PKCE optional for confidential clients",
     "the server gave no DPoP nonce",
+    "no endpoint of the target uses HTTPS",
 ];
 
 /// Runs the whole library against `page` with the driver the server's own target file names,
