@@ -194,15 +194,9 @@ fn print_result(r: &ScenarioResult) {
 }
 
 fn summarize(report: &RunReport, path: Option<&std::path::Path>) -> Exit {
-    let s = &report.summary;
     println!(
-        "\n{} passed, {} failed, {} warned, {} info, {} skipped, {} errors ({:.1} s)",
-        s.passed,
-        s.failed,
-        s.warned,
-        s.info,
-        s.skipped,
-        s.errors,
+        "\n{} ({:.1} s)",
+        pkce_harness::report::counts(&report.summary),
         report.duration_ms as f64 / 1000.0
     );
     if let Some(b) = &report.baseline {

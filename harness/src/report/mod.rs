@@ -25,7 +25,7 @@ pub use json::json_report;
 pub use junit::junit_xml;
 pub use markdown::markdown_summary;
 pub use sarif::sarif_report;
-pub use terminal::{Style, TerminalSink, Verbosity, line as terminal_line};
+pub use terminal::{Style, TerminalSink, Verbosity, counts, line as terminal_line};
 
 use crate::engine::Event;
 use crate::verdict::RunReport;

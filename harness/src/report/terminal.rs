@@ -196,6 +196,20 @@ impl<W: Write> Sink for TerminalSink<W> {
     }
 }
 
+/// The counts of a run in one line: `165 passed, 0 failed, 0 warned, 0 info, 45 skipped, 0
+/// errors`, as the terminal ends every run (`client` too).
+pub fn counts(s: &crate::verdict::Summary) -> String {
+    format!(
+        "{} passed, {} failed, {} warned, {} info, {} skipped, {}",
+        s.passed,
+        s.failed,
+        s.warned,
+        s.info,
+        s.skipped,
+        counted(s.errors, "error")
+    )
+}
+
 /// Text that may come from the server, made safe for a terminal: one result is one line, and no
 /// escape sequence reaches the terminal. Control characters (C0, DEL, C1) and the Unicode
 /// controls that reorder text are shown escaped (`\n`, `\u{1b}`), so a page title or an
@@ -300,13 +314,8 @@ fn summary(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
     }
     writeln!(
         out,
-        "\n{} passed, {} failed, {} warned, {} info, {} skipped, {}{known} (profile {}, seed {}, {:.1} s)",
-        s.passed,
-        s.failed,
-        s.warned,
-        s.info,
-        s.skipped,
-        counted(s.errors, "error"),
+        "\n{}{known} (profile {}, seed {}, {:.1} s)",
+        counts(s),
         report.profile.as_str(),
         report.seed,
         report.duration_ms as f64 / 1000.0
