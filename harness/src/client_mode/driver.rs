@@ -81,7 +81,10 @@ pub(super) async fn login(
     let pipe = |what: &str| DriverError::Pipe(format!("no {what}"));
     let mut stdin = child.stdin.take().ok_or_else(|| pipe("standard input"))?;
     let stdout = child.stdout.take().ok_or_else(|| pipe("standard output"))?;
-    let mut stderr = child.stderr.take().ok_or_else(|| pipe("standard error"))?;
+    let stderr = child.stderr.take().ok_or_else(|| pipe("standard error"))?;
+    // Read beside standard output, so a command that writes much there never blocks on a full
+    // pipe; only the end is kept.
+    let stderr = tokio::spawn(tail_of(stderr));
     let limit = cmd.timeout();
     let work = async {
         let mut lines = tokio::io::BufReader::new(stdout).lines();
@@ -109,16 +112,15 @@ pub(super) async fn login(
         drop(stdin);
         // The rest of standard output is drained, so a chatty command never blocks on it.
         while lines.next_line().await.ok().flatten().is_some() {}
-        let mut err = Vec::new();
-        let _ = stderr.read_to_end(&mut err).await;
         let status = child
             .wait()
             .await
             .map_err(|e| DriverError::Pipe(e.to_string()))?;
+        let err = stderr.await.unwrap_or_default();
         Ok(Ended {
             status: status.code(),
             trail,
-            stderr: tail(&String::from_utf8_lossy(&err)),
+            stderr: String::from_utf8_lossy(&err).trim().to_owned(),
         })
     };
     match tokio::time::timeout(limit.saturating_sub(started.elapsed()), work).await {
@@ -166,10 +168,18 @@ async fn browse(
     None
 }
 
-/// The last few hundred characters of `text`, where a failing command says why.
-fn tail(text: &str) -> String {
-    const KEEP: usize = 400;
-    let text = text.trim();
-    let start = text.char_indices().rev().nth(KEEP).map_or(0, |(i, _)| i);
-    text[start..].to_owned()
+/// The most of a command's standard error kept: its end, where a failing command says why.
+const KEEP: usize = 600;
+
+/// Reads `from` to its end, keeping the last [`KEEP`] bytes.
+async fn tail_of(mut from: tokio::process::ChildStderr) -> Vec<u8> {
+    let mut kept = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n @ 1..) = from.read(&mut buf).await {
+        kept.extend_from_slice(&buf[..n]);
+        if kept.len() > KEEP {
+            kept.drain(..kept.len() - KEEP);
+        }
+    }
+    kept
 }

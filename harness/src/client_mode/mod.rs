@@ -217,8 +217,9 @@ async fn drive(
         r.login
             .extend(ended.trail.iter().map(|t| format!("{step}: {t}")));
         if !ended.stderr.is_empty() {
-            r.login
-                .push(format!("{step}: the client said: {}", ended.stderr));
+            // What a client prints is its own: it may echo a code, a verifier or a token.
+            let said = crate::redact::Redactor::new(server.handed_out()).text(&ended.stderr);
+            r.login.push(format!("{step}: the client said: {said}"));
         }
         let end = if ended.status == Some(0) {
             LoginEnd::Accepted

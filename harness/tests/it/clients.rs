@@ -110,6 +110,48 @@ fn tempfile_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// A client that echoes the redirect it got (the code in it) on standard error: the reason and
+/// the report show the code as a fingerprint, never in clear.
+#[test]
+fn what_a_client_prints_is_masked_like_everything_else() {
+    let dir = tempfile_dir("leaky-client");
+    let script = dir.join("leaky.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho \"$PKCE_HARNESS_ISSUER/authorize?response_type=code&client_id=$PKCE_HARNESS_CLIENT_ID&redirect_uri=$PKCE_HARNESS_REDIRECT_URI&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256\"\nread back\necho \"refused, having got $back\" >&2\nexit 1\n",
+    )
+    .expect("write the script");
+    let file = dir.join("client.yaml");
+    std::fs::write(
+        &file,
+        "format: 1\nname: leaky\nredirect_uri: \"http://127.0.0.1:8765/callback\"\nscope: profile\ndriver: {command: {run: [sh, leaky.sh], timeout_seconds: 10}}\n",
+    )
+    .expect("write the client file");
+    let report = dir.join("report.json");
+    let out = harness()
+        .args(["client", "--only", "client/rfc7636/4.2", "--target"])
+        .arg(&file)
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .expect("runs");
+    let json = std::fs::read_to_string(&report).expect("report");
+    let said = json
+        .split("having got ")
+        .nth(1)
+        .expect("the client's words are kept");
+    let code = said
+        .split("code=")
+        .nth(1)
+        .expect("the redirect it echoed has a code");
+    assert!(
+        code.starts_with("redacted."),
+        "the code is shown in clear: {}\n{}",
+        &code[..code.len().min(40)],
+        text(&out.stdout)
+    );
+}
+
 /// openid-client 6 (Node), installed like the server fixtures, through every client check: it
 /// holds its baseline (one deviation the specification allows, read in its source).
 #[test]
