@@ -25,6 +25,8 @@ pub enum ClientDefect {
     ReusedVerifier,
     /// Makes its verifiers of digits only (43 of them: about 143 bits).
     DigitVerifier,
+    /// Leaves redirect_uri out of its token requests.
+    RedirectUriDropped,
     /// Redeems the code whatever state comes back.
     StateUnchecked,
     /// Redeems the code whatever iss comes back.
@@ -45,6 +47,7 @@ impl ClientDefect {
         Self::VerifierInFrontChannel,
         Self::ReusedVerifier,
         Self::DigitVerifier,
+        Self::RedirectUriDropped,
         Self::StateUnchecked,
         Self::IssUnchecked,
         Self::IdTokenSignatureUnchecked,
@@ -61,6 +64,7 @@ impl ClientDefect {
             Self::VerifierInFrontChannel => "verifier-in-front-channel",
             Self::ReusedVerifier => "reused-verifier",
             Self::DigitVerifier => "digit-verifier",
+            Self::RedirectUriDropped => "redirect-uri-dropped",
             Self::StateUnchecked => "state-unchecked",
             Self::IssUnchecked => "iss-unchecked",
             Self::IdTokenSignatureUnchecked => "id-token-signature-unchecked",
@@ -80,6 +84,7 @@ impl ClientDefect {
             | Self::IdTokenClaimsUnchecked => Severity::High,
             Self::ShortVerifier
             | Self::DigitVerifier
+            | Self::RedirectUriDropped
             | Self::HexChallenge
             | Self::StateUnchecked
             | Self::IssUnchecked => Severity::Medium,

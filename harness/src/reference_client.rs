@@ -143,8 +143,10 @@ pub async fn login(defects: &BTreeSet<ClientDefect>) -> Result<(), ClientError> 
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     form.append_pair("grant_type", "authorization_code")
         .append_pair("code", code)
-        .append_pair("redirect_uri", &s.redirect_uri)
         .append_pair("client_id", &s.client_id);
+    if !has(ClientDefect::RedirectUriDropped) {
+        form.append_pair("redirect_uri", &s.redirect_uri);
+    }
     if method.is_some() {
         form.append_pair("code_verifier", &verifier);
     }

@@ -75,6 +75,9 @@ pub fn judge(expect: &ClientExpect, logins: &[Login]) -> Result<(), Halt> {
         if expect.verifier_valid {
             verifiers(n, login)?;
         }
+        if expect.redirect_uri_repeated {
+            redirect_uri(n, login)?;
+        }
         if expect.not_redeemed && login.redemptions().next().is_some() {
             return Err(unmet(
                 "code",
@@ -241,6 +244,37 @@ fn verifiers(n: usize, login: &Login) -> Result<(), Halt> {
     Ok(())
 }
 
+/// RFC 6749 §4.1.3: the token request carries the authorization request's `redirect_uri`,
+/// identical. A login whose client redeemed nothing cannot be judged.
+fn redirect_uri(n: usize, login: &Login) -> Result<(), Halt> {
+    let sent = login
+        .authorizations()
+        .last()
+        .and_then(|a| a.params.get("redirect_uri"));
+    let mut redeemed = false;
+    for t in login.redemptions() {
+        redeemed = true;
+        let repeated = t.params.get("redirect_uri");
+        if sent.is_some() && repeated != sent {
+            return Err(unmet(
+                "redirect_uri",
+                "the authorization request's redirect_uri, identical, in the token request",
+                format!(
+                    "login {n}: {}",
+                    repeated.map_or_else(|| "none".to_owned(), |r| format!("{r:?}"))
+                ),
+            ));
+        }
+    }
+    if !redeemed {
+        return Err(Fault::precondition(format!(
+            "login {n}: the client redeemed no code, so it sent no token request to judge"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 /// RFC 7636 §4.1, RFC 9700 §2.1.1: a new verifier, so a new challenge, for every login.
 fn fresh(logins: &[Login]) -> Result<(), Halt> {
     let mut seen: Vec<(&str, usize)> = Vec::new();
@@ -311,6 +345,7 @@ mod tests {
             verifier_valid: true,
             fresh_verifiers: false,
             verifier_entropy: false,
+            redirect_uri_repeated: true,
             login: Some(LoginEnd::Accepted),
             not_redeemed: false,
             no_resource_call: false,

@@ -85,6 +85,10 @@ pub struct ClientExpect {
     /// drawn from digits, hex or a timestamp falls under.
     #[serde(default)]
     pub verifier_entropy: bool,
+    /// Each token request repeats, exactly, the `redirect_uri` of the authorization request that
+    /// got the code (RFC 6749 §4.1.3).
+    #[serde(default)]
+    pub redirect_uri_repeated: bool,
     /// How each login must end, as the client says (its exit status).
     pub login: Option<LoginEnd>,
     /// No token request redeemed a code: the answer was one the client must not trust.
@@ -129,6 +133,7 @@ pub fn parse_client_scenario(file: &str, text: &str) -> Result<ClientScenarioFil
         || s.expect.verifier_valid
         || s.expect.fresh_verifiers
         || s.expect.verifier_entropy
+        || s.expect.redirect_uri_repeated
         || s.expect.not_redeemed
         || s.expect.no_resource_call
         || s.expect.login.is_some())
