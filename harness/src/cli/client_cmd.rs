@@ -9,6 +9,8 @@ use clap::Args;
 use super::Exit;
 use pkce_harness::client_defect::ClientDefect;
 use pkce_harness::client_mode::{self, LoadedClient};
+use pkce_harness::engine::Event;
+use pkce_harness::report::{Destination, ReportFormat, check_destinations, file_sink};
 use pkce_harness::scenario::client::ClientScenario;
 use pkce_harness::verdict::{RunReport, ScenarioResult, Verdict};
 
@@ -25,9 +27,10 @@ pub(super) struct ClientArgs {
     /// Only the client scenarios whose id starts with this (repeatable).
     #[arg(long, value_name = "PREFIX")]
     only: Vec<String>,
-    /// Write the JSON report here.
-    #[arg(long, value_name = "PATH")]
-    report: Option<PathBuf>,
+    /// FORMAT=PATH, FORMAT one of json, junit, markdown, html, sarif, gitlab; repeatable (the
+    /// formats of `run`).
+    #[arg(long = "report", value_parser = super::run_cmd::parse_report)]
+    reports: Vec<(ReportFormat, Destination)>,
     /// Known deviations of the client (the fixtures/expectations format, `server:` naming the
     /// client): listed ones do not fail the gate, unlisted and stale ones do.
     #[arg(long, value_name = "FILE")]
@@ -137,6 +140,10 @@ pub(super) async fn run(args: ClientArgs) -> Exit {
     if args.selftest {
         return selftest(&scenarios).await;
     }
+    if let Err(e) = check_destinations(&args.reports) {
+        eprintln!("error: {e}");
+        return Exit::Usage;
+    }
     let client = match &args.target {
         Some(path) => match client_mode::load_client_file(path) {
             Ok(c) => c,
@@ -178,7 +185,7 @@ pub(super) async fn run(args: ClientArgs) -> Exit {
         let ids: Vec<&str> = scenarios.iter().map(|s| s.id.as_str()).collect();
         b.apply(&mut report, |id| ids.contains(&id));
     }
-    summarize(&report, args.report.as_deref())
+    summarize(&report, &args.reports)
 }
 
 fn print_result(r: &ScenarioResult) {
@@ -193,7 +200,7 @@ fn print_result(r: &ScenarioResult) {
     }
 }
 
-fn summarize(report: &RunReport, path: Option<&std::path::Path>) -> Exit {
+fn summarize(report: &RunReport, reports: &[(ReportFormat, Destination)]) -> Exit {
     println!(
         "\n{} ({:.1} s)",
         pkce_harness::report::counts(&report.summary),
@@ -208,11 +215,12 @@ fn summarize(report: &RunReport, path: Option<&std::path::Path>) -> Exit {
             println!("  {:<5} {}: {}", r.verdict.as_str(), r.id, r.reason);
         }
     }
-    if let Some(path) = path
-        && let Err(e) = std::fs::write(path, pkce_harness::report::json_report(report))
-    {
-        eprintln!("error: cannot write {}: {e}", path.display());
-        return Exit::Usage;
+    let done = Event::Done(Box::new(report.clone()));
+    for (format, dest) in reports {
+        if let Err(e) = file_sink(*format, dest.clone()).event(&done) {
+            eprintln!("error: cannot write the {format:?} report: {e}");
+            return Exit::Usage;
+        }
     }
     match report.exit_status() {
         0 => Exit::Ok,

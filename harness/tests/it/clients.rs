@@ -48,15 +48,20 @@ fn a_client_file_drives_its_command_and_the_report_masks_what_it_sent() {
     )
     .expect("write the client file");
     let report = dir.join("report.json");
+    let junit = dir.join("junit.xml");
     let out = harness()
         .args(["client", "--target"])
         .arg(&file)
         .arg("--report")
-        .arg(&report)
+        .arg(format!("json={}", report.display()))
+        .arg("--report")
+        .arg(format!("junit={}", junit.display()))
         .output()
         .expect("runs");
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    let xml = std::fs::read_to_string(&junit).expect("JUnit report");
+    assert_eq!(xml.matches("<testcase").count(), 13, "{xml}");
     assert!(stdout.contains("13 passed, 0 failed"), "{stdout}");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("JSON");
@@ -132,7 +137,7 @@ fn what_a_client_prints_is_masked_like_everything_else() {
         .args(["client", "--only", "client/rfc7636/4.2", "--target"])
         .arg(&file)
         .arg("--report")
-        .arg(&report)
+        .arg(format!("json={}", report.display()))
         .output()
         .expect("runs");
     let json = std::fs::read_to_string(&report).expect("report");
