@@ -55,6 +55,8 @@ fn refused(why: impl Into<String>) -> ClientError {
 struct Settings {
     issuer: String,
     client_id: String,
+    /// A confidential client's secret, and whether it goes in the body rather than Basic.
+    secret: Option<(String, bool)>,
     redirect_uri: String,
     scope: String,
 }
@@ -65,6 +67,11 @@ impl Settings {
         Ok(Self {
             issuer: var("PKCE_HARNESS_ISSUER")?,
             client_id: var("PKCE_HARNESS_CLIENT_ID")?,
+            secret: std::env::var("PKCE_HARNESS_CLIENT_SECRET").ok().map(|s| {
+                let post = std::env::var("PKCE_HARNESS_AUTH_METHOD")
+                    .is_ok_and(|m| m == "client_secret_post");
+                (s, post)
+            }),
             redirect_uri: var("PKCE_HARNESS_REDIRECT_URI")?,
             scope: std::env::var("PKCE_HARNESS_SCOPE").unwrap_or_else(|_| "openid".into()),
         })
@@ -142,21 +149,35 @@ pub async fn login(defects: &BTreeSet<ClientDefect>) -> Result<(), ClientError> 
         .ok_or_else(|| refused("no code came back"))?;
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     form.append_pair("grant_type", "authorization_code")
-        .append_pair("code", code)
-        .append_pair("client_id", &s.client_id);
+        .append_pair("code", code);
+    let basic = match &s.secret {
+        Some((secret, false)) => Some(secret),
+        Some((secret, true)) => {
+            form.append_pair("client_id", &s.client_id)
+                .append_pair("client_secret", secret);
+            None
+        }
+        None => {
+            form.append_pair("client_id", &s.client_id);
+            None
+        }
+    };
     if !has(ClientDefect::RedirectUriDropped) {
         form.append_pair("redirect_uri", &s.redirect_uri);
     }
     if method.is_some() {
         form.append_pair("code_verifier", &verifier);
     }
-    let resp = http
+    let mut req = http
         .post(endpoint("token_endpoint")?)
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(form.finish())
-        .send()
-        .await
-        .map_err(setup)?;
+        .body(form.finish());
+    if let Some(secret) = basic {
+        // RFC 6749 §2.3.1: each form-encoded before the Basic encoding.
+        let enc = |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+        req = req.basic_auth(enc(&s.client_id), Some(enc(secret)));
+    }
+    let resp = req.send().await.map_err(setup)?;
     let status = resp.status();
     let tokens = json_of(resp).await?;
     if !status.is_success() {

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::diagnostics::{LoadError, parse_yaml};
 use crate::scenario::model::FormatVersion;
+use crate::target::{AuthMethod, ConfigSecret};
 
 /// One client file.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -26,8 +27,36 @@ pub struct ClientFile {
     /// The scope it asks for; with `openid`, ID Tokens are issued.
     #[serde(default = "default_scope")]
     pub scope: String,
+    /// A confidential client's secret, registered with the harness's server and handed to
+    /// the command (`PKCE_HARNESS_CLIENT_SECRET`); write `${env:NAME}`. Without it the client is
+    /// public.
+    pub client_secret: Option<ConfigSecret>,
+    /// How a confidential client authenticates at the token endpoint (the command gets it as
+    /// `PKCE_HARNESS_AUTH_METHOD`); `client_secret_basic` by default.
+    pub auth_method: Option<SecretMethod>,
     /// How one login is driven.
     pub driver: Driver,
+}
+
+/// How a client with a secret authenticates (RFC 6749 §2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretMethod {
+    /// HTTP Basic.
+    ClientSecretBasic,
+    /// In the form body.
+    ClientSecretPost,
+}
+
+impl ClientFile {
+    /// How the harness's server registers the client.
+    pub fn auth(&self) -> AuthMethod {
+        match (&self.client_secret, self.auth_method) {
+            (None, _) => AuthMethod::None,
+            (Some(_), Some(SecretMethod::ClientSecretPost)) => AuthMethod::ClientSecretPost,
+            (Some(_), _) => AuthMethod::ClientSecretBasic,
+        }
+    }
 }
 
 fn default_client_id() -> String {
@@ -93,6 +122,11 @@ pub fn parse_client_file(name: &str, text: &str) -> Result<ClientFile, LoadError
     let Driver::Command(c) = &f.driver;
     if c.run.is_empty() {
         return Err(err("driver.command.run needs a program to run"));
+    }
+    if f.auth_method.is_some() && f.client_secret.is_none() {
+        return Err(err(
+            "auth_method is for a confidential client: give its client_secret too",
+        ));
     }
     let loopback = url::Url::parse(&f.redirect_uri).ok().is_some_and(|u| {
         matches!(u.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())

@@ -24,7 +24,6 @@ use crate::engine::http::{HttpClient, Limits, Tls};
 use crate::outcome::{Cause, Fault, Halt};
 use crate::scenario::client::{ClientNeed, ClientScenario, LoginEnd};
 use crate::server::{ReferenceServer, RegisteredClient, ServerConfig};
-use crate::target::AuthMethod;
 use crate::verdict::{Exchange, RunReport, ScenarioResult, Summary, Verdict};
 
 /// Runs `scenarios` against `client`, handing each result to `each` as it comes.
@@ -153,8 +152,8 @@ async fn logins(
         defects: defects.iter().copied().collect::<BTreeSet<_>>(),
         client_under_test: Some(RegisteredClient {
             client_id: f.client_id.clone(),
-            secret: None,
-            auth_method: AuthMethod::None,
+            secret: f.client_secret.as_ref().map(|s| s.0.clone()),
+            auth_method: f.auth(),
             redirect_uri: f.redirect_uri.clone(),
             more_redirect_uris: Vec::new(),
             jwk: None,
@@ -170,7 +169,7 @@ async fn logins(
     let authorization = issuer
         .join("/authorize")
         .map_err(|e| Fault::harness(e.to_string()))?;
-    let env = [
+    let mut env = vec![
         (
             "PKCE_HARNESS_ISSUER",
             issuer.as_str().trim_end_matches('/').to_owned(),
@@ -179,6 +178,10 @@ async fn logins(
         ("PKCE_HARNESS_REDIRECT_URI", f.redirect_uri.clone()),
         ("PKCE_HARNESS_SCOPE", f.scope.clone()),
     ];
+    if let Some(secret) = &f.client_secret {
+        env.push(("PKCE_HARNESS_CLIENT_SECRET", secret.0.expose().to_owned()));
+        env.push(("PKCE_HARNESS_AUTH_METHOD", f.auth().as_str().to_owned()));
+    }
     let Driver::Command(cmd) = &f.driver;
     let stage = driver::Stage {
         issuer: &issuer,
@@ -187,7 +190,8 @@ async fn logins(
         env: &env,
         dir: &client.dir,
     };
-    let driven = drive(count, label, cmd, &stage, &server, r).await;
+    let secret = f.client_secret.as_ref().map(|s| s.0.expose().to_owned());
+    let driven = drive(count, label, cmd, &stage, (&server, secret), r).await;
     server.stop().await;
     driven
 }
@@ -198,7 +202,7 @@ async fn drive(
     label: &str,
     cmd: &CommandDriver,
     stage: &driver::Stage<'_>,
-    server: &ReferenceServer,
+    (server, secret): (&ReferenceServer, Option<String>),
     r: &mut ScenarioResult,
 ) -> Result<Vec<Login>, Halt> {
     let http = HttpClient::new(Limits::default(), &Tls::default())
@@ -218,7 +222,8 @@ async fn drive(
             .extend(ended.trail.iter().map(|t| format!("{step}: {t}")));
         if !ended.stderr.is_empty() {
             // What a client prints is its own: it may echo a code, a verifier or a token.
-            let said = crate::redact::Redactor::new(server.handed_out()).text(&ended.stderr);
+            let known = server.handed_out().into_iter().chain(secret.clone());
+            let said = crate::redact::Redactor::new(known).text(&ended.stderr);
             r.login.push(format!("{step}: the client said: {said}"));
         }
         let end = if ended.status == Some(0) {
@@ -270,6 +275,8 @@ pub async fn matrix(scenarios: &[ClientScenario], program: PathBuf) -> Vec<Strin
                 client_id: "client-under-test".into(),
                 redirect_uri: "http://127.0.0.1:8765/callback".into(),
                 scope: "openid".into(),
+                client_secret: None,
+                auth_method: None,
                 driver: Driver::Command(CommandDriver {
                     run,
                     timeout_seconds: 30,

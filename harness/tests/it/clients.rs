@@ -83,6 +83,45 @@ fn a_client_file_drives_its_command_and_the_report_masks_what_it_sent() {
     }
 }
 
+/// A confidential client (a secret from the environment, client_secret_basic or _post): the
+/// harness's server registers it so, the command gets the secret, every check passes, and the
+/// secret appears nowhere in the report.
+#[test]
+fn a_confidential_client_gets_its_secret_and_the_report_keeps_it() {
+    let dir = tempfile_dir("confidential-client");
+    for method in ["client_secret_basic", "client_secret_post"] {
+        let file = dir.join(format!("{method}.yaml"));
+        std::fs::write(
+            &file,
+            format!(
+                "format: 1\nname: confidential reference client\nredirect_uri: \"http://127.0.0.1:8765/callback\"\nclient_secret: \"${{env:CLIENT_SECRET}}\"\nauth_method: {method}\ndriver:\n  command:\n    run: [{:?}, reference-client]\n",
+                env!("CARGO_BIN_EXE_pkce-harness")
+            ),
+        )
+        .expect("write the client file");
+        let report = dir.join(format!("{method}.json"));
+        let secret = "s3cret-of-the-confidential-client-0451";
+        let out = harness()
+            .args(["client", "--target"])
+            .arg(&file)
+            .arg("--report")
+            .arg(format!("json={}", report.display()))
+            .env("CLIENT_SECRET", secret)
+            .output()
+            .expect("runs");
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{method}: {stdout}");
+        let json = std::fs::read_to_string(&report).expect("report");
+        assert!(
+            !json.contains(secret) && !stdout.contains(secret),
+            "{method}"
+        );
+        if method == "client_secret_post" {
+            assert!(json.contains("client_secret=redacted."), "{method}: {json}");
+        }
+    }
+}
+
 /// A command that prints no authorization URL and never exits is stopped at its time limit:
 /// each check is `error` saying so, and the run ends.
 #[test]
