@@ -29,7 +29,7 @@ fn three_logins(bencher: divan::Bencher) {
         env!("CARGO_BIN_EXE_pkce-harness")
     );
     let client = LoadedClient {
-        file: client_mode::file::parse_client_file("(bench)", &text).expect("client file"),
+        file: client_mode::parse_client_file("(bench)", &text).expect("client file"),
         dir: PathBuf::from("."),
     };
     bencher

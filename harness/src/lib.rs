@@ -26,6 +26,7 @@ pub mod bounds;
 pub mod callback;
 pub mod checks;
 pub mod client_defect;
+pub mod client_file;
 pub mod coverage;
 pub mod defect;
 pub mod diagnostics;

@@ -121,8 +121,8 @@ fn reference(defects: &[String]) -> Result<LoadedClient, Exit> {
         "redirect_uri": "http://127.0.0.1:8765/callback",
         "driver": {"command": {"run": run}},
     });
-    let file = client_mode::file::parse_client_file("(reference client)", &text.to_string())
-        .map_err(|e| {
+    let file =
+        client_mode::parse_client_file("(reference client)", &text.to_string()).map_err(|e| {
             eprintln!("error: {e}");
             Exit::Usage
         })?;

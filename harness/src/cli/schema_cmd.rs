@@ -4,7 +4,7 @@ use clap::{Args, ValueEnum};
 
 use super::Exit;
 use pkce_harness::schema::{
-    client_scenario_schema, scenario_schema, target_reference, target_schema,
+    client_scenario_schema, client_schema, scenario_schema, target_reference, target_schema,
 };
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -13,6 +13,8 @@ enum Kind {
     Target,
     /// A client scenario (`scenarios/client/`, run by `client`).
     ClientScenario,
+    /// A client file (`client --target`).
+    Client,
     /// The target file's reference in Markdown (every key, its type, default and meaning).
     Reference,
 }
@@ -23,7 +25,7 @@ pub(super) struct SchemaArgs {
     #[arg(value_enum, required_unless_present = "write")]
     kind: Option<Kind>,
     /// Write the schemas into this folder (scenario.schema.json, target.schema.json,
-    /// client-scenario.schema.json).
+    /// client-scenario.schema.json, client.schema.json).
     #[arg(long)]
     write: Option<PathBuf>,
 }
@@ -36,6 +38,7 @@ pub(super) fn run(args: SchemaArgs) -> Exit {
             ("scenario.schema.json", scenario_schema()),
             ("target.schema.json", target_schema()),
             ("client-scenario.schema.json", client_scenario_schema()),
+            ("client.schema.json", client_schema()),
         ] {
             let path = dir.join(name);
             if let Err(e) = std::fs::write(&path, text) {
@@ -50,6 +53,7 @@ pub(super) fn run(args: SchemaArgs) -> Exit {
         Some(Kind::Scenario) => print!("{}", scenario_schema()),
         Some(Kind::Target) => print!("{}", target_schema()),
         Some(Kind::ClientScenario) => print!("{}", client_scenario_schema()),
+        Some(Kind::Client) => print!("{}", client_schema()),
         Some(Kind::Reference) => print!("{}", target_reference()),
         None => {}
     }

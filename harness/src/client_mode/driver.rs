@@ -11,7 +11,7 @@ use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::process::Command;
 use url::Url;
 
-use super::file::CommandDriver;
+use crate::client_file::CommandDriver;
 use crate::engine::http::{Channel, HttpClient, Request};
 
 /// Where one login takes place.

@@ -10,13 +10,14 @@
 //! with each of its defects.
 
 mod driver;
-pub mod file;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
-pub use file::{ClientFile, CommandDriver, Driver, LoadedClient, load_client_file};
+pub use crate::client_file::{
+    ClientFile, CommandDriver, Driver, LoadedClient, load_client_file, parse_client_file,
+};
 
 use crate::checks::client::{Login, judge};
 use crate::client_defect::ClientDefect;

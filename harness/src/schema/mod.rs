@@ -30,6 +30,11 @@ pub fn client_scenario_schema() -> String {
     render::<crate::scenario::client::ClientScenarioFile>("pkce-harness client scenario file")
 }
 
+/// The client file schema (`pkce-harness client --target`), pretty JSON with a final newline.
+pub fn client_schema() -> String {
+    render::<crate::client_file::ClientFile>("pkce-harness client file")
+}
+
 /// The target file schema, pretty JSON with a final newline.
 pub fn target_schema() -> String {
     render::<TargetFile>("pkce-harness target file")

@@ -138,6 +138,7 @@ fn no_arrow_against_the_design() {
         "defect",
         "tls_hello",
         "client_defect",
+        "client_file",
         "seen",
     ] {
         wrong.extend(forbid(&refs, core, &runtime));

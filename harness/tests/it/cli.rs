@@ -658,10 +658,16 @@ fn schemas_are_current_and_accept_every_shipped_file() {
         pkce_harness::schema::client_scenario_schema(),
         "client scenario schema stale"
     );
-    let (scenario, target, client) = (
+    assert_eq!(
+        read("fixtures/schemas/client.schema.json"),
+        pkce_harness::schema::client_schema(),
+        "client file schema stale"
+    );
+    let (scenario, target, client, client_file) = (
         validator("scenario.schema.json"),
         validator("target.schema.json"),
         validator("client-scenario.schema.json"),
+        validator("client.schema.json"),
     );
     let mut files = Vec::new();
     let mut dirs = vec![std::path::PathBuf::from(format!("{root}/scenarios"))];
@@ -681,6 +687,12 @@ fn schemas_are_current_and_accept_every_shipped_file() {
     }
     for entry in std::fs::read_dir(format!("{root}/fixtures/targets")).expect("targets") {
         files.push((entry.expect("entry").path(), &target, "target.schema.json"));
+    }
+    for entry in std::fs::read_dir(format!("{root}/fixtures/clients")).expect("clients") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            files.push((path, &client_file, "client.schema.json"));
+        }
     }
     assert!(files.len() > 80);
     for (path, validator, name) in files {

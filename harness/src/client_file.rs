@@ -1,5 +1,6 @@
 //! The client file (`pkce-harness client --target CLIENT.yaml`): who the client under test is
-//! to the harness's server, and how to drive one login of it.
+//! to the harness's server, and how to drive one login of it. Core (no I/O but reading the
+//! file), like the target file, so its JSON Schema is generated beside the others.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
