@@ -35,6 +35,16 @@ pub enum ClientDefect {
     IdTokenSignatureUnchecked,
     /// Accepts an ID Token without checking its `iss`, `aud`, `exp` or `nonce`.
     IdTokenClaimsUnchecked,
+    /// Takes the access token without comparing it with the ID Token's `at_hash`.
+    AtHashUnchecked,
+    /// A confidential client that puts its `client_secret` in the authorization request too
+    /// (in the URL the browser carries, its history and the server's logs).
+    SecretOnFrontChannel,
+    /// A confidential client that authenticates with the other method than the one it is
+    /// registered with (in the body when registered for Basic, and the reverse).
+    WrongAuthMethod,
+    /// Answered with an error, starts a new authorization request, again and again.
+    RetriesOnError,
 }
 
 impl ClientDefect {
@@ -52,6 +62,10 @@ impl ClientDefect {
         Self::IssUnchecked,
         Self::IdTokenSignatureUnchecked,
         Self::IdTokenClaimsUnchecked,
+        Self::AtHashUnchecked,
+        Self::SecretOnFrontChannel,
+        Self::WrongAuthMethod,
+        Self::RetriesOnError,
     ];
 
     /// The kebab-case name used on the command line and in `catches:`.
@@ -69,6 +83,10 @@ impl ClientDefect {
             Self::IssUnchecked => "iss-unchecked",
             Self::IdTokenSignatureUnchecked => "id-token-signature-unchecked",
             Self::IdTokenClaimsUnchecked => "id-token-claims-unchecked",
+            Self::AtHashUnchecked => "at-hash-unchecked",
+            Self::SecretOnFrontChannel => "secret-on-front-channel",
+            Self::WrongAuthMethod => "wrong-auth-method",
+            Self::RetriesOnError => "retries-on-error",
         }
     }
 
@@ -81,13 +99,16 @@ impl ClientDefect {
             | Self::VerifierInFrontChannel
             | Self::ReusedVerifier
             | Self::IdTokenSignatureUnchecked
-            | Self::IdTokenClaimsUnchecked => Severity::High,
+            | Self::IdTokenClaimsUnchecked
+            | Self::SecretOnFrontChannel => Severity::High,
             Self::ShortVerifier
             | Self::DigitVerifier
             | Self::RedirectUriDropped
             | Self::HexChallenge
             | Self::StateUnchecked
-            | Self::IssUnchecked => Severity::Medium,
+            | Self::IssUnchecked
+            | Self::AtHashUnchecked => Severity::Medium,
+            Self::WrongAuthMethod | Self::RetriesOnError => Severity::Low,
         }
     }
 }

@@ -117,18 +117,11 @@ pub async fn login(defects: &BTreeSet<ClientDefect>) -> Result<(), ClientError> 
         if has(ClientDefect::VerifierInFrontChannel) {
             q.append_pair("code_verifier", &verifier);
         }
+        if let (Some((secret, _)), true) = (&s.secret, has(ClientDefect::SecretOnFrontChannel)) {
+            q.append_pair("client_secret", secret);
+        }
     }
-    println!("{url}");
-    let mut line = String::new();
-    tokio::io::BufReader::new(tokio::io::stdin())
-        .read_line(&mut line)
-        .await
-        .map_err(setup)?;
-    let callback = Url::parse(line.trim()).map_err(|_| refused("no redirect came back"))?;
-    let back: Params = callback.query().map(Params::parse).unwrap_or_default();
-    if let Some(error) = back.get("error") {
-        return Err(refused(format!("the server answered error={error}")));
-    }
+    let back = authorize(&url, has(ClientDefect::RetriesOnError)).await?;
     if !has(ClientDefect::StateUnchecked) && back.get("state") != Some(state.as_str()) {
         return Err(refused(
             "state does not match the one sent (RFC 6749 §10.12)",
@@ -150,9 +143,10 @@ pub async fn login(defects: &BTreeSet<ClientDefect>) -> Result<(), ClientError> 
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     form.append_pair("grant_type", "authorization_code")
         .append_pair("code", code);
+    let flip = has(ClientDefect::WrongAuthMethod);
     let basic = match &s.secret {
-        Some((secret, false)) => Some(secret),
-        Some((secret, true)) => {
+        Some((secret, post)) if *post == flip => Some(secret),
+        Some((secret, _)) => {
             form.append_pair("client_id", &s.client_id)
                 .append_pair("client_secret", secret);
             None
@@ -193,10 +187,36 @@ pub async fn login(defects: &BTreeSet<ClientDefect>) -> Result<(), ClientError> 
             .and_then(Value::as_str)
             .ok_or_else(|| refused("no ID Token"))?;
         let jwks = get_json(&http, &endpoint("jwks_uri")?, None).await?;
-        id_token_valid(id_token, &jwks, &s, &nonce, defects)?;
+        id_token_valid(id_token, &jwks, (&s, &nonce, access), defects)?;
     }
     get_json(&http, &endpoint("userinfo_endpoint")?, Some(access)).await?;
     Ok(())
+}
+
+/// How many times the `retries-on-error` defect starts again.
+const RETRIES: usize = 5;
+
+/// Prints the authorization URL for the browser and reads back where the browser was sent.
+/// An error answer ends the login, refused; with `retry` (the defect) the client starts again
+/// instead, up to [`RETRIES`] times.
+async fn authorize(url: &Url, retry: bool) -> Result<Params, ClientError> {
+    let mut input = tokio::io::BufReader::new(tokio::io::stdin());
+    for _ in 0..=RETRIES {
+        println!("{url}");
+        let mut line = String::new();
+        input.read_line(&mut line).await.map_err(setup)?;
+        let callback = Url::parse(line.trim()).map_err(|_| refused("no redirect came back"))?;
+        let back: Params = callback.query().map(Params::parse).unwrap_or_default();
+        match back.get("error") {
+            None => return Ok(back),
+            Some(_) if retry => {}
+            Some(error) => return Err(refused(format!("the server answered error={error}"))),
+        }
+    }
+    Err(refused(format!(
+        "the server answered an error {} times",
+        RETRIES + 1
+    )))
 }
 
 /// The verifier, the challenge and its method (none: no PKCE), as the defects have them.
@@ -229,12 +249,12 @@ fn pkce(
 }
 
 /// OpenID Connect Core §3.1.3.7: signed by the server's key, by the issuer, for this client,
-/// not expired, with the nonce sent.
+/// not expired, with the nonce sent; §3.1.3.8: an `at_hash`, when there is one, is the access
+/// token's.
 fn id_token_valid(
     token: &str,
     jwks: &Value,
-    s: &Settings,
-    nonce: &str,
+    (s, nonce, access): (&Settings, &str, &str),
     defects: &BTreeSet<ClientDefect>,
 ) -> Result<(), ClientError> {
     let jws = Jws::parse(token).map_err(|e| refused(format!("ID Token: {e}")))?;
@@ -264,7 +284,28 @@ fn id_token_valid(
     if claim("nonce").and_then(Value::as_str) != Some(nonce) {
         return Err(refused("ID Token nonce is not the one sent"));
     }
-    Ok(())
+    let alg = jws.header.get("alg").and_then(Value::as_str).unwrap_or("");
+    match claim("at_hash").and_then(Value::as_str) {
+        Some(at_hash)
+            if !defects.contains(&ClientDefect::AtHashUnchecked)
+                && half_hash(alg, access).is_some_and(|h| h != at_hash) =>
+        {
+            Err(refused("ID Token at_hash is not the access token's"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// OpenID Connect Core §3.2.2.9: the left half of the hash the `alg` uses, base64url; `None`
+/// for an alg without one (`none`, which the signature check refuses).
+fn half_hash(alg: &str, value: &str) -> Option<String> {
+    let digest: Vec<u8> = match alg.get(2..) {
+        Some("256") => sha2::Sha256::digest(value.as_bytes()).to_vec(),
+        Some("384") => sha2::Sha384::digest(value.as_bytes()).to_vec(),
+        Some("512") => sha2::Sha512::digest(value.as_bytes()).to_vec(),
+        _ => return None,
+    };
+    Some(crate::jose::b64(&digest[..digest.len() / 2]))
 }
 
 /// `n` characters of the unreserved alphabet, from the operating system's randomness.

@@ -13,6 +13,12 @@ pub struct Seen {
     pub path: String,
     /// The query parameters, then a form body's, in order, repeats kept.
     pub params: Params,
+    /// The names of the parameters that came in the query string (RFC 6749 §2.3.1: a client's
+    /// credentials must not).
+    pub in_query: Vec<String>,
+    /// The client_id of an HTTP Basic `Authorization` header, decoded (the password, a secret,
+    /// is not kept); `None` without one.
+    pub basic: Option<String>,
 }
 
 impl Seen {

@@ -6,6 +6,7 @@ use crate::outcome::{Fault, Halt, Unmet};
 use crate::pkce::{CodeVerifier, s256_of_text};
 use crate::scenario::client::{ClientExpect, LoginEnd};
 use crate::seen::Seen;
+use crate::target::AuthMethod;
 
 /// One login of the client under test.
 #[derive(Debug, Clone)]
@@ -58,9 +59,10 @@ pub fn control(login: &Login) -> Result<(), Halt> {
     .into())
 }
 
-/// Judges `logins` against `expect`. A login in which the client sent no authorization
-/// request, or a check of verifiers where it redeemed nothing, cannot be judged: `error`.
-pub fn judge(expect: &ClientExpect, logins: &[Login]) -> Result<(), Halt> {
+/// Judges `logins` of a client registered with `registered` against `expect`. A login in
+/// which the client sent no authorization request, or a check of verifiers where it redeemed
+/// nothing, cannot be judged: `error`.
+pub fn judge(expect: &ClientExpect, registered: AuthMethod, logins: &[Login]) -> Result<(), Halt> {
     for (i, login) in logins.iter().enumerate() {
         let n = i + 1;
         if login.authorizations().next().is_none() {
@@ -77,6 +79,19 @@ pub fn judge(expect: &ClientExpect, logins: &[Login]) -> Result<(), Halt> {
         }
         if expect.redirect_uri_repeated {
             redirect_uri(n, login)?;
+        }
+        if expect.authenticates_as_registered {
+            authentication(n, login, registered)?;
+        }
+        let asked = login.authorizations().count();
+        if expect.one_authorization && asked > 1 {
+            return Err(unmet(
+                "authorization request",
+                "one authorization request per login: an error answer ends it",
+                format!(
+                    "login {n}: {asked} authorization requests, the client starting again on its own"
+                ),
+            ));
         }
         if expect.not_redeemed && login.redemptions().next().is_some() {
             return Err(unmet(
@@ -275,6 +290,59 @@ fn redirect_uri(n: usize, login: &Login) -> Result<(), Halt> {
     Ok(())
 }
 
+/// RFC 6749 §2.3.1: the secret never in a URL (the authorization request's included); §2.3:
+/// each token request authenticated once, the registered way. A login whose client redeemed
+/// nothing cannot be judged.
+fn authentication(n: usize, login: &Login, registered: AuthMethod) -> Result<(), Halt> {
+    if let Some(s) = login
+        .seen
+        .iter()
+        .find(|s| s.in_query.iter().any(|k| k == "client_secret"))
+    {
+        return Err(unmet(
+            "client_secret",
+            "the client secret only in a token request's body or Basic header (RFC 6749 §2.3.1: never in the request URI)",
+            format!(
+                "login {n}: client_secret in the URL of {} {}",
+                s.method, s.path
+            ),
+        ));
+    }
+    let mut redeemed = false;
+    for t in login.redemptions() {
+        redeemed = true;
+        let used = match (t.basic.is_some(), t.params.get("client_secret").is_some()) {
+            (true, true) => {
+                return Err(unmet(
+                    "client authentication",
+                    "one authentication method per request (RFC 6749 §2.3)",
+                    format!("login {n}: HTTP Basic and client_secret in the body, both"),
+                ));
+            }
+            (true, false) => AuthMethod::ClientSecretBasic,
+            (false, true) => AuthMethod::ClientSecretPost,
+            (false, false) => AuthMethod::None,
+        };
+        if used != registered {
+            return Err(unmet(
+                "client authentication",
+                format!(
+                    "{}, the method the client is registered with",
+                    registered.as_str()
+                ),
+                format!("login {n}: {}", used.as_str()),
+            ));
+        }
+    }
+    if !redeemed {
+        return Err(Fault::precondition(format!(
+            "login {n}: the client redeemed no code, so it sent no token request to judge"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
 /// RFC 7636 §4.1, RFC 9700 §2.1.1: a new verifier, so a new challenge, for every login.
 fn fresh(logins: &[Login]) -> Result<(), Halt> {
     let mut seen: Vec<(&str, usize)> = Vec::new();
@@ -309,6 +377,8 @@ mod tests {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect::<Params>(),
+            in_query: Vec::new(),
+            basic: None,
         }
     }
 
@@ -349,19 +419,21 @@ mod tests {
             login: Some(LoginEnd::Accepted),
             not_redeemed: false,
             no_resource_call: false,
+            one_authorization: true,
+            authenticates_as_registered: true,
         }
     }
 
     #[test]
     fn a_correct_login_passes() {
-        assert_eq!(judge(&all(), &[good_login()]), Ok(()));
+        assert_eq!(judge(&all(), AuthMethod::None, &[good_login()]), Ok(()));
     }
 
     #[test]
     fn a_plain_challenge_is_named() {
         let mut l = good_login();
         l.seen[0] = seen("/authorize", "GET", &[("code_challenge", VERIFIER)]);
-        let e = judge(&all(), &[l]).expect_err("plain");
+        let e = judge(&all(), AuthMethod::None, &[l]).expect_err("plain");
         assert!(e.to_string().contains("without a method"), "{e}");
     }
 
@@ -376,7 +448,7 @@ mod tests {
                 ("code_verifier", &VERIFIER.replace('d', "e")),
             ],
         );
-        let e = judge(&all(), &[l]).expect_err("mismatch");
+        let e = judge(&all(), AuthMethod::None, &[l]).expect_err("mismatch");
         assert!(e.to_string().contains("is not it"), "{e}");
     }
 
@@ -386,8 +458,37 @@ mod tests {
             fresh_verifiers: true,
             ..ClientExpect::default()
         };
-        let e = judge(&expect, &[good_login(), good_login()]).expect_err("repeated");
+        let e =
+            judge(&expect, AuthMethod::None, &[good_login(), good_login()]).expect_err("repeated");
         assert!(e.to_string().contains("login 2 repeats"), "{e}");
+    }
+
+    #[test]
+    fn a_confidential_client_is_judged_by_its_registered_method() {
+        let mut l = good_login();
+        l.seen[1].basic = Some("client-under-test".into());
+        assert_eq!(
+            judge(&all(), AuthMethod::ClientSecretBasic, &[l.clone()]),
+            Ok(())
+        );
+        let e = judge(&all(), AuthMethod::ClientSecretPost, &[l.clone()]).expect_err("basic");
+        assert!(e.to_string().contains("client_secret_basic"), "{e}");
+        l.seen[1].params.push("client_secret", "s");
+        let e = judge(&all(), AuthMethod::ClientSecretBasic, &[l.clone()]).expect_err("both");
+        assert!(e.to_string().contains("both"), "{e}");
+        let mut front = good_login();
+        front.seen[0].params.push("client_secret", "s");
+        front.seen[0].in_query.push("client_secret".into());
+        let e = judge(&all(), AuthMethod::None, &[front]).expect_err("in the URL");
+        assert!(e.to_string().contains("URL of GET /authorize"), "{e}");
+    }
+
+    #[test]
+    fn a_retry_loop_is_named() {
+        let mut l = good_login();
+        l.seen.insert(0, l.seen[0].clone());
+        let e = judge(&all(), AuthMethod::None, &[l]).expect_err("two requests");
+        assert!(e.to_string().contains("2 authorization requests"), "{e}");
     }
 
     #[test]
@@ -396,7 +497,7 @@ mod tests {
             seen: Vec::new(),
             end: LoginEnd::Refused,
         };
-        let e = judge(&all(), &[l]).expect_err("nothing seen");
+        let e = judge(&all(), AuthMethod::None, &[l]).expect_err("nothing seen");
         assert!(matches!(e, Halt::Fault { .. }), "{e}");
     }
 }

@@ -2,7 +2,9 @@
 //! authorization URL it would open; the harness, as the user's browser, follows it through its
 //! own server (and only there: the server under the harness's control is the one origin it
 //! visits) until the server sends it to the client's redirect URI, and hands that URL to the
-//! command on its standard input. The exit status is the client's verdict on the login.
+//! command on its standard input. The exit status is the client's verdict on the login. A
+//! client that starts over (prints another authorization URL) is answered again, up to
+//! [`MAX_AUTHORIZATIONS`] times in one login: the judges count them (a retry loop).
 
 use std::process::Stdio;
 use std::time::Instant;
@@ -58,6 +60,10 @@ pub(super) enum DriverError {
 /// The most hops the browser follows on the server before it gives up.
 const MAX_HOPS: usize = 10;
 
+/// The most authorization URLs of one login the browser opens; a client that prints more is
+/// looping, and its further ones get no answer (its standard input closes).
+pub(super) const MAX_AUTHORIZATIONS: usize = 4;
+
 pub(super) async fn login(
     cmd: &CommandDriver,
     stage: &Stage<'_>,
@@ -90,6 +96,7 @@ pub(super) async fn login(
         let mut lines = tokio::io::BufReader::new(stdout).lines();
         let mut trail = Vec::new();
         let start = stage.authorization.as_str();
+        let mut opened = 0;
         while let Some(line) = lines
             .next_line()
             .await
@@ -99,14 +106,19 @@ pub(super) async fn login(
             if !line.starts_with(start) {
                 continue;
             }
-            let back = browse(line, stage, http, &mut trail).await;
-            if let Some(url) = back {
-                stdin
-                    .write_all(format!("{url}\n").as_bytes())
-                    .await
-                    .map_err(|e| DriverError::Pipe(e.to_string()))?;
+            opened += 1;
+            let Some(url) = browse(line, stage, http, &mut trail).await else {
+                break;
+            };
+            // A client that has gone away is not a fault of the harness: its exit says why.
+            if stdin
+                .write_all(format!("{url}\n").as_bytes())
+                .await
+                .is_err()
+                || opened == MAX_AUTHORIZATIONS
+            {
+                break;
             }
-            break;
         }
         // Standard input closes: a command still waiting learns no redirect will come.
         drop(stdin);

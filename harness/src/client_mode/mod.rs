@@ -23,7 +23,7 @@ use crate::checks::client::{Login, judge};
 use crate::client_defect::ClientDefect;
 use crate::engine::http::{HttpClient, Limits, Tls};
 use crate::outcome::{Cause, Fault, Halt};
-use crate::scenario::client::{ClientNeed, ClientScenario, LoginEnd};
+use crate::scenario::client::{ClientNeed, ClientScenario, LoginEnd, User};
 use crate::server::{ReferenceServer, RegisteredClient, ServerConfig};
 use crate::verdict::{Exchange, RunReport, ScenarioResult, Summary, Verdict};
 
@@ -93,15 +93,23 @@ async fn scenario(s: &ClientScenario, client: &LoadedClient) -> ScenarioResult {
         r.reason = "the client does not ask for openid (scope), so no ID Token is issued".into();
         return r;
     }
+    if s.file.requires.contains(&ClientNeed::Confidential) && client.file.client_secret.is_none() {
+        r.verdict = Verdict::Skip;
+        r.reason = "the client is public (the client file gives no client_secret), so it does not authenticate".into();
+        return r;
+    }
     let control = if crate::checks::client::expects_refusal(&s.file.expect) {
-        logins(&[], 1, "control", client, &mut r)
+        logins((&[], User::Consents), 1, "control", client, &mut r)
             .await
             .and_then(|l| l.first().map_or(Ok(()), crate::checks::client::control))
     } else {
         Ok(())
     };
     let outcome = match control {
-        Ok(()) => logins(&s.file.server, s.file.logins, "login", client, &mut r).await,
+        Ok(()) => {
+            let server = (s.file.server.as_slice(), s.file.user);
+            logins(server, s.file.logins, "login", client, &mut r).await
+        }
         Err(halt) => Err(halt),
     };
     let judged = outcome.and_then(|logins| {
@@ -118,7 +126,7 @@ async fn scenario(s: &ClientScenario, client: &LoadedClient) -> ScenarioResult {
                     .to_owned(),
             ));
         }
-        judge(&s.file.expect, &logins).map(|()| None)
+        judge(&s.file.expect, client.file.auth(), &logins).map(|()| None)
     });
     r.duration_ms = ms(clock);
     match judged {
@@ -139,10 +147,10 @@ async fn scenario(s: &ClientScenario, client: &LoadedClient) -> ScenarioResult {
     r
 }
 
-/// Starts a server with `defects` and drives `count` logins of the client, keeping what each
-/// saw (its evidence under `label`).
+/// Starts a server with `defects` and the `user`'s answer, and drives `count` logins of the
+/// client, keeping what each saw (its evidence under `label`).
 async fn logins(
-    defects: &[crate::defect::Defect],
+    (defects, user): (&[crate::defect::Defect], User),
     count: usize,
     label: &str,
     client: &LoadedClient,
@@ -161,6 +169,7 @@ async fn logins(
             private_key: None,
             tls_thumbprint: None,
         }),
+        user_denies: user == User::Denies,
         ..ServerConfig::default()
     };
     let server = ReferenceServer::start(config)
@@ -262,9 +271,10 @@ fn exchange(step: &str, seen: &crate::seen::Seen) -> Exchange {
 /// The client kill matrix: the library against the reference client (`program` run with
 /// `reference-client`), clean and with each defect. Returns every gap, one line each: a check
 /// that does not pass on the clean client, a listed defect a check does not fail against, a
-/// defect no check catches.
+/// defect no check catches. The reference client is public, and confidential (a
+/// `client_secret_basic` client) for the checks that need a confidential one.
 pub async fn matrix(scenarios: &[ClientScenario], program: PathBuf) -> Vec<String> {
-    let reference = |defects: &[ClientDefect]| {
+    let reference = |defects: &[ClientDefect], confidential: bool| {
         let mut run = vec![program.display().to_string(), "reference-client".to_owned()];
         for d in defects {
             run.extend(["--defect".to_owned(), d.name().to_owned()]);
@@ -276,7 +286,11 @@ pub async fn matrix(scenarios: &[ClientScenario], program: PathBuf) -> Vec<Strin
                 client_id: "client-under-test".into(),
                 redirect_uri: "http://127.0.0.1:8765/callback".into(),
                 scope: "openid".into(),
-                client_secret: None,
+                client_secret: confidential.then(|| {
+                    crate::target::ConfigSecret(crate::redact::Secret::new(
+                        "reference-client-secret",
+                    ))
+                }),
                 auth_method: None,
                 driver: Driver::Command(CommandDriver {
                     run,
@@ -287,8 +301,11 @@ pub async fn matrix(scenarios: &[ClientScenario], program: PathBuf) -> Vec<Strin
         }
     };
     let mut gaps = Vec::new();
-    let clean = run(scenarios, &reference(&[]), &mut |_| {}).await;
-    for r in &clean.results {
+    let (secret, public): (Vec<ClientScenario>, Vec<ClientScenario>) =
+        scenarios.iter().cloned().partition(confidential);
+    let clean = run(&public, &reference(&[], false), &mut |_| {}).await;
+    let clean_secret = run(&secret, &reference(&[], true), &mut |_| {}).await;
+    for r in clean.results.iter().chain(&clean_secret.results) {
         if r.verdict != Verdict::Pass {
             gaps.push(format!(
                 "clean client: {} is {}: {}",
@@ -299,17 +316,27 @@ pub async fn matrix(scenarios: &[ClientScenario], program: PathBuf) -> Vec<Strin
         }
     }
     for &d in ClientDefect::ALL {
-        let listing: Vec<ClientScenario> = scenarios
-            .iter()
-            .filter(|s| s.file.catches.contains(&d))
-            .cloned()
-            .collect();
-        if listing.is_empty() {
+        let listing = |confidential_ones: bool| -> Vec<ClientScenario> {
+            scenarios
+                .iter()
+                .filter(|s| s.file.catches.contains(&d) && confidential(s) == confidential_ones)
+                .cloned()
+                .collect()
+        };
+        let (public, secret) = (listing(false), listing(true));
+        if public.is_empty() && secret.is_empty() {
             gaps.push(format!("client defect {d} is caught by no scenario"));
             continue;
         }
-        let report = run(&listing, &reference(&[d]), &mut |_| {}).await;
-        for r in report.results {
+        let mut results = run(&public, &reference(&[d], false), &mut |_| {})
+            .await
+            .results;
+        results.extend(
+            run(&secret, &reference(&[d], true), &mut |_| {})
+                .await
+                .results,
+        );
+        for r in results {
             if !matches!(r.verdict, Verdict::Fail | Verdict::Warn | Verdict::Info) {
                 gaps.push(format!(
                     "{}: lists {d} in catches but does not fail against it ({}: {})",
@@ -327,4 +354,9 @@ pub async fn matrix(scenarios: &[ClientScenario], program: PathBuf) -> Vec<Strin
         ));
     }
     gaps
+}
+
+/// Whether a scenario needs a confidential client.
+fn confidential(s: &ClientScenario) -> bool {
+    s.file.requires.contains(&ClientNeed::Confidential)
 }

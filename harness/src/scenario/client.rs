@@ -34,6 +34,10 @@ pub struct ClientScenarioFile {
     /// How the harness's server misbehaves: defects of the reference server, switched on.
     #[serde(default)]
     pub server: Vec<Defect>,
+    /// What the user does at the harness's server: consents (the default), or denies every
+    /// authorization request, which then ends in an `access_denied` error response.
+    #[serde(default)]
+    pub user: User,
     /// What the client must send for the check to apply; it is skipped, saying so, otherwise.
     #[serde(default)]
     pub requires: Vec<ClientNeed>,
@@ -60,6 +64,20 @@ pub enum ClientNeed {
     State,
     /// `openid` in its scope: ID Tokens are issued.
     Openid,
+    /// A client secret (the client file's `client_secret`): a check of how a confidential
+    /// client authenticates needs one.
+    Confidential,
+}
+
+/// What the user does at the harness's server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum User {
+    /// Signs in and consents at once.
+    #[default]
+    Consents,
+    /// Denies every authorization request (RFC 6749 §4.1.2.1 `access_denied`).
+    Denies,
 }
 
 /// What the client must have done; every given expectation is judged.
@@ -97,6 +115,15 @@ pub struct ClientExpect {
     /// The client never called the protected resource with what it got.
     #[serde(default)]
     pub no_resource_call: bool,
+    /// Each login sends one authorization request: answered with an error, the client ends
+    /// the login rather than starting another on its own (no retry loop).
+    #[serde(default)]
+    pub one_authorization: bool,
+    /// Every token request authenticates the way the client is registered (the client file's
+    /// `auth_method`), with one method only, and no request carries the client secret in its
+    /// URL (RFC 6749 §2.3, §2.3.1).
+    #[serde(default)]
+    pub authenticates_as_registered: bool,
 }
 
 /// How a login ends, as the client under test says.
@@ -136,6 +163,8 @@ pub fn parse_client_scenario(file: &str, text: &str) -> Result<ClientScenarioFil
         || s.expect.redirect_uri_repeated
         || s.expect.not_redeemed
         || s.expect.no_resource_call
+        || s.expect.one_authorization
+        || s.expect.authenticates_as_registered
         || s.expect.login.is_some())
     {
         Some("expect must judge something")

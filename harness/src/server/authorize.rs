@@ -9,11 +9,11 @@ use axum::response::Response;
 
 use super::config::{LoginPage, RegisteredClient};
 use super::grant::{
-    SESSION_COOKIE, error_params, issue_code, redirect_matches, session_id, to_client,
+    SESSION_COOKIE, deny, error_params, issue_code, redirect_matches, session_id, to_client,
 };
 use super::login_pages;
 use super::pages::{Reply, done, error_page, fresh, redirect};
-use super::state::{App, Pending};
+use super::state::{App, Consent, Pending};
 use crate::defect::Defect;
 use crate::params::Params;
 use crate::pkce::{CodeChallenge, Method};
@@ -281,8 +281,10 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
         Vec::new()
     };
     // Client mode: the user is signed in and consents; the client is what is judged.
-    if app.auto_approve {
-        return issue_code(app, &tx, StatusCode::FOUND);
+    match app.auto_consent {
+        Some(Consent::Approve) => return issue_code(app, &tx, StatusCode::FOUND),
+        Some(Consent::Deny) => return deny(app, &tx, StatusCode::FOUND),
+        None => {}
     }
     // RFC 8252 §8.6: consent is asked every time for public clients; the defect skips it.
     if logged_in

@@ -78,6 +78,8 @@ pub struct ServerConfig {
     /// consents: the client, not the login, is judged), and every request that reaches the
     /// server is kept for its judges ([`super::ReferenceServer::take_seen`]).
     pub client_under_test: Option<RegisteredClient>,
+    /// Client mode: the user denies every authorization request instead.
+    pub user_denies: bool,
     /// Serve HTTPS (the compiled-in test certificate, see [`super::TEST_CA_PEM`]) instead of
     /// plain HTTP: the issuer is then `https://127.0.0.1:PORT`.
     pub tls: bool,
@@ -127,6 +129,7 @@ impl Default for ServerConfig {
             tls: false,
             mtls_clients: false,
             client_under_test: None,
+            user_denies: false,
         }
     }
 }

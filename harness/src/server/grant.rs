@@ -110,6 +110,23 @@ pub(super) fn error_params(
     out
 }
 
+/// The user denied the pending request `tx`: RFC 6749 §4.1.2.1 `access_denied` at the
+/// client's redirect URI (in a JARM response if it asked for one).
+pub(super) fn deny(app: &App, tx: &str, status: StatusCode) -> Reply {
+    let pending = app.store().pending.remove(tx);
+    let Some(pending) = pending else {
+        return Err(error_page(app, "unknown authorization request"));
+    };
+    let params = error_params(
+        app,
+        "access_denied",
+        "the user denied the request",
+        pending.state.as_deref(),
+    );
+    let params = super::jarm::encode(app, pending.jwt_response, &pending.client_id, params)?;
+    Ok(to_client(app, status, &pending.redirect_uri, params))
+}
+
 /// A redirect to the client with `params` added to the redirect URI's query.
 pub(super) fn to_client(
     app: &App,

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use super::config::{LoginPage, PASSWORD, USERNAME};
-use super::grant::{error_params, issue_code, pending_for, to_client};
+use super::grant::{deny, issue_code, pending_for};
 use super::login_pages::{self, login_form};
 use super::pages::{Reply, done, error_page, redirect};
 use super::state::App;
@@ -142,26 +142,7 @@ pub(super) async fn consent_submit(
                 ));
             }
             Some("approve") => {}
-            Some(_) => {
-                let pending = app.store().pending.remove(&tx);
-                let Some(pending) = pending else {
-                    return Err(error_page(&app, "unknown authorization request"));
-                };
-                let params = error_params(
-                    &app,
-                    "access_denied",
-                    "the user denied the request",
-                    pending.state.as_deref(),
-                );
-                let params =
-                    super::jarm::encode(&app, pending.jwt_response, &pending.client_id, params)?;
-                return Ok(to_client(
-                    &app,
-                    StatusCode::SEE_OTHER,
-                    &pending.redirect_uri,
-                    params,
-                ));
-            }
+            Some(_) => return deny(&app, &tx, StatusCode::SEE_OTHER),
             // A re-posted login body (after a 307) carries no decision: show the page again.
             None => return consent_form(&app, &headers, &tx),
         }

@@ -25,6 +25,14 @@ pub(super) async fn record(State(app): State<Arc<App>>, req: Request, next: Next
         return super::pages::oauth_error(&app, "invalid_request", "the request body is too large");
     };
     let mut params = parts.uri.query().map(Params::parse).unwrap_or_default();
+    let in_query = params.iter().map(|(k, _)| k.to_owned()).collect();
+    let basic = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(super::token::decode_basic)
+        .map(|(id, _secret)| id);
     let form = parts
         .headers
         .get(axum::http::header::CONTENT_TYPE)
@@ -41,6 +49,8 @@ pub(super) async fn record(State(app): State<Arc<App>>, req: Request, next: Next
             method: parts.method.to_string(),
             path: parts.uri.path().to_owned(),
             params,
+            in_query,
+            basic,
         });
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await

@@ -12,6 +12,15 @@ use crate::params::Params;
 use crate::pkce::{CodeChallenge, Method};
 
 /// Shared state of one server instance.
+/// Client mode: the user's answer to every authorization request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Consent {
+    /// Signed in, consents: a code is issued.
+    Approve,
+    /// Denies: `access_denied`.
+    Deny,
+}
+
 pub(super) struct App {
     pub issuer: String,
     pub clients: Vec<RegisteredClient>,
@@ -45,8 +54,8 @@ pub(super) struct App {
     pub dpop_nonce: String,
     /// Whether token requests' proofs must carry it (the FAPI 2.0 set-up).
     pub dpop_nonce_required: bool,
-    /// Client mode: authorization requests are approved at once.
-    pub auto_approve: bool,
+    /// Client mode: what the user answers every authorization request with, at once.
+    pub auto_consent: Option<Consent>,
     /// Client mode: every request that reached the server, in order.
     pub seen: Option<Mutex<Vec<crate::seen::Seen>>>,
     store: Mutex<Store>,
@@ -347,7 +356,13 @@ impl App {
             foreign_assets: config.foreign_assets,
             dpop_nonce,
             dpop_nonce_required: config.require_par,
-            auto_approve: config.client_under_test.is_some(),
+            auto_consent: config.client_under_test.as_ref().map(|_| {
+                if config.user_denies {
+                    Consent::Deny
+                } else {
+                    Consent::Approve
+                }
+            }),
             seen: config.client_under_test.as_ref().map(|_| Mutex::default()),
             store: Mutex::new(Store::new(limits)),
         }

@@ -374,7 +374,7 @@ fn authenticate(
 }
 
 /// RFC 6749 §2.3.1: `client_id:client_secret`, each form-urlencoded, then base64.
-fn decode_basic(b64: &str) -> Option<(String, String)> {
+pub(super) fn decode_basic(b64: &str) -> Option<(String, String)> {
     let raw = base64::engine::general_purpose::STANDARD
         .decode(b64.trim())
         .ok()?;
