@@ -77,8 +77,16 @@ pub enum Driver {
     /// `PKCE_HARNESS_SCOPE`; it prints the authorization URL it would open on a line of its
     /// standard output; the harness, as the user's browser, follows it through its own server
     /// and writes the URL the browser is sent back to on the command's standard input; the
-    /// command's exit status says whether it accepted the login (0) or refused it.
+    /// command's exit status says whether it accepted the login (0) or refused it. The command
+    /// reads one line; a client that starts over prints another URL and reads another line.
     Command(CommandDriver),
+    /// A web app (a server-side client, public or confidential, whose back end starts the flow
+    /// itself): its program is started with the same environment for each harness server (a
+    /// scenario's control login and its logins), and stopped after them; the harness's browser
+    /// opens `login_url` and follows redirects on the app's origins and the harness's server
+    /// until a page ends the login. The app accepted it if that page is a 2xx one (showing
+    /// `success_text`, when given).
+    Http(HttpDriver),
 }
 
 /// `driver: {command: ...}`.
@@ -94,6 +102,38 @@ pub struct CommandDriver {
 
 fn thirty() -> u64 {
     30
+}
+
+/// `driver: {http: ...}`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpDriver {
+    /// The program that serves the app, and its arguments, run in the client file's folder.
+    pub run: Vec<String>,
+    /// Where a login starts: a URL of the app (loopback) that sends the browser to the
+    /// authorization server.
+    pub login_url: String,
+    /// What the page a login ends on shows when the app accepted it; without it any 2xx page
+    /// counts as accepted, and anything else (an error status) as refused.
+    pub success_text: Option<String>,
+    /// How long the app may take to listen at `login_url` once started (1 to 120 s).
+    #[serde(default = "thirty")]
+    pub start_seconds: u64,
+    /// How long one login may take, login URL to the last page (1 to 300 s).
+    #[serde(default = "thirty")]
+    pub timeout_seconds: u64,
+}
+
+impl HttpDriver {
+    /// The time limit of one login.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_seconds.clamp(1, 300))
+    }
+
+    /// How long the app may take to start listening.
+    pub fn start_limit(&self) -> Duration {
+        Duration::from_secs(self.start_seconds.clamp(1, 120))
+    }
 }
 
 impl CommandDriver {
@@ -112,28 +152,43 @@ pub struct LoadedClient {
     pub dir: PathBuf,
 }
 
-/// Parses a client file and checks what the types cannot: a command to run, and a loopback
-/// redirect URI.
+/// Whether `url` is an absolute URL on a loopback address (127.0.0.0/8 or [::1]).
+fn on_loopback(url: &str) -> bool {
+    url::Url::parse(url).ok().is_some_and(|u| match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        _ => false,
+    })
+}
+
+/// Parses a client file and checks what the types cannot: a program to run, and loopback
+/// URLs.
 pub fn parse_client_file(name: &str, text: &str) -> Result<ClientFile, LoadError> {
     let f: ClientFile = parse_yaml(name, text)?;
     let err = |message: &str| LoadError::Io {
         file: name.to_owned(),
         message: message.to_owned(),
     };
-    let Driver::Command(c) = &f.driver;
-    if c.run.is_empty() {
-        return Err(err("driver.command.run needs a program to run"));
+    match &f.driver {
+        Driver::Command(c) if c.run.is_empty() => {
+            return Err(err("driver.command.run needs a program to run"));
+        }
+        Driver::Http(h) if h.run.is_empty() => {
+            return Err(err("driver.http.run needs a program that serves the app"));
+        }
+        Driver::Http(h) if !on_loopback(&h.login_url) => {
+            return Err(err(
+                "driver.http.login_url must be on a loopback address (127.0.0.1 or [::1]): the harness's browser goes nowhere else",
+            ));
+        }
+        _ => {}
     }
     if f.auth_method.is_some() && f.client_secret.is_none() {
         return Err(err(
             "auth_method is for a confidential client: give its client_secret too",
         ));
     }
-    let loopback = url::Url::parse(&f.redirect_uri).ok().is_some_and(|u| {
-        matches!(u.host(), Some(url::Host::Ipv4(ip)) if ip.is_loopback())
-            || matches!(u.host(), Some(url::Host::Ipv6(ip)) if ip.is_loopback())
-    });
-    if !loopback {
+    if !on_loopback(&f.redirect_uri) {
         return Err(err(
             "redirect_uri must be on a loopback address (127.0.0.1 or [::1]): the harness sends the browser nowhere else",
         ));
@@ -165,6 +220,16 @@ mod tests {
         let text = "format: 1\nname: c\nredirect_uri: \"https://app.example/cb\"\ndriver: {command: {run: [x]}}\n";
         let e = parse_client_file("c.yaml", text).expect_err("not loopback");
         assert!(e.to_string().contains("loopback"), "{e}");
+    }
+
+    #[test]
+    fn a_web_app_login_url_off_loopback_is_refused() {
+        let text = "format: 1\nname: c\nredirect_uri: \"http://127.0.0.1:8765/cb\"\ndriver: {http: {run: [x], login_url: \"http://localhost:8765/login\"}}\n";
+        let e = parse_client_file("c.yaml", text).expect_err("localhost is a name");
+        assert!(
+            e.to_string().contains("login_url must be on a loopback"),
+            "{e}"
+        );
     }
 
     #[test]

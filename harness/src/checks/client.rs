@@ -168,8 +168,8 @@ fn entropy(logins: &[Login]) -> Result<(), Halt> {
 
 fn ended(end: LoginEnd) -> &'static str {
     match end {
-        LoginEnd::Accepted => "accepted (exit status 0)",
-        LoginEnd::Refused => "refused (a non-zero exit status)",
+        LoginEnd::Accepted => "accepted by the client (exit status 0, or the app's success page)",
+        LoginEnd::Refused => "refused by the client (another exit status, or another page)",
     }
 }
 

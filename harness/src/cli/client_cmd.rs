@@ -36,7 +36,8 @@ pub(super) struct ClientArgs {
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
     /// Run the client kill matrix instead: the library against the reference client, clean
-    /// and with each defect; exits 1 on any gap.
+    /// and with each defect, through the `command` driver and as a web app through the `http`
+    /// driver; exits 1 on any gap.
     #[arg(long, conflicts_with_all = ["target", "defect"])]
     selftest: bool,
 }
@@ -46,6 +47,11 @@ pub(super) struct ReferenceClientArgs {
     /// Switch on one of the reference client's defects (repeatable).
     #[arg(long, value_name = "NAME")]
     defect: Vec<ClientDefectArg>,
+    /// Serve as a web app (the `http` driver's protocol: `GET /login` starts a login, the
+    /// redirect URI's address is where it listens) until stopped, instead of one login over
+    /// the `command` driver's.
+    #[arg(long)]
+    serve: bool,
 }
 
 /// A client defect named on the command line.
@@ -59,10 +65,16 @@ impl std::str::FromStr for ClientDefectArg {
     }
 }
 
-/// One login of the reference client, speaking the `command` driver's protocol.
+/// One login of the reference client, speaking the `command` driver's protocol, or the web
+/// app the `http` driver drives (`--serve`).
 pub(super) async fn reference_client(args: ReferenceClientArgs) -> Exit {
     let defects: BTreeSet<ClientDefect> = args.defect.into_iter().map(|d| d.0).collect();
-    match pkce_harness::reference_client::login(&defects).await {
+    let ended = if args.serve {
+        pkce_harness::reference_client::serve(&defects).await
+    } else {
+        pkce_harness::reference_client::login(&defects).await
+    };
+    match ended {
         Ok(()) => Exit::Ok,
         Err(e) => {
             eprintln!("{e}");
@@ -188,14 +200,17 @@ pub(super) async fn run(args: ClientArgs) -> Exit {
     summarize(&report, &args.reports)
 }
 
+/// One result on the terminal. What the client printed is in the reason and the trail: shown
+/// escaped, like everything else that comes from outside.
 fn print_result(r: &ScenarioResult) {
+    use pkce_harness::report::terminal_line as safe;
     let tag = r.verdict.as_str().to_uppercase();
     if r.verdict == Verdict::Pass {
-        println!("{tag:<5} {}", r.id);
+        println!("{tag:<5} {}", safe(&r.id));
     } else {
-        println!("{tag:<5} {}: {}", r.id, r.reason);
+        println!("{tag:<5} {}: {}", safe(&r.id), safe(&r.reason));
         for line in r.login.iter().rev().take(3).rev() {
-            println!("      {line}");
+            println!("      {}", safe(line));
         }
     }
 }
@@ -239,7 +254,7 @@ async fn selftest(scenarios: &[ClientScenario]) -> Exit {
     };
     let gaps = client_mode::matrix(scenarios, program).await;
     println!(
-        "client kill matrix: {} scenarios x {} reference-client defects",
+        "client kill matrix: {} scenarios x {} reference-client defects, through the command and http drivers",
         scenarios.len(),
         ClientDefect::ALL.len()
     );

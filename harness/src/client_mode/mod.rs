@@ -9,14 +9,17 @@
 //! [`matrix`] is this side's kill matrix: the library against the reference client, clean and
 //! with each of its defects.
 
-mod driver;
+mod browser;
+mod command;
+mod web;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Instant;
 
 pub use crate::client_file::{
-    ClientFile, CommandDriver, Driver, LoadedClient, load_client_file, parse_client_file,
+    ClientFile, CommandDriver, Driver, HttpDriver, LoadedClient, load_client_file,
+    parse_client_file,
 };
 
 use crate::checks::client::{Login, judge};
@@ -192,8 +195,7 @@ async fn logins(
         env.push(("PKCE_HARNESS_CLIENT_SECRET", secret.0.expose().to_owned()));
         env.push(("PKCE_HARNESS_AUTH_METHOD", f.auth().as_str().to_owned()));
     }
-    let Driver::Command(cmd) = &f.driver;
-    let stage = driver::Stage {
+    let stage = browser::Stage {
         issuer: &issuer,
         authorization: &authorization,
         redirect_uri: &f.redirect_uri,
@@ -201,17 +203,49 @@ async fn logins(
         dir: &client.dir,
     };
     let secret = f.client_secret.as_ref().map(|s| s.0.expose().to_owned());
-    let driven = drive(count, label, cmd, &stage, (&server, secret), r).await;
+    let driven = match &f.driver {
+        Driver::Command(_) => drive(count, label, &f.driver, &stage, (&server, secret), r).await,
+        Driver::Http(web) => match web::App::start(web, &stage).await {
+            Err(e) => {
+                let e = masked(&server, secret, &e.to_string());
+                Err(Fault::precondition(format!("{label}: {e}")).into())
+            }
+            Ok(app) => {
+                let driven = drive(
+                    count,
+                    label,
+                    &f.driver,
+                    &stage,
+                    (&server, secret.clone()),
+                    r,
+                )
+                .await;
+                let said = app.stop().await;
+                if !said.is_empty() {
+                    let said = masked(&server, secret, &said);
+                    r.login.push(format!("{label}: the app said: {said}"));
+                }
+                driven
+            }
+        },
+    };
     server.stop().await;
     driven
+}
+
+/// `text` from the client (what it printed), with every code, verifier and token the server
+/// handed out and the client's secret masked: it may echo any of them.
+fn masked(server: &ReferenceServer, secret: Option<String>, text: &str) -> String {
+    let known = server.handed_out().into_iter().chain(secret);
+    crate::redact::Redactor::new(known).text(text)
 }
 
 /// The scenario's logins, one after the other, each in a new browser session.
 async fn drive(
     count: usize,
     label: &str,
-    cmd: &CommandDriver,
-    stage: &driver::Stage<'_>,
+    driver: &Driver,
+    stage: &browser::Stage<'_>,
     (server, secret): (&ReferenceServer, Option<String>),
     r: &mut ScenarioResult,
 ) -> Result<Vec<Login>, Halt> {
@@ -223,7 +257,10 @@ async fn drive(
         let session = http
             .fresh_session()
             .map_err(|e| Fault::harness(e.to_string()))?;
-        let ended = driver::login(cmd, stage, &session).await;
+        let ended = match driver {
+            Driver::Command(cmd) => command::login(cmd, stage, &session).await,
+            Driver::Http(app) => web::login(app, stage, &session).await,
+        };
         let seen = server.take_seen();
         let step = format!("{label} {n}");
         r.evidence.extend(seen.iter().map(|x| exchange(&step, x)));
@@ -231,12 +268,10 @@ async fn drive(
         r.login
             .extend(ended.trail.iter().map(|t| format!("{step}: {t}")));
         if !ended.stderr.is_empty() {
-            // What a client prints is its own: it may echo a code, a verifier or a token.
-            let known = server.handed_out().into_iter().chain(secret.clone());
-            let said = crate::redact::Redactor::new(known).text(&ended.stderr);
+            let said = masked(server, secret.clone(), &ended.stderr);
             r.login.push(format!("{step}: the client said: {said}"));
         }
-        let end = if ended.status == Some(0) {
+        let end = if ended.accepted {
             LoginEnd::Accepted
         } else {
             LoginEnd::Refused
@@ -269,22 +304,82 @@ fn exchange(step: &str, seen: &crate::seen::Seen) -> Exchange {
 }
 
 /// The client kill matrix: the library against the reference client (`program` run with
-/// `reference-client`), clean and with each defect. Returns every gap, one line each: a check
-/// that does not pass on the clean client, a listed defect a check does not fail against, a
-/// defect no check catches. The reference client is public, and confidential (a
-/// `client_secret_basic` client) for the checks that need a confidential one.
+/// `reference-client`), clean and with each defect, through each driver (its `command`
+/// protocol, and as a web app on a free loopback port through the `http` driver). Returns
+/// every gap, one line each: a check that does not pass on the clean client, a listed defect a
+/// check does not fail against, a defect no check catches. The reference client is public, and
+/// confidential (a `client_secret_basic` client) for the checks that need a confidential one.
 pub async fn matrix(scenarios: &[ClientScenario], program: PathBuf) -> Vec<String> {
-    let reference = |defects: &[ClientDefect], confidential: bool| {
-        let mut run = vec![program.display().to_string(), "reference-client".to_owned()];
+    let mut gaps = Vec::new();
+    for s in scenarios.iter().filter(|s| s.file.catches.is_empty()) {
+        gaps.push(format!(
+            "{}: lists no client defect in catches (a check that cannot fail)",
+            s.id
+        ));
+    }
+    for d in ClientDefect::ALL {
+        if !scenarios.iter().any(|s| s.file.catches.contains(d)) {
+            gaps.push(format!("client defect {d} is caught by no scenario"));
+        }
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port());
+    let web = match port {
+        Ok(port) => Some(port),
+        Err(e) => {
+            gaps.push(format!("no free loopback port for the web app: {e}"));
+            None
+        }
+    };
+    for web in [None].into_iter().chain(web.map(Some)) {
+        let reference = Reference {
+            program: &program,
+            web,
+        };
+        gaps.extend(matrix_of(scenarios, &reference).await);
+    }
+    gaps
+}
+
+/// The reference client as a client file: through the `command` driver, or as a web app on
+/// the `web` port.
+struct Reference<'a> {
+    program: &'a std::path::Path,
+    web: Option<u16>,
+}
+
+impl Reference<'_> {
+    fn client(&self, defects: &[ClientDefect], confidential: bool) -> LoadedClient {
+        let mut run = vec![
+            self.program.display().to_string(),
+            "reference-client".to_owned(),
+        ];
         for d in defects {
             run.extend(["--defect".to_owned(), d.name().to_owned()]);
         }
+        let port = self.web.unwrap_or(8765);
+        let driver = if self.web.is_some() {
+            run.push("--serve".into());
+            Driver::Http(HttpDriver {
+                run,
+                login_url: format!("http://127.0.0.1:{port}/login"),
+                success_text: Some("Signed in".into()),
+                start_seconds: 30,
+                timeout_seconds: 30,
+            })
+        } else {
+            Driver::Command(CommandDriver {
+                run,
+                timeout_seconds: 30,
+            })
+        };
         LoadedClient {
             file: ClientFile {
                 format: crate::scenario::model::FormatVersion,
                 name: "reference client".into(),
                 client_id: "client-under-test".into(),
-                redirect_uri: "http://127.0.0.1:8765/callback".into(),
+                redirect_uri: format!("http://127.0.0.1:{port}/callback"),
                 scope: "openid".into(),
                 client_secret: confidential.then(|| {
                     crate::target::ConfigSecret(crate::redact::Secret::new(
@@ -292,23 +387,49 @@ pub async fn matrix(scenarios: &[ClientScenario], program: PathBuf) -> Vec<Strin
                     ))
                 }),
                 auth_method: None,
-                driver: Driver::Command(CommandDriver {
-                    run,
-                    timeout_seconds: 30,
-                }),
+                driver,
             },
             dir: PathBuf::from("."),
         }
-    };
+    }
+
+    fn driver(&self) -> &'static str {
+        if self.web.is_some() {
+            "http"
+        } else {
+            "command"
+        }
+    }
+
+    /// `scenarios` against the client with `defects`: each as public or confidential as it
+    /// needs.
+    async fn run(
+        &self,
+        scenarios: &[ClientScenario],
+        defects: &[ClientDefect],
+    ) -> Vec<ScenarioResult> {
+        let (secret, public): (Vec<ClientScenario>, Vec<ClientScenario>) =
+            scenarios.iter().cloned().partition(confidential);
+        let mut results = run(&public, &self.client(defects, false), &mut |_| {})
+            .await
+            .results;
+        results.extend(
+            run(&secret, &self.client(defects, true), &mut |_| {})
+                .await
+                .results,
+        );
+        results
+    }
+}
+
+/// The kill matrix through one driver.
+async fn matrix_of(scenarios: &[ClientScenario], reference: &Reference<'_>) -> Vec<String> {
     let mut gaps = Vec::new();
-    let (secret, public): (Vec<ClientScenario>, Vec<ClientScenario>) =
-        scenarios.iter().cloned().partition(confidential);
-    let clean = run(&public, &reference(&[], false), &mut |_| {}).await;
-    let clean_secret = run(&secret, &reference(&[], true), &mut |_| {}).await;
-    for r in clean.results.iter().chain(&clean_secret.results) {
+    let driver = reference.driver();
+    for r in reference.run(scenarios, &[]).await {
         if r.verdict != Verdict::Pass {
             gaps.push(format!(
-                "clean client: {} is {}: {}",
+                "clean client ({driver} driver): {} is {}: {}",
                 r.id,
                 r.verdict.as_str(),
                 r.reason
@@ -316,42 +437,24 @@ pub async fn matrix(scenarios: &[ClientScenario], program: PathBuf) -> Vec<Strin
         }
     }
     for &d in ClientDefect::ALL {
-        let listing = |confidential_ones: bool| -> Vec<ClientScenario> {
-            scenarios
-                .iter()
-                .filter(|s| s.file.catches.contains(&d) && confidential(s) == confidential_ones)
-                .cloned()
-                .collect()
-        };
-        let (public, secret) = (listing(false), listing(true));
-        if public.is_empty() && secret.is_empty() {
-            gaps.push(format!("client defect {d} is caught by no scenario"));
+        let listing: Vec<ClientScenario> = scenarios
+            .iter()
+            .filter(|s| s.file.catches.contains(&d))
+            .cloned()
+            .collect();
+        if listing.is_empty() {
             continue;
         }
-        let mut results = run(&public, &reference(&[d], false), &mut |_| {})
-            .await
-            .results;
-        results.extend(
-            run(&secret, &reference(&[d], true), &mut |_| {})
-                .await
-                .results,
-        );
-        for r in results {
+        for r in reference.run(&listing, &[d]).await {
             if !matches!(r.verdict, Verdict::Fail | Verdict::Warn | Verdict::Info) {
                 gaps.push(format!(
-                    "{}: lists {d} in catches but does not fail against it ({}: {})",
+                    "{}: lists {d} in catches but does not fail against it through the {driver} driver ({}: {})",
                     r.id,
                     r.verdict.as_str(),
                     r.reason
                 ));
             }
         }
-    }
-    for s in scenarios.iter().filter(|s| s.file.catches.is_empty()) {
-        gaps.push(format!(
-            "{}: lists no client defect in catches (a check that cannot fail)",
-            s.id
-        ));
     }
     gaps
 }

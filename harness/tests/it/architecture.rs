@@ -456,6 +456,36 @@ fn no_import_circle_between_the_files_of_the_server() {
     }
 }
 
+/// Folders whose files still import each other in a circle (a child using a helper its
+/// `mod.rs` defines, while the `mod.rs` re-exports the child): to be taken apart, one by one.
+/// The test below fails when one of them no longer has a circle, so the list only shrinks.
+const STILL_CIRCULAR: &[&str] = &["checks", "jose", "pkce", "report", "schema", "target"];
+
+/// One way down inside every other folder too (the client mode, the reference client, the
+/// differential fuzzer, ...).
+#[test]
+fn no_import_circle_between_the_files_of_any_folder() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut circles = Vec::new();
+    for entry in std::fs::read_dir(&src).expect("src") {
+        let path = entry.expect("entry").path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if !path.is_dir() || ["engine", "server", "cli"].contains(&name) {
+            continue;
+        }
+        match (file_cycle(name), STILL_CIRCULAR.contains(&name)) {
+            (Some(cycle), false) => circles.push(format!("inside {name}/: {cycle}")),
+            (None, true) => circles.push(format!(
+                "{name}/ has no circle any more: take it off STILL_CIRCULAR"
+            )),
+            _ => {}
+        }
+    }
+    assert!(circles.is_empty(), "import circles: {circles:#?}");
+}
+
 /// The graph reader itself: a known arrow is found (so a circle test that passes is not blind).
 #[test]
 fn the_file_graph_sees_the_arrows_there_are() {

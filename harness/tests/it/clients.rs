@@ -219,22 +219,14 @@ fn openid_client_passes_with_its_baseline() {
 
 /// Authlib's OAuth 2.0 client (Python), in a virtualenv inside its folder like the Authlib
 /// server fixture: it holds its baseline (RFC 9207 iss never read, confirmed in its source).
+/// Its Flask integration as a web app, through the `http` driver (the app started for each
+/// server, the browser from /login through the server to /callback), holds its own (the same
+/// deviation). One test, so the virtualenv is made once.
 #[test]
-fn authlib_client_passes_with_its_baseline() {
-    let dir = root().join("fixtures/clients/authlib");
-    if !dir.join(".venv/bin/python").is_file() {
-        install(
-            Command::new("python3")
-                .args(["-m", "venv", ".venv"])
-                .current_dir(&dir),
-        );
-        install(
-            Command::new(".venv/bin/pip")
-                .args(["install", "--quiet", "-r", "requirements.txt"])
-                .current_dir(&dir),
-        );
-    }
+fn authlib_clients_pass_with_their_baselines() {
+    authlib_venv();
     holds_its_baseline("authlib", "authlib-client", 1);
+    holds_its_baseline("authlib-flask", "authlib-flask", 1);
     // The same login.py as a confidential client: it authenticates as registered.
     let out = harness()
         .current_dir(root())
@@ -246,6 +238,109 @@ fn authlib_client_passes_with_its_baseline() {
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
+}
+
+/// The reference client as a web app (`reference-client --serve`) through the `http` driver:
+/// every check passes, and the trail shows the browser going from the app to the server and
+/// back. With its retry defect, the browser's rounds are counted and the check names them.
+#[test]
+fn the_http_driver_follows_a_web_app_through_the_server_and_back() {
+    let dir = tempfile_dir("web-app");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let file = |defect: &str| {
+        let path = dir.join(format!("client{defect}.yaml"));
+        std::fs::write(
+            &path,
+            format!(
+                "format: 1\nname: reference web app\nredirect_uri: \"http://127.0.0.1:{port}/callback\"\ndriver:\n  http:\n    run: [{:?}, reference-client, --serve{defect}]\n    login_url: \"http://127.0.0.1:{port}/login\"\n    success_text: Signed in\n",
+                env!("CARGO_BIN_EXE_pkce-harness")
+            ),
+        )
+        .expect("write the client file");
+        path
+    };
+    let report = dir.join("report.json");
+    let out = harness()
+        .args(["client", "--target"])
+        .arg(file(""))
+        .arg("--report")
+        .arg(format!("json={}", report.display()))
+        .output()
+        .expect("runs");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("15 passed, 0 failed, 0 warned, 0 info, 1 skipped"),
+        "{stdout}"
+    );
+    let json = std::fs::read_to_string(&report).expect("report");
+    for hop in [
+        format!("GET http://127.0.0.1:{port}/login -> 302"),
+        format!("GET http://127.0.0.1:{port}/callback -> 200"),
+        "the app's page says the login was accepted".to_owned(),
+    ] {
+        assert!(json.contains(&hop), "{hop} not in {json}");
+    }
+    let out = harness()
+        .args(["client", "--only", "client/rfc6749/4.1.2.1", "--target"])
+        .arg(file(", --defect, retries-on-error"))
+        .output()
+        .expect("runs");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("WARN") && stdout.contains("4 authorization requests"),
+        "{stdout}"
+    );
+}
+
+/// An app that exits before it listens makes each check `error`, with what it said.
+#[test]
+fn a_web_app_that_never_listens_is_an_error_with_its_words() {
+    let dir = tempfile_dir("broken-web-app");
+    let file = dir.join("client.yaml");
+    std::fs::write(
+        &file,
+        "format: 1\nname: broken\nredirect_uri: \"http://127.0.0.1:8766/callback\"\ndriver:\n  http:\n    run: [sh, -c, \"echo missing setting FOO >&2; exit 3\"]\n    login_url: \"http://127.0.0.1:8766/login\"\n",
+    )
+    .expect("write the client file");
+    let out = harness()
+        .args(["client", "--only", "client/rfc7636/4.2", "--target"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(
+        stdout.contains("ERROR")
+            && stdout.contains("exited")
+            && stdout.contains("missing setting FOO"),
+        "{stdout}"
+    );
+}
+
+/// The virtualenv of the Authlib fixtures, made or brought up to date with its
+/// requirements.txt (a copy of the one installed is kept inside it).
+fn authlib_venv() {
+    let dir = root().join("fixtures/clients/authlib");
+    let wanted = std::fs::read_to_string(dir.join("requirements.txt")).expect("requirements");
+    let installed = std::fs::read_to_string(dir.join(".venv/installed.txt")).unwrap_or_default();
+    if dir.join(".venv/bin/python").is_file() && installed == wanted {
+        return;
+    }
+    install(
+        Command::new("python3")
+            .args(["-m", "venv", ".venv"])
+            .current_dir(&dir),
+    );
+    install(
+        Command::new(".venv/bin/pip")
+            .args(["install", "--quiet", "-r", "requirements.txt"])
+            .current_dir(&dir),
+    );
+    std::fs::write(dir.join(".venv/installed.txt"), wanted).expect("note what is installed");
 }
 
 fn root() -> std::path::PathBuf {
@@ -275,4 +370,30 @@ fn holds_its_baseline(file: &str, expectations: &str, known: usize) {
         stdout.contains(&format!("{known} known deviations seen, 0 new, 0 stale")),
         "{stdout}"
     );
+}
+
+/// What a client prints is untrusted: an escape sequence in it is shown escaped on the
+/// terminal, so it can neither recolour the screen nor forge a `PASS` line.
+#[test]
+fn a_client_cannot_write_escape_sequences_to_the_terminal() {
+    let dir = tempfile_dir("escaping-client");
+    std::fs::write(
+        dir.join("esc.sh"),
+        "#!/bin/sh\nprintf '\\033[2K\\rPASS  forged\\n' >&2\nexit 1\n",
+    )
+    .expect("write the script");
+    let file = dir.join("client.yaml");
+    std::fs::write(
+        &file,
+        "format: 1\nname: escapes\nredirect_uri: \"http://127.0.0.1:8765/callback\"\ndriver: {command: {run: [sh, esc.sh], timeout_seconds: 10}}\n",
+    )
+    .expect("write the client file");
+    let out = harness()
+        .args(["client", "--only", "client/rfc7636/4.2", "--target"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains('\u{1b}'), "{stdout:?}");
+    assert!(stdout.contains("\\u{1b}[2K\\rPASS  forged"), "{stdout}");
 }

@@ -1,19 +1,12 @@
-//! The reference OAuth client (`pkce-harness reference-client`): a correct public client of
-//! the authorization code flow with PKCE, and its defect switches ([`ClientDefect`]), so every
-//! client scenario is shown to pass on a correct client and to fail on a broken one.
-//!
-//! It speaks the `command` driver's protocol, as any client under test does: its settings come
-//! from `PKCE_HARNESS_*` variables, it prints the authorization URL on standard output, reads
-//! the URL the browser was sent back to from standard input, and says by its exit status
-//! whether it accepted the login (0) or refused it (1; 2 when it could not run at all). Like
-//! the reference server it shares nothing with the engine: only the core parts (PKCE, JOSE,
-//! the parameter encoding).
+//! One login of the reference client as two halves, whatever drives it: [`begin`] makes the
+//! authorization URL and what the client keeps until the browser comes back ([`Begun`]),
+//! [`finish`] judges the authorization response as a correct client does, redeems the code,
+//! validates the ID Token and calls the resource. The defects switch each judgement off.
 
 use std::collections::BTreeSet;
 
 use serde_json::Value;
 use sha2::Digest as _;
-use tokio::io::AsyncBufReadExt as _;
 use tokio_rustls::rustls;
 use url::Url;
 
@@ -43,26 +36,26 @@ impl ClientError {
     }
 }
 
-fn setup(e: impl std::fmt::Display) -> ClientError {
+pub(super) fn setup(e: impl std::fmt::Display) -> ClientError {
     ClientError::Setup(e.to_string())
 }
 
-fn refused(why: impl Into<String>) -> ClientError {
+pub(super) fn refused(why: impl Into<String>) -> ClientError {
     ClientError::Refused(why.into())
 }
 
 /// The settings the `command` driver hands a client.
-struct Settings {
-    issuer: String,
-    client_id: String,
+pub(super) struct Settings {
+    pub(super) issuer: String,
+    pub(super) client_id: String,
     /// A confidential client's secret, and whether it goes in the body rather than Basic.
-    secret: Option<(String, bool)>,
-    redirect_uri: String,
-    scope: String,
+    pub(super) secret: Option<(String, bool)>,
+    pub(super) redirect_uri: String,
+    pub(super) scope: String,
 }
 
 impl Settings {
-    fn from_env() -> Result<Self, ClientError> {
+    pub(super) fn from_env() -> Result<Self, ClientError> {
         let var = |name: &str| std::env::var(name).map_err(|_| setup(format!("{name} is not set")));
         Ok(Self {
             issuer: var("PKCE_HARNESS_ISSUER")?,
@@ -78,145 +71,197 @@ impl Settings {
     }
 }
 
-/// One login, start to end, with `defects` switched on; `Ok` is an accepted login.
-pub async fn login(defects: &BTreeSet<ClientDefect>) -> Result<(), ClientError> {
-    let has = |d| defects.contains(&d);
-    let s = Settings::from_env()?;
-    let http = http()?;
-    let meta: Value = get_json(
-        &http,
-        &format!("{}/.well-known/openid-configuration", s.issuer),
-        None,
-    )
-    .await?;
-    let endpoint = |name: &str| {
-        meta.get(name)
+/// The client: its settings, the server's metadata, its defects.
+pub(super) struct Client {
+    pub(super) settings: Settings,
+    pub(super) meta: Value,
+    pub(super) defects: BTreeSet<ClientDefect>,
+    http: reqwest::Client,
+}
+
+/// What the client keeps between sending the browser to the server and its return.
+pub(super) struct Begun {
+    /// Where the browser goes.
+    pub(super) url: Url,
+    verifier: String,
+    method: Option<&'static str>,
+    state: String,
+    nonce: String,
+}
+
+impl Client {
+    /// Reads the settings from the environment and the server's metadata.
+    pub(super) async fn new(defects: BTreeSet<ClientDefect>) -> Result<Self, ClientError> {
+        let settings = Settings::from_env()?;
+        let http = http()?;
+        let meta = get_json(
+            &http,
+            &format!("{}/.well-known/openid-configuration", settings.issuer),
+            None,
+        )
+        .await?;
+        Ok(Self {
+            settings,
+            meta,
+            defects,
+            http,
+        })
+    }
+
+    pub(super) fn has(&self, d: ClientDefect) -> bool {
+        self.defects.contains(&d)
+    }
+
+    fn endpoint(&self, name: &str) -> Result<String, ClientError> {
+        self.meta
+            .get(name)
             .and_then(Value::as_str)
             .map(str::to_owned)
             .ok_or_else(|| setup(format!("the metadata has no {name}")))
-    };
-    let (verifier, challenge, method) = pkce(defects)?;
-    let state = random_text(22)?;
-    let openid = s.scope.split(' ').any(|w| w == "openid");
-    let nonce = random_text(22)?;
-    let mut url = Url::parse(&endpoint("authorization_endpoint")?).map_err(setup)?;
-    {
-        let mut q = url.query_pairs_mut();
-        q.append_pair("response_type", "code")
-            .append_pair("client_id", &s.client_id)
-            .append_pair("redirect_uri", &s.redirect_uri)
-            .append_pair("scope", &s.scope)
-            .append_pair("state", &state);
-        if openid {
-            q.append_pair("nonce", &nonce);
+    }
+
+    /// A new login: fresh PKCE, state and nonce, and the authorization URL carrying them.
+    pub(super) fn begin(&self) -> Result<Begun, ClientError> {
+        let s = &self.settings;
+        let (verifier, challenge, method) = pkce(&self.defects)?;
+        let state = random_text(22)?;
+        let nonce = random_text(22)?;
+        let mut url = Url::parse(&self.endpoint("authorization_endpoint")?).map_err(setup)?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("response_type", "code")
+                .append_pair("client_id", &s.client_id)
+                .append_pair("redirect_uri", &s.redirect_uri)
+                .append_pair("scope", &s.scope)
+                .append_pair("state", &state);
+            if self.openid() {
+                q.append_pair("nonce", &nonce);
+            }
+            if let Some(method) = method {
+                q.append_pair("code_challenge", &challenge)
+                    .append_pair("code_challenge_method", method);
+            }
+            if self.has(ClientDefect::VerifierInFrontChannel) {
+                q.append_pair("code_verifier", &verifier);
+            }
+            if let (Some((secret, _)), true) =
+                (&s.secret, self.has(ClientDefect::SecretOnFrontChannel))
+            {
+                q.append_pair("client_secret", secret);
+            }
         }
-        if let Some(method) = method {
-            q.append_pair("code_challenge", &challenge)
-                .append_pair("code_challenge_method", method);
+        Ok(Begun {
+            url,
+            verifier,
+            method,
+            state,
+            nonce,
+        })
+    }
+
+    fn openid(&self) -> bool {
+        self.settings.scope.split(' ').any(|w| w == "openid")
+    }
+
+    /// The browser came back with `back` (the redirect URI's query): the login ends accepted
+    /// (`Ok`) or refused. An error response is refused here; retrying is the driver's affair.
+    pub(super) async fn finish(&self, begun: &Begun, back: &Params) -> Result<(), ClientError> {
+        let s = &self.settings;
+        if let Some(error) = back.get("error") {
+            return Err(refused(format!("the server answered error={error}")));
         }
-        if has(ClientDefect::VerifierInFrontChannel) {
-            q.append_pair("code_verifier", &verifier);
+        if !self.has(ClientDefect::StateUnchecked)
+            && back.get("state") != Some(begun.state.as_str())
+        {
+            return Err(refused(
+                "state does not match the one sent (RFC 6749 §10.12)",
+            ));
         }
-        if let (Some((secret, _)), true) = (&s.secret, has(ClientDefect::SecretOnFrontChannel)) {
-            q.append_pair("client_secret", secret);
+        let iss_announced = self
+            .meta
+            .get("authorization_response_iss_parameter_supported")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if !self.has(ClientDefect::IssUnchecked)
+            && (iss_announced || back.get("iss").is_some())
+            && back.get("iss") != Some(s.issuer.as_str())
+        {
+            return Err(refused("iss is not the issuer (RFC 9207 §2.4)"));
         }
-    }
-    let back = authorize(&url, has(ClientDefect::RetriesOnError)).await?;
-    if !has(ClientDefect::StateUnchecked) && back.get("state") != Some(state.as_str()) {
-        return Err(refused(
-            "state does not match the one sent (RFC 6749 §10.12)",
-        ));
-    }
-    let iss_announced = meta
-        .get("authorization_response_iss_parameter_supported")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    if !has(ClientDefect::IssUnchecked)
-        && (iss_announced || back.get("iss").is_some())
-        && back.get("iss") != Some(s.issuer.as_str())
-    {
-        return Err(refused("iss is not the issuer (RFC 9207 §2.4)"));
-    }
-    let code = back
-        .get("code")
-        .ok_or_else(|| refused("no code came back"))?;
-    let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("grant_type", "authorization_code")
-        .append_pair("code", code);
-    let flip = has(ClientDefect::WrongAuthMethod);
-    let basic = match &s.secret {
-        Some((secret, post)) if *post == flip => Some(secret),
-        Some((secret, _)) => {
-            form.append_pair("client_id", &s.client_id)
-                .append_pair("client_secret", secret);
-            None
-        }
-        None => {
-            form.append_pair("client_id", &s.client_id);
-            None
-        }
-    };
-    if !has(ClientDefect::RedirectUriDropped) {
-        form.append_pair("redirect_uri", &s.redirect_uri);
-    }
-    if method.is_some() {
-        form.append_pair("code_verifier", &verifier);
-    }
-    let mut req = http
-        .post(endpoint("token_endpoint")?)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form.finish());
-    if let Some(secret) = basic {
-        // RFC 6749 §2.3.1: each form-encoded before the Basic encoding.
-        let enc = |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
-        req = req.basic_auth(enc(&s.client_id), Some(enc(secret)));
-    }
-    let resp = req.send().await.map_err(setup)?;
-    let status = resp.status();
-    let tokens = json_of(resp).await?;
-    if !status.is_success() {
-        return Err(refused(format!("the token endpoint answered {status}")));
-    }
-    let access = tokens
-        .get("access_token")
-        .and_then(Value::as_str)
-        .ok_or_else(|| refused("no access token"))?;
-    if openid {
-        let id_token = tokens
-            .get("id_token")
+        let code = back
+            .get("code")
+            .ok_or_else(|| refused("no code came back"))?;
+        let tokens = self.redeem(begun, code).await?;
+        let access = tokens
+            .get("access_token")
             .and_then(Value::as_str)
-            .ok_or_else(|| refused("no ID Token"))?;
-        let jwks = get_json(&http, &endpoint("jwks_uri")?, None).await?;
-        id_token_valid(id_token, &jwks, (&s, &nonce, access), defects)?;
-    }
-    get_json(&http, &endpoint("userinfo_endpoint")?, Some(access)).await?;
-    Ok(())
-}
-
-/// How many times the `retries-on-error` defect starts again.
-const RETRIES: usize = 5;
-
-/// Prints the authorization URL for the browser and reads back where the browser was sent.
-/// An error answer ends the login, refused; with `retry` (the defect) the client starts again
-/// instead, up to [`RETRIES`] times.
-async fn authorize(url: &Url, retry: bool) -> Result<Params, ClientError> {
-    let mut input = tokio::io::BufReader::new(tokio::io::stdin());
-    for _ in 0..=RETRIES {
-        println!("{url}");
-        let mut line = String::new();
-        input.read_line(&mut line).await.map_err(setup)?;
-        let callback = Url::parse(line.trim()).map_err(|_| refused("no redirect came back"))?;
-        let back: Params = callback.query().map(Params::parse).unwrap_or_default();
-        match back.get("error") {
-            None => return Ok(back),
-            Some(_) if retry => {}
-            Some(error) => return Err(refused(format!("the server answered error={error}"))),
+            .ok_or_else(|| refused("no access token"))?;
+        if self.openid() {
+            let id_token = tokens
+                .get("id_token")
+                .and_then(Value::as_str)
+                .ok_or_else(|| refused("no ID Token"))?;
+            let jwks = get_json(&self.http, &self.endpoint("jwks_uri")?, None).await?;
+            id_token_valid(id_token, &jwks, (s, &begun.nonce, access), &self.defects)?;
         }
+        get_json(
+            &self.http,
+            &self.endpoint("userinfo_endpoint")?,
+            Some(access),
+        )
+        .await?;
+        Ok(())
     }
-    Err(refused(format!(
-        "the server answered an error {} times",
-        RETRIES + 1
-    )))
+
+    /// The token request for `code`, authenticated as the client is registered (or, with the
+    /// defect, the other way).
+    async fn redeem(&self, begun: &Begun, code: &str) -> Result<Value, ClientError> {
+        let s = &self.settings;
+        // The form is built apart: its serializer may not be held across an await.
+        let (body, basic) = {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            form.append_pair("grant_type", "authorization_code")
+                .append_pair("code", code);
+            let flip = self.has(ClientDefect::WrongAuthMethod);
+            let basic = match &s.secret {
+                Some((secret, post)) if *post == flip => Some(secret),
+                Some((secret, _)) => {
+                    form.append_pair("client_id", &s.client_id)
+                        .append_pair("client_secret", secret);
+                    None
+                }
+                None => {
+                    form.append_pair("client_id", &s.client_id);
+                    None
+                }
+            };
+            if !self.has(ClientDefect::RedirectUriDropped) {
+                form.append_pair("redirect_uri", &s.redirect_uri);
+            }
+            if begun.method.is_some() {
+                form.append_pair("code_verifier", &begun.verifier);
+            }
+            (form.finish(), basic)
+        };
+        let mut req = self
+            .http
+            .post(self.endpoint("token_endpoint")?)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(secret) = basic {
+            // RFC 6749 §2.3.1: each form-encoded before the Basic encoding.
+            let enc =
+                |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
+            req = req.basic_auth(enc(&s.client_id), Some(enc(secret)));
+        }
+        let resp = req.send().await.map_err(setup)?;
+        let status = resp.status();
+        let tokens = json_of(resp).await?;
+        if !status.is_success() {
+            return Err(refused(format!("the token endpoint answered {status}")));
+        }
+        Ok(tokens)
+    }
 }
 
 /// The verifier, the challenge and its method (none: no PKCE), as the defects have them.
@@ -309,7 +354,7 @@ fn half_hash(alg: &str, value: &str) -> Option<String> {
 }
 
 /// `n` characters of the unreserved alphabet, from the operating system's randomness.
-fn random_text(n: usize) -> Result<String, ClientError> {
+pub(super) fn random_text(n: usize) -> Result<String, ClientError> {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
     let mut bytes = vec![0u8; n];
     getrandom::fill(&mut bytes).map_err(setup)?;

@@ -9,60 +9,16 @@
 use std::process::Stdio;
 use std::time::Instant;
 
-use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
 use tokio::process::Command;
 use url::Url;
 
+use super::browser::{DriverError, Ended, MAX_AUTHORIZATIONS, Stage, get, tail_of};
 use crate::client_file::CommandDriver;
-use crate::engine::http::{Channel, HttpClient, Request};
-
-/// Where one login takes place.
-pub(super) struct Stage<'a> {
-    /// The harness's server: the browser follows redirects on this origin only.
-    pub issuer: &'a Url,
-    /// Its authorization endpoint: the line the command prints must start with it.
-    pub authorization: &'a Url,
-    /// The client's registered redirect URI.
-    pub redirect_uri: &'a str,
-    /// The command's environment.
-    pub env: &'a [(&'static str, String)],
-    /// Where the command runs.
-    pub dir: &'a std::path::Path,
-}
-
-/// How a login ended.
-#[derive(Debug)]
-pub(super) struct Ended {
-    /// The exit status (`None`: killed by a signal).
-    pub status: Option<i32>,
-    /// What the browser saw, one line per hop.
-    pub trail: Vec<String>,
-    /// The end of the command's standard error, for the reason shown.
-    pub stderr: String,
-}
-
-/// Why a login could not be driven (the check is `error`).
-#[derive(Debug, thiserror::Error)]
-pub(super) enum DriverError {
-    /// The command could not start.
-    #[error("cannot run {program}: {reason}")]
-    Spawn { program: String, reason: String },
-    /// It did not finish in time.
-    #[error(
-        "the login did not end within {seconds} s (driver.command.timeout_seconds); the command was stopped"
-    )]
-    Timeout { seconds: u64 },
-    /// Reading or writing its pipes failed.
-    #[error("talking to the command: {0}")]
-    Pipe(String),
-}
+use crate::engine::http::HttpClient;
 
 /// The most hops the browser follows on the server before it gives up.
 const MAX_HOPS: usize = 10;
-
-/// The most authorization URLs of one login the browser opens; a client that prints more is
-/// looping, and its further ones get no answer (its standard input closes).
-pub(super) const MAX_AUTHORIZATIONS: usize = 4;
 
 pub(super) async fn login(
     cmd: &CommandDriver,
@@ -130,7 +86,7 @@ pub(super) async fn login(
             .map_err(|e| DriverError::Pipe(e.to_string()))?;
         let err = stderr.await.unwrap_or_default();
         Ok(Ended {
-            status: status.code(),
+            accepted: status.code() == Some(0),
             trail,
             stderr: String::from_utf8_lossy(&err).trim().to_owned(),
         })
@@ -139,6 +95,7 @@ pub(super) async fn login(
         Ok(ended) => ended,
         Err(_) => Err(DriverError::Timeout {
             seconds: limit.as_secs(),
+            setting: "driver.command.timeout_seconds",
         }),
     }
 }
@@ -155,21 +112,12 @@ async fn browse(
     let mut url = Url::parse(start).ok()?;
     for _ in 0..MAX_HOPS {
         if url.origin() != stage.issuer.origin() {
-            trail.push(format!("not followed: {url} is not the harness's server"));
+            let shown = crate::wire::without_query(&url);
+            trail.push(format!("not followed: {shown} is not the harness's server"));
             return None;
         }
-        let mut req = Request::get(url.clone());
-        req.channel = Channel::Front;
-        let resp = match http.send(&req).await {
-            Ok(r) => r,
-            Err(e) => {
-                trail.push(format!("GET {}: {e}", url.path()));
-                return None;
-            }
-        };
-        trail.push(format!("GET {} -> {}", url.path(), resp.status));
-        let location = resp.header("location")?;
-        let next = url.join(location).ok()?;
+        let resp = get(&url, http, trail).await?;
+        let next = url.join(resp.header("location")?).ok()?;
         if next.as_str().starts_with(stage.redirect_uri) {
             trail.push(format!("sent back to {}", stage.redirect_uri));
             return Some(next.to_string());
@@ -178,20 +126,4 @@ async fn browse(
     }
     trail.push(format!("more than {MAX_HOPS} redirects"));
     None
-}
-
-/// The most of a command's standard error kept: its end, where a failing command says why.
-const KEEP: usize = 600;
-
-/// Reads `from` to its end, keeping the last [`KEEP`] bytes.
-async fn tail_of(mut from: tokio::process::ChildStderr) -> Vec<u8> {
-    let mut kept = Vec::new();
-    let mut buf = [0u8; 4096];
-    while let Ok(n @ 1..) = from.read(&mut buf).await {
-        kept.extend_from_slice(&buf[..n]);
-        if kept.len() > KEEP {
-            kept.drain(..kept.len() - KEEP);
-        }
-    }
-    kept
 }
