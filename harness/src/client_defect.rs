@@ -45,6 +45,14 @@ pub enum ClientDefect {
     WrongAuthMethod,
     /// Answered with an error, starts a new authorization request, again and again.
     RetriesOnError,
+    /// Claims PAR but sends its authorization requests on the front channel, parameters and all.
+    ParBypassed,
+    /// Signs every DPoP proof with the same `jti`.
+    DpopJtiReused,
+    /// Leaves `ath` out of the proof it presents at the resource.
+    DpopAthMissing,
+    /// Gives up when the server asks for its DPoP nonce instead of sending it.
+    DpopNonceIgnored,
 }
 
 impl ClientDefect {
@@ -66,6 +74,10 @@ impl ClientDefect {
         Self::SecretOnFrontChannel,
         Self::WrongAuthMethod,
         Self::RetriesOnError,
+        Self::ParBypassed,
+        Self::DpopJtiReused,
+        Self::DpopAthMissing,
+        Self::DpopNonceIgnored,
     ];
 
     /// The kebab-case name used on the command line and in `catches:`.
@@ -87,6 +99,10 @@ impl ClientDefect {
             Self::SecretOnFrontChannel => "secret-on-front-channel",
             Self::WrongAuthMethod => "wrong-auth-method",
             Self::RetriesOnError => "retries-on-error",
+            Self::ParBypassed => "par-bypassed",
+            Self::DpopJtiReused => "dpop-jti-reused",
+            Self::DpopAthMissing => "dpop-ath-missing",
+            Self::DpopNonceIgnored => "dpop-nonce-ignored",
         }
     }
 
@@ -108,7 +124,8 @@ impl ClientDefect {
             | Self::StateUnchecked
             | Self::IssUnchecked
             | Self::AtHashUnchecked => Severity::Medium,
-            Self::WrongAuthMethod | Self::RetriesOnError => Severity::Low,
+            Self::ParBypassed | Self::DpopJtiReused | Self::DpopAthMissing => Severity::Medium,
+            Self::WrongAuthMethod | Self::RetriesOnError | Self::DpopNonceIgnored => Severity::Low,
         }
     }
 }

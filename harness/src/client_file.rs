@@ -35,8 +35,33 @@ pub struct ClientFile {
     /// How a confidential client authenticates at the token endpoint (the command gets it as
     /// `PKCE_HARNESS_AUTH_METHOD`); `client_secret_basic` by default.
     pub auth_method: Option<SecretMethod>,
+    /// What the client uses beyond the plain code flow, so the checks of them apply (they are
+    /// skipped, saying so, for a client that does not claim them). The client gets each as
+    /// `PKCE_HARNESS_USE_PAR=1` or `PKCE_HARNESS_USE_DPOP=1`.
+    #[serde(default)]
+    pub uses: Vec<Feature>,
     /// How one login is driven.
     pub driver: Driver,
+}
+
+/// A protocol extension a client claims to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Feature {
+    /// Pushed authorization requests (RFC 9126).
+    Par,
+    /// DPoP-bound tokens (RFC 9449).
+    Dpop,
+}
+
+impl Feature {
+    /// The variable the client finds it in (`=1`).
+    pub fn env(self) -> &'static str {
+        match self {
+            Self::Par => "PKCE_HARNESS_USE_PAR",
+            Self::Dpop => "PKCE_HARNESS_USE_DPOP",
+        }
+    }
 }
 
 /// How a client with a secret authenticates (RFC 6749 §2.3.1).

@@ -2,6 +2,8 @@
 //! mode): each request to its endpoints, as the judges of clients read them. The server
 //! records these; [`crate::checks::client`] judges them. No I/O here.
 
+use serde_json::{Map, Value};
+
 use crate::params::Params;
 
 /// One request a client sent to the harness's server.
@@ -19,6 +21,44 @@ pub struct Seen {
     /// The client_id of an HTTP Basic `Authorization` header, decoded (the password, a secret,
     /// is not kept); `None` without one.
     pub basic: Option<String>,
+    /// The scheme of the `Authorization` header (`Basic`, `Bearer`, `DPoP`), if there is one.
+    pub scheme: Option<String>,
+    /// The request's `DPoP` proof, read (not verified: the server does that), if it has one.
+    pub dpop: Option<Proof>,
+    /// The URL the request was sent to, without query: what a proof's `htu` must be.
+    pub url: String,
+}
+
+/// A DPoP proof (RFC 9449 §4.2) as a client sent it: its header and claims, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proof {
+    /// The JOSE header (`typ`, `alg`, `jwk`).
+    pub header: Map<String, Value>,
+    /// The claims (`jti`, `htm`, `htu`, `iat`, `ath`, `nonce`).
+    pub claims: Map<String, Value>,
+}
+
+impl Proof {
+    /// Reads a compact JWS's header and claims; `None` if it is not one.
+    pub fn read(compact: &str) -> Option<Self> {
+        use base64::Engine as _;
+        let mut parts = compact.split('.');
+        let mut part = || -> Option<Map<String, Value>> {
+            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(parts.next()?)
+                .ok()?;
+            serde_json::from_slice(&bytes).ok()
+        };
+        Some(Self {
+            header: part()?,
+            claims: part()?,
+        })
+    }
+
+    /// A string claim.
+    pub fn claim(&self, name: &str) -> Option<&str> {
+        self.claims.get(name).and_then(Value::as_str)
+    }
 }
 
 impl Seen {
@@ -35,5 +75,10 @@ impl Seen {
     /// A call to the UserInfo endpoint (the protected resource).
     pub fn is_resource(&self) -> bool {
         self.path == "/userinfo"
+    }
+
+    /// A pushed authorization request (RFC 9126).
+    pub fn is_push(&self) -> bool {
+        self.path == "/par" && self.method == "POST"
     }
 }

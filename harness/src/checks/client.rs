@@ -18,7 +18,23 @@ pub struct Login {
 }
 
 impl Login {
+    /// The authorization requests, as the server took them: a pushed one (RFC 9126) is the
+    /// request, and the front-channel one that carries its `request_uri` only points at it.
     fn authorizations(&self) -> impl Iterator<Item = &Seen> {
+        self.seen
+            .iter()
+            .filter(|s| s.is_push() || (s.is_authorize() && s.params.get("request_uri").is_none()))
+    }
+
+    /// Whether every authorization request of the login (a pushed one's included) carries a
+    /// `state`.
+    pub fn sends_state(&self) -> bool {
+        self.authorizations()
+            .all(|a| a.params.get("state").is_some_and(|v| !v.is_empty()))
+    }
+
+    /// What went through the browser to the authorization endpoint.
+    fn front_channel(&self) -> impl Iterator<Item = &Seen> {
         self.seen.iter().filter(|s| s.is_authorize())
     }
 
@@ -63,9 +79,14 @@ pub fn control(login: &Login) -> Result<(), Halt> {
 /// which the client sent no authorization request, or a check of verifiers where it redeemed
 /// nothing, cannot be judged: `error`.
 pub fn judge(expect: &ClientExpect, registered: AuthMethod, logins: &[Login]) -> Result<(), Halt> {
+    // The proofs first: a client whose bad proof the server refused also ends its login
+    // refused, and the proof says why.
+    if expect.dpop_proofs {
+        dpop(logins)?;
+    }
     for (i, login) in logins.iter().enumerate() {
         let n = i + 1;
-        if login.authorizations().next().is_none() {
+        if login.front_channel().next().is_none() {
             return Err(Fault::precondition(format!(
                 "login {n}: the client sent no authorization request to the harness's server"
             ))
@@ -82,6 +103,9 @@ pub fn judge(expect: &ClientExpect, registered: AuthMethod, logins: &[Login]) ->
         }
         if expect.authenticates_as_registered {
             authentication(n, login, registered)?;
+        }
+        if expect.pushed {
+            pushed(n, login)?;
         }
         let asked = login.authorizations().count();
         if expect.one_authorization && asked > 1 {
@@ -121,6 +145,7 @@ pub fn judge(expect: &ClientExpect, registered: AuthMethod, logins: &[Login]) ->
     if expect.fresh_verifiers {
         fresh(logins)?;
     }
+
     if expect.verifier_entropy {
         entropy(logins)?;
     }
@@ -240,7 +265,7 @@ fn verifiers(n: usize, login: &Login) -> Result<(), Halt> {
             ));
         }
         let on_front = login
-            .authorizations()
+            .front_channel()
             .any(|a| a.params.iter().any(|(_, v)| v == verifier));
         if on_front {
             return Err(unmet(
@@ -343,6 +368,113 @@ fn authentication(n: usize, login: &Login, registered: AuthMethod) -> Result<(),
     Ok(())
 }
 
+/// RFC 9126 §4: every authorization request through the browser carries a `request_uri` (the
+/// client_id beside it), after a push in the same login.
+fn pushed(n: usize, login: &Login) -> Result<(), Halt> {
+    let mut pushes = 0;
+    for s in &login.seen {
+        if s.is_push() {
+            pushes += 1;
+        } else if s.is_authorize() && (s.params.get("request_uri").is_none() || pushes == 0) {
+            let sent: Vec<&str> = s.params.iter().map(|(k, _)| k).collect();
+            return Err(unmet(
+                "authorization request",
+                "a pushed request: the browser carries only client_id and the request_uri a push got (RFC 9126 §4)",
+                format!("login {n}: the browser carried {}", sent.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// RFC 9449 §4.2, §4.3, §7.1: a well-formed proof on every token request and resource call,
+/// a `jti` never used before, and at the resource the `DPoP` scheme with `ath`.
+fn dpop(logins: &[Login]) -> Result<(), Halt> {
+    let mut jtis = std::collections::BTreeSet::new();
+    let mut judged = 0;
+    for (i, login) in logins.iter().enumerate() {
+        let n = i + 1;
+        for s in login
+            .seen
+            .iter()
+            .filter(|s| s.is_token() || s.is_resource())
+        {
+            judged += 1;
+            let at = format!("login {n}: {} {}", s.method, s.path);
+            let wrong =
+                |expected: &str, got: String| Err(unmet("DPoP", expected, format!("{at}: {got}")));
+            let Some(p) = &s.dpop else {
+                return wrong(
+                    "a DPoP proof on every token request and resource call (RFC 9449 §4.1)",
+                    "no DPoP header".into(),
+                );
+            };
+            let alg = p
+                .header
+                .get("alg")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("");
+            let jwk_public = p
+                .header
+                .get("jwk")
+                .and_then(serde_json::Value::as_object)
+                .is_some_and(|k| !k.contains_key("d"));
+            if p.header.get("typ").and_then(serde_json::Value::as_str) != Some("dpop+jwt")
+                || alg.is_empty()
+                || alg == "none"
+                || alg.starts_with("HS")
+                || !jwk_public
+            {
+                return wrong(
+                    "typ dpop+jwt, an asymmetric alg and a public jwk in the proof's header (§4.2)",
+                    format!(
+                        "typ {:?}, alg {alg:?}, public jwk {jwk_public}",
+                        p.header.get("typ")
+                    ),
+                );
+            }
+            if p.claim("htm") != Some(s.method.as_str()) || p.claim("htu") != Some(s.url.as_str()) {
+                return wrong(
+                    "htm and htu of the request the proof goes with (§4.2)",
+                    format!("htm {:?}, htu {:?}", p.claim("htm"), p.claim("htu")),
+                );
+            }
+            match p.claim("jti") {
+                Some(jti) if jtis.insert(jti.to_owned()) => {}
+                Some(_) => {
+                    return wrong(
+                        "a new jti for every proof (§4.2, §11.1)",
+                        "a jti used before".into(),
+                    );
+                }
+                None => return wrong("a jti (§4.2)", "none".into()),
+            }
+            if s.is_resource() && (s.scheme.as_deref() != Some("DPoP") || p.claim("ath").is_none())
+            {
+                return wrong(
+                    "the DPoP scheme and the access token's hash (ath) at the resource (§7.1)",
+                    format!(
+                        "scheme {}, ath {}",
+                        s.scheme.as_deref().unwrap_or("none"),
+                        if p.claim("ath").is_some() {
+                            "present"
+                        } else {
+                            "missing"
+                        }
+                    ),
+                );
+            }
+        }
+    }
+    if judged == 0 {
+        return Err(Fault::precondition(
+            "the client sent no token request and called no resource, so no proof to judge",
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// RFC 7636 §4.1, RFC 9700 §2.1.1: a new verifier, so a new challenge, for every login.
 fn fresh(logins: &[Login]) -> Result<(), Halt> {
     let mut seen: Vec<(&str, usize)> = Vec::new();
@@ -379,6 +511,9 @@ mod tests {
                 .collect::<Params>(),
             in_query: Vec::new(),
             basic: None,
+            scheme: None,
+            dpop: None,
+            url: format!("http://127.0.0.1:1{path}"),
         }
     }
 
@@ -421,6 +556,8 @@ mod tests {
             no_resource_call: false,
             one_authorization: true,
             authenticates_as_registered: true,
+            pushed: false,
+            dpop_proofs: false,
         }
     }
 
@@ -481,6 +618,45 @@ mod tests {
         front.seen[0].in_query.push("client_secret".into());
         let e = judge(&all(), AuthMethod::None, &[front]).expect_err("in the URL");
         assert!(e.to_string().contains("URL of GET /authorize"), "{e}");
+    }
+
+    #[test]
+    fn a_pushed_request_is_the_authorization_request() {
+        let mut l = good_login();
+        l.seen[0] = seen(
+            "/par",
+            "POST",
+            &[
+                ("state", "s"),
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+            ],
+        );
+        l.seen.insert(
+            1,
+            seen(
+                "/authorize",
+                "GET",
+                &[("client_id", "c"), ("request_uri", "urn:x")],
+            ),
+        );
+        assert!(l.sends_state(), "the pushed request carries the state");
+        let expect = ClientExpect {
+            pushed: true,
+            ..all()
+        };
+        assert_eq!(judge(&expect, AuthMethod::None, &[l.clone()]), Ok(()));
+        l.seen[1].params = Params::parse("client_id=c&code_challenge=x");
+        let only_pushed = ClientExpect {
+            pushed: true,
+            ..ClientExpect::default()
+        };
+        let e = judge(&only_pushed, AuthMethod::None, &[l]).expect_err("not pushed");
+        assert!(
+            e.to_string()
+                .contains("the browser carried client_id, code_challenge"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 pub use crate::client_file::{
-    ClientFile, CommandDriver, Driver, HttpDriver, LoadedClient, load_client_file,
+    ClientFile, CommandDriver, Driver, Feature, HttpDriver, LoadedClient, load_client_file,
     parse_client_file,
 };
 
@@ -90,19 +90,13 @@ async fn scenario(s: &ClientScenario, client: &LoadedClient) -> ScenarioResult {
         .map(|d| d.severity())
         .max()
         .unwrap_or_default();
-    let openid = client.file.scope.split(' ').any(|w| w == "openid");
-    if s.file.requires.contains(&ClientNeed::Openid) && !openid {
+    if let Some(why) = s.file.requires.iter().find_map(|n| lacks(&client.file, *n)) {
         r.verdict = Verdict::Skip;
-        r.reason = "the client does not ask for openid (scope), so no ID Token is issued".into();
-        return r;
-    }
-    if s.file.requires.contains(&ClientNeed::Confidential) && client.file.client_secret.is_none() {
-        r.verdict = Verdict::Skip;
-        r.reason = "the client is public (the client file gives no client_secret), so it does not authenticate".into();
+        why.clone_into(&mut r.reason);
         return r;
     }
     let control = if crate::checks::client::expects_refusal(&s.file.expect) {
-        logins((&[], User::Consents), 1, "control", client, &mut r)
+        logins(Setting::CORRECT, 1, "control", client, &mut r)
             .await
             .and_then(|l| l.first().map_or(Ok(()), crate::checks::client::control))
     } else {
@@ -110,20 +104,18 @@ async fn scenario(s: &ClientScenario, client: &LoadedClient) -> ScenarioResult {
     };
     let outcome = match control {
         Ok(()) => {
-            let server = (s.file.server.as_slice(), s.file.user);
+            let server = Setting {
+                defects: &s.file.server,
+                user: s.file.user,
+                dpop_nonce: s.file.dpop_nonce,
+            };
             logins(server, s.file.logins, "login", client, &mut r).await
         }
         Err(halt) => Err(halt),
     };
     let judged = outcome.and_then(|logins| {
         let needs_state = s.file.requires.contains(&ClientNeed::State);
-        let sends_state = logins.iter().all(|l| {
-            l.seen
-                .iter()
-                .filter(|x| x.is_authorize())
-                .all(|x| x.params.get("state").is_some_and(|v| !v.is_empty()))
-        });
-        if needs_state && !sends_state {
+        if needs_state && !logins.iter().all(Login::sends_state) {
             return Ok(Some(
                 "the client sends no state (RFC 9700 §2.1 lets PKCE stand in for it against CSRF), so a wrong one cannot be answered"
                     .to_owned(),
@@ -150,10 +142,29 @@ async fn scenario(s: &ClientScenario, client: &LoadedClient) -> ScenarioResult {
     r
 }
 
-/// Starts a server with `defects` and the `user`'s answer, and drives `count` logins of the
-/// client, keeping what each saw (its evidence under `label`).
+/// How the harness's server is set up for a scenario's logins.
+struct Setting<'a> {
+    /// The reference server's defects, switched on.
+    defects: &'a [crate::defect::Defect],
+    /// What the user answers.
+    user: User,
+    /// Whether DPoP proofs must carry the server's nonce.
+    dpop_nonce: bool,
+}
+
+impl Setting<'_> {
+    /// A server that does not misbehave, for control logins.
+    const CORRECT: Setting<'static> = Setting {
+        defects: &[],
+        user: User::Consents,
+        dpop_nonce: false,
+    };
+}
+
+/// Starts a server as `setting` says and drives `count` logins of the client, keeping what
+/// each saw (its evidence under `label`).
 async fn logins(
-    (defects, user): (&[crate::defect::Defect], User),
+    setting: Setting<'_>,
     count: usize,
     label: &str,
     client: &LoadedClient,
@@ -161,7 +172,7 @@ async fn logins(
 ) -> Result<Vec<Login>, Halt> {
     let f = &client.file;
     let config = ServerConfig {
-        defects: defects.iter().copied().collect::<BTreeSet<_>>(),
+        defects: setting.defects.iter().copied().collect::<BTreeSet<_>>(),
         client_under_test: Some(RegisteredClient {
             client_id: f.client_id.clone(),
             secret: f.client_secret.as_ref().map(|s| s.0.clone()),
@@ -172,7 +183,8 @@ async fn logins(
             private_key: None,
             tls_thumbprint: None,
         }),
-        user_denies: user == User::Denies,
+        user_denies: setting.user == User::Denies,
+        dpop_nonce: setting.dpop_nonce,
         ..ServerConfig::default()
     };
     let server = ReferenceServer::start(config)
@@ -195,6 +207,7 @@ async fn logins(
         env.push(("PKCE_HARNESS_CLIENT_SECRET", secret.0.expose().to_owned()));
         env.push(("PKCE_HARNESS_AUTH_METHOD", f.auth().as_str().to_owned()));
     }
+    env.extend(f.uses.iter().map(|u| (u.env(), "1".to_owned())));
     let stage = browser::Stage {
         issuer: &issuer,
         authorization: &authorization,
@@ -350,7 +363,11 @@ struct Reference<'a> {
 }
 
 impl Reference<'_> {
-    fn client(&self, defects: &[ClientDefect], confidential: bool) -> LoadedClient {
+    fn client(
+        &self,
+        defects: &[ClientDefect],
+        Needs { confidential, uses }: Needs,
+    ) -> LoadedClient {
         let mut run = vec![
             self.program.display().to_string(),
             "reference-client".to_owned(),
@@ -387,6 +404,7 @@ impl Reference<'_> {
                     ))
                 }),
                 auth_method: None,
+                uses,
                 driver,
             },
             dir: PathBuf::from("."),
@@ -401,23 +419,26 @@ impl Reference<'_> {
         }
     }
 
-    /// `scenarios` against the client with `defects`: each as public or confidential as it
-    /// needs.
+    /// `scenarios` against the client with `defects`: each with the client it needs (public
+    /// or confidential, claiming PAR or DPoP only where the scenario is about them).
     async fn run(
         &self,
         scenarios: &[ClientScenario],
         defects: &[ClientDefect],
     ) -> Vec<ScenarioResult> {
-        let (secret, public): (Vec<ClientScenario>, Vec<ClientScenario>) =
-            scenarios.iter().cloned().partition(confidential);
-        let mut results = run(&public, &self.client(defects, false), &mut |_| {})
-            .await
-            .results;
-        results.extend(
-            run(&secret, &self.client(defects, true), &mut |_| {})
-                .await
-                .results,
-        );
+        let mut groups: Vec<(Needs, Vec<ClientScenario>)> = Vec::new();
+        for s in scenarios {
+            let need = Needs::of(s);
+            match groups.iter_mut().find(|(n, _)| *n == need) {
+                Some((_, group)) => group.push(s.clone()),
+                None => groups.push((need, vec![s.clone()])),
+            }
+        }
+        let mut results = Vec::new();
+        for (need, group) in groups {
+            let client = self.client(defects, need);
+            results.extend(run(&group, &client, &mut |_| {}).await.results);
+        }
         results
     }
 }
@@ -459,7 +480,48 @@ async fn matrix_of(scenarios: &[ClientScenario], reference: &Reference<'_>) -> V
     gaps
 }
 
-/// Whether a scenario needs a confidential client.
-fn confidential(s: &ClientScenario) -> bool {
-    s.file.requires.contains(&ClientNeed::Confidential)
+/// Why a client does not meet a scenario's `need` (the scenario is skipped), or `None`.
+fn lacks(f: &ClientFile, need: ClientNeed) -> Option<&'static str> {
+    match need {
+        ClientNeed::Openid if !f.scope.split(' ').any(|w| w == "openid") => {
+            Some("the client does not ask for openid (scope), so no ID Token is issued")
+        }
+        ClientNeed::Confidential if f.client_secret.is_none() => Some(
+            "the client is public (the client file gives no client_secret), so it does not authenticate",
+        ),
+        ClientNeed::Par if !f.uses.contains(&Feature::Par) => {
+            Some("the client does not claim PAR (uses: [par] in the client file)")
+        }
+        ClientNeed::Dpop if !f.uses.contains(&Feature::Dpop) => {
+            Some("the client does not claim DPoP (uses: [dpop] in the client file)")
+        }
+        _ => None,
+    }
+}
+
+/// What a scenario needs of the reference client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Needs {
+    /// A client secret.
+    confidential: bool,
+    /// The features it claims.
+    uses: Vec<Feature>,
+}
+
+impl Needs {
+    fn of(s: &ClientScenario) -> Self {
+        let r = &s.file.requires;
+        let uses = [
+            (ClientNeed::Par, Feature::Par),
+            (ClientNeed::Dpop, Feature::Dpop),
+        ]
+        .into_iter()
+        .filter(|(n, _)| r.contains(n))
+        .map(|(_, f)| f)
+        .collect();
+        Self {
+            confidential: r.contains(&ClientNeed::Confidential),
+            uses,
+        }
+    }
 }

@@ -12,7 +12,7 @@ use crate::params::Params;
 /// One login, start to end, with `defects` switched on; `Ok` is an accepted login.
 pub async fn login(defects: &BTreeSet<ClientDefect>) -> Result<(), ClientError> {
     let client = Client::new(defects.clone()).await?;
-    let begun = client.begin()?;
+    let begun = client.begin().await?;
     let back = authorize(&begun.url, client.has(ClientDefect::RetriesOnError)).await?;
     client.finish(&begun, &back).await
 }

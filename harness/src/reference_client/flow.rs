@@ -11,7 +11,7 @@ use tokio_rustls::rustls;
 use url::Url;
 
 use crate::client_defect::ClientDefect;
-use crate::jose::Jws;
+use crate::jose::{Algorithm, Jws, SigningKey};
 use crate::params::Params;
 use crate::pkce::CodeVerifier;
 
@@ -52,6 +52,10 @@ pub(super) struct Settings {
     pub(super) secret: Option<(String, bool)>,
     pub(super) redirect_uri: String,
     pub(super) scope: String,
+    /// Pushes its authorization requests (RFC 9126): `PKCE_HARNESS_USE_PAR=1`.
+    par: bool,
+    /// Binds its tokens with DPoP (RFC 9449): `PKCE_HARNESS_USE_DPOP=1`.
+    dpop: bool,
 }
 
 impl Settings {
@@ -67,6 +71,8 @@ impl Settings {
             }),
             redirect_uri: var("PKCE_HARNESS_REDIRECT_URI")?,
             scope: std::env::var("PKCE_HARNESS_SCOPE").unwrap_or_else(|_| "openid".into()),
+            par: std::env::var("PKCE_HARNESS_USE_PAR").is_ok_and(|v| v == "1"),
+            dpop: std::env::var("PKCE_HARNESS_USE_DPOP").is_ok_and(|v| v == "1"),
         })
     }
 }
@@ -77,6 +83,8 @@ pub(super) struct Client {
     pub(super) meta: Value,
     pub(super) defects: BTreeSet<ClientDefect>,
     http: reqwest::Client,
+    /// The DPoP key (a fresh ES256 pair), when the client uses DPoP.
+    dpop: Option<SigningKey>,
 }
 
 /// What the client keeps between sending the browser to the server and its return.
@@ -100,11 +108,17 @@ impl Client {
             None,
         )
         .await?;
+        let dpop = if settings.dpop {
+            Some(SigningKey::generate(Algorithm::ES256).map_err(setup)?.0)
+        } else {
+            None
+        };
         Ok(Self {
             settings,
             meta,
             defects,
             http,
+            dpop,
         })
     }
 
@@ -120,8 +134,9 @@ impl Client {
             .ok_or_else(|| setup(format!("the metadata has no {name}")))
     }
 
-    /// A new login: fresh PKCE, state and nonce, and the authorization URL carrying them.
-    pub(super) fn begin(&self) -> Result<Begun, ClientError> {
+    /// A new login: fresh PKCE, state and nonce, and the authorization URL carrying them (or,
+    /// pushed, the `request_uri` that stands for them).
+    pub(super) async fn begin(&self) -> Result<Begun, ClientError> {
         let s = &self.settings;
         let (verifier, challenge, method) = pkce(&self.defects)?;
         let state = random_text(22)?;
@@ -150,6 +165,9 @@ impl Client {
                 q.append_pair("client_secret", secret);
             }
         }
+        if self.settings.par && !self.has(ClientDefect::ParBypassed) {
+            url = self.push(url).await?;
+        }
         Ok(Begun {
             url,
             verifier,
@@ -157,6 +175,91 @@ impl Client {
             state,
             nonce,
         })
+    }
+
+    /// RFC 9126 §2: the parameters of `url` pushed, authenticated like a token request; the
+    /// URL the browser gets carries only `client_id` and the `request_uri` answered (§4).
+    async fn push(&self, mut url: Url) -> Result<Url, ClientError> {
+        let s = &self.settings;
+        let mut form = Params::new();
+        for (k, v) in url.query_pairs() {
+            form.push(k.into_owned(), v.into_owned());
+        }
+        let basic = self.authenticate(&mut form);
+        let endpoint = self.endpoint("pushed_authorization_request_endpoint")?;
+        let mut req = self
+            .http
+            .post(endpoint)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.encode());
+        if let Some(secret) = basic {
+            req = req.basic_auth(enc(&s.client_id), Some(enc(secret)));
+        }
+        let resp = req.send().await.map_err(setup)?;
+        let status = resp.status();
+        let answer = json_of(resp).await?;
+        let request_uri = answer
+            .get("request_uri")
+            .and_then(Value::as_str)
+            .filter(|_| status.is_success())
+            .ok_or_else(|| refused(format!("the PAR endpoint answered {status}")))?;
+        url.set_query(None);
+        url.query_pairs_mut()
+            .append_pair("client_id", &s.client_id)
+            .append_pair("request_uri", request_uri);
+        Ok(url)
+    }
+
+    /// Puts the client's credentials in `form` as it is registered (or, with the defect, the
+    /// other way); returns the secret when it goes in a Basic header instead.
+    fn authenticate(&self, form: &mut Params) -> Option<&String> {
+        let s = &self.settings;
+        let flip = self.has(ClientDefect::WrongAuthMethod);
+        match &s.secret {
+            Some((secret, post)) if *post == flip => Some(secret),
+            Some((secret, _)) => {
+                form.push("client_id", s.client_id.clone());
+                form.push("client_secret", secret.clone());
+                None
+            }
+            None => {
+                form.push("client_id", s.client_id.clone());
+                None
+            }
+        }
+    }
+
+    /// A DPoP proof for `method` `url` (RFC 9449 §4.2), with the server's `nonce` and the
+    /// access token's hash where they apply; `None` for a client without DPoP.
+    fn proof(
+        &self,
+        method: &str,
+        url: &str,
+        access_token: Option<&str>,
+        nonce: Option<&str>,
+    ) -> Result<Option<String>, ClientError> {
+        let Some(key) = &self.dpop else {
+            return Ok(None);
+        };
+        let jti = if self.has(ClientDefect::DpopJtiReused) {
+            "the-same-jti-for-every-proof".to_owned()
+        } else {
+            random_text(22)?
+        };
+        let iat = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let claims = crate::jose::dpop::ProofClaims {
+            htm: method,
+            htu: url,
+            iat,
+            jti: &jti,
+            access_token: access_token.filter(|_| !self.has(ClientDefect::DpopAthMissing)),
+            nonce,
+        };
+        crate::jose::dpop::proof(key, &claims)
+            .map(Some)
+            .map_err(setup)
     }
 
     fn openid(&self) -> bool {
@@ -204,12 +307,27 @@ impl Client {
             let jwks = get_json(&self.http, &self.endpoint("jwks_uri")?, None).await?;
             id_token_valid(id_token, &jwks, (s, &begun.nonce, access), &self.defects)?;
         }
-        get_json(
-            &self.http,
-            &self.endpoint("userinfo_endpoint")?,
-            Some(access),
-        )
-        .await?;
+        self.resource(access, &tokens).await
+    }
+
+    /// The protected resource (UserInfo) with the access token: as a bearer token, or bound
+    /// (the `DPoP` scheme and a proof with its hash, RFC 9449 §7.1) when it was issued so.
+    async fn resource(&self, access: &str, tokens: &Value) -> Result<(), ClientError> {
+        let endpoint = self.endpoint("userinfo_endpoint")?;
+        let bound = tokens.get("token_type").and_then(Value::as_str) == Some("DPoP");
+        let mut req = self.http.get(&endpoint);
+        match self.proof("GET", &endpoint, Some(access), None)? {
+            Some(proof) if bound => {
+                req = req
+                    .header("authorization", format!("DPoP {access}"))
+                    .header("dpop", proof);
+            }
+            _ => req = req.bearer_auth(access),
+        }
+        let resp = req.send().await.map_err(setup)?;
+        if !resp.status().is_success() {
+            return Err(refused(format!("{endpoint} answered {}", resp.status())));
+        }
         Ok(())
     }
 
@@ -217,51 +335,60 @@ impl Client {
     /// defect, the other way).
     async fn redeem(&self, begun: &Begun, code: &str) -> Result<Value, ClientError> {
         let s = &self.settings;
-        // The form is built apart: its serializer may not be held across an await.
-        let (body, basic) = {
-            let mut form = url::form_urlencoded::Serializer::new(String::new());
-            form.append_pair("grant_type", "authorization_code")
-                .append_pair("code", code);
-            let flip = self.has(ClientDefect::WrongAuthMethod);
-            let basic = match &s.secret {
-                Some((secret, post)) if *post == flip => Some(secret),
-                Some((secret, _)) => {
-                    form.append_pair("client_id", &s.client_id)
-                        .append_pair("client_secret", secret);
-                    None
-                }
-                None => {
-                    form.append_pair("client_id", &s.client_id);
-                    None
-                }
-            };
-            if !self.has(ClientDefect::RedirectUriDropped) {
-                form.append_pair("redirect_uri", &s.redirect_uri);
-            }
-            if begun.method.is_some() {
-                form.append_pair("code_verifier", &begun.verifier);
-            }
-            (form.finish(), basic)
-        };
-        let mut req = self
-            .http
-            .post(self.endpoint("token_endpoint")?)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body);
-        if let Some(secret) = basic {
-            // RFC 6749 §2.3.1: each form-encoded before the Basic encoding.
-            let enc =
-                |v: &str| url::form_urlencoded::byte_serialize(v.as_bytes()).collect::<String>();
-            req = req.basic_auth(enc(&s.client_id), Some(enc(secret)));
+        let mut form = Params::new();
+        form.push("grant_type", "authorization_code");
+        form.push("code", code);
+        let basic = self.authenticate(&mut form);
+        if !self.has(ClientDefect::RedirectUriDropped) {
+            form.push("redirect_uri", s.redirect_uri.clone());
         }
-        let resp = req.send().await.map_err(setup)?;
-        let status = resp.status();
-        let tokens = json_of(resp).await?;
-        if !status.is_success() {
-            return Err(refused(format!("the token endpoint answered {status}")));
+        if begun.method.is_some() {
+            form.push("code_verifier", begun.verifier.clone());
         }
-        Ok(tokens)
+        let endpoint = self.endpoint("token_endpoint")?;
+        let mut nonce: Option<String> = None;
+        // RFC 9449 §8: a server that wants its nonce says so once; the request is made again
+        // with it (and a new proof).
+        for _ in 0..2 {
+            let mut req = self
+                .http
+                .post(&endpoint)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(form.encode());
+            if let Some(secret) = basic {
+                req = req.basic_auth(enc(&s.client_id), Some(enc(secret)));
+            }
+            if let Some(proof) = self.proof("POST", &endpoint, None, nonce.as_deref())? {
+                req = req.header("dpop", proof);
+            }
+            let resp = req.send().await.map_err(setup)?;
+            let status = resp.status();
+            let offered = resp
+                .headers()
+                .get("dpop-nonce")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let tokens = json_of(resp).await?;
+            let wants_nonce = tokens.get("error").and_then(Value::as_str) == Some("use_dpop_nonce");
+            match offered {
+                Some(n)
+                    if wants_nonce
+                        && nonce.is_none()
+                        && !self.has(ClientDefect::DpopNonceIgnored) =>
+                {
+                    nonce = Some(n);
+                }
+                _ if status.is_success() => return Ok(tokens),
+                _ => return Err(refused(format!("the token endpoint answered {status}"))),
+            }
+        }
+        Err(refused("the token endpoint asked for a DPoP nonce twice"))
     }
+}
+
+/// RFC 6749 §2.3.1: each of client_id and secret form-encoded before the Basic encoding.
+fn enc(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
 
 /// The verifier, the challenge and its method (none: no PKCE), as the defects have them.
@@ -329,28 +456,21 @@ fn id_token_valid(
     if claim("nonce").and_then(Value::as_str) != Some(nonce) {
         return Err(refused("ID Token nonce is not the one sent"));
     }
+    // An alg without a hash (`none`) is the signature check's to refuse.
     let alg = jws.header.get("alg").and_then(Value::as_str).unwrap_or("");
+    let hashed = alg
+        .parse::<Algorithm>()
+        .ok()
+        .map(|alg| crate::jose::half_hash(alg, access));
     match claim("at_hash").and_then(Value::as_str) {
         Some(at_hash)
             if !defects.contains(&ClientDefect::AtHashUnchecked)
-                && half_hash(alg, access).is_some_and(|h| h != at_hash) =>
+                && hashed.is_some_and(|h| h != at_hash) =>
         {
             Err(refused("ID Token at_hash is not the access token's"))
         }
         _ => Ok(()),
     }
-}
-
-/// OpenID Connect Core §3.2.2.9: the left half of the hash the `alg` uses, base64url; `None`
-/// for an alg without one (`none`, which the signature check refuses).
-fn half_hash(alg: &str, value: &str) -> Option<String> {
-    let digest: Vec<u8> = match alg.get(2..) {
-        Some("256") => sha2::Sha256::digest(value.as_bytes()).to_vec(),
-        Some("384") => sha2::Sha384::digest(value.as_bytes()).to_vec(),
-        Some("512") => sha2::Sha512::digest(value.as_bytes()).to_vec(),
-        _ => return None,
-    };
-    Some(crate::jose::b64(&digest[..digest.len() / 2]))
 }
 
 /// `n` characters of the unreserved alphabet, from the operating system's randomness.

@@ -61,7 +61,7 @@ impl App {
 }
 
 async fn login(State(app): State<Arc<App>>) -> Response {
-    let (begun, id) = match (app.client.begin(), super::flow::random_text(22)) {
+    let (begun, id) = match (app.client.begin().await, super::flow::random_text(22)) {
         (Ok(b), Ok(id)) => (b, id),
         (Err(e), _) | (_, Err(e)) => return page(StatusCode::INTERNAL_SERVER_ERROR, &e),
     };

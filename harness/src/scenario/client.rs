@@ -38,6 +38,10 @@ pub struct ClientScenarioFile {
     /// authorization request, which then ends in an `access_denied` error response.
     #[serde(default)]
     pub user: User,
+    /// The server demands its own nonce in DPoP proofs (RFC 9449 §8): a first proof without it
+    /// is answered `use_dpop_nonce` with a `DPoP-Nonce`.
+    #[serde(default)]
+    pub dpop_nonce: bool,
     /// What the client must send for the check to apply; it is skipped, saying so, otherwise.
     #[serde(default)]
     pub requires: Vec<ClientNeed>,
@@ -67,6 +71,10 @@ pub enum ClientNeed {
     /// A client secret (the client file's `client_secret`): a check of how a confidential
     /// client authenticates needs one.
     Confidential,
+    /// Pushed authorization requests, claimed in the client file (`uses: [par]`).
+    Par,
+    /// DPoP, claimed in the client file (`uses: [dpop]`).
+    Dpop,
 }
 
 /// What the user does at the harness's server.
@@ -124,6 +132,16 @@ pub struct ClientExpect {
     /// URL (RFC 6749 §2.3, §2.3.1).
     #[serde(default)]
     pub authenticates_as_registered: bool,
+    /// Every authorization request was pushed (RFC 9126 §4): the browser carried a
+    /// `request_uri` this login's push got, and the parameters went on the back channel.
+    #[serde(default)]
+    pub pushed: bool,
+    /// Every token request and every call to the resource carries a DPoP proof (RFC 9449
+    /// §4.2, §4.3, §7.1): `typ` `dpop+jwt`, an asymmetric `alg`, a public `jwk`, `htm` and `htu`
+    /// of the request, a `jti` never used before in the run, and at the resource the `DPoP`
+    /// scheme and `ath`.
+    #[serde(default)]
+    pub dpop_proofs: bool,
 }
 
 /// How a login ends, as the client under test says.
@@ -165,6 +183,8 @@ pub fn parse_client_scenario(file: &str, text: &str) -> Result<ClientScenarioFil
         || s.expect.no_resource_call
         || s.expect.one_authorization
         || s.expect.authenticates_as_registered
+        || s.expect.pushed
+        || s.expect.dpop_proofs
         || s.expect.login.is_some())
     {
         Some("expect must judge something")

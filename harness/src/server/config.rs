@@ -80,6 +80,9 @@ pub struct ServerConfig {
     pub client_under_test: Option<RegisteredClient>,
     /// Client mode: the user denies every authorization request instead.
     pub user_denies: bool,
+    /// DPoP proofs at the token endpoint must carry the server's nonce (RFC 9449 §8), as in
+    /// the FAPI 2.0 set-up, without the rest of it.
+    pub dpop_nonce: bool,
     /// Serve HTTPS (the compiled-in test certificate, see [`super::TEST_CA_PEM`]) instead of
     /// plain HTTP: the issuer is then `https://127.0.0.1:PORT`.
     pub tls: bool,
@@ -130,6 +133,7 @@ impl Default for ServerConfig {
             mtls_clients: false,
             client_under_test: None,
             user_denies: false,
+            dpop_nonce: false,
         }
     }
 }

@@ -11,7 +11,7 @@ use axum::response::Response;
 
 use super::state::App;
 use crate::params::Params;
-use crate::seen::Seen;
+use crate::seen::{Proof, Seen};
 
 /// The most of a body kept and passed on; the server's forms are far smaller.
 const MAX_BODY: usize = 256 * 1024;
@@ -26,13 +26,20 @@ pub(super) async fn record(State(app): State<Arc<App>>, req: Request, next: Next
     };
     let mut params = parts.uri.query().map(Params::parse).unwrap_or_default();
     let in_query = params.iter().map(|(k, _)| k.to_owned()).collect();
-    let basic = parts
+    let authorization = parts
         .headers
         .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.to_str().ok());
+    let basic = authorization
         .and_then(|v| v.strip_prefix("Basic "))
         .and_then(super::token::decode_basic)
         .map(|(id, _secret)| id);
+    let scheme = authorization.and_then(|v| v.split(' ').next().map(str::to_owned));
+    let dpop = parts
+        .headers
+        .get("dpop")
+        .and_then(|v| v.to_str().ok())
+        .and_then(Proof::read);
     let form = parts
         .headers
         .get(axum::http::header::CONTENT_TYPE)
@@ -51,6 +58,9 @@ pub(super) async fn record(State(app): State<Arc<App>>, req: Request, next: Next
             params,
             in_query,
             basic,
+            scheme,
+            dpop,
+            url: app.url(parts.uri.path()),
         });
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await

@@ -355,7 +355,7 @@ impl App {
             replay_forbidden: config.replay_forbidden,
             foreign_assets: config.foreign_assets,
             dpop_nonce,
-            dpop_nonce_required: config.require_par,
+            dpop_nonce_required: config.require_par || config.dpop_nonce,
             auto_consent: config.client_under_test.as_ref().map(|_| {
                 if config.user_denies {
                     Consent::Deny
