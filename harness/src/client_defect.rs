@@ -53,6 +53,8 @@ pub enum ClientDefect {
     DpopAthMissing,
     /// Gives up when the server asks for its DPoP nonce instead of sending it.
     DpopNonceIgnored,
+    /// Refreshes with its first refresh token every time, not the one each refresh answered.
+    RefreshTokenNotReplaced,
 }
 
 impl ClientDefect {
@@ -78,6 +80,7 @@ impl ClientDefect {
         Self::DpopJtiReused,
         Self::DpopAthMissing,
         Self::DpopNonceIgnored,
+        Self::RefreshTokenNotReplaced,
     ];
 
     /// The kebab-case name used on the command line and in `catches:`.
@@ -103,6 +106,7 @@ impl ClientDefect {
             Self::DpopJtiReused => "dpop-jti-reused",
             Self::DpopAthMissing => "dpop-ath-missing",
             Self::DpopNonceIgnored => "dpop-nonce-ignored",
+            Self::RefreshTokenNotReplaced => "refresh-token-not-replaced",
         }
     }
 
@@ -125,7 +129,10 @@ impl ClientDefect {
             | Self::IssUnchecked
             | Self::AtHashUnchecked => Severity::Medium,
             Self::ParBypassed | Self::DpopJtiReused | Self::DpopAthMissing => Severity::Medium,
-            Self::WrongAuthMethod | Self::RetriesOnError | Self::DpopNonceIgnored => Severity::Low,
+            Self::WrongAuthMethod
+            | Self::RetriesOnError
+            | Self::DpopNonceIgnored
+            | Self::RefreshTokenNotReplaced => Severity::Low,
         }
     }
 }

@@ -36,8 +36,9 @@ pub struct ClientFile {
     /// `PKCE_HARNESS_AUTH_METHOD`); `client_secret_basic` by default.
     pub auth_method: Option<SecretMethod>,
     /// What the client uses beyond the plain code flow, so the checks of them apply (they are
-    /// skipped, saying so, for a client that does not claim them). The client gets each as
-    /// `PKCE_HARNESS_USE_PAR=1` or `PKCE_HARNESS_USE_DPOP=1`.
+    /// skipped, saying so, for a client that does not claim them). The client gets each in its
+    /// environment: `PKCE_HARNESS_USE_PAR=1`, `PKCE_HARNESS_USE_DPOP=1`,
+    /// `PKCE_HARNESS_REFRESHES=2`.
     #[serde(default)]
     pub uses: Vec<Feature>,
     /// How one login is driven.
@@ -52,14 +53,18 @@ pub enum Feature {
     Par,
     /// DPoP-bound tokens (RFC 9449).
     Dpop,
+    /// Refresh tokens: the client refreshes twice after each login (told by
+    /// `PKCE_HARNESS_REFRESHES=2`), then calls the resource with the last access token.
+    Refresh,
 }
 
 impl Feature {
-    /// The variable the client finds it in (`=1`).
-    pub fn env(self) -> &'static str {
+    /// The variable the client finds it in, and its value.
+    pub fn env(self) -> (&'static str, &'static str) {
         match self {
-            Self::Par => "PKCE_HARNESS_USE_PAR",
-            Self::Dpop => "PKCE_HARNESS_USE_DPOP",
+            Self::Par => ("PKCE_HARNESS_USE_PAR", "1"),
+            Self::Dpop => ("PKCE_HARNESS_USE_DPOP", "1"),
+            Self::Refresh => ("PKCE_HARNESS_REFRESHES", "2"),
         }
     }
 }

@@ -107,6 +107,9 @@ pub fn judge(expect: &ClientExpect, registered: AuthMethod, logins: &[Login]) ->
         if expect.pushed {
             pushed(n, login)?;
         }
+        if expect.refresh_rotated {
+            rotated(n, login)?;
+        }
         let asked = login.authorizations().count();
         if expect.one_authorization && asked > 1 {
             return Err(unmet(
@@ -387,6 +390,37 @@ fn pushed(n: usize, login: &Login) -> Result<(), Halt> {
     Ok(())
 }
 
+/// RFC 6749 §6: at least two refreshes, each with a refresh token no refresh sent before (the
+/// server rotates them, so a repeat is the replaced one).
+fn rotated(n: usize, login: &Login) -> Result<(), Halt> {
+    let sent: Vec<&str> = login
+        .seen
+        .iter()
+        .filter(|s| s.is_token() && s.params.get("grant_type") == Some("refresh_token"))
+        .filter_map(|s| s.params.get("refresh_token"))
+        .collect();
+    if sent.len() < 2 {
+        return Err(Fault::precondition(format!(
+            "login {n}: the client refreshed {} time(s), so rotation cannot be judged (it claims refresh: two are asked of it)",
+            sent.len()
+        ))
+        .into());
+    }
+    for (i, rt) in sent.iter().enumerate() {
+        if sent[..i].contains(rt) {
+            return Err(unmet(
+                "refresh_token",
+                "each refresh with the refresh token the one before it got (RFC 6749 §6: the new one replaces the old)",
+                format!(
+                    "login {n}: refresh {} sent a refresh token already used, one the server had replaced",
+                    i + 1
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// RFC 9449 §4.2, §4.3, §7.1: a well-formed proof on every token request and resource call,
 /// a `jti` never used before, and at the resource the `DPoP` scheme with `ath`.
 fn dpop(logins: &[Login]) -> Result<(), Halt> {
@@ -558,6 +592,7 @@ mod tests {
             authenticates_as_registered: true,
             pushed: false,
             dpop_proofs: false,
+            refresh_rotated: false,
         }
     }
 

@@ -207,7 +207,10 @@ async fn logins(
         env.push(("PKCE_HARNESS_CLIENT_SECRET", secret.0.expose().to_owned()));
         env.push(("PKCE_HARNESS_AUTH_METHOD", f.auth().as_str().to_owned()));
     }
-    env.extend(f.uses.iter().map(|u| (u.env(), "1".to_owned())));
+    env.extend(f.uses.iter().map(|u| {
+        let (name, value) = u.env();
+        (name, value.to_owned())
+    }));
     let stage = browser::Stage {
         issuer: &issuer,
         authorization: &authorization,
@@ -495,6 +498,9 @@ fn lacks(f: &ClientFile, need: ClientNeed) -> Option<&'static str> {
         ClientNeed::Dpop if !f.uses.contains(&Feature::Dpop) => {
             Some("the client does not claim DPoP (uses: [dpop] in the client file)")
         }
+        ClientNeed::Refresh if !f.uses.contains(&Feature::Refresh) => Some(
+            "the client does not claim to refresh its tokens (uses: [refresh] in the client file)",
+        ),
         _ => None,
     }
 }
@@ -514,6 +520,7 @@ impl Needs {
         let uses = [
             (ClientNeed::Par, Feature::Par),
             (ClientNeed::Dpop, Feature::Dpop),
+            (ClientNeed::Refresh, Feature::Refresh),
         ]
         .into_iter()
         .filter(|(n, _)| r.contains(n))

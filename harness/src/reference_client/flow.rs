@@ -56,6 +56,9 @@ pub(super) struct Settings {
     par: bool,
     /// Binds its tokens with DPoP (RFC 9449): `PKCE_HARNESS_USE_DPOP=1`.
     dpop: bool,
+    /// How many times it refreshes its tokens after a login, before it calls the resource:
+    /// `PKCE_HARNESS_REFRESHES`.
+    refreshes: usize,
 }
 
 impl Settings {
@@ -73,6 +76,10 @@ impl Settings {
             scope: std::env::var("PKCE_HARNESS_SCOPE").unwrap_or_else(|_| "openid".into()),
             par: std::env::var("PKCE_HARNESS_USE_PAR").is_ok_and(|v| v == "1"),
             dpop: std::env::var("PKCE_HARNESS_USE_DPOP").is_ok_and(|v| v == "1"),
+            refreshes: std::env::var("PKCE_HARNESS_REFRESHES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
         })
     }
 }
@@ -307,6 +314,14 @@ impl Client {
             let jwks = get_json(&self.http, &self.endpoint("jwks_uri")?, None).await?;
             id_token_valid(id_token, &jwks, (s, &begun.nonce, access), &self.defects)?;
         }
+        let tokens = match self.settings.refreshes {
+            0 => tokens,
+            n => self.refresh(tokens, n).await?,
+        };
+        let access = tokens
+            .get("access_token")
+            .and_then(Value::as_str)
+            .ok_or_else(|| refused("no access token"))?;
         self.resource(access, &tokens).await
     }
 
@@ -345,6 +360,45 @@ impl Client {
         if begun.method.is_some() {
             form.push("code_verifier", begun.verifier.clone());
         }
+        self.token_request(&form, basic).await
+    }
+
+    /// RFC 6749 §6: `n` refreshes, each with the refresh token the one before answered (or,
+    /// with the defect, always the first); returns the last answer.
+    async fn refresh(&self, mut tokens: Value, n: usize) -> Result<Value, ClientError> {
+        let first = tokens.get("refresh_token").cloned();
+        for _ in 0..n {
+            let current = if self.has(ClientDefect::RefreshTokenNotReplaced) {
+                first.as_ref()
+            } else {
+                tokens.get("refresh_token")
+            };
+            let rt = current
+                .and_then(Value::as_str)
+                .ok_or_else(|| refused("no refresh token to refresh with"))?;
+            let mut form = Params::new();
+            form.push("grant_type", "refresh_token");
+            form.push("refresh_token", rt);
+            let basic = self.authenticate(&mut form);
+            let next = self.token_request(&form, basic).await?;
+            // §5.1: an answer without a new refresh token keeps the old one usable.
+            let kept = tokens.get("refresh_token").cloned();
+            tokens = next;
+            if let (Some(o), Some(rt)) = (tokens.as_object_mut(), kept) {
+                o.entry("refresh_token").or_insert(rt);
+            }
+        }
+        Ok(tokens)
+    }
+
+    /// A request to the token endpoint with `form` (and the secret in a Basic header when
+    /// given), its DPoP proof, and the nonce dance.
+    async fn token_request(
+        &self,
+        form: &Params,
+        basic: Option<&String>,
+    ) -> Result<Value, ClientError> {
+        let s = &self.settings;
         let endpoint = self.endpoint("token_endpoint")?;
         let mut nonce: Option<String> = None;
         // RFC 9449 §8: a server that wants its nonce says so once; the request is made again

@@ -75,6 +75,8 @@ pub enum ClientNeed {
     Par,
     /// DPoP, claimed in the client file (`uses: [dpop]`).
     Dpop,
+    /// Refreshing tokens, claimed in the client file (`uses: [refresh]`).
+    Refresh,
 }
 
 /// What the user does at the harness's server.
@@ -142,6 +144,11 @@ pub struct ClientExpect {
     /// scheme and `ath`.
     #[serde(default)]
     pub dpop_proofs: bool,
+    /// Each login refreshes at least twice, and every refresh sends the refresh token the one
+    /// before it got (RFC 6749 §6: a new refresh token replaces the old one, which the server
+    /// may then treat as stolen).
+    #[serde(default)]
+    pub refresh_rotated: bool,
 }
 
 /// How a login ends, as the client under test says.
@@ -185,6 +192,7 @@ pub fn parse_client_scenario(file: &str, text: &str) -> Result<ClientScenarioFil
         || s.expect.authenticates_as_registered
         || s.expect.pushed
         || s.expect.dpop_proofs
+        || s.expect.refresh_rotated
         || s.expect.login.is_some())
     {
         Some("expect must judge something")
