@@ -117,6 +117,11 @@ pub enum Driver {
     /// until a page ends the login. The app accepted it if that page is a 2xx one (showing
     /// `success_text`, when given).
     Http(HttpDriver),
+    /// A single-page app: its program serves the app (started like the `http` driver's), and
+    /// headless Chromium opens `app_url`, clicks `click` if given, and reads the page until it
+    /// shows `success_text` (accepted) or `failure_text` (refused). The tab reaches the app's
+    /// origins and the harness's server only.
+    Browser(BrowserDriver),
 }
 
 /// `driver: {command: ...}`.
@@ -154,15 +159,75 @@ pub struct HttpDriver {
     pub timeout_seconds: u64,
 }
 
+/// `driver: {browser: ...}`.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BrowserDriver {
+    /// The program that serves the app, and its arguments, run in the client file's folder.
+    pub run: Vec<String>,
+    /// The app's page a login starts on (loopback).
+    pub app_url: String,
+    /// A CSS selector of the button or link that starts the login; without it the app starts
+    /// the login itself when its page opens.
+    pub click: Option<String>,
+    /// What the page shows once the app accepted the login.
+    pub success_text: String,
+    /// What it shows once the app refused it. Required: without it a refusal could not be
+    /// told from a slow app, and the harness never takes the time limit for a verdict.
+    pub failure_text: String,
+    /// How long the app may take to listen at `app_url` once started (1 to 120 s).
+    #[serde(default = "thirty")]
+    pub start_seconds: u64,
+    /// How long one login may take, page open to either text (1 to 120 s).
+    #[serde(default = "thirty")]
+    pub timeout_seconds: u64,
+}
+
+impl BrowserDriver {
+    /// The time limit of one login.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_seconds.clamp(1, 120))
+    }
+}
+
+/// How the app under test is served: what the `http` and `browser` drivers share.
+pub trait Served {
+    /// The program and its arguments.
+    fn run(&self) -> &[String];
+    /// A URL of the app: it is up once this URL's address takes connections.
+    fn url(&self) -> &str;
+    /// How long it may take to start listening.
+    fn start_limit(&self) -> Duration;
+}
+
+impl Served for HttpDriver {
+    fn run(&self) -> &[String] {
+        &self.run
+    }
+    fn url(&self) -> &str {
+        &self.login_url
+    }
+    fn start_limit(&self) -> Duration {
+        Duration::from_secs(self.start_seconds.clamp(1, 120))
+    }
+}
+
+impl Served for BrowserDriver {
+    fn run(&self) -> &[String] {
+        &self.run
+    }
+    fn url(&self) -> &str {
+        &self.app_url
+    }
+    fn start_limit(&self) -> Duration {
+        Duration::from_secs(self.start_seconds.clamp(1, 120))
+    }
+}
+
 impl HttpDriver {
     /// The time limit of one login.
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.timeout_seconds.clamp(1, 300))
-    }
-
-    /// How long the app may take to start listening.
-    pub fn start_limit(&self) -> Duration {
-        Duration::from_secs(self.start_seconds.clamp(1, 120))
     }
 }
 
@@ -209,6 +274,16 @@ pub fn parse_client_file(name: &str, text: &str) -> Result<ClientFile, LoadError
         Driver::Http(h) if !on_loopback(&h.login_url) => {
             return Err(err(
                 "driver.http.login_url must be on a loopback address (127.0.0.1 or [::1]): the harness's browser goes nowhere else",
+            ));
+        }
+        Driver::Browser(b) if b.run.is_empty() => {
+            return Err(err(
+                "driver.browser.run needs a program that serves the app",
+            ));
+        }
+        Driver::Browser(b) if !on_loopback(&b.app_url) => {
+            return Err(err(
+                "driver.browser.app_url must be on a loopback address (127.0.0.1 or [::1]): the harness's browser goes nowhere else",
             ));
         }
         _ => {}

@@ -26,11 +26,11 @@ impl Login {
             .filter(|s| s.is_push() || (s.is_authorize() && s.params.get("request_uri").is_none()))
     }
 
-    /// Whether every authorization request of the login (a pushed one's included) carries a
-    /// `state`.
-    pub fn sends_state(&self) -> bool {
+    /// Whether every authorization request of the login (a pushed one's included) carries
+    /// the parameter `name` (`state`, `nonce`), not empty.
+    pub fn sends(&self, name: &str) -> bool {
         self.authorizations()
-            .all(|a| a.params.get("state").is_some_and(|v| !v.is_empty()))
+            .all(|a| a.params.get(name).is_some_and(|v| !v.is_empty()))
     }
 
     /// What went through the browser to the authorization endpoint.
@@ -675,7 +675,7 @@ mod tests {
                 &[("client_id", "c"), ("request_uri", "urn:x")],
             ),
         );
-        assert!(l.sends_state(), "the pushed request carries the state");
+        assert!(l.sends("state"), "the pushed request carries the state");
         let expect = ClientExpect {
             pushed: true,
             ..all()

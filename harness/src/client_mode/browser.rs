@@ -19,6 +19,8 @@ pub(super) struct Stage<'a> {
     pub env: &'a [(&'static str, String)],
     /// Where its program runs.
     pub dir: &'a std::path::Path,
+    /// The run's browser, for the `browser` driver (started on first use).
+    pub chromium: &'a crate::engine::chromium::Shared,
 }
 
 impl Stage<'_> {

@@ -11,6 +11,7 @@
 
 mod browser;
 mod command;
+mod spa;
 mod web;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,6 +25,7 @@ pub use crate::client_file::{
 
 use crate::checks::client::{Login, judge};
 use crate::client_defect::ClientDefect;
+use crate::engine::chromium;
 use crate::engine::http::{HttpClient, Limits, Tls};
 use crate::outcome::{Cause, Fault, Halt};
 use crate::scenario::client::{ClientNeed, ClientScenario, LoginEnd, User};
@@ -39,8 +41,10 @@ pub async fn run(
     let started = std::time::SystemTime::now();
     let clock = Instant::now();
     let mut results = Vec::new();
+    // One browser for the run, started by the first login that needs one.
+    let chromium = chromium::Shared::default();
     for s in scenarios {
-        let r = scenario(s, client).await;
+        let r = scenario(s, client, &chromium).await;
         each(&r);
         results.push(r);
     }
@@ -71,7 +75,11 @@ fn ms(since: Instant) -> u64 {
 }
 
 /// One scenario: a fresh server, its logins, the judge.
-async fn scenario(s: &ClientScenario, client: &LoadedClient) -> ScenarioResult {
+async fn scenario(
+    s: &ClientScenario,
+    client: &LoadedClient,
+    chromium: &chromium::Shared,
+) -> ScenarioResult {
     let clock = Instant::now();
     let mut r = ScenarioResult::new(&s.id, Verdict::Pass, "");
     r.title.clone_from(&s.file.title);
@@ -96,7 +104,7 @@ async fn scenario(s: &ClientScenario, client: &LoadedClient) -> ScenarioResult {
         return r;
     }
     let control = if crate::checks::client::expects_refusal(&s.file.expect) {
-        logins(Setting::CORRECT, 1, "control", client, &mut r)
+        logins(Setting::CORRECT, 1, "control", (client, chromium), &mut r)
             .await
             .and_then(|l| l.first().map_or(Ok(()), crate::checks::client::control))
     } else {
@@ -109,15 +117,21 @@ async fn scenario(s: &ClientScenario, client: &LoadedClient) -> ScenarioResult {
                 user: s.file.user,
                 dpop_nonce: s.file.dpop_nonce,
             };
-            logins(server, s.file.logins, "login", client, &mut r).await
+            logins(server, s.file.logins, "login", (client, chromium), &mut r).await
         }
         Err(halt) => Err(halt),
     };
     let judged = outcome.and_then(|logins| {
-        let needs_state = s.file.requires.contains(&ClientNeed::State);
-        if needs_state && !logins.iter().all(Login::sends_state) {
+        let needs = |n| s.file.requires.contains(&n);
+        if needs(ClientNeed::State) && !logins.iter().all(|l| l.sends("state")) {
             return Ok(Some(
                 "the client sends no state (RFC 9700 §2.1 lets PKCE stand in for it against CSRF), so a wrong one cannot be answered"
+                    .to_owned(),
+            ));
+        }
+        if needs(ClientNeed::Nonce) && !logins.iter().all(|l| l.sends("nonce")) {
+            return Ok(Some(
+                "the client sends no nonce (OpenID Connect Core §3.1.2.1 makes it optional in the code flow), so an ID Token without one is not wrong"
                     .to_owned(),
             ));
         }
@@ -167,7 +181,7 @@ async fn logins(
     setting: Setting<'_>,
     count: usize,
     label: &str,
-    client: &LoadedClient,
+    (client, chromium): (&LoadedClient, &chromium::Shared),
     r: &mut ScenarioResult,
 ) -> Result<Vec<Login>, Halt> {
     let f = &client.file;
@@ -217,11 +231,17 @@ async fn logins(
         redirect_uri: &f.redirect_uri,
         env: &env,
         dir: &client.dir,
+        chromium,
     };
     let secret = f.client_secret.as_ref().map(|s| s.0.expose().to_owned());
-    let driven = match &f.driver {
-        Driver::Command(_) => drive(count, label, &f.driver, &stage, (&server, secret), r).await,
-        Driver::Http(web) => match web::App::start(web, &stage).await {
+    let served: Option<&dyn crate::client_file::Served> = match &f.driver {
+        Driver::Command(_) => None,
+        Driver::Http(web) => Some(web),
+        Driver::Browser(spa) => Some(spa),
+    };
+    let driven = match served {
+        None => drive(count, label, &f.driver, &stage, (&server, secret), r).await,
+        Some(app) => match web::App::start(app, &stage).await {
             Err(e) => {
                 let e = masked(&server, secret, &e.to_string());
                 Err(Fault::precondition(format!("{label}: {e}")).into())
@@ -247,6 +267,16 @@ async fn logins(
     };
     server.stop().await;
     driven
+}
+
+/// The run's Chromium as the `browser` driver starts it: found as the login driver finds it
+/// (`$PKCE_HARNESS_BROWSER`, or on `PATH`), its DevTools requests bounded by the login's limit.
+fn chromium_settings(
+    app: &crate::client_file::BrowserDriver,
+) -> Result<crate::target::BrowserLogin, String> {
+    let seconds = app.timeout().as_secs();
+    serde_json::from_value(serde_json::json!({ "timeout_seconds": seconds }))
+        .map_err(|e| format!("the browser's settings: {e}"))
 }
 
 /// `text` from the client (what it printed), with every code, verifier and token the server
@@ -276,6 +306,13 @@ async fn drive(
         let ended = match driver {
             Driver::Command(cmd) => command::login(cmd, stage, &session).await,
             Driver::Http(app) => web::login(app, stage, &session).await,
+            Driver::Browser(app) => match chromium_settings(app) {
+                Ok(settings) => match stage.chromium.get(&settings).await {
+                    Ok(chromium) => spa::login(app, stage, &chromium).await,
+                    Err(e) => Err(browser::DriverError::App(e.to_string())),
+                },
+                Err(e) => Err(browser::DriverError::App(e)),
+            },
         };
         let seen = server.take_seen();
         let step = format!("{label} {n}");
@@ -302,7 +339,12 @@ async fn drive(
 fn exchange(step: &str, seen: &crate::seen::Seen) -> Exchange {
     let params = crate::redact::params(&seen.params);
     let (url, body) = if seen.method == "GET" {
-        (format!("{}?{params}", seen.path), None)
+        let url = if params.is_empty() {
+            seen.path.clone()
+        } else {
+            format!("{}?{params}", seen.path)
+        };
+        (url, None)
     } else {
         (seen.path.clone(), Some(params))
     };

@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use url::Url;
 
 use super::browser::{DriverError, Ended, MAX_AUTHORIZATIONS, Stage, get, tail_of};
-use crate::client_file::HttpDriver;
+use crate::client_file::{HttpDriver, Served};
 use crate::engine::http::HttpClient;
 
 /// The most hops of one login: a few on each side, and a looping app's rounds up to the cap.
@@ -27,11 +27,11 @@ pub(super) struct App {
 }
 
 impl App {
-    /// Starts the app and waits until its login URL's address takes connections.
-    pub async fn start(web: &HttpDriver, stage: &Stage<'_>) -> Result<Self, DriverError> {
-        let program = &web.run[0];
+    /// Starts the app and waits until its URL's address takes connections.
+    pub async fn start(web: &dyn Served, stage: &Stage<'_>) -> Result<Self, DriverError> {
+        let program = &web.run()[0];
         let mut child = Command::new(program)
-            .args(&web.run[1..])
+            .args(&web.run()[1..])
             .current_dir(stage.dir)
             .envs(stage.env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
@@ -51,12 +51,12 @@ impl App {
             child,
             stderr: tokio::spawn(tail_of(stderr)),
         };
-        let url = Url::parse(&web.login_url).map_err(|e| DriverError::App(e.to_string()))?;
+        let url = Url::parse(web.url()).map_err(|e| DriverError::App(e.to_string()))?;
         let addr = url
             .socket_addrs(|| None)
             .ok()
             .and_then(|a| a.into_iter().next())
-            .ok_or_else(|| DriverError::App(format!("{} has no address", web.login_url)))?;
+            .ok_or_else(|| DriverError::App(format!("{} has no address", web.url())))?;
         let started = Instant::now();
         loop {
             if tokio::net::TcpStream::connect(addr).await.is_ok() {
@@ -71,7 +71,7 @@ impl App {
             if started.elapsed() > web.start_limit() {
                 let said = app.stop().await;
                 return Err(DriverError::App(format!(
-                    "nothing listened on {addr} within {} s (driver.http.start_seconds): {said}",
+                    "nothing listened on {addr} within {} s (start_seconds): {said}",
                     web.start_limit().as_secs()
                 )));
             }

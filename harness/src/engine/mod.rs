@@ -10,6 +10,7 @@ mod id_token;
 mod job;
 mod judge;
 mod login;
+pub use login::chromium;
 mod options;
 pub mod preflight;
 pub mod race;

@@ -68,6 +68,9 @@ pub enum ClientNeed {
     State,
     /// `openid` in its scope: ID Tokens are issued.
     Openid,
+    /// A `nonce` in its authorization requests (optional in the code flow, OpenID Connect
+    /// Core §3.1.2.1): a check of how it handles an ID Token without it needs one.
+    Nonce,
     /// A client secret (the client file's `client_secret`): a check of how a confidential
     /// client authenticates needs one.
     Confidential,

@@ -12,6 +12,7 @@
 
 mod authorize;
 mod config;
+mod cors;
 mod dpop;
 mod grant;
 mod jarm;
@@ -200,6 +201,10 @@ impl ReferenceServer {
             .layer(axum::middleware::from_fn_with_state(
                 Arc::clone(&app),
                 recorder::record,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&app),
+                cors::allow,
             ))
             .with_state(Arc::clone(&app));
         let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();

@@ -244,6 +244,24 @@ fn authlib_clients_pass_with_their_baselines() {
     assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
 }
 
+/// oidc-client-ts 3 in a single-page app, in headless Chromium through the `browser` driver
+/// (the app served by its node script, the login button clicked, the page read): it holds its
+/// baseline (no ID Token validation beyond sub and nonce, read in its source). Needs Chromium
+/// (`.ci/run` installs it; elsewhere the test says it did not run).
+#[test]
+fn oidc_client_ts_in_chromium_holds_its_baseline() {
+    if !crate::logins::chromium_here() {
+        return;
+    }
+    let dir = root().join("fixtures/clients/oidc-client-ts");
+    install(
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir),
+    );
+    holds_its_baseline("oidc-client-ts", "oidc-client-ts", 7);
+}
+
 /// The reference client as a web app (`reference-client --serve`) through the `http` driver:
 /// every check passes, and the trail shows the browser going from the app to the server and
 /// back. With its retry defect, the browser's rounds are counted and the check names them.
