@@ -5,6 +5,8 @@
 //! the page may open no window. The tab opens the app, clicks the login button when one is
 //! named, and the page is read until it shows the success or the failure text. Neither within
 //! the time limit is a fault, never a verdict: a slow app on a busy machine is not a refusal.
+//! An app that sends the tab to the authorization endpoint more than [`MAX_AUTHORIZATIONS`]
+//! times in one login is looping: the next one is failed and the login ends refused.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -21,7 +23,7 @@ use chromiumoxide::cdp::browser_protocol::target::{
 use futures_util::StreamExt as _;
 use url::{Origin, Url};
 
-use super::browser::{DriverError, Ended, Stage};
+use super::browser::{DriverError, Ended, MAX_AUTHORIZATIONS, Stage};
 use crate::client_file::BrowserDriver;
 use crate::engine::chromium::Chromium;
 use crate::wire::without_query;
@@ -107,27 +109,41 @@ async fn in_context(
     .await
     .map_err(cdp)?;
     let trail: Arc<Mutex<Vec<String>>> = Arc::default();
+    let looping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let authorization = stage.authorization.clone();
     let listener = {
-        let (tab, trail) = (tab.clone(), Arc::clone(&trail));
+        let (tab, trail, looping) = (tab.clone(), Arc::clone(&trail), Arc::clone(&looping));
         tokio::spawn(async move {
             let mut blocked = 0;
+            let mut opened = 0;
             while let Some(ev) = paused.next().await {
                 let to = Url::parse(&ev.request.url).ok();
-                if to.as_ref().is_some_and(|u| allowed.contains(&u.origin())) {
+                let starts = to.as_ref().is_some_and(|u| {
+                    u.origin() == authorization.origin() && u.path() == authorization.path()
+                });
+                if starts {
+                    opened += 1;
+                }
+                let allowed_here = to.as_ref().is_some_and(|u| allowed.contains(&u.origin()));
+                if opened > MAX_AUTHORIZATIONS {
+                    // Looping: nothing more goes, and the reader ends the login.
+                    looping.store(true, std::sync::atomic::Ordering::Relaxed);
+                } else if allowed_here {
                     let _ = tab
                         .execute(ContinueRequestParams::new(ev.request_id.clone()))
                         .await;
                     continue;
-                }
-                blocked += 1;
-                if blocked <= BLOCKED_SHOWN {
-                    let shown = to.as_ref().map_or_else(String::new, without_query);
-                    trail
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .push(format!(
-                            "blocked a request to {shown}: neither the app nor the harness's server"
-                        ));
+                } else {
+                    blocked += 1;
+                    if blocked <= BLOCKED_SHOWN {
+                        let shown = to.as_ref().map_or_else(String::new, without_query);
+                        trail
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .push(format!(
+                                "blocked a request to {shown}: neither the app nor the harness's server"
+                            ));
+                    }
                 }
                 let _ = tab
                     .execute(FailRequestParams::new(
@@ -139,7 +155,13 @@ async fn in_context(
         })
     };
     let read = async {
-        tab.goto(spa.app_url.as_str()).await.map_err(cdp)?;
+        // A navigation the loop guard failed ends the redirect chain in an error: the loop,
+        // not a fault, and the reader below says so.
+        if let Err(e) = tab.goto(spa.app_url.as_str()).await
+            && !looping.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return Err(cdp(e));
+        }
         let mut clicked = spa.click.is_none();
         loop {
             let text: String = tab
@@ -152,6 +174,16 @@ async fn in_context(
                 return Ok(true);
             }
             if text.contains(&spa.failure_text) {
+                return Ok(false);
+            }
+            if looping.load(std::sync::atomic::Ordering::Relaxed) {
+                trail
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(format!(
+                        "stopped: sent to the authorization endpoint a {}th time in one login",
+                        MAX_AUTHORIZATIONS + 1
+                    ));
                 return Ok(false);
             }
             if !clicked

@@ -318,6 +318,55 @@ fn the_http_driver_follows_a_web_app_through_the_server_and_back() {
     );
 }
 
+/// The reference web app through the `browser` driver (Chromium opens its /login and reads the
+/// page it ends on): every check passes on the clean app; a loop of authorization requests is
+/// stopped and counted, and an unchecked state fails. Needs Chromium, like the SPA fixture.
+#[test]
+fn the_browser_driver_reads_the_page_a_login_ends_on() {
+    if !crate::logins::chromium_here() {
+        return;
+    }
+    let dir = tempfile_dir("browser-app");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let run = |defect: &str, only: &[&str]| {
+        let path = dir.join(format!("client{}.yaml", defect.len()));
+        std::fs::write(
+            &path,
+            format!(
+                "format: 1\nname: reference web app in Chromium\nredirect_uri: \"http://127.0.0.1:{port}/callback\"\ndriver:\n  browser:\n    run: [{:?}, reference-client, --serve{defect}]\n    app_url: \"http://127.0.0.1:{port}/login\"\n    success_text: Signed in\n    failure_text: \"Refused:\"\n",
+                env!("CARGO_BIN_EXE_pkce-harness")
+            ),
+        )
+        .expect("write the client file");
+        let mut cmd = harness();
+        cmd.args(["client", "--target"]).arg(&path);
+        for o in only {
+            cmd.args(["--only", o]);
+        }
+        text(&cmd.output().expect("runs").stdout)
+    };
+    let clean = run(
+        "",
+        &[
+            "client/rfc7636",
+            "client/rfc6749",
+            "client/oidc-core/3.1.3.7-wrong",
+        ],
+    );
+    assert!(clean.contains(" 0 failed, 0 warned, 0 info, "), "{clean}");
+    assert!(clean.contains(", 0 errors"), "{clean}");
+    let looping = run(", --defect, retries-on-error", &["client/rfc6749/4.1.2.1"]);
+    assert!(
+        looping.contains("WARN") && looping.contains("stopped: sent to the authorization endpoint"),
+        "{looping}"
+    );
+    let state = run(", --defect, state-unchecked", &["client/rfc6749/10.12"]);
+    assert!(state.contains("FAIL  client/rfc6749/10.12"), "{state}");
+}
+
 /// An app that exits before it listens makes each check `error`, with what it said.
 #[test]
 fn a_web_app_that_never_listens_is_an_error_with_its_words() {
