@@ -239,6 +239,8 @@ defects! {
     /// Puts the user's latest nonce in the ID Token instead of the one of the code's own
     /// authorization request (a nonce kept per user, not per code).
     NonceNotBound = "nonce-not-bound", ["REQ-71"], High;
+    /// Puts a nonce of its own making in the ID Token, not the one the request sent.
+    NonceReplaced = "nonce-replaced", ["REQ-71"], High;
     /// Computes `at_hash` over the code instead of the access token.
     AtHashWrong = "at-hash-wrong", ["REQ-72"], Medium;
     /// Computes `c_hash` over the access token instead of the code.

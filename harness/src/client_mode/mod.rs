@@ -131,7 +131,7 @@ async fn scenario(
         }
         if needs(ClientNeed::Nonce) && !logins.iter().all(|l| l.sends("nonce")) {
             return Ok(Some(
-                "the client sends no nonce (OpenID Connect Core §3.1.2.1 makes it optional in the code flow), so an ID Token without one is not wrong"
+                "the client sends no nonce (optional in the code flow, OpenID Connect Core §3.1.2.1), so it has none of its own to hold the ID Token's against"
                     .to_owned(),
             ));
         }

@@ -73,6 +73,8 @@ pub(super) fn id_token(app: &App, store: &Store, g: &Grant<'_>) -> Result<String
     };
     let nonce = if app.has(Defect::NonceNotEchoed) {
         None
+    } else if app.has(Defect::NonceReplaced) {
+        Some(fresh()?)
     } else if app.has(Defect::NonceNotBound) {
         store.last_nonce.clone()
     } else {

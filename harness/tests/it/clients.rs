@@ -61,11 +61,11 @@ fn a_client_file_drives_its_command_and_the_report_masks_what_it_sent() {
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     let xml = std::fs::read_to_string(&junit).expect("JUnit report");
-    assert_eq!(xml.matches("<testcase").count(), 20, "{xml}");
+    assert_eq!(xml.matches("<testcase").count(), 21, "{xml}");
     // The checks of a confidential client's authentication, of PAR, of DPoP and of refresh
     // skip: this one is public and claims none of them.
     assert!(
-        stdout.contains("15 passed, 0 failed, 0 warned, 0 info, 5 skipped"),
+        stdout.contains("16 passed, 0 failed, 0 warned, 0 info, 5 skipped"),
         "{stdout}"
     );
     let json: serde_json::Value =
@@ -295,7 +295,7 @@ fn the_http_driver_follows_a_web_app_through_the_server_and_back() {
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     assert!(
-        stdout.contains("15 passed, 0 failed, 0 warned, 0 info, 5 skipped"),
+        stdout.contains("16 passed, 0 failed, 0 warned, 0 info, 5 skipped"),
         "{stdout}"
     );
     let json = std::fs::read_to_string(&report).expect("report");
