@@ -200,6 +200,12 @@ defects! {
     CodeNeverExpires = "code-never-expires", ["REQ-34"], Medium;
     /// Codes are short and sequential.
     WeakCodes = "weak-codes", ["REQ-35"], High;
+    /// Codes of 16 random octets: the 128 bits §10.10 requires, not the 160 it recommends.
+    Codes128Bits = "codes-128-bits", ["REQ-35"], Low;
+    /// Access tokens are a counter's values.
+    WeakAccessTokens = "weak-access-tokens", ["REQ-133"], High;
+    /// Refresh tokens are a counter's values.
+    WeakRefreshTokens = "weak-refresh-tokens", ["REQ-133"], High;
     /// Refresh tokens of public clients are not rotated, and reuse is not detected.
     NoRefreshRotation = "no-refresh-rotation", ["REQ-61"], Medium;
     /// Answers CORS requests at the authorization endpoint.

@@ -182,7 +182,7 @@ fn entropy(logins: &[Login]) -> Result<(), Halt> {
                 "about 256 bits of randomness (at least {VERIFIER_BITS:.0} estimated; RFC 7636 §7.1)"
             ),
             format!(
-                "an estimated {:.0} bits ({} varying characters over an alphabet of {} seen in {} verifiers, shared prefix {})",
+                "an estimated {:.0} bits ({} varying characters over an alphabet of {}, the smallest usual one holding what {} verifiers show, shared prefix {})",
                 e.bits,
                 e.varying,
                 e.alphabet,

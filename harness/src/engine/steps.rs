@@ -21,7 +21,7 @@ use crate::outcome::{Fault, Halt};
 use crate::params::Params;
 use crate::redact::Secret;
 use crate::scenario::model::{
-    AuthorizeStep, ClientKind, CodesStep, DiscoveryStep, DpopBinding, Endpoint, ProbeStep,
+    AuthorizeStep, ClientKind, CodesStep, DiscoveryStep, DpopBinding, Endpoint, Issued, ProbeStep,
     RaceStep, RefreshStep, SleepStep, Step, TokenStep,
 };
 use crate::wire::{HttpMethod, Request};
@@ -260,14 +260,34 @@ async fn probe(ctx: &mut Ctx, p: &ProbeStep) -> StepResult {
     check(ctx, &p.expect, &resp)
 }
 
-/// RFC 6749 §10.10: collects codes for the entropy judge.
+/// RFC 6749 §10.10: collects codes, or the tokens their redemption gives, for the entropy
+/// judge; each from a flow of its own.
 async fn codes(ctx: &mut Ctx, c: &CodesStep) -> StepResult {
-    let mut codes = Vec::new();
+    let mut sample = Vec::new();
     for i in 0..c.count {
-        let (_, code) = authorize(ctx, &build::default_authorize(format!("codes-{i}"))).await?;
-        codes.push(code.ok_or_else(|| precondition("an authorization gave no code".into()))?);
+        let flow = format!("codes-{i}");
+        let (_, code) = authorize(ctx, &build::default_authorize(flow.clone())).await?;
+        let code = code.ok_or_else(|| precondition("an authorization gave no code".into()))?;
+        if c.of == Issued::Code {
+            sample.push(code);
+            continue;
+        }
+        let step: TokenStep =
+            crate::diagnostics::parse_yaml("(codes)", &format!("{{flow: {flow}}}"))
+                .map_err(|e| Fault::harness(e.to_string()))?;
+        Box::pin(token(ctx, &step)).await?;
+        let tokens = saved(ctx, &flow)?;
+        let value = match c.of {
+            Issued::RefreshToken => tokens.refresh.ok_or_else(|| {
+                precondition("the token response carried no refresh token to sample".into())
+            })?,
+            _ => tokens
+                .access
+                .ok_or_else(|| precondition("the token response carried no access token".into()))?,
+        };
+        sample.push(value);
     }
-    checks::entropy(&codes, c.min_length, c.min_entropy_bits)?;
+    checks::entropy(c.of, &sample, c.min_length, c.min_entropy_bits)?;
     Ok(Next::Continue)
 }
 

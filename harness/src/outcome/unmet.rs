@@ -254,15 +254,19 @@ pub enum Unmet {
     },
     /// The server approved a public client without showing a consent page.
     NoConsent,
-    /// RFC 6749 §10.10: a code shorter than the minimum.
+    /// RFC 6749 §10.10: a code (or token) shorter than the minimum.
     CodeLength {
+        /// What was sampled.
+        of: crate::scenario::model::Issued,
         /// The shortest code's length.
         shortest: usize,
         /// The minimum.
         min: usize,
     },
-    /// RFC 6749 §10.10: estimated code entropy below the minimum.
+    /// RFC 6749 §10.10: estimated code (or token) entropy below the minimum.
     Entropy {
+        /// What was sampled.
+        of: crate::scenario::model::Issued,
         /// Estimated bits.
         bits: f64,
         /// Characters that vary between codes.
@@ -481,11 +485,14 @@ impl std::fmt::Display for Unmet {
             Self::NoConsent => f.write_str(
                 "no consent page was shown: the server approved the public client automatically",
             ),
-            Self::CodeLength { shortest, min } => write!(
+            Self::CodeLength { of, shortest, min } => write!(
                 f,
-                "a code of {shortest} characters is shorter than {min} (RFC 6749 §10.10)"
+                "a{} {} of {shortest} characters is shorter than {min} (RFC 6749 §10.10)",
+                if *of == crate::scenario::model::Issued::AccessToken { "n" } else { "" },
+                of.noun()
             ),
             Self::Entropy {
+                of,
                 bits,
                 varying,
                 alphabet,
@@ -494,7 +501,8 @@ impl std::fmt::Display for Unmet {
                 min_bits,
             } => write!(
                 f,
-                "estimated {bits:.0} bits per code ({varying} varying characters over an alphabet of {alphabet} seen in {codes} codes, shared prefix {prefix}), below {min_bits} (RFC 6749 §10.10)"
+                "estimated {bits:.0} bits per {noun} ({varying} varying characters over an alphabet of {alphabet}, the smallest usual one holding what {codes} {noun}s show, shared prefix {prefix}), below {min_bits} (RFC 6749 §10.10)",
+                noun = of.noun()
             ),
             Self::IdToken {
                 check,
@@ -581,7 +589,7 @@ impl Unmet {
                 got.clone().unwrap_or_else(|| "no iss".to_owned()),
             ),
             Self::OnPage { unmet } => return unmet.expected_actual(),
-            Self::CodeLength { shortest, min } => (
+            Self::CodeLength { shortest, min, .. } => (
                 format!("at least {min} characters"),
                 format!("{shortest} characters"),
             ),

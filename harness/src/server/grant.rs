@@ -191,6 +191,10 @@ pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
     let code = if app.has(Defect::WeakCodes) {
         store.counter += 1;
         format!("c{:06}", store.counter)
+    } else if app.has(Defect::Codes128Bits) {
+        let mut octets = [0u8; 16];
+        getrandom::fill(&mut octets).map_err(|_| error_page(app, "no randomness"))?;
+        crate::jose::b64(octets)
     } else {
         fresh()?
     };

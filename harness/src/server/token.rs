@@ -373,6 +373,17 @@ fn authenticate(
     Ok(Some(client))
 }
 
+/// A new token: random, or with a `weak-*-tokens` defect the next value of the server's counter
+/// behind a fixed prefix (guessable, as RFC 6749 §10.10 forbids).
+fn issue(counter: &mut u64, weak: bool, prefix: &str) -> Result<String, Response> {
+    if weak {
+        *counter += 1;
+        Ok(format!("{prefix}-{:012}", *counter))
+    } else {
+        fresh()
+    }
+}
+
 /// RFC 6749 §2.3.1: `client_id:client_secret`, each form-urlencoded, then base64.
 pub(super) fn decode_basic(b64: &str) -> Option<(String, String)> {
     let raw = base64::engine::general_purpose::STANDARD
@@ -404,7 +415,9 @@ fn authorization_code(
         };
         return Err(oauth_error(app, error, "code is missing"));
     };
-    let mut store = app.store();
+    let mut guard = app.store();
+    // The store's fields borrowed apart: the code's record and the counter at once.
+    let store = &mut *guard;
     if let Some(v) = nonempty(p, "code_verifier") {
         store.verifiers.push(v.to_owned());
     }
@@ -470,7 +483,7 @@ fn authorization_code(
         }
         if app.has(Defect::RevokeOnInvalidReplay) {
             let issued = std::mem::take(&mut record.issued);
-            revoke(&mut store, &issued);
+            revoke(store, &issued);
         }
         let error = if record_downgrade(&description) {
             "invalid_request"
@@ -485,7 +498,7 @@ fn authorization_code(
         } else {
             std::mem::take(&mut record.issued)
         };
-        revoke(&mut store, &issued);
+        revoke(store, &issued);
         if app.replay_forbidden {
             return Err(super::pages::json(
                 app,
@@ -503,7 +516,8 @@ fn authorization_code(
         return Ok(Response::default());
     }
     record.used = true;
-    let (access, refresh) = (fresh()?, fresh()?);
+    let access = issue(&mut store.counter, app.has(Defect::WeakAccessTokens), "at")?;
+    let refresh = issue(&mut store.counter, app.has(Defect::WeakRefreshTokens), "rt")?;
     record.issued.extend([access.clone(), refresh.clone()]);
     let family = store.counter;
     store.counter += 1;
@@ -518,7 +532,7 @@ fn authorization_code(
         },
     );
     let public = app
-        .client_in(&store, &client_id)
+        .client_in(store, &client_id)
         .is_some_and(|c| c.auth_method == AuthMethod::None);
     // RFC 9449 §5: a public client's refresh token is bound to its key.
     let refresh_jkt = jkt.filter(|_| public && !app.has(Defect::DpopRefreshUnbound));
@@ -530,7 +544,7 @@ fn authorization_code(
                 access_token: &access,
                 code,
             };
-            Some(super::oidc::id_token(app, &store, &grant)?)
+            Some(super::oidc::id_token(app, store, &grant)?)
         }
         _ => None,
     };
@@ -544,7 +558,7 @@ fn authorization_code(
             jkt: refresh_jkt,
         },
     );
-    drop(store);
+    drop(guard);
     Ok(token_response(
         app,
         &access,
@@ -714,7 +728,7 @@ fn refresh(app: &App, client: Option<&RegisteredClient>, p: &Params, bound: Bind
         ));
     }
     let family = record.family;
-    let access = fresh()?;
+    let access = issue(&mut store.counter, app.has(Defect::WeakAccessTokens), "at")?;
     store.access_tokens.insert(
         access.clone(),
         TokenRecord {
@@ -725,7 +739,7 @@ fn refresh(app: &App, client: Option<&RegisteredClient>, p: &Params, bound: Bind
         },
     );
     let new_rt = if rotate {
-        let new_rt = fresh()?;
+        let new_rt = issue(&mut store.counter, app.has(Defect::WeakRefreshTokens), "rt")?;
         if let Some(r) = store.refresh_tokens.get_mut(rt) {
             r.rotated = true;
         }

@@ -836,11 +836,15 @@ pub enum Endpoint {
     Token,
 }
 
-/// `codes:`.
+/// `codes:`: a sample of what the server issues, judged as guessable or not (RFC 6749 §10.10).
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodesStep {
-    /// How many codes to collect (2..=20).
+    /// What is sampled: authorization codes (the default), or the access or refresh tokens
+    /// their redemption gives.
+    #[serde(default)]
+    pub of: Issued,
+    /// How many to collect (2..=20), each from a flow of its own.
     pub count: usize,
     /// The least length in characters every code must have.
     #[serde(deserialize_with = "crate::bounds::code_length")]
@@ -850,6 +854,32 @@ pub struct CodesStep {
     #[serde(deserialize_with = "crate::bounds::entropy_bits")]
     #[schemars(range(min = 0, max = 4096))]
     pub min_entropy_bits: f64,
+}
+
+/// What a `codes` step samples.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Issued {
+    /// Authorization codes.
+    #[default]
+    Code,
+    /// Access tokens.
+    AccessToken,
+    /// Refresh tokens.
+    RefreshToken,
+}
+
+impl Issued {
+    /// What one of them is called in a message.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Code => "code",
+            Self::AccessToken => "access token",
+            Self::RefreshToken => "refresh token",
+        }
+    }
 }
 
 /// `tls:`: to each HTTPS origin of the target (host and port; every endpoint the target names
