@@ -206,6 +206,10 @@ defects! {
     WeakAccessTokens = "weak-access-tokens", ["REQ-133"], High;
     /// Refresh tokens are a counter's values.
     WeakRefreshTokens = "weak-refresh-tokens", ["REQ-133"], High;
+    /// UserInfo takes an access token from the URI query (`?access_token=`).
+    TokenInQueryAccepted = "token-in-query-accepted", ["REQ-135"], Medium;
+    /// UserInfo takes the `Bearer` scheme only as written, refusing `bearer`.
+    BearerSchemeCaseSensitive = "bearer-scheme-case-sensitive", ["REQ-134"], Low;
     /// Refresh tokens of public clients are not rotated, and reuse is not detected.
     NoRefreshRotation = "no-refresh-rotation", ["REQ-61"], Medium;
     /// Answers CORS requests at the authorization endpoint.

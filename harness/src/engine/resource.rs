@@ -12,7 +12,7 @@ use crate::outcome::{Fault, Halt};
 use crate::params::Params;
 use crate::scenario::model::{
     AuthSpec, CertificateSpec, ClientKind, DpopProof, HttpExpect, IntrospectStep, JsonMatch,
-    OneOrMany, ResourceStep, TokenKind,
+    OneOrMany, Presented, ResourceStep, TokenKind,
 };
 use crate::wire::{HttpMethod, Request, Response};
 
@@ -53,8 +53,20 @@ pub(super) async fn userinfo(ctx: &mut Ctx, r: &ResourceStep) -> StepResult {
     } else {
         "Bearer"
     };
-    req.headers
-        .push(("Authorization".into(), format!("{scheme} {}", at.expose())));
+    match r.presented {
+        Presented::Header => req
+            .headers
+            .push(("Authorization".into(), format!("{scheme} {}", at.expose()))),
+        Presented::LowercaseScheme => req.headers.push((
+            "Authorization".into(),
+            format!("{} {}", scheme.to_ascii_lowercase(), at.expose()),
+        )),
+        Presented::Query => {
+            req.url
+                .query_pairs_mut()
+                .append_pair("access_token", at.expose());
+        }
+    }
     let resp = send_with_proof(
         ctx,
         req,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 
@@ -80,18 +80,37 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
     r
 }
 
-/// `GET /userinfo` with a Bearer token (RFC 6750).
+/// `GET /userinfo` with a Bearer token (RFC 6750 §2.1, the scheme case-insensitive as RFC
+/// 9110 §11.1 makes every scheme; a token in the query is not taken, RFC 9700 §4.3.2).
 pub(super) async fn userinfo(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<PeerCert>,
     headers: HeaderMap,
+    RawQuery(query): RawQuery,
 ) -> Response {
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
+    let in_query = Params::parse(query.as_deref().unwrap_or(""))
+        .get("access_token")
+        .map(str::to_owned)
+        .filter(|_| app.has(Defect::TokenInQueryAccepted));
     let (scheme, token) = match authorization.and_then(|v| v.split_once(' ')) {
         Some((scheme, token)) => (scheme, Some(token)),
-        None => ("", None),
+        None => match &in_query {
+            Some(t) => ("Bearer", Some(t.as_str())),
+            None => ("", None),
+        },
+    };
+    // Schemes compare case-insensitively, unless the defect compares them as written.
+    let scheme = if app.has(Defect::BearerSchemeCaseSensitive) {
+        scheme
+    } else if scheme.eq_ignore_ascii_case("bearer") {
+        "Bearer"
+    } else if scheme.eq_ignore_ascii_case("dpop") {
+        "DPoP"
+    } else {
+        scheme
     };
     let known = token.and_then(|t| {
         app.store().access_tokens.get(t).map(|r| {

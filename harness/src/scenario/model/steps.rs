@@ -687,6 +687,25 @@ pub struct ResourceStep {
     /// default (for an mTLS client), another one, or none.
     #[serde(default)]
     pub certificate: CertificateSpec,
+    /// How the access token is presented (RFC 6750 §2): in the `Authorization` header by
+    /// default.
+    #[serde(default)]
+    pub presented: Presented,
+}
+
+/// How a `userinfo` step presents the access token (RFC 6750 §2).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Presented {
+    /// `Authorization: Bearer ...` (or `DPoP ...` for a bound token).
+    #[default]
+    Header,
+    /// The same header with the scheme in lower case (`bearer ...`): RFC 9110 §11.1 makes the
+    /// scheme case-insensitive.
+    LowercaseScheme,
+    /// As the `access_token` query parameter and no header (RFC 6750 §2.3), which RFC 9700
+    /// §4.3.2 and FAPI 2.0 §5.3.4 rule out.
+    Query,
 }
 
 /// The TLS client certificate a request presents (RFC 8705).
