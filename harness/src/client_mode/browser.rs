@@ -80,6 +80,35 @@ pub(super) async fn get(url: &Url, http: &HttpClient, trail: &mut Vec<String>) -
     }
 }
 
+/// Starts the client's program (`run`: the program and its arguments) in its folder with its
+/// environment, standard error piped; `talks` pipes standard input and output too (the
+/// `command` driver's protocol), else they are closed. Killed when dropped.
+pub(super) fn spawn(
+    run: &[String],
+    stage: &Stage<'_>,
+    talks: bool,
+) -> Result<tokio::process::Child, DriverError> {
+    use std::process::Stdio;
+    let program = run.first().ok_or_else(|| DriverError::Spawn {
+        program: String::new(),
+        reason: "no program to run".into(),
+    })?;
+    let io = || if talks { Stdio::piped() } else { Stdio::null() };
+    tokio::process::Command::new(program)
+        .args(&run[1..])
+        .current_dir(stage.dir)
+        .envs(stage.env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdin(io())
+        .stdout(io())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| DriverError::Spawn {
+            program: program.clone(),
+            reason: e.to_string(),
+        })
+}
+
 /// The most of a program's standard error kept: its end, where a failing program says why.
 const KEEP: usize = 600;
 

@@ -6,14 +6,12 @@
 //! client that starts over (prints another authorization URL) is answered again, up to
 //! [`MAX_AUTHORIZATIONS`] times in one login: the judges count them (a retry loop).
 
-use std::process::Stdio;
 use std::time::Instant;
 
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
-use tokio::process::Command;
 use url::Url;
 
-use super::browser::{DriverError, Ended, MAX_AUTHORIZATIONS, Stage, get, tail_of};
+use super::browser::{DriverError, Ended, MAX_AUTHORIZATIONS, Stage, get, spawn, tail_of};
 use crate::client_file::CommandDriver;
 use crate::engine::http::HttpClient;
 
@@ -26,20 +24,7 @@ pub(super) async fn login(
     http: &HttpClient,
 ) -> Result<Ended, DriverError> {
     let started = Instant::now();
-    let program = &cmd.run[0];
-    let mut child = Command::new(program)
-        .args(&cmd.run[1..])
-        .current_dir(stage.dir)
-        .envs(stage.env.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| DriverError::Spawn {
-            program: program.clone(),
-            reason: e.to_string(),
-        })?;
+    let mut child = spawn(&cmd.run, stage, true)?;
     let pipe = |what: &str| DriverError::Pipe(format!("no {what}"));
     let mut stdin = child.stdin.take().ok_or_else(|| pipe("standard input"))?;
     let stdout = child.stdout.take().ok_or_else(|| pipe("standard output"))?;

@@ -6,14 +6,13 @@
 //! endpoint more than [`MAX_AUTHORIZATIONS`] times in one login stops there: the app is
 //! looping, and the judges count the requests.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio::task::JoinHandle;
 use url::Url;
 
-use super::browser::{DriverError, Ended, MAX_AUTHORIZATIONS, Stage, get, tail_of};
+use super::browser::{DriverError, Ended, MAX_AUTHORIZATIONS, Stage, get, spawn, tail_of};
 use crate::client_file::{HttpDriver, Served};
 use crate::engine::http::HttpClient;
 
@@ -29,20 +28,7 @@ pub(super) struct App {
 impl App {
     /// Starts the app and waits until its URL's address takes connections.
     pub async fn start(web: &dyn Served, stage: &Stage<'_>) -> Result<Self, DriverError> {
-        let program = &web.run()[0];
-        let mut child = Command::new(program)
-            .args(&web.run()[1..])
-            .current_dir(stage.dir)
-            .envs(stage.env.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| DriverError::Spawn {
-                program: program.clone(),
-                reason: e.to_string(),
-            })?;
+        let mut child = spawn(web.run(), stage, false)?;
         let stderr = child
             .stderr
             .take()
