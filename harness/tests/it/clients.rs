@@ -244,6 +244,52 @@ fn authlib_clients_pass_with_their_baselines() {
     assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
 }
 
+/// The `oauth2` crate (Rust), built as `examples/oauth2_client` beside this test: it holds its
+/// baseline (no RFC 9207 support). The client file in fixtures/ points at the default target
+/// folder; this test points at the folder it was built in.
+#[test]
+fn the_oauth2_crate_holds_its_baseline() {
+    let exe = std::env::current_exe().expect("the test's path");
+    let debug = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target/<profile>/deps");
+    let example = debug.join("examples/oauth2_client");
+    if !example.is_file() {
+        install(
+            Command::new(env!("CARGO"))
+                .args(["build", "--example", "oauth2_client"])
+                .current_dir(root()),
+        );
+    }
+    let shipped = std::fs::read_to_string(root().join("fixtures/clients/oauth2-crate.yaml"))
+        .expect("the fixture client file");
+    let dir = tempfile_dir("oauth2-crate");
+    let file = dir.join("oauth2-crate.yaml");
+    std::fs::write(
+        &file,
+        shipped.replace(
+            "[../../target/debug/examples/oauth2_client]",
+            &format!("[{:?}]", example.display().to_string()),
+        ),
+    )
+    .expect("write the client file");
+    let out = harness()
+        .current_dir(root())
+        .args(["client", "--target"])
+        .arg(&file)
+        .args(["--baseline", "fixtures/expectations/oauth2-crate.yaml"])
+        .output()
+        .expect("runs");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("7 passed, 0 failed")
+            && stdout.contains("1 known deviations seen, 0 new, 0 stale"),
+        "{stdout}"
+    );
+}
+
 /// oidc-client-ts 3 in a single-page app, in headless Chromium through the `browser` driver
 /// (the app served by its node script, the login button clicked, the page read): it holds its
 /// baseline (no ID Token validation beyond sub and nonce, read in its source). Needs Chromium
