@@ -212,6 +212,8 @@ defects! {
     BearerSchemeCaseSensitive = "bearer-scheme-case-sensitive", ["REQ-134"], Low;
     /// Refresh tokens of public clients are not rotated, and reuse is not detected.
     NoRefreshRotation = "no-refresh-rotation", ["REQ-61"], Medium;
+    /// A refresh token is taken from any authenticated client, not only the one it was issued to.
+    RefreshNotBoundToClient = "refresh-not-bound-to-client", ["REQ-136"], High;
     /// Answers CORS requests at the authorization endpoint.
     CorsOnAuthorize = "cors-on-authorize", ["REQ-13"], Medium;
     /// Redirects the login POST with 307, re-posting credentials.

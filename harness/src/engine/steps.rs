@@ -232,7 +232,7 @@ async fn refresh(ctx: &mut Ctx, r: &RefreshStep) -> StepResult {
         .save_as
         .clone()
         .unwrap_or_else(|| format!("{}-refreshed", r.tokens));
-    token_request(
+    let next = token_request(
         ctx,
         build::with_params(req, &params),
         &r.expect,
@@ -240,7 +240,26 @@ async fn refresh(ctx: &mut Ctx, r: &RefreshStep) -> StepResult {
         kind,
         (tokens.dpop_key.clone(), r.dpop),
     )
-    .await
+    .await?;
+    if r.expect.expects_refusal() {
+        refresh_control(ctx, tokens.client).await?;
+    }
+    Ok(next)
+}
+
+/// The control of a refused refresh: a fresh correct flow of the refresh token's own client,
+/// its refresh token then refreshed as that client, must succeed; otherwise the refusal proves
+/// nothing (`error`). A fresh flow, not the refused token again: a server may rightly revoke a
+/// refresh token on misuse.
+async fn refresh_control(ctx: &mut Ctx, owner: ClientKind) -> Result<(), Halt> {
+    run_control(ctx, owner, Control::Token, Like::default()).await?;
+    let step: RefreshStep = crate::diagnostics::parse_yaml("(control)", "{tokens: control}")
+        .map_err(|e| Fault::harness(e.to_string()))?;
+    let label = ctx.step.clone();
+    ctx.step = format!("{label}, control");
+    let outcome = Box::pin(refresh(ctx, &step)).await.map(|_| ());
+    ctx.step = label;
+    outcome.map_err(control::failed)
 }
 
 async fn probe(ctx: &mut Ctx, p: &ProbeStep) -> StepResult {

@@ -686,7 +686,7 @@ fn refresh(app: &App, client: Option<&RegisteredClient>, p: &Params, bound: Bind
     let Some(record) = store.refresh_tokens.get(rt) else {
         return Err(oauth_error(app, "invalid_grant", "unknown refresh token"));
     };
-    if record.client_id != client.client_id {
+    if record.client_id != client.client_id && !app.has(Defect::RefreshNotBoundToClient) {
         return Err(oauth_error(
             app,
             "invalid_grant",
