@@ -39,19 +39,13 @@ pub struct Proof {
 }
 
 impl Proof {
-    /// Reads a compact JWS's header and claims; `None` if it is not one.
+    /// Reads a compact JWS's header and claims (the JOSE reader's, unverified); `None` if it
+    /// is not one.
     pub fn read(compact: &str) -> Option<Self> {
-        use base64::Engine as _;
-        let mut parts = compact.split('.');
-        let mut part = || -> Option<Map<String, Value>> {
-            let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(parts.next()?)
-                .ok()?;
-            serde_json::from_slice(&bytes).ok()
-        };
+        let jws = crate::jose::Jws::parse(compact).ok()?;
         Some(Self {
-            header: part()?,
-            claims: part()?,
+            header: jws.header,
+            claims: jws.claims,
         })
     }
 
