@@ -214,6 +214,20 @@ defects! {
     NoRefreshRotation = "no-refresh-rotation", ["REQ-61"], Medium;
     /// A refresh token is taken from any authenticated client, not only the one it was issued to.
     RefreshNotBoundToClient = "refresh-not-bound-to-client", ["REQ-136"], High;
+    /// The revocation endpoint answers 200 and revokes nothing.
+    RevocationIgnored = "revocation-ignored", ["REQ-137"], High;
+    /// Revokes refresh tokens only: a revoked access token keeps working.
+    AccessTokenRevocationIgnored = "access-token-revocation-ignored", ["REQ-138"], Medium;
+    /// Revoking a refresh token leaves the access tokens of its grant working.
+    RefreshRevocationKeepsAccessTokens = "refresh-revocation-keeps-access-tokens", ["REQ-138"], Medium;
+    /// Looks for the token only among the type `token_type_hint` names.
+    RevocationTrustsHint = "revocation-trusts-hint", ["REQ-137"], Medium;
+    /// Takes a revocation with a confidential client's `client_id` and no credentials.
+    RevocationUnauthenticated = "revocation-unauthenticated", ["REQ-139"], High;
+    /// Revokes a token whichever authenticated client asks.
+    RevokesOtherClientsTokens = "revokes-other-clients-tokens", ["REQ-139"], High;
+    /// Answers a token it does not know with 400 `invalid_request`.
+    RevocationUnknownTokenError = "revocation-unknown-token-error", ["REQ-140"], Low;
     /// Answers CORS requests at the authorization endpoint.
     CorsOnAuthorize = "cors-on-authorize", ["REQ-13"], Medium;
     /// Redirects the login POST with 307, re-posting credentials.

@@ -105,6 +105,8 @@ pub struct ResolvedTarget {
     pub userinfo: Option<Url>,
     /// RFC 7662 introspection.
     pub introspection: Option<Url>,
+    /// RFC 7009 revocation.
+    pub revocation: Option<Url>,
     /// RFC 9126 pushed authorization requests.
     pub par: Option<Url>,
     /// The server requires pushed authorization requests.
@@ -231,6 +233,7 @@ impl ResolvedTarget {
             token,
             userinfo,
             introspection,
+            revocation,
             par,
         } = file.endpoints;
         let pick = |explicit: Option<crate::target::ConfigUrl>, field: &str| {
@@ -254,6 +257,11 @@ impl ResolvedTarget {
                 "introspection_endpoint",
                 introspection.is_some(),
                 Some("introspection"),
+            ),
+            (
+                "revocation_endpoint",
+                revocation.is_some(),
+                Some("revocation"),
             ),
             ("userinfo_endpoint", userinfo.is_some(), Some("userinfo")),
             ("jwks_uri", false, None),
@@ -324,6 +332,7 @@ impl ResolvedTarget {
             metadata_url,
             userinfo: pick(userinfo, "userinfo_endpoint"),
             introspection: pick(introspection, "introspection_endpoint"),
+            revocation: pick(revocation, "revocation_endpoint"),
             par: pick(par, "pushed_authorization_request_endpoint"),
             par_required,
             push,
@@ -500,6 +509,8 @@ pub struct Ctx {
     pub login_trail: Vec<String>,
     /// The run's browser, for `login: browser`.
     pub browser: super::login::chromium::Shared,
+    /// The job's browser session (a browser context), once a browser login opened it.
+    pub browser_session: Option<Arc<super::login::chromium::Session>>,
     /// Time spent queued for a browser tab, left out of the scenario's time limit.
     pub queued: super::time_limit::Queued,
     /// A screenshot (PNG, base64) of the page a browser login got stuck on.
@@ -568,6 +579,7 @@ impl Ctx {
             login_blocked: None,
             login_trail: Vec::new(),
             browser: super::login::chromium::Shared::default(),
+            browser_session: None,
             queued: super::time_limit::Queued::default(),
             screenshot: None,
             last_assertion: None,

@@ -63,14 +63,20 @@ pub(super) fn plan(
 /// words: the server failing (the scenario runs again, see the engine), no answer in time, a
 /// login that cannot be done, a lifetime the harness overran, a body it could not read.
 pub(super) fn failed(halt: Halt) -> Halt {
+    failed_as(
+        "the server refuses even the correct request (a fresh flow with this client), so the refusal proves nothing",
+        halt,
+    )
+}
+
+/// [`failed`], for a control whose failure is not a refusal: `what` says what the control saw
+/// and why that leaves the check without proof.
+pub(super) fn failed_as(what: &str, halt: Halt) -> Halt {
     match halt {
         Halt::Unmet { .. }
         | Halt::Fault {
             fault: Fault::Precondition { .. },
-        } => Fault::precondition(format!(
-            "the server refuses even the correct request (a fresh flow with this client), so the refusal proves nothing: {halt}"
-        ))
-        .into(),
+        } => Fault::precondition(format!("{what}: {halt}")).into(),
         _ => halt,
     }
 }

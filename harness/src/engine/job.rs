@@ -145,6 +145,7 @@ pub(super) fn inapplicable(
             ),
             Capability::Userinfo => (target.userinfo.is_some(), "the target has no userinfo endpoint"),
             Capability::Introspection => (target.introspection.is_some(), "the target has no introspection endpoint"),
+            Capability::Revocation => (target.revocation.is_some(), "the target has no revocation endpoint (endpoints.revocation, or revocation_endpoint in its metadata)"),
             Capability::TokenStatus => (
                 target.userinfo.is_some() || target.introspection.is_some(),
                 "the target has neither a userinfo endpoint nor an introspection endpoint: nothing can tell whether a token still works",
@@ -684,6 +685,7 @@ pub(super) fn step_name(step: &Step) -> &'static str {
         Step::Refresh(_) => "refresh",
         Step::Userinfo(_) => "userinfo",
         Step::Introspect(_) => "introspect",
+        Step::Revoke(_) => "revoke",
         Step::Sleep(_) => "sleep",
         Step::Probe(_) => "probe",
         Step::Codes(_) => "codes",

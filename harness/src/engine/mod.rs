@@ -20,6 +20,7 @@ mod register_step;
 mod registration;
 mod request;
 mod resource;
+mod revocation;
 mod sessions;
 mod steps;
 mod time_limit;

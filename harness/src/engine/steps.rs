@@ -22,7 +22,7 @@ use crate::params::Params;
 use crate::redact::Secret;
 use crate::scenario::model::{
     AuthorizeStep, ClientKind, CodesStep, DiscoveryStep, DpopBinding, Endpoint, Issued, ProbeStep,
-    RaceStep, RefreshStep, SleepStep, Step, TokenStep,
+    RaceStep, RefreshStep, ResourceStep, RevokeStep, SleepStep, Step, TokenKind, TokenStep,
 };
 use crate::wire::{HttpMethod, Request};
 
@@ -35,6 +35,7 @@ pub async fn run(ctx: &mut Ctx, step: &Step) -> StepResult {
         Step::Refresh(r) => refresh(ctx, r).await,
         Step::Userinfo(r) => userinfo(ctx, r).await,
         Step::Introspect(i) => introspect(ctx, i).await,
+        Step::Revoke(r) => revoke(ctx, r).await,
         Step::Sleep(s) => sleep(ctx, s).await,
         Step::Probe(p) => probe(ctx, p).await,
         Step::Codes(c) => codes(ctx, c).await,
@@ -96,6 +97,7 @@ pub(super) async fn authorize(
             .http
             .fresh_session()
             .map_err(|error| Fault::Http { error })?;
+        ctx.browser_session = None;
     }
     let (mut flow, method) = phase::values(ctx, a, kind, &client)?;
     let like = Like {
@@ -205,6 +207,16 @@ pub(super) async fn token(ctx: &mut Ctx, t: &TokenStep) -> StepResult {
 }
 
 async fn refresh(ctx: &mut Ctx, r: &RefreshStep) -> StepResult {
+    let owner = saved(ctx, &r.tokens)?.client;
+    let next = refresh_once(ctx, r).await?;
+    if r.expect.expects_refusal() {
+        refresh_control(ctx, owner).await?;
+    }
+    Ok(next)
+}
+
+/// A refresh request as the step describes, judged, without a control.
+async fn refresh_once(ctx: &mut Ctx, r: &RefreshStep) -> StepResult {
     let tokens = saved(ctx, &r.tokens)?;
     let rt = tokens.refresh.ok_or_else(|| {
         let (declared, key) = ctx.target.policy.refresh_tokens_for(tokens.client);
@@ -232,7 +244,7 @@ async fn refresh(ctx: &mut Ctx, r: &RefreshStep) -> StepResult {
         .save_as
         .clone()
         .unwrap_or_else(|| format!("{}-refreshed", r.tokens));
-    let next = token_request(
+    token_request(
         ctx,
         build::with_params(req, &params),
         &r.expect,
@@ -240,11 +252,7 @@ async fn refresh(ctx: &mut Ctx, r: &RefreshStep) -> StepResult {
         kind,
         (tokens.dpop_key.clone(), r.dpop),
     )
-    .await?;
-    if r.expect.expects_refusal() {
-        refresh_control(ctx, tokens.client).await?;
-    }
-    Ok(next)
+    .await
 }
 
 /// The control of a refused refresh: a fresh correct flow of the refresh token's own client,
@@ -260,6 +268,84 @@ async fn refresh_control(ctx: &mut Ctx, owner: ClientKind) -> Result<(), Halt> {
     let outcome = Box::pin(refresh(ctx, &step)).await.map(|_| ());
     ctx.step = label;
     outcome.map_err(control::failed)
+}
+
+/// A `revoke` step. After a refusal it expected, or an attempt the server should not carry out
+/// (another client, other client authentication), the token must still work, judged before
+/// anything else happens: a control revokes a token, and a server may rightly revoke the whole
+/// grant with it (RFC 7009 §2.1), which a control flow in the same session may share. Then the
+/// control.
+async fn revoke(ctx: &mut Ctx, r: &RevokeStep) -> StepResult {
+    let owner = saved(ctx, &r.tokens)?.client;
+    let next = super::revocation::revoke(ctx, r).await?;
+    if r.expect.expects_refusal() || r.is_attempt_by_another(owner) {
+        still_works(ctx, &r.tokens, r.token).await?;
+        revoke_control(ctx, owner, r.token).await?;
+    }
+    Ok(next)
+}
+
+/// The saved token still works: a refresh token refreshed by its own client, an access token
+/// answered at the resource (or `active` at introspection). Unmet means the attempt revoked it.
+async fn still_works(ctx: &mut Ctx, tokens: &str, kind: TokenKind) -> Result<(), Halt> {
+    let yaml = match kind {
+        TokenKind::RefreshToken => format!("{{tokens: {tokens}}}"),
+        TokenKind::AccessToken => format!("{{tokens: {tokens}, expect: {{status: 200}}}}"),
+    };
+    let label = ctx.step.clone();
+    ctx.step = format!("{label}, the {} still works", kind.as_str());
+    let outcome = match kind {
+        TokenKind::RefreshToken => {
+            let step: RefreshStep = crate::diagnostics::parse_yaml("(revoke)", &yaml)
+                .map_err(|e| Fault::harness(e.to_string()))?;
+            refresh_once(ctx, &step).await
+        }
+        TokenKind::AccessToken => {
+            let step: ResourceStep = crate::diagnostics::parse_yaml("(revoke)", &yaml)
+                .map_err(|e| Fault::harness(e.to_string()))?;
+            userinfo(ctx, &step).await
+        }
+    };
+    ctx.step = label;
+    outcome.map(|_| ())
+}
+
+/// The control of a revocation the server should not carry out: a fresh correct flow of the
+/// token's own client, whose token of the same kind that client revokes, must be answered 200,
+/// and a refresh token so revoked must then be refused. Otherwise neither the refusal nor a
+/// token that survived the attempt proves anything (`error`): the server may revoke nothing.
+async fn revoke_control(ctx: &mut Ctx, owner: ClientKind, kind: TokenKind) -> Result<(), Halt> {
+    run_control(ctx, owner, Control::Token, Like::default()).await?;
+    let label = ctx.step.clone();
+    ctx.step = format!("{label}, control");
+    let outcome = async {
+        let mut step: RevokeStep = crate::diagnostics::parse_yaml("(control)", "{tokens: control}")
+            .map_err(|e| Fault::harness(e.to_string()))?;
+        step.token = kind;
+        super::revocation::revoke(ctx, &step).await.map_err(|halt| {
+            control::failed_as(
+                "the server does not take even the token's own client's revocation of a fresh flow's token, so what this step saw proves nothing",
+                halt,
+            )
+        })?;
+        if kind == TokenKind::RefreshToken {
+            let step: RefreshStep = crate::diagnostics::parse_yaml(
+                "(control)",
+                "{tokens: control, expect: {status: [400, 401]}}",
+            )
+            .map_err(|e| Fault::harness(e.to_string()))?;
+            refresh_once(ctx, &step).await.map_err(|halt| {
+                control::failed_as(
+                    "a fresh flow's refresh token still works after its own client revoked it: the server revokes nothing, so what this step saw proves nothing",
+                    halt,
+                )
+            })?;
+        }
+        Ok(())
+    }
+    .await;
+    ctx.step = label;
+    outcome
 }
 
 async fn probe(ctx: &mut Ctx, p: &ProbeStep) -> StepResult {

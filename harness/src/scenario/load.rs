@@ -207,6 +207,15 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<ScenarioFile, LoadError>
                     ),
                 ));
             }
+            Step::Revoke(r) if !saved.contains(&r.tokens.as_str()) => {
+                return Err(at_field(
+                    field.tokens,
+                    format!(
+                        "revoke step uses tokens {:?}, which no earlier step saved",
+                        r.tokens
+                    ),
+                ));
+            }
             Step::Race(r) => {
                 if !(2..=200).contains(&r.count)
                     || !(1..=100).contains(&r.trials)

@@ -25,6 +25,7 @@ mod recorder;
 mod registration;
 mod request_object;
 mod resource;
+mod revocation;
 mod state;
 mod tls;
 mod token;
@@ -193,6 +194,7 @@ impl ReferenceServer {
             .route("/jwks", get(oidc::jwks))
             .route("/par", post(par::push))
             .route("/introspect", post(resource::introspect))
+            .route("/revoke", post(revocation::revoke))
             .route("/register", post(registration::register))
             .route(
                 "/register/{client_id}",

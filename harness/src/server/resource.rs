@@ -27,6 +27,7 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
         "token_endpoint": app.url("/token"),
         "userinfo_endpoint": app.url("/userinfo"),
         "introspection_endpoint": app.url("/introspect"),
+        "revocation_endpoint": app.url("/revoke"),
         "registration_endpoint": app.url("/register"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "jwt", "query.jwt"],

@@ -304,6 +304,8 @@ pub(super) struct CodeRecord {
 pub(super) struct TokenRecord {
     pub client_id: String,
     pub active: bool,
+    /// The grant it came from, shared with its refresh tokens: what revoking one of them ends.
+    pub family: u64,
     /// The DPoP key the token is bound to (RFC 9449 §6).
     pub jkt: Option<String>,
     /// The client certificate the token is bound to (RFC 8705 §3), as `x5t#S256`.

@@ -527,6 +527,7 @@ fn authorization_code(
         TokenRecord {
             client_id: client_id.clone(),
             active: true,
+            family,
             jkt: jkt.clone(),
             x5t: x5t.map(str::to_owned),
         },
@@ -734,6 +735,7 @@ fn refresh(app: &App, client: Option<&RegisteredClient>, p: &Params, bound: Bind
         TokenRecord {
             client_id: client.client_id.clone(),
             active: true,
+            family,
             jkt: proof.map(|p| p.jkt.clone()),
             x5t: x5t.map(str::to_owned),
         },
@@ -766,7 +768,8 @@ pub(super) fn is_confidential(client: &RegisteredClient) -> bool {
     client.auth_method != AuthMethod::None
 }
 
-/// Client authentication for other endpoints (introspection): same rules as the token endpoint.
+/// Client authentication for other endpoints (introspection, revocation): same rules as the
+/// token endpoint.
 pub(super) fn authenticate_client(
     app: &App,
     headers: &HeaderMap,

@@ -158,6 +158,7 @@ impl TargetFile {
                     &e.token,
                     &e.userinfo,
                     &e.introspection,
+                    &e.revocation,
                     &e.par,
                 ]
                 .into_iter()
@@ -230,6 +231,8 @@ pub struct Endpoints {
     pub userinfo: Option<ConfigUrl>,
     /// The RFC 7662 introspection endpoint.
     pub introspection: Option<ConfigUrl>,
+    /// The RFC 7009 revocation endpoint.
+    pub revocation: Option<ConfigUrl>,
     /// The RFC 9126 pushed authorization request endpoint.
     pub par: Option<ConfigUrl>,
 }

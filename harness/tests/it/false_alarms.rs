@@ -577,3 +577,37 @@ async fn a_required_nonce_is_reported_as_what_was_observed() {
     assert_eq!(found.verdict, Verdict::Warn, "{}", found.reason);
     assert_eq!(found.requirements, ["REQ-97"]);
 }
+
+/// A server whose revocation endpoint answers 200 and revokes nothing gives no proof that a
+/// token survived an attempt by another client, or that an unauthenticated request was rightly
+/// refused: both checks are `error`, saying the server revokes nothing, never `pass`. Only the
+/// check of revocation itself fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_revokes_nothing_proves_no_revocation_refusal() {
+    let ids = [
+        "rfc7009/2.1-revoked-refresh-token-refused",
+        "rfc7009/2.1-token-of-another-client-not-revoked",
+        "rfc7009/2.1-revocation-requires-client-authentication",
+    ];
+    let results = run_against(
+        pkce_harness::server::ServerConfig {
+            defects: BTreeSet::from([Defect::RevocationIgnored]),
+            ..Default::default()
+        },
+        &ids,
+    )
+    .await;
+    let verdict = |id: &str| {
+        let r = results.iter().find(|r| r.id == id).expect("ran");
+        (r.verdict, r.reason.clone())
+    };
+    assert_eq!(verdict(ids[0]).0, Verdict::Fail, "{}", verdict(ids[0]).1);
+    for id in &ids[1..] {
+        let (v, reason) = verdict(id);
+        assert_eq!(v, Verdict::Error, "{id}: {reason}");
+        assert!(
+            reason.contains("the server revokes nothing"),
+            "{id}: {reason}"
+        );
+    }
+}

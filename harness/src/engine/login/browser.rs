@@ -35,13 +35,13 @@ use chromiumoxide::cdp::browser_protocol::page::{
     HandleJavaScriptDialogParams,
 };
 use chromiumoxide::cdp::browser_protocol::target::{
-    CloseTargetParams, CreateBrowserContextParams, CreateTargetParams, DisposeBrowserContextParams,
-    EventTargetCreated,
+    CloseTargetParams, CreateTargetParams, EventTargetCreated,
 };
 use chromiumoxide::page::ScreenshotParams;
 use futures_util::StreamExt;
 use url::Url;
 
+use super::chromium::Session;
 use super::walk::{Drive, same_endpoint};
 use crate::callback::{Ending, parse_location};
 use crate::engine::context::Ctx;
@@ -54,8 +54,8 @@ use crate::wire::{HttpMethod, Request, Response, without_query};
 const POLL: Duration = Duration::from_millis(20);
 /// How long after an action the driver waits for the page to move on before acting again.
 const SETTLE: Duration = Duration::from_millis(1500);
-/// How long each clean-up step after a login (screenshot, closing the tab and its context) may
-/// take: a page that keeps the browser busy must not hold the run past its deadline.
+/// How long each clean-up step after a login (screenshot, closing the tab) may take: a page
+/// that keeps the browser busy must not hold the run past its deadline.
 const CLEAN_UP: Duration = Duration::from_millis(500);
 
 /// Run in every document before its own script: the page may not open windows or dialogs
@@ -133,7 +133,9 @@ fn lock(s: &Shared2) -> std::sync::MutexGuard<'_, Seen> {
     s.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Runs the authorization request at `url` in a fresh browser context.
+/// Runs the authorization request at `url` in a new tab of the job's browser session (its
+/// browser context, opened by the job's first login and kept until a step asks for a new
+/// session).
 pub(super) async fn drive(
     ctx: &mut Ctx,
     url: Url,
@@ -151,18 +153,24 @@ pub(super) async fn drive(
         .map_err(|e| LoginFault::Browser {
             reason: format!("no browser tab: {e}"),
         })?;
-    let browser = &chromium.browser;
-    let context = browser
-        .create_browser_context(CreateBrowserContextParams::default())
-        .await
-        .map_err(cdp)?;
-    let result = in_context(ctx, browser, &context, url, client_targets, config).await;
-    let _ = tokio::time::timeout(
-        CLEAN_UP,
-        browser.execute(DisposeBrowserContextParams::new(context)),
+    let context = match &ctx.browser_session {
+        Some(session) if session.in_browser(&chromium) => session.context.clone(),
+        _ => {
+            let session = Session::open(Arc::clone(&chromium)).await.map_err(cdp)?;
+            let context = session.context.clone();
+            ctx.browser_session = Some(Arc::new(session));
+            context
+        }
+    };
+    in_context(
+        ctx,
+        &chromium.browser,
+        &context,
+        url,
+        client_targets,
+        config,
     )
-    .await;
-    result
+    .await
 }
 
 async fn in_context(

@@ -5,6 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
+use chromiumoxide::cdp::browser_protocol::target::{
+    CreateBrowserContextParams, DisposeBrowserContextParams,
+};
 use futures_util::StreamExt;
 use tokio::sync::OnceCell;
 
@@ -100,6 +104,58 @@ impl Chromium {
         })
     }
 }
+
+/// A browser session: one browser context (cookies, storage) that the logins of a job share, as
+/// the other drivers share a cookie jar, so a second login of the job finds the user signed in
+/// as a browser would. Dropping it disposes of the context.
+pub struct Session {
+    chromium: Arc<Chromium>,
+    /// The context's id, for each login's new tab.
+    pub context: BrowserContextId,
+}
+
+impl Session {
+    /// A new, empty browser context in `chromium`.
+    pub async fn open(chromium: Arc<Chromium>) -> Result<Self, chromiumoxide::error::CdpError> {
+        let context = chromium
+            .browser
+            .create_browser_context(CreateBrowserContextParams::default())
+            .await?;
+        Ok(Self { chromium, context })
+    }
+
+    /// Whether the session lives in this browser (a run's clones share one).
+    pub fn in_browser(&self, chromium: &Arc<Chromium>) -> bool {
+        Arc::ptr_eq(&self.chromium, chromium)
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("context", &self.context)
+            .finish()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // Disposal is a DevTools command: sent from a task, bounded, its failure moot (the
+        // browser may be gone already, with the run).
+        let (chromium, context) = (Arc::clone(&self.chromium), self.context.clone());
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let dispose = chromium
+                    .browser
+                    .execute(DisposeBrowserContextParams::new(context));
+                let _ = tokio::time::timeout(DISPOSE, dispose).await;
+            });
+        }
+    }
+}
+
+/// How long disposing of a browser context may take.
+const DISPOSE: Duration = Duration::from_millis(500);
 
 /// Chromium's executable: configured, `$PKCE_HARNESS_BROWSER`, or the first of the usual names on PATH.
 fn executable(config: &BrowserLogin) -> Result<std::path::PathBuf, ChromiumError> {

@@ -139,6 +139,14 @@ impl HttpExpect {
         }
     }
 
+    /// A 200, nothing more: what RFC 7009 §2.2 answers a revocation.
+    pub fn ok() -> Self {
+        Self {
+            status: Some(OneOrMany(vec![200])),
+            ..Self::default()
+        }
+    }
+
     /// 200 with a string `access_token`: a successful token response. (`token_type` is left to
     /// the response-format scenario, so one missing field is one finding, not dozens.)
     pub fn token_success() -> Self {

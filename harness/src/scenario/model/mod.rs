@@ -159,6 +159,8 @@ pub enum Capability {
     Userinfo,
     /// An RFC 7662 introspection endpoint is configured.
     Introspection,
+    /// An RFC 7009 revocation endpoint is configured, or the metadata names one.
+    Revocation,
     /// Whether an access token still works can be asked: a userinfo or resource endpoint, or
     /// else RFC 7662 introspection (`active`), which a `userinfo` step that judges only the
     /// status then asks instead.

@@ -26,6 +26,8 @@ pub enum Step {
     Userinfo(ResourceStep),
     /// Ask the RFC 7662 introspection endpoint about a token.
     Introspect(IntrospectStep),
+    /// Revoke a token at the RFC 7009 revocation endpoint.
+    Revoke(RevokeStep),
     /// Wait.
     Sleep(SleepStep),
     /// Send one raw request to an endpoint (CORS preflight, odd methods).
@@ -736,6 +738,60 @@ pub struct IntrospectStep {
     pub expect: HttpExpect,
 }
 
+/// `revoke:`: RFC 7009 revocation of a saved token. After a refusal it expected, or any request
+/// by another client or with other client authentication, the token must still work (the
+/// property: a refresh token refreshes, an access token is answered at the resource), and then
+/// the engine runs its control: a fresh flow of the token's own client, whose token that client
+/// revokes, must be answered 200 (and a refresh token so revoked then refused), or what the
+/// step saw proves nothing.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeStep {
+    /// The saved tokens; `main` by default.
+    #[serde(default = "main_flow")]
+    pub tokens: String,
+    /// Which token of them.
+    #[serde(default)]
+    pub token: TokenKind,
+    /// The `token_type_hint` sent (RFC 7009 §2.1).
+    #[serde(default)]
+    pub hint: TypeHint,
+    /// Send a token no server issued instead (the saved one with its characters reversed),
+    /// which RFC 7009 §2.2 has answered 200.
+    #[serde(default)]
+    pub unknown: bool,
+    /// The client that asks; the client the tokens were issued to by default.
+    pub client: Option<ClientKind>,
+    /// Client authentication.
+    #[serde(default)]
+    pub auth: AuthSpec,
+    /// What the response must show; 200 by default.
+    #[serde(default = "HttpExpect::ok")]
+    pub expect: HttpExpect,
+}
+
+impl RevokeStep {
+    /// Whether the request is one the token's own client would not send: another client's, or
+    /// with client authentication other than the configured one. The server should carry out
+    /// none of these, so the engine controls each.
+    pub fn is_attempt_by_another(&self, owner: ClientKind) -> bool {
+        self.client.is_some_and(|c| c != owner) || self.auth != AuthSpec::Default
+    }
+}
+
+/// The `token_type_hint` of a revocation request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TypeHint {
+    /// The type of the token sent.
+    #[default]
+    Matching,
+    /// The other type: RFC 7009 §2.1 has the server search every type when the hint misleads.
+    Other,
+    /// No hint.
+    None,
+}
+
 /// Access or refresh token.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -745,6 +801,16 @@ pub enum TokenKind {
     AccessToken,
     /// The refresh token.
     RefreshToken,
+}
+
+impl TokenKind {
+    /// The name RFC 7009 and RFC 7662 give the type (`token_type_hint`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AccessToken => "access_token",
+            Self::RefreshToken => "refresh_token",
+        }
+    }
 }
 
 /// `sleep:`.
