@@ -145,13 +145,21 @@ pub fn load_baseline(path: &std::path::Path) -> Result<Baseline, LoadError> {
 
 impl Baseline {
     /// Marks `r` as the baseline sees it: a listed deviation with the listed verdict is known,
-    /// with another verdict (a pass included) stale, an unlisted deviation new. Skips carry
-    /// their own reason and are never deviations.
+    /// with another verdict (a pass included) stale, an unlisted deviation new. A pass of a
+    /// check that finds by chance (a race) is no evidence of a fix: its entry stays known,
+    /// saying it was not reproduced. Skips carry their own reason and are never deviations.
     pub fn mark(&self, r: &mut ScenarioResult) {
         let listed = self.deviations.iter().find(|d| d.id == r.id);
         r.gate = match (listed, r.verdict) {
             (Some(d), v) if d.verdict == v => Some(GateMark::Known {
                 reason: d.reason.clone(),
+            }),
+            (Some(d), Verdict::Pass) if r.by_chance => Some(GateMark::Known {
+                reason: format!(
+                    "listed as {}, not reproduced this run (a race is won by chance, so a pass does not show it gone): {}",
+                    d.verdict.as_str(),
+                    d.reason
+                ),
             }),
             (Some(d), _) => Some(GateMark::Stale {
                 listed: d.verdict,
@@ -217,6 +225,7 @@ fn not_run(d: &Deviation) -> ScenarioResult {
             listed: d.verdict,
             reason: d.reason.clone(),
         }),
+        by_chance: false,
         duration_ms: 0,
     }
 }
@@ -310,6 +319,29 @@ mod tests {
                 .reason_shown()
                 .starts_with("stale baseline entry: listed as warn (did y), now pass")
         );
+    }
+
+    /// A listed race that this run did not win is not reproduced, not fixed: a pass of a check
+    /// that judges by chance (a race step) stays known, saying so; any other pass of a listed
+    /// deviation is stale.
+    #[test]
+    fn a_race_not_won_this_run_is_not_a_stale_entry() {
+        let b = parse_baseline("b.yaml", "format: 1\nserver: s\nprofile: rfc9700\ndeviations:\n  - {id: race, verdict: fail, reason: two tokens for one code}\n  - {id: plain, verdict: fail, reason: does x}\n").expect("valid");
+        let mut race = result("race", Verdict::Pass);
+        race.by_chance = true;
+        let mut r = report(Profile::Rfc9700, vec![race, result("plain", Verdict::Pass)]);
+        b.apply(&mut r, |_| true);
+        assert_eq!(r.results[0].id, "plain");
+        assert_eq!(r.results[0].standing(), Standing::Stale);
+        assert_eq!(r.results[1].standing(), Standing::Known);
+        assert!(
+            r.results[1]
+                .reason_shown()
+                .contains("not reproduced this run"),
+            "{}",
+            r.results[1].reason_shown()
+        );
+        assert_eq!(r.exit_status(), 1, "the stale plain entry still fails");
     }
 
     /// A draft lists exactly the deviations, is refused while it says TODO, and once filled in

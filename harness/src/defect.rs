@@ -301,6 +301,17 @@ defects! {
     /// A code from a pushed request is redeemed without the PKCE check (the pushed, authenticated
     /// request is taken as protection enough).
     ParSkipsPkce = "par-skips-pkce", ["REQ-50", "REQ-82"], High;
+    /// The PAR endpoint takes a confidential client's `client_id` without checking its
+    /// credentials.
+    ParClientAuthUnchecked = "par-client-auth-unchecked", ["REQ-141"], High;
+    /// The PAR endpoint takes a pushed request that carries a `request_uri` (and drops it).
+    ParRequestUriAccepted = "par-request-uri-accepted", ["REQ-141"], Low;
+    /// A pushed request without `code_challenge` is taken from a public client, as the
+    /// authorization endpoint would not.
+    ParChallengeOptional = "par-challenge-optional", ["REQ-142"], High;
+    /// A pushed request with `code_challenge_method=plain` is taken, as the authorization
+    /// endpoint would not.
+    ParAcceptsPlain = "par-accepts-plain", ["REQ-142"], Medium;
     /// Requires PKCE of confidential clients in its policy but issues codes without a challenge.
     PkceOptionalForConfidential = "pkce-optional-for-confidential", ["REQ-52", "REQ-18"], High;
     /// A code bound to a dpop_jkt is redeemed with a proof of another key.
@@ -311,6 +322,12 @@ defects! {
     DpopHtmHtuUnchecked = "dpop-htm-htu-unchecked", ["REQ-87"], Medium;
     /// A DPoP proof with a stale iat is accepted.
     DpopIatUnchecked = "dpop-iat-unchecked", ["REQ-88"], Medium;
+    /// Takes a DPoP proof whatever its `typ`.
+    DpopTypUnchecked = "dpop-typ-unchecked", ["REQ-143"], Medium;
+    /// Takes a DPoP proof whose signature does not verify, or that is unsigned (`alg: none`).
+    DpopSignatureUnchecked = "dpop-signature-unchecked", ["REQ-143"], High;
+    /// Takes a DPoP proof whose `jwk` carries a private key member.
+    DpopPrivateKeyAccepted = "dpop-private-key-accepted", ["REQ-143"], Low;
     /// The server hands out a DPoP nonce but accepts proofs with another one.
     DpopNonceUnchecked = "dpop-nonce-unchecked", ["REQ-89"], Low;
     /// DPoP-bound access tokens are issued with token_type Bearer.

@@ -141,6 +141,10 @@ pub struct ScenarioResult {
     /// How the run's gate (`--baseline`, `--fail-on`) sees this result; absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gate: Option<GateMark>,
+    /// The check finds by chance (it races the server): its pass shows only that this run did
+    /// not reproduce what it looks for, so a baseline entry it lists stays known.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_chance: bool,
     /// Wall time in milliseconds.
     pub duration_ms: u64,
 }
@@ -260,6 +264,7 @@ impl ScenarioResult {
             login: Vec::new(),
             screenshot: None,
             gate: None,
+            by_chance: false,
             duration_ms: 0,
         }
     }

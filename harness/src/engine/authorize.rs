@@ -86,6 +86,15 @@ pub(super) enum Front {
     RefusedAtPar(Ending),
 }
 
+/// Whether the step pushes its request (RFC 9126).
+pub(super) fn pushes(ctx: &Ctx, a: &AuthorizeStep) -> bool {
+    match &a.par {
+        ParSpec::Auto => ctx.target.push,
+        ParSpec::Push | ParSpec::PushOnly => true,
+        ParSpec::Front | ParSpec::Reuse(_) => false,
+    }
+}
+
 /// The request: built for the front channel, pushed first (RFC 9126), or an earlier flow's
 /// pushed request presented again (then `flow` becomes that flow, by this step's client).
 pub(super) async fn request(
@@ -95,11 +104,7 @@ pub(super) async fn request(
     flow: &mut Flow,
     method_sent: Option<&str>,
 ) -> Result<Front, Halt> {
-    let push = match &a.par {
-        ParSpec::Auto => ctx.target.push,
-        ParSpec::Push | ParSpec::PushOnly => true,
-        ParSpec::Front | ParSpec::Reuse(_) => false,
-    };
+    let push = pushes(ctx, a);
     if let ParSpec::Reuse(from) = &a.par {
         // The earlier flow's pushed request, presented again: its verifier, state and nonce
         // are the ones the request carries.
@@ -138,7 +143,7 @@ pub(super) async fn request(
             None => build::authorization_url(&ctx.target, &params),
         }));
     }
-    match par::pushed(ctx, client, params).await? {
+    match par::pushed(ctx, client, params, a.par_auth).await? {
         Ok(pushed) => {
             let url = build::pushed_url(&ctx.target, a, client, flow, &pushed.uri);
             flow.pushed = Some(pushed);

@@ -6,7 +6,7 @@
 use super::request as build;
 use crate::outcome::{Fault, Halt};
 use crate::scenario::model::{
-    AuthorizeStep, ClientKind, DpopBinding, JarmMode, RequestObjectSpec, TokenStep,
+    AuthorizeStep, ClientKind, DpopBinding, JarmMode, ParSpec, RequestObjectSpec, TokenStep,
 };
 
 /// How far a control flow goes.
@@ -19,8 +19,9 @@ pub(super) enum Control {
 }
 
 /// What the correct flow keeps of the refused one, so the refusal is measured against the same
-/// kind of request: its DPoP binding (a correct proof by a key bound the same way), and whether
-/// it travelled as a request object (then a correctly signed one), and its response mode.
+/// kind of request: its DPoP binding (a correct proof by a key bound the same way), whether it
+/// travelled as a request object (then a correctly signed one), its response mode, and whether
+/// it was pushed (then a correct push).
 #[derive(Clone, Copy, Default)]
 pub(super) struct Like {
     /// The refused flow's DPoP binding.
@@ -29,6 +30,8 @@ pub(super) struct Like {
     pub request_object: RequestObjectSpec,
     /// The refused flow's response mode.
     pub response_mode: Option<JarmMode>,
+    /// The refused flow was pushed (RFC 9126).
+    pub pushed: bool,
 }
 
 /// The correct flow: an authorization request with correct values by `kind`, kept `like` the
@@ -43,6 +46,9 @@ pub(super) fn plan(
     authorize.dpop = like.dpop;
     authorize.request_object = like.request_object.corrected();
     authorize.response_mode = like.response_mode;
+    if like.pushed {
+        authorize.par = ParSpec::Push;
+    }
     let token = match how {
         Control::Authorization => None,
         Control::Token => {
@@ -104,9 +110,11 @@ mod tests {
             dpop: DpopBinding::Bind,
             request_object: RequestObjectSpec::Expired,
             response_mode: Some(JarmMode::QueryJwt),
+            pushed: true,
         };
         let (authorize, token) = plan(ClientKind::Public, Control::Token, like).expect("plan");
         assert_eq!(authorize.client, Some(ClientKind::Public));
+        assert_eq!(authorize.par, ParSpec::Push, "a refused push is controlled by a push");
         assert_eq!(authorize.dpop, DpopBinding::Bind);
         assert_eq!(authorize.request_object, RequestObjectSpec::Signed);
         assert_eq!(authorize.response_mode, Some(JarmMode::QueryJwt));
@@ -117,6 +125,7 @@ mod tests {
             plan(ClientKind::Public, Control::Authorization, Like::default()).expect("plan");
         assert!(none.is_none());
         assert_eq!(authorize.request_object, RequestObjectSpec::Auto);
+        assert_eq!(authorize.par, ParSpec::Auto);
     }
 
     #[test]

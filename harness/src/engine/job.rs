@@ -349,6 +349,7 @@ pub(super) fn skeleton(job: &Job, opts: &RunOptions) -> ScenarioResult {
         login: Vec::new(),
         screenshot: None,
         gate: None,
+        by_chance: file.steps.iter().any(|s| matches!(s, Step::Race(_))),
         duration_ms: 0,
     }
 }

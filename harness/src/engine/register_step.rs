@@ -15,7 +15,7 @@ use crate::jose::{Algorithm, SigningKey};
 use crate::outcome::{Fault, Halt};
 use crate::params::Params;
 use crate::pkce::s256_of_text;
-use crate::scenario::model::{AuthOutcome, RegisterStep};
+use crate::scenario::model::{AuthOutcome, AuthSpec, RegisterStep};
 use crate::target::{AuthMethod, ClientConfig};
 use crate::wire::Response;
 
@@ -193,7 +193,7 @@ async fn authorize(ctx: &mut Ctx, client: &Registered, redirect_uri: &str) -> Re
                     ctx.target.clients.public.redirect_uri.clone(),
                 )
             };
-            match par::pushed(ctx, &config, params).await? {
+            match par::pushed(ctx, &config, params, AuthSpec::Default).await? {
                 Ok(pushed) => {
                     let mut front = Params::new();
                     front.push("client_id", client_id);

@@ -103,6 +103,7 @@ pub(super) async fn authorize(
     let like = Like {
         request_object: a.request_object,
         response_mode: a.response_mode,
+        pushed: phase::pushes(ctx, a),
         ..Like::default()
     };
     let url = match phase::request(ctx, a, &client, &mut flow, method.as_deref()).await? {

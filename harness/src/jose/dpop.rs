@@ -23,14 +23,82 @@ pub struct ProofClaims<'a> {
     pub nonce: Option<&'a str>,
 }
 
+/// What a proof gets wrong in its JOSE header or signature, on purpose: the checks of RFC 9449
+/// §4.3 items 4 to 7 that a server must make of every proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderFlaw {
+    /// None: a correct proof.
+    None,
+    /// `typ` is `JWT`, not `dpop+jwt` (item 4).
+    Type,
+    /// `alg` is `none` and the signature empty (item 5).
+    Unsigned,
+    /// The signature is a good one of other claims: it does not verify (item 6).
+    Signature,
+    /// The `jwk` carries a private member `d` (item 7). Its value is random, never the key's.
+    PrivateMember,
+}
+
 /// The proof for one request, signed with `key`.
 pub fn proof(key: &SigningKey, c: &ProofClaims<'_>) -> Result<String, KeyError> {
-    let jwk = key
+    flawed_proof(key, c, HeaderFlaw::None)
+}
+
+/// The proof for one request, signed with `key`, flawed as `flaw` says.
+pub fn flawed_proof(
+    key: &SigningKey,
+    c: &ProofClaims<'_>,
+    flaw: HeaderFlaw,
+) -> Result<String, KeyError> {
+    let mut jwk = key
         .public_members_jwk()
         .ok_or_else(|| KeyError::Unsupported("a DPoP key must be asymmetric".into()))?;
+    if flaw == HeaderFlaw::PrivateMember
+        && let Some(o) = jwk.as_object_mut()
+    {
+        let mut d = [0u8; 32];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut d)
+            .map_err(|_| KeyError::Sign("no randomness for the flawed jwk".into()))?;
+        o.insert("d".into(), json!(b64(d)));
+    }
+    let typ = if flaw == HeaderFlaw::Type {
+        "JWT"
+    } else {
+        "dpop+jwt"
+    };
     let mut header = Map::new();
-    header.insert("typ".into(), json!("dpop+jwt"));
+    header.insert("typ".into(), json!(typ));
     header.insert("jwk".into(), jwk);
+    let claims = proof_claims(c);
+    match flaw {
+        HeaderFlaw::Unsigned => {
+            header.insert("alg".into(), json!("none"));
+            Ok(format!(
+                "{}.{}.",
+                b64(Value::Object(header).to_string()),
+                b64(claims.to_string())
+            ))
+        }
+        HeaderFlaw::Signature => {
+            let signed = key.sign_with_header(&claims, header)?;
+            let other_jti = format!("{}-other", c.jti);
+            let other = ProofClaims {
+                jti: &other_jti,
+                ..c.clone()
+            };
+            let other = key.sign_with_header(&proof_claims(&other), Map::new())?;
+            let (input, _) = signed.rsplit_once('.').unwrap_or((&signed, ""));
+            let (_, signature) = other.rsplit_once('.').unwrap_or(("", ""));
+            Ok(format!("{input}.{signature}"))
+        }
+        HeaderFlaw::None | HeaderFlaw::Type | HeaderFlaw::PrivateMember => {
+            key.sign_with_header(&claims, header)
+        }
+    }
+}
+
+/// The claims of a proof (§4.2).
+fn proof_claims(c: &ProofClaims<'_>) -> Value {
     let mut claims = json!({ "jti": c.jti, "htm": c.htm, "htu": c.htu, "iat": c.iat });
     if let Some(o) = claims.as_object_mut() {
         if let Some(at) = c.access_token {
@@ -40,7 +108,7 @@ pub fn proof(key: &SigningKey, c: &ProofClaims<'_>) -> Result<String, KeyError> 
             o.insert("nonce".into(), json!(n));
         }
     }
-    key.sign_with_header(&claims, header)
+    claims
 }
 
 /// §4.2 `ath`: base64url of the SHA-256 of the access token's ASCII octets.
@@ -91,5 +159,41 @@ mod tests {
             htu(&url::Url::parse("https://a.example/t?x=1#f").expect("url")),
             "https://a.example/t"
         );
+    }
+
+    /// Each flaw breaks the one §4.3 check it is for, and nothing else: the claims stay
+    /// those of a correct proof.
+    #[test]
+    fn each_header_flaw_breaks_its_own_check() {
+        let (key, _) = SigningKey::generate(Algorithm::ES256).expect("key");
+        let claims = ProofClaims {
+            htm: "POST",
+            htu: "https://as.example/token",
+            iat: 1,
+            jti: "j",
+            access_token: None,
+            nonce: None,
+        };
+        let made = |flaw| {
+            let p = flawed_proof(&key, &claims, flaw).expect("made");
+            (Jws::parse(&p).expect("compact"), p)
+        };
+        let verifies = |jws: &Jws| {
+            let jwk = jws.header.get("jwk").cloned().expect("jwk");
+            jws.verify(&json!({ "keys": [jwk] }), b"").is_ok()
+        };
+        let (typed, _) = made(HeaderFlaw::Type);
+        assert_eq!(typed.header.get("typ"), Some(&json!("JWT")));
+        assert!(verifies(&typed));
+        let (unsigned, text) = made(HeaderFlaw::Unsigned);
+        assert_eq!(unsigned.header.get("alg"), Some(&json!("none")));
+        assert!(text.ends_with('.'), "no signature");
+        let (forged, _) = made(HeaderFlaw::Signature);
+        assert_eq!(forged.header.get("typ"), Some(&json!("dpop+jwt")));
+        assert!(!verifies(&forged), "the signature is of other claims");
+        let (private, _) = made(HeaderFlaw::PrivateMember);
+        let jwk = private.header.get("jwk").expect("jwk");
+        assert!(jwk.get("d").is_some());
+        assert_eq!(private.claims.get("jti"), Some(&json!("j")));
     }
 }

@@ -233,7 +233,7 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
             );
         }
     }
-    let challenge = match pkce_params(app, &client, p) {
+    let challenge = match pkce_params(app, &client, p, pushed) {
         Ok(c) => c,
         Err(description) => return fail("invalid_request", &description),
     };
@@ -310,6 +310,7 @@ fn pkce_params(
     app: &App,
     client: &RegisteredClient,
     p: &Params,
+    pushed: bool,
 ) -> Result<Option<(CodeChallenge, Method)>, String> {
     let challenge = nonempty(p, "code_challenge");
     let method = nonempty(p, "code_challenge_method");
@@ -318,7 +319,9 @@ fn pkce_params(
             return Err("code_challenge_method without code_challenge".into());
         }
         let public = client.auth_method == AuthMethod::None;
-        if public && !app.has(Defect::PkceOptionalForPublic) {
+        let optional = app.has(Defect::PkceOptionalForPublic)
+            || (pushed && app.has(Defect::ParChallengeOptional));
+        if public && !optional {
             return Err("code_challenge is required for public clients".into());
         }
         if !public
@@ -343,7 +346,8 @@ fn pkce_params(
             Err(e) => return Err(format!("{e} (transform algorithm not supported)")),
         },
     };
-    if method == Method::Plain && !app.has(Defect::AcceptsPlain) {
+    let plain_taken = app.has(Defect::AcceptsPlain) || (pushed && app.has(Defect::ParAcceptsPlain));
+    if method == Method::Plain && !plain_taken {
         return Err("code_challenge_method plain is not supported; use S256".into());
     }
     parse_challenge(app, challenge, method)

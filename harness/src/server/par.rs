@@ -35,8 +35,12 @@ pub(super) async fn push(
 }
 
 fn push_inner(app: &App, headers: &HeaderMap, p: &Params, peer: &PeerCert) -> Reply {
-    let client = authenticate_client(app, headers, p, peer)?;
-    if p.get("request_uri").is_some() {
+    let claimed = p.get("client_id").and_then(|id| app.client(id));
+    let client = match claimed {
+        Some(client) if app.has(Defect::ParClientAuthUnchecked) => client,
+        _ => authenticate_client(app, headers, p, peer)?,
+    };
+    if p.get("request_uri").is_some() && !app.has(Defect::ParRequestUriAccepted) {
         // §2.1: the request itself cannot be a reference.
         return Err(oauth_error(
             app,
@@ -83,7 +87,7 @@ fn push_inner(app: &App, headers: &HeaderMap, p: &Params, peer: &PeerCert) -> Re
     let mut params = Params::new();
     for (k, v) in p
         .iter()
-        .filter(|(k, _)| !CLIENT_AUTH.contains(k) && *k != "client_id")
+        .filter(|(k, _)| !CLIENT_AUTH.contains(k) && !["client_id", "request_uri"].contains(k))
     {
         params.push(k, v);
     }

@@ -11,6 +11,7 @@ mod leaks;
 mod logins;
 mod never_silent;
 mod odd_targets;
+mod peers;
 mod preflight;
 mod real_servers;
 mod release;

@@ -52,9 +52,9 @@ pub(crate) fn proof_header(
                 .dpop_nonces
                 .get(&crate::jose::dpop::htu(&req.url))
                 .cloned();
-            if spec == DpopProof::Stale && nonce.is_some() {
+            if matches!(spec, DpopProof::Stale | DpopProof::FutureIat) && nonce.is_some() {
                 return Err(Fault::OptionalAbsent {
-                    message: "the server gives DPoP nonces, and RFC 9449 §4.3 (item 11) lets a server-managed nonce stand for the proof's creation time: a stale iat need not be refused".into(),
+                    message: "the server gives DPoP nonces, and RFC 9449 §4.3 (item 11) lets a server-managed nonce stand for the proof's creation time: an iat far from now need not be refused".into(),
                 }
                 .into());
             }

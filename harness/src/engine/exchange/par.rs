@@ -20,6 +20,7 @@ pub(crate) async fn pushed(
     ctx: &mut Ctx,
     client: &ClientConfig,
     mut params: Params,
+    auth: AuthSpec,
 ) -> Result<Result<Pushed, Ending>, Halt> {
     let url = ctx.target.par.clone().ok_or_else(|| {
         Fault::config(
@@ -29,7 +30,7 @@ pub(crate) async fn pushed(
     let mut req = build::bare(HttpMethod::Post, url);
     // client_id once: authentication adds it where the method needs it.
     params.remove("client_id");
-    authenticate(ctx, &mut req, &mut params, client, AuthSpec::Default)?;
+    authenticate(ctx, &mut req, &mut params, client, auth)?;
     if params.get("client_id").is_none() {
         params.push("client_id", client.client_id.0.clone());
     }

@@ -8,8 +8,9 @@ use crate::engine::context::{Flow, ResolvedTarget};
 use crate::params::Params;
 use crate::pkce::{Method, s256_of_text};
 use crate::scenario::model::{
-    AuthorizeExpect, AuthorizeStep, ChallengeSpec, DpopBinding, Mutations, NonceSpec, ParSpec,
-    PkceSpec, RedirectMutation, RedirectSpec, RequestObjectSpec, StateSpec, Template, ValueSpec,
+    AuthSpec, AuthorizeExpect, AuthorizeStep, ChallengeSpec, DpopBinding, Mutations, NonceSpec,
+    ParSpec, PkceSpec, RedirectMutation, RedirectSpec, RequestObjectSpec, StateSpec, Template,
+    ValueSpec,
 };
 use crate::target::ClientConfig;
 
@@ -248,6 +249,7 @@ pub fn default_authorize(flow: String) -> AuthorizeStep {
         same_session: true,
         nonce: NonceSpec::Random,
         par: ParSpec::Auto,
+        par_auth: AuthSpec::Default,
         front_params: Mutations::default(),
         dpop: DpopBinding::Auto,
         request_object: RequestObjectSpec::Auto,

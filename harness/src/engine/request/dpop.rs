@@ -1,11 +1,13 @@
 //! DPoP proofs (RFC 9449 §4) as a step asks for them, flawed on purpose where it says.
 
+use crate::jose::dpop::HeaderFlaw;
 use crate::outcome::Fault;
 use crate::wire::Request;
 
 /// The DPoP proof of `req` (RFC 9449 §4.2) with `key`, flawed as `spec` asks: `htm` and `htu`
-/// from the request (or another method or server), `iat` now (or ten minutes ago), the
-/// server's `nonce` (or one it never gave), `ath` when an access token is presented.
+/// from the request (or another method or server), `iat` now (or ten minutes off), the
+/// server's `nonce` (or one it never gave), `ath` when an access token is presented; its header
+/// and signature right, or flawed as §4.3 items 4 to 7 say a server must refuse.
 pub fn dpop_proof(
     key: &crate::jose::SigningKey,
     spec: crate::scenario::model::DpopProof,
@@ -28,6 +30,7 @@ pub fn dpop_proof(
     };
     let iat = match spec {
         P::Stale => now.saturating_sub(600),
+        P::FutureIat => now + 600,
         _ => now,
     };
     let nonce = match spec {
@@ -42,6 +45,13 @@ pub fn dpop_proof(
         access_token,
         nonce,
     };
-    crate::jose::dpop::proof(key, &claims)
+    let flaw = match spec {
+        P::WrongType => HeaderFlaw::Type,
+        P::Unsigned => HeaderFlaw::Unsigned,
+        P::BadSignature => HeaderFlaw::Signature,
+        P::PrivateKey => HeaderFlaw::PrivateMember,
+        _ => HeaderFlaw::None,
+    };
+    crate::jose::dpop::flawed_proof(key, &claims, flaw)
         .map_err(|e| Fault::harness(format!("signing a DPoP proof: {e}")))
 }

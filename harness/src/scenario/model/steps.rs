@@ -115,6 +115,9 @@ pub struct AuthorizeStep {
     /// Whether the request is pushed first (RFC 9126): by default when the target pushes.
     #[serde(default)]
     pub par: ParSpec,
+    /// Client authentication of the push (RFC 9126 §2: as at the token endpoint).
+    #[serde(default)]
+    pub par_auth: AuthSpec,
     /// Changes to the front-channel request of a pushed one (beside `client_id` and
     /// `request_uri`): what an attacker on the front channel may add.
     #[serde(default)]
@@ -238,6 +241,16 @@ pub enum DpopProof {
     WrongUrl,
     /// `iat` ten minutes ago (§11.1).
     Stale,
+    /// `iat` ten minutes ahead (§4.3 item 11).
+    FutureIat,
+    /// `typ` `JWT`, not `dpop+jwt` (§4.3 item 4).
+    WrongType,
+    /// Unsigned: `alg` `none` (§4.3 item 5).
+    Unsigned,
+    /// A signature that does not verify with the header's key (§4.3 item 6).
+    BadSignature,
+    /// The header's `jwk` carries a private member `d` (§4.3 item 7).
+    PrivateKey,
     /// A `nonce` the server never gave (§8).
     WrongNonce,
     /// At a resource: the token presented with the `Bearer` scheme, no proof (a downgrade).
