@@ -206,6 +206,11 @@ defects! {
     WeakAccessTokens = "weak-access-tokens", ["REQ-133"], High;
     /// Refresh tokens are a counter's values.
     WeakRefreshTokens = "weak-refresh-tokens", ["REQ-133"], High;
+    /// Refresh tokens of 16 random octets: the 128 bits §10.10 requires, not the 160 it
+    /// recommends.
+    RefreshTokens128Bits = "refresh-tokens-128-bits", ["REQ-133"], Low;
+    /// Pushed request_uri values are a counter's.
+    WeakRequestUris = "weak-request-uris", ["REQ-144"], High;
     /// UserInfo takes an access token from the URI query (`?access_token=`).
     TokenInQueryAccepted = "token-in-query-accepted", ["REQ-135"], Medium;
     /// UserInfo takes the `Bearer` scheme only as written, refusing `bearer`.

@@ -114,7 +114,11 @@ mod tests {
         };
         let (authorize, token) = plan(ClientKind::Public, Control::Token, like).expect("plan");
         assert_eq!(authorize.client, Some(ClientKind::Public));
-        assert_eq!(authorize.par, ParSpec::Push, "a refused push is controlled by a push");
+        assert_eq!(
+            authorize.par,
+            ParSpec::Push,
+            "a refused push is controlled by a push"
+        );
         assert_eq!(authorize.dpop, DpopBinding::Bind);
         assert_eq!(authorize.request_object, RequestObjectSpec::Signed);
         assert_eq!(authorize.response_mode, Some(JarmMode::QueryJwt));

@@ -21,8 +21,9 @@ use crate::outcome::{Fault, Halt};
 use crate::params::Params;
 use crate::redact::Secret;
 use crate::scenario::model::{
-    AuthorizeStep, ClientKind, CodesStep, DiscoveryStep, DpopBinding, Endpoint, Issued, ProbeStep,
-    RaceStep, RefreshStep, ResourceStep, RevokeStep, SleepStep, Step, TokenKind, TokenStep,
+    AuthorizeStep, ClientKind, CodesStep, DiscoveryStep, DpopBinding, Endpoint, Issued, ParSpec,
+    ProbeStep, RaceStep, RefreshStep, ResourceStep, RevokeStep, SleepStep, Step, TokenKind,
+    TokenStep,
 };
 use crate::wire::{HttpMethod, Request};
 
@@ -372,6 +373,19 @@ async fn codes(ctx: &mut Ctx, c: &CodesStep) -> StepResult {
     let mut sample = Vec::new();
     for i in 0..c.count {
         let flow = format!("codes-{i}");
+        if c.of == Issued::RequestUri {
+            let mut push = build::default_authorize(flow.clone());
+            push.par = ParSpec::PushOnly;
+            authorize(ctx, &push).await?;
+            let uri = ctx
+                .flows
+                .get(&flow)
+                .and_then(|f| f.pushed.as_ref())
+                .map(|p| Secret::new(p.uri.clone()))
+                .ok_or_else(|| precondition("a push gave no request_uri".into()))?;
+            sample.push(uri);
+            continue;
+        }
         let (_, code) = authorize(ctx, &build::default_authorize(flow.clone())).await?;
         let code = code.ok_or_else(|| precondition("an authorization gave no code".into()))?;
         if c.of == Issued::Code {

@@ -92,7 +92,14 @@ fn push_inner(app: &App, headers: &HeaderMap, p: &Params, peer: &PeerCert) -> Re
         params.push(k, v);
     }
     params.push("client_id", client.client_id.clone());
-    let request_uri = format!("{URN}{}", fresh()?);
+    let reference = if app.has(Defect::WeakRequestUris) {
+        let mut store = app.store();
+        store.counter += 1;
+        format!("r{:06}", store.counter)
+    } else {
+        fresh()?
+    };
+    let request_uri = format!("{URN}{reference}");
     let lifetime = app.request_uri_lifetime;
     app.store().pushed.insert(
         request_uri.clone(),

@@ -375,12 +375,50 @@ fn authenticate(
 
 /// A new token: random, or with a `weak-*-tokens` defect the next value of the server's counter
 /// behind a fixed prefix (guessable, as RFC 6749 §10.10 forbids).
-fn issue(counter: &mut u64, weak: bool, prefix: &str) -> Result<String, Response> {
-    if weak {
-        *counter += 1;
-        Ok(format!("{prefix}-{:012}", *counter))
+fn issue(counter: &mut u64, strength: Strength, prefix: &str) -> Result<String, Response> {
+    match strength {
+        Strength::Counter => {
+            *counter += 1;
+            Ok(format!("{prefix}-{:012}", *counter))
+        }
+        Strength::Bits128 => {
+            let mut octets = [0u8; 16];
+            getrandom::fill(&mut octets)
+                .map_err(|e| super::pages::server_error(&format!("no entropy: {e}")))?;
+            Ok(crate::jose::b64(octets))
+        }
+        Strength::Full => fresh(),
+    }
+}
+
+/// How hard to guess a token is: as this server makes them, or as a defect makes them.
+#[derive(Clone, Copy)]
+enum Strength {
+    /// [`fresh`]: 256 random bits.
+    Full,
+    /// 16 random octets: the 128 bits RFC 6749 §10.10 requires, not the 160 it recommends.
+    Bits128,
+    /// A counter's next value.
+    Counter,
+}
+
+/// The strength of access tokens under `app`'s defects.
+fn access_strength(app: &App) -> Strength {
+    if app.has(Defect::WeakAccessTokens) {
+        Strength::Counter
     } else {
-        fresh()
+        Strength::Full
+    }
+}
+
+/// The strength of refresh tokens under `app`'s defects.
+fn refresh_strength(app: &App) -> Strength {
+    if app.has(Defect::WeakRefreshTokens) {
+        Strength::Counter
+    } else if app.has(Defect::RefreshTokens128Bits) {
+        Strength::Bits128
+    } else {
+        Strength::Full
     }
 }
 
@@ -516,8 +554,8 @@ fn authorization_code(
         return Ok(Response::default());
     }
     record.used = true;
-    let access = issue(&mut store.counter, app.has(Defect::WeakAccessTokens), "at")?;
-    let refresh = issue(&mut store.counter, app.has(Defect::WeakRefreshTokens), "rt")?;
+    let access = issue(&mut store.counter, access_strength(app), "at")?;
+    let refresh = issue(&mut store.counter, refresh_strength(app), "rt")?;
     record.issued.extend([access.clone(), refresh.clone()]);
     let family = store.counter;
     store.counter += 1;
@@ -729,7 +767,7 @@ fn refresh(app: &App, client: Option<&RegisteredClient>, p: &Params, bound: Bind
         ));
     }
     let family = record.family;
-    let access = issue(&mut store.counter, app.has(Defect::WeakAccessTokens), "at")?;
+    let access = issue(&mut store.counter, access_strength(app), "at")?;
     store.access_tokens.insert(
         access.clone(),
         TokenRecord {
@@ -741,7 +779,7 @@ fn refresh(app: &App, client: Option<&RegisteredClient>, p: &Params, bound: Bind
         },
     );
     let new_rt = if rotate {
-        let new_rt = issue(&mut store.counter, app.has(Defect::WeakRefreshTokens), "rt")?;
+        let new_rt = issue(&mut store.counter, refresh_strength(app), "rt")?;
         if let Some(r) = store.refresh_tokens.get_mut(rt) {
             r.rotated = true;
         }

@@ -967,6 +967,8 @@ pub enum Issued {
     AccessToken,
     /// Refresh tokens.
     RefreshToken,
+    /// The `request_uri` values of pushed requests (RFC 9126), each from a push of its own.
+    RequestUri,
 }
 
 impl Issued {
@@ -976,6 +978,7 @@ impl Issued {
             Self::Code => "code",
             Self::AccessToken => "access token",
             Self::RefreshToken => "refresh token",
+            Self::RequestUri => "request_uri",
         }
     }
 }
