@@ -215,6 +215,10 @@ defects! {
     TokenInQueryAccepted = "token-in-query-accepted", ["REQ-135"], Medium;
     /// UserInfo takes the `Bearer` scheme only as written, refusing `bearer`.
     BearerSchemeCaseSensitive = "bearer-scheme-case-sensitive", ["REQ-134"], Low;
+    /// Token responses carry no `expires_in`: the client cannot tell when the token ends.
+    NoExpiresIn = "no-expires-in", ["REQ-146"], Low;
+    /// Issues tokens for the resource owner password grant.
+    PasswordGrantAccepted = "password-grant-accepted", ["REQ-145"], Medium;
     /// Refresh tokens of public clients are not rotated, and reuse is not detected.
     NoRefreshRotation = "no-refresh-rotation", ["REQ-61"], Medium;
     /// A refresh token is taken from any authenticated client, not only the one it was issued to.

@@ -239,6 +239,9 @@ fn handle(
     match grant_type {
         Some("authorization_code") => authorization_code(app, client.as_ref(), &p, redeem, bound),
         Some("refresh_token") => refresh(app, client.as_ref(), &p, bound),
+        Some("password") if app.has(Defect::PasswordGrantAccepted) => {
+            password(app, client.as_ref(), &p)
+        }
         None => Err(oauth_error(app, "invalid_request", "grant_type is missing")),
         Some(_) if app.has(Defect::WrongGrantErrors) => {
             Err(oauth_error(app, "invalid_request", "bad grant_type"))
@@ -249,6 +252,44 @@ fn handle(
             "grant_type not supported",
         )),
     }
+}
+
+/// The resource owner password grant (RFC 6749 §4.3), which RFC 9700 §2.4 rules out: only
+/// with the `password-grant-accepted` defect.
+fn password(app: &App, client: Option<&RegisteredClient>, p: &Params) -> Reply {
+    let Some(client) = client else {
+        return Err(oauth_error(app, "invalid_request", "client_id is missing"));
+    };
+    if p.get("username") != Some(super::config::USERNAME)
+        || p.get("password") != Some(super::config::PASSWORD)
+    {
+        return Err(oauth_error(
+            app,
+            "invalid_grant",
+            "wrong user name or password",
+        ));
+    }
+    let mut store = app.store();
+    let access = issue(&mut store.counter, access_strength(app), "at")?;
+    let family = store.counter;
+    store.counter += 1;
+    store.access_tokens.insert(
+        access.clone(),
+        TokenRecord {
+            client_id: client.client_id.clone(),
+            active: true,
+            family,
+            jkt: None,
+            x5t: None,
+        },
+    );
+    drop(store);
+    Ok(json(
+        app,
+        StatusCode::OK,
+        &serde_json::json!({"access_token": access, "token_type": "Bearer", "expires_in": 3600}),
+        &[],
+    ))
 }
 
 fn nonempty<'a>(p: &'a Params, name: &str) -> Option<&'a str> {
@@ -693,6 +734,11 @@ fn token_response(
     });
     if let (Some(t), Some(o)) = (id_token, body.as_object_mut()) {
         o.insert("id_token".into(), serde_json::json!(t));
+    }
+    if app.has(Defect::NoExpiresIn)
+        && let Some(o) = body.as_object_mut()
+    {
+        o.remove("expires_in");
     }
     if app.has(Defect::BadTokenResponse) {
         if let Some(o) = body.as_object_mut() {
