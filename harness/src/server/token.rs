@@ -270,19 +270,9 @@ fn password(app: &App, client: Option<&RegisteredClient>, p: &Params) -> Reply {
         ));
     }
     let mut store = app.store();
-    let access = issue(&mut store.counter, access_strength(app), "at")?;
     let family = store.counter;
     store.counter += 1;
-    store.access_tokens.insert(
-        access.clone(),
-        TokenRecord {
-            client_id: client.client_id.clone(),
-            active: true,
-            family,
-            jkt: None,
-            x5t: None,
-        },
-    );
+    let access = access_token(app, &mut store, &client.client_id, family, Binding::none())?;
     drop(store);
     Ok(json(
         app,
@@ -302,6 +292,16 @@ fn nonempty<'a>(p: &'a Params, name: &str) -> Option<&'a str> {
 struct Binding<'a> {
     proof: Option<&'a Proof>,
     x5t: Option<&'a str>,
+}
+
+impl Binding<'_> {
+    /// Bound to nothing: a bearer token.
+    fn none() -> Self {
+        Self {
+            proof: None,
+            x5t: None,
+        }
+    }
 }
 
 /// Who is calling: RFC 6749 §2.3. `Ok(None)` means "no client_id at all", allowed only with the
@@ -430,6 +430,28 @@ fn issue(counter: &mut u64, strength: Strength, prefix: &str) -> Result<String, 
         }
         Strength::Full => fresh(),
     }
+}
+
+/// A new access token of `client_id` from the grant `family`, recorded with what it is bound to.
+fn access_token(
+    app: &App,
+    store: &mut super::state::Store,
+    client_id: &str,
+    family: u64,
+    bound: Binding<'_>,
+) -> Result<String, Response> {
+    let access = issue(&mut store.counter, access_strength(app), "at")?;
+    store.access_tokens.insert(
+        access.clone(),
+        TokenRecord {
+            client_id: client_id.to_owned(),
+            active: true,
+            family,
+            jkt: bound.proof.map(|p| p.jkt.clone()),
+            x5t: bound.x5t.map(str::to_owned),
+        },
+    );
+    Ok(access)
 }
 
 /// How hard to guess a token is: as this server makes them, or as a defect makes them.
@@ -813,17 +835,13 @@ fn refresh(app: &App, client: Option<&RegisteredClient>, p: &Params, bound: Bind
         ));
     }
     let family = record.family;
-    let access = issue(&mut store.counter, access_strength(app), "at")?;
-    store.access_tokens.insert(
-        access.clone(),
-        TokenRecord {
-            client_id: client.client_id.clone(),
-            active: true,
-            family,
-            jkt: proof.map(|p| p.jkt.clone()),
-            x5t: x5t.map(str::to_owned),
-        },
-    );
+    let access = access_token(
+        app,
+        &mut store,
+        &client.client_id,
+        family,
+        Binding { proof, x5t },
+    )?;
     let new_rt = if rotate {
         let new_rt = issue(&mut store.counter, refresh_strength(app), "rt")?;
         if let Some(r) = store.refresh_tokens.get_mut(rt) {
