@@ -292,6 +292,10 @@ defects! {
     JwtAlgNoneAccepted = "jwt-alg-none-accepted", ["REQ-76"], High;
     /// Accepts client assertions made out to another audience.
     JwtAudienceUnchecked = "jwt-audience-unchecked", ["REQ-77"], High;
+    /// Accepts client assertions whose `iss` is not the client.
+    JwtIssuerUnchecked = "jwt-issuer-unchecked", ["REQ-147"], Medium;
+    /// Accepts client assertions before their `nbf`.
+    JwtNbfUnchecked = "jwt-nbf-unchecked", ["REQ-147"], Medium;
     /// Accepts a client assertion again (same `jti`).
     JwtReplayAccepted = "jwt-replay-accepted", ["REQ-78"], Medium;
     /// A pushed request_uri can be used more than once.
@@ -424,6 +428,8 @@ impl Defect {
             | Self::JwtSignatureUnchecked
             | Self::JwtAlgNoneAccepted
             | Self::JwtAudienceUnchecked
+            | Self::JwtIssuerUnchecked
+            | Self::JwtNbfUnchecked
             | Self::JwtReplayAccepted
             | Self::RequestObjectSignatureUnchecked
             | Self::RequestObjectUnsignedAccepted

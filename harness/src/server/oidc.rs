@@ -171,7 +171,13 @@ pub(super) fn authenticate_assertion(
         let mut v = Validation::new(alg);
         v.leeway = 5;
         v.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
-        v.set_issuer(&[&client.client_id]);
+        if app.has(Defect::JwtIssuerUnchecked) {
+            v.required_spec_claims.remove("iss");
+        } else {
+            v.set_issuer(&[&client.client_id]);
+        }
+        // RFC 7523 §3 item 5: not before nbf (jsonwebtoken checks it only when asked).
+        v.validate_nbf = !app.has(Defect::JwtNbfUnchecked);
         v.sub = Some(client.client_id.clone());
         // RFC 7523 §3 item 3: the token endpoint URL or the issuer identifies this server;
         // FAPI 2.0 (final) takes the issuer alone, against audience injection.

@@ -34,6 +34,10 @@ pub enum Flaw {
     Unsigned,
     /// `aud` another server's token endpoint.
     OtherAudience,
+    /// `iss` another party than the client (`sub` still the client).
+    OtherIssuer,
+    /// `nbf` ten minutes ahead.
+    NotYetValid,
     /// `aud` this server's token endpoint where the issuer is asked for (FAPI 2.0): the caller
     /// passes the token endpoint as the audience.
     TokenEndpointAudience,
@@ -47,6 +51,8 @@ impl Flaw {
             AuthSpec::AssertionOtherKey | AuthSpec::WrongSecret => Self::OtherKey,
             AuthSpec::UnsignedAssertion => Self::Unsigned,
             AuthSpec::AssertionOtherAudience => Self::OtherAudience,
+            AuthSpec::AssertionOtherIssuer => Self::OtherIssuer,
+            AuthSpec::AssertionNotYetValid => Self::NotYetValid,
             AuthSpec::AssertionTokenEndpointAudience => Self::TokenEndpointAudience,
             _ => Self::None,
         }
@@ -72,9 +78,20 @@ pub fn assertion(
         _ => audience,
     };
     let id = &client.client_id.0;
-    let claims = serde_json::json!({
-        "iss": id, "sub": id, "aud": aud, "jti": jti, "iat": iat, "exp": exp,
+    let iss = match flaw {
+        Flaw::OtherIssuer => OTHER_ISSUER,
+        _ => id.as_str(),
+    };
+    let mut claims = serde_json::json!({
+        "iss": iss, "sub": id, "aud": aud, "jti": jti, "iat": iat, "exp": exp,
     });
+    if flaw == Flaw::NotYetValid
+        && let Some(o) = claims.as_object_mut()
+    {
+        // Valid from ten minutes ahead, for twenty: only `nbf` is wrong.
+        o.insert("nbf".into(), serde_json::json!(now + 600));
+        o.insert("exp".into(), serde_json::json!(now + 1200));
+    }
     let key = match flaw {
         Flaw::Unsigned => ClientKey::Unsigned,
         Flaw::OtherKey => ClientKey::Other,
@@ -85,6 +102,9 @@ pub fn assertion(
 
 /// The audience of a JWT made out to another server.
 pub const OTHER_AUDIENCE: &str = "https://other-server.example/token";
+
+/// The issuer of a client assertion made by someone other than the client.
+pub const OTHER_ISSUER: &str = "pkce-harness-another-party";
 
 /// Which key signs a JWT a client makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -268,6 +288,8 @@ pub fn authenticate(
         }
         // Handled above: an assertion attack on a client without assertions is refused.
         AuthSpec::ExpiredAssertion
+        | AuthSpec::AssertionOtherIssuer
+        | AuthSpec::AssertionNotYetValid
         | AuthSpec::AssertionOtherKey
         | AuthSpec::UnsignedAssertion
         | AuthSpec::AssertionOtherAudience

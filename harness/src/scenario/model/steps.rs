@@ -591,6 +591,10 @@ pub enum AuthSpec {
     UnsignedAssertion,
     /// A client assertion for another audience (RFC 7523 §3 item 3).
     AssertionOtherAudience,
+    /// A client assertion whose `iss` is not the client (RFC 7523 §3 item 1).
+    AssertionOtherIssuer,
+    /// A client assertion not valid for another ten minutes (`nbf`, RFC 7523 §3 item 5).
+    AssertionNotYetValid,
     /// A client assertion made out to the token endpoint rather than the issuer: what RFC 7523
     /// allows and FAPI 2.0 (final) does not.
     AssertionTokenEndpointAudience,
@@ -612,6 +616,8 @@ impl AuthSpec {
                 | Self::AssertionOtherKey
                 | Self::UnsignedAssertion
                 | Self::AssertionOtherAudience
+                | Self::AssertionOtherIssuer
+                | Self::AssertionNotYetValid
                 | Self::AssertionTokenEndpointAudience
                 | Self::ReplayedAssertion
         )
