@@ -290,21 +290,22 @@ async fn revoke(ctx: &mut Ctx, r: &RevokeStep) -> StepResult {
 /// The saved token still works: a refresh token refreshed by its own client, an access token
 /// answered at the resource (or `active` at introspection). Unmet means the attempt revoked it.
 async fn still_works(ctx: &mut Ctx, tokens: &str, kind: TokenKind) -> Result<(), Halt> {
-    let yaml = match kind {
-        TokenKind::RefreshToken => format!("{{tokens: {tokens}}}"),
-        TokenKind::AccessToken => format!("{{tokens: {tokens}, expect: {{status: 200}}}}"),
-    };
     let label = ctx.step.clone();
     ctx.step = format!("{label}, the {} still works", kind.as_str());
+    // The steps' defaults, then the scenario's name for the tokens set as a value: a name is
+    // never spliced into YAML text.
     let outcome = match kind {
         TokenKind::RefreshToken => {
-            let step: RefreshStep = crate::diagnostics::parse_yaml("(revoke)", &yaml)
+            let mut step: RefreshStep = crate::diagnostics::parse_yaml("(revoke)", "{}")
                 .map_err(|e| Fault::harness(e.to_string()))?;
+            tokens.clone_into(&mut step.tokens);
             refresh_once(ctx, &step).await
         }
         TokenKind::AccessToken => {
-            let step: ResourceStep = crate::diagnostics::parse_yaml("(revoke)", &yaml)
-                .map_err(|e| Fault::harness(e.to_string()))?;
+            let mut step: ResourceStep =
+                crate::diagnostics::parse_yaml("(revoke)", "{expect: {status: 200}}")
+                    .map_err(|e| Fault::harness(e.to_string()))?;
+            tokens.clone_into(&mut step.tokens);
             userinfo(ctx, &step).await
         }
     };
