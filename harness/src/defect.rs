@@ -173,6 +173,14 @@ defects! {
     RepeatedParamsAccepted = "repeated-params-accepted", ["REQ-10", "REQ-40"], Medium;
     /// Rejects requests that carry an unknown parameter.
     RejectsUnknownParams = "rejects-unknown-params", ["REQ-8", "REQ-39"], Low;
+    /// Refuses the OpenID Connect parameters display, ui_locales, claims_locales, acr_values
+    /// and login_hint with invalid_request instead of taking them.
+    OidcParamsRefused = "oidc-params-refused", ["REQ-149", "REQ-150"], Low;
+    /// Treats a request as OpenID Connect only when openid is the first scope value: no ID
+    /// Token for scope=profile openid.
+    OpenidScopeFirstOnly = "openid-scope-first-only", ["REQ-151"], Low;
+    /// Shows the login page to a prompt=none request instead of answering login_required.
+    PromptNoneIgnored = "prompt-none-ignored", ["REQ-148"], Low;
     /// The token endpoint answers GET requests.
     TokenGetAllowed = "token-get-allowed", ["REQ-38"], Low;
     /// Token responses lack Cache-Control: no-store and Pragma: no-cache.

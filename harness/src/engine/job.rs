@@ -167,6 +167,10 @@ pub(super) fn inapplicable(
                 target.client(client).is_some_and(|c| c.several_redirect_uris),
                 "the client does not declare several_redirect_uris",
             ),
+            Capability::SeveralScopes => (
+                target.scope.as_deref().is_some_and(|s| s.split(' ').filter(|w| !w.is_empty()).count() > 1),
+                "the target's scope has one value: give scope: two or more (such as openid profile) to run this check",
+            ),
             Capability::NonLoopbackRedirect => (
                 target.client(client).is_some_and(|c| !is_loopback(&c.redirect_uri.0)),
                 "the client's redirect URI is a loopback address",

@@ -33,6 +33,21 @@ const KNOWN_PARAMS: &[&str] = &[
     "response_mode",
     "prompt",
     "request",
+    "display",
+    "ui_locales",
+    "claims_locales",
+    "acr_values",
+    "login_hint",
+];
+
+/// OpenID Connect Core §15.1 parameters every provider takes, at the least by not failing on
+/// them (`login_hint` from §3.1.2.1 too); the defect refuses them.
+const OIDC_OPTIONAL_PARAMS: &[&str] = &[
+    "display",
+    "ui_locales",
+    "claims_locales",
+    "acr_values",
+    "login_hint",
 ];
 
 /// `OPTIONS /authorize`: no CORS at the authorization endpoint (RFC 9700 §2.6).
@@ -213,9 +228,17 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
     {
         return fail("invalid_request", &format!("unknown parameter {name}"));
     }
-    let openid = p
-        .get("scope")
-        .is_some_and(|s| s.split(' ').any(|w| w == "openid"));
+    let mut scopes = p.get("scope").unwrap_or_default().split(' ');
+    let openid = if app.has(Defect::OpenidScopeFirstOnly) {
+        scopes.next() == Some("openid")
+    } else {
+        scopes.any(|w| w == "openid")
+    };
+    if app.has(Defect::OidcParamsRefused)
+        && let Some(name) = OIDC_OPTIONAL_PARAMS.iter().find(|n| p.get(n).is_some())
+    {
+        return fail("invalid_request", &format!("{name} is not supported"));
+    }
     if app.has(Defect::NonceRequired) && openid && nonempty(p, "nonce").is_none() {
         return fail("invalid_request", "nonce is required");
     }
@@ -258,9 +281,7 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
                 csrf,
                 session: sid.clone(),
                 ticket: None,
-                openid: p
-                    .get("scope")
-                    .is_some_and(|s| s.split(' ').any(|w| w == "openid")),
+                openid,
                 nonce: nonempty(p, "nonce").map(str::to_owned),
                 pushed,
                 dpop_jkt: nonempty(p, "dpop_jkt").map(str::to_owned),
@@ -285,6 +306,20 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
         Some(Consent::Approve) => return issue_code(app, &tx, StatusCode::FOUND),
         Some(Consent::Deny) => return deny(app, &tx, StatusCode::FOUND),
         None => {}
+    }
+    // OpenID Connect Core §3.1.2.1: prompt=none shows no page. Without a signed-in user who
+    // already consented, the answer is an error (§3.1.2.6); the defect shows the pages anyway.
+    let prompt_none = p
+        .get("prompt")
+        .is_some_and(|v| v.split(' ').any(|w| w == "none"));
+    if prompt_none && !app.has(Defect::PromptNoneIgnored) {
+        let error = match (logged_in, approved) {
+            (true, true) => return issue_code(app, &tx, StatusCode::FOUND),
+            (false, _) => "login_required",
+            (true, false) => "consent_required",
+        };
+        app.store().pending.remove(&tx);
+        return fail(error, "prompt=none, and the request needs a page");
     }
     // RFC 8252 §8.6: consent is asked every time for public clients; the defect skips it.
     if logged_in

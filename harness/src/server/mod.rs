@@ -341,7 +341,7 @@ impl ReferenceServer {
             out
         };
         format!(
-            "format: 1\nname: reference server {issuer}\nissuer: \"{issuer}\"\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n    several_redirect_uris: true\n{}policy:\n  pkce_required_confidential: {}\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\n  refresh_tokens_confidential: true\n{}",
+            "format: 1\nname: reference server {issuer}\nissuer: \"{issuer}\"\nscope: openid profile\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n    several_redirect_uris: true\n{}policy:\n  pkce_required_confidential: {}\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\n  refresh_tokens_confidential: true\n{}",
             c[0].client_id,
             c[0].redirect_uri,
             c[1].client_id,

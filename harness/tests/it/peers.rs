@@ -62,34 +62,62 @@ fn totals(map: &PeerMap) -> String {
     )
 }
 
+/// Every map, with the address its `source` must start with.
+const MAPS: &[(&str, &str)] = &[
+    ("oauch.yaml", "https://github.com/DistriNet/OAuch/"),
+    (
+        "oidf-oidcc.yaml",
+        "https://github.com/openid-certification/conformance-suite/",
+    ),
+    (
+        "oidf-fapi2.yaml",
+        "https://github.com/openid-certification/conformance-suite/",
+    ),
+];
+
 #[test]
-fn the_oauch_map_names_real_scenarios_and_readme_gives_its_totals() {
-    let map = read_map("oauch.yaml");
-    assert!(
-        map.source
-            .starts_with("https://github.com/DistriNet/OAuch/")
-    );
+fn every_map_is_listed_here() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/peers");
+    let on_disk: BTreeSet<String> = std::fs::read_dir(dir)
+        .expect("docs/peers")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    let listed: BTreeSet<String> = MAPS.iter().map(|(n, _)| (*n).to_owned()).collect();
+    assert_eq!(on_disk, listed);
+}
+
+#[test]
+fn every_map_names_real_scenarios_and_readme_gives_its_totals() {
     let library: BTreeSet<String> = super::library().into_iter().map(|s| s.id).collect();
-    for (test, answer) in &map.tests {
-        let (named, words): (&[String], &str) = match answer {
-            Answer::Covered(by) => (by, "covered"),
-            Answer::Partly { by, left } => (by, left.as_str()),
-            Answer::Missing(what) => (&[], what.as_str()),
-            Answer::NotApplicable(why) => (&[], why.as_str()),
-        };
-        assert!(words.len() > 5, "{test}: say why, or what is left");
-        assert!(
-            !matches!(answer, Answer::Covered(by) | Answer::Partly { by, .. } if by.is_empty()),
-            "{test}: covered by no scenario"
-        );
-        for id in named {
-            assert!(library.contains(id), "{test}: no scenario {id}");
-        }
-    }
     let readme = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
     )
     .expect("README");
-    let line = totals(&map);
-    assert!(readme.contains(&line), "README.md should say: {line}");
+    for (file, source) in MAPS {
+        let map = read_map(file);
+        assert!(
+            map.source.starts_with(source),
+            "{file}: source {}",
+            map.source
+        );
+        for (test, answer) in &map.tests {
+            let (named, words): (&[String], &str) = match answer {
+                Answer::Covered(by) => (by, "covered"),
+                Answer::Partly { by, left } => (by, left.as_str()),
+                Answer::Missing(what) => (&[], what.as_str()),
+                Answer::NotApplicable(why) => (&[], why.as_str()),
+            };
+            assert!(words.len() > 5, "{file}: {test}: say why, or what is left");
+            assert!(
+                !matches!(answer, Answer::Covered(by) | Answer::Partly { by, .. } if by.is_empty()),
+                "{file}: {test}: covered by no scenario"
+            );
+            for id in named {
+                assert!(library.contains(id), "{file}: {test}: no scenario {id}");
+            }
+        }
+        let line = totals(&map);
+        assert!(readme.contains(&line), "README.md should say: {line}");
+    }
 }

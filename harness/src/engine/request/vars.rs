@@ -16,6 +16,11 @@ pub fn vars(target: &ResolvedTarget, flow: Option<&Flow>, client: Option<&Client
     let mut v = HashMap::new();
     v.insert("issuer", target.issuer.clone().unwrap_or_default());
     v.insert("authorization_endpoint", target.authorization.to_string());
+    // RFC 6749 §3.3: the order of scope values does not matter, so a reversed one must do.
+    if let Some(scope) = &target.scope {
+        let words: Vec<&str> = scope.split(' ').filter(|w| !w.is_empty()).rev().collect();
+        v.insert("scope_reversed", words.join(" "));
+    }
     if let Some(c) = client {
         v.insert("redirect_uri", c.redirect_uri.0.to_string());
         v.insert("client_id", c.client_id.0.clone());

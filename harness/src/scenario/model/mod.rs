@@ -185,6 +185,8 @@ pub enum Capability {
     ShortCodeLifetime,
     /// The scenario's client has more than one registered redirect URI.
     SeveralRedirectUris,
+    /// The target's `scope` has two or more values, so their order can change.
+    SeveralScopes,
     /// The scenario's client has a redirect URI that is not a loopback address.
     NonLoopbackRedirect,
     /// Flows are OpenID Connect flows (the target says so, or its metadata is an OpenID

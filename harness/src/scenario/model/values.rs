@@ -91,6 +91,7 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "state",
     "code_challenge",
     "authorization_endpoint",
+    "scope_reversed",
 ];
 
 /// Why a scenario's value is not a template the harness can fill in.
