@@ -177,7 +177,8 @@ defects! {
     /// and login_hint with invalid_request instead of taking them.
     OidcParamsRefused = "oidc-params-refused", ["REQ-149", "REQ-150"], Low;
     /// Treats a request as OpenID Connect only when openid is the first scope value: no ID
-    /// Token for scope=profile openid.
+    /// Takes a request for OpenID Connect only when `openid` is the first scope value: the code
+    /// of `scope=profile openid` gets tokens without an ID Token.
     OpenidScopeFirstOnly = "openid-scope-first-only", ["REQ-151"], Low;
     /// Shows the login page to a prompt=none request instead of answering login_required.
     PromptNoneIgnored = "prompt-none-ignored", ["REQ-148"], Low;
@@ -219,6 +220,9 @@ defects! {
     RefreshTokens128Bits = "refresh-tokens-128-bits", ["REQ-133"], Low;
     /// Pushed request_uri values are a counter's.
     WeakRequestUris = "weak-request-uris", ["REQ-144"], High;
+    /// Pushed request_uri values of 16 random octets: unguessable, below the 160 bits RFC 6749
+    /// §10.10 recommends for tokens.
+    RequestUris128Bits = "request-uris-128-bits", ["REQ-144"], Low;
     /// UserInfo takes an access token from the URI query (`?access_token=`).
     TokenInQueryAccepted = "token-in-query-accepted", ["REQ-135"], Medium;
     /// UserInfo takes the `Bearer` scheme only as written, refusing `bearer`.
@@ -327,6 +331,9 @@ defects! {
     ParClientAuthUnchecked = "par-client-auth-unchecked", ["REQ-141"], High;
     /// The PAR endpoint takes a pushed request that carries a `request_uri` (and drops it).
     ParRequestUriAccepted = "par-request-uri-accepted", ["REQ-141"], Low;
+    /// The PAR endpoint also takes a push by GET, the request and the client's credentials in
+    /// the query (where access logs keep them).
+    ParGetAccepted = "par-get-accepted", ["REQ-152"], Low;
     /// A pushed request without `code_challenge` is taken from a public client, as the
     /// authorization endpoint would not.
     ParChallengeOptional = "par-challenge-optional", ["REQ-142"], High;

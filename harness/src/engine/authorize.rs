@@ -143,7 +143,7 @@ pub(super) async fn request(
             None => build::authorization_url(&ctx.target, &params),
         }));
     }
-    match par::pushed(ctx, client, params, a.par_auth).await? {
+    match par::pushed(ctx, client, params, a.par_auth, a.par_method).await? {
         Ok(pushed) => {
             let url = build::pushed_url(&ctx.target, a, client, flow, &pushed.uri);
             flow.pushed = Some(pushed);

@@ -17,7 +17,7 @@ use crate::params::Params;
 use crate::pkce::s256_of_text;
 use crate::scenario::model::{AuthOutcome, AuthSpec, RegisterStep};
 use crate::target::{AuthMethod, ClientConfig};
-use crate::wire::Response;
+use crate::wire::{HttpMethod, Response};
 
 pub(super) async fn register(ctx: &mut Ctx, r: &RegisterStep) -> StepResult {
     if r.pattern_not_matched {
@@ -193,7 +193,7 @@ async fn authorize(ctx: &mut Ctx, client: &Registered, redirect_uri: &str) -> Re
                     ctx.target.clients.public.redirect_uri.clone(),
                 )
             };
-            match par::pushed(ctx, &config, params, AuthSpec::Default).await? {
+            match par::pushed(ctx, &config, params, AuthSpec::Default, HttpMethod::Post).await? {
                 Ok(pushed) => {
                     let mut front = Params::new();
                     front.push("client_id", client_id);

@@ -192,7 +192,7 @@ impl ReferenceServer {
             )
             .route("/userinfo", get(resource::userinfo))
             .route("/jwks", get(oidc::jwks))
-            .route("/par", post(par::push))
+            .route("/par", post(par::push).get(par::push_get))
             .route("/introspect", post(resource::introspect))
             .route("/revoke", post(revocation::revoke))
             .route("/register", post(registration::register))

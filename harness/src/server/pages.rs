@@ -113,6 +113,20 @@ pub(super) fn json(
     build(status, &headers, Body::from(value.to_string()))
 }
 
+/// 405 to another method than POST at an endpoint defined for POST only (the token endpoint,
+/// RFC 6749 §3.2; the PAR endpoint, RFC 9126 §2), as an `invalid_request` error.
+pub(super) fn post_only(app: &App, endpoint: &str) -> Response {
+    let mut r = oauth_error(
+        app,
+        "invalid_request",
+        &format!("the {endpoint} endpoint accepts POST only"),
+    );
+    *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    r.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    r
+}
+
 /// An RFC 6749 §5.2 error: 400, or 401 with `WWW-Authenticate` for a failed Basic login.
 pub(super) fn oauth_error(app: &App, error: &str, description: &str) -> Response {
     let (error, description) = if app.has(Defect::BadErrorFormat) {

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::pages::{Reply, done, error_page, fresh, json, oauth_error};
+use super::pages::{Reply, done, error_page, json, oauth_error, post_only};
 use super::state::{App, Pushed};
 use super::tls::PeerCert;
-use super::token::authenticate_client;
+use super::token::{Strength, authenticate_client, issue};
 use crate::defect::Defect;
 use crate::params::Params;
 
@@ -32,6 +32,20 @@ pub(super) async fn push(
 ) -> Response {
     let p = Params::parse(&String::from_utf8_lossy(&body));
     done(push_inner(&app, &headers, &p, &peer))
+}
+
+/// `GET /par`: RFC 9126 §2 defines the push as a POST; the defect takes the query instead.
+pub(super) async fn push_get(
+    State(app): State<Arc<App>>,
+    ConnectInfo(peer): ConnectInfo<PeerCert>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    if app.has(Defect::ParGetAccepted) {
+        let p = Params::parse(q.as_deref().unwrap_or(""));
+        return done(push_inner(&app, &headers, &p, &peer));
+    }
+    post_only(&app, "PAR")
 }
 
 fn push_inner(app: &App, headers: &HeaderMap, p: &Params, peer: &PeerCert) -> Reply {
@@ -92,13 +106,14 @@ fn push_inner(app: &App, headers: &HeaderMap, p: &Params, peer: &PeerCert) -> Re
         params.push(k, v);
     }
     params.push("client_id", client.client_id.clone());
-    let reference = if app.has(Defect::WeakRequestUris) {
-        let mut store = app.store();
-        store.counter += 1;
-        format!("r{:06}", store.counter)
+    let strength = if app.has(Defect::WeakRequestUris) {
+        Strength::Counter
+    } else if app.has(Defect::RequestUris128Bits) {
+        Strength::Bits128
     } else {
-        fresh()?
+        Strength::Full
     };
+    let reference = issue(&mut app.store().counter, strength, "r")?;
     let request_uri = format!("{URN}{reference}");
     let lifetime = app.request_uri_lifetime;
     app.store().pushed.insert(

@@ -12,7 +12,7 @@ use base64::Engine as _;
 
 use super::config::RegisteredClient;
 use super::dpop::Proof;
-use super::pages::{Reply, done, fresh, invalid_client, json, oauth_error};
+use super::pages::{Reply, done, fresh, invalid_client, json, oauth_error, post_only};
 use super::state::{App, RefreshRecord, TokenRecord};
 use super::tls::PeerCert;
 use crate::defect::Defect;
@@ -57,15 +57,7 @@ pub(super) async fn token_get(
             None,
         ));
     }
-    let mut r = oauth_error(
-        &app,
-        "invalid_request",
-        "the token endpoint accepts POST only",
-    );
-    *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    r.headers_mut()
-        .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
-    r
+    post_only(&app, "token")
 }
 
 /// `POST /token`.
@@ -414,9 +406,13 @@ fn authenticate(
     Ok(Some(client))
 }
 
-/// A new token: random, or with a `weak-*-tokens` defect the next value of the server's counter
-/// behind a fixed prefix (guessable, as RFC 6749 §10.10 forbids).
-fn issue(counter: &mut u64, strength: Strength, prefix: &str) -> Result<String, Response> {
+/// A new token (or PAR request URI): random, or with a `weak-*` defect the next value of the
+/// server's counter behind a fixed prefix (guessable, as RFC 6749 §10.10 forbids).
+pub(super) fn issue(
+    counter: &mut u64,
+    strength: Strength,
+    prefix: &str,
+) -> Result<String, Response> {
     match strength {
         Strength::Counter => {
             *counter += 1;
@@ -456,7 +452,7 @@ fn access_token(
 
 /// How hard to guess a token is: as this server makes them, or as a defect makes them.
 #[derive(Clone, Copy)]
-enum Strength {
+pub(super) enum Strength {
     /// [`fresh`]: 256 random bits.
     Full,
     /// 16 random octets: the 128 bits RFC 6749 §10.10 requires, not the 160 it recommends.

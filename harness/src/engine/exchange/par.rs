@@ -13,21 +13,22 @@ use crate::scenario::model::AuthSpec;
 use crate::target::ClientConfig;
 use crate::wire::HttpMethod;
 
-/// RFC 9126 §2: pushes an authorization request, the client authenticated as at the token
-/// endpoint. `Ok(Ok(pushed))` when the server took it; `Ok(Err(ending))` when it refused
+/// RFC 9126 §2: pushes an authorization request by `method` (POST, unless the step sends it
+/// otherwise on purpose), the client authenticated as at the token endpoint. `Ok(Ok(pushed))` when the server took it; `Ok(Err(ending))` when it refused
 /// (a 4xx: the request was refused before any front channel, as an error page refuses it).
 pub(crate) async fn pushed(
     ctx: &mut Ctx,
     client: &ClientConfig,
     mut params: Params,
     auth: AuthSpec,
+    method: HttpMethod,
 ) -> Result<Result<Pushed, Ending>, Halt> {
     let url = ctx.target.par.clone().ok_or_else(|| {
         Fault::config(
             "pushing needs a PAR endpoint: metadata pushed_authorization_request_endpoint or endpoints.par",
         )
     })?;
-    let mut req = build::bare(HttpMethod::Post, url);
+    let mut req = build::bare(method, url);
     // client_id once: authentication adds it where the method needs it.
     params.remove("client_id");
     authenticate(ctx, &mut req, &mut params, client, auth)?;

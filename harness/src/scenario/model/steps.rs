@@ -118,6 +118,10 @@ pub struct AuthorizeStep {
     /// Client authentication of the push (RFC 9126 §2: as at the token endpoint).
     #[serde(default)]
     pub par_auth: AuthSpec,
+    /// The HTTP method of the push: POST (RFC 9126 §2) by default; `GET` carries the request,
+    /// and the client's authentication, in the query, as a server must not take it.
+    #[serde(default = "post")]
+    pub par_method: HttpMethod,
     /// Changes to the front-channel request of a pushed one (beside `client_id` and
     /// `request_uri`): what an attacker on the front channel may add.
     #[serde(default)]
