@@ -145,51 +145,38 @@ mod tests {
         list.iter().map(|c| Secret::new(*c)).collect()
     }
 
-    /// A server whose codes are 16 random octets in base64url (22 characters, the 128 bits
-    /// RFC 6749 §10.10 asks) passes the 128-bit check: five such codes show only about 53 of
-    /// the 64 characters, and counting only those seen estimated about 126 bits, a false alarm.
+    /// Fifty samples of five values, each `prefix` and 16 random octets in base64url (22
+    /// characters, the 128 bits RFC 6749 §10.10 asks), all pass the 128-bit check.
+    fn sixteen_random_octets_pass_128_bits(of: Issued, prefix: &str) {
+        for round in 0..50u8 {
+            let sample: Vec<Secret> = (0..5u8)
+                .map(|i| {
+                    let mut octets = [0u8; 16];
+                    getrandom::fill(&mut octets).expect("randomness");
+                    octets[0] ^= round ^ i;
+                    Secret::new(format!("{prefix}{}", crate::jose::b64(octets)))
+                })
+                .collect();
+            assert_eq!(entropy(of, &sample, 22, 128.0), Ok(()), "round {round}");
+        }
+    }
+
+    /// Five such codes show only about 53 of the 64 characters, and counting only those seen
+    /// estimated about 126 bits, a false alarm.
+    #[test]
+    fn sixteen_random_octets_in_base64url_pass_128_bits() {
+        sixteen_random_octets_pass_128_bits(Issued::Code, "");
+    }
+
     /// The alphabet is read from the varying part only: a shared prefix with characters no
     /// usual alphabet holds (the `urn:ietf:params:oauth:request_uri:` of RFC 9126 §2.2) once
     /// made the alphabet the count of characters seen, and 128 random bits a finding.
     #[test]
     fn a_shared_prefix_does_not_shrink_the_alphabet() {
-        for round in 0..50u8 {
-            let sample: Vec<Secret> = (0..5u8)
-                .map(|i| {
-                    let mut octets = [0u8; 16];
-                    getrandom::fill(&mut octets).expect("randomness");
-                    octets[0] ^= round ^ i;
-                    Secret::new(format!(
-                        "urn:ietf:params:oauth:request_uri:{}",
-                        crate::jose::b64(octets)
-                    ))
-                })
-                .collect();
-            assert_eq!(
-                entropy(Issued::RequestUri, &sample, 22, 128.0),
-                Ok(()),
-                "round {round}"
-            );
-        }
-    }
-
-    #[test]
-    fn sixteen_random_octets_in_base64url_pass_128_bits() {
-        for round in 0..50u8 {
-            let sample: Vec<Secret> = (0..5u8)
-                .map(|i| {
-                    let mut octets = [0u8; 16];
-                    getrandom::fill(&mut octets).expect("randomness");
-                    octets[0] ^= round ^ i;
-                    Secret::new(crate::jose::b64(octets))
-                })
-                .collect();
-            assert_eq!(
-                entropy(Issued::Code, &sample, 22, 128.0),
-                Ok(()),
-                "round {round}"
-            );
-        }
+        sixteen_random_octets_pass_128_bits(
+            Issued::RequestUri,
+            "urn:ietf:params:oauth:request_uri:",
+        );
     }
 
     #[test]
