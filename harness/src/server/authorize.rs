@@ -19,6 +19,8 @@ use crate::params::Params;
 use crate::pkce::{CodeChallenge, Method};
 use crate::target::AuthMethod;
 
+/// The parameters this server reads (beside [`OIDC_OPTIONAL_PARAMS`]), what the
+/// `rejects-unknown-params` defect takes as known.
 const KNOWN_PARAMS: &[&str] = &[
     "response_type",
     "client_id",
@@ -33,11 +35,6 @@ const KNOWN_PARAMS: &[&str] = &[
     "response_mode",
     "prompt",
     "request",
-    "display",
-    "ui_locales",
-    "claims_locales",
-    "acr_values",
-    "login_hint",
 ];
 
 /// OpenID Connect Core §15.1 parameters every provider takes, at the least by not failing on
@@ -224,7 +221,9 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
         return fail("invalid_request", &format!("{name} is repeated"));
     }
     if app.has(Defect::RejectsUnknownParams)
-        && let Some((name, _)) = p.iter().find(|(n, _)| !KNOWN_PARAMS.contains(n))
+        && let Some((name, _)) = p
+            .iter()
+            .find(|(n, _)| !KNOWN_PARAMS.contains(n) && !OIDC_OPTIONAL_PARAMS.contains(n))
     {
         return fail("invalid_request", &format!("unknown parameter {name}"));
     }
