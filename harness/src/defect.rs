@@ -306,6 +306,8 @@ defects! {
     JwtAudienceUnchecked = "jwt-audience-unchecked", ["REQ-77"], High;
     /// Accepts client assertions whose `iss` is not the client.
     JwtIssuerUnchecked = "jwt-issuer-unchecked", ["REQ-147"], Medium;
+    /// Accepts client assertions without `sub` (it finds the client by `client_id`).
+    JwtSubjectUnchecked = "jwt-subject-unchecked", ["REQ-147"], Medium;
     /// Accepts client assertions before their `nbf`.
     JwtNbfUnchecked = "jwt-nbf-unchecked", ["REQ-147"], Medium;
     /// Accepts a client assertion again (same `jti`).
@@ -444,6 +446,7 @@ impl Defect {
             | Self::JwtAlgNoneAccepted
             | Self::JwtAudienceUnchecked
             | Self::JwtIssuerUnchecked
+            | Self::JwtSubjectUnchecked
             | Self::JwtNbfUnchecked
             | Self::JwtReplayAccepted
             | Self::RequestObjectSignatureUnchecked

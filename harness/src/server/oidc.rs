@@ -116,7 +116,8 @@ pub(super) fn id_token(app: &App, store: &Store, g: &Grant<'_>) -> Result<String
 /// The claims an assertion must carry; others are ignored.
 #[derive(serde::Deserialize)]
 struct AssertionClaims {
-    sub: String,
+    /// Absent only where the server takes an assertion without one (a defect).
+    sub: Option<String>,
     jti: Option<String>,
 }
 
@@ -170,7 +171,12 @@ pub(super) fn authenticate_assertion(
     } else {
         let mut v = Validation::new(alg);
         v.leeway = 5;
-        v.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+        let subject_unchecked = app.has(Defect::JwtSubjectUnchecked);
+        v.set_required_spec_claims(if subject_unchecked {
+            &["exp", "aud", "iss"][..]
+        } else {
+            &["exp", "aud", "iss", "sub"][..]
+        });
         if app.has(Defect::JwtIssuerUnchecked) {
             v.required_spec_claims.remove("iss");
         } else {
@@ -178,7 +184,7 @@ pub(super) fn authenticate_assertion(
         }
         // RFC 7523 §3 item 5: not before nbf (jsonwebtoken checks it only when asked).
         v.validate_nbf = !app.has(Defect::JwtNbfUnchecked);
-        v.sub = Some(client.client_id.clone());
+        v.sub = (!subject_unchecked).then(|| client.client_id.clone());
         // RFC 7523 §3 item 3: the token endpoint URL or the issuer identifies this server;
         // FAPI 2.0 (final) takes the issuer alone, against audience injection.
         if app.require_par && !app.has(Defect::JwtTokenEndpointAudienceAccepted) {
@@ -197,7 +203,9 @@ pub(super) fn authenticate_assertion(
             .map_err(|e| refuse(&format!("client assertion rejected: {e}")))?
             .claims
     };
-    if claims.sub != client.client_id {
+    if claims.sub.as_ref().is_some_and(|s| *s != client.client_id)
+        || (claims.sub.is_none() && !app.has(Defect::JwtSubjectUnchecked))
+    {
         return Err(refuse("the assertion's subject is not the client"));
     }
     let jti = claims

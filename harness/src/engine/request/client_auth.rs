@@ -36,6 +36,8 @@ pub enum Flaw {
     OtherAudience,
     /// `iss` another party than the client (`sub` still the client).
     OtherIssuer,
+    /// No `sub` (`iss` still the client, and the request's `client_id` names it).
+    NoSubject,
     /// `nbf` ten minutes ahead.
     NotYetValid,
     /// `aud` this server's token endpoint where the issuer is asked for (FAPI 2.0): the caller
@@ -52,6 +54,7 @@ impl Flaw {
             AuthSpec::UnsignedAssertion => Self::Unsigned,
             AuthSpec::AssertionOtherAudience => Self::OtherAudience,
             AuthSpec::AssertionOtherIssuer => Self::OtherIssuer,
+            AuthSpec::AssertionWithoutSubject => Self::NoSubject,
             AuthSpec::AssertionNotYetValid => Self::NotYetValid,
             AuthSpec::AssertionTokenEndpointAudience => Self::TokenEndpointAudience,
             _ => Self::None,
@@ -85,12 +88,18 @@ pub fn assertion(
     let mut claims = serde_json::json!({
         "iss": iss, "sub": id, "aud": aud, "jti": jti, "iat": iat, "exp": exp,
     });
-    if flaw == Flaw::NotYetValid
-        && let Some(o) = claims.as_object_mut()
-    {
-        // Valid from ten minutes ahead, for twenty: only `nbf` is wrong.
-        o.insert("nbf".into(), serde_json::json!(now + 600));
-        o.insert("exp".into(), serde_json::json!(now + 1200));
+    if let Some(o) = claims.as_object_mut() {
+        match flaw {
+            Flaw::NotYetValid => {
+                // Valid from ten minutes ahead, for twenty: only `nbf` is wrong.
+                o.insert("nbf".into(), serde_json::json!(now + 600));
+                o.insert("exp".into(), serde_json::json!(now + 1200));
+            }
+            Flaw::NoSubject => {
+                o.remove("sub");
+            }
+            _ => {}
+        }
     }
     let key = match flaw {
         Flaw::Unsigned => ClientKey::Unsigned,
@@ -289,6 +298,7 @@ pub fn authenticate(
         // Handled above: an assertion attack on a client without assertions is refused.
         AuthSpec::ExpiredAssertion
         | AuthSpec::AssertionOtherIssuer
+        | AuthSpec::AssertionWithoutSubject
         | AuthSpec::AssertionNotYetValid
         | AuthSpec::AssertionOtherKey
         | AuthSpec::UnsignedAssertion

@@ -597,6 +597,8 @@ pub enum AuthSpec {
     AssertionOtherAudience,
     /// A client assertion whose `iss` is not the client (RFC 7523 §3 item 1).
     AssertionOtherIssuer,
+    /// A client assertion without `sub` (RFC 7523 §3 item 2); `client_id` names the client.
+    AssertionWithoutSubject,
     /// A client assertion not valid for another ten minutes (`nbf`, RFC 7523 §3 item 5).
     AssertionNotYetValid,
     /// A client assertion made out to the token endpoint rather than the issuer: what RFC 7523
@@ -621,6 +623,7 @@ impl AuthSpec {
                 | Self::UnsignedAssertion
                 | Self::AssertionOtherAudience
                 | Self::AssertionOtherIssuer
+                | Self::AssertionWithoutSubject
                 | Self::AssertionNotYetValid
                 | Self::AssertionTokenEndpointAudience
                 | Self::ReplayedAssertion
