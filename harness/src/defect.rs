@@ -308,6 +308,8 @@ defects! {
     JwtIssuerUnchecked = "jwt-issuer-unchecked", ["REQ-147"], Medium;
     /// Accepts client assertions without `sub` (it finds the client by `client_id`).
     JwtSubjectUnchecked = "jwt-subject-unchecked", ["REQ-147"], Medium;
+    /// Accepts client assertions issued any time ago, as long as they have not expired.
+    JwtIatUnchecked = "jwt-iat-unchecked", ["REQ-153"], Low;
     /// Accepts client assertions before their `nbf`.
     JwtNbfUnchecked = "jwt-nbf-unchecked", ["REQ-147"], Medium;
     /// Accepts a client assertion again (same `jti`).
@@ -447,6 +449,7 @@ impl Defect {
             | Self::JwtAudienceUnchecked
             | Self::JwtIssuerUnchecked
             | Self::JwtSubjectUnchecked
+            | Self::JwtIatUnchecked
             | Self::JwtNbfUnchecked
             | Self::JwtReplayAccepted
             | Self::RequestObjectSignatureUnchecked

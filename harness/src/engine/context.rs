@@ -12,7 +12,7 @@ use url::Url;
 use super::http::{HttpClient, HttpError, Request, Response};
 use crate::pkce::{CodeVerifier, PkceError};
 use crate::redact::{Redactor, Secret};
-use crate::scenario::model::{ClientKind, Technique};
+use crate::scenario::model::{AuthSpec, ClientKind, Technique};
 use crate::target::{
     ClientConfig, Clients, Endpoints, LoginConfig, OriginPolicy, Policy, TargetFile,
 };
@@ -517,6 +517,10 @@ pub struct Ctx {
     pub screenshot: Option<String>,
     /// The last correct client assertion sent, for a step that replays it.
     pub last_assertion: Option<String>,
+    /// The last flawed client assertion sent and the authentication that flawed it: a request
+    /// the DPoP nonce dance sends again gets the same flaw with a fresh `jti`, so a server that
+    /// took the flaw and then asked for a nonce is not refusing a mere replay.
+    pub last_flawed_assertion: Option<(String, AuthSpec)>,
     /// The longest `expires_in` a PAR response gave, in seconds.
     pub request_uri_lifetime: Option<f64>,
     /// A `sleep` waited past that lifetime: a later refusal of an old `request_uri` is what
@@ -583,6 +587,7 @@ impl Ctx {
             queued: super::time_limit::Queued::default(),
             screenshot: None,
             last_assertion: None,
+            last_flawed_assertion: None,
             request_uri_lifetime: None,
             waited_out_request_uri: false,
             iss_required: false,

@@ -118,8 +118,13 @@ pub(super) fn id_token(app: &App, store: &Store, g: &Grant<'_>) -> Result<String
 struct AssertionClaims {
     /// Absent only where the server takes an assertion without one (a defect).
     sub: Option<String>,
+    /// When the client made it; RFC 7523 leaves it optional.
+    iat: Option<u64>,
     jti: Option<String>,
 }
+
+/// The oldest client assertion taken, in seconds since its `iat`.
+const MAX_ASSERTION_AGE: u64 = 3600;
 
 /// RFC 7523 §3 and OpenID Connect Core §9: who sent `assertion`, if it proves it.
 /// `client_id`, when the request also named one, must be the assertion's subject.
@@ -207,6 +212,17 @@ pub(super) fn authenticate_assertion(
         || (claims.sub.is_none() && !app.has(Defect::JwtSubjectUnchecked))
     {
         return Err(refuse("the assertion's subject is not the client"));
+    }
+    // RFC 7523 §3 item 6 lets a server refuse an `iat` "unreasonably far in the past": a
+    // client makes an assertion for one request, so one over an hour old was kept, not made.
+    if claims
+        .iat
+        .is_some_and(|iat| iat.saturating_add(MAX_ASSERTION_AGE) < now())
+        && !app.has(Defect::JwtIatUnchecked)
+    {
+        return Err(refuse(
+            "the client assertion was issued over an hour ago (iat)",
+        ));
     }
     let jti = claims
         .jti

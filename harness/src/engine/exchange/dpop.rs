@@ -151,18 +151,24 @@ pub(crate) async fn learn_dpop_nonce(
     Ok(())
 }
 
-/// The same request with a fresh client assertion in place of the one it carried, when that
-/// was the client's own correct one (an assertion is single use, RFC 7523 §3 item 7, so a
-/// request sent again needs a new one); any other request as it is.
+/// The same request with a fresh client assertion in place of the one it carried (an assertion
+/// is single use, RFC 7523 §3 item 7, so a request sent again needs a new one): a correct one
+/// for the client's own, and one with the same flaw for a flawed one, lest a server that took
+/// the flaw refuse the second sending as a replay and the check pass on that; any other request
+/// (a replayed assertion among them) as it is.
 fn reauthenticated(ctx: &mut Ctx, req: &Request) -> Result<Request, Halt> {
     let Some(form) = req.form() else {
         return Ok(req.clone());
     };
     let mut params = Params::parse(form);
-    let sent = params.get("client_assertion").map(str::to_owned);
-    if sent.is_none() || sent != ctx.last_assertion {
+    let Some(sent) = params.get("client_assertion").map(str::to_owned) else {
         return Ok(req.clone());
-    }
+    };
+    let auth = match &ctx.last_flawed_assertion {
+        _ if ctx.last_assertion.as_ref() == Some(&sent) => AuthSpec::Default,
+        Some((flawed, auth)) if *flawed == sent => *auth,
+        _ => return Ok(req.clone()),
+    };
     let id = params.get("client_id").unwrap_or("").to_owned();
     let client = ctx
         .target
@@ -176,6 +182,6 @@ fn reauthenticated(ctx: &mut Ctx, req: &Request) -> Result<Request, Halt> {
     }
     let mut again = build::bare(req.method, req.url.clone());
     again.headers = req.headers.clone();
-    authenticate(ctx, &mut again, &mut params, &client, AuthSpec::Default)?;
+    authenticate(ctx, &mut again, &mut params, &client, auth)?;
     Ok(build::with_params(again, &params))
 }

@@ -58,6 +58,8 @@ pub(crate) fn authenticate(
         ctx.secret(&a);
         if flaw == build::Flaw::None {
             ctx.last_assertion = Some(a.clone());
+        } else {
+            ctx.last_flawed_assertion = Some((a.clone(), auth));
         }
         Some(a)
     };

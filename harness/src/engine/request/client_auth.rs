@@ -38,6 +38,8 @@ pub enum Flaw {
     OtherIssuer,
     /// No `sub` (`iss` still the client, and the request's `client_id` names it).
     NoSubject,
+    /// `iat` a year ago, `exp` still a minute ahead: only its age is wrong.
+    IssuedLongAgo,
     /// `nbf` ten minutes ahead.
     NotYetValid,
     /// `aud` this server's token endpoint where the issuer is asked for (FAPI 2.0): the caller
@@ -55,6 +57,7 @@ impl Flaw {
             AuthSpec::AssertionOtherAudience => Self::OtherAudience,
             AuthSpec::AssertionOtherIssuer => Self::OtherIssuer,
             AuthSpec::AssertionWithoutSubject => Self::NoSubject,
+            AuthSpec::AssertionIssuedLongAgo => Self::IssuedLongAgo,
             AuthSpec::AssertionNotYetValid => Self::NotYetValid,
             AuthSpec::AssertionTokenEndpointAudience => Self::TokenEndpointAudience,
             _ => Self::None,
@@ -74,6 +77,7 @@ pub fn assertion(
 ) -> Result<String, Fault> {
     let (iat, exp) = match flaw {
         Flaw::Expired => (now.saturating_sub(600), now.saturating_sub(300)),
+        Flaw::IssuedLongAgo => (now.saturating_sub(YEAR), now + 60),
         _ => (now, now + 60),
     };
     let aud = match flaw {
@@ -108,6 +112,10 @@ pub fn assertion(
     };
     sign_as_client(client, &claims, key, "client assertion")
 }
+
+/// A year in seconds: an `iat` this old is "unreasonably far in the past" (RFC 7523 §3 item 6)
+/// by any server's measure.
+const YEAR: u64 = 365 * 24 * 3600;
 
 /// The audience of a JWT made out to another server.
 pub const OTHER_AUDIENCE: &str = "https://other-server.example/token";
@@ -299,6 +307,7 @@ pub fn authenticate(
         AuthSpec::ExpiredAssertion
         | AuthSpec::AssertionOtherIssuer
         | AuthSpec::AssertionWithoutSubject
+        | AuthSpec::AssertionIssuedLongAgo
         | AuthSpec::AssertionNotYetValid
         | AuthSpec::AssertionOtherKey
         | AuthSpec::UnsignedAssertion

@@ -599,6 +599,8 @@ pub enum AuthSpec {
     AssertionOtherIssuer,
     /// A client assertion without `sub` (RFC 7523 §3 item 2); `client_id` names the client.
     AssertionWithoutSubject,
+    /// A client assertion issued a year ago and valid for another minute (RFC 7523 §3 item 6).
+    AssertionIssuedLongAgo,
     /// A client assertion not valid for another ten minutes (`nbf`, RFC 7523 §3 item 5).
     AssertionNotYetValid,
     /// A client assertion made out to the token endpoint rather than the issuer: what RFC 7523
@@ -624,6 +626,7 @@ impl AuthSpec {
                 | Self::AssertionOtherAudience
                 | Self::AssertionOtherIssuer
                 | Self::AssertionWithoutSubject
+                | Self::AssertionIssuedLongAgo
                 | Self::AssertionNotYetValid
                 | Self::AssertionTokenEndpointAudience
                 | Self::ReplayedAssertion
