@@ -208,9 +208,11 @@ pub(super) fn authenticate_assertion(
             .map_err(|e| refuse(&format!("client assertion rejected: {e}")))?
             .claims
     };
-    if claims.sub.as_ref().is_some_and(|s| *s != client.client_id)
-        || (claims.sub.is_none() && !app.has(Defect::JwtSubjectUnchecked))
-    {
+    let subject_is_the_client = match &claims.sub {
+        Some(sub) => *sub == client.client_id,
+        None => app.has(Defect::JwtSubjectUnchecked),
+    };
+    if !subject_is_the_client {
         return Err(refuse("the assertion's subject is not the client"));
     }
     // RFC 7523 §3 item 6 lets a server refuse an `iat` "unreasonably far in the past": a

@@ -164,10 +164,14 @@ fn reauthenticated(ctx: &mut Ctx, req: &Request) -> Result<Request, Halt> {
     let Some(sent) = params.get("client_assertion").map(str::to_owned) else {
         return Ok(req.clone());
     };
-    let auth = match &ctx.last_flawed_assertion {
-        _ if ctx.last_assertion.as_ref() == Some(&sent) => AuthSpec::Default,
-        Some((flawed, auth)) if *flawed == sent => *auth,
-        _ => return Ok(req.clone()),
+    let auth = if ctx.last_assertion.as_ref() == Some(&sent) {
+        AuthSpec::Default
+    } else if let Some((flawed, auth)) = &ctx.last_flawed_assertion
+        && *flawed == sent
+    {
+        *auth
+    } else {
+        return Ok(req.clone());
     };
     let id = params.get("client_id").unwrap_or("").to_owned();
     let client = ctx
