@@ -288,6 +288,8 @@ defects! {
     NonceNotBound = "nonce-not-bound", ["REQ-71"], High;
     /// Puts a nonce of its own making in the ID Token, not the one the request sent.
     NonceReplaced = "nonce-replaced", ["REQ-71"], High;
+    /// Cuts the nonce to 255 characters in the ID Token (a database column too short).
+    NonceTruncated = "nonce-truncated", ["REQ-71"], Medium;
     /// Computes `at_hash` over the code instead of the access token.
     AtHashWrong = "at-hash-wrong", ["REQ-72"], Medium;
     /// Computes `c_hash` over the access token instead of the code.
@@ -296,6 +298,8 @@ defects! {
     SubUnstable = "sub-unstable", ["REQ-73"], High;
     /// Answers UserInfo with another user's `sub` than the ID Token's.
     UserinfoSubDiffers = "userinfo-sub-differs", ["REQ-74"], High;
+    /// Answers UserInfo only to GET: a POST gets 405.
+    UserinfoGetOnly = "userinfo-get-only", ["REQ-154"], Low;
     /// Accepts client assertions whose `exp` has passed.
     JwtExpiryUnchecked = "jwt-expiry-unchecked", ["REQ-75"], High;
     /// Accepts client assertions without checking their signature.

@@ -53,11 +53,17 @@ pub(super) fn values(
         flow.verifier = Some(verifier);
     }
     flow.state = build::state(&a.state, &v0, |n| ctx.random_string(n));
-    if ctx.target.openid && a.nonce == NonceSpec::Random {
-        flow.nonce = Some(
-            Ctx::unique_value()
-                .map_err(|e| Fault::harness(format!("no entropy for a nonce: {e}")))?,
-        );
+    if ctx.target.openid && a.nonce != NonceSpec::Omit {
+        // Unique across runs, so no server takes it for a replay; a longer one is padded with
+        // seeded characters.
+        let mut nonce = Ctx::unique_value()
+            .map_err(|e| Fault::harness(format!("no entropy for a nonce: {e}")))?;
+        if let NonceSpec::Length(n) = a.nonce {
+            let pad = ctx.random_string(n.saturating_sub(nonce.len()));
+            nonce.push_str(&pad);
+            nonce.truncate(n);
+        }
+        flow.nonce = Some(nonce);
     }
     flow.redirect_uri = build::redirect_uri(&a.redirect_uri, client, &v0);
     // An mTLS client's tokens are bound to its certificate (RFC 8705 §3), which FAPI 2.0 takes

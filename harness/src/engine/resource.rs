@@ -12,7 +12,7 @@ use crate::outcome::{Fault, Halt};
 use crate::params::Params;
 use crate::scenario::model::{
     AuthSpec, CertificateSpec, ClientKind, DpopProof, HttpExpect, IntrospectStep, JsonMatch,
-    OneOrMany, Presented, ResourceStep, TokenKind,
+    OneOrMany, Presented, ResourceMethod, ResourceStep, TokenKind,
 };
 use crate::wire::{HttpMethod, Request, Response};
 
@@ -34,7 +34,10 @@ pub(super) async fn userinfo(ctx: &mut Ctx, r: &ResourceStep) -> StepResult {
         .access
         .clone()
         .ok_or_else(|| precondition("no access token".into()))?;
-    let mut req = Request::get(url);
+    let mut req = match r.method {
+        ResourceMethod::Get => Request::get(url),
+        ResourceMethod::Post => Request::post_form(url, String::new()),
+    };
     // RFC 8705 §3: a certificate-bound token goes over a connection with that certificate.
     req.identity = match r.certificate {
         CertificateSpec::Own => client_config(ctx, tokens.client)?.tls_identity,

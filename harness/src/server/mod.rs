@@ -190,7 +190,10 @@ impl ReferenceServer {
                     .get(token::token_get)
                     .options(token::preflight),
             )
-            .route("/userinfo", get(resource::userinfo))
+            .route(
+                "/userinfo",
+                get(resource::userinfo).post(resource::userinfo),
+            )
             .route("/jwks", get(oidc::jwks))
             .route("/par", post(par::push).get(par::push_get))
             .route("/introspect", post(resource::introspect))

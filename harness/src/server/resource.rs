@@ -81,14 +81,25 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
     r
 }
 
-/// `GET /userinfo` with a Bearer token (RFC 6750 §2.1, the scheme case-insensitive as RFC
-/// 9110 §11.1 makes every scheme; a token in the query is not taken, RFC 9700 §4.3.2).
+/// `GET` or `POST /userinfo` (OpenID Connect Core §5.3.1: both MUST be supported) with a
+/// Bearer token in the header (RFC 6750 §2.1, the scheme case-insensitive as RFC 9110 §11.1
+/// makes every scheme; a token in the query is not taken, RFC 9700 §4.3.2, nor one in a form
+/// body, which RFC 6750 §2.2 leaves to the server).
 pub(super) async fn userinfo(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<PeerCert>,
+    method: axum::http::Method,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
+    if method == axum::http::Method::POST && app.has(Defect::UserinfoGetOnly) {
+        return json(
+            &app,
+            StatusCode::METHOD_NOT_ALLOWED,
+            &serde_json::json!({"error": "invalid_request"}),
+            &[(header::ALLOW, "GET".to_owned())],
+        );
+    }
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
@@ -136,7 +147,14 @@ pub(super) async fn userinfo(
         (Some(_), _) if app.has(Defect::DpopResourceUnbound) => true,
         (Some(None), "Bearer") => true,
         (Some(Some(jkt)), "DPoP") => {
-            match super::dpop::check(&app, &headers, "GET", &app.url("/userinfo"), token, false) {
+            match super::dpop::check(
+                &app,
+                &headers,
+                method.as_str(),
+                &app.url("/userinfo"),
+                token,
+                false,
+            ) {
                 Ok(Some(proof)) => proof.jkt == *jkt,
                 _ => false,
             }

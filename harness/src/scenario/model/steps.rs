@@ -287,6 +287,12 @@ pub enum NonceSpec {
     Random,
     /// Not sent (optional in the code flow).
     Omit,
+    /// A fresh random value of this many characters (at most 4096), sent in OpenID flows only.
+    Length(
+        #[serde(deserialize_with = "crate::bounds::value_length")]
+        #[schemars(range(max = 4096))]
+        usize,
+    ),
 }
 
 /// One check of the ID Token a token response carries, as a relying party makes it (OpenID
@@ -722,6 +728,21 @@ pub struct ResourceStep {
     /// default.
     #[serde(default)]
     pub presented: Presented,
+    /// The HTTP method: GET by default. OpenID Connect Core §5.3.1 makes UserInfo take both
+    /// GET and POST.
+    #[serde(default)]
+    pub method: ResourceMethod,
+}
+
+/// The HTTP method of a `userinfo` step.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResourceMethod {
+    /// GET, no body.
+    #[default]
+    Get,
+    /// POST with an empty form body (the token still goes where `presented` says).
+    Post,
 }
 
 /// How a `userinfo` step presents the access token (RFC 6750 §2).
