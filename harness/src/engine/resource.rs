@@ -36,7 +36,7 @@ pub(super) async fn userinfo(ctx: &mut Ctx, r: &ResourceStep) -> StepResult {
         .ok_or_else(|| precondition("no access token".into()))?;
     let mut req = match r.method {
         ResourceMethod::Get => Request::get(url),
-        ResourceMethod::Post => Request::post_form(url, String::new()),
+        ResourceMethod::Post => build::bare(HttpMethod::Post, url),
     };
     // RFC 8705 §3: a certificate-bound token goes over a connection with that certificate.
     req.identity = match r.certificate {

@@ -741,7 +741,9 @@ pub enum ResourceMethod {
     /// GET, no body.
     #[default]
     Get,
-    /// POST with an empty form body (the token still goes where `presented` says).
+    /// POST without a body (the token still goes where `presented` says). No empty form
+    /// body: node-oidc-provider refuses a form content type with no content, which would judge
+    /// a quirk of HTTP bodies rather than the method.
     Post,
 }
 
