@@ -316,6 +316,9 @@ defects! {
     JwtIatUnchecked = "jwt-iat-unchecked", ["REQ-153"], Low;
     /// Accepts client assertions before their `nbf`.
     JwtNbfUnchecked = "jwt-nbf-unchecked", ["REQ-147"], Medium;
+    /// Allows no clock offset: refuses client assertions and request objects whose `nbf` is
+    /// ahead by a second, and DPoP proofs whose `iat` is ahead at all or over five seconds old.
+    NoClockLeeway = "no-clock-leeway", ["REQ-155"], Low;
     /// Accepts a client assertion again (same `jti`).
     JwtReplayAccepted = "jwt-replay-accepted", ["REQ-78"], Medium;
     /// A pushed request_uri can be used more than once.
@@ -463,8 +466,10 @@ impl Defect {
             | Self::RequestObjectClientIdUnchecked
             | Self::RequestObjectOutsideParamsUsed => Variant::JwtClients,
             // The nonce is only required in the FAPI set-up; the lifetime cap on request objects
-            // is FAPI 2.0 Message Signing's.
+            // is FAPI 2.0 Message Signing's; the FAPI set-up has every kind of JWT a clock
+            // offset touches (assertions, request objects, DPoP proofs).
             Self::ParNotEnforced
+            | Self::NoClockLeeway
             | Self::PkceOptionalForConfidential
             | Self::DpopNonceUnchecked
             | Self::DpopNotRequired

@@ -17,6 +17,11 @@ pub use key::{KeyError, SigningKey, pem_block, x5t_s256};
 
 use base64::Engine as _;
 
+/// Seconds ahead of now a JWT is dated to stand for a client clock a little fast: FAPI 2.0
+/// §5.3.2.1 makes a server take `iat` and `nbf` up to ten seconds ahead, and eight leaves room
+/// for the time the request takes and for a harness clock a little ahead of the server's.
+pub const AHEAD: u64 = 8;
+
 /// base64url without padding (RFC 7515 §2).
 pub fn b64(bytes: impl AsRef<[u8]>) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)

@@ -16,6 +16,10 @@ use crate::jose::{b64, unb64};
 /// How far `iat` may be from now (§11.1 leaves the window to the server).
 const IAT_WINDOW: u64 = 60;
 
+/// The window of a server with no leeway for clocks (`no-clock-leeway`): nothing ahead, five
+/// seconds behind.
+const STRICT_WINDOW: (u64, u64) = (5, 0);
+
 /// Why a request's proof is not accepted.
 pub(super) enum Refusal {
     /// No proof, or not a valid one: `invalid_dpop_proof` (§7.1 `invalid_token` at a resource).
@@ -141,7 +145,13 @@ pub(super) fn check(
             .get("iat")
             .and_then(Value::as_u64)
             .ok_or(Refusal::Invalid("no iat"))?;
-        if iat.abs_diff(now()) > IAT_WINDOW {
+        let now = now();
+        let (behind, ahead) = if app.has(Defect::NoClockLeeway) {
+            STRICT_WINDOW
+        } else {
+            (IAT_WINDOW, IAT_WINDOW)
+        };
+        if iat > now + ahead || iat + behind < now {
             return Err(Refusal::Invalid("iat is too far from now"));
         }
     }

@@ -177,7 +177,7 @@ pub(super) fn authenticate_assertion(
             .ok_or_else(|| refuse("the assertion's claims do not parse"))?
     } else {
         let mut v = Validation::new(alg);
-        v.leeway = 5;
+        v.leeway = leeway(app);
         let subject_unchecked = app.has(Defect::JwtSubjectUnchecked);
         v.set_required_spec_claims(if subject_unchecked {
             &["exp", "aud", "iss"][..]
@@ -280,4 +280,15 @@ pub(super) fn unchecked(v: &mut Validation, expiry: bool, audience: bool, signat
 /// The ID Token signing algorithms the metadata lists.
 pub(super) fn id_token_algs(app: &App) -> Vec<&'static str> {
     vec![crate::jose::alg_name(app.keys.id_token.alg())]
+}
+
+/// The seconds a JWT's `exp` may have passed, and its `nbf` may lie ahead, by this server's
+/// clock: FAPI 2.0 §5.3.2.1 makes a server take `iat` and `nbf` up to ten seconds ahead (none
+/// with the defect `no-clock-leeway`).
+pub(super) fn leeway(app: &App) -> u64 {
+    if app.has(Defect::NoClockLeeway) {
+        0
+    } else {
+        10
+    }
 }

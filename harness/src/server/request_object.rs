@@ -126,7 +126,7 @@ fn verified_claims(app: &App, client: &RegisteredClient, token: &str) -> Result<
         .map_err(refused)?
         .ok_or_else(|| refused("this client has no key registered to sign request objects with"))?;
     let mut v = Validation::new(alg);
-    v.leeway = 5;
+    v.leeway = super::oidc::leeway(app);
     v.validate_nbf = true;
     v.set_required_spec_claims(&["exp", "aud"]);
     v.set_issuer(&[&client.client_id]);

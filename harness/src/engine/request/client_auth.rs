@@ -42,6 +42,8 @@ pub enum Flaw {
     IssuedLongAgo,
     /// `nbf` ten minutes ahead.
     NotYetValid,
+    /// `iat` and `nbf` eight seconds ahead, `exp` a minute after: a clock a little fast.
+    DatedAhead,
     /// `aud` this server's token endpoint where the issuer is asked for (FAPI 2.0): the caller
     /// passes the token endpoint as the audience.
     TokenEndpointAudience,
@@ -59,6 +61,7 @@ impl Flaw {
             AuthSpec::AssertionWithoutSubject => Self::NoSubject,
             AuthSpec::AssertionIssuedLongAgo => Self::IssuedLongAgo,
             AuthSpec::AssertionNotYetValid => Self::NotYetValid,
+            AuthSpec::AssertionDatedAhead => Self::DatedAhead,
             AuthSpec::AssertionTokenEndpointAudience => Self::TokenEndpointAudience,
             _ => Self::None,
         }
@@ -78,6 +81,7 @@ pub fn assertion(
     let (iat, exp) = match flaw {
         Flaw::Expired => (now.saturating_sub(600), now.saturating_sub(300)),
         Flaw::IssuedLongAgo => (now.saturating_sub(YEAR), now + 60),
+        Flaw::DatedAhead => (now + crate::jose::AHEAD, now + crate::jose::AHEAD + 60),
         _ => (now, now + 60),
     };
     let aud = match flaw {
@@ -101,6 +105,9 @@ pub fn assertion(
             }
             Flaw::NoSubject => {
                 o.remove("sub");
+            }
+            Flaw::DatedAhead => {
+                o.insert("nbf".into(), serde_json::json!(now + crate::jose::AHEAD));
             }
             _ => {}
         }
@@ -309,6 +316,7 @@ pub fn authenticate(
         | AuthSpec::AssertionWithoutSubject
         | AuthSpec::AssertionIssuedLongAgo
         | AuthSpec::AssertionNotYetValid
+        | AuthSpec::AssertionDatedAhead
         | AuthSpec::AssertionOtherKey
         | AuthSpec::UnsignedAssertion
         | AuthSpec::AssertionOtherAudience

@@ -31,6 +31,8 @@ pub fn dpop_proof(
     let iat = match spec {
         P::Stale => now.saturating_sub(600),
         P::FutureIat => now + 600,
+        P::IssuedAhead => now + crate::jose::AHEAD,
+        P::IssuedBehind => now.saturating_sub(10),
         _ => now,
     };
     let nonce = match spec {

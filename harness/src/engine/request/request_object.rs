@@ -49,6 +49,10 @@ pub fn request_object(
     let (nbf, exp) = match spec {
         RequestObjectSpec::Expired => (now.saturating_sub(600), now.saturating_sub(300)),
         RequestObjectSpec::LongLifetime => (now, now + LONG_LIFETIME),
+        RequestObjectSpec::DatedAhead => (
+            now + crate::jose::AHEAD,
+            now + crate::jose::AHEAD + LIFETIME,
+        ),
         _ => (now, now + LIFETIME),
     };
     for (name, value) in [

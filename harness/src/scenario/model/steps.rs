@@ -198,6 +198,9 @@ pub enum RequestObjectSpec {
     LongLifetime,
     /// The `client_id` claim another client's than the `client_id` beside it.
     OtherClientId,
+    /// `iat` and `nbf` eight seconds ahead (a client clock a little fast; FAPI 2.0 §5.3.2.1
+    /// makes a server take up to ten seconds), `exp` five minutes after.
+    DatedAhead,
 }
 
 impl RequestObjectSpec {
@@ -247,6 +250,11 @@ pub enum DpopProof {
     Stale,
     /// `iat` ten minutes ahead (§4.3 item 11).
     FutureIat,
+    /// `iat` eight seconds ahead: a client clock a little fast, which FAPI 2.0 §5.3.2.1 makes
+    /// a server take (up to ten seconds).
+    IssuedAhead,
+    /// `iat` ten seconds ago: a proof a little slow to arrive.
+    IssuedBehind,
     /// `typ` `JWT`, not `dpop+jwt` (§4.3 item 4).
     WrongType,
     /// Unsigned: `alg` `none` (§4.3 item 5).
@@ -609,6 +617,9 @@ pub enum AuthSpec {
     AssertionIssuedLongAgo,
     /// A client assertion not valid for another ten minutes (`nbf`, RFC 7523 §3 item 5).
     AssertionNotYetValid,
+    /// A client assertion whose `iat` and `nbf` are eight seconds ahead: a client clock a
+    /// little fast, which FAPI 2.0 §5.3.2.1 makes a server take (up to ten seconds).
+    AssertionDatedAhead,
     /// A client assertion made out to the token endpoint rather than the issuer: what RFC 7523
     /// allows and FAPI 2.0 (final) does not.
     AssertionTokenEndpointAudience,
@@ -634,6 +645,7 @@ impl AuthSpec {
                 | Self::AssertionWithoutSubject
                 | Self::AssertionIssuedLongAgo
                 | Self::AssertionNotYetValid
+                | Self::AssertionDatedAhead
                 | Self::AssertionTokenEndpointAudience
                 | Self::ReplayedAssertion
         )
