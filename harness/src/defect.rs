@@ -378,9 +378,14 @@ defects! {
     /// In the FAPI 2.0 set-up, issues unconstrained (Bearer) tokens to a token request without a
     /// DPoP proof.
     DpopNotRequired = "dpop-not-required", ["REQ-93"], High;
-    /// In the FAPI 2.0 set-up, takes a client assertion made out to the token endpoint (FAPI
-    /// 2.0 allows the issuer alone).
+    /// In the FAPI 2.0 set-up, takes a client assertion made out to the token endpoint or the
+    /// PAR endpoint (FAPI 2.0 allows the issuer alone).
     JwtTokenEndpointAudienceAccepted = "jwt-token-endpoint-audience-accepted", ["REQ-104"], Medium;
+    /// Under FAPI 2.0, takes a client assertion whose `aud` is an array holding the issuer.
+    JwtAudienceArrayAccepted = "jwt-audience-array-accepted", ["REQ-104"], Low;
+    /// Refuses a client assertion made out to the PAR endpoint URL, which RFC 9126 §2 makes a
+    /// server accept (it takes the issuer and the token endpoint only).
+    ParEndpointAudienceRefused = "par-endpoint-audience-refused", ["REQ-141"], Low;
     /// Takes a request object without checking its signature.
     RequestObjectSignatureUnchecked = "request-object-signature-unchecked", ["REQ-98"], Medium;
     /// Takes an unsigned request object (`alg: none`) although its metadata lists no `none`.
@@ -391,6 +396,11 @@ defects! {
     RequestObjectExpiryUnchecked = "request-object-expiry-unchecked", ["REQ-101"], Medium;
     /// Takes a request object that lives longer than sixty minutes from its `nbf`.
     RequestObjectLifetimeUnchecked = "request-object-lifetime-unchecked", ["REQ-101"], Medium;
+    /// Takes request objects without `nbf` (its lifetime starts at `iat`) or without `exp`
+    /// (no end): it checks the claims that are there, and requires none.
+    RequestObjectLifetimeOptional = "request-object-lifetime-optional", ["REQ-101"], Medium;
+    /// Refuses a request object whose `aud` is an array, though it holds the issuer.
+    RequestObjectAudienceArrayRefused = "request-object-audience-array-refused", ["REQ-100"], Low;
     /// Takes a request object whose `client_id` is another client's than the one beside it.
     RequestObjectClientIdUnchecked = "request-object-client-id-unchecked", ["REQ-102"], Medium;
     /// Parameters beside a request object override the signed ones (a `code_challenge`
@@ -464,7 +474,9 @@ impl Defect {
             | Self::RequestObjectAudienceUnchecked
             | Self::RequestObjectExpiryUnchecked
             | Self::RequestObjectClientIdUnchecked
-            | Self::RequestObjectOutsideParamsUsed => Variant::JwtClients,
+            | Self::RequestObjectOutsideParamsUsed
+            | Self::RequestObjectAudienceArrayRefused
+            | Self::ParEndpointAudienceRefused => Variant::JwtClients,
             // The nonce is only required in the FAPI set-up; the lifetime cap on request objects
             // is FAPI 2.0 Message Signing's; the FAPI set-up has every kind of JWT a clock
             // offset touches (assertions, request objects, DPoP proofs).
@@ -474,7 +486,9 @@ impl Defect {
             | Self::DpopNonceUnchecked
             | Self::DpopNotRequired
             | Self::RequestObjectLifetimeUnchecked
+            | Self::RequestObjectLifetimeOptional
             | Self::JwtTokenEndpointAudienceAccepted
+            | Self::JwtAudienceArrayAccepted
             | Self::CodeLifetimeOverAMinute
             | Self::TlsLegacyVersionAccepted
             | Self::TlsWeakSuiteAccepted => Variant::Fapi2,

@@ -193,11 +193,23 @@ pub(super) fn authenticate_assertion(
         v.validate_nbf = !app.has(Defect::JwtNbfUnchecked);
         v.sub = (!subject_unchecked).then(|| client.client_id.clone());
         // RFC 7523 §3 item 3: the token endpoint URL or the issuer identifies this server;
-        // FAPI 2.0 (final) takes the issuer alone, against audience injection.
+        // FAPI 2.0 (final) takes the issuer alone, as a string, against audience injection.
+        // RFC 9126 §2 adds the PAR endpoint URL (a server that forgot it:
+        // `par-endpoint-audience-refused`).
         if app.require_par && !app.has(Defect::JwtTokenEndpointAudienceAccepted) {
             v.set_audience(std::slice::from_ref(&app.issuer));
-        } else {
+            let array = peek
+                .as_ref()
+                .is_some_and(|c| c.get("aud").is_some_and(Value::is_array));
+            if array && !app.has(Defect::JwtAudienceArrayAccepted) {
+                return Err(refuse(
+                    "the client assertion's aud must be the issuer, as a string",
+                ));
+            }
+        } else if app.has(Defect::ParEndpointAudienceRefused) {
             v.set_audience(&[app.url("/token"), app.issuer.clone()]);
+        } else {
+            v.set_audience(&[app.url("/token"), app.url("/par"), app.issuer.clone()]);
         }
         unchecked(
             &mut v,

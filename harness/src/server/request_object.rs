@@ -67,11 +67,20 @@ pub(super) fn unpack(
     }
     let lifetime: Lifetime = serde_json::from_value(Value::Object(claims.clone()))
         .map_err(|_| refused("exp, nbf and iat must be numbers"))?;
-    let start = lifetime.nbf.or(lifetime.iat);
+    // FAPI 2.0 Message Signing requires nbf and exp; a server that only checks what is there
+    // (`request-object-lifetime-optional`) starts the lifetime at iat and lets it run on.
+    let optional = app.has(Defect::RequestObjectLifetimeOptional);
+    let start = if optional {
+        lifetime.nbf.or(lifetime.iat)
+    } else {
+        lifetime.nbf
+    };
     if !app.has(Defect::RequestObjectLifetimeUnchecked) {
         match (start, lifetime.exp) {
             (Some(start), Some(exp)) if exp - start <= MAX_LIFETIME_SECONDS => {}
+            (Some(_), None) if optional => {}
             (None, _) => return Err(refused("the request object has no nbf")),
+            (_, None) => return Err(refused("the request object has no exp")),
             _ => {
                 return Err(refused(
                     "the request object lives longer than 60 minutes from its nbf",
@@ -128,10 +137,20 @@ fn verified_claims(app: &App, client: &RegisteredClient, token: &str) -> Result<
     let mut v = Validation::new(alg);
     v.leeway = super::oidc::leeway(app);
     v.validate_nbf = true;
-    v.set_required_spec_claims(&["exp", "aud"]);
+    v.set_required_spec_claims(if app.has(Defect::RequestObjectLifetimeOptional) {
+        &["aud"][..]
+    } else {
+        &["exp", "aud"][..]
+    });
     v.set_issuer(&[&client.client_id]);
-    // RFC 9101 §4: the audience is this server, by its issuer identifier.
+    // RFC 9101 §4: the audience is this server, by its issuer identifier (alone, or one of an
+    // array: RFC 7519 §4.1.3).
     v.set_audience(std::slice::from_ref(&app.issuer));
+    if app.has(Defect::RequestObjectAudienceArrayRefused)
+        && part(1).is_some_and(|c| c.get("aud").is_some_and(Value::is_array))
+    {
+        return Err(refused("the request object's aud must be a string"));
+    }
     super::oidc::unchecked(
         &mut v,
         app.has(Defect::RequestObjectExpiryUnchecked),

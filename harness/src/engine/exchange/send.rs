@@ -46,8 +46,15 @@ pub(crate) fn authenticate(
     } else {
         let flaw = build::Flaw::of(auth);
         let (jti, now) = Ctx::jti_and_now()?;
-        let audience = match &ctx.target.issuer {
-            Some(issuer)
+        let audience = match (&ctx.target.issuer, &ctx.target.par) {
+            (_, Some(par)) if flaw == build::Flaw::ParEndpointAudience => par.as_str(),
+            (_, None) if flaw == build::Flaw::ParEndpointAudience => {
+                return Err(precondition(
+                    "an assertion made out to the PAR endpoint needs one: the target has none"
+                        .into(),
+                ));
+            }
+            (Some(issuer), _)
                 if ctx.assertion_to_issuer && flaw != build::Flaw::TokenEndpointAudience =>
             {
                 issuer.as_str()

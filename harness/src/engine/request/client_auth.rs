@@ -44,6 +44,10 @@ pub enum Flaw {
     NotYetValid,
     /// `iat` and `nbf` eight seconds ahead, `exp` a minute after: a clock a little fast.
     DatedAhead,
+    /// `aud` an array holding the audience given.
+    AudienceArray,
+    /// `aud` the PAR endpoint: the caller passes it as the audience.
+    ParEndpointAudience,
     /// `aud` this server's token endpoint where the issuer is asked for (FAPI 2.0): the caller
     /// passes the token endpoint as the audience.
     TokenEndpointAudience,
@@ -62,6 +66,8 @@ impl Flaw {
             AuthSpec::AssertionIssuedLongAgo => Self::IssuedLongAgo,
             AuthSpec::AssertionNotYetValid => Self::NotYetValid,
             AuthSpec::AssertionDatedAhead => Self::DatedAhead,
+            AuthSpec::AssertionAudienceArray => Self::AudienceArray,
+            AuthSpec::AssertionParEndpointAudience => Self::ParEndpointAudience,
             AuthSpec::AssertionTokenEndpointAudience => Self::TokenEndpointAudience,
             _ => Self::None,
         }
@@ -85,8 +91,9 @@ pub fn assertion(
         _ => (now, now + 60),
     };
     let aud = match flaw {
-        Flaw::OtherAudience => OTHER_AUDIENCE,
-        _ => audience,
+        Flaw::OtherAudience => serde_json::json!(OTHER_AUDIENCE),
+        Flaw::AudienceArray => serde_json::json!([audience]),
+        _ => serde_json::json!(audience),
     };
     let id = &client.client_id.0;
     let iss = match flaw {
@@ -317,6 +324,8 @@ pub fn authenticate(
         | AuthSpec::AssertionIssuedLongAgo
         | AuthSpec::AssertionNotYetValid
         | AuthSpec::AssertionDatedAhead
+        | AuthSpec::AssertionAudienceArray
+        | AuthSpec::AssertionParEndpointAudience
         | AuthSpec::AssertionOtherKey
         | AuthSpec::UnsignedAssertion
         | AuthSpec::AssertionOtherAudience

@@ -43,8 +43,9 @@ pub fn request_object(
         _ => id,
     };
     let aud = match spec {
-        RequestObjectSpec::OtherAudience => OTHER_AUDIENCE,
-        _ => issuer,
+        RequestObjectSpec::OtherAudience => Value::from(OTHER_AUDIENCE),
+        RequestObjectSpec::AudienceArray => Value::from(vec![issuer, OTHER_AUDIENCE]),
+        _ => Value::from(issuer),
     };
     let (nbf, exp) = match spec {
         RequestObjectSpec::Expired => (now.saturating_sub(600), now.saturating_sub(300)),
@@ -58,7 +59,7 @@ pub fn request_object(
     for (name, value) in [
         ("iss", Value::from(id)),
         ("client_id", Value::from(client_id)),
-        ("aud", Value::from(aud)),
+        ("aud", aud),
         ("jti", Value::from(jti)),
         ("iat", Value::from(nbf)),
         ("nbf", Value::from(nbf)),
@@ -66,6 +67,11 @@ pub fn request_object(
     ] {
         claims.insert(name.to_owned(), value);
     }
+    match spec {
+        RequestObjectSpec::WithoutNbf => claims.remove("nbf"),
+        RequestObjectSpec::WithoutExp => claims.remove("exp"),
+        _ => None,
+    };
     let key = match spec {
         RequestObjectSpec::Unsigned => ClientKey::Unsigned,
         RequestObjectSpec::OtherKey => ClientKey::Other,

@@ -201,6 +201,13 @@ pub enum RequestObjectSpec {
     /// `iat` and `nbf` eight seconds ahead (a client clock a little fast; FAPI 2.0 §5.3.2.1
     /// makes a server take up to ten seconds), `exp` five minutes after.
     DatedAhead,
+    /// No `nbf` (`iat` still now), which FAPI 2.0 Message Signing requires.
+    WithoutNbf,
+    /// No `exp`, which FAPI 2.0 Message Signing requires.
+    WithoutExp,
+    /// `aud` an array: the issuer and another server (RFC 7519 §4.1.3 lets `aud` be an array
+    /// of which the server is one).
+    AudienceArray,
 }
 
 impl RequestObjectSpec {
@@ -620,6 +627,12 @@ pub enum AuthSpec {
     /// A client assertion whose `iat` and `nbf` are eight seconds ahead: a client clock a
     /// little fast, which FAPI 2.0 §5.3.2.1 makes a server take (up to ten seconds).
     AssertionDatedAhead,
+    /// A client assertion whose `aud` is an array holding the audience it would name as a
+    /// string (FAPI 2.0 takes a string only).
+    AssertionAudienceArray,
+    /// A client assertion made out to the PAR endpoint URL (RFC 9126 §2 makes a server take
+    /// it; FAPI 2.0 takes the issuer only).
+    AssertionParEndpointAudience,
     /// A client assertion made out to the token endpoint rather than the issuer: what RFC 7523
     /// allows and FAPI 2.0 (final) does not.
     AssertionTokenEndpointAudience,
@@ -646,6 +659,8 @@ impl AuthSpec {
                 | Self::AssertionIssuedLongAgo
                 | Self::AssertionNotYetValid
                 | Self::AssertionDatedAhead
+                | Self::AssertionAudienceArray
+                | Self::AssertionParEndpointAudience
                 | Self::AssertionTokenEndpointAudience
                 | Self::ReplayedAssertion
         )
