@@ -132,6 +132,9 @@ defects! {
     /// Checks that a code is unused, yields for a window, then marks it used: concurrent
     /// redemptions inside the window all succeed (django-oidc-provider #411, fosite #778).
     CodeRaceWindow = "code-race-window", ["REQ-58", "BUG-12"], High;
+    /// Checks that a rotated refresh token is unused, yields for a window, then rotates it:
+    /// concurrent refreshes inside the window all succeed, each with a new refresh token.
+    RefreshRaceWindow = "refresh-race-window", ["REQ-61"], High;
     /// A replayed code does not revoke the tokens issued from it.
     NoRevokeOnReplay = "no-revoke-on-replay", ["REQ-59", "BUG-22"], Medium;
     /// A replay with a wrong verifier revokes the legitimate client's tokens.

@@ -1,6 +1,7 @@
-//! The `race` step (REQ-58): a burst of identical token requests for one fresh code, and the
-//! judgement of how many succeeded over the trials. The step runs the trials (each authorizes
-//! afresh); the bursts themselves are in [`super::race`].
+//! The `race` step (REQ-58): a burst of identical token requests for one fresh code (or for
+//! the refresh token one fresh code gave, REQ-61), and the judgement of how many succeeded over
+//! the trials. The step runs the trials (each authorizes afresh); the bursts themselves are in
+//! [`super::race`].
 
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use crate::checks;
 use crate::outcome::{Fault, Halt};
 use crate::params::Params;
 use crate::redact::Secret;
-use crate::scenario::model::{AuthSpec, DpopProof, RaceStep};
+use crate::scenario::model::{AuthSpec, DpopProof, RaceGrant, RaceStep};
 use crate::target::ClientConfig;
 use crate::wire::HttpMethod;
 
@@ -31,13 +32,23 @@ pub(super) struct Tally {
     failed: usize,
     /// Requests sent in all.
     sent: usize,
+    /// A refresh burst answered with the refresh token it sent, or none: the server does not
+    /// rotate, and may answer every request.
+    unrotated: bool,
 }
 
 impl Tally {
     /// Adds a burst; true when it proved the race (more successes than `at_most`), so further
     /// bursts would only repeat it.
-    pub(super) fn add(&mut self, burst: &Burst, at_most: usize) -> bool {
+    pub(super) fn add(&mut self, burst: &Burst, at_most: usize, sent: &Params) -> bool {
         self.per_trial.push(burst.successes.len());
+        if let Some(old) = sent.get("refresh_token") {
+            self.unrotated |= burst.json_bodies().iter().any(|b| {
+                b.get("refresh_token")
+                    .and_then(|t| t.as_str())
+                    .is_none_or(|t| t == old)
+            });
+        }
         self.failed += burst
             .statuses
             .iter()
@@ -50,15 +61,8 @@ impl Tally {
     }
 }
 
-/// One trial: `r.count` identical token requests for `code` (of the flow `name`), released
-/// together, each with its own client assertion and DPoP proof; recorded as one exchange.
-pub(super) async fn trial(
-    ctx: &mut Ctx,
-    r: &RaceStep,
-    client: &ClientConfig,
-    (name, code): (&str, &Secret),
-    trial: usize,
-) -> Result<Burst, Halt> {
+/// The token request for `code` of the flow `name` (RFC 6749 §4.1.3).
+pub(super) fn code_grant(ctx: &Ctx, name: &str, code: &Secret) -> Result<Params, Halt> {
     let flow = ctx
         .flows
         .get(name)
@@ -72,6 +76,30 @@ pub(super) async fn trial(
     if let Some(v) = &flow.verifier {
         params.push("code_verifier", v.clone());
     }
+    Ok(params)
+}
+
+/// The refresh request for `refresh_token` (RFC 6749 §6).
+pub(super) fn refresh_grant(refresh_token: &Secret) -> Params {
+    let mut params = Params::new();
+    params.push("grant_type", "refresh_token");
+    params.push("refresh_token", refresh_token.expose());
+    params
+}
+
+/// One trial: `r.count` identical token requests with `params` (for the flow `name`), released
+/// together, each with its own client assertion and DPoP proof; recorded as one exchange.
+pub(super) async fn trial(
+    ctx: &mut Ctx,
+    r: &RaceStep,
+    client: &ClientConfig,
+    (name, params): (&str, &Params),
+    trial: usize,
+) -> Result<Burst, Halt> {
+    let flow = ctx
+        .flows
+        .get(name)
+        .ok_or_else(|| Fault::harness("race flow vanished"))?;
     // One body per request: a JWT client signs each with its own `jti`, so the burst tests
     // the code's single use and not the server's assertion replay check.
     let key = flow.dpop_key.clone();
@@ -146,12 +174,21 @@ pub(super) fn judge(ctx: &mut Ctx, r: &RaceStep, tally: Tally) -> StepResult {
         technique,
         failed,
         sent,
+        unrotated,
     } = tally;
     let mut note = super::race::note(&per_trial, r.trials, r.count, technique, &mut spreads);
     if failed > 0 {
         note.push_str(&format!(
             "; the server failed {failed} of the {sent} requests (5xx or no answer)"
         ));
+    }
+    if unrotated {
+        return Err(Fault::OptionalAbsent {
+            message: format!(
+                "the server does not rotate refresh tokens (a refresh answered with the same refresh token, or none), so concurrent refreshes may all succeed; {note}"
+            ),
+        }
+        .into());
     }
     let proven = per_trial.iter().any(|n| *n > r.at_most);
     if !proven && failed * 2 > sent {
@@ -173,7 +210,11 @@ pub(super) fn judge(ctx: &mut Ctx, r: &RaceStep, tally: Tally) -> StepResult {
             "no request of any burst succeeded, so the race shows nothing about single use; {note}"
         )));
     }
-    checks::race(&per_trial, r.count, r.at_most, &note)?;
+    let raced = match r.grant {
+        RaceGrant::Code => "code",
+        RaceGrant::RefreshToken => "refresh token",
+    };
+    checks::race(&per_trial, r.count, r.at_most, raced, &note)?;
     ctx.notes.push(note);
     Ok(Next::Continue)
 }

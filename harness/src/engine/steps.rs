@@ -22,8 +22,8 @@ use crate::params::Params;
 use crate::redact::Secret;
 use crate::scenario::model::{
     AuthorizeStep, ClientKind, CodesStep, DiscoveryStep, DpopBinding, Endpoint, Issued, ParSpec,
-    ProbeStep, RaceStep, RefreshStep, ResourceStep, RevokeStep, SleepStep, Step, TokenKind,
-    TokenStep,
+    ProbeStep, RaceGrant, RaceStep, RefreshStep, ResourceStep, RevokeStep, SleepStep, Step,
+    TokenKind, TokenStep,
 };
 use crate::wire::{HttpMethod, Request};
 
@@ -393,11 +393,7 @@ async fn codes(ctx: &mut Ctx, c: &CodesStep) -> StepResult {
             sample.push(code);
             continue;
         }
-        let step: TokenStep =
-            crate::diagnostics::parse_yaml("(codes)", &format!("{{flow: {flow}}}"))
-                .map_err(|e| Fault::harness(e.to_string()))?;
-        Box::pin(token(ctx, &step)).await?;
-        let tokens = saved(ctx, &flow)?;
+        let tokens = redeemed(ctx, &flow).await?;
         let value = match c.of {
             Issued::RefreshToken => tokens.refresh.ok_or_else(|| {
                 precondition("the token response carried no refresh token to sample".into())
@@ -412,8 +408,17 @@ async fn codes(ctx: &mut Ctx, c: &CodesStep) -> StepResult {
     Ok(Next::Continue)
 }
 
+/// Redeems the code of the flow `flow` with a default token step, and gives the tokens.
+async fn redeemed(ctx: &mut Ctx, flow: &str) -> Result<super::context::Tokens, Halt> {
+    let step: TokenStep = crate::diagnostics::parse_yaml("(redeem)", &format!("{{flow: {flow}}}"))
+        .map_err(|e| Fault::harness(e.to_string()))?;
+    Box::pin(token(ctx, &step)).await?;
+    saved(ctx, flow)
+}
+
 /// REQ-58: concurrent redemption. Each trial authorizes afresh and bursts `count` identical
-/// token requests for the code; more than `at_most` successes in any burst is unmet.
+/// token requests for the code (or, REQ-61, redeems it and bursts refresh requests for the
+/// refresh token it gave); more than `at_most` successes in any burst is unmet.
 async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
     let client = client_config(ctx, ctx.client)?;
     let mut tally = super::race_step::Tally::default();
@@ -422,8 +427,17 @@ async fn race(ctx: &mut Ctx, r: &RaceStep) -> StepResult {
         let (_, code) = authorize(ctx, &build::default_authorize(name.clone())).await?;
         let code =
             code.ok_or_else(|| precondition("the authorization gave no code to race for".into()))?;
-        let burst = super::race_step::trial(ctx, r, &client, (&name, &code), trial).await?;
-        if tally.add(&burst, r.at_most) {
+        let params = match r.grant {
+            RaceGrant::Code => super::race_step::code_grant(ctx, &name, &code)?,
+            RaceGrant::RefreshToken => {
+                let refresh = redeemed(ctx, &name).await?.refresh.ok_or_else(|| {
+                    precondition("the token response carried no refresh token to race for".into())
+                })?;
+                super::race_step::refresh_grant(&refresh)
+            }
+        };
+        let burst = super::race_step::trial(ctx, r, &client, (&name, &params), trial).await?;
+        if tally.add(&burst, r.at_most, &params) {
             // Proven: further bursts would only repeat it.
             break;
         }

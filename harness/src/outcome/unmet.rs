@@ -316,8 +316,12 @@ pub enum Unmet {
         /// Each origin that took it, and what it chose.
         took: Vec<String>,
     },
-    /// REQ-58: one code redeemed more than once in a concurrent burst.
+    /// REQ-58 (REQ-61): one code (refresh token) redeemed more than once in a concurrent burst.
     Race {
+        /// What was redeemed: `code` or `refresh token` (`code` in reports written before the
+        /// refresh race existed).
+        #[serde(default = "code")]
+        raced: String,
         /// The most successes in one burst.
         worst: usize,
         /// Requests per burst.
@@ -327,6 +331,11 @@ pub enum Unmet {
         /// The measurements.
         note: String,
     },
+}
+
+/// What a race raced for in reports that do not say.
+fn code() -> String {
+    "code".to_owned()
 }
 
 fn or_list<T: std::fmt::Display>(items: &[T]) -> String {
@@ -528,13 +537,14 @@ impl std::fmt::Display for Unmet {
                 took.join("; ")
             ),
             Self::Race {
+                raced,
                 worst,
                 count,
                 at_most,
                 note,
             } => write!(
                 f,
-                "one code was redeemed {worst} times in a burst of {count} concurrent requests (at most {at_most} allowed); {note}"
+                "one {raced} was redeemed {worst} times in a burst of {count} concurrent requests (at most {at_most} allowed); {note}"
             ),
         }
     }

@@ -100,7 +100,12 @@ pub(super) async fn token(
             "this server issues DPoP-bound tokens only: send a DPoP proof",
         );
     }
-    if app.has(Defect::CodeRaceWindow) && body.get("grant_type") == Some("authorization_code") {
+    let racy = match body.get("grant_type") {
+        Some("authorization_code") => app.has(Defect::CodeRaceWindow),
+        Some("refresh_token") => app.has(Defect::RefreshRaceWindow),
+        _ => false,
+    };
+    if racy {
         // BUG-12: check, yield while other requests run, then consume without checking again.
         if let Err(refused) = handle(
             &app,
@@ -230,7 +235,7 @@ fn handle(
     };
     match grant_type {
         Some("authorization_code") => authorization_code(app, client.as_ref(), &p, redeem, bound),
-        Some("refresh_token") => refresh(app, client.as_ref(), &p, bound),
+        Some("refresh_token") => refresh(app, client.as_ref(), &p, redeem, bound),
         Some("password") if app.has(Defect::PasswordGrantAccepted) => {
             password(app, client.as_ref(), &p)
         }
@@ -773,7 +778,13 @@ fn token_response(
 }
 
 /// RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2).
-fn refresh(app: &App, client: Option<&RegisteredClient>, p: &Params, bound: Binding<'_>) -> Reply {
+fn refresh(
+    app: &App,
+    client: Option<&RegisteredClient>,
+    p: &Params,
+    redeem: Redeem,
+    bound: Binding<'_>,
+) -> Reply {
     let Binding { proof, x5t } = bound;
     let Some(client) = client else {
         return Err(oauth_error(app, "invalid_request", "client_id is missing"));
@@ -814,7 +825,7 @@ fn refresh(app: &App, client: Option<&RegisteredClient>, p: &Params, bound: Bind
     }
     let bound = record.jkt.clone();
     let rotate = !app.has(Defect::NoRefreshRotation);
-    if record.rotated && rotate {
+    if record.rotated && rotate && redeem != Redeem::SkipSingleUse {
         // Reuse of a rotated token: revoke the whole lineage.
         let family = record.family;
         for r in store
@@ -829,6 +840,9 @@ fn refresh(app: &App, client: Option<&RegisteredClient>, p: &Params, bound: Bind
             "invalid_grant",
             "refresh token reuse detected; lineage revoked",
         ));
+    }
+    if redeem == Redeem::CheckOnly {
+        return Ok(Response::default());
     }
     let family = record.family;
     let access = access_token(

@@ -44,7 +44,8 @@ pub enum Step {
 }
 
 /// `race:`: each trial runs a fresh authorization, then sends `count` identical token requests
-/// for its code, released together (see [`Technique`]).
+/// for its code (or, with `grant: refresh-token`, redeems the code and sends `count` identical
+/// refresh requests for its refresh token), released together (see [`Technique`]).
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RaceStep {
@@ -63,6 +64,21 @@ pub struct RaceStep {
     /// How the burst is sent; by default HTTP/2 single-packet where the target speaks HTTP/2,
     /// else HTTP/1.1 last-byte synchronisation. `run --race-technique` overrides it.
     pub technique: Option<Technique>,
+    /// What each burst redeems: the code (default) or the refresh token its redemption gave.
+    #[serde(default)]
+    pub grant: RaceGrant,
+}
+
+/// What the requests of a race burst redeem.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RaceGrant {
+    /// The trial's authorization code (RFC 6749 §4.1.3).
+    #[default]
+    Code,
+    /// The refresh token the trial's code gave (RFC 6749 §6). A server that does not rotate
+    /// refresh tokens may answer every request, so the step is skipped for it.
+    RefreshToken,
 }
 
 fn race_count() -> usize {
