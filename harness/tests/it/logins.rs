@@ -124,7 +124,9 @@ async fn whole_library(
     )
     .await;
     server.stop().await;
-    assert!(report.results.len() > 100, "the library ran");
+    // Every scheduled check (a scenario with each of its clients) yields exactly one result.
+    let scheduled: usize = library.iter().map(|s| s.file.clients.len()).sum();
+    assert_eq!(report.results.len(), scheduled, "the library ran whole");
     assert_eq!(
         reached.load(std::sync::atomic::Ordering::SeqCst),
         0,
@@ -188,15 +190,20 @@ async fn the_browser_driver_passes_a_login_that_only_script_can_do() {
     assert!(not_passed.is_empty(), "{not_passed:#?}");
 }
 
-/// One scenario for each kind of login the library asks of a driver. Scenarios whose steps that
-/// go through login are the same (`authorize` but for its names; `codes` and `race`, which run
-/// default authorizations, however many), for the same clients, put the same pages before the
-/// driver; they differ only after the redirect back, where the driver has no part. Of each
-/// kind the one without a `sleep` step runs where there is one. Chromium on two cores takes
-/// half a second a login: the whole library took two minutes of CI, this about one; the form
-/// and steps drivers, at a few seconds, still run it whole.
+/// One scenario for each kind of login the library asks of a driver. Two authorizations are
+/// the same kind when what decides the pages the driver walks and how the walk ends is the
+/// same: the client, the session (`same_session`), how the request travels (`par`,
+/// `par_method`, `response_type`, `response_mode`), the ending the scenario expects (a code, an
+/// error redirect, an error page, or a refusal it passes or skips on) and what it judges of the
+/// pages themselves (headers, framing, the redirect after the login POST, a consent page).
+/// The values inside the request (PKCE, state, nonce, request object, client assertion, DPoP,
+/// a redirect URI mutation) change what the server decides, which that expected ending says,
+/// not which pages a driver is shown. `codes` and `race` run default authorizations, however
+/// many. Scenarios whose logins are the same kinds, for the same clients, differ only after the
+/// redirect back, where the driver has no part; of each the one without a `sleep` step runs
+/// where there is one. Chromium on two cores takes half a second a login; the form and steps
+/// drivers, at a few seconds, still run the library whole.
 fn login_shapes(library: Vec<Scenario>) -> Vec<Scenario> {
-    let names = regex_lite::Regex::new(r#"(flow|save_as): (Some\()?"[^"]*""#).expect("regex");
     let mut kinds: std::collections::BTreeMap<String, Scenario> = Default::default();
     for scenario in library {
         let logins: Vec<String> = scenario
@@ -204,7 +211,26 @@ fn login_shapes(library: Vec<Scenario>) -> Vec<Scenario> {
             .steps
             .iter()
             .filter_map(|s| match s {
-                Step::Authorize(_) => Some(names.replace_all(&format!("{s:?}"), "").into_owned()),
+                Step::Authorize(a) => {
+                    let e = &a.expect;
+                    Some(format!(
+                        "{:?} {} {:?} {:?} {:?} {:?} {:?} {} {} {} {} {} {} {}",
+                        a.client,
+                        a.same_session,
+                        a.par,
+                        a.par_method,
+                        a.response_type,
+                        a.response_mode,
+                        e.outcome,
+                        e.page_headers.is_empty(),
+                        e.pages_not_frameable,
+                        e.post_redirect_not.is_empty(),
+                        e.consent_shown,
+                        e.refusal_passes.is_some(),
+                        e.refusal_skips.is_some(),
+                        e.jarm,
+                    ))
+                }
                 // Fresh default authorizations, however many and whatever is judged of them.
                 Step::Codes(_) => Some("codes".to_owned()),
                 Step::Race(_) => Some("race".to_owned()),
