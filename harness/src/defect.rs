@@ -301,6 +301,12 @@ defects! {
     SubUnstable = "sub-unstable", ["REQ-73"], High;
     /// Answers UserInfo with another user's `sub` than the ID Token's.
     UserinfoSubDiffers = "userinfo-sub-differs", ["REQ-74"], High;
+    /// Takes a signed-in session for a request with `prompt=login`: no new login.
+    PromptLoginIgnored = "prompt-login-ignored", ["REQ-156"], Medium;
+    /// Takes a signed-in session of any age for a request with `max_age`.
+    MaxAgeIgnored = "max-age-ignored", ["REQ-156"], Medium;
+    /// Gives the ID Token's own issue time as `auth_time`, not the time the user signed in.
+    AuthTimeIsIssueTime = "auth-time-is-issue-time", ["REQ-156"], Medium;
     /// Answers UserInfo only to GET: a POST gets 405.
     UserinfoGetOnly = "userinfo-get-only", ["REQ-154"], Low;
     /// Accepts client assertions whose `exp` has passed.

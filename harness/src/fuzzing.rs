@@ -145,6 +145,7 @@ fn id_token(text: &str) {
         now: 1_800_000_000,
         skew: 60,
         other_sub: Some("alice"),
+        other_auth_time: Some(1_799_999_000),
     };
     for check in [
         IdTokenCheck::Present,
@@ -157,6 +158,10 @@ fn id_token(text: &str) {
         IdTokenCheck::AtHash,
         IdTokenCheck::CHash,
         IdTokenCheck::SameSub("first".into()),
+        IdTokenCheck::AuthTime,
+        IdTokenCheck::AuthTimeAfter("first".into()),
+        IdTokenCheck::AuthTimeSame("first".into()),
+        IdTokenCheck::AuthTimeKept("first".into()),
     ] {
         let _ = id_token(&check, Some(token), &expected);
     }

@@ -33,6 +33,8 @@ pub struct Expected<'a> {
     pub skew: u64,
     /// The `sub` of another ID Token, for `same-sub`.
     pub other_sub: Option<&'a str>,
+    /// The `auth_time` of another ID Token, for `auth-time-after` and `auth-time-same`.
+    pub other_auth_time: Option<u64>,
 }
 
 /// Why a check did not judge, as opposed to an unmet one.
@@ -122,6 +124,47 @@ pub fn id_token(check: &IdTokenCheck, token: Option<&str>, e: &Expected<'_>) -> 
                     "sub",
                     format!("the sub of the ID Token saved as {name} ({other:?})"),
                     got.map_or_else(|| "none".to_owned(), |s| format!("{s:?}")),
+                ),
+            }
+        }
+        IdTokenCheck::AuthTime => match claim("auth_time") {
+            Some(Value::Number(n)) if n.as_u64().is_some_and(|t| t <= e.now + e.skew) => Ok(()),
+            got => unmet(
+                "auth_time",
+                "the time the user signed in, in seconds, not in the future",
+                shown(got),
+            ),
+        },
+        IdTokenCheck::AuthTimeAfter(name)
+        | IdTokenCheck::AuthTimeSame(name)
+        | IdTokenCheck::AuthTimeKept(name) => {
+            let after = matches!(check, IdTokenCheck::AuthTimeAfter(_));
+            let (Some(other), Some(this)) = (
+                e.other_auth_time,
+                claim("auth_time").and_then(Value::as_u64),
+            ) else {
+                return Err(Err(NotJudged::Absent(format!(
+                    "the ID Tokens leave auth_time out (OpenID Connect Core §2 requires it only with max_age), so when the user signed in cannot be compared with the ID Token saved as {name}"
+                ))));
+            };
+            if matches!(check, IdTokenCheck::AuthTimeKept(_)) && this != other {
+                return Err(Err(NotJudged::Absent(format!(
+                    "auth_time moved from {other} to {this} though no new login was asked for: the server signs in every time, or its auth_time is not the login's, so a later auth_time cannot show a new login"
+                ))));
+            }
+            match (after, this.cmp(&other)) {
+                (true, std::cmp::Ordering::Greater) | (false, std::cmp::Ordering::Equal) => Ok(()),
+                (true, _) => unmet(
+                    "auth_time",
+                    format!(
+                        "later than that of the ID Token saved as {name} ({other}): a new login"
+                    ),
+                    format!("{this}: the earlier login was reused"),
+                ),
+                (false, _) => unmet(
+                    "auth_time",
+                    format!("that of the ID Token saved as {name} ({other}): the same login"),
+                    this.to_string(),
                 ),
             }
         }
@@ -281,7 +324,8 @@ mod tests {
     fn good(nonce: &str, at: &str) -> Value {
         json!({
             "iss": "https://op.example", "sub": "alice", "aud": "rp", "exp": NOW + 300,
-            "iat": NOW, "nonce": nonce, "at_hash": half_hash(Algorithm::ES256, at),
+            "iat": NOW, "auth_time": NOW - 100, "nonce": nonce,
+            "at_hash": half_hash(Algorithm::ES256, at),
             "c_hash": half_hash(Algorithm::ES256, "c"),
         })
     }
@@ -303,6 +347,7 @@ mod tests {
             now: NOW,
             skew: 60,
             other_sub: Some("alice"),
+            other_auth_time: Some(NOW - 100),
         };
         let ok = token(&key, good("n-0S6_WzA2Mj", "at"));
         let all = [
@@ -315,6 +360,8 @@ mod tests {
             IdTokenCheck::AtHash,
             IdTokenCheck::CHash,
             IdTokenCheck::SameSub("first".into()),
+            IdTokenCheck::AuthTime,
+            IdTokenCheck::AuthTimeSame("first".into()),
         ];
         for c in &all {
             assert!(id_token(c, Some(&ok), &e).is_ok(), "{c:?}");
@@ -358,6 +405,49 @@ mod tests {
             IdTokenCheck::SameSub("first".into()),
             &flawed(&|c| c["sub"] = json!("bob")),
         );
+        // auth_time: required where asked for, never ahead; compared with another login's.
+        let relogin = flawed(&|c| c["auth_time"] = json!(NOW - 10));
+        fails(
+            IdTokenCheck::AuthTime,
+            &flawed(&|c| c["auth_time"] = json!(NOW + 120)),
+        );
+        fails(
+            IdTokenCheck::AuthTime,
+            &flawed(&|c| {
+                c.as_object_mut().map(|o| o.remove("auth_time"));
+            }),
+        );
+        fails(IdTokenCheck::AuthTimeAfter("first".into()), &ok);
+        fails(IdTokenCheck::AuthTimeSame("first".into()), &relogin);
+        assert!(id_token(&IdTokenCheck::AuthTimeKept("first".into()), Some(&ok), &e).is_ok());
+        assert!(matches!(
+            id_token(
+                &IdTokenCheck::AuthTimeKept("first".into()),
+                Some(&relogin),
+                &e
+            ),
+            Err(Err(NotJudged::Absent(_)))
+        ));
+        assert!(
+            id_token(
+                &IdTokenCheck::AuthTimeAfter("first".into()),
+                Some(&relogin),
+                &e
+            )
+            .is_ok()
+        );
+        let untimed = Expected {
+            other_auth_time: None,
+            ..e
+        };
+        assert!(matches!(
+            id_token(
+                &IdTokenCheck::AuthTimeAfter("first".into()),
+                Some(&relogin),
+                &untimed
+            ),
+            Err(Err(NotJudged::Absent(_)))
+        ));
         fails(
             IdTokenCheck::Signature,
             &crate::jose::jws::unsigned(&good("n", "at")),

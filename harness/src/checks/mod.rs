@@ -25,7 +25,7 @@ pub use codes::{Estimate, entropy};
 pub use error_format::{TOKEN_ERRORS, token_error_format};
 pub use headers::{auth_challenge, challenge_schemes, headers};
 pub use json::json_field;
-pub use pages::{consent_shown, no_reposting_redirect, page_headers, pages_not_frameable};
+pub use pages::{consent_shown, no_page, no_reposting_redirect, page_headers, pages_not_frameable};
 pub use race::race;
 pub use status::{oauth_error, status};
 

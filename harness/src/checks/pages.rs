@@ -57,6 +57,16 @@ pub fn no_reposting_redirect(post_redirects: &[u16], forbidden: &[u16]) -> Resul
     }
 }
 
+/// No page was shown: the request went straight back to the client (OpenID Connect Core
+/// §3.1.2.1 `prompt=none`).
+pub fn no_page(pages: &[Response]) -> Result<(), Unmet> {
+    if pages.is_empty() {
+        Ok(())
+    } else {
+        Err(Unmet::PageShown { pages: pages.len() })
+    }
+}
+
 /// A consent page was shown (RFC 9700 §2.1.1 / RFC 8252 §8.6 for public clients).
 pub fn consent_shown(pages: &[Response]) -> Result<(), Unmet> {
     if pages.is_empty() {
@@ -121,5 +131,10 @@ mod tests {
     fn consent() {
         assert_eq!(consent_shown(&[response(200, &[], "")]), Ok(()));
         assert_eq!(consent_shown(&[]), Err(Unmet::NoConsent));
+        assert_eq!(no_page(&[]), Ok(()));
+        assert_eq!(
+            no_page(&[response(200, &[], "")]),
+            Err(Unmet::PageShown { pages: 1 })
+        );
     }
 }

@@ -385,6 +385,9 @@ pub(super) fn response_checks(
     if e.consent_shown {
         checks::consent_shown(&d.pages)?;
     }
+    if e.no_page {
+        checks::no_page(&d.pages)?;
+    }
     Ok(())
 }
 

@@ -36,14 +36,19 @@ pub(super) async fn id_token_checks(
     let algs = ctx.target.id_token_algs();
     let now = Ctx::unix_now();
     for check in checks {
-        let other_sub = match check {
-            IdTokenCheck::SameSub(other) => saved(ctx, other)?
+        let other = match check {
+            IdTokenCheck::SameSub(other)
+            | IdTokenCheck::AuthTimeAfter(other)
+            | IdTokenCheck::AuthTimeSame(other)
+            | IdTokenCheck::AuthTimeKept(other) => saved(ctx, other)?
                 .id_token
                 .as_ref()
-                .and_then(|t| crate::jose::Jws::parse(t.expose()).ok())
-                .and_then(|j| j.claims.get("sub")?.as_str().map(str::to_owned)),
+                .and_then(|t| crate::jose::Jws::parse(t.expose()).ok()),
             _ => None,
         };
+        let other_sub = other
+            .as_ref()
+            .and_then(|j| j.claims.get("sub")?.as_str().map(str::to_owned));
         let expected = checks::id_token::Expected {
             issuer: ctx.target.issuer.as_deref(),
             client_id: &client.client_id.0,
@@ -56,6 +61,9 @@ pub(super) async fn id_token_checks(
             now,
             skew: ctx.target.clock_skew,
             other_sub: other_sub.as_deref(),
+            other_auth_time: other
+                .as_ref()
+                .and_then(|j| j.claims.get("auth_time")?.as_u64()),
         };
         let token = tokens.id_token.as_ref().map(Secret::expose);
         match checks::id_token::id_token(check, token, &expected) {

@@ -163,6 +163,10 @@ pub(super) fn inapplicable(
                 matches!(target.login, LoginConfig::Form(_) | LoginConfig::Browser(_)),
                 "needs a login driver that goes through the login pages (form or browser), to see them",
             ),
+            Capability::SessionLogin => (
+                matches!(target.login, LoginConfig::Form(_) | LoginConfig::Browser(_)),
+                "needs a login driver that signs in only when the server asks (form or browser): the steps driver replays its login every time, so a reused login cannot be told from a new one",
+            ),
             Capability::SeveralRedirectUris => (
                 target.client(client).is_some_and(|c| c.several_redirect_uris),
                 "the client does not declare several_redirect_uris",

@@ -254,6 +254,11 @@ pub enum Unmet {
     },
     /// The server approved a public client without showing a consent page.
     NoConsent,
+    /// The server showed pages where the request asked for none (`prompt=none`).
+    PageShown {
+        /// How many.
+        pages: usize,
+    },
     /// RFC 6749 §10.10: a code (or token) shorter than the minimum.
     CodeLength {
         /// What was sampled.
@@ -493,6 +498,10 @@ impl std::fmt::Display for Unmet {
             ),
             Self::NoConsent => f.write_str(
                 "no consent page was shown: the server approved the public client automatically",
+            ),
+            Self::PageShown { pages } => write!(
+                f,
+                "the server showed {pages} page(s) though the request asked for none (prompt=none): a hidden silent request would wait on them"
             ),
             Self::CodeLength { of, shortest, min } => write!(
                 f,

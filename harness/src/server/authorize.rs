@@ -34,6 +34,7 @@ const KNOWN_PARAMS: &[&str] = &[
     "request_uri",
     "response_mode",
     "prompt",
+    "max_age",
     "request",
 ];
 
@@ -264,10 +265,11 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
         session_id(headers).map_or_else(|| fresh().map(|s| (s, true)), |s| Ok((s, false)))?;
     let tx = fresh()?;
     let csrf = fresh()?;
+    let login_since = login_since(app, p);
     let (logged_in, approved) = {
         let mut store = app.store();
         let session = store.sessions.entry_or_default(sid.clone());
-        let logged_in = session.user.is_some();
+        let logged_in = session.signed_in_since(login_since);
         let approved = session.approved.contains(&client.client_id);
         store.pending.insert(
             tx.clone(),
@@ -285,6 +287,7 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
                 pushed,
                 dpop_jkt: nonempty(p, "dpop_jkt").map(str::to_owned),
                 jwt_response,
+                login_since,
             },
         );
         if let Some(n) = nonempty(p, "nonce") {
@@ -336,6 +339,27 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
         ));
     }
     Ok(login_pages::login_redirect(app.login_page, &tx, &cookie))
+}
+
+/// The time after which the session must have signed in for this request (OpenID Connect Core
+/// §3.1.2.1): `prompt=login` asks for a login now, `max_age` for one at most that many seconds
+/// old. A server that ignores either (`prompt-login-ignored`, `max-age-ignored`) takes any
+/// signed-in session.
+fn login_since(app: &App, p: &Params) -> Option<std::time::SystemTime> {
+    let now = std::time::SystemTime::now();
+    let prompt_login = p
+        .get("prompt")
+        .is_some_and(|v| v.split(' ').any(|w| w == "login"));
+    if prompt_login && !app.has(Defect::PromptLoginIgnored) {
+        return Some(now);
+    }
+    let max_age = p.get("max_age").and_then(|v| v.parse::<u64>().ok());
+    match max_age {
+        Some(age) if !app.has(Defect::MaxAgeIgnored) => {
+            now.checked_sub(std::time::Duration::from_secs(age))
+        }
+        _ => None,
+    }
 }
 
 /// RFC 7636 §4.3/§4.4.1 at the authorization endpoint. An empty value counts as absent

@@ -188,6 +188,12 @@ pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
         .pending
         .remove(tx)
         .ok_or_else(|| error_page(app, "unknown authorization request"))?;
+    let auth_time = store
+        .sessions
+        .get(&pending.session)
+        .and_then(|s| s.signed_in_at)
+        .and_then(|at| at.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs());
     let code = if app.has(Defect::WeakCodes) {
         store.counter += 1;
         format!("c{:06}", store.counter)
@@ -218,6 +224,7 @@ pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
             nonce: pending.nonce.clone(),
             pushed: pending.pushed,
             dpop_jkt: pending.dpop_jkt.clone(),
+            auth_time,
         },
     );
     drop(store);

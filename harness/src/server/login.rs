@@ -51,7 +51,7 @@ pub(super) async fn login_submit(
         if p.get("username") != Some(USERNAME) || p.get("password") != Some(PASSWORD) {
             return Ok(login_form(&app, &tx, &csrf, "Wrong user name or password."));
         }
-        app.store().sessions.entry_or_default(sid).user = Some(USERNAME.to_owned());
+        app.store().sessions.entry_or_default(sid).sign_in();
         // RFC 9700 §4.12: never 307 after a POST that carried credentials.
         let status = if app.has(Defect::Login307) {
             StatusCode::TEMPORARY_REDIRECT
@@ -84,11 +84,11 @@ pub(super) async fn consent_page(
 fn consent_form(app: &App, headers: &HeaderMap, tx: &str) -> Reply {
     let (sid, csrf) = pending_for(app, headers, tx)?;
     let store = app.store();
-    if store
+    let since = store.pending.get(tx).and_then(|p| p.login_since);
+    if !store
         .sessions
         .get(&sid)
-        .and_then(|s| s.user.as_ref())
-        .is_none()
+        .is_some_and(|s| s.signed_in_since(since))
     {
         return Ok(redirect(
             StatusCode::SEE_OTHER,

@@ -88,7 +88,7 @@ pub(super) fn script_login_submit(app: &App, headers: &HeaderMap, p: &Params) ->
             serde_json::json!({"error": "Wrong user name or password."}),
         ));
     }
-    app.store().sessions.entry_or_default(sid).user = Some(USERNAME.to_owned());
+    app.store().sessions.entry_or_default(sid).sign_in();
     Ok(json(
         StatusCode::OK,
         serde_json::json!({"next": format!("/consent?tx={tx}")}),
@@ -187,7 +187,7 @@ pub(super) async fn api_session(
             ));
         }
         let mut store = app.store();
-        store.sessions.entry_or_default(sid).user = Some(USERNAME.to_owned());
+        store.sessions.entry_or_default(sid).sign_in();
         let client_id = store
             .pending
             .get(field("tx"))

@@ -42,6 +42,8 @@ fn now() -> u64 {
 pub(super) struct Grant<'a> {
     pub client_id: &'a str,
     pub nonce: Option<&'a str>,
+    /// When the user signed in (seconds since the epoch).
+    pub auth_time: Option<u64>,
     pub access_token: &'a str,
     pub code: &'a str,
 }
@@ -82,6 +84,13 @@ pub(super) fn id_token(app: &App, store: &Store, g: &Grant<'_>) -> Result<String
     } else {
         g.nonce.map(str::to_owned)
     };
+    // OpenID Connect Core §2: auth_time is when the user signed in; the defect takes the
+    // ID Token's own issue time, which tells a client nothing about the login.
+    let auth_time = if app.has(Defect::AuthTimeIsIssueTime) {
+        Some(iat)
+    } else {
+        g.auth_time
+    };
     let key = &app.keys.id_token;
     let at_hash = if app.has(Defect::AtHashWrong) {
         half_hash(key.alg(), g.code)
@@ -95,8 +104,11 @@ pub(super) fn id_token(app: &App, store: &Store, g: &Grant<'_>) -> Result<String
     };
     let mut claims = json!({
         "iss": iss, "sub": sub, "aud": aud, "exp": exp, "iat": iat,
-        "auth_time": iat, "at_hash": at_hash, "c_hash": c_hash,
+        "at_hash": at_hash, "c_hash": c_hash,
     });
+    if let (Some(t), Some(o)) = (auth_time, claims.as_object_mut()) {
+        o.insert("auth_time".into(), json!(t));
+    }
     if let (Some(n), Some(o)) = (nonce, claims.as_object_mut()) {
         o.insert("nonce".into(), json!(n));
     }

@@ -273,12 +273,32 @@ pub(super) struct Pending {
     pub dpop_jkt: Option<String>,
     /// The response goes back as a signed JWT (JARM `response_mode=jwt`).
     pub jwt_response: bool,
+    /// The session must have signed in after this (`prompt=login`: the request's time;
+    /// `max_age`: that many seconds before it), or the login page is shown again.
+    pub login_since: Option<std::time::SystemTime>,
 }
 
 #[derive(Default)]
 pub(super) struct Session {
     pub user: Option<String>,
     pub approved: HashSet<String>,
+    /// When the user last signed in: the ID Token's `auth_time` (OpenID Connect Core §2).
+    pub signed_in_at: Option<std::time::SystemTime>,
+}
+
+impl Session {
+    /// The test user signs in now.
+    pub fn sign_in(&mut self) {
+        self.user = Some(super::USERNAME.to_owned());
+        self.signed_in_at = Some(std::time::SystemTime::now());
+    }
+
+    /// Whether a user is signed in, and signed in after `since` where the request asks for a
+    /// fresh login (`prompt=login`, `max_age`).
+    pub fn signed_in_since(&self, since: Option<std::time::SystemTime>) -> bool {
+        self.user.is_some()
+            && since.is_none_or(|since| self.signed_in_at.is_some_and(|at| at > since))
+    }
 }
 
 pub(super) struct CodeRecord {
@@ -299,6 +319,8 @@ pub(super) struct CodeRecord {
     pub pushed: bool,
     /// The DPoP key the code is bound to.
     pub dpop_jkt: Option<String>,
+    /// The session's sign-in, in seconds since the epoch: the ID Token's `auth_time`.
+    pub auth_time: Option<u64>,
 }
 
 pub(super) struct TokenRecord {

@@ -644,6 +644,7 @@ fn authorization_code(
             let grant = super::oidc::Grant {
                 client_id: &client_id,
                 nonce: record.nonce.as_deref(),
+                auth_time: record.auth_time,
                 access_token: &access,
                 code,
             };

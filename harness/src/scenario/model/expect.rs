@@ -45,6 +45,10 @@ pub struct AuthorizeExpect {
     /// A consent page is shown on the way (RFC 8252 §8.6).
     #[serde(default)]
     pub consent_shown: bool,
+    /// No page is shown on the way: the request is answered with a redirect to the client
+    /// (OpenID Connect Core §3.1.2.1 `prompt=none`). Needs a driver that walks the pages.
+    #[serde(default)]
+    pub no_page: bool,
     /// If the server refuses the request (error redirect or error page), the scenario passes
     /// here, for this reason: the attack the later steps try is stopped earlier.
     pub refusal_passes: Option<String>,
@@ -73,6 +77,7 @@ impl Default for AuthorizeExpect {
             pages_not_frameable: false,
             post_redirect_not: Vec::new(),
             consent_shown: false,
+            no_page: false,
             refusal_passes: None,
             provocation: false,
             refusal_skips: None,

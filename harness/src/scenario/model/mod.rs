@@ -178,6 +178,10 @@ pub enum Capability {
     /// The login driver goes through the login and consent pages (`form` or `browser`), so the
     /// scenario can inspect them; `steps` calls APIs beside them.
     FormLogin,
+    /// The login driver keeps a signed-in session from one authorization to the next
+    /// (`form` or `browser`, which sign in only when the server asks); `steps` replays its
+    /// login calls every time, so a reused login cannot be told from a new one.
+    SessionLogin,
     /// The check is about RFC 9207 `iss`: a present `iss` is always judged; an absent one only
     /// where the metadata announces it (or under `fapi2`), else the check is skipped saying so.
     IssParameter,

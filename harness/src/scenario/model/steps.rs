@@ -355,6 +355,20 @@ pub enum IdTokenCheck {
     /// `sub` equals the `sub` of the ID Token saved under this name: one user, one subject
     /// (§2: "never reassigned").
     SameSub(String),
+    /// `auth_time` is present, a number of seconds, and not in the future (§2: required when
+    /// the request sent `max_age`).
+    AuthTime,
+    /// `auth_time` is later than that of the ID Token saved under this name: the user signed
+    /// in again (§3.1.2.1 `prompt=login`, `max_age`). Not judged where either leaves it out.
+    AuthTimeAfter(String),
+    /// `auth_time` equals that of the ID Token saved under this name: the session's login was
+    /// reused. Not judged where either leaves it out.
+    AuthTimeSame(String),
+    /// A calibration before `auth-time-after`: where nothing asked for a new login, `auth_time`
+    /// is that of the ID Token saved under this name. Where it moved (the server signs in
+    /// every time, or gives another time than the login's), a later `auth_time` cannot show a
+    /// new login, so the scenario is not judged, saying so; never a finding.
+    AuthTimeKept(String),
 }
 
 fn main_flow() -> String {
