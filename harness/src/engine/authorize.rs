@@ -10,6 +10,7 @@ use super::exchange::dpop::fresh_dpop_key;
 use super::exchange::jwks::jwks;
 use super::exchange::par;
 use super::exchange::send::{precondition, server_error};
+use super::exchange::tokens::saved;
 use super::judge::{Next, keep_form};
 use super::login::{Drive, drive};
 use super::request::{self as build, Vars};
@@ -139,6 +140,14 @@ pub(super) async fn request(
         )));
     }
     let mut params = build::authorize_params(&ctx.target, a, client, flow, method_sent);
+    if let Some(name) = &a.id_token_hint {
+        let hint = saved(ctx, name)?.id_token.ok_or_else(|| {
+            precondition(format!(
+                "id_token_hint: the tokens saved as {name} have no ID Token"
+            ))
+        })?;
+        params.push("id_token_hint", hint.expose());
+    }
     let object = build::request_object_spec(a.request_object, ctx.target.request_object, client);
     if let Some(spec) = object {
         params = build::beside_request_object(client, signed_request(ctx, client, &params, spec)?);

@@ -46,6 +46,7 @@ const OIDC_OPTIONAL_PARAMS: &[&str] = &[
     "claims_locales",
     "acr_values",
     "login_hint",
+    "id_token_hint",
 ];
 
 /// `OPTIONS /authorize`: no CORS at the authorization endpoint (RFC 9700 §2.6).

@@ -250,6 +250,7 @@ pub fn default_authorize(flow: String) -> AuthorizeStep {
         nonce: NonceSpec::Random,
         par: ParSpec::Auto,
         par_auth: AuthSpec::Default,
+        id_token_hint: None,
         par_method: crate::wire::HttpMethod::Post,
         front_params: Mutations::default(),
         dpop: DpopBinding::Auto,

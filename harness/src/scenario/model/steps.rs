@@ -17,7 +17,7 @@ pub enum Step {
     /// Fetch the RFC 8414 / OpenID metadata.
     Discovery(DiscoveryStep),
     /// Run an authorization request through login and consent to the redirect.
-    Authorize(AuthorizeStep),
+    Authorize(Box<AuthorizeStep>),
     /// Redeem a code at the token endpoint.
     Token(TokenStep),
     /// Use a refresh token.
@@ -134,6 +134,9 @@ pub struct AuthorizeStep {
     /// Client authentication of the push (RFC 9126 §2: as at the token endpoint).
     #[serde(default)]
     pub par_auth: AuthSpec,
+    /// Send the ID Token saved under this name as `id_token_hint` (OpenID Connect Core
+    /// §3.1.2.1: the user the client believes is signed in).
+    pub id_token_hint: Option<String>,
     /// The HTTP method of the push: POST (RFC 9126 §2) by default; `GET` carries the request,
     /// and the client's authentication, in the query, as a server must not take it.
     #[serde(default = "post")]
