@@ -233,9 +233,15 @@ fn handle(
             .filter(|c| c.auth_method.is_mtls() && !app.has(Defect::MtlsBindingUnchecked))
             .and(peer),
     };
+    let grant = || Grant {
+        client: client.as_ref(),
+        p: &p,
+        redeem,
+        bound,
+    };
     match grant_type {
-        Some("authorization_code") => authorization_code(app, client.as_ref(), &p, redeem, bound),
-        Some("refresh_token") => refresh(app, client.as_ref(), &p, redeem, bound),
+        Some("authorization_code") => authorization_code(app, grant()),
+        Some("refresh_token") => refresh(app, grant()),
         Some("password") if app.has(Defect::PasswordGrantAccepted) => {
             password(app, client.as_ref(), &p)
         }
@@ -289,6 +295,29 @@ fn nonempty<'a>(p: &'a Params, name: &str) -> Option<&'a str> {
 struct Binding<'a> {
     proof: Option<&'a Proof>,
     x5t: Option<&'a str>,
+}
+
+/// What a grant that is used once (a code, a rotated refresh token) is handled with: the
+/// authenticated client, the request's parameters, how far the single use is checked (the race
+/// defects split it in two), and what the tokens are bound to.
+struct Grant<'a> {
+    client: Option<&'a RegisteredClient>,
+    p: &'a Params,
+    redeem: Redeem,
+    bound: Binding<'a>,
+}
+
+impl<'a> Grant<'a> {
+    fn parts(
+        self,
+    ) -> (
+        Option<&'a RegisteredClient>,
+        &'a Params,
+        Redeem,
+        Binding<'a>,
+    ) {
+        (self.client, self.p, self.redeem, self.bound)
+    }
 }
 
 impl Binding<'_> {
@@ -501,14 +530,8 @@ pub(super) fn decode_basic(b64: &str) -> Option<(String, String)> {
     Some((dec(id)?, dec(secret)?))
 }
 
-fn authorization_code(
-    app: &App,
-    client: Option<&RegisteredClient>,
-    p: &Params,
-    redeem: Redeem,
-    bound: Binding<'_>,
-) -> Reply {
-    let Binding { proof, x5t } = bound;
+fn authorization_code(app: &App, grant: Grant<'_>) -> Reply {
+    let (client, p, redeem, Binding { proof, x5t }) = grant.parts();
     let Some(code) = nonempty(p, "code") else {
         let error = if app.has(Defect::WrongGrantErrors) {
             "invalid_grant"
@@ -779,14 +802,8 @@ fn token_response(
 }
 
 /// RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2).
-fn refresh(
-    app: &App,
-    client: Option<&RegisteredClient>,
-    p: &Params,
-    redeem: Redeem,
-    bound: Binding<'_>,
-) -> Reply {
-    let Binding { proof, x5t } = bound;
+fn refresh(app: &App, grant: Grant<'_>) -> Reply {
+    let (client, p, redeem, Binding { proof, x5t }) = grant.parts();
     let Some(client) = client else {
         return Err(oauth_error(app, "invalid_request", "client_id is missing"));
     };
