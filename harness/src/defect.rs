@@ -330,6 +330,12 @@ defects! {
     NoClockLeeway = "no-clock-leeway", ["REQ-155"], Low;
     /// Accepts a client assertion again (same `jti`).
     JwtReplayAccepted = "jwt-replay-accepted", ["REQ-78"], Medium;
+    /// Answers a push that carries a DPoP proof with an error: only `dpop_jkt` binds.
+    ParDpopHeaderRefused = "par-dpop-header-refused", ["REQ-157"], Medium;
+    /// Takes a DPoP proof on the push without binding the code to its key.
+    ParDpopProofIgnored = "par-dpop-proof-ignored", ["REQ-157"], High;
+    /// Takes a push whose `dpop_jkt` names another key than its DPoP proof.
+    ParDpopJktMismatchAccepted = "par-dpop-jkt-mismatch-accepted", ["REQ-157"], Medium;
     /// A pushed request_uri can be used more than once.
     ParReusable = "par-reusable", ["REQ-79"], Medium;
     /// A pushed request_uri never expires.

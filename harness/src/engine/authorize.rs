@@ -3,6 +3,8 @@
 //! together and runs the control flow where the judgement asks for one; the decision on the
 //! ending ([`decide`]) is pure.
 
+use std::sync::Arc;
+
 use url::Url;
 
 use super::context::{Ctx, Flow};
@@ -20,8 +22,8 @@ use crate::forms::PageKind;
 use crate::outcome::{Fault, Halt, Lifetime, Unmet};
 use crate::redact::Secret;
 use crate::scenario::model::{
-    AuthOutcome, AuthorizeExpect, AuthorizeStep, ChallengeSpec, ClientKind, DpopBinding, NonceSpec,
-    ParSpec, RequestObjectSpec,
+    AuthOutcome, AuthorizeExpect, AuthorizeStep, ChallengeSpec, ClientKind, DpopBinding, DpopProof,
+    NonceSpec, ParProof, ParSpec, RequestObjectSpec,
 };
 use crate::target::ClientConfig;
 
@@ -158,7 +160,23 @@ pub(super) async fn request(
             None => build::authorization_url(&ctx.target, &params),
         }));
     }
-    match par::pushed(ctx, client, params, a.par_auth, a.par_method).await? {
+    // RFC 9449 §10.1: a proof on the push, with the flow's key or on purpose another.
+    let proof = match a.par_dpop {
+        ParProof::None => None,
+        ParProof::Flow => Some(DpopProof::Auto),
+        ParProof::OtherKey => Some(DpopProof::OtherKey),
+    };
+    let proof = match (proof, &flow.dpop_key) {
+        (None, _) => None,
+        (Some(spec), Some(key)) => Some((Arc::clone(key), spec)),
+        (Some(_), None) => {
+            return Err(Fault::config(
+                "par_dpop needs the flow's DPoP key: give the step dpop: key or dpop: bind",
+            )
+            .into());
+        }
+    };
+    match par::pushed(ctx, client, params, (a.par_auth, a.par_method), proof).await? {
         Ok(pushed) => {
             let url = build::pushed_url(&ctx.target, a, client, flow, &pushed.uri);
             flow.pushed = Some(pushed);

@@ -6,7 +6,8 @@
 use super::request as build;
 use crate::outcome::{Fault, Halt};
 use crate::scenario::model::{
-    AuthorizeStep, ClientKind, DpopBinding, JarmMode, ParSpec, RequestObjectSpec, TokenStep,
+    AuthorizeStep, ClientKind, DpopBinding, JarmMode, ParProof, ParSpec, RequestObjectSpec,
+    TokenStep,
 };
 
 /// How far a control flow goes.
@@ -21,7 +22,7 @@ pub(super) enum Control {
 /// What the correct flow keeps of the refused one, so the refusal is measured against the same
 /// kind of request: its DPoP binding (a correct proof by a key bound the same way), whether it
 /// travelled as a request object (then a correctly signed one), its response mode, and whether
-/// it was pushed (then a correct push).
+/// it was pushed (then a correct push, with a proof of the flow's key where it had a proof).
 #[derive(Clone, Copy, Default)]
 pub(super) struct Like {
     /// The refused flow's DPoP binding.
@@ -32,6 +33,8 @@ pub(super) struct Like {
     pub response_mode: Option<JarmMode>,
     /// The refused flow was pushed (RFC 9126).
     pub pushed: bool,
+    /// The refused push's DPoP proof, corrected.
+    pub par_dpop: ParProof,
 }
 
 /// The correct flow: an authorization request with correct values by `kind`, kept `like` the
@@ -46,6 +49,7 @@ pub(super) fn plan(
     authorize.dpop = like.dpop;
     authorize.request_object = like.request_object.corrected();
     authorize.response_mode = like.response_mode;
+    authorize.par_dpop = like.par_dpop.corrected();
     if like.pushed {
         authorize.par = ParSpec::Push;
     }
@@ -111,6 +115,7 @@ mod tests {
             request_object: RequestObjectSpec::Expired,
             response_mode: Some(JarmMode::QueryJwt),
             pushed: true,
+            par_dpop: ParProof::OtherKey,
         };
         let (authorize, token) = plan(ClientKind::Public, Control::Token, like).expect("plan");
         assert_eq!(authorize.client, Some(ClientKind::Public));
@@ -122,6 +127,11 @@ mod tests {
         assert_eq!(authorize.dpop, DpopBinding::Bind);
         assert_eq!(authorize.request_object, RequestObjectSpec::Signed);
         assert_eq!(authorize.response_mode, Some(JarmMode::QueryJwt));
+        assert_eq!(
+            authorize.par_dpop,
+            ParProof::Flow,
+            "a refused push's proof is controlled by a proof of the flow's key"
+        );
         let token = token.expect("a token step");
         assert_eq!(token.flow, authorize.flow);
         assert_eq!(token.client, Some(ClientKind::Public));

@@ -163,6 +163,10 @@ pub(super) fn inapplicable(
                 matches!(target.login, LoginConfig::Form(_) | LoginConfig::Browser(_)),
                 "needs a login driver that goes through the login pages (form or browser), to see them",
             ),
+            Capability::EndpointAudience => (
+                target.assertion_audience != Some(AssertionAudience::Issuer),
+                "the target declares its client assertions made out to the issuer alone (assertion_audience: issuer), as FAPI 2.0 asks, not to an endpoint URL",
+            ),
             Capability::SessionLogin => (
                 matches!(target.login, LoginConfig::Form(_) | LoginConfig::Browser(_)),
                 "needs a login driver that signs in only when the server asks (form or browser): the steps driver replays its login every time, so a reused login cannot be told from a new one",

@@ -193,7 +193,15 @@ async fn authorize(ctx: &mut Ctx, client: &Registered, redirect_uri: &str) -> Re
                     ctx.target.clients.public.redirect_uri.clone(),
                 )
             };
-            match par::pushed(ctx, &config, params, AuthSpec::Default, HttpMethod::Post).await? {
+            match par::pushed(
+                ctx,
+                &config,
+                params,
+                (AuthSpec::Default, HttpMethod::Post),
+                None,
+            )
+            .await?
+            {
                 Ok(pushed) => {
                     let mut front = Params::new();
                     front.push("client_id", client_id);

@@ -105,7 +105,8 @@ pub(super) async fn authorize(
         request_object: a.request_object,
         response_mode: a.response_mode,
         pushed: phase::pushes(ctx, a),
-        ..Like::default()
+        par_dpop: a.par_dpop,
+        dpop: a.dpop,
     };
     let url = match phase::request(ctx, a, &client, &mut flow, method.as_deref()).await? {
         Front::Open(url) => url,

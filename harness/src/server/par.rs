@@ -48,6 +48,44 @@ pub(super) async fn push_get(
     post_only(&app, "PAR")
 }
 
+/// RFC 9449 §10.1: a DPoP proof on the push binds the code to its key, as `dpop_jkt` does; a
+/// server that supports both MUST take either, and refuse a push whose `dpop_jkt` names another
+/// key than its proof. The key the code is bound to, if the push brings a proof.
+fn proof_key(app: &App, headers: &HeaderMap, p: &Params) -> Result<Option<String>, Response> {
+    if !headers.contains_key("dpop") {
+        return Ok(None);
+    }
+    if app.has(Defect::ParDpopHeaderRefused) {
+        return Err(oauth_error(
+            app,
+            "invalid_request",
+            "a DPoP proof is not taken at the PAR endpoint",
+        ));
+    }
+    let proof = super::dpop::check(
+        app,
+        headers,
+        "POST",
+        &app.url("/par"),
+        None,
+        app.dpop_nonce_required,
+    )
+    .map_err(|refusal| super::dpop::token_refusal(app, &refusal))?;
+    let Some(proof) = proof else {
+        return Ok(None);
+    };
+    if p.get("dpop_jkt").is_some_and(|sent| sent != proof.jkt)
+        && !app.has(Defect::ParDpopJktMismatchAccepted)
+    {
+        return Err(oauth_error(
+            app,
+            "invalid_dpop_proof",
+            "dpop_jkt names another key than the DPoP proof's",
+        ));
+    }
+    Ok((!app.has(Defect::ParDpopProofIgnored)).then_some(proof.jkt))
+}
+
 fn push_inner(app: &App, headers: &HeaderMap, p: &Params, peer: &PeerCert) -> Reply {
     let claimed = p.get("client_id").and_then(|id| app.client(id));
     let client = match claimed {
@@ -71,6 +109,7 @@ fn push_inner(app: &App, headers: &HeaderMap, p: &Params, peer: &PeerCert) -> Re
     } else {
         p
     };
+    let bound_to = proof_key(app, headers, p)?;
     // §2.4: the redirect URI is checked here as the authorization endpoint would.
     if !app.has(Defect::ParRedirectUnchecked) {
         let registered: Vec<&String> = std::iter::once(&client.redirect_uri)
@@ -106,6 +145,9 @@ fn push_inner(app: &App, headers: &HeaderMap, p: &Params, peer: &PeerCert) -> Re
         params.push(k, v);
     }
     params.push("client_id", client.client_id.clone());
+    if let (Some(jkt), None) = (bound_to, params.get("dpop_jkt")) {
+        params.push("dpop_jkt", jkt);
+    }
     let strength = if app.has(Defect::WeakRequestUris) {
         Strength::Counter
     } else if app.has(Defect::RequestUris128Bits) {

@@ -88,6 +88,7 @@ async fn the_clean_server_passes_under_every_profile() {
                 "the target declares PKCE required for confidential clients",
                 "a server-managed nonce stand for",
                 "refused at the PAR endpoint with a direct error response",
+                "made out to the issuer alone",
             ],
             Variant::Mtls => &[
                 "the client has no client_secret",
@@ -172,9 +173,9 @@ async fn eight_runs_with_one_seed_give_identical_verdicts() {
     let mut first: Option<Vec<(String, Verdict, Vec<String>)>> = None;
     for report in futures_util::future::join_all(runs).await {
         // Verdicts, and the requests the harness sent (its seeded values: verifiers, states;
-        // not the nonce, unique across runs by design (`Ctx::unique_value`), nor a request_uri,
-        // which the server makes, nor a DPoP key's thumbprint: keys come from ring, which
-        // takes no seeded source).
+        // not the nonce, unique across runs by design (`Ctx::unique_value`), nor a request_uri
+        // or an ID Token sent back as id_token_hint, which the server makes, nor a DPoP key's
+        // thumbprint: keys come from ring, which takes no seeded source).
         let seen: Vec<(String, Verdict, Vec<String>)> = report
             .results
             .iter()
@@ -194,7 +195,7 @@ async fn eight_runs_with_one_seed_give_identical_verdicts() {
                                 .map_or(String::new(), |(_, p)| p.to_owned())
                                 .split('&')
                                 .filter(|kv| {
-                                    !["nonce=", "request_uri=", "dpop_jkt="]
+                                    !["nonce=", "request_uri=", "dpop_jkt=", "id_token_hint="]
                                         .iter()
                                         .any(|p| kv.starts_with(p))
                                 })

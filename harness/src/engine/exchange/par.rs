@@ -2,26 +2,31 @@
 //! endpoint, and a refusal read as the error response it stands for (judged by the authorize
 //! step, like an error page).
 
+use std::sync::Arc;
+
+use super::dpop::send_with_proof;
 use super::send::{authenticate, cut_body, precondition, send, server_error};
 use crate::callback::Ending;
 use crate::engine::context::{Ctx, Pushed};
 use crate::engine::request as build;
 use crate::forms::PageKind;
+use crate::jose::SigningKey;
 use crate::outcome::{Fault, Halt};
 use crate::params::Params;
-use crate::scenario::model::AuthSpec;
+use crate::scenario::model::{AuthSpec, DpopProof};
 use crate::target::ClientConfig;
 use crate::wire::HttpMethod;
 
 /// RFC 9126 §2: pushes an authorization request by `method` (POST, unless the step sends it
-/// otherwise on purpose), the client authenticated as at the token endpoint. `Ok(Ok(pushed))` when the server took it; `Ok(Err(ending))` when it refused
+/// otherwise on purpose), the client authenticated (`auth`) as at the token endpoint, with a
+/// DPoP `proof` by the key given where the step asks for one. `Ok(Ok(pushed))` when the server took it; `Ok(Err(ending))` when it refused
 /// (a 4xx: the request was refused before any front channel, as an error page refuses it).
 pub(crate) async fn pushed(
     ctx: &mut Ctx,
     client: &ClientConfig,
     mut params: Params,
-    auth: AuthSpec,
-    method: HttpMethod,
+    (auth, method): (AuthSpec, HttpMethod),
+    proof: Option<(Arc<SigningKey>, DpopProof)>,
 ) -> Result<Result<Pushed, Ending>, Halt> {
     let url = ctx.target.par.clone().ok_or_else(|| {
         Fault::config(
@@ -38,7 +43,12 @@ pub(crate) async fn pushed(
     // Taken before sending: the server's clock starts at or after this, so an age measured
     // from here is never shorter than the request_uri's own.
     let at = std::time::Instant::now();
-    let resp = send(ctx, build::with_params(req, &params)).await?;
+    let req = build::with_params(req, &params);
+    let resp = match &proof {
+        // RFC 9449 §10.1: the proof binds the code to its key (with the nonce dance, §8).
+        Some((key, spec)) => send_with_proof(ctx, req, Some(key), *spec, None).await?,
+        None => send(ctx, req).await?,
+    };
     let body = resp.json();
     if (200..300).contains(&resp.status) {
         let uri = body

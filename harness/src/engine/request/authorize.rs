@@ -9,8 +9,8 @@ use crate::params::Params;
 use crate::pkce::{Method, s256_of_text};
 use crate::scenario::model::{
     AuthSpec, AuthorizeExpect, AuthorizeStep, ChallengeSpec, DpopBinding, Mutations, NonceSpec,
-    ParSpec, PkceSpec, RedirectMutation, RedirectSpec, RequestObjectSpec, StateSpec, Template,
-    ValueSpec,
+    ParProof, ParSpec, PkceSpec, RedirectMutation, RedirectSpec, RequestObjectSpec, StateSpec,
+    Template, ValueSpec,
 };
 use crate::target::ClientConfig;
 
@@ -254,6 +254,7 @@ pub fn default_authorize(flow: String) -> AuthorizeStep {
         par_method: crate::wire::HttpMethod::Post,
         front_params: Mutations::default(),
         dpop: DpopBinding::Auto,
+        par_dpop: ParProof::None,
         request_object: RequestObjectSpec::Auto,
         response_mode: None,
         expect: AuthorizeExpect::default(),

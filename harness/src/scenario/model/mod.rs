@@ -182,6 +182,10 @@ pub enum Capability {
     /// (`form` or `browser`, which sign in only when the server asks); `steps` replays its
     /// login calls every time, so a reused login cannot be told from a new one.
     SessionLogin,
+    /// The target does not declare its client assertions made out to the issuer alone
+    /// (`assertion_audience: issuer`, as FAPI 2.0 asks), so the endpoint URLs RFC 9126 §2 and
+    /// RFC 7523 name as audiences apply.
+    EndpointAudience,
     /// The check is about RFC 9207 `iss`: a present `iss` is always judged; an absent one only
     /// where the metadata announces it (or under `fapi2`), else the check is skipped saying so.
     IssParameter,

@@ -148,6 +148,10 @@ pub struct AuthorizeStep {
     /// DPoP (RFC 9449): whether the flow has a key, and whether the code is bound to it.
     #[serde(default)]
     pub dpop: DpopBinding,
+    /// A DPoP proof on the push (RFC 9449 §10.1, which binds the code to its key): none by
+    /// default.
+    #[serde(default)]
+    pub par_dpop: ParProof,
     /// Whether the request travels as a signed request object (RFC 9101), and how it is
     /// flawed on purpose.
     #[serde(default)]
@@ -236,6 +240,30 @@ impl RequestObjectSpec {
         match self {
             Self::Auto | Self::None => self,
             _ => Self::Signed,
+        }
+    }
+}
+
+/// The DPoP proof a push carries (RFC 9449 §10.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ParProof {
+    /// No proof: the code is bound only by `dpop_jkt`, if the flow sends it.
+    #[default]
+    None,
+    /// A proof with the flow's key (`dpop: key` or `bind`).
+    Flow,
+    /// A proof with a key that is not the flow's (with `dpop: bind`, not the key `dpop_jkt`
+    /// names).
+    OtherKey,
+}
+
+impl ParProof {
+    /// The proof of a correct push sent the same way: with the flow's key where there was one.
+    pub fn corrected(self) -> Self {
+        match self {
+            Self::None => Self::None,
+            Self::Flow | Self::OtherKey => Self::Flow,
         }
     }
 }
