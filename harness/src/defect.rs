@@ -454,6 +454,9 @@ defects! {
     /// Serves TLS 1.2 with rustls's default suites, ChaCha20-Poly1305 among them: allowed by
     /// BCP 195, not recommended, so not for FAPI 2.0's back-channel endpoints.
     TlsWeakSuiteAccepted = "tls-weak-suite-accepted", ["REQ-116"], Medium;
+    /// Serves plain HTTP on its HTTPS port too (a connection whose first byte is not a TLS
+    /// handshake record): every endpoint answers over http as over https.
+    PlainHttpServed = "plain-http-served", ["REQ-6", "REQ-37", "REQ-158"], High;
 }
 
 /// The reference server's set-ups a defect can show in.
@@ -506,7 +509,8 @@ impl Defect {
             | Self::JwtAudienceArrayAccepted
             | Self::CodeLifetimeOverAMinute
             | Self::TlsLegacyVersionAccepted
-            | Self::TlsWeakSuiteAccepted => Variant::Fapi2,
+            | Self::TlsWeakSuiteAccepted
+            | Self::PlainHttpServed => Variant::Fapi2,
             Self::MtlsCertificateUnchecked | Self::MtlsBindingUnchecked => Variant::Mtls,
             _ => Variant::Secrets,
         }

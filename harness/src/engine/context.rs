@@ -698,6 +698,30 @@ impl Ctx {
         result
     }
 
+    /// Sends `req`, whose URL is HTTPS and on an origin the policy allows, to that URL's
+    /// plain-http twin instead: the same host over http ([`plain_twin`]), which no target file
+    /// names. Only the `plain_http` step asks, with a request that carries nothing secret.
+    pub async fn send_plain_twin(&mut self, mut req: Request) -> Result<Response, HttpError> {
+        let twin = plain_twin(&req.url).filter(|_| self.target.origins.allows(&req.url));
+        let Some(twin) = twin else {
+            return Err(HttpError::ForeignOrigin {
+                method: req.method.to_string(),
+                url: without_query(&req.url),
+                origin: req.url.origin().ascii_serialization(),
+                allowed: self.target.origins.describe(),
+            });
+        };
+        req.url = twin;
+        let result = self.http.send(&req).await;
+        let observed = match &result {
+            Ok(resp) => Observed::Response(resp),
+            Err(e) => Observed::Error(e),
+        };
+        let exchange = self.record(&req, observed);
+        self.evidence.push(exchange);
+        result
+    }
+
     /// Records an exchange the browser made (a document the browser driver loaded): the
     /// response as the browser received it, learned from and redacted like one sent here.
     pub fn record_seen(&mut self, req: &Request, resp: &Response) {
@@ -853,6 +877,20 @@ pub async fn fetch_metadata(
         tried,
         answered,
     })
+}
+
+/// The plain-http twin of an HTTPS URL: the same host, path and query over http, on port 80
+/// where the HTTPS port is the default, else on the same port (a server that tells TLS from
+/// plain HTTP by the first byte serves both there). `None` for a URL that is not HTTPS.
+pub fn plain_twin(url: &Url) -> Option<Url> {
+    if url.scheme() != "https" {
+        return None;
+    }
+    let port = url.port();
+    let mut twin = url.clone();
+    twin.set_scheme("http").ok()?;
+    twin.set_port(port).ok()?;
+    Some(twin)
 }
 
 #[cfg(test)]

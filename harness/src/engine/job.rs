@@ -705,6 +705,7 @@ pub(super) fn step_name(step: &Step) -> &'static str {
         Step::Race(_) => "race",
         Step::Register(_) => "register",
         Step::Tls(_) => "tls",
+        Step::PlainHttp(_) => "plain_http",
     }
 }
 

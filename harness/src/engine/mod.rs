@@ -12,6 +12,7 @@ mod judge;
 mod login;
 pub use login::chromium;
 mod options;
+mod plain_http;
 pub mod preflight;
 pub mod race;
 mod race_step;

@@ -43,6 +43,7 @@ pub async fn run(ctx: &mut Ctx, step: &Step) -> StepResult {
         Step::Race(r) => race(ctx, r).await,
         Step::Register(r) => super::register_step::register(ctx, r).await,
         Step::Tls(t) => super::tls_probe::tls(ctx, t).await,
+        Step::PlainHttp(p) => super::plain_http::plain_http(ctx, p).await,
     }
 }
 

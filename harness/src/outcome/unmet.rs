@@ -321,6 +321,15 @@ pub enum Unmet {
         /// Each origin that took it, and what it chose.
         took: Vec<String>,
     },
+    /// An endpoint that must require TLS answered over plain http as it does over HTTPS.
+    PlainHttp {
+        /// Which endpoint, in words.
+        endpoint: String,
+        /// The plain-http URL asked, without its query.
+        url: String,
+        /// What both answers were.
+        answer: String,
+    },
     /// REQ-58 (REQ-61): one code (refresh token) redeemed more than once in a concurrent burst.
     Race {
         /// What was redeemed: `code` or `refresh token` (`code` in reports written before the
@@ -545,6 +554,14 @@ impl std::fmt::Display for Unmet {
                 "a hello offering only {offered} was taken: {}",
                 took.join("; ")
             ),
+            Self::PlainHttp {
+                endpoint,
+                url,
+                answer,
+            } => write!(
+                f,
+                "the {endpoint} is served over plain http: {url} answered as over HTTPS ({answer})"
+            ),
             Self::Race {
                 raced,
                 worst,
@@ -619,6 +636,10 @@ impl Unmet {
             Self::IdToken { expected, got, .. }
             | Self::Jarm { expected, got, .. }
             | Self::Client { expected, got, .. } => (expected.clone(), got.clone()),
+            Self::PlainHttp { answer, .. } => (
+                "no answer over plain http, or a redirect to https".to_owned(),
+                answer.clone(),
+            ),
             Self::Race { worst, at_most, .. } => (
                 format!("at most {at_most} success per burst"),
                 format!("{worst} successes"),

@@ -9,7 +9,9 @@
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::extract::connect_info::Connected;
@@ -45,12 +47,15 @@ pub(super) const CLIENT_CERTS: [(&str, &str); 2] = [
 /// runs in the accept loop, so one silent client must not stall the others for long.
 const HANDSHAKE: Duration = Duration::from_secs(5);
 
-/// A TCP listener that hands axum TLS streams.
+/// A TCP listener that hands axum TLS streams (and, with `plain-http-served`, plain ones).
 pub(super) struct TlsListener {
     tcp: TcpListener,
     acceptor: TlsAcceptor,
     /// `tls-legacy-version-accepted`: answer a hello for TLS 1.1 or older in kind.
     answers_old_hellos: bool,
+    /// `plain-http-served`: a connection whose first byte is not a TLS handshake record is
+    /// served as plain HTTP on the same port.
+    serves_plain: bool,
 }
 
 impl TlsListener {
@@ -85,12 +90,13 @@ impl TlsListener {
             tcp,
             acceptor: TlsAcceptor::from(Arc::new(config)),
             answers_old_hellos: defects.contains(&Defect::TlsLegacyVersionAccepted),
+            serves_plain: defects.contains(&Defect::PlainHttpServed),
         })
     }
 }
 
 impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
+    type Io = Connection;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
@@ -103,15 +109,75 @@ impl axum::serve::Listener for TlsListener {
             if self.answers_old_hellos && answered_old_hello(&mut tcp).await {
                 continue;
             }
+            if self.serves_plain && !starts_a_handshake(&tcp).await {
+                return (Connection::Plain(tcp), addr);
+            }
             // A failed or slow handshake is the client's problem; the next one is served.
             if let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE, self.acceptor.accept(tcp)).await {
-                return (tls, addr);
+                return (Connection::Tls(Box::new(tls)), addr);
             }
         }
     }
 
     fn local_addr(&self) -> std::io::Result<Self::Addr> {
         self.tcp.local_addr()
+    }
+}
+
+/// A connection the listener hands axum: TLS, or plain HTTP under `plain-http-served`.
+pub(super) enum Connection {
+    Tls(Box<TlsStream<TcpStream>>),
+    Plain(TcpStream),
+}
+
+impl tokio::io::AsyncRead for Connection {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Connection {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Self::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Self::Plain(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
+/// Whether the first byte a client sends is a TLS handshake record's (22): what tells a
+/// ClientHello from an HTTP request line. A client that sends nothing in time is left to the
+/// TLS handshake and its own timeout.
+async fn starts_a_handshake(tcp: &TcpStream) -> bool {
+    let mut first = [0u8; 1];
+    match tokio::time::timeout(HANDSHAKE, tcp.peek(&mut first)).await {
+        Ok(Ok(1)) => first[0] == 22,
+        _ => true,
     }
 }
 
@@ -157,7 +223,10 @@ pub(super) struct PeerCert(pub Option<String>);
 
 impl Connected<IncomingStream<'_, TlsListener>> for PeerCert {
     fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
-        let (_, connection) = stream.io().get_ref();
+        let Connection::Tls(tls) = stream.io() else {
+            return Self(None);
+        };
+        let (_, connection) = tls.get_ref();
         Self(
             connection
                 .peer_certificates()

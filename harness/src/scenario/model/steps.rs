@@ -41,6 +41,9 @@ pub enum Step {
     /// Ask every HTTPS endpoint of the target, with bare ClientHellos, whether it would take a
     /// TLS version or cipher suite it must refuse.
     Tls(TlsStep),
+    /// Send an endpoint's request without secrets over HTTPS and over plain http, and judge
+    /// whether plain http is served.
+    PlainHttp(PlainHttpStep),
 }
 
 /// `race:`: each trial runs a fresh authorization, then sends `count` identical token requests
@@ -1134,4 +1137,47 @@ pub enum TlsOffer {
     /// ones it forbids (§4.1: NULL, RC4, export, DES), which a browser endpoint must refuse too
     /// (§5.2.3).
     WeakSuites,
+}
+
+/// `plain_http:`: one request to an HTTPS endpoint that carries nothing secret (a made-up code,
+/// token or verifier, the client's id and never its credentials), sent over HTTPS, the control,
+/// and then over plain http to the same host (port 80 where the HTTPS port is the default, else
+/// the same port, as a server that sniffs the protocol would serve). The endpoint is served
+/// over plain http when that answer is the control's (status, media type, OAuth `error`,
+/// redirect path, `WWW-Authenticate` scheme); a refused connection, an answer that is not HTTP,
+/// a redirect to the same URL over https, or any other answer is the endpoint requiring TLS.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PlainHttpStep {
+    /// Which endpoint.
+    pub endpoint: TlsEndpoint,
+}
+
+/// An endpoint that must be reached over TLS only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsEndpoint {
+    /// The authorization endpoint (RFC 6749 §3.1): an authorization request.
+    Authorization,
+    /// The token endpoint (RFC 6749 §3.2): a code redemption with a made-up code.
+    Token,
+    /// The PAR endpoint (RFC 9126 §2): a push without client credentials.
+    Par,
+    /// The revocation endpoint (RFC 7009 §2): a made-up token, without client credentials.
+    Revocation,
+    /// The UserInfo endpoint (OpenID Connect Core §5.3): a made-up bearer token.
+    Userinfo,
+}
+
+impl TlsEndpoint {
+    /// Its name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Authorization => "authorization endpoint",
+            Self::Token => "token endpoint",
+            Self::Par => "PAR endpoint",
+            Self::Revocation => "revocation endpoint",
+            Self::Userinfo => "UserInfo endpoint",
+        }
+    }
 }
