@@ -457,6 +457,10 @@ defects! {
     /// Serves plain HTTP on its HTTPS port too (a connection whose first byte is not a TLS
     /// handshake record): every endpoint answers over http as over https.
     PlainHttpServed = "plain-http-served", ["REQ-6", "REQ-37", "REQ-158"], High;
+    /// Answers UserInfo with `sub` alone, whatever the scope asked for.
+    ScopeClaimsIgnored = "scope-claims-ignored", ["REQ-159"], Low;
+    /// Sends `email_verified` and `updated_at` as strings ("true", "1700000000").
+    ClaimTypesWrong = "claim-types-wrong", ["REQ-160"], Medium;
 }
 
 /// The reference server's set-ups a defect can show in.

@@ -6,6 +6,7 @@
 //! the status is wrong, the body's details are noise.
 
 mod authorization;
+pub mod claims;
 pub mod client;
 mod codes;
 mod error_format;

@@ -8,8 +8,10 @@ use super::exchange::send::{authenticate, client_config, precondition, send};
 use super::exchange::tokens::saved;
 use super::judge::{StepResult, check};
 use super::request as build;
+use crate::checks;
 use crate::outcome::{Fault, Halt};
 use crate::params::Params;
+use crate::redact::Secret;
 use crate::scenario::model::{
     AuthSpec, CertificateSpec, ClientKind, DpopProof, HttpExpect, IntrospectStep, JsonMatch,
     OneOrMany, Presented, ResourceMethod, ResourceStep, TokenKind,
@@ -22,6 +24,8 @@ pub(super) async fn userinfo(ctx: &mut Ctx, r: &ResourceStep) -> StepResult {
         && r.expect.headers.is_empty()
         && r.expect.error.is_none()
         && !r.sub_matches_id_token
+        && r.scope_claims.is_empty()
+        && !r.claim_types
         && r.dpop == DpopProof::Auto;
     let Some(url) = ctx.target.userinfo.clone() else {
         if asks_status_only && ctx.target.introspection.is_some() {
@@ -88,6 +92,7 @@ pub(super) async fn userinfo(ctx: &mut Ctx, r: &ResourceStep) -> StepResult {
         return token_status(ctx, r, Some(resp.status)).await;
     }
     let next = check(ctx, &r.expect, &resp)?;
+    claims(ctx, r, &resp, tokens.id_token.as_ref())?;
     if r.sub_matches_id_token {
         let id_sub = tokens
             .id_token
@@ -111,6 +116,58 @@ pub(super) async fn userinfo(ctx: &mut Ctx, r: &ResourceStep) -> StepResult {
         }
     }
     Ok(next)
+}
+
+/// The claims a `userinfo` step judges (OpenID Connect Core §5.1, §5.4): in the answer and in
+/// the ID Token saved with the tokens.
+fn claims(
+    ctx: &Ctx,
+    r: &ResourceStep,
+    resp: &Response,
+    id_token: Option<&Secret>,
+) -> Result<(), Halt> {
+    if r.scope_claims.is_empty() && !r.claim_types {
+        return Ok(());
+    }
+    let answer = resp
+        .json()
+        .filter(serde_json::Value::is_object)
+        .ok_or_else(|| precondition("the UserInfo answer is not a JSON object".into()))?;
+    let id_claims = id_token
+        .and_then(|t| crate::jose::Jws::parse(t.expose()).ok())
+        .map(|j| serde_json::Value::Object(j.claims));
+    for &scope in &r.scope_claims {
+        // As the OpenID Foundation's modules do: a scope the metadata says it does not offer
+        // is not asked of the server.
+        let listed = ctx
+            .target
+            .metadata
+            .as_ref()
+            .and_then(|m| m.get("scopes_supported")?.as_array().cloned());
+        if listed.is_some_and(|l| !l.iter().any(|v| v == scope.as_str())) {
+            return Err(Fault::OptionalAbsent {
+                message: format!(
+                    "the metadata's scopes_supported does not list {}: the server does not offer its claims",
+                    scope.as_str()
+                ),
+            }
+            .into());
+        }
+        checks::claims::scope_served(scope, &answer, id_claims.as_ref())?;
+    }
+    if r.claim_types {
+        let judged = checks::claims::standard_types(&answer)?
+            + id_claims
+                .as_ref()
+                .map_or(Ok(0), checks::claims::standard_types)?;
+        if judged == 0 {
+            return Err(Fault::OptionalAbsent {
+                message: "neither UserInfo nor the ID Token carries a standard claim beside sub (the claims are voluntary, OpenID Connect Core §5.4): no type to judge".into(),
+            }
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// A `userinfo` step asked through RFC 7662 introspection: an expected 2xx means the token is

@@ -321,6 +321,13 @@ pub enum Unmet {
         /// Each origin that took it, and what it chose.
         took: Vec<String>,
     },
+    /// A scope value of OpenID Connect Core §5.4 brought none of the claims it asks for.
+    ScopeClaims {
+        /// The scope value.
+        scope: String,
+        /// The claims it asks for.
+        claims: Vec<String>,
+    },
     /// An endpoint that must require TLS answered over plain http as it does over HTTPS.
     PlainHttp {
         /// Which endpoint, in words.
@@ -553,6 +560,11 @@ impl std::fmt::Display for Unmet {
                 f,
                 "a hello offering only {offered} was taken: {}",
                 took.join("; ")
+            ),
+            Self::ScopeClaims { scope, claims } => write!(
+                f,
+                "the {scope} scope brought none of its claims ({}) at UserInfo or in the ID Token",
+                claims.join(", ")
             ),
             Self::PlainHttp {
                 endpoint,

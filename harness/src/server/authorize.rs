@@ -229,11 +229,17 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
     {
         return fail("invalid_request", &format!("unknown parameter {name}"));
     }
-    let mut scopes = p.get("scope").unwrap_or_default().split(' ');
+    let scope = p.get("scope").unwrap_or_default();
+    let mut scopes = scope.split(' ');
     let openid = if app.has(Defect::OpenidScopeFirstOnly) {
         scopes.next() == Some("openid")
     } else {
         scopes.any(|w| w == "openid")
+    };
+    let claims = if openid {
+        super::claims::ClaimScopes::of(scope)
+    } else {
+        super::claims::ClaimScopes::default()
     };
     if app.has(Defect::OidcParamsRefused)
         && let Some(name) = OIDC_OPTIONAL_PARAMS.iter().find(|n| p.get(n).is_some())
@@ -284,6 +290,7 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
                 session: sid.clone(),
                 ticket: None,
                 openid,
+                claims,
                 nonce: nonempty(p, "nonce").map(str::to_owned),
                 pushed,
                 dpop_jkt: nonempty(p, "dpop_jkt").map(str::to_owned),

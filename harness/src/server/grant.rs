@@ -221,6 +221,7 @@ pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
             used: false,
             issued: Vec::new(),
             openid: pending.openid,
+            claims: pending.claims,
             nonce: pending.nonce.clone(),
             pushed: pending.pushed,
             dpop_jkt: pending.dpop_jkt.clone(),

@@ -11,6 +11,7 @@
 )]
 
 mod authorize;
+mod claims;
 mod config;
 mod cors;
 mod dpop;

@@ -37,7 +37,8 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
         "pushed_authorization_request_endpoint": app.url("/par"),
         "require_pushed_authorization_requests": app.require_par,
         "dpop_signing_alg_values_supported": ["ES256", "RS256", "PS256", "EdDSA"],
-        "scopes_supported": ["openid"],
+        "scopes_supported": ["openid", "profile", "email", "address", "phone"],
+        "claims_supported": ["sub", "name", "given_name", "family_name", "preferred_username", "locale", "updated_at", "email", "email_verified", "address", "phone_number", "phone_number_verified"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": super::oidc::id_token_algs(&app),
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"],
@@ -128,7 +129,7 @@ pub(super) async fn userinfo(
         app.store().access_tokens.get(t).map(|r| {
             (
                 r.active && r.x5t.as_ref().is_none_or(|x| peer.0.as_ref() == Some(x)),
-                r.jkt.clone(),
+                (r.jkt.clone(), r.claims),
             )
         })
     });
@@ -140,13 +141,13 @@ pub(super) async fn userinfo(
             &[],
         );
     }
-    let record = known.filter(|(active, _)| *active).map(|(_, jkt)| jkt);
+    let record = known.filter(|(active, _)| *active).map(|(_, bound)| bound);
     // RFC 9449 §7: a DPoP-bound token comes with the DPoP scheme and a proof of its key.
     let active = match (&record, scheme) {
         (None, _) => false,
         (Some(_), _) if app.has(Defect::DpopResourceUnbound) => true,
-        (Some(None), "Bearer") => true,
-        (Some(Some(jkt)), "DPoP") => {
+        (Some((None, _)), "Bearer") => true,
+        (Some((Some(jkt), _)), "DPoP") => {
             match super::dpop::check(
                 &app,
                 &headers,
@@ -167,14 +168,22 @@ pub(super) async fn userinfo(
         } else {
             super::USERNAME
         };
+        // OpenID Connect Core §5.4: the claims the grant's scope asked for, beside sub.
+        let mut claims = match record {
+            Some((_, scopes)) if !app.has(Defect::ScopeClaimsIgnored) => {
+                scopes.claims(app.has(Defect::ClaimTypesWrong))
+            }
+            _ => serde_json::Map::new(),
+        };
+        claims.insert("sub".into(), serde_json::json!(sub));
         return json(
             &app,
             StatusCode::OK,
-            &serde_json::json!({ "sub": sub }),
+            &serde_json::Value::Object(claims),
             &[],
         );
     }
-    let scheme = if matches!(record, Some(Some(_))) {
+    let scheme = if matches!(record, Some((Some(_), _))) {
         "DPoP"
     } else {
         "Bearer"

@@ -1,3 +1,4 @@
+use super::claims::ClaimScopes;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -265,6 +266,8 @@ pub(super) struct Pending {
     pub ticket: Option<String>,
     /// An OpenID request (`openid` in the scope): the code gets an ID Token.
     pub openid: bool,
+    /// The claims its scope asks for (OpenID Connect Core §5.4).
+    pub claims: ClaimScopes,
     /// Its `nonce`.
     pub nonce: Option<String>,
     /// It came from a pushed request (RFC 9126).
@@ -313,6 +316,8 @@ pub(super) struct CodeRecord {
     pub issued: Vec<String>,
     /// An OpenID request's code: redeemed with an ID Token.
     pub openid: bool,
+    /// The claims the request's scope asks for: what UserInfo gives its tokens.
+    pub claims: ClaimScopes,
     /// The authorization request's `nonce`.
     pub nonce: Option<String>,
     /// The authorization request was pushed (RFC 9126).
@@ -332,6 +337,8 @@ pub(super) struct TokenRecord {
     pub jkt: Option<String>,
     /// The client certificate the token is bound to (RFC 8705 §3), as `x5t#S256`.
     pub x5t: Option<String>,
+    /// The claims UserInfo answers it with.
+    pub claims: ClaimScopes,
 }
 
 pub(super) struct RefreshRecord {
@@ -343,6 +350,8 @@ pub(super) struct RefreshRecord {
     pub family: u64,
     /// The DPoP key a public client's refresh token is bound to (RFC 9449 §5).
     pub jkt: Option<String>,
+    /// The claims of the grant, handed on to the access tokens it gives.
+    pub claims: ClaimScopes,
 }
 
 impl App {

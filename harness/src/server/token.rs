@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use base64::Engine as _;
 
+use super::claims::ClaimScopes;
 use super::config::RegisteredClient;
 use super::dpop::Proof;
 use super::pages::{Reply, done, fresh, invalid_client, json, oauth_error, post_only};
@@ -275,7 +276,13 @@ fn password(app: &App, client: Option<&RegisteredClient>, p: &Params) -> Reply {
     let mut store = app.store();
     let family = store.counter;
     store.counter += 1;
-    let access = access_token(app, &mut store, &client.client_id, family, Binding::none())?;
+    let access = access_token(
+        app,
+        &mut store,
+        &client.client_id,
+        (family, ClaimScopes::default()),
+        Binding::none(),
+    )?;
     drop(store);
     Ok(json(
         app,
@@ -462,12 +469,13 @@ pub(super) fn issue(
     }
 }
 
-/// A new access token of `client_id` from the grant `family`, recorded with what it is bound to.
+/// A new access token of `client_id` from the grant `family` with its claims, recorded with
+/// what it is bound to.
 fn access_token(
     app: &App,
     store: &mut super::state::Store,
     client_id: &str,
-    family: u64,
+    (family, claims): (u64, ClaimScopes),
     bound: Binding<'_>,
 ) -> Result<String, Response> {
     let access = issue(&mut store.counter, access_strength(app), "at")?;
@@ -479,6 +487,7 @@ fn access_token(
             family,
             jkt: bound.proof.map(|p| p.jkt.clone()),
             x5t: bound.x5t.map(str::to_owned),
+            claims,
         },
     );
     Ok(access)
@@ -641,6 +650,7 @@ fn authorization_code(app: &App, grant: Grant<'_>) -> Reply {
         return Ok(Response::default());
     }
     record.used = true;
+    let claims = record.claims;
     let access = issue(&mut store.counter, access_strength(app), "at")?;
     let refresh = issue(&mut store.counter, refresh_strength(app), "rt")?;
     record.issued.extend([access.clone(), refresh.clone()]);
@@ -655,6 +665,7 @@ fn authorization_code(app: &App, grant: Grant<'_>) -> Reply {
             family,
             jkt: jkt.clone(),
             x5t: x5t.map(str::to_owned),
+            claims,
         },
     );
     let public = app
@@ -683,6 +694,7 @@ fn authorization_code(app: &App, grant: Grant<'_>) -> Reply {
             rotated: false,
             family,
             jkt: refresh_jkt,
+            claims,
         },
     );
     drop(guard);
@@ -862,12 +874,12 @@ fn refresh(app: &App, grant: Grant<'_>) -> Reply {
     if redeem == Redeem::CheckOnly {
         return Ok(Response::default());
     }
-    let family = record.family;
+    let (family, claims) = (record.family, record.claims);
     let access = access_token(
         app,
         &mut store,
         &client.client_id,
-        family,
+        (family, claims),
         Binding { proof, x5t },
     )?;
     let new_rt = if rotate {
@@ -883,6 +895,7 @@ fn refresh(app: &App, grant: Grant<'_>) -> Reply {
                 rotated: false,
                 family,
                 jkt: bound,
+                claims,
             },
         );
         new_rt

@@ -18,6 +18,7 @@ pub fn vars(target: &ResolvedTarget, flow: Option<&Flow>, client: Option<&Client
     v.insert("authorization_endpoint", target.authorization.to_string());
     // RFC 6749 §3.3: the order of scope values does not matter, so a reversed one must do.
     if let Some(scope) = &target.scope {
+        v.insert("scope", scope.clone());
         let words: Vec<&str> = scope.split(' ').filter(|w| !w.is_empty()).rev().collect();
         v.insert("scope_reversed", words.join(" "));
     }

@@ -823,6 +823,41 @@ pub struct ResourceStep {
     /// GET and POST.
     #[serde(default)]
     pub method: ResourceMethod,
+    /// OpenID Connect Core §5.4: each of these scope values brings at least one of its claims,
+    /// in the answer or in the ID Token saved with the tokens.
+    #[serde(default)]
+    pub scope_claims: Vec<ClaimScope>,
+    /// OpenID Connect Core §5.1: every standard claim in the answer and in the ID Token saved
+    /// with the tokens has its type. Where neither carries a standard claim beside `sub`, there
+    /// is nothing to judge and the check is skipped, saying so.
+    #[serde(default)]
+    pub claim_types: bool,
+}
+
+/// A scope value of OpenID Connect Core §5.4 that asks for claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimScope {
+    /// The default profile claims (`name`, `given_name`, ... `updated_at`).
+    Profile,
+    /// `email`, `email_verified`.
+    Email,
+    /// `address`.
+    Address,
+    /// `phone_number`, `phone_number_verified`.
+    Phone,
+}
+
+impl ClaimScope {
+    /// The scope value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Profile => "profile",
+            Self::Email => "email",
+            Self::Address => "address",
+            Self::Phone => "phone",
+        }
+    }
 }
 
 /// The HTTP method of a `userinfo` step.

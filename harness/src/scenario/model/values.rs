@@ -91,6 +91,7 @@ pub const TEMPLATE_NAMES: &[&str] = &[
     "state",
     "code_challenge",
     "authorization_endpoint",
+    "scope",
     "scope_reversed",
 ];
 
