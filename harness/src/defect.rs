@@ -461,6 +461,8 @@ defects! {
     ScopeClaimsIgnored = "scope-claims-ignored", ["REQ-159"], Low;
     /// Sends `email_verified` and `updated_at` as strings ("true", "1700000000").
     ClaimTypesWrong = "claim-types-wrong", ["REQ-160"], Medium;
+    /// Refuses a DPoP proof that carries `nbf` or `exp`, claims RFC 9449 does not define.
+    DpopNbfExpRefused = "dpop-nbf-exp-refused", ["REQ-161"], Low;
 }
 
 /// The reference server's set-ups a defect can show in.

@@ -21,6 +21,9 @@ pub struct ProofClaims<'a> {
     pub access_token: Option<&'a str>,
     /// The server's `DPoP-Nonce`, when it gave one (§8).
     pub nonce: Option<&'a str>,
+    /// `nbf` and `exp`, which §4.2 does not define and lets a proof carry: the validity some
+    /// clients give every JWT they sign.
+    pub lifetime: Option<(u64, u64)>,
 }
 
 /// What a proof gets wrong in its JOSE header or signature, on purpose: the checks of RFC 9449
@@ -107,6 +110,10 @@ fn proof_claims(c: &ProofClaims<'_>) -> Value {
         if let Some(n) = c.nonce {
             o.insert("nonce".into(), json!(n));
         }
+        if let Some((nbf, exp)) = c.lifetime {
+            o.insert("nbf".into(), json!(nbf));
+            o.insert("exp".into(), json!(exp));
+        }
     }
     claims
 }
@@ -144,6 +151,7 @@ mod tests {
                 jti: "j",
                 access_token: Some("at"),
                 nonce: Some("n"),
+                lifetime: None,
             },
         )
         .expect("signs");
@@ -173,6 +181,7 @@ mod tests {
             jti: "j",
             access_token: None,
             nonce: None,
+            lifetime: None,
         };
         let made = |flaw| {
             let p = flawed_proof(&key, &claims, flaw).expect("made");

@@ -263,6 +263,7 @@ impl Client {
             jti: &jti,
             access_token: access_token.filter(|_| !self.has(ClientDefect::DpopAthMissing)),
             nonce,
+            lifetime: None,
         };
         crate::jose::dpop::proof(key, &claims)
             .map(Some)

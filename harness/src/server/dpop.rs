@@ -155,6 +155,11 @@ pub(super) fn check(
             return Err(Refusal::Invalid("iat is too far from now"));
         }
     }
+    if app.has(Defect::DpopNbfExpRefused)
+        && (claims.get("nbf").is_some() || claims.get("exp").is_some())
+    {
+        return Err(Refusal::Invalid("nbf and exp are not DPoP proof claims"));
+    }
     if let Some(at) = access_token
         && claim("ath") != Some(crate::jose::dpop::ath(at).as_str())
     {

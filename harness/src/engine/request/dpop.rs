@@ -46,6 +46,7 @@ pub fn dpop_proof(
         jti,
         access_token,
         nonce,
+        lifetime: (spec == P::WithNbfExp).then_some((now, now + 300)),
     };
     let flaw = match spec {
         P::WrongType => HeaderFlaw::Type,

@@ -312,6 +312,9 @@ pub enum DpopProof {
     IssuedAhead,
     /// `iat` ten seconds ago: a proof a little slow to arrive.
     IssuedBehind,
+    /// Also `nbf` now and `exp` five minutes ahead, claims §4.2 does not define but lets a
+    /// proof carry (what the OpenID Foundation's FAPI 2.0 module sends).
+    WithNbfExp,
     /// `typ` `JWT`, not `dpop+jwt` (§4.3 item 4).
     WrongType,
     /// Unsigned: `alg` `none` (§4.3 item 5).
