@@ -463,6 +463,9 @@ defects! {
     ClaimTypesWrong = "claim-types-wrong", ["REQ-160"], Medium;
     /// Refuses a DPoP proof that carries `nbf` or `exp`, claims RFC 9449 does not define.
     DpopNbfExpRefused = "dpop-nbf-exp-refused", ["REQ-161"], Low;
+    /// Spends a `request_uri` when the authorization URL is first loaded, not when its code is
+    /// issued: a user who reloads the login page gets an error.
+    RequestUriSpentOnVisit = "request-uri-spent-on-visit", ["REQ-162"], Low;
 }
 
 /// The reference server's set-ups a defect can show in.

@@ -11,7 +11,7 @@ use super::context::{Ctx, Flow};
 use super::exchange::dpop::fresh_dpop_key;
 use super::exchange::jwks::jwks;
 use super::exchange::par;
-use super::exchange::send::{precondition, server_error};
+use super::exchange::send::{precondition, send, server_error};
 use super::exchange::tokens::saved;
 use super::judge::{Next, keep_form};
 use super::login::{Drive, drive};
@@ -26,6 +26,7 @@ use crate::scenario::model::{
     NonceSpec, ParProof, ParSpec, RequestObjectSpec,
 };
 use crate::target::ClientConfig;
+use crate::wire::Request;
 
 /// The flow's values: PKCE verifier and challenge, `state`, `nonce`, redirect URI, DPoP key;
 /// and the `code_challenge_method` the request sends.
@@ -213,6 +214,16 @@ fn signed_request(
     Ok(build::request_object(
         client, issuer, params, spec, now, &jti, other,
     )?)
+}
+
+/// One load of the authorization URL, left at its first answer (a user who reloads the page
+/// before signing in): only a 5xx is judged, as the server failing.
+pub(super) async fn load_and_leave(ctx: &mut Ctx, url: &Url) -> Result<(), Halt> {
+    let resp = send(ctx, Request::get(url.clone()).in_browser()).await?;
+    if resp.status >= 500 {
+        return Err(server_error(ctx, resp.status));
+    }
+    Ok(())
 }
 
 /// The login: the target's driver takes the request to its end. Where preflight found the

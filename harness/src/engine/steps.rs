@@ -121,6 +121,9 @@ pub(super) async fn authorize(
             return Ok((next, None));
         }
     };
+    if a.reload {
+        phase::load_and_leave(ctx, &url).await?;
+    }
     let d = phase::login(ctx, url, &flow).await?;
     if let Some(failure) = phase::server_failure(ctx, &a.expect, &d.ending) {
         return Err(failure);

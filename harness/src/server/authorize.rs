@@ -80,12 +80,13 @@ pub(super) async fn authorize(
     let front = Params::parse(query.as_deref().unwrap_or(""));
     let mut r = done(if front.get("request_uri").is_some() {
         // RFC 9126 §4: the request is the pushed one.
-        super::par::resolve(&app, &front).and_then(|p| authorize_inner(&app, &headers, &p, true))
+        super::par::resolve(&app, &front)
+            .and_then(|p| authorize_inner(&app, &headers, &p, front.get("request_uri")))
     } else if front.get("request").is_some() {
         // RFC 9101 §6.3: the request is the one the request object carries.
-        unpack_request_object(&app, &front).and_then(|p| authorize_inner(&app, &headers, &p, false))
+        unpack_request_object(&app, &front).and_then(|p| authorize_inner(&app, &headers, &p, None))
     } else {
-        authorize_inner(&app, &headers, &front, false)
+        authorize_inner(&app, &headers, &front, None)
     });
     if app.has(Defect::CorsOnAuthorize) {
         add_cors(&mut r);
@@ -124,7 +125,9 @@ fn unpack_request_object(app: &App, front: &Params) -> Result<Params, Response> 
     })
 }
 
-fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> Reply {
+/// An authorization request's parameters (`request_uri`: the pushed request they came from).
+fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, request_uri: Option<&str>) -> Reply {
+    let pushed = request_uri.is_some();
     // Until client and redirect URI are known good, errors go on a page, never to a redirect
     // (RFC 6749 §4.1.2.1 first paragraph).
     for name in ["client_id", "redirect_uri"] {
@@ -292,7 +295,7 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, pushed: bool) -> 
                 openid,
                 claims,
                 nonce: nonempty(p, "nonce").map(str::to_owned),
-                pushed,
+                request_uri: request_uri.map(str::to_owned),
                 dpop_jkt: nonempty(p, "dpop_jkt").map(str::to_owned),
                 jwt_response,
                 login_since,

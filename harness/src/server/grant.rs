@@ -188,6 +188,18 @@ pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
         .pending
         .remove(tx)
         .ok_or_else(|| error_page(app, "unknown authorization request"))?;
+    // RFC 9126 §4: a request_uri is used once; it is spent here, when its code is issued, so
+    // a reload of the authorization page before then is served (the MAY of the same section).
+    // The defect spent it at the first load already.
+    if let Some(uri) = &pending.request_uri
+        && !app.has(Defect::RequestUriSpentOnVisit)
+        && let Some(pushed) = store.pushed.get_mut(uri)
+    {
+        if pushed.used && !app.has(Defect::ParReusable) {
+            return Err(error_page(app, "request_uri was used already"));
+        }
+        pushed.used = true;
+    }
     let auth_time = store
         .sessions
         .get(&pending.session)
@@ -223,7 +235,7 @@ pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
             openid: pending.openid,
             claims: pending.claims,
             nonce: pending.nonce.clone(),
-            pushed: pending.pushed,
+            pushed: pending.request_uri.is_some(),
             dpop_jkt: pending.dpop_jkt.clone(),
             auth_time,
         },

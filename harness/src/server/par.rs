@@ -196,7 +196,9 @@ pub(super) fn resolve(app: &App, p: &Params) -> Result<Params, Response> {
     {
         return Err(error_page(app, "request_uri was pushed by another client"));
     }
-    pushed.used = true;
+    if app.has(Defect::RequestUriSpentOnVisit) {
+        pushed.used = true;
+    }
     let mut effective = pushed.params.clone();
     if app.has(Defect::ParFrontChannelOverrides) {
         // Parameters beside the reference win over the pushed ones: the front channel can

@@ -270,8 +270,9 @@ pub(super) struct Pending {
     pub claims: ClaimScopes,
     /// Its `nonce`.
     pub nonce: Option<String>,
-    /// It came from a pushed request (RFC 9126).
-    pub pushed: bool,
+    /// The `request_uri` of the pushed request it came from (RFC 9126), spent when the code is
+    /// issued: a reload of the authorization URL before then is served again (§4 MAY).
+    pub request_uri: Option<String>,
     /// `dpop_jkt`: the DPoP key the code is bound to (RFC 9449 §10).
     pub dpop_jkt: Option<String>,
     /// The response goes back as a signed JWT (JARM `response_mode=jwt`).

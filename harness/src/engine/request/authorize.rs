@@ -255,6 +255,7 @@ pub fn default_authorize(flow: String) -> AuthorizeStep {
         front_params: Mutations::default(),
         dpop: DpopBinding::Auto,
         par_dpop: ParProof::None,
+        reload: false,
         request_object: RequestObjectSpec::Auto,
         response_mode: None,
         expect: AuthorizeExpect::default(),

@@ -155,6 +155,11 @@ pub struct AuthorizeStep {
     /// default.
     #[serde(default)]
     pub par_dpop: ParProof,
+    /// Load the authorization URL once and leave it before the login, as a user who reloads
+    /// the page does: the login then starts from the same URL (RFC 9126 §4 lets a pushed
+    /// request be loaded again until it is authorized).
+    #[serde(default)]
+    pub reload: bool,
     /// Whether the request travels as a signed request object (RFC 9101), and how it is
     /// flawed on purpose.
     #[serde(default)]
