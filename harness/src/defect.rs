@@ -466,6 +466,9 @@ defects! {
     /// Spends a `request_uri` when the authorization URL is first loaded, not when its code is
     /// issued: a user who reloads the login page gets an error.
     RequestUriSpentOnVisit = "request-uri-spent-on-visit", ["REQ-162"], Low;
+    /// In the FAPI 2.0 set-up, takes a pushed request without `redirect_uri` for a client with
+    /// one registered, as RFC 6749 §3.1.2.3 lets a plain server.
+    ParRedirectUriOptional = "par-redirect-uri-optional", ["REQ-163"], Low;
 }
 
 /// The reference server's set-ups a defect can show in.
@@ -519,7 +522,8 @@ impl Defect {
             | Self::CodeLifetimeOverAMinute
             | Self::TlsLegacyVersionAccepted
             | Self::TlsWeakSuiteAccepted
-            | Self::PlainHttpServed => Variant::Fapi2,
+            | Self::PlainHttpServed
+            | Self::ParRedirectUriOptional => Variant::Fapi2,
             Self::MtlsCertificateUnchecked | Self::MtlsBindingUnchecked => Variant::Mtls,
             _ => Variant::Secrets,
         }

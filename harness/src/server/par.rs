@@ -134,6 +134,14 @@ fn push_inner(app: &App, headers: &HeaderMap, p: &Params, peer: &PeerCert) -> Re
                     "redirect_uri is required: this client has several",
                 ));
             }
+            // FAPI 2.0 §5.3.2.2 (the set-up that requires PAR): always required.
+            None if app.require_par && !app.has(Defect::ParRedirectUriOptional) => {
+                return Err(oauth_error(
+                    app,
+                    "invalid_request",
+                    "redirect_uri is required in a pushed request (FAPI 2.0)",
+                ));
+            }
             _ => {}
         }
     }
