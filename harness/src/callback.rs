@@ -75,6 +75,17 @@ pub enum Outcome {
         /// RFC 9207 `iss`.
         iss: Option<String>,
     },
+    /// Tokens without a code: an access token or an ID Token on the front channel (the
+    /// implicit grant, RFC 6749 §4.2.2; OpenID Connect's `id_token` and `id_token token`
+    /// response types), which the code flow never returns.
+    Tokens {
+        /// The token parameters present (`access_token`, `id_token`).
+        issued: Vec<String>,
+        /// `state`, as received.
+        state: Option<String>,
+        /// RFC 9207 `iss`.
+        iss: Option<String>,
+    },
     /// RFC 6749 §4.1.2.1.
     Error {
         /// The error code.
@@ -94,13 +105,17 @@ impl Outcome {
     /// `state` of either kind of response.
     pub fn state(&self) -> Option<&str> {
         match self {
-            Self::Success { state, .. } | Self::Error { state, .. } => state.as_deref(),
+            Self::Success { state, .. }
+            | Self::Tokens { state, .. }
+            | Self::Error { state, .. } => state.as_deref(),
         }
     }
     /// `iss` of either kind of response.
     pub fn iss(&self) -> Option<&str> {
         match self {
-            Self::Success { iss, .. } | Self::Error { iss, .. } => iss.as_deref(),
+            Self::Success { iss, .. } | Self::Tokens { iss, .. } | Self::Error { iss, .. } => {
+                iss.as_deref()
+            }
         }
     }
 }
@@ -209,7 +224,7 @@ pub fn parse_location(
     let query = url.query().map(Params::parse).unwrap_or_default();
     let fragment = url.fragment().map(Params::parse).unwrap_or_default();
     let carries = |p: &Params| {
-        ["code", "error", "response"]
+        ["code", "error", "response", "access_token", "id_token"]
             .iter()
             .any(|n| p.get(n).is_some())
     };
@@ -367,14 +382,36 @@ fn meaning_of(params: &Params, findings: &mut Vec<Finding>) -> Result<Outcome, C
             state: get("state"),
             iss: get("iss"),
         },
-        (None, None) => return Err(CallbackError::NoCodeOrError),
+        (None, None) => {
+            let issued: Vec<String> = FRONT_CHANNEL_TOKENS
+                .iter()
+                .filter(|t| params.get(t).is_some())
+                .map(|t| (*t).to_owned())
+                .collect();
+            if issued.is_empty() {
+                return Err(CallbackError::NoCodeOrError);
+            }
+            Outcome::Tokens {
+                issued,
+                state: get("state"),
+                iss: get("iss"),
+            }
+        }
     };
     Ok(outcome)
 }
 
+/// The tokens an implicit or hybrid response carries (RFC 6749 §4.2.2; OpenID Connect Core
+/// §3.2.2.5, §3.3.2.5).
+const FRONT_CHANNEL_TOKENS: &[&str] = &["access_token", "id_token"];
+
 /// The parameters an authorization response adds to the redirect URI.
 const RESPONSE_PARAMS: &[&str] = &[
     "code",
+    "access_token",
+    "id_token",
+    "token_type",
+    "expires_in",
     "response",
     "state",
     "iss",
@@ -465,6 +502,27 @@ mod tests {
         assert_eq!(r.mode, ResponseMode::Fragment);
         assert_eq!(r.target.as_str(), "https://as.example/cb");
         assert!(matches!(r.outcome, Outcome::Error { ref error, .. } if error == "access_denied"));
+    }
+
+    /// An implicit response (RFC 6749 §4.2.2) is read as the tokens it carries, never as an
+    /// unreadable callback: a server that answers a refused response type with them is judged.
+    #[test]
+    fn tokens_in_the_fragment_are_an_outcome_of_their_own() {
+        let r = parse_location(
+            &authorize(),
+            "https://c.example/cb#access_token=2YotnFZFEjr1zCsicMWpAA&token_type=Bearer&state=s",
+        )
+        .expect("parses");
+        assert_eq!(r.mode, ResponseMode::Fragment);
+        assert_eq!(r.outcome.state(), Some("s"));
+        assert!(
+            matches!(&r.outcome, Outcome::Tokens { issued, .. } if issued == &["access_token"])
+        );
+        // A fragment with nothing of a response is still no response.
+        assert!(matches!(
+            parse_location(&authorize(), "https://c.example/cb#state=s"),
+            Err(CallbackError::NoCodeOrError)
+        ));
     }
 
     #[test]

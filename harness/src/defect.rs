@@ -469,6 +469,9 @@ defects! {
     /// In the FAPI 2.0 set-up, takes a pushed request without `redirect_uri` for a client with
     /// one registered, as RFC 6749 §3.1.2.3 lets a plain server.
     ParRedirectUriOptional = "par-redirect-uri-optional", ["REQ-163"], Low;
+    /// In the FAPI 2.0 set-up, serves `response_type=token` (an access token in the fragment)
+    /// and `code id_token` (a code and an ID Token in the fragment) beside `code`.
+    FrontChannelTokens = "front-channel-tokens", ["REQ-164"], High;
 }
 
 /// The reference server's set-ups a defect can show in.
@@ -523,7 +526,8 @@ impl Defect {
             | Self::TlsLegacyVersionAccepted
             | Self::TlsWeakSuiteAccepted
             | Self::PlainHttpServed
-            | Self::ParRedirectUriOptional => Variant::Fapi2,
+            | Self::ParRedirectUriOptional
+            | Self::FrontChannelTokens => Variant::Fapi2,
             Self::MtlsCertificateUnchecked | Self::MtlsBindingUnchecked => Variant::Mtls,
             _ => Variant::Secrets,
         }

@@ -14,6 +14,10 @@ pub fn describe_ending(ending: &Ending) -> AuthEnding {
             Outcome::Success { .. } => AuthEnding::Code {
                 target: without_query(&r.target),
             },
+            Outcome::Tokens { issued, .. } => AuthEnding::Tokens {
+                target: without_query(&r.target),
+                issued: issued.clone(),
+            },
             Outcome::Error {
                 error,
                 error_description,

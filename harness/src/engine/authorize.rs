@@ -541,7 +541,7 @@ pub(super) fn code(ending: &Ending) -> Option<Secret> {
     match ending {
         Ending::Callback(r) => match &r.outcome {
             Outcome::Success { code, .. } => Some(code.clone()),
-            Outcome::Error { .. } => None,
+            Outcome::Tokens { .. } | Outcome::Error { .. } => None,
         },
         Ending::Page { .. } => None,
     }

@@ -48,6 +48,13 @@ pub enum AuthEnding {
         /// Where the browser was sent, without query.
         target: String,
     },
+    /// A redirect to the client with tokens and no code (an implicit or hybrid response).
+    Tokens {
+        /// Where the browser was sent, without query or fragment.
+        target: String,
+        /// Which tokens (`access_token`, `id_token`).
+        issued: Vec<String>,
+    },
     /// A redirect to the client with an error.
     Error {
         /// Where the browser was sent, without query.
@@ -80,6 +87,11 @@ impl std::fmt::Display for AuthEnding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Code { target } => write!(f, "a redirect to {target} with a code"),
+            Self::Tokens { target, issued } => write!(
+                f,
+                "a redirect to {target} with {} and no code",
+                issued.join(" and ")
+            ),
             Self::Error {
                 target,
                 error,

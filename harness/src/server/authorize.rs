@@ -13,7 +13,7 @@ use super::grant::{
 };
 use super::login_pages;
 use super::pages::{Reply, done, error_page, fresh, redirect};
-use super::state::{App, Consent, Pending};
+use super::state::{App, Consent, FrontResponse, Pending};
 use crate::defect::Defect;
 use crate::params::Params;
 use crate::pkce::{CodeChallenge, Method};
@@ -255,9 +255,11 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, request_uri: Opti
     if app.has(Defect::StateRequired) && nonempty(p, "state").is_none() {
         return fail("invalid_request", "Missing parameter: state");
     }
-    match nonempty(p, "response_type") {
-        Some("code") => {}
-        _ if app.has(Defect::ResponseTypeUnchecked) => {}
+    let front = match nonempty(p, "response_type") {
+        Some("code") => FrontResponse::Code,
+        Some("token") if app.has(Defect::FrontChannelTokens) => FrontResponse::Token,
+        Some("code id_token") if app.has(Defect::FrontChannelTokens) => FrontResponse::CodeIdToken,
+        _ if app.has(Defect::ResponseTypeUnchecked) => FrontResponse::Code,
         None => return fail("invalid_request", "response_type is missing"),
         Some(_) => {
             return fail(
@@ -265,7 +267,7 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, request_uri: Opti
                 "only response_type=code is supported",
             );
         }
-    }
+    };
     let challenge = match pkce_params(app, &client, p, pushed) {
         Ok(c) => c,
         Err(description) => return fail("invalid_request", &description),
@@ -294,6 +296,7 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, request_uri: Opti
                 ticket: None,
                 openid,
                 claims,
+                front,
                 nonce: nonempty(p, "nonce").map(str::to_owned),
                 request_uri: request_uri.map(str::to_owned),
                 dpop_jkt: nonempty(p, "dpop_jkt").map(str::to_owned),

@@ -7,7 +7,7 @@ use axum::response::Response;
 use url::Url;
 
 use super::pages::{Reply, error_page, fresh, redirect};
-use super::state::{App, CodeRecord};
+use super::state::{App, CodeRecord, FrontResponse};
 use crate::defect::Defect;
 
 /// The browser session's cookie.
@@ -240,8 +240,43 @@ pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
             auth_time,
         },
     );
+    // The `front-channel-tokens` defect: the implicit and hybrid responses' tokens.
+    let front_tokens = match pending.front {
+        FrontResponse::Code => Vec::new(),
+        FrontResponse::Token => {
+            let at = super::token::lone_access_token(
+                app,
+                &mut store,
+                &pending.client_id,
+                pending.claims,
+            )?;
+            vec![
+                ("access_token".to_owned(), at),
+                ("token_type".into(), "Bearer".into()),
+            ]
+        }
+        FrontResponse::CodeIdToken => {
+            let grant = super::oidc::Grant {
+                client_id: &pending.client_id,
+                nonce: pending.nonce.as_deref(),
+                auth_time,
+                access_token: None,
+                code: &code,
+            };
+            vec![(
+                "id_token".to_owned(),
+                super::oidc::id_token(app, &store, &grant)?,
+            )]
+        }
+    };
     drop(store);
-    let mut params = vec![("code".to_owned(), code)];
+    let mut params = if pending.front == FrontResponse::Token {
+        front_tokens
+    } else {
+        let mut p = vec![("code".to_owned(), code)];
+        p.extend(front_tokens);
+        p
+    };
     if let (true, Some((challenge, _))) = (
         app.has(Defect::ReflectsChallenge),
         pending.challenge.as_ref(),
@@ -262,7 +297,30 @@ pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
         params.push(("iss".into(), iss_of(app)));
     }
     let params = super::jarm::encode(app, pending.jwt_response, &pending.client_id, params)?;
+    if pending.front != FrontResponse::Code {
+        return Ok(in_fragment(app, status, &pending.redirect_uri, &params));
+    }
     Ok(to_client(app, status, &pending.redirect_uri, params))
+}
+
+/// A redirect to the client with `params` in the fragment, as implicit and hybrid responses
+/// come (RFC 6749 §4.2.2; OpenID Connect Core §3.3.2.5).
+fn in_fragment(
+    app: &App,
+    status: StatusCode,
+    redirect_uri: &str,
+    params: &[(String, String)],
+) -> Response {
+    match Url::parse(redirect_uri) {
+        Ok(mut url) => {
+            let encoded = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(params)
+                .finish();
+            url.set_fragment(Some(&encoded));
+            redirect(status, url.as_str(), &[])
+        }
+        Err(_) => error_page(app, "redirect_uri is not a valid URL"),
+    }
 }
 
 /// The `iss` of an authorization response (RFC 9207 §2): the issuer, unless a defect says

@@ -44,7 +44,9 @@ pub(super) struct Grant<'a> {
     pub nonce: Option<&'a str>,
     /// When the user signed in (seconds since the epoch).
     pub auth_time: Option<u64>,
-    pub access_token: &'a str,
+    /// The access token issued with it, if any (`at_hash`); a hybrid front-channel response
+    /// has none.
+    pub access_token: Option<&'a str>,
     pub code: &'a str,
 }
 
@@ -92,20 +94,24 @@ pub(super) fn id_token(app: &App, store: &Store, g: &Grant<'_>) -> Result<String
         g.auth_time
     };
     let key = &app.keys.id_token;
-    let at_hash = if app.has(Defect::AtHashWrong) {
-        half_hash(key.alg(), g.code)
-    } else {
-        half_hash(key.alg(), g.access_token)
-    };
+    let at_hash = g.access_token.map(|at| {
+        if app.has(Defect::AtHashWrong) {
+            half_hash(key.alg(), g.code)
+        } else {
+            half_hash(key.alg(), at)
+        }
+    });
     let c_hash = if app.has(Defect::CHashWrong) {
-        half_hash(key.alg(), g.access_token)
+        half_hash(key.alg(), g.access_token.unwrap_or_default())
     } else {
         half_hash(key.alg(), g.code)
     };
     let mut claims = json!({
-        "iss": iss, "sub": sub, "aud": aud, "exp": exp, "iat": iat,
-        "at_hash": at_hash, "c_hash": c_hash,
+        "iss": iss, "sub": sub, "aud": aud, "exp": exp, "iat": iat, "c_hash": c_hash,
     });
+    if let (Some(h), Some(o)) = (at_hash, claims.as_object_mut()) {
+        o.insert("at_hash".into(), json!(h));
+    }
     if let (Some(t), Some(o)) = (auth_time, claims.as_object_mut()) {
         o.insert("auth_time".into(), json!(t));
     }

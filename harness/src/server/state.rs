@@ -254,6 +254,19 @@ impl Store {
     }
 }
 
+/// What an authorization response carries: a code, or, with the `front-channel-tokens`
+/// defect, tokens in the fragment (the implicit and hybrid response types FAPI 2.0 forbids).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) enum FrontResponse {
+    /// `response_type=code`: a code in the query.
+    #[default]
+    Code,
+    /// `response_type=token`: an access token in the fragment, no code.
+    Token,
+    /// `response_type=code id_token`: a code and an ID Token in the fragment.
+    CodeIdToken,
+}
+
 pub(super) struct Pending {
     pub client_id: String,
     pub redirect_uri: String,
@@ -268,6 +281,8 @@ pub(super) struct Pending {
     pub openid: bool,
     /// The claims its scope asks for (OpenID Connect Core §5.4).
     pub claims: ClaimScopes,
+    /// What its response carries.
+    pub front: FrontResponse,
     /// Its `nonce`.
     pub nonce: Option<String>,
     /// The `request_uri` of the pushed request it came from (RFC 9126), spent when the code is

@@ -273,17 +273,12 @@ fn password(app: &App, client: Option<&RegisteredClient>, p: &Params) -> Reply {
             "wrong user name or password",
         ));
     }
-    let mut store = app.store();
-    let family = store.counter;
-    store.counter += 1;
-    let access = access_token(
+    let access = lone_access_token(
         app,
-        &mut store,
+        &mut app.store(),
         &client.client_id,
-        (family, ClaimScopes::default()),
-        Binding::none(),
+        ClaimScopes::default(),
     )?;
-    drop(store);
     Ok(json(
         app,
         StatusCode::OK,
@@ -467,6 +462,19 @@ pub(super) fn issue(
         }
         Strength::Full => fresh(),
     }
+}
+
+/// An unbound access token of `client_id` that is a grant of its own, with no refresh token:
+/// the password grant's, and the front channel's under the `front-channel-tokens` defect.
+pub(super) fn lone_access_token(
+    app: &App,
+    store: &mut super::state::Store,
+    client_id: &str,
+    claims: ClaimScopes,
+) -> Result<String, Response> {
+    let family = store.counter;
+    store.counter += 1;
+    access_token(app, store, client_id, (family, claims), Binding::none())
 }
 
 /// A new access token of `client_id` from the grant `family` with its claims, recorded with
@@ -679,7 +687,7 @@ fn authorization_code(app: &App, grant: Grant<'_>) -> Reply {
                 client_id: &client_id,
                 nonce: record.nonce.as_deref(),
                 auth_time: record.auth_time,
-                access_token: &access,
+                access_token: Some(&access),
                 code,
             };
             Some(super::oidc::id_token(app, store, &grant)?)
