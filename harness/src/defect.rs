@@ -472,6 +472,9 @@ defects! {
     /// In the FAPI 2.0 set-up, serves `response_type=token` (an access token in the fragment)
     /// and `code id_token` (a code and an ID Token in the fragment) beside `code`.
     FrontChannelTokens = "front-channel-tokens", ["REQ-164"], High;
+    /// Ignores the `claims` request parameter it says it supports: UserInfo answers with the
+    /// claims of the scope alone.
+    ClaimsParameterIgnored = "claims-parameter-ignored", ["REQ-165"], Low;
 }
 
 /// The reference server's set-ups a defect can show in.

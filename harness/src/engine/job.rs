@@ -241,6 +241,10 @@ pub(super) fn inapplicable(
                 target.registration.is_some(),
                 "the server registers no clients dynamically (no registration_endpoint in its metadata)",
             ),
+            Capability::ClaimsParameter => (
+                target.metadata_says("claims_parameter_supported"),
+                "the server does not support the claims parameter (metadata claims_parameter_supported is not true), so it ignores it (OpenID Connect Core §5.5)",
+            ),
             Capability::Https => (
                 !super::tls_probe::https_origins(target).is_empty(),
                 "no endpoint of the target uses HTTPS (the TLS checks judge what an HTTPS endpoint negotiates)",

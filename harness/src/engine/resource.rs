@@ -26,6 +26,7 @@ pub(super) async fn userinfo(ctx: &mut Ctx, r: &ResourceStep) -> StepResult {
         && !r.sub_matches_id_token
         && r.scope_claims.is_empty()
         && !r.claim_types
+        && r.claims_present.is_empty()
         && r.dpop == DpopProof::Auto;
     let Some(url) = ctx.target.userinfo.clone() else {
         if asks_status_only && ctx.target.introspection.is_some() {
@@ -126,7 +127,7 @@ fn claims(
     resp: &Response,
     id_token: Option<&Secret>,
 ) -> Result<(), Halt> {
-    if r.scope_claims.is_empty() && !r.claim_types {
+    if r.scope_claims.is_empty() && !r.claim_types && r.claims_present.is_empty() {
         return Ok(());
     }
     let answer = resp
@@ -136,6 +137,17 @@ fn claims(
     let id_claims = id_token
         .and_then(|t| crate::jose::Jws::parse(t.expose()).ok())
         .map(|j| serde_json::Value::Object(j.claims));
+    for name in &r.claims_present {
+        if answer.get(name).is_none_or(serde_json::Value::is_null) {
+            return Err(crate::outcome::Unmet::JsonField {
+                field: name.clone(),
+                expected: "present, as the claims parameter asked (OpenID Connect Core §5.5)"
+                    .into(),
+                got: None,
+            }
+            .into());
+        }
+    }
     for &scope in &r.scope_claims {
         // As the OpenID Foundation's modules do: a scope the metadata says it does not offer
         // is not asked of the server.

@@ -39,8 +39,10 @@ const KNOWN_PARAMS: &[&str] = &[
 ];
 
 /// OpenID Connect Core §15.1 parameters every provider takes, at the least by not failing on
-/// them (`login_hint` from §3.1.2.1 too); the defect refuses them.
+/// them (`login_hint` from §3.1.2.1 too, and §5.5's `claims`, which a provider that does not
+/// support it ignores); the defect refuses them.
 const OIDC_OPTIONAL_PARAMS: &[&str] = &[
+    "claims",
     "display",
     "ui_locales",
     "claims_locales",
@@ -240,9 +242,14 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, request_uri: Opti
         scopes.any(|w| w == "openid")
     };
     let claims = if openid {
-        super::claims::ClaimScopes::of(scope)
+        let asked = super::claims::Released::of_scope(scope);
+        if app.has(Defect::ClaimsParameterIgnored) {
+            asked
+        } else {
+            asked.and_requested(p.get("claims"))
+        }
     } else {
-        super::claims::ClaimScopes::default()
+        super::claims::Released::default()
     };
     if app.has(Defect::OidcParamsRefused)
         && let Some(name) = OIDC_OPTIONAL_PARAMS.iter().find(|n| p.get(n).is_some())

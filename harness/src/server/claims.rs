@@ -1,78 +1,90 @@
-//! The test user's claims, by the OpenID Connect scope values that ask for them (Core §5.4):
-//! what UserInfo answers a token of a grant with, beside `sub`.
+//! The test user's claims, and which of them a grant releases: those its scope values ask for
+//! (OpenID Connect Core §5.4) and those the `claims` parameter names for UserInfo (§5.5). What
+//! UserInfo answers a token of the grant with, beside `sub`.
 
 use serde_json::{Map, Value, json};
 
-/// The scope values of OpenID Connect Core §5.4 a grant holds. Kept with the code and every
-/// token of the grant, so UserInfo answers with what the authorization request asked for.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(super) struct ClaimScopes {
-    profile: bool,
-    email: bool,
-    address: bool,
-    phone: bool,
-}
+/// The test user's claims beside `sub`, each with the scope value that asks for it.
+const CLAIMS: [(&str, &str); 11] = [
+    ("name", "profile"),
+    ("given_name", "profile"),
+    ("family_name", "profile"),
+    ("preferred_username", "profile"),
+    ("locale", "profile"),
+    ("updated_at", "profile"),
+    ("email", "email"),
+    ("email_verified", "email"),
+    ("address", "address"),
+    ("phone_number", "phone"),
+    ("phone_number_verified", "phone"),
+];
 
-impl ClaimScopes {
-    /// The claim scopes among the space-separated values of `scope`.
-    pub(super) fn of(scope: &str) -> Self {
-        let has = |name: &str| scope.split(' ').any(|v| v == name);
-        Self {
-            profile: has("profile"),
-            email: has("email"),
-            address: has("address"),
-            phone: has("phone"),
-        }
+/// The claims a grant releases: a bit per entry of [`CLAIMS`]. Kept with the code and every
+/// token of the grant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Released(u16);
+
+impl Released {
+    /// The claims the space-separated scope values of `scope` ask for (§5.4).
+    pub(super) fn of_scope(scope: &str) -> Self {
+        Self::matching(|_, s| scope.split(' ').any(|v| v == s))
     }
 
-    /// The test user's claims these scopes ask for, with the types of §5.1; with `wrong_types`
-    /// (the `claim-types-wrong` defect), `email_verified` and `updated_at` as strings.
+    /// These and the claims the `userinfo` member of a `claims` request parameter (§5.5)
+    /// names, whatever it asks of each (`essential`, `value`, `values` or null). A parameter
+    /// that is not such JSON asks for nothing.
+    pub(super) fn and_requested(self, claims_parameter: Option<&str>) -> Self {
+        let requested = claims_parameter
+            .and_then(|p| serde_json::from_str::<Value>(p).ok())
+            .and_then(|v| v.get("userinfo")?.as_object().cloned())
+            .unwrap_or_default();
+        Self(self.0 | Self::matching(|name, _| requested.contains_key(name)).0)
+    }
+
+    fn matching(keep: impl Fn(&str, &str) -> bool) -> Self {
+        Self(
+            CLAIMS
+                .iter()
+                .enumerate()
+                .filter(|(_, (name, scope))| keep(name, scope))
+                .fold(0, |bits, (i, _)| bits | 1 << i),
+        )
+    }
+
+    /// The released claims' values, with the types of §5.1; with `wrong_types` (the
+    /// `claim-types-wrong` defect), `email_verified` and `updated_at` as strings.
     pub(super) fn claims(self, wrong_types: bool) -> Map<String, Value> {
-        let mut m = Map::new();
-        if self.profile {
-            m.insert("name".into(), json!("Alice Example"));
-            m.insert("given_name".into(), json!("Alice"));
-            m.insert("family_name".into(), json!("Example"));
-            m.insert("preferred_username".into(), json!(super::USERNAME));
-            m.insert("locale".into(), json!("en-US"));
-            let updated = 1_700_000_000;
-            m.insert(
-                "updated_at".into(),
-                if wrong_types {
-                    json!(updated.to_string())
-                } else {
-                    json!(updated)
-                },
-            );
-        }
-        if self.email {
-            m.insert("email".into(), json!("alice@example.com"));
-            m.insert(
-                "email_verified".into(),
-                if wrong_types {
-                    json!("true")
-                } else {
-                    json!(true)
-                },
-            );
-        }
-        if self.address {
-            m.insert(
-                "address".into(),
-                json!({
-                    "formatted": "1 Example Street\n1000 Brussels\nBelgium",
-                    "street_address": "1 Example Street",
-                    "locality": "Brussels",
-                    "postal_code": "1000",
-                    "country": "Belgium",
-                }),
-            );
-        }
-        if self.phone {
-            m.insert("phone_number".into(), json!("+32 2 555 01 00"));
-            m.insert("phone_number_verified".into(), json!(false));
-        }
-        m
+        CLAIMS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, (name, _))| ((*name).to_owned(), value(name, wrong_types)))
+            .collect()
+    }
+}
+
+/// The test user's value of a claim of [`CLAIMS`].
+fn value(name: &str, wrong_types: bool) -> Value {
+    match name {
+        "name" => json!("Alice Example"),
+        "given_name" => json!("Alice"),
+        "family_name" => json!("Example"),
+        "preferred_username" => json!(super::USERNAME),
+        "locale" => json!("en-US"),
+        "updated_at" if wrong_types => json!("1700000000"),
+        "updated_at" => json!(1_700_000_000),
+        "email" => json!("alice@example.com"),
+        "email_verified" if wrong_types => json!("true"),
+        "email_verified" => json!(true),
+        "address" => json!({
+            "formatted": "1 Example Street\n1000 Brussels\nBelgium",
+            "street_address": "1 Example Street",
+            "locality": "Brussels",
+            "postal_code": "1000",
+            "country": "Belgium",
+        }),
+        "phone_number" => json!("+32 2 555 01 00"),
+        _ => json!(false),
     }
 }
 
@@ -83,7 +95,7 @@ mod tests {
     #[test]
     fn each_scope_value_brings_its_own_claims_only() {
         let names = |scope: &str| -> Vec<String> {
-            ClaimScopes::of(scope)
+            Released::of_scope(scope)
                 .claims(false)
                 .keys()
                 .cloned()
@@ -97,11 +109,32 @@ mod tests {
         );
         // A value that only starts like one is not it.
         assert!(names("openid emails").is_empty());
-        let all = ClaimScopes::of("openid profile email address phone").claims(false);
+        let all = Released::of_scope("openid profile email address phone").claims(false);
+        assert_eq!(all.len(), CLAIMS.len());
         assert_eq!(all["email_verified"], json!(true));
+        assert_eq!(all["phone_number_verified"], json!(false));
         assert_eq!(all["updated_at"], json!(1_700_000_000));
         assert!(all["address"].is_object());
-        let wrong = ClaimScopes::of("profile email").claims(true);
+        let wrong = Released::of_scope("profile email").claims(true);
         assert_eq!(wrong["email_verified"], json!("true"));
+    }
+
+    #[test]
+    fn the_claims_parameter_adds_the_userinfo_claims_it_names() {
+        let released = |p: &str| -> Vec<String> {
+            Released::of_scope("openid")
+                .and_requested(Some(p))
+                .claims(false)
+                .keys()
+                .cloned()
+                .collect()
+        };
+        assert_eq!(
+            released(r#"{"userinfo":{"name":{"essential":true},"nickname":null}}"#),
+            ["name"]
+        );
+        // Claims asked for in the ID Token, or a parameter that is no JSON, release nothing.
+        assert!(released(r#"{"id_token":{"name":null}}"#).is_empty());
+        assert!(released("name").is_empty());
     }
 }

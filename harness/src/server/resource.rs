@@ -38,6 +38,7 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
         "require_pushed_authorization_requests": app.require_par,
         "dpop_signing_alg_values_supported": ["ES256", "RS256", "PS256", "EdDSA"],
         "scopes_supported": ["openid", "profile", "email", "address", "phone"],
+        "claims_parameter_supported": true,
         "claims_supported": ["sub", "name", "given_name", "family_name", "preferred_username", "locale", "updated_at", "email", "email_verified", "address", "phone_number", "phone_number_verified"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": super::oidc::id_token_algs(&app),

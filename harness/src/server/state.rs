@@ -1,4 +1,4 @@
-use super::claims::ClaimScopes;
+use super::claims::Released;
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -280,7 +280,7 @@ pub(super) struct Pending {
     /// An OpenID request (`openid` in the scope): the code gets an ID Token.
     pub openid: bool,
     /// The claims its scope asks for (OpenID Connect Core §5.4).
-    pub claims: ClaimScopes,
+    pub claims: Released,
     /// What its response carries.
     pub front: FrontResponse,
     /// Its `nonce`.
@@ -333,7 +333,7 @@ pub(super) struct CodeRecord {
     /// An OpenID request's code: redeemed with an ID Token.
     pub openid: bool,
     /// The claims the request's scope asks for: what UserInfo gives its tokens.
-    pub claims: ClaimScopes,
+    pub claims: Released,
     /// The authorization request's `nonce`.
     pub nonce: Option<String>,
     /// The authorization request was pushed (RFC 9126).
@@ -354,7 +354,7 @@ pub(super) struct TokenRecord {
     /// The client certificate the token is bound to (RFC 8705 §3), as `x5t#S256`.
     pub x5t: Option<String>,
     /// The claims UserInfo answers it with.
-    pub claims: ClaimScopes,
+    pub claims: Released,
 }
 
 pub(super) struct RefreshRecord {
@@ -367,7 +367,7 @@ pub(super) struct RefreshRecord {
     /// The DPoP key a public client's refresh token is bound to (RFC 9449 §5).
     pub jkt: Option<String>,
     /// The claims of the grant, handed on to the access tokens it gives.
-    pub claims: ClaimScopes,
+    pub claims: Released,
 }
 
 impl App {

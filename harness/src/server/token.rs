@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use base64::Engine as _;
 
-use super::claims::ClaimScopes;
+use super::claims::Released;
 use super::config::RegisteredClient;
 use super::dpop::Proof;
 use super::pages::{Reply, done, fresh, invalid_client, json, oauth_error, post_only};
@@ -277,7 +277,7 @@ fn password(app: &App, client: Option<&RegisteredClient>, p: &Params) -> Reply {
         app,
         &mut app.store(),
         &client.client_id,
-        ClaimScopes::default(),
+        Released::default(),
     )?;
     Ok(json(
         app,
@@ -470,7 +470,7 @@ pub(super) fn lone_access_token(
     app: &App,
     store: &mut super::state::Store,
     client_id: &str,
-    claims: ClaimScopes,
+    claims: Released,
 ) -> Result<String, Response> {
     let family = store.counter;
     store.counter += 1;
@@ -483,7 +483,7 @@ fn access_token(
     app: &App,
     store: &mut super::state::Store,
     client_id: &str,
-    (family, claims): (u64, ClaimScopes),
+    (family, claims): (u64, Released),
     bound: Binding<'_>,
 ) -> Result<String, Response> {
     let access = issue(&mut store.counter, access_strength(app), "at")?;

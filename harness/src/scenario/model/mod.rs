@@ -223,6 +223,9 @@ pub enum Capability {
     SignedRequestObject,
     /// The server registers clients dynamically (RFC 7591: metadata `registration_endpoint`).
     Registration,
+    /// The server supports the `claims` request parameter (OpenID Connect Core §5.5: its
+    /// metadata says `claims_parameter_supported`, false by default).
+    ClaimsParameter,
     /// The scenario's client authenticates with a TLS client certificate (RFC 8705:
     /// `tls_client_auth`, `self_signed_tls_client_auth`).
     Mtls,

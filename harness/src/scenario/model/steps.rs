@@ -840,6 +840,10 @@ pub struct ResourceStep {
     /// is nothing to judge and the check is skipped, saying so.
     #[serde(default)]
     pub claim_types: bool,
+    /// Claims the answer must carry: those the flow asked for by name with the `claims`
+    /// parameter (OpenID Connect Core §5.5).
+    #[serde(default)]
+    pub claims_present: Vec<String>,
 }
 
 /// A scope value of OpenID Connect Core §5.4 that asks for claims.
