@@ -475,6 +475,8 @@ defects! {
     /// Ignores the `claims` request parameter it says it supports: UserInfo answers with the
     /// claims of the scope alone.
     ClaimsParameterIgnored = "claims-parameter-ignored", ["REQ-165"], Low;
+    /// Takes any answer to the consent form as approval: a user who denies gets a code issued.
+    ConsentDenialIgnored = "consent-denial-ignored", ["REQ-166"], High;
 }
 
 /// The reference server's set-ups a defect can show in.

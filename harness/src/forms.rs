@@ -85,6 +85,8 @@ pub enum ControlKind {
         formaction: Option<String>,
         /// An image button submits `name.x` and `name.y`.
         image: bool,
+        /// What it says: a `<button>`'s text, an input's `value` or `alt`.
+        label: String,
     },
 }
 
@@ -103,9 +105,35 @@ impl Form {
             .find(|c| matches!(c.kind, ControlKind::Submit { .. }))
     }
 
+    /// The index among [`Form::controls`] of a submit button that declines (deny, cancel,
+    /// reject, decline, refuse, no), by its label, value or name.
+    pub fn declining_button(&self) -> Option<usize> {
+        self.controls.iter().position(|c| {
+            let ControlKind::Submit { label, .. } = &c.kind else {
+                return false;
+            };
+            let said = format!("{label} {} {}", c.values.concat(), c.name).to_lowercase();
+            ["deny", "cancel", "reject", "decline", "refuse"]
+                .iter()
+                .any(|w| said.contains(w))
+                || said
+                    .split(|ch: char| !ch.is_alphanumeric())
+                    .any(|w| w == "no")
+        })
+    }
+
     /// The action the first submit button posts to: its `formaction`, else the form's.
     pub fn action_with_submitter(&self) -> Option<&str> {
-        match self.submitter().map(|c| &c.kind) {
+        self.action_pressing(None)
+    }
+
+    /// The action the button at `pressed` (the first submit button when `None`) posts to.
+    pub fn action_pressing(&self, pressed: Option<usize>) -> Option<&str> {
+        let button = match pressed {
+            Some(i) => self.controls.get(i),
+            None => self.submitter(),
+        };
+        match button.map(|c| &c.kind) {
             Some(ControlKind::Submit {
                 formaction: Some(a),
                 ..
@@ -118,10 +146,21 @@ impl Form {
     /// tree order, `fill` replacing values by name (a filled checkbox is submitted checked),
     /// unchecked boxes and the other buttons left out.
     pub fn entries(&self, fill: &BTreeMap<&str, &str>) -> Vec<(String, String)> {
-        let pressed = self
-            .controls
-            .iter()
-            .position(|c| matches!(c.kind, ControlKind::Submit { .. }));
+        self.entries_pressing(fill, None)
+    }
+
+    /// [`Form::entries`] with the button at `pressed` pressed (the first submit button when
+    /// `None`).
+    pub fn entries_pressing(
+        &self,
+        fill: &BTreeMap<&str, &str>,
+        pressed: Option<usize>,
+    ) -> Vec<(String, String)> {
+        let pressed = pressed.or_else(|| {
+            self.controls
+                .iter()
+                .position(|c| matches!(c.kind, ControlKind::Submit { .. }))
+        });
         let mut out = Vec::new();
         for (i, c) in self.controls.iter().enumerate() {
             let filled = fill.get(c.name.as_str()).copied();
@@ -309,9 +348,19 @@ fn control(c: ElementRef) -> Option<Control> {
 }
 
 fn submit(c: ElementRef, image: bool) -> ControlKind {
+    let e = c.value();
+    let label = if e.name() == "button" {
+        text(c, 200)
+    } else {
+        e.attr("value")
+            .or(e.attr("alt"))
+            .unwrap_or_default()
+            .to_owned()
+    };
     ControlKind::Submit {
-        formaction: c.value().attr("formaction").map(str::to_owned),
+        formaction: e.attr("formaction").map(str::to_owned),
         image,
+        label,
     }
 }
 
@@ -423,6 +472,35 @@ mod tests {
                 ("decision", "approve"),
             ])
         );
+    }
+
+    /// Declining presses the button that says no, by its text, value or name, and submits it
+    /// alone; approving still presses the first.
+    #[test]
+    fn the_declining_button_is_found_and_pressed() {
+        let page = Page::parse(
+            r#"<form method=post action=/consent><input type=hidden name=tx value=t>
+            <button name=decision value=approve>Allow</button><button name=decision value=deny>Deny</button></form>
+            <form method=post action=/x><button name=go>Continue</button><input type=submit name=n value="No thanks"></form>
+            <form method=post action=/y><button name=ok>Allow</button><button name=back>Back</button><button name=abort formaction=/cancel>Cancel</button></form>"#,
+            None,
+        );
+        let pressed = page.forms[0].declining_button();
+        assert_eq!(
+            page.forms[0].entries_pressing(&BTreeMap::new(), pressed),
+            pairs(&[("tx", "t"), ("decision", "deny")])
+        );
+        assert_eq!(
+            page.forms[0].entries(&BTreeMap::new()),
+            pairs(&[("tx", "t"), ("decision", "approve")])
+        );
+        // "No" as a word, in a value.
+        assert_eq!(page.forms[1].declining_button(), Some(1));
+        // The pressed button's formaction wins, and a button that says nothing of the kind
+        // ("Back") is not taken for one that declines.
+        let cancel = page.forms[2].declining_button();
+        assert_eq!(cancel, Some(2));
+        assert_eq!(page.forms[2].action_pressing(cancel), Some("/cancel"));
     }
 
     #[test]

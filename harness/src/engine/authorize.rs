@@ -22,8 +22,8 @@ use crate::forms::PageKind;
 use crate::outcome::{Fault, Halt, Lifetime, Unmet};
 use crate::redact::Secret;
 use crate::scenario::model::{
-    AuthOutcome, AuthorizeExpect, AuthorizeStep, ChallengeSpec, ClientKind, DpopBinding, DpopProof,
-    NonceSpec, ParProof, ParSpec, RequestObjectSpec,
+    AuthOutcome, AuthorizeExpect, AuthorizeStep, ChallengeSpec, ClientKind, ConsentAnswer,
+    DpopBinding, DpopProof, NonceSpec, ParProof, ParSpec, RequestObjectSpec,
 };
 use crate::target::ClientConfig;
 use crate::wire::Request;
@@ -228,9 +228,14 @@ pub(super) async fn load_and_leave(ctx: &mut Ctx, url: &Url) -> Result<(), Halt>
 
 /// The login: the target's driver takes the request to its end. Where preflight found the
 /// login cannot be automated, a login that stops is `error` saying why.
-pub(super) async fn login(ctx: &mut Ctx, url: Url, flow: &Flow) -> Result<Drive, Halt> {
+pub(super) async fn login(
+    ctx: &mut Ctx,
+    url: Url,
+    flow: &Flow,
+    consent: ConsentAnswer,
+) -> Result<Drive, Halt> {
     let targets = build::client_targets(&ctx.target, flow.redirect_uri.as_deref());
-    let d = match (drive(ctx, url, &targets).await, &ctx.login_blocked) {
+    let d = match (drive(ctx, url, &targets, consent).await, &ctx.login_blocked) {
         (
             Err(Halt::Fault {
                 fault: Fault::Login { .. },

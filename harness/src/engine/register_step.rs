@@ -212,7 +212,14 @@ async fn authorize(ctx: &mut Ctx, client: &Registered, redirect_uri: &str) -> Re
             }
         }
     };
-    Ok(super::authorize::login(ctx, url, &flow).await?.ending)
+    Ok(super::authorize::login(
+        ctx,
+        url,
+        &flow,
+        crate::scenario::model::ConsentAnswer::Approve,
+    )
+    .await?
+    .ending)
 }
 
 fn made_a_client(resp: &Response) -> bool {

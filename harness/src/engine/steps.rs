@@ -21,9 +21,9 @@ use crate::outcome::{Fault, Halt};
 use crate::params::Params;
 use crate::redact::Secret;
 use crate::scenario::model::{
-    AuthorizeStep, ClientKind, CodesStep, DiscoveryStep, DpopBinding, Endpoint, Issued, ParSpec,
-    ProbeStep, RaceGrant, RaceStep, RefreshStep, ResourceStep, RevokeStep, SleepStep, Step,
-    TokenKind, TokenStep,
+    AuthorizeStep, ClientKind, CodesStep, ConsentAnswer, DiscoveryStep, DpopBinding, Endpoint,
+    Issued, ParSpec, ProbeStep, RaceGrant, RaceStep, RefreshStep, ResourceStep, RevokeStep,
+    SleepStep, Step, TokenKind, TokenStep,
 };
 use crate::wire::{HttpMethod, Request};
 
@@ -124,7 +124,18 @@ pub(super) async fn authorize(
     if a.reload {
         phase::load_and_leave(ctx, &url).await?;
     }
-    let d = phase::login(ctx, url, &flow).await?;
+    let d = phase::login(ctx, url, &flow, a.consent).await?;
+    if a.consent == ConsentAnswer::Decline && !d.declined {
+        // The server asked for no consent (a client it trusts, a grant it remembers): there
+        // was nothing to decline, so what came proves nothing about a declined one.
+        return Err(Fault::OptionalAbsent {
+            message: format!(
+                "no consent page was shown, so there was nothing to decline ({})",
+                crate::checks::describe_ending(&d.ending)
+            ),
+        }
+        .into());
+    }
     if let Some(failure) = phase::server_failure(ctx, &a.expect, &d.ending) {
         return Err(failure);
     }

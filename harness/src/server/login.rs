@@ -142,7 +142,10 @@ pub(super) async fn consent_submit(
                 ));
             }
             Some("approve") => {}
-            Some(_) => return deny(&app, &tx, StatusCode::SEE_OTHER),
+            Some(_) if !app.has(Defect::ConsentDenialIgnored) => {
+                return deny(&app, &tx, StatusCode::SEE_OTHER);
+            }
+            Some(_) => {}
             // A re-posted login body (after a 307) carries no decision: show the page again.
             None => return consent_form(&app, &headers, &tx),
         }

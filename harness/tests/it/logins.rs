@@ -159,9 +159,9 @@ async fn the_form_driver_passes_a_consent_page_with_a_select_and_checkboxes() {
 }
 
 /// A login page that is a JavaScript application over a JSON API: the scripted driver replays
-/// its calls. The six checks that look at the login pages themselves, and the three that need a
-/// signed-in session reused (the steps driver signs in every time), are skipped, saying why,
-/// and nothing else is not a pass.
+/// its calls. The six checks that look at the login pages themselves, the three that need a
+/// signed-in session reused (the steps driver signs in every time) and the one that declines
+/// the consent page are skipped, saying why, and nothing else is not a pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_steps_driver_passes_a_login_that_is_an_api() {
     let not_passed = whole_library(
@@ -171,7 +171,7 @@ async fn the_steps_driver_passes_a_login_that_is_an_api() {
         "steps",
     )
     .await;
-    assert_eq!(not_passed.len(), 9, "{not_passed:#?}");
+    assert_eq!(not_passed.len(), 10, "{not_passed:#?}");
     for (id, verdict, reason) in &not_passed {
         assert_eq!(*verdict, Verdict::Skip, "{id}: {reason}");
         assert!(reason.contains("form or browser"), "{id}: {reason}");
@@ -194,7 +194,8 @@ async fn the_browser_driver_passes_a_login_that_only_script_can_do() {
 /// One scenario for each kind of login the library asks of a driver. Two authorizations are
 /// the same kind when what decides the pages the driver walks and how the walk ends is the
 /// same: the client, the session (`same_session`), how the request travels (`par`,
-/// `par_method`, `response_type`, `response_mode`), the ending the scenario expects (a code, an
+/// `par_method`, `response_type`, `response_mode`), the answer to the consent page (`consent`),
+/// the ending the scenario expects (a code, an
 /// error redirect, an error page, or a refusal it passes or skips on) and what it judges of the
 /// pages themselves (headers, framing, the redirect after the login POST, a consent page or none).
 /// The values inside the request (PKCE, state, nonce, request object, client assertion, DPoP,
@@ -215,9 +216,10 @@ fn login_shapes(library: Vec<Scenario>) -> Vec<Scenario> {
                 Step::Authorize(a) => {
                     let e = &a.expect;
                     Some(format!(
-                        "{:?} {} {:?} {:?} {:?} {:?} {:?} {} {} {} {} {} {} {} {}",
+                        "{:?} {} {:?} {:?} {:?} {:?} {:?} {:?} {} {} {} {} {} {} {} {}",
                         a.client,
                         a.same_session,
+                        a.consent,
                         a.par,
                         a.par_method,
                         a.response_type,

@@ -46,7 +46,7 @@ use super::walk::{Drive, same_endpoint};
 use crate::callback::{Ending, parse_location};
 use crate::engine::context::Ctx;
 use crate::forms::Page as HtmlPage;
-use crate::outcome::{Halt, LoginFault};
+use crate::outcome::{Fault, Halt, LoginFault};
 use crate::target::{BrowserLogin, BrowserPage, OriginPolicy, Task, WaitFor};
 use crate::wire::{HttpMethod, Request, Response, without_query};
 
@@ -121,6 +121,8 @@ struct Seen {
     trail: Vec<String>,
     /// Requests blocked for leaving the origin policy.
     blocked: usize,
+    /// A consent page was declined.
+    declined: bool,
 }
 
 fn note(seen: &Shared2, what: String) {
@@ -141,6 +143,7 @@ pub(super) async fn drive(
     url: Url,
     client_targets: &[Url],
     config: &BrowserLogin,
+    decline: bool,
 ) -> Result<Drive, Halt> {
     let shared = ctx.browser.clone();
     let chromium = shared.get(config).await.map_err(|e| LoginFault::Browser {
@@ -169,6 +172,7 @@ pub(super) async fn drive(
         url,
         client_targets,
         config,
+        decline,
     )
     .await
 }
@@ -180,6 +184,7 @@ async fn in_context(
     url: Url,
     client_targets: &[Url],
     config: &BrowserLogin,
+    decline: bool,
 ) -> Result<Drive, Halt> {
     let tab = browser
         .new_page(
@@ -326,7 +331,7 @@ async fn in_context(
     // busy): each look at the page waits on the renderer, so the loop's own deadline alone
     // does not bound it.
     let limit = Duration::from_secs(config.timeout_seconds);
-    let outcome = tokio::time::timeout(limit, run_pages(&tab, &seen, url, config))
+    let outcome = tokio::time::timeout(limit, run_pages(&tab, &seen, url, config, decline))
         .await
         .unwrap_or_else(|_| {
             let at = lock(&seen)
@@ -371,6 +376,7 @@ async fn in_context(
         ending: outcome?,
         pages: seen.documents.into_iter().map(|(_, r)| r).collect(),
         post_redirects: seen.post_redirects,
+        declined: seen.declined,
     })
 }
 
@@ -392,8 +398,11 @@ struct Probe {
 }
 
 /// Marks the password field, the user name field beside it and their submit button, or the
-/// approving button of a consent form, with `data-pkce-harness`.
+/// approving button of a consent form (its declining one where `DECLINE` is replaced with
+/// `true`: kind `decline`, or `no-decline` for a consent page without one), with
+/// `data-pkce-harness`.
 const PROBE: &str = r#"(() => {
+  const decline = DECLINE;
   const visible = e => !!(e.offsetWidth || e.offsetHeight || e.getClientRects().length);
   document.querySelectorAll('[data-pkce-harness]').forEach(e => e.removeAttribute('data-pkce-harness'));
   const mark = (e, v) => { if (e) { e.setAttribute('data-pkce-harness', v); } return !!e; };
@@ -409,10 +418,14 @@ const PROBE: &str = r#"(() => {
   }
   const label = b => (b.textContent || '') + ' ' + (b.value || '') + ' ' + (b.name || '');
   const approving = b => /allow|approve|accept|consent|continue|authori[sz]e|grant|confirm|yes/i.test(label(b));
-  const refusing = b => /deny|cancel|reject|decline|\bno\b/i.test(label(b));
+  const refusing = b => /deny|cancel|reject|decline|refuse|\bno\b/i.test(label(b));
   // A form's submit buttons; in a script application, any button that says it approves.
   const buttons = [...document.forms].flatMap(submits);
   const loose = [...document.querySelectorAll('button, [role=button]')].filter(visible);
+  if (decline && (buttons.length || loose.some(approving))) {
+    const refuse = buttons.find(refusing) || loose.find(refusing);
+    return {kind: mark(refuse, 'submit') ? 'decline' : 'no-decline', ready, user: false, submit: !!refuse, url: location.href, title: document.title};
+  }
   const approve = buttons.find(approving) || loose.find(b => approving(b) && !refusing(b))
     || buttons.find(b => !refusing(b));
   if (approve) { mark(approve, 'submit'); return {kind: 'consent', ready, user: false, submit: true, url: location.href, title: document.title}; }
@@ -427,7 +440,9 @@ async fn run_pages(
     seen: &Shared2,
     url: Url,
     config: &BrowserLogin,
+    decline: bool,
 ) -> Result<Ending, Halt> {
+    let probe_script = PROBE.replace("DECLINE", if decline { "true" } else { "false" });
     let deadline = Instant::now() + Duration::from_secs(config.timeout_seconds);
     // Navigation by script returns at once: `Page.navigate` would wait for a navigation that
     // the interception may end by failing its request (an error redirect to the client).
@@ -483,7 +498,7 @@ async fn run_pages(
             continue;
         }
         let Some(probe) = tab
-            .evaluate(PROBE)
+            .evaluate(probe_script.as_str())
             .await
             .ok()
             .and_then(|r| r.into_value::<Probe>().ok())
@@ -494,7 +509,14 @@ async fn run_pages(
         };
         let here = probe.url.clone();
         match probe.kind.as_str() {
-            "login" | "consent" => {
+            "no-decline" => {
+                return Err(Fault::precondition(format!(
+                    "the consent page at {} has no button to decline (deny, cancel, reject, decline, no)",
+                    shown(&here)
+                ))
+                .into());
+            }
+            "login" | "consent" | "decline" => {
                 let key = format!("{} {}", probe.kind, shown(&here));
                 let count = acted.entry(key).or_default();
                 if *count >= 2 {
@@ -534,8 +556,14 @@ async fn run_pages(
                         probe.title
                     )
                 } else {
+                    let did = if probe.kind == "decline" {
+                        lock(seen).declined = true;
+                        "declined"
+                    } else {
+                        "approved"
+                    };
                     format!(
-                        "approved the consent form at {} ({:?})",
+                        "{did} the consent form at {} ({:?})",
                         shown(&here),
                         probe.title
                     )

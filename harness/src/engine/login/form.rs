@@ -10,7 +10,7 @@ use super::walk::{Stop, Walk, page_ending};
 use crate::callback::Ending;
 use crate::engine::context::Ctx;
 use crate::forms::{Form, Page};
-use crate::outcome::{Halt, LoginFault};
+use crate::outcome::{Fault, Halt, LoginFault};
 use crate::target::FormLogin;
 use crate::wire::{Request, Response, without_query};
 
@@ -35,10 +35,25 @@ pub(super) async fn drive(
         let Some(config) = config else {
             return Ok(page_ending(&resp, &page));
         };
-        let Some(form) = pick(config, &page.forms) else {
-            return Ok(page_ending(&resp, &page));
+        let (form, pressed) = if walk.decline && !page.forms.iter().any(Form::is_login) {
+            match declining(&page.forms) {
+                Some(found) => found,
+                None if page.forms.iter().any(|f| f.method == "post") => {
+                    return Err(Fault::precondition(format!(
+                        "the consent page at {} has no button to decline (deny, cancel, reject, decline, no)",
+                        without_query(&url)
+                    ))
+                    .into());
+                }
+                None => return Ok(page_ending(&resp, &page)),
+            }
+        } else {
+            match pick(config, &page.forms) {
+                Some(form) => (form, None),
+                None => return Ok(page_ending(&resp, &page)),
+            }
         };
-        let Some(action) = url.join(form.action_with_submitter().unwrap_or("")).ok() else {
+        let Some(action) = url.join(form.action_pressing(pressed).unwrap_or("")).ok() else {
             return Err(LoginFault::UnusableAction {
                 page: without_query(&url),
                 action: form.action.clone(),
@@ -55,13 +70,20 @@ pub(super) async fn drive(
             .iter()
             .map(|(k, v)| (k.as_str(), v.0.expose()))
             .collect();
+        let entries = form.entries_pressing(&fill, pressed);
         let mut body = url::form_urlencoded::Serializer::new(String::new());
-        for (name, value) in form.entries(&fill) {
-            body.append_pair(&name, &value);
+        for (name, value) in &entries {
+            body.append_pair(name, value);
         }
-        let names: Vec<String> = form.entries(&fill).into_iter().map(|(n, _)| n).collect();
+        let names: Vec<String> = entries.into_iter().map(|(n, _)| n).collect();
+        walk.declined |= pressed.is_some();
         ctx.login_trail.push(format!(
-            "submit form{} with {}",
+            "{} form{} with {}",
+            if pressed.is_some() {
+                "decline"
+            } else {
+                "submit"
+            },
             form.id
                 .as_deref()
                 .map(|i| format!(" #{i}"))
@@ -71,6 +93,14 @@ pub(super) async fn drive(
         walk.pages.push(resp);
         req = Request::post_form(action, body.finish()).in_browser();
     }
+}
+
+/// The first POST form with a declining button, and that button.
+fn declining(forms: &[Form]) -> Option<(&Form, Option<usize>)> {
+    forms
+        .iter()
+        .filter(|f| f.method == "post")
+        .find_map(|f| f.declining_button().map(|i| (f, Some(i))))
 }
 
 /// The form to submit: the first POST form every given criterion of `select` holds for, else

@@ -18,13 +18,21 @@ use url::Url;
 
 use super::context::Ctx;
 use crate::outcome::Halt;
+use crate::scenario::model::ConsentAnswer;
 use crate::target::LoginConfig;
 pub use walk::Drive;
 use walk::Walk;
 
 /// Runs the authorization request at `url` to its end with the target's login driver. The
 /// pages and steps it went through are added to `ctx.login_trail`.
-pub async fn drive(ctx: &mut Ctx, url: Url, client_targets: &[Url]) -> Result<Drive, Halt> {
+/// With `consent` [`ConsentAnswer::Decline`], the consent page's declining button is pressed.
+pub async fn drive(
+    ctx: &mut Ctx,
+    url: Url,
+    client_targets: &[Url],
+    consent: ConsentAnswer,
+) -> Result<Drive, Halt> {
+    let decline = consent == ConsentAnswer::Decline;
     let target = std::sync::Arc::clone(&ctx.target);
     let as_origins = [target.authorization.origin(), target.token.origin()];
     let mut walk = Walk {
@@ -34,9 +42,11 @@ pub async fn drive(ctx: &mut Ctx, url: Url, client_targets: &[Url]) -> Result<Dr
         post_redirects: Vec::new(),
         budget: 0,
         used: 0,
+        decline,
+        declined: false,
     };
     if let LoginConfig::Browser(config) = &target.login {
-        return browser::drive(ctx, url, client_targets, config).await;
+        return browser::drive(ctx, url, client_targets, config, decline).await;
     }
     let ending = match &target.login {
         LoginConfig::Auto {} => {
@@ -57,5 +67,6 @@ pub async fn drive(ctx: &mut Ctx, url: Url, client_targets: &[Url]) -> Result<Dr
         ending,
         pages: walk.pages,
         post_redirects: walk.post_redirects,
+        declined: walk.declined,
     })
 }

@@ -21,6 +21,8 @@ pub struct Drive {
     pub pages: Vec<Response>,
     /// Statuses of redirects that answered a POST.
     pub post_redirects: Vec<u16>,
+    /// A consent page was declined on the way (the step asked for it).
+    pub declined: bool,
 }
 
 /// Where a walk through redirects stopped.
@@ -55,6 +57,10 @@ pub(super) struct Walk<'a> {
     pub budget: usize,
     /// Requests sent so far.
     pub used: usize,
+    /// Decline the consent page rather than approve it.
+    pub decline: bool,
+    /// A consent page was declined.
+    pub declined: bool,
 }
 
 impl Walk<'_> {

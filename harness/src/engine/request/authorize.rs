@@ -256,6 +256,7 @@ pub fn default_authorize(flow: String) -> AuthorizeStep {
         dpop: DpopBinding::Auto,
         par_dpop: ParProof::None,
         reload: false,
+        consent: crate::scenario::model::ConsentAnswer::Approve,
         request_object: RequestObjectSpec::Auto,
         response_mode: None,
         expect: AuthorizeExpect::default(),

@@ -160,6 +160,10 @@ pub struct AuthorizeStep {
     /// request be loaded again until it is authorized).
     #[serde(default)]
     pub reload: bool,
+    /// What the user answers the consent page: approve (the default), or decline, pressing its
+    /// deny, cancel or reject button (the `form` and `browser` drivers).
+    #[serde(default)]
+    pub consent: ConsentAnswer,
     /// Whether the request travels as a signed request object (RFC 9101), and how it is
     /// flawed on purpose.
     #[serde(default)]
@@ -170,6 +174,17 @@ pub struct AuthorizeStep {
     /// What must happen.
     #[serde(default)]
     pub expect: AuthorizeExpect,
+}
+
+/// What the user answers a consent page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ConsentAnswer {
+    /// Approve: the button that allows, or the form's first.
+    #[default]
+    Approve,
+    /// Decline: the button that denies, cancels or rejects.
+    Decline,
 }
 
 /// A JWT-secured response mode (JARM §2.3): where the signed `response` comes back.
