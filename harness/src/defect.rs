@@ -477,6 +477,9 @@ defects! {
     ClaimsParameterIgnored = "claims-parameter-ignored", ["REQ-165"], Low;
     /// Takes any answer to the consent form as approval: a user who denies gets a code issued.
     ConsentDenialIgnored = "consent-denial-ignored", ["REQ-166"], High;
+    /// In the FAPI 2.0 set-up, takes JWTs an RSA client signed with RS256 (client assertions,
+    /// request objects), as outside it.
+    Rs256Accepted = "rs256-accepted", ["REQ-167"], Medium;
 }
 
 /// The reference server's set-ups a defect can show in.
@@ -532,7 +535,8 @@ impl Defect {
             | Self::TlsWeakSuiteAccepted
             | Self::PlainHttpServed
             | Self::ParRedirectUriOptional
-            | Self::FrontChannelTokens => Variant::Fapi2,
+            | Self::FrontChannelTokens
+            | Self::Rs256Accepted => Variant::Fapi2,
             Self::MtlsCertificateUnchecked | Self::MtlsBindingUnchecked => Variant::Mtls,
             _ => Variant::Secrets,
         }

@@ -241,6 +241,13 @@ pub(super) fn inapplicable(
                 target.registration.is_some(),
                 "the server registers no clients dynamically (no registration_endpoint in its metadata)",
             ),
+            Capability::RsaKey => (
+                target
+                    .client(client)
+                    .and_then(|c| c.signing_key.as_ref())
+                    .is_some_and(|k| k.is_rsa()),
+                "the client's signing key is not an RSA key (FAPI 2.0's RS256 rule concerns RSA clients)",
+            ),
             Capability::ClaimsParameter => (
                 target.metadata_says("claims_parameter_supported"),
                 "the server does not support the claims parameter (metadata claims_parameter_supported is not true), so it ignores it (OpenID Connect Core §5.5)",

@@ -285,6 +285,11 @@ impl SigningKey {
         self.alg
     }
 
+    /// Whether it is an RSA key.
+    pub fn is_rsa(&self) -> bool {
+        matches!(self.inner, Inner::Rsa(_))
+    }
+
     /// The key id: the JWK's own, else its RFC 7638 thumbprint; none for an HMAC key.
     pub fn kid(&self) -> Option<&str> {
         self.kid.as_deref()
@@ -337,8 +342,36 @@ impl SigningKey {
     /// Signs `claims` as a compact JWS. The header is `alg`, `typ: JWT` and `kid` (asymmetric
     /// keys), then `extra` (which may replace them, e.g. a `typ` of its own).
     pub fn sign(&self, claims: &Value, extra: &Map<String, Value>) -> Result<String, KeyError> {
+        self.sign_as(self.alg, claims, extra)
+    }
+
+    /// [`SigningKey::sign`] with another algorithm of the same key: an RSA key signs with
+    /// any of RS256..PS512 (a client whose key FAPI 2.0 lets sign only with PS256 can still be
+    /// made to send RS256). Any other key signs only with its own.
+    pub fn sign_as(
+        &self,
+        alg: Algorithm,
+        claims: &Value,
+        extra: &Map<String, Value>,
+    ) -> Result<String, KeyError> {
+        let rsa_family = matches!(
+            alg,
+            Algorithm::RS256
+                | Algorithm::RS384
+                | Algorithm::RS512
+                | Algorithm::PS256
+                | Algorithm::PS384
+                | Algorithm::PS512
+        );
+        if alg != self.alg && !(matches!(self.inner, Inner::Rsa(_)) && rsa_family) {
+            return Err(KeyError::Unsupported(format!(
+                "a {} key cannot sign with {}",
+                alg_name(self.alg),
+                alg_name(alg)
+            )));
+        }
         let mut header = Map::new();
-        header.insert("alg".into(), json!(alg_name(self.alg)));
+        header.insert("alg".into(), json!(alg_name(alg)));
         header.insert("typ".into(), json!("JWT"));
         if let Some(kid) = &self.kid {
             header.insert("kid".into(), json!(kid));
@@ -349,7 +382,7 @@ impl SigningKey {
             b64(Value::Object(header).to_string()),
             b64(claims.to_string())
         );
-        let sig = self.sign_bytes(input.as_bytes())?;
+        let sig = self.sign_bytes(input.as_bytes(), alg)?;
         Ok(format!("{input}.{}", b64(sig)))
     }
 
@@ -366,7 +399,7 @@ impl SigningKey {
             b64(Value::Object(header).to_string()),
             b64(claims.to_string())
         );
-        let sig = self.sign_bytes(input.as_bytes())?;
+        let sig = self.sign_bytes(input.as_bytes(), self.alg)?;
         Ok(format!("{input}.{}", b64(sig)))
     }
 
@@ -375,15 +408,15 @@ impl SigningKey {
         self.public_members()
     }
 
-    fn sign_bytes(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+    fn sign_bytes(&self, message: &[u8], alg: Algorithm) -> Result<Vec<u8>, KeyError> {
         let rng = SystemRandom::new();
-        let failed = |_| KeyError::Sign(format!("{} signing failed", alg_name(self.alg)));
+        let failed = |_| KeyError::Sign(format!("{} signing failed", alg_name(alg)));
         Ok(match &self.inner {
             Inner::Ec(pair) => pair.sign(&rng, message).map_err(failed)?.as_ref().to_vec(),
             Inner::Ed(pair) => pair.sign(message).as_ref().to_vec(),
             Inner::Hmac(key) => ring::hmac::sign(key, message).as_ref().to_vec(),
             Inner::Rsa(pair) => {
-                let padding: &'static dyn signature::RsaEncoding = match self.alg {
+                let padding: &'static dyn signature::RsaEncoding = match alg {
                     Algorithm::RS384 => &signature::RSA_PKCS1_SHA384,
                     Algorithm::RS512 => &signature::RSA_PKCS1_SHA512,
                     Algorithm::PS256 => &signature::RSA_PSS_SHA256,
@@ -508,6 +541,36 @@ mod tests {
         }
         assert!(matches!(
             SigningKey::generate(Algorithm::RS256),
+            Err(KeyError::Unsupported(_))
+        ));
+    }
+
+    /// An RSA key signs with another RSA algorithm on request (the RS256 a FAPI 2.0 server must
+    /// refuse), and the signature verifies under that algorithm; no other key changes its own.
+    #[test]
+    fn an_rsa_key_signs_as_another_rsa_algorithm_and_nothing_else_does() {
+        let rsa = SigningKey::parse(
+            include_str!("../server/keys/client2-rsa.pem"),
+            Some(Algorithm::PS256),
+        )
+        .expect("the test key");
+        assert!(rsa.is_rsa());
+        let jws = rsa
+            .sign_as(Algorithm::RS256, &json!({"sub": "x"}), &Map::new())
+            .expect("signs");
+        let parsed = crate::jose::Jws::parse(&jws).expect("compact JWS");
+        assert_eq!(parsed.header.get("alg"), Some(&json!("RS256")));
+        let mut jwk = rsa.public_jwk().expect("asymmetric");
+        if let Some(o) = jwk.as_object_mut() {
+            o.remove("alg");
+        }
+        parsed
+            .verify(&json!({"keys": [jwk]}), &[])
+            .expect("verifies as RS256");
+        let (ec, _) = SigningKey::generate(Algorithm::ES256).expect("generates");
+        assert!(!ec.is_rsa());
+        assert!(matches!(
+            ec.sign_as(Algorithm::RS256, &json!({}), &Map::new()),
             Err(KeyError::Unsupported(_))
         ));
     }

@@ -48,6 +48,9 @@ pub use config::{
 use state::App;
 pub use tls::CA_PEM as TEST_CA_PEM;
 
+/// The FAPI 2.0 set-up's `confidential2` key (PKCS#8, RSA 2048): a test key, like the TLS ones.
+const CLIENT2_RSA_KEY: &str = include_str!("keys/client2-rsa.pem");
+
 /// Serves `router` on `listener` until `stopped`, each connection's client certificate (if any)
 /// handed to the routes.
 async fn serve<L>(listener: L, router: Router, stopped: impl Future<Output = ()> + Send + 'static)
@@ -126,10 +129,22 @@ impl ReferenceServer {
         if config.jwt_clients {
             // `confidential` with private_key_jwt; `confidential2` with client_secret_jwt, or
             // (the FAPI 2.0 set-up, which allows no shared secrets) a key of its own.
+            // In the FAPI 2.0 set-up `confidential2`'s key is RSA (PS256; a compiled-in test
+            // key, as ring makes no RSA keys), so the checks of what an RSA client may sign
+            // with have a client to run with.
             let both = if config.require_par { 1..=2 } else { 1..=1 };
             for i in both {
-                let (key, pem) = crate::jose::SigningKey::generate(crate::jose::Algorithm::ES256)
+                let (key, pem) = if i == 2 {
+                    let key = crate::jose::SigningKey::parse(
+                        CLIENT2_RSA_KEY,
+                        Some(crate::jose::Algorithm::PS256),
+                    )
                     .map_err(|e| std::io::Error::other(e.to_string()))?;
+                    (key, CLIENT2_RSA_KEY.to_owned())
+                } else {
+                    crate::jose::SigningKey::generate(crate::jose::Algorithm::ES256)
+                        .map_err(|e| std::io::Error::other(e.to_string()))?
+                };
                 let c = &mut clients[i];
                 c.auth_method = AuthMethod::PrivateKeyJwt;
                 c.secret = None;
@@ -336,6 +351,11 @@ impl ReferenceServer {
             };
             if let Some(pem) = &client.private_key {
                 block(&mut out, "private_key", pem.expose());
+                // An RSA key's default algorithm is RS256, which FAPI 2.0 does not allow.
+                if client.jwk.as_ref().and_then(|j| j.get("kty")) == Some(&serde_json::json!("RSA"))
+                {
+                    out.push_str("    signing_alg: PS256\n");
+                }
             }
             if client.auth_method.is_mtls() {
                 let (cert, key) = tls::CLIENT_CERTS[i - 1];

@@ -179,7 +179,7 @@ pub(super) fn authenticate_assertion(
     if client_id.is_some_and(|id| id != client.client_id) {
         return Err(refuse("client_id differs from the assertion's subject"));
     }
-    let (key, alg) = match client_key(&client) {
+    let (key, algs) = match client_key(app, &client) {
         Ok(Some(key)) => key,
         Ok(None) => return Err(refuse("this client does not authenticate with assertions")),
         Err(why) => return Err(super::pages::server_error(why)),
@@ -194,7 +194,7 @@ pub(super) fn authenticate_assertion(
         peek.and_then(|c| serde_json::from_value(c).ok())
             .ok_or_else(|| refuse("the assertion's claims do not parse"))?
     } else {
-        let mut v = Validation::new(alg);
+        let mut v = validation(&algs);
         v.leeway = leeway(app);
         let subject_unchecked = app.has(Defect::JwtSubjectUnchecked);
         v.set_required_spec_claims(if subject_unchecked {
@@ -270,25 +270,43 @@ pub(super) fn authenticate_assertion(
     Ok(client)
 }
 
-/// The key a client's JWTs (assertions, request objects) verify with: its registered JWK
-/// (ES256) for `private_key_jwt`, its secret (HS256) for `client_secret_jwt`; `None` for a client
-/// with neither, an error for a registered JWK the server cannot use.
+/// The key a client's JWTs (assertions, request objects) verify with, and the algorithms it
+/// may sign with: its registered JWK for `private_key_jwt` (ES256 for an EC key; PS256 for an
+/// RSA key, and RS256 too except in the FAPI 2.0 set-up, whose §5.4.1 allows PS256, ES256 and
+/// EdDSA only), its secret (HS256) for `client_secret_jwt`; `None` for a client with neither,
+/// an error for a registered JWK the server cannot use.
 pub(super) fn client_key(
+    app: &App,
     client: &RegisteredClient,
-) -> Result<Option<(DecodingKey, Algorithm)>, &'static str> {
+) -> Result<Option<(DecodingKey, Vec<Algorithm>)>, &'static str> {
     Ok(match (&client.auth_method, &client.jwk, &client.secret) {
         (AuthMethod::PrivateKeyJwt, Some(jwk), _) => {
+            let rsa = jwk.get("kty").and_then(Value::as_str) == Some("RSA");
             let jwk = serde_json::from_value(jwk.clone())
                 .map_err(|_| "the registered JWK does not parse")?;
             let key = DecodingKey::from_jwk(&jwk).map_err(|_| "the registered JWK is unusable")?;
-            Some((key, Algorithm::ES256))
+            let algs = if !rsa {
+                vec![Algorithm::ES256]
+            } else if app.require_par && !app.has(Defect::Rs256Accepted) {
+                vec![Algorithm::PS256]
+            } else {
+                vec![Algorithm::PS256, Algorithm::RS256]
+            };
+            Some((key, algs))
         }
         (AuthMethod::ClientSecretJwt, _, Some(secret)) => Some((
             DecodingKey::from_secret(secret.expose().as_bytes()),
-            Algorithm::HS256,
+            vec![Algorithm::HS256],
         )),
         _ => None,
     })
+}
+
+/// A validation of a client's JWT signed with one of `algs` (never empty: [`client_key`]).
+pub(super) fn validation(algs: &[Algorithm]) -> Validation {
+    let mut v = Validation::new(algs.first().copied().unwrap_or(Algorithm::ES256));
+    v.algorithms = algs.to_vec();
+    v
 }
 
 /// What a defect leaves unchecked of a client's JWT: its expiry, its audience, its signature

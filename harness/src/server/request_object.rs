@@ -6,7 +6,6 @@
 //! Verified with jsonwebtoken's `decode` and a `Validation`, as client assertions are
 //! ([`super::oidc`]), not with the harness's JWS reader.
 
-use jsonwebtoken::Validation;
 use serde_json::Value;
 
 use super::config::RegisteredClient;
@@ -131,10 +130,10 @@ fn verified_claims(app: &App, client: &RegisteredClient, token: &str) -> Result<
             "unsigned request objects (alg none) are not accepted",
         ));
     }
-    let (key, alg) = super::oidc::client_key(client)
+    let (key, algs) = super::oidc::client_key(app, client)
         .map_err(refused)?
         .ok_or_else(|| refused("this client has no key registered to sign request objects with"))?;
-    let mut v = Validation::new(alg);
+    let mut v = super::oidc::validation(&algs);
     v.leeway = super::oidc::leeway(app);
     v.validate_nbf = true;
     v.set_required_spec_claims(if app.has(Defect::RequestObjectLifetimeOptional) {

@@ -43,11 +43,11 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": super::oidc::id_token_algs(&app),
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"],
-        "token_endpoint_auth_signing_alg_values_supported": ["ES256", "HS256"],
+        "token_endpoint_auth_signing_alg_values_supported": client_algs(&app),
         "code_challenge_methods_supported": ["S256"],
         "request_parameter_supported": true,
         "request_uri_parameter_supported": false,
-        "request_object_signing_alg_values_supported": ["ES256", "HS256"],
+        "request_object_signing_alg_values_supported": client_algs(&app),
         "authorization_response_iss_parameter_supported": true,
     });
     if let Some(o) = m.as_object_mut() {
@@ -81,6 +81,16 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
     r.headers_mut().remove(header::PRAGMA);
     r.headers_mut().remove(header::CACHE_CONTROL);
     r
+}
+
+/// What client assertions and request objects may be signed with: the FAPI 2.0 set-up's
+/// algorithms (§5.4.1), and outside it RS256 and HS256 too.
+fn client_algs(app: &App) -> Vec<&'static str> {
+    if app.require_par && !app.has(Defect::Rs256Accepted) {
+        vec!["ES256", "PS256"]
+    } else {
+        vec!["ES256", "PS256", "RS256", "HS256"]
+    }
 }
 
 /// `GET` or `POST /userinfo` (OpenID Connect Core §5.3.1: both MUST be supported) with a

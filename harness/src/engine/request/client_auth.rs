@@ -51,6 +51,8 @@ pub enum Flaw {
     /// `aud` this server's token endpoint where the issuer is asked for (FAPI 2.0): the caller
     /// passes the token endpoint as the audience.
     TokenEndpointAudience,
+    /// Signed with RS256 by the client's RSA key.
+    Rs256,
 }
 
 impl Flaw {
@@ -69,6 +71,7 @@ impl Flaw {
             AuthSpec::AssertionAudienceArray => Self::AudienceArray,
             AuthSpec::AssertionParEndpointAudience => Self::ParEndpointAudience,
             AuthSpec::AssertionTokenEndpointAudience => Self::TokenEndpointAudience,
+            AuthSpec::AssertionRs256 => Self::Rs256,
             _ => Self::None,
         }
     }
@@ -122,6 +125,7 @@ pub fn assertion(
     let key = match flaw {
         Flaw::Unsigned => ClientKey::Unsigned,
         Flaw::OtherKey => ClientKey::Other,
+        Flaw::Rs256 => ClientKey::OwnRs256,
         _ => ClientKey::Own,
     };
     sign_as_client(client, &claims, key, "client assertion")
@@ -148,6 +152,8 @@ pub enum ClientKey {
     Other,
     /// None: `alg: none`.
     Unsigned,
+    /// The client's own, an RSA key, with RS256 whatever algorithm the client signs with.
+    OwnRs256,
 }
 
 /// `claims` signed as `client` (a client assertion, a request object) with the key `key` says.
@@ -195,6 +201,13 @@ pub fn sign_as_client(
             signed(&other, extra)
         }
         ClientKey::Own => signed(own, serde_json::Map::new()),
+        ClientKey::OwnRs256 => own
+            .sign_as(
+                crate::jose::Algorithm::RS256,
+                claims,
+                &serde_json::Map::new(),
+            )
+            .map_err(|e| Fault::config(format!("signing the {what} with RS256: {e}"))),
     }
 }
 
@@ -330,6 +343,7 @@ pub fn authenticate(
         | AuthSpec::UnsignedAssertion
         | AuthSpec::AssertionOtherAudience
         | AuthSpec::AssertionTokenEndpointAudience
+        | AuthSpec::AssertionRs256
         | AuthSpec::ReplayedAssertion => {}
     }
     Ok(())

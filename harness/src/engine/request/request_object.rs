@@ -75,6 +75,7 @@ pub fn request_object(
     let key = match spec {
         RequestObjectSpec::Unsigned => ClientKey::Unsigned,
         RequestObjectSpec::OtherKey => ClientKey::Other,
+        RequestObjectSpec::Rs256 => ClientKey::OwnRs256,
         _ => ClientKey::Own,
     };
     sign_as_client(client, &Value::Object(claims), key, "request object")

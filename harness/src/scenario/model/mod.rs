@@ -223,6 +223,9 @@ pub enum Capability {
     SignedRequestObject,
     /// The server registers clients dynamically (RFC 7591: metadata `registration_endpoint`).
     Registration,
+    /// The scenario's client signs with an RSA key (RS256..PS512), which can be made to sign
+    /// with RS256.
+    RsaKey,
     /// The server supports the `claims` request parameter (OpenID Connect Core §5.5: its
     /// metadata says `claims_parameter_supported`, false by default).
     ClaimsParameter,

@@ -251,6 +251,8 @@ pub enum RequestObjectSpec {
     WithoutNbf,
     /// No `exp`, which FAPI 2.0 Message Signing requires.
     WithoutExp,
+    /// Signed by the client's RSA key with RS256, which FAPI 2.0 §5.4.1 does not allow.
+    Rs256,
     /// `aud` an array: the issuer and another server (RFC 7519 §4.1.3 lets `aud` be an array
     /// of which the server is one).
     AudienceArray,
@@ -723,6 +725,9 @@ pub enum AuthSpec {
     /// A client assertion made out to the token endpoint rather than the issuer: what RFC 7523
     /// allows and FAPI 2.0 (final) does not.
     AssertionTokenEndpointAudience,
+    /// A client assertion signed by the client's RSA key with RS256 (PKCS#1 v1.5), which FAPI
+    /// 2.0 §5.4.1 does not allow (PS256, ES256, EdDSA).
+    AssertionRs256,
     /// The client's previous assertion again, `jti` and all (RFC 7523 §3 item 7, OpenID
     /// Connect Core §9).
     ReplayedAssertion,
@@ -749,6 +754,7 @@ impl AuthSpec {
                 | Self::AssertionAudienceArray
                 | Self::AssertionParEndpointAudience
                 | Self::AssertionTokenEndpointAudience
+                | Self::AssertionRs256
                 | Self::ReplayedAssertion
         )
     }
