@@ -20,8 +20,20 @@ use crate::pkce::s256_of_text;
 use crate::scenario::model::{PlainHttpStep, TlsEndpoint};
 use crate::wire::{HttpMethod, Request, Response, without_query};
 
+/// Runs the step in a fresh browser session: no cookie of an earlier login goes over plain
+/// http, and the control and the twin are asked alike.
 pub(super) async fn plain_http(ctx: &mut Ctx, step: &PlainHttpStep) -> StepResult {
-    let endpoint = step.endpoint;
+    let fresh = ctx
+        .http
+        .fresh_session()
+        .map_err(|error| Fault::Http { error })?;
+    let kept = std::mem::replace(&mut ctx.http, fresh);
+    let judged = both_ways(ctx, step.endpoint).await;
+    ctx.http = kept;
+    judged
+}
+
+async fn both_ways(ctx: &mut Ctx, endpoint: TlsEndpoint) -> StepResult {
     let url = endpoint_url(ctx, endpoint)?;
     if url.scheme() != "https" {
         return Err(Unmet::PlainHttp {

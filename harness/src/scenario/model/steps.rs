@@ -1208,7 +1208,8 @@ pub enum TlsOffer {
 }
 
 /// `plain_http:`: one request to an HTTPS endpoint that carries nothing secret (a made-up code,
-/// token or verifier, the client's id and never its credentials), sent over HTTPS, the control,
+/// token or verifier, the client's id and never its credentials, no cookie: it goes in a fresh
+/// session), sent over HTTPS, the control,
 /// and then over plain http to the same host (port 80 where the HTTPS port is the default, else
 /// the same port, as a server that sniffs the protocol would serve). The endpoint is served
 /// over plain http when that answer is the control's (status, media type, OAuth `error`,
