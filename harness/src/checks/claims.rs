@@ -7,7 +7,7 @@ use crate::outcome::Unmet;
 use crate::scenario::model::ClaimScope;
 
 /// The claims `scope` asks for (OpenID Connect Core §5.4).
-pub fn of_scope(scope: ClaimScope) -> &'static [&'static str] {
+fn of_scope(scope: ClaimScope) -> &'static [&'static str] {
     match scope {
         ClaimScope::Profile => &[
             "name",

@@ -676,7 +676,27 @@ impl Ctx {
     /// [`OriginPolicy`], whoever chose the URL. Secrets in the response (tokens, codes)
     /// are learned before it is recorded.
     pub async fn send(&mut self, req: Request) -> Result<Response, HttpError> {
-        let result = if self.target.origins.allows(&req.url) {
+        let allowed = self.target.origins.allows(&req.url);
+        self.send_recorded(req, allowed).await
+    }
+
+    /// Sends `req`, whose URL is HTTPS and on an origin the policy allows, to that URL's
+    /// plain-http twin instead: the same host over http ([`plain_twin`]), which no target file
+    /// names. Only the `plain_http` step asks, with a request that carries nothing secret.
+    pub async fn send_plain_twin(&mut self, mut req: Request) -> Result<Response, HttpError> {
+        let allowed = self.target.origins.allows(&req.url);
+        let twin = plain_twin(&req.url);
+        let allowed = allowed && twin.is_some();
+        if let Some(twin) = twin {
+            req.url = twin;
+        }
+        self.send_recorded(req, allowed).await
+    }
+
+    /// Sends `req` where `allowed`, else refuses it as leaving the origin policy; learns the
+    /// secrets the answer hands out and records the exchange either way.
+    async fn send_recorded(&mut self, req: Request, allowed: bool) -> Result<Response, HttpError> {
+        let result = if allowed {
             self.http.send(&req).await
         } else {
             Err(HttpError::ForeignOrigin {
@@ -691,30 +711,6 @@ impl Ctx {
                 self.learn(resp);
                 Observed::Response(resp)
             }
-            Err(e) => Observed::Error(e),
-        };
-        let exchange = self.record(&req, observed);
-        self.evidence.push(exchange);
-        result
-    }
-
-    /// Sends `req`, whose URL is HTTPS and on an origin the policy allows, to that URL's
-    /// plain-http twin instead: the same host over http ([`plain_twin`]), which no target file
-    /// names. Only the `plain_http` step asks, with a request that carries nothing secret.
-    pub async fn send_plain_twin(&mut self, mut req: Request) -> Result<Response, HttpError> {
-        let twin = plain_twin(&req.url).filter(|_| self.target.origins.allows(&req.url));
-        let Some(twin) = twin else {
-            return Err(HttpError::ForeignOrigin {
-                method: req.method.to_string(),
-                url: without_query(&req.url),
-                origin: req.url.origin().ascii_serialization(),
-                allowed: self.target.origins.describe(),
-            });
-        };
-        req.url = twin;
-        let result = self.http.send(&req).await;
-        let observed = match &result {
-            Ok(resp) => Observed::Response(resp),
             Err(e) => Observed::Error(e),
         };
         let exchange = self.record(&req, observed);
