@@ -480,6 +480,11 @@ defects! {
     /// In the FAPI 2.0 set-up, takes JWTs an RSA client signed with RS256 (client assertions,
     /// request objects), as outside it.
     Rs256Accepted = "rs256-accepted", ["REQ-167"], Medium;
+    /// Sends the response parameters to the registered redirect URI with its query dropped.
+    RedirectQueryDropped = "redirect-query-dropped", ["REQ-168"], Low;
+    /// Matches redirect URIs with their queries left out: a registered URI with a query is
+    /// matched by the same URI with any other query.
+    RedirectQueryIgnored = "redirect-query-ignored", ["REQ-25", "REQ-26"], High;
 }
 
 /// The reference server's set-ups a defect can show in.

@@ -6,6 +6,7 @@ use crate::callback::{AuthorizationResponse, Ending, Finding, Outcome};
 use crate::outcome::{AuthEnding, Halt, Unmet};
 use crate::scenario::model::AuthOutcome;
 use crate::wire::without_query;
+use url::Url;
 
 /// The ending in words a message can carry (no query, so no code or state).
 pub fn describe_ending(ending: &Ending) -> AuthEnding {
@@ -128,6 +129,26 @@ pub fn challenge_not_reflected(
         }),
         None => Ok(()),
     }
+}
+
+/// RFC 6749 §3.1.2: the client was sent to `registered` with its query kept, every pair of it
+/// beside the response parameters.
+pub fn redirect_query_kept(registered: &Url, r: &AuthorizationResponse) -> Result<(), Unmet> {
+    let got: Vec<(String, String)> = r.target.query_pairs().into_owned().collect();
+    let lost: Vec<String> = registered
+        .query_pairs()
+        .into_owned()
+        .filter(|pair| !got.contains(pair))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    if lost.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = got.into_iter().map(|(k, _)| k).collect();
+    Err(Unmet::RedirectQueryLost {
+        lost,
+        got: names.join("&"),
+    })
 }
 
 /// RFC 6749 §4.1.2.1 and §3.1: the first format finding of the response, if any.

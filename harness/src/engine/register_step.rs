@@ -20,8 +20,8 @@ use crate::target::{AuthMethod, ClientConfig};
 use crate::wire::{HttpMethod, Response};
 
 pub(super) async fn register(ctx: &mut Ctx, r: &RegisterStep) -> StepResult {
-    if r.pattern_not_matched {
-        return pattern(ctx, r).await;
+    if r.exact_match || r.query_kept {
+        return registered_then_used(ctx, r).await;
     }
     let sent = r
         .redirect_uri
@@ -82,12 +82,15 @@ async fn control(ctx: &mut Ctx) -> Result<(), Halt> {
     )))
 }
 
-/// RFC 9700 §4.1.3: a pattern registered as a redirect URI is harmless only if it is matched
-/// exactly. A refused registration passes (after the control); an accepted one is judged at the
-/// authorization endpoint, past the login: a URI the pattern matches must get no code, the
-/// registered string itself must. Where the target pushes its requests (RFC 9126), the client
-/// is registered with `private_key_jwt` and a key made for it, so it can push.
-async fn pattern(ctx: &mut Ctx, r: &RegisterStep) -> StepResult {
+/// A registered redirect URI judged at the authorization endpoint, past the login, for the
+/// client it was registered for. With `exact_match` (RFC 9700 §4.1.3: a pattern or a query is
+/// harmless only if matched exactly) a refused registration passes (after the control); an
+/// accepted one must send no code to a URI near it and a code to the registered string
+/// itself. With `query_kept` (RFC 6749 §3.1.2) the code must come back to the registered URI
+/// with its query kept; a refused registration skips the check, since no server must take
+/// such a URI. Where the target pushes its requests (RFC 9126), the client is registered with
+/// `private_key_jwt` and a key made for it, so it can push.
+async fn registered_then_used(ctx: &mut Ctx, r: &RegisterStep) -> StepResult {
     let registered = r
         .redirect_uri
         .apply(&ctx.target.clients.public.redirect_uri.0);
@@ -109,6 +112,15 @@ async fn pattern(ctx: &mut Ctx, r: &RegisterStep) -> StepResult {
             return Err(server_error(ctx, resp.status));
         }
         control(ctx).await?;
+        if r.query_kept {
+            return Err(Fault::OptionalAbsent {
+                message: format!(
+                    "the server does not register {registered:?} (HTTP {}), a redirect URI with a query, which RFC 6749 §3.1.2 lets a client register but no server must take: whether the query is kept is not asked",
+                    resp.status
+                ),
+            }
+            .into());
+        }
         return Ok(Next::Pass(format!(
             "the server refused to register {registered:?} (HTTP {})",
             resp.status
@@ -122,21 +134,37 @@ async fn pattern(ctx: &mut Ctx, r: &RegisterStep) -> StepResult {
                 .map(str::to_owned)
         })
         .unwrap_or_default();
-    let matched = registered.replacen('*', "evil", 1);
     let client = Registered {
         id: client_id,
         key: key.map(Arc::new),
     };
-    let judged = matched_exactly(ctx, &client, &registered, &matched).await;
+    let judged = if r.query_kept {
+        query_kept(ctx, &client, &registered).await
+    } else {
+        let near = r.redirect_uri.near_miss(&registered);
+        matched_exactly(ctx, &client, &registered, &near)
+            .await
+            .map(|()| format!("the server registered {registered:?} but matches it exactly: {near:?} gets no code"))
+    };
     delete(ctx, &resp).await?;
-    judged?;
-    Ok(Next::Pass(format!(
-        "the server registered {registered:?} but matches it exactly: {matched:?} gets no code"
-    )))
+    Ok(Next::Pass(judged?))
 }
 
-/// `matched` (a URI the registered pattern matches) gets no code, and `registered` (the
-/// string itself) does.
+/// RFC 6749 §3.1.2: the registered URI (with a query) gets the code, its query kept.
+async fn query_kept(ctx: &mut Ctx, client: &Registered, registered: &str) -> Result<String, Halt> {
+    let ending = authorize(ctx, client, registered).await?;
+    checks::authorization_outcome(AuthOutcome::Code, &ending)?;
+    let (Ending::Callback(response), Ok(url)) = (&ending, url::Url::parse(registered)) else {
+        return Err(Fault::harness(format!("{registered:?} is not a URL")).into());
+    };
+    checks::redirect_query_kept(&url, response)?;
+    Ok(format!(
+        "the code came back to {registered:?} with its query kept"
+    ))
+}
+
+/// `matched` (a URI near the registered one) gets no code, and `registered` (the string
+/// itself) does.
 async fn matched_exactly(
     ctx: &mut Ctx,
     client: &Registered,

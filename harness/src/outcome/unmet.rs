@@ -247,6 +247,14 @@ pub enum Unmet {
         /// The parameter.
         param: String,
     },
+    /// RFC 6749 §3.1.2: the query of a registered redirect URI was not kept when the response
+    /// parameters were added.
+    RedirectQueryLost {
+        /// The registered query's pairs that did not come back.
+        lost: Vec<String>,
+        /// The names of the parameters the client was sent (no values: the code is one).
+        got: String,
+    },
     /// A finding of the authorization response's format (RFC 6749 §4.1.2.1, §3.1).
     CallbackFormat {
         /// The finding.
@@ -496,6 +504,11 @@ impl std::fmt::Display for Unmet {
             Self::ChallengeReflected { param } => write!(
                 f,
                 "the code_challenge is reflected in response parameter {param}"
+            ),
+            Self::RedirectQueryLost { lost, got } => write!(
+                f,
+                "the code came back without the registered redirect URI's query {} (RFC 6749 §3.1.2: it is kept when the response parameters are added); it carried {got}",
+                lost.join("&")
             ),
             Self::CallbackFormat { finding } => match finding {
                 Finding::RepeatedParameter(n) => {

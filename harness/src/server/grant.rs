@@ -26,6 +26,8 @@ pub(super) fn redirect_matches(app: &App, registered: &str, given: &str) -> bool
         given = strip_userinfo_naively(&given);
     }
     if given == registered
+        || (app.has(Defect::RedirectQueryIgnored)
+            && without_query(&given) == without_query(registered))
         || (app.has(Defect::PrefixRedirectMatch) && given.starts_with(registered))
         || (app.has(Defect::RegistrationWildcardMatched) && wildcard_matches(registered, &given))
         || (app.has(Defect::CaseInsensitiveRedirect) && given.eq_ignore_ascii_case(registered))
@@ -127,6 +129,11 @@ pub(super) fn deny(app: &App, tx: &str, status: StatusCode) -> Reply {
     Ok(to_client(app, status, &pending.redirect_uri, params))
 }
 
+/// `uri` up to its query (the defect `redirect-query-ignored` compares that much).
+fn without_query(uri: &str) -> &str {
+    uri.split(['?', '#']).next().unwrap_or(uri)
+}
+
 /// A redirect to the client with `params` added to the redirect URI's query.
 pub(super) fn to_client(
     app: &App,
@@ -136,6 +143,9 @@ pub(super) fn to_client(
 ) -> Response {
     match Url::parse(redirect_uri) {
         Ok(mut url) => {
+            if app.has(Defect::RedirectQueryDropped) {
+                url.set_query(None);
+            }
             {
                 let mut q = url.query_pairs_mut();
                 for (k, v) in &params {

@@ -1053,12 +1053,19 @@ pub struct RegisterStep {
     /// `token_endpoint_auth_method`; `client_secret_basic` by default.
     #[serde(default = "client_secret_basic")]
     pub auth_method: String,
-    /// Where the server registers the (wildcard) redirect URI, judge what matters: an
-    /// authorization request for the new client with a URI the pattern matches must not reach
-    /// it, and one with the registered string itself must (the control). A refused
-    /// registration passes, once a correct one is shown to succeed. `expect` is then not used.
+    /// Where the server registers the redirect URI, judge what matters: an authorization
+    /// request for the new client with a URI near it (one the wildcard matches; the same URI
+    /// with its query changed) must not reach it, and one with the registered string itself
+    /// must (the control). A refused registration passes, once a correct one is shown to
+    /// succeed. `expect` is then not used.
     #[serde(default)]
-    pub pattern_not_matched: bool,
+    pub exact_match: bool,
+    /// The registered redirect URI (`with-query`) must be served: the new client's
+    /// authorization request to it gets a code, sent to that URI with its query kept and the
+    /// response parameters added (RFC 6749 §3.1.2). A refused registration skips the check: a
+    /// client may register such a URI, but no server must take one. `expect` is then not used.
+    #[serde(default)]
+    pub query_kept: bool,
     /// What the response must show.
     #[serde(default)]
     pub expect: HttpExpect,
@@ -1083,6 +1090,9 @@ pub enum RegisteredRedirect {
     /// Plain `http` on a host that is not a loopback address (RFC 9700 §2.1, RFC 8252 §8.3: the
     /// code would travel in clear text).
     PlainHttp,
+    /// The correct one with a query added (`dummy=lorem`), which RFC 6749 §3.1.2 allows: the
+    /// server keeps it when it adds the response parameters.
+    WithQuery,
 }
 
 impl RegisteredRedirect {
@@ -1097,9 +1107,29 @@ impl RegisteredRedirect {
             ),
             Self::Wildcard => format!("https://*.client.example{path}"),
             Self::PlainHttp => format!("http://client.example{path}"),
+            Self::WithQuery => {
+                let mut url = correct.clone();
+                url.query_pairs_mut().append_pair(QUERY.0, QUERY.1);
+                url.to_string()
+            }
+        }
+    }
+
+    /// A URI near `registered` that exact matching tells apart: the wildcard filled in, or the
+    /// added query's value changed.
+    pub fn near_miss(self, registered: &str) -> String {
+        match self {
+            Self::WithQuery => registered.replace(
+                &format!("{}={}", QUERY.0, QUERY.1),
+                &format!("{}=ipsum", QUERY.0),
+            ),
+            _ => registered.replacen('*', "evil", 1),
         }
     }
 }
+
+/// The query pair [`RegisteredRedirect::WithQuery`] adds.
+const QUERY: (&str, &str) = ("dummy", "lorem");
 
 /// `probe:`.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
