@@ -44,6 +44,11 @@ pub fn code_lifetime<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     number(d, "code_lifetime_seconds", 0.0, 3600.0, true)
 }
 
+/// How long a server may cache a client's keys: 0 to 3600 seconds.
+pub fn cache_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    number(d, "client_jwks_cache_seconds", 0.0, 3600.0, false)
+}
+
 /// An entropy threshold in bits: 0 to 4096.
 pub fn entropy_bits<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     number(d, "min_entropy_bits", 0.0, 4096.0, false)

@@ -485,6 +485,24 @@ defects! {
     /// Matches redirect URIs with their queries left out: a registered URI with a query is
     /// matched by the same URI with any other query.
     RedirectQueryIgnored = "redirect-query-ignored", ["REQ-25", "REQ-26"], High;
+    /// Registers a `sector_identifier_uri` without fetching it: redirect URIs it does not list
+    /// are registered.
+    SectorUriUnchecked = "sector-uri-unchecked", ["REQ-169"], Medium;
+    /// Refuses a `sector_identifier_uri` that lists more than the redirect URIs registered.
+    SectorUriListMustEqual = "sector-uri-list-must-equal", ["REQ-169"], Low;
+    /// Keeps the key it fetched from a client's `jwks_uri` at registration, and never fetches
+    /// it again: a client that rotates its key is locked out.
+    ClientJwksNotRefetched = "client-jwks-not-refetched", ["REQ-170"], Medium;
+    /// Fetches a registered `jwks_uri` (to validate it) but verifies client assertions only
+    /// with keys registered by value: a client registered with a `jwks_uri` cannot
+    /// authenticate.
+    JwksUriKeysUnused = "jwks-uri-keys-unused", ["REQ-171"], Low;
+    /// Says `request_uri_parameter_supported` but answers a request object by reference with
+    /// `request_uri_not_supported`.
+    RequestUriNotFetched = "request-uri-not-fetched", ["REQ-172"], Low;
+    /// Lists `none` among the request object algorithms it supports, and refuses unsigned
+    /// request objects.
+    UnsignedRequestObjectRefused = "unsigned-request-object-refused", ["REQ-173"], Low;
 }
 
 /// The reference server's set-ups a defect can show in.
@@ -522,7 +540,8 @@ impl Defect {
             | Self::RequestObjectClientIdUnchecked
             | Self::RequestObjectOutsideParamsUsed
             | Self::RequestObjectAudienceArrayRefused
-            | Self::ParEndpointAudienceRefused => Variant::JwtClients,
+            | Self::ParEndpointAudienceRefused
+            | Self::RequestUriNotFetched => Variant::JwtClients,
             // The nonce is only required in the FAPI set-up; the lifetime cap on request objects
             // is FAPI 2.0 Message Signing's; the FAPI set-up has every kind of JWT a clock
             // offset touches (assertions, request objects, DPoP proofs).

@@ -132,7 +132,7 @@ pub fn challenge_not_reflected(
 }
 
 /// RFC 6749 §3.1.2: the client was sent to `registered` with its query kept, every pair of it
-/// beside the response parameters.
+/// beside the response parameters (which the response's `target` leaves out).
 pub fn redirect_query_kept(registered: &Url, r: &AuthorizationResponse) -> Result<(), Unmet> {
     let got: Vec<(String, String)> = r.target.query_pairs().into_owned().collect();
     let lost: Vec<String> = registered
@@ -144,10 +144,9 @@ pub fn redirect_query_kept(registered: &Url, r: &AuthorizationResponse) -> Resul
     if lost.is_empty() {
         return Ok(());
     }
-    let names: Vec<String> = got.into_iter().map(|(k, _)| k).collect();
     Err(Unmet::RedirectQueryLost {
         lost,
-        got: names.join("&"),
+        got: r.target.query().unwrap_or_default().to_owned(),
     })
 }
 
@@ -183,6 +182,26 @@ mod tests {
             message: None,
             holds: crate::forms::PageKind::Plain,
         }
+    }
+
+    #[test]
+    fn a_registered_query_must_come_back_beside_the_code() {
+        let registered = Url::parse("https://c.example/cb?dummy=lorem").expect("url");
+        let kept = callback("https://c.example/cb?dummy=lorem&code=abc&state=s");
+        assert_eq!(redirect_query_kept(&registered, &kept), Ok(()));
+        let changed = callback("https://c.example/cb?dummy=ipsum&code=secret-code&state=s");
+        let unmet = redirect_query_kept(&registered, &changed).expect_err("the query changed");
+        assert_eq!(
+            unmet,
+            Unmet::RedirectQueryLost {
+                lost: vec!["dummy=lorem".into()],
+                got: "dummy=ipsum".into(),
+            }
+        );
+        assert!(
+            !unmet.to_string().contains("secret-code"),
+            "the message names parameters, never the code: {unmet}"
+        );
     }
 
     #[test]

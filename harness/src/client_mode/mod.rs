@@ -196,6 +196,8 @@ async fn logins(
             jwk: None,
             private_key: None,
             tls_thumbprint: None,
+            jwks_uri: None,
+            pairwise_sector: None,
         }),
         user_denies: setting.user == User::Denies,
         dpop_nonce: setting.dpop_nonce,

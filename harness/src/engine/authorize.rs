@@ -23,7 +23,7 @@ use crate::outcome::{Fault, Halt, Lifetime, Unmet};
 use crate::redact::Secret;
 use crate::scenario::model::{
     AuthOutcome, AuthorizeExpect, AuthorizeStep, ChallengeSpec, ClientKind, ConsentAnswer,
-    DpopBinding, DpopProof, NonceSpec, ParProof, ParSpec, RequestObjectSpec,
+    DpopBinding, DpopProof, NonceSpec, ParProof, ParSpec, RequestBy, RequestObjectSpec,
 };
 use crate::target::ClientConfig;
 use crate::wire::Request;
@@ -153,7 +153,22 @@ pub(super) async fn request(
     }
     let object = build::request_object_spec(a.request_object, ctx.target.request_object, client);
     if let Some(spec) = object {
-        params = build::beside_request_object(client, signed_request(ctx, client, &params, spec)?);
+        let signed = signed_request(ctx, client, &params, spec)?;
+        params = match a.request_by {
+            RequestBy::Value => build::beside_request_object(client, signed),
+            RequestBy::Reference if push => {
+                return Err(Fault::config(
+                    "request_by: reference is for the front channel: a pushed request carries its object itself (par: none)",
+                )
+                .into());
+            }
+            RequestBy::Reference => {
+                let uri = by_reference(ctx, signed).await?;
+                let params = build::beside_request_uri(client, uri.as_str());
+                flow.hosted_request = Some(uri);
+                params
+            }
+        };
     }
     if !push {
         return Ok(Front::Open(match object {
@@ -189,6 +204,53 @@ pub(super) async fn request(
         }
         Err(refused) => Ok(Front::RefusedAtPar(refused)),
     }
+}
+
+/// Where the request object was served by reference and the server never fetched it: it
+/// cannot reach the client host (a loopback address its guard against server-side request
+/// forgery refuses, a firewall), so nothing it answered is about the object.
+/// A refusal that says request objects by reference are not supported
+/// (`request_uri_not_supported`, OpenID Connect Core §3.1.2.6, in an error response or on an
+/// error page) is judged all the same: it needs no fetch.
+pub(super) fn unfetched_request(ctx: &Ctx, flow: &Flow, ending: &Ending) -> Result<(), Halt> {
+    let (Some(url), Some(host)) = (&flow.hosted_request, &ctx.target.client_host) else {
+        return Ok(());
+    };
+    const UNSUPPORTED: &str = "request_uri_not_supported";
+    let unsupported = match ending {
+        Ending::Callback(r) => {
+            matches!(&r.outcome, Outcome::Error { error, .. } if error == UNSUPPORTED)
+        }
+        // An error page says it in its own words.
+        Ending::Page {
+            title,
+            heading,
+            message,
+            ..
+        } => [title, heading, message]
+            .into_iter()
+            .flatten()
+            .any(|text| text.contains(UNSUPPORTED)),
+    };
+    if host.fetched(url) > 0 || unsupported {
+        return Ok(());
+    }
+    Err(precondition(format!(
+        "the server never fetched the request object from the client host ({url}): it cannot reach it, or does not fetch request_uri values; set client_host.base_url to a URL it reaches"
+    )))
+}
+
+/// OpenID Connect Core §6.2: the request object served by the client host, for the server to
+/// fetch: its URL.
+async fn by_reference(ctx: &Ctx, object: String) -> Result<Url, Halt> {
+    let host = ctx.target.client_host.as_ref().ok_or_else(|| {
+        Fault::config(
+            "request_by: reference needs the client host: set client_host in the target file",
+        )
+    })?;
+    host.publish("application/oauth-authz-req+jwt", object, "request.jwt")
+        .await
+        .map_err(|e| Fault::harness(e).into())
 }
 
 /// `params` as a request object (RFC 9101) signed by `client` now, with a fresh `jti`, flawed

@@ -152,6 +152,9 @@ pub struct ResolvedTarget {
     pub jwks: Arc<tokio::sync::OnceCell<serde_json::Value>>,
     /// The only origins requests go to.
     pub origins: OriginPolicy,
+    /// The client's own web host, where the target file turns it on: what the server fetches
+    /// from a client (a `jwks_uri`, a `sector_identifier_uri`, a `request_uri`).
+    pub client_host: Option<Arc<super::client_host::ClientHost>>,
 }
 
 /// RFC 8705 §5: the metadata's `mtls_endpoint_aliases`, each endpoint with its alias, every
@@ -320,7 +323,14 @@ impl ResolvedTarget {
         }
         let registration = from_meta("registration_endpoint");
         let mtls_aliases = mtls_aliases(metadata.as_ref(), &origins)?;
+        let client_host = file.client_host.as_ref().map(|h| {
+            Arc::new(super::client_host::ClientHost::new(
+                h.listen,
+                h.base_url.as_ref().map(|u| u.0.clone()),
+            ))
+        });
         Ok(Self {
+            client_host,
             name: file
                 .name
                 .or_else(|| {
@@ -438,6 +448,8 @@ impl Pushed {
 pub struct Flow {
     /// The client.
     pub client: Option<ClientKind>,
+    /// Where the client host serves the flow's request object, sent by reference.
+    pub hosted_request: Option<Url>,
     /// The verifier text (generated, or given by the scenario).
     pub verifier: Option<String>,
     /// The challenge sent, if any.
@@ -537,6 +549,9 @@ pub struct Ctx {
     /// How long a code lives, in seconds: the declared lifetime, and under FAPI 2.0 (final) at
     /// most 60 s, the profile's cap, whatever the target declares; a check waits this out.
     pub code_lifetime: f64,
+    /// Clients the scenario registered itself (the `register` step), beside the target's: a
+    /// request of theirs the DPoP nonce dance sends again is authenticated afresh as theirs.
+    pub made_clients: Vec<ClientConfig>,
     /// The last DPoP proof sent, for a step that replays it.
     pub last_proof: Option<String>,
     /// The `DPoP-Nonce` each endpoint gave (RFC 9449 §8), by `htu`.
@@ -593,6 +608,7 @@ impl Ctx {
             iss_required: false,
             assertion_to_issuer: false,
             code_lifetime,
+            made_clients: Vec::new(),
             last_proof: None,
             dpop_nonces: HashMap::new(),
             form: None,

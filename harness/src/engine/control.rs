@@ -6,8 +6,8 @@
 use super::request as build;
 use crate::outcome::{Fault, Halt};
 use crate::scenario::model::{
-    AuthorizeStep, ClientKind, DpopBinding, JarmMode, ParProof, ParSpec, RequestObjectSpec,
-    TokenStep,
+    AuthorizeStep, ClientKind, DpopBinding, JarmMode, ParProof, ParSpec, RequestBy,
+    RequestObjectSpec, TokenStep,
 };
 
 /// How far a control flow goes.
@@ -21,7 +21,8 @@ pub(super) enum Control {
 
 /// What the correct flow keeps of the refused one, so the refusal is measured against the same
 /// kind of request: its DPoP binding (a correct proof by a key bound the same way), whether it
-/// travelled as a request object (then a correctly signed one), its response mode, and whether
+/// travelled as a request object (then a correctly signed one, by value or by reference as it
+/// did), its response mode, and whether
 /// it was pushed (then a correct push, with a proof of the flow's key where it had a proof).
 #[derive(Clone, Copy, Default)]
 pub(super) struct Like {
@@ -29,6 +30,8 @@ pub(super) struct Like {
     pub dpop: DpopBinding,
     /// The refused flow's request object, corrected.
     pub request_object: RequestObjectSpec,
+    /// How the refused flow's request object travelled (by value or by reference).
+    pub request_by: RequestBy,
     /// The refused flow's response mode.
     pub response_mode: Option<JarmMode>,
     /// The refused flow was pushed (RFC 9126).
@@ -48,6 +51,7 @@ pub(super) fn plan(
     authorize.client = Some(kind);
     authorize.dpop = like.dpop;
     authorize.request_object = like.request_object.corrected();
+    authorize.request_by = like.request_by;
     authorize.response_mode = like.response_mode;
     authorize.par_dpop = like.par_dpop.corrected();
     if like.pushed {
@@ -113,6 +117,7 @@ mod tests {
         let like = Like {
             dpop: DpopBinding::Bind,
             request_object: RequestObjectSpec::Expired,
+            request_by: RequestBy::Reference,
             response_mode: Some(JarmMode::QueryJwt),
             pushed: true,
             par_dpop: ParProof::OtherKey,
@@ -126,6 +131,7 @@ mod tests {
         );
         assert_eq!(authorize.dpop, DpopBinding::Bind);
         assert_eq!(authorize.request_object, RequestObjectSpec::Signed);
+        assert_eq!(authorize.request_by, RequestBy::Reference);
         assert_eq!(authorize.response_mode, Some(JarmMode::QueryJwt));
         assert_eq!(
             authorize.par_dpop,

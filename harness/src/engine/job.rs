@@ -241,6 +241,27 @@ pub(super) fn inapplicable(
                 target.registration.is_some(),
                 "the server registers no clients dynamically (no registration_endpoint in its metadata)",
             ),
+            Capability::ClientHost => (
+                target.client_host.is_some(),
+                "the target file has no client_host: the server cannot fetch what a client hosts (a jwks_uri, a sector_identifier_uri, a request_uri) from the harness",
+            ),
+            Capability::RequestUri => (
+                target.metadata_says("request_uri_parameter_supported") && !target.par_required,
+                "the server does not say it fetches request objects by reference (metadata request_uri_parameter_supported is not true), or it requires pushed requests, whose objects travel in the push",
+            ),
+            Capability::UnsignedRequestObject => (
+                unsigned_request_objects_listed(target),
+                "the server does not say it takes unsigned request objects (none is not among its request_object_signing_alg_values_supported)",
+            ),
+            Capability::Pairwise => (
+                target
+                    .metadata
+                    .as_ref()
+                    .and_then(|m| m.get("subject_types_supported"))
+                    .and_then(serde_json::Value::as_array)
+                    .is_some_and(|t| t.iter().any(|t| t == "pairwise")),
+                "the server issues no pairwise subjects (metadata subject_types_supported does not list pairwise), so it need not read a sector_identifier_uri",
+            ),
             Capability::RsaKey => (
                 target
                     .client(client)
@@ -283,6 +304,18 @@ fn jarm_listed(target: &ResolvedTarget) -> bool {
 /// Connect Discovery §3): the server says it takes no unsigned request object, so accepting
 /// one goes against what it says, and RFC 8725 §3.1 asks that only the algorithms it allows be
 /// accepted.
+/// The server says it takes unsigned request objects: it lists `none` among
+/// `request_object_signing_alg_values_supported` and does not require them signed.
+fn unsigned_request_objects_listed(target: &ResolvedTarget) -> bool {
+    !target.metadata_says("require_signed_request_object")
+        && target
+            .metadata
+            .as_ref()
+            .and_then(|m| m.get("request_object_signing_alg_values_supported"))
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|algs| algs.iter().any(|a| a == "none"))
+}
+
 fn unsigned_request_objects_refused(target: &ResolvedTarget) -> bool {
     let listed = target
         .metadata

@@ -2,6 +2,7 @@
 //! of terminals or report formats; sinks turn events into output.
 
 mod authorize;
+mod client_host;
 pub mod context;
 mod control;
 mod exchange;

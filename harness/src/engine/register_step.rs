@@ -4,50 +4,150 @@
 
 use std::sync::Arc;
 
+use url::Url;
+
 use super::context::{Ctx, Flow};
+use super::exchange::dpop::send_with_proof;
 use super::exchange::par;
-use super::exchange::send::{precondition, send, server_error};
+use super::exchange::send::{authenticate, precondition, send, server_error};
 use super::judge::{Next, StepResult, check};
 use super::request as build;
-use crate::callback::Ending;
+use crate::callback::{Ending, Outcome};
 use crate::checks;
 use crate::jose::{Algorithm, SigningKey};
-use crate::outcome::{Fault, Halt};
+use crate::outcome::{Fault, Halt, Unmet};
 use crate::params::Params;
-use crate::pkce::s256_of_text;
-use crate::scenario::model::{AuthOutcome, AuthSpec, RegisterStep};
-use crate::target::{AuthMethod, ClientConfig};
+use crate::pkce::{CodeVerifier, s256_of_text};
+use crate::redact::Secret;
+use crate::scenario::model::{
+    AuthOutcome, AuthSpec, DpopProof, RegisterStep, RegisteredRedirect, RegisteredUse, SectorList,
+};
+use crate::target::{AuthMethod, ClientConfig, ConfigSecret};
 use crate::wire::{HttpMethod, Response};
 
 pub(super) async fn register(ctx: &mut Ctx, r: &RegisterStep) -> StepResult {
-    if r.exact_match || r.query_kept {
-        return registered_then_used(ctx, r).await;
+    if let Some(then) = r.then {
+        return registered_then_used(ctx, r, then).await;
     }
-    let sent = r
-        .redirect_uri
-        .apply(&ctx.target.clients.public.redirect_uri.0);
-    let resp = registration(ctx, &sent, &r.auth_method).await?;
+    let sent = Prepared::new(ctx, r, r.redirect_uri, r.sector, false).await?;
+    let resp = registration(ctx, &sent).await?;
     let judged = check(ctx, &r.expect, &resp);
     delete(ctx, &resp).await?;
     let next = judged?;
     if r.expect.expects_refusal() {
-        control(ctx).await?;
+        // A refusal about the sector's list proves something only if the list was read.
+        unfetched(ctx, sent.sector.as_ref(), "sector_identifier_uri")?;
+        control(ctx, r).await?;
     }
     Ok(next)
 }
 
-/// Sends a registration for `redirect` with `method` (and the initial access token, if any).
-async fn registration(ctx: &mut Ctx, redirect: &str, method: &str) -> Result<Response, Halt> {
-    registration_with_key(ctx, redirect, method, None).await
+/// What the client host served at `url` (for `what`) was never fetched: the server cannot
+/// reach the host (a loopback address its guard against server-side request forgery refuses,
+/// a firewall), so its answer is not about what is there.
+fn unfetched(ctx: &Ctx, url: Option<&Url>, what: &str) -> Result<(), Halt> {
+    let (Some(url), Some(host)) = (url, &ctx.target.client_host) else {
+        return Ok(());
+    };
+    if host.fetched(url) > 0 {
+        return Ok(());
+    }
+    Err(precondition(format!(
+        "the server never fetched the client's {what} from the client host ({url}): it cannot reach it, or does not read it; set client_host.base_url to a URL it reaches"
+    )))
 }
 
-/// [`registration`], with the public key of a `private_key_jwt` client.
-async fn registration_with_key(
-    ctx: &mut Ctx,
-    redirect: &str,
-    method: &str,
-    key: Option<&SigningKey>,
-) -> Result<Response, Halt> {
+/// The auth methods a correct registration may name (RFC 7591 §2).
+const KNOWN_METHODS: &[&str] = &[
+    "none",
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+];
+
+/// What one registration sends: the redirect URI, the auth method, the key of a
+/// `private_key_jwt` client (inline, or served at `jwks_uri`), and a `sector_identifier_uri`.
+struct Prepared {
+    redirect: String,
+    method: String,
+    key: Option<Arc<SigningKey>>,
+    jwks_uri: Option<Url>,
+    sector: Option<Url>,
+}
+
+impl Prepared {
+    /// The registration `r` describes, with `redirect` and `sector`; `pushes`: the client will
+    /// push its requests (RFC 9126), so it gets `private_key_jwt` and a key made for it.
+    async fn new(
+        ctx: &Ctx,
+        r: &RegisterStep,
+        redirect: RegisteredRedirect,
+        sector: Option<SectorList>,
+        pushes: bool,
+    ) -> Result<Self, Halt> {
+        let redirect = redirect.apply(&ctx.target.clients.public.redirect_uri.0);
+        let method = if pushes {
+            "private_key_jwt".to_owned()
+        } else {
+            r.auth_method.clone()
+        };
+        let key = if method == "private_key_jwt" {
+            Some(Arc::new(new_key()?))
+        } else {
+            None
+        };
+        let jwks_uri = match (&key, r.jwks_uri) {
+            (Some(key), true) => Some(publish(ctx, "jwks.json", jwk_set(key)?).await?),
+            _ => None,
+        };
+        let sector = match sector {
+            None => None,
+            Some(list) => {
+                let other = "https://other.client.example/callback";
+                let uris = match list {
+                    SectorList::Listed => vec![redirect.as_str(), other],
+                    SectorList::Unlisted => vec![other],
+                };
+                Some(publish(ctx, "sector.json", serde_json::json!(uris)).await?)
+            }
+        };
+        Ok(Self {
+            redirect,
+            method,
+            key,
+            jwks_uri,
+            sector,
+        })
+    }
+}
+
+/// A fresh ES256 key for a registered client.
+fn new_key() -> Result<SigningKey, Halt> {
+    SigningKey::generate(Algorithm::ES256)
+        .map(|(key, _pem)| key)
+        .map_err(|e| Fault::harness(format!("no key for the registered client: {e}")).into())
+}
+
+/// The JWK Set of `key`'s public half.
+fn jwk_set(key: &SigningKey) -> Result<serde_json::Value, Halt> {
+    let jwk = key
+        .public_jwk()
+        .ok_or_else(|| Fault::harness("the registered client's key has no public half"))?;
+    Ok(serde_json::json!({ "keys": [jwk] }))
+}
+
+/// Serves `document` at the client host, for the server to fetch.
+async fn publish(ctx: &Ctx, name: &str, document: serde_json::Value) -> Result<Url, Halt> {
+    let host = ctx.target.client_host.as_ref().ok_or_else(|| {
+        Fault::config("the step publishes what the client hosts: the target file needs client_host")
+    })?;
+    host.publish("application/json", document.to_string(), name)
+        .await
+        .map_err(|e| Fault::harness(e).into())
+}
+
+/// Sends the registration (with the initial access token, if any).
+async fn registration(ctx: &mut Ctx, p: &Prepared) -> Result<Response, Halt> {
     let endpoint = ctx.target.registration.clone().ok_or_else(|| {
         Fault::config(
             "the metadata has no registration_endpoint (RFC 7591): nothing to register at",
@@ -58,9 +158,26 @@ async fn registration_with_key(
         .initial_access_token
         .as_ref()
         .map(|t| t.expose().to_owned());
-    let jwk = key.and_then(SigningKey::public_jwk);
-    let metadata =
-        build::client_metadata("pkce-harness registration check", method, &[redirect], jwk);
+    let jwk = p.key.as_deref().and_then(SigningKey::public_jwk);
+    let mut metadata = build::client_metadata(
+        "pkce-harness registration check",
+        &p.method,
+        &[&p.redirect],
+        jwk,
+    );
+    let pairwise = ctx
+        .target
+        .metadata
+        .as_ref()
+        .and_then(|m| m.get("subject_types_supported"))
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|types| types.iter().any(|t| t == "pairwise"));
+    build::hosted(
+        &mut metadata,
+        p.jwks_uri.as_ref(),
+        p.sector.as_ref(),
+        pairwise,
+    );
     send(
         ctx,
         build::registration_request(&endpoint, iat.as_deref(), &metadata),
@@ -68,10 +185,15 @@ async fn registration_with_key(
     .await
 }
 
-/// The same registration with correct metadata must succeed, or a refusal proves nothing.
-async fn control(ctx: &mut Ctx) -> Result<(), Halt> {
-    let correct = ctx.target.clients.public.redirect_uri.0.to_string();
-    let resp = registration(ctx, &correct, "client_secret_basic").await?;
+/// The same registration with correct metadata (the correct redirect URI, a sector list that
+/// holds it) must succeed, or a refusal proves nothing.
+async fn control(ctx: &mut Ctx, r: &RegisterStep) -> Result<(), Halt> {
+    let listed = r.sector.map(|_| SectorList::Listed);
+    let mut correct = Prepared::new(ctx, r, RegisteredRedirect::Correct, listed, false).await?;
+    if !KNOWN_METHODS.contains(&correct.method.as_str()) {
+        correct.method = "client_secret_basic".into();
+    }
+    let resp = registration(ctx, &correct).await?;
     delete(ctx, &resp).await?;
     if made_a_client(&resp) {
         return Ok(());
@@ -82,85 +204,206 @@ async fn control(ctx: &mut Ctx) -> Result<(), Halt> {
     )))
 }
 
-/// A registered redirect URI judged at the authorization endpoint, past the login, for the
-/// client it was registered for. With `exact_match` (RFC 9700 §4.1.3: a pattern or a query is
-/// harmless only if matched exactly) a refused registration passes (after the control); an
-/// accepted one must send no code to a URI near it and a code to the registered string
-/// itself. With `query_kept` (RFC 6749 §3.1.2) the code must come back to the registered URI
-/// with its query kept; a refused registration skips the check, since no server must take
-/// such a URI. Where the target pushes its requests (RFC 9126), the client is registered with
-/// `private_key_jwt` and a key made for it, so it can push.
-async fn registered_then_used(ctx: &mut Ctx, r: &RegisterStep) -> StepResult {
-    let registered = r
-        .redirect_uri
-        .apply(&ctx.target.clients.public.redirect_uri.0);
-    let key = if ctx.target.push {
-        let (key, _pem) = SigningKey::generate(Algorithm::ES256)
-            .map_err(|e| Fault::harness(format!("no key for the registered client: {e}")))?;
-        Some(key)
-    } else {
-        None
-    };
-    let method = if key.is_some() {
-        "private_key_jwt"
-    } else {
-        r.auth_method.as_str()
-    };
-    let resp = registration_with_key(ctx, &registered, method, key.as_ref()).await?;
+/// A registration, then the client it made used as [`RegisteredUse`] says, judged; the
+/// client deleted after. Where the target pushes its requests (RFC 9126), the client is
+/// registered with `private_key_jwt` and a key made for it, so it can push.
+async fn registered_then_used(ctx: &mut Ctx, r: &RegisterStep, then: RegisteredUse) -> StepResult {
+    let sent = Prepared::new(ctx, r, r.redirect_uri, r.sector, ctx.target.push).await?;
+    let registered = sent.redirect.clone();
+    let resp = registration(ctx, &sent).await?;
     if !made_a_client(&resp) {
         if resp.status >= 500 {
             return Err(server_error(ctx, resp.status));
         }
-        control(ctx).await?;
-        if r.query_kept {
-            return Err(Fault::OptionalAbsent {
+        return match then {
+            RegisteredUse::ExactMatch => {
+                control(ctx, r).await?;
+                Ok(Next::Pass(format!(
+                    "the server refused to register {registered:?} (HTTP {})",
+                    resp.status
+                )))
+            }
+            RegisteredUse::QueryKept => Err(Fault::OptionalAbsent {
                 message: format!(
                     "the server does not register {registered:?} (HTTP {}), a redirect URI with a query, which RFC 6749 §3.1.2 lets a client register but no server must take: whether the query is kept is not asked",
                     resp.status
                 ),
             }
-            .into());
-        }
-        return Ok(Next::Pass(format!(
-            "the server refused to register {registered:?} (HTTP {})",
-            resp.status
-        )));
+            .into()),
+            RegisteredUse::Flow | RegisteredUse::KeyRotation => {
+                unfetched(ctx, sent.sector.as_ref(), "sector_identifier_uri")?;
+                unfetched(ctx, sent.jwks_uri.as_ref(), "JWK Set (jwks_uri)")?;
+                checks::status(&[201, 200], &resp)?;
+                Err(precondition(format!(
+                    "the registration answered HTTP {} without a client_id",
+                    resp.status
+                )))
+            }
+        };
     }
-    let client_id = resp
-        .json()
-        .and_then(|b| {
-            b.get("client_id")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned)
-        })
-        .unwrap_or_default();
-    let client = Registered {
-        id: client_id,
-        key: key.map(Arc::new),
+    let body = resp.json().unwrap_or_default();
+    let text = |name: &str| {
+        body.get(name)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
     };
-    let judged = if r.query_kept {
-        query_kept(ctx, &client, &registered).await
-    } else {
-        let near = r.redirect_uri.near_miss(&registered);
-        matched_exactly(ctx, &client, &registered, &near)
-            .await
-            .map(|()| format!("the server registered {registered:?} but matches it exactly: {near:?} gets no code"))
+    let secret = text("client_secret");
+    if let Some(s) = &secret {
+        ctx.secret(s);
+    }
+    let client = Registered {
+        id: text("client_id").unwrap_or_default(),
+        method: sent.method.clone(),
+        secret,
+        key: sent.key.clone(),
+    };
+    let judged = match then {
+        RegisteredUse::QueryKept => query_kept(ctx, &client, &registered).await,
+        RegisteredUse::ExactMatch => {
+            let near = r.redirect_uri.near_miss(&registered);
+            matched_exactly(ctx, &client, &registered, &near)
+                .await
+                .map(|()| format!("the server registered {registered:?} but matches it exactly: {near:?} gets no code"))
+        }
+        RegisteredUse::Flow => {
+            let issued = flow(ctx, &client, &registered)
+                .await
+                .and_then(|resp| tokens_issued(&resp));
+            match issued {
+                // Refused with a key the server never fetched: not about the key.
+                Err(halt) => Err(unfetched(ctx, sent.jwks_uri.as_ref(), "JWK Set (jwks_uri)")
+                    .err()
+                    .unwrap_or(halt)),
+                Ok(()) => Ok(format!(
+                    "the client registered with {} completed a flow",
+                    described(&sent)
+                )),
+            }
+        }
+        RegisteredUse::KeyRotation => key_rotation(ctx, &client, &sent).await,
     };
     delete(ctx, &resp).await?;
     Ok(Next::Pass(judged?))
 }
 
-/// RFC 6749 §3.1.2: the registered URI (with a query) gets the code, its query kept.
-async fn query_kept(ctx: &mut Ctx, client: &Registered, registered: &str) -> Result<String, Halt> {
-    let ending = authorize(ctx, client, registered).await?;
-    checks::authorization_outcome(AuthOutcome::Code, &ending)?;
-    let (Ending::Callback(response), Ok(url)) = (&ending, url::Url::parse(registered)) else {
-        return Err(Fault::harness(format!("{registered:?} is not a URL")).into());
+/// Tokens once more for `client`: a refresh with `refresh`, else a new flow.
+async fn again(
+    ctx: &mut Ctx,
+    client: &Registered,
+    refresh: Option<&Secret>,
+    redirect_uri: &str,
+) -> Result<Response, Halt> {
+    match refresh {
+        Some(rt) => refreshed(ctx, client, rt).await,
+        None => flow(ctx, client, redirect_uri).await,
+    }
+}
+
+/// What the registration carried beside the redirect URI, in words.
+fn described(p: &Prepared) -> String {
+    let mut parts = vec![p.method.clone()];
+    if p.jwks_uri.is_some() {
+        parts.push("its key at a jwks_uri".into());
+    }
+    if p.sector.is_some() {
+        parts.push("a sector_identifier_uri listing its redirect URI".into());
+    }
+    parts.join(", ")
+}
+
+/// A token response issued tokens.
+fn tokens_issued(resp: &Response) -> Result<(), Halt> {
+    checks::status(&[200], resp)?;
+    if resp
+        .json()
+        .is_some_and(|b| b.get("access_token").and_then(|t| t.as_str()).is_some())
+    {
+        Ok(())
+    } else {
+        Err(precondition(
+            "the token response is 200 without an access_token".into(),
+        ))
+    }
+}
+
+/// OpenID Connect Core §10.1.1: after the client's first flow, the key behind its `jwks_uri`
+/// is replaced by a new one; a refresh (or a new flow, without a refresh token) authenticated
+/// with the new key must be taken. A refusal counts only if the same request with the old
+/// key is taken (the control): then the server kept a stale copy of the client's keys.
+async fn key_rotation(ctx: &mut Ctx, old: &Registered, sent: &Prepared) -> Result<String, Halt> {
+    let (Some(jwks_uri), Some(host)) = (&sent.jwks_uri, ctx.target.client_host.clone()) else {
+        return Err(Fault::config("key-rotation needs jwks_uri: true and the client host").into());
     };
-    checks::redirect_query_kept(&url, response)?;
-    Ok(format!(
-        "the code came back to {registered:?} with its query kept"
-    ))
+    let first = flow(ctx, old, &sent.redirect).await?;
+    tokens_issued(&first).map_err(|halt| {
+        unfetched(ctx, Some(jwks_uri), "JWK Set (jwks_uri)")
+            .err()
+            .unwrap_or(halt)
+    })?;
+    let refresh = first.json().and_then(|b| {
+        b.get("refresh_token")
+            .and_then(|t| t.as_str())
+            .map(Secret::new)
+    });
+    let new = Registered {
+        key: Some(Arc::new(new_key()?)),
+        ..old.clone()
+    };
+    let new_key = new
+        .key
+        .as_deref()
+        .ok_or_else(|| Fault::harness("no new key"))?;
+    host.replace(jwks_uri, jwk_set(new_key)?.to_string());
+    let before = host.fetched(jwks_uri);
+    let how = if refresh.is_some() {
+        "a refresh"
+    } else {
+        "a new flow's token request"
+    };
+    let resp = again(ctx, &new, refresh.as_ref(), &sent.redirect).await?;
+    if tokens_issued(&resp).is_ok() {
+        return Ok(format!(
+            "after the key at the client's jwks_uri was replaced, {how} signed with the new key was taken at once (the server fetched the JWK Set again: {} fetch(es) since)",
+            host.fetched(jwks_uri) - before
+        ));
+    }
+    let control = again(ctx, old, refresh.as_ref(), &sent.redirect).await?;
+    if tokens_issued(&control).is_err() {
+        return Err(precondition(format!(
+            "{how} with the new key was refused (HTTP {}), and with the old key too (HTTP {}): the refusal is not about the key",
+            resp.status, control.status
+        )));
+    }
+    // The server may keep the set it fetched for a while (it limits how often it fetches a
+    // client's URL): once that is over, the new key must be taken. A rotated refresh token
+    // (the control's) goes instead of the spent one.
+    let window = ctx.target.policy.client_jwks_cache_seconds;
+    let refresh = control
+        .json()
+        .and_then(|b| {
+            b.get("refresh_token")
+                .and_then(|t| t.as_str())
+                .map(Secret::new)
+        })
+        .or(refresh);
+    let since = host
+        .last_fetched(jwks_uri)
+        .map_or(std::time::Duration::ZERO, |t| t.elapsed());
+    let wait = std::time::Duration::from_secs_f64(window + 0.5).saturating_sub(since);
+    ctx.queued.off_the_clock(tokio::time::sleep(wait)).await;
+    let resp = again(ctx, &new, refresh.as_ref(), &sent.redirect).await?;
+    if tokens_issued(&resp).is_ok() {
+        return Ok(format!(
+            "after the key at the client's jwks_uri was replaced, {how} signed with the new key was taken once the server's {window} s cache of the client's keys was over (policy.client_jwks_cache_seconds)"
+        ));
+    }
+    Err(Unmet::StaleClientKeys {
+        status: resp.status,
+        error: resp
+            .json()
+            .and_then(|b| b.get("error").and_then(|e| e.as_str()).map(str::to_owned)),
+    }
+    .into())
 }
 
 /// `matched` (a URI near the registered one) gets no code, and `registered` (the string
@@ -171,9 +414,9 @@ async fn matched_exactly(
     registered: &str,
     matched: &str,
 ) -> Result<(), Halt> {
-    let ending = authorize(ctx, client, matched).await?;
+    let (ending, _) = authorize(ctx, client, matched).await?;
     checks::authorization_outcome(AuthOutcome::Refused, &ending)?;
-    let ending = authorize(ctx, client, registered).await?;
+    let (ending, _) = authorize(ctx, client, registered).await?;
     if checks::authorization_outcome(AuthOutcome::Code, &ending).is_err() {
         return Err(precondition(format!(
             "the server registered {registered:?}, but sends no code there either ({}): the refusal of {matched:?} proves nothing",
@@ -183,15 +426,116 @@ async fn matched_exactly(
     Ok(())
 }
 
-/// A client the step registered: its id, and its key where it pushes its requests.
+/// A client the step registered: its id, how it authenticates and with what.
+#[derive(Clone)]
 struct Registered {
     id: String,
+    method: String,
+    secret: Option<String>,
     key: Option<Arc<SigningKey>>,
+}
+
+impl Registered {
+    /// As a client of the target file, for the requests it sends.
+    fn config(&self, redirect_uri: &str) -> Result<ClientConfig, Halt> {
+        let method = match self.method.as_str() {
+            "private_key_jwt" => AuthMethod::PrivateKeyJwt,
+            "client_secret_post" => AuthMethod::ClientSecretPost,
+            "client_secret_jwt" => AuthMethod::ClientSecretJwt,
+            "none" => AuthMethod::None,
+            _ => AuthMethod::ClientSecretBasic,
+        };
+        let redirect = Url::parse(redirect_uri)
+            .map(crate::target::RedirectUri)
+            .map_err(|e| Fault::harness(format!("{redirect_uri:?}: {e}")))?;
+        Ok(ClientConfig {
+            client_secret: self.secret.clone().map(|s| ConfigSecret(Secret::new(s))),
+            signing_key: self.key.clone(),
+            ..ClientConfig::made(self.id.clone(), method, redirect)
+        })
+    }
+}
+
+/// RFC 6749 §3.1.2: the registered URI (with a query) gets the code, its query kept.
+async fn query_kept(ctx: &mut Ctx, client: &Registered, registered: &str) -> Result<String, Halt> {
+    let (ending, _) = authorize(ctx, client, registered).await?;
+    checks::authorization_outcome(AuthOutcome::Code, &ending)?;
+    let (Ending::Callback(response), Ok(url)) = (&ending, Url::parse(registered)) else {
+        return Err(Fault::harness(format!("{registered:?} is not a URL")).into());
+    };
+    checks::redirect_query_kept(&url, response)?;
+    Ok(format!(
+        "the code came back to {registered:?} with its query kept"
+    ))
+}
+
+/// An authorization to `redirect_uri`, past the login, and the code redeemed with the
+/// client's own authentication: the token response.
+async fn flow(ctx: &mut Ctx, client: &Registered, redirect_uri: &str) -> Result<Response, Halt> {
+    let (ending, verifier) = authorize(ctx, client, redirect_uri).await?;
+    checks::authorization_outcome(AuthOutcome::Code, &ending)?;
+    let code = match &ending {
+        Ending::Callback(r) => match &r.outcome {
+            Outcome::Success { code, .. } => code.expose().to_owned(),
+            _ => return Err(Fault::harness("a code ending without a code").into()),
+        },
+        Ending::Page { .. } => return Err(Fault::harness("a code ending without a code").into()),
+    };
+    let mut params = Params::new();
+    params.push("grant_type", "authorization_code");
+    params.push("code", code);
+    params.push("redirect_uri", redirect_uri);
+    params.push("code_verifier", verifier.expose_secret());
+    back_channel(ctx, client, redirect_uri, params).await
+}
+
+/// A refresh with `refresh_token`, authenticated as `client`.
+async fn refreshed(
+    ctx: &mut Ctx,
+    client: &Registered,
+    refresh_token: &Secret,
+) -> Result<Response, Halt> {
+    let mut params = Params::new();
+    params.push("grant_type", "refresh_token");
+    params.push("refresh_token", refresh_token.expose());
+    let redirect = ctx.target.clients.public.redirect_uri.0.to_string();
+    back_channel(ctx, client, &redirect, params).await
+}
+
+/// A token request of `params`, authenticated as `client`, with a DPoP proof of a fresh key
+/// where the target binds every flow.
+async fn back_channel(
+    ctx: &mut Ctx,
+    client: &Registered,
+    redirect_uri: &str,
+    mut params: Params,
+) -> Result<Response, Halt> {
+    let config = client.config(redirect_uri)?;
+    ctx.made_clients.push(config.clone());
+    let mut req = build::bare(HttpMethod::Post, ctx.target.token.clone());
+    authenticate(ctx, &mut req, &mut params, &config, AuthSpec::Default)?;
+    let key = if ctx.target.dpop {
+        Some(Arc::new(new_key()?))
+    } else {
+        None
+    };
+    send_with_proof(
+        ctx,
+        build::with_params(req, &params),
+        key.as_ref(),
+        DpopProof::Auto,
+        None,
+    )
+    .await
 }
 
 /// An authorization request (with PKCE and `state`) for a client the step registered, to
 /// `redirect_uri`, pushed first where it has a key, taken through the login: how it ended.
-async fn authorize(ctx: &mut Ctx, client: &Registered, redirect_uri: &str) -> Result<Ending, Halt> {
+async fn authorize(
+    ctx: &mut Ctx,
+    client: &Registered,
+    redirect_uri: &str,
+) -> Result<(Ending, CodeVerifier), Halt> {
     let client_id = client.id.as_str();
     let verifier = ctx
         .verifier(43)
@@ -210,44 +554,38 @@ async fn authorize(ctx: &mut Ctx, client: &Registered, redirect_uri: &str) -> Re
         redirect_uri: Some(redirect_uri.to_owned()),
         ..Flow::default()
     };
-    let url = match &client.key {
-        None => build::authorization_url(&ctx.target, &params),
-        Some(key) => {
-            let config = ClientConfig {
-                signing_key: Some(Arc::clone(key)),
-                ..ClientConfig::made(
-                    client_id.to_owned(),
-                    AuthMethod::PrivateKeyJwt,
-                    ctx.target.clients.public.redirect_uri.clone(),
-                )
-            };
-            match par::pushed(
-                ctx,
-                &config,
-                params,
-                (AuthSpec::Default, HttpMethod::Post),
-                None,
-            )
-            .await?
-            {
-                Ok(pushed) => {
-                    let mut front = Params::new();
-                    front.push("client_id", client_id);
-                    front.push("request_uri", pushed.uri);
-                    build::authorization_url(&ctx.target, &front)
-                }
-                Err(refused) => return Ok(refused),
+    let url = if ctx.target.push {
+        let config = client.config(redirect_uri)?;
+        ctx.made_clients.push(config.clone());
+        match par::pushed(
+            ctx,
+            &config,
+            params,
+            (AuthSpec::Default, HttpMethod::Post),
+            None,
+        )
+        .await?
+        {
+            Ok(pushed) => {
+                let mut front = Params::new();
+                front.push("client_id", client_id);
+                front.push("request_uri", pushed.uri);
+                build::authorization_url(&ctx.target, &front)
             }
+            Err(refused) => return Ok((refused, verifier)),
         }
+    } else {
+        build::authorization_url(&ctx.target, &params)
     };
-    Ok(super::authorize::login(
+    let ending = super::authorize::login(
         ctx,
         url,
         &flow,
         crate::scenario::model::ConsentAnswer::Approve,
     )
     .await?
-    .ending)
+    .ending;
+    Ok((ending, verifier))
 }
 
 fn made_a_client(resp: &Response) -> bool {

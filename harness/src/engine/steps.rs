@@ -104,6 +104,7 @@ pub(super) async fn authorize(
     let (mut flow, method) = phase::values(ctx, a, kind, &client)?;
     let like = Like {
         request_object: a.request_object,
+        request_by: a.request_by,
         response_mode: a.response_mode,
         pushed: phase::pushes(ctx, a),
         par_dpop: a.par_dpop,
@@ -139,6 +140,7 @@ pub(super) async fn authorize(
     if let Some(failure) = phase::server_failure(ctx, &a.expect, &d.ending) {
         return Err(failure);
     }
+    phase::unfetched_request(ctx, &flow, &d.ending)?;
     if phase::refused(&d.ending) {
         phase::outlived(ctx, a, &flow, &d.ending)?;
     }

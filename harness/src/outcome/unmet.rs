@@ -247,12 +247,20 @@ pub enum Unmet {
         /// The parameter.
         param: String,
     },
+    /// OpenID Connect Core §10.1.1: an assertion signed with the client's new key (the one its
+    /// `jwks_uri` now serves) was refused while the old key's was taken.
+    StaleClientKeys {
+        /// How the request with the new key was answered.
+        status: u16,
+        /// Its OAuth `error`, if any.
+        error: Option<String>,
+    },
     /// RFC 6749 §3.1.2: the query of a registered redirect URI was not kept when the response
     /// parameters were added.
     RedirectQueryLost {
         /// The registered query's pairs that did not come back.
         lost: Vec<String>,
-        /// The names of the parameters the client was sent (no values: the code is one).
+        /// The client's own query it was sent with (the response parameters left out).
         got: String,
     },
     /// A finding of the authorization response's format (RFC 6749 §4.1.2.1, §3.1).
@@ -505,9 +513,14 @@ impl std::fmt::Display for Unmet {
                 f,
                 "the code_challenge is reflected in response parameter {param}"
             ),
+            Self::StaleClientKeys { status, error } => write!(
+                f,
+                "after the client's jwks_uri began serving a new key, a request authenticated with it was refused (HTTP {status}{}) while the old key was still taken: the server did not fetch the client's JWK Set again (OpenID Connect Core §10.1.1)",
+                error.as_deref().map(|e| format!(", {e}")).unwrap_or_default()
+            ),
             Self::RedirectQueryLost { lost, got } => write!(
                 f,
-                "the code came back without the registered redirect URI's query {} (RFC 6749 §3.1.2: it is kept when the response parameters are added); it carried {got}",
+                "the code came back without the registered redirect URI's query {} (RFC 6749 §3.1.2: it is kept when the response parameters are added); beside the response parameters the query was {got:?}",
                 lost.join("&")
             ),
             Self::CallbackFormat { finding } => match finding {

@@ -80,7 +80,18 @@ pub(super) async fn authorize(
 ) -> Response {
     tokio::time::sleep(app.authorization_delay).await;
     let front = Params::parse(query.as_deref().unwrap_or(""));
-    let mut r = done(if front.get("request_uri").is_some() {
+    let by_reference = front
+        .get("request_uri")
+        .filter(|uri| !super::par::is_pushed(uri))
+        .map(str::to_owned);
+    let mut r = done(if let Some(uri) = by_reference {
+        // OpenID Connect Core §6.2: the request object is at the client's URL.
+        match fetched_request_object(&app, &front, &uri).await {
+            Ok(front) => unpack_request_object(&app, &front)
+                .and_then(|p| authorize_inner(&app, &headers, &p, None)),
+            Err(refused) => Err(refused),
+        }
+    } else if front.get("request_uri").is_some() {
         // RFC 9126 §4: the request is the pushed one.
         super::par::resolve(&app, &front)
             .and_then(|p| authorize_inner(&app, &headers, &p, front.get("request_uri")))
@@ -94,6 +105,47 @@ pub(super) async fn authorize(
         add_cors(&mut r);
     }
     r
+}
+
+/// The front channel with the request object fetched from `uri` (OpenID Connect Core §6.2) in
+/// `request`, as if passed by value; or the refusal, an error redirect to the client's only
+/// redirect URI where it has one, else an error page.
+async fn fetched_request_object(app: &App, front: &Params, uri: &str) -> Result<Params, Response> {
+    let client = nonempty(front, "client_id")
+        .and_then(|id| app.client(id))
+        .ok_or_else(|| {
+            error_page(
+                app,
+                "a request_uri needs the client_id of a known client beside it",
+            )
+        })?;
+    let fetched = if app.has(Defect::RequestUriNotFetched) {
+        Err((
+            "request_uri_not_supported",
+            "request objects by reference are not supported".to_owned(),
+        ))
+    } else {
+        super::fetch::fetch(uri)
+            .await
+            .map_err(|why| ("invalid_request_uri", why))
+    };
+    match fetched {
+        Ok(object) => {
+            let mut params = Params::new();
+            for (name, value) in front.iter().filter(|(n, _)| *n != "request_uri") {
+                params.push(name, value);
+            }
+            params.push("request", object.trim());
+            Ok(params)
+        }
+        Err((error, why)) if client.more_redirect_uris.is_empty() => Err(to_client(
+            app,
+            StatusCode::FOUND,
+            &client.redirect_uri,
+            error_params(app, error, &why, front.get("state")),
+        )),
+        Err((error, why)) => Err(error_page(app, &format!("{error}: {why}"))),
+    }
 }
 
 /// The request a request object passed by value stands for (RFC 9101), or the refusal: an

@@ -158,6 +158,12 @@ pub struct RegisteredClient {
     pub private_key: Option<Secret>,
     /// For mTLS (RFC 8705 §2.2): the `x5t#S256` of the registered certificate.
     pub tls_thumbprint: Option<String>,
+    /// Where a registered client serves its JWK Set (OpenID Connect Registration §2): `jwk` is
+    /// the key fetched from it, fetched again for a `kid` it does not have.
+    pub jwks_uri: Option<String>,
+    /// For a client registered with `subject_type: pairwise`: the sector (a host) its
+    /// subjects are computed for (OpenID Connect Core §8.1).
+    pub pairwise_sector: Option<String>,
 }
 
 /// How much the server remembers: every record expires `retention` after it was made, and no

@@ -15,6 +15,7 @@ mod claims;
 mod config;
 mod cors;
 mod dpop;
+mod fetch;
 mod grant;
 mod jarm;
 mod login;
@@ -104,6 +105,8 @@ impl ReferenceServer {
                 jwk: None,
                 private_key: None,
                 tls_thumbprint: None,
+                jwks_uri: None,
+                pairwise_sector: None,
             },
             RegisteredClient {
                 client_id: "confidential-client".into(),
@@ -114,6 +117,8 @@ impl ReferenceServer {
                 jwk: None,
                 private_key: None,
                 tls_thumbprint: None,
+                jwks_uri: None,
+                pairwise_sector: None,
             },
             RegisteredClient {
                 client_id: "confidential-client-2".into(),
@@ -124,6 +129,8 @@ impl ReferenceServer {
                 jwk: None,
                 private_key: None,
                 tls_thumbprint: None,
+                jwks_uri: None,
+                pairwise_sector: None,
             },
         ];
         if config.jwt_clients {
@@ -172,6 +179,8 @@ impl ReferenceServer {
             code_lifetime_seconds: config.code_lifetime.as_secs_f64(),
             refresh_tokens_public: true,
             refresh_tokens_confidential: true,
+            // It fetches a client's JWK Set again at the first unknown kid.
+            client_jwks_cache_seconds: 0.0,
         };
         clients.extend(config.client_under_test.clone());
         let keys = state::Keys::generate()?;
@@ -365,7 +374,7 @@ impl ReferenceServer {
             out
         };
         format!(
-            "format: 1\nname: reference server {issuer}\nissuer: \"{issuer}\"\nscope: openid profile\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n    several_redirect_uris: true\n{}policy:\n  pkce_required_confidential: {}\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\n  refresh_tokens_confidential: true\n{}",
+            "format: 1\nname: reference server {issuer}\nissuer: \"{issuer}\"\nscope: openid profile\nclient_host: {{}}\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n    several_redirect_uris: true\n{}policy:\n  pkce_required_confidential: {}\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\n  refresh_tokens_confidential: true\n  client_jwks_cache_seconds: {}\n{}",
             c[0].client_id,
             c[0].redirect_uri,
             c[1].client_id,
@@ -381,6 +390,7 @@ impl ReferenceServer {
             },
             self.policy.pkce_required_confidential,
             self.policy.code_lifetime_seconds,
+            self.policy.client_jwks_cache_seconds,
             self.app.login_page.target_login(),
             issuer = self.issuer().as_str().trim_end_matches('/'),
         )

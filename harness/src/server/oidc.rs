@@ -26,6 +26,26 @@ pub(super) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type
 /// How long an ID Token is valid.
 const ID_TOKEN_SECONDS: u64 = 300;
 
+/// The user's subject identifier for `client_id` (OpenID Connect Core §8): the account's own
+/// name, or for a client registered as pairwise SHA-256 of its sector, the account and a salt
+/// (§8.1). The salt is the issuer, since this server keeps nothing between starts; a real one
+/// keeps a secret salt, so nobody can work the account out from the subject.
+pub(super) fn subject(app: &App, store: &Store, client_id: &str) -> String {
+    let sector = store
+        .registered
+        .get(client_id)
+        .and_then(|r| r.client.pairwise_sector.clone());
+    match sector {
+        None => super::USERNAME.to_owned(),
+        Some(sector) => {
+            use base64::Engine;
+            use sha2::Digest;
+            let digest = sha2::Sha256::digest(format!("{sector}{}{}", super::USERNAME, app.issuer));
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+        }
+    }
+}
+
 /// `GET /jwks`: the public key ID Tokens are signed with.
 pub(super) async fn jwks(State(app): State<Arc<App>>) -> Response {
     let keys: Vec<Value> = app.keys.id_token.public_jwk().into_iter().collect();
@@ -73,7 +93,7 @@ pub(super) fn id_token(app: &App, store: &Store, g: &Grant<'_>) -> Result<String
     let sub = if app.has(Defect::SubUnstable) {
         fresh()?
     } else {
-        super::USERNAME.to_owned()
+        subject(app, store, g.client_id)
     };
     let nonce = if app.has(Defect::NonceNotEchoed) {
         None

@@ -20,6 +20,12 @@ use crate::params::Params;
 /// RFC 9126 §2.2: the prefix of the request URIs this server hands out.
 const URN: &str = "urn:ietf:params:oauth:request_uri:";
 
+/// Whether `request_uri` is one this server handed out for a pushed request (RFC 9126 §2.2),
+/// not a URL to fetch a request object from.
+pub(super) fn is_pushed(request_uri: &str) -> bool {
+    request_uri.starts_with(URN)
+}
+
 /// Parameters that authenticate the client at the PAR endpoint, not part of the request.
 const CLIENT_AUTH: &[&str] = &["client_secret", "client_assertion", "client_assertion_type"];
 
@@ -31,6 +37,7 @@ pub(super) async fn push(
     body: Bytes,
 ) -> Response {
     let p = Params::parse(&String::from_utf8_lossy(&body));
+    super::registration::keys_for_assertion(&app, p.get("client_assertion")).await;
     done(push_inner(&app, &headers, &p, &peer))
 }
 

@@ -78,17 +78,49 @@ pub(super) async fn register(State(app): State<Arc<App>>, body: Bytes) -> Respon
             );
         }
     };
-    let jwk = m
+    let sector_uri = m.get("sector_identifier_uri").and_then(Value::as_str);
+    if let Some(sector) = sector_uri
+        && let Err(why) = sector_lists(&app, sector, &uris).await
+    {
+        return refuse(&app, "invalid_client_metadata", &why);
+    }
+    // OpenID Connect Core §8.1: the sector is the sector_identifier_uri's host, else the
+    // redirect URI's.
+    let pairwise_sector = match m.get("subject_type").and_then(Value::as_str) {
+        None | Some("public") => None,
+        Some("pairwise") => sector_uri
+            .or(uris.first().map(String::as_str))
+            .and_then(|u| url::Url::parse(u).ok())
+            .and_then(|u| u.host_str().map(str::to_owned)),
+        Some(other) => {
+            return refuse(
+                &app,
+                "invalid_client_metadata",
+                &format!("subject_type {other} is not supported (public, pairwise)"),
+            );
+        }
+    };
+    let jwks_uri = m.get("jwks_uri").and_then(Value::as_str).map(str::to_owned);
+    let inline = m
         .get("jwks")
         .and_then(|j| j.get("keys"))
         .and_then(Value::as_array)
         .and_then(|keys| keys.first())
         .cloned();
-    if method == AuthMethod::PrivateKeyJwt && jwk.is_none() {
+    let jwk = match (inline, &jwks_uri) {
+        (Some(jwk), _) => Some(jwk),
+        (None, Some(uri)) => match client_key_at(uri, None).await {
+            Ok(_) if app.has(Defect::JwksUriKeysUnused) => None,
+            Ok(jwk) => Some(jwk),
+            Err(why) => return refuse(&app, "invalid_client_metadata", &why),
+        },
+        (None, None) => None,
+    };
+    if method == AuthMethod::PrivateKeyJwt && jwk.is_none() && jwks_uri.is_none() {
         return refuse(
             &app,
             "invalid_client_metadata",
-            "private_key_jwt needs jwks with the client's public key",
+            "private_key_jwt needs jwks or a jwks_uri with the client's public key",
         );
     }
     let (Ok(id), Ok(secret), Ok(token)) = (fresh(), fresh(), fresh()) else {
@@ -109,6 +141,8 @@ pub(super) async fn register(State(app): State<Arc<App>>, body: Bytes) -> Respon
         jwk,
         private_key: None,
         tls_thumbprint: None,
+        jwks_uri,
+        pairwise_sector,
     };
     let mut answer = described(&app, &client, &m);
     if let Some(o) = answer.as_object_mut() {
@@ -122,6 +156,98 @@ pub(super) async fn register(State(app): State<Arc<App>>, body: Bytes) -> Respon
         },
     );
     json_response(&app, StatusCode::CREATED, &answer, &[])
+}
+
+/// OpenID Connect Registration §5: the `sector_identifier_uri` serves a JSON array that holds
+/// every redirect URI registered; why not, if not.
+async fn sector_lists(app: &App, sector: &str, uris: &[String]) -> Result<(), String> {
+    if app.has(Defect::SectorUriUnchecked) {
+        return Ok(());
+    }
+    let body = super::fetch::fetch(sector).await?;
+    let listed: Vec<String> = serde_json::from_str(&body)
+        .map_err(|_| format!("{sector} does not serve a JSON array of URIs"))?;
+    let held = if app.has(Defect::SectorUriListMustEqual) {
+        listed.len() == uris.len() && uris.iter().all(|u| listed.contains(u))
+    } else {
+        uris.iter().all(|u| listed.contains(u))
+    };
+    if held {
+        Ok(())
+    } else {
+        Err(format!(
+            "the redirect URIs are not all listed at the sector_identifier_uri {sector} (OpenID Connect Registration §5)"
+        ))
+    }
+}
+
+/// The key of the JWK Set at `uri` with `kid` (the first without one).
+async fn client_key_at(uri: &str, kid: Option<&str>) -> Result<Value, String> {
+    let body = super::fetch::fetch(uri).await?;
+    let set: Value =
+        serde_json::from_str(&body).map_err(|_| format!("{uri} does not serve a JWK Set"))?;
+    let keys = set
+        .get("keys")
+        .and_then(Value::as_array)
+        .ok_or_else(|| format!("{uri} serves no keys"))?;
+    keys.iter()
+        .find(|k| kid.is_none_or(|kid| k.get("kid").and_then(Value::as_str) == Some(kid)))
+        .cloned()
+        .ok_or_else(|| format!("{uri} serves no key {}", kid.unwrap_or_default()))
+}
+
+/// OpenID Connect Core §10.1.1: a client assertion whose `kid` is not the key the server holds
+/// for a client registered with a `jwks_uri` makes it fetch the client's JWK Set again, before
+/// the assertion is verified (with what it then holds).
+pub(super) async fn keys_for_assertion(app: &App, assertion: Option<&str>) {
+    let Some(assertion) = assertion else {
+        return;
+    };
+    let part = |i: usize| {
+        assertion
+            .split('.')
+            .nth(i)
+            .and_then(|p| {
+                base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, p).ok()
+            })
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+    };
+    let (Some(header), Some(claims)) = (part(0), part(1)) else {
+        return;
+    };
+    let Some(kid) = header.get("kid").and_then(Value::as_str) else {
+        return;
+    };
+    let Some(sub) = claims.get("sub").and_then(Value::as_str) else {
+        return;
+    };
+    let uri = {
+        let store = app.store();
+        let Some(r) = store.registered.get(sub) else {
+            return;
+        };
+        let held = r
+            .client
+            .jwk
+            .as_ref()
+            .and_then(|j| j.get("kid"))
+            .and_then(Value::as_str);
+        match &r.client.jwks_uri {
+            Some(uri)
+                if held != Some(kid)
+                    && !app.has(Defect::ClientJwksNotRefetched)
+                    && !app.has(Defect::JwksUriKeysUnused) =>
+            {
+                uri.clone()
+            }
+            _ => return,
+        }
+    };
+    if let Ok(jwk) = client_key_at(&uri, Some(kid)).await
+        && let Some(r) = app.store().registered.get_mut(sub)
+    {
+        r.client.jwk = Some(jwk);
+    }
 }
 
 /// Why a redirect URI cannot be registered, if it cannot.

@@ -111,6 +111,18 @@ pub(super) fn unpack(
     Ok(params)
 }
 
+/// OpenID Connect Core §6.1 lets a server take unsigned request objects (`alg: none`). This
+/// one does where none of its clients has a key to sign one with (the client-secret set-up),
+/// and its metadata says so; where they can sign (assertion clients, FAPI 2.0) it takes
+/// signed ones only, as RFC 9101 §10.2 advises.
+pub(super) fn takes_unsigned(app: &App) -> bool {
+    !app.require_par
+        && app
+            .clients
+            .iter()
+            .all(|c| matches!(super::oidc::client_key(app, c), Ok(None)))
+}
+
 /// The object's claims, once its signature, audience and expiry are checked (§6.2) as far as
 /// the switched-on defects let them be.
 fn verified_claims(app: &App, client: &RegisteredClient, token: &str) -> Result<Value, Refused> {
@@ -123,7 +135,9 @@ fn verified_claims(app: &App, client: &RegisteredClient, token: &str) -> Result<
     };
     let unsigned = part(0).is_some_and(|h| h.get("alg").and_then(Value::as_str) == Some("none"));
     if unsigned {
-        if app.has(Defect::RequestObjectUnsignedAccepted) {
+        if app.has(Defect::RequestObjectUnsignedAccepted)
+            || (takes_unsigned(app) && !app.has(Defect::UnsignedRequestObjectRefused))
+        {
             return part(1).ok_or_else(|| refused("the request object's claims do not parse"));
         }
         return Err(refused(

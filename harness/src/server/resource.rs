@@ -40,14 +40,15 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
         "scopes_supported": ["openid", "profile", "email", "address", "phone"],
         "claims_parameter_supported": true,
         "claims_supported": ["sub", "name", "given_name", "family_name", "preferred_username", "locale", "updated_at", "email", "email_verified", "address", "phone_number", "phone_number_verified"],
-        "subject_types_supported": ["public"],
+        "subject_types_supported": ["public", "pairwise"],
         "id_token_signing_alg_values_supported": super::oidc::id_token_algs(&app),
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"],
         "token_endpoint_auth_signing_alg_values_supported": client_algs(&app),
         "code_challenge_methods_supported": ["S256"],
         "request_parameter_supported": true,
-        "request_uri_parameter_supported": false,
-        "request_object_signing_alg_values_supported": client_algs(&app),
+        "request_uri_parameter_supported": true,
+        "require_request_uri_registration": false,
+        "request_object_signing_alg_values_supported": request_object_algs(&app),
         "authorization_response_iss_parameter_supported": true,
     });
     if let Some(o) = m.as_object_mut() {
@@ -91,6 +92,16 @@ fn client_algs(app: &App) -> Vec<&'static str> {
     } else {
         vec!["ES256", "PS256", "RS256", "HS256"]
     }
+}
+
+/// The algorithms request objects may be signed with: the clients', and `none` where the
+/// server takes unsigned ones.
+fn request_object_algs(app: &App) -> Vec<&'static str> {
+    let mut algs = client_algs(app);
+    if super::request_object::takes_unsigned(app) {
+        algs.push("none");
+    }
+    algs
 }
 
 /// `GET` or `POST /userinfo` (OpenID Connect Core §5.3.1: both MUST be supported) with a
@@ -137,10 +148,15 @@ pub(super) async fn userinfo(
         scheme
     };
     let known = token.and_then(|t| {
-        app.store().access_tokens.get(t).map(|r| {
+        let store = app.store();
+        store.access_tokens.get(t).map(|r| {
             (
                 r.active && r.x5t.as_ref().is_none_or(|x| peer.0.as_ref() == Some(x)),
-                (r.jkt.clone(), r.claims),
+                (
+                    r.jkt.clone(),
+                    r.claims,
+                    super::oidc::subject(&app, &store, &r.client_id),
+                ),
             )
         })
     });
@@ -157,8 +173,8 @@ pub(super) async fn userinfo(
     let active = match (&record, scheme) {
         (None, _) => false,
         (Some(_), _) if app.has(Defect::DpopResourceUnbound) => true,
-        (Some((None, _)), "Bearer") => true,
-        (Some((Some(jkt), _)), "DPoP") => {
+        (Some((None, _, _)), "Bearer") => true,
+        (Some((Some(jkt), _, _)), "DPoP") => {
             match super::dpop::check(
                 &app,
                 &headers,
@@ -174,14 +190,18 @@ pub(super) async fn userinfo(
         _ => false,
     };
     if active {
+        let (claims, sub) = match record {
+            Some((_, scopes, sub)) => (Some(scopes), sub),
+            None => (None, super::USERNAME.to_owned()),
+        };
         let sub = if app.has(Defect::UserinfoSubDiffers) {
-            "bob"
+            "bob".to_owned()
         } else {
-            super::USERNAME
+            sub
         };
         // OpenID Connect Core §5.4: the claims the grant's scope asked for, beside sub.
-        let mut claims = match record {
-            Some((_, scopes)) if !app.has(Defect::ScopeClaimsIgnored) => {
+        let mut claims = match claims {
+            Some(scopes) if !app.has(Defect::ScopeClaimsIgnored) => {
                 scopes.claims(app.has(Defect::ClaimTypesWrong))
             }
             _ => serde_json::Map::new(),
@@ -194,7 +214,7 @@ pub(super) async fn userinfo(
             &[],
         );
     }
-    let scheme = if matches!(record, Some((Some(_), _))) {
+    let scheme = if matches!(record, Some((Some(_), _, _))) {
         "DPoP"
     } else {
         "Bearer"

@@ -80,6 +80,7 @@ pub(super) async fn token(
     }
     let query = Params::parse(q.as_deref().unwrap_or(""));
     let body = Params::parse(&String::from_utf8_lossy(&body));
+    super::registration::keys_for_assertion(&app, body.get("client_assertion")).await;
     // Checked once per request (a proof is single use), before the grant is looked at.
     let proof = match super::dpop::check(
         &app,

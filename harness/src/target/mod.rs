@@ -85,6 +85,14 @@ pub struct TargetFile {
     /// under the `fapi2` profile (FAPI 2.0 requires it) and the token endpoint otherwise.
     #[serde(default)]
     pub assertion_audience: Option<AssertionAudience>,
+    /// The client's own web host, for the checks where the server fetches from a client (OpenID
+    /// Connect): the JWK Set of a registered `jwks_uri`, the list of a `sector_identifier_uri`,
+    /// a request object by reference (`request_uri`). The harness serves them itself, during
+    /// the run, only what a client publishes (public keys, URI lists, request objects). Off by
+    /// default; those checks are skipped without it. `{}` listens on a loopback port, which a
+    /// server on this machine reaches.
+    #[serde(default)]
+    pub client_host: Option<ClientHostConfig>,
     /// Origins besides the issuer's, the metadata URL's and the explicit endpoints' that the
     /// harness may send to (`https://login.example.com`): an endpoint that discovery puts on
     /// another host, a login page of an external identity provider. None by default, so no
@@ -345,6 +353,24 @@ impl ClientConfig {
     }
 }
 
+/// Where the client host listens, and the URL the server is told.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientHostConfig {
+    /// The address it listens on: `127.0.0.1:0` (a free loopback port) by default. Any other
+    /// address publishes the documents to whoever reaches it.
+    #[serde(default = "loopback_any_port")]
+    pub listen: std::net::SocketAddr,
+    /// The URL the server fetches from, where it reaches the host another way (a tunnel, a
+    /// proxy with TLS): `http://` and the listening address by default.
+    #[serde(default)]
+    pub base_url: Option<ConfigUrl>,
+}
+
+fn loopback_any_port() -> std::net::SocketAddr {
+    std::net::SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
 /// How `register: true` registers the clients (RFC 7591).
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -481,6 +507,14 @@ pub struct Policy {
     /// Refresh tokens are issued to the confidential clients: the refresh-token checks run
     /// with them (skipped when false). `check` compares this with what the normal flows got.
     pub refresh_tokens_confidential: bool,
+    /// How long the server may keep a client's JWK Set (fetched from its registered
+    /// `jwks_uri`) before an unknown `kid` must make it fetch the set again, in seconds, at
+    /// most 3600: 60 by default, the wait the OpenID Foundation's suite allows, since servers
+    /// limit how often they fetch a client's URL. A rotated key refused within it is tried
+    /// again once it is over (a wait off the scenario's clock).
+    #[serde(deserialize_with = "crate::bounds::cache_seconds")]
+    #[schemars(range(max = 3600))]
+    pub client_jwks_cache_seconds: f64,
 }
 
 impl Default for Policy {
@@ -491,6 +525,7 @@ impl Default for Policy {
             code_lifetime_seconds: 600.0,
             refresh_tokens_public: false,
             refresh_tokens_confidential: false,
+            client_jwks_cache_seconds: 60.0,
         }
     }
 }

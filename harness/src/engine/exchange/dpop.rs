@@ -178,6 +178,7 @@ fn reauthenticated(ctx: &mut Ctx, req: &Request) -> Result<Request, Halt> {
         .target
         .clients
         .all()
+        .chain(&ctx.made_clients)
         .find(|c| c.client_id.0 == id)
         .cloned()
         .ok_or_else(|| Fault::harness("a re-sent request's client is not configured"))?;

@@ -258,6 +258,7 @@ pub fn default_authorize(flow: String) -> AuthorizeStep {
         reload: false,
         consent: crate::scenario::model::ConsentAnswer::Approve,
         request_object: RequestObjectSpec::Auto,
+        request_by: crate::scenario::model::RequestBy::Value,
         response_mode: None,
         expect: AuthorizeExpect::default(),
     }

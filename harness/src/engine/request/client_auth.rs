@@ -164,13 +164,17 @@ pub fn sign_as_client(
     key: ClientKey,
     what: &str,
 ) -> Result<String, Fault> {
-    let own = client.signing_key.as_ref().ok_or_else(|| {
-        Fault::config(format!(
-            "client {} has no key to sign a {what} with (auth_method {})",
-            client.client_id.0,
-            client.auth_method.as_str()
-        ))
-    })?;
+    // Looked up where a key signs: an unsigned JWT needs none, so a client without one can
+    // send it.
+    let own = || {
+        client.signing_key.as_ref().ok_or_else(|| {
+            Fault::config(format!(
+                "client {} has no key to sign a {what} with (auth_method {})",
+                client.client_id.0,
+                client.auth_method.as_str()
+            ))
+        })
+    };
     let signed = |key: &crate::jose::SigningKey,
                   extra: serde_json::Map<String, serde_json::Value>| {
         key.sign(claims, &extra)
@@ -183,11 +187,12 @@ pub fn sign_as_client(
                 "{}-wrong",
                 client.client_secret.as_ref().map_or("", |s| s.0.expose())
             );
-            let other = crate::jose::SigningKey::hmac(wrong.as_bytes(), Some(own.alg()))
+            let other = crate::jose::SigningKey::hmac(wrong.as_bytes(), Some(own()?.alg()))
                 .map_err(|e| Fault::harness(e.to_string()))?;
             signed(&other, serde_json::Map::new())
         }
         ClientKey::Other => {
+            let own = own()?;
             let alg = match own.alg() {
                 a @ (crate::jose::Algorithm::ES256 | crate::jose::Algorithm::EdDSA) => a,
                 _ => crate::jose::Algorithm::ES256,
@@ -200,8 +205,8 @@ pub fn sign_as_client(
             }
             signed(&other, extra)
         }
-        ClientKey::Own => signed(own, serde_json::Map::new()),
-        ClientKey::OwnRs256 => own
+        ClientKey::Own => signed(own()?, serde_json::Map::new()),
+        ClientKey::OwnRs256 => own()?
             .sign_as(
                 crate::jose::Algorithm::RS256,
                 claims,

@@ -28,6 +28,25 @@ pub fn client_metadata(
     m
 }
 
+/// What a client hosts, added to its metadata: its key as `jwks_uri` (in place of `jwks`), a
+/// `sector_identifier_uri` (OpenID Connect Registration §2, §5), and `subject_type: pairwise`
+/// where the provider lists it.
+pub fn hosted(metadata: &mut Value, jwks_uri: Option<&Url>, sector: Option<&Url>, pairwise: bool) {
+    let Some(o) = metadata.as_object_mut() else {
+        return;
+    };
+    if let Some(uri) = jwks_uri {
+        o.remove("jwks");
+        o.insert("jwks_uri".into(), json!(uri.as_str()));
+    }
+    if let Some(uri) = sector {
+        o.insert("sector_identifier_uri".into(), json!(uri.as_str()));
+        if pairwise {
+            o.insert("subject_type".into(), json!("pairwise"));
+        }
+    }
+}
+
 /// A registration request: the metadata as JSON, with the initial access token (if any) as a
 /// bearer token (RFC 7591 §3).
 pub fn registration_request(

@@ -106,6 +106,15 @@ pub fn beside_request_object(client: &ClientConfig, object: String) -> Params {
     params
 }
 
+/// What travels beside a request object by reference (OpenID Connect Core §6.2): `client_id`
+/// and `request_uri`, the URL the server fetches it from.
+pub fn beside_request_uri(client: &ClientConfig, uri: &str) -> Params {
+    let mut params = Params::new();
+    params.push("client_id", client.client_id.0.clone());
+    params.push("request_uri", uri);
+    params
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -226,6 +226,19 @@ pub enum Capability {
     /// The scenario's client signs with an RSA key (RS256..PS512), which can be made to sign
     /// with RS256.
     RsaKey,
+    /// The target file turns on the client host (`client_host`), which serves what the server
+    /// fetches from a client: a `jwks_uri`, a `sector_identifier_uri`, a `request_uri`.
+    ClientHost,
+    /// The server fetches request objects by reference (OpenID Connect Core §6.2: its metadata
+    /// says `request_uri_parameter_supported`), and does not require pushed requests.
+    RequestUri,
+    /// The server takes unsigned request objects (OpenID Connect Core §6.1: its metadata lists
+    /// `none` among `request_object_signing_alg_values_supported`, and does not say
+    /// `require_signed_request_object`).
+    UnsignedRequestObject,
+    /// The server issues pairwise subject identifiers (OpenID Connect Core §8.1: its metadata
+    /// lists `pairwise` among `subject_types_supported`).
+    Pairwise,
     /// The server supports the `claims` request parameter (OpenID Connect Core §5.5: its
     /// metadata says `claims_parameter_supported`, false by default).
     ClaimsParameter,

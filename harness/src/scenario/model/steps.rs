@@ -168,6 +168,12 @@ pub struct AuthorizeStep {
     /// flawed on purpose.
     #[serde(default)]
     pub request_object: RequestObjectSpec,
+    /// How the request object travels on the front channel: `value` (in `request`, the
+    /// default) or `reference` (served by the client host, the target file's `client_host`,
+    /// its URL sent as `request_uri`: OpenID Connect Core §6.2, RFC 9101 §5.2). Not for a
+    /// pushed request, which carries the object itself.
+    #[serde(default)]
+    pub request_by: RequestBy,
     /// A JWT-secured `response_mode` (JARM) to send; by default the target's, if any.
     #[serde(default)]
     pub response_mode: Option<JarmMode>,
@@ -1053,19 +1059,19 @@ pub struct RegisterStep {
     /// `token_endpoint_auth_method`; `client_secret_basic` by default.
     #[serde(default = "client_secret_basic")]
     pub auth_method: String,
-    /// Where the server registers the redirect URI, judge what matters: an authorization
-    /// request for the new client with a URI near it (one the wildcard matches; the same URI
-    /// with its query changed) must not reach it, and one with the registered string itself
-    /// must (the control). A refused registration passes, once a correct one is shown to
-    /// succeed. `expect` is then not used.
+    /// For `private_key_jwt`: the client's public key is served by the client host (the
+    /// target file's `client_host`) and registered as `jwks_uri`, not sent as `jwks`.
     #[serde(default)]
-    pub exact_match: bool,
-    /// The registered redirect URI (`with-query`) must be served: the new client's
-    /// authorization request to it gets a code, sent to that URI with its query kept and the
-    /// response parameters added (RFC 6749 §3.1.2). A refused registration skips the check: a
-    /// client may register such a URI, but no server must take one. `expect` is then not used.
+    pub jwks_uri: bool,
+    /// A `sector_identifier_uri` at the client host (OpenID Connect Registration §5), with
+    /// `subject_type: pairwise` where the metadata lists it: a list that holds the redirect URI
+    /// (and another client URI), or one that lacks it. An expected refusal is controlled by the
+    /// same registration with the listing one.
     #[serde(default)]
-    pub query_kept: bool,
+    pub sector: Option<SectorList>,
+    /// What the registered client then does, judged in place of `expect`.
+    #[serde(default)]
+    pub then: Option<RegisteredUse>,
     /// What the response must show.
     #[serde(default)]
     pub expect: HttpExpect,
@@ -1073,6 +1079,50 @@ pub struct RegisterStep {
 
 fn client_secret_basic() -> String {
     "client_secret_basic".into()
+}
+
+/// How a request object travels (RFC 9101 §5).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RequestBy {
+    /// In the `request` parameter.
+    #[default]
+    Value,
+    /// At a URL of the client's host, sent as `request_uri`.
+    Reference,
+}
+
+/// The list a `sector_identifier_uri` serves (OpenID Connect Registration §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SectorList {
+    /// The redirect URI registered, and another URI of the client's.
+    Listed,
+    /// Another URI of the client's only: the registration must be refused.
+    Unlisted,
+}
+
+/// What a client the `register` step registered does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegisteredUse {
+    /// RFC 9700 §4.1.3: an authorization request to a URI near the registered one (one the
+    /// wildcard matches; the same URI with its query changed) gets no code, one to the
+    /// registered string itself does. A refused registration passes, once a correct one is
+    /// shown to succeed.
+    ExactMatch,
+    /// RFC 6749 §3.1.2: the code comes to the registered URI (`with-query`) with its query
+    /// kept and the response parameters added. A refused registration skips the check: a
+    /// client may register such a URI, but no server must take one.
+    QueryKept,
+    /// The client completes a flow: its code redeemed with its own authentication. The
+    /// registration must succeed.
+    Flow,
+    /// The flow, then the key behind the client's `jwks_uri` replaced by a new one (another
+    /// `kid`): a refresh (or, without a refresh token, a new flow's redemption) authenticated
+    /// with the new key is taken, the server fetching the JWK Set again (OpenID Connect Core
+    /// §10.1.1). A refusal is controlled by the same request with the old key.
+    KeyRotation,
 }
 
 /// The redirect URI a registration request sends.
