@@ -256,13 +256,15 @@ fn summary(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
             .entry(r.standing())
             .or_default() += 1;
     }
-    write!(out, "\n{:<10}", "spec")?;
+    // As wide as the longest specification's name, ten at least.
+    let width = by_spec.keys().map(|s| s.len()).max().unwrap_or(0).max(10);
+    write!(out, "\n{:<width$}", "spec")?;
     for c in &columns {
         write!(out, " {:>5}", c.as_str())?;
     }
     writeln!(out)?;
     for (spec, counts) in &by_spec {
-        write!(out, "{spec:<10}")?;
+        write!(out, "{spec:<width$}")?;
         for c in &columns {
             write!(out, " {:>5}", counts.get(c).copied().unwrap_or(0))?;
         }

@@ -147,12 +147,12 @@ fn node_fixture() -> PathBuf {
 
 #[test]
 fn node_oidc_provider_passes_with_its_baseline() {
-    node_with_secret_clients("node-oidc-provider");
+    node_with_secret_clients("node-oidc-provider", &[]);
 }
 
 /// node-oidc-provider's default set-up (two clients with secrets), run with the target file
 /// and baseline `name`.
-fn node_with_secret_clients(name: &str) {
+fn node_with_secret_clients(name: &str, args: &[&str]) {
     let dir = node_fixture();
     let port = free_port();
     let secrets = [
@@ -166,7 +166,7 @@ fn node_with_secret_clients(name: &str) {
     for (k, v) in &secrets {
         cmd.env(k, v);
     }
-    check(name, cmd, port, &secrets);
+    check_with(name, cmd, port, &secrets, args, &[]);
 }
 
 /// A key pair from `pkce-harness keygen`: the public JWK Set (to register) and the private PEM.
@@ -404,5 +404,16 @@ fn refresh_policy_named(dir: &Path, python: &Path, secrets: &[(&str, String)]) {
 /// afterwards; the same known deviations as with configured clients.
 #[test]
 fn node_oidc_provider_from_registration_alone_passes_with_its_baseline() {
-    node_with_secret_clients("node-oidc-provider-register");
+    // The key-rotation check waits out node-oidc-provider's 60 s cache of a client's JWK Set
+    // (it refetches on an unknown kid only after it, as the OpenID Foundation's suite allows)
+    // in each of the two runs: two minutes of CI for one verdict. It passes after the wait:
+    // `pkce-harness run --target fixtures/targets/node-oidc-provider-register.yaml --only
+    // oidc-registration/10.1.1-rotated-client-key-fetched-again`.
+    node_with_secret_clients(
+        "node-oidc-provider-register",
+        &[
+            "--exclude",
+            "oidc-registration/10.1.1-rotated-client-key-fetched-again",
+        ],
+    );
 }
