@@ -503,6 +503,8 @@ defects! {
     /// Lists `none` among the request object algorithms it supports, and refuses unsigned
     /// request objects.
     UnsignedRequestObjectRefused = "unsigned-request-object-refused", ["REQ-173"], Low;
+    /// Signs ID Tokens RS256 with a 1024-bit RSA key, published in its JWK Set.
+    IdTokenWeakKey = "id-token-weak-key", ["REQ-174"], Medium;
 }
 
 /// The reference server's set-ups a defect can show in.

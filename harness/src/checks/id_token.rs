@@ -78,6 +78,7 @@ pub fn id_token(check: &IdTokenCheck, token: Option<&str>, e: &Expected<'_>) -> 
     match check {
         IdTokenCheck::Present => Ok(()),
         IdTokenCheck::Signature => signature(&jws, e),
+        IdTokenCheck::KeyStrength => key_strength(&jws, e),
         IdTokenCheck::Iss => {
             let Some(issuer) = e.issuer else {
                 return cannot("the iss check needs the target's issuer");
@@ -215,6 +216,76 @@ fn signature(jws: &Jws, e: &Expected<'_>) -> Judged {
             err.to_string(),
         ),
         Err(err) => unmet("signature", "a verifiable signature", err.to_string()),
+    }
+}
+
+/// RFC 7518 §3.3: "A key of size 2048 bits or larger MUST be used with these algorithms" (the
+/// RSA ones); the curves of §3.4 and RFC 8037 are strong enough as they are. The key is the
+/// one the JWK Set holds under the ID Token's `kid`, or its only key of the algorithm's type.
+fn key_strength(jws: &Jws, e: &Expected<'_>) -> Judged {
+    let name = match jws.alg() {
+        Ok(alg) => alg_name(alg),
+        Err(err) => return unmet("alg", "a signed ID Token (never alg none)", err.to_string()),
+    };
+    let kty = match name.get(..2) {
+        Some("RS" | "PS") => "RSA",
+        Some("ES") => "EC",
+        Some("Ed") => "OKP",
+        _ => {
+            return Err(Err(NotJudged::Absent(format!(
+                "the ID Token is signed {name}, with the client's secret: its strength is the secret's"
+            ))));
+        }
+    };
+    let Some(jwks) = e.jwks else {
+        return cannot("no JWK Set: the metadata has no jwks_uri");
+    };
+    let keys: Vec<&Value> = jwks
+        .get("keys")
+        .and_then(Value::as_array)
+        .map(|k| {
+            k.iter()
+                .filter(|k| k.get("kty").and_then(Value::as_str) == Some(kty))
+                .collect()
+        })
+        .unwrap_or_default();
+    let key = match jws.kid() {
+        Some(kid) => keys
+            .iter()
+            .find(|k| k.get("kid").and_then(Value::as_str) == Some(kid)),
+        None if keys.len() == 1 => keys.first(),
+        None => None,
+    };
+    let Some(key) = key else {
+        return cannot(format!(
+            "the JWK Set holds no {kty} key the ID Token names (kid {:?})",
+            jws.kid()
+        ));
+    };
+    if kty != "RSA" {
+        return Ok(());
+    }
+    let bits = key
+        .get("n")
+        .and_then(Value::as_str)
+        .and_then(crate::jose::unb64)
+        .map(|n| {
+            let n = n
+                .iter()
+                .skip_while(|b| **b == 0)
+                .copied()
+                .collect::<Vec<u8>>();
+            n.first()
+                .map_or(0, |b| (n.len() - 1) * 8 + (8 - b.leading_zeros() as usize))
+        });
+    match bits {
+        None => cannot("the RSA key of the JWK Set has no readable modulus (n)"),
+        Some(bits) if bits >= 2048 => Ok(()),
+        Some(bits) => unmet(
+            "key",
+            "an RSA signing key of at least 2048 bits (RFC 7518 §3.3)",
+            format!("{bits} bits (kid {:?})", jws.kid().unwrap_or("")),
+        ),
     }
 }
 

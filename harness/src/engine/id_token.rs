@@ -26,7 +26,9 @@ pub(super) async fn id_token_checks(
         )
         .into());
     }
-    let jwks = if checks.contains(&IdTokenCheck::Signature) {
+    let jwks = if checks.contains(&IdTokenCheck::Signature)
+        || checks.contains(&IdTokenCheck::KeyStrength)
+    {
         Some(jwks(ctx, "ID Token signatures").await?)
     } else {
         None

@@ -31,6 +31,7 @@ mod revocation;
 mod state;
 mod tls;
 mod token;
+mod weak_key;
 
 use std::sync::Arc;
 

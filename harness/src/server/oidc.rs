@@ -48,7 +48,10 @@ pub(super) fn subject(app: &App, store: &Store, client_id: &str) -> String {
 
 /// `GET /jwks`: the public key ID Tokens are signed with.
 pub(super) async fn jwks(State(app): State<Arc<App>>) -> Response {
-    let keys: Vec<Value> = app.keys.id_token.public_jwk().into_iter().collect();
+    let mut keys: Vec<Value> = app.keys.id_token.public_jwk().into_iter().collect();
+    if app.has(Defect::IdTokenWeakKey) {
+        keys.push(super::weak_key::jwk());
+    }
     json_response(&app, StatusCode::OK, &json!({ "keys": keys }), &[])
 }
 
@@ -140,6 +143,9 @@ pub(super) fn id_token(app: &App, store: &Store, g: &Grant<'_>) -> Result<String
     }
     if app.has(Defect::IdTokenUnsigned) {
         return Ok(crate::jose::jws::unsigned(&claims));
+    }
+    if app.has(Defect::IdTokenWeakKey) {
+        return Ok(super::weak_key::sign(&claims));
     }
     let signed = if app.has(Defect::IdTokenForeignKey) {
         let mut header = serde_json::Map::new();
@@ -347,6 +353,9 @@ pub(super) fn unchecked(v: &mut Validation, expiry: bool, audience: bool, signat
 
 /// The ID Token signing algorithms the metadata lists.
 pub(super) fn id_token_algs(app: &App) -> Vec<&'static str> {
+    if app.has(Defect::IdTokenWeakKey) {
+        return vec!["RS256"];
+    }
     vec![crate::jose::alg_name(app.keys.id_token.alg())]
 }
 

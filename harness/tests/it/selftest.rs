@@ -76,6 +76,7 @@ async fn the_clean_server_passes_under_every_profile() {
             ],
             Variant::JwtClients => &[
                 "the client has no client_secret",
+                "the server does not say it takes unsigned request objects",
                 "the client authenticates without a TLS client certificate",
                 "the server does not require pushed authorization requests",
                 "the target declares PKCE optional for confidential clients",
@@ -84,6 +85,8 @@ async fn the_clean_server_passes_under_every_profile() {
             ],
             Variant::Fapi2 => &[
                 "the client has no client_secret",
+                "the server does not say it takes unsigned request objects",
+                "the server does not say it fetches request objects by reference",
                 "the client authenticates without a TLS client certificate",
                 "the target declares PKCE required for confidential clients",
                 "a server-managed nonce stand for",
@@ -195,9 +198,17 @@ async fn eight_runs_with_one_seed_give_identical_verdicts() {
                                 .map_or(String::new(), |(_, p)| p.to_owned())
                                 .split('&')
                                 .filter(|kv| {
-                                    !["nonce=", "request_uri=", "dpop_jkt=", "id_token_hint="]
-                                        .iter()
-                                        .any(|p| kv.starts_with(p))
+                                    // Values the server makes (a pushed request's URI, a
+                                    // registered client's id) or a flow's own key.
+                                    ![
+                                        "nonce=",
+                                        "request_uri=",
+                                        "dpop_jkt=",
+                                        "id_token_hint=",
+                                        "client_id=dyn-",
+                                    ]
+                                    .iter()
+                                    .any(|p| kv.starts_with(p))
                                 })
                                 .collect::<Vec<_>>()
                                 .join("&")

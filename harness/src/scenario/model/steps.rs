@@ -402,6 +402,10 @@ pub enum IdTokenCheck {
     /// `alg` is advertised and not `none`, and the signature verifies with the provider's JWKS
     /// key chosen by `kid` (§3.1.3.7 items 6-8, §10.1).
     Signature,
+    /// The key of the provider's JWK Set the ID Token names is strong enough (RFC 7518 §3.3:
+    /// an RSA key of 2048 bits or more; §3.4: the elliptic curves JOSE registers). Not judged
+    /// for an ID Token signed with the client's secret (HMAC), whose strength is the secret's.
+    KeyStrength,
     /// `iss` equals the issuer exactly (item 2).
     Iss,
     /// `aud` contains the client_id; with several audiences `azp` is the client_id (items 3-5).
