@@ -505,6 +505,9 @@ defects! {
     UnsignedRequestObjectRefused = "unsigned-request-object-refused", ["REQ-173"], Low;
     /// Signs ID Tokens RS256 with a 1024-bit RSA key, published in its JWK Set.
     IdTokenWeakKey = "id-token-weak-key", ["REQ-174"], Medium;
+    /// At the resource, takes a JWT access token on its claims without verifying it: `alg`
+    /// `none` (in any case) and another key's signature pass.
+    JwtAccessTokenUnverified = "jwt-access-token-unverified", ["REQ-175"], High;
 }
 
 /// The reference server's set-ups a defect can show in.
@@ -543,7 +546,8 @@ impl Defect {
             | Self::RequestObjectOutsideParamsUsed
             | Self::RequestObjectAudienceArrayRefused
             | Self::ParEndpointAudienceRefused
-            | Self::RequestUriNotFetched => Variant::JwtClients,
+            | Self::RequestUriNotFetched
+            | Self::JwtAccessTokenUnverified => Variant::JwtClients,
             // The nonce is only required in the FAPI set-up; the lifetime cap on request objects
             // is FAPI 2.0 Message Signing's; the FAPI set-up has every kind of JWT a clock
             // offset touches (assertions, request objects, DPoP proofs).

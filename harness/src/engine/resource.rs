@@ -35,10 +35,20 @@ pub(super) async fn userinfo(ctx: &mut Ctx, r: &ResourceStep) -> StepResult {
         return Err(Fault::config("the target has no userinfo endpoint").into());
     };
     let tokens = saved(ctx, &r.tokens)?;
-    let at = tokens
+    let original = tokens
         .access
         .clone()
         .ok_or_else(|| precondition("no access token".into()))?;
+    let at = match build::jwt_copy(original.expose(), r.presented)? {
+        Some(copy) => Secret::new(copy),
+        None => {
+            return Err(Fault::OptionalAbsent {
+                message: "the access token is opaque, not a JWT: it has no claims to copy unsigned"
+                    .into(),
+            }
+            .into());
+        }
+    };
     let mut req = match r.method {
         ResourceMethod::Get => Request::get(url),
         ResourceMethod::Post => build::bare(HttpMethod::Post, url),
@@ -62,7 +72,10 @@ pub(super) async fn userinfo(ctx: &mut Ctx, r: &ResourceStep) -> StepResult {
         "Bearer"
     };
     match r.presented {
-        Presented::Header => req
+        Presented::Header
+        | Presented::AlgNoneCopy
+        | Presented::AlgNoneCasedCopy
+        | Presented::ForgedSignatureCopy => req
             .headers
             .push(("Authorization".into(), format!("{scheme} {}", at.expose()))),
         Presented::LowercaseScheme => req.headers.push((
@@ -93,6 +106,23 @@ pub(super) async fn userinfo(ctx: &mut Ctx, r: &ResourceStep) -> StepResult {
         return token_status(ctx, r, Some(resp.status)).await;
     }
     let next = check(ctx, &r.expect, &resp)?;
+    if r.presented.is_copy() && r.expect.expects_refusal() {
+        // The copy's refusal proves something only if the token it was made of is taken.
+        let control = ResourceStep {
+            presented: Presented::Header,
+            expect: HttpExpect {
+                status: Some(OneOrMany(vec![200])),
+                ..HttpExpect::default()
+            },
+            ..r.clone()
+        };
+        Box::pin(userinfo(ctx, &control)).await.map_err(|halt| {
+            super::control::failed_as(
+                "the original access token is refused too, so the copy's refusal proves nothing",
+                halt,
+            )
+        })?;
+    }
     claims(ctx, r, &resp, tokens.id_token.as_ref())?;
     if r.sub_matches_id_token {
         let id_sub = tokens

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::config::RegisteredClient;
 use super::pages::{fresh, invalid_client, json as json_response, oauth_error};
-use super::state::{App, Store};
+use super::state::{App, Expiring, Registration, Store};
 use crate::defect::Defect;
 use crate::jose::{half_hash, unb64};
 use crate::target::AuthMethod;
@@ -30,9 +30,8 @@ const ID_TOKEN_SECONDS: u64 = 300;
 /// name, or for a client registered as pairwise SHA-256 of its sector, the account and a salt
 /// (§8.1). The salt is the issuer, since this server keeps nothing between starts; a real one
 /// keeps a secret salt, so nobody can work the account out from the subject.
-pub(super) fn subject(app: &App, store: &Store, client_id: &str) -> String {
-    let sector = store
-        .registered
+pub(super) fn subject(app: &App, registered: &Expiring<Registration>, client_id: &str) -> String {
+    let sector = registered
         .get(client_id)
         .and_then(|r| r.client.pairwise_sector.clone());
     match sector {
@@ -96,7 +95,7 @@ pub(super) fn id_token(app: &App, store: &Store, g: &Grant<'_>) -> Result<String
     let sub = if app.has(Defect::SubUnstable) {
         fresh()?
     } else {
-        subject(app, store, g.client_id)
+        subject(app, &store.registered, g.client_id)
     };
     let nonce = if app.has(Defect::NonceNotEchoed) {
         None

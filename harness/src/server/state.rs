@@ -39,6 +39,10 @@ pub(super) struct App {
     pub request_uri_lifetime: Duration,
     /// Authorization requests must be pushed (RFC 9126 §4).
     pub require_par: bool,
+    /// Access tokens are JWTs (RFC 9068), signed with the ID Token key: in the assertion-client
+    /// set-up, so the checks of how a resource verifies them have one to strip; elsewhere they
+    /// are opaque.
+    pub jwt_access_tokens: bool,
     /// Confidential clients must send a code_challenge too.
     pub pkce_required_confidential: bool,
     /// How long the authorization endpoint takes to answer.
@@ -397,6 +401,7 @@ impl App {
             keys,
             request_uri_lifetime: config.request_uri_lifetime,
             require_par: config.require_par,
+            jwt_access_tokens: config.jwt_clients && !config.require_par,
             pkce_required_confidential: config.pkce_required_confidential,
             authorization_delay: config.authorization_delay,
             absent_method_s256: config.absent_method_s256,

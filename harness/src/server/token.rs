@@ -14,7 +14,7 @@ use super::claims::Released;
 use super::config::RegisteredClient;
 use super::dpop::Proof;
 use super::pages::{Reply, done, fresh, invalid_client, json, oauth_error, post_only};
-use super::state::{App, RefreshRecord, TokenRecord};
+use super::state::{App, Expiring, RefreshRecord, Registration, TokenRecord};
 use super::tls::PeerCert;
 use crate::defect::Defect;
 use crate::params::Params;
@@ -487,7 +487,7 @@ fn access_token(
     (family, claims): (u64, Released),
     bound: Binding<'_>,
 ) -> Result<String, Response> {
-    let access = issue(&mut store.counter, access_strength(app), "at")?;
+    let access = mint_access(app, (&mut store.counter, &store.registered), client_id)?;
     store.access_tokens.insert(
         access.clone(),
         TokenRecord {
@@ -500,6 +500,35 @@ fn access_token(
         },
     );
     Ok(access)
+}
+
+/// A new access token of `client_id`: random (as hard to guess as [`access_strength`] says),
+/// or where the server issues JWT access tokens one of RFC 9068 §2.2 (`typ: at+jwt`; `iss`,
+/// `sub`, `aud` the UserInfo endpoint, `client_id`, `iat`, `exp`, a random `jti`), signed with
+/// the ID Token key.
+fn mint_access(
+    app: &App,
+    (counter, registered): (&mut u64, &Expiring<Registration>),
+    client_id: &str,
+) -> Result<String, Response> {
+    let random = issue(counter, access_strength(app), "at")?;
+    if !app.jwt_access_tokens {
+        return Ok(random);
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let claims = serde_json::json!({
+        "iss": app.issuer, "sub": super::oidc::subject(app, registered, client_id),
+        "aud": app.url("/userinfo"), "client_id": client_id,
+        "iat": now, "exp": now + 3600, "jti": random,
+    });
+    let mut header = serde_json::Map::new();
+    header.insert("typ".into(), "at+jwt".into());
+    app.keys
+        .id_token
+        .sign(&claims, &header)
+        .map_err(|e| super::pages::server_error(&e.to_string()))
 }
 
 /// How hard to guess a token is: as this server makes them, or as a defect makes them.
@@ -660,7 +689,7 @@ fn authorization_code(app: &App, grant: Grant<'_>) -> Reply {
     }
     record.used = true;
     let claims = record.claims;
-    let access = issue(&mut store.counter, access_strength(app), "at")?;
+    let access = mint_access(app, (&mut store.counter, &store.registered), &client_id)?;
     let refresh = issue(&mut store.counter, refresh_strength(app), "rt")?;
     record.issued.extend([access.clone(), refresh.clone()]);
     let family = store.counter;

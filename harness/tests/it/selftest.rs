@@ -199,9 +199,11 @@ async fn eight_runs_with_one_seed_give_identical_verdicts() {
                                 .split('&')
                                 .filter(|kv| {
                                     // Values the server makes (a pushed request's URI, a
-                                    // registered client's id) or a flow's own key.
+                                    // registered client's id), a flow's own key, or a request
+                                    // object (it carries the time it was made).
                                     ![
                                         "nonce=",
+                                        "request=",
                                         "request_uri=",
                                         "dpop_jkt=",
                                         "id_token_hint=",

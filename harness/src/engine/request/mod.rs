@@ -6,6 +6,7 @@
 mod authorize;
 mod client_auth;
 mod dpop;
+mod jwt_copy;
 mod registration;
 mod request_object;
 mod token;
@@ -14,6 +15,7 @@ mod vars;
 pub use authorize::*;
 pub use client_auth::*;
 pub use dpop::*;
+pub use jwt_copy::*;
 pub use registration::*;
 pub use request_object::*;
 pub use token::*;

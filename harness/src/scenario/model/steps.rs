@@ -929,6 +929,24 @@ pub enum Presented {
     /// As the `access_token` query parameter and no header (RFC 6750 §2.3), which RFC 9700
     /// §4.3.2 and FAPI 2.0 §5.3.4 rule out.
     Query,
+    /// A JWT access token's claims under `alg: none` with no signature (RFC 9068 §4, RFC 8725
+    /// §3.1): skipped where the token is opaque.
+    AlgNoneCopy,
+    /// The same with `alg: nOnE`, for a resource that compares the name case-sensitively.
+    AlgNoneCasedCopy,
+    /// A JWT access token's claims signed by a key the server does not know, under the
+    /// original `kid`.
+    ForgedSignatureCopy,
+}
+
+impl Presented {
+    /// Whether the step presents a copy made of the access token, not the token itself.
+    pub fn is_copy(self) -> bool {
+        matches!(
+            self,
+            Self::AlgNoneCopy | Self::AlgNoneCasedCopy | Self::ForgedSignatureCopy
+        )
+    }
 }
 
 /// The TLS client certificate a request presents (RFC 8705).
