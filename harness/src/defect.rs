@@ -508,6 +508,8 @@ defects! {
     /// At the resource, takes a JWT access token on its claims without verifying it: `alg`
     /// `none` (in any case) and another key's signature pass.
     JwtAccessTokenUnverified = "jwt-access-token-unverified", ["REQ-175"], High;
+    /// Refuses a nonce longer than 48 characters.
+    NonceLengthCapped = "nonce-length-capped", ["REQ-176"], Low;
 }
 
 /// The reference server's set-ups a defect can show in.

@@ -311,6 +311,11 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, request_uri: Opti
     if app.has(Defect::NonceRequired) && openid && nonempty(p, "nonce").is_none() {
         return fail("invalid_request", "nonce is required");
     }
+    if app.has(Defect::NonceLengthCapped)
+        && nonempty(p, "nonce").is_some_and(|n| n.chars().count() > 48)
+    {
+        return fail("invalid_request", "nonce is longer than 48 characters");
+    }
     if app.has(Defect::StateRequired) && nonempty(p, "state").is_none() {
         return fail("invalid_request", "Missing parameter: state");
     }
