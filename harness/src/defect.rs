@@ -510,6 +510,14 @@ defects! {
     JwtAccessTokenUnverified = "jwt-access-token-unverified", ["REQ-175"], High;
     /// Refuses a nonce longer than 48 characters.
     NonceLengthCapped = "nonce-length-capped", ["REQ-176"], Low;
+    /// Names another client as the ID Token's authorized party (`azp`).
+    IdTokenAzpWrong = "id-token-azp-wrong", ["REQ-69"], Medium;
+    /// Gives the ID Token a second audience, and no `azp`.
+    IdTokenAudiencesWithoutAzp = "id-token-audiences-without-azp", ["REQ-69"], Medium;
+    /// Puts its public key in the ID Token's header (`jwk`).
+    IdTokenEmbeddedKey = "id-token-embedded-key", ["REQ-177"], Low;
+    /// Gives the ID Token of a refresh another subject than the login's.
+    RefreshIdTokenOtherSubject = "refresh-id-token-other-subject", ["REQ-178"], High;
 }
 
 /// The reference server's set-ups a defect can show in.

@@ -79,6 +79,21 @@ pub fn id_token(check: &IdTokenCheck, token: Option<&str>, e: &Expected<'_>) -> 
         IdTokenCheck::Present => Ok(()),
         IdTokenCheck::Signature => signature(&jws, e),
         IdTokenCheck::KeyStrength => key_strength(&jws, e),
+        IdTokenCheck::NoKeyHeaders => {
+            let named: Vec<&str> = ["x5u", "x5c", "jku", "jwk"]
+                .into_iter()
+                .filter(|h| jws.header.contains_key(*h))
+                .collect();
+            if named.is_empty() {
+                Ok(())
+            } else {
+                unmet(
+                    "header",
+                    "no key named in the header (x5u, x5c, jku, jwk: OpenID Connect Core §2)",
+                    named.join(", "),
+                )
+            }
+        }
         IdTokenCheck::Iss => {
             let Some(issuer) = e.issuer else {
                 return cannot("the iss check needs the target's issuer");

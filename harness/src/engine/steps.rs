@@ -264,7 +264,7 @@ async fn refresh_once(ctx: &mut Ctx, r: &RefreshStep) -> StepResult {
         .save_as
         .clone()
         .unwrap_or_else(|| format!("{}-refreshed", r.tokens));
-    token_request(
+    let next = token_request(
         ctx,
         build::with_params(req, &params),
         &r.expect,
@@ -272,7 +272,18 @@ async fn refresh_once(ctx: &mut Ctx, r: &RefreshStep) -> StepResult {
         kind,
         (tokens.dpop_key.clone(), r.dpop),
     )
-    .await
+    .await?;
+    if !r.id_token.is_empty() {
+        if saved(ctx, &save_as)?.id_token.is_none() {
+            return Err(Fault::OptionalAbsent {
+                message: "the refresh gave no ID Token, which OpenID Connect Core §12.2 allows"
+                    .into(),
+            }
+            .into());
+        }
+        super::id_token::id_token_checks(ctx, &r.id_token, &save_as, &client).await?;
+    }
+    Ok(next)
 }
 
 /// The control of a refused refresh: a fresh correct flow of the refresh token's own client,

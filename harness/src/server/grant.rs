@@ -271,7 +271,7 @@ pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
                 nonce: pending.nonce.as_deref(),
                 auth_time,
                 access_token: None,
-                code: &code,
+                code: Some(&code),
             };
             vec![(
                 "id_token".to_owned(),

@@ -69,7 +69,9 @@ pub(super) struct Grant<'a> {
     /// The access token issued with it, if any (`at_hash`); a hybrid front-channel response
     /// has none.
     pub access_token: Option<&'a str>,
-    pub code: &'a str,
+    /// The code it was issued for (`c_hash`); none for one a refresh gives (OpenID Connect
+    /// Core §12.2).
+    pub code: Option<&'a str>,
 }
 
 /// An ID Token for the test user (OpenID Connect Core §2, §3.1.3.6), with `at_hash` and
@@ -92,8 +94,11 @@ pub(super) fn id_token(app: &App, store: &Store, g: &Grant<'_>) -> Result<String
     } else {
         g.client_id.to_owned()
     };
+    let refreshed = g.code.is_none();
     let sub = if app.has(Defect::SubUnstable) {
         fresh()?
+    } else if refreshed && app.has(Defect::RefreshIdTokenOtherSubject) {
+        "bob".to_owned()
     } else {
         subject(app, &store.registered, g.client_id)
     };
@@ -118,19 +123,32 @@ pub(super) fn id_token(app: &App, store: &Store, g: &Grant<'_>) -> Result<String
     let key = &app.keys.id_token;
     let at_hash = g.access_token.map(|at| {
         if app.has(Defect::AtHashWrong) {
-            half_hash(key.alg(), g.code)
+            half_hash(key.alg(), g.code.unwrap_or_default())
         } else {
             half_hash(key.alg(), at)
         }
     });
-    let c_hash = if app.has(Defect::CHashWrong) {
-        half_hash(key.alg(), g.access_token.unwrap_or_default())
-    } else {
-        half_hash(key.alg(), g.code)
-    };
-    let mut claims = json!({
-        "iss": iss, "sub": sub, "aud": aud, "exp": exp, "iat": iat, "c_hash": c_hash,
+    let c_hash = g.code.map(|code| {
+        if app.has(Defect::CHashWrong) {
+            half_hash(key.alg(), g.access_token.unwrap_or_default())
+        } else {
+            half_hash(key.alg(), code)
+        }
     });
+    let mut claims = json!({
+        "iss": iss, "sub": sub, "aud": aud, "exp": exp, "iat": iat,
+    });
+    if let (Some(h), Some(o)) = (c_hash, claims.as_object_mut()) {
+        o.insert("c_hash".into(), json!(h));
+    }
+    if let Some(o) = claims.as_object_mut() {
+        if app.has(Defect::IdTokenAzpWrong) {
+            o.insert("azp".into(), json!("another-client"));
+        }
+        if app.has(Defect::IdTokenAudiencesWithoutAzp) {
+            o.insert("aud".into(), json!([aud, "https://api.example"]));
+        }
+    }
     if let (Some(h), Some(o)) = (at_hash, claims.as_object_mut()) {
         o.insert("at_hash".into(), json!(h));
     }
@@ -152,6 +170,12 @@ pub(super) fn id_token(app: &App, store: &Store, g: &Grant<'_>) -> Result<String
             header.insert("kid".into(), json!(kid));
         }
         app.keys.stranger.sign(&claims, &header)
+    } else if app.has(Defect::IdTokenEmbeddedKey) {
+        let mut header = serde_json::Map::new();
+        if let Some(jwk) = key.public_jwk() {
+            header.insert("jwk".into(), jwk);
+        }
+        key.sign(&claims, &header)
     } else {
         key.sign(&claims, &serde_json::Map::new())
     };

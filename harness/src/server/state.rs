@@ -372,6 +372,16 @@ pub(super) struct RefreshRecord {
     pub jkt: Option<String>,
     /// The claims of the grant, handed on to the access tokens it gives.
     pub claims: Released,
+    /// The grant is an OpenID Connect one: a refresh gives a new ID Token (OpenID Connect Core
+    /// §12.2), with the original login's time.
+    pub openid: Option<OpenIdGrant>,
+}
+
+/// What a refresh's ID Token keeps of the authentication (OpenID Connect Core §12.2).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct OpenIdGrant {
+    /// When the user signed in (seconds since the epoch), if known.
+    pub auth_time: Option<u64>,
 }
 
 impl App {

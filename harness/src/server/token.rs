@@ -14,7 +14,7 @@ use super::claims::Released;
 use super::config::RegisteredClient;
 use super::dpop::Proof;
 use super::pages::{Reply, done, fresh, invalid_client, json, oauth_error, post_only};
-use super::state::{App, Expiring, RefreshRecord, Registration, TokenRecord};
+use super::state::{App, Expiring, OpenIdGrant, RefreshRecord, Registration, TokenRecord};
 use super::tls::PeerCert;
 use crate::defect::Defect;
 use crate::params::Params;
@@ -718,12 +718,19 @@ fn authorization_code(app: &App, grant: Grant<'_>) -> Reply {
                 nonce: record.nonce.as_deref(),
                 auth_time: record.auth_time,
                 access_token: Some(&access),
-                code,
+                code: Some(code),
             };
             Some(super::oidc::id_token(app, store, &grant)?)
         }
         _ => None,
     };
+    let openid = store
+        .codes
+        .get(code)
+        .filter(|r| r.openid)
+        .map(|r| OpenIdGrant {
+            auth_time: r.auth_time,
+        });
     store.refresh_tokens.insert(
         refresh.clone(),
         RefreshRecord {
@@ -733,6 +740,7 @@ fn authorization_code(app: &App, grant: Grant<'_>) -> Reply {
             family,
             jkt: refresh_jkt,
             claims,
+            openid,
         },
     );
     drop(guard);
@@ -912,7 +920,7 @@ fn refresh(app: &App, grant: Grant<'_>) -> Reply {
     if redeem == Redeem::CheckOnly {
         return Ok(Response::default());
     }
-    let (family, claims) = (record.family, record.claims);
+    let (family, claims, openid) = (record.family, record.claims, record.openid);
     let access = access_token(
         app,
         &mut store,
@@ -934,14 +942,36 @@ fn refresh(app: &App, grant: Grant<'_>) -> Reply {
                 family,
                 jkt: bound,
                 claims,
+                openid,
             },
         );
         new_rt
     } else {
         rt.to_owned()
     };
+    // OpenID Connect Core §12.2: a new ID Token of the same authentication.
+    let id_token = match openid {
+        Some(grant) if !app.has(Defect::IdTokenMissing) => Some(super::oidc::id_token(
+            app,
+            &store,
+            &super::oidc::Grant {
+                client_id: &client.client_id,
+                nonce: None,
+                auth_time: grant.auth_time,
+                access_token: Some(&access),
+                code: None,
+            },
+        )?),
+        _ => None,
+    };
     drop(store);
-    Ok(token_response(app, &access, &new_rt, None, proof.is_some()))
+    Ok(token_response(
+        app,
+        &access,
+        &new_rt,
+        id_token.as_deref(),
+        proof.is_some(),
+    ))
 }
 
 /// Whether `client` authenticates with a secret (used by introspection).

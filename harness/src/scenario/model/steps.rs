@@ -406,6 +406,9 @@ pub enum IdTokenCheck {
     /// an RSA key of 2048 bits or more; §3.4: the elliptic curves JOSE registers). Not judged
     /// for an ID Token signed with the client's secret (HMAC), whose strength is the secret's.
     KeyStrength,
+    /// The header names no key of its own (`x5u`, `x5c`, `jku`, `jwk`: §2 says ID Tokens
+    /// should not; keys come from the provider's JWK Set).
+    NoKeyHeaders,
     /// `iss` equals the issuer exactly (item 2).
     Iss,
     /// `aud` contains the client_id; with several audiences `azp` is the client_id (items 3-5).
@@ -831,6 +834,10 @@ pub struct RefreshStep {
     /// The DPoP proof (RFC 9449): with the tokens' key by default.
     #[serde(default)]
     pub dpop: DpopProof,
+    /// Checks of the ID Token the refresh gives (OpenID Connect Core §12.2), as the `token`
+    /// step's; the check is skipped where the response carries none, which §12.2 allows.
+    #[serde(default)]
+    pub id_token: Vec<IdTokenCheck>,
 }
 
 /// `userinfo:`: a resource request with an access token.
