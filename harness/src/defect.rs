@@ -518,6 +518,10 @@ defects! {
     IdTokenEmbeddedKey = "id-token-embedded-key", ["REQ-177"], Low;
     /// Gives the ID Token of a refresh another subject than the login's.
     RefreshIdTokenOtherSubject = "refresh-id-token-other-subject", ["REQ-178"], High;
+    /// Takes a request object that carries `request` or `request_uri` (RFC 9101 §4 forbids
+    /// both): a pushed one then points at another request past the check of the form
+    /// parameters.
+    ParObjectRequestUriAccepted = "par-object-request-uri-accepted", ["REQ-141"], Medium;
 }
 
 /// The reference server's set-ups a defect can show in.
@@ -557,7 +561,8 @@ impl Defect {
             | Self::RequestObjectAudienceArrayRefused
             | Self::ParEndpointAudienceRefused
             | Self::RequestUriNotFetched
-            | Self::JwtAccessTokenUnverified => Variant::JwtClients,
+            | Self::JwtAccessTokenUnverified
+            | Self::ParObjectRequestUriAccepted => Variant::JwtClients,
             // The nonce is only required in the FAPI set-up; the lifetime cap on request objects
             // is FAPI 2.0 Message Signing's; the FAPI set-up has every kind of JWT a clock
             // offset touches (assertions, request objects, DPoP proofs).

@@ -59,7 +59,9 @@ pub(super) fn unpack(
             "the request object's client_id differs from the client_id of the request",
         ));
     }
-    if claims.contains_key("request") || claims.contains_key("request_uri") {
+    if (claims.contains_key("request") || claims.contains_key("request_uri"))
+        && !app.has(Defect::ParObjectRequestUriAccepted)
+    {
         return Err(refused(
             "a request object must not contain request or request_uri",
         ));

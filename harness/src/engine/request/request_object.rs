@@ -50,6 +50,7 @@ pub fn request_object(
     let (nbf, exp) = match spec {
         RequestObjectSpec::Expired => (now.saturating_sub(600), now.saturating_sub(300)),
         RequestObjectSpec::LongLifetime => (now, now + LONG_LIFETIME),
+        RequestObjectSpec::OldNbf => (now.saturating_sub(61 * 60), now + LIFETIME),
         RequestObjectSpec::DatedAhead => (
             now + crate::jose::AHEAD,
             now + crate::jose::AHEAD + LIFETIME,

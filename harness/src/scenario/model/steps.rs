@@ -248,6 +248,9 @@ pub enum RequestObjectSpec {
     Expired,
     /// Valid for 70 minutes from `nbf` (FAPI 2.0 Message Signing allows at most 60).
     LongLifetime,
+    /// `nbf` (and `iat`) 61 minutes ago, `exp` in five minutes: a short time left, but a
+    /// lifetime over FAPI 2.0 Message Signing's 60 minutes from `nbf`.
+    OldNbf,
     /// The `client_id` claim another client's than the `client_id` beside it.
     OtherClientId,
     /// `iat` and `nbf` eight seconds ahead (a client clock a little fast; FAPI 2.0 §5.3.2.1
