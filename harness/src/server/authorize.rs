@@ -107,18 +107,44 @@ pub(super) async fn authorize(
     r
 }
 
-/// The front channel with the request object fetched from `uri` (OpenID Connect Core §6.2) in
-/// `request`, as if passed by value; or the refusal, an error redirect to the client's only
-/// redirect URI where it has one, else an error page.
-async fn fetched_request_object(app: &App, front: &Params, uri: &str) -> Result<Params, Response> {
-    let client = nonempty(front, "client_id")
+/// The known client a request object (by value or by reference) names beside it, or an
+/// error page saying `what` needs one.
+fn object_client(app: &App, front: &Params, what: &str) -> Result<RegisteredClient, Response> {
+    nonempty(front, "client_id")
         .and_then(|id| app.client(id))
         .ok_or_else(|| {
             error_page(
                 app,
-                "a request_uri needs the client_id of a known client beside it",
+                &format!("{what} needs the client_id of a known client beside it"),
             )
-        })?;
+        })
+}
+
+/// A request object refused with `error`: an error redirect to the client's registered
+/// redirect URI when it has only one (the object's own redirect_uri is not to be trusted),
+/// else an error page.
+fn object_refused(
+    app: &App,
+    client: &RegisteredClient,
+    front: &Params,
+    (error, why): (&str, &str),
+) -> Response {
+    if client.more_redirect_uris.is_empty() {
+        to_client(
+            app,
+            StatusCode::FOUND,
+            &client.redirect_uri,
+            error_params(app, error, why, front.get("state")),
+        )
+    } else {
+        error_page(app, &format!("{error}: {why}"))
+    }
+}
+
+/// The front channel with the request object fetched from `uri` (OpenID Connect Core §6.2) in
+/// `request`, as if passed by value; or the refusal.
+async fn fetched_request_object(app: &App, front: &Params, uri: &str) -> Result<Params, Response> {
+    let client = object_client(app, front, "a request_uri")?;
     let fetched = if app.has(Defect::RequestUriNotFetched) {
         Err((
             "request_uri_not_supported",
@@ -138,44 +164,21 @@ async fn fetched_request_object(app: &App, front: &Params, uri: &str) -> Result<
             params.push("request", object.trim());
             Ok(params)
         }
-        Err((error, why)) if client.more_redirect_uris.is_empty() => Err(to_client(
-            app,
-            StatusCode::FOUND,
-            &client.redirect_uri,
-            error_params(app, error, &why, front.get("state")),
-        )),
-        Err((error, why)) => Err(error_page(app, &format!("{error}: {why}"))),
+        Err((error, why)) => Err(object_refused(app, &client, front, (error, &why))),
     }
 }
 
-/// The request a request object passed by value stands for (RFC 9101), or the refusal: an
-/// error redirect `invalid_request_object` (§6.2) to the client's registered redirect URI when
-/// it has only one (the object's own redirect_uri is not to be trusted), else an error page.
+/// The request a request object passed by value stands for (RFC 9101), or the refusal
+/// `invalid_request_object` (§6.2).
 fn unpack_request_object(app: &App, front: &Params) -> Result<Params, Response> {
-    let client = nonempty(front, "client_id")
-        .and_then(|id| app.client(id))
-        .ok_or_else(|| {
-            error_page(
-                app,
-                "a request object needs the client_id of a known client beside it",
-            )
-        })?;
+    let client = object_client(app, front, "a request object")?;
     super::request_object::unpack(app, &client, front).map_err(|refused| {
-        if client.more_redirect_uris.is_empty() {
-            to_client(
-                app,
-                StatusCode::FOUND,
-                &client.redirect_uri,
-                error_params(
-                    app,
-                    "invalid_request_object",
-                    &refused.to_string(),
-                    front.get("state"),
-                ),
-            )
-        } else {
-            error_page(app, &format!("invalid_request_object: {refused}"))
-        }
+        object_refused(
+            app,
+            &client,
+            front,
+            ("invalid_request_object", &refused.to_string()),
+        )
     })
 }
 
