@@ -522,6 +522,9 @@ defects! {
     /// both): a pushed one then points at another request past the check of the form
     /// parameters.
     ParObjectRequestUriAccepted = "par-object-request-uri-accepted", ["REQ-141"], Medium;
+    /// Takes client assertions made out to its endpoint URLs only, not to its issuer
+    /// identifier.
+    JwtIssuerAudienceRefused = "jwt-issuer-audience-refused", ["REQ-77"], Low;
 }
 
 /// The reference server's set-ups a defect can show in.
@@ -562,7 +565,8 @@ impl Defect {
             | Self::ParEndpointAudienceRefused
             | Self::RequestUriNotFetched
             | Self::JwtAccessTokenUnverified
-            | Self::ParObjectRequestUriAccepted => Variant::JwtClients,
+            | Self::ParObjectRequestUriAccepted
+            | Self::JwtIssuerAudienceRefused => Variant::JwtClients,
             // The nonce is only required in the FAPI set-up; the lifetime cap on request objects
             // is FAPI 2.0 Message Signing's; the FAPI set-up has every kind of JWT a clock
             // offset touches (assertions, request objects, DPoP proofs).

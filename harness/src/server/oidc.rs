@@ -275,6 +275,8 @@ pub(super) fn authenticate_assertion(
             }
         } else if app.has(Defect::ParEndpointAudienceRefused) {
             v.set_audience(&[app.url("/token"), app.issuer.clone()]);
+        } else if app.has(Defect::JwtIssuerAudienceRefused) {
+            v.set_audience(&[app.url("/token"), app.url("/par")]);
         } else {
             v.set_audience(&[app.url("/token"), app.url("/par"), app.issuer.clone()]);
         }

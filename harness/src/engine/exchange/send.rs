@@ -55,9 +55,15 @@ pub(crate) fn authenticate(
                 ));
             }
             (Some(issuer), _)
-                if ctx.assertion_to_issuer && flaw != build::Flaw::TokenEndpointAudience =>
+                if flaw == build::Flaw::IssuerAudience
+                    || (ctx.assertion_to_issuer && flaw != build::Flaw::TokenEndpointAudience) =>
             {
                 issuer.as_str()
+            }
+            (None, _) if flaw == build::Flaw::IssuerAudience => {
+                return Err(precondition(
+                    "an assertion made out to the issuer needs one: the target names none".into(),
+                ));
             }
             _ => ctx.target.token.as_str(),
         };

@@ -53,6 +53,8 @@ pub enum Flaw {
     TokenEndpointAudience,
     /// Signed with RS256 by the client's RSA key.
     Rs256,
+    /// `aud` the issuer whatever the profile: the caller passes it as the audience.
+    IssuerAudience,
 }
 
 impl Flaw {
@@ -72,6 +74,7 @@ impl Flaw {
             AuthSpec::AssertionParEndpointAudience => Self::ParEndpointAudience,
             AuthSpec::AssertionTokenEndpointAudience => Self::TokenEndpointAudience,
             AuthSpec::AssertionRs256 => Self::Rs256,
+            AuthSpec::AssertionIssuerAudience => Self::IssuerAudience,
             _ => Self::None,
         }
     }
@@ -349,6 +352,7 @@ pub fn authenticate(
         | AuthSpec::AssertionOtherAudience
         | AuthSpec::AssertionTokenEndpointAudience
         | AuthSpec::AssertionRs256
+        | AuthSpec::AssertionIssuerAudience
         | AuthSpec::ReplayedAssertion => {}
     }
     Ok(())

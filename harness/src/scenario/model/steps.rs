@@ -744,6 +744,9 @@ pub enum AuthSpec {
     /// A client assertion signed by the client's RSA key with RS256 (PKCS#1 v1.5), which FAPI
     /// 2.0 §5.4.1 does not allow (PS256, ES256, EdDSA).
     AssertionRs256,
+    /// A client assertion made out to the issuer identifier whatever the profile: the server's
+    /// own identity, which RFC 7523 §3 makes it take (and FAPI 2.0 requires). No flaw.
+    AssertionIssuerAudience,
     /// The client's previous assertion again, `jti` and all (RFC 7523 §3 item 7, OpenID
     /// Connect Core §9).
     ReplayedAssertion,
@@ -771,6 +774,7 @@ impl AuthSpec {
                 | Self::AssertionParEndpointAudience
                 | Self::AssertionTokenEndpointAudience
                 | Self::AssertionRs256
+                | Self::AssertionIssuerAudience
                 | Self::ReplayedAssertion
         )
     }
