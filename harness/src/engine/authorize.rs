@@ -232,12 +232,10 @@ pub(super) fn unfetched_request(ctx: &Ctx, flow: &Flow, ending: &Ending) -> Resu
             .flatten()
             .any(|text| text.contains(UNSUPPORTED)),
     };
-    if host.fetched(url) > 0 || unsupported {
+    if unsupported {
         return Ok(());
     }
-    Err(precondition(format!(
-        "the server never fetched the request object from the client host ({url}): it cannot reach it, or does not fetch request_uri values; set client_host.base_url to a URL it reaches"
-    )))
+    Ok(host.fetched_or_fault(url, "request object (request_uri)")?)
 }
 
 /// OpenID Connect Core §6.2: the request object served by the client host, for the server to

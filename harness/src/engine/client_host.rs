@@ -96,6 +96,19 @@ impl ClientHost {
         self.lock().get(&Self::key(url)).map_or(0, |d| d.fetched)
     }
 
+    /// `Ok` where the document at `url` (the client's `what`) was fetched; else the fault that
+    /// leaves a refusal unjudged: the server cannot reach the host (a loopback address its
+    /// guard against server-side request forgery refuses, a firewall) or does not read it, so
+    /// its answer is not about what is there.
+    pub fn fetched_or_fault(&self, url: &Url, what: &str) -> Result<(), crate::outcome::Fault> {
+        if self.fetched(url) > 0 {
+            return Ok(());
+        }
+        Err(crate::outcome::Fault::precondition(format!(
+            "the server never fetched the {what} from the client host ({url}): it cannot reach it, or does not read it; set client_host.base_url to a URL it reaches"
+        )))
+    }
+
     /// When the document at `url` was last fetched, if it was.
     pub fn last_fetched(&self, url: &Url) -> Option<tokio::time::Instant> {
         self.lock()

@@ -42,28 +42,19 @@ pub(super) async fn register(ctx: &mut Ctx, r: &RegisterStep) -> StepResult {
     Ok(next)
 }
 
-/// What the client host served at `url` (for `what`) was never fetched: the server cannot
-/// reach the host (a loopback address its guard against server-side request forgery refuses,
-/// a firewall), so its answer is not about what is there.
+/// [`super::client_host::ClientHost::fetched_or_fault`], where the step served `url`.
 fn unfetched(ctx: &Ctx, url: Option<&Url>, what: &str) -> Result<(), Halt> {
-    let (Some(url), Some(host)) = (url, &ctx.target.client_host) else {
-        return Ok(());
-    };
-    if host.fetched(url) > 0 {
-        return Ok(());
+    match (url, &ctx.target.client_host) {
+        (Some(url), Some(host)) => Ok(host.fetched_or_fault(url, what)?),
+        _ => Ok(()),
     }
-    Err(precondition(format!(
-        "the server never fetched the client's {what} from the client host ({url}): it cannot reach it, or does not read it; set client_host.base_url to a URL it reaches"
-    )))
 }
 
-/// The auth methods a correct registration may name (RFC 7591 §2).
-const KNOWN_METHODS: &[&str] = &[
-    "none",
-    "client_secret_basic",
-    "client_secret_post",
-    "private_key_jwt",
-];
+/// The method a registration names, where the harness knows it (RFC 7591 §2): the names
+/// [`AuthMethod`] reads in a target file.
+fn known_method(name: &str) -> Option<AuthMethod> {
+    serde_json::from_value(serde_json::Value::from(name)).ok()
+}
 
 /// What one registration sends: the redirect URI, the auth method, the key of a
 /// `private_key_jwt` client (inline, or served at `jwks_uri`), and a `sector_identifier_uri`.
@@ -190,7 +181,7 @@ async fn registration(ctx: &mut Ctx, p: &Prepared) -> Result<Response, Halt> {
 async fn control(ctx: &mut Ctx, r: &RegisterStep) -> Result<(), Halt> {
     let listed = r.sector.map(|_| SectorList::Listed);
     let mut correct = Prepared::new(ctx, r, RegisteredRedirect::Correct, listed, false).await?;
-    if !KNOWN_METHODS.contains(&correct.method.as_str()) {
+    if known_method(&correct.method).is_none() {
         correct.method = "client_secret_basic".into();
     }
     let resp = registration(ctx, &correct).await?;
@@ -438,13 +429,7 @@ struct Registered {
 impl Registered {
     /// As a client of the target file, for the requests it sends.
     fn config(&self, redirect_uri: &str) -> Result<ClientConfig, Halt> {
-        let method = match self.method.as_str() {
-            "private_key_jwt" => AuthMethod::PrivateKeyJwt,
-            "client_secret_post" => AuthMethod::ClientSecretPost,
-            "client_secret_jwt" => AuthMethod::ClientSecretJwt,
-            "none" => AuthMethod::None,
-            _ => AuthMethod::ClientSecretBasic,
-        };
+        let method = known_method(&self.method).unwrap_or(AuthMethod::ClientSecretBasic);
         let redirect = Url::parse(redirect_uri)
             .map(crate::target::RedirectUri)
             .map_err(|e| Fault::harness(format!("{redirect_uri:?}: {e}")))?;
@@ -454,6 +439,14 @@ impl Registered {
             ..ClientConfig::made(self.id.clone(), method, redirect)
         })
     }
+}
+
+/// Keeps `config` as the scenario's client of its id, in place of an earlier one (a rotated
+/// key replaces the old), so a request the DPoP nonce dance sends again is signed as now.
+fn made(ctx: &mut Ctx, config: &ClientConfig) {
+    ctx.made_clients
+        .retain(|c| c.client_id.0 != config.client_id.0);
+    ctx.made_clients.push(config.clone());
 }
 
 /// RFC 6749 §3.1.2: the registered URI (with a query) gets the code, its query kept.
@@ -511,7 +504,7 @@ async fn back_channel(
     mut params: Params,
 ) -> Result<Response, Halt> {
     let config = client.config(redirect_uri)?;
-    ctx.made_clients.push(config.clone());
+    made(ctx, &config);
     let mut req = build::bare(HttpMethod::Post, ctx.target.token.clone());
     authenticate(ctx, &mut req, &mut params, &config, AuthSpec::Default)?;
     let key = if ctx.target.dpop {
@@ -556,7 +549,7 @@ async fn authorize(
     };
     let url = if ctx.target.push {
         let config = client.config(redirect_uri)?;
-        ctx.made_clients.push(config.clone());
+        made(ctx, &config);
         match par::pushed(
             ctx,
             &config,

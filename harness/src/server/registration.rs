@@ -207,9 +207,7 @@ pub(super) async fn keys_for_assertion(app: &App, assertion: Option<&str>) {
         assertion
             .split('.')
             .nth(i)
-            .and_then(|p| {
-                base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, p).ok()
-            })
+            .and_then(crate::jose::unb64)
             .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
     };
     let (Some(header), Some(claims)) = (part(0), part(1)) else {
