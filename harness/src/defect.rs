@@ -204,7 +204,8 @@ defects! {
     /// Does not announce iss in its metadata, but sends one in authorization responses, and a
     /// wrong one (RFC 9207 §2.4: a present iss is checked whatever the metadata says).
     WrongIssUnannounced = "wrong-iss-unannounced", ["REQ-28"], Medium;
-    /// Publishes metadata without code_challenge_methods_supported and response_types_supported.
+    /// Publishes metadata without code_challenge_methods_supported and response_types_supported,
+    /// and with grant_types_supported that leaves authorization_code out.
     MetadataIncomplete = "metadata-incomplete", ["REQ-1", "REQ-3"], Low;
     /// Publishes an issuer that differs from the one the metadata URL was built from.
     MetadataWrongIssuer = "metadata-wrong-issuer", ["REQ-2"], Medium;
@@ -525,6 +526,25 @@ defects! {
     /// Takes client assertions made out to its endpoint URLs only, not to its issuer
     /// identifier.
     JwtIssuerAudienceRefused = "jwt-issuer-audience-refused", ["REQ-77"], Low;
+    /// Leaves RS256 out of `id_token_signing_alg_values_supported`, though it can sign with it.
+    MetadataWithoutRs256 = "metadata-without-rs256", ["REQ-179"], Low;
+    /// Leaves `subject_types_supported` out of its metadata.
+    MetadataWithoutSubjectTypes = "metadata-without-subject-types", ["REQ-179"], Low;
+    /// Signs every ID Token with its own key (ES256), whatever `id_token_signed_response_alg`
+    /// a client registered.
+    RegisteredIdTokenAlgIgnored = "registered-id-token-alg-ignored", ["REQ-180"], Low;
+    /// Lists its scopes in `scopes_supported` without `openid`.
+    MetadataScopesWithoutOpenid = "metadata-scopes-without-openid", ["REQ-179"], Low;
+    /// Lists RS256 alone for ID Tokens, client assertions and DPoP proofs in its metadata,
+    /// which FAPI 2.0 clients may not use.
+    MetadataRs256Only = "metadata-rs256-only", ["REQ-182"], Low;
+    /// Lists only client secrets among its client authentication methods.
+    MetadataSecretAuthOnly = "metadata-secret-auth-only", ["REQ-182"], Low;
+    /// Each node of the cluster (each address it listens on) keeps its own record of spent
+    /// codes and rotated refresh tokens: one spent at one node is taken once more at another.
+    NodeLocalSpentState = "node-local-spent-state", ["REQ-183"], High;
+    /// Publishes its RSA signing key in its JWK Set whole, private members and all.
+    JwksPrivateKeyPublished = "jwks-private-key-published", ["REQ-181"], High;
 }
 
 /// The reference server's set-ups a defect can show in.
@@ -585,7 +605,9 @@ impl Defect {
             | Self::PlainHttpServed
             | Self::ParRedirectUriOptional
             | Self::FrontChannelTokens
-            | Self::Rs256Accepted => Variant::Fapi2,
+            | Self::Rs256Accepted
+            | Self::MetadataRs256Only
+            | Self::MetadataSecretAuthOnly => Variant::Fapi2,
             Self::MtlsCertificateUnchecked | Self::MtlsBindingUnchecked => Variant::Mtls,
             _ => Variant::Secrets,
         }

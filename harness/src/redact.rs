@@ -23,6 +23,10 @@ pub const SECRET_NAMES: &[&str] = &[
     "password",
 ];
 
+/// The members of a JWK that hold private key material (RFC 7518 §6.2.2, §6.3.2, §6.4): a
+/// JWK Set that carries them hands out a private key, which is masked like any secret.
+pub const JWK_PRIVATE_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
 /// Whether a parameter or field called `name` holds a secret.
 pub fn is_secret_name(name: &str) -> bool {
     SECRET_NAMES.contains(&name)
@@ -284,6 +288,7 @@ impl Redactor {
                         self.learn(s);
                     }
                 }
+                self.learn_private_keys(o);
             }
             Some(_) => {}
             None => self.learn_from_text(body),
@@ -307,13 +312,36 @@ impl Redactor {
         }
     }
 
+    /// Learns the private members of a JWK (`o` itself) or of the keys of a JWK Set.
+    fn learn_private_keys(&mut self, o: &serde_json::Map<String, serde_json::Value>) {
+        let keys = match o.get("keys") {
+            Some(serde_json::Value::Array(keys)) => {
+                keys.iter().filter_map(|k| k.as_object()).collect()
+            }
+            _ if o.contains_key("kty") => vec![o],
+            _ => Vec::new(),
+        };
+        for key in keys {
+            for name in JWK_PRIVATE_MEMBERS {
+                if let Some(s) = key.get(*name).and_then(serde_json::Value::as_str) {
+                    self.learn(s);
+                }
+            }
+        }
+    }
+
     /// Learns from a body that is no JSON document what a JSON reader would have found: the
-    /// value of every `"secret-name": "..."` member, up to its closing quote or the end of the
-    /// text (a body cut inside the value). JWTs need no learning: [`Redactor::text`] masks them
-    /// by shape.
+    /// value of every `"secret-name": "..."` member, and in what looks like a JWK (a `"kty"`
+    /// member) of every private key member, up to its closing quote or the end of the text (a
+    /// body cut inside the value). JWTs need no learning: [`Redactor::text`] masks them by
+    /// shape.
     fn learn_from_text(&mut self, body: &str) {
         let mut found = Vec::new();
-        for name in SECRET_NAMES {
+        let jwk = body.contains("\"kty\"");
+        let names = SECRET_NAMES
+            .iter()
+            .chain(JWK_PRIVATE_MEMBERS.iter().filter(|_| jwk));
+        for name in names {
             let key = format!("\"{name}\"");
             for (at, _) in body.match_indices(&key) {
                 let rest = body[at + key.len()..].trim_start();
@@ -468,6 +496,35 @@ mod tests {
         assert_eq!(
             r.form("code_verifier=v&x=1"),
             format!("code_verifier={}&x=1", fingerprint("v"))
+        );
+    }
+
+    /// A JWK Set that hands out a private key: its private members are masked, whole or cut,
+    /// and its public ones stay readable.
+    #[test]
+    fn a_published_private_key_is_masked() {
+        let body = serde_json::json!({"keys": [
+            {"kty": "RSA", "kid": "k1", "n": "modulus-public", "e": "AQAB", "d": "private-exponent-d", "qi": "coefficient-qi"},
+            {"kty": "oct", "k": "symmetric-key-k"},
+        ]});
+        let text = body.to_string();
+        let mut r = Redactor::default();
+        r.learn_from_response(&text, Some(&body), None, &[]);
+        let out = r.text(&text);
+        for secret in ["private-exponent-d", "coefficient-qi", "symmetric-key-k"] {
+            assert!(!out.contains(secret), "{out}");
+        }
+        assert!(
+            out.contains("modulus-public") && out.contains("k1"),
+            "{out}"
+        );
+        let cut = &text[..text.find("coefficient").unwrap_or(text.len())];
+        let mut r = Redactor::default();
+        r.learn_from_response(cut, None, None, &[]);
+        assert!(
+            !r.text(cut).contains("private-exponent-d"),
+            "{}",
+            r.text(cut)
         );
     }
 

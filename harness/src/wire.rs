@@ -225,6 +225,11 @@ impl Response {
         }
         serde_json::from_str(&self.body).ok()
     }
+    /// The OAuth `error` member of a JSON body (RFC 6749 §5.2), if it has a string one.
+    pub fn oauth_error(&self) -> Option<String> {
+        self.json()
+            .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+    }
     /// Whether this is a redirect.
     pub fn is_redirect(&self) -> bool {
         (300..400).contains(&self.status)

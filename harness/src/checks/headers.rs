@@ -76,9 +76,7 @@ pub fn auth_challenge(sent_scheme: Option<&str>, resp: &Response) -> Result<(), 
         return Err(Unmet::Status {
             expected: vec![401],
             got: resp.status,
-            error: resp
-                .json()
-                .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned)),
+            error: resp.oauth_error(),
         });
     }
     let values: Vec<&str> = resp.header_all("www-authenticate").collect();

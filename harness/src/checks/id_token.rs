@@ -65,6 +65,41 @@ fn shown(v: Option<&Value>) -> String {
     v.map_or_else(|| "none".to_owned(), Value::to_string)
 }
 
+/// OpenID Connect Registration §2: a client that registered `id_token_signed_response_alg`
+/// gets ID Tokens signed with that `alg`, by a key of the provider's JWK Set.
+pub fn signed_as_registered(token: Option<&str>, alg: &str, jwks: &Value) -> Result<(), Unmet> {
+    let fail = |check: &str, expected: &str, got: String| Unmet::IdToken {
+        check: check.to_owned(),
+        expected: expected.to_owned(),
+        got,
+    };
+    let token = token.ok_or_else(|| {
+        fail(
+            "present",
+            "an id_token in the token response",
+            "none".into(),
+        )
+    })?;
+    let jws = Jws::parse(token).map_err(|e| fail("format", "a compact JWS", e.to_string()))?;
+    let signed = jws
+        .alg()
+        .map_err(|e| fail("alg", "a signed ID Token", e.to_string()))?;
+    if alg_name(signed) != alg {
+        return Err(fail(
+            "alg",
+            &format!("{alg}, the alg the client registered (id_token_signed_response_alg)"),
+            alg_name(signed).to_owned(),
+        ));
+    }
+    jws.verify(jwks, &[]).map(|_| ()).map_err(|e| {
+        fail(
+            "signature",
+            "a signature by a key of the provider's JWK Set",
+            e.to_string(),
+        )
+    })
+}
+
 /// Judges `token` (the response's `id_token`, if any) by `check`.
 pub fn id_token(check: &IdTokenCheck, token: Option<&str>, e: &Expected<'_>) -> Judged {
     let Some(token) = token else {

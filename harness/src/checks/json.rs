@@ -1,6 +1,7 @@
 //! Fields of a JSON body.
 
 use crate::outcome::Unmet;
+use crate::redact::JWK_PRIVATE_MEMBERS;
 use crate::scenario::model::JsonMatch;
 
 /// `field` of `body` matches `m`; `render` fills templates in expected strings. A `null` field
@@ -16,6 +17,12 @@ pub fn json_field(
         serde_json::Value::String(s) => serde_json::Value::String(render(s)),
         other => other.clone(),
     };
+    let listed = |w: &[serde_json::Value]| {
+        w.iter()
+            .map(|v| rendered(v).to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let array_contains = |want| {
         value
             .and_then(|v| v.as_array())
@@ -30,6 +37,25 @@ pub fn json_field(
         JsonMatch::Equals(want) => value == Some(&rendered(want)),
         JsonMatch::Contains(want) => array_contains(want),
         JsonMatch::NotContains(want) => !array_contains(want),
+        JsonMatch::ContainsAny(want) => want.iter().any(array_contains),
+        JsonMatch::AbsentOrContainsAny(want) => value.is_none() || want.iter().any(array_contains),
+        JsonMatch::PublicKeys => {
+            let private = value
+                .and_then(|v| v.as_array())
+                .map(|keys| private_keys(keys));
+            match private {
+                Some(found) if found.is_empty() => return Ok(()),
+                // Which keys hold what, never the values: they are the provider's secrets.
+                Some(found) => {
+                    return Err(Unmet::JsonField {
+                        field: field.to_owned(),
+                        expected: "public keys only".to_owned(),
+                        got: Some(serde_json::json!(found)),
+                    });
+                }
+                None => false,
+            }
+        }
     };
     if ok {
         return Ok(());
@@ -41,12 +67,40 @@ pub fn json_field(
         JsonMatch::Equals(w) => format!("= {}", rendered(w)),
         JsonMatch::Contains(w) => format!("an array containing {}", rendered(w)),
         JsonMatch::NotContains(w) => format!("not to contain {}", rendered(w)),
+        JsonMatch::ContainsAny(w) => format!("an array containing one of {}", listed(w)),
+        JsonMatch::AbsentOrContainsAny(w) => {
+            format!("absent, or an array containing one of {}", listed(w))
+        }
+        JsonMatch::PublicKeys => "an array of public keys".to_owned(),
     };
     Err(Unmet::JsonField {
         field: field.to_owned(),
         expected,
         got: value.cloned(),
     })
+}
+
+/// The keys of `keys` that are private or symmetric, each named by its `kid` (or place) with
+/// the private members it carries.
+fn private_keys(keys: &[serde_json::Value]) -> Vec<String> {
+    keys.iter()
+        .enumerate()
+        .filter_map(|(i, key)| {
+            let mut held: Vec<&str> = JWK_PRIVATE_MEMBERS
+                .iter()
+                .copied()
+                .filter(|m| key.get(*m).is_some())
+                .collect();
+            if key.get("kty").and_then(|k| k.as_str()) == Some("oct") && held.is_empty() {
+                held.push("kty oct");
+            }
+            let name = key
+                .get("kid")
+                .and_then(|k| k.as_str())
+                .map_or_else(|| format!("key {}", i + 1), |kid| format!("kid {kid:?}"));
+            (!held.is_empty()).then(|| format!("{name}: {}", held.join(", ")))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -82,6 +136,44 @@ mod tests {
             ),
             Ok(())
         );
+        assert_eq!(
+            check(
+                json!({"f": [{"kty": "EC", "crv": "P-256", "x": "a", "y": "b"}]}),
+                JsonMatch::PublicKeys
+            ),
+            Ok(())
+        );
+        let fapi = || vec![json!("PS256"), json!("ES256")];
+        for body in [json!({}), json!({"f": ["RS256", "ES256"]})] {
+            assert_eq!(check(body, JsonMatch::AbsentOrContainsAny(fapi())), Ok(()));
+        }
+        assert_eq!(
+            check(json!({"f": ["RS256"]}), JsonMatch::AbsentOrContainsAny(fapi())),
+            Err("expected JSON field f absent, or an array containing one of \"PS256\", \"ES256\", got [\"RS256\"]".into())
+        );
+        assert_eq!(
+            check(json!({}), JsonMatch::ContainsAny(fapi())),
+            Err("expected JSON field f an array containing one of \"PS256\", \"ES256\", it is absent".into())
+        );
+    }
+
+    #[test]
+    fn a_private_or_symmetric_key_is_named_without_its_value() {
+        let e = check(
+            json!({"f": [
+                {"kty": "RSA", "kid": "k1", "n": "n", "e": "AQAB", "d": "SECRET-D", "p": "SECRET-P"},
+                {"kty": "oct", "k": "SECRET-K"},
+                {"kty": "EC", "x": "a", "y": "b"},
+            ]}),
+            JsonMatch::PublicKeys,
+        )
+        .expect_err("a private key is not public");
+        assert!(
+            e.contains(r#"kid \"k1\": d, p"#) && e.contains("key 2: k"),
+            "{e}"
+        );
+        assert!(!e.contains("SECRET"), "{e}");
+        assert!(check(json!({"f": {}}), JsonMatch::PublicKeys).is_err());
     }
 
     #[test]

@@ -108,12 +108,6 @@ pub fn body_shown(resp: &Response) -> BodyShown {
     }
 }
 
-/// The `error` member of a JSON body, if it has a string one.
-fn error_member(resp: &Response) -> Option<String> {
-    resp.json()
-        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
-}
-
 /// The first 120 characters of a body, for messages.
 pub fn preview(body: &str) -> String {
     let mut s: String = body.chars().take(120).collect();

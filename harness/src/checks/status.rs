@@ -1,6 +1,6 @@
 //! The status code and the OAuth `error` of a response body.
 
-use super::{body_shown, error_member};
+use super::body_shown;
 use crate::outcome::Unmet;
 use crate::wire::Response;
 
@@ -12,13 +12,13 @@ pub fn status(expected: &[u16], resp: &Response) -> Result<(), Unmet> {
     Err(Unmet::Status {
         expected: expected.to_vec(),
         got: resp.status,
-        error: error_member(resp),
+        error: resp.oauth_error(),
     })
 }
 
 /// The body is a JSON error whose `error` is one of `expected`.
 pub fn oauth_error(expected: &[String], resp: &Response) -> Result<(), Unmet> {
-    match error_member(resp) {
+    match resp.oauth_error() {
         Some(e) if expected.contains(&e) => Ok(()),
         Some(got) => Err(Unmet::OAuthError {
             expected: expected.to_vec(),

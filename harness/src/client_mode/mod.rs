@@ -198,6 +198,7 @@ async fn logins(
             tls_thumbprint: None,
             jwks_uri: None,
             pairwise_sector: None,
+            id_token_alg: Default::default(),
         }),
         user_denies: setting.user == User::Denies,
         dpop_nonce: setting.dpop_nonce,

@@ -155,6 +155,9 @@ pub struct ResolvedTarget {
     /// The client's own web host, where the target file turns it on: what the server fetches
     /// from a client (a `jwks_uri`, a `sector_identifier_uri`, a `request_uri`).
     pub client_host: Option<Arc<super::client_host::ClientHost>>,
+    /// The token host's addresses, a cluster's nodes: the target file's `token_addresses`,
+    /// else every address the host resolves to.
+    pub token_addresses: Vec<std::net::IpAddr>,
 }
 
 /// RFC 8705 §5: the metadata's `mtls_endpoint_aliases`, each endpoint with its alias, every
@@ -331,6 +334,7 @@ impl ResolvedTarget {
         });
         Ok(Self {
             client_host,
+            token_addresses: file.token_addresses.clone(),
             name: file
                 .name
                 .or_else(|| {
@@ -849,16 +853,23 @@ pub fn metadata_urls(issuer: &str) -> Vec<Url> {
     };
     let path = u.path().trim_end_matches('/');
     let origin = u.origin().ascii_serialization();
-    [
-        format!("{origin}/.well-known/oauth-authorization-server{path}"),
-        format!(
-            "{}/.well-known/openid-configuration",
-            issuer.trim_end_matches('/')
-        ),
-    ]
-    .iter()
-    .filter_map(|s| Url::parse(s).ok())
+    Url::parse(&format!(
+        "{origin}/.well-known/oauth-authorization-server{path}"
+    ))
+    .ok()
+    .into_iter()
+    .chain(openid_configuration_url(issuer))
     .collect()
+}
+
+/// Where an OpenID Provider's configuration is (OpenID Connect Discovery §4): the issuer with
+/// `/.well-known/openid-configuration` appended.
+pub fn openid_configuration_url(issuer: &str) -> Option<Url> {
+    Url::parse(&format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    ))
+    .ok()
 }
 
 /// Makes `req` a GET of `url` in a context, for discovery.

@@ -241,6 +241,14 @@ pub(super) fn inapplicable(
                 target.registration.is_some(),
                 "the server registers no clients dynamically (no registration_endpoint in its metadata)",
             ),
+            Capability::TokenNodes => (
+                target.token_addresses.len() > 1,
+                "the token endpoint's host has one address (the target file lists no token_addresses and it resolves to one): a race spread over a cluster's nodes needs several",
+            ),
+            Capability::Jwks => (
+                target.jwks_uri().is_some(),
+                "the server publishes no JWK Set (no jwks_uri in its metadata)",
+            ),
             Capability::ClientHost => (
                 target.client_host.is_some(),
                 "the target file has no client_host: the server cannot fetch what a client hosts (a jwks_uri, a sector_identifier_uri, a request_uri) from the harness",

@@ -113,7 +113,28 @@ pub async fn resolve(
     };
     let mut target = ResolvedTarget::new(file, url, meta)?;
     target.registered = registered;
+    if target.token_addresses.is_empty() {
+        target.token_addresses = resolved_addresses(&target.token).await;
+    }
     Ok(target)
+}
+
+/// Every address `url`'s host resolves to, each once, in the resolver's order; none when it
+/// does not resolve (the token requests then say why).
+async fn resolved_addresses(url: &url::Url) -> Vec<std::net::IpAddr> {
+    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+        return Vec::new();
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let mut seen = Vec::new();
+    if let Ok(addrs) = tokio::net::lookup_host((host, port)).await {
+        for a in addrs {
+            if !seen.contains(&a.ip()) {
+                seen.push(a.ip());
+            }
+        }
+    }
+    seen
 }
 
 /// Deletes the clients [`resolve`] registered (RFC 7592), and says what became of each.

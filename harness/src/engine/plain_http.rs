@@ -193,9 +193,7 @@ impl Served {
                     .trim()
                     .to_ascii_lowercase()
             }),
-            error: r
-                .json()
-                .and_then(|j| j.get("error").and_then(|e| e.as_str()).map(str::to_owned)),
+            error: r.oauth_error(),
             location: r
                 .header("location")
                 .and_then(|l| base.as_ref()?.join(l).ok())

@@ -140,6 +140,11 @@ pub(super) async fn trial(
             own_headers: &own_headers,
             timeout: Duration::from_secs(10),
             tls: &tls,
+            addresses: if r.nodes {
+                &ctx.target.token_addresses
+            } else {
+                &[]
+            },
         },
     )
     .await
@@ -157,11 +162,17 @@ pub(super) async fn trial(
             ctx.tokens.insert(name.clone(), tokens);
         }
     }
-    ctx.record_burst(
-        &req,
-        burst.shown_status(),
-        &burst.summary(trial + 1, r.count),
-    );
+    let mut summary = burst.summary(trial + 1, r.count);
+    if r.nodes {
+        let nodes: Vec<String> = ctx
+            .target
+            .token_addresses
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        summary.push_str(&format!("; connections in turn to {}", nodes.join(", ")));
+    }
+    ctx.record_burst(&req, burst.shown_status(), &summary);
     Ok(burst)
 }
 

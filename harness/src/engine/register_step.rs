@@ -8,6 +8,7 @@ use url::Url;
 
 use super::context::{Ctx, Flow};
 use super::exchange::dpop::send_with_proof;
+use super::exchange::jwks::jwks;
 use super::exchange::par;
 use super::exchange::send::{authenticate, precondition, send, server_error};
 use super::judge::{Next, StepResult, check};
@@ -64,6 +65,8 @@ struct Prepared {
     key: Option<Arc<SigningKey>>,
     jwks_uri: Option<Url>,
     sector: Option<Url>,
+    /// `id_token_signed_response_alg`, where the step asks for one.
+    id_token_alg: Option<&'static str>,
 }
 
 impl Prepared {
@@ -108,6 +111,7 @@ impl Prepared {
             key,
             jwks_uri,
             sector,
+            id_token_alg: (r.then == Some(RegisteredUse::IdTokenRs256)).then_some("RS256"),
         })
     }
 }
@@ -169,6 +173,9 @@ async fn registration(ctx: &mut Ctx, p: &Prepared) -> Result<Response, Halt> {
         p.sector.as_ref(),
         pairwise,
     );
+    if let (Some(alg), Some(m)) = (p.id_token_alg, metadata.as_object_mut()) {
+        m.insert("id_token_signed_response_alg".into(), alg.into());
+    }
     send(
         ctx,
         build::registration_request(&endpoint, iat.as_deref(), &metadata),
@@ -181,6 +188,7 @@ async fn registration(ctx: &mut Ctx, p: &Prepared) -> Result<Response, Halt> {
 async fn control(ctx: &mut Ctx, r: &RegisterStep) -> Result<(), Halt> {
     let listed = r.sector.map(|_| SectorList::Listed);
     let mut correct = Prepared::new(ctx, r, RegisteredRedirect::Correct, listed, false).await?;
+    correct.id_token_alg = None;
     if known_method(&correct.method).is_none() {
         correct.method = "client_secret_basic".into();
     }
@@ -221,6 +229,14 @@ async fn registered_then_used(ctx: &mut Ctx, r: &RegisterStep, then: RegisteredU
                 ),
             }
             .into()),
+            RegisteredUse::IdTokenRs256 => {
+                control(ctx, r).await?;
+                Err(Unmet::Rs256Refused {
+                    status: resp.status,
+                    error: resp.oauth_error(),
+                }
+                .into())
+            }
             RegisteredUse::Flow | RegisteredUse::KeyRotation => {
                 unfetched(ctx, sent.sector.as_ref(), "sector_identifier_uri")?;
                 unfetched(ctx, sent.jwks_uri.as_ref(), "JWK Set (jwks_uri)")?;
@@ -272,9 +288,27 @@ async fn registered_then_used(ctx: &mut Ctx, r: &RegisterStep, then: RegisteredU
             }
         }
         RegisteredUse::KeyRotation => key_rotation(ctx, &client, &sent).await,
+        RegisteredUse::IdTokenRs256 => rs256_id_token(ctx, &client, &registered).await,
     };
     delete(ctx, &resp).await?;
     Ok(Next::Pass(judged?))
+}
+
+/// OpenID Connect Registration §2: the flow of a client registered for RS256 ID Tokens gives
+/// one signed RS256 by a key of the provider's JWK Set.
+async fn rs256_id_token(
+    ctx: &mut Ctx,
+    client: &Registered,
+    redirect_uri: &str,
+) -> Result<String, Halt> {
+    let resp = flow(ctx, client, redirect_uri).await?;
+    tokens_issued(&resp)?;
+    let jwks = jwks(ctx, "ID Token signatures").await?;
+    let token = resp
+        .json()
+        .and_then(|b| b.get("id_token")?.as_str().map(str::to_owned));
+    checks::id_token::signed_as_registered(token.as_deref(), "RS256", &jwks)?;
+    Ok("the client registered for RS256 ID Tokens got one signed RS256 by a key of the provider's JWK Set".into())
 }
 
 /// Tokens once more for `client`: a refresh with `refresh`, else a new flow.
@@ -390,9 +424,7 @@ async fn key_rotation(ctx: &mut Ctx, old: &Registered, sent: &Prepared) -> Resul
     }
     Err(Unmet::StaleClientKeys {
         status: resp.status,
-        error: resp
-            .json()
-            .and_then(|b| b.get("error").and_then(|e| e.as_str()).map(str::to_owned)),
+        error: resp.oauth_error(),
     }
     .into())
 }

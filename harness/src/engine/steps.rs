@@ -22,8 +22,8 @@ use crate::params::Params;
 use crate::redact::Secret;
 use crate::scenario::model::{
     AuthorizeStep, ClientKind, CodesStep, ConsentAnswer, DiscoveryStep, DpopBinding, Endpoint,
-    Issued, ParSpec, ProbeStep, RaceGrant, RaceStep, RefreshStep, ResourceStep, RevokeStep,
-    SleepStep, Step, TokenKind, TokenStep,
+    Issued, MetadataDocument, ParSpec, ProbeStep, RaceGrant, RaceStep, RefreshStep, ResourceStep,
+    RevokeStep, SleepStep, Step, TokenKind, TokenStep,
 };
 use crate::wire::{HttpMethod, Request};
 
@@ -79,10 +79,32 @@ async fn sleep(ctx: &mut Ctx, s: &SleepStep) -> StepResult {
 }
 
 async fn discovery(ctx: &mut Ctx, d: &DiscoveryStep) -> StepResult {
-    let url = ctx.target.metadata_url.clone().ok_or_else(|| {
-        Fault::config("no metadata URL: the target has no issuer, or discovery failed")
+    let url = match d.document {
+        MetadataDocument::Found => ctx.target.metadata_url.clone(),
+        MetadataDocument::Openid => ctx
+            .target
+            .issuer
+            .as_deref()
+            .and_then(super::context::openid_configuration_url),
+        MetadataDocument::Jwks => ctx.target.jwks_uri(),
+    }
+    .ok_or_else(|| {
+        Fault::config(match d.document {
+            MetadataDocument::Jwks => "no JWK Set: the metadata has no jwks_uri",
+            _ => "no metadata URL: the target has no issuer, or discovery failed",
+        })
     })?;
-    let resp = send(ctx, Request::get(url)).await?;
+    let resp = send(ctx, Request::get(url.clone())).await?;
+    if d.document == MetadataDocument::Openid && resp.status == 404 {
+        // OpenID Connect Discovery §4 binds the providers that support Discovery; one that
+        // publishes no configuration document has none of its members to judge.
+        return Err(Fault::OptionalAbsent {
+            message: format!(
+                "the server publishes no OpenID Provider configuration ({url} answered 404): OpenID Connect Discovery is optional, and its members are judged where a provider publishes one"
+            ),
+        }
+        .into());
+    }
     check(ctx, &d.expect, &resp)
 }
 

@@ -255,6 +255,14 @@ pub enum Unmet {
         /// Its OAuth `error`, if any.
         error: Option<String>,
     },
+    /// OpenID Connect Discovery §3: a registration asking for RS256 ID Tokens was refused
+    /// while the same one without it was taken.
+    Rs256Refused {
+        /// How the registration with RS256 was answered.
+        status: u16,
+        /// Its OAuth `error`, if any.
+        error: Option<String>,
+    },
     /// RFC 6749 §3.1.2: the query of a registered redirect URI was not kept when the response
     /// parameters were added.
     RedirectQueryLost {
@@ -516,6 +524,11 @@ impl std::fmt::Display for Unmet {
             Self::StaleClientKeys { status, error } => write!(
                 f,
                 "after the client's jwks_uri began serving a new key, a request authenticated with it was refused (HTTP {status}{}) while the old key was still taken: the server did not fetch the client's JWK Set again (OpenID Connect Core §10.1.1)",
+                error.as_deref().map(|e| format!(", {e}")).unwrap_or_default()
+            ),
+            Self::Rs256Refused { status, error } => write!(
+                f,
+                "a registration with id_token_signed_response_alg RS256 was refused (HTTP {status}{}) while the same registration without it was taken: OpenID Connect Discovery §3 has every provider offer RS256 for ID Tokens",
                 error.as_deref().map(|e| format!(", {e}")).unwrap_or_default()
             ),
             Self::RedirectQueryLost { lost, got } => write!(

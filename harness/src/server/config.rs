@@ -164,6 +164,21 @@ pub struct RegisteredClient {
     /// For a client registered with `subject_type: pairwise`: the sector (a host) its
     /// subjects are computed for (OpenID Connect Core §8.1).
     pub pairwise_sector: Option<String>,
+    /// What its ID Tokens are signed with.
+    pub id_token_alg: IdTokenAlg,
+}
+
+/// The algorithm a client's ID Tokens are signed with: the server's own choice (ES256) for the
+/// clients it was started with, what a registered client asked for in
+/// `id_token_signed_response_alg` (OpenID Connect Registration §2), RS256 when it asked for
+/// nothing, as that section makes the default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IdTokenAlg {
+    /// With the server's generated P-256 key.
+    #[default]
+    Es256,
+    /// With its compiled-in 2048-bit RSA key.
+    Rs256,
 }
 
 /// How much the server remembers: every record expires `retention` after it was made, and no

@@ -240,7 +240,7 @@ pub(super) fn issue_code(app: &App, tx: &str, status: StatusCode) -> Reply {
                 } else {
                     app.code_lifetime
                 },
-            used: false,
+            spent: Default::default(),
             issued: Vec::new(),
             openid: pending.openid,
             claims: pending.claims,

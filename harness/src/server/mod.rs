@@ -77,16 +77,24 @@ where
 pub struct ReferenceServer {
     clients: Vec<RegisteredClient>,
     policy: Policy,
-    shutdown: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
+    shutdown: tokio::sync::watch::Sender<()>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
     app: Arc<App>,
+    /// The addresses it listens on, each a node of one cluster (they share every record).
+    nodes: Vec<std::net::IpAddr>,
 }
 
+/// The second node: a second loopback address on the same port, where the system has one
+/// (Linux routes all of 127.0.0.0/8 to loopback; macOS only 127.0.0.1 unless configured).
+const SECOND_NODE: std::net::Ipv4Addr = std::net::Ipv4Addr::new(127, 0, 0, 2);
+
 impl ReferenceServer {
-    /// Binds 127.0.0.1 and starts serving.
+    /// Binds 127.0.0.1, and 127.0.0.2 on the same port where it can (a cluster's second
+    /// node, for the races spread over nodes), and starts serving.
     pub async fn start(mut config: ServerConfig) -> std::io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
+        let second = TcpListener::bind((SECOND_NODE, addr.port())).await.ok();
         let tls = config.tls || config.mtls_clients;
         let issuer = format!("{}://{addr}", if tls { "https" } else { "http" });
         let [secret, secret2] = match config.secrets.take() {
@@ -108,6 +116,7 @@ impl ReferenceServer {
                 tls_thumbprint: None,
                 jwks_uri: None,
                 pairwise_sector: None,
+                id_token_alg: Default::default(),
             },
             RegisteredClient {
                 client_id: "confidential-client".into(),
@@ -120,6 +129,7 @@ impl ReferenceServer {
                 tls_thumbprint: None,
                 jwks_uri: None,
                 pairwise_sector: None,
+                id_token_alg: Default::default(),
             },
             RegisteredClient {
                 client_id: "confidential-client-2".into(),
@@ -132,6 +142,7 @@ impl ReferenceServer {
                 tls_thumbprint: None,
                 jwks_uri: None,
                 pairwise_sector: None,
+                id_token_alg: Default::default(),
             },
         ];
         if config.jwt_clients {
@@ -238,25 +249,34 @@ impl ReferenceServer {
                 cors::allow,
             ))
             .with_state(Arc::clone(&app));
-        let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
-        let stopped = async {
-            let _ = rx.await;
-        };
-        let task = if tls {
-            tokio::spawn(serve(
-                tls::TlsListener::new(listener, &app.defects)?,
-                router,
-                stopped,
-            ))
-        } else {
-            tokio::spawn(serve(listener, router, stopped))
-        };
+        let (shutdown, rx) = tokio::sync::watch::channel(());
+        let mut nodes = Vec::new();
+        let mut tasks = Vec::new();
+        for listener in std::iter::once(listener).chain(second) {
+            let node = listener.local_addr()?.ip();
+            nodes.push(node);
+            let router = router.clone().layer(axum::Extension(state::Node(node)));
+            let mut rx = rx.clone();
+            let stopped = async move {
+                let _ = rx.changed().await;
+            };
+            tasks.push(if tls {
+                tokio::spawn(serve(
+                    tls::TlsListener::new(listener, &app.defects)?,
+                    router,
+                    stopped,
+                ))
+            } else {
+                tokio::spawn(serve(listener, router, stopped))
+            });
+        }
         Ok(Self {
             clients,
             policy,
             shutdown,
-            task,
+            tasks,
             app,
+            nodes,
         })
     }
 
@@ -332,7 +352,9 @@ impl ReferenceServer {
     /// Stops serving and waits for the task.
     pub async fn stop(self) {
         let _ = self.shutdown.send(());
-        let _ = self.task.await;
+        for task in self.tasks {
+            let _ = task.await;
+        }
     }
 
     /// The target file a user would write for this server: discovery from the issuer, the
@@ -375,7 +397,13 @@ impl ReferenceServer {
             out
         };
         format!(
-            "format: 1\nname: reference server {issuer}\nissuer: \"{issuer}\"\nscope: openid profile\nclient_host: {{}}\nclients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n    several_redirect_uris: true\n{}policy:\n  pkce_required_confidential: {}\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\n  refresh_tokens_confidential: true\n  client_jwks_cache_seconds: {}\n{}",
+            "format: 1\nname: reference server {issuer}\nissuer: \"{issuer}\"\nscope: openid profile\nclient_host: {{}}\n{}clients:\n  public:\n    client_id: {}\n    redirect_uri: \"{}\"\n  confidential:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n  confidential2:\n    client_id: {}\n{}    redirect_uri: \"{}\"\n    several_redirect_uris: true\n{}policy:\n  pkce_required_confidential: {}\n  plain_allowed: false\n  code_lifetime_seconds: {}\n  refresh_tokens_public: true\n  refresh_tokens_confidential: true\n  client_jwks_cache_seconds: {}\n{}",
+            if self.nodes.len() > 1 {
+                let listed: Vec<String> = self.nodes.iter().map(ToString::to_string).collect();
+                format!("token_addresses: [{}]\n", listed.join(", "))
+            } else {
+                String::new()
+            },
             c[0].client_id,
             c[0].redirect_uri,
             c[1].client_id,

@@ -13,7 +13,7 @@ use axum::response::Response;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
-use super::config::RegisteredClient;
+use super::config::{IdTokenAlg, RegisteredClient};
 use super::pages::{fresh, invalid_client, json as json_response, oauth_error};
 use super::state::{App, Expiring, Registration, Store};
 use crate::defect::Defect;
@@ -45,9 +45,20 @@ pub(super) fn subject(app: &App, registered: &Expiring<Registration>, client_id:
     }
 }
 
-/// `GET /jwks`: the public key ID Tokens are signed with.
+/// `GET /jwks`: the public keys ID Tokens are signed with.
 pub(super) async fn jwks(State(app): State<Arc<App>>) -> Response {
-    let mut keys: Vec<Value> = app.keys.id_token.public_jwk().into_iter().collect();
+    let rsa = if app.has(Defect::JwksPrivateKeyPublished) {
+        serde_json::from_str(super::state::ID_TOKEN_RSA_KEY).ok()
+    } else {
+        app.keys.id_token_rsa.public_jwk()
+    };
+    let mut keys: Vec<Value> = app
+        .keys
+        .id_token
+        .public_jwk()
+        .into_iter()
+        .chain(rsa)
+        .collect();
     if app.has(Defect::IdTokenWeakKey) {
         keys.push(super::weak_key::jwk());
     }
@@ -120,7 +131,7 @@ pub(super) fn id_token(app: &App, store: &Store, g: &Grant<'_>) -> Result<String
     } else {
         g.auth_time
     };
-    let key = &app.keys.id_token;
+    let key = id_token_key(app, &store.registered, g.client_id);
     let at_hash = g.access_token.map(|at| {
         if app.has(Defect::AtHashWrong) {
             half_hash(key.alg(), g.code.unwrap_or_default())
@@ -381,7 +392,34 @@ pub(super) fn id_token_algs(app: &App) -> Vec<&'static str> {
     if app.has(Defect::IdTokenWeakKey) {
         return vec!["RS256"];
     }
-    vec![crate::jose::alg_name(app.keys.id_token.alg())]
+    if offers_rs256(app) && !app.has(Defect::MetadataWithoutRs256) {
+        vec!["ES256", "RS256"]
+    } else {
+        vec!["ES256"]
+    }
+}
+
+/// Whether a client may have RS256 ID Tokens: everywhere but in the FAPI 2.0 set-up, whose
+/// §5.4.1 allows PS256, ES256 and EdDSA only.
+pub(super) fn offers_rs256(app: &App) -> bool {
+    !app.require_par
+}
+
+/// The key `client_id`'s ID Tokens are signed with: the one of the alg it registered.
+fn id_token_key<'a>(
+    app: &'a App,
+    registered: &Expiring<Registration>,
+    client_id: &str,
+) -> &'a crate::jose::SigningKey {
+    let alg = registered
+        .get(client_id)
+        .map_or(IdTokenAlg::Es256, |r| r.client.id_token_alg);
+    match alg {
+        IdTokenAlg::Rs256 if !app.has(Defect::RegisteredIdTokenAlgIgnored) => {
+            &app.keys.id_token_rsa
+        }
+        _ => &app.keys.id_token,
+    }
 }
 
 /// The seconds a JWT's `exp` may have passed, and its `nbf` may lie ahead, by this server's

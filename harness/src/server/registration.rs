@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::config::RegisteredClient;
+use super::config::{IdTokenAlg, RegisteredClient};
 use super::pages::{fresh, json as json_response};
 use super::state::{App, Registration};
 use crate::defect::Defect;
@@ -100,6 +100,24 @@ pub(super) async fn register(State(app): State<Arc<App>>, body: Bytes) -> Respon
             );
         }
     };
+    let id_token_alg = match m
+        .get("id_token_signed_response_alg")
+        .and_then(Value::as_str)
+    {
+        Some("ES256") => IdTokenAlg::Es256,
+        None | Some("RS256") if super::oidc::offers_rs256(&app) => IdTokenAlg::Rs256,
+        None => IdTokenAlg::Es256,
+        Some(other) => {
+            return refuse(
+                &app,
+                "invalid_client_metadata",
+                &format!(
+                    "id_token_signed_response_alg {other} is not supported ({})",
+                    super::oidc::id_token_algs(&app).join(", ")
+                ),
+            );
+        }
+    };
     let jwks_uri = m.get("jwks_uri").and_then(Value::as_str).map(str::to_owned);
     let inline = m
         .get("jwks")
@@ -143,6 +161,7 @@ pub(super) async fn register(State(app): State<Arc<App>>, body: Bytes) -> Respon
         tls_thumbprint: None,
         jwks_uri,
         pairwise_sector,
+        id_token_alg,
     };
     let mut answer = described(&app, &client, &m);
     if let Some(o) = answer.as_object_mut() {

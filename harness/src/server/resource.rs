@@ -31,7 +31,8 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
         "registration_endpoint": app.url("/register"),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "jwt", "query.jwt"],
-        "authorization_signing_alg_values_supported": super::oidc::id_token_algs(&app),
+        // JARM responses are signed with the server's own key alone.
+        "authorization_signing_alg_values_supported": [crate::jose::alg_name(app.keys.id_token.alg())],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "jwks_uri": app.url("/jwks"),
         "pushed_authorization_request_endpoint": app.url("/par"),
@@ -67,9 +68,37 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
         if app.has(Defect::WrongIssUnannounced) {
             o.remove("authorization_response_iss_parameter_supported");
         }
+        if app.has(Defect::MetadataRs256Only) {
+            for list in [
+                "id_token_signing_alg_values_supported",
+                "token_endpoint_auth_signing_alg_values_supported",
+                "dpop_signing_alg_values_supported",
+            ] {
+                o.insert(list.into(), serde_json::json!(["RS256"]));
+            }
+        }
+        if app.has(Defect::MetadataSecretAuthOnly) {
+            o.insert(
+                "token_endpoint_auth_methods_supported".into(),
+                serde_json::json!(["client_secret_basic", "client_secret_post"]),
+            );
+        }
+        if app.has(Defect::MetadataScopesWithoutOpenid) {
+            o.insert(
+                "scopes_supported".into(),
+                serde_json::json!(["profile", "email", "address", "phone"]),
+            );
+        }
+        if app.has(Defect::MetadataWithoutSubjectTypes) {
+            o.remove("subject_types_supported");
+        }
         if app.has(Defect::MetadataIncomplete) {
             o.remove("code_challenge_methods_supported");
             o.remove("response_types_supported");
+            o.insert(
+                "grant_types_supported".into(),
+                serde_json::json!(["refresh_token"]),
+            );
         }
         if app.has(Defect::AcceptsPlain) {
             o.insert(
@@ -277,7 +306,7 @@ pub(super) async fn introspect(
             store.refresh_tokens.get(token),
         ) {
             (Some(a), _) => (a.active, a.client_id.clone()),
-            (_, Some(r)) => (r.active && !r.rotated, r.client_id.clone()),
+            (_, Some(r)) => (r.active && !r.rotated.any(), r.client_id.clone()),
             _ => (false, String::new()),
         };
         drop(store);

@@ -324,6 +324,40 @@ impl Session {
     }
 }
 
+/// The address a request reached the server at: one node of a cluster, as the server listens
+/// on two loopback addresses (when it can) to stand for one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Node(pub std::net::IpAddr);
+
+/// Where a single-use grant (a code, a refresh token rotated away) was spent. A cluster's nodes
+/// share it, so a grant spent at one node is spent at all; the defect `node-local-spent-state`
+/// makes each node see only its own.
+#[derive(Debug, Default)]
+pub(super) struct Spent(Vec<Node>);
+
+impl Spent {
+    /// Spent at `node`.
+    pub fn mark(&mut self, node: Node) {
+        if !self.0.contains(&node) {
+            self.0.push(node);
+        }
+    }
+
+    /// Whether it is spent anywhere.
+    pub fn any(&self) -> bool {
+        !self.0.is_empty()
+    }
+
+    /// Whether `node` sees it spent: anywhere, or with `local` (the defect) at `node` only.
+    pub fn seen_at(&self, node: Node, local: bool) -> bool {
+        if local {
+            self.0.contains(&node)
+        } else {
+            self.any()
+        }
+    }
+}
+
 pub(super) struct CodeRecord {
     pub client_id: String,
     /// The redirect_uri of the authorization request, if it had one.
@@ -331,7 +365,7 @@ pub(super) struct CodeRecord {
     pub challenge: Option<(CodeChallenge, Method)>,
     pub expires: Instant,
     /// Redeemed, or burnt by a failed PKCE attempt.
-    pub used: bool,
+    pub spent: Spent,
     /// Access and refresh tokens issued from it, revoked on replay.
     pub issued: Vec<String>,
     /// An OpenID request's code: redeemed with an ID Token.
@@ -365,7 +399,7 @@ pub(super) struct RefreshRecord {
     pub client_id: String,
     pub active: bool,
     /// Already exchanged for a new one (rotation); using it again is reuse.
-    pub rotated: bool,
+    pub rotated: Spent,
     /// Tokens of the same lineage, revoked together on reuse.
     pub family: u64,
     /// The DPoP key a public client's refresh token is bound to (RFC 9449 §5).
@@ -470,10 +504,18 @@ pub(super) fn random_token() -> std::io::Result<String> {
     Ok(URL_SAFE_NO_PAD.encode(buf))
 }
 
-/// The server's keys: the one it signs ID Tokens with, and a stranger's (the
+/// The RSA key of [`Keys::id_token_rsa`], a private JWK (the defect `jwks-private-key-published`
+/// publishes it whole).
+pub(super) const ID_TOKEN_RSA_KEY: &str = include_str!("keys/id-token-rsa.jwk.json");
+
+/// The server's keys: the ones it signs ID Tokens with, and a stranger's (the
 /// `id-token-foreign-key` defect signs with it under the real key's `kid`).
 pub(super) struct Keys {
+    /// ES256, generated at start.
     pub id_token: SigningKey,
+    /// RS256, which OpenID Connect Discovery §3 requires every provider to offer: a compiled-in
+    /// test key that is not a secret, as ring makes no RSA keys.
+    pub id_token_rsa: SigningKey,
     pub stranger: SigningKey,
 }
 
@@ -486,6 +528,8 @@ impl Keys {
         };
         Ok(Self {
             id_token: make()?,
+            id_token_rsa: SigningKey::parse(ID_TOKEN_RSA_KEY, Some(Algorithm::RS256))
+                .map_err(|e| std::io::Error::other(e.to_string()))?,
             stranger: make()?,
         })
     }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -14,7 +15,7 @@ use super::claims::Released;
 use super::config::RegisteredClient;
 use super::dpop::Proof;
 use super::pages::{Reply, done, fresh, invalid_client, json, oauth_error, post_only};
-use super::state::{App, Expiring, OpenIdGrant, RefreshRecord, Registration, TokenRecord};
+use super::state::{App, Expiring, Node, OpenIdGrant, RefreshRecord, Registration, TokenRecord};
 use super::tls::PeerCert;
 use crate::defect::Defect;
 use crate::params::Params;
@@ -44,6 +45,7 @@ pub(super) async fn preflight() -> Response {
 /// `GET /token`: RFC 6749 §3.2 requires POST.
 pub(super) async fn token_get(
     State(app): State<Arc<App>>,
+    Extension(node): Extension<Node>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
@@ -55,7 +57,7 @@ pub(super) async fn token_get(
             &Params::new(),
             Redeem::Normal,
             None,
-            None,
+            Caller { cert: None, node },
         ));
     }
     post_only(&app, "token")
@@ -65,11 +67,15 @@ pub(super) async fn token_get(
 pub(super) async fn token(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<PeerCert>,
+    Extension(node): Extension<Node>,
     headers: HeaderMap,
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let peer = peer.0.as_deref();
+    let peer = Caller {
+        cert: peer.0.as_deref(),
+        node,
+    };
     app.store().arrivals.push(std::time::Instant::now());
     let _serving = match Serving::enter(&app) {
         Ok(s) => s,
@@ -184,6 +190,14 @@ enum Redeem {
     SkipSingleUse,
 }
 
+/// Who sent a token request, as the connection says: the client certificate's thumbprint (if
+/// any) and the node it reached.
+#[derive(Clone, Copy)]
+struct Caller<'a> {
+    cert: Option<&'a str>,
+    node: Node,
+}
+
 fn handle(
     app: &App,
     headers: &HeaderMap,
@@ -191,7 +205,7 @@ fn handle(
     query: &Params,
     redeem: Redeem,
     proof: Option<&Proof>,
-    peer: Option<&str>,
+    Caller { cert: peer, node }: Caller<'_>,
 ) -> Reply {
     let mut p = body.clone();
     if query.get("client_secret").is_some() {
@@ -240,6 +254,7 @@ fn handle(
         p: &p,
         redeem,
         bound,
+        node,
     };
     match grant_type {
         Some("authorization_code") => authorization_code(app, grant()),
@@ -308,6 +323,8 @@ struct Grant<'a> {
     p: &'a Params,
     redeem: Redeem,
     bound: Binding<'a>,
+    /// The node the request reached.
+    node: Node,
 }
 
 impl<'a> Grant<'a> {
@@ -318,8 +335,9 @@ impl<'a> Grant<'a> {
         &'a Params,
         Redeem,
         Binding<'a>,
+        Node,
     ) {
-        (self.client, self.p, self.redeem, self.bound)
+        (self.client, self.p, self.redeem, self.bound, self.node)
     }
 }
 
@@ -578,7 +596,7 @@ pub(super) fn decode_basic(b64: &str) -> Option<(String, String)> {
 }
 
 fn authorization_code(app: &App, grant: Grant<'_>) -> Reply {
-    let (client, p, redeem, Binding { proof, x5t }) = grant.parts();
+    let (client, p, redeem, Binding { proof, x5t }, node) = grant.parts();
     let Some(code) = nonempty(p, "code") else {
         let error = if app.has(Defect::WrongGrantErrors) {
             "invalid_grant"
@@ -650,8 +668,8 @@ fn authorization_code(app: &App, grant: Grant<'_>) -> Reply {
     };
     if let Err(description) = pkce {
         // RFC 7636 leaves it open; BUG-5's fix: a failed attempt burns the code.
-        if !app.has(Defect::FailedAttemptKeepsCode) && !record.used {
-            record.used = true;
+        if !app.has(Defect::FailedAttemptKeepsCode) {
+            record.spent.mark(node);
         }
         if app.has(Defect::RevokeOnInvalidReplay) {
             let issued = std::mem::take(&mut record.issued);
@@ -664,7 +682,11 @@ fn authorization_code(app: &App, grant: Grant<'_>) -> Reply {
         };
         return Err(oauth_error(app, error, &description));
     }
-    if record.used && !app.has(Defect::ReusableCode) && redeem != Redeem::SkipSingleUse {
+    let local = app.has(Defect::NodeLocalSpentState);
+    if record.spent.seen_at(node, local)
+        && !app.has(Defect::ReusableCode)
+        && redeem != Redeem::SkipSingleUse
+    {
         let issued = if app.has(Defect::NoRevokeOnReplay) {
             Vec::new()
         } else {
@@ -687,7 +709,7 @@ fn authorization_code(app: &App, grant: Grant<'_>) -> Reply {
     if redeem == Redeem::CheckOnly {
         return Ok(Response::default());
     }
-    record.used = true;
+    record.spent.mark(node);
     let claims = record.claims;
     let access = mint_access(app, (&mut store.counter, &store.registered), &client_id)?;
     let refresh = issue(&mut store.counter, refresh_strength(app), "rt")?;
@@ -736,7 +758,7 @@ fn authorization_code(app: &App, grant: Grant<'_>) -> Reply {
         RefreshRecord {
             client_id,
             active: true,
-            rotated: false,
+            rotated: Default::default(),
             family,
             jkt: refresh_jkt,
             claims,
@@ -861,7 +883,7 @@ fn token_response(
 
 /// RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2).
 fn refresh(app: &App, grant: Grant<'_>) -> Reply {
-    let (client, p, redeem, Binding { proof, x5t }) = grant.parts();
+    let (client, p, redeem, Binding { proof, x5t }, node) = grant.parts();
     let Some(client) = client else {
         return Err(oauth_error(app, "invalid_request", "client_id is missing"));
     };
@@ -901,7 +923,8 @@ fn refresh(app: &App, grant: Grant<'_>) -> Reply {
     }
     let bound = record.jkt.clone();
     let rotate = !app.has(Defect::NoRefreshRotation);
-    if record.rotated && rotate && redeem != Redeem::SkipSingleUse {
+    let local = app.has(Defect::NodeLocalSpentState);
+    if record.rotated.seen_at(node, local) && rotate && redeem != Redeem::SkipSingleUse {
         // Reuse of a rotated token: revoke the whole lineage.
         let family = record.family;
         for r in store
@@ -931,14 +954,14 @@ fn refresh(app: &App, grant: Grant<'_>) -> Reply {
     let new_rt = if rotate {
         let new_rt = issue(&mut store.counter, refresh_strength(app), "rt")?;
         if let Some(r) = store.refresh_tokens.get_mut(rt) {
-            r.rotated = true;
+            r.rotated.mark(node);
         }
         store.refresh_tokens.insert(
             new_rt.clone(),
             RefreshRecord {
                 client_id: client.client_id.clone(),
                 active: true,
-                rotated: false,
+                rotated: Default::default(),
                 family,
                 jkt: bound,
                 claims,

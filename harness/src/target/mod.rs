@@ -93,6 +93,12 @@ pub struct TargetFile {
     /// server on this machine reaches.
     #[serde(default)]
     pub client_host: Option<ClientHostConfig>,
+    /// The addresses of the token endpoint's host, one per node of a cluster behind it
+    /// (`[10.0.0.11, 10.0.0.12]`), for the races spread over them: a code or refresh token
+    /// spent at one node must be spent at every other. By default every address the host
+    /// resolves to; a cluster that DNS names by one address lists its nodes here.
+    #[serde(default)]
+    pub token_addresses: Vec<std::net::IpAddr>,
     /// Origins besides the issuer's, the metadata URL's and the explicit endpoints' that the
     /// harness may send to (`https://login.example.com`): an endpoint that discovery puts on
     /// another host, a login page of an external identity provider. None by default, so no

@@ -79,11 +79,7 @@ pub(crate) fn proof_header(
 /// the body (token endpoint) or the challenge (resource), with a `DPoP-Nonce` header.
 fn asks_for_nonce(resp: &Response) -> Option<String> {
     let nonce = resp.header("dpop-nonce")?.to_owned();
-    let in_body = resp
-        .json()
-        .and_then(|b| b.get("error").and_then(|e| e.as_str()).map(str::to_owned))
-        .as_deref()
-        == Some("use_dpop_nonce");
+    let in_body = resp.oauth_error().as_deref() == Some("use_dpop_nonce");
     let in_challenge = resp
         .header_all("www-authenticate")
         .any(|c| c.contains("use_dpop_nonce"));

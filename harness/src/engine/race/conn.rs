@@ -3,6 +3,7 @@
 //! knows when every final frame has been handed to the gate even when the gate holds ciphertext.
 
 use std::io;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -44,16 +45,20 @@ enum Io {
     Tls(Box<TlsStream<GatedIo>>),
 }
 
-/// Opens a connection to `url`'s host: TCP with Nagle off, then TLS for `https` (verified as
-/// `tls` says, offering `alpn`).
+/// Opens a connection to `url`'s host, at `address` when given (a node of it): TCP with Nagle
+/// off, then TLS for `https` (verified as `tls` says for the host's name, offering `alpn`).
 pub async fn open(
     url: &Url,
     tls: &Tls,
     alpn: &[&[u8]],
     timeout: Duration,
+    address: Option<IpAddr>,
 ) -> Result<Conn, RaceError> {
     let (host, port) = host_port(url)?;
-    let socket = Arc::new(connect(host, port, timeout).await?);
+    let socket = Arc::new(match address {
+        Some(ip) => connect(&ip.to_string(), port, timeout).await?,
+        None => connect(host, port, timeout).await?,
+    });
     let gate = Arc::new(Gate::default());
     let gated = GatedIo {
         socket: Arc::clone(&socket),

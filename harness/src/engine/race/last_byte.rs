@@ -19,6 +19,7 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, RaceError> {
         own_headers,
         timeout,
         tls,
+        addresses,
     } = req;
     let count = forms.len();
     let (host, port) = conn::host_port(url)?;
@@ -58,8 +59,9 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, RaceError> {
         .collect();
 
     let mut streams = Vec::with_capacity(count);
-    for _ in 0..count {
-        streams.push(conn::open(url, tls, &[conn::HTTP11], timeout).await?);
+    for i in 0..count {
+        let node = (!addresses.is_empty()).then(|| addresses[i % addresses.len()]);
+        streams.push(conn::open(url, tls, &[conn::HTTP11], timeout, node).await?);
     }
     for (s, bytes) in streams.iter_mut().zip(&requests) {
         let head = &bytes[..bytes.len() - 1];

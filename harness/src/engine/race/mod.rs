@@ -31,6 +31,9 @@ pub async fn burst(
         return Err(RaceError::NotHttp(req.url.clone()));
     }
     let technique = match technique {
+        // One connection holds every stream of a single-packet burst, so it reaches one node:
+        // a burst spread over several takes a connection per request.
+        _ if req.addresses.len() > 1 => Technique::LastByte,
         Some(t) => t,
         None if speaks_h2(&req).await => Technique::H2SinglePacket,
         None => Technique::LastByte,
@@ -44,7 +47,13 @@ pub async fn burst(
 /// Whether the target speaks HTTP/2: ALPN over TLS, the prior-knowledge preface on cleartext.
 async fn speaks_h2(req: &BurstRequest<'_>) -> bool {
     if req.url.scheme() == "https" {
-        let probe = conn::open(req.url, req.tls, &[conn::H2, conn::HTTP11], req.timeout);
+        let probe = conn::open(
+            req.url,
+            req.tls,
+            &[conn::H2, conn::HTTP11],
+            req.timeout,
+            None,
+        );
         return probe.await.is_ok_and(|c| c.alpn_h2);
     }
     match conn::host_port(req.url) {

@@ -2,6 +2,7 @@
 //! both techniques share, apart from the dispatch between them.
 
 use std::io;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use url::Url;
@@ -141,6 +142,9 @@ pub struct BurstRequest<'a> {
     pub timeout: Duration,
     /// TLS verification, as for every other request.
     pub tls: &'a Tls,
+    /// The addresses the connections go to, round-robin, each a node of the token host (the
+    /// name still what TLS verifies and `Host` says); empty: wherever the host resolves.
+    pub addresses: &'a [IpAddr],
 }
 
 /// "200×1, 400×19" for a burst.

@@ -26,6 +26,7 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, RaceError> {
         own_headers,
         timeout,
         tls,
+        addresses,
     } = req;
     let count = forms.len();
     let (host, port) = conn::host_port(url)?;
@@ -33,7 +34,9 @@ pub async fn burst(req: BurstRequest<'_>) -> Result<Burst, RaceError> {
     if forms.iter().any(String::is_empty) {
         return Err(RaceError::EmptyBody);
     }
-    let mut io = conn::open(url, tls, &[conn::H2], timeout).await?;
+    // One connection: to the one address given, else wherever the host resolves.
+    let node = (addresses.len() == 1).then(|| addresses[0]);
+    let mut io = conn::open(url, tls, &[conn::H2], timeout, node).await?;
     if url.scheme() == "https" && !io.alpn_h2 {
         return Err(RaceError::NotH2 { peer: peer() });
     }

@@ -195,4 +195,12 @@ pub enum JsonMatch {
     Contains(serde_json::Value),
     /// The field is an array that does not contain this value.
     NotContains(serde_json::Value),
+    /// The field is an array that contains one of these values.
+    ContainsAny(Vec<serde_json::Value>),
+    /// The field is absent (an optional list left out), or an array that contains one of these
+    /// values.
+    AbsentOrContainsAny(Vec<serde_json::Value>),
+    /// The field is the `keys` of a JWK Set, every one public: no private member (`d`, `p`,
+    /// `q`, `dp`, `dq`, `qi`, `oth`) and no symmetric key (`kty` `oct`, `k`).
+    PublicKeys,
 }

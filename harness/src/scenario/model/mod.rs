@@ -223,6 +223,12 @@ pub enum Capability {
     SignedRequestObject,
     /// The server registers clients dynamically (RFC 7591: metadata `registration_endpoint`).
     Registration,
+    /// The server publishes a JWK Set (metadata `jwks_uri`).
+    Jwks,
+    /// The token endpoint's host has two or more addresses (the target file's
+    /// `token_addresses`, else what it resolves to): a race can be spread over a cluster's
+    /// nodes.
+    TokenNodes,
     /// The scenario's client signs with an RSA key (RS256..PS512), which can be made to sign
     /// with RS256.
     RsaKey,

@@ -70,6 +70,11 @@ pub struct RaceStep {
     /// What each burst redeems: the code (default) or the refresh token its redemption gave.
     #[serde(default)]
     pub grant: RaceGrant,
+    /// Each request to the next address of the token host (its nodes, see the capability
+    /// `token-nodes`), round-robin, each on its own connection (last-byte): a cluster's nodes
+    /// must share what is spent.
+    #[serde(default)]
+    pub nodes: bool,
 }
 
 /// What the requests of a race burst redeem.
@@ -96,9 +101,28 @@ fn one() -> usize {
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiscoveryStep {
+    /// Which metadata document is fetched.
+    #[serde(default)]
+    pub document: MetadataDocument,
     /// What the metadata response must show.
     #[serde(default)]
     pub expect: HttpExpect,
+}
+
+/// A metadata document of the server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum MetadataDocument {
+    /// The one the run found (RFC 8414's well-known URL first, then OpenID Connect's) or the
+    /// target file names.
+    #[default]
+    Found,
+    /// The OpenID Provider configuration at `{issuer}/.well-known/openid-configuration`
+    /// (OpenID Connect Discovery §4), whose members §3 defines: an RFC 8414 document need not
+    /// carry them.
+    Openid,
+    /// The provider's JWK Set, at the metadata's `jwks_uri`.
+    Jwks,
 }
 
 /// `authorize:`: an authorization request and everything up to the redirect back.
@@ -1159,6 +1183,11 @@ pub enum RegisteredUse {
     /// with the new key is taken, the server fetching the JWK Set again (OpenID Connect Core
     /// §10.1.1). A refusal is controlled by the same request with the old key.
     KeyRotation,
+    /// Registered with `id_token_signed_response_alg: RS256` (OpenID Connect Registration
+    /// §2), the client completes a flow and its ID Token is signed RS256 by a key of the
+    /// provider's JWK Set. A refused registration fails once the same one without the alg is
+    /// taken: OpenID Connect Discovery §3 has every provider offer RS256.
+    IdTokenRs256,
 }
 
 /// The redirect URI a registration request sends.
