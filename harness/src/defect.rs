@@ -543,6 +543,9 @@ defects! {
     /// Each node of the cluster (each address it listens on) keeps its own record of spent
     /// codes and rotated refresh tokens: one spent at one node is taken once more at another.
     NodeLocalSpentState = "node-local-spent-state", ["REQ-183"], High;
+    /// Forbids framing of its login and consent pages by X-Frame-Options alone, with no
+    /// Content Security Policy.
+    FrameOptionsOnly = "frame-options-only", ["REQ-15"], Low;
     /// Publishes its RSA signing key in its JWK Set whole, private members and all.
     JwksPrivateKeyPublished = "jwks-private-key-published", ["REQ-181"], High;
 }

@@ -63,10 +63,12 @@ pub(super) fn page(
     }
     if !app.has(Defect::Frameable) {
         headers.push((header::X_FRAME_OPTIONS, "DENY".to_owned()));
-        headers.push((
-            header::CONTENT_SECURITY_POLICY,
-            "frame-ancestors 'none'".to_owned(),
-        ));
+        if !app.has(Defect::FrameOptionsOnly) {
+            headers.push((
+                header::CONTENT_SECURITY_POLICY,
+                "frame-ancestors 'none'".to_owned(),
+            ));
+        }
     }
     headers.extend(extra.iter().cloned());
     build(status, &headers, Body::from(html))
