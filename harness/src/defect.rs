@@ -546,6 +546,14 @@ defects! {
     /// Forbids framing of its login and consent pages by X-Frame-Options alone, with no
     /// Content Security Policy.
     FrameOptionsOnly = "frame-options-only", ["REQ-15"], Low;
+    /// Checks each member of a DPoP proof only where the proof has it: a proof without `typ`,
+    /// `jti`, `htm`, `htu`, `iat` or `ath` is taken.
+    DpopClaimsOptional = "dpop-claims-optional", ["REQ-184"], Medium;
+    /// At a resource, takes a DPoP proof whose `ath` is the hash of another access token.
+    DpopAthUnchecked = "dpop-ath-unchecked", ["REQ-184"], Medium;
+    /// Compares a DPoP proof's `htu` with the request's URL as strings, without normalising
+    /// either.
+    DpopHtuExactMatch = "dpop-htu-exact-match", ["REQ-185"], Low;
     /// Publishes its RSA signing key in its JWK Set whole, private members and all.
     JwksPrivateKeyPublished = "jwks-private-key-published", ["REQ-181"], High;
 }

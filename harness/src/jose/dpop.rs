@@ -26,10 +26,10 @@ pub struct ProofClaims<'a> {
     pub lifetime: Option<(u64, u64)>,
 }
 
-/// What a proof gets wrong in its JOSE header or signature, on purpose: the checks of RFC 9449
-/// §4.3 items 4 to 7 that a server must make of every proof.
+/// What a proof gets wrong in its JOSE header, its signature or its members, on purpose: the
+/// checks of RFC 9449 §4.3 that a server must make of every proof.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HeaderFlaw {
+pub enum ProofFlaw {
     /// None: a correct proof.
     None,
     /// `typ` is `JWT`, not `dpop+jwt` (item 4).
@@ -40,23 +40,25 @@ pub enum HeaderFlaw {
     Signature,
     /// The `jwk` carries a private member `d` (item 7). Its value is random, never the key's.
     PrivateMember,
+    /// Without this member of the header (`typ`) or the claims (item 3: every required one).
+    Missing(&'static str),
 }
 
 /// The proof for one request, signed with `key`.
 pub fn proof(key: &SigningKey, c: &ProofClaims<'_>) -> Result<String, KeyError> {
-    flawed_proof(key, c, HeaderFlaw::None)
+    flawed_proof(key, c, ProofFlaw::None)
 }
 
 /// The proof for one request, signed with `key`, flawed as `flaw` says.
 pub fn flawed_proof(
     key: &SigningKey,
     c: &ProofClaims<'_>,
-    flaw: HeaderFlaw,
+    flaw: ProofFlaw,
 ) -> Result<String, KeyError> {
     let mut jwk = key
         .public_members_jwk()
         .ok_or_else(|| KeyError::Unsupported("a DPoP key must be asymmetric".into()))?;
-    if flaw == HeaderFlaw::PrivateMember
+    if flaw == ProofFlaw::PrivateMember
         && let Some(o) = jwk.as_object_mut()
     {
         let mut d = [0u8; 32];
@@ -64,7 +66,7 @@ pub fn flawed_proof(
             .map_err(|_| KeyError::Sign("no randomness for the flawed jwk".into()))?;
         o.insert("d".into(), json!(b64(d)));
     }
-    let typ = if flaw == HeaderFlaw::Type {
+    let typ = if flaw == ProofFlaw::Type {
         "JWT"
     } else {
         "dpop+jwt"
@@ -72,9 +74,15 @@ pub fn flawed_proof(
     let mut header = Map::new();
     header.insert("typ".into(), json!(typ));
     header.insert("jwk".into(), jwk);
-    let claims = proof_claims(c);
+    let mut claims = proof_claims(c);
+    if let ProofFlaw::Missing(member) = flaw {
+        header.remove(member);
+        if let Some(o) = claims.as_object_mut() {
+            o.remove(member);
+        }
+    }
     match flaw {
-        HeaderFlaw::Unsigned => {
+        ProofFlaw::Unsigned => {
             header.insert("alg".into(), json!("none"));
             Ok(format!(
                 "{}.{}.",
@@ -82,7 +90,7 @@ pub fn flawed_proof(
                 b64(claims.to_string())
             ))
         }
-        HeaderFlaw::Signature => {
+        ProofFlaw::Signature => {
             let signed = key.sign_with_header(&claims, header)?;
             let other_jti = format!("{}-other", c.jti);
             let other = ProofClaims {
@@ -94,7 +102,7 @@ pub fn flawed_proof(
             let (_, signature) = other.rsplit_once('.').unwrap_or(("", ""));
             Ok(format!("{input}.{signature}"))
         }
-        HeaderFlaw::None | HeaderFlaw::Type | HeaderFlaw::PrivateMember => {
+        ProofFlaw::None | ProofFlaw::Type | ProofFlaw::PrivateMember | ProofFlaw::Missing(_) => {
             key.sign_with_header(&claims, header)
         }
     }
@@ -191,16 +199,16 @@ mod tests {
             let jwk = jws.header.get("jwk").cloned().expect("jwk");
             jws.verify(&json!({ "keys": [jwk] }), b"").is_ok()
         };
-        let (typed, _) = made(HeaderFlaw::Type);
+        let (typed, _) = made(ProofFlaw::Type);
         assert_eq!(typed.header.get("typ"), Some(&json!("JWT")));
         assert!(verifies(&typed));
-        let (unsigned, text) = made(HeaderFlaw::Unsigned);
+        let (unsigned, text) = made(ProofFlaw::Unsigned);
         assert_eq!(unsigned.header.get("alg"), Some(&json!("none")));
         assert!(text.ends_with('.'), "no signature");
-        let (forged, _) = made(HeaderFlaw::Signature);
+        let (forged, _) = made(ProofFlaw::Signature);
         assert_eq!(forged.header.get("typ"), Some(&json!("dpop+jwt")));
         assert!(!verifies(&forged), "the signature is of other claims");
-        let (private, _) = made(HeaderFlaw::PrivateMember);
+        let (private, _) = made(ProofFlaw::PrivateMember);
         let jwk = private.header.get("jwk").expect("jwk");
         assert!(jwk.get("d").is_some());
         assert_eq!(private.claims.get("jti"), Some(&json!("j")));

@@ -59,6 +59,28 @@ pub(super) fn thumbprint(jwk: &Value) -> Option<String> {
     )))
 }
 
+/// §4.3 item 9: `htu` names the request's URI, query and fragment aside, compared after the
+/// syntax- and scheme-based normalisation of RFC 3986 §6.2.2 and §6.2.3 (case of scheme and
+/// host, the default port), as the section says a server SHOULD. The defect
+/// `dpop-htu-exact-match` compares the strings.
+fn same_uri(app: &App, htu: Option<&str>, url: &str) -> bool {
+    let bare = url.split(['?', '#']).next().unwrap_or(url);
+    let Some(htu) = htu else {
+        return false;
+    };
+    if app.has(Defect::DpopHtuExactMatch) {
+        return htu == bare;
+    }
+    let normal = |u: &str| {
+        url::Url::parse(u).ok().map(|mut u| {
+            u.set_query(None);
+            u.set_fragment(None);
+            u.to_string()
+        })
+    };
+    normal(htu).is_some_and(|h| Some(h) == normal(bare))
+}
+
 /// Checks the `DPoP` header of a request to `url` with `method`; `access_token` when the request
 /// presents one (a resource, §7). `Ok(None)`: no proof was sent. `nonce`: whether this endpoint
 /// requires the server's nonce.
@@ -86,8 +108,10 @@ pub(super) fn check(
         .and_then(unb64)
         .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
         .ok_or(Refusal::Invalid("the proof's header is not JSON"))?;
-    if header.get("typ").and_then(Value::as_str) != Some("dpop+jwt")
-        && !app.has(Defect::DpopTypUnchecked)
+    // The defect `dpop-claims-optional` checks a member only where the proof has it.
+    let optional = app.has(Defect::DpopClaimsOptional);
+    let typ = header.get("typ").and_then(Value::as_str);
+    if typ != Some("dpop+jwt") && !app.has(Defect::DpopTypUnchecked) && !(optional && typ.is_none())
     {
         return Err(Refusal::Invalid("typ is not dpop+jwt"));
     }
@@ -130,17 +154,21 @@ pub(super) fn check(
             .claims
     };
     let claim = |name: &str| claims.get(name).and_then(Value::as_str);
-    let jti = claim("jti").ok_or(Refusal::Invalid("no jti"))?;
+    let absent = |name: &str| optional && claims.get(name).is_none();
+    let jti = match claim("jti") {
+        Some(jti) => jti,
+        None if optional => "",
+        None => return Err(Refusal::Invalid("no jti")),
+    };
     if !app.has(Defect::DpopHtmHtuUnchecked) {
-        let bare = url.split(['?', '#']).next().unwrap_or(url);
-        if claim("htm") != Some(method) {
+        if claim("htm") != Some(method) && !absent("htm") {
             return Err(Refusal::Invalid("htm is not this request's method"));
         }
-        if claim("htu") != Some(bare) {
+        if !same_uri(app, claim("htu"), url) && !absent("htu") {
             return Err(Refusal::Invalid("htu is not this request's URL"));
         }
     }
-    if !app.has(Defect::DpopIatUnchecked) {
+    if !app.has(Defect::DpopIatUnchecked) && !absent("iat") {
         let iat = claims
             .get("iat")
             .and_then(Value::as_u64)
@@ -162,6 +190,8 @@ pub(super) fn check(
     }
     if let Some(at) = access_token
         && claim("ath") != Some(crate::jose::dpop::ath(at).as_str())
+        && !absent("ath")
+        && !(app.has(Defect::DpopAthUnchecked) && claim("ath").is_some())
     {
         return Err(Refusal::Invalid("ath is not the access token's hash"));
     }

@@ -1,6 +1,6 @@
 //! DPoP proofs (RFC 9449 §4) as a step asks for them, flawed on purpose where it says.
 
-use crate::jose::dpop::HeaderFlaw;
+use crate::jose::dpop::ProofFlaw;
 use crate::outcome::Fault;
 use crate::wire::Request;
 
@@ -26,6 +26,7 @@ pub fn dpop_proof(
     };
     let htu = match spec {
         P::WrongUrl => "https://other-server.example/token".to_owned(),
+        P::HtuUnnormalised => unnormalised(&crate::jose::dpop::htu(&req.url)),
         _ => crate::jose::dpop::htu(&req.url),
     };
     let iat = match spec {
@@ -39,6 +40,10 @@ pub fn dpop_proof(
         P::WrongNonce => Some("a-nonce-this-server-never-gave"),
         _ => nonce,
     };
+    let access_token = match spec {
+        P::WrongAth => access_token.map(|_| "an access token this proof does not go with"),
+        _ => access_token,
+    };
     let claims = crate::jose::dpop::ProofClaims {
         htm,
         htu: &htu,
@@ -49,12 +54,66 @@ pub fn dpop_proof(
         lifetime: (spec == P::WithNbfExp).then_some((now, now + 300)),
     };
     let flaw = match spec {
-        P::WrongType => HeaderFlaw::Type,
-        P::Unsigned => HeaderFlaw::Unsigned,
-        P::BadSignature => HeaderFlaw::Signature,
-        P::PrivateKey => HeaderFlaw::PrivateMember,
-        _ => HeaderFlaw::None,
+        P::WrongType => ProofFlaw::Type,
+        P::Unsigned => ProofFlaw::Unsigned,
+        P::BadSignature => ProofFlaw::Signature,
+        P::PrivateKey => ProofFlaw::PrivateMember,
+        P::Without(member) => ProofFlaw::Missing(member_name(member)),
+        _ => ProofFlaw::None,
     };
     crate::jose::dpop::flawed_proof(key, &claims, flaw)
         .map_err(|e| Fault::harness(format!("signing a DPoP proof: {e}")))
+}
+
+/// The name of `member` in a proof.
+fn member_name(member: crate::scenario::model::DpopMember) -> &'static str {
+    use crate::scenario::model::DpopMember as M;
+    match member {
+        M::Typ => "typ",
+        M::Jti => "jti",
+        M::Htm => "htm",
+        M::Htu => "htu",
+        M::Iat => "iat",
+        M::Ath => "ath",
+    }
+}
+
+/// `htu` (a URL without query and fragment, as [`url::Url`] serialises it: scheme and host in
+/// lower case, no default port) spelled so that only RFC 3986 §6.2.2 and §6.2.3 normalisation
+/// gives it back: scheme and host in capitals, the scheme's default port written out.
+fn unnormalised(htu: &str) -> String {
+    let Ok(url) = url::Url::parse(htu) else {
+        return htu.to_owned();
+    };
+    let host = url.host_str().unwrap_or_default().to_ascii_uppercase();
+    let port = url
+        .port_or_known_default()
+        .map_or_else(String::new, |p| format!(":{p}"));
+    format!(
+        "{}://{host}{port}{}",
+        url.scheme().to_ascii_uppercase(),
+        url.path()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_unnormalised_htu_is_the_same_url_spelled_otherwise() {
+        assert_eq!(
+            super::unnormalised("https://as.example/token"),
+            "HTTPS://AS.EXAMPLE:443/token"
+        );
+        assert_eq!(
+            super::unnormalised("http://127.0.0.1:8080/token"),
+            "HTTP://127.0.0.1:8080/token"
+        );
+        for spelled in [
+            "HTTPS://AS.EXAMPLE:443/token",
+            "HTTP://127.0.0.1:8080/token",
+        ] {
+            let back = url::Url::parse(spelled).map(|u| u.to_string());
+            assert!(back.is_ok_and(|u| u == spelled.to_ascii_lowercase().replace(":443", "")));
+        }
+    }
 }

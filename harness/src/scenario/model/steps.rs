@@ -382,6 +382,33 @@ pub enum DpopProof {
     WrongNonce,
     /// At a resource: the token presented with the `Bearer` scheme, no proof (a downgrade).
     BearerScheme,
+    /// Without one member §4.2 requires (`{without: jti}`): a server refuses it (§4.3 items 3
+    /// and 8 to 12).
+    Without(DpopMember),
+    /// At a resource: `ath` the hash of another access token (§4.3 item 12).
+    WrongAth,
+    /// `htu` spelled as RFC 3986 §6.2.2 and §6.2.3 normalise to the request's URL (scheme and
+    /// host in capitals, the scheme's default port written out): a server that normalises
+    /// before it compares, as §4.3 says it SHOULD, takes it.
+    HtuUnnormalised,
+}
+
+/// A member of a DPoP proof a `without` proof leaves out (RFC 9449 §4.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DpopMember {
+    /// The header's `typ`.
+    Typ,
+    /// `jti`.
+    Jti,
+    /// `htm`.
+    Htm,
+    /// `htu`.
+    Htu,
+    /// `iat`.
+    Iat,
+    /// `ath` (at a resource).
+    Ath,
 }
 
 /// Pushed authorization requests (RFC 9126) for one authorization step.
