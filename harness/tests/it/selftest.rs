@@ -106,16 +106,7 @@ fn unjustified(
     // What this set-up lacks by design: the other kind of client authentication (and with
     // secrets, a key to sign request objects), a PAR requirement, or HTTPS.
     let lacks: &[&str] = match variant {
-        Variant::Secrets => &[
-            "the client authenticates without a JWT assertion",
-            "the client authenticates without a TLS client certificate",
-            "the client has no key to sign a request object with",
-            "the server does not require pushed authorization requests",
-            "the target declares PKCE optional for confidential clients",
-            "the server gave no DPoP nonce",
-            "no endpoint of the target uses HTTPS",
-            "the access token is opaque",
-        ],
+        Variant::Secrets => super::SECRETS_SET_UP_LACKS,
         Variant::JwtClients => &[
             "the client has no client_secret",
             "the server does not say it takes unsigned request objects",
