@@ -245,6 +245,13 @@ pub(super) fn inapplicable(
                 target.token_addresses.len() > 1,
                 "the token endpoint's host has one address (the target file lists no token_addresses and it resolves to one): a race spread over a cluster's nodes needs several",
             ),
+            Capability::PushedRedirectRegistered => (
+                !target.policy.pushed_redirect_uris_unregistered
+                    || target
+                        .client(client)
+                        .is_some_and(|c| c.auth_method == crate::target::AuthMethod::None),
+                "the target declares that a client that authenticates may push a redirect URI it did not register (policy.pushed_redirect_uris_unregistered, RFC 9126 §2.4): the public client's push judges the rule",
+            ),
             Capability::Jwks => (
                 target.jwks_uri().is_some(),
                 "the server publishes no JWK Set (no jwks_uri in its metadata)",
@@ -781,6 +788,32 @@ mod tests {
         let caps = [Capability::ShortCodeLifetime];
         assert!(inapplicable(&target, &caps, ClientKind::Public, Profile::Fapi2).is_none());
         assert!(inapplicable(&target, &caps, ClientKind::Public, Profile::Rfc9700).is_some());
+    }
+
+    /// RFC 9126 §2.4: where authenticated clients may push unregistered redirect URIs, only the
+    /// public client's push (no authentication) is held to the registered ones.
+    #[test]
+    fn a_declared_redirect_policy_leaves_the_unauthenticated_push_judged() {
+        let target = |policy: &str| {
+            let text = format!(
+                "format: 1\nendpoints: {{authorization: \"https://as.example/a\", token: \"https://as.example/t\"}}\nclients:\n  public: {{client_id: p, redirect_uri: \"http://127.0.0.1:8765/cb\"}}\n  confidential: {{client_id: c, client_secret: s3cr3t-value, auth_method: client_secret_basic, redirect_uri: \"https://c.example/cb\"}}\npolicy: {{pushed_redirect_uris_unregistered: {policy}}}\nlogin: {{auto: {{}}}}\n"
+            );
+            ResolvedTarget::new(
+                crate::target::parse_target("t.yaml", &text).expect("valid"),
+                None,
+                None,
+            )
+            .expect("resolves")
+        };
+        let caps = [Capability::PushedRedirectRegistered];
+        let judged = |t: &ResolvedTarget, client| inapplicable(t, &caps, client, Profile::Rfc9700);
+        let (strict, lenient) = (target("false"), target("true"));
+        for client in [ClientKind::Public, ClientKind::Confidential] {
+            assert!(judged(&strict, client).is_none(), "{client:?}");
+        }
+        assert!(judged(&lenient, ClientKind::Public).is_none());
+        let why = judged(&lenient, ClientKind::Confidential).expect("skipped");
+        assert!(why.contains("pushed_redirect_uris_unregistered"), "{why}");
     }
 
     #[test]

@@ -193,6 +193,7 @@ impl ReferenceServer {
             refresh_tokens_confidential: true,
             // It fetches a client's JWK Set again at the first unknown kid.
             client_jwks_cache_seconds: 0.0,
+            pushed_redirect_uris_unregistered: false,
         };
         clients.extend(config.client_under_test.clone());
         let keys = state::Keys::generate()?;

@@ -521,6 +521,10 @@ pub struct Policy {
     #[serde(deserialize_with = "crate::bounds::cache_seconds")]
     #[schemars(range(max = 3600))]
     pub client_jwks_cache_seconds: f64,
+    /// A client that authenticates may push a redirect URI it did not register (RFC 9126 §2.4
+    /// lets a server allow it): the check that a pushed unregistered redirect URI is refused
+    /// then runs with the public client alone, which pushes unauthenticated.
+    pub pushed_redirect_uris_unregistered: bool,
 }
 
 impl Default for Policy {
@@ -532,6 +536,7 @@ impl Default for Policy {
             refresh_tokens_public: false,
             refresh_tokens_confidential: false,
             client_jwks_cache_seconds: 60.0,
+            pushed_redirect_uris_unregistered: false,
         }
     }
 }

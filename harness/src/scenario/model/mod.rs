@@ -225,6 +225,10 @@ pub enum Capability {
     Registration,
     /// The server publishes a JWK Set (metadata `jwks_uri`).
     Jwks,
+    /// A redirect URI the client did not register must be refused when the client pushes it:
+    /// always for a client that does not authenticate, and for one that does unless the
+    /// target declares `policy.pushed_redirect_uris_unregistered` (RFC 9126 §2.4).
+    PushedRedirectRegistered,
     /// The token endpoint's host has two or more addresses (the target file's
     /// `token_addresses`, else what it resolves to): a race can be spread over a cluster's
     /// nodes.
