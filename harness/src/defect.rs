@@ -554,6 +554,8 @@ defects! {
     /// Compares a DPoP proof's `htu` with the request's URL as strings, without normalising
     /// either.
     DpopHtuExactMatch = "dpop-htu-exact-match", ["REQ-185"], Low;
+    /// Refuses a `claims` request parameter that names a claim it does not have.
+    ClaimsParameterUnknownClaimRefused = "claims-parameter-unknown-claim-refused", ["REQ-186"], Low;
     /// Publishes its RSA signing key in its JWK Set whole, private members and all.
     JwksPrivateKeyPublished = "jwks-private-key-published", ["REQ-181"], High;
 }

@@ -306,6 +306,11 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, request_uri: Opti
     } else {
         super::claims::Released::default()
     };
+    if app.has(Defect::ClaimsParameterUnknownClaimRefused)
+        && let Some(name) = super::claims::Released::unknown_in(p.get("claims"))
+    {
+        return fail("invalid_request", &format!("unknown claim {name}"));
+    }
     if app.has(Defect::OidcParamsRefused)
         && let Some(name) = OIDC_OPTIONAL_PARAMS.iter().find(|n| p.get(n).is_some())
     {

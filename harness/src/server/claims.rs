@@ -41,6 +41,19 @@ impl Released {
         Self(self.0 | Self::matching(|name, _| requested.contains_key(name)).0)
     }
 
+    /// The first claim a `claims` request parameter names, for UserInfo or the ID Token, that
+    /// the test user does not have (the defect `claims-parameter-unknown-claim-refused` refuses
+    /// the request for it).
+    pub(super) fn unknown_in(claims_parameter: Option<&str>) -> Option<String> {
+        let parsed = serde_json::from_str::<Value>(claims_parameter?).ok()?;
+        ["userinfo", "id_token"]
+            .iter()
+            .filter_map(|member| parsed.get(member)?.as_object())
+            .flat_map(|o| o.keys())
+            .find(|name| *name != "sub" && !CLAIMS.iter().any(|(known, _)| known == name))
+            .cloned()
+    }
+
     fn matching(keep: impl Fn(&str, &str) -> bool) -> Self {
         Self(
             CLAIMS
