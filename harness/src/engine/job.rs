@@ -772,17 +772,25 @@ pub(super) fn step_name(step: &Step) -> &'static str {
 mod tests {
     use super::*;
 
+    /// A target of two clients at `as.example` (the public one's redirect URI `redirect`), with
+    /// the `policy` given (YAML flow mapping members).
+    fn target(redirect: &str, policy: &str) -> ResolvedTarget {
+        let text = format!(
+            "format: 1\nendpoints: {{authorization: \"https://as.example/a\", token: \"https://as.example/t\"}}\nclients:\n  public: {{client_id: p, redirect_uri: \"{redirect}\"}}\n  confidential: {{client_id: c, client_secret: s3cr3t-value, auth_method: client_secret_basic, redirect_uri: \"https://c.example/cb\"}}\npolicy: {{{policy}}}\nlogin: {{auto: {{}}}}\n"
+        );
+        ResolvedTarget::new(
+            crate::target::parse_target("t.yaml", &text).expect("valid"),
+            None,
+            None,
+        )
+        .expect("resolves")
+    }
+
     /// Under fapi2 a declared lifetime over 60 s is waited out only to the profile's cap, so the
     /// expiry checks measure the cap; other profiles wait the declared lifetime.
     #[test]
     fn fapi2_caps_the_code_lifetime_a_check_waits_out() {
-        let text = "format: 1\nendpoints: {authorization: \"https://as.example/a\", token: \"https://as.example/t\"}\nclients:\n  public: {client_id: p, redirect_uri: \"http://127.0.0.1:8765/cb\"}\n  confidential: {client_id: c, client_secret: s3cr3t-value, auth_method: client_secret_basic, redirect_uri: \"https://c.example/cb\"}\npolicy: {code_lifetime_seconds: 120}\nlogin: {auto: {}}\n";
-        let target = ResolvedTarget::new(
-            crate::target::parse_target("t.yaml", text).expect("valid"),
-            None,
-            None,
-        )
-        .expect("resolves");
+        let target = target("http://127.0.0.1:8765/cb", "code_lifetime_seconds: 120");
         assert_eq!(code_lifetime(&target, Profile::Fapi2), 60.0);
         assert_eq!(code_lifetime(&target, Profile::Rfc9700), 120.0);
         let caps = [Capability::ShortCodeLifetime];
@@ -794,16 +802,11 @@ mod tests {
     /// public client's push (no authentication) is held to the registered ones.
     #[test]
     fn a_declared_redirect_policy_leaves_the_unauthenticated_push_judged() {
-        let target = |policy: &str| {
-            let text = format!(
-                "format: 1\nendpoints: {{authorization: \"https://as.example/a\", token: \"https://as.example/t\"}}\nclients:\n  public: {{client_id: p, redirect_uri: \"http://127.0.0.1:8765/cb\"}}\n  confidential: {{client_id: c, client_secret: s3cr3t-value, auth_method: client_secret_basic, redirect_uri: \"https://c.example/cb\"}}\npolicy: {{pushed_redirect_uris_unregistered: {policy}}}\nlogin: {{auto: {{}}}}\n"
-            );
-            ResolvedTarget::new(
-                crate::target::parse_target("t.yaml", &text).expect("valid"),
-                None,
-                None,
+        let target = |allowed: &str| {
+            target(
+                "http://127.0.0.1:8765/cb",
+                &format!("pushed_redirect_uris_unregistered: {allowed}"),
             )
-            .expect("resolves")
         };
         let caps = [Capability::PushedRedirectRegistered];
         let judged = |t: &ResolvedTarget, client| inapplicable(t, &caps, client, Profile::Rfc9700);
@@ -818,17 +821,7 @@ mod tests {
 
     #[test]
     fn a_mutation_that_changes_nothing_makes_the_scenario_skip() {
-        let target = |redirect: &str| {
-            let text = format!(
-                "format: 1\nendpoints: {{authorization: \"https://as.example/a\", token: \"https://as.example/t\"}}\nclients:\n  public: {{client_id: p, redirect_uri: \"{redirect}\"}}\n  confidential: {{client_id: c, client_secret: s3cr3t-value, auth_method: client_secret_basic, redirect_uri: \"https://c.example/cb\"}}\nlogin: {{auto: {{}}}}\n"
-            );
-            ResolvedTarget::new(
-                crate::target::parse_target("t.yaml", &text).expect("valid"),
-                None,
-                None,
-            )
-            .expect("resolves")
-        };
+        let target = |redirect: &str| target(redirect, "");
         let steps = crate::scenario::parse_scenario(
             "s.yaml",
             "format: 1\ntitle: t\nrequirements: [REQ-26]\nsteps:\n  - authorize:\n      redirect_uri: {mutate: path-case}\n      expect: {outcome: refused}\n",

@@ -114,20 +114,22 @@ pub async fn resolve(
     let mut target = ResolvedTarget::new(file, url, meta)?;
     target.registered = registered;
     if target.token_addresses.is_empty() {
-        target.token_addresses = resolved_addresses(&target.token).await;
+        target.token_addresses = resolved_addresses(&target.token, limits.request_timeout).await;
     }
     Ok(target)
 }
 
 /// Every address `url`'s host resolves to, each once, in the resolver's order; none when it
-/// does not resolve (the token requests then say why).
-async fn resolved_addresses(url: &url::Url) -> Vec<std::net::IpAddr> {
+/// does not resolve within `limit` (a resolver that never answers must not hold the run: the
+/// token requests then say what is wrong, and the races over nodes are skipped).
+async fn resolved_addresses(url: &url::Url, limit: std::time::Duration) -> Vec<std::net::IpAddr> {
     let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
         return Vec::new();
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let mut seen = Vec::new();
-    if let Ok(addrs) = tokio::net::lookup_host((host, port)).await {
+    if let Ok(Ok(addrs)) = tokio::time::timeout(limit, tokio::net::lookup_host((host, port))).await
+    {
         for a in addrs {
             if !seen.contains(&a.ip()) {
                 seen.push(a.ip());
@@ -419,5 +421,27 @@ mod transport_tests {
         assert!(transport_finding(&target("https://as.example/authorize"), &opts).is_none());
         assert!(transport_finding(&target("http://127.0.0.1:8080/authorize"), &opts).is_none());
         assert!(transport_finding(&target("http://localhost:8080/authorize"), &opts).is_none());
+    }
+}
+
+#[cfg(test)]
+mod resolve_tests {
+    use std::time::Duration;
+
+    /// An IP literal is its own address; a name gives each of its addresses once (the limit
+    /// itself, against a resolver that never answers, is `tokio::time::timeout`'s).
+    #[tokio::test]
+    async fn token_addresses_are_each_address_once() {
+        let limit = Duration::from_secs(5);
+        let literal = url::Url::parse("http://127.0.0.1:8080/t").expect("URL");
+        assert_eq!(
+            super::resolved_addresses(&literal, limit).await,
+            vec![std::net::IpAddr::from([127, 0, 0, 1])]
+        );
+        let name = url::Url::parse("http://localhost:8080/t").expect("URL");
+        let found = super::resolved_addresses(&name, limit).await;
+        assert!(found.iter().any(|a| a.is_loopback()), "{found:?}");
+        let unique: std::collections::BTreeSet<_> = found.iter().collect();
+        assert_eq!(unique.len(), found.len(), "{found:?}");
     }
 }
