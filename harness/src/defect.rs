@@ -137,6 +137,12 @@ defects! {
     RefreshRaceWindow = "refresh-race-window", ["REQ-61"], High;
     /// A replayed code does not revoke the tokens issued from it.
     NoRevokeOnReplay = "no-revoke-on-replay", ["REQ-59", "BUG-22"], Medium;
+    /// Remembers that a code was used for a moment only (a cache entry that expires before the
+    /// code does): a replay a little later, while the code still lives, is redeemed again.
+    SpentMarkShortLived = "spent-mark-short-lived", ["REQ-57"], High;
+    /// Keeps the tokens a code gave for a moment only: a later replay is refused, but revokes
+    /// nothing.
+    ReplayRevocationForgotten = "replay-revocation-forgotten", ["REQ-59"], Medium;
     /// A replay with a wrong verifier revokes the legitimate client's tokens.
     RevokeOnInvalidReplay = "revoke-on-invalid-replay", ["REQ-60"], Medium;
     /// A code can be redeemed by a client other than the one it was issued to.
@@ -422,6 +428,9 @@ defects! {
     /// Parameters beside a request object override the signed ones (a `code_challenge`
     /// changed on the front channel).
     RequestObjectOutsideParamsUsed = "request-object-outside-params-used", ["REQ-103"], High;
+    /// Checks the redirect URI a request object signs, then sends the code to the
+    /// `redirect_uri` beside it: the check and the use read different parameters.
+    RequestObjectRedirectUriBesideUsed = "request-object-redirect-uri-beside-used", ["REQ-103"], High;
     /// JWT-secured authorization responses go out unsigned (`alg: none`).
     JarmUnsigned = "jarm-unsigned", ["REQ-105"], Medium;
     /// JWT-secured authorization responses are made out to the issuer instead of the client.
@@ -594,6 +603,7 @@ impl Defect {
             | Self::RequestObjectExpiryUnchecked
             | Self::RequestObjectClientIdUnchecked
             | Self::RequestObjectOutsideParamsUsed
+            | Self::RequestObjectRedirectUriBesideUsed
             | Self::RequestObjectAudienceArrayRefused
             | Self::ParEndpointAudienceRefused
             | Self::RequestUriNotFetched

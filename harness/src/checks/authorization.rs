@@ -80,6 +80,27 @@ pub fn authorization_layered(expected: AuthOutcome, ending: &Ending) -> Result<(
     })
 }
 
+/// A redirect to a client went to `intended` (same scheme, host, port and path), the flow's
+/// own redirect URI: a code or an error sent to a `redirect_uri` set beside a request object
+/// reaches whoever wrote that one. A page sent nobody anywhere.
+pub fn sent_to(intended: &Url, ending: &Ending) -> Result<(), Unmet> {
+    let Ending::Callback(r) = ending else {
+        return Ok(());
+    };
+    let t = &r.target;
+    if t.scheme() == intended.scheme()
+        && t.host() == intended.host()
+        && t.port_or_known_default() == intended.port_or_known_default()
+        && t.path() == intended.path()
+    {
+        return Ok(());
+    }
+    Err(Unmet::SentElsewhere {
+        intended: without_query(intended),
+        got: describe_ending(ending),
+    })
+}
+
 /// An error redirect carries one of the `expected` error codes (a code response has none to
 /// judge).
 pub fn authorization_error(expected: &[String], r: &AuthorizationResponse) -> Result<(), Unmet> {
@@ -181,6 +202,37 @@ mod tests {
             heading: None,
             message: None,
             holds: crate::forms::PageKind::Plain,
+        }
+    }
+
+    #[test]
+    fn only_a_redirect_to_the_flows_own_uri_is_sent_to_it() {
+        let intended = Url::parse("https://c.example/cb").expect("url");
+        assert_eq!(
+            sent_to(&intended, &ending("https://c.example/cb?code=abc")),
+            Ok(())
+        );
+        assert_eq!(
+            sent_to(
+                &intended,
+                &ending("https://c.example/cb?error=invalid_request")
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            sent_to(&intended, &page()),
+            Ok(()),
+            "a page sent nobody anywhere"
+        );
+        for elsewhere in [
+            "https://evil.example/callback?code=abc",
+            "https://c.example/other?error=invalid_request",
+            "https://c.example:8443/cb?code=abc",
+        ] {
+            let unmet = sent_to(&intended, &ending(elsewhere)).expect_err(elsewhere);
+            let text = unmet.to_string();
+            assert!(text.contains("https://c.example/cb"), "{text}");
+            assert!(!text.contains("abc"), "no code in the message: {text}");
         }
     }
 

@@ -20,7 +20,7 @@ mod status;
 
 pub use authorization::{
     authorization_error, authorization_layered, authorization_outcome, callback_format,
-    challenge_not_reflected, describe_ending, iss, redirect_query_kept, state_echoed,
+    challenge_not_reflected, describe_ending, iss, redirect_query_kept, sent_to, state_echoed,
 };
 pub use codes::{Estimate, entropy};
 pub use error_format::{TOKEN_ERRORS, token_error_format};

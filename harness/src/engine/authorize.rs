@@ -347,6 +347,26 @@ pub(super) fn server_failure(ctx: &Ctx, e: &AuthorizeExpect, ending: &Ending) ->
     None
 }
 
+/// RFC 9101 §6.3, where the step asks: a redirect to a client went to the flow's own
+/// redirect URI (the one the request was built with, else the client's registered one), not
+/// to one set beside the request object; judged before a refusal can pass the check.
+pub(super) fn sent_to_flow(
+    e: &AuthorizeExpect,
+    client: &ClientConfig,
+    flow: &Flow,
+    ending: &Ending,
+) -> Result<(), Halt> {
+    if !e.to_flow_redirect_uri {
+        return Ok(());
+    }
+    let intended = flow
+        .redirect_uri
+        .as_deref()
+        .and_then(|r| Url::parse(r).ok())
+        .unwrap_or_else(|| client.redirect_uri.0.clone());
+    Ok(checks::sent_to(&intended, ending)?)
+}
+
 /// Whether the request was refused: an error redirect or a page of the server.
 pub(super) fn refused(ending: &Ending) -> bool {
     match ending {

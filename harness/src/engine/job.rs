@@ -49,12 +49,7 @@ pub(super) fn declared_wait(steps: &[Step], code_lifetime: f64) -> Duration {
         .iter()
         .filter_map(|s| match s {
             Step::Sleep(s) => Some(
-                s.seconds
-                    + if s.past_code_lifetime {
-                        code_lifetime + 0.3
-                    } else {
-                        0.0
-                    }
+                steps::sleep_seconds(s, code_lifetime)
                     + if s.past_request_uri_lifetime {
                         steps::MAX_REQUEST_URI_WAIT + 0.5
                     } else {
@@ -784,6 +779,28 @@ mod tests {
             None,
         )
         .expect("resolves")
+    }
+
+    /// A wait within the code's lifetime is the step's seconds while the code lives three
+    /// halves of them, else two thirds of the lifetime: the replay must come before the code
+    /// expires by itself. The scenario's total wait counts the cut one.
+    #[test]
+    fn a_wait_within_the_code_lifetime_ends_before_the_code_does() {
+        let step = |text: &str| match crate::diagnostics::parse_yaml::<Step>("s.yaml", text)
+            .expect("step")
+        {
+            Step::Sleep(s) => s,
+            other => panic!("not a sleep: {other:?}"),
+        };
+        let within = step("sleep: {seconds: 30, within_code_lifetime: true}");
+        assert_eq!(steps::sleep_seconds(&within, 600.0), 30.0);
+        assert_eq!(steps::sleep_seconds(&within, 1.5), 1.0);
+        let past = step("sleep: {seconds: 1, past_code_lifetime: true}");
+        assert_eq!(steps::sleep_seconds(&past, 1.5), 2.8);
+        assert_eq!(
+            declared_wait(&[Step::Sleep(within)], 10.0),
+            Duration::from_secs_f64(10.0 * 2.0 / 3.0)
+        );
     }
 
     /// Under fapi2 a declared lifetime over 60 s is waited out only to the profile's cap, so the

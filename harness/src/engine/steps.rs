@@ -50,13 +50,26 @@ pub async fn run(ctx: &mut Ctx, step: &Step) -> StepResult {
 /// The longest request_uri lifetime a `sleep` waits out (RFC 9126 §2.2 suggests 5 to 600 s).
 pub(super) const MAX_REQUEST_URI_WAIT: f64 = 30.0;
 
-/// Waits: a fixed time, plus the code's declared lifetime or the longest `expires_in` a PAR
-/// response of this scenario gave, when the step waits those out.
-async fn sleep(ctx: &mut Ctx, s: &SleepStep) -> StepResult {
-    let mut secs = s.seconds;
+/// The share of a code's declared lifetime a `sleep` with `within_code_lifetime` waits at most.
+const WITHIN_CODE_LIFETIME: f64 = 2.0 / 3.0;
+
+/// What a `sleep` waits besides a request_uri's lifetime: its seconds, plus the code lifetime
+/// (and a margin) when it waits that out, or cut to within it.
+pub(super) fn sleep_seconds(s: &SleepStep, code_lifetime: f64) -> f64 {
     if s.past_code_lifetime {
-        secs += ctx.code_lifetime + 0.3;
+        s.seconds + code_lifetime + 0.3
+    } else if s.within_code_lifetime {
+        s.seconds.min(code_lifetime * WITHIN_CODE_LIFETIME)
+    } else {
+        s.seconds
     }
+}
+
+/// Waits: a fixed time, plus the code's declared lifetime or the longest `expires_in` a PAR
+/// response of this scenario gave, when the step waits those out; or a fixed time cut to fall
+/// within the code's lifetime.
+async fn sleep(ctx: &mut Ctx, s: &SleepStep) -> StepResult {
+    let mut secs = sleep_seconds(s, ctx.code_lifetime);
     if s.past_request_uri_lifetime {
         let lifetime = ctx.request_uri_lifetime.ok_or_else(|| {
             precondition("no PAR response of this scenario gave an expires_in".into())
@@ -163,6 +176,7 @@ pub(super) async fn authorize(
         return Err(failure);
     }
     phase::unfetched_request(ctx, &flow, &d.ending)?;
+    phase::sent_to_flow(&a.expect, &client, &flow, &d.ending)?;
     if phase::refused(&d.ending) {
         phase::outlived(ctx, a, &flow, &d.ending)?;
     }

@@ -228,6 +228,14 @@ pub enum Unmet {
         /// What happened.
         got: AuthEnding,
     },
+    /// A redirect to a client went somewhere other than the flow's own redirect URI (the one
+    /// the request object signs), to a `redirect_uri` set beside it.
+    SentElsewhere {
+        /// The flow's redirect URI, without query.
+        intended: String,
+        /// What happened, and where.
+        got: AuthEnding,
+    },
     /// `state` not echoed byte for byte.
     State {
         /// Sent.
@@ -503,6 +511,10 @@ impl std::fmt::Display for Unmet {
             Self::Authorization { expected, got } => {
                 write!(f, "expected {}, got {got}", expected_outcome(*expected))
             }
+            Self::SentElsewhere { intended, got } => write!(
+                f,
+                "the server sent the user agent elsewhere than the flow's redirect URI {intended} (the one the request object signs; RFC 9101 §6.3 has the server use it alone): {got}"
+            ),
             Self::State { sent, got } => write!(
                 f,
                 "state was not echoed exactly: sent {sent:?}, got {got:?}"
@@ -681,6 +693,9 @@ impl Unmet {
             ),
             Self::Authorization { expected, got } => {
                 (expected_outcome(*expected).to_owned(), got.to_string())
+            }
+            Self::SentElsewhere { intended, got } => {
+                (format!("a redirect to {intended}"), got.to_string())
             }
             Self::State { sent, got } => (format!("{sent:?}"), format!("{got:?}")),
             Self::Iss { issuer, got } => (

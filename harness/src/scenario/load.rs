@@ -230,6 +230,11 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<ScenarioFile, LoadError>
                     saved.push(name);
                 }
             }
+            Step::Sleep(w) if w.past_code_lifetime && w.within_code_lifetime => {
+                return Err(at(
+                    "sleep cannot wait both past and within the code lifetime".into(),
+                ));
+            }
             Step::Codes(c) if !(2..=20).contains(&c.count) => {
                 return Err(at_field(
                     field.count,
@@ -343,6 +348,15 @@ mod tests {
 
     /// Found by the `file_loaders` fuzz target: YAML ends a line at a lone `\r` too, so the
     /// snippet must count lines the way the parser does.
+    #[test]
+    fn a_wait_both_past_and_within_the_code_lifetime_is_refused_at_its_step() {
+        let e = err(
+            "format: 1\ntitle: t\nrequirements: [REQ-57]\nsteps:\n  - authorize: {}\n  - sleep: {seconds: 3, past_code_lifetime: true, within_code_lifetime: true}\n",
+        );
+        assert!(e.starts_with("bad.yaml:6:"), "{e}");
+        assert!(e.contains("both past and within"), "{e}");
+    }
+
     #[test]
     fn lone_carriage_returns_end_lines_in_snippets() {
         let e = err(&GOOD

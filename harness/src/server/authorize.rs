@@ -88,18 +88,24 @@ pub(super) async fn authorize(
         // OpenID Connect Core §6.2: the request object is at the client's URL.
         match fetched_request_object(&app, &front, &uri).await {
             Ok(front) => unpack_request_object(&app, &front)
-                .and_then(|p| authorize_inner(&app, &headers, &p, None)),
+                .and_then(|p| authorize_inner(&app, &headers, &p, None, None)),
             Err(refused) => Err(refused),
         }
     } else if front.get("request_uri").is_some() {
         // RFC 9126 §4: the request is the pushed one.
         super::par::resolve(&app, &front)
-            .and_then(|p| authorize_inner(&app, &headers, &p, front.get("request_uri")))
+            .and_then(|p| authorize_inner(&app, &headers, &p, front.get("request_uri"), None))
     } else if front.get("request").is_some() {
-        // RFC 9101 §6.3: the request is the one the request object carries.
-        unpack_request_object(&app, &front).and_then(|p| authorize_inner(&app, &headers, &p, None))
+        // RFC 9101 §6.3: the request is the one the request object carries. A server with
+        // `request-object-redirect-uri-beside-used` checks the object's redirect URI, then
+        // delivers the code to the one beside it.
+        let beside = front
+            .get("redirect_uri")
+            .filter(|_| app.has(Defect::RequestObjectRedirectUriBesideUsed));
+        unpack_request_object(&app, &front)
+            .and_then(|p| authorize_inner(&app, &headers, &p, None, beside))
     } else {
-        authorize_inner(&app, &headers, &front, None)
+        authorize_inner(&app, &headers, &front, None, None)
     });
     if app.has(Defect::CorsOnAuthorize) {
         add_cors(&mut r);
@@ -182,8 +188,15 @@ fn unpack_request_object(app: &App, front: &Params) -> Result<Params, Response> 
     })
 }
 
-/// An authorization request's parameters (`request_uri`: the pushed request they came from).
-fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, request_uri: Option<&str>) -> Reply {
+/// An authorization request's parameters (`request_uri`: the pushed request they came from;
+/// `deliver_to`: where a defect sends the code instead of the checked redirect URI).
+fn authorize_inner(
+    app: &App,
+    headers: &HeaderMap,
+    p: &Params,
+    request_uri: Option<&str>,
+    deliver_to: Option<&str>,
+) -> Reply {
     let pushed = request_uri.is_some();
     // Until client and redirect URI are known good, errors go on a page, never to a redirect
     // (RFC 6749 §4.1.2.1 first paragraph).
@@ -359,7 +372,7 @@ fn authorize_inner(app: &App, headers: &HeaderMap, p: &Params, request_uri: Opti
             tx.clone(),
             Pending {
                 client_id: client.client_id.clone(),
-                redirect_uri: redirect_uri.clone(),
+                redirect_uri: deliver_to.map_or_else(|| redirect_uri.clone(), str::to_owned),
                 redirect_uri_sent: nonempty(p, "redirect_uri").is_some(),
                 state: state.clone(),
                 challenge,

@@ -329,17 +329,17 @@ impl Session {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Node(pub std::net::IpAddr);
 
-/// Where a single-use grant (a code, a refresh token rotated away) was spent. A cluster's nodes
-/// share it, so a grant spent at one node is spent at all; the defect `node-local-spent-state`
-/// makes each node see only its own.
+/// Where and when a single-use grant (a code, a refresh token rotated away) was spent. A
+/// cluster's nodes share it, so a grant spent at one node is spent at all; the defect
+/// `node-local-spent-state` makes each node see only its own.
 #[derive(Debug, Default)]
-pub(super) struct Spent(Vec<Node>);
+pub(super) struct Spent(Vec<(Node, Instant)>);
 
 impl Spent {
-    /// Spent at `node`.
+    /// Spent at `node`, now.
     pub fn mark(&mut self, node: Node) {
-        if !self.0.contains(&node) {
-            self.0.push(node);
+        if !self.0.iter().any(|(n, _)| *n == node) {
+            self.0.push((node, Instant::now()));
         }
     }
 
@@ -351,10 +351,15 @@ impl Spent {
     /// Whether `node` sees it spent: anywhere, or with `local` (the defect) at `node` only.
     pub fn seen_at(&self, node: Node, local: bool) -> bool {
         if local {
-            self.0.contains(&node)
+            self.0.iter().any(|(n, _)| *n == node)
         } else {
             self.any()
         }
+    }
+
+    /// How long ago it was first spent, if it was.
+    pub fn since(&self) -> Option<Duration> {
+        self.0.iter().map(|(_, at)| at.elapsed()).max()
     }
 }
 

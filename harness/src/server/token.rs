@@ -2,7 +2,7 @@
 //! §2.2.2, §4.8.2; OAuth 2.1 code reuse rules).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Extension;
 use axum::body::Bytes;
@@ -21,6 +21,10 @@ use crate::defect::Defect;
 use crate::params::Params;
 use crate::pkce::{CodeChallenge, CodeVerifier, Method, s256_of_text, verify};
 use crate::target::AuthMethod;
+
+/// How long a server with a short memory (`spent-mark-short-lived`,
+/// `replay-revocation-forgotten`) remembers a redeemed code's use or the tokens it gave.
+const SHORT_MEMORY: Duration = Duration::from_millis(300);
 
 const KNOWN_PARAMS: &[&str] = &[
     "grant_type",
@@ -683,15 +687,27 @@ fn authorization_code(app: &App, grant: Grant<'_>) -> Reply {
         return Err(oauth_error(app, error, &description));
     }
     let local = app.has(Defect::NodeLocalSpentState);
+    // How long ago the code was redeemed, against what a server with a short memory keeps: its
+    // spent mark (`spent-mark-short-lived`), or the tokens the code gave (the defect
+    // `replay-revocation-forgotten`).
+    let forgotten = |defect| {
+        app.has(defect)
+            && record
+                .spent
+                .since()
+                .is_some_and(|since| since > SHORT_MEMORY)
+    };
     if record.spent.seen_at(node, local)
         && !app.has(Defect::ReusableCode)
+        && !forgotten(Defect::SpentMarkShortLived)
         && redeem != Redeem::SkipSingleUse
     {
-        let issued = if app.has(Defect::NoRevokeOnReplay) {
-            Vec::new()
-        } else {
-            std::mem::take(&mut record.issued)
-        };
+        let issued =
+            if app.has(Defect::NoRevokeOnReplay) || forgotten(Defect::ReplayRevocationForgotten) {
+                Vec::new()
+            } else {
+                std::mem::take(&mut record.issued)
+            };
         revoke(store, &issued);
         if app.replay_forbidden {
             return Err(super::pages::json(

@@ -49,6 +49,12 @@ pub struct AuthorizeExpect {
     /// (OpenID Connect Core §3.1.2.1 `prompt=none`). Needs a driver that walks the pages.
     #[serde(default)]
     pub no_page: bool,
+    /// A redirect to a client goes to the flow's own redirect URI (the registered one, or the
+    /// one the request object signs) and nowhere else: a code or an error sent to a
+    /// `redirect_uri` set beside the request object fails the check before a refusal is
+    /// weighed (RFC 9101 §6.3).
+    #[serde(default)]
+    pub to_flow_redirect_uri: bool,
     /// If the server refuses the request (error redirect or error page), the scenario passes
     /// here, for this reason: the attack the later steps try is stopped earlier.
     pub refusal_passes: Option<String>,
@@ -78,6 +84,7 @@ impl Default for AuthorizeExpect {
             post_redirect_not: Vec::new(),
             consent_shown: false,
             no_page: false,
+            to_flow_redirect_uri: false,
             refusal_passes: None,
             provocation: false,
             refusal_skips: None,

@@ -1128,6 +1128,12 @@ pub struct SleepStep {
     /// Also wait for the target's declared code lifetime.
     #[serde(default)]
     pub past_code_lifetime: bool,
+    /// Wait `seconds`, but at most two thirds of the target's declared code lifetime: a code
+    /// replayed after it is still within its life, so only the server's memory of its use can
+    /// refuse it (a mark kept for less time than the code lives is the bug). Not with
+    /// `past_code_lifetime`.
+    #[serde(default)]
+    pub within_code_lifetime: bool,
     /// Also wait for the longest `expires_in` a PAR response of this scenario gave.
     #[serde(default)]
     pub past_request_uri_lifetime: bool,
