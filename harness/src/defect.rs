@@ -235,6 +235,9 @@ defects! {
     RequestUris128Bits = "request-uris-128-bits", ["REQ-144"], Low;
     /// UserInfo takes an access token from the URI query (`?access_token=`).
     TokenInQueryAccepted = "token-in-query-accepted", ["REQ-135"], Medium;
+    /// Serves a token sent in the URI query, and answers it with no `Cache-Control` header: a
+    /// shared cache keeps the answer under the URL, token and all.
+    QueryTokenServedCacheable = "query-token-served-cacheable", ["REQ-189"], Medium;
     /// UserInfo takes the `Bearer` scheme only as written, refusing `bearer`.
     BearerSchemeCaseSensitive = "bearer-scheme-case-sensitive", ["REQ-134"], Low;
     /// Token responses carry no `expires_in`: the client cannot tell when the token ends.
@@ -532,6 +535,9 @@ defects! {
     /// both): a pushed one then points at another request past the check of the form
     /// parameters.
     ParObjectRequestUriAccepted = "par-object-request-uri-accepted", ["REQ-141"], Medium;
+    /// Registers a client's `require_signed_request_object` and echoes it, but takes the
+    /// client's plain authorization requests, on the front channel and pushed.
+    SignedRequestRequirementIgnored = "signed-request-requirement-ignored", ["REQ-190"], High;
     /// Takes client assertions made out to its endpoint URLs only, not to its issuer
     /// identifier.
     JwtIssuerAudienceRefused = "jwt-issuer-audience-refused", ["REQ-77"], Low;
@@ -563,6 +569,13 @@ defects! {
     /// Compares a DPoP proof's `htu` with the request's URL as strings, without normalising
     /// either.
     DpopHtuExactMatch = "dpop-htu-exact-match", ["REQ-185"], Low;
+    /// Reads the first of several `DPoP` header fields and ignores the rest.
+    DpopFirstOfSeveralProofs = "dpop-first-of-several-proofs", ["REQ-187"], Medium;
+    /// At a resource, takes a DPoP proof without `jwk` unverified, and so unbound to the
+    /// token's key: the check of the signature runs only where the proof gives a key.
+    DpopJwkOptional = "dpop-jwk-optional", ["REQ-143"], High;
+    /// Refuses a DPoP proof with a header parameter or claim it does not know.
+    DpopUnknownMembersRefused = "dpop-unknown-members-refused", ["REQ-188"], Low;
     /// Refuses a `claims` request parameter that names a claim it does not have.
     ClaimsParameterUnknownClaimRefused = "claims-parameter-unknown-claim-refused", ["REQ-186"], Low;
     /// Publishes its RSA signing key in its JWK Set whole, private members and all.

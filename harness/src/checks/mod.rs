@@ -50,6 +50,9 @@ pub fn http(
         token_error_format(resp)?;
     }
     headers(&expect.headers, resp)?;
+    if (200..300).contains(&resp.status) {
+        headers(&expect.served_headers, resp)?;
+    }
     if !expect.json.is_empty() {
         let body = resp.json().ok_or_else(|| Unmet::NotJson {
             body: body_shown(resp),
@@ -146,6 +149,40 @@ mod tests {
     use super::test_support::{json, response};
     use super::*;
     use crate::scenario::model::{HttpExpect, JsonMatch};
+
+    /// RFC 6750 §2.3: a served answer to a query token carries Cache-Control private or
+    /// no-store; a refusal, which serves nothing, is asked for none.
+    #[test]
+    fn served_headers_are_asked_of_a_served_answer_only() {
+        let expect = HttpExpect {
+            served_headers: [(
+                "cache-control".to_owned(),
+                crate::scenario::model::HeaderMatch::ContainsAny(vec![
+                    "private".into(),
+                    "no-store".into(),
+                ]),
+            )]
+            .into(),
+            ..HttpExpect::default()
+        };
+        let render = |s: &str| s.to_owned();
+        assert!(http(&expect, &response(401, &[], ""), &render).is_ok());
+        assert!(
+            http(
+                &expect,
+                &response(200, &[("cache-control", "private, max-age=0")], "{}"),
+                &render
+            )
+            .is_ok()
+        );
+        let cached = http(
+            &expect,
+            &response(200, &[("cache-control", "max-age=600")], "{}"),
+            &render,
+        );
+        assert!(cached.is_err(), "a served answer a shared cache may keep");
+        assert!(http(&expect, &response(200, &[], "{}"), &render).is_err());
+    }
 
     fn expect(yaml: &str) -> HttpExpect {
         crate::diagnostics::parse_yaml("t.yaml", yaml).expect("valid expectation")

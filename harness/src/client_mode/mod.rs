@@ -199,6 +199,7 @@ async fn logins(
             jwks_uri: None,
             pairwise_sector: None,
             id_token_alg: Default::default(),
+            require_signed_request_object: false,
         }),
         user_denies: setting.user == User::Denies,
         dpop_nonce: setting.dpop_nonce,

@@ -253,7 +253,7 @@ async fn by_reference(ctx: &Ctx, object: String) -> Result<Url, Halt> {
 
 /// `params` as a request object (RFC 9101) signed by `client` now, with a fresh `jti`, flawed
 /// as `spec` says.
-fn signed_request(
+pub(super) fn signed_request(
     ctx: &Ctx,
     client: &ClientConfig,
     params: &crate::params::Params,

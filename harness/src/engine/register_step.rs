@@ -67,6 +67,8 @@ struct Prepared {
     sector: Option<Url>,
     /// `id_token_signed_response_alg`, where the step asks for one.
     id_token_alg: Option<&'static str>,
+    /// `require_signed_request_object: true`, where the step asks for it.
+    signed_requests_only: bool,
 }
 
 impl Prepared {
@@ -112,6 +114,7 @@ impl Prepared {
             jwks_uri,
             sector,
             id_token_alg: (r.then == Some(RegisteredUse::IdTokenRs256)).then_some("RS256"),
+            signed_requests_only: r.then == Some(RegisteredUse::SignedRequestsOnly),
         })
     }
 }
@@ -173,8 +176,13 @@ async fn registration(ctx: &mut Ctx, p: &Prepared) -> Result<Response, Halt> {
         p.sector.as_ref(),
         pairwise,
     );
-    if let (Some(alg), Some(m)) = (p.id_token_alg, metadata.as_object_mut()) {
-        m.insert("id_token_signed_response_alg".into(), alg.into());
+    if let Some(m) = metadata.as_object_mut() {
+        if let Some(alg) = p.id_token_alg {
+            m.insert("id_token_signed_response_alg".into(), alg.into());
+        }
+        if p.signed_requests_only {
+            m.insert("require_signed_request_object".into(), true.into());
+        }
     }
     send(
         ctx,
@@ -189,6 +197,7 @@ async fn control(ctx: &mut Ctx, r: &RegisterStep) -> Result<(), Halt> {
     let listed = r.sector.map(|_| SectorList::Listed);
     let mut correct = Prepared::new(ctx, r, RegisteredRedirect::Correct, listed, false).await?;
     correct.id_token_alg = None;
+    correct.signed_requests_only = false;
     if known_method(&correct.method).is_none() {
         correct.method = "client_secret_basic".into();
     }
@@ -225,6 +234,13 @@ async fn registered_then_used(ctx: &mut Ctx, r: &RegisterStep, then: RegisteredU
             RegisteredUse::QueryKept => Err(Fault::OptionalAbsent {
                 message: format!(
                     "the server does not register {registered:?} (HTTP {}), a redirect URI with a query, which RFC 6749 §3.1.2 lets a client register but no server must take: whether the query is kept is not asked",
+                    resp.status
+                ),
+            }
+            .into()),
+            RegisteredUse::SignedRequestsOnly => Err(Fault::OptionalAbsent {
+                message: format!(
+                    "the server does not register a client with require_signed_request_object (HTTP {}): RFC 9101 §10.5 leaves the setting to the server",
                     resp.status
                 ),
             }
@@ -289,6 +305,7 @@ async fn registered_then_used(ctx: &mut Ctx, r: &RegisterStep, then: RegisteredU
         }
         RegisteredUse::KeyRotation => key_rotation(ctx, &client, &sent).await,
         RegisteredUse::IdTokenRs256 => rs256_id_token(ctx, &client, &registered).await,
+        RegisteredUse::SignedRequestsOnly => signed_only(ctx, &client, &resp, &registered).await,
     };
     delete(ctx, &resp).await?;
     Ok(Next::Pass(judged?))
@@ -309,6 +326,39 @@ async fn rs256_id_token(
         .and_then(|b| b.get("id_token")?.as_str().map(str::to_owned));
     checks::id_token::signed_as_registered(token.as_deref(), "RS256", &jwks)?;
     Ok("the client registered for RS256 ID Tokens got one signed RS256 by a key of the provider's JWK Set".into())
+}
+
+/// RFC 9101 §10.5: a client registered with `require_signed_request_object` has its plain
+/// authorization request refused, once the registration shows the server took the setting;
+/// the same request in a signed request object must get a code, or the refusal proves nothing.
+async fn signed_only(
+    ctx: &mut Ctx,
+    client: &Registered,
+    registration: &Response,
+    redirect_uri: &str,
+) -> Result<String, Halt> {
+    let echoed = registration
+        .json()
+        .and_then(|b| b.get("require_signed_request_object")?.as_bool());
+    if echoed != Some(true) {
+        return Err(Fault::OptionalAbsent {
+            message: "the server registered the client without require_signed_request_object: true in its answer (RFC 7591 §3.2.1 echoes what it registered): it does not take the setting, which RFC 9101 §10.5 leaves to it".into(),
+        }
+        .into());
+    }
+    let (plain, _) = authorize(ctx, client, redirect_uri, Sent::Plain).await?;
+    checks::authorization_outcome(AuthOutcome::Refused, &plain)?;
+    let (signed, _) = authorize(ctx, client, redirect_uri, Sent::Signed).await?;
+    if checks::authorization_outcome(AuthOutcome::Code, &signed).is_err() {
+        return Err(precondition(format!(
+            "the same request in a signed request object was refused too ({}), so the refusal of the plain one proves nothing",
+            checks::describe_ending(&signed)
+        )));
+    }
+    Ok(format!(
+        "the client registered with require_signed_request_object had its plain request refused ({}) and its signed one served",
+        checks::describe_ending(&plain)
+    ))
 }
 
 /// Tokens once more for `client`: a refresh with `refresh`, else a new flow.
@@ -437,9 +487,9 @@ async fn matched_exactly(
     registered: &str,
     matched: &str,
 ) -> Result<(), Halt> {
-    let (ending, _) = authorize(ctx, client, matched).await?;
+    let (ending, _) = authorize(ctx, client, matched, Sent::Plain).await?;
     checks::authorization_outcome(AuthOutcome::Refused, &ending)?;
-    let (ending, _) = authorize(ctx, client, registered).await?;
+    let (ending, _) = authorize(ctx, client, registered, Sent::Plain).await?;
     if checks::authorization_outcome(AuthOutcome::Code, &ending).is_err() {
         return Err(precondition(format!(
             "the server registered {registered:?}, but sends no code there either ({}): the refusal of {matched:?} proves nothing",
@@ -483,7 +533,7 @@ fn made(ctx: &mut Ctx, config: &ClientConfig) {
 
 /// RFC 6749 §3.1.2: the registered URI (with a query) gets the code, its query kept.
 async fn query_kept(ctx: &mut Ctx, client: &Registered, registered: &str) -> Result<String, Halt> {
-    let (ending, _) = authorize(ctx, client, registered).await?;
+    let (ending, _) = authorize(ctx, client, registered, Sent::Plain).await?;
     checks::authorization_outcome(AuthOutcome::Code, &ending)?;
     let (Ending::Callback(response), Ok(url)) = (&ending, Url::parse(registered)) else {
         return Err(Fault::harness(format!("{registered:?} is not a URL")).into());
@@ -497,7 +547,7 @@ async fn query_kept(ctx: &mut Ctx, client: &Registered, registered: &str) -> Res
 /// An authorization to `redirect_uri`, past the login, and the code redeemed with the
 /// client's own authentication: the token response.
 async fn flow(ctx: &mut Ctx, client: &Registered, redirect_uri: &str) -> Result<Response, Halt> {
-    let (ending, verifier) = authorize(ctx, client, redirect_uri).await?;
+    let (ending, verifier) = authorize(ctx, client, redirect_uri, Sent::Plain).await?;
     checks::authorization_outcome(AuthOutcome::Code, &ending)?;
     let code = match &ending {
         Ending::Callback(r) => match &r.outcome {
@@ -554,12 +604,23 @@ async fn back_channel(
     .await
 }
 
+/// How an authorization request of a registered client carries its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sent {
+    /// In the clear.
+    Plain,
+    /// In a request object signed with the client's key (RFC 9101).
+    Signed,
+}
+
 /// An authorization request (with PKCE and `state`) for a client the step registered, to
-/// `redirect_uri`, pushed first where it has a key, taken through the login: how it ended.
+/// `redirect_uri`, its parameters as `sent` says, pushed first where the target pushes, taken
+/// through the login: how it ended.
 async fn authorize(
     ctx: &mut Ctx,
     client: &Registered,
     redirect_uri: &str,
+    sent: Sent,
 ) -> Result<(Ending, CodeVerifier), Halt> {
     let client_id = client.id.as_str();
     let verifier = ctx
@@ -579,6 +640,16 @@ async fn authorize(
         redirect_uri: Some(redirect_uri.to_owned()),
         ..Flow::default()
     };
+    if sent == Sent::Signed {
+        let config = client.config(redirect_uri)?;
+        let object = super::authorize::signed_request(
+            ctx,
+            &config,
+            &params,
+            crate::scenario::model::RequestObjectSpec::Signed,
+        )?;
+        params = build::beside_request_object(&config, object);
+    }
     let url = if ctx.target.push {
         let config = client.config(redirect_uri)?;
         made(ctx, &config);

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{KeyError, SigningKey, b64};
+use super::{KeyError, SigningKey, b64, unb64};
 
 /// What a proof asserts about its request.
 #[derive(Debug, Clone)]
@@ -40,8 +40,14 @@ pub enum ProofFlaw {
     Signature,
     /// The `jwk` carries a private member `d` (item 7). Its value is random, never the key's.
     PrivateMember,
-    /// Without this member of the header (`typ`) or the claims (item 3: every required one).
+    /// Without this member of the header (`typ`, `jwk`; `alg` taken out after signing) or the
+    /// claims (item 3: every required one).
     Missing(&'static str),
+    /// Not a well-formed JWT: the signature part cut off (item 2).
+    Truncated,
+    /// Members no specification defines, in the header and in the claims (RFC 7515 §4 and
+    /// RFC 7519 §4: ignored when not understood).
+    ExtraMembers,
 }
 
 /// The proof for one request, signed with `key`.
@@ -81,6 +87,12 @@ pub fn flawed_proof(
             o.remove(member);
         }
     }
+    if flaw == ProofFlaw::ExtraMembers {
+        header.insert("pkce_harness_header_extra".into(), json!(c.iat + 3600));
+        if let Some(o) = claims.as_object_mut() {
+            o.insert("pkce_harness_claim_extra".into(), json!(c.iat + 3600));
+        }
+    }
     match flaw {
         ProofFlaw::Unsigned => {
             header.insert("alg".into(), json!("none"));
@@ -102,9 +114,31 @@ pub fn flawed_proof(
             let (_, signature) = other.rsplit_once('.').unwrap_or(("", ""));
             Ok(format!("{input}.{signature}"))
         }
-        ProofFlaw::None | ProofFlaw::Type | ProofFlaw::PrivateMember | ProofFlaw::Missing(_) => {
-            key.sign_with_header(&claims, header)
+        ProofFlaw::Missing("alg") => {
+            // Signed, then the header is written again without `alg`: the signature is of the
+            // header that had it, as the OpenID Foundation's module does.
+            let signed = key.sign_with_header(&claims, header)?;
+            let mut parts = signed.splitn(2, '.');
+            let head = parts
+                .next()
+                .and_then(unb64)
+                .and_then(|b| serde_json::from_slice::<Map<String, Value>>(&b).ok());
+            let (Some(mut head), Some(rest)) = (head, parts.next()) else {
+                return Err(KeyError::Sign("a signed proof without a header".into()));
+            };
+            head.remove("alg");
+            Ok(format!("{}.{rest}", b64(Value::Object(head).to_string())))
         }
+        ProofFlaw::Truncated => {
+            let signed = key.sign_with_header(&claims, header)?;
+            let (input, _) = signed.rsplit_once('.').unwrap_or((&signed, ""));
+            Ok(input.to_owned())
+        }
+        ProofFlaw::None
+        | ProofFlaw::Type
+        | ProofFlaw::PrivateMember
+        | ProofFlaw::Missing(_)
+        | ProofFlaw::ExtraMembers => key.sign_with_header(&claims, header),
     }
 }
 
@@ -212,5 +246,22 @@ mod tests {
         let jwk = private.header.get("jwk").expect("jwk");
         assert!(jwk.get("d").is_some());
         assert_eq!(private.claims.get("jti"), Some(&json!("j")));
+        let (algless, _) = made(ProofFlaw::Missing("alg"));
+        assert!(algless.header.get("alg").is_none());
+        assert!(algless.header.get("jwk").is_some(), "the key stays");
+        let (keyless, _) = made(ProofFlaw::Missing("jwk"));
+        assert!(keyless.header.get("jwk").is_none());
+        assert_eq!(keyless.header.get("alg"), Some(&json!("ES256")));
+        let cut = flawed_proof(&key, &claims, ProofFlaw::Truncated).expect("made");
+        assert_eq!(
+            cut.split('.').count(),
+            2,
+            "header and claims, no signature part"
+        );
+        let (extra, _) = made(ProofFlaw::ExtraMembers);
+        assert!(verifies(&extra), "signed over the extra members");
+        assert!(extra.header.get("pkce_harness_header_extra").is_some());
+        assert!(extra.claims.get("pkce_harness_claim_extra").is_some());
+        assert_eq!(extra.claims.get("jti"), Some(&json!("j")));
     }
 }

@@ -104,6 +104,11 @@ pub(super) async fn authorize(
             .filter(|_| app.has(Defect::RequestObjectRedirectUriBesideUsed));
         unpack_request_object(&app, &front)
             .and_then(|p| authorize_inner(&app, &headers, &p, None, beside))
+    } else if plain_refused(&app, &front) {
+        Err(error_page(
+            &app,
+            "invalid_request: this client's requests must come in a signed request object (require_signed_request_object)",
+        ))
     } else {
         authorize_inner(&app, &headers, &front, None, None)
     });
@@ -111,6 +116,15 @@ pub(super) async fn authorize(
         add_cors(&mut r);
     }
     r
+}
+
+/// RFC 9101 §10.5: plain parameters from a client registered with
+/// `require_signed_request_object` are refused (unless `signed-request-requirement-ignored`).
+fn plain_refused(app: &App, front: &Params) -> bool {
+    nonempty(front, "client_id")
+        .and_then(|id| app.client(id))
+        .is_some_and(|c| c.require_signed_request_object)
+        && !app.has(Defect::SignedRequestRequirementIgnored)
 }
 
 /// The known client a request object (by value or by reference) names beside it, or an

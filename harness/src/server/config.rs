@@ -166,6 +166,9 @@ pub struct RegisteredClient {
     pub pairwise_sector: Option<String>,
     /// What its ID Tokens are signed with.
     pub id_token_alg: IdTokenAlg,
+    /// Registered with `require_signed_request_object` (RFC 9101 §10.5): its authorization
+    /// requests must come in signed request objects, plain parameters refused.
+    pub require_signed_request_object: bool,
 }
 
 /// The algorithm a client's ID Tokens are signed with: the server's own choice (ES256) for the

@@ -1,11 +1,11 @@
 //! DPoP at the reference server (RFC 9449): proofs checked at the token endpoint and at the
 //! resource, codes bound to `dpop_jkt`, tokens bound to the proof's key, and (in the FAPI 2.0
-//! set-up) a server nonce (§8) every token request must carry. Proofs are verified with jsonwebtoken's own `decode`,
-//! not the harness's JWS reader.
+//! set-up) a server nonce (§8) every token request must carry. Proof signatures are verified
+//! with jsonwebtoken's own primitive, not the harness's JWS reader.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
 
 use super::pages::json;
@@ -81,6 +81,31 @@ fn same_uri(app: &App, htu: Option<&str>, url: &str) -> bool {
     normal(htu).is_some_and(|h| Some(h) == normal(bare))
 }
 
+/// The header parameters a proof may carry (§4.2, RFC 7515 §4.1), for a server that refuses
+/// others (`dpop-unknown-members-refused`).
+const HEADER_MEMBERS: &[&str] = &["typ", "alg", "jwk", "kid"];
+
+/// The claims a proof may carry (§4.2, §8, and the JWT lifetime claims), for the same server.
+const CLAIMS: &[&str] = &["jti", "htm", "htu", "iat", "ath", "nonce", "nbf", "exp"];
+
+/// Whether the JSON object `v` has a member outside `known`.
+fn unknown(v: &Value, known: &[&str]) -> bool {
+    v.as_object()
+        .is_some_and(|o| o.keys().any(|k| !known.contains(&k.as_str())))
+}
+
+/// Whether the request's DPoP proof has no `jwk` in its header (a server with
+/// `dpop-jwk-optional` takes such a proof at a resource without checking it).
+pub(super) fn keyless(headers: &HeaderMap) -> bool {
+    headers
+        .get("dpop")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|p| p.split('.').next())
+        .and_then(unb64)
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .is_some_and(|h| h.get("jwk").is_none())
+}
+
 /// Checks the `DPoP` header of a request to `url` with `method`; `access_token` when the request
 /// presents one (a resource, §7). `Ok(None)`: no proof was sent. `nonce`: whether this endpoint
 /// requires the server's nonce.
@@ -96,7 +121,7 @@ pub(super) fn check(
     let Some(value) = values.next() else {
         return Ok(None);
     };
-    if values.next().is_some() {
+    if values.next().is_some() && !app.has(Defect::DpopFirstOfSeveralProofs) {
         return Err(Refusal::Invalid("more than one DPoP header"));
     }
     let proof = value
@@ -121,8 +146,8 @@ pub(super) fn check(
         Some("RS256") => Algorithm::RS256,
         Some("PS256") => Algorithm::PS256,
         Some("EdDSA") => Algorithm::EdDSA,
-        // The defect reads an unsigned proof as if it were signed.
-        Some("none") if unchecked => Algorithm::ES256,
+        // The defect reads an unsigned proof, or one without alg, as if it were signed.
+        None | Some("none") if unchecked => Algorithm::ES256,
         _ => {
             return Err(Refusal::Invalid(
                 "alg is not an asymmetric algorithm this server takes",
@@ -136,23 +161,34 @@ pub(super) fn check(
     let jwk = serde_json::from_value(jwk_value.clone())
         .map_err(|_| Refusal::Invalid("the jwk does not parse"))?;
     let key = DecodingKey::from_jwk(&jwk).map_err(|_| Refusal::Invalid("the jwk is unusable"))?;
-    let mut v = Validation::new(alg);
-    v.validate_exp = false;
-    v.validate_aud = false;
-    v.required_spec_claims.clear();
-    let claims = if unchecked {
-        proof
-            .split('.')
-            .nth(1)
-            .and_then(unb64)
-            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-            .ok_or(Refusal::Invalid("the proof's claims are not JSON"))?
-    } else {
+    let parts: Vec<&str> = proof.split('.').collect();
+    let claims = parts
+        .get(1)
+        .and_then(|c| unb64(c))
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .filter(Value::is_object)
+        .ok_or(Refusal::Invalid("the proof's claims are not a JSON object"))?;
+    if !unchecked {
+        // §4.3 item 2: a JWS in compact form, three parts. The signature is checked over the
+        // header and claims as sent with jsonwebtoken's primitive, not its `decode`: that one
+        // reads the header into a struct whose unknown members must be strings, and so refuses
+        // a proof with a numeric header parameter it should ignore (RFC 7515 §4).
+        let [head, body, signature] = parts[..] else {
+            return Err(Refusal::Invalid("the proof is not a JWS in compact form"));
+        };
         crate::jose::backend::install();
-        jsonwebtoken::decode::<Value>(proof, &key, &v)
-            .map_err(|_| Refusal::Invalid("the proof's signature does not verify"))?
-            .claims
-    };
+        let signed = format!("{head}.{body}");
+        if !jsonwebtoken::crypto::verify(signature, signed.as_bytes(), &key, alg).unwrap_or(false) {
+            return Err(Refusal::Invalid("the proof's signature does not verify"));
+        }
+    }
+    if app.has(Defect::DpopUnknownMembersRefused)
+        && (unknown(&header, HEADER_MEMBERS) || unknown(&claims, CLAIMS))
+    {
+        return Err(Refusal::Invalid(
+            "the proof has members this server does not know",
+        ));
+    }
     let claim = |name: &str| claims.get(name).and_then(Value::as_str);
     let absent = |name: &str| optional && claims.get(name).is_none();
     let jti = match claim("jti") {

@@ -117,6 +117,7 @@ impl ReferenceServer {
                 jwks_uri: None,
                 pairwise_sector: None,
                 id_token_alg: Default::default(),
+                require_signed_request_object: false,
             },
             RegisteredClient {
                 client_id: "confidential-client".into(),
@@ -130,6 +131,7 @@ impl ReferenceServer {
                 jwks_uri: None,
                 pairwise_sector: None,
                 id_token_alg: Default::default(),
+                require_signed_request_object: false,
             },
             RegisteredClient {
                 client_id: "confidential-client-2".into(),
@@ -143,6 +145,7 @@ impl ReferenceServer {
                 jwks_uri: None,
                 pairwise_sector: None,
                 id_token_alg: Default::default(),
+                require_signed_request_object: false,
             },
         ];
         if config.jwt_clients {

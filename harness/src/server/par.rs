@@ -108,6 +108,18 @@ fn push_inner(app: &App, headers: &HeaderMap, p: &Params, peer: &PeerCert) -> Re
         ));
     }
     // RFC 9126 §3: a pushed request object is the request; what is beside it authenticates.
+    // RFC 9101 §10.5: a client registered with require_signed_request_object pushes its
+    // request in a signed request object, never as plain parameters.
+    if client.require_signed_request_object
+        && p.get("request").is_none()
+        && !app.has(Defect::SignedRequestRequirementIgnored)
+    {
+        return Err(oauth_error(
+            app,
+            "invalid_request",
+            "this client's requests must come in a signed request object (require_signed_request_object)",
+        ));
+    }
     let unpacked;
     let p = if p.get("request").is_some() {
         unpacked = super::request_object::unpack(app, &client, p)

@@ -162,6 +162,10 @@ pub(super) async fn register(State(app): State<Arc<App>>, body: Bytes) -> Respon
         jwks_uri,
         pairwise_sector,
         id_token_alg,
+        require_signed_request_object: m
+            .get("require_signed_request_object")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     };
     let mut answer = described(&app, &client, &m);
     if let Some(o) = answer.as_object_mut() {

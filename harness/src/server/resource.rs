@@ -178,7 +178,9 @@ pub(super) async fn userinfo(
     let in_query = Params::parse(query.as_deref().unwrap_or(""))
         .get("access_token")
         .map(str::to_owned)
-        .filter(|_| app.has(Defect::TokenInQueryAccepted));
+        .filter(|_| {
+            app.has(Defect::TokenInQueryAccepted) || app.has(Defect::QueryTokenServedCacheable)
+        });
     let (scheme, token) = match authorization.and_then(|v| v.split_once(' ')) {
         Some((scheme, token)) => (scheme, Some(token)),
         None => match &in_query {
@@ -235,6 +237,7 @@ pub(super) async fn userinfo(
                 false,
             ) {
                 Ok(Some(proof)) => proof.jkt == *jkt,
+                Err(_) if app.has(Defect::DpopJwkOptional) => super::dpop::keyless(&headers),
                 _ => false,
             }
         }
@@ -258,12 +261,17 @@ pub(super) async fn userinfo(
             _ => serde_json::Map::new(),
         };
         claims.insert("sub".into(), serde_json::json!(sub));
-        return json(
+        let mut served = json(
             &app,
             StatusCode::OK,
             &serde_json::Value::Object(claims),
             &[],
         );
+        if authorization.is_none() && app.has(Defect::QueryTokenServedCacheable) {
+            served.headers_mut().remove(header::CACHE_CONTROL);
+            served.headers_mut().remove(header::PRAGMA);
+        }
+        return served;
     }
     let scheme = if matches!(record, Some((Some(_), _, _))) {
         "DPoP"

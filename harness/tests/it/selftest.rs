@@ -240,7 +240,10 @@ async fn eight_runs_with_one_seed_give_identical_verdicts() {
                                         "client_id=dyn-",
                                     ]
                                     .iter()
-                                    .any(|p| kv.starts_with(p))
+                                    .any(|p| {
+                                        // The first pair follows the path's `?`.
+                                        kv.split_once('?').map_or(*kv, |(_, q)| q).starts_with(p)
+                                    })
                                 })
                                 .collect::<Vec<_>>()
                                 .join("&")

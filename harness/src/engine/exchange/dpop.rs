@@ -106,6 +106,12 @@ pub(crate) async fn send_with_proof(
         if let Some(p) = proof_header(ctx, &one, key, spec, access_token)? {
             one.headers.push(("DPoP".into(), p));
         }
+        // §4.3 item 1: a second whole proof (its own jti) in a second header field.
+        if spec == DpopProof::TwoProofs
+            && let Some(p) = proof_header(ctx, &one, key, spec, access_token)?
+        {
+            one.headers.push(("DPoP".into(), p));
+        }
         let resp = send(ctx, one).await?;
         let fresh = asks_for_nonce(&resp);
         if let Some(n) = &fresh {

@@ -74,18 +74,14 @@ pub fn mutate_redirect(registered: &Url, m: RedirectMutation) -> String {
         RedirectMutation::ExtraQuery => {
             format!("{s}{}extra=1", if query.is_some() { "&" } else { "?" })
         }
-        RedirectMutation::PathSuffix => format!("{}/x{q}", base.trim_end_matches('/')),
+        RedirectMutation::PathSuffix => appended(registered, "/x"),
         RedirectMutation::TrailingSlash => match base.strip_suffix('/') {
             Some(b) => format!("{b}{q}"),
             None => format!("{base}/{q}"),
         },
         RedirectMutation::PathCase => format!("{scheme}://{host}{port}{}{q}", path.to_uppercase()),
-        RedirectMutation::EncodedTraversal => {
-            format!("{}/..%2Fevil{q}", base.trim_end_matches('/'))
-        }
-        RedirectMutation::DoubleEncoded => {
-            format!("{}%252F..%252Fevil{q}", base.trim_end_matches('/'))
-        }
+        RedirectMutation::EncodedTraversal => appended(registered, "/..%2Fevil"),
+        RedirectMutation::DoubleEncoded => appended(registered, "%252F..%252Fevil"),
         RedirectMutation::Userinfo => format!("{scheme}://{host}{port}@evil.example{path}{q}"),
         RedirectMutation::Fragment => format!("{s}#frag"),
         RedirectMutation::Subdomain => format!("{scheme}://{host}.evil.example{port}{path}{q}"),
@@ -111,7 +107,16 @@ pub fn redirect_uri(spec: &RedirectSpec, client: &ClientConfig, vars: &Vars) -> 
         RedirectSpec::Omit => None,
         RedirectSpec::Mutate(m) => Some(mutate_redirect(&client.redirect_uri.0, *m)),
         RedirectSpec::Literal(t) => Some(render(vars, t)),
+        RedirectSpec::Appended(suffix) => Some(appended(&client.redirect_uri.0, suffix)),
     }
+}
+
+/// `registered` with `suffix` appended to its path (its trailing `/` dropped), the query after.
+fn appended(registered: &Url, suffix: &str) -> String {
+    let s = registered.as_str();
+    let (base, query) = s.split_once('?').map_or((s, None), |(b, q)| (b, Some(q)));
+    let q = query.map(|q| format!("?{q}")).unwrap_or_default();
+    format!("{}{suffix}{q}", base.trim_end_matches('/'))
 }
 
 /// The `state` a [`StateSpec`] sends; `random(n)` draws `n` random characters.
@@ -261,5 +266,30 @@ pub fn default_authorize(flow: String) -> AuthorizeStep {
         request_by: crate::scenario::model::RequestBy::Value,
         response_mode: None,
         expect: AuthorizeExpect::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A path-confusion spelling goes on the path, before the registered query, and its
+    /// percent signs stay as written.
+    #[test]
+    fn a_suffix_is_appended_to_the_path_before_the_query() {
+        let plain = Url::parse("https://c.example/cb/").expect("url");
+        assert_eq!(
+            appended(&plain, "%2FFAKEPATH%2F.."),
+            "https://c.example/cb%2FFAKEPATH%2F.."
+        );
+        let with_query = Url::parse("https://c.example/cb?x=1").expect("url");
+        assert_eq!(
+            appended(&with_query, "/..%2FFAKEPATH"),
+            "https://c.example/cb/..%2FFAKEPATH?x=1"
+        );
+        assert_eq!(
+            mutate_redirect(&with_query, RedirectMutation::PathSuffix),
+            "https://c.example/cb/x?x=1"
+        );
     }
 }

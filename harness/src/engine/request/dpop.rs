@@ -27,6 +27,10 @@ pub fn dpop_proof(
     let htu = match spec {
         P::WrongUrl => "https://other-server.example/token".to_owned(),
         P::HtuUnnormalised => unnormalised(&crate::jose::dpop::htu(&req.url)),
+        P::HtuWithQuery => format!(
+            "{}?pkce-harness=query#fragment",
+            crate::jose::dpop::htu(&req.url)
+        ),
         _ => crate::jose::dpop::htu(&req.url),
     };
     let iat = match spec {
@@ -59,6 +63,8 @@ pub fn dpop_proof(
         P::BadSignature => ProofFlaw::Signature,
         P::PrivateKey => ProofFlaw::PrivateMember,
         P::Without(member) => ProofFlaw::Missing(member_name(member)),
+        P::NotAJwt => ProofFlaw::Truncated,
+        P::ExtraMembers => ProofFlaw::ExtraMembers,
         _ => ProofFlaw::None,
     };
     crate::jose::dpop::flawed_proof(key, &claims, flaw)
@@ -75,6 +81,8 @@ fn member_name(member: crate::scenario::model::DpopMember) -> &'static str {
         M::Htu => "htu",
         M::Iat => "iat",
         M::Ath => "ath",
+        M::Alg => "alg",
+        M::Jwk => "jwk",
     }
 }
 

@@ -129,6 +129,10 @@ pub struct HttpExpect {
     /// Response headers.
     #[serde(default)]
     pub headers: BTreeMap<String, HeaderMatch>,
+    /// Response headers asked only of an answer that served the request (2xx): what a served
+    /// response must carry where a refusal carries nothing to protect (RFC 6750 §2.3).
+    #[serde(default)]
+    pub served_headers: BTreeMap<String, HeaderMatch>,
     /// Fields of a JSON body.
     #[serde(default)]
     pub json: BTreeMap<String, JsonMatch>,

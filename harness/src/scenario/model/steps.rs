@@ -391,9 +391,19 @@ pub enum DpopProof {
     /// host in capitals, the scheme's default port written out): a server that normalises
     /// before it compares, as §4.3 says it SHOULD, takes it.
     HtuUnnormalised,
+    /// `htu` with a query and a fragment added, which §4.3 item 9 has the comparison ignore.
+    HtuWithQuery,
+    /// Two whole proofs in two `DPoP` header fields (§4.3 item 1: not more than one).
+    TwoProofs,
+    /// Not a well-formed JWT: the proof without its signature part (§4.3 item 2).
+    NotAJwt,
+    /// Members no specification defines, in the header and in the claims: a server ignores
+    /// what it does not understand (RFC 7515 §4, RFC 7519 §4).
+    ExtraMembers,
 }
 
-/// A member of a DPoP proof a `without` proof leaves out (RFC 9449 §4.2).
+/// A member of a DPoP proof a `without` proof leaves out (RFC 9449 §4.2, and the header's
+/// `alg` and `jwk`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DpopMember {
@@ -409,6 +419,10 @@ pub enum DpopMember {
     Iat,
     /// `ath` (at a resource).
     Ath,
+    /// The header's `alg`, taken out after signing (§4.3 item 5).
+    Alg,
+    /// The header's `jwk` (§4.3 item 6: nothing to verify the signature with).
+    Jwk,
 }
 
 /// Pushed authorization requests (RFC 9126) for one authorization step.
@@ -602,6 +616,11 @@ pub enum RedirectSpec {
     Mutate(RedirectMutation),
     /// A fixed value (templates allowed).
     Literal(Template),
+    /// The registered URI with this appended to its path (a trailing `/` of the path dropped
+    /// first), its query kept after: one spelling of a path-confusion family (OAuch's
+    /// RedirectUriConfusion). Percent signs stay as written, so `%2F` reaches the server as
+    /// `%2F` once it has decoded the query.
+    Appended(String),
 }
 
 /// The redirect URI mutation corpus (RFC 9700 §4.1.3; BUG-13..BUG-19).
@@ -1221,6 +1240,12 @@ pub enum RegisteredUse {
     /// provider's JWK Set. A refused registration fails once the same one without the alg is
     /// taken: OpenID Connect Discovery §3 has every provider offer RS256.
     IdTokenRs256,
+    /// Registered with `require_signed_request_object: true` (RFC 9101 §10.5) and a key, the
+    /// client's authorization request with plain parameters (pushed where the target pushes)
+    /// is refused, and the same request in a signed request object gets a code. A server that
+    /// refuses the registration, or registers the client without echoing the requirement,
+    /// does not support it: the check is skipped.
+    SignedRequestsOnly,
 }
 
 /// The redirect URI a registration request sends.
