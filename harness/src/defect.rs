@@ -235,6 +235,9 @@ defects! {
     RequestUris128Bits = "request-uris-128-bits", ["REQ-144"], Low;
     /// UserInfo takes an access token from the URI query (`?access_token=`).
     TokenInQueryAccepted = "token-in-query-accepted", ["REQ-135"], Medium;
+    /// Takes an access token after the lifetime its `expires_in` declared, at UserInfo and at
+    /// introspection.
+    AccessTokenOutlivesExpiresIn = "access-token-outlives-expires-in", ["REQ-191"], Medium;
     /// Serves a token sent in the URI query, and answers it with no `Cache-Control` header: a
     /// shared cache keeps the answer under the URL, token and all.
     QueryTokenServedCacheable = "query-token-served-cacheable", ["REQ-189"], Medium;
@@ -644,7 +647,10 @@ impl Defect {
             | Self::Rs256Accepted
             | Self::MetadataRs256Only
             | Self::MetadataSecretAuthOnly => Variant::Fapi2,
-            Self::MtlsCertificateUnchecked | Self::MtlsBindingUnchecked => Variant::Mtls,
+            // Only the mTLS set-up's tokens expire within a run (twenty seconds).
+            Self::MtlsCertificateUnchecked
+            | Self::MtlsBindingUnchecked
+            | Self::AccessTokenOutlivesExpiresIn => Variant::Mtls,
             _ => Variant::Secrets,
         }
     }

@@ -493,6 +493,8 @@ pub struct Tokens {
     pub dpop_key: Option<Arc<crate::jose::SigningKey>>,
     /// `token_type` of the response.
     pub token_type: Option<String>,
+    /// When the response came and the `expires_in` it declared, if it declared one.
+    pub lifetime: Option<(std::time::Instant, f64)>,
 }
 
 /// One scenario run's state.

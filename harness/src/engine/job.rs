@@ -54,6 +54,11 @@ pub(super) fn declared_wait(steps: &[Step], code_lifetime: f64) -> Duration {
                         steps::MAX_REQUEST_URI_WAIT + 0.5
                     } else {
                         0.0
+                    }
+                    + if s.past_access_token_lifetime.is_some() {
+                        steps::MAX_ACCESS_TOKEN_WAIT + 1.0
+                    } else {
+                        0.0
                     },
             ),
             _ => None,

@@ -346,15 +346,14 @@ async fn signed_only(
         }
         .into());
     }
-    let (plain, _) = authorize(ctx, client, redirect_uri, Sent::Plain).await?;
-    checks::authorization_outcome(AuthOutcome::Refused, &plain)?;
-    let (signed, _) = authorize(ctx, client, redirect_uri, Sent::Signed).await?;
-    if checks::authorization_outcome(AuthOutcome::Code, &signed).is_err() {
-        return Err(precondition(format!(
-            "the same request in a signed request object was refused too ({}), so the refusal of the plain one proves nothing",
-            checks::describe_ending(&signed)
-        )));
-    }
+    let plain = refused_with_control(
+        ctx,
+        client,
+        (redirect_uri, Sent::Plain),
+        (redirect_uri, Sent::Signed),
+        |got| format!("the same request in a signed request object was refused too ({got}), so the refusal of the plain one proves nothing"),
+    )
+    .await?;
     Ok(format!(
         "the client registered with require_signed_request_object had its plain request refused ({}) and its signed one served",
         checks::describe_ending(&plain)
@@ -487,16 +486,36 @@ async fn matched_exactly(
     registered: &str,
     matched: &str,
 ) -> Result<(), Halt> {
-    let (ending, _) = authorize(ctx, client, matched, Sent::Plain).await?;
+    refused_with_control(
+        ctx,
+        client,
+        (matched, Sent::Plain),
+        (registered, Sent::Plain),
+        |got| format!("the server registered {registered:?}, but sends no code there either ({got}): the refusal of {matched:?} proves nothing"),
+    )
+    .await
+    .map(drop)
+}
+
+/// An authorization request of `client` to `refused` that must get no code, then its control
+/// to `control`, which must get one: a refusal the correct request shares proves nothing
+/// (`unproven` says so, given how the control ended). How the refused request ended.
+async fn refused_with_control(
+    ctx: &mut Ctx,
+    client: &Registered,
+    refused: (&str, Sent),
+    control: (&str, Sent),
+    unproven: impl FnOnce(String) -> String,
+) -> Result<Ending, Halt> {
+    let (ending, _) = authorize(ctx, client, refused.0, refused.1).await?;
     checks::authorization_outcome(AuthOutcome::Refused, &ending)?;
-    let (ending, _) = authorize(ctx, client, registered, Sent::Plain).await?;
-    if checks::authorization_outcome(AuthOutcome::Code, &ending).is_err() {
-        return Err(precondition(format!(
-            "the server registered {registered:?}, but sends no code there either ({}): the refusal of {matched:?} proves nothing",
-            checks::describe_ending(&ending)
+    let (correct, _) = authorize(ctx, client, control.0, control.1).await?;
+    if checks::authorization_outcome(AuthOutcome::Code, &correct).is_err() {
+        return Err(precondition(unproven(
+            checks::describe_ending(&correct).to_string(),
         )));
     }
-    Ok(())
+    Ok(ending)
 }
 
 /// A client the step registered: its id, how it authenticates and with what.

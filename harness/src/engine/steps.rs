@@ -50,6 +50,10 @@ pub async fn run(ctx: &mut Ctx, step: &Step) -> StepResult {
 /// The longest request_uri lifetime a `sleep` waits out (RFC 9126 §2.2 suggests 5 to 600 s).
 pub(super) const MAX_REQUEST_URI_WAIT: f64 = 30.0;
 
+/// The longest access token lifetime a `sleep` waits out: a gate run cannot wait out the hour
+/// most servers give.
+pub(super) const MAX_ACCESS_TOKEN_WAIT: f64 = 30.0;
+
 /// The share of a code's declared lifetime a `sleep` with `within_code_lifetime` waits at most.
 const WITHIN_CODE_LIFETIME: f64 = 2.0 / 3.0;
 
@@ -75,20 +79,49 @@ async fn sleep(ctx: &mut Ctx, s: &SleepStep) -> StepResult {
             precondition("no PAR response of this scenario gave an expires_in".into())
         })?;
         if lifetime > MAX_REQUEST_URI_WAIT {
-            return Err(Fault::OptionalAbsent {
-                message: format!(
-                    "the request_uri lives {lifetime} s (expires_in), longer than this check waits ({MAX_REQUEST_URI_WAIT} s): it would hold the run that long"
-                ),
-            }
-            .into());
+            return Err(too_long_to_wait(
+                "the request_uri",
+                lifetime,
+                MAX_REQUEST_URI_WAIT,
+            ));
         }
         secs += lifetime + 0.5;
         ctx.waited_out_request_uri = true;
+    }
+    if let Some(name) = &s.past_access_token_lifetime {
+        secs += access_token_wait(ctx, name)?;
     }
     let wait = Duration::try_from_secs_f64(secs.max(0.0))
         .map_err(|e| Fault::config(format!("sleep of {secs} s is not a duration: {e}")))?;
     tokio::time::sleep(wait).await;
     Ok(Next::Continue)
+}
+
+/// How long until the access token saved as `name` is a second past the `expires_in` its
+/// response declared; skipped where none was declared or it is longer than a run waits.
+fn access_token_wait(ctx: &Ctx, name: &str) -> Result<f64, Halt> {
+    let (issued, lifetime) = saved(ctx, name)?.lifetime.ok_or_else(|| Fault::OptionalAbsent {
+        message: "the token response declared no expires_in (RFC 6749 §5.1 recommends it): no lifetime to wait out".into(),
+    })?;
+    if lifetime > MAX_ACCESS_TOKEN_WAIT {
+        return Err(too_long_to_wait(
+            "the access token",
+            lifetime,
+            MAX_ACCESS_TOKEN_WAIT,
+        ));
+    }
+    Ok((lifetime + 1.0 - issued.elapsed().as_secs_f64()).max(0.0))
+}
+
+/// `what` lives `lifetime` seconds (its `expires_in`), longer than a check waits (`most`): the
+/// check is skipped, saying so, rather than hold the run that long.
+fn too_long_to_wait(what: &str, lifetime: f64, most: f64) -> Halt {
+    Fault::OptionalAbsent {
+        message: format!(
+            "{what} lives {lifetime} s (expires_in), longer than this check waits ({most} s): it would hold the run that long"
+        ),
+    }
+    .into()
 }
 
 async fn discovery(ctx: &mut Ctx, d: &DiscoveryStep) -> StepResult {

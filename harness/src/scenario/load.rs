@@ -235,6 +235,16 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<ScenarioFile, LoadError>
                     "sleep cannot wait both past and within the code lifetime".into(),
                 ));
             }
+            Step::Sleep(w)
+                if w.past_access_token_lifetime
+                    .as_ref()
+                    .is_some_and(|name| !saved.contains(&name.as_str())) =>
+            {
+                return Err(at(format!(
+                    "sleep waits out the lifetime of tokens {:?}, which no earlier step saved",
+                    w.past_access_token_lifetime.as_deref().unwrap_or_default()
+                )));
+            }
             Step::Codes(c) if !(2..=20).contains(&c.count) => {
                 return Err(at_field(
                     field.count,

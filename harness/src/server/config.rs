@@ -29,6 +29,9 @@ pub struct ServerConfig {
     pub defects: BTreeSet<Defect>,
     /// How long a code lives.
     pub code_lifetime: Duration,
+    /// How long an access token lives (its `expires_in`): an hour, twenty seconds in the mTLS
+    /// set-up, whose run waits one out (the check that a token past it is refused).
+    pub access_token_lifetime: Duration,
     /// With the `code-race-window` defect: the time between checking a code and consuming it.
     pub race_window: Duration,
     /// How long and how many records the server keeps.
@@ -104,6 +107,11 @@ impl ServerConfig {
             tls: matches!(variant, Variant::Mtls | Variant::Fapi2),
             require_par: variant == Variant::Fapi2,
             pkce_required_confidential: variant == Variant::Fapi2,
+            access_token_lifetime: if variant == Variant::Mtls {
+                Duration::from_secs(20)
+            } else {
+                Duration::from_secs(3600)
+            },
             ..Self::default()
         }
     }
@@ -115,6 +123,7 @@ impl Default for ServerConfig {
             port: 0,
             defects: BTreeSet::new(),
             code_lifetime: Duration::from_millis(1500),
+            access_token_lifetime: Duration::from_secs(3600),
             race_window: Duration::from_millis(1),
             retention: Retention::default(),
             busy_under_load: false,

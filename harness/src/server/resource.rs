@@ -153,6 +153,13 @@ fn unverified_jwt(app: &App, token: &str) -> Option<String> {
         .flatten()
 }
 
+/// An access token within the lifetime its `expires_in` declared (RFC 6749 §5.1); a server
+/// with `access-token-outlives-expires-in` takes it for ever.
+fn current(app: &App, token: &super::state::TokenRecord) -> bool {
+    token.issued.elapsed() <= app.access_token_lifetime
+        || app.has(Defect::AccessTokenOutlivesExpiresIn)
+}
+
 /// `GET` or `POST /userinfo` (OpenID Connect Core §5.3.1: both MUST be supported) with a
 /// Bearer token in the header (RFC 6750 §2.1, the scheme case-insensitive as RFC 9110 §11.1
 /// makes every scheme; a token in the query is not taken, RFC 9700 §4.3.2, nor one in a form
@@ -202,7 +209,9 @@ pub(super) async fn userinfo(
         let store = app.store();
         let recorded = store.access_tokens.get(t).map(|r| {
             (
-                r.active && r.x5t.as_ref().is_none_or(|x| peer.0.as_ref() == Some(x)),
+                r.active
+                    && current(&app, r)
+                    && r.x5t.as_ref().is_none_or(|x| peer.0.as_ref() == Some(x)),
                 (
                     r.jkt.clone(),
                     r.claims,
@@ -313,7 +322,7 @@ pub(super) async fn introspect(
             store.access_tokens.get(token),
             store.refresh_tokens.get(token),
         ) {
-            (Some(a), _) => (a.active, a.client_id.clone()),
+            (Some(a), _) => (a.active && current(&app, a), a.client_id.clone()),
             (_, Some(r)) => (r.active && !r.rotated.any(), r.client_id.clone()),
             _ => (false, String::new()),
         };

@@ -27,6 +27,8 @@ pub(super) struct App {
     pub clients: Vec<RegisteredClient>,
     pub defects: BTreeSet<Defect>,
     pub code_lifetime: Duration,
+    /// See [`super::ServerConfig::access_token_lifetime`].
+    pub access_token_lifetime: Duration,
     pub race_window: Duration,
     /// With `busy_under_load`: token requests being served now; a second one at the same time
     /// is answered 500, as a server on an embedded database that locks would.
@@ -390,6 +392,8 @@ pub(super) struct CodeRecord {
 pub(super) struct TokenRecord {
     pub client_id: String,
     pub active: bool,
+    /// When it was issued: it works for the server's access token lifetime from then.
+    pub issued: Instant,
     /// The grant it came from, shared with its refresh tokens: what revoking one of them ends.
     pub family: u64,
     /// The DPoP key the token is bound to (RFC 9449 §6).
@@ -442,6 +446,7 @@ impl App {
             clients,
             defects: config.defects,
             code_lifetime: config.code_lifetime,
+            access_token_lifetime: config.access_token_lifetime,
             race_window: config.race_window,
             busy: config
                 .busy_under_load

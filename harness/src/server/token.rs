@@ -302,7 +302,7 @@ fn password(app: &App, client: Option<&RegisteredClient>, p: &Params) -> Reply {
     Ok(json(
         app,
         StatusCode::OK,
-        &serde_json::json!({"access_token": access, "token_type": "Bearer", "expires_in": 3600}),
+        &serde_json::json!({"access_token": access, "token_type": "Bearer", "expires_in": app.access_token_lifetime.as_secs()}),
         &[],
     ))
 }
@@ -515,6 +515,7 @@ fn access_token(
         TokenRecord {
             client_id: client_id.to_owned(),
             active: true,
+            issued: Instant::now(),
             family,
             jkt: bound.proof.map(|p| p.jkt.clone()),
             x5t: bound.x5t.map(str::to_owned),
@@ -543,7 +544,7 @@ fn mint_access(
     let claims = serde_json::json!({
         "iss": app.issuer, "sub": super::oidc::subject(app, registered, client_id),
         "aud": app.url("/userinfo"), "client_id": client_id,
-        "iat": now, "exp": now + 3600, "jti": random,
+        "iat": now, "exp": now + app.access_token_lifetime.as_secs(), "jti": random,
     });
     let mut header = serde_json::Map::new();
     header.insert("typ".into(), "at+jwt".into());
@@ -738,6 +739,7 @@ fn authorization_code(app: &App, grant: Grant<'_>) -> Reply {
         TokenRecord {
             client_id: client_id.clone(),
             active: true,
+            issued: Instant::now(),
             family,
             jkt: jkt.clone(),
             x5t: x5t.map(str::to_owned),
@@ -873,7 +875,7 @@ fn token_response(
         "Bearer"
     };
     let mut body = serde_json::json!({
-        "access_token": access, "token_type": token_type, "expires_in": 3600, "refresh_token": refresh,
+        "access_token": access, "token_type": token_type, "expires_in": app.access_token_lifetime.as_secs(), "refresh_token": refresh,
     });
     if let (Some(t), Some(o)) = (id_token, body.as_object_mut()) {
         o.insert("id_token".into(), serde_json::json!(t));

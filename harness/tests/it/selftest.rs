@@ -104,7 +104,8 @@ fn unjustified(
 ) -> Vec<String> {
     use pkce_harness::defect::Variant;
     // What this set-up lacks by design: the other kind of client authentication (and with
-    // secrets, a key to sign request objects), a PAR requirement, or HTTPS.
+    // secrets, a key to sign request objects), a PAR requirement, HTTPS, or tokens short-lived
+    // enough to wait out.
     let lacks: &[&str] = match variant {
         Variant::Secrets => super::SECRETS_SET_UP_LACKS,
         Variant::JwtClients => &[
@@ -115,6 +116,7 @@ fn unjustified(
             "the target declares PKCE optional for confidential clients",
             "the server gave no DPoP nonce",
             "no endpoint of the target uses HTTPS",
+            "the access token lives 3600 s",
         ],
         Variant::Fapi2 => &[
             "the client has no client_secret",
@@ -126,6 +128,7 @@ fn unjustified(
             "refused at the PAR endpoint with a direct error response",
             "made out to the issuer alone",
             "the access token is opaque",
+            "the access token lives 3600 s",
         ],
         Variant::Mtls => &[
             "the client has no client_secret",

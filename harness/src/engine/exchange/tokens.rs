@@ -32,6 +32,10 @@ pub(crate) fn tokens_of(body: &serde_json::Value, kind: ClientKind) -> Option<To
             .get("token_type")
             .and_then(|v| v.as_str())
             .map(str::to_owned),
+        lifetime: body
+            .get("expires_in")
+            .and_then(serde_json::Value::as_f64)
+            .map(|secs| (std::time::Instant::now(), secs)),
     })
 }
 

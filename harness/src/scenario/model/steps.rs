@@ -1156,6 +1156,10 @@ pub struct SleepStep {
     /// Also wait for the longest `expires_in` a PAR response of this scenario gave.
     #[serde(default)]
     pub past_request_uri_lifetime: bool,
+    /// Also wait until the access token saved under this name is past the `expires_in` its
+    /// token response declared (and a second more); skipped past 30 s, and where none was
+    /// declared.
+    pub past_access_token_lifetime: Option<String>,
 }
 
 /// `register:`: one registration request (RFC 7591 §3.1) with the harness's redirect URI and
