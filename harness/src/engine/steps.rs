@@ -57,8 +57,8 @@ pub(super) const MAX_ACCESS_TOKEN_WAIT: f64 = 30.0;
 /// The share of a code's declared lifetime a `sleep` with `within_code_lifetime` waits at most.
 const WITHIN_CODE_LIFETIME: f64 = 2.0 / 3.0;
 
-/// What a `sleep` waits besides a request_uri's lifetime: its seconds, plus the code lifetime
-/// (and a margin) when it waits that out, or cut to within it.
+/// What a `sleep` waits besides a request_uri's or an access token's lifetime: its seconds,
+/// plus the code lifetime (and a margin) when it waits that out, or cut to within it.
 pub(super) fn sleep_seconds(s: &SleepStep, code_lifetime: f64) -> f64 {
     if s.past_code_lifetime {
         s.seconds + code_lifetime + 0.3
