@@ -469,12 +469,22 @@ async fn run_pages(
             .await
             .into());
         }
-        if let Some((i, entry)) = config
-            .pages
-            .iter()
-            .enumerate()
-            .find(|(_, p)| p.url.matches(&here))
-        {
+        let Some(probe) = tab
+            .evaluate(probe_script.as_str())
+            .await
+            .ok()
+            .and_then(|r| r.into_value::<Probe>().ok())
+        else {
+            // Between two documents: nothing to evaluate in yet.
+            tokio::time::sleep(POLL).await;
+            continue;
+        };
+        // The page is judged by the URL its own document reports: the tab's URL comes from
+        // navigation events the protocol handler may not have read yet, so on a loaded
+        // machine it can still name the page before, and the default driver would act on a
+        // page the file gave tasks for.
+        let here = probe.url.clone();
+        if let Some((i, entry)) = page_entry(&config.pages, &here) {
             let key = format!("pages[{i}] {}", shown(&here));
             let count = acted.entry(key.clone()).or_default();
             if *count >= 2 {
@@ -497,17 +507,6 @@ async fn run_pages(
             settle(tab, seen, &here).await;
             continue;
         }
-        let Some(probe) = tab
-            .evaluate(probe_script.as_str())
-            .await
-            .ok()
-            .and_then(|r| r.into_value::<Probe>().ok())
-        else {
-            // Between two documents: nothing to evaluate in yet.
-            tokio::time::sleep(POLL).await;
-            continue;
-        };
-        let here = probe.url.clone();
         match probe.kind.as_str() {
             "no-decline" => {
                 return Err(Fault::precondition(format!(
@@ -589,6 +588,11 @@ async fn run_pages(
             }
         }
     }
+}
+
+/// The first `pages` entry whose pattern matches `url`: it wins over the default driver.
+fn page_entry<'a>(pages: &'a [BrowserPage], url: &str) -> Option<(usize, &'a BrowserPage)> {
+    pages.iter().enumerate().find(|(_, p)| p.url.matches(url))
 }
 
 /// The default login: user name (when the page has a field for it and the file a value),
@@ -702,12 +706,7 @@ async fn wait_for(
     loop {
         let there = match what {
             WaitFor::Selector(css) => tab.find_element(css.0.as_str()).await.is_ok(),
-            WaitFor::Url(pattern) => tab
-                .url()
-                .await
-                .ok()
-                .flatten()
-                .is_some_and(|u| pattern.matches(&u)),
+            WaitFor::Url(pattern) => page_url(tab).await.is_some_and(|u| pattern.matches(&u)),
         };
         if there {
             return Ok(());
@@ -767,11 +766,21 @@ async fn settle(tab: &chromiumoxide::Page, seen: &Shared2, here: &str) {
                 return;
             }
         }
-        if tab.url().await.ok().flatten().is_some_and(|u| u != here) {
+        if page_url(tab).await.is_none_or(|u| u != here) {
             return;
         }
         tokio::time::sleep(POLL).await;
     }
+}
+
+/// The URL of the document in the tab, as the document itself says (`None` between two
+/// documents). Not `Page::url`: that is kept from navigation events, which the protocol
+/// handler may read after the answer to an evaluation made in the newer document.
+async fn page_url(tab: &chromiumoxide::Page) -> Option<String> {
+    tab.evaluate("location.href")
+        .await
+        .ok()
+        .and_then(|r| r.into_value::<String>().ok())
 }
 
 /// The authorization response the tab was sent to.
