@@ -579,6 +579,9 @@ defects! {
     DpopJwkOptional = "dpop-jwk-optional", ["REQ-143"], High;
     /// Refuses a DPoP proof with a header parameter or claim it does not know.
     DpopUnknownMembersRefused = "dpop-unknown-members-refused", ["REQ-188"], Low;
+    /// In the FAPI 2.0 set-up, takes DPoP proofs signed with RS256, as outside it (and offers
+    /// RS256 in `dpop_signing_alg_values_supported`).
+    DpopRs256Accepted = "dpop-rs256-accepted", ["REQ-192"], Medium;
     /// Refuses a `claims` request parameter that names a claim it does not have.
     ClaimsParameterUnknownClaimRefused = "claims-parameter-unknown-claim-refused", ["REQ-186"], Low;
     /// Publishes its RSA signing key in its JWK Set whole, private members and all.
@@ -645,6 +648,7 @@ impl Defect {
             | Self::ParRedirectUriOptional
             | Self::FrontChannelTokens
             | Self::Rs256Accepted
+            | Self::DpopRs256Accepted
             | Self::MetadataRs256Only
             | Self::MetadataSecretAuthOnly => Variant::Fapi2,
             // Only the mTLS set-up's tokens expire within a run (twenty seconds).

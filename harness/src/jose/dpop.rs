@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{KeyError, SigningKey, b64, unb64};
+use super::{Algorithm, KeyError, SigningKey, b64, unb64};
 
 /// What a proof asserts about its request.
 #[derive(Debug, Clone)]
@@ -48,6 +48,8 @@ pub enum ProofFlaw {
     /// Members no specification defines, in the header and in the claims (RFC 7515 §4 and
     /// RFC 7519 §4: ignored when not understood).
     ExtraMembers,
+    /// Signed with RS256 (RSASSA-PKCS1-v1_5) by an RSA key, which FAPI 2.0 §5.4.1 retired.
+    Rs256,
 }
 
 /// The proof for one request, signed with `key`.
@@ -134,6 +136,7 @@ pub fn flawed_proof(
             let (input, _) = signed.rsplit_once('.').unwrap_or((&signed, ""));
             Ok(input.to_owned())
         }
+        ProofFlaw::Rs256 => key.sign_with_header_as(Algorithm::RS256, &claims, header),
         ProofFlaw::None
         | ProofFlaw::Type
         | ProofFlaw::PrivateMember
@@ -263,5 +266,38 @@ mod tests {
         assert!(extra.header.get("pkce_harness_header_extra").is_some());
         assert!(extra.claims.get("pkce_harness_claim_extra").is_some());
         assert_eq!(extra.claims.get("jti"), Some(&json!("j")));
+    }
+
+    /// An RSA key (a PS256 client's) makes a whole proof with RS256 that verifies with the
+    /// header's key; an EC key cannot, and says so rather than sending an ES256 proof.
+    #[test]
+    fn an_rs256_proof_is_an_rsa_keys_and_verifies() {
+        let claims = ProofClaims {
+            htm: "POST",
+            htu: "https://as.example/token",
+            iat: 1,
+            jti: "j",
+            access_token: None,
+            nonce: None,
+            lifetime: None,
+        };
+        let rsa = SigningKey::parse(
+            include_str!("../server/keys/client2-rsa.pem"),
+            Some(Algorithm::PS256),
+        )
+        .expect("the test key");
+        let p = flawed_proof(&rsa, &claims, ProofFlaw::Rs256).expect("signs");
+        let jws = Jws::parse(&p).expect("compact");
+        assert_eq!(jws.header.get("alg"), Some(&json!("RS256")));
+        assert_eq!(jws.header.get("typ"), Some(&json!("dpop+jwt")));
+        let jwk = jws.header.get("jwk").cloned().expect("jwk");
+        assert!(jwk.get("d").is_none(), "the public key only");
+        jws.verify(&json!({ "keys": [jwk] }), b"")
+            .expect("verifies as RS256");
+        let (ec, _) = SigningKey::generate(Algorithm::ES256).expect("key");
+        assert!(matches!(
+            flawed_proof(&ec, &claims, ProofFlaw::Rs256),
+            Err(KeyError::Unsupported(_))
+        ));
     }
 }

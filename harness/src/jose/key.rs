@@ -354,22 +354,7 @@ impl SigningKey {
         claims: &Value,
         extra: &Map<String, Value>,
     ) -> Result<String, KeyError> {
-        let rsa_family = matches!(
-            alg,
-            Algorithm::RS256
-                | Algorithm::RS384
-                | Algorithm::RS512
-                | Algorithm::PS256
-                | Algorithm::PS384
-                | Algorithm::PS512
-        );
-        if alg != self.alg && !(matches!(self.inner, Inner::Rsa(_)) && rsa_family) {
-            return Err(KeyError::Unsupported(format!(
-                "a {} key cannot sign with {}",
-                alg_name(self.alg),
-                alg_name(alg)
-            )));
-        }
+        self.can_sign_with(alg)?;
         let mut header = Map::new();
         header.insert("alg".into(), json!(alg_name(alg)));
         header.insert("typ".into(), json!("JWT"));
@@ -386,20 +371,54 @@ impl SigningKey {
         Ok(format!("{input}.{}", b64(sig)))
     }
 
+    /// An RSA key signs with any of RS256..PS512; any other key only with its own algorithm.
+    fn can_sign_with(&self, alg: Algorithm) -> Result<(), KeyError> {
+        let rsa_family = matches!(
+            alg,
+            Algorithm::RS256
+                | Algorithm::RS384
+                | Algorithm::RS512
+                | Algorithm::PS256
+                | Algorithm::PS384
+                | Algorithm::PS512
+        );
+        if alg == self.alg || (matches!(self.inner, Inner::Rsa(_)) && rsa_family) {
+            Ok(())
+        } else {
+            Err(KeyError::Unsupported(format!(
+                "a {} key cannot sign with {}",
+                alg_name(self.alg),
+                alg_name(alg)
+            )))
+        }
+    }
+
     /// Signs `claims` under exactly `header` plus `alg` (a DPoP proof's header carries `typ` and
     /// the public `jwk`, and no `kid`).
     pub fn sign_with_header(
         &self,
         claims: &Value,
+        header: Map<String, Value>,
+    ) -> Result<String, KeyError> {
+        self.sign_with_header_as(self.alg, claims, header)
+    }
+
+    /// [`SigningKey::sign_with_header`] with another algorithm of the same key, as
+    /// [`SigningKey::sign_as`] allows.
+    pub fn sign_with_header_as(
+        &self,
+        alg: Algorithm,
+        claims: &Value,
         mut header: Map<String, Value>,
     ) -> Result<String, KeyError> {
-        header.insert("alg".into(), json!(alg_name(self.alg)));
+        self.can_sign_with(alg)?;
+        header.insert("alg".into(), json!(alg_name(alg)));
         let input = format!(
             "{}.{}",
             b64(Value::Object(header).to_string()),
             b64(claims.to_string())
         );
-        let sig = self.sign_bytes(input.as_bytes(), self.alg)?;
+        let sig = self.sign_bytes(input.as_bytes(), alg)?;
         Ok(format!("{input}.{}", b64(sig)))
     }
 

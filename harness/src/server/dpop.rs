@@ -143,7 +143,8 @@ pub(super) fn check(
     let unchecked = app.has(Defect::DpopSignatureUnchecked);
     let alg = match header.get("alg").and_then(Value::as_str) {
         Some("ES256") => Algorithm::ES256,
-        Some("RS256") => Algorithm::RS256,
+        // FAPI 2.0 §5.4.1 retired RS256 for every JWT, proofs included.
+        Some("RS256") if !app.require_par || app.has(Defect::DpopRs256Accepted) => Algorithm::RS256,
         Some("PS256") => Algorithm::PS256,
         Some("EdDSA") => Algorithm::EdDSA,
         // The defect reads an unsigned proof, or one without alg, as if it were signed.

@@ -1099,14 +1099,14 @@ fn the_binary_runs_its_library_from_an_empty_folder() {
     };
     let out = in_dir(&["list"]);
     assert!(
-        text(&out.stdout).contains("291 scenarios: 291 built-in"),
+        text(&out.stdout).contains("292 scenarios: 292 built-in"),
         "{}",
         text(&out.stdout)
     );
     let out = in_dir(&["run", "-q"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("279 passed, 0 failed, 0 warned, 0 info, 106 skipped"),
+        text(&out.stdout).contains("279 passed, 0 failed, 0 warned, 0 info, 107 skipped"),
         "{}",
         text(&out.stdout)
     );
@@ -1281,7 +1281,7 @@ fn list_and_validate_speak_json() {
     let out = harness(&["list", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    assert_eq!(doc["count"], 291);
+    assert_eq!(doc["count"], 292);
     let wrong = doc["scenarios"]
         .as_array()
         .expect("scenarios")

@@ -223,7 +223,15 @@ fn node_oidc_provider_with_jwt_clients_passes_with_its_baseline() {
     for (k, v) in &secrets[..2] {
         cmd.env(k, v);
     }
-    check_with("node-oidc-provider-jwt", cmd, port, &secrets, EIGHT, &[], &[]);
+    check_with(
+        "node-oidc-provider-jwt",
+        cmd,
+        port,
+        &secrets,
+        EIGHT,
+        &[],
+        &[],
+    );
 }
 
 /// The FAPI 2.0 set-up (`FAPI=1`: PAR required, DPoP nonces, a private_key_jwt client and an

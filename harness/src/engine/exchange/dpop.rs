@@ -21,6 +21,20 @@ pub(crate) fn fresh_dpop_key() -> Result<Arc<SigningKey>, Halt> {
         .map_err(|e| Fault::harness(format!("making a DPoP key: {e}")).into())
 }
 
+/// The scenario client's own key, which must be RSA: ring generates no RSA keys, so the
+/// harness has no other to sign an RS256 proof with.
+fn rsa_client_key(ctx: &Ctx) -> Result<Arc<SigningKey>, Halt> {
+    ctx.target
+        .client(ctx.client)
+        .and_then(|c| c.signing_key.clone())
+        .filter(|k| k.is_rsa())
+        .ok_or_else(|| {
+            precondition(
+                "an RS256 DPoP proof is signed with the client's own RSA key, and the client has none (the scenario must require rsa-key)".into(),
+            )
+        })
+}
+
 /// The DPoP header of one request: a fresh proof with `key` (or flawed as `spec` says), or
 /// none. The proof is a credential for its short life, so it is masked like one.
 pub(crate) fn proof_header(
@@ -39,6 +53,7 @@ pub(crate) fn proof_header(
         _ => {
             let key = match (spec, key) {
                 (DpopProof::OtherKey, _) => fresh_dpop_key()?,
+                (DpopProof::Rs256, _) => rsa_client_key(ctx)?,
                 (_, Some(k)) => Arc::clone(k),
                 (DpopProof::Auto, None) => return Ok(None),
                 (_, None) => {
@@ -121,7 +136,7 @@ pub(crate) async fn send_with_proof(
         }
         let dance = attempt == 0
             && fresh.is_some()
-            && (key.is_some() || spec == DpopProof::OtherKey)
+            && (key.is_some() || matches!(spec, DpopProof::OtherKey | DpopProof::Rs256))
             && !matches!(spec, DpopProof::WrongNonce | DpopProof::Replayed);
         if !dance {
             return Ok(resp);

@@ -65,6 +65,7 @@ pub fn dpop_proof(
         P::Without(member) => ProofFlaw::Missing(member_name(member)),
         P::NotAJwt => ProofFlaw::Truncated,
         P::ExtraMembers => ProofFlaw::ExtraMembers,
+        P::Rs256 => ProofFlaw::Rs256,
         _ => ProofFlaw::None,
     };
     crate::jose::dpop::flawed_proof(key, &claims, flaw)

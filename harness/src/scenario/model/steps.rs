@@ -400,6 +400,9 @@ pub enum DpopProof {
     /// Members no specification defines, in the header and in the claims: a server ignores
     /// what it does not understand (RFC 7515 §4, RFC 7519 §4).
     ExtraMembers,
+    /// Signed with RS256 by the client's own RSA key (the scenario `requires: [rsa-key]`), the
+    /// one RSA key the harness holds: FAPI 2.0 §5.4.1 allows PS256, ES256 and EdDSA only.
+    Rs256,
 }
 
 /// A member of a DPoP proof a `without` proof leaves out (RFC 9449 §4.2, and the header's
