@@ -123,6 +123,10 @@ defects! {
     /// Refuses authorization requests with an error page instead of redirecting to the client
     /// with `error` (RFC 6749 §4.1.2.1): safe, but the client never learns why.
     RefusalPages = "refusal-pages", ["REQ-94"], Low;
+    /// Answers a request whose redirect URI does not match with an error sent to the client's
+    /// registered redirect URI, not a page: safe (nothing goes where the request said), but
+    /// RFC 6749 §4.1.2.1 has the resource owner told.
+    RedirectErrorsToRegistered = "redirect-errors-to-registered", ["REQ-26"], Low;
     /// Echoes the code_challenge in the authorization response.
     ReflectsChallenge = "reflects-challenge", ["REQ-24"], Medium;
     /// Accepts challenges outside 43*128unreserved.

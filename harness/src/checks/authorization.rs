@@ -68,16 +68,53 @@ pub fn authorization_outcome(expected: AuthOutcome, ending: &Ending) -> Result<(
 
 /// [`authorization_outcome`] with the two layers of an expected refusal apart: an error page
 /// (not a server failure) where an error redirect was expected refused the request all the
-/// same, so no code was issued; what deviates is the form of the refusal ([`Halt::Form`]). A
-/// code where a refusal was expected, or a redirect where only a page is safe (an unverified
-/// redirect URI), is the property ([`Halt::Unmet`]).
-pub fn authorization_layered(expected: AuthOutcome, ending: &Ending) -> Result<(), Halt> {
+/// same, so no code was issued; what deviates is the form of the refusal ([`Halt::Form`]).
+/// So is an error sent to `registered`, the client's registered redirect URI, given when the
+/// request named another one (or none), where a page was expected: the server checked the URI
+/// it was given and refused it, and told the client instead of the resource owner. A code
+/// where a refusal was expected, or an error sent where only a page is safe (the URI the
+/// request named, unverified: an open redirector), is the property ([`Halt::Unmet`]).
+pub fn authorization_layered(
+    expected: AuthOutcome,
+    ending: &Ending,
+    registered: Option<&Url>,
+) -> Result<(), Halt> {
     authorization_outcome(expected, ending).map_err(|unmet| match ending {
         Ending::Page { status, .. } if expected == AuthOutcome::ErrorRedirect && *status < 500 => {
             Halt::Form { unmet }
         }
+        Ending::Callback(r)
+            if expected == AuthOutcome::ErrorPage
+                && registered.is_some_and(|u| error_sent_to(u, r)) =>
+        {
+            Halt::Form { unmet }
+        }
         _ => unmet.into(),
     })
+}
+
+/// The parameters an error response adds to a redirect URI (RFC 6749 §4.1.2.1, RFC 9207).
+const ERROR_RESPONSE: [&str; 5] = ["error", "error_description", "error_uri", "state", "iss"];
+
+/// `r` is an error response sent to `uri` exactly: its scheme, host, port and path, and its
+/// query with nothing but the error response's parameters added.
+fn error_sent_to(uri: &Url, r: &AuthorizationResponse) -> bool {
+    let t = &r.target;
+    let added: Vec<(String, String)> = t
+        .query_pairs()
+        .filter(|(k, _)| !ERROR_RESPONSE.contains(&k.as_ref()))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let own: Vec<(String, String)> = uri
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    matches!(r.outcome, Outcome::Error { .. })
+        && t.scheme() == uri.scheme()
+        && t.host() == uri.host()
+        && t.port_or_known_default() == uri.port_or_known_default()
+        && t.path() == uri.path()
+        && added == own
 }
 
 /// A redirect to a client went to `intended` (same scheme, host, port and path), the flow's
@@ -298,8 +335,9 @@ mod tests {
 
     #[test]
     fn a_page_for_an_error_redirect_is_the_form_a_code_or_a_redirect_the_property() {
-        let layer =
-            |o, e: &Ending| authorization_layered(o, e).map_err(|h| matches!(h, Halt::Form { .. }));
+        let layer = |o, e: &Ending| {
+            authorization_layered(o, e, None).map_err(|h| matches!(h, Halt::Form { .. }))
+        };
         assert_eq!(layer(AuthOutcome::ErrorRedirect, &page()), Err(true));
         let code = ending("https://c.example/cb?code=abc");
         assert_eq!(layer(AuthOutcome::ErrorRedirect, &code), Err(false));
@@ -315,6 +353,40 @@ mod tests {
         };
         assert_eq!(layer(AuthOutcome::ErrorRedirect, &failed), Err(false));
         assert_eq!(layer(AuthOutcome::Refused, &page()), Ok(()));
+    }
+
+    /// A request that named another redirect URI than the registered one, answered with an
+    /// error sent to the registered one, was refused safely: the form. Sent anywhere else (the
+    /// URI it named, the registered one with a query of the request's), or with a code, it is
+    /// the property.
+    #[test]
+    fn an_error_to_the_registered_uri_where_a_page_was_due_is_the_form() {
+        let registered = Url::parse("https://c.example/cb?app=1").expect("url");
+        let layer = |e: &Ending, registered: Option<&Url>| {
+            authorization_layered(AuthOutcome::ErrorPage, e, registered)
+                .map_err(|h| matches!(h, Halt::Form { .. }))
+        };
+        let home = ending("https://c.example/cb?app=1&error=invalid_request&state=s&iss=x");
+        assert_eq!(layer(&home, Some(&registered)), Err(true));
+        assert_eq!(
+            layer(&home, None),
+            Err(false),
+            "the request named the registered URI itself: following it proves no check"
+        );
+        for elsewhere in [
+            "https://c.example/cb/x?app=1&error=invalid_request",
+            "https://c.example/cb?error=invalid_request",
+            "https://c.example/cb?app=1&extra=1&error=invalid_request",
+            "http://c.example/cb?app=1&error=invalid_request",
+            "https://c.example:8443/cb?app=1&error=invalid_request",
+            "https://c.example/cb?app=1&code=abc",
+        ] {
+            assert_eq!(
+                layer(&ending(elsewhere), Some(&registered)),
+                Err(false),
+                "{elsewhere}"
+            );
+        }
     }
 
     #[test]

@@ -367,6 +367,17 @@ pub(super) fn sent_to_flow(
     Ok(checks::sent_to(&intended, ending)?)
 }
 
+/// The client's registered redirect URI where the flow's request named another one (or none),
+/// for [`decide`].
+pub(super) fn registered_elsewhere<'a>(client: &'a ClientConfig, flow: &Flow) -> Option<&'a Url> {
+    let registered = &client.redirect_uri.0;
+    let named = flow
+        .redirect_uri
+        .as_deref()
+        .and_then(|r| Url::parse(r).ok());
+    (named.as_ref() != Some(registered)).then_some(registered)
+}
+
 /// Whether the request was refused: an error redirect or a page of the server.
 pub(super) fn refused(ending: &Ending) -> bool {
     match ending {
@@ -401,7 +412,13 @@ pub(super) struct Decision {
 /// Decides on an ending the server answered (no server failure, no outlived request): the
 /// expected outcome, a provocation that did not provoke, a refusal that passes or skips the
 /// check, and the form of a refusal. Pure: the step keeps the form and runs the control flow.
-pub(super) fn decide(e: &AuthorizeExpect, ending: &Ending) -> Result<Decision, Halt> {
+/// `registered` is the client's registered redirect URI where the request named another one
+/// (or none).
+pub(super) fn decide(
+    e: &AuthorizeExpect,
+    ending: &Ending,
+    registered: Option<&Url>,
+) -> Result<Decision, Halt> {
     let refused = refused(ending);
     if !refused && e.provocation {
         return Err(Fault::NotProvoked {
@@ -434,7 +451,7 @@ pub(super) fn decide(e: &AuthorizeExpect, ending: &Ending) -> Result<Decision, H
             then: Then::AfterControl(Ok(pass)),
         });
     }
-    let form = match checks::authorization_layered(e.outcome, ending) {
+    let form = match checks::authorization_layered(e.outcome, ending, registered) {
         Ok(()) => None,
         Err(Halt::Form { unmet }) => Some(unmet),
         Err(halt) => return Err(halt),
@@ -660,7 +677,7 @@ mod tests {
 
     #[test]
     fn a_code_where_a_code_is_expected_needs_no_control() {
-        let d = decide(&expect("{}"), &redirect("code=abc&state=s")).expect("decided");
+        let d = decide(&expect("{}"), &redirect("code=abc&state=s"), None).expect("decided");
         assert!(d.form.is_none());
         assert!(matches!(d.then, Then::Checks { control: false }));
     }
@@ -668,7 +685,7 @@ mod tests {
     #[test]
     fn an_error_redirect_with_the_named_code_is_a_refusal_in_form() {
         let e = expect("{outcome: error-redirect, error: invalid_request}");
-        let d = decide(&e, &redirect("error=invalid_request&state=s")).expect("decided");
+        let d = decide(&e, &redirect("error=invalid_request&state=s"), None).expect("decided");
         assert!(d.form.is_none());
         assert!(matches!(d.then, Then::Checks { control: true }));
     }
@@ -676,7 +693,7 @@ mod tests {
     #[test]
     fn another_error_code_is_kept_as_the_form_and_the_flow_still_controlled() {
         let e = expect("{outcome: error-redirect, error: invalid_request}");
-        let d = decide(&e, &redirect("error=access_denied&state=s")).expect("decided");
+        let d = decide(&e, &redirect("error=access_denied&state=s"), None).expect("decided");
         assert!(matches!(d.form, Some(Unmet::OAuthError { .. })), "{d:?}");
         assert!(matches!(d.then, Then::Checks { control: true }));
     }
@@ -684,7 +701,7 @@ mod tests {
     #[test]
     fn a_page_for_an_error_redirect_is_the_form_not_the_bypass() {
         let e = expect("{outcome: error-redirect}");
-        let d = decide(&e, &page(400)).expect("a refusal all the same");
+        let d = decide(&e, &page(400), None).expect("a refusal all the same");
         assert!(d.form.is_some(), "{d:?}");
         assert!(matches!(d.then, Then::Checks { control: true }));
     }
@@ -692,14 +709,14 @@ mod tests {
     #[test]
     fn a_code_where_a_refusal_is_expected_is_the_property_broken() {
         let e = expect("{outcome: error-redirect}");
-        let halt = decide(&e, &redirect("code=abc&state=s")).expect_err("unmet");
+        let halt = decide(&e, &redirect("code=abc&state=s"), None).expect_err("unmet");
         assert!(matches!(halt, Halt::Unmet { .. }), "{halt:?}");
     }
 
     #[test]
     fn a_refusal_that_passes_is_settled_after_the_control_flow() {
         let e = expect("{refusal_passes: the server may refuse, error: invalid_request}");
-        let d = decide(&e, &page(400)).expect("decided");
+        let d = decide(&e, &page(400), None).expect("decided");
         assert!(
             d.form.is_some(),
             "a page where the error redirect was named"
@@ -713,7 +730,7 @@ mod tests {
     #[test]
     fn a_provocation_that_got_a_code_is_not_judged() {
         let e = expect("{provocation: true}");
-        let halt = decide(&e, &redirect("code=abc&state=s")).expect_err("not provoked");
+        let halt = decide(&e, &redirect("code=abc&state=s"), None).expect_err("not provoked");
         assert!(matches!(
             halt,
             Halt::Fault {
@@ -725,7 +742,7 @@ mod tests {
     #[test]
     fn a_refusal_that_skips_is_unreached_after_the_control_flow() {
         let e = expect("{refusal_skips: nothing to judge}");
-        let d = decide(&e, &redirect("error=invalid_request")).expect("decided");
+        let d = decide(&e, &redirect("error=invalid_request"), None).expect("decided");
         assert!(matches!(
             d.then,
             Then::AfterControl(Err(Halt::Fault {

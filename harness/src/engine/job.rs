@@ -13,10 +13,10 @@ use super::http::HttpClient;
 use super::judge::Next;
 use super::options::RunOptions;
 use super::steps;
-use crate::outcome::{Cause, Fault, Halt, StepRef};
+use crate::outcome::{Cause, Fault, Halt, StepRef, Unmet};
 use crate::scenario::Scenario;
 use crate::scenario::model::{
-    Capability, ClientKind, FormGrading, Level, Profile, RequirementId, Step,
+    AuthOutcome, Capability, ClientKind, FormGrading, Level, Profile, RequirementId, Step,
 };
 use crate::target::{AssertionAudience, LoginConfig};
 use crate::verdict::{Layer, ScenarioResult, Verdict};
@@ -428,20 +428,33 @@ pub(super) fn skeleton(job: &Job, opts: &RunOptions) -> ScenarioResult {
 /// A refusal in another form: the finding is the form's, at its level (never above the
 /// scenario's own under this profile), low severity, citing the form's requirements (by default
 /// the error-response rule of the step it was seen in).
-fn grade_form(result: &mut ScenarioResult, form: &FormGrading, step: Option<&StepRef>) {
+fn grade_form(
+    result: &mut ScenarioResult,
+    form: &FormGrading,
+    step: Option<&StepRef>,
+    unmet: &Unmet,
+) {
     result.layer = Layer::Form;
     result.level = result.level.max(form.level);
     result.severity = crate::defect::Severity::Low;
     result.requirements = if form.requirements.is_empty() {
-        vec![default_form_requirement(step).to_string()]
+        vec![default_form_requirement(step, unmet).to_string()]
     } else {
         form.requirements.iter().map(ToString::to_string).collect()
     };
 }
 
 /// The error-response rule of a step: how an authorization server, the token endpoint or a
-/// resource says no.
-fn default_form_requirement(step: Option<&StepRef>) -> RequirementId {
+/// resource says no. An error sent to the registered redirect URI where a page was due
+/// deviates from RFC 6749 §4.1.2.1's first sentence (inform the resource owner), REQ-26.
+fn default_form_requirement(step: Option<&StepRef>, unmet: &Unmet) -> RequirementId {
+    if let Unmet::Authorization {
+        expected: AuthOutcome::ErrorPage,
+        ..
+    } = unmet
+    {
+        return RequirementId::Req(26);
+    }
     match step.map(|s| s.kind.as_str()) {
         Some("authorize") => RequirementId::Req(94),
         Some("userinfo") => RequirementId::Req(95),
@@ -667,8 +680,8 @@ pub(super) async fn run_job(
         break (ctx, cause);
     };
     if let Some(cause) = cause {
-        if let Halt::Form { .. } = cause.halt {
-            grade_form(&mut result, &file.form, cause.step.as_ref());
+        if let Halt::Form { unmet } = &cause.halt {
+            grade_form(&mut result, &file.form, cause.step.as_ref(), unmet);
         }
         set_cause(&mut result, cause, |s| ctx.redact(s));
         if let (Some(why), Verdict::Info) = (policy, result.verdict) {

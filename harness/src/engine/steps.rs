@@ -213,7 +213,8 @@ pub(super) async fn authorize(
     if phase::refused(&d.ending) {
         phase::outlived(ctx, a, &flow, &d.ending)?;
     }
-    let decision = phase::decide(&a.expect, &d.ending)?;
+    let registered = phase::registered_elsewhere(&client, &flow);
+    let decision = phase::decide(&a.expect, &d.ending, registered)?;
     if let Some(unmet) = decision.form {
         ctx.form.get_or_insert(unmet);
     }

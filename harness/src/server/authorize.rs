@@ -255,12 +255,19 @@ fn authorize_inner(
             given.to_owned()
         }
         Some(given) => {
-            if app.has(Defect::RedirectsToUnregistered) {
+            let to = if app.has(Defect::RedirectsToUnregistered) {
+                Some(given)
+            } else if app.has(Defect::RedirectErrorsToRegistered) {
+                Some(client.redirect_uri.as_str())
+            } else {
+                None
+            };
+            if let Some(to) = to {
                 let state = p.get("state").map(str::to_owned);
                 return Err(to_client(
                     app,
                     StatusCode::FOUND,
-                    given,
+                    to,
                     error_params(
                         app,
                         "invalid_request",

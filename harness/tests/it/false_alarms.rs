@@ -413,6 +413,44 @@ async fn a_refusal_in_another_form_is_a_low_finding_of_its_form_not_the_bypass()
     }
 }
 
+/// A server that answers a redirect URI it does not match with an error sent to the client's
+/// registered one sent nothing where the request said: each redirect-URI check is a low `warn`
+/// of the form (RFC 6749 §4.1.2.1, REQ-26), not the high failure of an open redirector; the
+/// error sent to the URI the request named is that failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_sent_to_the_registered_uri_is_the_form_not_the_open_redirect() {
+    let ids = [
+        "rfc9700/4.1.3-redirect-uri-path-suffix",
+        "rfc9700/4.1.3-redirect-uri-other-host",
+        "rfc9700/4.1.3-redirect-uri-extra-query",
+        "rfc9700/4.1.3-redirect-uri-scheme-swap",
+    ];
+    let with = |defect| pkce_harness::server::ServerConfig {
+        defects: BTreeSet::from([defect]),
+        ..Default::default()
+    };
+    let results = run_against(with(Defect::RedirectErrorsToRegistered), &ids).await;
+    assert!(!results.is_empty());
+    for r in &results {
+        assert_eq!(r.verdict, Verdict::Warn, "{}: {}", r.id, r.reason);
+        assert_eq!(r.layer, pkce_harness::verdict::Layer::Form, "{}", r.id);
+        assert_eq!(r.severity, pkce_harness::defect::Severity::Low, "{}", r.id);
+        assert_eq!(r.requirements, ["REQ-26"], "{}", r.id);
+        assert!(
+            r.reason.contains("expected an error page")
+                && r.reason.contains("error=invalid_request"),
+            "{}: {}",
+            r.id,
+            r.reason
+        );
+    }
+    let open = run_against(with(Defect::RedirectsToUnregistered), &ids).await;
+    for r in &open {
+        assert_eq!(r.verdict, Verdict::Fail, "{}: {}", r.id, r.reason);
+        assert_eq!(r.severity, pkce_harness::defect::Severity::High, "{}", r.id);
+    }
+}
+
 /// RFC 7636 §4.3 makes an absent method plain. A server that takes it as S256 instead issues a
 /// code, and its token endpoint refuses the challenge sent as a plain verifier: plain is never
 /// accepted, so the check passes; a server that takes it as plain redeems the code with the
