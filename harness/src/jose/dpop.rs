@@ -214,12 +214,9 @@ mod tests {
         );
     }
 
-    /// Each flaw breaks the one §4.3 check it is for, and nothing else: the claims stay
-    /// those of a correct proof.
-    #[test]
-    fn each_header_flaw_breaks_its_own_check() {
-        let (key, _) = SigningKey::generate(Algorithm::ES256).expect("key");
-        let claims = ProofClaims {
+    /// The claims of a proof for a token request, nothing optional.
+    fn token_request_claims() -> ProofClaims<'static> {
+        ProofClaims {
             htm: "POST",
             htu: "https://as.example/token",
             iat: 1,
@@ -227,7 +224,15 @@ mod tests {
             access_token: None,
             nonce: None,
             lifetime: None,
-        };
+        }
+    }
+
+    /// Each flaw breaks the one §4.3 check it is for, and nothing else: the claims stay
+    /// those of a correct proof.
+    #[test]
+    fn each_header_flaw_breaks_its_own_check() {
+        let (key, _) = SigningKey::generate(Algorithm::ES256).expect("key");
+        let claims = token_request_claims();
         let made = |flaw| {
             let p = flawed_proof(&key, &claims, flaw).expect("made");
             (Jws::parse(&p).expect("compact"), p)
@@ -272,15 +277,7 @@ mod tests {
     /// header's key; an EC key cannot, and says so rather than sending an ES256 proof.
     #[test]
     fn an_rs256_proof_is_an_rsa_keys_and_verifies() {
-        let claims = ProofClaims {
-            htm: "POST",
-            htu: "https://as.example/token",
-            iat: 1,
-            jti: "j",
-            access_token: None,
-            nonce: None,
-            lifetime: None,
-        };
+        let claims = token_request_claims();
         let rsa = SigningKey::parse(
             include_str!("../server/keys/client2-rsa.pem"),
             Some(Algorithm::PS256),
