@@ -56,6 +56,14 @@ impl std::fmt::Display for HttpMethod {
     }
 }
 
+/// Same scheme, host, port and path: a redirect to this URL reaches that redirect URI.
+pub fn same_endpoint(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host() == b.host()
+        && a.port_or_known_default() == b.port_or_known_default()
+        && a.path() == b.path()
+}
+
 /// The URL without query or fragment, for messages (the query may hold secrets).
 pub fn without_query(url: &Url) -> String {
     let mut u = url.clone();

@@ -5,7 +5,7 @@ use super::preview;
 use crate::callback::{AuthorizationResponse, Ending, Finding, Outcome};
 use crate::outcome::{AuthEnding, Halt, Unmet};
 use crate::scenario::model::AuthOutcome;
-use crate::wire::without_query;
+use crate::wire::{same_endpoint, without_query};
 use url::Url;
 
 /// The ending in words a message can carry (no query, so no code or state).
@@ -109,12 +109,7 @@ fn error_sent_to(uri: &Url, r: &AuthorizationResponse) -> bool {
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    matches!(r.outcome, Outcome::Error { .. })
-        && t.scheme() == uri.scheme()
-        && t.host() == uri.host()
-        && t.port_or_known_default() == uri.port_or_known_default()
-        && t.path() == uri.path()
-        && added == own
+    matches!(r.outcome, Outcome::Error { .. }) && same_endpoint(t, uri) && added == own
 }
 
 /// A redirect to a client went to `intended` (same scheme, host, port and path), the flow's
@@ -124,12 +119,7 @@ pub fn sent_to(intended: &Url, ending: &Ending) -> Result<(), Unmet> {
     let Ending::Callback(r) = ending else {
         return Ok(());
     };
-    let t = &r.target;
-    if t.scheme() == intended.scheme()
-        && t.host() == intended.host()
-        && t.port_or_known_default() == intended.port_or_known_default()
-        && t.path() == intended.path()
-    {
+    if same_endpoint(&r.target, intended) {
         return Ok(());
     }
     Err(Unmet::SentElsewhere {

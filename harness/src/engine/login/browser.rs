@@ -42,13 +42,13 @@ use futures_util::StreamExt;
 use url::Url;
 
 use super::chromium::Session;
-use super::walk::{Drive, same_endpoint};
+use super::walk::Drive;
 use crate::callback::{Ending, parse_location};
 use crate::engine::context::Ctx;
 use crate::forms::Page as HtmlPage;
 use crate::outcome::{Fault, Halt, LoginFault};
 use crate::target::{BrowserLogin, BrowserPage, OriginPolicy, Task, WaitFor};
-use crate::wire::{HttpMethod, Request, Response, without_query};
+use crate::wire::{HttpMethod, Request, Response, same_endpoint, without_query};
 
 /// How often the driver looks at the page again while it waits.
 const POLL: Duration = Duration::from_millis(20);

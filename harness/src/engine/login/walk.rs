@@ -10,7 +10,7 @@ use crate::callback::{
 use crate::engine::context::Ctx;
 use crate::forms::{Page, PageKind};
 use crate::outcome::{Fault, Halt, LoginFault};
-use crate::wire::{HttpMethod, Request, Response, without_query};
+use crate::wire::{HttpMethod, Request, Response, same_endpoint, without_query};
 
 /// What happened on the way.
 #[derive(Debug)]
@@ -193,14 +193,6 @@ pub(super) fn page_ending(resp: &Response, page: &Page) -> Ending {
         message: page.message.clone(),
         holds: page.kind(),
     }
-}
-
-/// Same scheme, host, port and path: a redirect to this URL reaches that redirect URI.
-pub(super) fn same_endpoint(a: &Url, b: &Url) -> bool {
-    a.scheme() == b.scheme()
-        && a.host() == b.host()
-        && a.port_or_known_default() == b.port_or_known_default()
-        && a.path() == b.path()
 }
 
 /// Where a form submits to, from the page it is on.
