@@ -106,6 +106,16 @@ pub(super) fn keyless(headers: &HeaderMap) -> bool {
         .is_some_and(|h| h.get("jwk").is_none())
 }
 
+/// What proofs may be signed with, as the metadata says and the check takes: in the FAPI 2.0
+/// set-up, its algorithms (§5.4.1 retired RS256 for every JWT, proofs included).
+pub(super) fn algs(app: &App) -> Vec<&'static str> {
+    if app.require_par && !app.has(Defect::DpopRs256Accepted) {
+        vec!["ES256", "PS256", "EdDSA"]
+    } else {
+        vec!["ES256", "RS256", "PS256", "EdDSA"]
+    }
+}
+
 /// Checks the `DPoP` header of a request to `url` with `method`; `access_token` when the request
 /// presents one (a resource, §7). `Ok(None)`: no proof was sent. `nonce`: whether this endpoint
 /// requires the server's nonce.
@@ -143,8 +153,7 @@ pub(super) fn check(
     let unchecked = app.has(Defect::DpopSignatureUnchecked);
     let alg = match header.get("alg").and_then(Value::as_str) {
         Some("ES256") => Algorithm::ES256,
-        // FAPI 2.0 §5.4.1 retired RS256 for every JWT, proofs included.
-        Some("RS256") if !app.require_par || app.has(Defect::DpopRs256Accepted) => Algorithm::RS256,
+        Some("RS256") if algs(app).contains(&"RS256") => Algorithm::RS256,
         Some("PS256") => Algorithm::PS256,
         Some("EdDSA") => Algorithm::EdDSA,
         // The defect reads an unsigned proof, or one without alg, as if it were signed.

@@ -37,7 +37,7 @@ pub(super) async fn metadata(State(app): State<Arc<App>>) -> Response {
         "jwks_uri": app.url("/jwks"),
         "pushed_authorization_request_endpoint": app.url("/par"),
         "require_pushed_authorization_requests": app.require_par,
-        "dpop_signing_alg_values_supported": dpop_algs(&app),
+        "dpop_signing_alg_values_supported": super::dpop::algs(&app),
         "scopes_supported": ["openid", "profile", "email", "address", "phone"],
         "claims_parameter_supported": true,
         "claims_supported": ["sub", "name", "given_name", "family_name", "preferred_username", "locale", "updated_at", "email", "email_verified", "address", "phone_number", "phone_number_verified"],
@@ -120,15 +120,6 @@ fn client_algs(app: &App) -> Vec<&'static str> {
         vec!["ES256", "PS256"]
     } else {
         vec!["ES256", "PS256", "RS256", "HS256"]
-    }
-}
-
-/// What DPoP proofs may be signed with: in the FAPI 2.0 set-up, its algorithms (§5.4.1).
-fn dpop_algs(app: &App) -> Vec<&'static str> {
-    if app.require_par && !app.has(Defect::DpopRs256Accepted) {
-        vec!["ES256", "PS256", "EdDSA"]
-    } else {
-        vec!["ES256", "RS256", "PS256", "EdDSA"]
     }
 }
 
